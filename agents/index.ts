@@ -1,0 +1,2 @@
+// Public API of agents/ (filled in as the area lands).
+export {};

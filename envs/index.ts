@@ -1,0 +1,2 @@
+// Public API of envs/ (filled in as the area lands).
+export {};

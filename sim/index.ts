@@ -1,0 +1,2 @@
+// Public API of sim/ (filled in as the area lands).
+export {};

@@ -1,0 +1,2 @@
+// Public API of src/bench (filled in as the area lands).
+export {};

@@ -1,0 +1,2 @@
+// Public API of src/bridge (filled in as the area lands).
+export {};

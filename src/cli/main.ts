@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import { LamkitError } from '../core/errors.js';
+
+/**
+ * Each subcommand lives in `src/cli/commands/<name>.ts` and exports
+ * `register(program)`. Registration only declares flags; heavy modules
+ * (tfjs, MuJoCo, ws) are imported inside each action, so `lamkit --help`
+ * starts fast.
+ */
+const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> = [
+  () => import('./commands/envs.js'),
+];
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('lamkit')
+    .description('Train, evaluate, view and serve robot policies.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  for (const load of COMMANDS) (await load()).register(program);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof LamkitError) {
+      process.stderr.write(`lamkit: ${err.name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bin/lamkit.js');
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`lamkit: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,2 @@
+// Public API of src/data (filled in as the area lands).
+export {};

@@ -1,0 +1,17 @@
+/**
+ * lamkit's public API: `import { make, PPO, Box } from 'lamkit'`.
+ * This file and `src/cli` are the only files in `src/` that import
+ * `envs`, `agents` or `sim`. Importing it does no heavy work: MuJoCo and
+ * tfjs load only when an env or agent is created.
+ */
+export * from './core/index.js';
+export * from './wrappers/index.js';
+export * from './vector/index.js';
+export * from './registry/index.js';
+export * from './streams/index.js';
+export * from './data/index.js';
+export * from './bridge/index.js';
+export * from './bench/index.js';
+export * from '../envs/index.js';
+export * from '../agents/index.js';
+export * from '../sim/index.js';

@@ -1,0 +1,2 @@
+// Public API of src/streams (filled in as the area lands).
+export {};

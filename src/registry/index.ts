@@ -1,1 +1,1 @@
-export { register, unregister, registeredIds, spec, make, type EnvRegistration, type EnvFactory, type MakeOptions } from './registry.js';
+export { register, unregister, registeredIds, spec, make, makeAsync, prepare, type EnvRegistration, type EnvFactory, type MakeOptions } from './registry.js';

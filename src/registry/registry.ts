@@ -25,6 +25,11 @@ export interface EnvRegistration {
    * (`AsyncVectorEnv`) import it to rebuild the env; built-in tasks set it.
    */
   module?: string;
+  /**
+   * Async work the task needs before `make` can build it synchronously, e.g.
+   * loading MuJoCo's WASM module. Run by `makeAsync`/`makeVec`; idempotent.
+   */
+  prepare?: () => Promise<void>;
 }
 
 /** Options of `make`. */
@@ -105,4 +110,20 @@ export function make<Obs = any, Act = any>(id: string, options: MakeOptions = {}
   env = new OrderEnforcing(env);
   if (maxEpisodeSteps !== undefined) env = new TimeLimit(env, maxEpisodeSteps);
   return env as Env<Obs, Act>;
+}
+
+/**
+ * Like `make`, after awaiting the registration's `prepare` hook (e.g. loading
+ * MuJoCo's WASM module). Always safe; required for tasks that declare `prepare`
+ * unless it was already awaited.
+ */
+export async function makeAsync<Obs = any, Act = any>(id: string, options: MakeOptions = {}): Promise<Env<Obs, Act>> {
+  await prepare(id);
+  return make<Obs, Act>(id, options);
+}
+
+/** Awaits the `prepare` hook of `id` (no-op when it has none). */
+export async function prepare(id: string): Promise<void> {
+  const reg = spec(id);
+  if (reg.prepare) await reg.prepare();
 }

@@ -1,0 +1,36 @@
+import { register, registeredIds, type EnvRegistration } from '../../src/registry/registry.js';
+import { loadMujoco } from '../../sim/load-mujoco.js';
+import { Reacher, type ReacherOptions } from './reacher.js';
+import { InvertedPendulum, type InvertedPendulumOptions } from './inverted-pendulum.js';
+
+/** Loads MuJoCo's WASM module (once per process) so `make` can build the task synchronously. */
+const prepare = (): Promise<void> => loadMujoco().then(() => undefined);
+
+/**
+ * Registers the MuJoCo tasks. Importing this module is cheap (no WASM load):
+ * each registration's `prepare` loads MuJoCo, so build them with
+ * `await makeAsync(id)` (or `await loadMujoco()` before `make`). Worker
+ * threads import it (`module`) to rebuild the envs.
+ */
+const specs: EnvRegistration[] = [
+  {
+    id: 'Reacher-v5',
+    entryPoint: (kwargs) => new Reacher(kwargs as ReacherOptions),
+    maxEpisodeSteps: 50,
+    rewardThreshold: -3.75,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    id: 'InvertedPendulum-v5',
+    entryPoint: (kwargs) => new InvertedPendulum(kwargs as InvertedPendulumOptions),
+    maxEpisodeSteps: 1000,
+    rewardThreshold: 950,
+    module: import.meta.url,
+    prepare,
+  },
+];
+
+for (const spec of specs) {
+  if (!registeredIds().includes(spec.id)) register(spec);
+}

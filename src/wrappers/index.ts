@@ -1,3 +1,12 @@
 export { OrderEnforcing } from './order-enforcing.js';
 export { TimeLimit } from './time-limit.js';
 export { PassiveEnvChecker } from './passive-env-checker.js';
+export { ClipAction } from './clip-action.js';
+export { RescaleAction } from './rescale-action.js';
+export { RecordEpisodeStatistics, type EpisodeStatistics } from './record-episode-statistics.js';
+export { NormalizeObservation, type NormalizeObservationState } from './normalize-observation.js';
+export { NormalizeReward, type NormalizeRewardState } from './normalize-reward.js';
+export { TransformObservation } from './transform-observation.js';
+export { TransformReward } from './transform-reward.js';
+export { FlattenObservation } from './flatten-observation.js';
+export { FrameStack, type StackedObs, type FrameStackOptions } from './frame-stack.js';

@@ -1,7 +1,6 @@
 import type { ResetArgs, ResetResult, StepResult } from '../../src/core/env.js';
-import { Box } from '../../src/core/spaces/box.js';
 import { INVERTED_PENDULUM_XML } from '../../sim/assets/inverted-pendulum.js';
-import { MujocoEnv, type MujocoAction, type MujocoEnvOptions } from './mujoco-env.js';
+import { MujocoEnv, unboundedBox, type MujocoAction, type MujocoEnvOptions } from './mujoco-env.js';
 
 /** Options of {@link InvertedPendulum} (Gymnasium's `InvertedPendulumEnv.__init__`). */
 export interface InvertedPendulumOptions extends MujocoEnvOptions {
@@ -22,7 +21,7 @@ export interface InvertedPendulumOptions extends MujocoEnvOptions {
  * - Reset: qpos and qvel + U(-0.01, 0.01), or exactly `options.qpos`/`options.qvel`.
  */
 export class InvertedPendulum extends MujocoEnv {
-  readonly observationSpace = new Box(-Infinity, Infinity, [4], 'float64');
+  readonly observationSpace = unboundedBox(4);
   private readonly resetNoiseScale: number;
 
   constructor(options: InvertedPendulumOptions = {}) {

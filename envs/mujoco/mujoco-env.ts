@@ -1,11 +1,20 @@
 import { BaseEnv, type EnvMetadata, type ResetArgs } from '../../src/core/env.js';
 import { Box } from '../../src/core/spaces/box.js';
+import type { Space } from '../../src/core/spaces/space.js';
 import { BackendError, InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
 import { loadedMujoco } from '../../sim/load-mujoco.js';
 import { MujocoWorld } from '../../sim/mujoco-world.js';
 
 /** An action for a MuJoCo task: `nu` numbers (Float32Array, Float64Array or number[]). */
 export type MujocoAction = ArrayLike<number>;
+
+/** A float64 `Box` typed as a space of `Float64Array` (what MuJoCo tasks observe). */
+export type Float64Box = Box & Space<Float64Array>;
+
+/** `Box(-inf, inf, [n], 'float64')`, Gymnasium's observation space for MuJoCo tasks. */
+export function unboundedBox(n: number): Float64Box {
+  return new Box(-Infinity, Infinity, [n], 'float64') as Float64Box;
+}
 
 /** Options every MuJoCo task accepts. */
 export interface MujocoEnvOptions {
@@ -28,7 +37,7 @@ export interface MujocoEnvOptions {
  * non-finite entry is rejected.
  */
 export abstract class MujocoEnv extends BaseEnv<Float64Array, MujocoAction> {
-  abstract override readonly observationSpace: Box;
+  abstract override readonly observationSpace: Float64Box;
   readonly actionSpace: Box;
   override readonly metadata: EnvMetadata;
   /** The physics world (poses for scenes/viewers, Jacobians for experts). */

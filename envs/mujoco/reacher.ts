@@ -1,7 +1,6 @@
 import type { ResetArgs, ResetResult, StepResult } from '../../src/core/env.js';
-import { Box } from '../../src/core/spaces/box.js';
 import { REACHER_XML } from '../../sim/assets/reacher.js';
-import { MujocoEnv, type MujocoAction, type MujocoEnvOptions } from './mujoco-env.js';
+import { MujocoEnv, unboundedBox, type MujocoAction, type MujocoEnvOptions } from './mujoco-env.js';
 
 /** Options of {@link Reacher} (Gymnasium's `ReacherEnv.__init__`). */
 export interface ReacherOptions extends MujocoEnvOptions {
@@ -28,7 +27,7 @@ export interface ReacherOptions extends MujocoEnvOptions {
  *   `options.qpos`/`options.qvel`.
  */
 export class Reacher extends MujocoEnv {
-  readonly observationSpace = new Box(-Infinity, Infinity, [10], 'float64');
+  readonly observationSpace = unboundedBox(10);
   private readonly rewardDistWeight: number;
   private readonly rewardControlWeight: number;
   private readonly fingertip: number;

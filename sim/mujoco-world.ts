@@ -71,6 +71,8 @@ interface Views {
   geomXmat: Float64Array;
   siteXpos: Float64Array;
   siteXmat: Float64Array;
+  mocapPos: Float64Array;
+  mocapQuat: Float64Array;
 }
 
 /**
@@ -291,6 +293,26 @@ export class MujocoWorld {
     return this.v().siteXmat;
   }
 
+  /** Live view `Float64Array [nmocap x 3]` of mocap body positions (writable; see {@link mocapId}). */
+  mocapPos(): Float64Array {
+    return this.v().mocapPos;
+  }
+
+  /** Live view `Float64Array [nmocap x 4]` of mocap body quaternions (w, x, y, z; writable). */
+  mocapQuat(): Float64Array {
+    return this.v().mocapQuat;
+  }
+
+  /** Index of mocap body `body` in `mocapPos()`/`mocapQuat()`. @throws InvalidArgument when it is not a mocap body. */
+  mocapId(body: string | number): number {
+    const i = this.resolve('body', body);
+    const id = (this.mjModel.body_mocapid as Int32Array)[i];
+    if (id < 0) {
+      throw new InvalidArgument(formatError(`MujocoWorld(${this.name}).mocapId`, 'a body declared with mocap="true"', describeValue(body), 'Mark the body mocap="true" in the model'));
+    }
+    return id;
+  }
+
   /**
    * Sets `qpos` and `qvel` (lengths nq and nv) and runs `mj_forward`
    * (Gymnasium's `MujocoEnv.set_state`).
@@ -460,6 +482,8 @@ export class MujocoWorld {
       geomXmat: d.geom_xmat,
       siteXpos: d.site_xpos,
       siteXmat: d.site_xmat,
+      mocapPos: d.mocap_pos,
+      mocapQuat: d.mocap_quat,
     };
   }
 

@@ -1,2 +1,6 @@
-// Public API of src/vector (filled in as the area lands).
-export {};
+// Public API of src/vector.
+export { SyncVectorEnv } from './sync-vector-env.js';
+export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './async-vector-env.js';
+export { AsyncEnvVector } from './async-env-vector.js';
+export { BaseVectorEnv, type VectorEnvOptions } from './base-vector-env.js';
+export { EpisodeStatistics } from './episode-statistics.js';

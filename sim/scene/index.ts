@@ -6,3 +6,7 @@ export type { SceneDescription, GeomDescription, MeshDescription, CameraDescript
 export { geometryForGeom } from './geom-geometry.js';
 export type { GeometryDetail } from './geom-geometry.js';
 export { writeGeomPoses, mat2QuatInto, POSE_STRIDE } from './geom-poses.js';
+export { litScene } from './lit-scene.js';
+export type { LitSceneOptions } from './lit-scene.js';
+export { lookAtCamera, defaultFreeCamera, applyCameraPose } from './camera-pose.js';
+export type { CameraPose } from './camera-pose.js';

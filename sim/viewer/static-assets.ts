@@ -1,0 +1,99 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A file ready to send: bytes and MIME type. */
+export interface StaticAsset {
+  body: Buffer | string;
+  contentType: string;
+}
+
+/**
+ * URL prefixes of the pages' ES modules. The pages use no bundler: three.js's
+ * ESM build is served from `node_modules` and mapped with an import map, and
+ * lamkit's own browser modules are served from this package.
+ */
+export const VENDOR_THREE_PREFIX = '/vendor/three/';
+export const LAMKIT_PREFIX = '/lamkit/';
+
+/** Import map for the pages: bare `three` and `three/addons/...` to the vendored build. */
+export const IMPORT_MAP = JSON.stringify({
+  imports: {
+    three: `${VENDOR_THREE_PREFIX}build/three.module.js`,
+    'three/addons/': `${VENDOR_THREE_PREFIX}examples/jsm/`,
+  },
+});
+
+/** Package folders (relative to the package root) the pages may load modules from. */
+const LAMKIT_ALLOWED = ['sim/scene/', 'sim/viewer/page/', 'sim/render/page/', 'src/core/errors.'];
+const THREE_ALLOWED = ['build/', 'examples/jsm/'];
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** Package root: `sim/viewer/` is two levels down (also under `dist/` after a build). */
+const PACKAGE_ROOT = join(HERE, '..', '..');
+
+/**
+ * Serves the browser modules of the viewer and renderer pages.
+ *
+ * `/vendor/three/...` comes from the installed `three` package.
+ * `/lamkit/<path>.js` is the built `.js` file when it exists (after
+ * `npm run build`), else the `.ts` source transpiled on first request with
+ * TypeScript's `transpileModule` (types stripped, nothing bundled) and cached.
+ * Only the allow-listed folders are reachable; anything else is `null` (404).
+ */
+export class StaticAssets {
+  private readonly cache = new Map<string, StaticAsset>();
+  private threeRoot: string | undefined;
+
+  /** The asset at a URL path (query string ignored), or `null` when not served. */
+  async get(urlPath: string): Promise<StaticAsset | null> {
+    const path = decodeURIComponent(urlPath.split('?')[0]);
+    const cached = this.cache.get(path);
+    if (cached) return cached;
+    let asset: StaticAsset | null = null;
+    if (path.startsWith(VENDOR_THREE_PREFIX)) asset = await this.three(path.slice(VENDOR_THREE_PREFIX.length));
+    else if (path.startsWith(LAMKIT_PREFIX)) asset = await this.lamkit(path.slice(LAMKIT_PREFIX.length));
+    if (asset) this.cache.set(path, asset);
+    return asset;
+  }
+
+  private async three(rel: string): Promise<StaticAsset | null> {
+    if (!isSafe(rel, THREE_ALLOWED) || !rel.endsWith('.js')) return null;
+    this.threeRoot ??= join(dirname(fileURLToPath(import.meta.resolve('three'))), '..');
+    const body = await readIfFile(join(this.threeRoot, rel));
+    return body === null ? null : { body, contentType: 'text/javascript; charset=utf-8' };
+  }
+
+  private async lamkit(rel: string): Promise<StaticAsset | null> {
+    if (!isSafe(rel, LAMKIT_ALLOWED) || !rel.endsWith('.js')) return null;
+    const built = await readIfFile(join(PACKAGE_ROOT, rel));
+    if (built !== null) return { body: built, contentType: 'text/javascript; charset=utf-8' };
+    const source = await readIfFile(join(PACKAGE_ROOT, rel.slice(0, -3) + '.ts'));
+    if (source === null) return null;
+    return { body: await transpile(source.toString('utf8'), rel.slice(0, -3) + '.ts'), contentType: 'text/javascript; charset=utf-8' };
+  }
+}
+
+function isSafe(rel: string, allowed: readonly string[]): boolean {
+  const norm = normalize(rel).split(sep).join('/');
+  return norm === rel && !norm.includes('..') && allowed.some((prefix) => norm.startsWith(prefix));
+}
+
+async function readIfFile(path: string): Promise<Buffer | null> {
+  try {
+    if (!(await stat(path)).isFile()) return null;
+    return await readFile(path);
+  } catch {
+    return null;
+  }
+}
+
+async function transpile(source: string, fileName: string): Promise<string> {
+  // TypeScript is only needed when running from sources (tsx); built packages serve .js files.
+  const ts = (await import('typescript')).default;
+  const out = ts.transpileModule(source, {
+    fileName,
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false, isolatedModules: true },
+  });
+  return out.outputText;
+}

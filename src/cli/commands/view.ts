@@ -1,0 +1,188 @@
+import type { Command } from 'commander';
+import type { Env } from '../../core/env.js';
+import type { Policy } from '../../core/policy.js';
+import type { ActionUnbatcher as Unbatcher } from '../../core/vector-env.js';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+
+/** Options of {@link startView}. */
+export interface ViewOptions {
+  /** Registered MuJoCo task id, e.g. `ArmReach-v0`. */
+  envId: string;
+  /** TCP port (0 = any free port). Default 8080. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Seed of the first episode (later episodes continue the env's stream) and of random actions. */
+  seed?: number;
+  /** Simulation steps per second shown; default real time (`1 / env dt`, capped at 60). */
+  stepsPerSecond?: number;
+  /** Acts instead of random actions; `policyLabel` names it on the page. */
+  policy?: Policy;
+  policyLabel?: string;
+}
+
+/** A running viewer: the server's URL and how to stop it. */
+export interface ViewSession {
+  url: string;
+  /** Steps taken so far (all episodes). */
+  readonly steps: number;
+  /** Stops the loop, closes the server and the env. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What the loop needs from a MuJoCo task's `env.unwrapped.world` (a `MujocoWorld`). */
+interface WorldLike {
+  model: unknown;
+  ngeom: number;
+  geomXpos(): Float64Array;
+  geomXmat(): Float64Array;
+  timestepSeconds: number;
+}
+
+/**
+ * Makes the task, serves the viewer page and steps the task in real time
+ * while at least one page is connected, streaming geom poses, step and
+ * reward. Without a policy, actions are sampled uniformly from the action
+ * space with a seeded `Rng` (labelled "random actions" on the page).
+ */
+export async function startView(options: ViewOptions): Promise<ViewSession> {
+  const { makeAsync, Rng, ActionUnbatcher, ViewerServer, describeModel, writeGeomPoses, POSE_STRIDE } = await import('../../index.js');
+  const env: Env<unknown, unknown> = await makeAsync(options.envId);
+  const world = (env.unwrapped as unknown as { world?: WorldLike }).world;
+  if (!world || typeof world.geomXpos !== 'function') {
+    env.close();
+    throw new InvalidArgument(formatError('view --env', 'a MuJoCo task (one whose env has a `world`), e.g. ArmReach-v0', describeValue(options.envId), 'Pick a MuJoCo task from `lamkit envs`'));
+  }
+  const seed = options.seed ?? 0;
+  const rng = new Rng(seed);
+  const frameSkip = Number((env.unwrapped as unknown as { frameSkip?: number }).frameSkip ?? 1);
+  const dtSeconds = world.timestepSeconds * frameSkip;
+  const stepsPerSecond = options.stepsPerSecond ?? Math.min(60, 1 / dtSeconds);
+  if (!(stepsPerSecond > 0 && stepsPerSecond <= 1000)) {
+    env.close();
+    throw new InvalidArgument(formatError('view.stepsPerSecond', 'a number in (0, 1000]', describeValue(stepsPerSecond), 'Pass e.g. 30'));
+  }
+  const ngeom = world.ngeom;
+  const poses = new Float32Array(ngeom * POSE_STRIDE);
+  const header = { step: 0, reward: 0, episodeReturn: 0, episode: 0 };
+  let obs = env.reset({ seed }).obs;
+  let needsReset = false;
+  let paused = false;
+  let steps = 0;
+  let busy = false;
+
+  const server = await ViewerServer.start({
+    scene: describeModel(world.model as Parameters<typeof describeModel>[0]),
+    port: options.port ?? 8080,
+    host: options.host,
+    title: options.envId,
+    actorLabel: options.policy ? `policy: ${options.policyLabel ?? 'custom'}` : 'random actions (no policy)',
+    onCommand: (cmd) => {
+      if (cmd.type === 'reset') needsReset = true;
+      else paused = cmd.paused;
+    },
+  });
+
+  const obsBatch = options.policy ? new Float32Array(options.policy.observationSpace.flatDim) : null;
+  const unbatcher: Unbatcher | null = options.policy ? new ActionUnbatcher(env.actionSpace, 1) : null;
+  const tick = async () => {
+    if (busy || paused || server.clientCount === 0) return;
+    busy = true;
+    try {
+      if (needsReset) {
+        obs = env.reset().obs;
+        options.policy?.resetEpisode?.(0);
+        Object.assign(header, { step: 0, reward: 0, episodeReturn: 0, episode: header.episode + 1 });
+        needsReset = false;
+      } else {
+        let action: unknown;
+        if (options.policy && obsBatch && unbatcher) {
+          obsBatch.set(env.observationSpace.flatten(obs));
+          const actions = await options.policy.act(obsBatch, { deterministic: true });
+          const u: Unbatcher = unbatcher;
+          u.check('view.policy.act', actions);
+          action = u.get(actions, 0);
+        } else {
+          action = env.actionSpace.sample(rng);
+        }
+        const result = env.step(action);
+        obs = result.obs;
+        steps++;
+        header.step++;
+        header.reward = result.reward;
+        header.episodeReturn += result.reward;
+        needsReset = result.terminated || result.truncated;
+      }
+      server.broadcastFrame(header, writeGeomPoses(world.geomXpos(), world.geomXmat(), ngeom, poses));
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick().catch(onLoopError), 1000 / stepsPerSecond);
+  let loopError: unknown = null;
+  function onLoopError(err: unknown): void {
+    loopError = err;
+    clearInterval(timer);
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: server.url,
+    get steps() {
+      if (loopError) throw loopError;
+      return steps;
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await server.close();
+        env.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `lamkit view --env <id> [--port p] [--policy <checkpoint>]`. */
+export function register(program: Command): void {
+  program
+    .command('view')
+    .description('Serve a live three.js view of a MuJoCo task (open the printed URL in a browser)')
+    .requiredOption('--env <id>', 'MuJoCo task id, e.g. ArmReach-v0')
+    .option('--port <port>', 'TCP port (0 = any free port)', '8080')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--seed <seed>', 'seed of the first episode and of random actions', '0')
+    .option('--steps-per-second <n>', 'simulation speed (default: real time, at most 60)')
+    .option('--policy <checkpoint>', 'policy checkpoint to act with (default: random actions)')
+    .action(async (flags: { env: string; port: string; host: string; seed: string; stepsPerSecond?: string; policy?: string }) => {
+      const port = parseInteger('view --port', flags.port, 'e.g. --port 8080');
+      const seed = parseInteger('view --seed', flags.seed, 'e.g. --seed 0');
+      const stepsPerSecond = flags.stepsPerSecond === undefined ? undefined : Number(flags.stepsPerSecond);
+      const policy = flags.policy === undefined ? undefined : await loadPolicyCheckpoint(flags.policy);
+      const session = await startView({ envId: flags.env, port, host: flags.host, seed, stepsPerSecond, policy, policyLabel: flags.policy });
+      process.stdout.write(`lamkit view: ${flags.env} at ${session.url} (${policy ? `policy ${flags.policy}` : 'random actions'}); Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await session.close();
+    });
+}
+
+function parseInteger(where: string, text: string, fix: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value)) throw new InvalidArgument(formatError(where, 'an integer', describeValue(text), fix));
+  return value;
+}
+
+/**
+ * Loads a policy checkpoint with the agents area's loader, when it exports one
+ * (`loadPolicy(path)`); until then `--policy` fails with a clear message.
+ */
+async function loadPolicyCheckpoint(path: string): Promise<Policy> {
+  const agents = (await import('../../index.js')) as unknown as { loadPolicy?: (path: string) => Promise<Policy> };
+  if (typeof agents.loadPolicy !== 'function') {
+    throw new InvalidArgument(formatError('view --policy', 'a checkpoint lamkit can load', describeValue(path), 'This build has no checkpoint loader (agents/ exports no loadPolicy yet); omit --policy to watch random actions'));
+  }
+  return agents.loadPolicy(path);
+}

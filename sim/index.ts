@@ -6,3 +6,6 @@ export { SimLoadError } from './sim-load-error.js';
 export type { ModelAssets } from './model-files.js';
 export { REACHER_XML } from './assets/reacher.js';
 export { INVERTED_PENDULUM_XML } from './assets/inverted-pendulum.js';
+// Scenes (three.js), the live viewer and rgb_array rendering (engineer H3b).
+export * from './scene/index.js';
+export * from './viewer/index.js';

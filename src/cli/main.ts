@@ -9,6 +9,7 @@ import { LamkitError } from '../core/errors.js';
  */
 const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> = [
   () => import('./commands/envs.js'),
+  () => import('./commands/view.js'),
 ];
 
 export async function main(argv: readonly string[]): Promise<number> {

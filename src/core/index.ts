@@ -5,3 +5,5 @@ export * from './env.js';
 export * from './wrapper.js';
 export * from './vector-env.js';
 export * from './policy.js';
+export * from './running-mean-std.js';
+export * from './check-env.js';

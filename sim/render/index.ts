@@ -1,0 +1,5 @@
+// rgb_array images: three.js in headless Chromium (playwright-core is imported lazily, on first render).
+export { SceneRenderer } from './scene-renderer.js';
+export type { RgbImage, CameraSpec, RenderSource, SceneRendererOptions } from './scene-renderer.js';
+export { LazySceneRenderer } from './lazy-scene-renderer.js';
+export { acquireBrowser, releaseBrowser, findChromium, CHROMIUM_ARGS, CHROMIUM_PATHS } from './shared-browser.js';

@@ -1,0 +1,172 @@
+import type { Page } from 'playwright-core';
+import { ClosedError, InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
+import { describeModel } from '../scene/scene-description.js';
+import type { ModelLike, SceneDescription } from '../scene/scene-description.js';
+import { writeGeomPoses, POSE_STRIDE } from '../scene/geom-poses.js';
+import { defaultFreeCamera, lookAtCamera } from '../scene/camera-pose.js';
+import type { CameraPose } from '../scene/camera-pose.js';
+import { StaticAssets, IMPORT_MAP, LAMKIT_PREFIX } from '../viewer/static-assets.js';
+import { acquireBrowser, releaseBrowser } from './shared-browser.js';
+
+/** An RGB image: `data` is `Uint8Array [height x width x 3]`, rows top to bottom (Gymnasium's `rgb_array`). */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/**
+ * Which camera to render from:
+ * - `undefined`: MuJoCo's default free camera for the model;
+ * - `{ name }`: a camera defined in the MJCF (follows its body);
+ * - `{ position, lookAt, fovyDeg? }`: metres in MuJoCo's Z-up world frame;
+ * - a {@link CameraPose}.
+ */
+export type CameraSpec = undefined | { name: string } | { position: readonly number[]; lookAt: readonly number[]; fovyDeg?: number } | CameraPose;
+
+/** What {@link SceneRenderer.render} reads: a `MujocoWorld` (or raw `{ model, data }`) after a step. */
+export interface RenderSource {
+  model: ModelLike;
+  data: { geom_xpos: ArrayLike<number>; geom_xmat: ArrayLike<number>; cam_xpos: ArrayLike<number>; cam_xmat: ArrayLike<number> };
+}
+
+/** Options of {@link SceneRenderer.create}. */
+export interface SceneRendererOptions {
+  /** Image width in pixels (1-4096); default 84 (a common vision-RL size). */
+  width?: number;
+  /** Image height in pixels (1-4096); default 84. */
+  height?: number;
+  /** Background colour `0xRRGGBB`; default the viewer's dark blue-grey. */
+  background?: number;
+}
+
+/** Origin the renderer page is served from; requests never leave the browser (answered by `page.route`). */
+const ORIGIN = 'http://lamkit-render.invalid';
+
+/**
+ * Renders MuJoCo scenes to RGB images with three.js in headless Chromium
+ * (WebGL2 on SwiftShader: no GPU, no display).
+ *
+ * Each renderer owns one page in the process's shared browser
+ * (`acquireBrowser`, launched lazily); its modules are served from memory
+ * through `page.route`, so no port is opened. Rendering is asynchronous (a
+ * round trip to the browser: poses in, base64 pixels out), which is why the
+ * synchronous `Env.render()` cannot call it; tasks expose
+ * `renderAsync()`-style methods on top of it instead (see `renderRgbArray`).
+ *
+ * Cost (2-core machine, SwiftShader): see docs/benchmarks.md, "Rendering";
+ * `bench/render-cost.ts` measures it.
+ */
+export class SceneRenderer {
+  readonly width: number;
+  readonly height: number;
+  private readonly background: number;
+  private page: Page | null;
+  private description: SceneDescription | null = null;
+  private model: ModelLike | null = null;
+  private poses = new Float32Array(0);
+  private closing: Promise<void> | null = null;
+
+  private constructor(page: Page, width: number, height: number, background: number) {
+    this.page = page;
+    this.width = width;
+    this.height = height;
+    this.background = background;
+  }
+
+  /** Opens a renderer page (launching Chromium if this process has none yet). */
+  static async create(options: SceneRendererOptions = {}): Promise<SceneRenderer> {
+    const width = options.width ?? 84;
+    const height = options.height ?? 84;
+    for (const [name, v] of [['width', width], ['height', height]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 4096) {
+        throw new InvalidArgument(formatError(`SceneRenderer.${name}`, 'an integer number of pixels in [1, 4096]', describeValue(v), 'Pass e.g. { width: 84, height: 84 }'));
+      }
+    }
+    const browser = await acquireBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width, height } });
+      const assets = new StaticAssets();
+      await page.route(`${ORIGIN}/**`, async (route) => {
+        const path = new URL(route.request().url()).pathname;
+        if (path === '/') return route.fulfill({ status: 200, contentType: 'text/html', body: renderHtml() });
+        const asset = await assets.get(path);
+        return asset ? route.fulfill({ status: 200, contentType: asset.contentType, body: asset.body }) : route.fulfill({ status: 404, body: '' });
+      });
+      await page.goto(`${ORIGIN}/`);
+      await page.waitForFunction(() => 'lamkitRender' in window, null, { timeout: 30_000 });
+      return new SceneRenderer(page, width, height, options.background ?? 0x1d2330);
+    } catch (err) {
+      await releaseBrowser();
+      throw err;
+    }
+  }
+
+  /**
+   * Renders the current state of `source` (a `MujocoWorld` after `step`/`forward`)
+   * from `camera`. The scene is sent to the page once per model.
+   */
+  async render(source: RenderSource, camera?: CameraSpec): Promise<RgbImage> {
+    const page = this.page;
+    if (!page) throw new ClosedError(formatError('SceneRenderer.render', 'an open renderer', 'a closed one', 'Create a new SceneRenderer'));
+    if (source.model !== this.model) {
+      const description = describeModel(source.model);
+      await page.evaluate(([d, w, h, bg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg), [description, this.width, this.height, this.background] as const);
+      this.description = description;
+      this.model = source.model;
+      this.poses = new Float32Array(description.ngeom * POSE_STRIDE);
+    }
+    const description = this.description!;
+    writeGeomPoses(source.data.geom_xpos, source.data.geom_xmat, description.ngeom, this.poses);
+    const pose = this.cameraPose(source, camera);
+    const base64 = await page.evaluate(([p, c]) => (window as unknown as { lamkitRender: { render(...a: unknown[]): string } }).lamkitRender.render(p, c), [Array.from(this.poses), pose] as const);
+    const bytes = Buffer.from(base64, 'base64');
+    return { width: this.width, height: this.height, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  }
+
+  /** Closes this renderer's page; the shared browser closes with its last user. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const page = this.page;
+      this.page = null;
+      try {
+        await page?.close();
+      } finally {
+        await releaseBrowser();
+      }
+    })();
+    return this.closing;
+  }
+
+  private cameraPose(source: RenderSource, camera: CameraSpec): CameraPose {
+    const description = this.description!;
+    if (camera === undefined) return defaultFreeCamera(description);
+    if (typeof camera !== 'object' || camera === null) {
+      throw new InvalidArgument(formatError('SceneRenderer.render.camera', '{ name }, { position, lookAt, fovyDeg? } or undefined', describeValue(camera), 'Pass e.g. { position: [0, -1, 1], lookAt: [0, 0, 0] }'));
+    }
+    if ('posWorld' in camera) return camera;
+    if ('position' in camera) return lookAtCamera(camera.position, camera.lookAt, camera.fovyDeg ?? description.fovyDeg);
+    if ('name' in camera) {
+      const cam = description.cameras.find((c) => c.name === camera.name);
+      if (!cam) {
+        const names = description.cameras.map((c) => c.name).filter(Boolean);
+        throw new InvalidArgument(formatError('SceneRenderer.render.camera', 'the name of a camera in the model', describeValue(camera.name), `Cameras: ${names.join(', ') || '(none; pass { position, lookAt } instead)'}`));
+      }
+      const p = 3 * cam.index;
+      const m = 9 * cam.index;
+      return {
+        posWorld: [source.data.cam_xpos[p], source.data.cam_xpos[p + 1], source.data.cam_xpos[p + 2]],
+        xmat: Array.from({ length: 9 }, (_, i) => source.data.cam_xmat[m + i]),
+        fovyDeg: cam.fovyDeg,
+      };
+    }
+    throw new InvalidArgument(formatError('SceneRenderer.render.camera', '{ name }, { position, lookAt, fovyDeg? } or undefined', describeValue(camera), 'Pass e.g. { position: [0, -1, 1], lookAt: [0, 0, 0] }'));
+  }
+}
+
+function renderHtml(): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><style>html,body{margin:0;background:#000}</style>
+<script type="importmap">${IMPORT_MAP}</script></head><body>
+<script type="module">import { installRenderPage } from '${LAMKIT_PREFIX}sim/render/page/render-page.js'; installRenderPage();</script>
+</body></html>`;
+}

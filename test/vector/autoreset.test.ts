@@ -130,7 +130,7 @@ describe('next-step autoreset against hand-computed episodes', () => {
 
   test('AsyncEnvVector awaits its sub-envs concurrently', async () => {
     const delayMs = 40;
-    const slow = (): AsyncEnv => {
+    const slow = (): AsyncEnv<unknown, number> => {
       const inner = toAsyncEnv(new CountingEnv());
       const wait = (): Promise<void> => new Promise((res) => setTimeout(res, delayMs));
       return { ...inner, reset: async (a) => (await wait(), inner.reset(a)), step: async (a) => (await wait(), inner.step(a)) };

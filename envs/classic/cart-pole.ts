@@ -28,8 +28,6 @@ const TAU_SECONDS = 0.02;
 const THETA_THRESHOLD_RADIANS = (12 * 2 * Math.PI) / 360;
 const X_THRESHOLD = 2.4;
 
-const NO_INFO = Object.freeze({}) as Record<string, unknown>;
-
 /**
  * CartPole-v1, identical to Gymnasium's `CartPoleEnv` (Barto, Sutton &
  * Anderson 1983): a pole hinged on a cart; push the cart left (action 0) or
@@ -148,7 +146,7 @@ export class CartPole extends BaseEnv<Float32Array, number> {
       this.stepsBeyondTerminated++;
       reward = this.suttonBartoReward ? -1.0 : 0.0;
     }
-    return { obs: this.observe(), reward, terminated, truncated: false, info: NO_INFO };
+    return { obs: this.observe(), reward, terminated, truncated: false, info: {} };
   }
 
   private observe(): Float32Array {

@@ -22,8 +22,6 @@ const DEFAULT_X = Math.PI;
 const DEFAULT_Y = 1.0;
 const TWO_PI = 2 * Math.PI;
 
-const NO_INFO = Object.freeze({}) as Record<string, unknown>;
-
 /**
  * Pendulum-v1, identical to Gymnasium's `PendulumEnv`: swing a frictionless
  * pendulum up and keep it upright with a bounded torque.
@@ -125,7 +123,7 @@ export class Pendulum extends BaseEnv<Float32Array, Float32Array> {
     newthdot = newthdot < -MAX_SPEED ? -MAX_SPEED : newthdot > MAX_SPEED ? MAX_SPEED : newthdot;
     this.theta = th + newthdot * DT_SECONDS;
     this.thetaDot = newthdot;
-    return { obs: this.observe(), reward: -costs, terminated: false, truncated: false, info: NO_INFO };
+    return { obs: this.observe(), reward: -costs, terminated: false, truncated: false, info: {} };
   }
 
   private observe(): Float32Array {

@@ -32,9 +32,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bin/lamkit.js');
-if (isEntry) {
-  main(process.argv.slice(2)).then(
+/**
+ * Runs the CLI and sets `process.exitCode`. `bin/lamkit.js` calls it
+ * explicitly: under `npx lamkit` the script path is `.bin/lamkit`, so it
+ * cannot be recognised from `process.argv[1]`.
+ */
+export function runCli(argv: readonly string[]): Promise<void> {
+  return main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -44,3 +48,6 @@ if (isEntry) {
     },
   );
 }
+
+// `node --import tsx src/cli/main.ts ...` (npm run lamkit).
+if (import.meta.url === `file://${process.argv[1]}`) void runCli(process.argv.slice(2));

@@ -190,7 +190,9 @@ export class Box extends Space<BoxArray> {
 
   toString(): string {
     const uniform = (a: Float64Array): boolean => a.every((v) => v === a[0]);
-    const fmt = (a: Float64Array): string => (uniform(a) && a.length > 0 ? pyNumber(a[0]) : `[${Array.from(a, pyNumber).join(' ')}]`);
+    // float32 bounds print as their shortest float32 repr, like numpy (4.8, not 4.800000190734863).
+    const num = (v: number): string => pyNumber(this.dtype === 'float32' ? shortestFloat32(v) : v);
+    const fmt = (a: Float64Array): string => (uniform(a) && a.length > 0 ? num(a[0]) : `[${Array.from(a, num).join(' ')}]`);
     return `Box(${fmt(this.low)}, ${fmt(this.high)}, ${shapeString(this.shape)}, ${this.dtype})`;
   }
 
@@ -199,4 +201,14 @@ export class Box extends Space<BoxArray> {
     const dec = (v: number | string): number => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : (v as number));
     return new Box(json.low.map(dec), json.high.map(dec), json.shape, json.dtype);
   }
+}
+
+/** The shortest decimal that rounds to the same float32 as `v` (numpy's float32 repr). */
+function shortestFloat32(v: number): number {
+  if (!Number.isFinite(v) || Number.isInteger(v)) return v;
+  for (let p = 1; p < 9; p++) {
+    const c = Number(v.toPrecision(p));
+    if (Math.fround(c) === v) return c;
+  }
+  return v;
 }

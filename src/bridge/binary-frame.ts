@@ -1,0 +1,94 @@
+import { formatError, describeValue } from '../core/errors.js';
+import { BridgeProtocolError } from './errors.js';
+
+/**
+ * Compact binary frame for float vectors (observations and actions), all
+ * little-endian:
+ *
+ * ```
+ * offset size field
+ *  0     u8   magic 0x4c ('L')
+ *  1     u8   frame version (1)
+ *  2     u8   kind: 1 = obs, 2 = action
+ *  3     u8   flags: bit 0 terminated, bit 1 truncated
+ *  4     u32  seq
+ *  8     f64  reward (0 for actions)
+ * 16     u32  n, number of float32 values
+ * 20     u32  reserved (0)
+ * 24     f32  values [n]
+ * ```
+ *
+ * A frame is exactly `24 + 4n` bytes; anything else is a `BAD_FRAME` error.
+ */
+export const FRAME_MAGIC = 0x4c;
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_BYTES = 24;
+export const FRAME_KIND_OBS = 1;
+export const FRAME_KIND_ACTION = 2;
+
+/** A decoded frame; `values` is a fresh `Float32Array [n]`. */
+export interface BinaryFrame {
+  kind: typeof FRAME_KIND_OBS | typeof FRAME_KIND_ACTION;
+  seq: number;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  values: Float32Array;
+}
+
+/** Encodes one frame into a new `Uint8Array [24 + 4n]` (the socket keeps it until written). */
+export function encodeFrame(
+  kind: BinaryFrame['kind'],
+  seq: number,
+  values: ArrayLike<number>,
+  reward = 0,
+  terminated = false,
+  truncated = false,
+): Uint8Array {
+  const n = values.length;
+  const bytes = new Uint8Array(FRAME_HEADER_BYTES + 4 * n);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, FRAME_MAGIC);
+  view.setUint8(1, FRAME_VERSION);
+  view.setUint8(2, kind);
+  view.setUint8(3, (terminated ? 1 : 0) | (truncated ? 2 : 0));
+  view.setUint32(4, seq >>> 0, true);
+  view.setFloat64(8, reward, true);
+  view.setUint32(16, n, true);
+  for (let i = 0; i < n; i++) view.setFloat32(FRAME_HEADER_BYTES + 4 * i, values[i], true);
+  return bytes;
+}
+
+function bad(where: string, expected: string, got: string): BridgeProtocolError {
+  return new BridgeProtocolError('BAD_FRAME', formatError(where, expected, got, 'See the binary frame layout in docs/bridge-protocol.md'));
+}
+
+/**
+ * Decodes and validates a frame; throws `BridgeProtocolError('BAD_FRAME')`
+ * naming the bad field (magic, version, kind, flags, length, a non-finite
+ * value).
+ */
+export function decodeFrame(data: ArrayBuffer | ArrayBufferView, where = 'decodeFrame'): BinaryFrame {
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.byteLength < FRAME_HEADER_BYTES) throw bad(`${where}.length`, `at least ${FRAME_HEADER_BYTES} bytes`, `${bytes.byteLength} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint8(0) !== FRAME_MAGIC) throw bad(`${where}.magic`, `0x4c ('L')`, `0x${view.getUint8(0).toString(16)}`);
+  if (view.getUint8(1) !== FRAME_VERSION) throw bad(`${where}.version`, String(FRAME_VERSION), String(view.getUint8(1)));
+  const kind = view.getUint8(2);
+  if (kind !== FRAME_KIND_OBS && kind !== FRAME_KIND_ACTION) throw bad(`${where}.kind`, '1 (obs) or 2 (action)', String(kind));
+  const flags = view.getUint8(3);
+  if (flags > 3) throw bad(`${where}.flags`, 'only bits 0 (terminated) and 1 (truncated)', `0x${flags.toString(16)}`);
+  const n = view.getUint32(16, true);
+  if (bytes.byteLength !== FRAME_HEADER_BYTES + 4 * n) {
+    throw bad(`${where}.n`, `${FRAME_HEADER_BYTES} + 4 x n = ${bytes.byteLength} bytes to match n`, `n = ${n}`);
+  }
+  const reward = view.getFloat64(8, true);
+  if (!Number.isFinite(reward)) throw bad(`${where}.reward`, 'a finite number', describeValue(reward));
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = view.getFloat32(FRAME_HEADER_BYTES + 4 * i, true);
+    if (!Number.isFinite(v)) throw bad(`${where}.values[${i}]`, 'a finite number', describeValue(v));
+    values[i] = v;
+  }
+  return { kind: kind as BinaryFrame['kind'], seq: view.getUint32(4, true), reward, terminated: (flags & 1) !== 0, truncated: (flags & 2) !== 0, values };
+}

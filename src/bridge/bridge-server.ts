@@ -1,0 +1,251 @@
+import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { spaceFromJSON } from '../core/spaces/from-json.js';
+import { BridgeProtocolError } from './errors.js';
+import type { HelloMessage } from './protocol.js';
+import { RemoteEnv, type RemoteEnvTimeouts, type RobotLink } from './remote-env.js';
+import { RobotConnection, type ConnectionHost } from './robot-connection.js';
+import { RosbridgeConnection } from './rosbridge-connection.js';
+import { resolveRosbridgeConfig, type RosbridgeConfig, type ResolvedRosbridgeConfig } from './rosbridge-config.js';
+import { tokenOf, tokensEqual } from './token-auth.js';
+
+/** Options of {@link BridgeServer.listen}; every field is optional. */
+export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
+  /** Port to listen on when no `server` is given (0 = any free port). Default 8765. */
+  port?: number;
+  /** Interface to bind. Default '127.0.0.1' (loopback); use '0.0.0.0' to accept robots on the network. */
+  host?: string;
+  /** An http or https server to attach to (TLS: hand in `https.createServer({ key, cert })`). Not closed by `close()`. */
+  server?: HttpServer | HttpsServer;
+  /** URL path of the lamkit protocol. Default '/'. */
+  path?: string;
+  /** Shared secret robots present (`Authorization: Bearer` or `?token=`); compared in constant time. */
+  token?: string;
+  /** Messages larger than this get a PAYLOAD_TOO_LARGE error; 4x this closes the socket (ws `maxPayload`). Default 262144. */
+  maxMessageBytes?: number;
+  /** Per-connection message rate (token bucket); excess is dropped with a RATE_LIMITED error. Default 5000. */
+  maxMessagesPerSecond?: number;
+  /** Heartbeat period, ms. Default 1000. */
+  heartbeatMs?: number;
+  /** A connection silent for this long is closed. Default 5 x heartbeatMs. */
+  idleTimeoutMs?: number;
+  /** A connection must complete its hello within this many ms. Default 5000. */
+  handshakeTimeoutMs?: number;
+  /** Enables the rosbridge v2 adapter (on `rosbridge.path`, default '/rosbridge'). */
+  rosbridge?: RosbridgeConfig;
+}
+
+type Conn = RobotConnection | RosbridgeConnection;
+
+/**
+ * The server robots connect to. Each robot id becomes one `RemoteEnv`
+ * (an `AsyncEnv`) that survives reconnects. Create with `await
+ * BridgeServer.listen(options)`; `close()` is idempotent.
+ */
+export class BridgeServer implements ConnectionHost {
+  readonly port: number;
+  readonly maxMessageBytes: number;
+  readonly heartbeatMs: number;
+  readonly maxMessagesPerSecond: number;
+  private readonly http: HttpServer | HttpsServer;
+  private readonly ownsHttp: boolean;
+  private readonly wss: WebSocketServer;
+  private readonly envs = new Map<string, RemoteEnv>();
+  private readonly conns = new Set<Conn>();
+  private readonly robotListeners = new Set<(env: RemoteEnv) => void>();
+  private readonly errorListeners = new Set<(err: BridgeProtocolError, robotId: string | null) => void>();
+  private readonly timeouts: Partial<RemoteEnvTimeouts>;
+  private readonly heartbeatTimer: ReturnType<typeof setInterval>;
+  private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  private closed = false;
+
+  private constructor(http: HttpServer | HttpsServer, ownsHttp: boolean, port: number, opts: BridgeServerOptions, ros: ResolvedRosbridgeConfig | null) {
+    this.http = http;
+    this.ownsHttp = ownsHttp;
+    this.port = port;
+    this.maxMessageBytes = opts.maxMessageBytes ?? 262144;
+    this.heartbeatMs = opts.heartbeatMs ?? 1000;
+    this.maxMessagesPerSecond = opts.maxMessagesPerSecond ?? 5000;
+    this.timeouts = { stepTimeoutMs: opts.stepTimeoutMs, resetTimeoutMs: opts.resetTimeoutMs, reconnectGraceMs: opts.reconnectGraceMs };
+    for (const k of Object.keys(this.timeouts) as Array<keyof RemoteEnvTimeouts>) if (this.timeouts[k] === undefined) delete this.timeouts[k];
+    const idleTimeoutMs = opts.idleTimeoutMs ?? 5 * this.heartbeatMs;
+    const handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 5000;
+    const path = opts.path ?? '/';
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 4 * this.maxMessageBytes });
+    this.onUpgrade = (req, socket, head) => {
+      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const isRos = ros !== null && pathname === ros.path;
+      if (pathname !== path && !isRos) return refuse(socket, 404, 'Not Found');
+      if (opts.token !== undefined && !tokensEqual(tokenOf(req) ?? '', opts.token)) return refuse(socket, 401, 'Unauthorized');
+      const rosRobotId = new URL(req.url ?? '/', 'http://localhost').searchParams.get('robot');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, isRos ? ros : null, handshakeTimeoutMs, rosRobotId));
+    };
+    http.on('upgrade', this.onUpgrade);
+    this.heartbeatTimer = setInterval(() => {
+      const now = performance.now();
+      for (const c of this.conns) {
+        if (now - c.lastSeenMs > idleTimeoutMs) c.close(1001, `no message for ${idleTimeoutMs} ms`);
+        else c.sendHeartbeat();
+      }
+    }, this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Starts a server (or attaches to `options.server`) and resolves once it listens. */
+  static async listen(options: BridgeServerOptions = {}): Promise<BridgeServer> {
+    if (options === null || typeof options !== 'object') throw new InvalidArgument(formatError('BridgeServer.listen.options', 'an object', describeValue(options), 'Pass e.g. { port: 8765 }'));
+    for (const k of ['maxMessageBytes', 'maxMessagesPerSecond', 'heartbeatMs', 'idleTimeoutMs', 'handshakeTimeoutMs'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new InvalidArgument(formatError(`BridgeServer.listen.${k}`, 'a positive number', describeValue(v), 'Omit it for the default'));
+    }
+    if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0)) {
+      throw new InvalidArgument(formatError('BridgeServer.listen.token', 'a non-empty string', describeValue(options.token), 'Omit it to accept any client (loopback only!)'));
+    }
+    const ros = options.rosbridge ? resolveRosbridgeConfig(options.rosbridge) : null;
+    if (options.server) {
+      const addr = options.server.address();
+      return new BridgeServer(options.server, false, typeof addr === 'object' && addr ? addr.port : 0, options, ros);
+    }
+    const port = options.port ?? 8765;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgument(formatError('BridgeServer.listen.port', 'an integer in [0, 65535]', describeValue(port), 'Pass 0 for any free port'));
+    const http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('lamkit bridge: connect with a WebSocket client\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, options.host ?? '127.0.0.1', () => resolve());
+    });
+    const addr = http.address();
+    return new BridgeServer(http, true, typeof addr === 'object' && addr ? addr.port : port, options, ros);
+  }
+
+  /** `ws://host:port/` (or `wss://` for an https server) for clients on this machine. */
+  get url(): string {
+    return `${'cert' in this.http || 'setSecureContext' in this.http ? 'wss' : 'ws'}://127.0.0.1:${this.port}/`;
+  }
+
+  /** Robots seen so far (connected or waiting to reconnect), by id. */
+  robots(): RemoteEnv[] {
+    return [...this.envs.values()];
+  }
+
+  robot(robotId: string): RemoteEnv | undefined {
+    return this.envs.get(robotId);
+  }
+
+  /** Called once per new robot id, after its handshake. Returns the unsubscribe function. */
+  onRobot(listener: (env: RemoteEnv) => void): () => void {
+    this.robotListeners.add(listener);
+    return () => this.robotListeners.delete(listener);
+  }
+
+  /** Called for every protocol error any connection produced (after the peer got its `error` message). */
+  onError(listener: (err: BridgeProtocolError, robotId: string | null) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  /** Resolves with the first `n` robots once that many have connected; rejects after `timeoutMs`. */
+  waitForRobots(n: number, timeoutMs = 30000): Promise<RemoteEnv[]> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.envs.size < n) return false;
+        clearTimeout(timer);
+        off();
+        resolve(this.robots().slice(0, n));
+        return true;
+      };
+      const off = this.onRobot(() => void check());
+      const timer = setTimeout(() => {
+        off();
+        reject(new BridgeProtocolError('TIMEOUT', formatError('BridgeServer.waitForRobots', `${n} robot(s) within ${timeoutMs} ms`, `${this.envs.size}`, 'Start the robots (e.g. lamkit sim-robot) with the right URL and token')));
+      }, timeoutMs);
+      check();
+    });
+  }
+
+  /** Sends `estop` to every connected robot now. */
+  emergencyStopAll(reason = 'emergency stop'): void {
+    for (const env of this.envs.values()) env.emergencyStop(reason);
+  }
+
+  /** @internal */
+  attachRobot(hello: HelloMessage, link: RobotLink): RemoteEnv {
+    const where = 'BridgeServer.message.hello';
+    let obsSpace, actSpace;
+    try {
+      obsSpace = spaceFromJSON(hello.observationSpace, `${where}.observationSpace`);
+      actSpace = spaceFromJSON(hello.actionSpace, `${where}.actionSpace`);
+    } catch (err) {
+      throw new BridgeProtocolError('BAD_SPACE', err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    const existing = this.envs.get(hello.robotId);
+    if (existing) {
+      if (existing.connected) {
+        throw new BridgeProtocolError('DUPLICATE_ROBOT', formatError(`${where}.robotId`, 'an id not connected already', `'${hello.robotId}', which is connected`, 'Give each robot its own id'));
+      }
+      if (!existing.observationSpace.equals(obsSpace) || !existing.actionSpace.equals(actSpace)) {
+        throw new BridgeProtocolError('BAD_SPACE', formatError(`${where}`, `the spaces robot '${hello.robotId}' announced before (${existing.observationSpace.toString()}, ${existing.actionSpace.toString()})`, `${obsSpace.toString()}, ${actSpace.toString()}`, 'Use a new robot id for a different robot'));
+      }
+      existing.attach(link);
+      return existing;
+    }
+    let env: RemoteEnv;
+    try {
+      env = new RemoteEnv(hello.robotId, obsSpace, actSpace, hello.controlRateHz, hello.safeAction, this.timeouts);
+    } catch (err) {
+      if (err instanceof BridgeProtocolError) throw err;
+      throw new BridgeProtocolError('BAD_SPACE', err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    this.envs.set(hello.robotId, env);
+    env.attach(link);
+    for (const l of this.robotListeners) l(env);
+    return env;
+  }
+
+  /** @internal */
+  detachRobot(env: RemoteEnv, reason: string): void {
+    env.detach(reason);
+  }
+
+  /** @internal */
+  reportError(err: BridgeProtocolError, robotId: string | null): void {
+    for (const l of this.errorListeners) l(err, robotId);
+  }
+
+  private accept(ws: WebSocket, ros: ResolvedRosbridgeConfig | null, handshakeTimeoutMs: number, rosRobotId: string | null): void {
+    if (this.closed) return void ws.close(1001, 'server closing');
+    const conn: Conn = ros ? new RosbridgeConnection(ws, this, ros, rosRobotId && /^[A-Za-z0-9_.:-]{1,64}$/.test(rosRobotId) ? rosRobotId : null) : new RobotConnection(ws, this);
+    this.conns.add(conn);
+    const timer = setTimeout(() => {
+      if (conn.robotId === null) conn.close(1008, `no hello within ${handshakeTimeoutMs} ms`);
+    }, handshakeTimeoutMs);
+    ws.on('close', () => {
+      clearTimeout(timer);
+      this.conns.delete(conn);
+    });
+  }
+
+  /** Closes every robot connection and stops listening. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeatTimer);
+    this.http.off('upgrade', this.onUpgrade);
+    for (const env of this.envs.values()) await env.close();
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    if (this.ownsHttp) {
+      this.http.closeAllConnections();
+      await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    }
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+

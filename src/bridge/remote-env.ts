@@ -1,0 +1,281 @@
+import type { AsyncEnv, EnvMetadata, EnvSpec, Info, ResetArgs, ResetResult, StepResult } from '../core/env.js';
+import type { Space } from '../core/spaces/space.js';
+import { ClosedError, InvalidArgument, ResetNeeded, formatError, describeValue } from '../core/errors.js';
+import { ActionGuard, type GuardFault } from './action-guard.js';
+import { BridgeDisconnectedError, BridgeProtocolError, BridgeTimeoutError } from './errors.js';
+
+/** How the server talks to one connected robot (lamkit protocol or rosbridge). */
+export interface RobotLink {
+  sendReset(seq: number, seed: number | undefined): void;
+  /** `action` is the guarded flat action, `Float64Array [actDim]`, valid only during the call. */
+  sendAction(seq: number, action: Float64Array): void;
+  sendEpisodeEnd(seq: number, reason: string): void;
+  sendEstop(reason: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** An observation as it arrived from the robot (also what `observations$` streams). */
+export interface RobotObservationEvent {
+  robotId: string;
+  seq: number;
+  /** Flat observation, `Float32Array [obsDim]` (fresh per message). */
+  obs: Float32Array;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  /** Server clock (performance.now(), ms) when it arrived. */
+  receivedMs: number;
+}
+
+/** A safety intervention: the policy's action was replaced by the safe action. */
+export interface SafetyEvent {
+  robotId: string;
+  seq: number;
+  fault: Exclude<GuardFault, null>;
+  detail: string;
+}
+
+/** Deadlines of a `RemoteEnv` (documented defaults). */
+export interface RemoteEnvTimeouts {
+  /** `step` rejects when no observation arrives within this many ms. Default 1000. */
+  stepTimeoutMs: number;
+  /** `reset` rejects when the first observation does not arrive within this many ms. Default 5000. */
+  resetTimeoutMs: number;
+  /** A `reset` while the robot is disconnected waits this long for it to reconnect. Default 10000. */
+  reconnectGraceMs: number;
+}
+
+interface Pending {
+  seq: number;
+  kind: 'reset' | 'step';
+  resolve: (ev: RobotObservationEvent) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One connected robot seen as an `AsyncEnv` (server side). `step(action)`
+ * guards the action (clipped to the announced Box; non-finite or invalid
+ * actions are replaced by the safe action and reported to `onSafety`
+ * listeners), sends it, and resolves with the robot's next observation.
+ *
+ * - No observation within `stepTimeoutMs`: `step` rejects with
+ *   `BridgeTimeoutError`; the episode is over (truncated): the robot gets an
+ *   `episode_end` and the next call must be `reset()`.
+ * - The robot disconnects: the pending call rejects with
+ *   `BridgeDisconnectedError`. The same `RemoteEnv` is re-attached when a
+ *   robot with the same id reconnects; `reset()` waits `reconnectGraceMs` for it.
+ * - `emergencyStop()` sends `estop` at once (not waiting for the next step).
+ */
+export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Act> {
+  readonly robotId: string;
+  readonly observationSpace: Space<Obs>;
+  readonly actionSpace: Space<Act>;
+  readonly controlRateHz: number;
+  readonly metadata: EnvMetadata;
+  spec?: EnvSpec;
+  readonly guard: ActionGuard;
+  private readonly timeouts: RemoteEnvTimeouts;
+  private link: RobotLink | null = null;
+  private seq = 0;
+  private pending: Pending | null = null;
+  private needsReset = true;
+  private closed = false;
+  private attachWaiters: Array<() => void> = [];
+  private readonly obsListeners = new Set<(ev: RobotObservationEvent) => void>();
+  private readonly safetyListeners = new Set<(ev: SafetyEvent) => void>();
+  private readonly flatAction: Float64Array;
+
+  constructor(robotId: string, observationSpace: Space<Obs>, actionSpace: Space<Act>, controlRateHz: number, safeAction: ArrayLike<number>, timeouts: Partial<RemoteEnvTimeouts> = {}) {
+    this.robotId = robotId;
+    this.observationSpace = observationSpace;
+    this.actionSpace = actionSpace;
+    this.controlRateHz = controlRateHz;
+    this.metadata = { renderModes: [], renderFps: controlRateHz, robotId };
+    this.guard = new ActionGuard(actionSpace as Space<unknown>, safeAction, `RemoteEnv(${robotId})`);
+    this.flatAction = new Float64Array(this.guard.actDim);
+    this.timeouts = { stepTimeoutMs: 1000, resetTimeoutMs: 5000, reconnectGraceMs: 10000, ...timeouts };
+    for (const [k, v] of Object.entries(this.timeouts)) {
+      if (!(typeof v === 'number' && v > 0)) throw new InvalidArgument(formatError(`RemoteEnv.${k}`, 'a positive number of ms', describeValue(v), 'Pass e.g. 1000'));
+    }
+  }
+
+  /** True while a robot is attached. */
+  get connected(): boolean {
+    return this.link !== null;
+  }
+
+  /** @internal Called by the server when a robot with this id completes its handshake. */
+  attach(link: RobotLink): void {
+    this.link = link;
+    this.needsReset = true;
+    const waiters = this.attachWaiters;
+    this.attachWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** @internal Called by the server when the robot's connection closes. */
+  detach(reason: string): void {
+    this.link = null;
+    this.needsReset = true;
+    this.failPending(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${this.pending?.kind ?? 'step'}`, 'the robot to stay connected until it answered', `a disconnect (${reason})`, 'The episode ended; call reset(), which waits for the robot to reconnect')));
+  }
+
+  async reset(args: ResetArgs = {}): Promise<ResetResult<Obs>> {
+    this.checkOpen('reset');
+    if (this.pending) throw new InvalidArgument(formatError(`RemoteEnv(${this.robotId}).reset`, 'no call in flight', `a pending ${this.pending.kind}`, 'Await each step/reset before the next'));
+    if (!this.link) await this.waitForAttach();
+    const ev = await this.request('reset', this.timeouts.resetTimeoutMs, (link, seq) => link.sendReset(seq, args.seed));
+    this.needsReset = false;
+    return { obs: this.observationSpace.unflatten(ev.obs), info: { robotId: this.robotId, seq: ev.seq } };
+  }
+
+  async step(action: Act): Promise<StepResult<Obs>> {
+    this.checkOpen('step');
+    if (this.needsReset) {
+      throw new ResetNeeded(formatError(`RemoteEnv(${this.robotId}).step`, 'reset() before step()', 'step() at the start or after the end of an episode', 'Call reset() first'));
+    }
+    if (this.pending) throw new InvalidArgument(formatError(`RemoteEnv(${this.robotId}).step`, 'no call in flight', `a pending ${this.pending.kind}`, 'Await each step before the next'));
+    const fault = this.guard.guard(action, this.flatAction);
+    const seq = this.seq + 1;
+    if (fault !== null) this.emitSafety({ robotId: this.robotId, seq, fault, detail: this.guard.lastFaultDetail });
+    const ev = await this.request('step', this.timeouts.stepTimeoutMs, (link, s) => link.sendAction(s, this.flatAction));
+    if (ev.terminated || ev.truncated) this.needsReset = true;
+    const info: Info = { robotId: this.robotId, seq: ev.seq };
+    if (fault !== null) info.safetyFault = fault;
+    return { obs: this.observationSpace.unflatten(ev.obs), reward: ev.reward, terminated: ev.terminated, truncated: ev.truncated, info };
+  }
+
+  /** Sends `estop` now; a pending call rejects, and only `reset()` resumes. */
+  emergencyStop(reason = 'emergency stop'): void {
+    this.link?.sendEstop(reason);
+    this.needsReset = true;
+    this.failPending(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${this.pending?.kind ?? 'step'}`, 'an observation', `an emergency stop (${reason})`, 'Call reset() to resume'), 'EMERGENCY_STOP'));
+  }
+
+  /**
+   * @internal The connection received an observation. Throws
+   * `BridgeProtocolError('UNEXPECTED_SEQ')` when nothing with that seq is pending.
+   */
+  receiveObservation(ev: RobotObservationEvent): void {
+    this.notifyObservation(ev);
+    const p = this.pending;
+    if (!p || p.seq !== ev.seq) {
+      throw new BridgeProtocolError(
+        'UNEXPECTED_SEQ',
+        formatError(`RemoteEnv(${this.robotId}).obs.seq`, p ? `seq ${p.seq} (answering the pending ${p.kind})` : 'no observation: nothing is pending', String(ev.seq), 'Answer each reset/action once, with its seq'),
+      );
+    }
+    if (ev.obs.length !== this.observationSpace.flatDim) {
+      throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`RemoteEnv(${this.robotId}).obs.obs`, `${this.observationSpace.flatDim} numbers for ${this.observationSpace.toString()}`, `${ev.obs.length} numbers`, 'Send observationSpace.flatten(obs)'));
+    }
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.resolve(ev);
+  }
+
+  /** @internal Passes an observation to `onObservation` listeners only (unsolicited, e.g. a free-running ROS topic). */
+  notifyObservation(ev: RobotObservationEvent): void {
+    for (const l of this.obsListeners) l(ev);
+  }
+
+  /** The seq of the request awaiting an observation, or null. */
+  get pendingSeq(): number | null {
+    return this.pending?.seq ?? null;
+  }
+
+  /** @internal The robot ended the episode on its own (`episode_end`): the pending call resolves truncated. */
+  receiveEpisodeEnd(seq: number, reason: string): void {
+    this.needsReset = true;
+    const p = this.pending;
+    if (p && p.seq === seq) {
+      this.failPending(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${p.kind}`, 'an observation', `episode_end from the robot (${reason})`, 'Call reset() to start a new episode')));
+    }
+  }
+
+  /** Subscribes to every observation that arrives; returns the unsubscribe function. */
+  onObservation(listener: (ev: RobotObservationEvent) => void): () => void {
+    this.obsListeners.add(listener);
+    return () => this.obsListeners.delete(listener);
+  }
+
+  /** Subscribes to safety interventions (non-finite or invalid actions replaced). */
+  onSafety(listener: (ev: SafetyEvent) => void): () => void {
+    this.safetyListeners.add(listener);
+    return () => this.safetyListeners.delete(listener);
+  }
+
+  /** Detaches from the robot (its socket is closed) and rejects any pending call. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const link = this.link;
+    this.link = null;
+    this.failPending(new BridgeDisconnectedError(`RemoteEnv(${this.robotId}).close: expected no pending call, got close() while one was in flight.`, 'CLOSED'));
+    for (const w of this.attachWaiters) w();
+    this.attachWaiters = [];
+    link?.close(1000, 'RemoteEnv closed');
+  }
+
+  /** True after `close()`. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private checkOpen(method: string): void {
+    if (this.closed) throw new ClosedError(formatError(`RemoteEnv(${this.robotId}).${method}`, 'an open env', 'a closed one', 'Create a new server/env'));
+  }
+
+  private emitSafety(ev: SafetyEvent): void {
+    for (const l of this.safetyListeners) l(ev);
+  }
+
+  private waitForAttach(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.attachWaiters = this.attachWaiters.filter((w) => w !== done);
+        reject(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).reset`, `the robot to reconnect within ${this.timeouts.reconnectGraceMs} ms`, 'no connection', 'Check the robot process and network')));
+      }, this.timeouts.reconnectGraceMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.closed) reject(new ClosedError(`RemoteEnv(${this.robotId}).reset: expected an open env, got close() while waiting for the robot.`));
+        else resolve();
+      };
+      this.attachWaiters.push(done);
+    });
+  }
+
+  private request(kind: 'reset' | 'step', timeoutMs: number, send: (link: RobotLink, seq: number) => void): Promise<RobotObservationEvent> {
+    const link = this.link;
+    if (!link) {
+      this.needsReset = true;
+      return Promise.reject(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${kind}`, 'a connected robot', 'none (it disconnected)', 'Call reset(), which waits for the robot to reconnect')));
+    }
+    const seq = ++this.seq;
+    return new Promise<RobotObservationEvent>((resolve, reject) => {
+      const timer = setTimeout(() => this.onTimeout(seq, timeoutMs), timeoutMs);
+      this.pending = { seq, kind, resolve, reject, timer };
+      send(link, seq);
+    });
+  }
+
+  private onTimeout(seq: number, timeoutMs: number): void {
+    const p = this.pending;
+    if (!p || p.seq !== seq) return;
+    this.needsReset = true;
+    this.link?.sendEpisodeEnd(seq, 'timeout');
+    this.failPending(
+      new BridgeTimeoutError(
+        formatError(`RemoteEnv(${this.robotId}).${p.kind}`, `an observation within ${timeoutMs} ms`, 'none', 'The episode ended (truncated); check the robot, then call reset()'),
+      ),
+    );
+  }
+
+  private failPending(err: Error): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+}

@@ -1,0 +1,171 @@
+import type { WebSocket, RawData } from 'ws';
+import { formatError, describeValue, LamkitError } from '../core/errors.js';
+import { BridgeProtocolError } from './errors.js';
+import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './binary-frame.js';
+import { PROTOCOL_VERSION, RobotMessageSchema, parseJSON, validateMessage, type HelloMessage, type RobotMessage } from './protocol.js';
+import type { RemoteEnv, RobotLink } from './remote-env.js';
+import { RateLimiter } from './rate-limiter.js';
+
+/** What a connection needs from the server that owns it. */
+export interface ConnectionHost {
+  readonly maxMessageBytes: number;
+  readonly heartbeatMs: number;
+  readonly maxMessagesPerSecond: number;
+  /** Validates the hello and returns the robot's `RemoteEnv`, attached to `link`; throws BridgeProtocolError. */
+  attachRobot(hello: HelloMessage, link: RobotLink): RemoteEnv;
+  detachRobot(env: RemoteEnv, reason: string): void;
+  reportError(err: BridgeProtocolError, robotId: string | null): void;
+}
+
+/**
+ * One robot's socket speaking the lamkit protocol (server side). Every
+ * incoming message is size-checked, rate-limited, parsed and validated; any
+ * problem is answered with an `error` message naming it (and reported to
+ * the server), and the connection stays usable: a malformed message never
+ * throws out of the socket handler.
+ */
+export class RobotConnection implements RobotLink {
+  private readonly ws: WebSocket;
+  private readonly host: ConnectionHost;
+  private env: RemoteEnv | null = null;
+  private binary = false;
+  private readonly limiter: RateLimiter;
+  private rateLimitedReportedMs = -Infinity;
+  /** performance.now() of the last message received. */
+  lastSeenMs = performance.now();
+
+  constructor(ws: WebSocket, host: ConnectionHost) {
+    this.ws = ws;
+    this.host = host;
+    this.limiter = new RateLimiter(host.maxMessagesPerSecond, Math.max(10, host.maxMessagesPerSecond / 10));
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    ws.on('error', () => {
+      // 'close' follows; the error (e.g. payload over the hard limit, invalid UTF-8) is reported there by its close code.
+    });
+  }
+
+  /** The robot id once the handshake succeeded. */
+  get robotId(): string | null {
+    return this.env?.robotId ?? null;
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.lastSeenMs = performance.now();
+    try {
+      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+      if (!this.limiter.take(this.lastSeenMs)) {
+        if (this.lastSeenMs - this.rateLimitedReportedMs >= 1000) {
+          this.rateLimitedReportedMs = this.lastSeenMs;
+          throw new BridgeProtocolError('RATE_LIMITED', formatError('BridgeServer.message', `at most ${this.host.maxMessagesPerSecond} messages per second`, 'more', 'Messages are dropped until the rate falls; send at the announced control rate'));
+        }
+        return;
+      }
+      if (size > this.host.maxMessageBytes) {
+        throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${size} bytes`, 'Send smaller messages or raise maxMessageBytes'));
+      }
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (isBinary) this.onFrame(buf);
+      else this.dispatch(validateMessage(RobotMessageSchema, parseJSON(buf.toString('utf8'), 'BridgeServer.message'), 'BridgeServer.message'));
+    } catch (err) {
+      const e =
+        err instanceof BridgeProtocolError
+          ? err
+          : new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : formatError('BridgeServer.message', 'a valid message', describeValue(err), 'See docs/bridge-protocol.md'), { cause: err });
+      this.sendError(e);
+      this.host.reportError(e, this.robotId);
+    }
+  }
+
+  private onFrame(buf: Buffer): void {
+    const frame = decodeFrame(buf, 'BridgeServer.frame');
+    if (frame.kind !== FRAME_KIND_OBS) throw new BridgeProtocolError('BAD_FRAME', formatError('BridgeServer.frame.kind', '1 (obs) from a robot', String(frame.kind), 'Robots send observation frames only'));
+    this.receiveObs(frame.seq, frame.values, frame.reward, frame.terminated, frame.truncated);
+  }
+
+  private dispatch(msg: RobotMessage): void {
+    switch (msg.type) {
+      case 'hello':
+        return this.onHello(msg);
+      case 'obs': {
+        const obs = new Float32Array(msg.obs.length);
+        for (let i = 0; i < obs.length; i++) obs[i] = msg.obs[i];
+        return this.receiveObs(msg.seq, obs, msg.reward ?? 0, msg.terminated ?? false, msg.truncated ?? false);
+      }
+      case 'heartbeat':
+        return;
+      case 'episode_end':
+        return this.requireEnv('episode_end').receiveEpisodeEnd(msg.seq, msg.reason);
+      case 'error':
+        // The robot reports a problem with something we sent: surface it, do not answer (no error ping-pong).
+        this.host.reportError(new BridgeProtocolError('BAD_MESSAGE', `Robot(${this.robotId ?? '?'}) reported ${msg.code}: ${msg.message}`), this.robotId);
+        return;
+    }
+  }
+
+  private onHello(hello: HelloMessage): void {
+    if (this.env) throw new BridgeProtocolError('OUT_OF_ORDER', formatError('BridgeServer.message.hello', 'one hello per connection', `a second hello (robot ${this.env.robotId} is already registered)`, 'Reconnect to announce different spaces'));
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new BridgeProtocolError('UNSUPPORTED_VERSION', formatError('BridgeServer.message.hello.protocol', `protocol ${PROTOCOL_VERSION}`, String(hello.protocol), 'Upgrade the robot client or the server'));
+    }
+    this.env = this.host.attachRobot(hello, this);
+    this.binary = hello.binary ?? false;
+    this.sendJSON({ type: 'welcome', protocol: PROTOCOL_VERSION, robotId: hello.robotId, heartbeatMs: this.host.heartbeatMs, maxMessageBytes: this.host.maxMessageBytes });
+  }
+
+  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean): void {
+    const env = this.requireEnv('obs');
+    for (let i = 0; i < obs.length; i++) {
+      if (!Number.isFinite(obs[i])) {
+        throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`BridgeServer.message.obs.obs[${i}]`, 'a finite float32', describeValue(obs[i]), 'Send finite sensor values'));
+      }
+    }
+    env.receiveObservation({ robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs });
+  }
+
+  private requireEnv(type: string): RemoteEnv {
+    if (!this.env) throw new BridgeProtocolError('OUT_OF_ORDER', formatError(`BridgeServer.message.${type}`, 'a hello first', `'${type}' before the handshake`, 'Send hello and wait for welcome'));
+    return this.env;
+  }
+
+  private onClose(code: number, reason: string): void {
+    const env = this.env;
+    this.env = null;
+    if (env) this.host.detachRobot(env, `socket closed with code ${code}${reason ? ` (${reason})` : ''}`);
+  }
+
+  private sendError(err: BridgeProtocolError): void {
+    this.sendJSON({ type: 'error', code: err.bridgeCode, message: err.message });
+  }
+
+  /** Sends one JSON message if the socket is open. */
+  sendJSON(msg: object): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  sendReset(seq: number, seed: number | undefined): void {
+    this.sendJSON(seed === undefined ? { type: 'reset', seq } : { type: 'reset', seq, seed });
+  }
+
+  sendAction(seq: number, action: Float64Array): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.binary) this.ws.send(encodeFrame(FRAME_KIND_ACTION, seq, action));
+    else this.ws.send(JSON.stringify({ type: 'action', seq, action: Array.from(action) }));
+  }
+
+  sendEpisodeEnd(seq: number, reason: string): void {
+    this.sendJSON({ type: 'episode_end', seq, reason });
+  }
+
+  sendEstop(reason: string): void {
+    this.sendJSON({ type: 'estop', reason });
+  }
+
+  sendHeartbeat(): void {
+    this.sendJSON({ type: 'heartbeat', t: Date.now() });
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}

@@ -1,0 +1,173 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineEnv, rig, sleep, connectLine } from './fixtures.js';
+import { envRobotHandler } from '../../src/bridge/env-robot-handler.js';
+import { BridgeDisconnectedError, BridgeTimeoutError, BridgeProtocolError } from '../../src/bridge/errors.js';
+import { RobotClient } from '../../src/bridge/robot-client.js';
+import { ResetNeeded } from '../../src/core/errors.js';
+
+test('RemoteEnv reproduces the robot env step for step (binary and JSON frames)', async () => {
+  for (const binary of [true, false]) {
+    const r = await rig(1, {}, { binary });
+    const remote = r.server.robot('robot-0')!;
+    const local = new LineEnv();
+    const a = await remote.reset({ seed: 3 });
+    const b = local.reset({ seed: 3 });
+    assert.deepEqual(Array.from(a.obs as Float32Array), Array.from(b.obs));
+    for (let t = 0; t < 20; t++) {
+      const act = Float32Array.of(t % 2 ? 0.5 : -0.25);
+      const s = await remote.step(act);
+      const l = local.step(act);
+      assert.deepEqual(Array.from(s.obs as Float32Array), Array.from(l.obs));
+      assert.equal(s.reward, Math.fround(l.reward) === s.reward ? s.reward : l.reward);
+      assert.equal(s.terminated, l.terminated);
+    }
+    await r.close();
+  }
+});
+
+test('actions are clipped to the announced Box; a NaN action is never sent (safe action + safety event)', async () => {
+  const r = await rig(1);
+  const remote = r.server.robot('robot-0')!;
+  const events: string[] = [];
+  remote.onSafety((e) => events.push(`${e.fault}: ${e.detail}`));
+  await remote.reset({ seed: 0 });
+  await remote.step(Float32Array.of(7));
+  assert.equal(r.envs[0].lastAction, 1);
+  const s = await remote.step(Float32Array.of(NaN));
+  assert.equal(r.envs[0].lastAction, 0);
+  assert.equal(s.info.safetyFault, 'non_finite');
+  await remote.step(Float32Array.of(-Infinity));
+  assert.equal(r.envs[0].lastAction, 0);
+  assert.deepEqual(events, ['non_finite: element 0 is NaN', 'non_finite: element 0 is -Infinity']);
+  await r.close();
+});
+
+test('step before reset throws ResetNeeded; close is idempotent', async () => {
+  const r = await rig(1);
+  const remote = r.server.robot('robot-0')!;
+  await assert.rejects(remote.step(Float32Array.of(0)), ResetNeeded);
+  await r.close();
+  await r.close();
+  await remote.close();
+});
+
+test('a robot that stops answering makes step reject with a timeout; the episode ends truncated and the robot is told', async () => {
+  const r = await rig(1, { stepTimeoutMs: 80 });
+  const remote = r.server.robot('robot-0')!;
+  await remote.reset({ seed: 1 });
+  const ends: string[] = [];
+  r.clients[0].on('episodeEnd', (e) => ends.push(e.reason));
+  const h = r.handlers[0];
+  const act = h.act;
+  h.act = () => new Promise(() => {}); // the robot hangs
+  const t0 = performance.now();
+  await assert.rejects(remote.step(Float32Array.of(0)), (err: unknown) => {
+    assert.ok(err instanceof BridgeTimeoutError);
+    assert.equal(err.message, 'RemoteEnv(robot-0).step: expected an observation within 80 ms, got none. The episode ended (truncated); check the robot, then call reset().');
+    return true;
+  });
+  assert.ok(performance.now() - t0 < 500);
+  await assert.rejects(remote.step(Float32Array.of(0)), ResetNeeded);
+  await sleep(20);
+  assert.deepEqual(ends, ['timeout']);
+  h.act = act;
+  await r.close();
+});
+
+test('wrong or missing token: the connection is refused', async () => {
+  const r = await rig(0, { token: 's3cret' });
+  const env = new LineEnv();
+  for (const token of ['wrong', undefined, 's3cret-but-longer']) {
+    await assert.rejects(connectLine(r.server, 'intruder', envRobotHandler(env), env, token === undefined ? {} : { token }), (err: unknown) => {
+      assert.ok(err instanceof BridgeProtocolError);
+      assert.match(err.message, /401/);
+      return true;
+    });
+  }
+  const ok = await connectLine(r.server, 'friend', envRobotHandler(env), env, { token: 's3cret' });
+  assert.deepEqual(r.server.robots().map((e) => e.robotId), ['friend']);
+  await ok.close();
+  await r.close();
+});
+
+test('the robot-side watchdog applies the safe action within its deadline', async () => {
+  const r = await rig(1, {}, { watchdogMs: 50 });
+  const remote = r.server.robot('robot-0')!;
+  const fired: number[] = [];
+  r.clients[0].on('watchdog', (e) => fired.push(e.elapsedMs));
+  await remote.reset({ seed: 0 });
+  await remote.step(Float32Array.of(0.1)); // arms after the obs is sent
+  await sleep(120);
+  assert.equal(fired.length, 1);
+  assert.ok(fired[0] >= 49 && fired[0] < 50 + 30, `fired after ${fired[0]} ms`);
+  assert.equal(r.handlers[0].safeActions.watchdog, 1);
+  // A prompt action stream never trips it.
+  for (let i = 0; i < 10; i++) await remote.step(Float32Array.of(0));
+  assert.equal(fired.length, 1);
+  await r.close();
+});
+
+test('emergency stop reaches the robot within one control tick and blocks actions until reset', async () => {
+  const r = await rig(1);
+  const remote = r.server.robot('robot-0')!;
+  await remote.reset({ seed: 0 });
+  const t0 = performance.now();
+  const got = new Promise<number>((resolve) => r.clients[0].on('estop', () => resolve(performance.now() - t0)));
+  remote.emergencyStop('operator');
+  const ms = await got;
+  assert.ok(ms < 10, `estop took ${ms} ms (tick = 10 ms)`);
+  assert.equal(r.handlers[0].safeActions.estop, 1);
+  await assert.rejects(remote.step(Float32Array.of(0)), ResetNeeded);
+  await remote.reset();
+  await remote.step(Float32Array.of(0));
+  await r.close();
+});
+
+test('disconnect mid-episode rejects step clearly; the robot reconnects and starts a new episode', async () => {
+  const r = await rig(1, { reconnectGraceMs: 3000 }, { reconnect: { initialDelayMs: 30 } });
+  const remote = r.server.robot('robot-0')!;
+  await remote.reset({ seed: 0 });
+  await remote.step(Float32Array.of(0));
+  const h = r.handlers[0];
+  const act = h.act;
+  h.act = () => new Promise(() => {});
+  const pending = remote.step(Float32Array.of(0));
+  await sleep(10);
+  // Cut the robot's socket from the server side, as a network failure would.
+  (r.clients[0] as unknown as { ws: WebSocket }).ws.close(4000, 'cable pulled');
+  await assert.rejects(pending, (err: unknown) => {
+    assert.ok(err instanceof BridgeDisconnectedError);
+    assert.match(err.message, /^RemoteEnv\(robot-0\)\.step: expected the robot to stay connected until it answered, got a disconnect \(socket closed with code 4000 \(cable pulled\)\)\. The episode ended; call reset\(\), which waits for the robot to reconnect\.$/);
+    return true;
+  });
+  await sleep(20);
+  assert.equal(h.safeActions.disconnect, 1);
+  h.act = act;
+  const re = await remote.reset({ seed: 5 });
+  assert.ok(remote.connected);
+  assert.deepEqual(Array.from(re.obs as Float32Array), Array.from(new LineEnv().reset({ seed: 5 }).obs));
+  await remote.step(Float32Array.of(0));
+  assert.equal(r.server.robots().length, 1);
+  await r.close();
+});
+
+test('a second robot with a connected id is refused; messages past the rate limit are dropped with an error', async () => {
+  const r = await rig(1, { maxMessagesPerSecond: 100 });
+  const env = new LineEnv();
+  await assert.rejects(connectLine(r.server, 'robot-0', envRobotHandler(env), env), /DUPLICATE_ROBOT: BridgeServer\.message\.hello\.robotId: expected an id not connected already, got 'robot-0', which is connected/);
+  const errors: string[] = [];
+  r.server.onError((e) => errors.push(e.bridgeCode));
+  const ws = (r.clients[0] as unknown as { ws: WebSocket }).ws;
+  for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ type: 'heartbeat', t: i }));
+  await sleep(50);
+  assert.deepEqual(errors, ['RATE_LIMITED']);
+  await r.close();
+});
+
+test('RobotClient.connect validates its options', async () => {
+  await assert.rejects(
+    RobotClient.connect({ url: 'http://x', robotId: 'a' } as never),
+    { message: 'RobotClient.connect.url: expected a ws:// or wss:// URL, got "http://x". Pass e.g. ws://127.0.0.1:8765/.' },
+  );
+});

@@ -1,5 +1,16 @@
 // Public API of envs/: importing it registers the built-in tasks (cheap: no WASM, no I/O).
 import './classic/register.js';
+import './mujoco/register.js';
 
 export { CartPole, type CartPoleOptions } from './classic/cart-pole.js';
 export { Pendulum, type PendulumOptions, angleNormalize } from './classic/pendulum.js';
+// MuJoCo tasks (loading MuJoCo is deferred to each registration's `prepare`: use makeAsync).
+export { MujocoEnv, type MujocoAction, type MujocoEnvOptions, type Float64Box } from './mujoco/mujoco-env.js';
+export { Reacher, type ReacherOptions } from './mujoco/reacher.js';
+export { InvertedPendulum, type InvertedPendulumOptions } from './mujoco/inverted-pendulum.js';
+export { ArmEnv, ARM_DOF, type ArmEnvOptions } from './mujoco/arm-env.js';
+export { ArmReach, ARM_REACH_OBS, type ArmReachOptions } from './mujoco/arm-reach.js';
+export { ArmPush, ARM_PUSH_OBS, type ArmPushOptions } from './mujoco/arm-push.js';
+export { ArmIk, type ArmIkOptions } from './mujoco/arm-ik.js';
+export { ArmReachExpert, type ArmReachExpertOptions } from './mujoco/arm-reach-expert.js';
+export { ArmPushExpert, type ArmPushExpertOptions } from './mujoco/arm-push-expert.js';

@@ -4,6 +4,8 @@ import type { Space } from '../../src/core/spaces/space.js';
 import { BackendError, InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
 import { loadedMujoco } from '../../sim/load-mujoco.js';
 import { MujocoWorld } from '../../sim/mujoco-world.js';
+import type { CameraSpec, RgbImage } from '../../sim/render/scene-renderer.js';
+import type { LazySceneRenderer } from '../../sim/render/lazy-scene-renderer.js';
 
 /** An action for a MuJoCo task: `nu` numbers (Float32Array, Float64Array or number[]). */
 export type MujocoAction = ArrayLike<number>;
@@ -18,8 +20,11 @@ export function unboundedBox(n: number): Float64Box {
 
 /** Options every MuJoCo task accepts. */
 export interface MujocoEnvOptions {
-  /** Only `undefined` for now: images come from sim/render (see the README). */
+  /** `'rgb_array'` enables {@link MujocoEnv.renderAsync}; default none. */
   renderMode?: string;
+  /** Image size in pixels for `rgb_array` (default: the renderer's, 84 x 84). */
+  width?: number;
+  height?: number;
 }
 
 /**
@@ -48,14 +53,19 @@ export abstract class MujocoEnv extends BaseEnv<Float64Array, MujocoAction> {
   protected readonly initQpos: Float64Array;
   protected readonly initQvel: Float64Array;
   protected hasReset = false;
+  override readonly renderMode?: string;
   private readonly envName: string;
+  private readonly renderSize: { width?: number; height?: number };
+  private images: Promise<LazySceneRenderer> | null = null;
 
   constructor(envName: string, xml: string, frameSkip: number, options: MujocoEnvOptions = {}) {
     super();
     this.envName = envName;
-    if (options.renderMode !== undefined) {
-      throw new InvalidArgument(formatError(`${envName}.renderMode`, 'undefined (render images with sim/render)', describeValue(options.renderMode), 'Omit renderMode'));
+    if (options.renderMode !== undefined && options.renderMode !== 'rgb_array') {
+      throw new InvalidArgument(formatError(`${envName}.renderMode`, "'rgb_array' or undefined", describeValue(options.renderMode), "Pass renderMode: 'rgb_array' or omit it"));
     }
+    this.renderMode = options.renderMode;
+    this.renderSize = { width: options.width, height: options.height };
     const mj = loadedMujoco();
     if (!mj) {
       throw new BackendError(
@@ -75,7 +85,7 @@ export abstract class MujocoEnv extends BaseEnv<Float64Array, MujocoAction> {
       high.push(range[2 * i + 1]);
     }
     this.actionSpace = new Box(low, high, [nu], 'float32');
-    this.metadata = { renderModes: [], renderFps: Math.round(1 / this.dt) };
+    this.metadata = { renderModes: ['rgb_array'], renderFps: Math.round(1 / this.dt) };
   }
 
   /** Seconds per env step (`timestep x frameSkip`). */
@@ -127,8 +137,26 @@ export abstract class MujocoEnv extends BaseEnv<Float64Array, MujocoAction> {
     this.world.step(this.frameSkip);
   }
 
-  /** Frees the MuJoCo model and data. Idempotent. */
+  /**
+   * Renders the current state as an RGB image (`Uint8Array [height x width
+   * x 3]`) with three.js in headless Chromium (sim/render). Needs
+   * `renderMode: 'rgb_array'`; the first call starts the renderer (seconds).
+   * Asynchronous because the image comes from another process, which is why
+   * the synchronous `render()` is not offered.
+   */
+  async renderAsync(camera?: CameraSpec): Promise<RgbImage> {
+    if (this.renderMode !== 'rgb_array') {
+      throw new InvalidArgument(formatError(`${this.envName}.renderAsync`, "an env made with renderMode 'rgb_array'", `renderMode ${describeValue(this.renderMode)}`, "Pass { renderMode: 'rgb_array' } to make"));
+    }
+    // Loaded on first use so importing a task never pulls in browser code.
+    this.images ??= import('../../sim/render/lazy-scene-renderer.js').then((m) => new m.LazySceneRenderer(this.renderSize));
+    return (await this.images).render(this.world, camera);
+  }
+
+  /** Frees the MuJoCo model and data (and the renderer, if one was started). Idempotent. */
   override close(): void {
+    if (this.images) void this.images.then((r) => r.close());
+    this.images = null;
     this.world.close();
   }
 

@@ -2,6 +2,8 @@ import { register, registeredIds, type EnvRegistration } from '../../src/registr
 import { loadMujoco } from '../../sim/load-mujoco.js';
 import { Reacher, type ReacherOptions } from './reacher.js';
 import { InvertedPendulum, type InvertedPendulumOptions } from './inverted-pendulum.js';
+import { ArmReach, type ArmReachOptions } from './arm-reach.js';
+import { ArmPush, type ArmPushOptions } from './arm-push.js';
 
 /** Loads MuJoCo's WASM module (once per process) so `make` can build the task synchronously. */
 const prepare = (): Promise<void> => loadMujoco().then(() => undefined);
@@ -26,6 +28,22 @@ const specs: EnvRegistration[] = [
     entryPoint: (kwargs) => new InvertedPendulum(kwargs as InvertedPendulumOptions),
     maxEpisodeSteps: 1000,
     rewardThreshold: 950,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    // 2 s at dt 0.04 s; the scripted expert needs about 15 steps.
+    id: 'ArmReach-v0',
+    entryPoint: (kwargs) => new ArmReach(kwargs as ArmReachOptions),
+    maxEpisodeSteps: 50,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    // 6 s at dt 0.04 s; the scripted expert needs at most about 125 steps.
+    id: 'ArmPush-v0',
+    entryPoint: (kwargs) => new ArmPush(kwargs as ArmPushOptions),
+    maxEpisodeSteps: 150,
     module: import.meta.url,
     prepare,
   },

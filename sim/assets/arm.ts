@@ -41,7 +41,7 @@ export function armXml(options: ArmXmlOptions = {}): string {
     ? `
     <body name="puck" pos="0.4 0 ${ARM_PUCK_HALF_HEIGHT}">
       <freejoint name="puck"/>
-      <geom name="puck" type="cylinder" size="${ARM_PUCK_RADIUS} ${ARM_PUCK_HALF_HEIGHT}" mass="0.1" contype="4" conaffinity="3" friction="0.5 0.005 0.0001" rgba="0.85 0.35 0.1 1"/>
+      <geom name="puck" type="cylinder" size="${ARM_PUCK_RADIUS} ${ARM_PUCK_HALF_HEIGHT}" mass="0.1" contype="4" conaffinity="1" friction="0.5 0.005 0.0001" rgba="0.85 0.35 0.1 1"/>
     </body>
     <body name="goal" mocap="true" pos="0.4 0.15 0.001">
       <geom name="goal" type="cylinder" size="${ARM_PUCK_RADIUS} 0.001" contype="0" conaffinity="0" rgba="0.2 0.8 0.2 0.6"/>
@@ -89,7 +89,7 @@ export function armXml(options: ArmXmlOptions = {}): string {
               <body name="flange" pos="0 0 0.08" gravcomp="1">
                 <joint name="hand_roll" axis="0 0 1" range="-2.9 2.9"/>
                 <geom name="finger" type="cylinder" fromto="0 0 0 0 0 0.02" size="0.012" rgba="0.2 0.2 0.25 1"/>
-                <geom name="pusher" type="sphere" pos="0 0 0.02" size="${ARM_PUSHER_RADIUS}" contype="2" conaffinity="0" friction="0.3 0.005 0.0001" rgba="0.1 0.6 0.9 1"/>
+                <geom name="pusher" type="sphere" pos="0 0 0.02" size="${ARM_PUSHER_RADIUS}" rgba="0.1 0.6 0.9 1"/>
                 <site name="ee" pos="0 0 0.02" size="0.01" rgba="0.1 0.6 0.9 1"/>
               </body>
             </body>
@@ -98,7 +98,7 @@ export function armXml(options: ArmXmlOptions = {}): string {
       </body>
     </body>${puckXml}
   </worldbody>
-  <actuator>
+  ${puck ? '<contact>\n    <pair name="pusher_puck" geom1="pusher" geom2="puck" condim="1"/>\n  </contact>\n  ' : ''}<actuator>
     <velocity name="shoulder_yaw" joint="shoulder_yaw"/>
     <velocity name="shoulder_pitch" joint="shoulder_pitch"/>
     <velocity name="elbow_pitch" joint="elbow_pitch"/>

@@ -1,0 +1,129 @@
+import type { Env } from '../../src/core/env.js';
+import type { ActOptions, Policy } from '../../src/core/policy.js';
+import type { Space } from '../../src/core/spaces/space.js';
+import { ARM_PUCK_HALF_HEIGHT, ARM_PUCK_RADIUS, ARM_PUSHER_RADIUS } from '../../sim/assets/arm.js';
+import { ArmIk, type ArmIkOptions } from './arm-ik.js';
+import { ARM_DOF } from './arm-env.js';
+import { ARM_PUSH_OBS } from './arm-push.js';
+import { capNorm, checkSpaces, writeAction } from './arm-reach-expert.js';
+
+/** Options of {@link ArmPushExpert}. */
+export interface ArmPushExpertOptions extends ArmIkOptions {
+  /** Proportional gain from position error (m) to end-effector velocity (m/s). Default 5. */
+  gain?: number;
+  /** Speed cap while moving to the pushing position (m/s). Default 0.5. */
+  approachSpeed?: number;
+  /** Speed cap while pushing (m/s). Default 0.3. */
+  pushSpeed?: number;
+}
+
+/** Pusher and puck touch when their centres are this far apart in the plane. */
+const CONTACT = ARM_PUCK_RADIUS + ARM_PUSHER_RADIUS;
+/** Height of the pusher's centre while pushing: the puck's mid-height. */
+const Z_PUSH = ARM_PUCK_HALF_HEIGHT;
+/** Height at which the pusher travels over the puck. */
+const Z_TRAVEL = 0.1;
+/** Extra gap behind the puck where the pusher lands before pushing. */
+const PRE_GAP = 0.03;
+
+/**
+ * Scripted expert for `ArmPush-v0` (a {@link Policy}). From the observation
+ * alone it decides, each step, between three moves of the end effector:
+ *
+ * 1. travel at 0.1 m height to the point behind the puck on the goal-puck
+ *    line (lifting straight up first when it is low, so it never sweeps
+ *    through the puck);
+ * 2. descend there to the puck's mid-height;
+ * 3. push along the line until the puck's centre reaches the goal (steering
+ *    back onto the line), re-approaching when the puck slips sideways.
+ *
+ * Cartesian velocities (P control, capped) become joint speeds through
+ * damped-least-squares inverse kinematics ({@link ArmIk}). Deterministic.
+ */
+export class ArmPushExpert implements Policy {
+  readonly observationSpace: Space<unknown>;
+  readonly actionSpace: Space<unknown>;
+  private readonly ik: ArmIk;
+  private readonly gain: number;
+  private readonly approachSpeed: number;
+  private readonly pushSpeed: number;
+  private readonly vel = new Float64Array(3);
+  private readonly qdot = new Float64Array(ARM_DOF);
+
+  /** @param env an `ArmPush-v0` env (wrapped or not); its spaces are the policy's. */
+  constructor(env: Pick<Env, 'observationSpace' | 'actionSpace'>, options: ArmPushExpertOptions = {}) {
+    checkSpaces('ArmPushExpert', env, 30);
+    this.observationSpace = env.observationSpace;
+    this.actionSpace = env.actionSpace;
+    this.gain = options.gain ?? 5;
+    this.approachSpeed = options.approachSpeed ?? 0.5;
+    this.pushSpeed = options.pushSpeed ?? 0.3;
+    this.ik = new ArmIk(options);
+  }
+
+  /** @param obs `Float32Array [numEnvs x 30]`. @returns `Float32Array [numEnvs x 6]` in [-1, 1]. */
+  act(obs: Float32Array, _options?: ActOptions): Float32Array {
+    const n = obs.length / 30;
+    const out = new Float32Array(n * ARM_DOF);
+    for (let e = 0; e < n; e++) {
+      const o = obs.subarray(e * 30, (e + 1) * 30);
+      const speed = this.cartesianVelocity(o, this.vel);
+      capNorm(this.vel, speed);
+      this.ik.jointVelocity(o, this.vel, this.qdot);
+      writeAction(this.qdot, out, e * ARM_DOF);
+    }
+    return out;
+  }
+
+  /** Writes the uncapped end-effector velocity into `vel`; returns the speed cap for the current move. */
+  private cartesianVelocity(o: Float32Array, vel: Float64Array): number {
+    const [ee, puck, goal] = [ARM_PUSH_OBS.ee[0], ARM_PUSH_OBS.puck[0], ARM_PUSH_OBS.goal[0]];
+    const ex = o[ee], ey = o[ee + 1], ez = o[ee + 2];
+    const px = o[puck], py = o[puck + 1];
+    const gx = o[goal], gy = o[goal + 1];
+    const dist = Math.hypot(gx - px, gy - py);
+    if (dist < 1e-6) {
+      vel.fill(0);
+      return 0;
+    }
+    // Unit vector puck -> goal, and the pusher's position in that frame.
+    const ux = (gx - px) / dist, uy = (gy - py) / dist;
+    const rx = ex - px, ry = ey - py;
+    const along = rx * ux + ry * uy;
+    const lateral = -rx * uy + ry * ux;
+    const behind = along < -(CONTACT - 0.02) && along > -(CONTACT + PRE_GAP + 0.02) && Math.abs(lateral) < 0.025;
+    const preX = px - ux * (CONTACT + PRE_GAP);
+    const preY = py - uy * (CONTACT + PRE_GAP);
+    if (behind && ez < Z_PUSH + 0.015) {
+      // Push: track the contact point behind the puck (slightly inside it),
+      // plus a feed-forward along the line that fades near the goal.
+      const feed = this.pushSpeed * Math.min(1, dist / 0.1);
+      vel[0] = this.gain * (px - ux * (CONTACT - 0.01) - ex) + ux * feed;
+      vel[1] = this.gain * (py - uy * (CONTACT - 0.01) - ey) + uy * feed;
+      vel[2] = this.gain * (Z_PUSH - ez);
+      return this.pushSpeed;
+    }
+    let tx: number, ty: number, tz: number;
+    if (Math.hypot(ex - preX, ey - preY) < 0.02) {
+      [tx, ty, tz] = [preX, preY, Z_PUSH];
+    } else if (ez < Z_TRAVEL - 0.03 && Math.hypot(rx, ry) < CONTACT + 0.015) {
+      // Back away from the puck before lifting: a sudden change of direction
+      // while touching it would kick it.
+      const r = Math.max(Math.hypot(rx, ry), 1e-6);
+      [tx, ty, tz] = [px + (rx / r) * (CONTACT + 0.03), py + (ry / r) * (CONTACT + 0.03), ez];
+    } else if (ez < Z_TRAVEL - 0.03) {
+      [tx, ty, tz] = [ex, ey, Z_TRAVEL];
+    } else {
+      [tx, ty, tz] = [preX, preY, Z_TRAVEL];
+    }
+    vel[0] = this.gain * (tx - ex);
+    vel[1] = this.gain * (ty - ey);
+    vel[2] = this.gain * (tz - ez);
+    return this.approachSpeed;
+  }
+
+  /** Frees the kinematic model. Idempotent. */
+  dispose(): void {
+    this.ik.close();
+  }
+}

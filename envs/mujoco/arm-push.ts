@@ -1,0 +1,144 @@
+import type { ResetArgs, ResetResult, StepResult } from '../../src/core/env.js';
+import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
+import { armXml, ARM_PUCK_HALF_HEIGHT } from '../../sim/assets/arm.js';
+import { ArmEnv, type ArmEnvOptions } from './arm-env.js';
+import { isFiniteVector, unboundedBox, type MujocoAction } from './mujoco-env.js';
+
+/** Options of {@link ArmPush} (reward weights as Gymnasium's Pusher-v5). */
+export interface ArmPushOptions extends ArmEnvOptions {
+  /** Weight of `-|goal - puck|`. Default 1. */
+  rewardDistWeight?: number;
+  /** Weight of `-|puck - ee|` (shaping: get to the puck). Default 0.5. */
+  rewardNearWeight?: number;
+  /** Weight of `-sum(action^2)`. Default 0.1. */
+  rewardControlWeight?: number;
+}
+
+/** Where the puck starts and where goals are drawn (x, y in metres on the table). */
+export const ARM_PUSH_PUCK_LOW: readonly number[] = [0.32, -0.15];
+export const ARM_PUSH_PUCK_HIGH: readonly number[] = [0.45, 0.15];
+export const ARM_PUSH_GOAL_LOW: readonly number[] = [0.28, -0.22];
+export const ARM_PUSH_GOAL_HIGH: readonly number[] = [0.5, 0.22];
+/** Goals lie at least this far from the puck's start (m). */
+export const ARM_PUSH_MIN_GOAL_DISTANCE = 0.1;
+
+/** Layout of {@link ArmPush}'s observation: `[start, end)` index ranges. */
+export const ARM_PUSH_OBS = {
+  qpos: [0, 6],
+  qvel: [6, 12],
+  ee: [12, 15],
+  puck: [15, 18],
+  puckVel: [18, 21],
+  goal: [21, 24],
+  puckMinusEe: [24, 27],
+  goalMinusPuck: [27, 30],
+} as const;
+
+/**
+ * ArmPush-v0: push a puck across the table to a goal with the arm's pusher
+ * sphere (dense-reward variant of the classic pushing task).
+ *
+ * - Observation: `Float64Array [30]`: arm joint angles (6), joint speeds (6),
+ *   end-effector position (3), puck position (3), puck linear velocity (3),
+ *   goal position (3, on the table), puck - ee (3), goal - puck (3); see
+ *   {@link ARM_PUSH_OBS}.
+ * - Action: `Box(-1, 1, [6])` joint-speed commands (2 rad/s at 1).
+ * - Reward (dense, as Gymnasium's Pusher-v5): `-|goal - puck|_xy - 0.5 |puck - ee|
+ *   - 0.1 sum(action^2)`; `info.isSuccess` when the puck's centre is within
+ *   `successThresholdM` (0.05 m) of the goal in the table plane, `info.distance`.
+ * - Never terminates; `make` adds `TimeLimit(150)` (6 s at dt 0.04 s).
+ * - Reset: home posture + U(-0.1, 0.1) rad per joint; puck uniform in
+ *   [0.32, 0.45] x [-0.15, 0.15]; goal uniform in [0.28, 0.5] x [-0.22, 0.22]
+ *   at least 0.1 m from the puck. `options.qpos`/`options.qvel` (13/12
+ *   numbers, puck included) and `options.goal` (2 numbers) set them exactly.
+ */
+export class ArmPush extends ArmEnv {
+  readonly observationSpace = unboundedBox(30);
+  private readonly rewardDistWeight: number;
+  private readonly rewardNearWeight: number;
+  private readonly rewardControlWeight: number;
+  private readonly goalMocap: number;
+  private readonly puckQposAdr: number;
+  private readonly puckDofAdr: number;
+
+  constructor(options: ArmPushOptions = {}) {
+    super('ArmPush-v0', armXml({ puck: true }), options);
+    this.rewardDistWeight = options.rewardDistWeight ?? 1;
+    this.rewardNearWeight = options.rewardNearWeight ?? 0.5;
+    this.rewardControlWeight = options.rewardControlWeight ?? 0.1;
+    this.goalMocap = this.world.mocapId('goal');
+    this.puckQposAdr = this.world.jointQposAdr('puck');
+    this.puckDofAdr = this.world.jointDofAdr('puck');
+  }
+
+  reset(args?: ResetArgs): ResetResult<Float64Array> {
+    let puckX = 0;
+    let puckY = 0;
+    this.resetWorld(args, () => {
+      const { qpos, qvel } = this.randomArmState();
+      const p = this.puckQposAdr;
+      puckX = this.rng.uniform(ARM_PUSH_PUCK_LOW[0], ARM_PUSH_PUCK_HIGH[0]);
+      puckY = this.rng.uniform(ARM_PUSH_PUCK_LOW[1], ARM_PUSH_PUCK_HIGH[1]);
+      qpos.set([puckX, puckY, ARM_PUCK_HALF_HEIGHT, 1, 0, 0, 0], p);
+      this.world.setState(qpos, qvel);
+    });
+    const qpos = this.world.qpos();
+    puckX = qpos[this.puckQposAdr];
+    puckY = qpos[this.puckQposAdr + 1];
+    const goal = args?.options?.goal;
+    const mocap = this.world.mocapPos();
+    const m = 3 * this.goalMocap;
+    if (goal !== undefined) {
+      if (!isFiniteVector(goal, 2)) {
+        throw new InvalidArgument(formatError('ArmPush-v0.reset.options.goal', '2 finite numbers (x, y in metres)', describeValue(goal), 'Pass e.g. { goal: [0.4, 0.1] }'));
+      }
+      mocap[m] = goal[0];
+      mocap[m + 1] = goal[1];
+    } else {
+      let gx: number, gy: number;
+      do {
+        gx = this.rng.uniform(ARM_PUSH_GOAL_LOW[0], ARM_PUSH_GOAL_HIGH[0]);
+        gy = this.rng.uniform(ARM_PUSH_GOAL_LOW[1], ARM_PUSH_GOAL_HIGH[1]);
+      } while (Math.hypot(gx - puckX, gy - puckY) < ARM_PUSH_MIN_GOAL_DISTANCE);
+      mocap[m] = gx;
+      mocap[m + 1] = gy;
+    }
+    mocap[m + 2] = 0.001;
+    this.world.forward();
+    const obs = this.observe();
+    return { obs, info: { isSuccess: this.distance(obs) < this.successThresholdM } };
+  }
+
+  step(action: MujocoAction): StepResult<Float64Array> {
+    this.doSimulation(action);
+    const obs = this.observe();
+    const distance = this.distance(obs);
+    const near = Math.sqrt(obs[24] * obs[24] + obs[25] * obs[25] + obs[26] * obs[26]);
+    const reward = -this.rewardDistWeight * distance - this.rewardNearWeight * near - this.rewardControlWeight * ArmEnv.squaredNorm(action);
+    return { obs, reward, terminated: false, truncated: false, info: { isSuccess: distance < this.successThresholdM, distance } };
+  }
+
+  /** Puck-to-goal distance in the table plane. */
+  private distance(obs: Float64Array): number {
+    return Math.sqrt(obs[27] * obs[27] + obs[28] * obs[28]);
+  }
+
+  private observe(): Float64Array {
+    const obs = new Float64Array(30);
+    this.writeArmObs(obs);
+    const qpos = this.world.qpos();
+    const qvel = this.world.qvel();
+    const mocap = this.world.mocapPos();
+    const p = this.puckQposAdr;
+    const v = this.puckDofAdr;
+    const m = 3 * this.goalMocap;
+    for (let i = 0; i < 3; i++) {
+      obs[15 + i] = qpos[p + i];
+      obs[18 + i] = qvel[v + i];
+      obs[21 + i] = mocap[m + i];
+      obs[24 + i] = qpos[p + i] - obs[12 + i];
+      obs[27 + i] = mocap[m + i] - qpos[p + i];
+    }
+    return obs;
+  }
+}

@@ -48,7 +48,7 @@ export abstract class BaseVectorEnv implements VectorEnv {
   private readonly where: string;
   private readonly unbatcher: ActionUnbatcher;
   private readonly info: VectorInfo;
-  private readonly stepResult: VectorStepResult;
+  protected readonly stepResult: VectorStepResult;
   private readonly resetResult: VectorResetResult;
 
   protected constructor(

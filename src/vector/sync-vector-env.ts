@@ -26,6 +26,7 @@ export class SyncVectorEnv extends BaseVectorEnv {
   /** The sub-envs, in order. */
   readonly envs: readonly Env<unknown, unknown>[];
   private readonly batch: SubEnvBatch;
+  private readonly settledStep: Promise<VectorStepResult>;
 
   /**
    * @param envFns one factory per sub-env (like Gymnasium's `env_fns`); all
@@ -42,6 +43,7 @@ export class SyncVectorEnv extends BaseVectorEnv {
     super('SyncVectorEnv', envs.length, envs[0].observationSpace, envs[0].actionSpace, options ?? {}, false);
     this.envs = envs;
     this.batch = new SubEnvBatch(envs, 0, this.numEnvs, this.buffers, this.singleObservationSpace, this.singleActionSpace, this.infoKeys);
+    this.settledStep = Promise.resolve(this.stepResult);
   }
 
   /** Resets every sub-env (sub-env i seeded with `seed + i`, or `seed[i]`). */
@@ -50,8 +52,14 @@ export class SyncVectorEnv extends BaseVectorEnv {
   }
 
   /** Steps every sub-env; sub-envs whose episode ended on the previous step are reset instead. */
-  async step(actions: ActionBatch): Promise<VectorStepResult> {
-    return this.stepSync(actions);
+  step(actions: ActionBatch): Promise<VectorStepResult> {
+    try {
+      this.stepSync(actions);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The result object is reused, so one settled promise serves every step (no allocation per step).
+    return this.settledStep;
   }
 
   /** The synchronous form of {@link reset} (for hot loops that never need to yield). */

@@ -3,7 +3,7 @@ export { TimeLimit } from './time-limit.js';
 export { PassiveEnvChecker } from './passive-env-checker.js';
 export { ClipAction } from './clip-action.js';
 export { RescaleAction } from './rescale-action.js';
-export { RecordEpisodeStatistics, type EpisodeStatistics } from './record-episode-statistics.js';
+export { RecordEpisodeStatistics, type EpisodeSummary } from './record-episode-statistics.js';
 export { NormalizeObservation, type NormalizeObservationState } from './normalize-observation.js';
 export { NormalizeReward, type NormalizeRewardState } from './normalize-reward.js';
 export { TransformObservation } from './transform-observation.js';

@@ -3,7 +3,7 @@ import { Wrapper } from '../core/wrapper.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 
 /** What {@link RecordEpisodeStatistics} puts in `info[statsKey]` on the step that ends an episode. */
-export interface EpisodeStatistics {
+export interface EpisodeSummary {
   /** Undiscounted return of the episode. */
   r: number;
   /** Length in steps. */
@@ -62,7 +62,7 @@ export class RecordEpisodeStatistics<Obs, Act> extends Wrapper<Obs, Act> {
         );
       }
       const seconds = (performance.now() - this.episodeStartMs) / 1000;
-      const stats: EpisodeStatistics = { r: this.episodeReturn, l: this.episodeLength, t: Math.round(seconds * 1e6) / 1e6 };
+      const stats: EpisodeSummary = { r: this.episodeReturn, l: this.episodeLength, t: Math.round(seconds * 1e6) / 1e6 };
       r.info = { ...r.info, [this.statsKey]: stats };
       push(this.returnQueue, stats.r, this.bufferLength);
       push(this.lengthQueue, stats.l, this.bufferLength);

@@ -304,12 +304,22 @@ function spawnWorker(o: ResolvedOptions, first: number, count: number): WorkerSl
   };
   // The bootstrap registers tsx itself: drop the parent's `--import tsx` so it is not loaded twice.
   const execArgv = process.execArgv.filter((a, i, all) => !(a === 'tsx' && all[i - 1] === '--import') && !(a === '--import' && all[i + 1] === 'tsx') && a !== '--import=tsx');
+  const start = (argv: string[]): Worker => new Worker(WORKER_URL, { workerData: init, transferList: [port2 as never], execArgv: argv });
   let worker: Worker;
   try {
-    worker = new Worker(WORKER_URL, { workerData: init, transferList: [port2 as never], execArgv });
+    try {
+      worker = start(execArgv);
+    } catch (err) {
+      // Some process-wide flags (e.g. --title) are refused in workers: start without the parent's flags.
+      if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+      worker = start([]);
+    }
   } catch (err) {
     port1.close();
-    throw new InvalidArgument(formatError('AsyncVectorEnv.create.options.makeOptions', 'structured-cloneable make options (no functions)', describeValue(o.makeOptions), `Pass plain data (${(err as Error).message})`));
+    if ((err as Error).name === 'DataCloneError') {
+      throw new InvalidArgument(formatError('AsyncVectorEnv.create.options.makeOptions', 'structured-cloneable make options (no functions)', describeValue(o.makeOptions), `Pass plain data (${(err as Error).message})`));
+    }
+    throw new BackendError(`AsyncVectorEnv.create: expected a worker thread to start, got ${(err as Error).name}: ${(err as Error).message}. Check the Node version (>= 20) and flags.`, { cause: err });
   }
   return { worker, port: port1, first, count };
 }

@@ -78,6 +78,24 @@ describe('vector env errors', () => {
     await vec.close();
   });
 
+  test('async: close() during a pending step rejects that step; functions in makeOptions are refused', async () => {
+    const vec = await counting('async');
+    await vec.reset({ seed: 0 });
+    const pending = vec.step(new Int32Array(4));
+    const closing = vec.close();
+    await assert.rejects(pending, (e: Error) => {
+      assert.ok(e instanceof ClosedError);
+      assert.equal(e.message, 'AsyncVectorEnv: expected the pending step()/reset() to finish, got close() during it. Await each call before closing.');
+      return true;
+    });
+    await closing;
+    await assert.rejects(makeVec(COUNTING_ID, { numEnvs: 2, vectorizationMode: 'async', makeOptions: { kwargs: { f: () => 1 } } }), (e: Error) => {
+      assert.ok(e instanceof InvalidArgument, `got ${e.name}: ${e.message}`);
+      assert.match(e.message, /^AsyncVectorEnv\.create\.options\.makeOptions: expected structured-cloneable make options \(no functions\), got \{kwargs\}\. Pass plain data/);
+      return true;
+    });
+  });
+
   test('async: a worker that cannot build the env rejects create() with the worker error', async () => {
     await assert.rejects(
       AsyncVectorEnv.create({ id: 'test/NotRegistered-v0', module: new URL('./fixtures/counting-env.ts', import.meta.url).href, numEnvs: 2, numWorkers: 1 }),

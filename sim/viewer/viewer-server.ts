@@ -75,10 +75,17 @@ export class ViewerServer {
       throw new InvalidArgument(formatError('ViewerServer.scene', 'a SceneDescription (from describeModel)', describeValue(options.scene), 'Build it with describeModel(world.model)'));
     }
     const http = createServer();
-    const wss = new WebSocketServer({ server: http, path: '/ws' });
+    // noServer: upgrades are routed by hand, so a failed listen() surfaces only once, as our error.
+    const wss = new WebSocketServer({ noServer: true });
     const server = new ViewerServer(http, wss, options);
     http.on('request', (req, res) => void server.serve(req, res));
-    wss.on('connection', (ws) => server.accept(ws));
+    http.on('upgrade', (req, socket, head) => {
+      if ((req.url ?? '').split('?')[0] !== '/ws') {
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => server.accept(ws));
+    });
     const host = options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {

@@ -22,11 +22,27 @@ export interface ViewerPageState {
   framesDrawn: number;
   last: FrameHeader | null;
   error: string | null;
+  /** Where geom `index`'s origin is drawn, in CSS pixels from the canvas's top-left corner (for tests and overlays). */
+  projectGeom(index: number): { x: number; y: number } | null;
 }
 
 /** Starts the viewer in `container`, talking to `wsUrl`. */
 export function startViewerPage(container: HTMLElement, hud: HTMLElement, wsUrl: string): ViewerPageState {
-  const state: ViewerPageState = { connected: false, sceneReceived: false, framesReceived: 0, framesDrawn: 0, last: null, error: null };
+  const state: ViewerPageState = {
+    connected: false,
+    sceneReceived: false,
+    framesReceived: 0,
+    framesDrawn: 0,
+    last: null,
+    error: null,
+    projectGeom: (index) => {
+      const object = mujoco?.objects[index];
+      if (!object || !scene) return null;
+      scene.updateMatrixWorld();
+      const ndc = object.getWorldPosition(new Vector3()).project(camera);
+      return { x: ((ndc.x + 1) / 2) * container.clientWidth, y: ((1 - ndc.y) / 2) * container.clientHeight };
+    },
+  };
   (window as unknown as { lamkitViewer: ViewerPageState }).lamkitViewer = state;
 
   const renderer = new WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });

@@ -41,7 +41,8 @@ interface Recorded {
  *   `env` itself when an `OrderEnforcing` in its stack has not seen a reset
  *   yet, and `options.makeFresh()` when given);
  * - `reset` returns `{ obs, info }` with `obs` in the observation space, both
- *   seeded and unseeded; `reset({ seed })` twice gives the same observation;
+ *   seeded and unseeded; `reset({ seed })` twice gives the same observation,
+ *   and re-seeds the env's `npRandom` (when it exposes one, as `BaseEnv` does);
  * - every `step` returns `{ obs, reward, terminated, truncated, info }` with
  *   `obs` in the space, a finite numeric reward, boolean flags and an object
  *   `info`; the observation of one step is not overwritten by the next;
@@ -85,6 +86,7 @@ export function checkEnv(env: Env<unknown, unknown>, options: CheckEnvOptions = 
       }
     }
     checkResetResult(`${where}.reset()`, env, env.reset());
+    if (!nondeterministic) checkRngReseeded(`${where}.reset`, env, seed);
 
     const a = rollout(where, env, seed, steps);
     const b = rollout(where, env, seed, steps);
@@ -132,6 +134,32 @@ function checkSpaces(where: string, env: Env<unknown, unknown>, seed: number): v
   const modes = (env.metadata as { renderModes?: unknown } | undefined)?.renderModes;
   if (!Array.isArray(modes)) {
     throw new EnvCheckError(formatError(`${where}.metadata.renderModes`, 'an array of render modes', describeValue(modes), "Set metadata = { renderModes: [] } when the env cannot render"));
+  }
+}
+
+/**
+ * Gymnasium's `check_reset_seed`: for envs that expose their generator
+ * (`BaseEnv.npRandom`), `reset({ seed })` must put it in the same state for
+ * the same seed and in a different state for another seed.
+ */
+function checkRngReseeded(where: string, env: Env<unknown, unknown>, seed: number): void {
+  const rng = (env.unwrapped as { npRandom?: unknown }).npRandom;
+  if (!(rng instanceof Rng)) return;
+  env.reset({ seed });
+  const a = JSON.stringify(rng.getState());
+  env.reset({ seed });
+  const b = JSON.stringify(rng.getState());
+  env.reset({ seed: seed + 1 });
+  const c = JSON.stringify(rng.getState());
+  if (a !== b || a === c) {
+    throw new EnvCheckError(
+      formatError(
+        where,
+        'reset({ seed }) to re-seed the env generator (same seed: same state, other seed: other state)',
+        a !== b ? `a different generator state after two resets with seed ${seed}` : `the same generator state for seeds ${seed} and ${seed + 1}`,
+        'Call this.seedRng(args) at the start of reset() and draw only from this.rng',
+      ),
+    );
   }
 }
 

@@ -51,6 +51,20 @@ test('reset({ seed }) must be deterministic', () => {
   checkEnv(new TestEnv({ reset: () => ({ obs: Float32Array.of(calls++), info: {} }) }), { nondeterministic: true });
 });
 
+test('reset({ seed }) must re-seed the env generator', () => {
+  class IgnoresSeed extends TestEnv {
+    override reset(): ReturnType<TestEnv['reset']> {
+      // Forgets this.seedRng(args): the stream just continues.
+      this.random.random();
+      return { obs: Float32Array.of(0), info: {} };
+    }
+  }
+  assertCheckFails(
+    new IgnoresSeed(),
+    /^checkEnv\(IgnoresSeed\)\.reset: expected reset\(\{ seed \}\) to re-seed the env generator \(same seed: same state, other seed: other state\), got a different generator state after two resets with seed 0\. Call this\.seedRng\(args\)/,
+  );
+});
+
 test('steps must be deterministic given the seed and the actions', () => {
   let global = 0;
   const env = new TestEnv({ step: () => ok(Float32Array.of(global++ % 7)) });

@@ -9,3 +9,4 @@ export { INVERTED_PENDULUM_XML } from './assets/inverted-pendulum.js';
 // Scenes (three.js), the live viewer and rgb_array rendering (engineer H3b).
 export * from './scene/index.js';
 export * from './viewer/index.js';
+export * from './render/index.js';

@@ -29,7 +29,7 @@ const XML = `<mujoco model="shapes">
 
 async function loadShapes() {
   const mj = await loadMujoco();
-  if (!mj.FS.analyzePath('/scene-test').exists) mj.FS.mkdir('/scene-test');
+  if (!mj.FS.analyzePath('/scene-test', false).exists) mj.FS.mkdir('/scene-test');
   mj.FS.writeFile('/scene-test/shapes.xml', XML);
   const model = mj.MjModel.mj_loadXML('/scene-test/shapes.xml');
   const data = new mj.MjData(model);

@@ -47,6 +47,8 @@ interface WorldLike {
  */
 export async function startView(options: ViewOptions): Promise<ViewSession> {
   const { makeAsync, Rng, ActionUnbatcher, ViewerServer, describeModel, writeGeomPoses, POSE_STRIDE } = await import('../../index.js');
+  // The MuJoCo tasks (registering them is cheap: no WASM until makeAsync).
+  await import('../../../envs/mujoco/register.js');
   const env: Env<unknown, unknown> = await makeAsync(options.envId);
   const world = (env.unwrapped as unknown as { world?: WorldLike }).world;
   if (!world || typeof world.geomXpos !== 'function') {
@@ -155,8 +157,8 @@ export function register(program: Command): void {
     .option('--steps-per-second <n>', 'simulation speed (default: real time, at most 60)')
     .option('--policy <checkpoint>', 'policy checkpoint to act with (default: random actions)')
     .action(async (flags: { env: string; port: string; host: string; seed: string; stepsPerSecond?: string; policy?: string }) => {
-      const port = parseInteger('view --port', flags.port, 'e.g. --port 8080');
-      const seed = parseInteger('view --seed', flags.seed, 'e.g. --seed 0');
+      const port = parseInteger('view --port', flags.port, 'Pass e.g. --port 8080');
+      const seed = parseInteger('view --seed', flags.seed, 'Pass e.g. --seed 0');
       const stepsPerSecond = flags.stepsPerSecond === undefined ? undefined : Number(flags.stepsPerSecond);
       const policy = flags.policy === undefined ? undefined : await loadPolicyCheckpoint(flags.policy);
       const session = await startView({ envId: flags.env, port, host: flags.host, seed, stepsPerSecond, policy, policyLabel: flags.policy });

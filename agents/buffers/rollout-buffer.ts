@@ -1,0 +1,109 @@
+import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
+
+/**
+ * On-policy rollout storage shaped (steps, envs, ...) like SB3's
+ * `RolloutBuffer`, for a vector env in Gymnasium 1.x "next-step" autoreset
+ * mode. Row `t` holds, for each sub-env, the observation the policy saw, the
+ * action it took, and what `vec.step` returned for it.
+ *
+ * Next-step autoreset: when sub-env i ends at step t, `vec.step` at t
+ * returns its TRUE final observation; at t+1 the env ignores the action and
+ * resets. So (a) `values[t+1, i]` is V(final observation), exactly the
+ * bootstrap a truncated step needs (SB3 issue #633), and (b) the step t+1
+ * transition is not a real one: it is marked invalid (`valid = 0`) and kept
+ * out of training and advantage statistics.
+ */
+export class RolloutBuffer {
+  readonly numSteps: number;
+  readonly numEnvs: number;
+  readonly obsDim: number;
+  readonly actDim: number;
+  /** `Float32Array [steps x envs x obsDim]`: observations fed to the policy (normalized if enabled). */
+  readonly obs: Float32Array;
+  /** `Float32Array [steps x envs x actDim]`: stored actions (indices or raw Gaussian samples). */
+  readonly actions: Float32Array;
+  /** `Float64Array [steps x envs]`: log-prob of the action under the rollout policy. */
+  readonly logProbs: Float64Array;
+  /** `Float64Array [steps x envs]`: reward (scaled if enabled). */
+  readonly rewards: Float64Array;
+  /** `Float64Array [steps x envs]`: V(obs) under the rollout policy. */
+  readonly values: Float64Array;
+  /** `Uint8Array [steps x envs]`: the step ended the episode in a terminal state. */
+  readonly terminated: Uint8Array;
+  /** `Uint8Array [steps x envs]`: the step ended the episode by truncation. */
+  readonly truncated: Uint8Array;
+  /** `Uint8Array [steps x envs]`: 0 for next-step autoreset steps (not real transitions). */
+  readonly valid: Uint8Array;
+  /** `Float64Array [steps x envs]`: GAE(lambda) advantages (0 where invalid). */
+  readonly advantages: Float64Array;
+  /** `Float64Array [steps x envs]`: advantages + values (the critic's targets). */
+  readonly returns: Float64Array;
+
+  constructor(numSteps: number, numEnvs: number, obsDim: number, actDim: number) {
+    for (const [name, v] of [['numSteps', numSteps], ['numEnvs', numEnvs], ['obsDim', obsDim], ['actDim', actDim]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new InvalidArgument(formatError(`RolloutBuffer.${name}`, 'a positive integer', describeValue(v)));
+    }
+    this.numSteps = numSteps;
+    this.numEnvs = numEnvs;
+    this.obsDim = obsDim;
+    this.actDim = actDim;
+    const n = numSteps * numEnvs;
+    this.obs = new Float32Array(n * obsDim);
+    this.actions = new Float32Array(n * actDim);
+    this.logProbs = new Float64Array(n);
+    this.rewards = new Float64Array(n);
+    this.values = new Float64Array(n);
+    this.terminated = new Uint8Array(n);
+    this.truncated = new Uint8Array(n);
+    this.valid = new Uint8Array(n);
+    this.advantages = new Float64Array(n);
+    this.returns = new Float64Array(n);
+  }
+
+  /**
+   * Generalized advantage estimation (Schulman et al. 2016, arXiv:1506.02438),
+   * backwards over the rollout:
+   *
+   *   delta_t = r_t + gamma * V(s_{t+1}) * (1 - terminated_t) - V(s_t)
+   *   A_t     = delta_t + gamma * lambda * (1 - terminated_t) * (1 - truncated_t) * A_{t+1}
+   *
+   * V(s_{t+1}) is `values[t+1]` (the true final observation's value after an
+   * episode end, see the class note) or `lastValues` after the last step, so
+   * truncation bootstraps and termination does not.
+   * @param lastValues `Float64Array [envs]`: V of the observation after the last step.
+   */
+  computeReturnsAndAdvantage(lastValues: Float64Array, gamma: number, gaeLambda: number): void {
+    const T = this.numSteps;
+    const N = this.numEnvs;
+    if (lastValues.length !== N) throw new InvalidArgument(formatError('RolloutBuffer.computeReturnsAndAdvantage.lastValues', `length ${N}`, describeValue(lastValues)));
+    for (let i = 0; i < N; i++) {
+      let lastGae = 0;
+      for (let t = T - 1; t >= 0; t--) {
+        const k = t * N + i;
+        if (this.valid[k] === 0) {
+          this.advantages[k] = 0;
+          this.returns[k] = 0;
+          lastGae = 0;
+          continue;
+        }
+        const nextValue = t === T - 1 ? lastValues[i] : this.values[k + N];
+        const notTerminal = 1 - this.terminated[k];
+        const delta = this.rewards[k] + gamma * nextValue * notTerminal - this.values[k];
+        const carry = this.terminated[k] | this.truncated[k] ? 0 : 1;
+        lastGae = delta + gamma * gaeLambda * carry * lastGae;
+        this.advantages[k] = lastGae;
+        this.returns[k] = lastGae + this.values[k];
+      }
+    }
+  }
+
+  /** Flat indices `t * envs + i` of valid transitions, in order. */
+  validIndices(): Int32Array {
+    let count = 0;
+    for (let k = 0; k < this.valid.length; k++) count += this.valid[k];
+    const out = new Int32Array(count);
+    let j = 0;
+    for (let k = 0; k < this.valid.length; k++) if (this.valid[k]) out[j++] = k;
+    return out;
+  }
+}

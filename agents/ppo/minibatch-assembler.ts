@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import type { RolloutBuffer } from '../buffers/rollout-buffer.js';
+import type { ActionDistribution } from '../distributions/action-distribution.js';
+import type { PpoMinibatch } from './ppo-loss.js';
+
+/**
+ * Gathers minibatches out of a {@link RolloutBuffer} (the flattened
+ * `b_obs[mb_inds]` of CleanRL) into preallocated scratch arrays and uploads
+ * them as tensors. Advantages are normalized per minibatch, as CleanRL and
+ * SB3 do (torch's unbiased std, + 1e-8).
+ */
+export class MinibatchAssembler {
+  private readonly buffer: RolloutBuffer;
+  private readonly dist: ActionDistribution;
+  private readonly obs: Float32Array;
+  private readonly actions: Float32Array;
+  private readonly actionInput: Float32Array;
+  private readonly logProb: Float32Array;
+  private readonly adv: Float32Array;
+  private readonly ret: Float32Array;
+  private readonly val: Float32Array;
+
+  constructor(buffer: RolloutBuffer, dist: ActionDistribution, maxRows: number) {
+    this.buffer = buffer;
+    this.dist = dist;
+    this.obs = new Float32Array(maxRows * buffer.obsDim);
+    this.actions = new Float32Array(maxRows * buffer.actDim);
+    this.actionInput = new Float32Array(maxRows * dist.actInputDim);
+    this.logProb = new Float32Array(maxRows);
+    this.adv = new Float32Array(maxRows);
+    this.ret = new Float32Array(maxRows);
+    this.val = new Float32Array(maxRows);
+  }
+
+  /** Tensors for rows `indices[start..end)` (flat `t * envs + i` indices). The caller disposes them. */
+  tensors(indices: Int32Array, start: number, end: number, normAdv: boolean): PpoMinibatch {
+    const b = this.buffer;
+    const m = end - start;
+    const od = b.obsDim;
+    const ad = b.actDim;
+    let mean = 0;
+    for (let r = 0; r < m; r++) {
+      const k = indices[start + r];
+      this.obs.set(b.obs.subarray(k * od, (k + 1) * od), r * od);
+      for (let j = 0; j < ad; j++) this.actions[r * ad + j] = b.actions[k * ad + j];
+      this.logProb[r] = b.logProbs[k];
+      this.ret[r] = b.returns[k];
+      this.val[r] = b.values[k];
+      mean += b.advantages[k];
+    }
+    mean /= m;
+    let std = 1;
+    let shift = 0;
+    if (normAdv) {
+      let ss = 0;
+      for (let r = 0; r < m; r++) {
+        const d = b.advantages[indices[start + r]] - mean;
+        ss += d * d;
+      }
+      std = (m > 1 ? Math.sqrt(ss / (m - 1)) : 0) + 1e-8;
+      shift = mean;
+    }
+    for (let r = 0; r < m; r++) this.adv[r] = (b.advantages[indices[start + r]] - shift) / std;
+    this.dist.encodeActions(this.actions, m, this.actionInput);
+    return {
+      obs: tf.tensor2d(this.obs.subarray(0, m * od), [m, od]),
+      actionInput: tf.tensor2d(this.actionInput.subarray(0, m * this.dist.actInputDim), [m, this.dist.actInputDim]),
+      oldLogProb: tf.tensor1d(this.logProb.subarray(0, m)),
+      advantages: tf.tensor1d(this.adv.subarray(0, m)),
+      returns: tf.tensor1d(this.ret.subarray(0, m)),
+      oldValues: tf.tensor1d(this.val.subarray(0, m)),
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { InvalidArgument, formatError } from '../../src/core/errors.js';
+
+/**
+ * PPO hyperparameters (CleanRL's `Args` of `ppo_continuous_action.py`, in
+ * camelCase). Defaults are CleanRL's for the action kind; per-task tuned
+ * values come from {@link PPO_TASK_DEFAULTS} (agents/ppo/task-defaults.ts).
+ */
+export const ppoConfigSchema = z
+  .object({
+    /** Seed of the network init, action sampling, minibatch shuffling and env resets. */
+    seed: z.number().int(),
+    /** Env steps to train for (all sub-envs together). */
+    totalSteps: z.number().int().positive(),
+    /** Sub-envs; must equal the vector env's `numEnvs`. */
+    numEnvs: z.number().int().positive(),
+    /** Steps per sub-env per rollout; batch = numEnvs x numSteps. */
+    numSteps: z.number().int().positive(),
+    /** Adam learning rate (start value when annealed). */
+    learningRate: z.number().positive(),
+    /** Anneal the learning rate linearly to 0 over the run. */
+    annealLr: z.boolean(),
+    /** Discount factor. */
+    gamma: z.number().min(0).max(1),
+    /** GAE lambda (1: Monte-Carlo returns, 0: one-step TD). */
+    gaeLambda: z.number().min(0).max(1),
+    /** Minibatches per epoch. */
+    numMinibatches: z.number().int().positive(),
+    /** Epochs over each rollout (K in the paper). */
+    updateEpochs: z.number().int().positive(),
+    /** Normalize advantages per minibatch. */
+    normAdv: z.boolean(),
+    /** Surrogate clipping epsilon. */
+    clipCoef: z.number().positive(),
+    /** Anneal `clipCoef` linearly to 0 with the learning rate (rl-zoo's `lin_` schedule). */
+    annealClip: z.boolean(),
+    /** Clip the value loss around the rollout's values (PPO2 style). */
+    clipVloss: z.boolean(),
+    /** Entropy bonus coefficient. */
+    entCoef: z.number().min(0),
+    /** Value loss coefficient. */
+    vfCoef: z.number().min(0),
+    /** Global gradient L2-norm clip. */
+    maxGradNorm: z.number().positive(),
+    /** Stop an update's epochs early when approx KL exceeds this (null: never). */
+    targetKl: z.number().positive().nullable(),
+    /** Adam epsilon (CleanRL: 1e-5). */
+    adamEps: z.number().positive(),
+    /** Hidden widths of each trunk. */
+    hidden: z.array(z.number().int().positive()).min(1),
+    /** Hidden activation. */
+    activation: z.enum(['tanh', 'relu']),
+    /** Initial log-std of Gaussian heads. */
+    logStdInit: z.number(),
+    /** Normalize observations with running statistics (SB3 VecNormalize / CleanRL NormalizeObservation). */
+    normalizeObs: z.boolean(),
+    /** Scale rewards by the running std of the discounted return. */
+    normalizeReward: z.boolean(),
+    /** Clip normalized observations to +-clipObs. */
+    clipObs: z.number().positive(),
+    /** Clip scaled rewards to +-clipReward. */
+    clipReward: z.number().positive(),
+    /** Save a checkpoint every this many env steps (0: only at the end); each save starts fresh episodes (see PPO). */
+    checkpointEvery: z.number().int().min(0),
+  })
+  .strict();
+
+/** A fully specified PPO configuration. */
+export type PpoConfig = z.infer<typeof ppoConfigSchema>;
+
+/** A PPO config plus the values derived from it. */
+export interface ResolvedPpoConfig extends PpoConfig {
+  /** numEnvs x numSteps. */
+  batchSize: number;
+  /** floor(batchSize / numMinibatches). */
+  minibatchSize: number;
+  /** floor(totalSteps / batchSize): rollouts + updates in the run. */
+  numUpdates: number;
+}
+
+/** Names of all config fields (for error messages). */
+export const PPO_CONFIG_KEYS = Object.keys(ppoConfigSchema.shape) as Array<keyof PpoConfig>;
+
+/**
+ * Validates a config and computes the derived values. Errors name the field,
+ * the expected value and what was given.
+ */
+export function resolvePpoConfig(config: Record<string, unknown>, where = 'PpoConfig'): ResolvedPpoConfig {
+  const parsed = ppoConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.join('.');
+    const unknownKeys = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys : null;
+    const msg = unknownKeys
+      ? formatError(where, `only known keys (${PPO_CONFIG_KEYS.join(', ')})`, `unknown key(s) ${unknownKeys.join(', ')}`, 'Fix the spelling or remove them')
+      : formatError(`${where}.${path}`, issue.message.replace(/^Invalid input: /, ''), JSON.stringify(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], config)) ?? 'undefined', 'See agents/ppo/ppo-config.ts for each field');
+    throw new InvalidArgument(msg);
+  }
+  const c = parsed.data;
+  const batchSize = c.numEnvs * c.numSteps;
+  const minibatchSize = Math.floor(batchSize / c.numMinibatches);
+  if (minibatchSize < 1) {
+    throw new InvalidArgument(formatError(`${where}.numMinibatches`, `at most numEnvs x numSteps = ${batchSize}`, String(c.numMinibatches), 'Use fewer minibatches or a longer rollout'));
+  }
+  const numUpdates = Math.floor(c.totalSteps / batchSize);
+  if (numUpdates < 1) {
+    throw new InvalidArgument(formatError(`${where}.totalSteps`, `at least one batch (numEnvs x numSteps = ${batchSize})`, String(c.totalSteps), 'Raise totalSteps or shrink the rollout'));
+  }
+  return { ...c, batchSize, minibatchSize, numUpdates };
+}

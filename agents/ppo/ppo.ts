@@ -1,0 +1,342 @@
+import * as tf from '@tensorflow/tfjs';
+import type { VectorEnv, ActionBatch } from '../../src/core/vector-env.js';
+import { allocateActions } from '../../src/core/vector-env.js';
+import { Rng, type RngState } from '../../src/core/rng.js';
+import { InvalidArgument, formatError } from '../../src/core/errors.js';
+import type { MetricStream, MetricRow } from '../../src/streams/metrics.js';
+import { initBackend } from '../backend.js';
+import { MlpActorCritic } from '../policies/mlp-actor-critic.js';
+import { JsActorCritic } from '../policies/js-actor-critic.js';
+import { ActionCodec } from '../policies/action-codec.js';
+import { MlpPolicy } from '../policies/mlp-policy.js';
+import type { MlpSpec } from '../policies/param-layout.js';
+import { FlatAdam, type AdamState } from '../optim/flat-adam.js';
+import { RolloutBuffer } from '../buffers/rollout-buffer.js';
+import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
+import { ppoLoss, PPO_STAT_NAMES } from './ppo-loss.js';
+import type { ResolvedPpoConfig } from './ppo-config.js';
+import { MinibatchAssembler } from './minibatch-assembler.js';
+
+/** Everything needed to continue a run exactly (what a checkpoint stores). */
+export interface PpoTrainingState {
+  config: ResolvedPpoConfig;
+  spec: MlpSpec;
+  theta: Float32Array;
+  adam: AdamState;
+  normalizer: VecNormalizerState;
+  rng: RngState;
+  globalStep: number;
+  /** Updates done so far. */
+  update: number;
+  episodes: number;
+  wallSeconds: number;
+}
+
+/** Options of {@link PPO.create} / {@link PPO.restore}. */
+export interface PpoOptions {
+  /** Where metrics go (none: not emitted). */
+  metrics?: MetricStream;
+  /** Called with the training state at each checkpoint boundary (and at the end); it writes the files. */
+  onCheckpoint?: (state: PpoTrainingState) => void | Promise<void>;
+}
+
+/** One finished episode. */
+export interface EpisodeRecord {
+  globalStep: number;
+  wallSeconds: number;
+  return: number;
+  length: number;
+}
+
+/** What {@link PPO.learn} returns. */
+export interface LearnResult {
+  globalStep: number;
+  updates: number;
+  wallSeconds: number;
+  /** Episodes finished during this call. */
+  episodes: EpisodeRecord[];
+}
+
+/**
+ * Proximal Policy Optimization over any {@link VectorEnv} (a simulated task
+ * or a robot), following CleanRL's `ppo_continuous_action.py`: rollouts of
+ * `numSteps` per sub-env into (steps, envs) storage, GAE with truncation
+ * bootstrapping, `updateEpochs` epochs of shuffled minibatches of the
+ * clipped objective (ppo-loss.ts), global grad-norm clipping, linear LR
+ * annealing, optional target-KL early stop.
+ *
+ * Rollouts run a plain-JS copy of the network (JsActorCritic), refreshed
+ * after every update; the tfjs network is only used for the gradient steps.
+ *
+ * Checkpoints and exact resume: every checkpoint is an episode boundary. At
+ * each `checkpointEvery` crossing the state is handed to `onCheckpoint`, then
+ * all sub-envs are reset with a seed drawn from the run's Rng. A run restored
+ * from that state draws the same seed, so it continues bit for bit like the
+ * uninterrupted run (no env internals need saving).
+ */
+export class PPO {
+  readonly vec: VectorEnv;
+  readonly config: ResolvedPpoConfig;
+  readonly net: MlpActorCritic;
+  private readonly options: PpoOptions;
+  private readonly js: JsActorCritic;
+  private readonly codec: ActionCodec;
+  private readonly adam: FlatAdam;
+  private readonly normalizer: VecNormalizer;
+  private readonly rng: Rng;
+  private readonly buffer: RolloutBuffer;
+  private readonly assembler: MinibatchAssembler;
+  // Rollout state and scratch (preallocated; no allocation per step).
+  private readonly nextObs: Float32Array;
+  private readonly nextDone: Uint8Array;
+  private readonly actorOut: Float64Array;
+  private readonly envActions: ActionBatch;
+  private readonly scaledRewards: Float64Array;
+  private readonly ended: Uint8Array;
+  private readonly epReturn: Float64Array;
+  private readonly epLength: Int32Array;
+  private readonly lastValues: Float64Array;
+  private globalStep = 0;
+  private update = 0;
+  private episodes = 0;
+  private wallOffset = 0;
+  /** 'fresh': reset with config.seed; 'boundary': reset with a seed from rng; 'running'. */
+  private envState: 'fresh' | 'boundary' | 'running' = 'fresh';
+  private disposed = false;
+
+  private constructor(vec: VectorEnv, config: ResolvedPpoConfig, net: MlpActorCritic, rng: Rng, options: PpoOptions) {
+    if (vec.numEnvs !== config.numEnvs) {
+      throw new InvalidArgument(formatError('PPO.config.numEnvs', `the vector env's numEnvs (${vec.numEnvs})`, String(config.numEnvs), 'Make the vector env with config.numEnvs sub-envs'));
+    }
+    this.vec = vec;
+    this.config = config;
+    this.net = net;
+    this.options = options;
+    this.rng = rng;
+    this.codec = new ActionCodec(vec.singleActionSpace);
+    this.js = new JsActorCritic(net.spec, net.readParams());
+    this.adam = new FlatAdam(net.numParams, { beta1: 0.9, beta2: 0.999, eps: config.adamEps });
+    this.normalizer = new VecNormalizer(vec.obsDim, vec.numEnvs, config);
+    const N = vec.numEnvs;
+    this.buffer = new RolloutBuffer(config.numSteps, N, vec.obsDim, this.codec.actDim);
+    this.assembler = new MinibatchAssembler(this.buffer, net.dist, Math.ceil(config.batchSize / config.numMinibatches));
+    this.nextObs = new Float32Array(N * vec.obsDim);
+    this.nextDone = new Uint8Array(N);
+    this.actorOut = new Float64Array(N * this.js.outDim);
+    this.envActions = allocateActions(vec.singleActionSpace, N);
+    this.scaledRewards = new Float64Array(N);
+    this.ended = new Uint8Array(N);
+    this.epReturn = new Float64Array(N);
+    this.epLength = new Int32Array(N);
+    this.lastValues = new Float64Array(N);
+  }
+
+  /** A new run: starts the tfjs backend, builds and initializes the network from `config.seed`. */
+  static async create(vec: VectorEnv, config: ResolvedPpoConfig, options: PpoOptions = {}): Promise<PPO> {
+    await initBackend();
+    const rng = new Rng(config.seed);
+    const codec = new ActionCodec(vec.singleActionSpace);
+    const spec: MlpSpec = { obsDim: vec.obsDim, hidden: config.hidden, activation: config.activation, head: codec.head };
+    const net = MlpActorCritic.create(spec, rng.spawn(), { logStdInit: config.logStdInit });
+    return new PPO(vec, config, net, rng, options);
+  }
+
+  /** Continues a run from a saved state (see the class note on exact resume). */
+  static async restore(vec: VectorEnv, state: PpoTrainingState, options: PpoOptions = {}): Promise<PPO> {
+    await initBackend();
+    const net = MlpActorCritic.fromParams(state.spec, state.theta);
+    const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), options);
+    ppo.adam.setState(state.adam);
+    ppo.normalizer.setState(state.normalizer);
+    ppo.globalStep = state.globalStep;
+    ppo.update = state.update;
+    ppo.episodes = state.episodes;
+    ppo.wallOffset = state.wallSeconds;
+    ppo.envState = 'boundary';
+    return ppo;
+  }
+
+  /** Env steps taken so far. */
+  get step(): number {
+    return this.globalStep;
+  }
+
+  /**
+   * Trains until `config.numUpdates` updates are done (or `stopAtStep` env
+   * steps, for tests that simulate an interruption), then hands a final
+   * checkpoint to `onCheckpoint`.
+   */
+  async learn(opts: { stopAtStep?: number } = {}): Promise<LearnResult> {
+    const c = this.config;
+    const t0 = performance.now();
+    const startStep = this.globalStep;
+    const episodes: EpisodeRecord[] = [];
+    const wall = (): number => this.wallOffset + (performance.now() - t0) / 1000;
+    while (this.update < c.numUpdates && !(opts.stopAtStep !== undefined && this.globalStep >= opts.stopAtStep)) {
+      if (this.envState !== 'running') await this.resetEnvs();
+      // Linear annealing to 0 over the run (CleanRL: frac = 1 - (iteration - 1) / num_iterations).
+      const frac = 1 - this.update / c.numUpdates;
+      const lr = c.annealLr ? frac * c.learningRate : c.learningRate;
+      const clipCoef = c.annealClip ? frac * c.clipCoef : c.clipCoef;
+
+      await this.collectRollout(episodes, wall);
+      this.buffer.computeReturnsAndAdvantage(this.lastValues, c.gamma, c.gaeLambda);
+      const stats = this.optimize(lr, clipCoef);
+      this.update += 1;
+
+      const row: MetricRow = { global_step: this.globalStep, wall_s: wall(), 'charts/learning_rate': lr };
+      PPO_STAT_NAMES.forEach((k, i) => (row[k] = stats[i]));
+      row['perf/sps'] = Math.round((this.globalStep - startStep) / ((performance.now() - t0) / 1000));
+      this.options.metrics?.emit(row);
+
+      const every = c.checkpointEvery;
+      const crossed = every > 0 && Math.floor(this.globalStep / every) > Math.floor((this.globalStep - c.batchSize) / every);
+      if (crossed && this.update < c.numUpdates) {
+        await this.options.onCheckpoint?.(this.trainingState(wall()));
+        this.envState = 'boundary';
+      }
+    }
+    await this.options.onCheckpoint?.(this.trainingState(wall()));
+    return { globalStep: this.globalStep, updates: this.update, wallSeconds: wall(), episodes };
+  }
+
+  /** The current network as a {@link Policy} (plain JS, frozen normalization). */
+  policy(seed = 0): MlpPolicy {
+    return new MlpPolicy({
+      spec: this.net.spec,
+      theta: this.net.readParams(),
+      observationSpace: this.vec.singleObservationSpace,
+      actionSpace: this.vec.singleActionSpace,
+      obsStats: this.normalizer.obsRms?.getState() ?? null,
+      clipObs: this.config.clipObs,
+      seed,
+    });
+  }
+
+  /** A snapshot of everything needed to continue (weights, optimizer, statistics, RNG, counters). */
+  trainingState(wallSeconds: number): PpoTrainingState {
+    return {
+      config: { ...this.config },
+      spec: this.net.spec,
+      theta: this.net.readParams(),
+      adam: this.adam.getState(),
+      normalizer: this.normalizer.getState(),
+      rng: this.rng.getState(),
+      globalStep: this.globalStep,
+      update: this.update,
+      episodes: this.episodes,
+      wallSeconds,
+    };
+  }
+
+  /** Frees tf variables (does not close the vector env). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.net.dispose();
+    this.adam.dispose();
+  }
+
+  private async resetEnvs(): Promise<void> {
+    const seed = this.envState === 'fresh' ? this.config.seed : this.rng.nextSeed();
+    const { obs } = await this.vec.reset({ seed });
+    this.normalizer.normalizeObs(obs, this.vec.numEnvs, this.nextObs, true);
+    this.normalizer.resetReturns();
+    this.nextDone.fill(0);
+    this.epReturn.fill(0);
+    this.epLength.fill(0);
+    this.envState = 'running';
+  }
+
+  private async collectRollout(episodes: EpisodeRecord[], wall: () => number): Promise<void> {
+    const { numSteps } = this.config;
+    const N = this.vec.numEnvs;
+    const obsDim = this.vec.obsDim;
+    const actDim = this.codec.actDim;
+    const outDim = this.js.outDim;
+    const b = this.buffer;
+    const dist = this.net.dist;
+    for (let t = 0; t < numSteps; t++) {
+      this.globalStep += N;
+      const row = t * N;
+      b.obs.set(this.nextObs, row * obsDim);
+      for (let i = 0; i < N; i++) {
+        const k = row + i;
+        // The step after an episode end is the env's reset step (next-step autoreset): not a transition.
+        b.valid[k] = this.nextDone[i] ? 0 : 1;
+        this.js.actorRow(this.nextObs, i * obsDim, this.actorOut, i * outDim);
+        b.values[k] = this.js.valueRow(this.nextObs, i * obsDim);
+        b.logProbs[k] = dist.sampleRow(this.actorOut, i * outDim, this.js.logStd, this.rng, false, b.actions, k * actDim);
+      }
+      this.codec.toEnvActions(b.actions.subarray(row * actDim, (row + N) * actDim), N, this.envActions);
+      const res = await this.vec.step(this.envActions);
+      for (let i = 0; i < N; i++) this.ended[i] = res.terminated[i] | res.truncated[i];
+      this.normalizer.scaleRewards(res.rewards, this.ended, this.scaledRewards);
+      for (let i = 0; i < N; i++) {
+        const k = row + i;
+        b.rewards[k] = this.scaledRewards[i];
+        b.terminated[k] = res.terminated[i];
+        b.truncated[k] = res.truncated[i];
+        if (b.valid[k]) {
+          this.epReturn[i] += res.rewards[i];
+          this.epLength[i] += 1;
+        }
+        if (this.ended[i]) this.finishEpisode(i, res.info.episode?.mask[i] ? res.info.episode.success[i] : -1, episodes, wall);
+        this.nextDone[i] = this.ended[i];
+      }
+      this.normalizer.normalizeObs(res.obs, N, this.nextObs, true);
+    }
+    for (let i = 0; i < N; i++) this.lastValues[i] = this.js.valueRow(this.nextObs, i * obsDim);
+  }
+
+  private finishEpisode(i: number, success: number, episodes: EpisodeRecord[], wall: () => number): void {
+    const rec: EpisodeRecord = { globalStep: this.globalStep, wallSeconds: wall(), return: this.epReturn[i], length: this.epLength[i] };
+    episodes.push(rec);
+    this.episodes += 1;
+    const row: MetricRow = { global_step: rec.globalStep, wall_s: rec.wallSeconds, 'charts/episodic_return': rec.return, 'charts/episodic_length': rec.length };
+    if (success >= 0) row['charts/success'] = success;
+    this.options.metrics?.emit(row);
+    this.epReturn[i] = 0;
+    this.epLength[i] = 0;
+  }
+
+  /** `updateEpochs` epochs of minibatch gradient steps; returns the mean of each stat in PPO_STAT_NAMES. */
+  private optimize(lr: number, clipCoef: number): number[] {
+    const c = this.config;
+    const indices = this.buffer.validIndices();
+    const n = indices.length;
+    const mbSize = Math.ceil(n / c.numMinibatches);
+    const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
+    let statSum = tf.zeros([PPO_STAT_NAMES.length]) as tf.Tensor1D;
+    let count = 0;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      this.rng.shuffle(indices);
+      let lastStats: tf.Tensor1D | null = null;
+      for (let start = 0; start < n; start += mbSize) {
+        const mb = this.assembler.tensors(indices, start, Math.min(n, start + mbSize), c.normAdv);
+        let stats: tf.Tensor1D | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const out = ppoLoss(this.net, mb, coefs);
+          stats = tf.keep(out.stats);
+          return out.loss;
+        }, [this.net.theta]);
+        const norm = this.adam.apply(this.net.theta, grads[this.net.theta.name] as tf.Tensor1D, lr, c.maxGradNorm);
+        tf.dispose([value, norm, grads[this.net.theta.name], mb.obs, mb.actionInput, mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues]);
+        const s = stats as unknown as tf.Tensor1D;
+        const next = tf.add(statSum, s) as tf.Tensor1D;
+        statSum.dispose();
+        statSum = next;
+        lastStats?.dispose();
+        lastStats = s;
+        count += 1;
+      }
+      const stopEarly = c.targetKl !== null && lastStats !== null && (lastStats.dataSync()[3] as number) > c.targetKl;
+      lastStats?.dispose();
+      if (stopEarly) break;
+    }
+    const sums = Array.from(statSum.dataSync());
+    statSum.dispose();
+    this.js.setParams(this.net.readParams());
+    return sums.map((s) => s / Math.max(1, count));
+  }
+}

@@ -1,0 +1,112 @@
+import type { PpoConfig } from './ppo-config.js';
+
+/** Settings shared by every task (CleanRL's `ppo_continuous_action.py` defaults). */
+export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
+  numEnvs: 1,
+  numSteps: 2048,
+  learningRate: 3e-4,
+  annealLr: true,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  numMinibatches: 32,
+  updateEpochs: 10,
+  normAdv: true,
+  clipCoef: 0.2,
+  annealClip: false,
+  clipVloss: true,
+  entCoef: 0,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  targetKl: null,
+  adamEps: 1e-5,
+  hidden: [64, 64],
+  activation: 'tanh',
+  logStdInit: 0,
+  normalizeObs: true,
+  normalizeReward: true,
+  clipObs: 10,
+  clipReward: 10,
+  checkpointEvery: 0,
+};
+
+/** Overrides for discrete-action tasks without a tuned entry (CleanRL `ppo.py`). */
+export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
+  numEnvs: 4,
+  numSteps: 128,
+  learningRate: 2.5e-4,
+  numMinibatches: 4,
+  updateEpochs: 4,
+  entCoef: 0.01,
+  normalizeObs: false,
+  normalizeReward: false,
+};
+
+/**
+ * Per-task tuned settings (the role of rl-baselines3-zoo's `hyperparams/ppo.yml`),
+ * applied over {@link PPO_BASE_DEFAULTS} (+ {@link PPO_DISCRETE_DEFAULTS} for
+ * discrete actions), under the user's `--config`. Why each entry:
+ *
+ * | task | source | notes |
+ * |---|---|---|
+ * | CartPole-v1 | rl-zoo (gamma 0.98, lambda 0.8, ent 0, lin lr/clip) with bigger minibatches | fewer, larger gradient steps: tfjs per-op overhead makes small minibatches slow (docs/benchmarks.md) |
+ * | Pendulum-v1 | rl-zoo (4 envs x 1024, gamma 0.9, lr 1e-3, 10 epochs) without gSDE | obs normalization on, reward scaling on |
+ * | InvertedPendulum-v5 | CleanRL continuous defaults, lambda 0.9 | rl-zoo v3 entry uses 1 env x 32 steps |
+ * | Reacher-v5 | rl-zoo Reacher-v2 (gamma 0.9, lambda 1.0 -> 0.95, clip 0.3) | normalization on |
+ * | ArmReach-v0 | Reacher-like | lamkit's own arm task |
+ */
+export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
+  'CartPole-v1': {
+    numEnvs: 8,
+    numSteps: 64,
+    learningRate: 1e-3,
+    annealLr: true,
+    gamma: 0.98,
+    gaeLambda: 0.8,
+    numMinibatches: 2,
+    updateEpochs: 10,
+    entCoef: 0,
+    clipCoef: 0.2,
+    annealClip: true,
+    normalizeObs: false,
+    normalizeReward: false,
+  },
+  'Pendulum-v1': {
+    numEnvs: 4,
+    numSteps: 1024,
+    learningRate: 1e-3,
+    gamma: 0.9,
+    gaeLambda: 0.95,
+    numMinibatches: 32,
+    updateEpochs: 10,
+    annealLr: false,
+    normalizeObs: true,
+    normalizeReward: true,
+  },
+  'InvertedPendulum-v5': {
+    numEnvs: 1,
+    numSteps: 2048,
+    gaeLambda: 0.9,
+  },
+  'Reacher-v5': {
+    numEnvs: 1,
+    numSteps: 2048,
+    gamma: 0.9,
+    gaeLambda: 0.95,
+    clipCoef: 0.3,
+  },
+  'ArmReach-v0': {
+    numEnvs: 4,
+    numSteps: 512,
+    gamma: 0.95,
+  },
+};
+
+/**
+ * The default config of `envId`: base, then discrete defaults when
+ * `discreteActions`, then the task's tuned entry. `seed`/`totalSteps` are
+ * left for the caller.
+ */
+export function ppoDefaultsFor(envId: string, discreteActions: boolean): Omit<PpoConfig, 'seed' | 'totalSteps'> {
+  const tuned = PPO_TASK_DEFAULTS[envId];
+  return { ...PPO_BASE_DEFAULTS, ...(discreteActions && !tuned ? PPO_DISCRETE_DEFAULTS : {}), ...(tuned ?? {}) };
+}

@@ -1,5 +1,6 @@
 import type { Mujoco } from './load-mujoco.js';
 import { InvalidArgument, formatError, describeValue } from '../src/core/errors.js';
+import { SimLoadError } from './sim-load-error.js';
 
 /** Files a model refers to (meshes, included MJCF), by path relative to the model. */
 export type ModelAssets = Record<string, string | Uint8Array>;
@@ -68,4 +69,21 @@ export function modelNameOf(text: string, isUrdf: boolean): string {
 
 function exists(mj: Mujoco, path: string): boolean {
   return mj.FS.analyzePath(path, false).exists;
+}
+
+/** Reads a model file: from disk in Node, with `fetch` in a browser. @throws SimLoadError when it cannot be read. */
+export async function readModelFile(file: string): Promise<string> {
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  try {
+    if (isNode) {
+      const fs = await import('node:fs/promises');
+      return await fs.readFile(file, 'utf8');
+    }
+    const res = await fetch(file);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await res.text();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new SimLoadError(formatError(`MujocoWorld.create(${JSON.stringify(file)})`, 'a readable model file', reason, 'Check the path'), file, reason, { cause: err });
+  }
 }

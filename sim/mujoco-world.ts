@@ -2,7 +2,13 @@ import type { MjData, MjModel } from 'mujoco';
 import { ClosedError, InvalidArgument, formatError, describeValue } from '../src/core/errors.js';
 import { loadMujoco, type Mujoco } from './load-mujoco.js';
 import { SimLoadError } from './sim-load-error.js';
-import { writeModelFiles, removeModelFiles, modelNameOf, type ModelAssets } from './model-files.js';
+import { writeModelFiles, removeModelFiles, modelNameOf, readModelFile, type ModelAssets } from './model-files.js';
+import { poseAt } from './mat2quat.js';
+import { copyCachedModel } from './model-cache.js';
+import { readViews, type Views } from './world-views.js';
+import { objectCount, objectNames, objectType, type ObjectKind } from './object-kinds.js';
+
+export type { ObjectKind } from './object-kinds.js';
 
 /**
  * Where a model comes from. `xml` is MJCF text, `urdf` is URDF text (MuJoCo
@@ -16,9 +22,6 @@ export type ModelSource =
   | { xml: string; name?: string; assets?: ModelAssets }
   | { urdf: string; name?: string; assets?: ModelAssets }
   | { file: string; name?: string; assets?: ModelAssets };
-
-/** Kinds of named MuJoCo objects {@link MujocoWorld.id} can look up. */
-export type ObjectKind = 'body' | 'joint' | 'geom' | 'site' | 'actuator' | 'camera' | 'sensor' | 'light';
 
 /** A rigid pose in world coordinates (MuJoCo is Z-up). */
 export interface Pose {
@@ -35,44 +38,6 @@ export interface WorldSnapshot {
   readonly modelName: string;
   /** `Float64Array [mj_stateSize(model, mjSTATE_INTEGRATION)]`. */
   readonly state: Float64Array;
-}
-
-const OBJ_NAMES: Record<ObjectKind, string> = {
-  body: 'mjOBJ_BODY',
-  joint: 'mjOBJ_JOINT',
-  geom: 'mjOBJ_GEOM',
-  site: 'mjOBJ_SITE',
-  actuator: 'mjOBJ_ACTUATOR',
-  camera: 'mjOBJ_CAMERA',
-  sensor: 'mjOBJ_SENSOR',
-  light: 'mjOBJ_LIGHT',
-};
-const COUNT_FIELD: Record<ObjectKind, keyof MjModel> = {
-  body: 'nbody',
-  joint: 'njnt',
-  geom: 'ngeom',
-  site: 'nsite',
-  actuator: 'nu',
-  camera: 'ncam',
-  sensor: 'nsensor',
-  light: 'nlight',
-};
-
-/** Cached live views into WASM memory; refreshed when memory growth detaches them. */
-interface Views {
-  qpos: Float64Array;
-  qvel: Float64Array;
-  ctrl: Float64Array;
-  act: Float64Array;
-  xpos: Float64Array;
-  xmat: Float64Array;
-  xquat: Float64Array;
-  geomXpos: Float64Array;
-  geomXmat: Float64Array;
-  siteXpos: Float64Array;
-  siteXmat: Float64Array;
-  mocapPos: Float64Array;
-  mocapQuat: Float64Array;
 }
 
 /**
@@ -130,7 +95,7 @@ export class MujocoWorld {
     this.stateSig = mj.mjtState.mjSTATE_INTEGRATION.value;
     this.stepFn = mj.mj_step.bind(mj);
     this.rnePostFn = mj.mj_rnePostConstraint.bind(mj);
-    this.views = this.readViews();
+    this.views = readViews(this.mjData);
     mj.mj_forward(model, data);
   }
 
@@ -150,6 +115,9 @@ export class MujocoWorld {
    * Builds a world synchronously from an already loaded module (tasks built
    * by `make`, whose registration awaits `loadMujoco()` in `prepare`).
    * Accepts `{ xml }` and `{ urdf }`; `{ file }` needs {@link create}.
+   * Compiled models without `assets` are cached per text (see
+   * `sim/model-cache.ts`): the second world of a model costs ~0.2 ms, not
+   * the 5-30 ms of compiling it.
    * @throws SimLoadError when MuJoCo rejects the model; InvalidArgument on a bad source.
    */
   static createSync(mj: Mujoco, source: ModelSource): MujocoWorld {
@@ -159,27 +127,20 @@ export class MujocoWorld {
     const text = sourceText(source);
     const isUrdf = 'urdf' in source;
     const name = source.name ?? modelNameOf(text, isUrdf);
-    const files = writeModelFiles(mj, text, isUrdf ? 'urdf' : 'xml', source.assets);
     let model: MjModel | null = null;
     let data: MjData | null = null;
     try {
-      try {
-        model = mj.MjModel.mj_loadXML(files.modelPath);
-      } catch (err) {
-        throw loadError(name, err);
-      }
+      model = source.assets ? loadModel(mj, name, text, isUrdf, source.assets) : copyCachedModel(mj, `${isUrdf ? 'urdf' : 'xml'}:${text}`, () => loadModel(mj, name, text, isUrdf));
       try {
         data = new mj.MjData(model);
       } catch (err) {
-        throw loadError(name, err, 'MjData');
+        throw SimLoadError.fromMujoco(name, err, 'MjData');
       }
       return new MujocoWorld(mj, model, data, name);
     } catch (err) {
       (data as MjData | null)?.delete();
       (model as MjModel | null)?.delete();
       throw err;
-    } finally {
-      removeModelFiles(mj, files);
     }
   }
 
@@ -336,7 +297,7 @@ export class MujocoWorld {
   /** Id of the named object. @throws InvalidArgument listing the model's names when absent. */
   id(kind: ObjectKind, name: string): number {
     this.assertOpen('id');
-    const objType = this.objType(kind);
+    const objType = objectType(this.mj, kind);
     const id = typeof name === 'string' ? this.mj.mj_name2id(this.mjModel, objType, name) : -1;
     if (id < 0) {
       const known = this.names(kind);
@@ -350,11 +311,7 @@ export class MujocoWorld {
   /** Names of all objects of `kind`, by id (unnamed objects give ''). */
   names(kind: ObjectKind): string[] {
     this.assertOpen('names');
-    const count = this.mjModel[COUNT_FIELD[kind]] as number;
-    const objType = this.objType(kind);
-    const out: string[] = [];
-    for (let i = 0; i < count; i++) out.push(this.mj.mj_id2name(this.mjModel, objType, i) ?? '');
-    return out;
+    return objectNames(this.mj, this.mjModel, kind);
   }
 
   /** Index of joint `name`'s first coordinate in `qpos`. */
@@ -371,21 +328,21 @@ export class MujocoWorld {
   bodyPose(body: string | number): Pose {
     const i = this.resolve('body', body);
     const v = this.v();
-    return makePose(v.xpos, v.xmat, i, v.xquat);
+    return poseAt(v.xpos, v.xmat, i, v.xquat);
   }
 
   /** Pose of a site (a copy). */
   sitePose(site: string | number): Pose {
     const i = this.resolve('site', site);
     const v = this.v();
-    return makePose(v.siteXpos, v.siteXmat, i);
+    return poseAt(v.siteXpos, v.siteXmat, i);
   }
 
   /** Pose of a geom (a copy). */
   geomPose(geom: string | number): Pose {
     const i = this.resolve('geom', geom);
     const v = this.v();
-    return makePose(v.geomXpos, v.geomXmat, i);
+    return poseAt(v.geomXpos, v.geomXmat, i);
   }
 
   /**
@@ -443,18 +400,10 @@ export class MujocoWorld {
     return this.stateBuffer;
   }
 
-  private objType(kind: ObjectKind): number {
-    const name = OBJ_NAMES[kind];
-    if (!name) {
-      throw new InvalidArgument(formatError('MujocoWorld.kind', `one of ${Object.keys(OBJ_NAMES).join(', ')}`, describeValue(kind), 'Pass an object kind'));
-    }
-    return (this.mj.mjtObj as unknown as Record<string, { value: number }>)[name].value;
-  }
-
   private resolve(kind: ObjectKind, nameOrId: string | number): number {
     if (typeof nameOrId === 'string') return this.id(kind, nameOrId);
     this.assertOpen(kind);
-    const count = this.mjModel[COUNT_FIELD[kind]] as number;
+    const count = objectCount(this.mjModel, kind);
     if (!Number.isInteger(nameOrId) || nameOrId < 0 || nameOrId >= count) {
       throw new InvalidArgument(formatError(`MujocoWorld(${this.name}).${kind}`, `a name or an id in [0, ${count})`, describeValue(nameOrId), `Use world.id('${kind}', name)`));
     }
@@ -464,27 +413,8 @@ export class MujocoWorld {
   /** Current views, re-read when WASM memory growth has detached them. */
   private v(): Views {
     if (this.isClosed) this.assertOpen('view');
-    if (this.views.xpos.length === 0) this.views = this.readViews();
+    if (this.views.xpos.length === 0) this.views = readViews(this.mjData);
     return this.views;
-  }
-
-  private readViews(): Views {
-    const d = this.mjData;
-    return {
-      qpos: d.qpos,
-      qvel: d.qvel,
-      ctrl: d.ctrl,
-      act: d.act,
-      xpos: d.xpos,
-      xmat: d.xmat,
-      xquat: d.xquat,
-      geomXpos: d.geom_xpos,
-      geomXmat: d.geom_xmat,
-      siteXpos: d.site_xpos,
-      siteXmat: d.site_xmat,
-      mocapPos: d.mocap_pos,
-      mocapQuat: d.mocap_quat,
-    };
   }
 
   private assertOpen(what: string): void {
@@ -504,11 +434,16 @@ function sourceText(source: ModelSource): string {
   return text;
 }
 
-function loadError(name: string, err: unknown, stage = 'MjModel'): SimLoadError {
-  const raw = err instanceof Error ? err.message : String(err);
-  const mujocoMessage = raw.replace(/^MuJoCo Error:\s*/, '').trim();
-  const message = formatError(`MujocoWorld.create(${JSON.stringify(name)})`, `a model MuJoCo can load (${stage})`, `MuJoCo error: ${mujocoMessage}`, 'Fix the model text at the place MuJoCo names');
-  return new SimLoadError(message, name, mujocoMessage, { cause: err });
+/** Compiles model text through MuJoCo's in-memory file system (files removed afterwards). */
+function loadModel(mj: Mujoco, name: string, text: string, isUrdf: boolean, assets?: ModelAssets): MjModel {
+  const files = writeModelFiles(mj, text, isUrdf ? 'urdf' : 'xml', assets);
+  try {
+    return mj.MjModel.mj_loadXML(files.modelPath);
+  } catch (err) {
+    throw SimLoadError.fromMujoco(name, err);
+  } finally {
+    removeModelFiles(mj, files);
+  }
 }
 
 function checkVector(where: string, values: ArrayLike<number>, n: number): void {
@@ -517,62 +452,3 @@ function checkVector(where: string, values: ArrayLike<number>, n: number): void 
   }
 }
 
-function makePose(pos: Float64Array, mat: Float64Array, i: number, quat?: Float64Array): Pose {
-  const xmat = mat.slice(9 * i, 9 * i + 9);
-  return { posWorld: pos.slice(3 * i, 3 * i + 3), quatWxyz: quat ? quat.slice(4 * i, 4 * i + 4) : mat2Quat(xmat), xmat };
-}
-
-/** Rotation matrix (row-major) to unit quaternion (w, x, y, z), Shepperd's method. */
-export function mat2Quat(m: ArrayLike<number>): Float64Array {
-  const [m00, m01, m02, m10, m11, m12, m20, m21, m22] = [m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]];
-  const tr = m00 + m11 + m22;
-  let w: number, x: number, y: number, z: number;
-  if (tr > 0) {
-    const s = Math.sqrt(tr + 1) * 2;
-    w = 0.25 * s;
-    x = (m21 - m12) / s;
-    y = (m02 - m20) / s;
-    z = (m10 - m01) / s;
-  } else if (m00 > m11 && m00 > m22) {
-    const s = Math.sqrt(1 + m00 - m11 - m22) * 2;
-    w = (m21 - m12) / s;
-    x = 0.25 * s;
-    y = (m01 + m10) / s;
-    z = (m02 + m20) / s;
-  } else if (m11 > m22) {
-    const s = Math.sqrt(1 + m11 - m00 - m22) * 2;
-    w = (m02 - m20) / s;
-    x = (m01 + m10) / s;
-    y = 0.25 * s;
-    z = (m12 + m21) / s;
-  } else {
-    const s = Math.sqrt(1 + m22 - m00 - m11) * 2;
-    w = (m10 - m01) / s;
-    x = (m02 + m20) / s;
-    y = (m12 + m21) / s;
-    z = 0.25 * s;
-  }
-  if (w < 0) {
-    w = -w;
-    x = -x;
-    y = -y;
-    z = -z;
-  }
-  return Float64Array.of(w, x, y, z);
-}
-
-async function readModelFile(file: string): Promise<string> {
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  try {
-    if (isNode) {
-      const fs = await import('node:fs/promises');
-      return await fs.readFile(file, 'utf8');
-    }
-    const res = await fetch(file);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return await res.text();
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new SimLoadError(formatError(`MujocoWorld.create(${JSON.stringify(file)})`, 'a readable model file', reason, 'Check the path'), file, reason, { cause: err });
-  }
-}

@@ -4,7 +4,8 @@ import { WebSocket } from 'ws';
 import type { Browser, Page } from 'playwright-core';
 import '../../envs/mujoco/register.js';
 import { makeAsync } from '../../src/registry/registry.js';
-import { startView } from '../../src/cli/commands/view.js';
+import { startView, expertFactory } from '../../src/cli/commands/view.js';
+import { decodeFrame as decode } from '../../sim/viewer/page/viewer-protocol.js';
 import type { ViewSession } from '../../src/cli/commands/view.js';
 import { describeModel } from '../../sim/scene/index.js';
 import type { SceneDescription } from '../../sim/scene/index.js';
@@ -153,4 +154,33 @@ test('viewer: a taken port and a non-MuJoCo task fail with typed errors', { skip
   const port = Number(new URL(session.url).port);
   await assert.rejects(ViewerServer.start({ scene, port }), (err: unknown) => err instanceof InvalidArgument && err.message === `ViewerServer.port: expected a free port, got ${port} (already in use). Pass another --port, or 0 for any free port.`);
   await assert.rejects(startView({ envId: 'CartPole-v1', port: 0 }), (err: unknown) => err instanceof InvalidArgument && err.message.startsWith('view --env: expected a MuJoCo task'));
+});
+
+test('view --policy expert: the scripted expert drives the streamed episode to the target', async () => {
+  const view = await startView({ envId: ENV_ID, port: 0, seed: 5, stepsPerSecond: 400, policy: await expertFactory(ENV_ID), policyLabel: 'expert' });
+  try {
+    const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws');
+    const rewards: number[] = [];
+    let label = '';
+    await new Promise<void>((resolve, reject) => {
+      ws.on('error', reject);
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) {
+          label = JSON.parse(data.toString()).actorLabel;
+          return;
+        }
+        const buf = data as Buffer;
+        const { header } = decode(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+        if (header.episode === 0) rewards.push(header.reward);
+        if (rewards.length >= 30) resolve();
+      });
+    });
+    ws.close();
+    assert.equal(label, 'policy: expert');
+    // Dense reward = minus the distance to the target: the expert closes most of it within 30 steps.
+    assert.ok(rewards[29] > 0.2 * rewards[0], `reward ${rewards[0].toFixed(3)} -> ${rewards[29].toFixed(3)}`);
+  } finally {
+    await view.close();
+  }
+  await assert.rejects(expertFactory('Reacher-v5'), /view --policy expert: expected a task with a scripted expert/);
 });

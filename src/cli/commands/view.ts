@@ -16,8 +16,8 @@ export interface ViewOptions {
   seed?: number;
   /** Simulation steps per second shown; default real time (`1 / env dt`, capped at 60). */
   stepsPerSecond?: number;
-  /** Acts instead of random actions; `policyLabel` names it on the page. */
-  policy?: Policy;
+  /** Acts instead of random actions (a policy, or a factory given the env); `policyLabel` names it on the page. */
+  policy?: Policy | ((env: Env<unknown, unknown>) => Policy);
   policyLabel?: string;
 }
 
@@ -55,6 +55,13 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     env.close();
     throw new InvalidArgument(formatError('view --env', 'a MuJoCo task (one whose env has a `world`), e.g. ArmReach-v0', describeValue(options.envId), 'Pick a MuJoCo task from `lamkit envs`'));
   }
+  let policy: Policy | undefined;
+  try {
+    policy = typeof options.policy === 'function' ? options.policy(env) : options.policy;
+  } catch (err) {
+    env.close();
+    throw err;
+  }
   const seed = options.seed ?? 0;
   const rng = new Rng(seed);
   const frameSkip = Number((env.unwrapped as unknown as { frameSkip?: number }).frameSkip ?? 1);
@@ -78,29 +85,29 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     port: options.port ?? 8080,
     host: options.host,
     title: options.envId,
-    actorLabel: options.policy ? `policy: ${options.policyLabel ?? 'custom'}` : 'random actions (no policy)',
+    actorLabel: policy ? `policy: ${options.policyLabel ?? 'custom'}` : 'random actions (no policy)',
     onCommand: (cmd) => {
       if (cmd.type === 'reset') needsReset = true;
       else paused = cmd.paused;
     },
   });
 
-  const obsBatch = options.policy ? new Float32Array(options.policy.observationSpace.flatDim) : null;
-  const unbatcher: Unbatcher | null = options.policy ? new ActionUnbatcher(env.actionSpace, 1) : null;
+  const obsBatch = policy ? new Float32Array(policy.observationSpace.flatDim) : null;
+  const unbatcher: Unbatcher | null = policy ? new ActionUnbatcher(env.actionSpace, 1) : null;
   const tick = async () => {
     if (busy || paused || server.clientCount === 0) return;
     busy = true;
     try {
       if (needsReset) {
         obs = env.reset().obs;
-        options.policy?.resetEpisode?.(0);
+        policy?.resetEpisode?.(0);
         Object.assign(header, { step: 0, reward: 0, episodeReturn: 0, episode: header.episode + 1 });
         needsReset = false;
       } else {
         let action: unknown;
-        if (options.policy && obsBatch && unbatcher) {
+        if (policy && obsBatch && unbatcher) {
           obsBatch.set(env.observationSpace.flatten(obs));
-          const actions = await options.policy.act(obsBatch, { deterministic: true });
+          const actions = await policy.act(obsBatch, { deterministic: true });
           const u: Unbatcher = unbatcher;
           u.check('view.policy.act', actions);
           action = u.get(actions, 0);
@@ -155,14 +162,14 @@ export function register(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--seed <seed>', 'seed of the first episode and of random actions', '0')
     .option('--steps-per-second <n>', 'simulation speed (default: real time, at most 60)')
-    .option('--policy <checkpoint>', 'policy checkpoint to act with (default: random actions)')
+    .option('--policy <checkpoint|expert>', "policy checkpoint to act with, or 'expert' for the task's scripted expert (default: random actions)")
     .action(async (flags: { env: string; port: string; host: string; seed: string; stepsPerSecond?: string; policy?: string }) => {
       const port = parseInteger('view --port', flags.port, 'Pass e.g. --port 8080');
       const seed = parseInteger('view --seed', flags.seed, 'Pass e.g. --seed 0');
       const stepsPerSecond = flags.stepsPerSecond === undefined ? undefined : Number(flags.stepsPerSecond);
-      const policy = flags.policy === undefined ? undefined : await loadPolicyCheckpoint(flags.policy);
+      const policy = flags.policy === undefined ? undefined : flags.policy === 'expert' ? await expertFactory(flags.env) : await loadPolicyCheckpoint(flags.policy, flags.env, seed);
       const session = await startView({ envId: flags.env, port, host: flags.host, seed, stepsPerSecond, policy, policyLabel: flags.policy });
-      process.stdout.write(`lamkit view: ${flags.env} at ${session.url} (${policy ? `policy ${flags.policy}` : 'random actions'}); Ctrl-C to stop\n`);
+      process.stdout.write(`lamkit view: ${flags.env} at ${session.url} (${policy ? `policy: ${flags.policy}` : 'random actions'}); Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -177,14 +184,31 @@ function parseInteger(where: string, text: string, fix: string): number {
   return value;
 }
 
-/**
- * Loads a policy checkpoint with the agents area's loader, when it exports one
- * (`loadPolicy(path)`); until then `--policy` fails with a clear message.
- */
-async function loadPolicyCheckpoint(path: string): Promise<Policy> {
-  const agents = (await import('../../index.js')) as unknown as { loadPolicy?: (path: string) => Promise<Policy> };
-  if (typeof agents.loadPolicy !== 'function') {
-    throw new InvalidArgument(formatError('view --policy', 'a checkpoint lamkit can load', describeValue(path), 'This build has no checkpoint loader (agents/ exports no loadPolicy yet); omit --policy to watch random actions'));
+/** The scripted expert of an arm task, as a factory taking the env (`--policy expert`). */
+export async function expertFactory(envId: string): Promise<(env: Env<unknown, unknown>) => Policy> {
+  const envs = await import('../../../envs/index.js');
+  const experts: Record<string, (env: Env<unknown, unknown>) => Policy> = {
+    'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
+    'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
+  };
+  const make = experts[envId];
+  if (!make) {
+    throw new InvalidArgument(formatError('view --policy expert', `a task with a scripted expert (${Object.keys(experts).join(', ')})`, describeValue(envId), 'Pass a checkpoint, or omit --policy for random actions'));
   }
-  return agents.loadPolicy(path);
+  return make;
+}
+
+/**
+ * Loads the policy of a checkpoint written by `lamkit train` with the agents
+ * area's `loadPolicy` (plain JS forward pass, no tfjs backend) and checks it
+ * was trained on `envId`.
+ */
+async function loadPolicyCheckpoint(path: string, envId: string, seed: number): Promise<Policy> {
+  const { loadPolicy } = await import('../../index.js');
+  const policy = await loadPolicy(path, { seed });
+  if (policy.envId !== envId) {
+    policy.dispose?.();
+    throw new InvalidArgument(formatError('view --policy', `a checkpoint trained on ${envId}`, `one trained on ${policy.envId} (${policy.checkpointDir})`, `Pass --env ${policy.envId}, or a checkpoint of ${envId}`));
+  }
+  return policy;
 }

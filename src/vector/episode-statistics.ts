@@ -41,7 +41,12 @@ export class EpisodeStatistics {
     this.returns.fill(0);
     this.lengths.fill(0);
     this.prevDone.fill(0);
-    this.stats.mask.fill(0);
+    const { r, l, t, success, mask } = this.stats;
+    r.fill(0);
+    l.fill(0);
+    t.fill(0);
+    success.fill(-1);
+    mask.fill(0);
   }
 
   /**
@@ -50,18 +55,23 @@ export class EpisodeStatistics {
    * @param rewards `Float64Array [numEnvs]` of this step.
    * @param terminated `Uint8Array [numEnvs]`.
    * @param truncated `Uint8Array [numEnvs]`.
-   * @param success `Int8Array [numEnvs]`: `info.isSuccess` of this step (1, 0, -1 = not reported).
+   * @param stepSuccess `Int8Array [numEnvs]`: `info.isSuccess` of this step (1, 0, -1 = not reported).
    * @returns true when at least one episode ended on this step (then `stats.mask` marks which).
    */
-  update(rewards: Float64Array, terminated: Uint8Array, truncated: Uint8Array, success: Int8Array): boolean {
-    const { r, l, t, mask } = this.stats;
+  update(rewards: Float64Array, terminated: Uint8Array, truncated: Uint8Array, stepSuccess: Int8Array): boolean {
+    const { r, l, t, success, mask } = this.stats;
     let any = false;
     let nowS = -1;
     for (let i = 0; i < this.numEnvs; i++) {
       if (this.prevDone[i] === 1) {
         // This step was the autoreset of sub-env i: a new episode begins with the reset observation.
+        // Its last report is cleared here (entries of other sub-envs are already 0).
         this.returns[i] = 0;
         this.lengths[i] = 0;
+        r[i] = 0;
+        l[i] = 0;
+        t[i] = 0;
+        success[i] = -1;
       } else {
         this.returns[i] += rewards[i];
         this.lengths[i] += 1;
@@ -75,12 +85,7 @@ export class EpisodeStatistics {
         r[i] = this.returns[i];
         l[i] = this.lengths[i];
         t[i] = nowS;
-        this.stats.success[i] = success[i];
-      } else {
-        r[i] = 0;
-        l[i] = 0;
-        t[i] = 0;
-        this.stats.success[i] = -1;
+        success[i] = stepSuccess[i];
       }
     }
     return any;

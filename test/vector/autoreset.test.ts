@@ -65,6 +65,7 @@ describe('next-step autoreset against hand-computed episodes', () => {
       assert.deepEqual(Array.from(r.rewards), [0, 3]);
       assert.deepEqual(Array.from(r.terminated), [0, 1]);
       assert.deepEqual(Array.from(r.info.episode!.mask), [0, 1]);
+      assert.deepEqual([r.info.episode!.r[0], r.info.episode!.l[0], r.info.episode!.success[0]], [0, 0, -1]); // cleared where mask = 0
       assert.equal(r.info.episode!.r[1], 6);
       assert.equal(r.info.episode!.l[1], 3);
       assert.equal(r.info.episode!.success[1], 0);

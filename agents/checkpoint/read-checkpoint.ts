@@ -72,7 +72,9 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   const st = readJson(join(dir, 'state.json'), where('state.json')) as Record<string, any>;
   let config;
   try {
-    config = resolvePpoConfig(st.config ?? {}, `${where('state.json')}.config`);
+    // Derived values are recomputed, so a hand-edited totalSteps stays consistent.
+    const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...fields } = (st.config ?? {}) as Record<string, unknown>;
+    config = resolvePpoConfig(fields, `${where('state.json')}.config`);
   } catch (err) {
     throw new FileFormatError((err as Error).message, { cause: err });
   }

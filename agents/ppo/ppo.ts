@@ -156,6 +156,11 @@ export class PPO {
     return ppo;
   }
 
+  /** The last rollout (read-only use: diagnostics and tests). */
+  get rollout(): RolloutBuffer {
+    return this.buffer;
+  }
+
   /** Env steps taken so far. */
   get step(): number {
     return this.globalStep;

@@ -10,6 +10,8 @@ import { LamkitError } from '../core/errors.js';
 const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> = [
   () => import('./commands/envs.js'),
   () => import('./commands/view.js'),
+  () => import('./commands/train.js'),
+  () => import('./commands/eval.js'),
 ];
 
 export async function main(argv: readonly string[]): Promise<number> {

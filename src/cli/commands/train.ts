@@ -1,0 +1,147 @@
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import { parseIntFlag, parseAlgo, parseConfigFlag } from './train-flags.js';
+
+/** Flags of `lamkit train` as commander hands them over. */
+export interface TrainFlags {
+  env?: string;
+  algo: string;
+  seed?: string;
+  totalSteps?: string;
+  numEnvs?: string;
+  out?: string;
+  config?: string;
+  resume?: string;
+  vectorization: string;
+  progress: boolean;
+}
+
+/** What a finished `lamkit train` leaves in `--out`. */
+export interface TrainOutcome {
+  outDir: string;
+  checkpointDir: string;
+  globalStep: number;
+  summary: Record<string, unknown>;
+}
+
+/**
+ * `lamkit train`: trains PPO on a registered task and leaves, in `--out`:
+ * `checkpoint/` (see agents/checkpoint), `metrics.jsonl`, `summary.json`,
+ * `learning-curve.svg`, `config.json`. With `--resume <dir>` it continues a
+ * run from its checkpoint, bit for bit like the uninterrupted run.
+ */
+export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
+  parseAlgo(flags.algo);
+  const seedFlag = parseIntFlag('lamkit train --seed', flags.seed, 0, '1');
+  const totalFlag = parseIntFlag('lamkit train --total-steps', flags.totalSteps, 1, '100000');
+  const numEnvsFlag = parseIntFlag('lamkit train --num-envs', flags.numEnvs, 1, '8');
+  if (flags.vectorization !== 'sync' && flags.vectorization !== 'async') {
+    throw new InvalidArgument(formatError('lamkit train --vectorization', "one of sync, async", describeValue(flags.vectorization), 'Pass --vectorization async for MuJoCo tasks on several cores'));
+  }
+  const userConfig = parseConfigFlag(flags.config);
+
+  const lib = await import('../../index.js');
+  await import('../../../envs/mujoco/register.js');
+  const { PPO, resolvePpoConfig, ppoDefaultsFor, readCheckpoint, saveCheckpoint, initBackend, MetricStream } = lib;
+
+  let resumed: ReturnType<typeof readCheckpoint> | null = null;
+  if (flags.resume !== undefined) {
+    resumed = readCheckpoint(flags.resume);
+    const st = resumed.state.config;
+    const clash = (flag: string, given: unknown, saved: unknown): void => {
+      if (given !== undefined && given !== saved) {
+        throw new InvalidArgument(formatError(`lamkit train ${flag}`, `${describeValue(saved)} (the value of the run being resumed) or no flag`, describeValue(given), 'A resumed run keeps its settings; only --total-steps may change'));
+      }
+    };
+    clash('--env', flags.env, resumed.meta.envId);
+    clash('--seed', seedFlag, st.seed);
+    clash('--num-envs', numEnvsFlag, st.numEnvs);
+    if (flags.config !== undefined) clash('--config', flags.config, '(none)');
+  }
+  const envId = resumed?.meta.envId ?? flags.env;
+  if (envId === undefined) throw new InvalidArgument(formatError('lamkit train --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
+  const outDir = resolve(flags.out ?? (flags.resume !== undefined ? flags.resume : ''));
+  if (flags.out === undefined && flags.resume === undefined) {
+    throw new InvalidArgument(formatError('lamkit train --out', 'an output directory', 'nothing', 'Pass e.g. --out runs/cartpole'));
+  }
+
+  // Discrete or continuous actions pick the default table row.
+  const probe = await lib.makeAsync(envId);
+  const discrete = !(probe.actionSpace instanceof lib.Box);
+  probe.close();
+  const config = resumed
+    ? resolvePpoConfig({ ...stripDerived(resumed.state.config), ...(totalFlag !== undefined ? { totalSteps: totalFlag } : {}) }, 'lamkit train --resume config')
+    : resolvePpoConfig(
+        {
+          ...ppoDefaultsFor(envId, discrete),
+          ...userConfig,
+          seed: seedFlag ?? (userConfig.seed as number | undefined) ?? 1,
+          totalSteps: totalFlag ?? (userConfig.totalSteps as number | undefined) ?? 100_000,
+          ...(numEnvsFlag !== undefined ? { numEnvs: numEnvsFlag } : {}),
+        },
+        'lamkit train --config',
+      );
+
+  mkdirSync(outDir, { recursive: true });
+  const checkpointDir = join(outDir, 'checkpoint');
+  const backend = await initBackend();
+  const vec = await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
+  const metrics = new MetricStream();
+  const { MetricsJsonlWriter } = await import('../train-output/metrics-jsonl-writer.js');
+  const { ProgressReporter } = await import('../train-output/progress-reporter.js');
+  const { writeRunReport } = await import('../train-output/run-report.js');
+  const episodes: Array<{ step: number; value: number; wall: number }> = [];
+  metrics.subscribe((row) => {
+    const r = row['charts/episodic_return'];
+    if (r !== undefined) episodes.push({ step: row.global_step, value: r, wall: row.wall_s });
+  });
+  const jsonl = new MetricsJsonlWriter(join(outDir, 'metrics.jsonl'), metrics);
+  const progress = flags.progress ? new ProgressReporter(metrics, config.numUpdates * config.batchSize, resumed?.state.globalStep ?? 0, `${envId} ppo`) : null;
+  const meta = { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name };
+  const options = { metrics, onCheckpoint: (state: Parameters<typeof saveCheckpoint>[1]) => saveCheckpoint(checkpointDir, state, meta) };
+  const ppo = resumed ? await PPO.restore(vec, { ...resumed.state, config }, options) : await PPO.create(vec, config, options);
+  try {
+    const result = await ppo.learn();
+    metrics.complete();
+    const summary = writeRunReport(outDir, { envId, algo: 'ppo', config, backend: backend.name, result, episodes, resumedFrom: resumed?.dir ?? null });
+    return { outDir, checkpointDir, globalStep: result.globalStep, summary };
+  } catch (err) {
+    metrics.error(err);
+    throw err;
+  } finally {
+    progress?.stop();
+    jsonl.close();
+    ppo.dispose();
+    await vec.close();
+  }
+}
+
+function stripDerived<T extends { batchSize?: unknown; minibatchSize?: unknown; numUpdates?: unknown }>(c: T): Omit<T, 'batchSize' | 'minibatchSize' | 'numUpdates'> {
+  const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...rest } = c;
+  return rest;
+}
+
+/** Registers `lamkit train`. */
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('Train a policy with PPO on a registered task')
+    .option('--env <id>', 'task id, e.g. CartPole-v1 (see `lamkit envs`)')
+    .option('--algo <name>', 'algorithm: ppo', 'ppo')
+    .option('--seed <n>', 'seed of the run (default 1)')
+    .option('--total-steps <n>', 'env steps to train for (default 100000)')
+    .option('--num-envs <n>', "parallel sub-envs (default: the task's tuned value)")
+    .option('--out <dir>', 'output directory (checkpoint/, metrics.jsonl, summary.json, learning-curve.svg)')
+    .option('--config <json>', 'PPO config overrides: inline JSON or a JSON file (fields: agents/ppo/ppo-config.ts)')
+    .option('--resume <dir>', 'continue the run saved in this directory')
+    .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync')
+    .option('--no-progress', 'do not draw the progress bar')
+    .action(async (flags: TrainFlags) => {
+      const outcome = await runTrain(flags);
+      const s = outcome.summary as { finalMeanReturn20?: number | null; wallSeconds?: number };
+      process.stdout.write(`lamkit train: ${outcome.globalStep} steps in ${s.wallSeconds?.toFixed(1)} s; mean return (last 20 episodes) ${s.finalMeanReturn20?.toFixed(2) ?? '-'}; outputs in ${outcome.outDir}\n`);
+    });
+}
+

@@ -42,25 +42,29 @@ const PACKAGE_ROOT = join(HERE, '..', '..');
  * Only the allow-listed folders are reachable; anything else is `null` (404).
  */
 export class StaticAssets {
-  private readonly cache = new Map<string, StaticAsset>();
-  private threeRoot: string | undefined;
+  /** Shared by all instances: files do not change while a process runs, and transpiling costs ~0.1 s a file. */
+  private static readonly cache = new Map<string, Promise<StaticAsset | null>>();
+  private static threeRoot: string | undefined;
 
   /** The asset at a URL path (query string ignored), or `null` when not served. */
   async get(urlPath: string): Promise<StaticAsset | null> {
     const path = decodeURIComponent(urlPath.split('?')[0]);
-    const cached = this.cache.get(path);
-    if (cached) return cached;
-    let asset: StaticAsset | null = null;
-    if (path.startsWith(VENDOR_THREE_PREFIX)) asset = await this.three(path.slice(VENDOR_THREE_PREFIX.length));
-    else if (path.startsWith(LAMKIT_PREFIX)) asset = await this.lamkit(path.slice(LAMKIT_PREFIX.length));
-    if (asset) this.cache.set(path, asset);
+    let asset = StaticAssets.cache.get(path);
+    if (!asset) {
+      asset = path.startsWith(VENDOR_THREE_PREFIX) ? this.three(path.slice(VENDOR_THREE_PREFIX.length)) : path.startsWith(LAMKIT_PREFIX) ? this.lamkit(path.slice(LAMKIT_PREFIX.length)) : Promise.resolve(null);
+      StaticAssets.cache.set(path, asset);
+      asset.then(
+        (a) => a ?? StaticAssets.cache.delete(path),
+        () => StaticAssets.cache.delete(path),
+      );
+    }
     return asset;
   }
 
   private async three(rel: string): Promise<StaticAsset | null> {
     if (!isSafe(rel, THREE_ALLOWED) || !rel.endsWith('.js')) return null;
-    this.threeRoot ??= join(dirname(fileURLToPath(import.meta.resolve('three'))), '..');
-    const body = await readIfFile(join(this.threeRoot, rel));
+    StaticAssets.threeRoot ??= join(dirname(fileURLToPath(import.meta.resolve('three'))), '..');
+    const body = await readIfFile(join(StaticAssets.threeRoot, rel));
     return body === null ? null : { body, contentType: 'text/javascript; charset=utf-8' };
   }
 

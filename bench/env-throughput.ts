@@ -3,8 +3,8 @@
  * Pendulum-v1 with random actions from a seeded Rng, as one env (through
  * `make`, and raw `unwrapped`), SyncVectorEnv of 8 and AsyncVectorEnv of 8 on
  * 2 workers, each beside Gymnasium 0.29.1's one-env figure on the reference
- * machine; then a sweep of a synthetic env's per-step cost to find where
- * AsyncVectorEnv overtakes SyncVectorEnv.
+ * machine; MuJoCo Reacher-v5 sync vs async; then a sweep of a synthetic
+ * env's per-step cost to find where AsyncVectorEnv overtakes SyncVectorEnv.
  *
  * Each figure is the best of REPEATS timed runs (the reference machine has 2
  * cores shared with other work: the best run is the least disturbed one).
@@ -14,6 +14,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import '../envs/classic/register.js';
+import '../envs/mujoco/register.js';
 import { BUSY_ID } from './busy-env.js';
 import { make } from '../src/registry/registry.js';
 import { makeVec } from '../src/registry/make-vec.js';
@@ -129,6 +130,13 @@ async function main(): Promise<void> {
     const asyncSps = await vectorEnv(await makeVec(task, { numEnvs: NUM_ENVS, vectorizationMode: 'async', numWorkers: NUM_WORKERS }));
     report({ task, setup: `AsyncVectorEnv x${NUM_ENVS} on ${NUM_WORKERS} workers`, stepsPerSecond: asyncSps, ...vsGymnasium(task, asyncSps) });
   }
+
+  // A real expensive step: MuJoCo Reacher-v5 (WASM physics, frameSkip substeps per step).
+  const mj = 'Reacher-v5';
+  const mjSync = await vectorEnv(await makeVec(mj, { numEnvs: NUM_ENVS }), 20);
+  report({ task: mj, setup: `SyncVectorEnv x${NUM_ENVS}`, stepsPerSecond: mjSync, reference: `one step ~${(1e6 / mjSync).toFixed(0)} us` });
+  const mjAsync = await vectorEnv(await makeVec(mj, { numEnvs: NUM_ENVS, vectorizationMode: 'async', numWorkers: NUM_WORKERS }), 20);
+  report({ task: mj, setup: `AsyncVectorEnv x${NUM_ENVS} on ${NUM_WORKERS} workers`, stepsPerSecond: mjAsync, reference: `async/sync ${(mjAsync / mjSync).toFixed(2)}x` });
 
   console.log(`# break-even sweep: ${BUSY_ID} with a busy-waited step cost, ${NUM_ENVS} sub-envs, async on ${NUM_WORKERS} workers`);
   const costsUs = QUICK ? [0, 5, 20, 100] : [0, 1, 2, 5, 10, 20, 50, 100];

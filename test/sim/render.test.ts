@@ -1,10 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MujocoWorld } from '../../sim/mujoco-world.js';
-import '../../envs/mujoco/register.js';
-import '../../envs/classic/register.js';
-import { makeAsync, make } from '../../src/registry/registry.js';
-import { SceneRenderer, LazySceneRenderer, RenderRgbArray, findChromium } from '../../sim/render/index.js';
+import { SceneRenderer, LazySceneRenderer, findChromium } from '../../sim/render/index.js';
 import type { RgbImage } from '../../sim/render/index.js';
 import { ClosedError, InvalidArgument } from '../../src/core/errors.js';
 
@@ -100,22 +97,4 @@ test('render: bad cameras and sizes throw typed errors; close is idempotent', { 
   await lazy.close();
   await lazy.close();
   await assert.rejects(lazy.render(world), ClosedError);
-});
-
-test('RenderRgbArray: a MuJoCo task renders rgb_array images with renderAsync(); render() names it', { skip }, async () => {
-  const env = new RenderRgbArray(await makeAsync('ArmReach-v0'), { width: 32, height: 24, camera: { position: [1.2, -1.2, 1.2], lookAt: [0, 0, 0.4] } });
-  assert.equal(env.renderMode, 'rgb_array');
-  assert.throws(() => env.render(), (err: unknown) => err instanceof InvalidArgument && err.message === 'RenderRgbArray.render: expected await env.renderAsync() (Chromium renders asynchronously), got a synchronous render() call. Call await env.renderAsync(camera?).');
-  env.reset({ seed: 0 });
-  const first = await env.renderAsync();
-  assert.equal(first.data.length, 32 * 24 * 3);
-  const colours = new Set<number>();
-  for (let i = 0; i < first.data.length; i += 3) colours.add((first.data[i] << 16) | (first.data[i + 1] << 8) | first.data[i + 2]);
-  assert.ok(colours.size > 20, `distinct colours ${colours.size}`);
-  for (let i = 0; i < 10; i++) env.step(new Float32Array(env.actionSpace.flatDim).fill(1));
-  const later = await env.renderAsync();
-  assert.notDeepEqual(later.data, first.data, 'the arm moved');
-  await env.closeAsync();
-  await env.closeAsync();
-  assert.throws(() => new RenderRgbArray(make('CartPole-v1')), (err: unknown) => err instanceof InvalidArgument && err.message === 'RenderRgbArray.env: expected a MuJoCo task (env.unwrapped.world is a MujocoWorld), got "CartPole-v1". Wrap a MuJoCo task such as ArmReach-v0 or Reacher-v5.');
 });

@@ -94,6 +94,9 @@ test('reset options: exact qpos/qvel, validated; arm targets and goals', async (
     (e: unknown) => e instanceof InvalidArgument && /InvertedPendulum-v5.reset.options: expected qpos of 2 and qvel of 2 finite numbers/.test((e as Error).message),
   );
   assert.throws(() => new InvertedPendulum({ renderMode: 'human' }), /expected 'rgb_array' or undefined, got "human"/);
+  await assert.rejects(pend.renderAsync(), /InvertedPendulum-v5.renderAsync: expected an env made with renderMode 'rgb_array', got renderMode undefined/);
+  assert.deepEqual(pend.metadata.renderModes, ['rgb_array']);
+  assert.equal(pend.metadata.renderFps, 25);
   pend.close();
 
   const reach = new ArmReach();

@@ -64,7 +64,8 @@ const CLOSE_GRACE_MS = 2000;
  *
  * Errors thrown by a sub-env reject `step`/`reset` with the same class and
  * message; a worker that dies rejects the pending call with `BackendError`.
- * Always `await vec.close()` (idempotent): live workers keep Node running.
+ * `await vec.close()` (idempotent) when done; idle workers do not keep Node
+ * running, so a script that forgets it still exits.
  */
 export class AsyncVectorEnv extends BaseVectorEnv {
   /** Number of worker threads. */
@@ -123,6 +124,9 @@ export class AsyncVectorEnv extends BaseVectorEnv {
       for (const s of slots) s.worker.postMessage(msg);
       await ready;
       vec.watchWorkers();
+      // Idle workers do not keep Node alive (a script that forgets close() still exits);
+      // a pending command re-refs one of them so the process waits for the answer.
+      for (const s of slots) s.worker.unref();
       return vec;
     } catch (err) {
       await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -164,6 +168,7 @@ export class AsyncVectorEnv extends BaseVectorEnv {
   private async shutdown(): Promise<void> {
     const wasBusy = this.busy;
     this.lifecycle = 'closed';
+    for (const s of this.slots) s.worker.ref(); // keep Node alive until the workers are gone
     if (wasBusy) this.abort(new ClosedError('AsyncVectorEnv: expected the pending step()/reset() to finish, got close() during it. Await each call before closing.'));
     else if (!this.fatal) {
       // Let the workers close their envs (e.g. free WASM memory), briefly.
@@ -198,6 +203,8 @@ export class AsyncVectorEnv extends BaseVectorEnv {
   /** Issues `cmd` to every worker and waits until all are done; rethrows the first sub-env error. */
   private async command(cmd: number): Promise<void> {
     this.busy = true;
+    const keepAlive = this.slots[0].worker;
+    keepAlive.ref();
     try {
       this.issue(cmd);
       const ctrl = this.ctrl;
@@ -215,6 +222,7 @@ export class AsyncVectorEnv extends BaseVectorEnv {
       }
     } finally {
       this.busy = false;
+      keepAlive.unref();
     }
   }
 

@@ -4,6 +4,7 @@ import type { Space } from '../../src/core/spaces/space.js';
 import { BackendError, InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
 import { loadedMujoco } from '../../sim/load-mujoco.js';
 import { MujocoWorld } from '../../sim/mujoco-world.js';
+import { isFiniteVector } from '../classic/reset-options.js';
 import type { CameraSpec, RgbImage } from '../../sim/render/scene-renderer.js';
 import type { LazySceneRenderer } from '../../sim/render/lazy-scene-renderer.js';
 
@@ -167,11 +168,4 @@ export abstract class MujocoEnv extends BaseEnv<Float64Array, MujocoAction> {
   }
 }
 
-/** True when `v` is an array or typed array of `n` finite numbers. */
-export function isFiniteVector(v: unknown, n: number): v is ArrayLike<number> {
-  if (!(Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)))) return false;
-  const a = v as ArrayLike<unknown>;
-  if (a.length !== n) return false;
-  for (let i = 0; i < n; i++) if (typeof a[i] !== 'number' || !Number.isFinite(a[i] as number)) return false;
-  return true;
-}
+export { isFiniteVector };

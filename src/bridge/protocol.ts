@@ -118,7 +118,7 @@ function expectedOf(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
-      return 'type' in issue && Array.isArray((issue as { options?: unknown[] }).options)
+      return Array.isArray((issue as { options?: unknown[] }).options)
         ? `one of ${(issue as unknown as { options: unknown[] }).options.map((o) => JSON.stringify(o)).join(', ')}`
         : 'one of the allowed forms';
     case 'unrecognized_keys':

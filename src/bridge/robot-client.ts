@@ -81,6 +81,7 @@ export class RobotClient {
   private estopped = false;
   private attempt = 0;
   private work: Promise<void> = Promise.resolve();
+  private generation = 0;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
   private watchdogArmedMs = 0;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -219,10 +220,12 @@ export class RobotClient {
   }
 
   private enqueue(seq: number, run: () => RobotStep | Promise<RobotStep>): void {
+    const generation = this.generation;
     this.work = this.work.then(async () => {
       try {
         const step = await run();
-        this.sendObs(seq, step);
+        // An answer computed for a connection that has since closed is stale: drop it.
+        if (generation === this.generation) this.sendObs(seq, step);
       } catch (err) {
         this.fail(err);
       }
@@ -278,6 +281,9 @@ export class RobotClient {
 
   private onClose(code: number, reason: string, wasWelcomed: boolean): void {
     this.disarm();
+    // Work queued for the old connection (possibly a hung handler call) must not block the next one.
+    this.generation++;
+    this.work = Promise.resolve();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     this.ws = null;

@@ -1,0 +1,210 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { Rng } from '../../src/core/rng.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { encodeFrame, FRAME_KIND_OBS } from '../../src/bridge/binary-frame.js';
+import { LineEnv, rig } from './fixtures.js';
+
+const space = new Box(-10, 10, [2]);
+const act = new Box(-1, 1, [1]);
+const validHello = (): Record<string, unknown> => ({ type: 'hello', protocol: 1, robotId: 'fuzzer', observationSpace: space.toJSON(), actionSpace: act.toJSON(), controlRateHz: 50, safeAction: [0] });
+const validObs = (): Record<string, unknown> => ({ type: 'obs', seq: 1, obs: [0.5, 0.25], reward: 1, terminated: false, truncated: false });
+const WRONG: unknown[] = ['x', -1, 1.5, null, true, [], {}, [1, 'a'], 'NaN', 1e309];
+
+/** Over MAX_VECTOR_LENGTH (65536) but under the size limit; and over the 256 KiB size limit. Built once. */
+const HUGE_ARRAY = JSON.stringify({ ...validObs(), obs: new Array(70000).fill(0) });
+const HUGE_PAYLOAD = JSON.stringify({ ...validObs(), obs: new Array(140000).fill(0) });
+
+/** One malformed message and the error code the server must answer with (any code when null). */
+interface Case {
+  data: string | Uint8Array;
+  kind: string;
+}
+
+function malformed(rng: Rng, handshaken: boolean): Case {
+  const pick = <T>(xs: readonly T[]): T => xs[rng.integer(0, xs.length)];
+  const k = rng.integer(0, handshaken ? 10 : 9);
+  switch (k) {
+    case 0: {
+      // Bad JSON: a valid message cut short, or with a byte flipped into a syntax error.
+      const s = JSON.stringify(pick([validHello(), validObs()]));
+      return { data: rng.bernoulli() ? s.slice(0, rng.integer(0, s.length - 1)) : s.replace(/[:,]/, pick(['', ';', '::'])), kind: 'bad json' };
+    }
+    case 1: {
+      // Wrong type in one field.
+      const m = pick([validHello, validObs])();
+      const keys = Object.keys(m);
+      const key = pick(keys);
+      // (A hello keeps only values of the wrong JSON type, so it can never become valid by accident.)
+      let v = m.type === 'hello' ? pick([null, true, [1, 'a'], {}]) : pick(WRONG);
+      while (key === 'obs' && Array.isArray(v) && v.length === 0) v = pick(WRONG);
+      m[key] = key === 'type' ? pick(['helo', 7, null, 'action']) : v;
+      if (key === 'reward' && typeof v === 'number' && v !== 1e309) m[key] = 'str';
+      if ((key === 'terminated' || key === 'truncated') && typeof v === 'boolean') m[key] = 1;
+      return { data: JSON.stringify(m).replace('"__inf__"', '1e309'), kind: 'wrong type' };
+    }
+    case 2: {
+      // A required field missing.
+      const m = pick([validHello, validObs])();
+      const required = m.type === 'hello' ? ['type', 'protocol', 'robotId', 'observationSpace', 'actionSpace', 'controlRateHz', 'safeAction'] : ['type', 'seq', 'obs'];
+      delete m[pick(required)];
+      return { data: JSON.stringify(m), kind: 'missing field' };
+    }
+    case 3: {
+      // A huge array (over the vector limit) or a huge payload (over the size limit).
+      // Mostly frames whose header claims a huge n (cheap); sometimes real 140-280 KB payloads.
+      if (rng.bernoulli(0.1)) return { data: rng.bernoulli(0.3) ? HUGE_PAYLOAD : HUGE_ARRAY, kind: 'huge array' };
+      const f = encodeFrame(FRAME_KIND_OBS, 1, Float32Array.of(1, 2));
+      new DataView(f.buffer).setUint32(16, rng.integer(3, 2 ** 31), true);
+      return { data: f, kind: 'huge array' };
+    }
+    case 4: {
+      // Non-finite values in a binary frame.
+      const vals = Float32Array.of(rng.normal(), pick([NaN, Infinity, -Infinity]));
+      return { data: encodeFrame(FRAME_KIND_OBS, 1, vals), kind: 'NaN' };
+    }
+    case 5: {
+      // Binary garbage, sometimes with a valid-looking header.
+      const bytes = new Uint8Array(rng.integer(0, 64));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = rng.integer(0, 256);
+      if (rng.bernoulli() && bytes.length > 2) bytes[0] = 0x4c;
+      if (bytes.length >= 24 && bytes[0] === 0x4c && bytes[1] === 1 && bytes[2] <= 2 && bytes[3] <= 3) bytes[1] = 9;
+      return { data: bytes, kind: 'binary garbage' };
+    }
+    case 6:
+      // Not an object at all / unknown type / unknown field.
+      return { data: pick(['42', '"obs"', 'null', '[]', '{"type":"teleport"}', JSON.stringify({ ...validObs(), extra: 1 }), '{}']), kind: 'shape' };
+    case 7: {
+      // Hello that can never succeed: bad version, bad space, bad safe action, bad id.
+      const m = validHello();
+      const which = rng.integer(0, 4);
+      if (which === 0) m.protocol = 2;
+      else if (which === 1) m.observationSpace = { type: 'Box', low: [0], high: [-1], shape: [1], dtype: 'float32' };
+      else if (which === 2) m.safeAction = [5];
+      else m.robotId = 'bad id!';
+      return { data: JSON.stringify(m), kind: handshaken ? 'second hello' : 'bad hello' };
+    }
+    case 8:
+      // Before the handshake these are out of order; after it, obs/episode_end with a seq nothing awaits.
+      return { data: rng.bernoulli() ? JSON.stringify({ ...validObs(), seq: rng.integer(0, 1000) }) : encodeFrame(FRAME_KIND_OBS, rng.integer(0, 1000), Float32Array.of(0.5, 0.5)), kind: 'out of order' };
+    default:
+      return { data: JSON.stringify({ type: 'episode_end', seq: -rng.integer(1, 9), reason: 'x' }), kind: 'bad episode_end' };
+  }
+}
+
+async function attacker(url: string, n: number, seed: number, handshake: boolean): Promise<{ errors: Array<{ code: string; message: string }>; kinds: Map<string, number> }> {
+  const ws = new WebSocket(url);
+  const errors: Array<{ code: string; message: string }> = [];
+  let waiter: (() => void) | null = null;
+  let want = 0;
+  ws.on('message', (d, isBinary) => {
+    assert.equal(isBinary, false);
+    const m = JSON.parse(d.toString());
+    if (m.type === 'error') errors.push(m);
+    else assert.ok(m.type === 'heartbeat' || m.type === 'welcome', `unexpected ${m.type}`);
+    if (waiter && errors.length >= want) waiter();
+  });
+  await new Promise((r) => ws.once('open', r));
+  if (handshake) {
+    ws.send(JSON.stringify(validHello()));
+    await new Promise<void>((r) => ws.once('message', () => r()));
+  }
+  const rng = new Rng(seed);
+  const kinds = new Map<string, number>();
+  for (let sent = 0; sent < n; ) {
+    const batch = Math.min(250, n - sent);
+    for (let i = 0; i < batch; i++) {
+      const c = malformed(rng, handshake);
+      kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+      ws.send(c.data);
+    }
+    sent += batch;
+    want = sent;
+    await new Promise<void>((resolve, reject) => {
+      if (errors.length >= want) return resolve();
+      const t = setTimeout(() => reject(new Error(`only ${errors.length} errors for ${want} malformed messages`)), 30000);
+      waiter = () => {
+        clearTimeout(t);
+        waiter = null;
+        resolve();
+      };
+    });
+  }
+  assert.equal(ws.readyState, WebSocket.OPEN, 'the server must keep the connection');
+  ws.close();
+  return { errors, kinds };
+}
+
+test('fuzz: 10,000+ malformed messages never crash the server, each gets an error naming the problem, other robots are unaffected', async () => {
+  // Attackers, server and the healthy robot share one event loop here, so the healthy robot's deadline is generous.
+  const r = await rig(1, { maxMessagesPerSecond: 1e7, heartbeatMs: 60000, handshakeTimeoutMs: 60000, stepTimeoutMs: 10000 });
+  const remote = r.server.robot('robot-0')!;
+  const local = new LineEnv();
+  let healthySteps = 0;
+  let stop = false;
+  // A healthy robot keeps stepping throughout, and must see exactly what a local env gives.
+  const healthy = (async () => {
+    let o = (await remote.reset({ seed: 11 })).obs as Float32Array;
+    let l = local.reset({ seed: 11 }).obs;
+    while (!stop) {
+      assert.deepEqual(Array.from(o), Array.from(l));
+      const a = Float32Array.of(Math.sin(healthySteps));
+      const s = await remote.step(a);
+      const ls = local.step(a);
+      healthySteps++;
+      o = s.obs as Float32Array;
+      l = ls.obs;
+      if (s.terminated) {
+        o = (await remote.reset({ seed: healthySteps })).obs as Float32Array;
+        l = local.reset({ seed: healthySteps }).obs;
+      }
+    }
+  })();
+  const url = `ws://127.0.0.1:${r.server.port}/`;
+  const [pre, post] = await Promise.all([attacker(url, 5000, 1, false), attacker(url, 5000, 2, true)]);
+  stop = true;
+  await healthy;
+  for (const { errors } of [pre, post]) {
+    assert.equal(errors.length, 5000);
+    for (const e of errors) {
+      assert.match(e.code, /^[A-Z_]+$/);
+      assert.match(e.message, /^[\w().[\]-]+(\.[\w()[\]-]+)*: expected .+, got .+\./s, e.message);
+    }
+  }
+  const codes = new Set([...pre.errors, ...post.errors].map((e) => e.code));
+  for (const c of ['BAD_JSON', 'BAD_MESSAGE', 'BAD_FRAME', 'PAYLOAD_TOO_LARGE', 'OUT_OF_ORDER', 'UNEXPECTED_SEQ', 'BAD_SPACE', 'UNSUPPORTED_VERSION', 'BAD_ACTION']) assert.ok(codes.has(c), `no ${c} error`);
+  assert.equal(pre.kinds.size + post.kinds.size >= 18, true);
+  assert.ok(healthySteps >= 20, `healthy robot made only ${healthySteps} steps`);
+  assert.ok(remote.connected);
+  await r.close();
+});
+
+test('error messages name the problem (pinned)', async () => {
+  const r = await rig(0);
+  const ws = new WebSocket(`ws://127.0.0.1:${r.server.port}/`);
+  const replies: string[] = [];
+  ws.on('message', (d) => replies.push(JSON.parse(d.toString()).message));
+  await new Promise((res) => ws.once('open', res));
+  const sends: Array<string | Uint8Array> = [
+    '{"type":"obs"',
+    JSON.stringify(validObs()),
+    JSON.stringify({ ...validHello(), controlRateHz: 'fast' }),
+    JSON.stringify({ ...validHello(), protocol: 2 }),
+    encodeFrame(FRAME_KIND_OBS, 3, Float32Array.of(1, NaN)),
+    JSON.stringify({ type: 'warp' }),
+  ];
+  for (const s of sends) ws.send(s);
+  while (replies.length < sends.length) await new Promise((res) => setTimeout(res, 5));
+  // The parser's own wording differs between Node versions.
+  assert.match(replies.shift()!, /^BridgeServer\.message: expected a JSON object, got "\{\\"type\\":\\"obs\\"" \(.+\)\. Send one JSON object per text frame\.$/);
+  assert.deepEqual(replies, [
+    "BridgeServer.message.obs: expected a hello first, got 'obs' before the handshake. Send hello and wait for welcome.",
+    'BridgeServer.message.hello.controlRateHz: expected a number, got "fast". See docs/bridge-protocol.md for the message fields.',
+    'BridgeServer.message.hello.protocol: expected protocol 1, got 2. Upgrade the robot client or the server.',
+    'BridgeServer.frame.values[1]: expected a finite number, got NaN. See the binary frame layout in docs/bridge-protocol.md.',
+    `BridgeServer.message.type: expected one of "hello", "obs", "heartbeat", "episode_end", "error", got "warp". See docs/bridge-protocol.md for the message fields.`,
+  ]);
+  ws.close();
+  await r.close();
+});

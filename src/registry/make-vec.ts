@@ -30,8 +30,10 @@ export interface MakeVecOptions {
 }
 
 /**
- * Creates a vector env of a registered task (Gymnasium's `make_vec`), after
- * awaiting the registration's `prepare` hook. Each sub-env is `make(id,
+ * Creates a vector env of a registered task (Gymnasium's `make_vec`). In
+ * `'sync'` mode it awaits the registration's `prepare` hook here; in
+ * `'async'` mode each worker awaits it (the main thread loads nothing, e.g. no
+ * MuJoCo WASM). Each sub-env is `make(id,
  * makeOptions)` (so it carries `TimeLimit`, `OrderEnforcing` and the passive
  * checker); seed them with `await vec.reset({ seed })` (sub-env i gets `seed + i`).
  *
@@ -55,8 +57,8 @@ export async function makeVec(id: string, options: MakeVecOptions): Promise<Vect
     throw new InvalidArgument(formatError('makeVec.options.wrappers', 'an array of functions (env) => Env', describeValue(wrappers), 'Pass e.g. [(env) => new ClipAction(env)]'));
   }
   const reg = spec(id);
-  await prepare(id);
   if (vectorizationMode === 'sync') {
+    await prepare(id);
     const factory = (): Env<any, any> => wrappers.reduce<Env<any, any>>((env, wrap) => wrap(env), make(id, makeOptions));
     return new SyncVectorEnv(Array.from({ length: numEnvs }, () => factory), { infoKeys: options.infoKeys });
   }

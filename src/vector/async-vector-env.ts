@@ -222,7 +222,8 @@ export class AsyncVectorEnv extends BaseVectorEnv {
       }
     } finally {
       this.busy = false;
-      keepAlive.unref();
+      // Once closing, shutdown() holds every worker ref'd until it is gone.
+      if (this.lifecycle !== 'closed') keepAlive.unref();
     }
   }
 

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { makeVec } from '../../src/registry/make-vec.js';
 import { SyncVectorEnv } from '../../src/vector/sync-vector-env.js';
 import { AsyncVectorEnv } from '../../src/vector/async-vector-env.js';
+import { AsyncEnvVector } from '../../src/vector/async-env-vector.js';
+import { toAsyncEnv } from '../../src/core/env.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { BackendError, ClosedError, InvalidAction, InvalidArgument, InvalidSpace, RegistryError, ResetNeeded } from '../../src/core/errors.js';
 import type { VectorEnv } from '../../src/core/vector-env.js';
@@ -64,6 +66,18 @@ describe('vector env errors', () => {
     });
   }
 
+  test('AsyncEnvVector: a rejected sub-env step rejects the batch with that error, then requires reset', async () => {
+    const failing = toAsyncEnv(new CountingEnv({ throwAtStep: 1 }));
+    const vec = new AsyncEnvVector([toAsyncEnv(new CountingEnv()), failing]);
+    await vec.reset({ seed: 0 });
+    await assert.rejects(vec.step(new Int32Array(2)), { message: 'CountingEnv: boom at step 1' });
+    await assert.rejects(vec.step(new Int32Array(2)), ResetNeeded);
+    await vec.reset();
+    await vec.step(new Int32Array(2));
+    await vec.close();
+    await vec.close();
+  });
+
   test('async: a worker that dies rejects the pending step instead of hanging, and close still works', async () => {
     const vec = await counting('async', { exitAtStep: 2 });
     await vec.reset({ seed: 0 });
@@ -79,7 +93,7 @@ describe('vector env errors', () => {
   });
 
   test('async: close() during a pending step rejects that step; functions in makeOptions are refused', async () => {
-    const vec = await counting('async');
+    const vec = await counting('async', { stepSpinMs: 300 }); // the step is still running when close() comes
     await vec.reset({ seed: 0 });
     const pending = vec.step(new Int32Array(4));
     const closing = vec.close();

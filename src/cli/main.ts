@@ -12,6 +12,8 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/view.js'),
   () => import('./commands/train.js'),
   () => import('./commands/eval.js'),
+  () => import('./commands/serve.js'),
+  () => import('./commands/sim-robot.js'),
 ];
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../../envs/index.js';
+import { make } from '../../src/registry/registry.js';
+import { AsyncEnvVector } from '../../src/vector/async-env-vector.js';
+import { BridgeServer } from '../../src/bridge/bridge-server.js';
+import { RobotClient } from '../../src/bridge/robot-client.js';
+import { envRobotHandler } from '../../src/bridge/env-robot-handler.js';
+import { MetricStream } from '../../src/streams/metrics.js';
+import { PPO } from '../../agents/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../../agents/ppo/task-defaults.js';
+import { saveCheckpoint } from '../../agents/checkpoint/save-checkpoint.js';
+import { startServe } from '../../src/cli/commands/serve.js';
+import { startSimRobot } from '../../src/cli/commands/sim-robot.js';
+
+const out = mkdtempSync(join(tmpdir(), 'lamkit-bridge-e2e-'));
+const checkpointDir = join(out, 'checkpoint');
+
+test('PPO trains on two simulated robots connected over the bridge; metrics flow; a checkpoint is written', async () => {
+  const server = await BridgeServer.listen({ port: 0 });
+  const robots: RobotClient[] = [];
+  for (let i = 0; i < 2; i++) {
+    const env = make('CartPole-v1');
+    robots.push(
+      await RobotClient.connect({ url: server.url, robotId: `cartpole-${i}`, observationSpace: env.observationSpace, actionSpace: env.actionSpace, controlRateHz: 50, safeAction: [0], handler: envRobotHandler(env), watchdogMs: 60000 }),
+    );
+  }
+  const vec = new AsyncEnvVector(await server.waitForRobots(2, 5000));
+  const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), numEnvs: 2, numSteps: 128, totalSteps: 1024, seed: 3 });
+  const metrics = new MetricStream();
+  const rows: Array<Record<string, number>> = [];
+  metrics.subscribe((row) => rows.push(row as unknown as Record<string, number>));
+  const meta = { envId: 'CartPole-v1', observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: 'test' };
+  const ppo = await PPO.create(vec, config, { metrics, onCheckpoint: (state) => saveCheckpoint(checkpointDir, state, meta) });
+  const result = await ppo.learn();
+  ppo.dispose();
+  assert.equal(result.globalStep, 1024);
+  assert.ok(result.episodes.length >= 4, `${result.episodes.length} episodes`);
+  const keys = new Set(rows.flatMap((r) => Object.keys(r)));
+  for (const k of ['charts/episodic_return', 'losses/value_loss', 'losses/policy_loss', 'losses/approx_kl']) assert.ok(keys.has(k), `no ${k} in ${[...keys].join(', ')}`);
+  for (const r of rows) for (const [k, v] of Object.entries(r)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+  await vec.close();
+  for (const r of robots) await r.close();
+  await server.close();
+});
+
+test('a checkpoint drives a sim-robot through lamkit serve (token required)', async () => {
+  const lines: string[] = [];
+  const serve = await startServe({ checkpoint: checkpointDir, port: '0', token: 'tok' }, (l) => lines.push(l));
+  const robot = await startSimRobot({ env: 'CartPole-v1', connect: `ws://127.0.0.1:${serve.port}/`, token: 'tok', watchdogMs: '5000' });
+  const t0 = performance.now();
+  while (serve.episodes < 2 && performance.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(serve.episodes >= 2, `served ${serve.episodes} episodes; log:\n${lines.join('\n')}`);
+  assert.ok(robot.episodes >= 2);
+  assert.ok(lines.some((l) => /^robot connected: CartPole-v1-sim \(Box\(.*\) -> Discrete\(2\), 50 Hz\)$/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^episode robot=CartPole-v1-sim return=\d+\.000 length=\d+/.test(l)));
+  await serve.close();
+  await robot.close();
+  await assert.rejects(startSimRobot({ env: 'CartPole-v1', connect: 'localhost:1' }), { message: 'lamkit sim-robot --connect: expected a ws:// or wss:// URL, got "localhost:1". Pass e.g. --connect ws://127.0.0.1:8765/.' });
+  rmSync(out, { recursive: true, force: true });
+});

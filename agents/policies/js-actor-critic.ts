@@ -20,7 +20,8 @@ interface JsLayer {
 export class JsActorCritic {
   readonly spec: MlpSpec;
   readonly outDim: number;
-  private theta: Float32Array;
+  /** Per layer: weights transposed to `[out x in]` then bias `[out]`, float64 (dot products accumulate in a register). */
+  private packed: Float64Array;
   private readonly actor: JsLayer[];
   private readonly critic: JsLayer[];
   private readonly logStdOffset: number;
@@ -48,17 +49,21 @@ export class JsActorCritic {
     const width = Math.max(spec.obsDim, this.outDim, ...spec.hidden);
     this.bufA = new Float64Array(width);
     this.bufB = new Float64Array(width);
-    this.theta = theta;
+    this.packed = new Float64Array(layoutSize(layout));
     this.setParams(theta);
   }
 
-  /** Uses `theta` (kept by reference; pass a copy you will not mutate). */
+  /** Copies the flat parameters `theta` (layout of `paramLayout`) into the forward pass's packed form. */
   setParams(theta: Float32Array): void {
     if (theta.length !== this.numParams) {
       throw new FileFormatError(formatError('JsActorCritic.setParams', `${this.numParams} parameters`, `${theta.length}`, 'Pass weights of the same architecture'));
     }
-    this.theta = theta;
-    this.logStd = this.logStdOffset >= 0 ? theta.subarray(this.logStdOffset, this.logStdOffset + this.outDim) : null;
+    for (const L of [...this.actor, ...this.critic]) {
+      // Packed at the weight's own offset: [out x in] transposed weights, then the bias (same total size).
+      for (let i = 0; i < L.in; i++) for (let j = 0; j < L.out; j++) this.packed[L.w + j * L.in + i] = theta[L.w + i * L.out + j];
+      for (let j = 0; j < L.out; j++) this.packed[L.b + j] = theta[L.b + j];
+    }
+    this.logStd = this.logStdOffset >= 0 ? theta.slice(this.logStdOffset, this.logStdOffset + this.outDim) : null;
   }
 
   /** Actor output (logits or Gaussian mean) of `obs[obsOffset ...]` into `out[outOffset ... + outDim]`. */
@@ -73,7 +78,7 @@ export class JsActorCritic {
   }
 
   private run(layers: readonly JsLayer[], obs: ArrayLike<number>, obsOffset: number): Float64Array {
-    const th = this.theta;
+    const p = this.packed;
     const relu = this.spec.activation === 'relu';
     let x = this.bufA;
     let y = this.bufB;
@@ -81,16 +86,13 @@ export class JsActorCritic {
     for (let i = 0; i < n0; i++) x[i] = obs[obsOffset + i];
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
-      for (let j = 0; j < L.out; j++) y[j] = th[L.b + j];
-      for (let i = 0; i < L.in; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        const row = L.w + i * L.out;
-        for (let j = 0; j < L.out; j++) y[j] += xi * th[row + j];
-      }
-      if (l + 1 < layers.length) {
-        if (relu) for (let j = 0; j < L.out; j++) y[j] = y[j] > 0 ? y[j] : 0;
-        else for (let j = 0; j < L.out; j++) y[j] = Math.tanh(y[j]);
+      const n = L.in;
+      const last = l + 1 === layers.length;
+      for (let j = 0; j < L.out; j++) {
+        const row = L.w + j * n;
+        let acc = p[L.b + j];
+        for (let i = 0; i < n; i++) acc += x[i] * p[row + i];
+        y[j] = last ? acc : relu ? (acc > 0 ? acc : 0) : Math.tanh(acc);
       }
       const t = x;
       x = y;

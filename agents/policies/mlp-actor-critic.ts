@@ -69,6 +69,14 @@ export class MlpActorCritic {
     });
   }
 
+  /** Actor output (logits or Gaussian mean) `[batch x outDim]` and critic value `[batch]` (batched inference). */
+  forward(obs: tf.Tensor2D): { actorOut: tf.Tensor2D; value: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const p = this.slices();
+      return { actorOut: this.trunk(obs, p, 'actor'), value: tf.reshape(this.trunk(obs, p, 'critic'), [-1]) as tf.Tensor1D };
+    });
+  }
+
   /** Critic only: `V(obs)`, `[batch]`. */
   value(obs: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => tf.reshape(this.trunk(obs, this.slices(), 'critic'), [-1]) as tf.Tensor1D);

@@ -168,10 +168,11 @@ export class PPO {
 
   /**
    * Trains until `config.numUpdates` updates are done (or `stopAtStep` env
-   * steps, for tests that simulate an interruption), then hands a final
-   * checkpoint to `onCheckpoint`.
+   * steps, for tests that simulate an interruption, or until `stop()` returns
+   * true when asked after an update, e.g. once a benchmark's goal is met),
+   * then hands a final checkpoint to `onCheckpoint`.
    */
-  async learn(opts: { stopAtStep?: number } = {}): Promise<LearnResult> {
+  async learn(opts: { stopAtStep?: number; stop?: () => boolean } = {}): Promise<LearnResult> {
     const c = this.config;
     const t0 = performance.now();
     const startStep = this.globalStep;
@@ -200,6 +201,7 @@ export class PPO {
         await this.options.onCheckpoint?.(this.trainingState(wall()));
         this.envState = 'boundary';
       }
+      if (opts.stop?.()) break;
     }
     await this.options.onCheckpoint?.(this.trainingState(wall()));
     return { globalStep: this.globalStep, updates: this.update, wallSeconds: wall(), episodes };

@@ -48,7 +48,7 @@ export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
  *
  * | task | source | notes |
  * |---|---|---|
- * | CartPole-v1 | rl-zoo (gamma 0.98, lambda 0.8, ent 0, lin lr/clip) with bigger minibatches | fewer, larger gradient steps: tfjs per-op overhead makes small minibatches slow (docs/benchmarks.md) |
+ * | CartPole-v1 | rl-zoo (8 envs, gamma 0.98, lambda 0.8, 10 epochs of one full-batch minibatch, ent 0, lin lr 1e-3 / clip 0.2) with 64-step rollouts (batch 512, rl-zoo: 256) | fewer, larger gradient steps: tfjs per-kernel overhead (~5 ms per step) dominates small minibatches (docs/benchmarks.md) |
  * | Pendulum-v1 | rl-zoo (4 envs x 1024, gamma 0.9, lr 1e-3, 10 epochs) without gSDE | obs normalization on, reward scaling on |
  * | InvertedPendulum-v5 | CleanRL continuous defaults, lambda 0.9 | rl-zoo v3 entry uses 1 env x 32 steps |
  * | Reacher-v5 | rl-zoo Reacher-v2 (gamma 0.9, lambda 1.0 -> 0.95, clip 0.3) | normalization on |
@@ -62,7 +62,7 @@ export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
     annealLr: true,
     gamma: 0.98,
     gaeLambda: 0.8,
-    numMinibatches: 2,
+    numMinibatches: 1,
     updateEpochs: 10,
     entCoef: 0,
     clipCoef: 0.2,

@@ -1,0 +1,35 @@
+/**
+ * PPO on CartPole-v1 beside CleanRL `ppo.py` (torch CPU, 1 thread, on this
+ * machine kind: mean return 475 after 138k-180k steps in 30-53 s; 500k
+ * steps in 84-124 s). Per seed: env steps and wall-clock (and CPU) seconds
+ * until the mean of the last 20 episode returns first reaches 475.
+ *
+ *   npm run bench:ppo -- [--seeds 1,2,3] [--total-steps 100000] [--full]
+ *
+ * `--full` trains the whole budget instead of stopping at the goal.
+ * Writes bench/results/ppo-cartpole.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { goalRun, benchArgs, type GoalRun } from './ppo-goal-run.js';
+
+const args = benchArgs(process.argv.slice(2));
+const seeds = (args.get('seeds') ?? '1,2,3').split(',').map(Number);
+const totalSteps = Number(args.get('total-steps') ?? 100_000);
+const GOAL = 475;
+const CLEANRL = { steps: '138k-180k', wallSeconds: '30-53', quarterWall: [7.5, 13.25] };
+
+const runs: GoalRun[] = [];
+for (const seed of seeds) {
+  const r = await goalRun('CartPole-v1', seed, totalSteps, GOAL, !args.has('full'));
+  runs.push(r);
+  const reached = r.stepsToGoal === null ? `not reached in ${r.stepsRun} steps (best mean20 ${r.bestMean20.toFixed(1)})` : `${r.stepsToGoal} steps, ${r.wallSecondsToGoal?.toFixed(1)} s wall, ${r.cpuSecondsToGoal?.toFixed(1)} s CPU`;
+  console.log(`CartPole-v1 seed ${seed}: mean20 >= ${GOAL} at ${reached} | CleanRL ppo.py: ${CLEANRL.steps} steps, ${CLEANRL.wallSeconds} s | load ${r.loadAvg1mStart.toFixed(1)}->${r.loadAvg1mEnd.toFixed(1)} | backend ${r.backend}`);
+}
+const hits = runs.filter((r) => r.wallSecondsToGoal !== null);
+if (hits.length > 0) {
+  const worst = Math.max(...hits.map((r) => r.wallSecondsToGoal as number));
+  const worstCpu = Math.max(...hits.map((r) => r.cpuSecondsToGoal as number));
+  console.log(`CartPole-v1 worst seed: ${worst.toFixed(1)} s wall, ${worstCpu.toFixed(1)} s CPU to 475 | target: <= 1/4 of CleanRL = ${CLEANRL.quarterWall[0]}-${CLEANRL.quarterWall[1]} s`);
+}
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/ppo-cartpole.json', JSON.stringify({ goal: GOAL, reference: CLEANRL, runs }, null, 2));

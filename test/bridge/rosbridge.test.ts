@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Ros, Topic, Service } from 'roslib';
+import { BridgeServer } from '../../src/bridge/bridge-server.js';
+import { resolveRosbridgeConfig, type RosbridgeConfig } from '../../src/bridge/rosbridge-config.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { LineEnv, sleep } from './fixtures.js';
+
+const config: RosbridgeConfig = {
+  robotId: 'ros-line',
+  controlRateHz: 50,
+  observationSpace: new Box(-10, 10, [2]).toJSON(),
+  actionSpace: new Box(-1, 1, [1]).toJSON(),
+  safeAction: [0],
+  observation: { topic: '/joint_states', type: 'sensor_msgs/JointState', fields: ['position', 'velocity'] },
+  action: { topic: '/joint_command', type: 'std_msgs/Float64MultiArray' },
+  stepInfo: { topic: '/lamkit/step_info' },
+  resetService: '/lamkit/reset',
+};
+
+/** A ROS robot written with roslib only: it knows nothing about lamkit's own protocol. */
+async function rosRobot(url: string, env: LineEnv): Promise<{ ros: Ros; statuses: string[]; actions: number[] }> {
+  const ros = new Ros({});
+  const statuses: string[] = [];
+  const actions: number[] = [];
+  ros.on('status', (m: { msg?: string }) => statuses.push(String(m.msg)));
+  await ros.connect(url);
+  await new Promise<void>((resolve) => (ros.isConnected ? resolve() : ros.once('connection', () => resolve())));
+  const joints = new Topic({ ros, name: '/joint_states', messageType: 'sensor_msgs/JointState' });
+  const info = new Topic({ ros, name: '/lamkit/step_info', messageType: 'std_msgs/Float64MultiArray' });
+  const command = new Topic<{ data: number[] }>({ ros, name: '/joint_command', messageType: 'std_msgs/Float64MultiArray' });
+  const publishObs = (obs: Float32Array): void => joints.publish({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, name: ['slider'], position: [obs[0]], velocity: [obs[1]], effort: [] });
+  joints.advertise();
+  info.advertise();
+  command.subscribe((msg) => {
+    actions.push(msg.data[0]);
+    const r = env.step(Float32Array.of(msg.data[0]));
+    info.publish({ layout: { dim: [], data_offset: 0 }, data: [r.reward, r.terminated ? 1 : 0, r.truncated ? 1 : 0] });
+    publishObs(r.obs);
+  });
+  const reset = new Service({ ros, name: '/lamkit/reset', serviceType: 'std_srvs/Trigger' });
+  await reset.advertise((req: { seed?: number }, res: Record<string, unknown>) => {
+    const r = env.reset(req.seed === undefined ? {} : { seed: req.seed });
+    res.success = true;
+    res.message = 'reset';
+    publishObs(r.obs);
+    return true;
+  });
+  return { ros, statuses, actions };
+}
+
+test('a roslib client is driven through the rosbridge v2 adapter (JointState obs, Float64MultiArray actions, reset service)', async () => {
+  const server = await BridgeServer.listen({ port: 0, token: 'ros-token', rosbridge: config });
+  const robotEnv = new LineEnv();
+  const robot = await rosRobot(`ws://127.0.0.1:${server.port}/rosbridge?token=ros-token`, robotEnv);
+  const [remote] = await server.waitForRobots(1, 5000);
+  assert.equal(remote.robotId, 'ros-line');
+  const local = new LineEnv();
+  const a = await remote.reset({ seed: 4 });
+  assert.deepEqual(Array.from(a.obs as Float32Array), Array.from(local.reset({ seed: 4 }).obs));
+  let rewardSum = 0;
+  for (let t = 0; t < 30; t++) {
+    const act = Float32Array.of(t < 15 ? 2 : -0.5); // 2 is clipped to 1 before it reaches ROS
+    const s = await remote.step(act);
+    const l = local.step(Float32Array.of(Math.min(1, act[0])));
+    assert.deepEqual(Array.from(s.obs as Float32Array), Array.from(l.obs));
+    assert.equal(s.reward, l.reward);
+    assert.equal(s.terminated, l.terminated);
+    rewardSum += s.reward;
+    if (s.terminated) break;
+  }
+  assert.ok(rewardSum < 0);
+  assert.equal(Math.max(...robot.actions), 1);
+  // A message on a topic outside the mapping gets a status error naming it; the robot keeps working.
+  // (rosbridge v2 tags a status with the id of the op that caused it; roslib emits it as 'status:<id>'.)
+  const rogue = new Topic({ ros: robot.ros, name: '/rogue', messageType: 'std_msgs/String' });
+  rogue.advertise();
+  robot.ros.on(`status:${(rogue as unknown as { advertiseId: string }).advertiseId}`, (m: { msg?: string; level?: string }) => robot.statuses.push(`${m.level}: ${m.msg}`));
+  rogue.publish({ data: 'x' });
+  await sleep(50);
+  assert.ok(robot.statuses.some((m) => m.startsWith('error: ' + 'Rosbridge.advertise.topic: expected /joint_states (sensor_msgs/JointState) or /lamkit/step_info (std_msgs/Float64MultiArray), got /rogue (std_msgs/String).')), robot.statuses.join('\n'));
+  await remote.reset({ seed: 1 });
+  await remote.step(Float32Array.of(0));
+  robot.ros.close();
+  await server.close();
+});
+
+test('rosbridge: wrong token refused; config validated', async () => {
+  const server = await BridgeServer.listen({ port: 0, token: 'ros-token', rosbridge: config });
+  const ros = new Ros({});
+  const closed = new Promise<void>((resolve) => ros.on('close', () => resolve()));
+  ros.on('error', () => {});
+  await ros.connect(`ws://127.0.0.1:${server.port}/rosbridge?token=nope`);
+  await closed;
+  assert.equal(server.robots().length, 0);
+  await server.close();
+  assert.throws(() => resolveRosbridgeConfig({ ...config, safeAction: [0, 0] }), { message: 'rosbridge config.safeAction: expected 1 numbers for Box(-1.0, 1.0, (1,), float32), got [0, 0]. Announce a safe action inside the action space.' });
+  assert.throws(() => resolveRosbridgeConfig({ ...config, action: { topic: '/cmd', type: 'geometry_msgs/Twist' } }), /^InvalidArgument|rosbridge config\.action\.type: expected one of "std_msgs\/Float64MultiArray"/);
+});

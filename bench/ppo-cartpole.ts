@@ -4,7 +4,7 @@
  * steps in 84-124 s). Per seed: env steps and wall-clock (and CPU) seconds
  * until the mean of the last 20 episode returns first reaches 475.
  *
- *   npm run bench:ppo -- [--seeds 1,2,3] [--total-steps 100000] [--full]
+ *   npm run bench:ppo -- [--seeds 1,2,3] [--total-steps 100000] [--full] [--config '{"updateEpochs":8}']
  *
  * `--full` trains the whole budget instead of stopping at the goal.
  * Writes bench/results/ppo-cartpole.json.
@@ -20,7 +20,8 @@ const CLEANRL = { steps: '138k-180k', wallSeconds: '30-53', quarterWall: [7.5, 1
 
 const runs: GoalRun[] = [];
 for (const seed of seeds) {
-  const r = await goalRun('CartPole-v1', seed, totalSteps, GOAL, !args.has('full'));
+  const overrides = args.has('config') ? (JSON.parse(args.get('config') as string) as Record<string, unknown>) : {};
+  const r = await goalRun('CartPole-v1', seed, totalSteps, GOAL, !args.has('full'), overrides);
   runs.push(r);
   const reached = r.stepsToGoal === null ? `not reached in ${r.stepsRun} steps (best mean20 ${r.bestMean20.toFixed(1)})` : `${r.stepsToGoal} steps, ${r.wallSecondsToGoal?.toFixed(1)} s wall, ${r.cpuSecondsToGoal?.toFixed(1)} s CPU`;
   console.log(`CartPole-v1 seed ${seed}: mean20 >= ${GOAL} at ${reached} | CleanRL ppo.py: ${CLEANRL.steps} steps, ${CLEANRL.wallSeconds} s | load ${r.loadAvg1mStart.toFixed(1)}->${r.loadAvg1mEnd.toFixed(1)} | backend ${r.backend}`);
@@ -32,4 +33,4 @@ if (hits.length > 0) {
   console.log(`CartPole-v1 worst seed: ${worst.toFixed(1)} s wall, ${worstCpu.toFixed(1)} s CPU to 475 | target: <= 1/4 of CleanRL = ${CLEANRL.quarterWall[0]}-${CLEANRL.quarterWall[1]} s`);
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/ppo-cartpole.json', JSON.stringify({ goal: GOAL, reference: CLEANRL, runs }, null, 2));
+writeFileSync(args.get('json') ?? 'bench/results/ppo-cartpole.json', JSON.stringify({ goal: GOAL, reference: CLEANRL, runs }, null, 2));

@@ -17,6 +17,9 @@ import { ppoLoss, PPO_STAT_NAMES } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import { MinibatchAssembler } from './minibatch-assembler.js';
 
+/** From this many sub-envs on, rollouts use one batched tfjs call per step instead of the plain-JS pass. */
+export const BATCHED_INFERENCE_MIN_ENVS = 32;
+
 /** Everything needed to continue a run exactly (what a checkpoint stores). */
 export interface PpoTrainingState {
   config: ResolvedPpoConfig;
@@ -96,6 +99,12 @@ export class PPO {
   private readonly epReturn: Float64Array;
   private readonly epLength: Int32Array;
   private readonly lastValues: Float64Array;
+  /**
+   * Rollout inference path. bench/ppo-inference.ts: the plain-JS pass costs
+   * ~25 us per sub-env, a batched tfjs (wasm) call ~400-500 us whatever the
+   * batch up to 64, so JS wins below ~16 sub-envs and tfjs from ~32 up.
+   */
+  private readonly batchedInference: boolean;
   private globalStep = 0;
   private update = 0;
   private episodes = 0;
@@ -129,6 +138,7 @@ export class PPO {
     this.epReturn = new Float64Array(N);
     this.epLength = new Int32Array(N);
     this.lastValues = new Float64Array(N);
+    this.batchedInference = N >= BATCHED_INFERENCE_MIN_ENVS;
   }
 
   /** A new run: starts the tfjs backend, builds and initializes the network from `config.seed`. */
@@ -267,12 +277,15 @@ export class PPO {
       this.globalStep += N;
       const row = t * N;
       b.obs.set(this.nextObs, row * obsDim);
+      if (this.batchedInference) this.forwardBatched(row);
       for (let i = 0; i < N; i++) {
         const k = row + i;
         // The step after an episode end is the env's reset step (next-step autoreset): not a transition.
         b.valid[k] = this.nextDone[i] ? 0 : 1;
-        this.js.actorRow(this.nextObs, i * obsDim, this.actorOut, i * outDim);
-        b.values[k] = this.js.valueRow(this.nextObs, i * obsDim);
+        if (!this.batchedInference) {
+          this.js.actorRow(this.nextObs, i * obsDim, this.actorOut, i * outDim);
+          b.values[k] = this.js.valueRow(this.nextObs, i * obsDim);
+        }
         b.logProbs[k] = dist.sampleRow(this.actorOut, i * outDim, this.js.logStd, this.rng, false, b.actions, k * actDim);
       }
       this.codec.toEnvActions(b.actions.subarray(row * actDim, (row + N) * actDim), N, this.envActions);
@@ -294,6 +307,16 @@ export class PPO {
       this.normalizer.normalizeObs(res.obs, N, this.nextObs, true);
     }
     for (let i = 0; i < N; i++) this.lastValues[i] = this.js.valueRow(this.nextObs, i * obsDim);
+  }
+
+  /** Batched tfjs forward pass of `nextObs` into `actorOut` and the buffer's values at flat index `row` (= t * numEnvs). */
+  private forwardBatched(row: number): void {
+    const N = this.vec.numEnvs;
+    tf.tidy(() => {
+      const { actorOut, value } = this.net.forward(tf.tensor2d(this.nextObs, [N, this.vec.obsDim]));
+      this.actorOut.set(actorOut.dataSync());
+      this.buffer.values.set(value.dataSync(), row);
+    });
   }
 
   private finishEpisode(i: number, success: number, episodes: EpisodeRecord[], wall: () => number): void {

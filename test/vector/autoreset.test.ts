@@ -4,7 +4,13 @@ import { makeVec } from '../../src/registry/make-vec.js';
 import { SyncVectorEnv } from '../../src/vector/sync-vector-env.js';
 import { AsyncEnvVector } from '../../src/vector/async-env-vector.js';
 import { toAsyncEnv, type AsyncEnv } from '../../src/core/env.js';
-import type { VectorEnv } from '../../src/core/vector-env.js';
+import type { ActionBatch, VectorEnv } from '../../src/core/vector-env.js';
+import type { Space } from '../../src/core/spaces/space.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { Discrete } from '../../src/core/spaces/discrete.js';
+import { MultiDiscrete } from '../../src/core/spaces/multi-discrete.js';
+import { MultiBinary } from '../../src/core/spaces/multi-binary.js';
+import { TestEnv } from '../helpers/test-env.js';
 import { CountingEnv, COUNTING_ID } from './fixtures/counting-env.js';
 import { rollout, type Trajectory } from './rollout.js';
 
@@ -120,13 +126,41 @@ describe('next-step autoreset against hand-computed episodes', () => {
     });
   }
 
-  test('infoKeys batches numeric info fields (NaN where absent)', async () => {
-    const vec = new SyncVectorEnv([() => new CountingEnv(), () => new CountingEnv()], { infoKeys: ['t', 'missing'] });
-    opened.push(vec);
-    await vec.reset({ seed: 0 });
-    const r = await vec.step(new Int32Array(2));
-    assert.deepEqual(Array.from(r.info.t as Float64Array), [1, 1]);
-    assert.ok((r.info.missing as Float64Array).every(Number.isNaN));
+  test('infoKeys batches numeric info fields (NaN where absent), sync and async', async () => {
+    for (const mode of ['sync', 'async'] as const) {
+      const vec = await makeVec(COUNTING_ID, { numEnvs: 2, vectorizationMode: mode, numWorkers: mode === 'async' ? 1 : undefined, infoKeys: ['t', 'missing'] });
+      opened.push(vec);
+      await vec.reset({ seed: 0 });
+      await vec.step(new Int32Array(2));
+      const r = await vec.step(new Int32Array(2));
+      assert.deepEqual(Array.from(r.info.t as Float64Array), [2, 2], mode);
+      assert.ok((r.info.missing as Float64Array).every(Number.isNaN), mode);
+    }
+  });
+
+  test('each sub-env gets its own row of the action batch, for every batchable action space', async () => {
+    const echo = <A>(actionSpace: Space<A>, toObs: (a: A) => number[]) => (): TestEnv<Float32Array, A> =>
+      new TestEnv<Float32Array, A>({
+        actionSpace,
+        observationSpace: new Box(-10, 10, [2]) as unknown as Space<Float32Array>,
+        step: (a) => ({ obs: Float32Array.from(toObs(a)), reward: 0, terminated: false, truncated: false, info: {} }),
+      });
+    const cases: Array<[string, () => TestEnv<Float32Array, any>, ActionBatch, number[]]> = [
+      ['Box', echo(new Box(-5, 5, [2]), (a) => Array.from(a as ArrayLike<number>)), Float32Array.of(1.5, -2, 3, 4.25, -5, 0), [1.5, -2, 3, 4.25, -5, 0]],
+      ['Discrete', echo(new Discrete(3), (a) => [a, a]), Int32Array.of(2, 0, 1), [2, 2, 0, 0, 1, 1]],
+      ['MultiDiscrete', echo(new MultiDiscrete([3, 4]), (a) => Array.from(a)), Int32Array.of(2, 3, 0, 1, 1, 0), [2, 3, 0, 1, 1, 0]],
+      ['MultiBinary', echo(new MultiBinary([2]), (a) => Array.from(a)), Int32Array.of(1, 0, 0, 1, 1, 1), [1, 0, 0, 1, 1, 1]],
+    ];
+    for (const [name, factory, actions, expected] of cases) {
+      const sync = new SyncVectorEnv([factory, factory, factory]);
+      const conc = new AsyncEnvVector([factory(), factory(), factory()]);
+      opened.push(sync, conc);
+      for (const vec of [sync, conc]) {
+        await vec.reset();
+        const r = await vec.step(actions);
+        assert.deepEqual(Array.from(r.obs), expected, `${name} in ${vec.constructor.name}`);
+      }
+    }
   });
 
   test('AsyncEnvVector awaits its sub-envs concurrently', async () => {

@@ -3,6 +3,7 @@ import type { Space } from '../core/spaces/space.js';
 import { ClosedError, InvalidArgument, ResetNeeded, formatError, describeValue } from '../core/errors.js';
 import { ActionGuard, type GuardFault } from './action-guard.js';
 import { BridgeDisconnectedError, BridgeProtocolError, BridgeTimeoutError } from './errors.js';
+import { fromObservationSource } from '../streams/from-observation-source.js';
 
 /** How the server talks to one connected robot (lamkit protocol or rosbridge). */
 export interface RobotLink {
@@ -197,6 +198,15 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
   onObservation(listener: (ev: RobotObservationEvent) => void): () => void {
     this.obsListeners.add(listener);
     return () => this.obsListeners.delete(listener);
+  }
+
+  /**
+   * Hot RxJS Observable of every observation that arrives (see
+   * `fromObservationSource` for the backpressure note), e.g.
+   * `robot.observations$().pipe(sampleLatest(100))` for a dashboard.
+   */
+  observations$(): ReturnType<typeof fromObservationSource<RobotObservationEvent>> {
+    return fromObservationSource<RobotObservationEvent>(this);
   }
 
   /** Subscribes to safety interventions (non-finite or invalid actions replaced). */

@@ -29,7 +29,7 @@ export interface RobotHandler {
 }
 
 /** Minimal WHATWG WebSocket constructor (the browser's, Node 22's, or the `ws` package's). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocket;
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string>; ca?: string | Uint8Array }) => WebSocket;
 
 /** Options of {@link RobotClient.connect}. */
 export interface RobotClientOptions {
@@ -50,6 +50,8 @@ export interface RobotClientOptions {
   binary?: boolean;
   /** Reconnect with exponential backoff after an unexpected close (false: do not). */
   reconnect?: false | { initialDelayMs?: number; maxDelayMs?: number; factor?: number };
+  /** Node (`ws` package) only: certificate authority to trust for wss:// (e.g. a self-signed server certificate, PEM). */
+  ca?: string | Uint8Array;
   /** WebSocket implementation; default `globalThis.WebSocket`, else the `ws` package (Node). */
   WebSocket?: WebSocketConstructor;
 }
@@ -132,7 +134,8 @@ export class RobotClient {
     let url = this.opts.url;
     const token = this.opts.token;
     if (token !== undefined && !isWsPackage) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
-    const ws = isWsPackage && token !== undefined ? new Ctor(url, undefined, { headers: { authorization: `Bearer ${token}` } }) : new Ctor(url);
+    const nodeOptions = { ...(token !== undefined ? { headers: { authorization: `Bearer ${token}` } } : {}), ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}) };
+    const ws = isWsPackage ? new Ctor(url, undefined, nodeOptions) : new Ctor(url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {

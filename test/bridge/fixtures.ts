@@ -1,5 +1,5 @@
 import { BaseEnv, type ResetArgs, type ResetResult, type StepResult } from '../../src/core/env.js';
-import { Box } from '../../src/core/spaces/box.js';
+import { Box, type BoxArray } from '../../src/core/spaces/box.js';
 import { BridgeServer, type BridgeServerOptions } from '../../src/bridge/bridge-server.js';
 import { RobotClient, type RobotClientOptions } from '../../src/bridge/robot-client.js';
 import { envRobotHandler, type EnvRobotHandler } from '../../src/bridge/env-robot-handler.js';
@@ -8,19 +8,19 @@ import { envRobotHandler, type EnvRobotHandler } from '../../src/bridge/env-robo
  * A point on a line: obs [x, v], action [force] in [-1, 1]; x += v, v += 0.1 * force.
  * Reward -|x|; terminated when |x| > 5; the start x comes from the seeded rng.
  */
-export class LineEnv extends BaseEnv<Float32Array, Float32Array> {
+export class LineEnv extends BaseEnv<BoxArray, BoxArray> {
   readonly observationSpace = new Box(-10, 10, [2]);
   readonly actionSpace = new Box(-1, 1, [1]);
   x = 0;
   v = 0;
   lastAction = NaN;
-  reset(args?: ResetArgs): ResetResult<Float32Array> {
+  reset(args?: ResetArgs): ResetResult<BoxArray> {
     this.seedRng(args);
     this.x = this.rng.uniform(-1, 1);
     this.v = 0;
     return { obs: Float32Array.of(this.x, this.v), info: {} };
   }
-  step(action: Float32Array): StepResult<Float32Array> {
+  step(action: BoxArray): StepResult<BoxArray> {
     this.lastAction = action[0];
     this.v += 0.1 * action[0];
     this.x += this.v;

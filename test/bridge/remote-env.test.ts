@@ -5,6 +5,7 @@ import { envRobotHandler } from '../../src/bridge/env-robot-handler.js';
 import { BridgeDisconnectedError, BridgeTimeoutError, BridgeProtocolError } from '../../src/bridge/errors.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { ResetNeeded } from '../../src/core/errors.js';
+import { BridgeServer } from '../../src/bridge/bridge-server.js';
 
 test('RemoteEnv reproduces the robot env step for step (binary and JSON frames)', async () => {
   for (const binary of [true, false]) {
@@ -170,4 +171,42 @@ test('RobotClient.connect validates its options', async () => {
     RobotClient.connect({ url: 'http://x', robotId: 'a' } as never),
     { message: 'RobotClient.connect.url: expected a ws:// or wss:// URL, got "http://x". Pass e.g. ws://127.0.0.1:8765/.' },
   );
+});
+
+test('TLS: hand in an https server; a robot connects over wss:// with the token', async () => {
+  const { createServer } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const dir = new URL('./tls/', import.meta.url);
+  const cert = readFileSync(new URL('localhost-cert.pem', dir));
+  const https = createServer({ cert, key: readFileSync(new URL('localhost-key.pem', dir)) });
+  await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
+  const server = await BridgeServer.listen({ server: https, token: 't' });
+  assert.match(server.url, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
+  const env = new LineEnv();
+  const client = await RobotClient.connect({ url: server.url, token: 't', ca: cert, robotId: 'tls-bot', observationSpace: env.observationSpace, actionSpace: env.actionSpace, controlRateHz: 100, safeAction: [0], handler: envRobotHandler(env) });
+  const [remote] = await server.waitForRobots(1);
+  await remote.reset({ seed: 2 });
+  await remote.step(Float32Array.of(0.5));
+  assert.equal(env.lastAction, 0.5);
+  await client.close();
+  await server.close();
+  await new Promise<void>((r) => https.close(() => r()));
+});
+
+test('observations$ streams what the robot sends; sampleLatest bounds a slow consumer', async () => {
+  const { sampleLatest } = await import('../../src/streams/sample-latest.js');
+  const r = await rig(1);
+  const remote = r.server.robot('robot-0')!;
+  const seen: number[] = [];
+  const sampled: Array<{ dropped: number }> = [];
+  const sub = remote.observations$().subscribe((ev) => seen.push(ev.seq));
+  const sub2 = remote.observations$().pipe(sampleLatest(1000)).subscribe((s) => sampled.push(s));
+  await remote.reset({ seed: 0 });
+  for (let i = 0; i < 5; i++) await remote.step(Float32Array.of(0));
+  sub.unsubscribe();
+  await remote.step(Float32Array.of(0));
+  assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
+  sub2.unsubscribe();
+  assert.deepEqual(sampled, []); // nothing flushed before the period: one value held, the rest counted as dropped
+  await r.close();
 });

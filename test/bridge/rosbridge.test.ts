@@ -1,10 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ros, Topic, Service } from 'roslib';
+import * as roslib from 'roslib';
 import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { resolveRosbridgeConfig, type RosbridgeConfig } from '../../src/bridge/rosbridge-config.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { LineEnv, sleep } from './fixtures.js';
+
+// roslib 2.1.0's bundled typings re-export extensionless paths that NodeNext cannot follow: describe the bits used here.
+interface RosLike {
+  isConnected: boolean;
+  connect(url: string): Promise<void>;
+  close(): void;
+  on(event: string, cb: (m: never) => void): void;
+  once(event: string, cb: () => void): void;
+}
+interface TopicLike<M> {
+  advertise(): void;
+  publish(msg: object): void;
+  subscribe(cb: (msg: M) => void): void;
+}
+const { Ros, Topic, Service } = roslib as unknown as {
+  Ros: new (o: object) => RosLike;
+  Topic: new <M = unknown>(o: { ros: RosLike; name: string; messageType: string }) => TopicLike<M>;
+  Service: new (o: { ros: RosLike; name: string; serviceType: string }) => { advertise(cb: (req: { seed?: number }, res: Record<string, unknown>) => boolean): Promise<void> };
+};
+type Ros = RosLike;
 
 const config: RosbridgeConfig = {
   robotId: 'ros-line',
@@ -29,7 +49,7 @@ async function rosRobot(url: string, env: LineEnv): Promise<{ ros: Ros; statuses
   const joints = new Topic({ ros, name: '/joint_states', messageType: 'sensor_msgs/JointState' });
   const info = new Topic({ ros, name: '/lamkit/step_info', messageType: 'std_msgs/Float64MultiArray' });
   const command = new Topic<{ data: number[] }>({ ros, name: '/joint_command', messageType: 'std_msgs/Float64MultiArray' });
-  const publishObs = (obs: Float32Array): void => joints.publish({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, name: ['slider'], position: [obs[0]], velocity: [obs[1]], effort: [] });
+  const publishObs = (obs: ArrayLike<number>): void => joints.publish({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, name: ['slider'], position: [obs[0]], velocity: [obs[1]], effort: [] });
   joints.advertise();
   info.advertise();
   command.subscribe((msg) => {

@@ -10,6 +10,7 @@ import type { Space } from '../../src/core/spaces/space.js';
 import { rollout, type Trajectory } from './rollout.js';
 
 const NUM_ENVS = 4;
+const STATES: Record<string, number[]> = { 'CartPole-v1': [0.1, -0.2, 0.03, 0.4], 'Pendulum-v1': [0.5, -0.25] };
 const SEED = 123;
 
 /** Actions drawn from a seeded Rng through the action space's own sampler, one batch per step. */
@@ -82,6 +83,11 @@ describe('same seed, same trajectory across make and the vector envs', () => {
           // A second seeded reset replays the same episode.
           const again = await rollout(vec, SEED, 20, (s) => schedule[s]);
           assert.deepEqual(again.obs, got.obs.slice(0, 21));
+          // reset options reach every sub-env (here: start from a given state).
+          const options = { state: STATES[id] };
+          const single = Array.from(make(id).observationSpace.flatten(make(id).reset({ options }).obs));
+          const { obs } = await vec.reset({ options });
+          assert.deepEqual(Array.from(obs), Array.from({ length: NUM_ENVS }, () => single).flat());
         } finally {
           await vec.close();
         }

@@ -48,7 +48,7 @@ export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
  *
  * | task | source | notes |
  * |---|---|---|
- * | CartPole-v1 | rl-zoo (8 envs, gamma 0.98, lambda 0.8, 10 epochs of one full-batch minibatch, ent 0, lin lr 1e-3 / clip 0.2) with 64-step rollouts (batch 512, rl-zoo: 256) | fewer, larger gradient steps: tfjs per-kernel overhead (~5 ms per step) dominates small minibatches (docs/benchmarks.md) |
+ * | CartPole-v1 | rl-zoo (8 envs x 32 steps, one 256-sample minibatch, gamma 0.98, lambda 0.8, ent 0, lin lr 1e-3 / clip 0.2, no value clipping as SB3) with 10 epochs instead of 20 | half the gradient steps: tfjs per-kernel overhead (~5 ms per step) dominates; 475 at 45-49k steps on seeds 1-3 (docs/benchmarks.md) |
  * | Pendulum-v1 | rl-zoo (4 envs x 1024, gamma 0.9, lr 1e-3, 10 epochs) without gSDE | obs normalization on, reward scaling on |
  * | InvertedPendulum-v5 | CleanRL continuous defaults, lambda 0.9 | rl-zoo v3 entry uses 1 env x 32 steps |
  * | Reacher-v5 | rl-zoo Reacher-v2 (gamma 0.9, lambda 1.0 -> 0.95, clip 0.3) | normalization on |
@@ -57,7 +57,7 @@ export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
 export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
   'CartPole-v1': {
     numEnvs: 8,
-    numSteps: 64,
+    numSteps: 32,
     learningRate: 1e-3,
     annealLr: true,
     gamma: 0.98,
@@ -67,6 +67,7 @@ export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
     entCoef: 0,
     clipCoef: 0.2,
     annealClip: true,
+    clipVloss: false,
     normalizeObs: false,
     normalizeReward: false,
   },

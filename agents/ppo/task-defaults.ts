@@ -50,8 +50,8 @@ export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
  * |---|---|---|
  * | CartPole-v1 | rl-zoo (8 envs x 32 steps, one 256-sample minibatch, gamma 0.98, lambda 0.8, ent 0, lin lr 1e-3 / clip 0.2, no value clipping as SB3) with 10 epochs instead of 20 | half the gradient steps: tfjs per-kernel overhead (~5 ms per step) dominates; 475 at 45-49k steps on seeds 1-3 (docs/benchmarks.md) |
  * | Pendulum-v1 | rl-zoo (4 envs x 1024, gamma 0.9, lr 1e-3, 10 epochs) without gSDE | obs normalization on, reward scaling on |
- * | InvertedPendulum-v5 | CleanRL continuous defaults, lambda 0.9 | rl-zoo v3 entry uses 1 env x 32 steps |
- * | Reacher-v5 | rl-zoo Reacher-v2 (gamma 0.9, lambda 1.0 -> 0.95, clip 0.3) | normalization on |
+ * | InvertedPendulum-v5 | CleanRL continuous defaults (1 env x 2048, 10 epochs, normalization), lambda 0.9, 8 minibatches of 256 (CleanRL: 32 of 64) | 4x fewer gradient steps for tfjs |
+ * | Reacher-v5 | CleanRL defaults with rl-zoo Reacher-v2's gamma 0.9 and clip 0.3; 8 minibatches of 256 | normalization on |
  * | ArmReach-v0 | Reacher-like | lamkit's own arm task |
  */
 export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
@@ -86,11 +86,13 @@ export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
   'InvertedPendulum-v5': {
     numEnvs: 1,
     numSteps: 2048,
+    numMinibatches: 8,
     gaeLambda: 0.9,
   },
   'Reacher-v5': {
     numEnvs: 1,
     numSteps: 2048,
+    numMinibatches: 8,
     gamma: 0.9,
     gaeLambda: 0.95,
     clipCoef: 0.3,

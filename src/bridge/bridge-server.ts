@@ -183,7 +183,7 @@ export class BridgeServer implements ConnectionHost {
       throw new BridgeProtocolError('BAD_SPACE', err instanceof Error ? err.message : String(err), { cause: err });
     }
     const existing = this.envs.get(hello.robotId);
-    if (existing) {
+    if (existing && !existing.isClosed) {
       if (existing.connected) {
         throw new BridgeProtocolError('DUPLICATE_ROBOT', formatError(`${where}.robotId`, 'an id not connected already', `'${hello.robotId}', which is connected`, 'Give each robot its own id'));
       }

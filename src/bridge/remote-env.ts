@@ -85,6 +85,7 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
   private attachWaiters: Array<() => void> = [];
   private readonly obsListeners = new Set<(ev: RobotObservationEvent) => void>();
   private readonly safetyListeners = new Set<(ev: SafetyEvent) => void>();
+  private readonly endListeners = new Set<() => void>();
   private readonly flatAction: Float64Array;
 
   constructor(robotId: string, observationSpace: Space<Obs>, actionSpace: Space<Act>, controlRateHz: number, safeAction: ArrayLike<number>, timeouts: Partial<RemoteEnvTimeouts> = {}) {
@@ -209,6 +210,16 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     return fromObservationSource<RobotObservationEvent>(this);
   }
 
+  /** Called once when the env is closed (observation streams complete then). */
+  onEnd(listener: () => void): () => void {
+    if (this.closed) {
+      listener();
+      return () => {};
+    }
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
   /** Subscribes to safety interventions (non-finite or invalid actions replaced). */
   onSafety(listener: (ev: SafetyEvent) => void): () => void {
     this.safetyListeners.add(listener);
@@ -225,6 +236,8 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     for (const w of this.attachWaiters) w();
     this.attachWaiters = [];
     link?.close(1000, 'RemoteEnv closed');
+    for (const l of this.endListeners) l();
+    this.endListeners.clear();
   }
 
   /** True after `close()`. */

@@ -117,3 +117,12 @@ test('rosbridge: wrong token refused; config validated', async () => {
   assert.throws(() => resolveRosbridgeConfig({ ...config, safeAction: [0, 0] }), { message: 'rosbridge config.safeAction: expected 1 numbers for Box(-1.0, 1.0, (1,), float32), got [0, 0]. Announce a safe action inside the action space.' });
   assert.throws(() => resolveRosbridgeConfig({ ...config, action: { topic: '/cmd', type: 'geometry_msgs/Twist' } }), /^InvalidArgument|rosbridge config\.action\.type: expected one of "std_msgs\/Float64MultiArray"/);
 });
+
+test('the example rosbridge config file loads; a broken file is a FileFormatError', async () => {
+  const { loadRosbridgeConfig } = await import('../../src/bridge/rosbridge-config.js');
+  const c = await loadRosbridgeConfig(new URL('../../src/bridge/examples/rosbridge-joint-state.json', import.meta.url).pathname);
+  assert.equal(c.path, '/rosbridge');
+  assert.equal(c.obsSpace.toString(), 'Box([-3.2 -3.2 -10.0 -10.0], [3.2 3.2 10.0 10.0], (4,), float32)');
+  assert.deepEqual(c.fields, ['position', 'velocity']);
+  await assert.rejects(loadRosbridgeConfig('/nonexistent/robot.json'), { name: 'FileFormatError' });
+});

@@ -47,9 +47,10 @@ test('transitions stops stepping when unsubscribed, and respects maxSteps', asyn
   assert.throws(() => transitions(env, pd, { episodes: 0 }), { message: 'transitions.episodes: expected a positive integer, got 0. Omit it for no limit.' });
 });
 
-test('fromObservationSource is hot: listeners attach on subscribe and detach on unsubscribe', () => {
+test('fromObservationSource is hot: listeners attach on subscribe and detach on unsubscribe; it completes when the source ends', () => {
   const listeners = new Set<(v: number) => void>();
-  const src = { onObservation: (l: (v: number) => void) => (listeners.add(l), () => listeners.delete(l)) };
+  const ends = new Set<() => void>();
+  const src = { onObservation: (l: (v: number) => void) => (listeners.add(l), () => listeners.delete(l)), onEnd: (l: () => void) => (ends.add(l), () => ends.delete(l)) };
   const seen: number[] = [];
   const obs$ = fromObservationSource(src);
   for (const l of listeners) l(0);
@@ -59,4 +60,9 @@ test('fromObservationSource is hot: listeners attach on subscribe and detach on 
   sub.unsubscribe();
   assert.equal(listeners.size, 0);
   assert.deepEqual(seen, [1, 2]);
+  let completed = false;
+  obs$.subscribe({ complete: () => (completed = true) });
+  for (const l of ends) l();
+  assert.ok(completed);
+  assert.equal(listeners.size, 0);
 });

@@ -63,3 +63,36 @@ test('a checkpoint drives a sim-robot through lamkit serve (token required)', as
   await assert.rejects(startSimRobot({ env: 'CartPole-v1', connect: 'localhost:1' }), { message: 'lamkit sim-robot --connect: expected a ws:// or wss:// URL, got "localhost:1". Pass e.g. --connect ws://127.0.0.1:8765/.' });
   rmSync(out, { recursive: true, force: true });
 });
+
+test('lamkit sim-robot --env ArmReach-v0 is driven over the bridge; CLI flag errors are typed', async () => {
+  const { Rng } = await import('../../src/core/rng.js');
+  const { main } = await import('../../src/cli/main.js');
+  const server = await BridgeServer.listen({ port: 0 });
+  const robot = await startSimRobot({ env: 'ArmReach-v0', connect: server.url, robotId: 'arm-7' });
+  const [arm] = await server.waitForRobots(1, 10000);
+  assert.equal(arm.robotId, 'arm-7');
+  assert.equal(arm.actionSpace.toString(), 'Box(-1.0, 1.0, (6,), float32)');
+  const local = await (await import('../../src/registry/registry.js')).makeAsync('ArmReach-v0');
+  const a = await arm.reset({ seed: 5 });
+  const b = local.reset({ seed: 5 });
+  assert.deepEqual(Array.from(a.obs as Float64Array), Array.from(Float32Array.from(b.obs as Float64Array)));
+  const rng = new Rng(0);
+  for (let i = 0; i < 20; i++) {
+    const act = arm.actionSpace.sample(rng);
+    const s = await arm.step(act);
+    const l = local.step(act);
+    assert.equal(s.reward, l.reward);
+  }
+  local.close();
+  await robot.close();
+  await server.close();
+  const errs: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (errs.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['serve', '--checkpoint', '/nowhere', '--port', 'abc']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(errs.join(''), 'lamkit: InvalidArgument: lamkit serve --port: expected an integer >= 0, got "abc". Pass e.g. --port 8765.\n');
+});

@@ -59,12 +59,14 @@ export async function startSimRobot(flags: SimRobotFlags, log: (line: string) =>
     watchdogMs,
     binary: !flags.json,
   });
-  client.on('disconnected', (e) => log(`sim-robot ${robotId}: disconnected (${e.code} ${e.reason}); reconnecting`));
+  let closed = false;
+  client.on('disconnected', (e) => {
+    if (!closed) log(`sim-robot ${robotId}: disconnected (${e.code} ${e.reason}); reconnecting`);
+  });
   client.on('connected', () => log(`sim-robot ${robotId}: connected to ${flags.connect}`));
   client.on('estop', (e) => log(`sim-robot ${robotId}: EMERGENCY STOP (${e.reason})`));
   client.on('error', (e) => log(`sim-robot ${robotId}: ${e.error.message}`));
   log(`sim-robot ${robotId}: ${flags.env} connected to ${flags.connect}`);
-  let closed = false;
   return {
     robotId,
     safeActions: handler.safeActions,

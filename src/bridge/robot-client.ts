@@ -230,7 +230,12 @@ export class RobotClient {
         // An answer computed for a connection that has since closed is stale: drop it.
         if (generation === this.generation) this.sendObs(seq, step);
       } catch (err) {
-        this.fail(err);
+        // The robot could not reset/act: end the episode so the server's step rejects now, not at its deadline.
+        this.safe('episode_end');
+        if (generation === this.generation && this.ws?.readyState === 1) {
+          this.ws.send(JSON.stringify({ type: 'episode_end', seq, reason: `handler failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200) }));
+        }
+        this.emit('error', { error: err instanceof LamkitError ? err : new BridgeProtocolError('BAD_MESSAGE', `RobotClient.handler: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) });
       }
     });
   }

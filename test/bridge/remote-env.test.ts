@@ -210,3 +210,19 @@ test('observations$ streams what the robot sends; sampleLatest bounds a slow con
   assert.deepEqual(sampled, []); // nothing flushed before the period: one value held, the rest counted as dropped
   await r.close();
 });
+
+test('a robot whose handler fails ends the episode at once: step rejects naming the failure', async () => {
+  const r = await rig(1, { stepTimeoutMs: 5000 });
+  const remote = r.server.robot('robot-0')!;
+  await remote.reset({ seed: 0 });
+  r.handlers[0].act = () => {
+    throw new Error('joint 3 over temperature');
+  };
+  const t0 = performance.now();
+  await assert.rejects(remote.step(Float32Array.of(0)), {
+    message: 'RemoteEnv(robot-0).step: expected an observation, got episode_end from the robot (handler failed: joint 3 over temperature). Call reset() to start a new episode.',
+  });
+  assert.ok(performance.now() - t0 < 1000);
+  assert.equal(r.handlers[0].safeActions.episode_end, 1);
+  await r.close();
+});

@@ -126,3 +126,47 @@ test('the example rosbridge config file loads; a broken file is a FileFormatErro
   assert.deepEqual(c.fields, ['position', 'velocity']);
   await assert.rejects(loadRosbridgeConfig('/nonexistent/robot.json'), { name: 'FileFormatError' });
 });
+
+test('rosbridge fuzz: 2,000 malformed ops each get a status error; a roslib robot on the same server keeps working', async () => {
+  const { WebSocket } = await import('ws');
+  const { Rng } = await import('../../src/core/rng.js');
+  const server = await BridgeServer.listen({ port: 0, rosbridge: config, maxMessagesPerSecond: 1e6, handshakeTimeoutMs: 60000 });
+  const robotEnv = new LineEnv();
+  const robot = await rosRobot(`ws://127.0.0.1:${server.port}/rosbridge`, robotEnv);
+  const [remote] = await server.waitForRobots(1, 5000);
+  await remote.reset({ seed: 0 });
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/rosbridge?robot=fuzz`);
+  const statuses: Array<{ level: string; msg: string }> = [];
+  ws.on('message', (d) => statuses.push(JSON.parse(String(d))));
+  await new Promise((r) => ws.once('open', r));
+  const rng = new Rng(9);
+  const cases: Array<() => string | Buffer> = [
+    () => '{"op":"publish"',
+    () => JSON.stringify({ op: 'teleport' }),
+    () => JSON.stringify({ op: 'publish', topic: '/joint_states', msg: { position: [1] } }), // not advertised
+    () => JSON.stringify({ op: 'advertise', topic: '/cmd_vel', type: 'geometry_msgs/Twist' }),
+    () => JSON.stringify({ op: 'subscribe', topic: '/camera' }),
+    () => JSON.stringify({ op: 'advertise_service', service: '/other', type: 'std_srvs/Empty' }),
+    () => JSON.stringify({ op: 'subscribe' }),
+    () => JSON.stringify({ op: 'service_response', service: '/lamkit/reset', result: false }),
+    () => Buffer.from([rng.integer(0, 256), rng.integer(0, 256), 3]),
+    () => JSON.stringify([rng.normal()]),
+  ];
+  const N = 2000;
+  for (let i = 0; i < N; i++) ws.send(cases[rng.integer(0, cases.length)]());
+  for (let k = 0; k < 40; k++) {
+    const s = await remote.step(Float32Array.of(rng.uniform(-1, 1)));
+    if (s.terminated) await remote.reset();
+  }
+  const t0 = performance.now();
+  while (statuses.length < N && performance.now() - t0 < 10000) await sleep(10);
+  assert.equal(statuses.length, N);
+  for (const s of statuses) {
+    assert.equal(s.level, 'error');
+    assert.match(s.msg, /^[\w.()[\]/-]+: expected .+, got .+\./s);
+  }
+  assert.equal(ws.readyState, WebSocket.OPEN);
+  ws.close();
+  robot.ros.close();
+  await server.close();
+});

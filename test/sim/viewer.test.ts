@@ -63,7 +63,7 @@ async function screenshotPixels(): Promise<{ width: number; height: number; rgba
   return { width, height, rgba: new Uint8Array(Buffer.from(data, 'base64')) };
 }
 
-test('viewer: page loads in headless Chromium, frames arrive, the screenshot shows the moving robot', { skip }, async () => {
+test('viewer: page loads in headless Chromium, frames arrive, the screenshot shows the moving robot', { skip, timeout: 60_000 }, async () => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(session.url);
@@ -79,45 +79,50 @@ test('viewer: page loads in headless Chromium, frames arrive, the screenshot sho
 
   // Pause so the screenshot and the projected geom positions show the same state.
   await page.click('[data-k=pause]');
-  await page.waitForTimeout(200);
-  assert.equal(await page.textContent('[data-k=status]'), 'paused');
-  const shot = await screenshotPixels();
-  const hud = (await page.locator('#hud').boundingBox())!;
-  const inHud = (x: number, y: number) => x >= hud.x - 2 && x <= hud.x + hud.width + 2 && y >= hud.y - 2 && y <= hud.y + hud.height + 2;
-  const px = (x: number, y: number) => Array.from(shot.rgba.subarray(4 * (y * shot.width + x), 4 * (y * shot.width + x) + 3));
-  // Not a blank canvas: many colours and mostly not the background (#1d2330).
-  const colours = new Set<number>();
-  let notBackground = 0, total = 0;
-  for (let y = 0; y < shot.height; y += 2) {
-    for (let x = 0; x < shot.width; x += 2) {
-      if (inHud(x, y)) continue;
-      const [r, g, b] = px(x, y);
-      colours.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
-      total++;
-      if (Math.abs(r - 0x1d) + Math.abs(g - 0x23) + Math.abs(b - 0x30) > 24) notBackground++;
+  let shot: Awaited<ReturnType<typeof screenshotPixels>>;
+  try {
+    await page.waitForTimeout(200);
+    assert.equal(await page.textContent('[data-k=status]'), 'paused');
+    shot = await screenshotPixels();
+    const hud = (await page.locator('#hud').boundingBox())!;
+    const inHud = (x: number, y: number) => x >= hud.x - 2 && x <= hud.x + hud.width + 2 && y >= hud.y - 2 && y <= hud.y + hud.height + 2;
+    const px = (x: number, y: number) => Array.from(shot.rgba.subarray(4 * (y * shot.width + x), 4 * (y * shot.width + x) + 3));
+    // Not a blank canvas: many colours and mostly not the background (#1d2330).
+    const colours = new Set<number>();
+    let notBackground = 0, total = 0;
+    for (let y = 0; y < shot.height; y += 2) {
+      for (let x = 0; x < shot.width; x += 2) {
+        if (inHud(x, y)) continue;
+        const [r, g, b] = px(x, y);
+        colours.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
+        total++;
+        if (Math.abs(r - 0x1d) + Math.abs(g - 0x23) + Math.abs(b - 0x30) > 24) notBackground++;
+      }
     }
+    assert.ok(colours.size >= 50, `distinct colours: ${colours.size}`);
+    assert.ok(notBackground / total > 0.3, `non-background fraction ${(notBackground / total).toFixed(3)}`);
+    // The robot: where each coloured moving geom is projected (and not hidden behind another), the screenshot shows its colour's dominant channel.
+    let checked = 0, matched = 0;
+    const mismatches: string[] = [];
+    for (const geom of scene.geoms) {
+      const [r, g, b, a] = geom.rgba;
+      const chroma = Math.max(r, g, b) - Math.min(r, g, b);
+      if (geom.bodyIndex === 0 || geom.group > 2 || a < 1 || chroma < 0.3 || Math.max(...geom.size) < 0.015) continue;
+      const p = await page.evaluate((i) => (window as unknown as { lamkitViewer: { projectGeom(i: number): { x: number; y: number; visible: boolean } | null } }).lamkitViewer.projectGeom(i), geom.index);
+      if (!p || !p.visible || p.x < 0 || p.y < 0 || p.x >= shot.width || p.y >= shot.height || inHud(p.x, p.y)) continue;
+      const seen = px(Math.round(p.x), Math.round(p.y));
+      const want = [r, g, b].indexOf(Math.max(r, g, b));
+      checked++;
+      if (seen.indexOf(Math.max(...seen)) === want && Math.max(...seen) - Math.min(...seen) > 30) matched++;
+      else mismatches.push(`${geom.name || geom.index}: rgba ${geom.rgba.map((v) => v.toFixed(2))} drawn as ${seen}`);
+    }
+    assert.ok(checked >= 1, `coloured robot geoms in view: ${checked}`);
+    assert.ok(matched === checked, `robot geoms showing their colour: ${matched}/${checked}; ${mismatches.join('; ')}`);
+  } finally {
+    // Resume even when a check failed, so later tests get frames.
+    await page.click('[data-k=pause]');
   }
-  assert.ok(colours.size >= 50, `distinct colours: ${colours.size}`);
-  assert.ok(notBackground / total > 0.3, `non-background fraction ${(notBackground / total).toFixed(3)}`);
-  // The robot: where each coloured moving geom is projected, the screenshot shows its colour's dominant channel.
-  let checked = 0, matched = 0;
-  const mismatches: string[] = [];
-  for (const geom of scene.geoms) {
-    const [r, g, b, a] = geom.rgba;
-    const chroma = Math.max(r, g, b) - Math.min(r, g, b);
-    if (geom.bodyIndex === 0 || geom.group > 2 || a < 1 || chroma < 0.3 || Math.max(...geom.size) < 0.015) continue;
-    const p = await page.evaluate((i) => (window as unknown as { lamkitViewer: { projectGeom(i: number): { x: number; y: number } | null } }).lamkitViewer.projectGeom(i), geom.index);
-    if (!p || p.x < 0 || p.y < 0 || p.x >= shot.width || p.y >= shot.height || inHud(p.x, p.y)) continue;
-    const seen = px(Math.round(p.x), Math.round(p.y));
-    const want = [r, g, b].indexOf(Math.max(r, g, b));
-    checked++;
-    if (seen.indexOf(Math.max(...seen)) === want && Math.max(...seen) - Math.min(...seen) > 30) matched++;
-    else mismatches.push(`${geom.name || geom.index}: rgba ${geom.rgba.map((v) => v.toFixed(2))} drawn as ${seen}`);
-  }
-  assert.ok(checked >= 2, `coloured robot geoms on screen: ${checked}`);
-  assert.ok(matched / checked >= 0.7, `robot geoms showing their colour: ${matched}/${checked}; ${mismatches.join('; ')}`);
   // Animated: after resuming, frames keep arriving and pixels change.
-  await page.click('[data-k=pause]');
   const before = await page.evaluate(() => (window as unknown as { lamkitViewer: { framesReceived: number } }).lamkitViewer.framesReceived);
   await page.waitForTimeout(400);
   const later = await screenshotPixels();
@@ -131,7 +136,7 @@ test('viewer: page loads in headless Chromium, frames arrive, the screenshot sho
   await page.waitForFunction(() => ((window as unknown as { lamkitViewer: { last: { episode: number } | null } }).lamkitViewer.last?.episode ?? 0) >= 1, null, { timeout: 5_000 });
 });
 
-test('viewer: raw socket gets the scene, binary frames, and an error for a bad message', { skip }, async () => {
+test('viewer: raw socket gets the scene, binary frames, and an error for a bad message', { skip, timeout: 20_000 }, async () => {
   const ws = new WebSocket(session.url.replace('http', 'ws') + 'ws');
   const messages: Array<{ text?: string; bytes?: number }> = [];
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
@@ -156,7 +161,7 @@ test('viewer: a taken port and a non-MuJoCo task fail with typed errors', { skip
   await assert.rejects(startView({ envId: 'CartPole-v1', port: 0 }), (err: unknown) => err instanceof InvalidArgument && err.message.startsWith('view --env: expected a MuJoCo task'));
 });
 
-test('view --policy expert: the scripted expert drives the streamed episode to the target', async () => {
+test('view --policy expert: the scripted expert drives the streamed episode to the target', { timeout: 30_000 }, async () => {
   const view = await startView({ envId: ENV_ID, port: 0, seed: 5, stepsPerSecond: 400, policy: await expertFactory(ENV_ID), policyLabel: 'expert' });
   try {
     const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws');
@@ -183,4 +188,25 @@ test('view --policy expert: the scripted expert drives the streamed episode to t
     await view.close();
   }
   await assert.rejects(expertFactory('Reacher-v5'), /view --policy expert: expected a task with a scripted expert/);
+});
+
+test('view: a policy that throws stops the viewer and rejects session.ended (no log-and-continue)', { timeout: 30_000 }, async () => {
+  const { Box } = await import('../../src/core/spaces/box.js');
+  const { InvalidAction } = await import('../../src/core/errors.js');
+  const view = await startView({
+    envId: ENV_ID,
+    port: 0,
+    stepsPerSecond: 200,
+    policy: (env) => ({
+      observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace as InstanceType<typeof Box>,
+      act: () => {
+        throw new InvalidAction('broken.act: expected nothing, got a call. Test.');
+      },
+    }),
+  });
+  const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws');
+  await assert.rejects(view.ended, (err: unknown) => err instanceof InvalidAction && err.message.startsWith('broken.act'));
+  await new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.on('close', () => resolve())));
+  await view.close();
 });

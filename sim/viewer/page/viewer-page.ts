@@ -5,7 +5,7 @@
  * reward, return, who acts). No bundler: the server only strips types, and
  * three.js comes through the page's import map.
  */
-import { PerspectiveCamera, Vector3, WebGLRenderer } from 'three';
+import { PerspectiveCamera, Raycaster, Vector2, Vector3, WebGLRenderer } from 'three';
 import type { Scene } from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { MujocoScene } from '../../scene/mujoco-scene.js';
@@ -22,8 +22,12 @@ export interface ViewerPageState {
   framesDrawn: number;
   last: FrameHeader | null;
   error: string | null;
-  /** Where geom `index`'s origin is drawn, in CSS pixels from the canvas's top-left corner (for tests and overlays). */
-  projectGeom(index: number): { x: number; y: number } | null;
+  /**
+   * Where geom `index`'s origin is drawn, in CSS pixels from the canvas's
+   * top-left corner, and whether the geom itself is the first surface seen
+   * there (not hidden behind another geom). For tests and overlays.
+   */
+  projectGeom(index: number): { x: number; y: number; visible: boolean } | null;
 }
 
 /** Starts the viewer in `container`, talking to `wsUrl`. */
@@ -40,7 +44,10 @@ export function startViewerPage(container: HTMLElement, hud: HTMLElement, wsUrl:
       if (!object || !scene) return null;
       scene.updateMatrixWorld();
       const ndc = object.getWorldPosition(new Vector3()).project(camera);
-      return { x: ((ndc.x + 1) / 2) * container.clientWidth, y: ((1 - ndc.y) / 2) * container.clientHeight };
+      const raycaster = new Raycaster();
+      raycaster.setFromCamera(new Vector2(ndc.x, ndc.y), camera);
+      const first = raycaster.intersectObjects(mujoco!.objects.filter((o) => o.visible), false)[0];
+      return { x: ((ndc.x + 1) / 2) * container.clientWidth, y: ((1 - ndc.y) / 2) * container.clientHeight, visible: first?.object === object };
     },
   };
   (window as unknown as { lamkitViewer: ViewerPageState }).lamkitViewer = state;

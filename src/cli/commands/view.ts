@@ -26,6 +26,8 @@ export interface ViewSession {
   url: string;
   /** Steps taken so far (all episodes). */
   readonly steps: number;
+  /** Resolves after `close()`; rejects (after closing) if stepping the task or the policy throws. */
+  readonly ended: Promise<void>;
   /** Stops the loop, closes the server and the env. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -127,27 +129,38 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
       busy = false;
     }
   };
-  const timer = setInterval(() => void tick().catch(onLoopError), 1000 / stepsPerSecond);
-  let loopError: unknown = null;
-  function onLoopError(err: unknown): void {
-    loopError = err;
-    clearInterval(timer);
-  }
-
   let closing: Promise<void> | null = null;
+  let rejectEnded: (err: unknown) => void = () => {};
+  let resolveEnded: () => void = () => {};
+  const ended = new Promise<void>((resolve, reject) => {
+    resolveEnded = resolve;
+    rejectEnded = reject;
+  });
+  ended.catch(() => undefined); // observed through `ended`; not an unhandled rejection when nobody awaits it
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(timer);
+      await server.close();
+      env.close();
+    })();
+    return closing;
+  };
+  // A failing step (or policy) stops the viewer and rejects `ended`: never logged and carried on.
+  const timer = setInterval(() => {
+    tick().catch((err: unknown) => {
+      void close().finally(() => rejectEnded(err));
+    });
+  }, 1000 / stepsPerSecond);
+
   return {
     url: server.url,
     get steps() {
-      if (loopError) throw loopError;
       return steps;
     },
-    close() {
-      closing ??= (async () => {
-        clearInterval(timer);
-        await server.close();
-        env.close();
-      })();
-      return closing;
+    ended,
+    async close() {
+      await close();
+      resolveEnded();
     },
   };
 }
@@ -170,10 +183,11 @@ export function register(program: Command): void {
       const policy = flags.policy === undefined ? undefined : flags.policy === 'expert' ? await expertFactory(flags.env) : await loadPolicyCheckpoint(flags.policy, flags.env, seed);
       const session = await startView({ envId: flags.env, port, host: flags.host, seed, stepsPerSecond, policy, policyLabel: flags.policy });
       process.stdout.write(`lamkit view: ${flags.env} at ${session.url} (${policy ? `policy: ${flags.policy}` : 'random actions'}); Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => {
+      const signal = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await Promise.race([signal, session.ended]);
       await session.close();
     });
 }

@@ -66,8 +66,9 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
   }
   const seed = options.seed ?? 0;
   const rng = new Rng(seed);
-  const frameSkip = Number((env.unwrapped as unknown as { frameSkip?: number }).frameSkip ?? 1);
-  const dtSeconds = world.timestepSeconds * frameSkip;
+  // MuJoCo tasks expose `dt` (timestep x frame skip), like Gymnasium's MujocoEnv.
+  const taskDt = (env.unwrapped as unknown as { dt?: number }).dt;
+  const dtSeconds = typeof taskDt === 'number' && taskDt > 0 ? taskDt : world.timestepSeconds;
   const stepsPerSecond = options.stepsPerSecond ?? Math.min(60, 1 / dtSeconds);
   if (!(stepsPerSecond > 0 && stepsPerSecond <= 1000)) {
     env.close();

@@ -154,6 +154,12 @@ export class PPO {
   /** Continues a run from a saved state (see the class note on exact resume). */
   static async restore(vec: VectorEnv, state: PpoTrainingState, options: PpoOptions = {}): Promise<PPO> {
     await initBackend();
+    const head = new ActionCodec(vec.singleActionSpace).head;
+    if (state.spec.obsDim !== vec.obsDim || JSON.stringify(state.spec.head) !== JSON.stringify(head)) {
+      throw new InvalidArgument(
+        formatError('PPO.restore', `a vector env matching the checkpoint (obs ${state.spec.obsDim}, head ${JSON.stringify(state.spec.head)})`, `obs ${vec.obsDim}, head ${JSON.stringify(head)}`, 'Resume on the task the checkpoint was trained on'),
+      );
+    }
     const net = MlpActorCritic.fromParams(state.spec, state.theta);
     const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), options);
     ppo.adam.setState(state.adam);

@@ -10,8 +10,8 @@ import type { SceneDescription } from '../scene/scene-description.js';
 import { POSE_STRIDE } from '../scene/geom-poses.js';
 import { StaticAssets } from './static-assets.js';
 import { viewerHtml } from './viewer-html.js';
-import { encodeFrame, VIEWER_PROTOCOL_VERSION } from './page/viewer-protocol.js';
-import type { FrameHeader, SceneMessage, ViewerCommand } from './page/viewer-protocol.js';
+import { encodeViewerFrame, VIEWER_PROTOCOL_VERSION } from './page/viewer-protocol.js';
+import type { ViewerFrameHeader, SceneMessage, ViewerCommand } from './page/viewer-protocol.js';
 
 /** Options of {@link ViewerServer.start}. */
 export interface ViewerServerOptions {
@@ -122,13 +122,13 @@ export class ViewerServer {
    * (`Float32Array [ngeom x 7]`, see `writeGeomPoses`). Pages that fall more
    * than 1 MiB behind skip frames instead of queueing them.
    */
-  broadcastFrame(header: FrameHeader, poses: Float32Array): void {
+  broadcastFrame(header: ViewerFrameHeader, poses: Float32Array): void {
     const expected = this.options.scene.ngeom * POSE_STRIDE;
     if (poses.length !== expected) {
       throw new InvalidArgument(formatError('ViewerServer.broadcastFrame.poses', `a Float32Array of ${expected} numbers (ngeom x 7)`, describeValue(poses), 'Write it with writeGeomPoses for the model the server was started with'));
     }
     if (this.sockets.size === 0) return;
-    const frame = encodeFrame(header, poses);
+    const frame = encodeViewerFrame(header, poses);
     for (const ws of this.sockets) {
       if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) ws.send(frame);
     }
@@ -157,7 +157,7 @@ export class ViewerServer {
     ws.on('error', () => this.sockets.delete(ws));
     ws.on('message', (data, isBinary) => {
       try {
-        this.options.onCommand?.(parseCommand(isBinary ? null : data.toString()));
+        this.options.onCommand?.(parseViewerCommand(isBinary ? null : data.toString()));
       } catch (err) {
         const message = err instanceof LamkitError ? err.message : String(err);
         ws.send(JSON.stringify({ type: 'error', message }));
@@ -191,7 +191,7 @@ export class ViewerServer {
 }
 
 /** Parses and validates a page message; throws {@link ViewerProtocolError}. */
-export function parseCommand(text: string | null): ViewerCommand {
+export function parseViewerCommand(text: string | null): ViewerCommand {
   let value: unknown = text;
   if (text !== null) {
     try {

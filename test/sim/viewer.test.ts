@@ -5,11 +5,11 @@ import type { Browser, Page } from 'playwright-core';
 import '../../envs/mujoco/register.js';
 import { makeAsync } from '../../src/registry/registry.js';
 import { startView, expertFactory } from '../../src/cli/commands/view.js';
-import { decodeFrame as decode } from '../../sim/viewer/page/viewer-protocol.js';
+import { decodeViewerFrame as decode } from '../../sim/viewer/page/viewer-protocol.js';
 import type { ViewSession } from '../../src/cli/commands/view.js';
 import { describeModel } from '../../sim/scene/index.js';
 import type { SceneDescription } from '../../sim/scene/index.js';
-import { encodeFrame, decodeFrame, parseCommand, ViewerProtocolError, ViewerServer } from '../../sim/viewer/index.js';
+import { encodeViewerFrame, decodeViewerFrame, parseViewerCommand, ViewerProtocolError, ViewerServer } from '../../sim/viewer/index.js';
 import { acquireBrowser, releaseBrowser, findChromium } from '../../sim/render/index.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 
@@ -18,13 +18,13 @@ const ENV_ID = 'ArmReach-v0';
 
 test('viewer protocol: frames round-trip; bad page messages throw ViewerProtocolError', () => {
   const poses = Float32Array.from({ length: 14 }, (_, i) => i / 7);
-  const { header, poses: back } = decodeFrame(encodeFrame({ step: 12, reward: -0.5, episodeReturn: -3.25, episode: 2 }, poses));
+  const { header, poses: back } = decodeViewerFrame(encodeViewerFrame({ step: 12, reward: -0.5, episodeReturn: -3.25, episode: 2 }, poses));
   assert.deepEqual(header, { step: 12, reward: -0.5, episodeReturn: -3.25, episode: 2 });
   assert.deepEqual(back, poses);
-  assert.throws(() => decodeFrame(new ArrayBuffer(40)), InvalidArgument);
-  assert.deepEqual(parseCommand('{"type":"pause","paused":true}'), { type: 'pause', paused: true });
-  assert.throws(() => parseCommand('{"type":"pause"}'), (err: unknown) => err instanceof ViewerProtocolError && err.message === 'ViewerServer.message: expected JSON {"type":"reset"} or {"type":"pause","paused":boolean}, got {type}. Send one of the viewer commands (protocol version 1).');
-  assert.throws(() => parseCommand(null), /got a binary message/);
+  assert.throws(() => decodeViewerFrame(new ArrayBuffer(40)), InvalidArgument);
+  assert.deepEqual(parseViewerCommand('{"type":"pause","paused":true}'), { type: 'pause', paused: true });
+  assert.throws(() => parseViewerCommand('{"type":"pause"}'), (err: unknown) => err instanceof ViewerProtocolError && err.message === 'ViewerServer.message: expected JSON {"type":"reset"} or {"type":"pause","paused":boolean}, got {type}. Send one of the viewer commands (protocol version 1).');
+  assert.throws(() => parseViewerCommand(null), /got a binary message/);
 });
 
 let session: ViewSession;

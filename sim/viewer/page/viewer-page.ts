@@ -11,8 +11,8 @@ import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { MujocoScene } from '../../scene/mujoco-scene.js';
 import { litScene } from '../../scene/lit-scene.js';
 import { defaultFreeCamera } from '../../scene/camera-pose.js';
-import { decodeFrame, VIEWER_PROTOCOL_VERSION } from './viewer-protocol.js';
-import type { FrameHeader, SceneMessage, ViewerCommand } from './viewer-protocol.js';
+import { decodeViewerFrame, VIEWER_PROTOCOL_VERSION } from './viewer-protocol.js';
+import type { ViewerFrameHeader, SceneMessage, ViewerCommand } from './viewer-protocol.js';
 
 /** Live state of the page, readable by tests as `window.lamkitViewer`. */
 export interface ViewerPageState {
@@ -20,7 +20,7 @@ export interface ViewerPageState {
   sceneReceived: boolean;
   framesReceived: number;
   framesDrawn: number;
-  last: FrameHeader | null;
+  last: ViewerFrameHeader | null;
   error: string | null;
   /**
    * Where geom `index`'s origin is drawn, in CSS pixels from the canvas's
@@ -94,7 +94,7 @@ export function startViewerPage(container: HTMLElement, hud: HTMLElement, wsUrl:
       return;
     }
     if (!mujoco) return;
-    const { header, poses } = decodeFrame(event.data as ArrayBuffer);
+    const { header, poses } = decodeViewerFrame(event.data as ArrayBuffer);
     mujoco.syncFromPoses(poses);
     state.framesReceived++;
     state.last = header;

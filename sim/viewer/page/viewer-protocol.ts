@@ -4,7 +4,7 @@
  * Server -> page:
  * 1. one text message, JSON {@link SceneMessage}: what to draw (geoms with
  *    shape/size/colour, meshes) and labels;
- * 2. then one binary message per simulation frame ({@link encodeFrame}):
+ * 2. then one binary message per simulation frame ({@link encodeViewerFrame}):
  *    a header `Float64 [4] = (step, reward, episodeReturn, episode)` (32 bytes)
  *    followed by the poses `Float32 [ngeom x 7] = (x, y, z, qw, qx, qy, qz)`
  *    in MuJoCo's world frame, little-endian (the platform order of every
@@ -19,7 +19,7 @@ import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 
 export const VIEWER_PROTOCOL_VERSION = 1;
 /** Bytes before the poses in a frame message. */
-export const FRAME_HEADER_BYTES = 32;
+export const VIEWER_FRAME_HEADER_BYTES = 32;
 
 /** First message on every connection. */
 export interface SceneMessage {
@@ -33,7 +33,7 @@ export interface SceneMessage {
 }
 
 /** Server's answer to a bad page message, sent before closing. */
-export interface ErrorMessage {
+export interface ViewerErrorMessage {
   type: 'error';
   message: string;
 }
@@ -42,7 +42,7 @@ export interface ErrorMessage {
 export type ViewerCommand = { type: 'reset' } | { type: 'pause'; paused: boolean };
 
 /** Per-frame numbers shown by the page. */
-export interface FrameHeader {
+export interface ViewerFrameHeader {
   step: number;
   reward: number;
   episodeReturn: number;
@@ -50,25 +50,25 @@ export interface FrameHeader {
 }
 
 /** Encodes one frame (header + `Float32Array [ngeom x 7]` poses) into a new `ArrayBuffer`. */
-export function encodeFrame(header: FrameHeader, poses: Float32Array): ArrayBuffer {
-  const buffer = new ArrayBuffer(FRAME_HEADER_BYTES + poses.byteLength);
+export function encodeViewerFrame(header: ViewerFrameHeader, poses: Float32Array): ArrayBuffer {
+  const buffer = new ArrayBuffer(VIEWER_FRAME_HEADER_BYTES + poses.byteLength);
   const head = new Float64Array(buffer, 0, 4);
   head[0] = header.step;
   head[1] = header.reward;
   head[2] = header.episodeReturn;
   head[3] = header.episode;
-  new Float32Array(buffer, FRAME_HEADER_BYTES, poses.length).set(poses);
+  new Float32Array(buffer, VIEWER_FRAME_HEADER_BYTES, poses.length).set(poses);
   return buffer;
 }
 
 /** Decodes a frame message; `poses` is a view into `buffer` (`Float32Array [ngeom x 7]`). */
-export function decodeFrame(buffer: ArrayBuffer): { header: FrameHeader; poses: Float32Array } {
-  if (buffer.byteLength < FRAME_HEADER_BYTES || (buffer.byteLength - FRAME_HEADER_BYTES) % 28 !== 0) {
-    throw new InvalidArgument(formatError('decodeFrame.buffer', '32 + 28 x ngeom bytes', `${buffer.byteLength} bytes`, `Check the server speaks viewer protocol ${VIEWER_PROTOCOL_VERSION}`));
+export function decodeViewerFrame(buffer: ArrayBuffer): { header: ViewerFrameHeader; poses: Float32Array } {
+  if (buffer.byteLength < VIEWER_FRAME_HEADER_BYTES || (buffer.byteLength - VIEWER_FRAME_HEADER_BYTES) % 28 !== 0) {
+    throw new InvalidArgument(formatError('decodeViewerFrame.buffer', '32 + 28 x ngeom bytes', `${buffer.byteLength} bytes`, `Check the server speaks viewer protocol ${VIEWER_PROTOCOL_VERSION}`));
   }
   const head = new Float64Array(buffer, 0, 4);
   return {
     header: { step: head[0], reward: head[1], episodeReturn: head[2], episode: head[3] },
-    poses: new Float32Array(buffer, FRAME_HEADER_BYTES, (buffer.byteLength - FRAME_HEADER_BYTES) / 4),
+    poses: new Float32Array(buffer, VIEWER_FRAME_HEADER_BYTES, (buffer.byteLength - VIEWER_FRAME_HEADER_BYTES) / 4),
   };
 }

@@ -248,3 +248,24 @@ test('heartbeats keep a quiet robot connected; a silent socket or one without he
   assert.equal(r.server.robot('silent')!.connected, false);
   await r.close();
 });
+
+test('servePolicy drives robots whose spaces match and reports the others', async () => {
+  const { servePolicy } = await import('../../src/bridge/policy-server.js');
+  const { Box } = await import('../../src/core/spaces/box.js');
+  const r = await rig(1);
+  const env = new LineEnv();
+  const errors: string[] = [];
+  const episodes: number[] = [];
+  const policy = { observationSpace: env.observationSpace, actionSpace: env.actionSpace, act: () => Float32Array.of(1) };
+  const h = servePolicy(r.server, policy, { onError: (e) => errors.push(e.message), onEpisode: (ep) => episodes.push(ep.length), seed: 0 });
+  const wrong = servePolicy(r.server, { ...policy, actionSpace: new Box(-2, 2, [1]) }, { onError: (e) => errors.push(e.message) });
+  const t0 = performance.now();
+  while (episodes.length < 2 && performance.now() - t0 < 5000) await sleep(5);
+  assert.ok(episodes.length >= 2);
+  assert.deepEqual(errors, [
+    'servePolicy(robot-0): expected a robot with Box(-10.0, 10.0, (2,), float32) -> Box(-2.0, 2.0, (1,), float32), got Box(-10.0, 10.0, (2,), float32) -> Box(-1.0, 1.0, (1,), float32). Serve a checkpoint trained on this robot.',
+  ]);
+  await wrong.stop();
+  await h.stop();
+  await r.close();
+});

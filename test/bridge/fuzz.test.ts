@@ -208,3 +208,22 @@ test('error messages name the problem (pinned)', async () => {
   ws.close();
   await r.close();
 });
+
+test('a message over the hard limit (4 x maxMessageBytes) closes only that socket, with 1009', async () => {
+  const r = await rig(1, { maxMessageBytes: 1024 });
+  const remote = r.server.robot('robot-0')!;
+  await remote.reset({ seed: 0 });
+  const ws = new WebSocket(`ws://127.0.0.1:${r.server.port}/`);
+  await new Promise((res) => ws.once('open', res));
+  const replies: string[] = [];
+  ws.on('message', (d) => replies.push(JSON.parse(d.toString()).code));
+  ws.send('x'.repeat(2000)); // over the soft limit: an error, socket kept
+  await new Promise((res) => setTimeout(res, 30));
+  assert.deepEqual(replies, ['PAYLOAD_TOO_LARGE']);
+  const closed = new Promise<number>((res) => ws.on('close', (code) => res(code)));
+  ws.send(new Uint8Array(5000));
+  assert.equal(await closed, 1009);
+  await remote.step(Float32Array.of(0.5));
+  assert.ok(remote.connected);
+  await r.close();
+});

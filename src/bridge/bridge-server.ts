@@ -34,6 +34,8 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
   idleTimeoutMs?: number;
   /** A connection must complete its hello within this many ms. Default 5000. */
   handshakeTimeoutMs?: number;
+  /** Send each robot's actions no faster than its announced control rate (rate limiting toward the robot). Default false. */
+  paceToControlRate?: boolean;
   /** Enables the rosbridge v2 adapter (on `rosbridge.path`, default '/rosbridge'). */
   rosbridge?: RosbridgeConfig;
 }
@@ -58,6 +60,7 @@ export class BridgeServer implements ConnectionHost {
   private readonly robotListeners = new Set<(env: RemoteEnv) => void>();
   private readonly errorListeners = new Set<(err: BridgeProtocolError, robotId: string | null) => void>();
   private readonly timeouts: Partial<RemoteEnvTimeouts>;
+  private readonly paceToControlRate: boolean;
   private readonly heartbeatTimer: ReturnType<typeof setInterval>;
   private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   private closed = false;
@@ -69,6 +72,7 @@ export class BridgeServer implements ConnectionHost {
     this.maxMessageBytes = opts.maxMessageBytes ?? 262144;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
     this.maxMessagesPerSecond = opts.maxMessagesPerSecond ?? 5000;
+    this.paceToControlRate = opts.paceToControlRate ?? false;
     this.timeouts = { stepTimeoutMs: opts.stepTimeoutMs, resetTimeoutMs: opts.resetTimeoutMs, reconnectGraceMs: opts.reconnectGraceMs };
     for (const k of Object.keys(this.timeouts) as Array<keyof RemoteEnvTimeouts>) if (this.timeouts[k] === undefined) delete this.timeouts[k];
     const idleTimeoutMs = opts.idleTimeoutMs ?? 5 * this.heartbeatMs;
@@ -195,7 +199,7 @@ export class BridgeServer implements ConnectionHost {
     }
     let env: RemoteEnv;
     try {
-      env = new RemoteEnv(hello.robotId, obsSpace, actSpace, hello.controlRateHz, hello.safeAction, this.timeouts);
+      env = new RemoteEnv(hello.robotId, obsSpace, actSpace, hello.controlRateHz, hello.safeAction, this.timeouts, { paceToControlRate: this.paceToControlRate });
     } catch (err) {
       if (err instanceof BridgeProtocolError) throw err;
       throw new BridgeProtocolError('BAD_SPACE', err instanceof Error ? err.message : String(err), { cause: err });

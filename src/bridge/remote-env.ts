@@ -88,7 +88,24 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
   private readonly endListeners = new Set<() => void>();
   private readonly flatAction: Float64Array;
 
-  constructor(robotId: string, observationSpace: Space<Obs>, actionSpace: Space<Act>, controlRateHz: number, safeAction: ArrayLike<number>, timeouts: Partial<RemoteEnvTimeouts> = {}) {
+  /** With `paceToControlRate`, actions are sent at most at `controlRateHz` (performance.now() of the last one). */
+  private readonly pacePeriodMs: number;
+  private lastActionMs = -Infinity;
+
+  /**
+   * @param options.paceToControlRate send actions no faster than the robot's announced control rate
+   *   (`step` waits for the rest of the period); default false: lockstep only, bounded by the robot's answers.
+   */
+  constructor(
+    robotId: string,
+    observationSpace: Space<Obs>,
+    actionSpace: Space<Act>,
+    controlRateHz: number,
+    safeAction: ArrayLike<number>,
+    timeouts: Partial<RemoteEnvTimeouts> = {},
+    options: { paceToControlRate?: boolean } = {},
+  ) {
+    this.pacePeriodMs = options.paceToControlRate ? 1000 / controlRateHz : 0;
     this.robotId = robotId;
     this.observationSpace = observationSpace;
     this.actionSpace = actionSpace;
@@ -138,6 +155,12 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
       throw new ResetNeeded(formatError(`RemoteEnv(${this.robotId}).step`, 'reset() before step()', 'step() at the start or after the end of an episode', 'Call reset() first'));
     }
     if (this.pending) throw new InvalidArgument(formatError(`RemoteEnv(${this.robotId}).step`, 'no call in flight', `a pending ${this.pending.kind}`, 'Await each step before the next'));
+    if (this.pacePeriodMs > 0) {
+      const waitMs = this.lastActionMs + this.pacePeriodMs - performance.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(waitMs)));
+      this.checkOpen('step');
+      this.lastActionMs = performance.now();
+    }
     const fault = this.guard.guard(action, this.flatAction);
     const seq = this.seq + 1;
     if (fault !== null) this.emitSafety({ robotId: this.robotId, seq, fault, detail: this.guard.lastFaultDetail });

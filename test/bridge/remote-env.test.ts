@@ -269,3 +269,17 @@ test('servePolicy drives robots whose spaces match and reports the others', asyn
   await h.stop();
   await r.close();
 });
+
+test('paceToControlRate: actions go out no faster than the announced control rate', async () => {
+  for (const pace of [false, true]) {
+    const r = await rig(1, { paceToControlRate: pace }); // robots announce 100 Hz
+    const remote = r.server.robot('robot-0')!;
+    await remote.reset({ seed: 0 });
+    const t0 = performance.now();
+    for (let i = 0; i < 11; i++) await remote.step(Float32Array.of(0));
+    const ms = performance.now() - t0;
+    if (pace) assert.ok(ms >= 99, `11 paced steps at 100 Hz took ${ms} ms`);
+    else assert.ok(ms < 99, `11 unpaced steps took ${ms} ms`);
+    await r.close();
+  }
+});

@@ -6,4 +6,5 @@ export { episodeReturns, type EpisodeReturn } from './episode-returns.js';
 export { slidingWindow } from './sliding-window.js';
 export { rollingStats, type RollingStats } from './rolling-stats.js';
 export { sampleLatest, type Sampled } from './sample-latest.js';
+export { eventRate } from './event-rate.js';
 export { fromObservationSource, type ObservationSource } from './from-observation-source.js';

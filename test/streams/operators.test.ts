@@ -6,6 +6,7 @@ import { slidingWindow } from '../../src/streams/sliding-window.js';
 import { rollingStats } from '../../src/streams/rolling-stats.js';
 import { sampleLatest } from '../../src/streams/sample-latest.js';
 import { episodeReturns } from '../../src/streams/episode-returns.js';
+import { eventRate } from '../../src/streams/event-rate.js';
 import { toEpisodes } from '../../src/streams/to-episodes.js';
 import type { Transition } from '../../src/streams/transitions.js';
 
@@ -59,4 +60,11 @@ test('episodeReturns and toEpisodes cut at terminated/truncated', () => {
     });
     expectObservable(src.pipe(toEpisodes(), map((e) => `${e.index}:${e.length}:${e.return}`))).toBe('-----x---y|', { x: '0:3:6', y: '1:2:9' });
   });
+});
+
+test('eventRate reports Hz per window, 0 when the source stalls', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    expectObservable(cold('-a-b-c-------|').pipe(eventRate(6))).toBe('------x-----y|', { x: 500, y: 0 });
+  });
+  assert.throws(() => eventRate(-1), { message: 'eventRate.periodMs: expected a positive number of ms, got -1. Pass e.g. 1000.' });
 });

@@ -53,9 +53,10 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
         length += 1;
         obs = r.obs;
         if (r.terminated || r.truncated) {
-          if (typeof r.info.isSuccess === 'boolean') {
+          const success = r.info.isSuccess;
+          if (typeof success === 'boolean' || typeof success === 'number') {
             reported += 1;
-            successes += r.info.isSuccess ? 1 : 0;
+            successes += success ? 1 : 0;
           }
           break;
         }

@@ -30,7 +30,9 @@ export interface TrainOutcome {
  * `lamkit train`: trains PPO on a registered task and leaves, in `--out`:
  * `checkpoint/` (see agents/checkpoint), `metrics.jsonl`, `summary.json`,
  * `learning-curve.svg`, `config.json`. With `--resume <dir>` it continues a
- * run from its checkpoint, bit for bit like the uninterrupted run.
+ * run from its checkpoint: from a `checkpointEvery` boundary, bit for bit
+ * like the uninterrupted run; after Ctrl-C (which saves at the end of the
+ * current update), from there with fresh episodes.
  */
 export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
   parseAlgo(flags.algo);
@@ -102,8 +104,15 @@ export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
   const meta = { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name };
   const options = { metrics, onCheckpoint: (state: Parameters<typeof saveCheckpoint>[1]) => saveCheckpoint(checkpointDir, state, meta) };
   const ppo = resumed ? await PPO.restore(vec, { ...resumed.state, config }, options) : await PPO.create(vec, config, options);
+  // Ctrl-C: finish the current update, save the checkpoint, write the report.
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    process.stderr.write('\nlamkit train: stopping after this update (checkpoint follows)\n');
+  };
+  process.once('SIGINT', onSignal);
   try {
-    const result = await ppo.learn();
+    const result = await ppo.learn({ stop: () => interrupted });
     metrics.complete();
     const summary = writeRunReport(outDir, { envId, algo: 'ppo', config, backend: backend.name, result, episodes, resumedFrom: resumed?.dir ?? null });
     return { outDir, checkpointDir, globalStep: result.globalStep, summary };
@@ -111,6 +120,7 @@ export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
     metrics.error(err);
     throw err;
   } finally {
+    process.removeListener('SIGINT', onSignal);
     progress?.stop();
     jsonl.close();
     ppo.dispose();

@@ -49,7 +49,7 @@ export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
  * | task | source | notes |
  * |---|---|---|
  * | CartPole-v1 | rl-zoo (8 envs x 32 steps, one 256-sample minibatch, gamma 0.98, lambda 0.8, ent 0, lin lr 1e-3 / clip 0.2, no value clipping as SB3) with 10 epochs instead of 20 | half the gradient steps: tfjs per-kernel overhead (~5 ms per step) dominates; 475 at 45-49k steps on seeds 1-3 (docs/benchmarks.md) |
- * | Pendulum-v1 | rl-zoo (4 envs x 1024, gamma 0.9, lambda 0.95, lr 1e-3, 10 epochs, no normalization, no value clipping) without gSDE; minibatches of 128 (rl-zoo: 64) | with CleanRL's value clipping and normalization it stalls near -300..-750 at 200k |
+ * | Pendulum-v1 | rl-zoo (4 envs x 1024, gamma 0.9, lambda 0.95, lr 1e-3, 10 epochs, no normalization, no value clipping) without gSDE, plus linear LR annealing; minibatches of 128 (rl-zoo: 64) | with CleanRL's value clipping and normalization it stalls near -300..-750 at 200k; without annealing the last-20 mean ends at -174..-236 |
  * | InvertedPendulum-v5 | CleanRL continuous defaults (1 env x 2048, 10 epochs, normalization), lambda 0.9, 8 minibatches of 256 (CleanRL: 32 of 64) | 4x fewer gradient steps for tfjs |
  * | Reacher-v5 | CleanRL defaults with rl-zoo Reacher-v2's gamma 0.9 and clip 0.3; 8 minibatches of 256 | normalization on |
  * | ArmReach-v0 | Reacher-like | lamkit's own arm task |
@@ -79,7 +79,7 @@ export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
     gaeLambda: 0.95,
     numMinibatches: 32,
     updateEpochs: 10,
-    annealLr: false,
+    annealLr: true,
     clipVloss: false,
     normalizeObs: false,
     normalizeReward: false,

@@ -12,10 +12,14 @@ export interface EnvRobotHandler extends RobotHandler {
  * observation space. A simulated robot does not move between ticks, so the
  * safe action is only counted, not stepped.
  *
+ * `forwardInfo` names `info` fields (numbers, booleans, strings) sent with each
+ * step, e.g. `['isSuccess']`; steps that carry info go as JSON, not binary.
+ *
  * The returned `obs` is a scratch `Float32Array [obsDim]` reused by the next
  * call (the client copies it into the outgoing frame at once).
  */
-export function envRobotHandler(env: Env<unknown, unknown>): EnvRobotHandler {
+export function envRobotHandler(env: Env<unknown, unknown>, options: { forwardInfo?: readonly string[] } = {}): EnvRobotHandler {
+  const keys = options.forwardInfo ?? [];
   const obs = new Float32Array(env.observationSpace.flatDim);
   const out: RobotStep = { obs, reward: 0, terminated: false, truncated: false };
   const safeActions: Record<SafeActionReason, number> = { watchdog: 0, disconnect: 0, estop: 0, episode_end: 0 };
@@ -35,6 +39,11 @@ export function envRobotHandler(env: Env<unknown, unknown>): EnvRobotHandler {
       out.reward = r.reward;
       out.terminated = r.terminated;
       out.truncated = r.truncated;
+      out.info = undefined;
+      for (const k of keys) {
+        const v = r.info[k];
+        if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') (out.info ??= {})[k] = v;
+      }
       return out;
     },
     applySafeAction(_action, reason) {

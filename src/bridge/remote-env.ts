@@ -26,6 +26,8 @@ export interface RobotObservationEvent {
   truncated: boolean;
   /** Server clock (performance.now(), ms) when it arrived. */
   receivedMs: number;
+  /** The robot's own info (JSON `obs` messages only), merged into the step's info. */
+  info?: Record<string, unknown>;
 }
 
 /** A safety intervention: the policy's action was replaced by the safe action. */
@@ -146,7 +148,7 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     if (!this.link) await this.waitForAttach();
     const ev = await this.request('reset', this.timeouts.resetTimeoutMs, (link, seq) => link.sendReset(seq, args.seed));
     this.needsReset = false;
-    return { obs: this.observationSpace.unflatten(ev.obs), info: { robotId: this.robotId, seq: ev.seq } };
+    return { obs: this.observationSpace.unflatten(ev.obs), info: { ...ev.info, robotId: this.robotId, seq: ev.seq } };
   }
 
   async step(action: Act): Promise<StepResult<Obs>> {
@@ -166,7 +168,7 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     if (fault !== null) this.emitSafety({ robotId: this.robotId, seq, fault, detail: this.guard.lastFaultDetail });
     const ev = await this.request('step', this.timeouts.stepTimeoutMs, (link, s) => link.sendAction(s, this.flatAction));
     if (ev.terminated || ev.truncated) this.needsReset = true;
-    const info: Info = { robotId: this.robotId, seq: ev.seq };
+    const info: Info = { ...ev.info, robotId: this.robotId, seq: ev.seq };
     if (fault !== null) info.safetyFault = fault;
     return { obs: this.observationSpace.unflatten(ev.obs), reward: ev.reward, terminated: ev.terminated, truncated: ev.truncated, info };
   }

@@ -90,7 +90,7 @@ export class RobotConnection implements RobotLink {
       case 'obs': {
         const obs = new Float32Array(msg.obs.length);
         for (let i = 0; i < obs.length; i++) obs[i] = msg.obs[i];
-        return this.receiveObs(msg.seq, obs, msg.reward ?? 0, msg.terminated ?? false, msg.truncated ?? false);
+        return this.receiveObs(msg.seq, obs, msg.reward ?? 0, msg.terminated ?? false, msg.truncated ?? false, msg.info);
       }
       case 'heartbeat':
         return;
@@ -113,14 +113,14 @@ export class RobotConnection implements RobotLink {
     this.sendJSON({ type: 'welcome', protocol: PROTOCOL_VERSION, robotId: hello.robotId, heartbeatMs: this.host.heartbeatMs, maxMessageBytes: this.host.maxMessageBytes });
   }
 
-  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean): void {
+  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean, info?: Record<string, unknown>): void {
     const env = this.requireEnv('obs');
     for (let i = 0; i < obs.length; i++) {
       if (!Number.isFinite(obs[i])) {
         throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`BridgeServer.message.obs.obs[${i}]`, 'a finite float32', describeValue(obs[i]), 'Send finite sensor values'));
       }
     }
-    env.receiveObservation({ robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs });
+    env.receiveObservation({ robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs, info });
   }
 
   private requireEnv(type: string): RemoteEnv {

@@ -283,3 +283,18 @@ test('paceToControlRate: actions go out no faster than the announced control rat
     await r.close();
   }
 });
+
+test('info fields the robot forwards reach the step result (JSON frames)', async () => {
+  const { envRobotHandler } = await import('../../src/bridge/env-robot-handler.js');
+  const server = await BridgeServer.listen({ port: 0 });
+  const env = new LineEnv();
+  const step = env.step.bind(env);
+  env.step = (a) => ({ ...step(a), info: { isSuccess: env.x > 0, secret: { big: true } } });
+  const client = await connectLine(server, 'informative', envRobotHandler(env, { forwardInfo: ['isSuccess', 'secret'] }), env);
+  const [remote] = await server.waitForRobots(1);
+  await remote.reset({ seed: 0 });
+  const s = await remote.step(Float32Array.of(1));
+  assert.deepEqual(s.info, { isSuccess: env.x > 0, robotId: 'informative', seq: 2 });
+  await client.close();
+  await server.close();
+});

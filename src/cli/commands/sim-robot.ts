@@ -37,7 +37,8 @@ export async function startSimRobot(flags: SimRobotFlags, log: (line: string) =>
   const lib = await import('../../index.js');
   await import('../../../envs/mujoco/register.js');
   const env = await lib.makeAsync(flags.env);
-  const handler = lib.envRobotHandler(env);
+  // isSuccess travels with each step so evaluation over the bridge can report success rates.
+  const handler = lib.envRobotHandler(env, { forwardInfo: ['isSuccess'] });
   let episodes = 0;
   const act = handler.act.bind(handler);
   handler.act = (a) => {

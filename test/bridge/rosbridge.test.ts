@@ -170,3 +170,46 @@ test('rosbridge fuzz: 2,000 malformed ops each get a status error; a roslib robo
   robot.ros.close();
   await server.close();
 });
+
+test('rosbridge: Float64MultiArray observations and trajectory_msgs/JointTrajectory actions (raw rosbridge JSON)', async () => {
+  const { WebSocket } = await import('ws');
+  const server = await BridgeServer.listen({
+    port: 0,
+    rosbridge: { ...config, observation: { topic: '/state', type: 'std_msgs/Float64MultiArray' }, action: { topic: '/arm_controller/command', type: 'trajectory_msgs/JointTrajectory', jointNames: ['j1'] }, stepInfo: undefined },
+  });
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/rosbridge?robot=traj-1`);
+  const got: Array<Record<string, any>> = [];
+  const send = (m: object): void => ws.send(JSON.stringify(m));
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    got.push(m);
+    if (m.op === 'call_service') {
+      send({ op: 'service_response', id: m.id, service: m.service, values: { success: true }, result: true });
+      send({ op: 'publish', topic: '/state', msg: { data: [0.5, m.args.seed] } });
+    }
+    if (m.op === 'publish') send({ op: 'publish', topic: '/state', msg: { data: [m.msg.points[0].positions[0], 0] } });
+  });
+  await new Promise((r) => ws.once('open', r));
+  send({ op: 'advertise', topic: '/state', type: 'std_msgs/Float64MultiArray' });
+  send({ op: 'subscribe', topic: '/arm_controller/command', type: 'trajectory_msgs/JointTrajectory' });
+  send({ op: 'advertise_service', service: '/lamkit/reset', type: 'std_srvs/Trigger' });
+  const [remote] = await server.waitForRobots(1);
+  assert.equal(remote.robotId, 'traj-1');
+  const r0 = await remote.reset({ seed: 7 });
+  assert.deepEqual(Array.from(r0.obs as Float32Array), [0.5, 7]);
+  const s = await remote.step(Float32Array.of(-0.75));
+  assert.deepEqual(Array.from(s.obs as Float32Array), [-0.75, 0]);
+  assert.equal(s.reward, 0); // no step-info topic configured
+  const traj = got.find((m) => m.op === 'publish')!;
+  assert.deepEqual(traj, {
+    op: 'publish',
+    topic: '/arm_controller/command',
+    msg: { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, joint_names: ['j1'], points: [{ positions: [-0.75], velocities: [], accelerations: [], effort: [], time_from_start: { sec: 0, nanosec: 20000000 } }] },
+  });
+  remote.emergencyStop('bye');
+  await sleep(30);
+  assert.deepEqual(got.slice(-2).map((m) => m.op), ['publish', 'status']);
+  assert.equal(got.at(-1)!.msg, 'lamkit estop: bye');
+  ws.close();
+  await server.close();
+});

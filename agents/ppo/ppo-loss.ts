@@ -68,7 +68,9 @@ export function ppoLoss(net: MlpActorCritic, mb: PpoMinibatch, c: PpoLossCoefs):
     }
 
     const entropyLoss = tf.mean(entropy);
-    const loss = tf.add(tf.sub(pgLoss, tf.mul(entropyLoss, c.entCoef)), tf.mul(vLoss, c.vfCoef)) as tf.Scalar;
+    // With entCoef 0 the entropy stays out of the loss, so no gradient is traced through it.
+    const policyTerm = c.entCoef !== 0 ? tf.sub(pgLoss, tf.mul(entropyLoss, c.entCoef)) : pgLoss;
+    const loss = tf.add(policyTerm, tf.mul(vLoss, c.vfCoef)) as tf.Scalar;
     const stats = tf.stack([pgLoss, vLoss, entropyLoss, approxKl, clipFrac]) as tf.Tensor1D;
     return { loss, stats };
   });

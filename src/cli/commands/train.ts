@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag, parseAlgo, parseConfigFlag } from './train-flags.js';
+import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
-export interface TrainFlags {
+export interface TrainFlags extends TrainRobotFlags {
   env?: string;
   algo: string;
   seed?: string;
@@ -24,6 +25,16 @@ export interface TrainOutcome {
   checkpointDir: string;
   globalStep: number;
   summary: Record<string, unknown>;
+  /** With `--robots`: the robots trained on, in sub-env order. */
+  robotIds?: string[];
+}
+
+/** Optional callbacks of {@link runTrain} (the CLI prints `log` lines to stdout). */
+export interface TrainHooks {
+  /** Status lines (robots: the URL to connect to, each robot's arrival). */
+  log?: (line: string) => void;
+  /** With `--robots`: called with the URL once the bridge server listens. */
+  onListening?: (url: string) => void;
 }
 
 /**
@@ -33,8 +44,18 @@ export interface TrainOutcome {
  * run from its checkpoint: from a `checkpointEvery` boundary, bit for bit
  * like the uninterrupted run; after Ctrl-C (which saves at the end of the
  * current update), from there with fresh episodes.
+ *
+ * With `--robots <n>` it trains on robots instead of a simulated task: it
+ * starts a bridge server (`--port`, `--host`, `--token`,
+ * `--step-timeout-ms`), waits up to `--wait-ms` for n robots, checks that
+ * they announced identical spaces and vectorizes them (`AsyncEnvVector`, one
+ * sub-env per robot, so n replaces `--num-envs`). `--env <id>` is then an
+ * optional label: a registered task whose spaces the robots must match (so
+ * `lamkit eval` can run the checkpoint in simulation); without it the
+ * checkpoint's task name is the robots' common id prefix.
  */
-export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
+export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+  const log = hooks.log ?? (() => {});
   parseAlgo(flags.algo);
   const seedFlag = parseIntFlag('lamkit train --seed', flags.seed, 0, '1');
   const totalFlag = parseIntFlag('lamkit train --total-steps', flags.totalSteps, 1, '100000');
@@ -43,10 +64,17 @@ export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
     throw new InvalidArgument(formatError('lamkit train --vectorization', "one of sync, async", describeValue(flags.vectorization), 'Pass --vectorization async for MuJoCo tasks on several cores'));
   }
   const userConfig = parseConfigFlag(flags.config);
+  const fleetOpts = parseRobotFlags(flags);
+  if (fleetOpts) {
+    const n = fleetOpts.count;
+    if (numEnvsFlag !== undefined) throw new InvalidArgument(formatError('lamkit train --num-envs', 'no --num-envs with --robots (each robot is one sub-env)', describeValue(flags.numEnvs), `Drop --num-envs; --robots ${n} trains on ${n} sub-envs`));
+    if (flags.vectorization !== 'sync') throw new InvalidArgument(formatError('lamkit train --vectorization', 'no --vectorization with --robots (robots step concurrently over the bridge)', describeValue(flags.vectorization), 'Drop --vectorization'));
+    if (userConfig.numEnvs !== undefined && userConfig.numEnvs !== n) throw new InvalidArgument(formatError('lamkit train --config', `numEnvs ${n} (the --robots count) or no numEnvs`, describeValue(userConfig.numEnvs), 'Drop numEnvs from the config'));
+  }
 
   const lib = await import('../../index.js');
   await import('../../../envs/mujoco/register.js');
-  const { PPO, resolvePpoConfig, ppoDefaultsFor, readCheckpoint, saveCheckpoint, initBackend, MetricStream } = lib;
+  const { readCheckpoint } = lib;
 
   let resumed: ReturnType<typeof readCheckpoint> | null = null;
   if (flags.resume !== undefined) {
@@ -61,18 +89,67 @@ export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
     clash('--seed', seedFlag, st.seed);
     clash('--num-envs', numEnvsFlag, st.numEnvs);
     if (flags.config !== undefined) clash('--config', flags.config, '(none)');
+    if (fleetOpts && st.numEnvs !== fleetOpts.count) {
+      throw new InvalidArgument(formatError('lamkit train --robots', `${st.numEnvs} (the sub-envs of the run being resumed)`, describeValue(flags.robots), `Resume with --robots ${st.numEnvs}`));
+    }
+    if (!fleetOpts && !lib.registeredIds().includes(resumed.meta.envId)) {
+      throw new InvalidArgument(formatError('lamkit train --resume', 'a run of a registered task', `a run of ${describeValue(resumed.meta.envId)}`, `A run trained on robots resumes with --robots ${st.numEnvs}`));
+    }
   }
-  const envId = resumed?.meta.envId ?? flags.env;
-  if (envId === undefined) throw new InvalidArgument(formatError('lamkit train --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
+  const label = resumed?.meta.envId ?? flags.env;
+  if (label === undefined && !fleetOpts) throw new InvalidArgument(formatError('lamkit train --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
   const outDir = resolve(flags.out ?? (flags.resume !== undefined ? flags.resume : ''));
   if (flags.out === undefined && flags.resume === undefined) {
     throw new InvalidArgument(formatError('lamkit train --out', 'an output directory', 'nothing', 'Pass e.g. --out runs/cartpole'));
   }
 
-  // Discrete or continuous actions pick the default table row.
-  const probe = await lib.makeAsync(envId);
-  const discrete = !(probe.actionSpace instanceof lib.Box);
-  probe.close();
+  // Robots: connect them first (their spaces decide the network); a task: probe it.
+  let fleet: RobotFleet | null = null;
+  let envId: string;
+  let discrete: boolean;
+  if (fleetOpts) {
+    let expected = null;
+    if (resumed) expected = { label: `--resume ${flags.resume}`, observationSpace: resumed.meta.observationSpace, actionSpace: resumed.meta.actionSpace };
+    else if (flags.env !== undefined) {
+      const probe = await lib.makeAsync(flags.env);
+      expected = { label: `--env ${flags.env}`, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace };
+      probe.close();
+    }
+    fleet = await connectRobotFleet(lib, fleetOpts, expected, log, hooks.onListening);
+    envId = label ?? robotTaskName(fleet.robotIds);
+    discrete = !(fleet.vec.singleActionSpace instanceof lib.Box);
+  } else {
+    envId = label as string;
+    // Discrete or continuous actions pick the default table row.
+    const probe = await lib.makeAsync(envId);
+    discrete = !(probe.actionSpace instanceof lib.Box);
+    probe.close();
+  }
+  try {
+    return await trainOn(lib, flags, { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir });
+  } finally {
+    await fleet?.close();
+  }
+}
+
+interface TrainPlan {
+  envId: string;
+  discrete: boolean;
+  fleet: RobotFleet | null;
+  resumed: ReturnType<Lib['readCheckpoint']> | null;
+  userConfig: Record<string, unknown>;
+  seedFlag: number | undefined;
+  totalFlag: number | undefined;
+  numEnvsFlag: number | undefined;
+  outDir: string;
+}
+
+type Lib = typeof import('../../index.js');
+
+/** Resolves the config, builds the vector env (unless robots give it) and runs PPO. */
+async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan): Promise<TrainOutcome> {
+  const { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag, outDir } = plan;
+  const { PPO, resolvePpoConfig, ppoDefaultsFor, saveCheckpoint, initBackend, MetricStream } = lib;
   const config = resumed
     ? resolvePpoConfig({ ...stripDerived(resumed.state.config), ...(totalFlag !== undefined ? { totalSteps: totalFlag } : {}) }, 'lamkit train --resume config')
     : resolvePpoConfig(
@@ -89,7 +166,7 @@ export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
   mkdirSync(outDir, { recursive: true });
   const checkpointDir = join(outDir, 'checkpoint');
   const backend = await initBackend();
-  const vec = await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
+  const vec = fleet ? fleet.vec : await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
   const metrics = new MetricStream();
   const { MetricsJsonlWriter } = await import('../train-output/metrics-jsonl-writer.js');
   const { ProgressReporter } = await import('../train-output/progress-reporter.js');
@@ -115,7 +192,7 @@ export async function runTrain(flags: TrainFlags): Promise<TrainOutcome> {
     const result = await ppo.learn({ stop: () => interrupted });
     metrics.complete();
     const summary = writeRunReport(outDir, { envId, algo: 'ppo', config, backend: backend.name, result, episodes, resumedFrom: resumed?.dir ?? null });
-    return { outDir, checkpointDir, globalStep: result.globalStep, summary };
+    return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}) };
   } catch (err) {
     metrics.error(err);
     throw err;
@@ -138,7 +215,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('Train a policy with PPO on a registered task')
-    .option('--env <id>', 'task id, e.g. CartPole-v1 (see `lamkit envs`)')
+    .option('--env <id>', 'task id, e.g. CartPole-v1 (see `lamkit envs`); with --robots, an optional label: the task the robots run')
     .option('--algo <name>', 'algorithm: ppo', 'ppo')
     .option('--seed <n>', 'seed of the run (default 1)')
     .option('--total-steps <n>', 'env steps to train for (default 100000)')
@@ -148,8 +225,14 @@ export function register(program: Command): void {
     .option('--resume <dir>', 'continue the run saved in this directory')
     .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync')
     .option('--no-progress', 'do not draw the progress bar')
+    .option('--robots <n>', 'train on n robots that connect over WebSocket (lamkit sim-robot or RobotClient) instead of a simulated task')
+    .option('--port <p>', 'with --robots: port of the bridge server (default 8765)')
+    .option('--host <addr>', 'with --robots: interface to bind (default 127.0.0.1; 0.0.0.0 for the network)')
+    .option('--token <t>', 'with --robots: shared secret robots must present (default: $LAMKIT_TOKEN)')
+    .option('--step-timeout-ms <ms>', 'with --robots: a step fails when a robot does not answer within this (default 1000)')
+    .option('--wait-ms <ms>', `with --robots: how long to wait for all robots to connect (default ${DEFAULT_ROBOT_WAIT_MS})`)
     .action(async (flags: TrainFlags) => {
-      const outcome = await runTrain(flags);
+      const outcome = await runTrain(flags, { log: (line) => process.stdout.write(line + '\n') });
       const s = outcome.summary as { finalMeanReturn20?: number | null; wallSeconds?: number };
       process.stdout.write(`lamkit train: ${outcome.globalStep} steps in ${s.wallSeconds?.toFixed(1)} s; mean return (last 20 episodes) ${s.finalMeanReturn20?.toFixed(2) ?? '-'}; outputs in ${outcome.outDir}\n`);
     });

@@ -43,6 +43,16 @@ test('lamkit train --robots 2 --env CartPole-v1 trains on two sim-robots; eval r
     const ev = await runEval({ checkpoint: out, episodes: '2', seed: '0' });
     assert.equal(ev.envId, 'CartPole-v1');
     assert.equal(ev.returns.length, 2);
+    // Resume on robots (new ones, on a new server): the run continues to the new total.
+    const resumed = await runTrain(flags({ robots: '2', resume: out, totalSteps: '512' }), {
+      onListening: (url) => {
+        for (const id of ['cp-2', 'cp-3']) robots.push(robot('CartPole-v1', url, id));
+      },
+    });
+    assert.equal(resumed.globalStep, 512);
+    await assert.rejects(runTrain(flags({ robots: '3', resume: out })), {
+      message: 'lamkit train --robots: expected 2 (the sub-envs of the run being resumed), got "3". Resume with --robots 2.',
+    });
   } finally {
     for (const r of robots) await (await r).close();
   }
@@ -89,6 +99,10 @@ test('the lamkit command trains on robots named by their id prefix; lamkit serve
     await serve.close();
     await sim.close();
   }
+  await assert.rejects(runTrain(flags({ port: undefined, resume: out })), {
+    name: 'InvalidArgument',
+    message: 'lamkit train --resume: expected a run of a registered task, got a run of "pole". A run trained on robots resumes with --robots 2.',
+  });
   assert.equal(robotTaskName(['arm-10', 'arm-11']), 'arm');
   assert.equal(robotTaskName(['left', 'right']), 'robots');
   assert.equal(robotTaskName(['arm-7']), 'arm-7');

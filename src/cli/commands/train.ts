@@ -214,7 +214,7 @@ function stripDerived<T extends { batchSize?: unknown; minibatchSize?: unknown; 
 export function register(program: Command): void {
   program
     .command('train')
-    .description('Train a policy with PPO on a registered task')
+    .description('Train a policy with PPO on a registered task, or on robots that connect over WebSocket (--robots)')
     .option('--env <id>', 'task id, e.g. CartPole-v1 (see `lamkit envs`); with --robots, an optional label: the task the robots run')
     .option('--algo <name>', 'algorithm: ppo', 'ppo')
     .option('--seed <n>', 'seed of the run (default 1)')

@@ -3,6 +3,20 @@ import type { RolloutBuffer } from '../buffers/rollout-buffer.js';
 import type { ActionDistribution } from '../distributions/action-distribution.js';
 import type { PpoMinibatch } from './ppo-loss.js';
 
+/** One minibatch as plain arrays, row-major, `[rows]` unless noted. */
+export interface MinibatchArrays {
+  rows: number;
+  /** `[rows x obsDim]`. */
+  obs: Float32Array;
+  /** `[rows x actDim]`: category indices (categorical) or action values (Gaussian). */
+  actions: Float32Array;
+  oldLogProb: Float32Array;
+  /** Already normalized when `normAdv`. */
+  advantages: Float32Array;
+  returns: Float32Array;
+  oldValues: Float32Array;
+}
+
 /**
  * Gathers minibatches out of a {@link RolloutBuffer} (the flattened
  * `b_obs[mb_inds]` of CleanRL) into preallocated scratch arrays and uploads
@@ -34,6 +48,24 @@ export class MinibatchAssembler {
 
   /** Tensors for rows `indices[start..end)` (flat `t * envs + i` indices). The caller disposes them. */
   tensors(indices: Int32Array, start: number, end: number, normAdv: boolean): PpoMinibatch {
+    const a = this.arrays(indices, start, end, normAdv);
+    const m = a.rows;
+    this.dist.encodeActions(a.actions, m, this.actionInput);
+    return {
+      obs: tf.tensor2d(a.obs, [m, this.buffer.obsDim]),
+      actionInput: tf.tensor2d(this.actionInput.subarray(0, m * this.dist.actInputDim), [m, this.dist.actInputDim]),
+      oldLogProb: tf.tensor1d(a.oldLogProb),
+      advantages: tf.tensor1d(a.advantages),
+      returns: tf.tensor1d(a.returns),
+      oldValues: tf.tensor1d(a.oldValues),
+    };
+  }
+
+  /**
+   * The same minibatch as plain arrays (views into this assembler's scratch,
+   * valid until the next call): what the explicit-gradient path consumes.
+   */
+  arrays(indices: Int32Array, start: number, end: number, normAdv: boolean): MinibatchArrays {
     const b = this.buffer;
     const m = end - start;
     const od = b.obsDim;
@@ -61,14 +93,14 @@ export class MinibatchAssembler {
       shift = mean;
     }
     for (let r = 0; r < m; r++) this.adv[r] = (b.advantages[indices[start + r]] - shift) / std;
-    this.dist.encodeActions(this.actions, m, this.actionInput);
     return {
-      obs: tf.tensor2d(this.obs.subarray(0, m * od), [m, od]),
-      actionInput: tf.tensor2d(this.actionInput.subarray(0, m * this.dist.actInputDim), [m, this.dist.actInputDim]),
-      oldLogProb: tf.tensor1d(this.logProb.subarray(0, m)),
-      advantages: tf.tensor1d(this.adv.subarray(0, m)),
-      returns: tf.tensor1d(this.ret.subarray(0, m)),
-      oldValues: tf.tensor1d(this.val.subarray(0, m)),
+      rows: m,
+      obs: this.obs.subarray(0, m * od),
+      actions: this.actions.subarray(0, m * ad),
+      oldLogProb: this.logProb.subarray(0, m),
+      advantages: this.adv.subarray(0, m),
+      returns: this.ret.subarray(0, m),
+      oldValues: this.val.subarray(0, m),
     };
   }
 }

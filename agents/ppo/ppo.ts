@@ -11,6 +11,8 @@ import { ActionCodec } from '../policies/action-codec.js';
 import { MlpPolicy } from '../policies/mlp-policy.js';
 import type { MlpSpec } from '../policies/param-layout.js';
 import { FlatAdam, type AdamState } from '../optim/flat-adam.js';
+import { JsAdam } from '../optim/js-adam.js';
+import { ExplicitPpoGrad } from './explicit-ppo-grad.js';
 import { RolloutBuffer } from '../buffers/rollout-buffer.js';
 import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
 import { ppoLoss, PPO_STAT_NAMES } from './ppo-loss.js';
@@ -41,6 +43,15 @@ export interface PpoOptions {
   metrics?: MetricStream;
   /** Called with the training state at each checkpoint boundary (and at the end); it writes the files. */
   onCheckpoint?: (state: PpoTrainingState) => void | Promise<void>;
+  /**
+   * How gradient steps are computed. 'explicit' (default): the hand-derived
+   * gradient of {@link ExplicitPpoGrad} with a plain-JS Adam, ~40 tfjs
+   * kernels a step; 'autodiff': `ppoLoss` under `tf.variableGrads` with the
+   * tensor Adam, ~300 kernels (~2.5-3x slower at 64-unit sizes, see
+   * docs/benchmarks.md). Same objective; results differ by float rounding
+   * only, so a run must resume with the path it started with to stay bit-exact.
+   */
+  gradient?: 'explicit' | 'autodiff';
 }
 
 /** One finished episode. */
@@ -84,7 +95,10 @@ export class PPO {
   private readonly options: PpoOptions;
   private readonly js: JsActorCritic;
   private readonly codec: ActionCodec;
-  private readonly adam: FlatAdam;
+  /** Tensor Adam of the autodiff path (null on the explicit path). */
+  private readonly adam: FlatAdam | null;
+  /** The explicit path: gradient, JS Adam, JS copies of the parameters and gradient (null on the autodiff path). */
+  private readonly explicit: { grad: ExplicitPpoGrad; adam: JsAdam; theta: Float32Array; g: Float32Array } | null;
   private readonly normalizer: VecNormalizer;
   private readonly rng: Rng;
   private readonly buffer: RolloutBuffer;
@@ -124,7 +138,12 @@ export class PPO {
     this.rng = rng;
     this.codec = new ActionCodec(vec.singleActionSpace);
     this.js = new JsActorCritic(net.spec, net.readParams());
-    this.adam = new FlatAdam(net.numParams, { beta1: 0.9, beta2: 0.999, eps: config.adamEps });
+    const adamOptions = { beta1: 0.9, beta2: 0.999, eps: config.adamEps };
+    const explicit = (options.gradient ?? 'explicit') === 'explicit';
+    this.adam = explicit ? null : new FlatAdam(net.numParams, adamOptions);
+    this.explicit = explicit
+      ? { grad: new ExplicitPpoGrad(net.spec), adam: new JsAdam(net.numParams, adamOptions), theta: net.readParams(), g: new Float32Array(net.numParams) }
+      : null;
     this.normalizer = new VecNormalizer(vec.obsDim, vec.numEnvs, config);
     const N = vec.numEnvs;
     this.buffer = new RolloutBuffer(config.numSteps, N, vec.obsDim, this.codec.actDim);
@@ -162,7 +181,8 @@ export class PPO {
     }
     const net = MlpActorCritic.fromParams(state.spec, state.theta);
     const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), options);
-    ppo.adam.setState(state.adam);
+    if (ppo.explicit) ppo.explicit.adam.setState(state.adam);
+    else ppo.adam?.setState(state.adam);
     ppo.normalizer.setState(state.normalizer);
     ppo.globalStep = state.globalStep;
     ppo.update = state.update;
@@ -242,7 +262,7 @@ export class PPO {
       config: { ...this.config },
       spec: this.net.spec,
       theta: this.net.readParams(),
-      adam: this.adam.getState(),
+      adam: this.explicit ? this.explicit.adam.getState() : (this.adam as FlatAdam).getState(),
       normalizer: this.normalizer.getState(),
       rng: this.rng.getState(),
       globalStep: this.globalStep,
@@ -257,7 +277,8 @@ export class PPO {
     if (this.disposed) return;
     this.disposed = true;
     this.net.dispose();
-    this.adam.dispose();
+    this.adam?.dispose();
+    this.explicit?.grad.dispose();
   }
 
   private async resetEnvs(): Promise<void> {
@@ -338,6 +359,39 @@ export class PPO {
 
   /** `updateEpochs` epochs of minibatch gradient steps; returns the mean of each stat in PPO_STAT_NAMES. */
   private optimize(lr: number, clipCoef: number): number[] {
+    return this.explicit ? this.optimizeExplicit(lr, clipCoef, this.explicit) : this.optimizeAutodiff(lr, clipCoef);
+  }
+
+  /** {@link optimize} on the explicit path: the same loop with JS parameters, gradient and Adam. */
+  private optimizeExplicit(lr: number, clipCoef: number, ex: NonNullable<PPO['explicit']>): number[] {
+    const c = this.config;
+    const indices = this.buffer.validIndices();
+    const n = indices.length;
+    const mbSize = Math.ceil(n / c.numMinibatches);
+    const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
+    // float32 sums in step order, as the tensor path accumulates its stats.
+    const sums = new Float32Array(PPO_STAT_NAMES.length);
+    let count = 0;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      this.rng.shuffle(indices);
+      let lastKl = 0;
+      for (let start = 0; start < n; start += mbSize) {
+        const mb = this.assembler.arrays(indices, start, Math.min(n, start + mbSize), c.normAdv);
+        const stats = ex.grad.compute(ex.theta, mb, coefs, ex.g);
+        ex.adam.apply(ex.theta, ex.g, lr, c.maxGradNorm);
+        stats.forEach((v, i) => (sums[i] += v));
+        lastKl = stats[3];
+        count += 1;
+      }
+      if (c.targetKl !== null && Math.fround(lastKl) > c.targetKl) break;
+    }
+    this.net.writeParams(ex.theta);
+    this.js.setParams(ex.theta);
+    return Array.from(sums, (s) => s / Math.max(1, count));
+  }
+
+  /** {@link optimize} on the autodiff path (`ppoLoss` under `tf.variableGrads`, tensor Adam). */
+  private optimizeAutodiff(lr: number, clipCoef: number): number[] {
     const c = this.config;
     const indices = this.buffer.validIndices();
     const n = indices.length;
@@ -356,7 +410,7 @@ export class PPO {
           stats = tf.keep(out.stats);
           return out.loss;
         }, [this.net.theta]);
-        const norm = this.adam.apply(this.net.theta, grads[this.net.theta.name] as tf.Tensor1D, lr, c.maxGradNorm);
+        const norm = (this.adam as FlatAdam).apply(this.net.theta, grads[this.net.theta.name] as tf.Tensor1D, lr, c.maxGradNorm);
         tf.dispose([value, norm, grads[this.net.theta.name], mb.obs, mb.actionInput, mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues]);
         const s = stats as unknown as tf.Tensor1D;
         const next = tf.add(statSum, s) as tf.Tensor1D;

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../agents/backend.js';
+import { MlpActorCritic } from '../../agents/policies/mlp-actor-critic.js';
+import type { MlpSpec } from '../../agents/policies/param-layout.js';
+import { ExplicitPpoGrad } from '../../agents/ppo/explicit-ppo-grad.js';
+import { ppoLoss, type PpoLossCoefs } from '../../agents/ppo/ppo-loss.js';
+import type { MinibatchArrays } from '../../agents/ppo/minibatch-assembler.js';
+import { JsAdam } from '../../agents/optim/js-adam.js';
+import { FlatAdam } from '../../agents/optim/flat-adam.js';
+import { Rng } from '../../src/core/rng.js';
+
+/** A random minibatch whose old log-probs sit near the network's own, so some ratios clip and some don't. */
+function randomBatch(net: MlpActorCritic, rng: Rng, rows: number): MinibatchArrays {
+  const { spec } = net;
+  const obs = rng.fillNormal(new Float32Array(rows * spec.obsDim));
+  const dist = net.dist;
+  const actions = new Float32Array(rows * dist.actDim);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < dist.actDim; j++) {
+      actions[r * dist.actDim + j] = spec.head.kind === 'categorical' ? Math.floor(rng.random() * spec.head.nvec[j]) : rng.normal();
+    }
+  }
+  const input = new Float32Array(rows * dist.actInputDim);
+  dist.encodeActions(actions, rows, input);
+  const logp = tf.tidy(() => net.evaluate(tf.tensor2d(obs, [rows, spec.obsDim]), tf.tensor2d(input, [rows, dist.actInputDim])).logProb.dataSync().slice());
+  const oldLogProb = new Float32Array(rows).map((_, r) => logp[r] + (rng.random() - 0.5) * 0.6);
+  const oldValues = rng.fillNormal(new Float32Array(rows));
+  const returns = new Float32Array(rows).map((_, r) => oldValues[r] + (rng.random() - 0.5) * 2);
+  return { rows, obs, actions, oldLogProb, advantages: rng.fillNormal(new Float32Array(rows)), returns, oldValues };
+}
+
+function autodiff(net: MlpActorCritic, mb: MinibatchArrays, c: PpoLossCoefs): { grad: Float32Array<ArrayBufferLike>; stats: Float32Array<ArrayBufferLike> } {
+  const { spec, dist } = net;
+  const input = new Float32Array(mb.rows * dist.actInputDim);
+  dist.encodeActions(mb.actions, mb.rows, input);
+  const t = {
+    obs: tf.tensor2d(mb.obs, [mb.rows, spec.obsDim]),
+    actionInput: tf.tensor2d(input, [mb.rows, dist.actInputDim]),
+    oldLogProb: tf.tensor1d(mb.oldLogProb),
+    advantages: tf.tensor1d(mb.advantages),
+    returns: tf.tensor1d(mb.returns),
+    oldValues: tf.tensor1d(mb.oldValues),
+  };
+  let stats: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  const { value, grads } = tf.variableGrads(() => {
+    const out = ppoLoss(net, t, c);
+    stats = out.stats.dataSync().slice() as Float32Array;
+    return out.loss;
+  }, [net.theta]);
+  const grad = grads[net.theta.name].dataSync().slice() as Float32Array;
+  tf.dispose([value, grads[net.theta.name], ...Object.values(t)]);
+  return { grad, stats };
+}
+
+const SPECS: Array<[string, MlpSpec, PpoLossCoefs]> = [
+  ['tanh, Discrete(2), no entropy', { obsDim: 4, hidden: [64, 64], activation: 'tanh', head: { kind: 'categorical', nvec: [2] } }, { clipCoef: 0.2, clipVloss: false, entCoef: 0, vfCoef: 0.5 }],
+  ['relu, MultiDiscrete([3,2]), entropy + value clipping', { obsDim: 5, hidden: [16, 8, 8], activation: 'relu', head: { kind: 'categorical', nvec: [3, 2] } }, { clipCoef: 0.1, clipVloss: true, entCoef: 0.01, vfCoef: 0.5 }],
+  ['tanh, Gaussian(2), entropy + value clipping', { obsDim: 3, hidden: [32], activation: 'tanh', head: { kind: 'gaussian', dim: 2 } }, { clipCoef: 0.2, clipVloss: true, entCoef: 0.01, vfCoef: 0.7 }],
+];
+
+for (const [name, spec, coefs] of SPECS) {
+  test(`explicit PPO gradient equals tfjs autodiff of ppoLoss: ${name}`, async () => {
+    await initBackend({ report: null });
+    const rng = new Rng(7);
+    const net = MlpActorCritic.create(spec, rng.spawn(), { logStdInit: -0.3 });
+    const mb = randomBatch(net, rng, 96);
+    const ref = autodiff(net, mb, coefs);
+    const explicit = new ExplicitPpoGrad(spec);
+    const grad = new Float32Array(net.numParams);
+    const before = tf.memory().numTensors;
+    const stats = explicit.compute(net.readParams(), mb, coefs, grad);
+    explicit.compute(net.readParams(), mb, coefs, grad);
+    assert.equal(tf.memory().numTensors, before, 'no tensor outlives a call');
+    let scale = 0;
+    let worst = 0;
+    for (let i = 0; i < grad.length; i++) {
+      scale = Math.max(scale, Math.abs(ref.grad[i]));
+      worst = Math.max(worst, Math.abs(grad[i] - ref.grad[i]));
+    }
+    assert.ok(scale > 1e-3, 'the reference gradient is not trivially zero');
+    assert.ok(worst < 2e-4 * scale + 1e-6, `max |explicit - autodiff| = ${worst} (gradient scale ${scale})`);
+    stats.forEach((s, i) => assert.ok(Math.abs(s - ref.stats[i]) < 1e-4 * (1 + Math.abs(ref.stats[i])), `stat ${i}: ${s} vs ${ref.stats[i]}`));
+    assert.ok(stats[4] > 0 && stats[4] < 1, `some but not all ratios clip (clipfrac ${stats[4]})`);
+    explicit.dispose();
+    net.dispose();
+  });
+}
+
+test('JsAdam matches FlatAdam (with grad-norm clipping) and round-trips its state', async () => {
+  await initBackend({ report: null });
+  const rng = new Rng(3);
+  const n = 50;
+  const theta = rng.fillNormal(new Float32Array(n));
+  const v = tf.variable(tf.tensor1d(theta));
+  const flat = new FlatAdam(n, { beta1: 0.9, beta2: 0.999, eps: 1e-5 });
+  const js = new JsAdam(n, { beta1: 0.9, beta2: 0.999, eps: 1e-5 });
+  for (let k = 0; k < 5; k++) {
+    const g = rng.fillNormal(new Float32Array(n));
+    const norm = tf.tidy(() => flat.apply(v, tf.tensor1d(g), 1e-2, 0.5));
+    const jsNorm = js.apply(theta, g, 1e-2, 0.5);
+    assert.ok(Math.abs(norm.dataSync()[0] - jsNorm) < 1e-4);
+    norm.dispose();
+  }
+  const d = v.dataSync();
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(d[i] - theta[i]) < 1e-5, `param ${i}`);
+  const copy = new JsAdam(n, js.options);
+  copy.setState(js.getState());
+  const t2 = theta.slice();
+  const g = rng.fillNormal(new Float32Array(n));
+  js.apply(theta, g, 1e-3, Infinity);
+  copy.apply(t2, g, 1e-3, Infinity);
+  assert.deepEqual(t2, theta);
+  assert.throws(() => copy.setState({ step: 1, m: new Float32Array(3), v: new Float32Array(n) }), {
+    message: `JsAdam.setState.m: expected Float32Array [${n}], got Float32Array(3) [0, 0, 0]. Load optimizer state saved with the same network.`,
+  });
+  v.dispose();
+  flat.dispose();
+});

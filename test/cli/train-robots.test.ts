@@ -145,3 +145,46 @@ test('robots with different spaces, a label that does not match, no robots: type
   await assert.rejects(runTrain(flags({ robots: '0', out })), { message: 'lamkit train --robots: expected an integer >= 1, got "0". Pass e.g. --robots 2.' });
   assert.ok(!existsSync(join(out, 'checkpoint')));
 });
+
+test('a robot that disconnects mid-run fails the run with the bridge error; the checkpoint holds the last update and resumes', async () => {
+  const { make } = await import('../../src/registry/registry.js');
+  const { RobotClient, envRobotHandler } = await import('../../src/bridge/index.js');
+  const out = join(root, 'dropped');
+  const robots: Array<Promise<SimRobotHandle>> = [];
+  let quitter: ReturnType<typeof RobotClient.connect> | null = null;
+  const lines: string[] = [];
+  await assert.rejects(
+    runTrain(flags({ robots: '2', env: 'CartPole-v1', totalSteps: '4096', out, config: small }), {
+      log: (l) => lines.push(l),
+      onListening: (url) => {
+        robots.push(robot('CartPole-v1', url, 'ok-0'));
+        const env = make('CartPole-v1');
+        const handler = envRobotHandler(env);
+        const act = handler.act.bind(handler);
+        let steps = 0;
+        // Answers 150 actions (two updates of 64 vector steps, some of them autoresets, and part of a third), then its link drops.
+        handler.act = (a) => {
+          if (++steps === 150) setImmediate(() => void quitter?.then((c) => c.close()));
+          return act(a);
+        };
+        quitter = RobotClient.connect({ url, robotId: 'quit-1', observationSpace: env.observationSpace, actionSpace: env.actionSpace, controlRateHz: 50, safeAction: [0], handler, watchdogMs: 60000 });
+      },
+    }),
+    { name: 'BridgeDisconnectedError' },
+  );
+  for (const r of robots) await (await r).close();
+  const state = JSON.parse(readFileSync(join(out, 'checkpoint/state.json'), 'utf8'));
+  assert.ok(state.update >= 2 && state.update <= 3, `update ${state.update}`);
+  assert.equal(state.globalStep, state.update * 128);
+  assert.ok(lines.some((l) => l.startsWith(`lamkit train: a robot failed (BridgeDisconnectedError); saved the state after the last update (step ${state.globalStep}) to ${join(out, 'checkpoint')}; continue with --resume ${out} --robots 2`)), lines.join('\n'));
+  assert.ok(!existsSync(join(out, 'summary.json')));
+  // The saved state resumes on (new) robots.
+  const again: Array<Promise<SimRobotHandle>> = [];
+  const resumed = await runTrain(flags({ robots: '2', resume: out, totalSteps: String(state.globalStep + 128) }), {
+    onListening: (url) => {
+      for (const id of ['ok-2', 'ok-3']) again.push(robot('CartPole-v1', url, id));
+    },
+  });
+  for (const r of again) await (await r).close();
+  assert.equal(resumed.globalStep, state.globalStep + 128);
+});

@@ -126,7 +126,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     probe.close();
   }
   try {
-    return await trainOn(lib, flags, { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir });
+    return await trainOn(lib, flags, { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir }, log);
   } finally {
     await fleet?.close();
   }
@@ -147,7 +147,7 @@ interface TrainPlan {
 type Lib = typeof import('../../index.js');
 
 /** Resolves the config, builds the vector env (unless robots give it) and runs PPO. */
-async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan): Promise<TrainOutcome> {
+async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line: string) => void): Promise<TrainOutcome> {
   const { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag, outDir } = plan;
   const { PPO, resolvePpoConfig, ppoDefaultsFor, saveCheckpoint, initBackend, MetricStream } = lib;
   const config = resumed
@@ -172,15 +172,23 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan): Promise<Tr
   const { ProgressReporter } = await import('../train-output/progress-reporter.js');
   const { writeRunReport } = await import('../train-output/run-report.js');
   const episodes: Array<{ step: number; value: number; wall: number }> = [];
-  metrics.subscribe((row) => {
-    const r = row['charts/episodic_return'];
-    if (r !== undefined) episodes.push({ step: row.global_step, value: r, wall: row.wall_s });
+  // Every subscriber here handles the error end (RxJS rethrows unhandled ones asynchronously, as an uncaught exception).
+  const ignoreError = (): void => {};
+  metrics.subscribe({
+    next: (row) => {
+      const r = row['charts/episodic_return'];
+      if (r !== undefined) episodes.push({ step: row.global_step, value: r, wall: row.wall_s });
+    },
+    error: ignoreError,
   });
   const jsonl = new MetricsJsonlWriter(join(outDir, 'metrics.jsonl'), metrics);
   const progress = flags.progress ? new ProgressReporter(metrics, config.numUpdates * config.batchSize, resumed?.state.globalStep ?? 0, `${envId} ppo`) : null;
   const meta = { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name };
   const options = { metrics, onCheckpoint: (state: Parameters<typeof saveCheckpoint>[1]) => saveCheckpoint(checkpointDir, state, meta) };
   const ppo = resumed ? await PPO.restore(vec, { ...resumed.state, config }, options) : await PPO.create(vec, config, options);
+  // Robots fail (disconnect, timeout): keep the state after each update so the run can be resumed from there.
+  let lastUpdate: Parameters<typeof saveCheckpoint>[1] | null = null;
+  if (fleet) metrics.subscribe({ next: (row) => void (row['charts/learning_rate'] !== undefined && (lastUpdate = ppo.trainingState(row.wall_s))), error: ignoreError });
   // Ctrl-C: finish the current update, save the checkpoint, write the report.
   let interrupted = false;
   const onSignal = (): void => {
@@ -194,6 +202,14 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan): Promise<Tr
     const summary = writeRunReport(outDir, { envId, algo: 'ppo', config, backend: backend.name, result, episodes, resumedFrom: resumed?.dir ?? null });
     return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}) };
   } catch (err) {
+    if (lastUpdate && err instanceof lib.BridgeProtocolError) {
+      const state: Parameters<typeof saveCheckpoint>[1] = lastUpdate;
+      saveCheckpoint(checkpointDir, state, meta);
+      log(`lamkit train: a robot failed (${err.name}); saved the state after the last update (step ${state.globalStep}) to ${checkpointDir}; continue with --resume ${outDir} --robots ${vec.numEnvs}`);
+    }
+    // The writer and the progress bar subscribe without an error handler: detach them first.
+    progress?.stop();
+    jsonl.close();
     metrics.error(err);
     throw err;
   } finally {

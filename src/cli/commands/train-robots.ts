@@ -8,6 +8,8 @@ type RemoteEnv = import('../../bridge/remote-env.js').RemoteEnv;
 
 /** The `lamkit train` flags that concern robots (strings as commander hands them over). */
 export interface TrainRobotFlags {
+  /** With `--robots`: a label (the registered task the robots run); used in the hint printed while waiting. */
+  env?: string;
   robots?: string;
   port?: string;
   host?: string;
@@ -26,6 +28,8 @@ export interface RobotFleetOptions {
   stepTimeoutMs: number | undefined;
   /** How long to wait for all `count` robots, ms. */
   waitMs: number;
+  /** Task named in the `lamkit sim-robot` hint printed while waiting. */
+  exampleEnv: string;
 }
 
 /** Robots connected, checked and vectorized for training. */
@@ -63,6 +67,7 @@ export function parseRobotFlags(flags: TrainRobotFlags): RobotFleetOptions | nul
     token: flags.token ?? process.env.LAMKIT_TOKEN,
     stepTimeoutMs: parseIntFlag('lamkit train --step-timeout-ms', flags.stepTimeoutMs, 1, '1000'),
     waitMs: parseIntFlag('lamkit train --wait-ms', flags.waitMs, 1, '120000') ?? DEFAULT_ROBOT_WAIT_MS,
+    exampleEnv: flags.env ?? 'CartPole-v1',
   };
 }
 
@@ -89,7 +94,7 @@ export async function connectRobotFleet(
       seen++;
       log(`lamkit train: robot ${seen}/${opts.count} connected: ${env.robotId} (${env.observationSpace.toString()} -> ${env.actionSpace.toString()}, ${env.controlRateHz} Hz)`);
     });
-    log(`lamkit train: waiting up to ${(opts.waitMs / 1000).toFixed(0)} s for ${opts.count} robot(s) on ${url}${opts.token ? ' (token required)' : ''}; start each with e.g. lamkit sim-robot --env CartPole-v1 --connect ${url} --robot-id <id>`);
+    log(`lamkit train: waiting up to ${(opts.waitMs / 1000).toFixed(0)} s for ${opts.count} robot(s) on ${url}${opts.token ? ' (token required)' : ''}; start each with e.g. lamkit sim-robot --env ${opts.exampleEnv} --connect ${url} --robot-id <id>`);
     onListening(url);
     let robots: RemoteEnv[];
     try {
@@ -124,7 +129,7 @@ export async function connectRobotFleet(
  * Throws `InvalidSpace` naming both robots (or the robot and `expected.label`)
  * and both spaces unless every robot announced the same spaces.
  */
-export function checkFleetSpaces(
+function checkFleetSpaces(
   robots: ReadonlyArray<{ robotId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown> }>,
   expected: { label: string; observationSpace: Space<unknown>; actionSpace: Space<unknown> } | null,
 ): void {

@@ -206,7 +206,11 @@ export class BridgeServer implements ConnectionHost {
     }
     this.envs.set(hello.robotId, env);
     env.attach(link);
-    for (const l of this.robotListeners) l(env);
+    // Notify after the caller has sent `welcome`: a listener that resets the
+    // robot at once (the policy server) must not overtake the handshake reply.
+    queueMicrotask(() => {
+      for (const l of this.robotListeners) l(env);
+    });
     return env;
   }
 

@@ -15,7 +15,7 @@ export class MetricsJsonlWriter {
   constructor(path: string, stream: MetricStream) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'a');
-    this.subscription = stream.subscribe({ next: (row) => this.write(row), complete: () => this.close() });
+    this.subscription = stream.subscribe({ next: (row) => this.write(row), complete: () => this.close(), error: () => this.close() });
   }
 
   private write(row: MetricRow): void {

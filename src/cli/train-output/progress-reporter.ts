@@ -39,6 +39,8 @@ export class ProgressReporter {
         });
       },
       complete: () => this.stop(),
+      // The training call rejects with the error; the bar only has to get out of the way.
+      error: () => this.stop(),
     });
   }
 

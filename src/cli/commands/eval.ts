@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseIntFlag } from './train-flags.js';
+import { parseIntFlag } from '../flags.js';
 
 /** Flags of `lamkit eval`. */
 export interface EvalFlags {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag } from './train-flags.js';
+import { parseIntFlag } from '../flags.js';
 
 /** Flags of `lamkit serve`. */
 export interface ServeFlags {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag } from './train-flags.js';
+import { parseIntFlag } from '../flags.js';
 
 /** Flags of `lamkit sim-robot`. */
 export interface SimRobotFlags {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { InvalidArgument, InvalidSpace, formatError, describeValue } from '../../core/errors.js';
 import type { Space } from '../../core/spaces/space.js';
-import { parseIntFlag } from './train-flags.js';
+import { parseIntFlag } from '../flags.js';
 
 type Lib = typeof import('../../index.js');
 type RemoteEnv = import('../../bridge/remote-env.js').RemoteEnv;

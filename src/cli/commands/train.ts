@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag, parseAlgo, parseConfigFlag } from './train-flags.js';
+import { parseIntFlag, parseAlgo, parseConfigFlag } from '../flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 
 /** Flags of `lamkit train` as commander hands them over. */

@@ -3,6 +3,7 @@ import type { Env } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
 import type { ActionUnbatcher as Unbatcher } from '../../core/vector-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import { parseIntFlag } from '../flags.js';
 
 /** Options of {@link startView}. */
 export interface ViewOptions {
@@ -178,8 +179,8 @@ export function register(program: Command): void {
     .option('--steps-per-second <n>', 'simulation speed (default: real time, at most 60)')
     .option('--policy <checkpoint|expert>', "policy checkpoint to act with, or 'expert' for the task's scripted expert (default: random actions)")
     .action(async (flags: { env: string; port: string; host: string; seed: string; stepsPerSecond?: string; policy?: string }) => {
-      const port = parseInteger('view --port', flags.port, 'Pass e.g. --port 8080');
-      const seed = parseInteger('view --seed', flags.seed, 'Pass e.g. --seed 0');
+      const port = parseIntFlag('lamkit view --port', flags.port, 0, '8080') as number;
+      const seed = parseIntFlag('lamkit view --seed', flags.seed, 0, '0') as number;
       const stepsPerSecond = flags.stepsPerSecond === undefined ? undefined : Number(flags.stepsPerSecond);
       const policy = flags.policy === undefined ? undefined : flags.policy === 'expert' ? await expertFactory(flags.env) : await loadPolicyCheckpoint(flags.policy, flags.env, seed);
       const session = await startView({ envId: flags.env, port, host: flags.host, seed, stepsPerSecond, policy, policyLabel: flags.policy });
@@ -191,12 +192,6 @@ export function register(program: Command): void {
       await Promise.race([signal, session.ended]);
       await session.close();
     });
-}
-
-function parseInteger(where: string, text: string, fix: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value)) throw new InvalidArgument(formatError(where, 'an integer', describeValue(text), fix));
-  return value;
 }
 
 /** The scripted expert of an arm task, as a factory taking the env (`--policy expert`). */

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 
 /** Algorithms `lamkit train --algo` accepts. */
 export const TRAIN_ALGOS = ['ppo'] as const;
 
-/** Parses an integer flag; errors name the flag, the accepted range and the value. */
+/** Parses an integer flag (every lamkit command uses it); errors name the flag, the accepted range and the value. */
 export function parseIntFlag(flag: string, text: string | undefined, min: number, example: string): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);

@@ -90,8 +90,20 @@ export class JsActorCritic {
       const last = l + 1 === layers.length;
       for (let j = 0; j < L.out; j++) {
         const row = L.w + j * n;
-        let acc = p[L.b + j];
-        for (let i = 0; i < n; i++) acc += x[i] * p[row + i];
+        // Four independent partial sums: a single running sum is bound by the add latency (~3x slower).
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let i = 0;
+        for (; i + 3 < n; i += 4) {
+          a0 += x[i] * p[row + i];
+          a1 += x[i + 1] * p[row + i + 1];
+          a2 += x[i + 2] * p[row + i + 2];
+          a3 += x[i + 3] * p[row + i + 3];
+        }
+        for (; i < n; i++) a0 += x[i] * p[row + i];
+        const acc = p[L.b + j] + (a0 + a1 + (a2 + a3));
         y[j] = last ? acc : relu ? (acc > 0 ? acc : 0) : Math.tanh(acc);
       }
       const t = x;

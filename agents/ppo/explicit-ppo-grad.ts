@@ -14,10 +14,9 @@ interface Layer {
   out: number;
 }
 
-/** Per-layer upload scratch: forward weight `[in x out]`, forward bias `[out]`, backward weight `[out x in]`. */
+/** Per-layer upload scratch (see `prepare`): forward block `[(in + 1) x outA]`, backward block `[outA x (in + 1)]`. */
 interface LayerScratch {
   fw: Float32Array;
-  fb: Float32Array;
   bwT: Float32Array;
 }
 
@@ -57,6 +56,7 @@ export class ExplicitPpoGrad {
   private readonly critic: Layer[];
   private readonly scratch: Map<Layer, LayerScratch>;
   private readonly logStdOffset: number;
+  private x: Float32Array;
   private xT: Float32Array;
   /** Per categorical component of the current row: log-normalizer and entropy. */
   private readonly logZ: Float64Array;
@@ -79,8 +79,9 @@ export class ExplicitPpoGrad {
       });
     this.actor = layers('actor');
     this.critic = layers('critic');
-    this.scratch = new Map([...this.actor, ...this.critic].map((L) => [L, { fw: new Float32Array(L.in * L.out), fb: new Float32Array(L.out), bwT: new Float32Array(L.in * L.out) }]));
+    this.scratch = new Map([...this.actor, ...this.critic].map((L) => [L, { fw: new Float32Array((L.in + 1) * (L.out + 1)), bwT: new Float32Array((L.in + 1) * (L.out + 1)) }]));
     this.logStdOffset = byName.get('actor.log_std')?.offset ?? -1;
+    this.x = new Float32Array(0);
     this.xT = new Float32Array(0);
     this.logZ = new Float64Array(this.actDim);
     this.compEnt = new Float64Array(this.actDim);
@@ -97,27 +98,32 @@ export class ExplicitPpoGrad {
   compute(theta: Float32Array, mb: MinibatchArrays, c: PpoLossCoefs, grad: Float32Array): number[] {
     const m = mb.rows;
     const od = this.spec.obsDim;
-    if (this.xT.length < m * od) {
-      this.xT = new Float32Array(m * od);
+    const oa = od + 1;
+    if (this.x.length < m * oa) {
+      this.x = new Float32Array(m * oa);
+      this.xT = new Float32Array(m * oa);
       this.gActor = new Float32Array(m * this.outDim);
       this.gCritic = new Float32Array(m);
     }
-    for (let r = 0; r < m; r++) for (let i = 0; i < od; i++) this.xT[i * m + r] = mb.obs[r * od + i];
+    // [x, 1] and its transpose: the bias row of each weight block multiplies the ones column.
+    for (let r = 0; r < m; r++) {
+      for (let i = 0; i < od; i++) this.x[r * oa + i] = this.xT[i * m + r] = mb.obs[r * od + i];
+      this.x[r * oa + od] = this.xT[od * m + r] = 1;
+    }
     grad.fill(0);
     this.prepare(theta, this.actor);
     this.prepare(theta, this.critic);
     let stats: number[] = [];
     tf.tidy(() => {
-      const x = tf.tensor2d(mb.obs, [m, od]);
+      const x = tf.tensor2d(this.x.subarray(0, m * oa), [m, oa]);
       const actorActs = this.forward(x, this.actor);
       const criticActs = this.forward(x, this.critic);
       const actorOut = (actorActs[actorActs.length - 1] as tf.Tensor2D).dataSync() as Float32Array;
       const values = (criticActs[criticActs.length - 1] as tf.Tensor2D).dataSync() as Float32Array;
       stats = this.head(theta, actorOut, values, mb, c, grad);
-      const onesRow = tf.ones([1, m]) as tf.Tensor2D;
-      const xT = tf.tensor2d(this.xT.subarray(0, m * od), [od, m]);
-      this.backward(tf.tensor2d(this.gActor.subarray(0, m * this.outDim), [m, this.outDim]), actorActs, this.actor, xT, onesRow, grad);
-      this.backward(tf.tensor2d(this.gCritic.subarray(0, m), [m, 1]), criticActs, this.critic, xT, onesRow, grad);
+      const xT = tf.tensor2d(this.xT.subarray(0, m * oa), [oa, m]);
+      this.backward(tf.tensor2d(this.gActor.subarray(0, m * this.outDim), [m, this.outDim]), actorActs, this.actor, xT, grad);
+      this.backward(tf.tensor2d(this.gCritic.subarray(0, m), [m, 1]), criticActs, this.critic, xT, grad);
     });
     return stats;
   }
@@ -125,12 +131,21 @@ export class ExplicitPpoGrad {
   /** Holds no tensors between calls (every call runs in one `tf.tidy`); present for the resource contract. */
   dispose(): void {}
 
-  /** Fills each layer's upload scratch from `theta` (see the class note on folding tanh into the weights). */
+  /**
+   * Fills each layer's upload blocks from `theta` (see the class note):
+   * `fw [(in + 1) x outA]` (weights, then the bias row) and `bwT [outA x (in + 1)]`
+   * (the transposed weights for `g W^T`, zero on the constant units). Hidden
+   * layers get one extra output unit (`outA = out + 1`): zero weights and a
+   * bias that saturates the activation to exactly 1 (sigmoid(100), relu(1)),
+   * the ones column the next layer's bias row multiplies. Its gradient is 0.
+   */
   private prepare(theta: Float32Array, layers: readonly Layer[]): void {
     const tanh = this.spec.activation === 'tanh';
     const last = layers.length - 1;
     layers.forEach((L, l) => {
       const s = this.scratch.get(L) as LayerScratch;
+      const outA = l < last ? L.out + 1 : L.out;
+      const inA = L.in + 1;
       // tanh: hidden layers emit s = sigmoid(2z) (x2 on W and b); inputs from a tanh layer are 2s - 1 (x2 on W, b - colsum W).
       const zScale = tanh && l < last ? 2 : 1;
       const inScale = tanh && l > 0 ? 2 : 1;
@@ -139,43 +154,51 @@ export class ExplicitPpoGrad {
         for (let i = 0; i < L.in; i++) {
           const w = theta[L.w + i * L.out + j];
           colSum += w;
-          s.fw[i * L.out + j] = w * zScale * inScale;
-          s.bwT[j * L.in + i] = tanh ? 4 * w : w;
+          s.fw[i * outA + j] = w * zScale * inScale;
+          s.bwT[j * inA + i] = tanh ? 4 * w : w;
         }
-        s.fb[j] = zScale * (theta[L.b + j] - (inScale === 2 ? colSum : 0));
+        s.fw[L.in * outA + j] = zScale * (theta[L.b + j] - (inScale === 2 ? colSum : 0));
+      }
+      if (outA > L.out) {
+        for (let i = 0; i < L.in; i++) s.fw[i * outA + L.out] = 0;
+        s.fw[L.in * outA + L.out] = tanh ? 100 : 1;
       }
     });
   }
 
-  /** Activations of each layer: `s_l` of the hidden layers, then the output `z` (`[rows x out]` each). */
+  /** Activations of each layer: `[s_l, 1]` of the hidden layers, then the output `z` (`[rows x outA]` each). */
   private forward(x: tf.Tensor2D, layers: readonly Layer[]): tf.Tensor2D[] {
     const acts: tf.Tensor2D[] = [];
     let h = x;
     layers.forEach((L, l) => {
       const s = this.scratch.get(L) as LayerScratch;
-      const activation = l + 1 === layers.length ? 'linear' : this.spec.activation === 'tanh' ? 'sigmoid' : 'relu';
-      h = tf.fused.matMul({ a: h, b: tf.tensor2d(s.fw, [L.in, L.out]), bias: tf.tensor1d(s.fb), activation }) as tf.Tensor2D;
+      const hidden = l + 1 < layers.length;
+      const outA = hidden ? L.out + 1 : L.out;
+      const z = tf.matMul(h, tf.tensor2d(s.fw.subarray(0, (L.in + 1) * outA), [L.in + 1, outA]));
+      h = (hidden ? (this.spec.activation === 'tanh' ? tf.sigmoid(z) : tf.relu(z)) : z) as tf.Tensor2D;
       acts.push(h);
     });
     return acts;
   }
 
   /** Backpropagates `g = dLoss/dz_out` through one trunk, writing weight and bias gradients into `grad`. */
-  private backward(g: tf.Tensor2D, acts: tf.Tensor2D[], layers: readonly Layer[], xT: tf.Tensor2D, ones: tf.Tensor2D, grad: Float32Array): void {
+  private backward(g: tf.Tensor2D, acts: tf.Tensor2D[], layers: readonly Layer[], xT: tf.Tensor2D, grad: Float32Array): void {
     const tanh = this.spec.activation === 'tanh';
     for (let l = layers.length - 1; l >= 0; l--) {
       const L = layers[l];
+      const outA = l + 1 < layers.length ? L.out + 1 : L.out;
       const input = l > 0 ? acts[l - 1] : null;
+      // [in + 1 x outA]: weight gradient rows, then the bias gradient (the ones column's row).
       const p = tf.matMul(input === null ? xT : tf.transpose(input), g).dataSync();
-      const db = tf.matMul(ones, g).dataSync();
+      const db = L.in * outA;
       const twoSMinusOne = tanh && input !== null;
-      for (let j = 0; j < L.out; j++) grad[L.b + j] = db[j];
+      for (let j = 0; j < L.out; j++) grad[L.b + j] = p[db + j];
       for (let i = 0; i < L.in; i++) {
-        for (let j = 0; j < L.out; j++) grad[L.w + i * L.out + j] = twoSMinusOne ? 2 * p[i * L.out + j] - db[j] : p[i * L.out + j];
+        for (let j = 0; j < L.out; j++) grad[L.w + i * L.out + j] = twoSMinusOne ? 2 * p[i * outA + j] - p[db + j] : p[i * outA + j];
       }
       if (input === null) break;
       const s = this.scratch.get(L) as LayerScratch;
-      const dh = tf.matMul(g, tf.tensor2d(s.bwT, [L.out, L.in]));
+      const dh = tf.matMul(g, tf.tensor2d(s.bwT.subarray(0, outA * (L.in + 1)), [outA, L.in + 1]));
       g = (tanh ? tf.mul(dh, tf.mul(input, tf.sub(1, input))) : tf.mul(dh, tf.step(input))) as tf.Tensor2D;
     }
   }

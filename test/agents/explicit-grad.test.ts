@@ -10,6 +10,11 @@ import type { MinibatchArrays } from '../../agents/ppo/minibatch-assembler.js';
 import { JsAdam } from '../../agents/optim/js-adam.js';
 import { FlatAdam } from '../../agents/optim/flat-adam.js';
 import { Rng } from '../../src/core/rng.js';
+import '../../envs/index.js';
+import { makeVec } from '../../src/registry/make-vec.js';
+import { PPO } from '../../agents/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../../agents/ppo/task-defaults.js';
 
 /** A random minibatch whose old log-probs sit near the network's own, so some ratios clip and some don't. */
 function randomBatch(net: MlpActorCritic, rng: Rng, rows: number): MinibatchArrays {
@@ -117,4 +122,32 @@ test('JsAdam matches FlatAdam (with grad-norm clipping) and round-trips its stat
   });
   v.dispose();
   flat.dispose();
+});
+
+test('PPO trains the same with the explicit and the autodiff gradient path (one update, parameters agree)', async () => {
+  const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 5, totalSteps: 256, updateEpochs: 3, clipVloss: true, entCoef: 0.01 });
+  const thetas: Float32Array[] = [];
+  for (const gradient of ['explicit', 'autodiff'] as const) {
+    const vec = await makeVec('CartPole-v1', { numEnvs: config.numEnvs, makeOptions: { disableEnvChecker: true } });
+    const ppo = await PPO.create(vec, config, { gradient });
+    await ppo.learn();
+    thetas.push(ppo.trainingState(0).theta);
+    ppo.dispose();
+    await vec.close();
+  }
+  let worst = 0;
+  let moved = 0;
+  const init = (() => {
+    const rng = new Rng(5);
+    const net = MlpActorCritic.create({ obsDim: 4, hidden: config.hidden, activation: config.activation, head: { kind: 'categorical', nvec: [2] } }, rng.spawn(), { logStdInit: 0 });
+    const t = net.readParams();
+    net.dispose();
+    return t;
+  })();
+  for (let i = 0; i < thetas[0].length; i++) {
+    worst = Math.max(worst, Math.abs(thetas[0][i] - thetas[1][i]));
+    moved = Math.max(moved, Math.abs(thetas[1][i] - init[i]));
+  }
+  assert.ok(moved > 1e-3, `the update moved the parameters (max ${moved})`);
+  assert.ok(worst < 1e-4, `max |explicit - autodiff| after one update: ${worst}`);
 });

@@ -28,20 +28,22 @@ interface LayerScratch {
  * (test/agents/explicit-grad.test.ts checks them against each other).
  *
  * Why: at PPO's sizes (64-unit MLPs, a few hundred rows) each tfjs kernel
- * costs more in per-call overhead than in arithmetic; the autodiff step ran
- * ~300 kernels (~3.6 ms on wasm). Here a step is ~40 kernels:
+ * costs about as much in per-call overhead as in arithmetic; the autodiff
+ * step ran ~300 kernels (~3.6 ms on wasm). Here a step is 36 kernels
+ * (2-layer MLP), about half the time (bench/ppo-grad-step.ts):
  *
- * - Only the matmuls run in tfjs (wasm/XNNPACK), as `tf.fused.matMul` with
- *   the bias and activation fused in. tanh layers run as `s = sigmoid(2z)`
- *   (wasm's tanh is scalar and unfusable; tanh = 2s - 1) with the factor 2
- *   and the `-1` folded into the uploaded weights and biases (computed in
- *   JS from the parameters), so the forward pass is one kernel per layer.
+ * - Only the matmuls and activations run in tfjs (wasm/XNNPACK). Biases are
+ *   the last row of each uploaded weight block, multiplied by a ones column
+ *   (appended to the observations in JS; for hidden layers a constant extra
+ *   unit, see `prepare`). tanh layers run as `s = sigmoid(2z)` (wasm's tanh
+ *   is scalar; tanh = 2s - 1) with the factor 2 and the `-1` folded into the
+ *   uploaded weights and biases, computed in JS from the parameters.
  * - The loss head (log-softmax or Gaussian log-density, ratio, clipping,
  *   value loss, entropy, statistics) and its gradient are computed in plain
- *   JS on the downloaded `[rows x outDim]` logits and `[rows]` values.
- * - Backward per layer: `dW = h^T g` (explicit transpose, then matmul: wasm
- *   is slow on transposed matmuls), `db = 1^T g` (a matmul: the axis-0 sum
- *   is slow), `g_prev = (g W^T) * act'` with `W^T` uploaded from JS.
+ *   JS (float64) on the downloaded `[rows x outDim]` logits and `[rows]` values.
+ * - Backward per layer: `[dW; db] = [h, 1]^T g` (an explicit transpose, then
+ *   one matmul: wasm is slow on transposed matmuls), `g_prev = (g W^T) *
+ *   act'` with `W^T` uploaded from JS.
  *
  * Parameters and gradients are plain `Float32Array`s in the layout of
  * {@link paramLayout}; pair with {@link JsAdam}.

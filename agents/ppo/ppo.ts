@@ -10,14 +10,12 @@ import { JsActorCritic } from '../policies/js-actor-critic.js';
 import { ActionCodec } from '../policies/action-codec.js';
 import { MlpPolicy } from '../policies/mlp-policy.js';
 import type { MlpSpec } from '../policies/param-layout.js';
-import { FlatAdam, type AdamState } from '../optim/flat-adam.js';
-import { JsAdam } from '../optim/js-adam.js';
-import { ExplicitPpoGrad } from './explicit-ppo-grad.js';
+import type { AdamState } from '../optim/flat-adam.js';
+import { PpoUpdater, type GradientPath } from './ppo-updater.js';
 import { RolloutBuffer } from '../buffers/rollout-buffer.js';
 import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
-import { ppoLoss, PPO_STAT_NAMES } from './ppo-loss.js';
+import { PPO_STAT_NAMES } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
-import { MinibatchAssembler } from './minibatch-assembler.js';
 
 /** From this many sub-envs on, rollouts use one batched tfjs call per step instead of the plain-JS pass. */
 export const BATCHED_INFERENCE_MIN_ENVS = 32;
@@ -47,11 +45,11 @@ export interface PpoOptions {
    * How gradient steps are computed. 'explicit' (default): the hand-derived
    * gradient of {@link ExplicitPpoGrad} with a plain-JS Adam, ~40 tfjs
    * kernels a step; 'autodiff': `ppoLoss` under `tf.variableGrads` with the
-   * tensor Adam, ~300 kernels (~2.5-3x slower at 64-unit sizes, see
-   * docs/benchmarks.md). Same objective; results differ by float rounding
+   * tensor Adam, ~300 kernels (2x slower at minibatch 256 of a 64x64 MLP,
+   * bench/ppo-grad-step.ts). Same objective; results differ by float rounding
    * only, so a run must resume with the path it started with to stay bit-exact.
    */
-  gradient?: 'explicit' | 'autodiff';
+  gradient?: GradientPath;
 }
 
 /** One finished episode. */
@@ -80,7 +78,10 @@ export interface LearnResult {
  * annealing, optional target-KL early stop.
  *
  * Rollouts run a plain-JS copy of the network (JsActorCritic), refreshed
- * after every update; the tfjs network is only used for the gradient steps.
+ * after every update; gradient steps run on the explicit path
+ * (ExplicitPpoGrad + JsAdam over a JS copy of the parameters, written back
+ * to the tfjs network after each update) or on the autodiff path (the tfjs
+ * network under `tf.variableGrads`), see {@link PpoOptions.gradient}.
  *
  * Checkpoints and exact resume: every checkpoint is an episode boundary. At
  * each `checkpointEvery` crossing the state is handed to `onCheckpoint`, then
@@ -95,14 +96,10 @@ export class PPO {
   private readonly options: PpoOptions;
   private readonly js: JsActorCritic;
   private readonly codec: ActionCodec;
-  /** Tensor Adam of the autodiff path (null on the explicit path). */
-  private readonly adam: FlatAdam | null;
-  /** The explicit path: gradient, JS Adam, JS copies of the parameters and gradient (null on the autodiff path). */
-  private readonly explicit: { grad: ExplicitPpoGrad; adam: JsAdam; theta: Float32Array; g: Float32Array } | null;
+  private readonly updater: PpoUpdater;
   private readonly normalizer: VecNormalizer;
   private readonly rng: Rng;
   private readonly buffer: RolloutBuffer;
-  private readonly assembler: MinibatchAssembler;
   // Rollout state and scratch (preallocated; no allocation per step).
   private readonly nextObs: Float32Array;
   private readonly nextDone: Uint8Array;
@@ -138,16 +135,10 @@ export class PPO {
     this.rng = rng;
     this.codec = new ActionCodec(vec.singleActionSpace);
     this.js = new JsActorCritic(net.spec, net.readParams());
-    const adamOptions = { beta1: 0.9, beta2: 0.999, eps: config.adamEps };
-    const explicit = (options.gradient ?? 'explicit') === 'explicit';
-    this.adam = explicit ? null : new FlatAdam(net.numParams, adamOptions);
-    this.explicit = explicit
-      ? { grad: new ExplicitPpoGrad(net.spec), adam: new JsAdam(net.numParams, adamOptions), theta: net.readParams(), g: new Float32Array(net.numParams) }
-      : null;
     this.normalizer = new VecNormalizer(vec.obsDim, vec.numEnvs, config);
     const N = vec.numEnvs;
     this.buffer = new RolloutBuffer(config.numSteps, N, vec.obsDim, this.codec.actDim);
-    this.assembler = new MinibatchAssembler(this.buffer, net.dist, Math.ceil(config.batchSize / config.numMinibatches));
+    this.updater = new PpoUpdater(net, this.buffer, config, options.gradient ?? 'explicit');
     this.nextObs = new Float32Array(N * vec.obsDim);
     this.nextDone = new Uint8Array(N);
     this.actorOut = new Float64Array(N * this.js.outDim);
@@ -181,8 +172,7 @@ export class PPO {
     }
     const net = MlpActorCritic.fromParams(state.spec, state.theta);
     const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), options);
-    if (ppo.explicit) ppo.explicit.adam.setState(state.adam);
-    else ppo.adam?.setState(state.adam);
+    ppo.updater.setAdamState(state.adam);
     ppo.normalizer.setState(state.normalizer);
     ppo.globalStep = state.globalStep;
     ppo.update = state.update;
@@ -223,7 +213,8 @@ export class PPO {
 
       await this.collectRollout(episodes, wall);
       this.buffer.computeReturnsAndAdvantage(this.lastValues, c.gamma, c.gaeLambda);
-      const stats = this.optimize(lr, clipCoef);
+      const stats = this.updater.update(this.rng, lr, clipCoef);
+      this.js.setParams(this.updater.params());
       this.update += 1;
 
       const row: MetricRow = { global_step: this.globalStep, wall_s: wall(), 'charts/learning_rate': lr };
@@ -262,7 +253,7 @@ export class PPO {
       config: { ...this.config },
       spec: this.net.spec,
       theta: this.net.readParams(),
-      adam: this.explicit ? this.explicit.adam.getState() : (this.adam as FlatAdam).getState(),
+      adam: this.updater.getAdamState(),
       normalizer: this.normalizer.getState(),
       rng: this.rng.getState(),
       globalStep: this.globalStep,
@@ -277,8 +268,7 @@ export class PPO {
     if (this.disposed) return;
     this.disposed = true;
     this.net.dispose();
-    this.adam?.dispose();
-    this.explicit?.grad.dispose();
+    this.updater.dispose();
   }
 
   private async resetEnvs(): Promise<void> {
@@ -355,78 +345,5 @@ export class PPO {
     this.options.metrics?.emit(row);
     this.epReturn[i] = 0;
     this.epLength[i] = 0;
-  }
-
-  /** `updateEpochs` epochs of minibatch gradient steps; returns the mean of each stat in PPO_STAT_NAMES. */
-  private optimize(lr: number, clipCoef: number): number[] {
-    return this.explicit ? this.optimizeExplicit(lr, clipCoef, this.explicit) : this.optimizeAutodiff(lr, clipCoef);
-  }
-
-  /** {@link optimize} on the explicit path: the same loop with JS parameters, gradient and Adam. */
-  private optimizeExplicit(lr: number, clipCoef: number, ex: NonNullable<PPO['explicit']>): number[] {
-    const c = this.config;
-    const indices = this.buffer.validIndices();
-    const n = indices.length;
-    const mbSize = Math.ceil(n / c.numMinibatches);
-    const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
-    // float32 sums in step order, as the tensor path accumulates its stats.
-    const sums = new Float32Array(PPO_STAT_NAMES.length);
-    let count = 0;
-    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
-      this.rng.shuffle(indices);
-      let lastKl = 0;
-      for (let start = 0; start < n; start += mbSize) {
-        const mb = this.assembler.arrays(indices, start, Math.min(n, start + mbSize), c.normAdv);
-        const stats = ex.grad.compute(ex.theta, mb, coefs, ex.g);
-        ex.adam.apply(ex.theta, ex.g, lr, c.maxGradNorm);
-        stats.forEach((v, i) => (sums[i] += v));
-        lastKl = stats[3];
-        count += 1;
-      }
-      if (c.targetKl !== null && Math.fround(lastKl) > c.targetKl) break;
-    }
-    this.net.writeParams(ex.theta);
-    this.js.setParams(ex.theta);
-    return Array.from(sums, (s) => s / Math.max(1, count));
-  }
-
-  /** {@link optimize} on the autodiff path (`ppoLoss` under `tf.variableGrads`, tensor Adam). */
-  private optimizeAutodiff(lr: number, clipCoef: number): number[] {
-    const c = this.config;
-    const indices = this.buffer.validIndices();
-    const n = indices.length;
-    const mbSize = Math.ceil(n / c.numMinibatches);
-    const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
-    let statSum = tf.zeros([PPO_STAT_NAMES.length]) as tf.Tensor1D;
-    let count = 0;
-    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
-      this.rng.shuffle(indices);
-      let lastStats: tf.Tensor1D | null = null;
-      for (let start = 0; start < n; start += mbSize) {
-        const mb = this.assembler.tensors(indices, start, Math.min(n, start + mbSize), c.normAdv);
-        let stats: tf.Tensor1D | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = ppoLoss(this.net, mb, coefs);
-          stats = tf.keep(out.stats);
-          return out.loss;
-        }, [this.net.theta]);
-        const norm = (this.adam as FlatAdam).apply(this.net.theta, grads[this.net.theta.name] as tf.Tensor1D, lr, c.maxGradNorm);
-        tf.dispose([value, norm, grads[this.net.theta.name], mb.obs, mb.actionInput, mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues]);
-        const s = stats as unknown as tf.Tensor1D;
-        const next = tf.add(statSum, s) as tf.Tensor1D;
-        statSum.dispose();
-        statSum = next;
-        lastStats?.dispose();
-        lastStats = s;
-        count += 1;
-      }
-      const stopEarly = c.targetKl !== null && lastStats !== null && (lastStats.dataSync()[3] as number) > c.targetKl;
-      lastStats?.dispose();
-      if (stopEarly) break;
-    }
-    const sums = Array.from(statSum.dataSync());
-    statSum.dispose();
-    this.js.setParams(this.net.readParams());
-    return sums.map((s) => s / Math.max(1, count));
   }
 }

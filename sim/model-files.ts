@@ -1,3 +1,4 @@
+import type { MjModel } from 'mujoco';
 import type { Mujoco } from './load-mujoco.js';
 import { InvalidArgument, formatError, describeValue } from '../src/core/errors.js';
 import { SimLoadError } from './sim-load-error.js';
@@ -85,5 +86,41 @@ export async function readModelFile(file: string): Promise<string> {
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new SimLoadError(formatError(`MujocoWorld.create(${JSON.stringify(file)})`, 'a readable model file', reason, 'Check the path'), file, reason, { cause: err });
+  }
+}
+
+/**
+ * Where a model comes from. `xml` is MJCF text, `urdf` is URDF text (MuJoCo
+ * reads both), `file` is a path (Node) or URL (browser) read by
+ * {@link MujocoWorld.create} (`.urdf` files are read as URDF).
+ * `assets` maps relative paths (meshes, included files) to their contents;
+ * they are written next to the model in MuJoCo's in-memory file system.
+ * `name` names the model in errors (default: the model's own name).
+ */
+export type ModelSource =
+  | { xml: string; name?: string; assets?: ModelAssets }
+  | { urdf: string; name?: string; assets?: ModelAssets }
+  | { file: string; name?: string; assets?: ModelAssets };
+
+/** The model text of an in-memory source (files need the async path). */
+export function sourceText(source: ModelSource): string {
+  const ok = source !== null && typeof source === 'object';
+  const text = ok ? ('xml' in source ? source.xml : 'urdf' in source ? source.urdf : undefined) : undefined;
+  if (typeof text !== 'string') {
+    const got = ok && 'file' in source ? `{ file: ${describeValue(source.file)} }` : describeValue(source);
+    throw new InvalidArgument(formatError('MujocoWorld.createSync.source', '{ xml: string } or { urdf: string }', got, 'Pass model text; use await MujocoWorld.create({ file }) for files'));
+  }
+  return text;
+}
+
+/** Compiles model text through MuJoCo's in-memory file system (files removed afterwards). */
+export function loadModel(mj: Mujoco, name: string, text: string, isUrdf: boolean, assets?: ModelAssets): MjModel {
+  const files = writeModelFiles(mj, text, isUrdf ? 'urdf' : 'xml', assets);
+  try {
+    return mj.MjModel.mj_loadXML(files.modelPath);
+  } catch (err) {
+    throw SimLoadError.fromMujoco(name, err);
+  } finally {
+    removeModelFiles(mj, files);
   }
 }

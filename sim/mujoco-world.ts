@@ -2,26 +2,15 @@ import type { MjData, MjModel } from 'mujoco';
 import { ClosedError, InvalidArgument, formatError, describeValue } from '../src/core/errors.js';
 import { loadMujoco, type Mujoco } from './load-mujoco.js';
 import { SimLoadError } from './sim-load-error.js';
-import { writeModelFiles, removeModelFiles, modelNameOf, readModelFile, type ModelAssets } from './model-files.js';
+import { modelNameOf, readModelFile, sourceText, loadModel, type ModelSource } from './model-files.js';
+
+export type { ModelSource } from './model-files.js';
 import { poseAt } from './mat2quat.js';
 import { copyCachedModel } from './model-cache.js';
 import { readViews, type Views } from './world-views.js';
 import { objectCount, objectNames, objectType, type ObjectKind } from './object-kinds.js';
 
 export type { ObjectKind } from './object-kinds.js';
-
-/**
- * Where a model comes from. `xml` is MJCF text, `urdf` is URDF text (MuJoCo
- * reads both), `file` is a path (Node) or URL (browser) read by
- * {@link MujocoWorld.create} (`.urdf` files are read as URDF).
- * `assets` maps relative paths (meshes, included files) to their contents;
- * they are written next to the model in MuJoCo's in-memory file system.
- * `name` names the model in errors (default: the model's own name).
- */
-export type ModelSource =
-  | { xml: string; name?: string; assets?: ModelAssets }
-  | { urdf: string; name?: string; assets?: ModelAssets }
-  | { file: string; name?: string; assets?: ModelAssets };
 
 /** A rigid pose in world coordinates (MuJoCo is Z-up). */
 export interface Pose {
@@ -421,28 +410,6 @@ export class MujocoWorld {
     if (this.isClosed) {
       throw new ClosedError(formatError(`MujocoWorld(${this.name}).${what}`, 'an open world', 'a closed one', 'Create a new world; close() frees it for good'));
     }
-  }
-}
-
-function sourceText(source: ModelSource): string {
-  const ok = source !== null && typeof source === 'object';
-  const text = ok ? ('xml' in source ? source.xml : 'urdf' in source ? source.urdf : undefined) : undefined;
-  if (typeof text !== 'string') {
-    const got = ok && 'file' in source ? `{ file: ${describeValue(source.file)} }` : describeValue(source);
-    throw new InvalidArgument(formatError('MujocoWorld.createSync.source', '{ xml: string } or { urdf: string }', got, 'Pass model text; use await MujocoWorld.create({ file }) for files'));
-  }
-  return text;
-}
-
-/** Compiles model text through MuJoCo's in-memory file system (files removed afterwards). */
-function loadModel(mj: Mujoco, name: string, text: string, isUrdf: boolean, assets?: ModelAssets): MjModel {
-  const files = writeModelFiles(mj, text, isUrdf ? 'urdf' : 'xml', assets);
-  try {
-    return mj.MjModel.mj_loadXML(files.modelPath);
-  } catch (err) {
-    throw SimLoadError.fromMujoco(name, err);
-  } finally {
-    removeModelFiles(mj, files);
   }
 }
 

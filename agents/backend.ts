@@ -99,8 +99,22 @@ const STARTERS: Record<BackendName, () => Promise<void>> = {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const require = createRequire(import.meta.url);
     wasm.setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + sep);
-    if (!(await tf.setBackend('wasm'))) throw new Error('setBackend returned false');
-    await tf.ready();
+    // Emscripten's Node glue installs process handlers that rethrow every
+    // uncaught exception / unhandled rejection from inside its minified
+    // one-line source, so Node prints that whole line (megabytes) above any
+    // later error in the user's program. Node's defaults already crash on
+    // both: drop the handlers the module added.
+    const before = {
+      uncaughtException: new Set(process.listeners('uncaughtException')),
+      unhandledRejection: new Set(process.listeners('unhandledRejection')),
+    };
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error('setBackend returned false');
+      await tf.ready();
+    } finally {
+      for (const l of process.listeners('uncaughtException')) if (!before.uncaughtException.has(l)) process.removeListener('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection')) if (!before.unhandledRejection.has(l)) process.removeListener('unhandledRejection', l);
+    }
   },
   async cpu() {
     if (!(await tf.setBackend('cpu'))) throw new Error('setBackend returned false');

@@ -35,3 +35,16 @@ test('backend selection: a bad LAMKIT_BACKEND is a typed error; auto picks the b
     if (saved !== undefined) process.env.LAMKIT_BACKEND = saved;
   }
 });
+
+test('after the wasm backend starts, an uncaught error prints its own stack, not the wasm module source', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const backendUrl = new URL('../../agents/backend.ts', import.meta.url).href;
+  const script = `const { initBackend } = await import(${JSON.stringify(backendUrl)});
+await initBackend({ backend: 'wasm', report: null });
+throw new Error('boom from user code');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /boom from user code/);
+  // Emscripten's rethrowing handler made Node print its megabyte-long minified line.
+  assert.ok(r.stderr.length < 20_000, `stderr is ${r.stderr.length} characters`);
+});

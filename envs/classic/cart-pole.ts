@@ -1,6 +1,5 @@
 import { BaseEnv, type EnvMetadata, type ResetArgs, type ResetResult, type StepResult } from '../../src/core/env.js';
 import { Box } from '../../src/core/spaces/box.js';
-import type { Space } from '../../src/core/spaces/space.js';
 import { Discrete } from '../../src/core/spaces/discrete.js';
 import { InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
 import { isFiniteVector, resetBounds } from './reset-options.js';
@@ -48,7 +47,7 @@ const X_THRESHOLD = 2.4;
  * order (explicit Euler), so trajectories match Gymnasium's bit for bit.
  */
 export class CartPole extends BaseEnv<Float32Array, number> {
-  readonly observationSpace: Box & Space<Float32Array>;
+  readonly observationSpace: Box<Float32Array>;
   readonly actionSpace: Discrete;
   override readonly metadata: EnvMetadata = { renderModes: [], renderFps: 50 };
   private readonly suttonBartoReward: boolean;
@@ -70,7 +69,7 @@ export class CartPole extends BaseEnv<Float32Array, number> {
     }
     this.suttonBartoReward = options.suttonBartoReward ?? false;
     const high = [X_THRESHOLD * 2, Infinity, THETA_THRESHOLD_RADIANS * 2, Infinity];
-    this.observationSpace = new Box(high.map((h) => -h), high, [4], 'float32') as Box & Space<Float32Array>;
+    this.observationSpace = new Box<Float32Array>(high.map((h) => -h), high, [4], 'float32');
     this.actionSpace = new Discrete(2);
   }
 

@@ -1,6 +1,5 @@
 import { BaseEnv, type EnvMetadata, type ResetArgs, type ResetResult, type StepResult } from '../../src/core/env.js';
 import { Box } from '../../src/core/spaces/box.js';
-import type { Space } from '../../src/core/spaces/space.js';
 import { InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
 import { isFiniteVector, numberOption } from './reset-options.js';
 
@@ -41,8 +40,8 @@ const TWO_PI = 2 * Math.PI;
  * other numeric array is float64, so both match Gymnasium bit for bit.
  */
 export class Pendulum extends BaseEnv<Float32Array, Float32Array> {
-  readonly observationSpace: Box & Space<Float32Array>;
-  readonly actionSpace: Box & Space<Float32Array>;
+  readonly observationSpace: Box<Float32Array>;
+  readonly actionSpace: Box<Float32Array>;
   override readonly metadata: EnvMetadata = { renderModes: [], renderFps: 30 };
   /** Gravity (m/s^2). */
   readonly g: number;
@@ -64,8 +63,8 @@ export class Pendulum extends BaseEnv<Float32Array, Float32Array> {
       throw new InvalidArgument(formatError('Pendulum.g', 'a finite number (m/s^2)', describeValue(g), 'Omit g for 10.0'));
     }
     this.g = g;
-    this.observationSpace = new Box([-1, -1, -MAX_SPEED], [1, 1, MAX_SPEED], [3], 'float32') as Box & Space<Float32Array>;
-    this.actionSpace = new Box(-MAX_TORQUE, MAX_TORQUE, [1], 'float32') as Box & Space<Float32Array>;
+    this.observationSpace = new Box<Float32Array>([-1, -1, -MAX_SPEED], [1, 1, MAX_SPEED], [3], 'float32');
+    this.actionSpace = new Box<Float32Array>(-MAX_TORQUE, MAX_TORQUE, [1], 'float32');
   }
 
   /** The float64 state `[theta, thetaDot]` (a copy), or null before the first reset. */

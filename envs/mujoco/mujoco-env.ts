@@ -1,6 +1,5 @@
 import { BaseEnv, type EnvMetadata, type ResetArgs } from '../../src/core/env.js';
 import { Box } from '../../src/core/spaces/box.js';
-import type { Space } from '../../src/core/spaces/space.js';
 import { BackendError, InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
 import { loadedMujoco } from '../../sim/load-mujoco.js';
 import { MujocoWorld } from '../../sim/mujoco-world.js';
@@ -12,7 +11,7 @@ import type { LazySceneRenderer } from '../../sim/render/lazy-scene-renderer.js'
 export type MujocoAction = ArrayLike<number>;
 
 /** A float64 `Box` typed as a space of `Float64Array` (what MuJoCo tasks observe). */
-export type Float64Box = Box & Space<Float64Array>;
+export type Float64Box = Box<Float64Array>;
 
 /** `Box(-inf, inf, [n], 'float64')`, Gymnasium's observation space for MuJoCo tasks. */
 export function unboundedBox(n: number): Float64Box {

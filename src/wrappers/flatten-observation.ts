@@ -25,7 +25,7 @@ export class FlattenObservation<InnerObs, Act> extends ObservationWrapper<Float3
     const low = new Float64Array(n);
     const high = new Float64Array(n);
     flatBounds(this.inner as Space<unknown>, low, high, 0);
-    this.observationSpace = new Box(low, high, [n], 'float32') as unknown as Space<Float32Array>;
+    this.observationSpace = new Box<Float32Array>(low, high, [n], 'float32');
   }
 
   observation(obs: InnerObs): Float32Array {

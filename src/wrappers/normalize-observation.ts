@@ -43,7 +43,7 @@ export class NormalizeObservation<Act> extends ObservationWrapper<Float32Array, 
     }
     this.epsilon = epsilon;
     this.obsRms = new RunningMeanStd(inner.shape);
-    this.observationSpace = new Box(-Infinity, Infinity, inner.shape, 'float32') as unknown as Space<Float32Array>;
+    this.observationSpace = new Box<Float32Array>(-Infinity, Infinity, inner.shape, 'float32');
   }
 
   observation(obs: BoxArray): Float32Array {

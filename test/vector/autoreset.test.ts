@@ -142,7 +142,7 @@ describe('next-step autoreset against hand-computed episodes', () => {
     const echo = <A>(actionSpace: Space<A>, toObs: (a: A) => number[]) => (): TestEnv<Float32Array, A> =>
       new TestEnv<Float32Array, A>({
         actionSpace,
-        observationSpace: new Box(-10, 10, [2]) as unknown as Space<Float32Array>,
+        observationSpace: new Box<Float32Array>(-10, 10, [2]),
         step: (a) => ({ obs: Float32Array.from(toObs(a)), reward: 0, terminated: false, truncated: false, info: {} }),
       });
     const cases: Array<[string, () => TestEnv<Float32Array, any>, ActionBatch, number[]]> = [

@@ -29,8 +29,11 @@ function allocate(dtype: BoxDtype, n: number): BoxArray {
  * shape; bounds are cast to `dtype` like numpy does. `contains` accepts any
  * numeric array of the right length whose entries lie in the bounds (integral
  * for integer dtypes); NaN is never contained.
+ *
+ * `T` is the array type of `dtype`, for typed envs:
+ * `new Box<Float32Array>(-1, 1, [2])` (the default `BoxArray` is any of them).
  */
-export class Box extends Space<BoxArray> {
+export class Box<T extends BoxArray = BoxArray> extends Space<T> {
   readonly kind = 'Box' as const;
   readonly shape: readonly number[];
   readonly dtype: BoxDtype;
@@ -129,8 +132,8 @@ export class Box extends Space<BoxArray> {
    * unbounded ones, shifted exponential on half-bounded ones; integer dtypes
    * draw floor(uniform(low, high + 1)).
    */
-  sample(rng: Rng): BoxArray {
-    const out = allocate(this.dtype, this.size);
+  sample(rng: Rng): T {
+    const out = allocate(this.dtype, this.size) as T;
     const isInt = this.dtype === 'int32' || this.dtype === 'uint8';
     for (let i = 0; i < this.size; i++) {
       const lo = this.low[i];
@@ -164,18 +167,18 @@ export class Box extends Space<BoxArray> {
     return null;
   }
 
-  flattenInto(x: BoxArray, out: Float32Array | Float64Array, offset: number): void {
+  flattenInto(x: T, out: Float32Array | Float64Array, offset: number): void {
     for (let i = 0; i < this.size; i++) out[offset + i] = x[i];
   }
 
-  unflatten(flat: ArrayLike<number>, offset = 0): BoxArray {
-    const out = allocate(this.dtype, this.size);
+  unflatten(flat: ArrayLike<number>, offset = 0): T {
+    const out = allocate(this.dtype, this.size) as T;
     for (let i = 0; i < this.size; i++) out[i] = flat[offset + i];
     return out;
   }
 
   /** Clips `x` into the box, writing into `out` (defaults to a new array of this dtype). */
-  clip(x: ArrayLike<number>, out: BoxArray = allocate(this.dtype, this.size)): BoxArray {
+  clip(x: ArrayLike<number>, out: T = allocate(this.dtype, this.size) as T): T {
     for (let i = 0; i < this.size; i++) {
       const v = x[i];
       out[i] = v < this.low[i] ? this.low[i] : v > this.high[i] ? this.high[i] : v;

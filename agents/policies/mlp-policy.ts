@@ -68,12 +68,7 @@ export class MlpPolicy implements Policy {
       throw new InvalidObservation(formatError('MlpPolicy.act.obs', `Float32Array [numEnvs x ${d}]`, describeValue(obs), 'Flatten observations with observationSpace.flatten'));
     }
     const rows = obs.length / d;
-    this.ensure(rows);
-    let x: Float32Array = obs;
-    if (this.obsStats) {
-      normalizeRows(obs, rows, d, this.obsStats.mean, this.obsStats.var, this.clipObs, this.normBuf);
-      x = this.normBuf;
-    }
+    const x = this.networkInput(obs, rows);
     const actDim = this.dist.actDim;
     const deterministic = options.deterministic === true;
     for (let r = 0; r < rows; r++) {
@@ -85,16 +80,19 @@ export class MlpPolicy implements Policy {
     return out;
   }
 
+  /** Sizes the scratch buffers for `rows` and returns the network's input: `obs`, normalized when the checkpoint carries statistics. */
+  private networkInput(obs: Float32Array, rows: number): Float32Array {
+    this.ensure(rows);
+    if (!this.obsStats) return obs;
+    normalizeRows(obs, rows, this.spec.obsDim, this.obsStats.mean, this.obsStats.var, this.clipObs, this.normBuf);
+    return this.normBuf;
+  }
+
   /** Critic value of each (raw) observation row: `Float64Array [numEnvs]`. */
   value(obs: Float32Array): Float64Array {
     const d = this.spec.obsDim;
     const rows = obs.length / d;
-    this.ensure(rows);
-    let x: Float32Array = obs;
-    if (this.obsStats) {
-      normalizeRows(obs, rows, d, this.obsStats.mean, this.obsStats.var, this.clipObs, this.normBuf);
-      x = this.normBuf;
-    }
+    const x = this.networkInput(obs, rows);
     const out = new Float64Array(rows);
     for (let r = 0; r < rows; r++) out[r] = this.net.valueRow(x, r * d);
     return out;

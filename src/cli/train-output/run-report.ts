@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from './write-file-atomic.js';
+import { writeFileAtomic } from '../../data/atomic-write.js';
 import { learningCurveSvg } from './learning-curve-svg.js';
 
 /** Inputs of {@link writeRunReport}. */

@@ -12,5 +12,6 @@ export { ArmEnv, ARM_DOF, type ArmEnvOptions } from './mujoco/arm-env.js';
 export { ArmReach, ARM_REACH_OBS, type ArmReachOptions } from './mujoco/arm-reach.js';
 export { ArmPush, ARM_PUSH_OBS, type ArmPushOptions } from './mujoco/arm-push.js';
 export { ArmIk, type ArmIkOptions } from './mujoco/arm-ik.js';
+export { ArmExpert, type ArmExpertOptions } from './mujoco/arm-expert.js';
 export { ArmReachExpert, type ArmReachExpertOptions } from './mujoco/arm-reach-expert.js';
 export { ArmPushExpert, type ArmPushExpertOptions } from './mujoco/arm-push-expert.js';

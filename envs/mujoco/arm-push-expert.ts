@@ -1,16 +1,10 @@
 import type { Env } from '../../src/core/env.js';
-import type { ActOptions, Policy } from '../../src/core/policy.js';
-import type { Space } from '../../src/core/spaces/space.js';
 import { ARM_PUCK_HALF_HEIGHT, ARM_PUCK_RADIUS, ARM_PUSHER_RADIUS } from '../../sim/assets/arm.js';
-import { ArmIk, type ArmIkOptions } from './arm-ik.js';
-import { ARM_DOF } from './arm-env.js';
+import { ArmExpert, type ArmExpertOptions } from './arm-expert.js';
 import { ARM_PUSH_OBS } from './arm-push.js';
-import { capNorm, checkSpaces, writeAction } from './arm-reach-expert.js';
 
 /** Options of {@link ArmPushExpert}. */
-export interface ArmPushExpertOptions extends ArmIkOptions {
-  /** Proportional gain from position error (m) to end-effector velocity (m/s). Default 5. */
-  gain?: number;
+export interface ArmPushExpertOptions extends ArmExpertOptions {
   /** Speed cap while moving to the pushing position (m/s). Default 0.5. */
   approachSpeed?: number;
   /** Speed cap while pushing (m/s). Default 0.3. */
@@ -38,45 +32,22 @@ const PRE_GAP = 0.03;
  *    back onto the line), re-approaching when the puck slips sideways.
  *
  * Cartesian velocities (P control, capped) become joint speeds through
- * damped-least-squares inverse kinematics ({@link ArmIk}). Deterministic.
+ * damped-least-squares inverse kinematics (see {@link ArmExpert}).
+ * Observation rows have 30 entries. Deterministic.
  */
-export class ArmPushExpert implements Policy {
-  readonly observationSpace: Space<unknown>;
-  readonly actionSpace: Space<unknown>;
-  private readonly ik: ArmIk;
-  private readonly gain: number;
+export class ArmPushExpert extends ArmExpert {
   private readonly approachSpeed: number;
   private readonly pushSpeed: number;
-  private readonly vel = new Float64Array(3);
-  private readonly qdot = new Float64Array(ARM_DOF);
 
   /** @param env an `ArmPush-v0` env (wrapped or not); its spaces are the policy's. */
   constructor(env: Pick<Env, 'observationSpace' | 'actionSpace'>, options: ArmPushExpertOptions = {}) {
-    checkSpaces('ArmPushExpert', env, 30);
-    this.observationSpace = env.observationSpace;
-    this.actionSpace = env.actionSpace;
-    this.gain = options.gain ?? 5;
+    super('ArmPushExpert', env, 30, options);
     this.approachSpeed = options.approachSpeed ?? 0.5;
     this.pushSpeed = options.pushSpeed ?? 0.3;
-    this.ik = new ArmIk(options);
-  }
-
-  /** @param obs `Float32Array [numEnvs x 30]`. @returns `Float32Array [numEnvs x 6]` in [-1, 1]. */
-  act(obs: Float32Array, _options?: ActOptions): Float32Array {
-    const n = obs.length / 30;
-    const out = new Float32Array(n * ARM_DOF);
-    for (let e = 0; e < n; e++) {
-      const o = obs.subarray(e * 30, (e + 1) * 30);
-      const speed = this.cartesianVelocity(o, this.vel);
-      capNorm(this.vel, speed);
-      this.ik.jointVelocity(o, this.vel, this.qdot);
-      writeAction(this.qdot, out, e * ARM_DOF);
-    }
-    return out;
   }
 
   /** Writes the uncapped end-effector velocity into `vel`; returns the speed cap for the current move. */
-  private cartesianVelocity(o: Float32Array, vel: Float64Array): number {
+  protected override cartesianVelocity(o: Float32Array, vel: Float64Array): number {
     const [ee, puck, goal] = [ARM_PUSH_OBS.ee[0], ARM_PUSH_OBS.puck[0], ARM_PUSH_OBS.goal[0]];
     const ex = o[ee], ey = o[ee + 1], ez = o[ee + 2];
     const px = o[puck], py = o[puck + 1];
@@ -120,10 +91,5 @@ export class ArmPushExpert implements Policy {
     vel[1] = this.gain * (ty - ey);
     vel[2] = this.gain * (tz - ez);
     return this.approachSpeed;
-  }
-
-  /** Frees the kinematic model. Idempotent. */
-  dispose(): void {
-    this.ik.close();
   }
 }

@@ -4,6 +4,7 @@ import { InvalidArgument, RegistryError, formatError, describeValue } from '../c
 import { SyncVectorEnv } from '../vector/sync-vector-env.js';
 import { AsyncVectorEnv } from '../vector/async-vector-env.js';
 import { make, prepare, spec, type MakeOptions } from './registry.js';
+import { registeredEnvFactory } from './registered-env-factory.js';
 
 /** Options of {@link makeVec}. */
 export interface MakeVecOptions {
@@ -77,12 +78,15 @@ export async function makeVec(id: string, options: MakeVecOptions): Promise<Vect
       formatError(`makeVec(${id})`, "a registration with `module` (the URL of the file that registers it) for vectorizationMode 'async'", 'none', 'Add `module: import.meta.url` to the register() call'),
     );
   }
+  try {
+    structuredClone(makeOptions);
+  } catch (err) {
+    throw new InvalidArgument(formatError('makeVec.options.makeOptions', "structured-cloneable make options (no functions) for vectorizationMode 'async'", describeValue(makeOptions), `Pass plain data (${(err as Error).message})`));
+  }
   return AsyncVectorEnv.create({
-    id,
-    module: reg.module,
+    factory: registeredEnvFactory({ id, module: reg.module, makeOptions }),
     numEnvs,
     numWorkers: options.numWorkers,
-    makeOptions: makeOptions as Record<string, unknown>,
     infoKeys: options.infoKeys,
   });
 }

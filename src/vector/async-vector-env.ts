@@ -5,6 +5,7 @@ import { spaceFromJSON } from '../core/spaces/from-json.js';
 import type { ActionBatch, VectorResetArgs, VectorResetResult, VectorStepResult } from '../core/vector-env.js';
 import { BackendError, ClosedError, InvalidArgument, InvalidSpace, formatError, describeValue } from '../core/errors.js';
 import { BaseVectorEnv, type VectorEnvOptions } from './base-vector-env.js';
+import type { WorkerEnvFactory } from './worker-env-factory.js';
 import {
   CMD_CLOSE,
   CMD_RESET,
@@ -25,16 +26,12 @@ import {
 
 /** Options of {@link AsyncVectorEnv.create}. */
 export interface AsyncVectorEnvOptions extends VectorEnvOptions {
-  /** Registered env id each worker builds with `make(id, makeOptions)`. */
-  id: string;
-  /** URL of the module that registers `id` (the registration's `module`); workers import it first. */
-  module: string;
+  /** How each worker builds its sub-envs (module URL, export name, cloneable args). */
+  factory: WorkerEnvFactory;
   /** Number of sub-envs (>= 1). */
   numEnvs: number;
   /** Worker threads, each running a contiguous slice of sub-envs. Default `min(numEnvs, cores)`. */
   numWorkers?: number;
-  /** Options passed to `make` in the workers; must be structured-cloneable (no functions). */
-  makeOptions?: Record<string, unknown>;
   /** How long workers may take to import, prepare and build their envs. Default 60000. */
   startTimeoutMs?: number;
 }
@@ -57,8 +54,10 @@ const CLOSE_GRACE_MS = 2000;
  * stays free while they work. Semantics equal `SyncVectorEnv`'s (next-step
  * autoreset, `seed + i`, `info.episode`, reused result arrays: copy what you keep).
  *
- * Workers rebuild the envs from a registered id (functions cannot cross
- * threads); `makeVec(id, { vectorizationMode: 'async' })` fills in `module`.
+ * Workers build the envs themselves from a {@link WorkerEnvFactory} (a module
+ * URL and export name: functions cannot cross threads);
+ * `makeVec(id, { vectorizationMode: 'async' })` passes one that makes a
+ * registered task.
  * Worth it only when a sub-env step costs more than the ~25 us round trip
  * divided among the workers (see docs/benchmarks.md for the break-even point).
  *
@@ -263,21 +262,23 @@ export class AsyncVectorEnv extends BaseVectorEnv {
 
 interface ResolvedOptions extends AsyncVectorEnvOptions {
   numWorkers: number;
-  makeOptions: Record<string, unknown>;
   startTimeoutMs: number;
 }
 
 function checkOptions(options: AsyncVectorEnvOptions): ResolvedOptions {
   const where = 'AsyncVectorEnv.create';
   if (options === null || typeof options !== 'object') {
-    throw new InvalidArgument(formatError(`${where}.options`, 'an object { id, module, numEnvs, ... }', describeValue(options), "Pass e.g. { id: 'CartPole-v1', module, numEnvs: 8 }"));
+    throw new InvalidArgument(formatError(`${where}.options`, 'an object { factory, numEnvs, ... }', describeValue(options), "Pass e.g. { factory: { module, exportName, args }, numEnvs: 8 }, or use makeVec(id, { vectorizationMode: 'async' })"));
   }
-  const { id, module, numEnvs } = options;
-  if (typeof id !== 'string' || id === '') {
-    throw new InvalidArgument(formatError(`${where}.options.id`, 'a registered env id', describeValue(id), "Pass e.g. 'CartPole-v1'"));
+  const { factory, numEnvs } = options;
+  if (factory === null || typeof factory !== 'object') {
+    throw new InvalidArgument(formatError(`${where}.options.factory`, 'an object { module, exportName, args? }', describeValue(factory), "Name the module and export that build a sub-env, or use makeVec(id, { vectorizationMode: 'async' })"));
   }
-  if (typeof module !== 'string' || !/^(file|data|https?|node):/.test(module)) {
-    throw new InvalidArgument(formatError(`${where}.options.module`, `the URL of the module that registers '${id}'`, describeValue(module), "Set `module: import.meta.url` in the registration, or use makeVec"));
+  if (typeof factory.module !== 'string' || !/^(file|data|https?|node):/.test(factory.module)) {
+    throw new InvalidArgument(formatError(`${where}.options.factory.module`, 'the URL of the module that exports the factory', describeValue(factory.module), 'Pass e.g. import.meta.url or new URL(\'./my-task.js\', import.meta.url).href'));
+  }
+  if (typeof factory.exportName !== 'string' || factory.exportName === '') {
+    throw new InvalidArgument(formatError(`${where}.options.factory.exportName`, 'the name of the exported factory function', describeValue(factory.exportName), "Pass e.g. 'makeMyTask'"));
   }
   if (!Number.isInteger(numEnvs) || numEnvs < 1) {
     throw new InvalidArgument(formatError(`${where}.options.numEnvs`, 'a positive integer', describeValue(numEnvs), 'Pass e.g. 8'));
@@ -290,7 +291,7 @@ function checkOptions(options: AsyncVectorEnvOptions): ResolvedOptions {
   if (!(startTimeoutMs > 0)) {
     throw new InvalidArgument(formatError(`${where}.options.startTimeoutMs`, 'a positive number of milliseconds', describeValue(startTimeoutMs), 'Omit it for 60000'));
   }
-  return { ...options, numWorkers, makeOptions: options.makeOptions ?? {}, startTimeoutMs };
+  return { ...options, numWorkers, startTimeoutMs };
 }
 
 /** Running from the TypeScript sources (through tsx), workers need a bootstrap that registers tsx first. */
@@ -301,9 +302,7 @@ const WORKER_ENTRY = new URL(FROM_SOURCE ? './async-worker.ts' : './async-worker
 function spawnWorker(o: ResolvedOptions, first: number, count: number): WorkerSlot {
   const { port1, port2 } = new MessageChannel();
   const init: WorkerInit & { entry: string } = {
-    id: o.id,
-    module: o.module,
-    makeOptions: o.makeOptions,
+    factory: { module: o.factory.module, exportName: o.factory.exportName, args: o.factory.args },
     first,
     count,
     numEnvs: o.numEnvs,
@@ -312,7 +311,8 @@ function spawnWorker(o: ResolvedOptions, first: number, count: number): WorkerSl
     entry: WORKER_ENTRY,
   };
   // The bootstrap registers tsx itself: drop the parent's `--import tsx` so it is not loaded twice.
-  const execArgv = process.execArgv.filter((a, i, all) => !(a === 'tsx' && all[i - 1] === '--import') && !(a === '--import' && all[i + 1] === 'tsx') && a !== '--import=tsx');
+  // Built (dist/), workers keep the parent's flags: a user running their own .ts task under tsx keeps tsx in the workers.
+  const execArgv = !FROM_SOURCE ? process.execArgv : process.execArgv.filter((a, i, all) => !(a === 'tsx' && all[i - 1] === '--import') && !(a === '--import' && all[i + 1] === 'tsx') && a !== '--import=tsx');
   const start = (argv: string[]): Worker => new Worker(WORKER_URL, { workerData: init, transferList: [port2 as never], execArgv: argv });
   let worker: Worker;
   try {
@@ -326,7 +326,7 @@ function spawnWorker(o: ResolvedOptions, first: number, count: number): WorkerSl
   } catch (err) {
     port1.close();
     if ((err as Error).name === 'DataCloneError') {
-      throw new InvalidArgument(formatError('AsyncVectorEnv.create.options.makeOptions', 'structured-cloneable make options (no functions)', describeValue(o.makeOptions), `Pass plain data (${(err as Error).message})`));
+      throw new InvalidArgument(formatError('AsyncVectorEnv.create.options.factory.args', 'structured-cloneable arguments (no functions)', describeValue(o.factory.args), `Pass plain data (${(err as Error).message})`));
     }
     throw new BackendError(`AsyncVectorEnv.create: expected a worker thread to start, got ${(err as Error).name}: ${(err as Error).message}. Check the Node version (>= 20) and flags.`, { cause: err });
   }
@@ -355,11 +355,11 @@ function expectHello<T extends WorkerHello['type']>(slot: WorkerSlot, type: T, t
     };
     const onExit = (code: number): void => {
       done();
-      reject(new BackendError(`AsyncVectorEnv.create: expected the worker for sub-envs ${slot.first}..${slot.first + slot.count - 1} to start, got exit code ${code}. Check that the task's module imports cleanly.`));
+      reject(new BackendError(`AsyncVectorEnv.create: expected the worker for sub-envs ${slot.first}..${slot.first + slot.count - 1} to start, got exit code ${code}. Check that the factory's module imports cleanly.`));
     };
     const timer = setTimeout(() => {
       done();
-      reject(new BackendError(`AsyncVectorEnv.create: expected workers to build their envs within ${timeoutMs} ms, got no answer. Raise startTimeoutMs or check the task's prepare().`));
+      reject(new BackendError(`AsyncVectorEnv.create: expected workers to build their envs within ${timeoutMs} ms, got no answer. Raise startTimeoutMs or check the factory (e.g. the task's prepare()).`));
     }, timeoutMs);
     worker.on('message', onMessage);
     worker.on('error', onError);

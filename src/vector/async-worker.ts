@@ -1,19 +1,19 @@
 /**
- * Worker-thread entry of `AsyncVectorEnv` (not a public module). It rebuilds
- * its slice of sub-envs from a registered id (importing the registration's
- * module first, then `make`), reports the spaces, receives the shared
- * buffers, then serves commands in a blocking `Atomics.wait` loop (see
- * worker-protocol.ts).
+ * Worker-thread entry of `AsyncVectorEnv` (not a public module). It builds
+ * its slice of sub-envs with the {@link WorkerEnvFactory} it was given
+ * (import the module, call the export once, then its maker per sub-env),
+ * reports the spaces, receives the shared buffers, then serves commands in a
+ * blocking `Atomics.wait` loop (see worker-protocol.ts).
  *
- * This is the one file in src/vector that imports the registry: a worker has
- * its own module graph, so it must register and make the task itself.
+ * It knows nothing about the registry: `makeVec` passes a factory that
+ * registers and makes the task (src/registry/registered-env-factory.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Env } from '../core/env.js';
-import { BackendError } from '../core/errors.js';
+import { BackendError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { actionLayout } from '../core/vector-env.js';
-import { make, prepare } from '../registry/registry.js';
+import type { EnvMaker, WorkerEnvFactory } from './worker-env-factory.js';
 import { SubEnvBatch, type BatchBuffers } from './sub-env-batch.js';
 import {
   CMD_CLOSE,
@@ -37,9 +37,8 @@ const hello = (msg: WorkerHello): void => parent.postMessage(msg);
 
 let envs: Env<unknown, unknown>[] = [];
 try {
-  await import(init.module);
-  await prepare(init.id);
-  for (let k = 0; k < init.count; k++) envs.push(make(init.id, init.makeOptions));
+  const makeEnv = await loadMaker(init.factory);
+  for (let k = 0; k < init.count; k++) envs.push(makeEnv(init.first + k));
   hello({ type: 'spaces', observationSpace: envs[0].observationSpace.toJSON(), actionSpace: envs[0].actionSpace.toJSON() });
 } catch (err) {
   for (const env of envs) env.close();
@@ -70,6 +69,21 @@ parent.once('message', (msg: WorkerBuffers) => {
   // Leave the message handler before blocking, so 'ready' is flushed first.
   setImmediate(() => serve(batch, new Int32Array(msg.ctrl)));
 });
+
+/** Imports the factory's module and calls its export once: the per-sub-env maker. */
+async function loadMaker(factory: WorkerEnvFactory): Promise<EnvMaker> {
+  const where = `AsyncVectorEnv worker.factory (${factory.module})`;
+  const mod = (await import(factory.module)) as Record<string, unknown>;
+  const fn = mod[factory.exportName];
+  if (typeof fn !== 'function') {
+    throw new InvalidArgument(formatError(`${where}.${factory.exportName}`, 'an exported function (args) => (index) => Env', describeValue(fn), `Export it from the module, or fix exportName (exports: ${Object.keys(mod).join(', ') || 'none'})`));
+  }
+  const maker = await (fn as (args: unknown) => unknown)(factory.args);
+  if (typeof maker !== 'function') {
+    throw new InvalidArgument(formatError(`${where}.${factory.exportName}(args)`, 'a function (index) => Env', describeValue(maker), 'Return the maker of one sub-env'));
+  }
+  return maker as EnvMaker;
+}
 
 /** The command loop: blocks this thread between commands (it has nothing else to do). */
 function serve(batch: SubEnvBatch, ctrl: Int32Array): void {

@@ -1,5 +1,6 @@
 import type { SpaceJSON } from '../core/spaces/space.js';
 import * as errors from '../core/errors.js';
+import type { WorkerEnvFactory } from './worker-env-factory.js';
 
 /**
  * The protocol between `AsyncVectorEnv` (main thread) and its workers.
@@ -35,12 +36,8 @@ export const CMD_CLOSE = 3;
 
 /** `workerData` of a vector worker. */
 export interface WorkerInit {
-  /** Registered env id. */
-  id: string;
-  /** Module URL to import first so that `id` is registered in the worker. */
-  module: string;
-  /** `make` options (structured-cloneable). */
-  makeOptions: Record<string, unknown>;
+  /** How the worker builds its sub-envs (module URL, export name, cloneable args). */
+  factory: WorkerEnvFactory;
   /** Global index of this worker's first sub-env. */
   first: number;
   /** Number of sub-envs this worker runs. */

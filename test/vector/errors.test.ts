@@ -9,6 +9,9 @@ import { Box } from '../../src/core/spaces/box.js';
 import { BackendError, ClosedError, InvalidAction, InvalidArgument, InvalidSpace, RegistryError, ResetNeeded } from '../../src/core/errors.js';
 import type { VectorEnv } from '../../src/core/vector-env.js';
 import { CountingEnv, COUNTING_ID } from './fixtures/counting-env.js';
+import { registeredEnvFactory } from '../../src/registry/registered-env-factory.js';
+
+const FIXTURE_URL = new URL('./fixtures/counting-env.ts', import.meta.url).href;
 import { TestEnv } from '../helpers/test-env.js';
 
 const NAME = { sync: 'SyncVectorEnv', async: 'AsyncVectorEnv' } as const;
@@ -105,20 +108,44 @@ describe('vector env errors', () => {
     await closing;
     await assert.rejects(makeVec(COUNTING_ID, { numEnvs: 2, vectorizationMode: 'async', makeOptions: { kwargs: { f: () => 1 } } }), (e: Error) => {
       assert.ok(e instanceof InvalidArgument, `got ${e.name}: ${e.message}`);
-      assert.match(e.message, /^AsyncVectorEnv\.create\.options\.makeOptions: expected structured-cloneable make options \(no functions\), got \{kwargs\}\. Pass plain data/);
+      assert.match(e.message, /^makeVec\.options\.makeOptions: expected structured-cloneable make options \(no functions\) for vectorizationMode 'async', got \{kwargs\}\. Pass plain data/);
+      return true;
+    });
+    await assert.rejects(AsyncVectorEnv.create({ numEnvs: 2, factory: { module: FIXTURE_URL, exportName: 'makeCounting', args: { f: () => 1 } } }), (e: Error) => {
+      assert.ok(e instanceof InvalidArgument, `got ${e.name}: ${e.message}`);
+      assert.match(e.message, /^AsyncVectorEnv\.create\.options\.factory\.args: expected structured-cloneable arguments \(no functions\), got \{f\}\. Pass plain data/);
       return true;
     });
   });
 
   test('async: a worker that cannot build the env rejects create() with the worker error', async () => {
     await assert.rejects(
-      AsyncVectorEnv.create({ id: 'test/NotRegistered-v0', module: new URL('./fixtures/counting-env.ts', import.meta.url).href, numEnvs: 2, numWorkers: 1 }),
+      AsyncVectorEnv.create({ factory: registeredEnvFactory({ id: 'test/NotRegistered-v0', module: FIXTURE_URL }), numEnvs: 2, numWorkers: 1 }),
       (e: Error) => {
         assert.ok(e instanceof RegistryError, `got ${e.name}: ${e.message}`);
         assert.match(e.message, /^make\.id: expected a registered env id, got "test\/NotRegistered-v0"\./);
         return true;
       },
     );
+    await assert.rejects(AsyncVectorEnv.create({ factory: { module: FIXTURE_URL, exportName: 'noSuchExport' }, numEnvs: 1 }), (e: Error) => {
+      assert.ok(e instanceof InvalidArgument, `got ${e.name}: ${e.message}`);
+      assert.match(e.message, /^AsyncVectorEnv worker\.factory \(file:.*counting-env\.ts\)\.noSuchExport: expected an exported function \(args\) => \(index\) => Env, got undefined\. Export it from the module, or fix exportName \(exports: .*makeCounting/);
+      return true;
+    });
+  });
+
+  test('async: a factory given by module URL and export builds the sub-envs (no registry involved)', async () => {
+    const vec = await AsyncVectorEnv.create({ factory: { module: FIXTURE_URL, exportName: 'makeCounting', args: { throwAtStep: 1000 } }, numEnvs: 3, numWorkers: 2 });
+    const { obs } = await vec.reset({ seed: 0 });
+    assert.deepEqual(Array.from(obs), [1, 0, 0, 1, 0, 0, 1, 0, 0]);
+    const { rewards } = await vec.step(Int32Array.of(1, 1, 1));
+    assert.deepEqual(Array.from(rewards), [1, 1, 1]);
+    await vec.close();
+    await assert.rejects(AsyncVectorEnv.create({ factory: { module: 'counting-env.ts', exportName: 'makeCounting' }, numEnvs: 1 }), (e: Error) => {
+      assert.ok(e instanceof InvalidArgument);
+      assert.match(e.message, /^AsyncVectorEnv\.create\.options\.factory\.module: expected the URL of the module that exports the factory, got "counting-env\.ts"\./);
+      return true;
+    });
   });
 
   test('makeVec and the constructors validate their arguments', async () => {

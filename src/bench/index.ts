@@ -1,2 +1,2 @@
-// Public API of src/bench (filled in as the area lands).
-export {};
+// Public API of src/bench: policy evaluation (benchmark reports join as the area lands).
+export { evaluatePolicy, type EvaluatePolicyOptions, type PolicyEvaluation } from './evaluate-policy.js';

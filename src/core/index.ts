@@ -7,3 +7,4 @@ export * from './vector-env.js';
 export * from './policy.js';
 export * from './running-mean-std.js';
 export * from './check-env.js';
+export * from './run-episodes.js';

@@ -5,7 +5,7 @@ export { encodeFrame, decodeFrame, FRAME_HEADER_BYTES, FRAME_KIND_OBS, FRAME_KIN
 export { ActionGuard, decodeAction, type GuardFault } from './action-guard.js';
 export { RemoteEnv, type RobotLink, type RobotObservationEvent, type SafetyEvent, type RemoteEnvTimeouts } from './remote-env.js';
 export { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
-export { RobotClient, type RobotClientOptions, type RobotHandler, type RobotStep, type SafeActionReason, type RobotClientEvents, type WebSocketConstructor } from './robot-client.js';
+export { RobotClient, RobotClientCore, type RobotClientOptions, type RobotHandler, type RobotStep, type SafeActionReason, type RobotClientEvents, type WebSocketConstructor } from './robot-client.js';
 export { envRobotHandler, type EnvRobotHandler } from './env-robot-handler.js';
 export { servePolicy, type ServePolicyOptions, type ServedEpisode, type PolicyServerHandle } from './policy-server.js';
 export { resolveRosbridgeConfig, loadRosbridgeConfig, RosbridgeConfigSchema, type RosbridgeConfig, type ResolvedRosbridgeConfig } from './rosbridge-config.js';

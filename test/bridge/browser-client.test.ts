@@ -25,3 +25,16 @@ test('RobotClient on the WHATWG WebSocket API (browser path): query-string token
   assert.match(out, /^connected\nestop lastAction=0.25\n$/);
   await server.close();
 });
+
+test('RobotClientCore (lamkit/browser) never loads ws: without a WebSocket it says what to pass', { skip: typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? 'this Node has a global WebSocket' : false }, async () => {
+  const { RobotClientCore } = await import('../../src/bridge/robot-client-core.js');
+  const env = new LineEnv();
+  await assert.rejects(
+    RobotClientCore.connect({ url: 'ws://127.0.0.1:9/', robotId: 'r', observationSpace: env.observationSpace, actionSpace: env.actionSpace, controlRateHz: 50, safeAction: [0], handler: { reset: () => ({ obs: [0] }), act: () => ({ obs: [0] }), applySafeAction: () => {} } }),
+    (e: Error) => {
+      assert.equal(e.name, 'InvalidArgument');
+      assert.equal(e.message, "RobotClient.connect.WebSocket: expected a WebSocket implementation (options.WebSocket or globalThis.WebSocket), got undefined. Pass options.WebSocket, or in Node import RobotClient from 'lamkit' (it falls back to the ws package).");
+      return true;
+    },
+  );
+});

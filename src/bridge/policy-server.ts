@@ -1,5 +1,5 @@
 import type { Policy } from '../core/policy.js';
-import { ActionUnbatcher } from '../core/vector-env.js';
+import { runEpisodes } from '../core/run-episodes.js';
 import { LamkitError, formatError } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
 import type { BridgeServer } from './bridge-server.js';
@@ -43,7 +43,7 @@ export interface PolicyServerHandle {
  */
 export function servePolicy(server: BridgeServer, policy: Policy, options: ServePolicyOptions = {}): PolicyServerHandle {
   const deterministic = options.deterministic ?? true;
-  let stopped = false;
+  const stop = new AbortController();
   let episodes = 0;
   const loops: Promise<void>[] = [];
   const report = (err: unknown, robotId: string): void => {
@@ -58,32 +58,24 @@ export function servePolicy(server: BridgeServer, policy: Policy, options: Serve
         env.robotId,
       );
     }
-    const flat = new Float32Array(env.observationSpace.flatDim);
-    const unbatch = new ActionUnbatcher(env.actionSpace, 1);
-    const actOptions = { deterministic };
-    let seed = options.seed;
-    while (!stopped && !env.isClosed) {
+    // Only the robot's first reset is seeded (later episodes continue its stream).
+    let seeds = options.seed === undefined ? undefined : [options.seed];
+    while (!stop.signal.aborted && !env.isClosed) {
       try {
-        let { obs } = await env.reset(seed === undefined ? {} : { seed });
-        seed = undefined;
-        policy.resetEpisode?.(0);
-        let ret = 0;
-        let length = 0;
-        for (;;) {
-          if (stopped) return;
-          env.observationSpace.flattenInto(obs, flat, 0);
-          const r = await env.step(unbatch.get(await policy.act(flat, actOptions), 0));
-          ret += r.reward;
-          length++;
-          obs = r.obs;
-          if (r.terminated || r.truncated) {
+        await runEpisodes(env, policy, {
+          deterministic,
+          seeds,
+          signal: stop.signal,
+          keepEpisodes: false,
+          onEpisodeStart: () => void (seeds = undefined),
+          onEpisodeEnd: (ep) => {
             episodes++;
-            options.onEpisode?.({ robotId: env.robotId, return: ret, length, terminated: r.terminated, truncated: r.truncated });
-            break;
-          }
-        }
+            options.onEpisode?.({ robotId: env.robotId, return: ep.return, length: ep.length, terminated: ep.terminated, truncated: ep.truncated });
+          },
+        });
       } catch (err) {
-        if (stopped || env.isClosed) return;
+        if (stop.signal.aborted || env.isClosed) return;
+        // A timeout or disconnect ended the episode: the next runEpisodes resets, which waits for the robot.
         report(err, env.robotId);
         // Do not spin on a robot that keeps failing at once.
         await new Promise((r) => setTimeout(r, 50));
@@ -98,7 +90,7 @@ export function servePolicy(server: BridgeServer, policy: Policy, options: Serve
       return episodes;
     },
     async stop() {
-      stopped = true;
+      stop.abort();
       off();
       for (const env of server.robots()) env.emergencyStop('policy server stopped');
       await Promise.allSettled(loops);

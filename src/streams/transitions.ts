@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { AsyncEnv, Env, Info } from '../core/env.js';
 import type { Policy } from '../core/policy.js';
-import { ActionUnbatcher } from '../core/vector-env.js';
+import { runEpisodes, assertPolicyFits } from '../core/run-episodes.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 
 /** One environment step as a stream event. */
@@ -34,8 +34,6 @@ export interface TransitionsOptions {
   yieldEvery?: number;
 }
 
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 /**
  * A cold Observable of the transitions of `policy` acting in `env` (a
  * simulated `Env` or an `AsyncEnv` such as a `RemoteEnv` robot). Each
@@ -55,42 +53,32 @@ export function transitions<Obs = unknown, Act = unknown>(env: Env<Obs, Act> | A
   for (const [k, v] of Object.entries({ episodes, maxSteps, yieldEvery })) {
     if (!(v === Infinity || (Number.isInteger(v) && v > 0))) throw new InvalidArgument(formatError(`transitions.${k}`, 'a positive integer', describeValue(v), 'Omit it for no limit'));
   }
-  if (!policy.observationSpace.equals(env.observationSpace as never) || !policy.actionSpace.equals(env.actionSpace as never)) {
-    throw new InvalidArgument(
-      formatError('transitions.policy', `a policy for ${env.observationSpace.toString()} -> ${env.actionSpace.toString()}`, `${policy.observationSpace.toString()} -> ${policy.actionSpace.toString()}`, 'Load the policy trained on this task'),
-    );
-  }
+  assertPolicyFits('transitions.policy', policy, env);
   return new Observable<Transition<Obs, Act>>((subscriber) => {
-    const flat = new Float32Array(env.observationSpace.flatDim);
-    const unbatch = new ActionUnbatcher(env.actionSpace as never, 1);
-    const actOptions = { deterministic };
-    (async () => {
-      let { obs } = await env.reset(options.seed === undefined ? {} : { seed: options.seed });
-      policy.resetEpisode?.(0);
-      let episode = 0;
-      let t = 0;
-      for (let steps = 0; steps < maxSteps && episode < episodes && !subscriber.closed; steps++) {
-        env.observationSpace.flattenInto(obs as never, flat, 0);
-        const batch = await policy.act(flat, actOptions);
-        if (subscriber.closed) return;
-        const a = unbatch.get(batch, 0);
-        const action = (typeof a === 'number' ? a : (a as Float32Array).slice()) as Act;
-        const r = await env.step(action);
-        if (subscriber.closed) return;
-        subscriber.next({ obs, action, reward: r.reward, nextObs: r.obs, terminated: r.terminated, truncated: r.truncated, info: r.info, episode, t });
-        t++;
-        obs = r.obs;
-        if (r.terminated || r.truncated) {
-          episode++;
-          t = 0;
-          if (episode < episodes && steps + 1 < maxSteps && !subscriber.closed) {
-            obs = (await env.reset()).obs;
-            policy.resetEpisode?.(0);
-          }
-        }
-        if ((steps + 1) % yieldEvery === 0) await yieldToLoop();
-      }
-      subscriber.complete();
-    })().catch((err: unknown) => subscriber.error(err));
+    const stop = new AbortController();
+    // Unsubscribing stops the loop before its next step.
+    subscriber.add(() => stop.abort());
+    // Start after subscribe returns (as before): subscribers joining in the same tick see every transition.
+    queueMicrotask(() => {
+      if (stop.signal.aborted) return;
+      runEpisodes(env, policy, {
+        episodes,
+        maxSteps,
+        deterministic,
+        yieldEvery,
+        // Only the first reset is seeded; later episodes continue the env's stream.
+        seeds: options.seed === undefined ? undefined : [options.seed],
+        signal: stop.signal,
+        keepEpisodes: false,
+        onStep: (s) => {
+          // The loop reuses its step object and the policy its action batch: the event owns copies.
+          const action = (typeof s.action === 'number' ? s.action : (s.action as Float32Array).slice()) as Act;
+          subscriber.next({ obs: s.obs, action, reward: s.reward, nextObs: s.nextObs, terminated: s.terminated, truncated: s.truncated, info: s.info, episode: s.episode, t: s.t });
+        },
+      }).then(
+        () => subscriber.complete(),
+        (err: unknown) => subscriber.error(err),
+      );
+    });
   });
 }

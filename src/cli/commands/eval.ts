@@ -31,46 +31,18 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
   const episodes = parseIntFlag('lamkit eval --episodes', flags.episodes, 1, '10') as number;
   const seed = parseIntFlag('lamkit eval --seed', flags.seed, 0, '0') as number;
   const lib = await import('../../index.js');
-  await import('../../../envs/mujoco/register.js');
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
-  const env = await lib.makeAsync(policy.envId);
-  const unbatch = new lib.ActionUnbatcher(env.actionSpace, 1);
-  const obsBuf = new Float32Array(env.observationSpace.flatDim);
-  const returns: number[] = [];
-  const lengths: number[] = [];
-  let successes = 0;
-  let reported = 0;
   try {
-    for (let k = 0; k < episodes; k++) {
-      let { obs } = env.reset({ seed: seed + k });
-      let total = 0;
-      let length = 0;
-      for (;;) {
-        env.observationSpace.flattenInto(obs, obsBuf, 0);
-        const actions = await policy.act(obsBuf, { deterministic: !flags.stochastic });
-        const r = env.step(unbatch.get(actions, 0));
-        total += r.reward;
-        length += 1;
-        obs = r.obs;
-        if (r.terminated || r.truncated) {
-          const success = r.info.isSuccess;
-          if (typeof success === 'boolean' || typeof success === 'number') {
-            reported += 1;
-            successes += success ? 1 : 0;
-          }
-          break;
-        }
-      }
-      returns.push(total);
-      lengths.push(length);
+    const env = await lib.makeAsync(policy.envId);
+    try {
+      const ev = await lib.evaluatePolicy(policy, env, { episodes, seed, deterministic: !flags.stochastic });
+      return { envId: policy.envId, episodes, returns: ev.returns, lengths: ev.lengths, meanReturn: ev.meanReturn, stdReturn: ev.stdReturn, successRate: ev.successRate };
+    } finally {
+      env.close();
     }
   } finally {
-    env.close();
     policy.dispose();
   }
-  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
-  return { envId: policy.envId, episodes, returns, lengths, meanReturn: mean, stdReturn: std, successRate: reported > 0 ? successes / reported : null };
 }
 
 /** Registers `lamkit eval`. */

@@ -38,7 +38,6 @@ export async function startServe(flags: ServeFlags, log: (line: string) => void 
     throw new InvalidArgument(formatError('lamkit serve --tls-cert/--tls-key', 'both or neither', flags.tlsCert ? '--tls-cert only' : '--tls-key only', 'Pass the PEM certificate and its key'));
   }
   const lib = await import('../../index.js');
-  await import('../../../envs/mujoco/register.js');
   const rosbridge = flags.rosbridge ? await lib.loadRosbridgeConfig(flags.rosbridge) : undefined;
   const policy = await lib.loadPolicy(flags.checkpoint);
   let https: import('node:https').Server | undefined;

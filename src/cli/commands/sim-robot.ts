@@ -35,7 +35,6 @@ export async function startSimRobot(flags: SimRobotFlags, log: (line: string) =>
   const rateHz = parseIntFlag('lamkit sim-robot --rate', flags.rate, 1, '50');
   const watchdogMs = parseIntFlag('lamkit sim-robot --watchdog-ms', flags.watchdogMs, 1, '100');
   const lib = await import('../../index.js');
-  await import('../../../envs/mujoco/register.js');
   const env = await lib.makeAsync(flags.env);
   // isSuccess travels with each step so evaluation over the bridge can report success rates.
   const handler = lib.envRobotHandler(env, { forwardInfo: ['isSuccess'] });

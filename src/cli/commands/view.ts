@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Env } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
-import type { ActionUnbatcher as Unbatcher } from '../../core/vector-env.js';
+import type { Rng } from '../../core/rng.js';
+import { allocateActions } from '../../core/vector-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
 
@@ -49,9 +50,8 @@ interface WorldLike {
  * space with a seeded `Rng` (labelled "random actions" on the page).
  */
 export async function startView(options: ViewOptions): Promise<ViewSession> {
-  const { makeAsync, Rng, ActionUnbatcher, ViewerServer, describeModel, writeGeomPoses, POSE_STRIDE } = await import('../../index.js');
-  // The MuJoCo tasks (registering them is cheap: no WASM until makeAsync).
-  await import('../../../envs/mujoco/register.js');
+  // The root registers the MuJoCo tasks (cheap: no WASM until makeAsync).
+  const { makeAsync, Rng, runEpisodes, ViewerServer, describeModel, writeGeomPoses, POSE_STRIDE } = await import('../../index.js');
   const env: Env<unknown, unknown> = await makeAsync(options.envId);
   const world = (env.unwrapped as unknown as { world?: WorldLike }).world;
   if (!world || typeof world.geomXpos !== 'function') {
@@ -66,7 +66,6 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     throw err;
   }
   const seed = options.seed ?? 0;
-  const rng = new Rng(seed);
   // MuJoCo tasks expose `dt` (timestep x frame skip), like Gymnasium's MujocoEnv.
   const taskDt = (env.unwrapped as unknown as { dt?: number }).dt;
   const dtSeconds = typeof taskDt === 'number' && taskDt > 0 ? taskDt : world.timestepSeconds;
@@ -78,11 +77,9 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
   const ngeom = world.ngeom;
   const poses = new Float32Array(ngeom * POSE_STRIDE);
   const header = { step: 0, reward: 0, episodeReturn: 0, episode: 0 };
-  let obs = env.reset({ seed }).obs;
   let needsReset = false;
   let paused = false;
   let steps = 0;
-  let busy = false;
 
   const server = await ViewerServer.start({
     scene: describeModel(world.model as Parameters<typeof describeModel>[0]),
@@ -96,41 +93,39 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     },
   });
 
-  const obsBatch = policy ? new Float32Array(policy.observationSpace.flatDim) : null;
-  const unbatcher: Unbatcher | null = policy ? new ActionUnbatcher(env.actionSpace, 1) : null;
-  const tick = async () => {
-    if (busy || paused || server.clientCount === 0) return;
-    busy = true;
-    try {
-      if (needsReset) {
-        obs = env.reset().obs;
-        policy?.resetEpisode?.(0);
-        Object.assign(header, { step: 0, reward: 0, episodeReturn: 0, episode: header.episode + 1 });
-        needsReset = false;
-      } else {
-        let action: unknown;
-        if (policy && obsBatch && unbatcher) {
-          obsBatch.set(env.observationSpace.flatten(obs));
-          const actions = await policy.act(obsBatch, { deterministic: true });
-          const u: Unbatcher = unbatcher;
-          u.check('view.policy.act', actions);
-          action = u.get(actions, 0);
-        } else {
-          action = env.actionSpace.sample(rng);
-        }
-        const result = env.step(action);
-        obs = result.obs;
-        steps++;
-        header.step++;
-        header.reward = result.reward;
-        header.episodeReturn += result.reward;
-        needsReset = result.terminated || result.truncated;
-      }
-      server.broadcastFrame(header, writeGeomPoses(world.geomXpos(), world.geomXmat(), ngeom, poses));
-    } finally {
-      busy = false;
+  // Pacing: the loop waits for the next tick, and ticks pass only while a page is connected and not paused.
+  const stop = new AbortController();
+  let wake: (() => void) | null = null;
+  const timer = setInterval(() => {
+    if (wake && !paused && server.clientCount > 0) {
+      const w = wake;
+      wake = null;
+      w();
     }
-  };
+  }, 1000 / stepsPerSecond);
+  const nextTick = (): Promise<void> => (stop.signal.aborted ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve)));
+  const broadcast = (): void => server.broadcastFrame(header, writeGeomPoses(world.geomXpos(), world.geomXmat(), ngeom, poses));
+
+  // One tick, one thing: a step (its frame), or a reset (its frame, from the second episode on).
+  const loop = runEpisodes(env, policy ?? randomActions(env, new Rng(seed)), {
+    seeds: [seed],
+    deterministic: true,
+    signal: stop.signal,
+    keepEpisodes: false,
+    onEpisodeStart: async ({ episode }) => {
+      Object.assign(header, { step: 0, reward: 0, episodeReturn: 0, episode });
+      needsReset = false;
+      if (episode > 0) broadcast();
+      await nextTick();
+    },
+    onStep: async (s) => {
+      steps++;
+      Object.assign(header, { step: s.t + 1, reward: s.reward, episodeReturn: s.episodeReturn });
+      broadcast();
+      await nextTick();
+      return needsReset ? 'end-episode' : undefined;
+    },
+  });
   let closing: Promise<void> | null = null;
   let rejectEnded: (err: unknown) => void = () => {};
   let resolveEnded: () => void = () => {};
@@ -141,18 +136,19 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
   ended.catch(() => undefined); // observed through `ended`; not an unhandled rejection when nobody awaits it
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stop.abort();
+      wake?.();
       clearInterval(timer);
+      await loop.catch(() => undefined);
       await server.close();
       env.close();
     })();
     return closing;
   };
   // A failing step (or policy) stops the viewer and rejects `ended`: never logged and carried on.
-  const timer = setInterval(() => {
-    tick().catch((err: unknown) => {
-      void close().finally(() => rejectEnded(err));
-    });
-  }, 1000 / stepsPerSecond);
+  loop.catch((err: unknown) => {
+    void close().finally(() => rejectEnded(err));
+  });
 
   return {
     url: server.url,
@@ -163,6 +159,21 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     async close() {
       await close();
       resolveEnded();
+    },
+  };
+}
+
+/** Uniform random actions from the action space with a seeded `Rng`, as a `Policy` (the viewer's default actor). */
+function randomActions(env: Env<unknown, unknown>, rng: Rng): Policy {
+  const batch = allocateActions(env.actionSpace, 1);
+  return {
+    observationSpace: env.observationSpace,
+    actionSpace: env.actionSpace,
+    act: () => {
+      const a = env.actionSpace.sample(rng);
+      if (typeof a === 'number') batch[0] = a;
+      else batch.set(a as ArrayLike<number>);
+      return batch;
     },
   };
 }

@@ -1,14 +1,19 @@
 import { Subject, type Observable, type Observer, type Subscription } from 'rxjs';
 
 /**
- * The metric keys training emits (CleanRL's names, so curves line up with
- * its runs). Every row also carries `global_step` and `wall_s`.
+ * The well-known metric keys (CleanRL's names, so curves line up with its
+ * runs). Every row also carries `global_step` and `wall_s`.
  *
  * - `charts/episodic_return`, `charts/episodic_length`: one row per finished
  *   episode (undiscounted, unnormalized return).
  * - `charts/success`: 1/0 for tasks that report `info.isSuccess`.
  * - `losses/*`: one row per update, means over its minibatches.
  * - `charts/learning_rate`, `perf/sps` (env steps per second since start).
+ *
+ * The list is not closed: an algorithm adds its own keys in the same
+ * `<section>/<name>` style (e.g. `losses/discriminator_loss`,
+ * `charts/bc_accuracy`), and consumers (metrics.jsonl, plots) pass through
+ * whatever numbers a row carries.
  */
 export const METRIC_KEYS = [
   'charts/episodic_return',
@@ -22,15 +27,20 @@ export const METRIC_KEYS = [
   'losses/clipfrac',
   'perf/sps',
 ] as const;
+/** One of the well-known keys of {@link METRIC_KEYS}. */
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
-/** One metrics event: where training was, plus the keys it reports. */
+/**
+ * One metrics event: where training was, plus the keys it reports. The
+ * well-known keys are typed; any other `<section>/<name>` key may carry a
+ * number too (`row['losses/discriminator_loss']` is `number | undefined`).
+ */
 export type MetricRow = {
   /** Env steps taken so far (all sub-envs). */
   global_step: number;
   /** Seconds since the run started (resumed runs continue the count). */
   wall_s: number;
-} & Partial<Record<MetricKey, number>>;
+} & Partial<Record<MetricKey, number>> & { [key: string]: number | undefined };
 
 /**
  * The metric stream a learner writes to and consumers subscribe to

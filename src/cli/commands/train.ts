@@ -168,21 +168,10 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   const backend = await initBackend();
   const vec = fleet ? fleet.vec : await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
   const metrics = new MetricStream();
-  const { MetricsJsonlWriter } = await import('../train-output/metrics-jsonl-writer.js');
-  const { ProgressReporter } = await import('../train-output/progress-reporter.js');
-  const { writeRunReport } = await import('../train-output/run-report.js');
-  const episodes: Array<{ step: number; value: number; wall: number }> = [];
+  // metrics.jsonl, the progress bar and (at the end) summary.json, config.json, learning-curve.svg.
+  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: config.numUpdates * config.batchSize, startStep: resumed?.state.globalStep ?? 0, label: `${envId} ppo`, progress: flags.progress });
   // Every subscriber here handles the error end (RxJS rethrows unhandled ones asynchronously, as an uncaught exception).
   const ignoreError = (): void => {};
-  metrics.subscribe({
-    next: (row) => {
-      const r = row['charts/episodic_return'];
-      if (r !== undefined) episodes.push({ step: row.global_step, value: r, wall: row.wall_s });
-    },
-    error: ignoreError,
-  });
-  const jsonl = new MetricsJsonlWriter(join(outDir, 'metrics.jsonl'), metrics);
-  const progress = flags.progress ? new ProgressReporter(metrics, config.numUpdates * config.batchSize, resumed?.state.globalStep ?? 0, `${envId} ppo`) : null;
   const meta = { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name };
   const options = { metrics, onCheckpoint: (state: Parameters<typeof saveCheckpoint>[1]) => saveCheckpoint(checkpointDir, state, meta) };
   const ppo = resumed ? await PPO.restore(vec, { ...resumed.state, config }, options) : await PPO.create(vec, config, options);
@@ -199,7 +188,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   try {
     const result = await ppo.learn({ stop: () => interrupted });
     metrics.complete();
-    const summary = writeRunReport(outDir, { envId, algo: 'ppo', config, backend: backend.name, result, episodes, resumedFrom: resumed?.dir ?? null });
+    const summary = outputs.finish({ envId, algo: 'ppo', config, backend: backend.name, result, resumedFrom: resumed?.dir ?? null });
     return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}) };
   } catch (err) {
     if (lastUpdate && err instanceof lib.BridgeProtocolError) {
@@ -207,15 +196,12 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       saveCheckpoint(checkpointDir, state, meta);
       log(`lamkit train: a robot failed (${err.name}); saved the state after the last update (step ${state.globalStep}) to ${checkpointDir}; continue with --resume ${outDir} --robots ${vec.numEnvs}`);
     }
-    // The writer and the progress bar subscribe without an error handler: detach them first.
-    progress?.stop();
-    jsonl.close();
+    outputs.close();
     metrics.error(err);
     throw err;
   } finally {
     process.removeListener('SIGINT', onSignal);
-    progress?.stop();
-    jsonl.close();
+    outputs.close();
     ppo.dispose();
     await vec.close();
   }

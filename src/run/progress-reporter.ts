@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { MetricStream } from '../../streams/metrics.js';
+import type { MetricStream } from '../streams/metrics.js';
 
 /**
  * A progress bar on stderr (cli-progress) fed by the metric stream: env

@@ -1,6 +1,6 @@
 import { openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricStream, MetricRow } from '../../streams/metrics.js';
+import type { MetricStream, MetricRow } from '../streams/metrics.js';
 
 /**
  * Appends every metric row to a JSON Lines file (`metrics.jsonl`): one

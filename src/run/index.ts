@@ -1,0 +1,4 @@
+// Public API of src/run: the outputs every trainer leaves (metrics.jsonl, progress, summary.json, learning-curve.svg).
+export { RunOutputs, type RunOutputsOptions, type RunSummaryInput } from './run-outputs.js';
+export type { RunSummary, EpisodePoint } from './run-report.js';
+export { learningCurveSvg, type CurvePoint, type LearningCurveOptions } from './learning-curve-svg.js';

@@ -31,14 +31,23 @@ const THREE_ALLOWED = ['build/', 'examples/jsm/'];
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Package root: `sim/viewer/` is two levels down (also under `dist/` after a build). */
 const PACKAGE_ROOT = join(HERE, '..', '..');
+/** Running from the TypeScript sources (tsx): page modules are `.ts` files, type-stripped on request. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/**
+ * The development-only transpiler, next to this file in the sources. A URL
+ * built at run time, not a string literal, so that bundlers of the built
+ * package do not pull in `typescript` (a devDependency).
+ */
+const TRANSPILER_URL = new URL('./transpile-page-module.ts', import.meta.url);
 
 /**
  * Serves the browser modules of the viewer and renderer pages.
  *
  * `/vendor/three/...` comes from the installed `three` package.
- * `/lamkit/<path>.js` is the built `.js` file when it exists (after
- * `npm run build`), else the `.ts` source transpiled on first request with
- * TypeScript's `transpileModule` (types stripped, nothing bundled) and cached.
+ * `/lamkit/<path>.js` is the compiled `.js` file of the installed package
+ * (dist/); running from the sources (tsx), it is the `.ts` source
+ * transpiled on first request with TypeScript's `transpileModule` (types
+ * stripped, nothing bundled) and cached.
  * Only the allow-listed folders are reachable; anything else is `null` (404).
  */
 export class StaticAssets {
@@ -70,11 +79,14 @@ export class StaticAssets {
 
   private async lamkit(rel: string): Promise<StaticAsset | null> {
     if (!isSafe(rel, LAMKIT_ALLOWED) || !rel.endsWith('.js')) return null;
-    const built = await readIfFile(join(PACKAGE_ROOT, rel));
-    if (built !== null) return { body: built, contentType: 'text/javascript; charset=utf-8' };
+    if (!FROM_SOURCE) {
+      const built = await readIfFile(join(PACKAGE_ROOT, rel));
+      return built === null ? null : { body: built, contentType: 'text/javascript; charset=utf-8' };
+    }
     const source = await readIfFile(join(PACKAGE_ROOT, rel.slice(0, -3) + '.ts'));
     if (source === null) return null;
-    return { body: await transpile(source.toString('utf8'), rel.slice(0, -3) + '.ts'), contentType: 'text/javascript; charset=utf-8' };
+    const { transpilePageModule } = (await import(TRANSPILER_URL.href)) as { transpilePageModule: (source: string, fileName: string) => string };
+    return { body: transpilePageModule(source.toString('utf8'), rel.slice(0, -3) + '.ts'), contentType: 'text/javascript; charset=utf-8' };
   }
 }
 
@@ -90,14 +102,4 @@ async function readIfFile(path: string): Promise<Buffer | null> {
   } catch {
     return null;
   }
-}
-
-async function transpile(source: string, fileName: string): Promise<string> {
-  // TypeScript is only needed when running from sources (tsx); built packages serve .js files.
-  const ts = (await import('typescript')).default;
-  const out = ts.transpileModule(source, {
-    fileName,
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, sourceMap: false, isolatedModules: true },
-  });
-  return out.outputText;
 }

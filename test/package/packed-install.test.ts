@@ -223,6 +223,24 @@ async function drawsInChromium(url: string): Promise<void> {
   }
 }
 
+test("rgb_array rendering from the installed package: makeAsync('Reacher-v5', { renderMode: 'rgb_array' })", { skip: chromiumSkip(), timeout: 60_000 }, async () => {
+  writeFileSync(
+    join(project, 'render.mjs'),
+    `import { makeAsync } from 'lamkit';
+const env = await makeAsync('Reacher-v5', { renderMode: 'rgb_array' });
+env.reset({ seed: 0 });
+const img = await env.unwrapped.renderAsync();
+const colours = new Set();
+for (let i = 0; i < img.data.length; i += 3) colours.add((img.data[i] << 16) | (img.data[i + 1] << 8) | img.data[i + 2]);
+env.close();
+console.log(JSON.stringify({ width: img.width, height: img.height, bytes: img.data.length, colours: colours.size }));
+`,
+  );
+  const out = JSON.parse(await runIn(project, process.execPath, ['render.mjs'])) as { width: number; height: number; bytes: number; colours: number };
+  assert.deepEqual([out.width, out.height, out.bytes], [84, 84, 84 * 84 * 3]);
+  assert.ok(out.colours >= 20, `a drawn scene, not a blank image: ${out.colours} colours`);
+});
+
 test('lamkit serve drives a lamkit sim-robot with the trained checkpoint', { timeout: 60_000 }, async () => {
   assert.ok(existsSync(runDir), 'the train test wrote a run');
   const serve = start(project, process.execPath, [lamkitBin, 'serve', '--checkpoint', runDir, '--port', '0', '--token', 'packed']);

@@ -1,27 +1,45 @@
 // Public API of agents/ (the only tfjs importer). Importing it starts nothing:
 // the tfjs backend starts in `initBackend()` (called by PPO.create/restore).
+// Internals (tf ops, the MLP's flat layout and JS forward, the explicit
+// gradient, the JS optimizer, minibatch assembly) stay out of it.
 export { initBackend, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend.js';
-export { matMul, fastTanh, biasAdd, oneHot, embed } from './tf-ops.js';
-export { paramLayout, layoutSize, actorOutDim, type MlpSpec, type HeadSpec, type ParamEntry, type Activation } from './policies/param-layout.js';
-export { MlpActorCritic, describeSpec, type ActorCriticEval } from './policies/mlp-actor-critic.js';
-export { JsActorCritic } from './policies/js-actor-critic.js';
-export { ActionCodec } from './policies/action-codec.js';
+export type {
+  ActorCritic,
+  ActorCriticEval,
+  ActOutput,
+  ChunkLayout,
+  EvalBatch,
+  FastGradient,
+  FastMinibatch,
+  GroupVariable,
+  NamedTensor,
+  ObsBatch,
+  ObsFeature,
+  ParamGroupInfo,
+  PpoLossCoefs,
+  SequenceSpec,
+} from './policies/actor-critic.js';
+export { registerPolicyKind, policyKind, policyKinds, resolvePolicyConfig, type PolicyKind, type PolicyIo, type PolicyParts } from './policies/policy-kinds.js';
+export { capturePolicy, restorePolicy, type PolicyState } from './policies/policy-state.js';
+export type { MlpSpec, HeadSpec, Activation } from './policies/param-layout.js';
+export { MlpActorCritic, describeSpec } from './policies/mlp-actor-critic.js';
+export { WindowMlpActorCritic, type WindowMlpSpec } from './policies/window-mlp-actor-critic.js';
 export { MlpPolicy, type MlpPolicyParts } from './policies/mlp-policy.js';
-export { initMlpParams, orthogonalInto } from './policies/orthogonal-init.js';
+export { NetworkPolicy, type NetworkPolicyParts } from './policies/network-policy.js';
+export { makeDistribution } from './policies/make-distribution.js';
 export { Categorical } from './distributions/categorical.js';
 export { DiagGaussian } from './distributions/diag-gaussian.js';
 export type { ActionDistribution, LogProbEntropy } from './distributions/action-distribution.js';
-export { FlatAdam, type AdamOptions, type AdamState } from './optim/flat-adam.js';
-export { JsAdam } from './optim/js-adam.js';
-export { RolloutBuffer } from './buffers/rollout-buffer.js';
-export { PPO, type PpoOptions, type PpoTrainingState, type LearnResult, type EpisodeRecord } from './ppo/ppo.js';
-export { ppoLoss, PPO_STAT_NAMES, type PpoMinibatch, type PpoLossCoefs } from './ppo/ppo-loss.js';
-export { ExplicitPpoGrad } from './ppo/explicit-ppo-grad.js';
-export { PpoUpdater, type GradientPath } from './ppo/ppo-updater.js';
-export type { MinibatchArrays } from './ppo/minibatch-assembler.js';
-export { resolvePpoConfig, ppoConfigSchema, PPO_CONFIG_KEYS, type PpoConfig, type ResolvedPpoConfig } from './ppo/ppo-config.js';
-export { PPO_TASK_DEFAULTS, PPO_BASE_DEFAULTS, PPO_DISCRETE_DEFAULTS, ppoDefaultsFor } from './ppo/task-defaults.js';
-export { VecNormalizer, type VecNormalizerState } from './ppo/vec-normalizer.js';
-export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta } from './checkpoint/save-checkpoint.js';
+export { AdamW } from './optim/adamw.js';
+export type { AdamWOptions, GroupOptions, GroupAdamState, OptimizerState } from './optim/adamw-options.js';
+export type { RolloutBuffer } from './buffers/rollout-buffer.js';
+export { PPO, type PpoOptions, type PpoCreateOptions, type PpoTrainingState, type RewardHook, type LearnResult, type EpisodeRecord } from './algos/ppo/ppo.js';
+export type { GradientPath } from './algos/ppo/ppo-updater.js';
+export { resolvePpoConfig, PPO_CONFIG_KEYS, type PpoConfig, type ResolvedPpoConfig } from './algos/ppo/ppo-config.js';
+export { PPO_TASK_DEFAULTS, PPO_BASE_DEFAULTS, PPO_DISCRETE_DEFAULTS, ppoDefaultsFor } from './algos/ppo/task-defaults.js';
+export { ppoCheckpoint, ppoStateFromCheckpoint } from './algos/ppo/ppo-checkpoint.js';
+export { registerTrainer, trainer, trainerNames, type Trainer, type TrainerContext, type TrainerResult, type TrainerFamily, type TrainerConfigBase } from './algos/trainer.js';
+export { ppoTrainer } from './algos/ppo/ppo-trainer.js';
+export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointData, type CheckpointAlgo, type CheckpointNormalization } from './checkpoint/save-checkpoint.js';
 export { readCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from './checkpoint/read-checkpoint.js';
 export { loadPolicy, type LoadPolicyOptions, type LoadedPolicy } from './checkpoint/load-policy.js';

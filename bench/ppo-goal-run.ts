@@ -5,9 +5,9 @@ import { makeAsync } from '../src/registry/registry.js';
 import { makeVec } from '../src/registry/make-vec.js';
 import { Box } from '../src/core/spaces/box.js';
 import { MetricStream } from '../src/streams/metrics.js';
-import { PPO } from '../agents/ppo/ppo.js';
-import { resolvePpoConfig } from '../agents/ppo/ppo-config.js';
-import { ppoDefaultsFor } from '../agents/ppo/task-defaults.js';
+import { PPO } from '../agents/algos/ppo/ppo.js';
+import { resolvePpoConfig } from '../agents/algos/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../agents/algos/ppo/task-defaults.js';
 import { initBackend } from '../agents/backend.js';
 
 /** One PPO training run measured against a return goal (shared by the bench/ppo-*.ts scripts). */

@@ -1,8 +1,8 @@
 /**
  * Cost of one PPO gradient step (loss, gradient, grad-norm clip, Adam) of
- * the 64x64 tanh actor-critic, explicit path (agents/ppo/explicit-ppo-grad.ts
- * + JsAdam) beside the autodiff path (ppoLoss under tf.variableGrads +
- * FlatAdam), per minibatch size, with the tfjs kernel count of each.
+ * the 64x64 tanh actor-critic, explicit path (agents/policies/explicit-ppo-grad.ts
+ * + JsAdamW) beside the autodiff path (ppoLoss under tf.variableGrads +
+ * the tensor AdamW), per minibatch size, with the tfjs kernel count of each.
  *
  *   node --import tsx bench/ppo-grad-step.ts [--rows 256,1024] [--obs 4]
  *
@@ -14,11 +14,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../agents/backend.js';
 import { MlpActorCritic } from '../agents/policies/mlp-actor-critic.js';
 import type { MlpSpec } from '../agents/policies/param-layout.js';
-import { ExplicitPpoGrad } from '../agents/ppo/explicit-ppo-grad.js';
-import { ppoLoss } from '../agents/ppo/ppo-loss.js';
-import type { MinibatchArrays } from '../agents/ppo/minibatch-assembler.js';
-import { JsAdam } from '../agents/optim/js-adam.js';
-import { FlatAdam } from '../agents/optim/flat-adam.js';
+import { ExplicitPpoGrad } from '../agents/policies/explicit-ppo-grad.js';
+import { ppoLoss } from '../agents/algos/ppo/ppo-loss.js';
+import type { MinibatchArrays } from '../agents/algos/ppo/minibatch-assembler.js';
+import { JsAdamW } from '../agents/optim/js-adamw.js';
+import { AdamW } from '../agents/optim/adamw.js';
 import { Rng } from '../src/core/rng.js';
 import { benchArgs } from './ppo-goal-run.js';
 
@@ -28,7 +28,7 @@ const obsDim = Number(args.get('obs') ?? 4);
 const info = await initBackend({ report: null });
 const spec: MlpSpec = { obsDim, hidden: [64, 64], activation: 'tanh', head: { kind: 'categorical', nvec: [2] } };
 const coefs = { clipCoef: 0.2, clipVloss: false, entCoef: 0, vfCoef: 0.5 };
-const adamOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-5 };
+const adamOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-5, weightDecay: 0 };
 const results: Array<Record<string, number | string>> = [];
 const load0 = loadavg()[0];
 
@@ -46,7 +46,8 @@ for (const m of rowsList) {
   };
   // Explicit path.
   const ex = new ExplicitPpoGrad(spec);
-  const jsAdam = new JsAdam(net.numParams, adamOptions);
+  const fast = net.fastGradient();
+  const jsAdam = new JsAdamW(fast.groupRanges, ['actor', 'critic'], adamOptions);
   const theta = net.readParams();
   const grad = new Float32Array(net.numParams);
   const explicitStep = (): void => {
@@ -54,22 +55,19 @@ for (const m of rowsList) {
     jsAdam.apply(theta, grad, 1e-4, 0.5);
   };
   // Autodiff path.
-  const input = new Float32Array(m * 2);
-  net.dist.encodeActions(mb.actions, m, input);
   const t = {
-    obs: tf.tensor2d(mb.obs, [m, obsDim]),
-    actionInput: tf.tensor2d(input, [m, 2]),
+    batch: { obs: { rows: m, flat: mb.obs }, actions: mb.actions },
     oldLogProb: tf.tensor1d(mb.oldLogProb),
     advantages: tf.tensor1d(mb.advantages),
     returns: tf.tensor1d(mb.returns),
     oldValues: tf.tensor1d(mb.oldValues),
   };
-  const flatAdam = new FlatAdam(net.numParams, adamOptions);
+  const adamW = new AdamW(net.variables(), ['actor', 'critic'], adamOptions);
   const autodiffStep = (): void => {
-    const { value, grads } = tf.variableGrads(() => ppoLoss(net, t, coefs).loss, [net.theta]);
-    const norm = flatAdam.apply(net.theta, grads[net.theta.name] as tf.Tensor1D, 1e-4, 0.5);
+    const { value, grads } = tf.variableGrads(() => ppoLoss(net, t, coefs).loss, adamW.trainableVariables());
+    const norm = adamW.apply(grads, 1e-4, 0.5);
     norm.dataSync();
-    tf.dispose([value, norm, grads[net.theta.name]]);
+    tf.dispose([value, norm, ...Object.values(grads)]);
   };
   const time = (f: () => void): number => {
     for (let i = 0; i < 30; i++) f();
@@ -88,8 +86,8 @@ for (const m of rowsList) {
   };
   results.push(row);
   console.log(`PPO gradient step, 64x64 tanh, obs ${obsDim}, minibatch ${m}: explicit ${row.explicitUs} us (${row.explicitKernels} kernels) | autodiff ${row.autodiffUs} us (${row.autodiffKernels} kernels) | backend ${info.name}`);
-  tf.dispose(Object.values(t));
-  flatAdam.dispose();
+  tf.dispose([t.oldLogProb, t.advantages, t.returns, t.oldValues]);
+  adamW.dispose();
   net.dispose();
 }
 const load1 = loadavg()[0];

@@ -20,11 +20,19 @@ export class RolloutBuffer {
   readonly actDim: number;
   /** `Float32Array [steps x envs x obsDim]`: observations fed to the policy (normalized if enabled). */
   readonly obs: Float32Array;
+  /** `Float32Array [steps x envs x obsDim]`: the same observations as the env returned them (before normalization): what a learned reward reads. */
+  readonly rawObs: Float32Array;
+  /** `Float32Array [envs x obsDim]`: the raw observation after the last step (the next observation of row `steps - 1`). */
+  readonly lastRawObs: Float32Array;
+  /** `Uint8Array [steps x envs]`: 1 where the row's observation is the first of an episode (sequence policies cut their history there). */
+  readonly episodeStarts: Uint8Array;
+  /** `Float64Array [steps x envs]`: the env's own reward (episode statistics; `rewards` may be relabelled and scaled). */
+  readonly envRewards: Float64Array;
   /** `Float32Array [steps x envs x actDim]`: stored actions (indices or raw Gaussian samples). */
   readonly actions: Float32Array;
   /** `Float64Array [steps x envs]`: log-prob of the action under the rollout policy. */
   readonly logProbs: Float64Array;
-  /** `Float64Array [steps x envs]`: reward (scaled if enabled). */
+  /** `Float64Array [steps x envs]`: the reward trained on: the env's, or a learned reward's (PPO's reward hook), then scaled if enabled. */
   readonly rewards: Float64Array;
   /** `Float64Array [steps x envs]`: V(obs) under the rollout policy. */
   readonly values: Float64Array;
@@ -49,6 +57,10 @@ export class RolloutBuffer {
     this.actDim = actDim;
     const n = numSteps * numEnvs;
     this.obs = new Float32Array(n * obsDim);
+    this.rawObs = new Float32Array(n * obsDim);
+    this.lastRawObs = new Float32Array(numEnvs * obsDim);
+    this.episodeStarts = new Uint8Array(n);
+    this.envRewards = new Float64Array(n);
     this.actions = new Float32Array(n * actDim);
     this.logProbs = new Float64Array(n);
     this.rewards = new Float64Array(n);

@@ -1,131 +1,106 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
-import { spaceFromJSON } from '../../src/core/spaces/from-json.js';
-import type { SpaceJSON } from '../../src/core/spaces/space.js';
-import { resolvePpoConfig } from '../ppo/ppo-config.js';
-import type { PpoTrainingState } from '../ppo/ppo.js';
-import type { MlpSpec } from '../policies/param-layout.js';
-import { paramLayout, layoutSize } from '../policies/param-layout.js';
-import { describeSpec } from '../policies/mlp-actor-critic.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CHECKPOINT_FILES, type CheckpointMeta } from './save-checkpoint.js';
+import type { NamedTensor } from '../policies/actor-critic.js';
+import type { GroupAdamState } from '../optim/adamw-options.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CHECKPOINT_FILES, type CheckpointData } from './save-checkpoint.js';
+import { readV1Checkpoint, V1_FILES } from './read-v1-checkpoint.js';
+import { readJson, readFloat32, readSpaces } from './checkpoint-io.js';
 
 /** A checkpoint read back from disk. */
 export interface LoadedCheckpoint {
   /** The directory actually read (after resolving a run directory). */
   dir: string;
-  meta: CheckpointMeta;
-  state: PpoTrainingState;
+  /** 2, or 1 for a checkpoint written by lamkit 0.1 (converted in memory; the next save writes v2). */
+  version: 1 | 2;
+  data: CheckpointData;
 }
 
 /**
  * Finds the checkpoint directory for `path`: `path` itself when it holds
- * `model.json`, else `path/checkpoint` (a `lamkit train --out` directory),
- * else the `.prev` copy a crash mid-save may leave.
+ * `checkpoint.json` (or a v1 `model.json`), else `path/checkpoint` (a
+ * `lamkit train --out` directory), else the `.prev` copy a crash mid-save
+ * may leave.
  */
 export function resolveCheckpointDir(path: string): string {
   const candidates = [path, join(path, 'checkpoint'), `${path}.prev`, join(path, 'checkpoint.prev')];
-  for (const c of candidates) if (existsSync(join(c, 'model.json'))) return resolve(c);
-  const what = existsSync(path) ? `'${path}' without model.json (nor checkpoint/model.json)` : `no such directory '${path}'`;
+  for (const c of candidates) if (existsSync(join(c, 'checkpoint.json')) || existsSync(join(c, 'model.json'))) return resolve(c);
+  const what = existsSync(path) ? `'${path}' without checkpoint.json (nor checkpoint/checkpoint.json)` : `no such directory '${path}'`;
   throw new FileFormatError(formatError('loadCheckpoint.dir', `a checkpoint directory holding ${CHECKPOINT_FILES.join(', ')}`, what, 'Pass the --out directory of `lamkit train` or its checkpoint/ subdirectory'));
 }
 
 /**
- * Reads and validates a checkpoint written by `saveCheckpoint`. A missing
- * file, a wrong format, or weights whose shapes or sizes disagree with the
- * recorded architecture throw a `FileFormatError` naming the file and entry.
+ * Reads and validates a checkpoint written by `saveCheckpoint` (format v2),
+ * or by lamkit 0.1 (format v1: `model.json`, `weights.bin`, `optimizer.bin`,
+ * `state.json`, converted to v2 in memory). A missing file, a wrong format,
+ * or tensors whose shapes or sizes disagree with the manifest throw a
+ * `FileFormatError` naming the file and entry. Whether the spec fits its
+ * kind is checked when the network is built (`restorePolicy`, `loadPolicy`).
  */
 export function readCheckpoint(path: string): LoadedCheckpoint {
   const dir = resolveCheckpointDir(path);
+  if (!existsSync(join(dir, 'checkpoint.json')) && existsSync(join(dir, V1_FILES[0]))) return { dir, version: 1, data: readV1Checkpoint(dir) };
   const where = (file: string): string => `loadCheckpoint(${dir}).${file}`;
   for (const f of CHECKPOINT_FILES) {
     if (!existsSync(join(dir, f))) {
       throw new FileFormatError(formatError(where(f), 'the file to exist', 'a missing file', `A checkpoint holds ${CHECKPOINT_FILES.join(', ')}; re-save it or pick another checkpoint`));
     }
   }
-  const model = readJson(join(dir, 'model.json'), where('model.json')) as Record<string, unknown>;
-  if (model.format !== CHECKPOINT_FORMAT || model.version !== CHECKPOINT_VERSION) {
-    throw new FileFormatError(formatError(where('model.json'), `format '${CHECKPOINT_FORMAT}' version ${CHECKPOINT_VERSION}`, `format ${describeValue(model.format)} version ${describeValue(model.version)}`, 'Use a checkpoint written by this lamkit version'));
+  const w = where('checkpoint.json');
+  const ck = readJson(join(dir, 'checkpoint.json'), w) as Record<string, any>;
+  if (ck.format !== CHECKPOINT_FORMAT || ck.version !== CHECKPOINT_VERSION) {
+    throw new FileFormatError(formatError(w, `format '${CHECKPOINT_FORMAT}' version ${CHECKPOINT_VERSION}`, `format ${describeValue(ck.format)} version ${describeValue(ck.version)}`, 'Use a checkpoint written by this lamkit version'));
   }
-  const spec = model.spec as MlpSpec;
-  let layout;
-  try {
-    layout = paramLayout(spec);
-  } catch (err) {
-    throw new FileFormatError(formatError(`${where('model.json')}.spec`, 'a valid MLP spec', describeValue(spec), (err as Error).message), { cause: err });
+  const policy = ck.policy ?? {};
+  const manifest = policy.tensors as Array<{ name: string; group: string; shape: number[]; offset: number }>;
+  if (typeof policy.kind !== 'string' || typeof policy.spec !== 'object' || policy.spec === null || !Array.isArray(manifest) || !Array.isArray(policy.groups)) {
+    throw new FileFormatError(formatError(`${w}.policy`, '{ kind, spec, groups, tensors }', describeValue(policy), 'Re-save the checkpoint'));
   }
-  const numParams = layoutSize(layout);
-  const manifest = model.weights as Array<{ name: string; shape: number[]; offset: number }>;
-  if (!Array.isArray(manifest) || manifest.length !== layout.length) {
-    throw new FileFormatError(formatError(`${where('model.json')}.weights`, `${layout.length} entries for ${describeSpec(spec)}`, describeValue(manifest), 'The manifest and spec disagree; re-save the checkpoint'));
-  }
-  layout.forEach((e, i) => {
-    const m = manifest[i];
-    if (m?.name !== e.name || JSON.stringify(m.shape) !== JSON.stringify(e.shape) || m.offset !== e.offset) {
-      throw new FileFormatError(
-        formatError(`${where('model.json')}.weights['${e.name}']`, `shape [${e.shape.join(',')}] at offset ${e.offset} (from the spec ${describeSpec(spec)})`, `${describeValue(m?.name)} with shape [${m?.shape?.join(',')}] at offset ${m?.offset}`, 'The weights do not match the architecture'),
-      );
+  const numParams = policy.numParams;
+  const weights = readFloat32(join(dir, 'policy.bin'), numParams, where('policy.bin'), `${numParams} float32 parameters of the '${policy.kind}' policy`);
+  let end = 0;
+  const tensors: NamedTensor[] = manifest.map((m, i) => {
+    const size = Array.isArray(m?.shape) && m.shape.every((d) => Number.isInteger(d) && d > 0) ? m.shape.reduce((a, b) => a * b, 1) : -1;
+    if (typeof m?.name !== 'string' || size < 0 || m.offset !== end || typeof m.group !== 'string') {
+      throw new FileFormatError(formatError(`${w}.policy.tensors[${i}]`, `{ name, group, shape, offset: ${end} }`, describeValue(m), 'The tensor manifest is corrupt; re-save the checkpoint'));
     }
+    end += size;
+    return { name: m.name, group: m.group, shape: [...m.shape], data: weights.slice(m.offset, m.offset + size) };
   });
-  const theta = readFloat32(join(dir, 'weights.bin'), numParams, where('weights.bin'), `${numParams} float32 parameters for ${describeSpec(spec)}`);
-  const opt = readFloat32(join(dir, 'optimizer.bin'), 2 * numParams, where('optimizer.bin'), `2 x ${numParams} float32 Adam moments`);
-  const st = readJson(join(dir, 'state.json'), where('state.json')) as Record<string, any>;
-  let config;
-  try {
-    // Derived values are recomputed, so a hand-edited totalSteps stays consistent.
-    const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...fields } = (st.config ?? {}) as Record<string, unknown>;
-    config = resolvePpoConfig(fields, `${where('state.json')}.config`);
-  } catch (err) {
-    throw new FileFormatError((err as Error).message, { cause: err });
+  if (end !== numParams) {
+    throw new FileFormatError(formatError(`${w}.policy.numParams`, `the sum of the tensor sizes (${end})`, describeValue(numParams), 'The tensor manifest is corrupt; re-save the checkpoint'));
   }
-  for (const k of ['adamStep', 'globalStep', 'update', 'episodes', 'wallSeconds']) {
-    if (typeof st[k] !== 'number' || !(st[k] >= 0)) throw new FileFormatError(formatError(`${where('state.json')}.${k}`, 'a non-negative number', describeValue(st[k]), 'Re-save the checkpoint'));
+  const algo = ck.algo ?? {};
+  if (typeof algo.name !== 'string' || typeof algo.config !== 'object' || typeof algo.state !== 'object') {
+    throw new FileFormatError(formatError(`${w}.algo`, '{ name, config, state, optimizer }', describeValue(algo), 'Re-save the checkpoint'));
   }
-  let observationSpace;
-  let actionSpace;
-  try {
-    observationSpace = spaceFromJSON(model.observationSpace as SpaceJSON);
-    actionSpace = spaceFromJSON(model.actionSpace as SpaceJSON);
-  } catch (err) {
-    throw new FileFormatError(formatError(`${where('model.json')}.observationSpace/actionSpace`, 'valid space JSON', (err as Error).message, 'Re-save the checkpoint'), { cause: err });
+  let optimizer = null;
+  if (algo.optimizer) {
+    const entries = Object.entries((algo.optimizer.groups ?? {}) as Record<string, { step: number; offset: number; size: number }>);
+    const total = entries.reduce((a, [, g]) => a + 2 * (g?.size ?? 0), 0);
+    const moments = readFloat32(join(dir, 'optimizer.bin'), total, where('optimizer.bin'), `${total} float32 Adam moments (${entries.map(([n, g]) => `${n}: 2 x ${g?.size}`).join(', ')})`);
+    const groups: Record<string, GroupAdamState> = {};
+    for (const [name, g] of entries) {
+      if (!(Number.isInteger(g.offset) && g.offset >= 0 && g.offset + 2 * g.size <= total && Number.isInteger(g.step) && g.step >= 0)) {
+        throw new FileFormatError(formatError(`${w}.algo.optimizer.groups.${name}`, `{ step, offset, size } inside optimizer.bin (${total} floats)`, describeValue(g), 'Re-save the checkpoint'));
+      }
+      groups[name] = { step: g.step, m: moments.slice(g.offset, g.offset + g.size), v: moments.slice(g.offset + g.size, g.offset + 2 * g.size) };
+    }
+    optimizer = { groups };
   }
-  if (observationSpace.flatDim !== spec.obsDim) {
-    throw new FileFormatError(formatError(`${where('model.json')}.spec.obsDim`, `the observation space's flatDim (${observationSpace.flatDim})`, String(spec.obsDim), 'The checkpoint is inconsistent; re-save it'));
+  const { observationSpace, actionSpace } = readSpaces(ck.observationSpace, ck.actionSpace, w);
+  const norm = ck.normalization ?? {};
+  if (norm.obs && !(Array.isArray(norm.obs.mean) && norm.obs.mean.length === observationSpace.flatDim)) {
+    throw new FileFormatError(formatError(`${w}.normalization.obs.mean`, `${observationSpace.flatDim} numbers (the observation space's flatDim)`, describeValue(norm.obs.mean), 'Re-save the checkpoint'));
   }
   return {
     dir,
-    meta: { envId: String(model.envId), observationSpace, actionSpace, backend: String(st.backend) },
-    state: {
-      config,
-      spec,
-      theta,
-      adam: { step: st.adamStep, m: opt.slice(0, numParams), v: opt.slice(numParams) },
-      normalizer: st.normalizer ?? { obs: null, ret: null },
-      rng: st.rng,
-      globalStep: st.globalStep,
-      update: st.update,
-      episodes: st.episodes,
-      wallSeconds: st.wallSeconds,
+    version: 2,
+    data: {
+      meta: { envId: String(ck.envId), observationSpace, actionSpace, backend: String(ck.backend) },
+      policy: { kind: policy.kind, spec: policy.spec, groups: policy.groups, tensors },
+      normalization: { obs: norm.obs ?? null, ret: norm.ret ?? null, clipObs: typeof norm.clipObs === 'number' ? norm.clipObs : 10 },
+      algo: { name: algo.name, config: algo.config, state: algo.state, optimizer },
     },
   };
-}
-
-function readJson(path: string, where: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new FileFormatError(formatError(where, 'valid JSON', (err as Error).message, 'The file is corrupt; re-save the checkpoint'), { cause: err });
-  }
-}
-
-function readFloat32(path: string, count: number, where: string, expected: string): Float32Array {
-  const size = statSync(path).size;
-  if (size !== count * 4) {
-    throw new FileFormatError(formatError(where, `${count * 4} bytes (${expected})`, `${size} bytes`, 'The weights do not match the architecture in model.json'));
-  }
-  const bytes = readFileSync(path);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
 }

@@ -1,14 +1,15 @@
-import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { join, dirname, basename } from 'node:path';
+import { join } from 'node:path';
 import type { Space } from '../../src/core/spaces/space.js';
-import type { PpoTrainingState } from '../ppo/ppo.js';
-import { paramLayout } from '../policies/param-layout.js';
+import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
+import { replaceDirAtomic, writeSynced } from '../../src/data/atomic-write.js';
+import type { PolicyState } from '../policies/policy-state.js';
+import type { OptimizerState } from '../optim/adamw-options.js';
 
-/** Format tag in `model.json`; bump `CHECKPOINT_VERSION` on incompatible changes. */
-export const CHECKPOINT_FORMAT = 'lamkit-ppo-checkpoint';
-export const CHECKPOINT_VERSION = 1;
-/** The files of a checkpoint directory. */
-export const CHECKPOINT_FILES = ['model.json', 'weights.bin', 'optimizer.bin', 'state.json'] as const;
+/** Format tag in `checkpoint.json`; bump `CHECKPOINT_VERSION` on incompatible changes. */
+export const CHECKPOINT_FORMAT = 'lamkit-checkpoint';
+export const CHECKPOINT_VERSION = 2;
+/** The files of a checkpoint directory (format v2). */
+export const CHECKPOINT_FILES = ['checkpoint.json', 'policy.bin', 'optimizer.bin'] as const;
 
 /** What a checkpoint records about the task besides the training state. */
 export interface CheckpointMeta {
@@ -19,72 +20,89 @@ export interface CheckpointMeta {
   backend: string;
 }
 
+/** Observation normalization and reward scaling statistics (SB3's VecNormalize), frozen in the policy at load time. */
+export interface CheckpointNormalization {
+  /** Observation statistics, or null when training did not normalize observations. */
+  obs: RunningMeanStdState | null;
+  /** Discounted-return statistics of reward scaling, or null. */
+  ret: RunningMeanStdState | null;
+  /** Normalized observations are clipped to +-clipObs. */
+  clipObs: number;
+}
+
+/** The algorithm's part of a checkpoint: what continues the run. */
+export interface CheckpointAlgo {
+  /** Registered trainer name (`ppo`, later `bc`, `gail`, ...). */
+  name: string;
+  /** The algorithm's resolved config. */
+  config: Record<string, unknown>;
+  /** Counters and RNG state (JSON). */
+  state: Record<string, unknown>;
+  /** Optimizer moments per parameter group, or null (nothing to continue). */
+  optimizer: OptimizerState | null;
+}
+
+/** Everything a checkpoint holds (format v2). */
+export interface CheckpointData {
+  meta: CheckpointMeta;
+  policy: PolicyState;
+  normalization: CheckpointNormalization;
+  algo: CheckpointAlgo;
+}
+
 /**
- * Writes a PPO checkpoint to directory `dir` atomically: the four files go
- * to a sibling temp directory (each fsynced), which then replaces `dir` by
- * renames (`dir` -> `dir.prev`, temp -> `dir`, remove `dir.prev`). A reader
- * never sees a half-written checkpoint; after a crash between the two
- * renames, `dir.prev` holds the previous one (the loader falls back to it).
+ * Writes a checkpoint (format v2) to directory `dir` atomically (a sibling
+ * temp directory, each file fsynced, then renamed over `dir`; see
+ * `replaceDirAtomic`): a reader never sees a half-written checkpoint.
  *
- * - `model.json`: format, env id, spaces, architecture, weight manifest
- *   (name, shape, offset in float32 elements);
- * - `weights.bin`: flat parameters, float32 little-endian;
- * - `optimizer.bin`: Adam's first then second moments, float32;
- * - `state.json`: resolved config, Adam step, normalization statistics,
- *   RNG state, step/update/episode counters, wall-clock seconds.
+ * - `checkpoint.json`: `{ format, version, envId, observationSpace,
+ *   actionSpace, backend, policy: { kind, spec, groups, tensors: [{ name,
+ *   group, shape, offset }] }, normalization, algo: { name, config, state,
+ *   optimizer: { groups: { <name>: { step, offset, size } } } } }`;
+ * - `policy.bin`: the tensors, float32 little-endian, at their offsets (in elements);
+ * - `optimizer.bin`: per group, Adam's first then second moments (float32),
+ *   `m` at `offset`, `v` at `offset + size`.
  */
-export function saveCheckpoint(dir: string, state: PpoTrainingState, meta: CheckpointMeta): void {
-  const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  const model = {
+export function saveCheckpoint(dir: string, data: CheckpointData): void {
+  let offset = 0;
+  const tensors = data.policy.tensors.map((t) => {
+    const entry = { name: t.name, group: t.group, shape: t.shape, offset };
+    offset += t.data.length;
+    return entry;
+  });
+  const weights = new Float32Array(offset);
+  data.policy.tensors.forEach((t, i) => weights.set(t.data, tensors[i].offset));
+  let optOffset = 0;
+  const groups: Record<string, { step: number; offset: number; size: number }> = {};
+  for (const [name, g] of Object.entries(data.algo.optimizer?.groups ?? {})) {
+    groups[name] = { step: g.step, offset: optOffset, size: g.m.length };
+    optOffset += 2 * g.m.length;
+  }
+  const moments = new Float32Array(optOffset);
+  for (const [name, g] of Object.entries(data.algo.optimizer?.groups ?? {})) {
+    moments.set(g.m, groups[name].offset);
+    moments.set(g.v, groups[name].offset + g.m.length);
+  }
+  const json = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
-    envId: meta.envId,
-    observationSpace: meta.observationSpace.toJSON(),
-    actionSpace: meta.actionSpace.toJSON(),
-    spec: state.spec,
-    numParams: state.theta.length,
-    weights: paramLayout(state.spec).map((e) => ({ name: e.name, shape: e.shape, offset: e.offset })),
+    envId: data.meta.envId,
+    observationSpace: data.meta.observationSpace.toJSON(),
+    actionSpace: data.meta.actionSpace.toJSON(),
+    backend: data.meta.backend,
+    policy: { kind: data.policy.kind, spec: data.policy.spec, groups: data.policy.groups, numParams: weights.length, tensors },
+    normalization: data.normalization,
+    algo: { name: data.algo.name, config: data.algo.config, state: data.algo.state, optimizer: data.algo.optimizer ? { groups } : null },
   };
-  const opt = new Float32Array(2 * state.theta.length);
-  opt.set(state.adam.m, 0);
-  opt.set(state.adam.v, state.theta.length);
-  const trainState = {
-    config: state.config,
-    adamStep: state.adam.step,
-    normalizer: state.normalizer,
-    rng: state.rng,
-    globalStep: state.globalStep,
-    update: state.update,
-    episodes: state.episodes,
-    wallSeconds: state.wallSeconds,
-    backend: meta.backend,
-  };
-  writeSynced(join(tmp, 'model.json'), JSON.stringify(model, null, 2));
-  writeSynced(join(tmp, 'weights.bin'), littleEndianBytes(state.theta));
-  writeSynced(join(tmp, 'optimizer.bin'), littleEndianBytes(opt));
-  writeSynced(join(tmp, 'state.json'), JSON.stringify(trainState, null, 2));
-  const prev = `${dir}.prev`;
-  rmSync(prev, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, prev);
-  renameSync(tmp, dir);
-  rmSync(prev, { recursive: true, force: true });
+  replaceDirAtomic(dir, (tmp) => {
+    writeSynced(join(tmp, 'checkpoint.json'), JSON.stringify(json, null, 2));
+    writeSynced(join(tmp, 'policy.bin'), littleEndianBytes(weights));
+    writeSynced(join(tmp, 'optimizer.bin'), littleEndianBytes(moments));
+  });
 }
 
-function writeSynced(path: string, data: string | Uint8Array): void {
-  writeFileSync(path, data);
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function littleEndianBytes(a: Float32Array): Uint8Array {
+/** float32 little-endian bytes of `a`. */
+export function littleEndianBytes(a: Float32Array): Uint8Array {
   const out = new Uint8Array(a.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < a.length; i++) view.setFloat32(i * 4, a[i], true);

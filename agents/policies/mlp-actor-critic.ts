@@ -1,36 +1,52 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../src/core/rng.js';
-import { FileFormatError, formatError } from '../../src/core/errors.js';
+import { FileFormatError, InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import { matMul, fastTanh, biasAdd } from '../tf-ops.js';
 import type { ActionDistribution } from '../distributions/action-distribution.js';
 import { type MlpSpec, type ParamEntry, paramLayout, layoutSize } from './param-layout.js';
 import { initMlpParams } from './orthogonal-init.js';
 import { makeDistribution } from './make-distribution.js';
+import { JsActorCritic } from './js-actor-critic.js';
+import { ExplicitPpoGrad } from './explicit-ppo-grad.js';
+import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, FastGradient, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from './actor-critic.js';
 
-/** What {@link MlpActorCritic.evaluate} returns, `[batch]` each. */
-export interface ActorCriticEval {
-  logProb: tf.Tensor1D;
-  entropy: tf.Tensor1D;
-  value: tf.Tensor1D;
-}
+/** From this many rows on, `act` runs one batched tfjs call instead of the plain-JS pass. */
+export const BATCHED_INFERENCE_MIN_ROWS = 32;
+
+/** The two parameter groups of the MLP: each trunk (the actor's includes the Gaussian log-std). */
+export const MLP_GROUPS = ['actor', 'critic'] as const;
 
 /**
  * MLP actor-critic with separate actor and critic trunks (CleanRL's
- * `Agent`), for training in TensorFlow.js. All weights live in ONE flat
- * variable `theta [numParams]` (layout: {@link paramLayout}); layers are
- * slices of it. One variable makes the optimizer and the global grad-norm a
- * handful of ops instead of dozens (tfjs's per-op overhead dominates at
- * these sizes), and makes checkpoints a single buffer.
+ * `Agent`), kind `mlp`. Parameter groups `actor` (actor layers and the
+ * Gaussian `actor.log_std`) and `critic`, each ONE flat tf variable whose
+ * slices are the layers: one variable per group keeps the optimizer and the
+ * global grad-norm a handful of ops (tfjs's per-op overhead dominates at
+ * these sizes).
+ *
+ * Its flat layout ({@link paramLayout}: actor layers, critic layers, then
+ * log-std) is what the fast paths use:
+ * - rollouts run a plain-JS copy ({@link JsActorCritic}, ~10 us a row)
+ *   below {@link BATCHED_INFERENCE_MIN_ROWS} rows, one batched tfjs call above
+ *   (bench/ppo-inference.ts: JS ~25 us per sub-env, tfjs ~400-500 us whatever
+ *   the batch up to 64);
+ * - {@link fastGradient} offers the hand-derived PPO gradient
+ *   ({@link ExplicitPpoGrad}), which PPO uses instead of autodiff.
  */
-export class MlpActorCritic {
+export class MlpActorCritic implements ActorCritic {
+  readonly kind = 'mlp';
   readonly spec: MlpSpec;
   readonly layout: readonly ParamEntry[];
   readonly numParams: number;
   readonly dist: ActionDistribution;
-  /** Flat parameters `[numParams]`. */
-  readonly theta: tf.Variable<tf.Rank.R1>;
-  /** How `theta` splits: one `[(in + 1) x out]` block per layer (weight rows, then the bias row), then log-std. */
-  private readonly chunks: Array<{ name: string; size: number; shape: number[] }>;
+  readonly sequence = null;
+  private readonly vars: Record<(typeof MLP_GROUPS)[number], tf.Variable<tf.Rank.R1>>;
+  /** Per group, its layout entries in variable order (actor: layers then log-std). */
+  private readonly groupEntries: Record<(typeof MLP_GROUPS)[number], ParamEntry[]>;
+  private readonly trainable = { actor: true, critic: true };
+  private readonly js: JsActorCritic;
+  private fast: (FastGradient & { grad: ExplicitPpoGrad }) | null = null;
+  private actorOut = new Float64Array(0);
   private disposed = false;
 
   private constructor(spec: MlpSpec, theta: Float32Array) {
@@ -41,8 +57,12 @@ export class MlpActorCritic {
       throw new FileFormatError(formatError('MlpActorCritic.theta', `${this.numParams} parameters for ${describeSpec(spec)}`, `${theta.length}`, 'Load weights saved for the same architecture'));
     }
     this.dist = makeDistribution(spec.head);
-    this.chunks = this.layout.map((e) => ({ name: e.name, size: e.size, shape: e.name.endsWith('.bias') ? [1, e.size] : e.shape }));
-    this.theta = tf.variable(tf.tensor1d(theta, 'float32'), true, undefined, 'float32') as tf.Variable<tf.Rank.R1>;
+    this.groupEntries = { actor: this.layout.filter((e) => e.name.startsWith('actor.')), critic: this.layout.filter((e) => e.name.startsWith('critic.')) };
+    this.vars = {
+      actor: tf.variable(tf.tensor1d(gatherEntries(theta, this.groupEntries.actor)), true, undefined, 'float32') as tf.Variable<tf.Rank.R1>,
+      critic: tf.variable(tf.tensor1d(gatherEntries(theta, this.groupEntries.critic)), true, undefined, 'float32') as tf.Variable<tf.Rank.R1>,
+    };
+    this.js = new JsActorCritic(spec, theta);
   }
 
   /** A freshly initialized network (orthogonal init, see {@link initMlpParams}). */
@@ -50,21 +70,43 @@ export class MlpActorCritic {
     return new MlpActorCritic(spec, initMlpParams(spec, paramLayout(spec), rng, options));
   }
 
-  /** A network with the given flat parameters (e.g. from a checkpoint). */
+  /** A network with the given flat parameters (layout of {@link paramLayout}). */
   static fromParams(spec: MlpSpec, theta: Float32Array): MlpActorCritic {
     return new MlpActorCritic(spec, theta);
   }
 
+  get obsDim(): number {
+    return this.spec.obsDim;
+  }
+
+  get head(): MlpSpec['head'] {
+    return this.spec.head;
+  }
+
+  /** Width of the actor's output row. */
+  get outDim(): number {
+    return this.js.outDim;
+  }
+
+  evaluate(batch: EvalBatch): ActorCriticEval {
+    return tf.tidy((): tf.TensorContainer => {
+      const rows = batch.obs.rows;
+      const input = new Float32Array(rows * this.dist.actInputDim);
+      this.dist.encodeActions(batch.actions, rows, input);
+      return { ...this.evaluateTensors(tf.tensor2d(batch.obs.flat.subarray(0, rows * this.obsDim), [rows, this.obsDim]), tf.tensor2d(input, [rows, this.dist.actInputDim])) };
+    }) as unknown as ActorCriticEval;
+  }
+
   /**
    * Differentiable forward pass of both trunks and the action distribution.
-   * @param obs `[batch x obsDim]` @param actionInput `[batch x dist.actInputDim]`
+   * @param obs `[batch x obsDim]` @param actionInput `[batch x dist.actInputDim]` (one-hot for categorical heads)
    */
-  evaluate(obs: tf.Tensor2D, actionInput: tf.Tensor2D): ActorCriticEval {
+  evaluateTensors(obs: tf.Tensor2D, actionInput: tf.Tensor2D): ActorCriticEval {
     return tf.tidy(() => {
       const p = this.slices();
       const actorOut = this.trunk(obs, p, 'actor');
       const value = tf.reshape(this.trunk(obs, p, 'critic'), [-1]) as tf.Tensor1D;
-      const { logProb, entropy } = this.dist.evaluate(actorOut, p.get('actor.log_std') as tf.Tensor1D | undefined ?? null, actionInput);
+      const { logProb, entropy } = this.dist.evaluate(actorOut, (p.get('actor.log_std') as tf.Tensor1D | undefined) ?? null, actionInput);
       return { logProb, entropy, value };
     });
   }
@@ -77,42 +119,131 @@ export class MlpActorCritic {
     });
   }
 
-  /** Critic only: `V(obs)`, `[batch]`. */
-  value(obs: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => tf.reshape(this.trunk(obs, this.slices(), 'critic'), [-1]) as tf.Tensor1D);
+  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+    const { rows, flat } = obs;
+    const d = this.obsDim;
+    const outDim = this.js.outDim;
+    const actDim = this.dist.actDim;
+    if (this.actorOut.length < rows * outDim) this.actorOut = new Float64Array(rows * outDim);
+    if (rows >= BATCHED_INFERENCE_MIN_ROWS) {
+      tf.tidy(() => {
+        const f = this.forward(tf.tensor2d(flat.subarray(0, rows * d), [rows, d]));
+        this.actorOut.set(f.actorOut.dataSync());
+        out.values.set(f.value.dataSync());
+      });
+    }
+    for (let i = 0; i < rows; i++) {
+      if (rows < BATCHED_INFERENCE_MIN_ROWS) {
+        this.js.actorRow(flat, i * d, this.actorOut, i * outDim);
+        out.values[i] = this.js.valueRow(flat, i * d);
+      }
+      out.logProbs[i] = this.dist.sampleRow(this.actorOut, i * outDim, this.js.logStd, rng, deterministic, out.actions, i * actDim);
+    }
   }
 
-  /** A copy of the flat parameters. */
+  value(obs: ObsBatch, out: Float64Array): void {
+    for (let i = 0; i < obs.rows; i++) out[i] = this.js.valueRow(obs.flat, i * this.obsDim);
+  }
+
+  resetEpisode(): void {}
+
+  paramGroups(): ParamGroupInfo[] {
+    return MLP_GROUPS.map((name) => ({ name, trainable: this.trainable[name], size: this.vars[name].size }));
+  }
+
+  setTrainable(group: string, trainable: boolean): void {
+    this.group(group, 'MlpActorCritic.setTrainable');
+    this.trainable[group as (typeof MLP_GROUPS)[number]] = trainable;
+  }
+
+  variables(): GroupVariable[] {
+    return MLP_GROUPS.map((group) => ({ group, variable: this.vars[group] }));
+  }
+
+  paramsChanged(): void {
+    this.js.setParams(this.readParams());
+  }
+
+  readTensors(): NamedTensor[] {
+    const theta = this.readParams();
+    return this.layout.map((e) => ({ name: e.name, group: e.name.startsWith('actor.') ? 'actor' : 'critic', shape: [...e.shape], data: theta.slice(e.offset, e.offset + e.size) }));
+  }
+
+  writeTensors(tensors: readonly NamedTensor[]): void {
+    this.writeParams(flatFromTensors(this.spec, tensors, 'MlpActorCritic.writeTensors'));
+  }
+
+  toSpec(): Record<string, unknown> {
+    return { ...this.spec, hidden: [...this.spec.hidden] };
+  }
+
+  fastGradient(): FastGradient {
+    if (!this.fast) {
+      const grad = new ExplicitPpoGrad(this.spec);
+      const ranges = new Map(MLP_GROUPS.map((g) => [g, this.groupEntries[g].map((e) => [e.offset, e.size] as const)]));
+      this.fast = {
+        grad,
+        flat: this.readParams(),
+        groupRanges: ranges,
+        compute: (mb, coefs, g) => grad.compute(this.fast!.flat, mb, coefs, g),
+        dispose: () => grad.dispose(),
+      };
+    } else {
+      this.fast.flat.set(this.readParams());
+    }
+    return this.fast;
+  }
+
+  commitFlat(flat: Float32Array): void {
+    this.writeParams(flat);
+  }
+
+  /** A copy of the flat parameters (layout of {@link paramLayout}). */
   readParams(): Float32Array {
-    return this.theta.dataSync().slice() as Float32Array;
+    const theta = new Float32Array(this.numParams);
+    for (const g of MLP_GROUPS) scatterEntries(this.vars[g].dataSync() as Float32Array, this.groupEntries[g], theta);
+    return theta;
   }
 
-  /** Overwrites the flat parameters. */
+  /** Overwrites the flat parameters (and the rollout copy). */
   writeParams(theta: Float32Array): void {
     if (theta.length !== this.numParams) {
       throw new FileFormatError(formatError('MlpActorCritic.writeParams', `${this.numParams} parameters`, `${theta.length}`, 'Pass weights of the same architecture'));
     }
-    tf.tidy(() => this.theta.assign(tf.tensor1d(theta, 'float32')));
+    tf.tidy(() => {
+      for (const g of MLP_GROUPS) this.vars[g].assign(tf.tensor1d(gatherEntries(theta, this.groupEntries[g])));
+    });
+    this.js.setParams(theta);
   }
 
-  /** Frees the variable. Idempotent. */
+  /** Frees the variables. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.theta.dispose();
+    this.vars.actor.dispose();
+    this.vars.critic.dispose();
+    this.fast?.dispose();
+  }
+
+  private group(name: string, where: string): void {
+    if (!(MLP_GROUPS as readonly string[]).includes(name)) {
+      throw new InvalidArgument(formatError(where, `a parameter group of the mlp (${MLP_GROUPS.join(', ')})`, describeValue(name), 'Fix the group name'));
+    }
   }
 
   /**
-   * Per layer, `weight [in x out]` and `bias [out]` are adjacent in `theta`,
-   * so together they are one `[(in + 1) x out]` matrix: a layer is
-   * `[h, 1] @ Wb`. This avoids wasm's slow broadcast add (~0.28 ms for
-   * [256 x 64]) and its gradient's reduction. One split (gradient: one
-   * concat) yields every layer.
+   * Per layer, `weight [in x out]` and `bias [out]` are adjacent in a group
+   * variable, so together they are one `[(in + 1) x out]` matrix: a layer is
+   * `[h, 1] @ Wb` (avoids wasm's slow broadcast add and its gradient's
+   * reduction). One split per group (gradient: one concat) yields every layer.
    */
   private slices(): Map<string, tf.Tensor> {
-    const parts = tf.split(this.theta, this.chunks.map((c) => c.size));
     const out = new Map<string, tf.Tensor>();
-    this.chunks.forEach((c, i) => out.set(c.name, tf.reshape(parts[i], c.shape)));
+    for (const g of MLP_GROUPS) {
+      const entries = this.groupEntries[g];
+      const parts = tf.split(this.vars[g], entries.map((e) => e.size));
+      entries.forEach((e, i) => out.set(e.name, tf.reshape(parts[i], e.name.endsWith('.bias') ? [1, e.size] : e.shape)));
+    }
     return out;
   }
 
@@ -127,6 +258,43 @@ export class MlpActorCritic {
       if (l + 1 < layers) h = act(h);
     }
     return h;
+  }
+}
+
+/** The flat parameters (layout of {@link paramLayout}) from tensors by name; typed errors name the tensor. */
+export function flatFromTensors(spec: MlpSpec, tensors: readonly NamedTensor[], where: string): Float32Array {
+  const layout = paramLayout(spec);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const theta = new Float32Array(layoutSize(layout));
+  for (const e of layout) {
+    const t = byName.get(e.name);
+    if (!t || t.data.length !== e.size || JSON.stringify(t.shape) !== JSON.stringify(e.shape)) {
+      throw new FileFormatError(formatError(`${where}['${e.name}']`, `a tensor of shape [${e.shape.join(',')}] (from ${describeSpec(spec)})`, t ? `shape [${t.shape.join(',')}] with ${t.data.length} values` : 'no such tensor', 'The weights do not match the architecture'));
+    }
+    theta.set(t.data, e.offset);
+  }
+  if (byName.size !== layout.length) {
+    const extra = [...byName.keys()].filter((n) => !layout.some((e) => e.name === n));
+    throw new FileFormatError(formatError(where, `only the tensors of ${describeSpec(spec)}`, `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
+  }
+  return theta;
+}
+
+function gatherEntries(theta: Float32Array, entries: readonly ParamEntry[]): Float32Array {
+  const out = new Float32Array(entries.reduce((a, e) => a + e.size, 0));
+  let off = 0;
+  for (const e of entries) {
+    out.set(theta.subarray(e.offset, e.offset + e.size), off);
+    off += e.size;
+  }
+  return out;
+}
+
+function scatterEntries(flat: Float32Array, entries: readonly ParamEntry[], theta: Float32Array): void {
+  let off = 0;
+  for (const e of entries) {
+    theta.set(flat.subarray(off, off + e.size), e.offset);
+    off += e.size;
   }
 }
 

@@ -10,7 +10,7 @@ import { JsActorCritic } from './js-actor-critic.js';
 import { ActionCodec } from './action-codec.js';
 import { makeDistribution } from './make-distribution.js';
 import type { ActionDistribution } from '../distributions/action-distribution.js';
-import { normalizeRows } from '../ppo/vec-normalizer.js';
+import { normalizeRows } from '../algos/ppo/vec-normalizer.js';
 
 /** Everything an {@link MlpPolicy} needs (what a checkpoint holds besides training state). */
 export interface MlpPolicyParts {

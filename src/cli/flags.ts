@@ -1,9 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 
-/** Algorithms `lamkit train --algo` accepts. */
-export const TRAIN_ALGOS = ['ppo'] as const;
-
 /** Parses an integer flag (every lamkit command uses it); errors name the flag, the accepted range and the value. */
 export function parseIntFlag(flag: string, text: string | undefined, min: number, example: string): number | undefined {
   if (text === undefined) return undefined;
@@ -12,14 +9,6 @@ export function parseIntFlag(flag: string, text: string | undefined, min: number
     throw new InvalidArgument(formatError(flag, `an integer >= ${min}`, describeValue(text), `Pass e.g. ${flag.split(' ').pop()} ${example}`));
   }
   return v;
-}
-
-/** Parses `--algo`. */
-export function parseAlgo(text: string): (typeof TRAIN_ALGOS)[number] {
-  if (!(TRAIN_ALGOS as readonly string[]).includes(text)) {
-    throw new InvalidArgument(formatError('lamkit train --algo', `one of ${TRAIN_ALGOS.join(', ')}`, describeValue(text), 'Pass --algo ppo'));
-  }
-  return text as (typeof TRAIN_ALGOS)[number];
 }
 
 /** Parses `--config`: inline JSON (`'{"learningRate":1e-3}'`) or the path of a JSON file holding an object. */

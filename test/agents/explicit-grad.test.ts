@@ -3,18 +3,18 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../agents/backend.js';
 import { MlpActorCritic } from '../../agents/policies/mlp-actor-critic.js';
-import type { MlpSpec } from '../../agents/policies/param-layout.js';
-import { ExplicitPpoGrad } from '../../agents/ppo/explicit-ppo-grad.js';
-import { ppoLoss, type PpoLossCoefs } from '../../agents/ppo/ppo-loss.js';
-import type { MinibatchArrays } from '../../agents/ppo/minibatch-assembler.js';
-import { JsAdam } from '../../agents/optim/js-adam.js';
-import { FlatAdam } from '../../agents/optim/flat-adam.js';
+import { paramLayout, type MlpSpec } from '../../agents/policies/param-layout.js';
+import { ExplicitPpoGrad } from '../../agents/policies/explicit-ppo-grad.js';
+import { ppoLoss, type PpoLossCoefs } from '../../agents/algos/ppo/ppo-loss.js';
+import type { MinibatchArrays } from '../../agents/algos/ppo/minibatch-assembler.js';
+import { JsAdamW } from '../../agents/optim/js-adamw.js';
+import { AdamW } from '../../agents/optim/adamw.js';
 import { Rng } from '../../src/core/rng.js';
 import '../../envs/index.js';
 import { makeVec } from '../../src/registry/make-vec.js';
-import { PPO } from '../../agents/ppo/ppo.js';
-import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
-import { ppoDefaultsFor } from '../../agents/ppo/task-defaults.js';
+import { PPO } from '../../agents/algos/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 
 /** A random minibatch whose old log-probs sit near the network's own, so some ratios clip and some don't. */
 function randomBatch(net: MlpActorCritic, rng: Rng, rows: number): MinibatchArrays {
@@ -29,20 +29,30 @@ function randomBatch(net: MlpActorCritic, rng: Rng, rows: number): MinibatchArra
   }
   const input = new Float32Array(rows * dist.actInputDim);
   dist.encodeActions(actions, rows, input);
-  const logp = tf.tidy(() => net.evaluate(tf.tensor2d(obs, [rows, spec.obsDim]), tf.tensor2d(input, [rows, dist.actInputDim])).logProb.dataSync().slice());
+  const logp = tf.tidy(() => net.evaluateTensors(tf.tensor2d(obs, [rows, spec.obsDim]), tf.tensor2d(input, [rows, dist.actInputDim])).logProb.dataSync().slice());
   const oldLogProb = new Float32Array(rows).map((_, r) => logp[r] + (rng.random() - 0.5) * 0.6);
   const oldValues = rng.fillNormal(new Float32Array(rows));
   const returns = new Float32Array(rows).map((_, r) => oldValues[r] + (rng.random() - 0.5) * 2);
   return { rows, obs, actions, oldLogProb, advantages: rng.fillNormal(new Float32Array(rows)), returns, oldValues };
 }
 
+/** The gradient of the group variables (actor: actor layers then log-std; critic) scattered back into the flat layout. */
+function toFlat(spec: MlpSpec, byGroup: Record<string, Float32Array>): Float32Array {
+  const layout = paramLayout(spec);
+  const out = new Float32Array(layout[layout.length - 1].offset + layout[layout.length - 1].size);
+  for (const group of ['actor', 'critic']) {
+    let off = 0;
+    for (const e of layout.filter((x) => x.name.startsWith(`${group}.`))) {
+      out.set(byGroup[group].subarray(off, off + e.size), e.offset);
+      off += e.size;
+    }
+  }
+  return out;
+}
+
 function autodiff(net: MlpActorCritic, mb: MinibatchArrays, c: PpoLossCoefs): { grad: Float32Array<ArrayBufferLike>; stats: Float32Array<ArrayBufferLike> } {
-  const { spec, dist } = net;
-  const input = new Float32Array(mb.rows * dist.actInputDim);
-  dist.encodeActions(mb.actions, mb.rows, input);
   const t = {
-    obs: tf.tensor2d(mb.obs, [mb.rows, spec.obsDim]),
-    actionInput: tf.tensor2d(input, [mb.rows, dist.actInputDim]),
+    batch: { obs: { rows: mb.rows, flat: mb.obs }, actions: mb.actions },
     oldLogProb: tf.tensor1d(mb.oldLogProb),
     advantages: tf.tensor1d(mb.advantages),
     returns: tf.tensor1d(mb.returns),
@@ -53,10 +63,10 @@ function autodiff(net: MlpActorCritic, mb: MinibatchArrays, c: PpoLossCoefs): { 
     const out = ppoLoss(net, t, c);
     stats = out.stats.dataSync().slice() as Float32Array;
     return out.loss;
-  }, [net.theta]);
-  const grad = grads[net.theta.name].dataSync().slice() as Float32Array;
-  tf.dispose([value, grads[net.theta.name], ...Object.values(t)]);
-  return { grad, stats };
+  }, net.variables().map((v) => v.variable));
+  const byGroup = Object.fromEntries(net.variables().map((v) => [v.group, grads[v.variable.name].dataSync().slice() as Float32Array]));
+  tf.dispose([value, ...Object.values(grads), t.oldLogProb, t.advantages, t.returns, t.oldValues]);
+  return { grad: toFlat(net.spec, byGroup), stats };
 }
 
 const SPECS: Array<[string, MlpSpec, PpoLossCoefs]> = [
@@ -93,35 +103,59 @@ for (const [name, spec, coefs] of SPECS) {
   });
 }
 
-test('JsAdam matches FlatAdam (with grad-norm clipping) and round-trips its state', async () => {
+test('JsAdamW matches AdamW over groups (clipping, per-group lr scale and weight decay, a frozen group) and their states are interchangeable', async () => {
   await initBackend({ report: null });
   const rng = new Rng(3);
+  // Flat layout [a: 0..20) [b: 20..35) [a: 35..50): group a owns two ranges, as the MLP's actor owns its layers and the log-std.
   const n = 50;
+  const ranges = new Map<string, Array<[number, number]>>([
+    ['a', [[0, 20], [35, 15]]],
+    ['b', [[20, 15]]],
+    ['frozen', []],
+  ]);
   const theta = rng.fillNormal(new Float32Array(n));
-  const v = tf.variable(tf.tensor1d(theta));
-  const flat = new FlatAdam(n, { beta1: 0.9, beta2: 0.999, eps: 1e-5 });
-  const js = new JsAdam(n, { beta1: 0.9, beta2: 0.999, eps: 1e-5 });
+  const gather = (flat: Float32Array, g: string): Float32Array => Float32Array.from((ranges.get(g) ?? []).flatMap(([o, k]) => Array.from(flat.subarray(o, o + k))));
+  const va = tf.variable(tf.tensor1d(gather(theta, 'a')), true, 'adamw-test-a');
+  const vb = tf.variable(tf.tensor1d(gather(theta, 'b')), true, 'adamw-test-b');
+  const vf = tf.variable(tf.tensor1d(rng.fillNormal(new Float32Array(4))), true, 'adamw-test-frozen');
+  const frozenBefore = vf.dataSync().slice();
+  const options = { beta1: 0.9, beta2: 0.999, eps: 1e-5, weightDecay: 0.01 };
+  const groupOptions = { b: { lrScale: 0.5, weightDecay: 0 } };
+  const tfAdam = new AdamW([{ group: 'a', variable: va }, { group: 'b', variable: vb }, { group: 'frozen', variable: vf }], ['a', 'b'], options, groupOptions);
+  const js = new JsAdamW(ranges, ['a', 'b'], options, groupOptions);
   for (let k = 0; k < 5; k++) {
     const g = rng.fillNormal(new Float32Array(n));
-    const norm = tf.tidy(() => flat.apply(v, tf.tensor1d(g), 1e-2, 0.5));
+    const grads = { [va.name]: tf.tensor1d(gather(g, 'a')), [vb.name]: tf.tensor1d(gather(g, 'b')) };
+    const norm = tfAdam.apply(grads, 1e-2, 0.5);
     const jsNorm = js.apply(theta, g, 1e-2, 0.5);
     assert.ok(Math.abs(norm.dataSync()[0] - jsNorm) < 1e-4);
-    norm.dispose();
+    tf.dispose([norm, ...Object.values(grads)]);
   }
-  const d = v.dataSync();
-  for (let i = 0; i < n; i++) assert.ok(Math.abs(d[i] - theta[i]) < 1e-5, `param ${i}`);
-  const copy = new JsAdam(n, js.options);
-  copy.setState(js.getState());
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string): void => {
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+  };
+  close(va.dataSync(), gather(theta, 'a'), 'group a');
+  close(vb.dataSync(), gather(theta, 'b'), 'group b');
+  assert.deepEqual(vf.dataSync(), frozenBefore, 'the frozen group is bit-identical');
+  const state = js.getState();
+  assert.deepEqual(Object.keys(state.groups), ['a', 'b'], 'no state for the frozen group');
+  assert.equal(state.groups.a.step, 5);
+  // JsAdamW -> JsAdamW continues bit for bit; JsAdamW -> AdamW continues within float rounding.
+  const copy = new JsAdamW(ranges, ['a', 'b'], options, groupOptions);
+  copy.setState(state);
+  tfAdam.setState(state);
   const t2 = theta.slice();
   const g = rng.fillNormal(new Float32Array(n));
   js.apply(theta, g, 1e-3, Infinity);
   copy.apply(t2, g, 1e-3, Infinity);
   assert.deepEqual(t2, theta);
-  assert.throws(() => copy.setState({ step: 1, m: new Float32Array(3), v: new Float32Array(n) }), {
-    message: `JsAdam.setState.m: expected Float32Array [${n}], got Float32Array(3) [0, 0, 0]. Load optimizer state saved with the same network.`,
+  assert.throws(() => copy.setState({ groups: { a: { step: 1, m: new Float32Array(3), v: new Float32Array(35) } } }), {
+    message: 'JsAdamW.setState.groups.a.m: expected Float32Array [35], got Float32Array(3) [0, 0, 0]. Load optimizer state saved with the same network.',
   });
-  v.dispose();
-  flat.dispose();
+  assert.throws(() => new JsAdamW(ranges, [], options, { c: { lrScale: 1 } }), { message: 'JsAdamW.groupOptions.c: expected a parameter group of the network (a, b, frozen), got \"c\". Fix the group name.' });
+  tf.dispose([va, vb, vf]);
+  tfAdam.dispose();
+  tfAdam.dispose();
 });
 
 test('PPO trains the same with the explicit and the autodiff gradient path (one update, parameters agree)', async () => {
@@ -131,7 +165,7 @@ test('PPO trains the same with the explicit and the autodiff gradient path (one 
     const vec = await makeVec('CartPole-v1', { numEnvs: config.numEnvs, makeOptions: { disableEnvChecker: true } });
     const ppo = await PPO.create(vec, config, { gradient });
     await ppo.learn();
-    thetas.push(ppo.trainingState(0).theta);
+    thetas.push((ppo.net as MlpActorCritic).readParams());
     ppo.dispose();
     await vec.close();
   }
@@ -139,7 +173,7 @@ test('PPO trains the same with the explicit and the autodiff gradient path (one 
   let moved = 0;
   const init = (() => {
     const rng = new Rng(5);
-    const net = MlpActorCritic.create({ obsDim: 4, hidden: config.hidden, activation: config.activation, head: { kind: 'categorical', nvec: [2] } }, rng.spawn(), { logStdInit: 0 });
+    const net = MlpActorCritic.create({ obsDim: 4, hidden: [64, 64], activation: 'tanh', head: { kind: 'categorical', nvec: [2] } }, rng.spawn(), { logStdInit: 0 });
     const t = net.readParams();
     net.dispose();
     return t;

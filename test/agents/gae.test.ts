@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RolloutBuffer } from '../../agents/buffers/rollout-buffer.js';
-import { PPO } from '../../agents/ppo/ppo.js';
-import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
-import { ppoDefaultsFor } from '../../agents/ppo/task-defaults.js';
+import { PPO } from '../../agents/algos/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import { ChainVectorEnv } from './fixtures/chain-vector-env.js';
 
 const close = (a: ArrayLike<number>, b: number[], eps = 1e-9): void => {

@@ -92,7 +92,7 @@ for (const spec of [
     for (let i = 0; i < B; i++) lp[i] = dist.sampleRow(out, i * js.outDim, js.logStd, rng, false, actions, i * dist.actDim);
     const input = new Float32Array(B * dist.actInputDim);
     dist.encodeActions(actions, B, input);
-    const ev = net.evaluate(tf.tensor2d(obs, [B, spec.obsDim]), tf.tensor2d(input, [B, dist.actInputDim]));
+    const ev = net.evaluateTensors(tf.tensor2d(obs, [B, spec.obsDim]), tf.tensor2d(input, [B, dist.actInputDim]));
     assert.ok(maxDiff(lp, ev.logProb.dataSync()) < 1e-4, `log-probs ${lp} vs ${ev.logProb.dataSync()}`);
     tf.dispose([actorOut, value, ev.logProb, ev.entropy, ev.value]);
     net.dispose();

@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import '../../envs/index.js';
 import { makeVec } from '../../src/registry/make-vec.js';
 import { MetricStream, METRIC_KEYS } from '../../src/streams/metrics.js';
-import { PPO } from '../../agents/ppo/ppo.js';
-import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
-import { PPO_BASE_DEFAULTS } from '../../agents/ppo/task-defaults.js';
+import { PPO } from '../../agents/algos/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
+import { PPO_BASE_DEFAULTS } from '../../agents/algos/ppo/task-defaults.js';
 
 // Pinned here (not read from the task-defaults table) so tuning the table cannot weaken the test.
 const config = resolvePpoConfig({

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import '../../envs/index.js';
 import { makeVec } from '../../src/registry/make-vec.js';
 import { MetricStream, type MetricRow } from '../../src/streams/metrics.js';
-import { PPO, type PpoTrainingState } from '../../agents/ppo/ppo.js';
-import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
-import { ppoDefaultsFor } from '../../agents/ppo/task-defaults.js';
+import { PPO, type PpoTrainingState } from '../../agents/algos/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import { saveCheckpoint } from '../../agents/checkpoint/save-checkpoint.js';
 import { readCheckpoint } from '../../agents/checkpoint/read-checkpoint.js';
+import { ppoCheckpoint, ppoStateFromCheckpoint } from '../../agents/algos/ppo/ppo-checkpoint.js';
 
 // Pendulum exercises the Gaussian head, observation normalization and reward scaling.
 const config = resolvePpoConfig({
@@ -24,7 +25,7 @@ const config = resolvePpoConfig({
   checkpointEvery: 256,
 });
 
-async function run(stopAtStep: number | undefined, resumeFrom: string | null, saveTo: string | null): Promise<{ final: PpoTrainingState; rows: MetricRow[] }> {
+async function run(policy: Record<string, unknown>, stopAtStep: number | undefined, resumeFrom: string | null, saveTo: string | null): Promise<{ final: PpoTrainingState; rows: MetricRow[] }> {
   const vec = await makeVec('Pendulum-v1', { numEnvs: 2 });
   const metrics = new MetricStream();
   const rows: MetricRow[] = [];
@@ -32,11 +33,11 @@ async function run(stopAtStep: number | undefined, resumeFrom: string | null, sa
   let final: PpoTrainingState | null = null;
   const onCheckpoint = (s: PpoTrainingState): void => {
     final = s;
-    if (saveTo) saveCheckpoint(saveTo, s, { envId: 'Pendulum-v1', observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: 'test' });
+    if (saveTo) saveCheckpoint(saveTo, ppoCheckpoint(s, { envId: 'Pendulum-v1', observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: 'test' }));
   };
-  const ppo = resumeFrom ? await PPO.restore(vec, readCheckpoint(resumeFrom).state, { metrics, onCheckpoint }) : await PPO.create(vec, config, { metrics, onCheckpoint });
+  const ppo = resumeFrom ? await PPO.restore(vec, ppoStateFromCheckpoint(readCheckpoint(resumeFrom).data, 'test'), { metrics, onCheckpoint }) : await PPO.create(vec, config, { metrics, onCheckpoint, policy });
   try {
-    await ppo.learn({ stopAtStep });
+    await ppo.learn({ stop: () => stopAtStep !== undefined && ppo.step >= stopAtStep });
   } finally {
     ppo.dispose();
     await vec.close();
@@ -46,18 +47,28 @@ async function run(stopAtStep: number | undefined, resumeFrom: string | null, sa
 
 const strip = (rows: MetricRow[]): unknown[] => rows.map(({ wall_s: _w, 'perf/sps': _s, ...rest }) => rest);
 
-test('a run interrupted after a checkpoint and resumed from disk equals the uninterrupted run bit for bit', async () => {
+const bytes = (s: PpoTrainingState): Buffer[] => s.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+
+for (const [label, policy] of [
+  ['mlp, explicit gradient', { kind: 'mlp' }],
+  ['window-mlp (sequence policy, chunked autodiff)', { kind: 'window-mlp', window: 3, hidden: [32] }],
+] as const) test(`${label}: a run interrupted after a checkpoint and resumed from disk equals the uninterrupted run bit for bit`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lamkit-resume-'));
   try {
-    const whole = await run(undefined, null, null);
-    const first = await run(256, null, join(dir, 'checkpoint'));
+    const whole = await run(policy, undefined, null, null);
+    const first = await run(policy, 256, null, join(dir, 'checkpoint'));
     assert.equal(first.final.globalStep, 256);
-    const rest = await run(undefined, dir, null);
+    const rest = await run(policy, undefined, dir, null);
     assert.equal(rest.final.globalStep, 512);
-    assert.deepEqual(Buffer.from(rest.final.theta.buffer), Buffer.from(whole.final.theta.buffer));
-    assert.deepEqual(Buffer.from(rest.final.adam.m.buffer), Buffer.from(whole.final.adam.m.buffer));
-    assert.deepEqual(Buffer.from(rest.final.adam.v.buffer), Buffer.from(whole.final.adam.v.buffer));
-    assert.equal(rest.final.adam.step, whole.final.adam.step);
+    assert.equal(rest.final.policy.kind, policy.kind);
+    assert.deepEqual(bytes(rest.final), bytes(whole.final));
+    assert.deepEqual(Object.keys(rest.final.optimizer.groups), ['actor', 'critic']);
+    for (const g of ['actor', 'critic']) {
+      const [a, b] = [rest.final.optimizer.groups[g], whole.final.optimizer.groups[g]];
+      assert.deepEqual(Buffer.from(a.m.buffer), Buffer.from(b.m.buffer));
+      assert.deepEqual(Buffer.from(a.v.buffer), Buffer.from(b.v.buffer));
+      assert.equal(a.step, b.step);
+    }
     assert.deepEqual(rest.final.normalizer, whole.final.normalizer);
     assert.deepEqual(rest.final.rng, whole.final.rng);
     // Every metric (losses, episode returns) after the checkpoint matches too.
@@ -65,7 +76,7 @@ test('a run interrupted after a checkpoint and resumed from disk equals the unin
     assert.ok(after.length > 0);
     assert.deepEqual(strip(rest.rows), strip(after));
     // And training changed something (the test would be empty otherwise).
-    assert.notDeepEqual(Buffer.from(first.final.theta.buffer), Buffer.from(whole.final.theta.buffer));
+    assert.notDeepEqual(bytes(first.final), bytes(whole.final));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

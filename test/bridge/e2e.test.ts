@@ -10,10 +10,11 @@ import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { RobotClient } from '../../src/bridge/robot-client.js';
 import { envRobotHandler } from '../../src/bridge/env-robot-handler.js';
 import { MetricStream } from '../../src/streams/metrics.js';
-import { PPO } from '../../agents/ppo/ppo.js';
-import { resolvePpoConfig } from '../../agents/ppo/ppo-config.js';
-import { ppoDefaultsFor } from '../../agents/ppo/task-defaults.js';
+import { PPO } from '../../agents/algos/ppo/ppo.js';
+import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import { saveCheckpoint } from '../../agents/checkpoint/save-checkpoint.js';
+import { ppoCheckpoint } from '../../agents/algos/ppo/ppo-checkpoint.js';
 import { startServe } from '../../src/cli/commands/serve.js';
 import { startSimRobot } from '../../src/cli/commands/sim-robot.js';
 
@@ -35,7 +36,7 @@ test('PPO trains on two simulated robots connected over the bridge; metrics flow
   const rows: Array<Record<string, number>> = [];
   metrics.subscribe((row) => rows.push(row as unknown as Record<string, number>));
   const meta = { envId: 'CartPole-v1', observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: 'test' };
-  const ppo = await PPO.create(vec, config, { metrics, onCheckpoint: (state) => saveCheckpoint(checkpointDir, state, meta) });
+  const ppo = await PPO.create(vec, config, { metrics, onCheckpoint: (state) => saveCheckpoint(checkpointDir, ppoCheckpoint(state, meta)) });
   const result = await ppo.learn();
   ppo.dispose();
   assert.equal(result.globalStep, 1024);

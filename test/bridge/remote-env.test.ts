@@ -229,24 +229,33 @@ test('a robot whose handler fails ends the episode at once: step rejects naming 
 
 test('heartbeats keep a quiet robot connected; a silent socket or one without hello is closed', async () => {
   const { WebSocket } = await import('ws');
-  const r = await rig(1, { heartbeatMs: 40, idleTimeoutMs: 150, handshakeTimeoutMs: 150 });
-  const url = `ws://127.0.0.1:${r.server.port}/`;
-  const mute = new WebSocket(url);
-  const muteClosed = new Promise<number>((res) => mute.on('close', (code) => res(code)));
-  await sleep(400);
-  assert.ok(r.clients[0].connected, 'the RobotClient answers heartbeats and stays');
-  assert.equal(await muteClosed, 1008); // no hello within handshakeTimeoutMs
-  // A socket that said hello and then fell silent is closed as idle.
-  const silent = new WebSocket(url);
-  silent.on('message', () => {});
-  await new Promise((res) => silent.once('open', res));
-  const env = new LineEnv();
-  silent.send(JSON.stringify({ type: 'hello', protocol: 1, robotId: 'silent', observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON(), controlRateHz: 10, safeAction: [0] }));
-  const code = await new Promise<number>((res) => silent.on('close', (c) => res(c)));
-  assert.equal(code, 1001);
-  await sleep(20);
-  assert.equal(r.server.robot('silent')!.connected, false);
-  await r.close();
+  // The handshake deadline (150 ms) is far below the idle one (1 s), so on a loaded machine the
+  // mute socket still meets the handshake deadline first; heartbeats every 40 ms keep the robot.
+  const r = await rig(1, { heartbeatMs: 40, idleTimeoutMs: 1000, handshakeTimeoutMs: 150 });
+  const sockets: Array<InstanceType<typeof WebSocket>> = [];
+  try {
+    const url = `ws://127.0.0.1:${r.server.port}/`;
+    const mute = new WebSocket(url);
+    sockets.push(mute);
+    const muteClosed = new Promise<number>((res) => mute.on('close', (code) => res(code)));
+    assert.equal(await muteClosed, 1008); // no hello within handshakeTimeoutMs
+    await sleep(400);
+    assert.ok(r.clients[0].connected, 'the RobotClient answers heartbeats and stays');
+    // A socket that said hello and then fell silent is closed as idle.
+    const silent = new WebSocket(url);
+    sockets.push(silent);
+    silent.on('message', () => {});
+    await new Promise((res) => silent.once('open', res));
+    const env = new LineEnv();
+    silent.send(JSON.stringify({ type: 'hello', protocol: 1, robotId: 'silent', observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON(), controlRateHz: 10, safeAction: [0] }));
+    const code = await new Promise<number>((res) => silent.on('close', (c) => res(c)));
+    assert.equal(code, 1001);
+    await sleep(20);
+    assert.equal(r.server.robot('silent')!.connected, false);
+  } finally {
+    for (const s of sockets) s.terminate();
+    await r.close();
+  }
 });
 
 test('servePolicy drives robots whose spaces match and reports the others', async () => {

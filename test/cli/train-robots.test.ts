@@ -32,8 +32,8 @@ test('lamkit train --robots 2 --env CartPole-v1 trains on two sim-robots; eval r
     assert.deepEqual([...(outcome.robotIds ?? [])].sort(), ['cp-0', 'cp-1']);
     assert.match(lines[0], /^lamkit train: waiting up to 120 s for 2 robot\(s\) on ws:\/\/127\.0\.0\.1:\d+\/; start each with/);
     assert.ok(lines.some((l) => /^lamkit train: robot 2\/2 connected: cp-[01] \(Box\(.*\) -> Discrete\(2\), 50 Hz\)$/.test(l)), lines.join('\n'));
-    for (const f of ['checkpoint/model.json', 'checkpoint/weights.bin', 'metrics.jsonl', 'summary.json', 'learning-curve.svg']) assert.ok(existsSync(join(out, f)), f);
-    const model = JSON.parse(readFileSync(join(out, 'checkpoint/model.json'), 'utf8'));
+    for (const f of ['checkpoint/checkpoint.json', 'checkpoint/policy.bin', 'metrics.jsonl', 'summary.json', 'learning-curve.svg']) assert.ok(existsSync(join(out, f)), f);
+    const model = JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8'));
     assert.equal(model.envId, 'CartPole-v1');
     assert.deepEqual(model.actionSpace, { type: 'Discrete', n: 2, start: 0 });
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -82,7 +82,7 @@ test('the lamkit command trains on robots named by their id prefix; lamkit serve
   assert.equal(code, 0, stdout.join(''));
   assert.equal(robots.length, 2);
   assert.match(stdout.join(''), /lamkit train: 128 steps in [\d.]+ s; .* outputs in /);
-  const model = JSON.parse(readFileSync(join(out, 'checkpoint/model.json'), 'utf8'));
+  const model = JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8'));
   assert.equal(model.envId, 'pole');
   assert.equal(model.observationSpace.type, 'Box');
 
@@ -173,7 +173,7 @@ test('a robot that disconnects mid-run fails the run with the bridge error; the 
     { name: 'BridgeDisconnectedError' },
   );
   for (const r of robots) await (await r).close();
-  const state = JSON.parse(readFileSync(join(out, 'checkpoint/state.json'), 'utf8'));
+  const state = JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8')).algo.state;
   assert.ok(state.update >= 2 && state.update <= 3, `update ${state.update}`);
   assert.equal(state.globalStep, state.update * 128);
   assert.ok(lines.some((l) => l.startsWith(`lamkit train: a robot failed (BridgeDisconnectedError); saved the state after the last update (step ${state.globalStep}) to ${join(out, 'checkpoint')}; continue with --resume ${out} --robots 2`)), lines.join('\n'));

@@ -17,7 +17,7 @@ const flags = (f: Partial<TrainFlags>): TrainFlags => ({ algo: 'ppo', vectorizat
 test('lamkit train leaves a checkpoint, metrics.jsonl, summary.json, config.json and an SVG plot; eval and resume use them', async () => {
   const first = await runTrain(flags({ env: 'CartPole-v1', seed: '3', totalSteps: '1024', numEnvs: '4', out, config: small }));
   assert.equal(first.globalStep, 1024);
-  for (const f of ['checkpoint/model.json', 'checkpoint/weights.bin', 'checkpoint/optimizer.bin', 'checkpoint/state.json', 'metrics.jsonl', 'summary.json', 'config.json', 'learning-curve.svg']) {
+  for (const f of ['checkpoint/checkpoint.json', 'checkpoint/policy.bin', 'checkpoint/optimizer.bin', 'metrics.jsonl', 'summary.json', 'config.json', 'learning-curve.svg']) {
     assert.ok(existsSync(join(out, f)), f);
   }
   const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -40,6 +40,27 @@ test('lamkit train leaves a checkpoint, metrics.jsonl, summary.json, config.json
   assert.equal(resumed.globalStep, 2048);
   const rows2 = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(rows2.filter((r) => 'losses/approx_kl' in r).length, 2048 / (4 * 32));
+});
+
+test('--policy-kind builds another registered network; --from starts a new run from a checkpoint; eval loads either', async () => {
+  const win = join(root, 'window');
+  const first = await runTrain(flags({ env: 'CartPole-v1', seed: '2', totalSteps: '512', numEnvs: '4', out: win, policyKind: 'window-mlp', config: JSON.stringify({ numSteps: 32, numMinibatches: 2, updateEpochs: 2, seqLen: 8, policy: { window: 3, hidden: [16] } }) }));
+  assert.equal(first.globalStep, 512);
+  const ck = JSON.parse(readFileSync(join(win, 'checkpoint/checkpoint.json'), 'utf8'));
+  assert.equal(ck.policy.kind, 'window-mlp');
+  assert.equal(ck.policy.spec.window, 3);
+  assert.equal(ck.algo.name, 'ppo');
+  const ev = await runEval({ checkpoint: win, episodes: '2', seed: '0' });
+  assert.equal(ev.returns.length, 2);
+  // A new run from those weights: same network, fresh optimizer and counters.
+  const tuned = join(root, 'from');
+  const second = await runTrain(flags({ env: 'CartPole-v1', seed: '2', totalSteps: '256', numEnvs: '4', out: tuned, from: win, config: JSON.stringify({ numSteps: 32, numMinibatches: 2, updateEpochs: 2, seqLen: 8 }) }));
+  assert.equal(second.globalStep, 256);
+  const ck2 = JSON.parse(readFileSync(join(tuned, 'checkpoint/checkpoint.json'), 'utf8'));
+  assert.deepEqual(ck2.policy.spec, ck.policy.spec);
+  await assert.rejects(runTrain(flags({ env: 'Pendulum-v1', out: join(root, 'x'), from: win })), (err: Error) => err instanceof InvalidArgument && err.message.startsWith('lamkit train --from: expected a policy for obs 3 and head {"kind":"gaussian","dim":1}, got a \'window-mlp\' policy for obs 4'));
+  await assert.rejects(runTrain(flags({ env: 'CartPole-v1', out: join(root, 'x'), policyKind: 'lstm' })), { message: /^PPO\.policy\.kind: expected a registered policy kind \(mlp, window-mlp\), got "lstm"\./ });
+  await assert.rejects(runTrain(flags({ resume: win, policyKind: 'mlp' })), { message: /^lamkit train --policy-kind: expected "window-mlp" \(the value of the run being resumed\) or no flag/ });
 });
 
 test('bad flags throw typed errors naming the flag and the accepted values', async () => {

@@ -41,7 +41,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
       env.close();
     }
   } finally {
-    policy.dispose();
+    policy.dispose?.();
   }
 }
 

@@ -73,7 +73,7 @@ export async function startServe(flags: ServeFlags, log: (line: string) => void 
       await handle.stop();
       await server.close();
       if (https) await new Promise<void>((r) => https!.close(() => r()));
-      policy.dispose();
+      policy.dispose?.();
     },
   };
 }

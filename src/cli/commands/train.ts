@@ -2,13 +2,15 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag, parseAlgo, parseConfigFlag } from '../flags.js';
+import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
 export interface TrainFlags extends TrainRobotFlags {
   env?: string;
   algo: string;
+  policyKind?: string;
+  from?: string;
   seed?: string;
   totalSteps?: string;
   numEnvs?: string;
@@ -38,7 +40,10 @@ export interface TrainHooks {
 }
 
 /**
- * `lamkit train`: trains PPO on a registered task and leaves, in `--out`:
+ * `lamkit train --algo <name>`: runs a registered trainer that learns from
+ * the env's reward (`trainerNames('reward')`: ppo today) on a registered
+ * task; the network is `--policy-kind` (or `--config '{"policy": {...}}'`),
+ * or starts from the network of `--from <checkpoint>`. It leaves, in `--out`:
  * `checkpoint/` (see agents/checkpoint), `metrics.jsonl`, `summary.json`,
  * `learning-curve.svg`, `config.json`. With `--resume <dir>` it continues a
  * run from its checkpoint: from a `checkpointEvery` boundary, bit for bit
@@ -56,7 +61,6 @@ export interface TrainHooks {
  */
 export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promise<TrainOutcome> {
   const log = hooks.log ?? (() => {});
-  parseAlgo(flags.algo);
   const seedFlag = parseIntFlag('lamkit train --seed', flags.seed, 0, '1');
   const totalFlag = parseIntFlag('lamkit train --total-steps', flags.totalSteps, 1, '100000');
   const numEnvsFlag = parseIntFlag('lamkit train --num-envs', flags.numEnvs, 1, '8');
@@ -73,30 +77,40 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   }
 
   const lib = await import('../../index.js');
-  await import('../../../envs/mujoco/register.js');
   const { readCheckpoint } = lib;
+  const algo = lib.trainer(flags.algo, 'reward', 'lamkit train --algo');
+  const { policy: policyConfig, ...algoConfig } = userConfig;
+  const policy = resolvePolicyFlags(flags, policyConfig);
+  if (flags.from !== undefined && (flags.resume !== undefined || policy !== undefined)) {
+    throw new InvalidArgument(formatError('lamkit train --from', 'no --resume, --policy-kind or config policy with --from (the network comes from the checkpoint)', describeValue(flags.from), 'Drop one of them'));
+  }
+  const from = flags.from !== undefined ? readCheckpoint(flags.from).data : null;
 
   let resumed: ReturnType<typeof readCheckpoint> | null = null;
   if (flags.resume !== undefined) {
     resumed = readCheckpoint(flags.resume);
-    const st = resumed.state.config;
+    if (resumed.data.algo.name !== algo.name) {
+      throw new InvalidArgument(formatError('lamkit train --algo', `${describeValue(resumed.data.algo.name)} (the trainer of the run being resumed)`, describeValue(flags.algo), `Resume with --algo ${resumed.data.algo.name}`));
+    }
+    const st = algo.resumeConfig(resumed.data, undefined, `loadCheckpoint(${resumed.dir})`);
     const clash = (flag: string, given: unknown, saved: unknown): void => {
       if (given !== undefined && given !== saved) {
         throw new InvalidArgument(formatError(`lamkit train ${flag}`, `${describeValue(saved)} (the value of the run being resumed) or no flag`, describeValue(given), 'A resumed run keeps its settings; only --total-steps may change'));
       }
     };
-    clash('--env', flags.env, resumed.meta.envId);
+    clash('--env', flags.env, resumed.data.meta.envId);
     clash('--seed', seedFlag, st.seed);
     clash('--num-envs', numEnvsFlag, st.numEnvs);
     if (flags.config !== undefined) clash('--config', flags.config, '(none)');
+    if (flags.policyKind !== undefined) clash('--policy-kind', flags.policyKind, resumed.data.policy.kind);
     if (fleetOpts && st.numEnvs !== fleetOpts.count) {
       throw new InvalidArgument(formatError('lamkit train --robots', `${st.numEnvs} (the sub-envs of the run being resumed)`, describeValue(flags.robots), `Resume with --robots ${st.numEnvs}`));
     }
-    if (!fleetOpts && !lib.registeredIds().includes(resumed.meta.envId)) {
-      throw new InvalidArgument(formatError('lamkit train --resume', 'a run of a registered task', `a run of ${describeValue(resumed.meta.envId)}`, `A run trained on robots resumes with --robots ${st.numEnvs}`));
+    if (!fleetOpts && !lib.registeredIds().includes(resumed.data.meta.envId)) {
+      throw new InvalidArgument(formatError('lamkit train --resume', 'a run of a registered task', `a run of ${describeValue(resumed.data.meta.envId)}`, `A run trained on robots resumes with --robots ${st.numEnvs}`));
     }
   }
-  const label = resumed?.meta.envId ?? flags.env;
+  const label = resumed?.data.meta.envId ?? flags.env;
   if (label === undefined && !fleetOpts) throw new InvalidArgument(formatError('lamkit train --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
   const outDir = resolve(flags.out ?? (flags.resume !== undefined ? flags.resume : ''));
   if (flags.out === undefined && flags.resume === undefined) {
@@ -109,7 +123,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   let discrete: boolean;
   if (fleetOpts) {
     let expected = null;
-    if (resumed) expected = { label: `--resume ${flags.resume}`, observationSpace: resumed.meta.observationSpace, actionSpace: resumed.meta.actionSpace };
+    if (resumed) expected = { label: `--resume ${flags.resume}`, observationSpace: resumed.data.meta.observationSpace, actionSpace: resumed.data.meta.actionSpace };
     else if (flags.env !== undefined) {
       const probe = await lib.makeAsync(flags.env);
       expected = { label: `--env ${flags.env}`, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace };
@@ -126,17 +140,20 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     probe.close();
   }
   try {
-    return await trainOn(lib, flags, { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir }, log);
+    return await trainOn(lib, flags, { algo, envId, discrete, fleet, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir }, log);
   } finally {
     await fleet?.close();
   }
 }
 
 interface TrainPlan {
+  algo: Trainer;
   envId: string;
   discrete: boolean;
   fleet: RobotFleet | null;
   resumed: ReturnType<Lib['readCheckpoint']> | null;
+  from: CheckpointData | null;
+  policy: Record<string, unknown> | undefined;
   userConfig: Record<string, unknown>;
   seedFlag: number | undefined;
   totalFlag: number | undefined;
@@ -145,16 +162,17 @@ interface TrainPlan {
 }
 
 type Lib = typeof import('../../index.js');
+type Trainer = import('../../../agents/algos/trainer.js').Trainer;
+type CheckpointData = import('../../../agents/checkpoint/save-checkpoint.js').CheckpointData;
 
-/** Resolves the config, builds the vector env (unless robots give it) and runs PPO. */
+/** Resolves the config, builds the vector env (unless robots give it) and runs the trainer with the run outputs listening. */
 async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line: string) => void): Promise<TrainOutcome> {
-  const { envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag, outDir } = plan;
-  const { PPO, resolvePpoConfig, ppoDefaultsFor, saveCheckpoint, initBackend, MetricStream } = lib;
+  const { algo, envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag, outDir } = plan;
   const config = resumed
-    ? resolvePpoConfig({ ...stripDerived(resumed.state.config), ...(totalFlag !== undefined ? { totalSteps: totalFlag } : {}) }, 'lamkit train --resume config')
-    : resolvePpoConfig(
+    ? algo.resumeConfig(resumed.data, totalFlag, 'lamkit train --resume')
+    : algo.resolveConfig(
         {
-          ...ppoDefaultsFor(envId, discrete),
+          ...algo.defaults(envId, discrete),
           ...userConfig,
           seed: seedFlag ?? (userConfig.seed as number | undefined) ?? 1,
           totalSteps: totalFlag ?? (userConfig.totalSteps as number | undefined) ?? 100_000,
@@ -165,65 +183,79 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
 
   mkdirSync(outDir, { recursive: true });
   const checkpointDir = join(outDir, 'checkpoint');
-  const backend = await initBackend();
+  const backend = await lib.initBackend();
   const vec = fleet ? fleet.vec : await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
-  const metrics = new MetricStream();
+  const metrics = new lib.MetricStream();
+  const startStep = typeof resumed?.data.algo.state.globalStep === 'number' ? resumed.data.algo.state.globalStep : 0;
   // metrics.jsonl, the progress bar and (at the end) summary.json, config.json, learning-curve.svg.
-  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: config.numUpdates * config.batchSize, startStep: resumed?.state.globalStep ?? 0, label: `${envId} ppo`, progress: flags.progress });
-  // Every subscriber here handles the error end (RxJS rethrows unhandled ones asynchronously, as an uncaught exception).
-  const ignoreError = (): void => {};
-  const meta = { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name };
-  const options = { metrics, onCheckpoint: (state: Parameters<typeof saveCheckpoint>[1]) => saveCheckpoint(checkpointDir, state, meta) };
-  const ppo = resumed ? await PPO.restore(vec, { ...resumed.state, config }, options) : await PPO.create(vec, config, options);
-  // Robots fail (disconnect, timeout): keep the state after each update so the run can be resumed from there.
-  let lastUpdate: Parameters<typeof saveCheckpoint>[1] | null = null;
-  if (fleet) metrics.subscribe({ next: (row) => void (row['charts/learning_rate'] !== undefined && (lastUpdate = ppo.trainingState(row.wall_s))), error: ignoreError });
+  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: algo.endStep(config), startStep, label: `${envId} ${algo.name}`, progress: flags.progress });
   // Ctrl-C: finish the current update, save the checkpoint, write the report.
   let interrupted = false;
+  let failure = '';
   const onSignal = (): void => {
     interrupted = true;
     process.stderr.write('\nlamkit train: stopping after this update (checkpoint follows)\n');
   };
   process.once('SIGINT', onSignal);
   try {
-    const result = await ppo.learn({ stop: () => interrupted });
+    const result = await algo.run({
+      vec,
+      config,
+      policy: plan.policy,
+      from: plan.from,
+      resume: resumed?.data ?? null,
+      metrics,
+      meta: { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name },
+      save: (data) => lib.saveCheckpoint(checkpointDir, data),
+      stop: () => interrupted,
+      recoverable: (err) => {
+        if (!(fleet !== null && err instanceof lib.BridgeProtocolError)) return false;
+        failure = err.name;
+        return true;
+      },
+      log: (line) => log(`lamkit train: a robot failed (${failure}); ${line} to ${checkpointDir}; continue with --resume ${outDir} --robots ${vec.numEnvs}`),
+    });
     metrics.complete();
-    const summary = outputs.finish({ envId, algo: 'ppo', config, backend: backend.name, result, resumedFrom: resumed?.dir ?? null });
+    const summary = outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: resumed?.dir ?? null });
     return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}) };
   } catch (err) {
-    if (lastUpdate && err instanceof lib.BridgeProtocolError) {
-      const state: Parameters<typeof saveCheckpoint>[1] = lastUpdate;
-      saveCheckpoint(checkpointDir, state, meta);
-      log(`lamkit train: a robot failed (${err.name}); saved the state after the last update (step ${state.globalStep}) to ${checkpointDir}; continue with --resume ${outDir} --robots ${vec.numEnvs}`);
-    }
     outputs.close();
     metrics.error(err);
     throw err;
   } finally {
     process.removeListener('SIGINT', onSignal);
     outputs.close();
-    ppo.dispose();
     await vec.close();
   }
 }
 
-function stripDerived<T extends { batchSize?: unknown; minibatchSize?: unknown; numUpdates?: unknown }>(c: T): Omit<T, 'batchSize' | 'minibatchSize' | 'numUpdates'> {
-  const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...rest } = c;
-  return rest;
+/** The network config from `--policy-kind` and the config's `policy` object (undefined: the trainer's default). */
+function resolvePolicyFlags(flags: TrainFlags, fromConfig: unknown): Record<string, unknown> | undefined {
+  if (fromConfig !== undefined && (fromConfig === null || typeof fromConfig !== 'object' || Array.isArray(fromConfig))) {
+    throw new InvalidArgument(formatError('lamkit train --config.policy', 'an object such as {"kind": "mlp", "hidden": [64, 64]}', describeValue(fromConfig), 'Fix the policy config'));
+  }
+  const cfg = fromConfig as Record<string, unknown> | undefined;
+  if (flags.policyKind === undefined) return cfg;
+  if (cfg?.kind !== undefined && cfg.kind !== flags.policyKind) {
+    throw new InvalidArgument(formatError('lamkit train --policy-kind', `the config's policy kind ${describeValue(cfg.kind)} or no flag`, describeValue(flags.policyKind), 'Give the kind once'));
+  }
+  return { ...cfg, kind: flags.policyKind };
 }
 
 /** Registers `lamkit train`. */
 export function register(program: Command): void {
   program
     .command('train')
-    .description('Train a policy with PPO on a registered task, or on robots that connect over WebSocket (--robots)')
+    .description('Train a policy from the env reward (PPO) on a registered task, or on robots that connect over WebSocket (--robots)')
     .option('--env <id>', 'task id, e.g. CartPole-v1 (see `lamkit envs`); with --robots, an optional label: the task the robots run')
-    .option('--algo <name>', 'algorithm: ppo', 'ppo')
+    .option('--algo <name>', 'a registered trainer that learns from the reward (ppo)', 'ppo')
+    .option('--policy-kind <kind>', 'the network to build: mlp (default), window-mlp (see docs/extending.md)')
+    .option('--from <checkpoint>', 'start from the network (and observation statistics) of this checkpoint')
     .option('--seed <n>', 'seed of the run (default 1)')
     .option('--total-steps <n>', 'env steps to train for (default 100000)')
     .option('--num-envs <n>', "parallel sub-envs (default: the task's tuned value)")
     .option('--out <dir>', 'output directory (checkpoint/, metrics.jsonl, summary.json, learning-curve.svg)')
-    .option('--config <json>', 'PPO config overrides: inline JSON or a JSON file (fields: agents/ppo/ppo-config.ts)')
+    .option('--config <json>', 'algorithm config overrides, plus an optional "policy" object: inline JSON or a JSON file (PPO fields: agents/algos/ppo/ppo-config.ts)')
     .option('--resume <dir>', 'continue the run saved in this directory')
     .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync')
     .option('--no-progress', 'do not draw the progress bar')

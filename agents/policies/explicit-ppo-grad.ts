@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { paramLayout, actorOutDim, layoutSize, type MlpSpec, type ParamEntry } from '../policies/param-layout.js';
-import type { MinibatchArrays } from './minibatch-assembler.js';
-import type { PpoLossCoefs } from './ppo-loss.js';
+import { paramLayout, actorOutDim, layoutSize, type MlpSpec, type ParamEntry } from './param-layout.js';
+import type { FastMinibatch as MinibatchArrays, PpoLossCoefs } from './actor-critic.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

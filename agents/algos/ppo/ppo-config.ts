@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { InvalidArgument, formatError } from '../../src/core/errors.js';
+import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 
 /**
  * PPO hyperparameters (CleanRL's `Args` of `ppo_continuous_action.py`, in
  * camelCase). Defaults are CleanRL's for the action kind; per-task tuned
- * values come from {@link PPO_TASK_DEFAULTS} (agents/ppo/task-defaults.ts).
+ * values come from {@link PPO_TASK_DEFAULTS} (agents/algos/ppo/task-defaults.ts).
  */
 export const ppoConfigSchema = z
   .object({
@@ -46,12 +46,21 @@ export const ppoConfigSchema = z
     targetKl: z.number().positive().nullable(),
     /** Adam epsilon (CleanRL: 1e-5). */
     adamEps: z.number().positive(),
-    /** Hidden widths of each trunk. */
-    hidden: z.array(z.number().int().positive()).min(1),
-    /** Hidden activation. */
-    activation: z.enum(['tanh', 'relu']),
-    /** Initial log-std of Gaussian heads. */
-    logStdInit: z.number(),
+    /** AdamW decoupled weight decay (0: Adam, as CleanRL). */
+    weightDecay: z.number().min(0),
+    /**
+     * Per parameter group of the network (e.g. `actor`, `critic`; a kind
+     * lists its groups): `frozen` keeps the group's weights bit-identical,
+     * `lrScale` multiplies the (annealed) learning rate, `weightDecay`
+     * overrides the global one.
+     */
+    paramGroups: z.record(z.string(), z.object({ frozen: z.boolean().optional(), lrScale: z.number().min(0).optional(), weightDecay: z.number().min(0).optional() }).strict()),
+    /**
+     * Sequence policies only: minibatches are chunks of this many consecutive
+     * steps of one sub-env (plus the network's context before each chunk),
+     * as recurrent PPO; must divide `numSteps`.
+     */
+    seqLen: z.number().int().positive(),
     /** Normalize observations with running statistics (SB3 VecNormalize / CleanRL NormalizeObservation). */
     normalizeObs: z.boolean(),
     /** Scale rewards by the running std of the discounted return. */
@@ -78,6 +87,9 @@ export interface ResolvedPpoConfig extends PpoConfig {
   numUpdates: number;
 }
 
+/** Fields that lamkit 0.1 kept in the PPO config and now belong to the policy config. */
+const MOVED_TO_POLICY = ['hidden', 'activation', 'logStdInit'];
+
 /** Names of all config fields (for error messages). */
 export const PPO_CONFIG_KEYS = Object.keys(ppoConfigSchema.shape) as Array<keyof PpoConfig>;
 
@@ -91,9 +103,12 @@ export function resolvePpoConfig(config: Record<string, unknown>, where = 'PpoCo
     const issue = parsed.error.issues[0];
     const path = issue.path.join('.');
     const unknownKeys = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys : null;
-    const msg = unknownKeys
+    const moved = unknownKeys?.filter((k) => MOVED_TO_POLICY.includes(k)) ?? [];
+    const msg = moved.length > 0
+      ? formatError(`${where}.${moved[0]}`, 'no network fields in the algorithm config', `${moved.join(', ')}`, `Network fields moved to the policy config: pass {"policy": {"kind": "mlp", "${moved[0]}": ...}}`)
+      : unknownKeys
       ? formatError(where, `only known keys (${PPO_CONFIG_KEYS.join(', ')})`, `unknown key(s) ${unknownKeys.join(', ')}`, 'Fix the spelling or remove them')
-      : formatError(`${where}.${path}`, issue.message.replace(/^Invalid input: /, ''), JSON.stringify(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], config)) ?? 'undefined', 'See agents/ppo/ppo-config.ts for each field');
+      : formatError(`${where}.${path}`, issue.message.replace(/^Invalid input: /, ''), JSON.stringify(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], config)) ?? 'undefined', 'See agents/algos/ppo/ppo-config.ts for each field');
     throw new InvalidArgument(msg);
   }
   const c = parsed.data;

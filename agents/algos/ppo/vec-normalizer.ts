@@ -1,4 +1,4 @@
-import { RunningMeanStd, type RunningMeanStdState } from '../../src/core/running-mean-std.js';
+import { RunningMeanStd, type RunningMeanStdState } from '../../../src/core/running-mean-std.js';
 
 /** Serializable normalizer state (stored in checkpoints). */
 export interface VecNormalizerState {

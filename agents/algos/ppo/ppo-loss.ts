@@ -1,25 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MlpActorCritic } from '../policies/mlp-actor-critic.js';
+import type { ActorCritic, EvalBatch, PpoLossCoefs } from '../../policies/actor-critic.js';
 
-/** One minibatch as tensors, `[mb]` unless noted. */
+export type { PpoLossCoefs };
+
+/** One minibatch: what the network scores, and the rollout's targets as tensors, `[scoredRows]` each. */
 export interface PpoMinibatch {
-  /** `[mb x obsDim]`. */
-  obs: tf.Tensor2D;
-  /** `[mb x actInputDim]` (one-hot for categorical heads). */
-  actionInput: tf.Tensor2D;
+  batch: EvalBatch;
   oldLogProb: tf.Tensor1D;
   /** Already normalized when `normAdv`. */
   advantages: tf.Tensor1D;
   returns: tf.Tensor1D;
   oldValues: tf.Tensor1D;
-}
-
-/** Coefficients of the PPO objective. */
-export interface PpoLossCoefs {
-  clipCoef: number;
-  clipVloss: boolean;
-  entCoef: number;
-  vfCoef: number;
+  /** 1 for real transitions, 0 for rows kept only to fill a chunk (sequence minibatches); absent: all real. */
+  weights?: tf.Tensor1D;
 }
 
 /** Order of the values in {@link PpoLossResult.stats}. */
@@ -42,19 +35,23 @@ export interface PpoLossResult {
  * - diagnostics: approx KL = mean((r - 1) - log r) (Schulman's low-variance
  *   estimator, http://joschu.net/blog/kl-approx.html) and the clip fraction.
  */
-export function ppoLoss(net: MlpActorCritic, mb: PpoMinibatch, c: PpoLossCoefs): PpoLossResult {
+export function ppoLoss(net: ActorCritic, mb: PpoMinibatch, c: PpoLossCoefs): PpoLossResult {
   return tf.tidy(() => {
-    const { logProb, entropy, value } = net.evaluate(mb.obs, mb.actionInput);
+    const { logProb, entropy, value } = net.evaluate(mb.batch);
+    // Means over real transitions only (chunks carry autoreset steps that are not transitions).
+    const w = mb.weights;
+    const count = w ? tf.maximum(tf.sum(w), 1) : null;
+    const mean = (x: tf.Tensor): tf.Scalar => (w && count ? (tf.div(tf.sum(tf.mul(x, w)), count) as tf.Scalar) : tf.mean(x));
     const logRatio = tf.sub(logProb, mb.oldLogProb);
     const ratio = tf.exp(logRatio);
 
-    const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
-    const clipFrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipCoef), 'float32'));
+    const approxKl = mean(tf.sub(tf.sub(ratio, 1), logRatio));
+    const clipFrac = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipCoef), 'float32'));
 
     // Policy loss.
     const pgLoss1 = tf.mul(tf.neg(mb.advantages), ratio);
     const pgLoss2 = tf.mul(tf.neg(mb.advantages), tf.clipByValue(ratio, 1 - c.clipCoef, 1 + c.clipCoef));
-    const pgLoss = tf.mean(tf.maximum(pgLoss1, pgLoss2));
+    const pgLoss = mean(tf.maximum(pgLoss1, pgLoss2));
 
     // Value loss.
     const vLossUnclipped = tf.square(tf.sub(value, mb.returns));
@@ -62,12 +59,12 @@ export function ppoLoss(net: MlpActorCritic, mb: PpoMinibatch, c: PpoLossCoefs):
     if (c.clipVloss) {
       const vClipped = tf.add(mb.oldValues, tf.clipByValue(tf.sub(value, mb.oldValues), -c.clipCoef, c.clipCoef));
       const vLossClipped = tf.square(tf.sub(vClipped, mb.returns));
-      vLoss = tf.mul(0.5, tf.mean(tf.maximum(vLossUnclipped, vLossClipped)));
+      vLoss = tf.mul(0.5, mean(tf.maximum(vLossUnclipped, vLossClipped)));
     } else {
-      vLoss = tf.mul(0.5, tf.mean(vLossUnclipped));
+      vLoss = tf.mul(0.5, mean(vLossUnclipped));
     }
 
-    const entropyLoss = tf.mean(entropy);
+    const entropyLoss = mean(entropy);
     // With entCoef 0 the entropy stays out of the loss, so no gradient is traced through it.
     const policyTerm = c.entCoef !== 0 ? tf.sub(pgLoss, tf.mul(entropyLoss, c.entCoef)) : pgLoss;
     const loss = tf.add(policyTerm, tf.mul(vLoss, c.vfCoef)) as tf.Scalar;

@@ -1,21 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { RolloutBuffer } from '../buffers/rollout-buffer.js';
-import type { ActionDistribution } from '../distributions/action-distribution.js';
+import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
+import type { FastMinibatch } from '../../policies/actor-critic.js';
 import type { PpoMinibatch } from './ppo-loss.js';
 
-/** One minibatch as plain arrays, row-major, `[rows]` unless noted. */
-export interface MinibatchArrays {
-  rows: number;
-  /** `[rows x obsDim]`. */
-  obs: Float32Array;
-  /** `[rows x actDim]`: category indices (categorical) or action values (Gaussian). */
-  actions: Float32Array;
-  oldLogProb: Float32Array;
-  /** Already normalized when `normAdv`. */
-  advantages: Float32Array;
-  returns: Float32Array;
-  oldValues: Float32Array;
-}
+/** One minibatch as plain arrays, row-major, `[rows]` unless noted (see {@link FastMinibatch}). */
+export type MinibatchArrays = FastMinibatch;
 
 /**
  * Gathers minibatches out of a {@link RolloutBuffer} (the flattened
@@ -25,35 +14,28 @@ export interface MinibatchArrays {
  */
 export class MinibatchAssembler {
   private readonly buffer: RolloutBuffer;
-  private readonly dist: ActionDistribution;
   private readonly obs: Float32Array;
   private readonly actions: Float32Array;
-  private readonly actionInput: Float32Array;
   private readonly logProb: Float32Array;
   private readonly adv: Float32Array;
   private readonly ret: Float32Array;
   private readonly val: Float32Array;
 
-  constructor(buffer: RolloutBuffer, dist: ActionDistribution, maxRows: number) {
+  constructor(buffer: RolloutBuffer, maxRows: number) {
     this.buffer = buffer;
-    this.dist = dist;
     this.obs = new Float32Array(maxRows * buffer.obsDim);
     this.actions = new Float32Array(maxRows * buffer.actDim);
-    this.actionInput = new Float32Array(maxRows * dist.actInputDim);
     this.logProb = new Float32Array(maxRows);
     this.adv = new Float32Array(maxRows);
     this.ret = new Float32Array(maxRows);
     this.val = new Float32Array(maxRows);
   }
 
-  /** Tensors for rows `indices[start..end)` (flat `t * envs + i` indices). The caller disposes them. */
+  /** The minibatch of rows `indices[start..end)` (flat `t * envs + i` indices) for `ppoLoss`. The caller disposes its tensors. */
   tensors(indices: Int32Array, start: number, end: number, normAdv: boolean): PpoMinibatch {
     const a = this.arrays(indices, start, end, normAdv);
-    const m = a.rows;
-    this.dist.encodeActions(a.actions, m, this.actionInput);
     return {
-      obs: tf.tensor2d(a.obs, [m, this.buffer.obsDim]),
-      actionInput: tf.tensor2d(this.actionInput.subarray(0, m * this.dist.actInputDim), [m, this.dist.actInputDim]),
+      batch: { obs: { rows: a.rows, flat: a.obs }, actions: a.actions },
       oldLogProb: tf.tensor1d(a.oldLogProb),
       advantages: tf.tensor1d(a.advantages),
       returns: tf.tensor1d(a.returns),

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../../src/core/rng.js';
+import type { ActorCritic, FastGradient } from '../../policies/actor-critic.js';
+import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
+import { AdamW } from '../../optim/adamw.js';
+import { JsAdamW } from '../../optim/js-adamw.js';
+import type { AdamWOptions, GroupOptions, OptimizerState } from '../../optim/adamw-options.js';
+import { ppoLoss, PPO_STAT_NAMES, type PpoMinibatch } from './ppo-loss.js';
+import type { ResolvedPpoConfig } from './ppo-config.js';
+import { MinibatchAssembler } from './minibatch-assembler.js';
+import { ChunkAssembler } from './chunk-assembler.js';
+
+/** How PPO computes its gradient steps: the network's fast path when it offers one, or autodiff. */
+export type GradientPath = 'explicit' | 'autodiff';
+
+interface ExplicitState {
+  fast: FastGradient;
+  adam: JsAdamW;
+  g: Float32Array;
+}
+
+/**
+ * The optimization half of {@link PPO}: `updateEpochs` epochs of shuffled
+ * minibatch steps over a rollout, with AdamW over the network's parameter
+ * groups (frozen groups untouched, per-group learning-rate scale and weight
+ * decay from `config.paramGroups`). Paths:
+ *
+ * - 'explicit' (when the network offers `fastGradient()`, e.g. the MLP):
+ *   its hand-derived gradient and {@link JsAdamW} over a JS copy of the
+ *   parameters, committed to the network after each update (~2x faster than
+ *   autodiff at minibatch 256, bench/ppo-grad-step.ts);
+ * - 'autodiff': `ppoLoss` (the network's `evaluate`) under
+ *   `tf.variableGrads` with the tensor {@link AdamW}. Sequence policies
+ *   train on chunks of consecutive steps ({@link ChunkAssembler}).
+ *
+ * Same objective, statistics and {@link OptimizerState} on both paths; runs
+ * differ by float rounding only.
+ */
+export class PpoUpdater {
+  readonly path: GradientPath;
+  private readonly net: ActorCritic;
+  private readonly buffer: RolloutBuffer;
+  private readonly config: ResolvedPpoConfig;
+  private readonly assembler: MinibatchAssembler;
+  /** Sequence policies: chunk minibatches (null for memoryless networks). */
+  readonly chunks: ChunkAssembler | null;
+  private readonly adam: AdamW | null;
+  private readonly explicit: ExplicitState | null;
+
+  constructor(net: ActorCritic, buffer: RolloutBuffer, config: ResolvedPpoConfig, path: GradientPath = 'explicit') {
+    this.net = net;
+    this.buffer = buffer;
+    this.config = config;
+    this.chunks = net.sequence ? new ChunkAssembler(buffer, config.seqLen, net.sequence.context) : null;
+    const fast = path === 'explicit' && !net.sequence ? net.fastGradient() : null;
+    this.path = fast ? 'explicit' : 'autodiff';
+    this.assembler = new MinibatchAssembler(buffer, Math.ceil(config.batchSize / config.numMinibatches));
+    const options: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: config.adamEps, weightDecay: config.weightDecay };
+    const groupOptions: Record<string, GroupOptions> = {};
+    for (const [name, o] of Object.entries(config.paramGroups)) groupOptions[name] = { ...(o.lrScale !== undefined ? { lrScale: o.lrScale } : {}), ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) };
+    const trainable = net.paramGroups().filter((g) => g.trainable).map((g) => g.name);
+    this.explicit = fast ? { fast, adam: new JsAdamW(fast.groupRanges, trainable, options, groupOptions), g: new Float32Array(fast.flat.length) } : null;
+    this.adam = fast ? null : new AdamW(net.variables(), trainable, options, groupOptions);
+  }
+
+  /** A copy of the optimizer state for checkpoints. */
+  getOptimizerState(): OptimizerState {
+    return this.explicit ? this.explicit.adam.getState() : (this.adam as AdamW).getState();
+  }
+
+  /** Restores the optimizer state of a checkpoint. */
+  setOptimizerState(state: OptimizerState): void {
+    if (this.explicit) this.explicit.adam.setState(state);
+    else this.adam?.setState(state);
+  }
+
+  /** Frees the tensor optimizer's variables. Idempotent. */
+  dispose(): void {
+    this.adam?.dispose();
+  }
+
+  /** `updateEpochs` epochs of minibatch gradient steps over the buffer's rollout (shuffled with `rng`); returns the mean of each stat in PPO_STAT_NAMES. */
+  update(rng: Rng, lr: number, clipCoef: number): number[] {
+    // Trainable flags may have changed since the last update (a frozen trunk thawed).
+    for (const g of this.net.paramGroups()) (this.explicit?.adam ?? (this.adam as AdamW)).setTrainable(g.name, g.trainable);
+    const stats = this.explicit ? this.updateExplicit(rng, lr, clipCoef, this.explicit) : this.updateAutodiff(rng, lr, clipCoef);
+    this.net.paramsChanged();
+    return stats;
+  }
+
+  /** {@link update} on the explicit path: the same loop with JS parameters, gradient and AdamW. */
+  private updateExplicit(rng: Rng, lr: number, clipCoef: number, ex: ExplicitState): number[] {
+    const c = this.config;
+    const indices = this.buffer.validIndices();
+    const n = indices.length;
+    const mbSize = Math.ceil(n / c.numMinibatches);
+    const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
+    // float32 sums in step order, as the tensor path accumulates its stats.
+    const sums = new Float32Array(PPO_STAT_NAMES.length);
+    let count = 0;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      rng.shuffle(indices);
+      let lastKl = 0;
+      for (let start = 0; start < n; start += mbSize) {
+        const mb = this.assembler.arrays(indices, start, Math.min(n, start + mbSize), c.normAdv);
+        const stats = ex.fast.compute(mb, coefs, ex.g);
+        ex.adam.apply(ex.fast.flat, ex.g, lr, c.maxGradNorm);
+        stats.forEach((v, i) => (sums[i] += v));
+        lastKl = stats[3];
+        count += 1;
+      }
+      if (c.targetKl !== null && Math.fround(lastKl) > c.targetKl) break;
+    }
+    this.net.commitFlat?.(ex.fast.flat);
+    return Array.from(sums, (s) => s / Math.max(1, count));
+  }
+
+  /** {@link update} on the autodiff path (`ppoLoss` under `tf.variableGrads`, tensor AdamW). */
+  private updateAutodiff(rng: Rng, lr: number, clipCoef: number): number[] {
+    const c = this.config;
+    const adam = this.adam as AdamW;
+    const chunks = this.chunks;
+    // Memoryless: shuffled valid rows; sequence: shuffled chunks of consecutive steps.
+    const units = chunks ? Int32Array.from({ length: chunks.numChunks }, (_, k) => k) : this.buffer.validIndices();
+    const n = units.length;
+    const mbSize = Math.ceil(n / c.numMinibatches);
+    const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
+    const vars = adam.trainableVariables();
+    let statSum = tf.zeros([PPO_STAT_NAMES.length]) as tf.Tensor1D;
+    let count = 0;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      rng.shuffle(units);
+      let lastStats: tf.Tensor1D | null = null;
+      for (let start = 0; start < n; start += mbSize) {
+        const end = Math.min(n, start + mbSize);
+        const mb: PpoMinibatch = chunks ? chunks.tensors(units, start, end, c.normAdv) : this.assembler.tensors(units, start, end, c.normAdv);
+        let stats: tf.Tensor1D | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const out = ppoLoss(this.net, mb, coefs);
+          stats = tf.keep(out.stats);
+          return out.loss;
+        }, vars);
+        const norm = adam.apply(grads, lr, c.maxGradNorm);
+        tf.dispose([value, norm, ...Object.values(grads), mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues, ...(mb.weights ? [mb.weights] : [])]);
+        const s = stats as unknown as tf.Tensor1D;
+        const next = tf.add(statSum, s) as tf.Tensor1D;
+        statSum.dispose();
+        statSum = next;
+        lastStats?.dispose();
+        lastStats = s;
+        count += 1;
+      }
+      const stopEarly = c.targetKl !== null && lastStats !== null && (lastStats.dataSync()[3] as number) > c.targetKl;
+      lastStats?.dispose();
+      if (stopEarly) break;
+    }
+    const sums = Array.from(statSum.dataSync());
+    statSum.dispose();
+    return sums.map((s) => s / Math.max(1, count));
+  }
+}

@@ -1,0 +1,424 @@
+import type { VectorEnv, ActionBatch } from '../../../src/core/vector-env.js';
+import { allocateActions } from '../../../src/core/vector-env.js';
+import type { Policy } from '../../../src/core/policy.js';
+import { Rng, type RngState } from '../../../src/core/rng.js';
+import { InvalidArgument, formatError } from '../../../src/core/errors.js';
+import type { MetricStream, MetricRow } from '../../../src/streams/metrics.js';
+import { initBackend } from '../../backend.js';
+import type { ActorCritic, ActOutput } from '../../policies/actor-critic.js';
+import { ActionCodec } from '../../policies/action-codec.js';
+import { policyKind, resolvePolicyConfig } from '../../policies/policy-kinds.js';
+import { NetworkPolicy } from '../../policies/network-policy.js';
+import { type PolicyState, capturePolicy, restorePolicy } from '../../policies/policy-state.js';
+import type { OptimizerState } from '../../optim/adamw-options.js';
+import { PpoUpdater, type GradientPath } from './ppo-updater.js';
+import { RolloutBuffer } from '../../buffers/rollout-buffer.js';
+import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
+import { PPO_STAT_NAMES } from './ppo-loss.js';
+import type { ResolvedPpoConfig } from './ppo-config.js';
+
+/** Everything needed to continue a run exactly (what a checkpoint stores). */
+export interface PpoTrainingState {
+  config: ResolvedPpoConfig;
+  policy: PolicyState;
+  optimizer: OptimizerState;
+  normalizer: VecNormalizerState;
+  rng: RngState;
+  globalStep: number;
+  /** Updates done so far. */
+  update: number;
+  episodes: number;
+  wallSeconds: number;
+}
+
+/**
+ * Relabels a collected rollout before advantages are computed: a learned
+ * reward (GAIL, AIRL) overwrites `rollout.rewards` (which holds the env's
+ * rewards; `rollout.rawObs`, `lastRawObs`, `actions`, `terminated`,
+ * `truncated` and `valid` describe the transitions). Reward scaling, when
+ * enabled, applies after it.
+ */
+export type RewardHook = (rollout: RolloutBuffer) => void | Promise<void>;
+
+/** Options of {@link PPO.create} / {@link PPO.restore}. */
+export interface PpoOptions {
+  /** Where metrics go (none: not emitted). */
+  metrics?: MetricStream;
+  /** Called with the training state at each checkpoint boundary (and at the end); it writes the files. */
+  onCheckpoint?: (state: PpoTrainingState) => void | Promise<void>;
+  /** Called by {@link PPO.learn} between `collect()` and `update()`. */
+  rewardHook?: RewardHook;
+  /**
+   * How gradient steps are computed. 'explicit' (default): the network's fast
+   * path when it offers one (the MLP's hand-derived gradient: ~40 tfjs
+   * kernels a step instead of ~300, 2x faster at minibatch 256,
+   * bench/ppo-grad-step.ts), else autodiff; 'autodiff': always the
+   * network's `evaluate` under `tf.variableGrads`. Results differ by float
+   * rounding only, so a run must resume with the path it started with to stay bit-exact.
+   */
+  gradient?: GradientPath;
+}
+
+/** Options of {@link PPO.create} besides {@link PpoOptions}: which network to train. */
+export interface PpoCreateOptions extends PpoOptions {
+  /** The network config, e.g. `{ kind: 'mlp', hidden: [64, 64] }` (default: the `mlp` kind's defaults). */
+  policy?: Record<string, unknown>;
+  /** Train this network instead of building one (e.g. weights from a checkpoint, or your own `ActorCritic`); PPO owns it from now on. */
+  net?: ActorCritic;
+  /** Starting observation / return statistics (those the `net` was trained with), when the config normalizes. */
+  normalization?: VecNormalizerState;
+}
+
+/** One finished episode. */
+export interface EpisodeRecord {
+  globalStep: number;
+  wallSeconds: number;
+  return: number;
+  length: number;
+}
+
+/** What {@link PPO.learn} returns. */
+export interface LearnResult {
+  globalStep: number;
+  updates: number;
+  wallSeconds: number;
+  /** Episodes finished during this call. */
+  episodes: EpisodeRecord[];
+}
+
+/**
+ * Proximal Policy Optimization over any {@link VectorEnv} (a simulated task
+ * or a robot) and any {@link ActorCritic}, following CleanRL's
+ * `ppo_continuous_action.py`: rollouts of `numSteps` per sub-env into
+ * (steps, envs) storage ({@link collect}), GAE with truncation bootstrapping,
+ * `updateEpochs` epochs of shuffled minibatches of the clipped objective
+ * ({@link update}), global grad-norm clipping, linear LR annealing,
+ * optional target-KL early stop. {@link learn} composes them, with the
+ * reward hook in between.
+ *
+ * Rollouts run the network's `act` (the MLP's plain-JS copy, refreshed after
+ * every update); a sequence network keeps each sub-env's history, reset at
+ * episode starts. Gradient steps use the network's fast path when it offers
+ * one, else autodiff (see {@link PpoOptions.gradient}).
+ *
+ * Checkpoints and exact resume: every checkpoint is an episode boundary. At
+ * each `checkpointEvery` crossing the state is handed to `onCheckpoint`, then
+ * all sub-envs are reset with a seed drawn from the run's Rng. A run restored
+ * from that state draws the same seed, so it continues bit for bit like the
+ * uninterrupted run (no env internals need saving).
+ */
+export class PPO {
+  readonly vec: VectorEnv;
+  readonly config: ResolvedPpoConfig;
+  readonly net: ActorCritic;
+  private readonly options: PpoOptions;
+  private readonly codec: ActionCodec;
+  private readonly updater: PpoUpdater;
+  private readonly normalizer: VecNormalizer;
+  private readonly rng: Rng;
+  private readonly buffer: RolloutBuffer;
+  // Rollout state and scratch (preallocated; no allocation per step).
+  private readonly nextObs: Float32Array;
+  private readonly nextRawObs: Float32Array;
+  private readonly nextDone: Uint8Array;
+  private readonly startNext: Uint8Array;
+  private readonly envActions: ActionBatch;
+  private readonly scaledRewards: Float64Array;
+  private readonly ended: Uint8Array;
+  private readonly epReturn: Float64Array;
+  private readonly epLength: Int32Array;
+  private readonly lastValues: Float64Array;
+  private readonly clockStart = performance.now();
+  private globalStep = 0;
+  private update_ = 0;
+  private episodes = 0;
+  private wallOffset = 0;
+  private stepsAtStart = 0;
+  /** 'fresh': reset with config.seed; 'boundary': reset with a seed from rng; 'running'. */
+  private envState: 'fresh' | 'boundary' | 'running' = 'fresh';
+  private collected = false;
+  private disposed = false;
+
+  private constructor(vec: VectorEnv, config: ResolvedPpoConfig, net: ActorCritic, rng: Rng, options: PpoOptions) {
+    if (vec.numEnvs !== config.numEnvs) {
+      throw new InvalidArgument(formatError('PPO.config.numEnvs', `the vector env's numEnvs (${vec.numEnvs})`, String(config.numEnvs), 'Make the vector env with config.numEnvs sub-envs'));
+    }
+    const codec = new ActionCodec(vec.singleActionSpace);
+    if (net.obsDim !== vec.obsDim || JSON.stringify(net.head) !== JSON.stringify(codec.head)) {
+      throw new InvalidArgument(formatError('PPO.net', `a network for obs ${vec.obsDim} and head ${JSON.stringify(codec.head)}`, `obs ${net.obsDim}, head ${JSON.stringify(net.head)}`, 'Train on the task the network was built for'));
+    }
+    for (const [name, o] of Object.entries(config.paramGroups)) if (o.frozen !== undefined) net.setTrainable(name, !o.frozen);
+    if (!net.paramGroups().some((g) => g.trainable)) {
+      throw new InvalidArgument(formatError('PPO.config.paramGroups', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group (e.g. the critic)'));
+    }
+    this.vec = vec;
+    this.config = config;
+    this.net = net;
+    this.options = options;
+    this.rng = rng;
+    this.codec = codec;
+    this.normalizer = new VecNormalizer(vec.obsDim, vec.numEnvs, config);
+    const N = vec.numEnvs;
+    this.buffer = new RolloutBuffer(config.numSteps, N, vec.obsDim, codec.actDim);
+    this.updater = new PpoUpdater(net, this.buffer, config, options.gradient ?? 'explicit');
+    this.nextObs = new Float32Array(N * vec.obsDim);
+    this.nextRawObs = new Float32Array(N * vec.obsDim);
+    this.nextDone = new Uint8Array(N);
+    this.startNext = new Uint8Array(N);
+    this.envActions = allocateActions(vec.singleActionSpace, N);
+    this.scaledRewards = new Float64Array(N);
+    this.ended = new Uint8Array(N);
+    this.epReturn = new Float64Array(N);
+    this.epLength = new Int32Array(N);
+    this.lastValues = new Float64Array(N);
+  }
+
+  /** A new run: starts the tfjs backend, builds the network of `options.policy` (or takes `options.net`) initialized from `config.seed`. */
+  static async create(vec: VectorEnv, config: ResolvedPpoConfig, options: PpoCreateOptions = {}): Promise<PPO> {
+    await initBackend();
+    const rng = new Rng(config.seed);
+    const netRng = rng.spawn();
+    let net = options.net;
+    if (!net) {
+      const policy = resolvePolicyConfig(options.policy, 'PPO.policy');
+      net = policyKind(policy.kind).create(policy, { obsDim: vec.obsDim, head: new ActionCodec(vec.singleActionSpace).head }, netRng);
+    }
+    const ppo = new PPO(vec, config, net, rng, options);
+    if (options.normalization) ppo.normalizer.setState(options.normalization);
+    return ppo;
+  }
+
+  /** Continues a run from a saved state (see the class note on exact resume). */
+  static async restore(vec: VectorEnv, state: PpoTrainingState, options: PpoOptions = {}): Promise<PPO> {
+    await initBackend();
+    const net = restorePolicy(state.policy, 'PPO.restore.policy');
+    try {
+      const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), options);
+      ppo.updater.setOptimizerState(state.optimizer);
+      ppo.normalizer.setState(state.normalizer);
+      ppo.globalStep = ppo.stepsAtStart = state.globalStep;
+      ppo.update_ = state.update;
+      ppo.episodes = state.episodes;
+      ppo.wallOffset = state.wallSeconds;
+      ppo.envState = 'boundary';
+      return ppo;
+    } catch (err) {
+      net.dispose();
+      throw err;
+    }
+  }
+
+  /** The last rollout (read-only use outside a reward hook: diagnostics and tests). */
+  get rollout(): RolloutBuffer {
+    return this.buffer;
+  }
+
+  /** Env steps taken so far. */
+  get step(): number {
+    return this.globalStep;
+  }
+
+  /** Updates done so far. */
+  get updates(): number {
+    return this.update_;
+  }
+
+  /** Seconds of training (including the runs this one resumes). */
+  wallSeconds(): number {
+    return this.wallOffset + (performance.now() - this.clockStart) / 1000;
+  }
+
+  /**
+   * Trains until `config.numUpdates` updates are done, or until `stop()`
+   * returns true when asked after an update (Ctrl-C, a benchmark's goal),
+   * then hands a final checkpoint to `onCheckpoint`. Each iteration is
+   * `collect()`, the reward hook, `update()`.
+   */
+  async learn(opts: { stop?: () => boolean } = {}): Promise<LearnResult> {
+    const c = this.config;
+    const episodes: EpisodeRecord[] = [];
+    while (this.update_ < c.numUpdates) {
+      episodes.push(...(await this.collect()));
+      await this.options.rewardHook?.(this.buffer);
+      this.update();
+      const every = c.checkpointEvery;
+      const crossed = every > 0 && Math.floor(this.globalStep / every) > Math.floor((this.globalStep - c.batchSize) / every);
+      if (crossed && this.update_ < c.numUpdates) {
+        await this.options.onCheckpoint?.(this.trainingState());
+        this.envState = 'boundary';
+      }
+      if (opts.stop?.()) break;
+    }
+    await this.options.onCheckpoint?.(this.trainingState());
+    return { globalStep: this.globalStep, updates: this.update_, wallSeconds: this.wallSeconds(), episodes };
+  }
+
+  /**
+   * Collects one rollout of `numSteps` per sub-env into {@link rollout}
+   * (`rewards` = the env's rewards, unscaled) and returns the episodes that
+   * finished. Emits `charts/episodic_return` / `_length` (/ `charts/success`).
+   */
+  async collect(): Promise<EpisodeRecord[]> {
+    const reset = this.envState !== 'running';
+    this.updater.chunks?.carryContext(reset);
+    if (reset) await this.resetEnvs();
+    const episodes: EpisodeRecord[] = [];
+    const { numSteps } = this.config;
+    const N = this.vec.numEnvs;
+    const obsDim = this.vec.obsDim;
+    const actDim = this.codec.actDim;
+    const b = this.buffer;
+    for (let t = 0; t < numSteps; t++) {
+      this.globalStep += N;
+      const row = t * N;
+      b.obs.set(this.nextObs, row * obsDim);
+      b.rawObs.set(this.nextRawObs, row * obsDim);
+      for (let i = 0; i < N; i++) {
+        // The step after an episode end is the env's reset step (next-step autoreset): not a transition.
+        b.valid[row + i] = this.nextDone[i] ? 0 : 1;
+        b.episodeStarts[row + i] = this.startNext[i];
+      }
+      this.net.act({ rows: N, flat: this.nextObs }, this.rng, false, this.rowOutput(row));
+      this.codec.toEnvActions(b.actions.subarray(row * actDim, (row + N) * actDim), N, this.envActions);
+      const res = await this.vec.step(this.envActions);
+      for (let i = 0; i < N; i++) {
+        const k = row + i;
+        this.ended[i] = res.terminated[i] | res.truncated[i];
+        b.envRewards[k] = b.rewards[k] = res.rewards[i];
+        b.terminated[k] = res.terminated[i];
+        b.truncated[k] = res.truncated[i];
+        this.startNext[i] = 0;
+        if (this.nextDone[i]) {
+          // That was the reset step: the returned observation starts a new episode.
+          this.startNext[i] = 1;
+          this.net.resetEpisode(i);
+        }
+        if (b.valid[k]) {
+          this.epReturn[i] += res.rewards[i];
+          this.epLength[i] += 1;
+        }
+        if (this.ended[i]) episodes.push(this.finishEpisode(i, res.info.episode?.mask[i] ? res.info.episode.success[i] : -1));
+        this.nextDone[i] = this.ended[i];
+      }
+      this.nextRawObs.set(res.obs.subarray(0, N * obsDim));
+      this.normalizer.normalizeObs(res.obs, N, this.nextObs, true);
+    }
+    b.lastRawObs.set(this.nextRawObs);
+    this.net.value({ rows: N, flat: this.nextObs }, this.lastValues);
+    this.collected = true;
+    return episodes;
+  }
+
+  /**
+   * Learns from the collected rollout: reward scaling (after any relabelling),
+   * GAE, then `updateEpochs` epochs of minibatch steps at the annealed
+   * learning rate. Emits the `losses/*`, `charts/learning_rate` and
+   * `perf/sps` metrics and returns them.
+   */
+  update(): MetricRow {
+    if (!this.collected) throw new InvalidArgument(formatError('PPO.update', 'a rollout collected since the last update', 'none', 'Call collect() first (learn() does both)'));
+    this.collected = false;
+    const c = this.config;
+    this.scaleRewards();
+    this.buffer.computeReturnsAndAdvantage(this.lastValues, c.gamma, c.gaeLambda);
+    // Linear annealing to 0 over the run (CleanRL: frac = 1 - (iteration - 1) / num_iterations).
+    const frac = 1 - this.update_ / c.numUpdates;
+    const lr = c.annealLr ? frac * c.learningRate : c.learningRate;
+    const clipCoef = c.annealClip ? frac * c.clipCoef : c.clipCoef;
+    const stats = this.updater.update(this.rng, lr, clipCoef);
+    this.update_ += 1;
+    const wall = this.wallSeconds();
+    const row: MetricRow = { global_step: this.globalStep, wall_s: wall, 'charts/learning_rate': lr };
+    PPO_STAT_NAMES.forEach((k, i) => (row[k] = stats[i]));
+    row['perf/sps'] = Math.round((this.globalStep - this.stepsAtStart) / Math.max(1e-9, (performance.now() - this.clockStart) / 1000));
+    this.options.metrics?.emit(row);
+    return row;
+  }
+
+  /**
+   * The current network as a {@link Policy} with frozen normalization: plain
+   * JS when the kind has a JS forward (the MLP), else a {@link NetworkPolicy}
+   * over a copy of the network. The caller disposes it.
+   */
+  policy(seed = 0): Policy {
+    const parts = {
+      observationSpace: this.vec.singleObservationSpace,
+      actionSpace: this.vec.singleActionSpace,
+      obsStats: this.normalizer.obsRms?.getState() ?? null,
+      clipObs: this.config.clipObs,
+      seed,
+    };
+    const state = capturePolicy(this.net);
+    const kind = policyKind(state.kind);
+    return kind.jsPolicy ? kind.jsPolicy(state.spec, state.tensors, parts) : new NetworkPolicy(restorePolicy(state, 'PPO.policy'), parts);
+  }
+
+  /** A snapshot of everything needed to continue (weights, optimizer, statistics, RNG, counters). */
+  trainingState(): PpoTrainingState {
+    return {
+      config: { ...this.config },
+      policy: capturePolicy(this.net),
+      optimizer: this.updater.getOptimizerState(),
+      normalizer: this.normalizer.getState(),
+      rng: this.rng.getState(),
+      globalStep: this.globalStep,
+      update: this.update_,
+      episodes: this.episodes,
+      wallSeconds: this.wallSeconds(),
+    };
+  }
+
+  /** Frees tf variables (does not close the vector env). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.net.dispose();
+    this.updater.dispose();
+  }
+
+  private rowOutput(row: number): ActOutput {
+    const b = this.buffer;
+    const N = this.vec.numEnvs;
+    const ad = this.codec.actDim;
+    return { actions: b.actions.subarray(row * ad, (row + N) * ad), logProbs: b.logProbs.subarray(row, row + N), values: b.values.subarray(row, row + N) };
+  }
+
+  /** Reward scaling over the rollout in step order (after the reward hook). */
+  private scaleRewards(): void {
+    const b = this.buffer;
+    const N = this.vec.numEnvs;
+    for (let t = 0; t < this.config.numSteps; t++) {
+      const row = t * N;
+      for (let i = 0; i < N; i++) this.ended[i] = b.terminated[row + i] | b.truncated[row + i];
+      const r = b.rewards.subarray(row, row + N);
+      this.normalizer.scaleRewards(r, this.ended, this.scaledRewards);
+      r.set(this.scaledRewards);
+    }
+  }
+
+  private async resetEnvs(): Promise<void> {
+    const seed = this.envState === 'fresh' ? this.config.seed : this.rng.nextSeed();
+    const { obs } = await this.vec.reset({ seed });
+    const N = this.vec.numEnvs;
+    this.nextRawObs.set(obs.subarray(0, N * this.vec.obsDim));
+    this.normalizer.normalizeObs(obs, N, this.nextObs, true);
+    this.normalizer.resetReturns();
+    this.nextDone.fill(0);
+    this.startNext.fill(1);
+    this.epReturn.fill(0);
+    this.epLength.fill(0);
+    for (let i = 0; i < N; i++) this.net.resetEpisode(i);
+    this.envState = 'running';
+  }
+
+  private finishEpisode(i: number, success: number): EpisodeRecord {
+    const rec: EpisodeRecord = { globalStep: this.globalStep, wallSeconds: this.wallSeconds(), return: this.epReturn[i], length: this.epLength[i] };
+    this.episodes += 1;
+    const row: MetricRow = { global_step: rec.globalStep, wall_s: rec.wallSeconds, 'charts/episodic_return': rec.return, 'charts/episodic_length': rec.length };
+    if (success >= 0) row['charts/success'] = success;
+    this.options.metrics?.emit(row);
+    this.epReturn[i] = 0;
+    this.epLength[i] = 0;
+    return rec;
+  }
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import type { Rng } from '../../src/core/rng.js';
+import type { Policy } from '../../src/core/policy.js';
+import type { Space } from '../../src/core/spaces/space.js';
+import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
+import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
+import type { ActorCritic, NamedTensor } from './actor-critic.js';
+import type { HeadSpec, MlpSpec } from './param-layout.js';
+import { MlpActorCritic, flatFromTensors } from './mlp-actor-critic.js';
+import { WindowMlpActorCritic, type WindowMlpSpec } from './window-mlp-actor-critic.js';
+import { MlpPolicy } from './mlp-policy.js';
+import { NetworkPolicy } from './network-policy.js';
+
+/** What a network must fit: the flat observation size and the action head (from the task's spaces). */
+export interface PolicyIo {
+  obsDim: number;
+  head: HeadSpec;
+}
+
+/** What an inference policy needs besides the network (from a checkpoint). */
+export interface PolicyParts {
+  observationSpace: Space<unknown>;
+  actionSpace: Space<unknown>;
+  /** Frozen observation statistics, or null when training did not normalize. */
+  obsStats: RunningMeanStdState | null;
+  clipObs: number;
+  /** Seed of the sampling stream for stochastic actions. */
+  seed: number;
+}
+
+/**
+ * One registered network kind. `lamkit train --policy-kind <kind>`,
+ * `--config '{"policy": {...}}'` and checkpoints (`policy.kind`) name it.
+ * See docs/extending.md for how to add one.
+ */
+export interface PolicyKind {
+  kind: string;
+  /** One line for `--help` and error messages. */
+  description: string;
+  /** Validates a user's policy config (without `kind`), fills defaults; typed errors name `where`. */
+  resolveConfig(config: Record<string, unknown>, where: string): Record<string, unknown>;
+  /** A freshly initialized network (the tfjs backend must be started). */
+  create(config: Record<string, unknown>, io: PolicyIo, rng: Rng): ActorCritic;
+  /** Rebuilds a trained network from a checkpoint's `spec` and tensors (the tfjs backend must be started). */
+  fromCheckpoint(spec: Record<string, unknown>, tensors: readonly NamedTensor[]): ActorCritic;
+  /**
+   * An inference policy without the tfjs backend (plain JS), when the kind has
+   * one; `loadPolicy` otherwise starts the backend and wraps `fromCheckpoint`
+   * in a {@link NetworkPolicy}.
+   */
+  jsPolicy?(spec: Record<string, unknown>, tensors: readonly NamedTensor[], parts: PolicyParts): Policy;
+}
+
+const KINDS = new Map<string, PolicyKind>();
+
+/** Adds a network kind (an existing name is an error). */
+export function registerPolicyKind(kind: PolicyKind): void {
+  if (KINDS.has(kind.kind)) throw new InvalidArgument(formatError('registerPolicyKind.kind', 'a new kind name', describeValue(kind.kind), 'Pick another name'));
+  KINDS.set(kind.kind, kind);
+}
+
+/** The registered kind `name`; an unknown name lists the registered ones. */
+export function policyKind(name: unknown, where = 'policy.kind', errorType: typeof InvalidArgument | typeof FileFormatError = InvalidArgument): PolicyKind {
+  const k = typeof name === 'string' ? KINDS.get(name) : undefined;
+  if (!k) throw new errorType(formatError(where, `a registered policy kind (${[...KINDS.keys()].join(', ')})`, describeValue(name), 'Pick one of those, or register yours with registerPolicyKind'));
+  return k;
+}
+
+/** Names of the registered kinds. */
+export function policyKinds(): string[] {
+  return [...KINDS.keys()];
+}
+
+/** Validates `{ kind, ...fields }` (kind defaults to `mlp`) and fills the kind's defaults. */
+export function resolvePolicyConfig(config: Record<string, unknown> | undefined, where = 'policy'): { kind: string } & Record<string, unknown> {
+  const { kind = 'mlp', ...rest } = config ?? {};
+  const k = policyKind(kind, `${where}.kind`);
+  return { kind: k.kind, ...k.resolveConfig(rest, where) };
+}
+
+/** Parses `config` with a zod schema; the first issue becomes a house-format `InvalidArgument`. */
+export function parseWith<T>(schema: z.ZodType<T>, config: Record<string, unknown>, where: string): T {
+  const parsed = schema.safeParse(config);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    throw new InvalidArgument(formatError(where, 'only the fields of this policy kind', `unknown key(s) ${keys.join(', ')}`, 'Fix the spelling or remove them'));
+  }
+  const path = issue.path.map(String);
+  const got = path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
+  throw new InvalidArgument(formatError([where, ...path].join('.'), issue.message.replace(/^Invalid input: /, ''), describeValue(got), 'See the policy kinds in agents/policies/policy-kinds.ts'));
+}
+
+const mlpFields = {
+  /** Hidden widths of each trunk. */
+  hidden: z.array(z.number().int().positive()).min(1).default([64, 64]),
+  /** Hidden activation. */
+  activation: z.enum(['tanh', 'relu']).default('tanh'),
+  /** Initial log-std of Gaussian heads. */
+  logStdInit: z.number().default(0),
+};
+const mlpSchema = z.object(mlpFields).strict();
+const windowSchema = z.object({ ...mlpFields, /** Observations the network sees (current + history). */ window: z.number().int().min(1).default(4) }).strict();
+
+registerPolicyKind({
+  kind: 'mlp',
+  description: 'MLP actor-critic, separate trunks (CleanRL); plain-JS rollouts and a hand-derived PPO gradient',
+  resolveConfig: (c, where) => parseWith(mlpSchema, c, where),
+  create: (c, io, rng) => {
+    const cfg = c as z.infer<typeof mlpSchema>;
+    return MlpActorCritic.create({ obsDim: io.obsDim, hidden: cfg.hidden, activation: cfg.activation, head: io.head }, rng, { logStdInit: cfg.logStdInit });
+  },
+  fromCheckpoint: (spec, tensors) => MlpActorCritic.fromParams(spec as unknown as MlpSpec, flatFromTensors(spec as unknown as MlpSpec, tensors, 'checkpoint policy.tensors')),
+  jsPolicy: (spec, tensors, parts) => new MlpPolicy({ ...parts, spec: spec as unknown as MlpSpec, theta: flatFromTensors(spec as unknown as MlpSpec, tensors, 'checkpoint policy.tensors') }),
+});
+
+registerPolicyKind({
+  kind: 'window-mlp',
+  description: 'MLP over the last `window` observations of an episode (a sequence policy; autodiff only)',
+  resolveConfig: (c, where) => parseWith(windowSchema, c, where),
+  create: (c, io, rng) => {
+    const cfg = c as z.infer<typeof windowSchema>;
+    return WindowMlpActorCritic.create({ obsDim: io.obsDim, window: cfg.window, hidden: cfg.hidden, activation: cfg.activation, head: io.head }, rng, { logStdInit: cfg.logStdInit });
+  },
+  fromCheckpoint: (spec, tensors) => WindowMlpActorCritic.fromTensors(spec as unknown as WindowMlpSpec, tensors),
+});

@@ -14,7 +14,8 @@ import { cpus, loadavg } from 'node:os';
 import '../envs/mujoco/register.js';
 import { makeAsync } from '../src/registry/registry.js';
 import { Rng } from '../src/core/rng.js';
-import { SceneRenderer, acquireBrowser, releaseBrowser } from '../sim/render/index.js';
+import { SceneRenderer } from '../sim/render/index.js';
+import { acquireBrowser, releaseBrowser } from '../sim/render/shared-browser.js';
 import type { RenderSource } from '../sim/render/index.js';
 
 const QUICK = process.argv.includes('--quick');

@@ -5,8 +5,9 @@ import type { CheckpointData, CheckpointMeta } from '../checkpoint/save-checkpoi
 
 /**
  * What a trainer learns from: `reward` trainers (`lamkit train --algo`)
- * learn from the env's reward; `demonstrations` trainers (`lamkit imitate
- * --algo`: BC, DAgger, GAIL, AIRL) learn from recorded demonstrations.
+ * learn from the env's reward; `demonstrations` trainers (BC, DAgger, GAIL,
+ * AIRL: the imitation issue adds them and the `lamkit imitate` command that
+ * runs this family) learn from recorded demonstrations.
  */
 export type TrainerFamily = 'reward' | 'demonstrations';
 
@@ -52,9 +53,8 @@ export interface TrainerResult {
 
 /**
  * A training algorithm as the CLI runs it. Each registers itself by name
- * (`registerTrainer`); `lamkit train --algo <name>` resolves reward
- * trainers, `lamkit imitate --algo <name>` demonstration trainers. See
- * docs/extending.md.
+ * (`registerTrainer`); `lamkit train --algo <name>` resolves the reward
+ * family. See docs/extending.md.
  */
 export interface Trainer<C extends TrainerConfigBase = TrainerConfigBase> {
   name: string;

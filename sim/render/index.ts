@@ -2,4 +2,3 @@
 export { SceneRenderer } from './scene-renderer.js';
 export type { RgbImage, CameraSpec, RenderSource, SceneRendererOptions } from './scene-renderer.js';
 export { LazySceneRenderer } from './lazy-scene-renderer.js';
-export { acquireBrowser, releaseBrowser, findChromium, CHROMIUM_ARGS, CHROMIUM_PATHS } from './shared-browser.js';

@@ -2,7 +2,5 @@
 export { ViewerServer, parseViewerCommand } from './viewer-server.js';
 export type { ViewerServerOptions } from './viewer-server.js';
 export { ViewerProtocolError } from './viewer-protocol-error.js';
-export { StaticAssets, IMPORT_MAP } from './static-assets.js';
-export type { StaticAsset } from './static-assets.js';
 export { encodeViewerFrame, decodeViewerFrame, VIEWER_PROTOCOL_VERSION, VIEWER_FRAME_HEADER_BYTES } from './page/viewer-protocol.js';
 export type { SceneMessage, ViewerFrameHeader, ViewerCommand, ViewerErrorMessage } from './page/viewer-protocol.js';

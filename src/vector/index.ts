@@ -3,5 +3,4 @@ export { SyncVectorEnv } from './sync-vector-env.js';
 export { AsyncVectorEnv, type AsyncVectorEnvOptions } from './async-vector-env.js';
 export { AsyncEnvVector } from './async-env-vector.js';
 export { BaseVectorEnv, type VectorEnvOptions } from './base-vector-env.js';
-export { EpisodeStatistics } from './episode-statistics.js';
 export type { WorkerEnvFactory, WorkerEnvFactoryFn, EnvMaker } from './worker-env-factory.js';

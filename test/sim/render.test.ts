@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MujocoWorld } from '../../sim/mujoco-world.js';
-import { SceneRenderer, LazySceneRenderer, findChromium } from '../../sim/render/index.js';
+import { SceneRenderer, LazySceneRenderer } from '../../sim/render/index.js';
+import { findChromium } from '../../sim/render/shared-browser.js';
 import type { RgbImage } from '../../sim/render/index.js';
 import { ClosedError, InvalidArgument } from '../../src/core/errors.js';
 

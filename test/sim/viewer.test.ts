@@ -10,7 +10,7 @@ import type { ViewSession } from '../../src/cli/commands/view.js';
 import { describeModel } from '../../sim/scene/index.js';
 import type { SceneDescription } from '../../sim/scene/index.js';
 import { encodeViewerFrame, decodeViewerFrame, parseViewerCommand, ViewerProtocolError, ViewerServer } from '../../sim/viewer/index.js';
-import { acquireBrowser, releaseBrowser, findChromium } from '../../sim/render/index.js';
+import { acquireBrowser, releaseBrowser, findChromium } from '../../sim/render/shared-browser.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 
 const skip = findChromium() ? false : 'Chromium not found (/usr/bin/chromium or $LAMKIT_CHROMIUM): install Debian `chromium` to run the viewer test (CI does)';

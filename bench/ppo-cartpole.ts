@@ -5,12 +5,15 @@
  * until the mean of the last 20 episode returns first reaches 475.
  *
  *   npm run bench:ppo -- [--seeds 1,2,3] [--total-steps 100000] [--full] [--config '{"updateEpochs":8}']
+ *     [--policy '{"kind":"window-mlp","window":1}'] [--gradient autodiff] [--json out.json]
+ *
+ * `--policy` trains another network kind (window-mlp: no fast path, autodiff only).
  *
  * `--full` trains the whole budget instead of stopping at the goal.
  * Writes bench/results/ppo-cartpole.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { goalRun, benchArgs, type GoalRun } from './ppo-goal-run.js';
+import { goalRun, goalRunOptions, benchArgs, type GoalRun } from './ppo-goal-run.js';
 
 const args = benchArgs(process.argv.slice(2));
 const seeds = (args.get('seeds') ?? '1,2,3').split(',').map(Number);
@@ -21,10 +24,10 @@ const CLEANRL = { steps: '138k-180k', wallSeconds: '30-53', quarterWall: [7.5, 1
 const runs: GoalRun[] = [];
 for (const seed of seeds) {
   const overrides = args.has('config') ? (JSON.parse(args.get('config') as string) as Record<string, unknown>) : {};
-  const r = await goalRun('CartPole-v1', seed, totalSteps, GOAL, !args.has('full'), overrides);
+  const r = await goalRun('CartPole-v1', seed, totalSteps, GOAL, !args.has('full'), overrides, goalRunOptions(args));
   runs.push(r);
   const reached = r.stepsToGoal === null ? `not reached in ${r.stepsRun} steps (best mean20 ${r.bestMean20.toFixed(1)})` : `${r.stepsToGoal} steps, ${r.wallSecondsToGoal?.toFixed(1)} s wall, ${r.cpuSecondsToGoal?.toFixed(1)} s CPU`;
-  console.log(`CartPole-v1 seed ${seed}: mean20 >= ${GOAL} at ${reached} | CleanRL ppo.py: ${CLEANRL.steps} steps, ${CLEANRL.wallSeconds} s | load ${r.loadAvg1mStart.toFixed(1)}->${r.loadAvg1mEnd.toFixed(1)} | backend ${r.backend}`);
+  console.log(`CartPole-v1 ${JSON.stringify(r.config.policy)} ${r.config.gradient} seed ${seed}: mean20 >= ${GOAL} at ${reached} | CleanRL ppo.py: ${CLEANRL.steps} steps, ${CLEANRL.wallSeconds} s | load ${r.loadAvg1mStart.toFixed(1)}->${r.loadAvg1mEnd.toFixed(1)} | backend ${r.backend}`);
 }
 const hits = runs.filter((r) => r.wallSecondsToGoal !== null);
 if (hits.length > 0) {

@@ -7,11 +7,12 @@
  * "Mean return" = mean of the last 20 training episodes (stochastic policy).
  *
  *   node --import tsx bench/ppo-continuous.ts --env Pendulum-v1 [--seeds 1] [--total-steps N] [--full] [--vectorization async]
+ *     [--policy '{"kind":"window-mlp","window":2}'] [--gradient autodiff]
  *
  * Stops at the goal unless `--full`. Writes bench/results/ppo-<env>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { goalRun, benchArgs, type GoalRun } from './ppo-goal-run.js';
+import { goalRun, goalRunOptions, benchArgs, type GoalRun } from './ppo-goal-run.js';
 
 const TARGETS: Record<string, { goal: number; steps: number; reference: string }> = {
   'Pendulum-v1': { goal: -200, steps: 200_000, reference: 'CleanRL defaults -930 @1M; rl-zoo (gSDE) -172 @100k' },
@@ -25,12 +26,12 @@ const target = TARGETS[envId];
 if (!target) throw new Error(`bench/ppo-continuous: --env must be one of ${Object.keys(TARGETS).join(', ')}, got ${envId}`);
 const seeds = (args.get('seeds') ?? '1').split(',').map(Number);
 const totalSteps = Number(args.get('total-steps') ?? target.steps);
-const vectorization = args.get('vectorization') === 'async' ? 'async' : 'sync';
+const options = goalRunOptions(args);
 const overrides = args.has('config') ? (JSON.parse(args.get('config') as string) as Record<string, unknown>) : {};
 
 const runs: GoalRun[] = [];
 for (const seed of seeds) {
-  const r = await goalRun(envId, seed, totalSteps, target.goal, !args.has('full'), overrides, vectorization);
+  const r = await goalRun(envId, seed, totalSteps, target.goal, !args.has('full'), overrides, options);
   runs.push(r);
   const reached = r.stepsToGoal === null ? `not reached in ${r.stepsRun} steps` : `reached at ${r.stepsToGoal} steps (${r.wallSecondsToGoal?.toFixed(0)} s wall, ${r.cpuSecondsToGoal?.toFixed(0)} s CPU)`;
   console.log(`${envId} seed ${seed}: goal mean20 >= ${target.goal} ${reached}; final mean20 ${r.finalMean20.toFixed(2)}, best ${r.bestMean20.toFixed(2)} after ${r.stepsRun} steps in ${r.wallSeconds.toFixed(0)} s | reference: ${target.reference} | load ${r.loadAvg1mStart.toFixed(1)}->${r.loadAvg1mEnd.toFixed(1)}`);

@@ -32,12 +32,31 @@ export interface GoalRun {
   config: Record<string, unknown>;
 }
 
+/** How a {@link goalRun} trains besides the config. */
+export interface GoalRunOptions {
+  vectorization?: 'sync' | 'async';
+  /** The network config (default: the mlp kind's defaults). */
+  policy?: Record<string, unknown>;
+  /** 'autodiff' ignores the network's fast gradient path. */
+  gradient?: 'explicit' | 'autodiff';
+}
+
+/** `--policy <json>` and `--gradient <path>` of the bench scripts. */
+export function goalRunOptions(args: Map<string, string>): GoalRunOptions {
+  return {
+    vectorization: args.get('vectorization') === 'async' ? 'async' : 'sync',
+    ...(args.has('policy') ? { policy: JSON.parse(args.get('policy') as string) as Record<string, unknown> } : {}),
+    ...(args.get('gradient') === 'autodiff' ? { gradient: 'autodiff' as const } : {}),
+  };
+}
+
 /**
  * Trains PPO with the task's default config (plus `overrides`) and reports
  * when the mean of the last 20 episode returns first reaches `goal`. With
  * `stopAtGoal`, training stops at the first update after that.
  */
-export async function goalRun(envId: string, seed: number, totalSteps: number, goal: number, stopAtGoal: boolean, overrides: Record<string, unknown> = {}, vectorization: 'sync' | 'async' = 'sync'): Promise<GoalRun> {
+export async function goalRun(envId: string, seed: number, totalSteps: number, goal: number, stopAtGoal: boolean, overrides: Record<string, unknown> = {}, options: GoalRunOptions = {}): Promise<GoalRun> {
+  const vectorization = options.vectorization ?? 'sync';
   const backend = await initBackend({ report: null });
   const probe = await makeAsync(envId);
   const discrete = !(probe.actionSpace instanceof Box);
@@ -66,7 +85,7 @@ export async function goalRun(envId: string, seed: number, totalSteps: number, g
       }
     }
   });
-  const ppo = await PPO.create(vec, config, { metrics });
+  const ppo = await PPO.create(vec, config, { metrics, ...(options.policy ? { policy: options.policy } : {}), ...(options.gradient ? { gradient: options.gradient } : {}) });
   let stepsRun = 0;
   try {
     stepsRun = (await ppo.learn({ stop: () => stopAtGoal && hit !== null })).globalStep;
@@ -92,7 +111,7 @@ export async function goalRun(envId: string, seed: number, totalSteps: number, g
     backend: backend.name,
     loadAvg1mStart: load0,
     loadAvg1mEnd: loadavg()[0],
-    config: { ...config },
+    config: { ...config, policy: options.policy ?? { kind: 'mlp' }, gradient: options.gradient ?? 'explicit' },
   };
 }
 

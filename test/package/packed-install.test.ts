@@ -207,18 +207,21 @@ test('lamkit view serves its page and every module the page imports (200)', { ti
 /** Opens the viewer page in Chromium and waits until frames arrive and are drawn. */
 async function drawsInChromium(url: string): Promise<void> {
   const browser: Browser = await acquireBrowser();
-  const page = await browser.newPage({ viewport: { width: 480, height: 360 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   try {
-    await page.goto(url);
-    await page.waitForFunction(() => {
-      const v = (window as unknown as { lamkitViewer?: { framesReceived: number; framesDrawn: number } }).lamkitViewer;
-      return v !== undefined && v.framesReceived >= 5 && v.framesDrawn >= 2;
-    }, null, { timeout: 20_000 });
-    assert.deepEqual(errors, []);
+    const page = await browser.newPage({ viewport: { width: 480, height: 360 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(url);
+      await page.waitForFunction(() => {
+        const v = (window as unknown as { lamkitViewer?: { framesReceived: number; framesDrawn: number } }).lamkitViewer;
+        return v !== undefined && v.framesReceived >= 5 && v.framesDrawn >= 2;
+      }, null, { timeout: 20_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
   } finally {
-    await page.close();
     await releaseBrowser();
   }
 }

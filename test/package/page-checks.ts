@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as esbuild from 'esbuild';
+import type { Page } from 'playwright-core';
 import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { Rng } from '../../src/core/rng.js';
 import { acquireBrowser, releaseBrowser } from '../../sim/render/shared-browser.js';
@@ -46,41 +47,51 @@ function policyInputs(): PolicyChecksInput[] {
  */
 export async function checkPageInChromium(bundle: BrowserBundle): Promise<void> {
   const server = await BridgeServer.listen({ port: 0, token: 'page-token' });
-  const browser = await acquireBrowser();
-  const page = await browser.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
   try {
-    await page.addScriptTag({ content: bundle.code });
-    for (const input of policyInputs()) {
-      const inPage = await page.evaluate((i) => (globalThis as unknown as { lamkitPage: LamkitPage }).lamkitPage.runPolicyChecks(i), input);
-      const inNode = runPolicyChecks(input);
-      assert.deepEqual(inPage, inNode, 'the page computes what Node computes, bit for bit');
-      assert.equal(inPage.deterministic.length, input.rows * (input.spec.head.kind === 'categorical' ? 1 : input.spec.head.dim));
-      assert.ok(inPage.errorClasses, 'the error is an InvalidSpace and a LamkitError');
-      assert.equal(inPage.boxError, 'Box: expected low <= high in every dimension, got low[0]=1.0 > high[0]=0.0. Swap the bounds or fix the dimension.');
+    const browser = await acquireBrowser();
+    try {
+      const page = await browser.newPage();
+      try {
+        await runPageChecks(page, bundle, server);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await releaseBrowser();
     }
-    const connected = page.evaluate(async (url) => {
-      const robot = await (globalThis as unknown as { lamkitPage: LamkitPage }).lamkitPage.connectRobot(url, 'page-token');
-      (globalThis as unknown as { robot: typeof robot }).robot = robot;
-    }, server.url);
-    const [remote] = await server.waitForRobots(1, 20000);
-    await connected;
-    assert.equal(remote.robotId, 'page-robot');
-    const local = new PageLineEnv();
-    assert.deepEqual(Array.from((await remote.reset({ seed: 8 })).obs as Float32Array), Array.from(local.reset({ seed: 8 }).obs));
-    for (let i = 0; i < 5; i++) {
-      const action = Float32Array.of(0.25 - 0.1 * i);
-      const s = await remote.step(action);
-      const l = local.step(action);
-      assert.deepEqual(Array.from(s.obs as Float32Array), Array.from(l.obs));
-      assert.equal(s.reward, l.reward);
-    }
-    await page.evaluate(() => (globalThis as unknown as { robot: { close(): Promise<void> } }).robot.close());
-    assert.deepEqual(pageErrors, []);
   } finally {
-    await page.close();
-    await releaseBrowser();
     await server.close();
   }
+}
+
+async function runPageChecks(page: Page, bundle: BrowserBundle, server: BridgeServer): Promise<void> {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.addScriptTag({ content: bundle.code });
+  for (const input of policyInputs()) {
+    const inPage = await page.evaluate((i) => (globalThis as unknown as { lamkitPage: LamkitPage }).lamkitPage.runPolicyChecks(i), input);
+    const inNode = runPolicyChecks(input);
+    assert.deepEqual(inPage, inNode, 'the page computes what Node computes, bit for bit');
+    assert.equal(inPage.deterministic.length, input.rows * (input.spec.head.kind === 'categorical' ? 1 : input.spec.head.dim));
+    assert.ok(inPage.errorClasses, 'the error is an InvalidSpace and a LamkitError');
+    assert.equal(inPage.boxError, 'Box: expected low <= high in every dimension, got low[0]=1.0 > high[0]=0.0. Swap the bounds or fix the dimension.');
+  }
+  const connected = page.evaluate(async (url) => {
+    const robot = await (globalThis as unknown as { lamkitPage: LamkitPage }).lamkitPage.connectRobot(url, 'page-token');
+    (globalThis as unknown as { robot: typeof robot }).robot = robot;
+  }, server.url);
+  const [remote] = await server.waitForRobots(1, 20000);
+  await connected;
+  assert.equal(remote.robotId, 'page-robot');
+  const local = new PageLineEnv();
+  assert.deepEqual(Array.from((await remote.reset({ seed: 8 })).obs as Float32Array), Array.from(local.reset({ seed: 8 }).obs));
+  for (let i = 0; i < 5; i++) {
+    const action = Float32Array.of(0.25 - 0.1 * i);
+    const s = await remote.step(action);
+    const l = local.step(action);
+    assert.deepEqual(Array.from(s.obs as Float32Array), Array.from(l.obs));
+    assert.equal(s.reward, l.reward);
+  }
+  await page.evaluate(() => (globalThis as unknown as { robot: { close(): Promise<void> } }).robot.close());
+  assert.deepEqual(pageErrors, []);
 }

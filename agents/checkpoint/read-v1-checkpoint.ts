@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import type { MlpSpec, ParamEntry } from '../policies/param-layout.js';
 import { paramLayout, layoutSize } from '../policies/param-layout.js';
-import { describeSpec } from '../policies/mlp-actor-critic.js';
+import { describeSpec, gatherEntries } from '../policies/mlp-actor-critic.js';
 import type { CheckpointData } from './save-checkpoint.js';
 import { readJson, readFloat32, readSpaces } from './checkpoint-io.js';
 
@@ -64,16 +64,7 @@ export function readV1Checkpoint(dir: string): CheckpointData {
     throw new FileFormatError(formatError(`${where('model.json')}.spec.obsDim`, `the observation space's flatDim (${observationSpace.flatDim})`, String(spec.obsDim), 'The checkpoint is inconsistent; re-save it'));
   }
   const groupOf = (name: string): string => (name.startsWith('actor.') ? 'actor' : 'critic');
-  const gather = (flat: Float32Array, group: string): Float32Array => {
-    const entries = layout.filter((e) => groupOf(e.name) === group);
-    const out = new Float32Array(entries.reduce((a, e) => a + e.size, 0));
-    let off = 0;
-    for (const e of entries) {
-      out.set(flat.subarray(e.offset, e.offset + e.size), off);
-      off += e.size;
-    }
-    return out;
-  };
+  const gather = (flat: Float32Array, group: string): Float32Array => gatherEntries(flat, layout.filter((e) => groupOf(e.name) === group));
   const m = opt.subarray(0, numParams);
   const v = opt.subarray(numParams);
   const oldConfig = (st.config ?? {}) as Record<string, unknown>;

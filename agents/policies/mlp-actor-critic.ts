@@ -280,7 +280,8 @@ export function flatFromTensors(spec: MlpSpec, tensors: readonly NamedTensor[], 
   return theta;
 }
 
-function gatherEntries(theta: Float32Array, entries: readonly ParamEntry[]): Float32Array {
+/** The `entries` of flat parameters `theta`, concatenated in order. */
+export function gatherEntries(theta: Float32Array, entries: readonly ParamEntry[]): Float32Array {
   const out = new Float32Array(entries.reduce((a, e) => a + e.size, 0));
   let off = 0;
   for (const e of entries) {

@@ -7,23 +7,17 @@ import { InvalidObservation, formatError, describeValue } from '../../src/core/e
 import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
 import type { MlpSpec } from './param-layout.js';
 import { JsActorCritic } from './js-actor-critic.js';
+import type { PolicyParts } from './policy-parts.js';
 import { ActionCodec } from './action-codec.js';
 import { makeDistribution } from './make-distribution.js';
 import type { ActionDistribution } from '../distributions/action-distribution.js';
 import { normalizeRows } from '../algos/ppo/vec-normalizer.js';
 
 /** Everything an {@link MlpPolicy} needs (what a checkpoint holds besides training state). */
-export interface MlpPolicyParts {
+export interface MlpPolicyParts extends PolicyParts {
   spec: MlpSpec;
   /** Flat parameters (see `paramLayout`). */
   theta: Float32Array;
-  observationSpace: Space<unknown>;
-  actionSpace: Space<unknown>;
-  /** Frozen observation statistics, or null when training did not normalize. */
-  obsStats: RunningMeanStdState | null;
-  clipObs: number;
-  /** Seed of the sampling stream for stochastic actions (default 0). */
-  seed?: number;
 }
 
 /**

@@ -8,17 +8,10 @@ import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
 import { normalizeRows } from '../algos/ppo/vec-normalizer.js';
 import type { ActorCritic, ActOutput } from './actor-critic.js';
 import { ActionCodec } from './action-codec.js';
+import type { PolicyParts } from './policy-parts.js';
 
 /** Everything a {@link NetworkPolicy} needs besides the network. */
-export interface NetworkPolicyParts {
-  observationSpace: Space<unknown>;
-  actionSpace: Space<unknown>;
-  /** Frozen observation statistics, or null when training did not normalize. */
-  obsStats: RunningMeanStdState | null;
-  clipObs: number;
-  /** Seed of the sampling stream for stochastic actions (default 0). */
-  seed?: number;
-}
+export type NetworkPolicyParts = PolicyParts;
 
 /**
  * Any {@link ActorCritic} as a {@link Policy}: frozen observation

@@ -1,31 +1,20 @@
 import { z } from 'zod';
 import type { Rng } from '../../src/core/rng.js';
 import type { Policy } from '../../src/core/policy.js';
-import type { Space } from '../../src/core/spaces/space.js';
-import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import type { ActorCritic, NamedTensor } from './actor-critic.js';
 import type { HeadSpec, MlpSpec } from './param-layout.js';
 import { MlpActorCritic, flatFromTensors } from './mlp-actor-critic.js';
 import { WindowMlpActorCritic, type WindowMlpSpec } from './window-mlp-actor-critic.js';
 import { MlpPolicy } from './mlp-policy.js';
-import { NetworkPolicy } from './network-policy.js';
+import type { PolicyParts } from './policy-parts.js';
+
+export type { PolicyParts };
 
 /** What a network must fit: the flat observation size and the action head (from the task's spaces). */
 export interface PolicyIo {
   obsDim: number;
   head: HeadSpec;
-}
-
-/** What an inference policy needs besides the network (from a checkpoint). */
-export interface PolicyParts {
-  observationSpace: Space<unknown>;
-  actionSpace: Space<unknown>;
-  /** Frozen observation statistics, or null when training did not normalize. */
-  obsStats: RunningMeanStdState | null;
-  clipObs: number;
-  /** Seed of the sampling stream for stochastic actions. */
-  seed: number;
 }
 
 /**

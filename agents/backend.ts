@@ -57,10 +57,26 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const report = options.report === undefined ? (line: string) => process.stderr.write(line + '\n') : options.report;
   if (!reported && report) {
     reported = true;
-    const skipped = info.skipped.length > 0 ? ` (skipped: ${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
-    report(`lamkit: tfjs backend ${info.name} [${info.source}]${skipped}`);
+    report(`lamkit: tfjs backend ${info.name} [${info.source}]${describeSkipped(info.skipped)}`);
   }
   return info;
+}
+
+/**
+ * The report's tail: an optional native package that is simply not
+ * installed is the normal case (it needs libtensorflow, downloaded at
+ * install time), so it reads as a note, not as a failure.
+ */
+function describeSkipped(skipped: BackendInfo['skipped']): string {
+  const notes = skipped.map((s) => {
+    if (s.name === 'tensorflow') {
+      return /Cannot find (package|module)/.test(s.reason)
+        ? 'the optional native backend (@tensorflow/tfjs-node-gpu) is not installed'
+        : `the optional native backend (@tensorflow/tfjs-node-gpu) is installed but did not load: ${s.reason}`;
+    }
+    return `${s.name} did not start: ${s.reason}`;
+  });
+  return notes.length > 0 ? `; ${notes.join('; ')}` : '';
 }
 
 async function start(requested: BackendName | ''): Promise<BackendInfo> {

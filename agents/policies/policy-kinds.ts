@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Rng } from '../../src/core/rng.js';
 import type { Policy } from '../../src/core/policy.js';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
+import { expectedOfIssue, type ZodIssueLike } from '../../src/core/zod-issue.js';
 import type { ActorCritic, NamedTensor } from './actor-critic.js';
 import type { HeadSpec, MlpSpec } from './param-layout.js';
 import { MlpActorCritic, flatFromTensors } from './mlp-actor-critic.js';
@@ -78,7 +79,7 @@ export function parseWith<T>(schema: z.ZodType<T>, config: Record<string, unknow
   }
   const path = issue.path.map(String);
   const got = path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
-  throw new InvalidArgument(formatError([where, ...path].join('.'), issue.message.replace(/^Invalid input: /, ''), describeValue(got), 'See the policy kinds in agents/policies/policy-kinds.ts'));
+  throw new InvalidArgument(formatError([where, ...path].join('.'), expectedOfIssue(issue as ZodIssueLike), describeValue(got), 'See the policy kinds in agents/policies/policy-kinds.ts'));
 }
 
 const mlpFields = {

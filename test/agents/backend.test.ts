@@ -26,6 +26,8 @@ test('backend selection: a bad LAMKIT_BACKEND is a typed error; auto picks the b
     if (!native) {
       assert.equal(info.name, 'wasm');
       assert.equal(info.skipped[0].name, 'tensorflow');
+      // A note, not an error: the package is optional (it downloads libtensorflow at install time).
+      assert.equal(lines[0], 'lamkit: tfjs backend wasm [auto]; the optional native backend (@tensorflow/tfjs-node-gpu) is not installed');
     }
     assert.equal(lines.length, 1);
     assert.match(lines[0], new RegExp(`^lamkit: tfjs backend ${info.name} \\[auto\\]`));

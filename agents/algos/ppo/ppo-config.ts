@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
+import { expectedOfIssue, type ZodIssueLike } from '../../../src/core/zod-issue.js';
 
 /**
  * PPO hyperparameters (CleanRL's `Args` of `ppo_continuous_action.py`, in
@@ -107,8 +108,8 @@ export function resolvePpoConfig(config: Record<string, unknown>, where = 'PpoCo
     const msg = moved.length > 0
       ? formatError(`${where}.${moved[0]}`, 'no network fields in the algorithm config', `${moved.join(', ')}`, `Network fields moved to the policy config: pass {"policy": {"kind": "mlp", "${moved[0]}": ...}}`)
       : unknownKeys
-      ? formatError(where, `only known keys (${PPO_CONFIG_KEYS.join(', ')})`, `unknown key(s) ${unknownKeys.join(', ')}`, 'Fix the spelling or remove them')
-      : formatError(`${where}.${path}`, issue.message.replace(/^Invalid input: /, ''), JSON.stringify(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], config)) ?? 'undefined', 'See agents/algos/ppo/ppo-config.ts for each field');
+      ? formatError(path ? `${where}.${path}` : where, path ? 'only known keys (see agents/algos/ppo/ppo-config.ts)' : `only known keys (${PPO_CONFIG_KEYS.join(', ')})`, `unknown key(s) ${unknownKeys.join(', ')}`, 'Fix the spelling or remove them')
+      : formatError(`${where}.${path}`, expectedOfIssue(issue as ZodIssueLike), JSON.stringify(path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], config)) ?? 'undefined', 'See agents/algos/ppo/ppo-config.ts for each field');
     throw new InvalidArgument(msg);
   }
   const c = parsed.data;

@@ -1,4 +1,5 @@
 import type { VectorEnv } from '../../src/core/vector-env.js';
+import type { Policy } from '../../src/core/policy.js';
 import type { MetricStream } from '../../src/streams/metrics.js';
 import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import type { CheckpointData, CheckpointMeta } from '../checkpoint/save-checkpoint.js';
@@ -37,10 +38,30 @@ export interface TrainerContext<C extends TrainerConfigBase = TrainerConfigBase>
   save(data: CheckpointData): void;
   /** Asked between updates: true once the user asked to stop (Ctrl-C); the trainer saves and returns. */
   stop(): boolean;
+  /**
+   * Called by the trainer after every update, before `stop()` is asked, and
+   * awaited. The host does there what every trainer should get without
+   * writing it: timed checkpoints (`lamkit train --checkpoint-minutes`),
+   * evaluation of the deterministic policy and the `best/` checkpoint
+   * (`--eval-every`). Optional for hosts (a library user may omit it).
+   */
+  afterUpdate?(at: UpdateBoundary): Promise<void>;
   /** A failure after which the last good state is worth saving (e.g. a robot disconnected). */
   recoverable(err: unknown): boolean;
   /** Status lines for the user. */
   log(line: string): void;
+}
+
+/** What a trainer hands {@link TrainerContext.afterUpdate}: where it is, and the policy and checkpoint on demand. */
+export interface UpdateBoundary {
+  /** Env steps taken so far. */
+  globalStep: number;
+  /** True after the run's last update (the final checkpoint follows anyway). */
+  last: boolean;
+  /** The current network as a {@link Policy} with frozen normalization; the caller disposes it. */
+  policy(): Policy;
+  /** The current training state as checkpoint data (what `save` would write now). */
+  checkpoint(): CheckpointData;
 }
 
 /** What a trainer's run returns (the run report's input). */

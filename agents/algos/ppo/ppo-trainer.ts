@@ -14,6 +14,7 @@ import { ppoCheckpoint, ppoStateFromCheckpoint, stripDerived } from './ppo-check
  * of `ctx.policy`, the network of `ctx.from` (fine-tuning; its observation
  * statistics come with it), or the run of `ctx.resume`. Checkpoints go
  * through `ctx.save` at every `checkpointEvery` boundary and at the end;
+ * `ctx.afterUpdate` (timed saves, evaluation, `best/`) runs after every update;
  * after a recoverable failure (a robot dropped out) the state after the
  * last update is saved and the error rethrown.
  */
@@ -46,7 +47,11 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
     let lastUpdate: PpoTrainingState | null = null;
     const sub = ctx.metrics.subscribe({ next: (row) => void (row['charts/learning_rate'] !== undefined && (lastUpdate = ppo.trainingState())), error: () => {} });
     try {
-      return await ppo.learn({ stop: () => ctx.stop() });
+      const afterUpdate = ctx.afterUpdate?.bind(ctx);
+      return await ppo.learn({
+        stop: () => ctx.stop(),
+        afterUpdate: afterUpdate && (() => afterUpdate({ globalStep: ppo.step, last: ppo.updates >= config.numUpdates, policy: () => ppo.policy(), checkpoint: () => ppoCheckpoint(ppo.trainingState(), ctx.meta) })),
+      });
     } catch (err) {
       if (lastUpdate && ctx.recoverable(err)) {
         const state: PpoTrainingState = lastUpdate;

@@ -232,9 +232,13 @@ export class PPO {
    * Trains until `config.numUpdates` updates are done, or until `stop()`
    * returns true when asked after an update (Ctrl-C, a benchmark's goal),
    * then hands a final checkpoint to `onCheckpoint`. Each iteration is
-   * `collect()`, the reward hook, `update()`.
+   * `collect()`, the reward hook, `update()`, the `checkpointEvery`
+   * checkpoint when one is due, `afterUpdate()` (awaited: evaluation, a
+   * timed save), then one turn of the event loop (a `setImmediate`), so a
+   * Ctrl-C handler or a progress timer runs even when every env step is
+   * synchronous, and at last `stop()`.
    */
-  async learn(opts: { stop?: () => boolean } = {}): Promise<LearnResult> {
+  async learn(opts: { stop?: () => boolean; afterUpdate?: () => void | Promise<void> } = {}): Promise<LearnResult> {
     const c = this.config;
     const episodes: EpisodeRecord[] = [];
     while (this.update_ < c.numUpdates) {
@@ -247,6 +251,9 @@ export class PPO {
         await this.options.onCheckpoint?.(this.trainingState());
         this.envState = 'boundary';
       }
+      await opts.afterUpdate?.();
+      // Signals (Ctrl-C) and timers are only delivered when the event loop turns; a SyncVectorEnv never lets it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (opts.stop?.()) break;
     }
     await this.options.onCheckpoint?.(this.trainingState());

@@ -1,0 +1,62 @@
+import { parse, View, SVGStringRenderer } from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { BackendError } from '../core/errors.js';
+
+/** A Vega-Lite specification (the `vega-lite` package's top-level type). */
+export type VegaLiteSpec = TopLevelSpec;
+
+/** The View internals the synchronous renderer reads (stable across vega 5-6; pinned by test/bench/charts.test.ts). */
+interface ViewInternals {
+  _pulse: unknown;
+  _pending: unknown;
+  _viewWidth: number;
+  _viewHeight: number;
+}
+
+/**
+ * Renders a Vega-Lite spec to a standalone SVG string, synchronously:
+ * compiles it to Vega, evaluates the dataflow headless and draws the
+ * scenegraph with Vega's own `SVGStringRenderer`: the same steps as
+ * `await view.toSVG()` (test/bench/charts.test.ts checks the output is
+ * identical), without awaiting, so writers such as `learningCurveSvg` stay
+ * synchronous. Specs must carry their data inline (`data.values`); a spec
+ * that loads data from a URL throws.
+ *
+ * @throws BackendError when the dataflow did not finish synchronously.
+ */
+export function renderVegaLiteSvg(spec: VegaLiteSpec): string {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    view.run();
+    const v = view as unknown as ViewInternals;
+    if (v._pulse || v._pending) {
+      throw new BackendError('renderVegaLiteSvg: expected the dataflow to finish synchronously, got a pending evaluation. Put the data inline (data.values) instead of loading it from a URL.');
+    }
+    const padding = view.padding() as { left: number; right: number; top: number; bottom: number };
+    const origin = view.origin();
+    const width = Math.max(0, v._viewWidth + padding.left + padding.right);
+    const height = Math.max(0, v._viewHeight + padding.top + padding.bottom);
+    const renderer = new SVGStringRenderer(view.loader() as never);
+    renderer.initialize(null as never, width, height, [padding.left + origin[0], padding.top + origin[1]], 1);
+    (renderer as unknown as { background(color: unknown): void }).background(view.background());
+    renderer.render(view.scenegraph().root as never);
+    return (renderer as unknown as { svg(): string }).svg() + '\n';
+  } finally {
+    view.finalize();
+  }
+}
+
+/** The reference path: Vega's asynchronous `view.toSVG()` (tests compare {@link renderVegaLiteSvg} against it). */
+export async function renderVegaLiteSvgAsync(spec: VegaLiteSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return (await view.toSVG()) + '\n';
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Compiles a Vega-Lite spec to a Vega spec (for embedding in an HTML report). */
+export function compileVegaLite(spec: VegaLiteSpec): object {
+  return compile(spec).spec;
+}

@@ -29,7 +29,10 @@ export { NetworkPolicy, type NetworkPolicyParts } from './policies/network-polic
 export { makeDistribution } from './policies/make-distribution.js';
 export { Categorical } from './distributions/categorical.js';
 export { DiagGaussian } from './distributions/diag-gaussian.js';
-export type { ActionDistribution, LogProbEntropy } from './distributions/action-distribution.js';
+export { CategoricalSampler } from './distributions/categorical-sampler.js';
+export { DiagGaussianSampler } from './distributions/diag-gaussian-sampler.js';
+export { makeSampler } from './policies/make-sampler.js';
+export type { ActionDistribution, ActionSampler, LogProbEntropy } from './distributions/action-distribution.js';
 export { AdamW } from './optim/adamw.js';
 export type { AdamWOptions, GroupOptions, GroupAdamState, OptimizerState } from './optim/adamw-options.js';
 export type { RolloutBuffer } from './buffers/rollout-buffer.js';
@@ -43,3 +46,4 @@ export { ppoTrainer } from './algos/ppo/ppo-trainer.js';
 export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointData, type CheckpointAlgo, type CheckpointNormalization } from './checkpoint/save-checkpoint.js';
 export { readCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from './checkpoint/read-checkpoint.js';
 export { loadPolicy, type LoadPolicyOptions, type LoadedPolicy } from './checkpoint/load-policy.js';
+export { mlpPolicyFromCheckpoint, type MlpPolicyFromCheckpointOptions } from './checkpoint/mlp-policy-from-checkpoint.js';

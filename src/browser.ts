@@ -20,6 +20,7 @@
  */
 export * from './core/index.js';
 export { MlpPolicy, type MlpPolicyParts } from '../agents/policies/mlp-policy.js';
+export { mlpPolicyFromCheckpoint, type MlpPolicyFromCheckpointOptions } from '../agents/checkpoint/mlp-policy-from-checkpoint.js';
 export type { MlpSpec, HeadSpec, Activation } from '../agents/policies/param-layout.js';
 export {
   RobotClientCore as RobotClient,

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
-import type { NamedTensor } from '../policies/actor-critic.js';
 import type { GroupAdamState } from '../optim/adamw-options.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CHECKPOINT_FILES, type CheckpointData } from './save-checkpoint.js';
+import { CHECKPOINT_FILES, type CheckpointData } from './save-checkpoint.js';
+import { checkCheckpointJson, parsePolicyPart } from './parse-checkpoint.js';
 import { readV1Checkpoint, V1_FILES } from './read-v1-checkpoint.js';
-import { readJson, readFloat32, readSpaces } from './checkpoint-io.js';
+import { readJson, readFloat32 } from './checkpoint-io.js';
 
 /** A checkpoint read back from disk. */
 export interface LoadedCheckpoint {
@@ -48,28 +48,9 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   }
   const w = where('checkpoint.json');
   const ck = readJson(join(dir, 'checkpoint.json'), w) as Record<string, any>;
-  if (ck.format !== CHECKPOINT_FORMAT || ck.version !== CHECKPOINT_VERSION) {
-    throw new FileFormatError(formatError(w, `format '${CHECKPOINT_FORMAT}' version ${CHECKPOINT_VERSION}`, `format ${describeValue(ck.format)} version ${describeValue(ck.version)}`, 'Use a checkpoint written by this lamkit version'));
-  }
-  const policy = ck.policy ?? {};
-  const manifest = policy.tensors as Array<{ name: string; group: string; shape: number[]; offset: number }>;
-  if (typeof policy.kind !== 'string' || typeof policy.spec !== 'object' || policy.spec === null || !Array.isArray(manifest) || !Array.isArray(policy.groups)) {
-    throw new FileFormatError(formatError(`${w}.policy`, '{ kind, spec, groups, tensors }', describeValue(policy), 'Re-save the checkpoint'));
-  }
-  const numParams = policy.numParams;
-  const weights = readFloat32(join(dir, 'policy.bin'), numParams, where('policy.bin'), `${numParams} float32 parameters of the '${policy.kind}' policy`);
-  let end = 0;
-  const tensors: NamedTensor[] = manifest.map((m, i) => {
-    const size = Array.isArray(m?.shape) && m.shape.every((d) => Number.isInteger(d) && d > 0) ? m.shape.reduce((a, b) => a * b, 1) : -1;
-    if (typeof m?.name !== 'string' || size < 0 || m.offset !== end || typeof m.group !== 'string') {
-      throw new FileFormatError(formatError(`${w}.policy.tensors[${i}]`, `{ name, group, shape, offset: ${end} }`, describeValue(m), 'The tensor manifest is corrupt; re-save the checkpoint'));
-    }
-    end += size;
-    return { name: m.name, group: m.group, shape: [...m.shape], data: weights.slice(m.offset, m.offset + size) };
-  });
-  if (end !== numParams) {
-    throw new FileFormatError(formatError(`${w}.policy.numParams`, `the sum of the tensor sizes (${end})`, describeValue(numParams), 'The tensor manifest is corrupt; re-save the checkpoint'));
-  }
+  const numParams = checkCheckpointJson(ck, w);
+  const weights = readFloat32(join(dir, 'policy.bin'), numParams, where('policy.bin'), `${numParams} float32 parameters of the '${ck.policy.kind}' policy`);
+  const part = parsePolicyPart(ck, weights, w);
   const algo = ck.algo ?? {};
   if (typeof algo.name !== 'string' || typeof algo.config !== 'object' || typeof algo.state !== 'object') {
     throw new FileFormatError(formatError(`${w}.algo`, '{ name, config, state, optimizer }', describeValue(algo), 'Re-save the checkpoint'));
@@ -88,19 +69,9 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
     }
     optimizer = { groups };
   }
-  const { observationSpace, actionSpace } = readSpaces(ck.observationSpace, ck.actionSpace, w);
-  const norm = ck.normalization ?? {};
-  if (norm.obs && !(Array.isArray(norm.obs.mean) && norm.obs.mean.length === observationSpace.flatDim)) {
-    throw new FileFormatError(formatError(`${w}.normalization.obs.mean`, `${observationSpace.flatDim} numbers (the observation space's flatDim)`, describeValue(norm.obs.mean), 'Re-save the checkpoint'));
-  }
   return {
     dir,
     version: 2,
-    data: {
-      meta: { envId: String(ck.envId), observationSpace, actionSpace, backend: String(ck.backend) },
-      policy: { kind: policy.kind, spec: policy.spec, groups: policy.groups, tensors },
-      normalization: { obs: norm.obs ?? null, ret: norm.ret ?? null, clipObs: typeof norm.clipObs === 'number' ? norm.clipObs : 10 },
-      algo: { name: algo.name, config: algo.config, state: algo.state, optimizer },
-    },
+    data: { ...part, algo: { name: algo.name, config: algo.config, state: algo.state, optimizer } },
   };
 }

@@ -1,54 +1,13 @@
 import { join } from 'node:path';
-import type { Space } from '../../src/core/spaces/space.js';
-import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
 import { replaceDirAtomic, writeSynced } from '../../src/data/atomic-write.js';
-import type { PolicyState } from '../policies/policy-state.js';
-import type { OptimizerState } from '../optim/adamw-options.js';
+import type { CheckpointData } from './checkpoint-types.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './parse-checkpoint.js';
 
-/** Format tag in `checkpoint.json`; bump `CHECKPOINT_VERSION` on incompatible changes. */
-export const CHECKPOINT_FORMAT = 'lamkit-checkpoint';
-export const CHECKPOINT_VERSION = 2;
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './parse-checkpoint.js';
 /** The files of a checkpoint directory (format v2). */
 export const CHECKPOINT_FILES = ['checkpoint.json', 'policy.bin', 'optimizer.bin'] as const;
 
-/** What a checkpoint records about the task besides the training state. */
-export interface CheckpointMeta {
-  envId: string;
-  observationSpace: Space<unknown>;
-  actionSpace: Space<unknown>;
-  /** The tfjs backend that trained it (resume is bit-exact on the same backend). */
-  backend: string;
-}
-
-/** Observation normalization and reward scaling statistics (SB3's VecNormalize), frozen in the policy at load time. */
-export interface CheckpointNormalization {
-  /** Observation statistics, or null when training did not normalize observations. */
-  obs: RunningMeanStdState | null;
-  /** Discounted-return statistics of reward scaling, or null. */
-  ret: RunningMeanStdState | null;
-  /** Normalized observations are clipped to +-clipObs. */
-  clipObs: number;
-}
-
-/** The algorithm's part of a checkpoint: what continues the run. */
-export interface CheckpointAlgo {
-  /** Registered trainer name (`ppo`, later `bc`, `gail`, ...). */
-  name: string;
-  /** The algorithm's resolved config. */
-  config: Record<string, unknown>;
-  /** Counters and RNG state (JSON). */
-  state: Record<string, unknown>;
-  /** Optimizer moments per parameter group, or null (nothing to continue). */
-  optimizer: OptimizerState | null;
-}
-
-/** Everything a checkpoint holds (format v2). */
-export interface CheckpointData {
-  meta: CheckpointMeta;
-  policy: PolicyState;
-  normalization: CheckpointNormalization;
-  algo: CheckpointAlgo;
-}
+export type { CheckpointMeta, CheckpointNormalization, CheckpointAlgo, CheckpointData } from './checkpoint-types.js';
 
 /**
  * Writes a checkpoint (format v2) to directory `dir` atomically (a sibling

@@ -1,46 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../src/core/rng.js';
-import { InvalidArgument, formatError } from '../../src/core/errors.js';
 import type { ActionDistribution, LogProbEntropy } from './action-distribution.js';
+import { CategoricalSampler } from './categorical-sampler.js';
 
 /**
- * Independent categoricals over `nvec.length` components (one for
- * `Discrete`, several for `MultiDiscrete`/`MultiBinary`): the actor's output
- * row holds the logits of every component side by side, `[sum(nvec)]`.
- * Log-probs use one-hot x log-softmax (no `gather`: its gradient is missing
- * on wasm, see tf-ops.ts).
+ * Independent categoricals ({@link CategoricalSampler}) with the
+ * differentiable tfjs side for training. Log-probs use one-hot x log-softmax
+ * (no `gather`: its gradient is missing on wasm, see tf-ops.ts).
  */
-export class Categorical implements ActionDistribution {
-  readonly nvec: readonly number[];
-  readonly actDim: number;
-  readonly actInputDim: number;
-  private readonly offsets: number[];
-
-  constructor(nvec: readonly number[]) {
-    this.nvec = [...nvec];
-    this.actDim = nvec.length;
-    this.offsets = [];
-    let o = 0;
-    for (const n of nvec) {
-      this.offsets.push(o);
-      o += n;
-    }
-    this.actInputDim = o;
-  }
-
-  encodeActions(actions: Float32Array, batch: number, out: Float32Array): void {
-    out.fill(0, 0, batch * this.actInputDim);
-    for (let b = 0; b < batch; b++) {
-      for (let j = 0; j < this.actDim; j++) {
-        const k = actions[b * this.actDim + j];
-        if (!(k >= 0 && k < this.nvec[j] && Number.isInteger(k))) {
-          throw new InvalidArgument(formatError('Categorical.encodeActions', `an index in [0, ${this.nvec[j]}) for component ${j}`, String(k), 'Store category indices, not space values'));
-        }
-        out[b * this.actInputDim + this.offsets[j] + k] = 1;
-      }
-    }
-  }
-
+export class Categorical extends CategoricalSampler implements ActionDistribution {
   evaluate(actorOut: tf.Tensor2D, _logStd: tf.Tensor1D | null, actionInput: tf.Tensor2D): LogProbEntropy {
     return tf.tidy(() => {
       let logp: tf.Tensor2D;
@@ -54,39 +21,5 @@ export class Categorical implements ActionDistribution {
       const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) as tf.Tensor1D;
       return { logProb, entropy };
     });
-  }
-
-  sampleRow(actorOut: Float64Array, outOffset: number, _logStd: Float32Array | null, rng: Rng | null, deterministic: boolean, action: Float32Array, actOffset: number): number {
-    let total = 0;
-    for (let j = 0; j < this.actDim; j++) {
-      const base = outOffset + this.offsets[j];
-      const n = this.nvec[j];
-      let max = -Infinity;
-      let argmax = 0;
-      for (let k = 0; k < n; k++) {
-        if (actorOut[base + k] > max) {
-          max = actorOut[base + k];
-          argmax = k;
-        }
-      }
-      let sum = 0;
-      for (let k = 0; k < n; k++) sum += Math.exp(actorOut[base + k] - max);
-      let choice = argmax;
-      if (!deterministic) {
-        // Inverse CDF on one uniform draw.
-        let u = (rng as Rng).random() * sum;
-        choice = n - 1;
-        for (let k = 0; k < n; k++) {
-          u -= Math.exp(actorOut[base + k] - max);
-          if (u < 0) {
-            choice = k;
-            break;
-          }
-        }
-      }
-      action[actOffset + j] = choice;
-      total += actorOut[base + choice] - max - Math.log(sum);
-    }
-    return total;
   }
 }

@@ -3,7 +3,7 @@ import type { Rng } from '../../src/core/rng.js';
 import { FileFormatError, InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import { matMul, fastTanh, biasAdd } from '../tf-ops.js';
 import type { ActionDistribution } from '../distributions/action-distribution.js';
-import { type MlpSpec, type ParamEntry, paramLayout, layoutSize } from './param-layout.js';
+import { type MlpSpec, type ParamEntry, paramLayout, layoutSize, flatFromTensors, describeSpec } from './param-layout.js';
 import { initMlpParams } from './orthogonal-init.js';
 import { makeDistribution } from './make-distribution.js';
 import { JsActorCritic } from './js-actor-critic.js';
@@ -261,25 +261,6 @@ export class MlpActorCritic implements ActorCritic {
   }
 }
 
-/** The flat parameters (layout of {@link paramLayout}) from tensors by name; typed errors name the tensor. */
-export function flatFromTensors(spec: MlpSpec, tensors: readonly NamedTensor[], where: string): Float32Array {
-  const layout = paramLayout(spec);
-  const byName = new Map(tensors.map((t) => [t.name, t]));
-  const theta = new Float32Array(layoutSize(layout));
-  for (const e of layout) {
-    const t = byName.get(e.name);
-    if (!t || t.data.length !== e.size || JSON.stringify(t.shape) !== JSON.stringify(e.shape)) {
-      throw new FileFormatError(formatError(`${where}['${e.name}']`, `a tensor of shape [${e.shape.join(',')}] (from ${describeSpec(spec)})`, t ? `shape [${t.shape.join(',')}] with ${t.data.length} values` : 'no such tensor', 'The weights do not match the architecture'));
-    }
-    theta.set(t.data, e.offset);
-  }
-  if (byName.size !== layout.length) {
-    const extra = [...byName.keys()].filter((n) => !layout.some((e) => e.name === n));
-    throw new FileFormatError(formatError(where, `only the tensors of ${describeSpec(spec)}`, `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
-  }
-  return theta;
-}
-
 /** The `entries` of flat parameters `theta`, concatenated in order. */
 export function gatherEntries(theta: Float32Array, entries: readonly ParamEntry[]): Float32Array {
   const out = new Float32Array(entries.reduce((a, e) => a + e.size, 0));
@@ -299,8 +280,4 @@ function scatterEntries(flat: Float32Array, entries: readonly ParamEntry[], thet
   }
 }
 
-/** Short description of an architecture for messages, e.g. `obs 4 -> [64,64] tanh -> categorical [2]`. */
-export function describeSpec(spec: MlpSpec): string {
-  const head = spec.head.kind === 'categorical' ? `categorical [${spec.head.nvec.join(',')}]` : `gaussian ${spec.head.dim}`;
-  return `obs ${spec.obsDim} -> [${spec.hidden.join(',')}] ${spec.activation} -> ${head}`;
-}
+export { flatFromTensors, describeSpec };

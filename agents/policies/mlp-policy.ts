@@ -9,8 +9,8 @@ import type { MlpSpec } from './param-layout.js';
 import { JsActorCritic } from './js-actor-critic.js';
 import type { PolicyParts } from './policy-parts.js';
 import { ActionCodec } from './action-codec.js';
-import { makeDistribution } from './make-distribution.js';
-import type { ActionDistribution } from '../distributions/action-distribution.js';
+import { makeSampler } from './make-sampler.js';
+import type { ActionSampler } from '../distributions/action-distribution.js';
 import { normalizeRows } from '../algos/ppo/vec-normalizer.js';
 
 /** Everything an {@link MlpPolicy} needs (what a checkpoint holds besides training state). */
@@ -31,7 +31,7 @@ export class MlpPolicy implements Policy {
   readonly actionSpace: Space<unknown>;
   readonly spec: MlpSpec;
   private readonly net: JsActorCritic;
-  private readonly dist: ActionDistribution;
+  private readonly dist: ActionSampler;
   private readonly codec: ActionCodec;
   private readonly obsStats: RunningMeanStdState | null;
   private readonly clipObs: number;
@@ -45,7 +45,7 @@ export class MlpPolicy implements Policy {
     this.observationSpace = parts.observationSpace;
     this.actionSpace = parts.actionSpace;
     this.net = new JsActorCritic(parts.spec, parts.theta);
-    this.dist = makeDistribution(parts.spec.head);
+    this.dist = makeSampler(parts.spec.head);
     this.codec = new ActionCodec(parts.actionSpace);
     this.obsStats = parts.obsStats;
     this.clipObs = parts.clipObs;

@@ -1,4 +1,5 @@
-import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
+import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
+import type { NamedTensor } from './actor-critic.js';
 
 /** One named tensor inside a flat parameter vector. */
 export interface ParamEntry {
@@ -76,4 +77,29 @@ function checkSpec(spec: MlpSpec): void {
     bad('head.nvec', 'positive integers', spec.head.nvec);
   }
   if (spec.head.kind === 'gaussian' && !(Number.isInteger(spec.head.dim) && spec.head.dim > 0)) bad('head.dim', 'a positive integer', spec.head.dim);
+}
+
+/** The flat parameters (layout of {@link paramLayout}) from tensors by name; typed errors name the tensor. */
+export function flatFromTensors(spec: MlpSpec, tensors: readonly NamedTensor[], where: string): Float32Array {
+  const layout = paramLayout(spec);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const theta = new Float32Array(layoutSize(layout));
+  for (const e of layout) {
+    const t = byName.get(e.name);
+    if (!t || t.data.length !== e.size || JSON.stringify(t.shape) !== JSON.stringify(e.shape)) {
+      throw new FileFormatError(formatError(`${where}['${e.name}']`, `a tensor of shape [${e.shape.join(',')}] (from ${describeSpec(spec)})`, t ? `shape [${t.shape.join(',')}] with ${t.data.length} values` : 'no such tensor', 'The weights do not match the architecture'));
+    }
+    theta.set(t.data, e.offset);
+  }
+  if (byName.size !== layout.length) {
+    const extra = [...byName.keys()].filter((n) => !layout.some((e) => e.name === n));
+    throw new FileFormatError(formatError(where, `only the tensors of ${describeSpec(spec)}`, `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
+  }
+  return theta;
+}
+
+/** Short description of an architecture for messages, e.g. `obs 4 -> [64,64] tanh -> categorical [2]`. */
+export function describeSpec(spec: MlpSpec): string {
+  const head = spec.head.kind === 'categorical' ? `categorical [${spec.head.nvec.join(',')}]` : `gaussian ${spec.head.dim}`;
+  return `obs ${spec.obsDim} -> [${spec.hidden.join(',')}] ${spec.activation} -> ${head}`;
 }

@@ -11,6 +11,7 @@ import { ppoCheckpoint, ppoStateFromCheckpoint } from '../../agents/algos/ppo/pp
 import { saveCheckpoint } from '../../agents/checkpoint/save-checkpoint.js';
 import { readCheckpoint } from '../../agents/checkpoint/read-checkpoint.js';
 import { loadPolicy } from '../../agents/checkpoint/load-policy.js';
+import { mlpPolicyFromCheckpoint } from '../../agents/checkpoint/mlp-policy-from-checkpoint.js';
 import { FileFormatError } from '../../src/core/errors.js';
 
 let root = '';
@@ -68,6 +69,22 @@ test('v2 round trip for two policy kinds: checkpoint data reads back equal, and 
     fromPpo.dispose?.();
     ppo.dispose();
   }
+});
+
+test('mlpPolicyFromCheckpoint: the same policy from the two files\' contents (no file system, no tfjs); other kinds are refused', async () => {
+  const json = JSON.parse(readFileSync(join(good, 'checkpoint.json'), 'utf8'));
+  const fromBytes = mlpPolicyFromCheckpoint(json, readFileSync(join(good, 'policy.bin')), { seed: 3 });
+  const fromDisk = await loadPolicy(good, { seed: 3 });
+  assert.equal(fromBytes.envId, 'Chain-v0');
+  const obs = Float32Array.of(0.1, 0, 0.5, 1, 0.9, 1);
+  assert.deepEqual(Array.from(fromBytes.value(obs)), Array.from(fromDisk.value(obs)));
+  assert.deepEqual(Array.from(fromBytes.act(obs)), Array.from(await fromDisk.act(obs)), 'same sampling stream for the same seed');
+  const win = JSON.parse(readFileSync(join(goodWindow, 'checkpoint.json'), 'utf8'));
+  assert.throws(() => mlpPolicyFromCheckpoint(win, readFileSync(join(goodWindow, 'policy.bin'))), {
+    name: 'FileFormatError',
+    message: 'mlpPolicyFromCheckpoint.checkpointJson.policy.kind: expected \'mlp\' (the kind with a plain-JS forward pass), got "window-mlp". Load other kinds with loadPolicy (Node, tfjs backend).',
+  });
+  assert.throws(() => mlpPolicyFromCheckpoint(json, new Uint8Array(8)), (err: Error) => err instanceof FileFormatError && err.message.startsWith('mlpPolicyFromCheckpoint.policyBin: expected '));
 });
 
 test('a missing directory names the path and the files a checkpoint holds', () => {

@@ -56,6 +56,8 @@ export interface TrainerContext<C extends TrainerConfigBase = TrainerConfigBase>
 export interface UpdateBoundary {
   /** Env steps taken so far. */
   globalStep: number;
+  /** Seconds of training so far (resumed runs included): the `wall_s` of metric rows the host emits. */
+  wallSeconds: number;
   /** True after the run's last update (the final checkpoint follows anyway). */
   last: boolean;
   /** The current network as a {@link Policy} with frozen normalization; the caller disposes it. */

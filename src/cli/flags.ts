@@ -11,6 +11,30 @@ export function parseIntFlag(flag: string, text: string | undefined, min: number
   return v;
 }
 
+/** Parses a number flag such as `--checkpoint-minutes 2.5`; errors name the flag, the accepted range and the value. */
+export function parseNumberFlag(flag: string, text: string | undefined, min: number, example: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < min) {
+    throw new InvalidArgument(formatError(flag, `a number >= ${min}`, describeValue(text), `Pass e.g. ${flag.split(' ').pop()} ${example}`));
+  }
+  return v;
+}
+
+/**
+ * Turns a server's failure to listen into a typed error: a port in use
+ * (EADDRINUSE) or a privileged one (EACCES) says which port and what to
+ * pass instead; anything else is rethrown unchanged.
+ * @param where the flag, e.g. `lamkit serve --port`.
+ */
+export function listenError(err: unknown, where: string, port: number, host: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return new InvalidArgument(formatError(where, 'a free port', `${port} (already in use on ${host})`, `Stop the program using it, or pass another ${where.split(' ').pop()} (0 picks any free port)`));
+  if (code === 'EACCES') return new InvalidArgument(formatError(where, 'a port this user may open', `${port} (permission denied on ${host})`, `Pass a port above 1023`));
+  if (code === 'EADDRNOTAVAIL') return new InvalidArgument(formatError(where.replace(/--port$/, '--host'), 'an address of this machine', `${describeValue(host)} (not available)`, 'Pass 127.0.0.1, or 0.0.0.0 for every interface'));
+  return err;
+}
+
 /** Parses `--config`: inline JSON (`'{"learningRate":1e-3}'`) or the path of a JSON file holding an object. */
 export function parseConfigFlag(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};

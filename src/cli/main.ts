@@ -1,4 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LamkitError } from '../core/errors.js';
 
 /**
@@ -44,13 +47,36 @@ export async function main(argv: readonly string[]): Promise<number> {
 export function runCli(argv: readonly string[]): Promise<void> {
   return main(argv).then(
     (code) => {
-      process.exitCode = code;
+      // An action may have set its own code (130: stopped by Ctrl-C, see interrupt.ts).
+      if (code !== 0 || !process.exitCode) process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`lamkit: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(reportUnexpected(err, argv) + '\n');
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * An error lamkit did not expect (a bug, or a failure no typed error covers
+ * yet): one line on stderr with the message and where the full report (the
+ * stack, its causes, the command, versions) was written, instead of a stack
+ * trace in the user's terminal. Returns that line.
+ */
+export function reportUnexpected(err: unknown, argv: readonly string[], dir = tmpdir()): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const first = (e.message.split('\n')[0] ?? '').slice(0, 300);
+  const lines = [`lamkit ${argv.join(' ')}`, `node ${process.version} ${process.platform}-${process.arch}, cwd ${process.cwd()}`, `time ${new Date().toISOString()}`, ''];
+  for (let c: unknown = e, depth = 0; c !== undefined && c !== null && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    lines.push(depth === 0 ? '' : 'Caused by:', c instanceof Error ? (c.stack ?? `${c.name}: ${c.message}`) : String(c));
+  }
+  try {
+    const path = join(dir, `lamkit-error-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+    writeFileSync(path, lines.join('\n') + '\n');
+    return `lamkit: unexpected error: ${e.name}: ${first} (full report in ${path}; please include it when reporting a bug)`;
+  } catch {
+    return `lamkit: unexpected error: ${e.stack ?? `${e.name}: ${first}`}`;
+  }
 }
 
 // `node --import tsx src/cli/main.ts ...` (npm run lamkit).

@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync, readlinkSync, appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunOutputs } from '../../src/run/run-outputs.js';
+import { autoRunDir } from '../../src/run/run-directory.js';
 import { MetricStream, type MetricRow } from '../../src/streams/metrics.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 
@@ -65,23 +66,57 @@ test('RunOutputs: metrics.jsonl gets every row (keys of any algorithm); finish w
   outputs.close();
 });
 
-test('RunOutputs: a second invocation appends to metrics.jsonl; its curve and summary cover its own episodes', () => {
+test('RunOutputs resume: metrics.jsonl is cut back to the checkpoint step (never steps back); curve and summary cover the whole run', () => {
   const dir = join(root, 'resumed');
-  for (const [start, n] of [
-    [0, 3],
-    [48, 2],
-  ]) {
-    const metrics = new MetricStream();
-    const outputs = RunOutputs.open(dir, { metrics, totalSteps: 80, startStep: start, label: 'resume' });
-    for (let i = 0; i < n; i++) metrics.emit({ global_step: start + 16 * (i + 1), wall_s: i, 'charts/episodic_return': 10 * (i + 1) });
-    const summary = outputs.finish({ ...input, resumedFrom: start > 0 ? dir : null });
-    assert.equal(summary.episodes, n);
-    assert.equal(summary.bestMeanReturn20, null, 'fewer than 20 episodes');
-  }
-  assert.deepEqual(readRows(dir).map((r) => r.global_step), [16, 32, 48, 64, 80]);
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-  assert.equal(summary.finalMeanReturn20, 15);
+  // The first invocation ran to step 80 but its last checkpoint is at 48 (a crash, or Ctrl-C between saves).
+  let metrics = new MetricStream();
+  let outputs = RunOutputs.open(dir, { metrics, totalSteps: 160, label: 'first' });
+  for (let i = 1; i <= 5; i++) metrics.emit({ global_step: 16 * i, wall_s: i, 'charts/episodic_return': 10 * i });
+  metrics.emit({ global_step: 48, wall_s: 3, 'losses/approx_kl': 0.01 });
+  outputs.close();
+  // A crash mid-write leaves half a line.
+  appendFileSync(join(dir, 'metrics.jsonl'), '{"global_step": 96, "wall');
+  metrics = new MetricStream();
+  outputs = RunOutputs.open(dir, { metrics, totalSteps: 160, startStep: 48, mode: 'resume', label: 'resumed' });
+  assert.deepEqual(readRows(dir).map((r) => r.global_step), [16, 32, 48, 48], 'rows past the checkpoint and the broken line are gone');
+  assert.deepEqual(outputs.episodes.map((e) => e.step), [16, 32, 48], "the run's earlier episodes start the curve");
+  for (let i = 1; i <= 2; i++) metrics.emit({ global_step: 48 + 16 * i, wall_s: 3 + i, 'charts/episodic_return': 100 });
+  metrics.complete();
+  const summary = outputs.finish({ ...input, resumedFrom: dir });
+  const steps = readRows(dir).map((r) => r.global_step);
+  assert.deepEqual(steps, [16, 32, 48, 48, 64, 80]);
+  assert.equal(summary.episodes, 5, 'the whole run');
+  assert.equal(summary.finalMeanReturn20, (10 + 20 + 30 + 100 + 100) / 5);
   assert.equal(summary.resumedFrom, dir);
+  assert.equal((readFileSync(join(dir, 'learning-curve.svg'), 'utf8').match(/<path d="M/g) ?? []).length, 2);
+});
+
+test('RunOutputs: an existing run directory is refused unless resumed or replaced; replace deletes only the run files; a file is refused', () => {
+  const dir = join(root, 'taken');
+  const first = RunOutputs.open(dir, { metrics: new MetricStream(), totalSteps: 10, label: 'a' });
+  first.close();
+  writeFileSync(join(dir, 'notes.txt'), 'mine');
+  mkdirSync(join(dir, 'checkpoint'));
+  assert.throws(() => RunOutputs.open(dir, { metrics: new MetricStream(), totalSteps: 10, label: 'b', where: 'lamkit train --out' }), {
+    name: 'InvalidArgument',
+    message: `lamkit train --out: expected a new or empty directory, got ${JSON.stringify(dir)} (it holds checkpoint/, metrics.jsonl, notes.txt). Continue that run with --resume ${dir}, replace it with --force, or pick another --out.`,
+  });
+  const replaced = RunOutputs.open(dir, { metrics: new MetricStream(), totalSteps: 10, label: 'c', mode: 'replace' });
+  replaced.close();
+  assert.deepEqual(readdirSync(dir).sort(), ['metrics.jsonl', 'notes.txt']);
+  assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), '');
+  // An empty directory is a new run.
+  mkdirSync(join(root, 'empty'));
+  RunOutputs.open(join(root, 'empty'), { metrics: new MetricStream(), totalSteps: 10, label: 'd' }).close();
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  for (const mode of ['new', 'resume', 'replace'] as const) {
+    assert.throws(() => RunOutputs.open(file, { metrics: new MetricStream(), totalSteps: 10, label: 'e', mode, where: 'lamkit train --out' }), {
+      message: `lamkit train --out: expected a directory, got ${JSON.stringify(file)} (an existing file). Pass a directory path, e.g. runs/cartpole.`,
+    });
+  }
+  assert.match(autoRunDir('ArmReach-v0', 'ppo', 3, 1_700_000_000_123), /^runs[/\\]ArmReach-v0__ppo__3__1700000000$/);
+  assert.match(autoRunDir('a/b c', 'ppo', 1, 0), /^runs[/\\]a_b_c__ppo__1__0$/);
 });
 
 test('RunOutputs: a failed stream detaches everything cleanly (no uncaught rethrow), with the progress bar on', async () => {
@@ -108,7 +143,7 @@ test('RunOutputs: a failed stream detaches everything cleanly (no uncaught rethr
   assert.deepEqual(outputs.episodes, [{ step: 10, value: 1, wall: 0.1 }]);
   // Closing first, then failing the stream (what lamkit train does) is fine too.
   const m2 = new MetricStream();
-  const o2 = RunOutputs.open(dir, { metrics: m2, totalSteps: 100, label: 'x' });
+  const o2 = RunOutputs.open(dir, { metrics: m2, totalSteps: 100, label: 'x', mode: 'replace' });
   o2.close();
   m2.error(new Error('late'));
   await new Promise((r) => setTimeout(r, 20));

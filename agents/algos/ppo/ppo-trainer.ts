@@ -50,7 +50,7 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
       const afterUpdate = ctx.afterUpdate?.bind(ctx);
       return await ppo.learn({
         stop: () => ctx.stop(),
-        afterUpdate: afterUpdate && (() => afterUpdate({ globalStep: ppo.step, last: ppo.updates >= config.numUpdates, policy: () => ppo.policy(), checkpoint: () => ppoCheckpoint(ppo.trainingState(), ctx.meta) })),
+        afterUpdate: afterUpdate && (() => afterUpdate({ globalStep: ppo.step, wallSeconds: ppo.wallSeconds(), last: ppo.updates >= config.numUpdates, policy: () => ppo.policy(), checkpoint: () => ppoCheckpoint(ppo.trainingState(), ctx.meta) })),
       });
     } catch (err) {
       if (lastUpdate && ctx.recoverable(err)) {

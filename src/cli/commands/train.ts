@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag, parseConfigFlag } from '../flags.js';
+import { checkRunDir, autoRunDir, type RunDirMode } from '../../run/run-directory.js';
+import { writeFileAtomic } from '../../data/atomic-write.js';
+import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
+import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
@@ -17,8 +20,46 @@ export interface TrainFlags extends TrainRobotFlags {
   out?: string;
   config?: string;
   resume?: string;
+  /** Replace the run already in `--out` (its checkpoint, best/, metrics and report). */
+  force?: boolean;
+  /** Save a checkpoint when this many minutes passed since the last one (default {@link DEFAULT_CHECKPOINT_MINUTES}; 0: off). */
+  checkpointMinutes?: string;
+  /** Evaluate the deterministic policy every this many env steps (default: never). */
+  evalEvery?: string;
+  /** Episodes per evaluation (default 10). */
+  evalEpisodes?: string;
   vectorization: string;
   progress: boolean;
+}
+
+/**
+ * Default period of timed checkpoints: a run killed outright (`kill -9`, a
+ * crash, power loss) loses at most this much training. A save takes
+ * milliseconds for an MLP and does not touch the envs, so it does not
+ * change the run (unlike `checkpointEvery`, see README "Resume").
+ */
+export const DEFAULT_CHECKPOINT_MINUTES = 5;
+
+/** Episodes per evaluation without `--eval-episodes` (SB3's EvalCallback: 5; lamkit eval: 10). */
+export const DEFAULT_EVAL_EPISODES = 10;
+
+/**
+ * Seeds of the evaluation episodes: episode k of every evaluation resets
+ * with `seed + EVAL_SEED_OFFSET + k`, the same each time (evaluations are
+ * comparable across steps) and apart from the training envs' seeds.
+ */
+export const EVAL_SEED_OFFSET = 1_000_000;
+
+/** What one evaluation during training measured (also `best/eval.json` for the best one). */
+export interface TrainEvalRecord {
+  globalStep: number;
+  episodes: number;
+  meanReturn: number;
+  stdReturn: number;
+  meanLength: number;
+  successRate: number | null;
+  /** Seed of the first episode (episode k: seed + k). */
+  seed: number;
 }
 
 /** What a finished `lamkit train` leaves in `--out`. */
@@ -29,6 +70,12 @@ export interface TrainOutcome {
   summary: Record<string, unknown>;
   /** With `--robots`: the robots trained on, in sub-env order. */
   robotIds?: string[];
+  /** Stopped early by Ctrl-C (the checkpoint holds the state after the last update). */
+  interrupted: boolean;
+  /** The command that continues the run. */
+  resumeCommand: string;
+  /** With `--eval-every`: the best evaluation so far (its policy is in `best/`), else null. */
+  bestEval: TrainEvalRecord | null;
 }
 
 /** Optional callbacks of {@link runTrain} (the CLI prints `log` lines to stdout). */
@@ -43,12 +90,34 @@ export interface TrainHooks {
  * `lamkit train --algo <name>`: runs a registered trainer that learns from
  * the env's reward (`trainerNames('reward')`: ppo today) on a registered
  * task; the network is `--policy-kind` (or `--config '{"policy": {...}}'`),
- * or starts from the network of `--from <checkpoint>`. It leaves, in `--out`:
- * `checkpoint/` (see agents/checkpoint), `metrics.jsonl`, `summary.json`,
- * `learning-curve.svg`, `config.json`. With `--resume <dir>` it continues a
- * run from its checkpoint: from a `checkpointEvery` boundary, bit for bit
- * like the uninterrupted run; after Ctrl-C (which saves at the end of the
- * current update), from there with fresh episodes.
+ * or starts from the network of `--from <checkpoint>`.
+ *
+ * It writes to `--out` (default `runs/<env>__<algo>__<seed>__<unix time>`,
+ * CleanRL's run name): `checkpoint/` (see agents/checkpoint),
+ * `metrics.jsonl`, `summary.json`, `learning-curve.svg`, `config.json`, and
+ * with `--eval-every` also `best/`. A directory that already holds
+ * something is refused unless `--resume` continues the run in it or
+ * `--force` replaces it.
+ *
+ * Checkpoints: every `--checkpoint-minutes` (default 5; the save leaves the
+ * run unchanged), at every `checkpointEvery` env steps when the config sets
+ * it (each such save starts fresh episodes, which makes it a point the run
+ * resumes from bit for bit), after Ctrl-C, and at the end. `--resume <dir>`
+ * continues from the last one: `metrics.jsonl` is cut back to its step and
+ * the report covers the whole run. From a `checkpointEvery` boundary the
+ * resumed run is bit for bit the uninterrupted one; from any other
+ * checkpoint it continues from the same weights, optimizer, statistics and
+ * RNG with fresh episodes.
+ *
+ * Ctrl-C (see src/cli/interrupt.ts) stops after the current update, saves
+ * and says how to resume; a second Ctrl-C exits at once.
+ *
+ * `--eval-every <steps>`: after the update that crosses each multiple,
+ * the deterministic policy runs `--eval-episodes` episodes on a separate
+ * env of the task (episode k seeded `seed + 1e6 + k`, the same each time);
+ * `eval/mean_return`, `eval/std_return`, `eval/mean_length` (and
+ * `eval/success_rate`) go to the metrics, and the best mean so far keeps
+ * its checkpoint in `best/` with `best/eval.json` (SB3's EvalCallback).
  *
  * With `--robots <n>` it trains on robots instead of a simulated task: it
  * starts a bridge server (`--port`, `--host`, `--token`,
@@ -56,16 +125,25 @@ export interface TrainHooks {
  * they announced identical spaces and vectorizes them (`AsyncEnvVector`, one
  * sub-env per robot, so n replaces `--num-envs`). `--env <id>` is then an
  * optional label: a registered task whose spaces the robots must match (so
- * `lamkit eval` can run the checkpoint in simulation); without it the
- * checkpoint's task name is the robots' common id prefix.
+ * `lamkit eval` and `--eval-every` can run the policy in simulation);
+ * without it the checkpoint's task name is the robots' common id prefix.
  */
 export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promise<TrainOutcome> {
   const log = hooks.log ?? (() => {});
   const seedFlag = parseIntFlag('lamkit train --seed', flags.seed, 0, '1');
   const totalFlag = parseIntFlag('lamkit train --total-steps', flags.totalSteps, 1, '100000');
   const numEnvsFlag = parseIntFlag('lamkit train --num-envs', flags.numEnvs, 1, '8');
+  const checkpointMinutes = parseNumberFlag('lamkit train --checkpoint-minutes', flags.checkpointMinutes, 0, '5') ?? DEFAULT_CHECKPOINT_MINUTES;
+  const evalEvery = parseIntFlag('lamkit train --eval-every', flags.evalEvery, 1, '10000');
+  const evalEpisodes = parseIntFlag('lamkit train --eval-episodes', flags.evalEpisodes, 1, '10');
+  if (evalEpisodes !== undefined && evalEvery === undefined) {
+    throw new InvalidArgument(formatError('lamkit train --eval-episodes', 'it together with --eval-every', describeValue(flags.evalEpisodes), 'Add e.g. --eval-every 10000'));
+  }
   if (flags.vectorization !== 'sync' && flags.vectorization !== 'async') {
     throw new InvalidArgument(formatError('lamkit train --vectorization', "one of sync, async", describeValue(flags.vectorization), 'Pass --vectorization async for MuJoCo tasks on several cores'));
+  }
+  if (flags.force && flags.resume !== undefined) {
+    throw new InvalidArgument(formatError('lamkit train --force', 'no --force with --resume (--force starts the run in --out afresh)', describeValue(flags.resume), 'Drop --force to continue the run, or --resume to replace it'));
   }
   const userConfig = parseConfigFlag(flags.config);
   const fleetOpts = parseRobotFlags(flags);
@@ -87,8 +165,13 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   const from = flags.from !== undefined ? readCheckpoint(flags.from).data : null;
 
   let resumed: ReturnType<typeof readCheckpoint> | null = null;
+  let resumeDir: string | null = null;
   if (flags.resume !== undefined) {
     resumed = readCheckpoint(flags.resume);
+    resumeDir = runDirOf(resumed.dir, flags.resume);
+    if (flags.out !== undefined && resolve(flags.out) !== resumeDir) {
+      throw new InvalidArgument(formatError('lamkit train --out', `no --out with --resume, or the run's own directory (${resumeDir})`, describeValue(flags.out), `A run continues in its own directory; to branch it, copy the directory and resume the copy`));
+    }
     if (resumed.data.algo.name !== algo.name) {
       throw new InvalidArgument(formatError('lamkit train --algo', `${describeValue(resumed.data.algo.name)} (the trainer of the run being resumed)`, describeValue(flags.algo), `Resume with --algo ${resumed.data.algo.name}`));
     }
@@ -112,9 +195,13 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   }
   const label = resumed?.data.meta.envId ?? flags.env;
   if (label === undefined && !fleetOpts) throw new InvalidArgument(formatError('lamkit train --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
-  const outDir = resolve(flags.out ?? (flags.resume !== undefined ? flags.resume : ''));
-  if (flags.out === undefined && flags.resume === undefined) {
-    throw new InvalidArgument(formatError('lamkit train --out', 'an output directory', 'nothing', 'Pass e.g. --out runs/cartpole'));
+  const mode: RunDirMode = resumed ? 'resume' : flags.force ? 'replace' : 'new';
+  // Refuse a taken --out before connecting robots or building envs (after an unknown task id).
+  const checkOut = (): void => {
+    if (flags.out !== undefined && !resumed) checkRunDir(resolve(flags.out), mode, 'lamkit train --out');
+  };
+  if (evalEvery !== undefined && fleetOpts && label === undefined) {
+    throw new InvalidArgument(formatError('lamkit train --eval-every', 'a task to evaluate in: --env <id> with --robots', 'no --env', 'Label the robot run with the registered task they run, e.g. --env CartPole-v1'));
   }
 
   // Robots: connect them first (their spaces decide the network); a task: probe it.
@@ -122,6 +209,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   let envId: string;
   let discrete: boolean;
   if (fleetOpts) {
+    checkOut();
     let expected = null;
     if (resumed) expected = { label: `--resume ${flags.resume}`, observationSpace: resumed.data.meta.observationSpace, actionSpace: resumed.data.meta.actionSpace };
     else if (flags.env !== undefined) {
@@ -138,12 +226,31 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     const probe = await lib.makeAsync(envId);
     discrete = !(probe.actionSpace instanceof lib.Box);
     probe.close();
+    checkOut();
   }
+  const seed = seedFlag ?? (typeof userConfig.seed === 'number' ? userConfig.seed : 1);
+  // The directory as the user would type it (relative stays relative) for the lines we print.
+  const shownOut = resumeDir !== null ? (flags.resume as string).replace(/[/\\](checkpoint|checkpoint\.prev)[/\\]?$/, '') : flags.out ?? autoRunDir(envId, algo.name, seed);
+  const outDir = resumeDir ?? resolve(shownOut);
   try {
-    return await trainOn(lib, flags, { algo, envId, discrete, fleet, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir }, log);
+    if (flags.out === undefined && !resumed) checkRunDir(outDir, mode, 'lamkit train --out');
+    const plan: TrainPlan = {
+      algo, envId, discrete, fleet, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
+      checkpointMinutes, evalEvery: evalEvery ?? null, evalEpisodes: evalEpisodes ?? DEFAULT_EVAL_EPISODES,
+    };
+    return await trainOn(lib, flags, plan, log);
   } finally {
     await fleet?.close();
   }
+}
+
+/** The run directory of a checkpoint being resumed: the parent of `checkpoint/` (or of the `checkpoint.prev` a crash mid-save left). */
+function runDirOf(checkpointDir: string, given: string): string {
+  const name = basename(checkpointDir);
+  if (name === 'checkpoint' || name === 'checkpoint.prev') return dirname(checkpointDir);
+  throw new InvalidArgument(
+    formatError('lamkit train --resume', 'a run directory (the --out of lamkit train, holding checkpoint/)', `${describeValue(given)} (a checkpoint outside a run directory)`, `To train further from these weights, start a new run with --from ${given}`),
+  );
 }
 
 interface TrainPlan {
@@ -159,15 +266,22 @@ interface TrainPlan {
   totalFlag: number | undefined;
   numEnvsFlag: number | undefined;
   outDir: string;
+  /** `outDir` as printed (relative when the user gave it so). */
+  shownOut: string;
+  mode: RunDirMode;
+  checkpointMinutes: number;
+  evalEvery: number | null;
+  evalEpisodes: number;
 }
 
 type Lib = typeof import('../../index.js');
 type Trainer = import('../../../agents/algos/trainer.js').Trainer;
 type CheckpointData = import('../../../agents/checkpoint/save-checkpoint.js').CheckpointData;
+type UpdateBoundary = import('../../../agents/algos/trainer.js').UpdateBoundary;
 
 /** Resolves the config, builds the vector env (unless robots give it) and runs the trainer with the run outputs listening. */
 async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line: string) => void): Promise<TrainOutcome> {
-  const { algo, envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag, outDir } = plan;
+  const { algo, envId, discrete, fleet, resumed, userConfig, seedFlag, totalFlag, numEnvsFlag, outDir, shownOut } = plan;
   const config = resumed
     ? algo.resumeConfig(resumed.data, totalFlag, 'lamkit train --resume')
     : algo.resolveConfig(
@@ -180,52 +294,139 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
         },
         'lamkit train --config',
       );
+  const endStep = algo.endStep(config);
+  if (endStep !== config.totalSteps) {
+    log(`lamkit train: training ${endStep} of the ${config.totalSteps} steps asked: ${algo.name} trains in whole updates, and the last ${config.totalSteps - endStep} steps would not fill one`);
+  }
+  const startStep = typeof resumed?.data.algo.state.globalStep === 'number' ? resumed.data.algo.state.globalStep : 0;
+  const resumeCommand = [
+    `lamkit train --resume ${shownOut}`,
+    fleet ? ` --robots ${fleet.vec.numEnvs}` : '',
+    plan.evalEvery !== null ? ` --eval-every ${plan.evalEvery} --eval-episodes ${plan.evalEpisodes}` : '',
+    plan.checkpointMinutes !== DEFAULT_CHECKPOINT_MINUTES ? ` --checkpoint-minutes ${plan.checkpointMinutes}` : '',
+  ].join('');
+  if (resumed) log(`lamkit train: resuming ${shownOut} from step ${startStep} (its last checkpoint); training to step ${endStep}`);
+  else log(`lamkit train: ${envId} ${algo.name}, ${endStep} steps; writing to ${shownOut}`);
 
-  mkdirSync(outDir, { recursive: true });
   const checkpointDir = join(outDir, 'checkpoint');
   const backend = await lib.initBackend();
-  const vec = fleet ? fleet.vec : await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
   const metrics = new lib.MetricStream();
-  const startStep = typeof resumed?.data.algo.state.globalStep === 'number' ? resumed.data.algo.state.globalStep : 0;
-  // metrics.jsonl, the progress bar and (at the end) summary.json, config.json, learning-curve.svg.
-  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: algo.endStep(config), startStep, label: `${envId} ${algo.name}`, progress: flags.progress });
-  // Ctrl-C: finish the current update, save the checkpoint, write the report.
-  let interrupted = false;
+  // Refuses a taken directory (unless resumed or --force), cuts metrics.jsonl back to the checkpoint on resume.
+  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: endStep, startStep, mode: plan.mode, where: 'lamkit train --out', label: `${envId} ${algo.name}`, progress: flags.progress });
+  let vec: import('../../core/vector-env.js').VectorEnv | null = fleet ? fleet.vec : null;
+  let evalEnv: import('../../core/env.js').AsyncEnv<unknown, unknown> | import('../../core/env.js').Env<unknown, unknown> | null = null;
+  const interrupt = onInterrupt({ command: 'lamkit train', stopping: 'stopping after this update; the checkpoint follows', resumeHint: () => resumeCommand });
   let failure = '';
-  const onSignal = (): void => {
-    interrupted = true;
-    process.stderr.write('\nlamkit train: stopping after this update (checkpoint follows)\n');
-  };
-  process.once('SIGINT', onSignal);
   try {
+    vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
+    if (plan.evalEvery !== null) evalEnv = await lib.makeAsync(envId);
+    let lastSaveMs = performance.now();
+    const save = (data: CheckpointData): void => {
+      lib.saveCheckpoint(checkpointDir, data);
+      lastSaveMs = performance.now();
+    };
+    const evaluator = evalEnv ? new DuringTrainingEval(lib, evalEnv, outDir, plan.evalEvery as number, plan.evalEpisodes, config.seed + EVAL_SEED_OFFSET, startStep, metrics, log) : null;
+    const periodMs = plan.checkpointMinutes * 60_000;
+    const theVec = vec;
     const result = await algo.run({
-      vec,
+      vec: theVec,
       config,
       policy: plan.policy,
       from: plan.from,
       resume: resumed?.data ?? null,
       metrics,
-      meta: { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name },
-      save: (data) => lib.saveCheckpoint(checkpointDir, data),
-      stop: () => interrupted,
+      meta: { envId, observationSpace: theVec.singleObservationSpace, actionSpace: theVec.singleActionSpace, backend: backend.name },
+      save,
+      stop: () => interrupt.requested,
+      async afterUpdate(at: UpdateBoundary) {
+        await evaluator?.maybeEvaluate(at);
+        // A timed save: the state after this update, envs untouched (the final save follows the last update anyway).
+        if (periodMs > 0 && !at.last && !interrupt.requested && performance.now() - lastSaveMs >= periodMs) save(at.checkpoint());
+      },
       recoverable: (err) => {
         if (!(fleet !== null && err instanceof lib.BridgeProtocolError)) return false;
         failure = err.name;
         return true;
       },
-      log: (line) => log(`lamkit train: a robot failed (${failure}); ${line} to ${checkpointDir}; continue with --resume ${outDir} --robots ${vec.numEnvs}`),
+      log: (line) => log(`lamkit train: a robot failed (${failure}); ${line} to ${checkpointDir}; continue with ${resumeCommand}`),
     });
     metrics.complete();
-    const summary = outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: resumed?.dir ?? null });
-    return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}) };
+    const summary = outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: resumed ? outDir : null });
+    return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}), interrupted: interrupt.requested, resumeCommand, bestEval: evaluator?.best ?? null };
   } catch (err) {
-    outputs.close();
+    // A run that failed before its first row (a bad policy setting, an env that does not start) leaves no directory behind.
+    if (existsSync(checkpointDir)) outputs.close();
+    else outputs.discardIfUnused();
     metrics.error(err);
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    interrupt.dispose();
     outputs.close();
-    await vec.close();
+    evalEnv?.close();
+    // Robots' vector env belongs to the fleet (closed by runTrain).
+    if (vec && !fleet) await vec.close();
+  }
+}
+
+/**
+ * Evaluation during training (SB3's EvalCallback): after the update that
+ * crosses a multiple of `every` env steps, the deterministic policy runs
+ * `episodes` episodes on `env` (episode k seeded `seed + k`); the figures go
+ * to the metric stream as `eval/*`, and a mean return above the best so far
+ * saves the checkpoint to `best/` with `best/eval.json`. A resumed run reads
+ * the best so far from `best/eval.json`.
+ */
+class DuringTrainingEval {
+  best: TrainEvalRecord | null = null;
+  private lastStep: number;
+  private readonly bestDir: string;
+
+  constructor(
+    private readonly lib: Lib,
+    private readonly env: import('../../core/env.js').AsyncEnv<unknown, unknown> | import('../../core/env.js').Env<unknown, unknown>,
+    outDir: string,
+    private readonly every: number,
+    private readonly episodes: number,
+    private readonly seed: number,
+    startStep: number,
+    private readonly metrics: import('../../streams/metrics.js').MetricStream,
+    private readonly log: (line: string) => void,
+  ) {
+    this.lastStep = startStep;
+    this.bestDir = join(outDir, 'best');
+    const file = join(this.bestDir, 'eval.json');
+    if (existsSync(file)) {
+      try {
+        this.best = JSON.parse(readFileSync(file, 'utf8')) as TrainEvalRecord;
+      } catch {
+        this.best = null;
+      }
+    }
+  }
+
+  async maybeEvaluate(at: UpdateBoundary): Promise<void> {
+    const due = Math.floor(at.globalStep / this.every) > Math.floor(this.lastStep / this.every);
+    this.lastStep = at.globalStep;
+    if (!due) return;
+    const policy = at.policy();
+    let ev;
+    try {
+      ev = await this.lib.evaluatePolicy(policy, this.env, { episodes: this.episodes, seed: this.seed, deterministic: true });
+    } finally {
+      policy.dispose?.();
+    }
+    const rec: TrainEvalRecord = { globalStep: at.globalStep, episodes: ev.episodes, meanReturn: ev.meanReturn, stdReturn: ev.stdReturn, meanLength: ev.meanLength, successRate: ev.successRate, seed: this.seed };
+    const row: import('../../streams/metrics.js').MetricRow = { global_step: at.globalStep, wall_s: at.wallSeconds, 'eval/mean_return': rec.meanReturn, 'eval/std_return': rec.stdReturn, 'eval/mean_length': rec.meanLength };
+    if (rec.successRate !== null) row['eval/success_rate'] = rec.successRate;
+    this.metrics.emit(row);
+    const better = this.best === null || rec.meanReturn > this.best.meanReturn;
+    if (better) {
+      this.lib.saveCheckpoint(this.bestDir, at.checkpoint());
+      writeFileAtomic(join(this.bestDir, 'eval.json'), JSON.stringify(rec, null, 2) + '\n');
+      this.best = rec;
+    }
+    const success = rec.successRate === null ? '' : `, success ${(100 * rec.successRate).toFixed(0)}%`;
+    this.log(`lamkit train: eval at step ${at.globalStep}: return ${rec.meanReturn.toFixed(2)} ± ${rec.stdReturn.toFixed(2)} over ${rec.episodes} episodes${success}${better ? ' (new best, saved to best/)' : ''}`);
   }
 }
 
@@ -254,9 +455,13 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the run (default 1)')
     .option('--total-steps <n>', 'env steps to train for (default 100000)')
     .option('--num-envs <n>', "parallel sub-envs (default: the task's tuned value)")
-    .option('--out <dir>', 'output directory (checkpoint/, metrics.jsonl, summary.json, learning-curve.svg)')
+    .option('--out <dir>', 'run directory: checkpoint/, metrics.jsonl, summary.json, learning-curve.svg (default runs/<env>__<algo>__<seed>__<unix time>); never overwritten without --resume or --force')
     .option('--config <json>', 'algorithm config overrides, plus an optional "policy" object: inline JSON or a JSON file (PPO fields: agents/algos/ppo/ppo-config.ts)')
-    .option('--resume <dir>', 'continue the run saved in this directory')
+    .option('--resume <dir>', 'continue the run saved in this directory from its last checkpoint')
+    .option('--force', 'replace the run already in --out')
+    .option('--checkpoint-minutes <m>', `save a checkpoint every m minutes of training (0: off; a kill loses at most this much)`, String(DEFAULT_CHECKPOINT_MINUTES))
+    .option('--eval-every <steps>', 'evaluate the deterministic policy every this many env steps on a separate env; keep the best in best/')
+    .option('--eval-episodes <n>', `episodes per evaluation (default ${DEFAULT_EVAL_EPISODES})`)
     .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync')
     .option('--no-progress', 'do not draw the progress bar')
     .option('--robots <n>', 'train on n robots that connect over WebSocket (lamkit sim-robot or RobotClient) instead of a simulated task')
@@ -268,7 +473,12 @@ export function register(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const outcome = await runTrain(flags, { log: (line) => process.stdout.write(line + '\n') });
       const s = outcome.summary as { finalMeanReturn20?: number | null; wallSeconds?: number };
-      process.stdout.write(`lamkit train: ${outcome.globalStep} steps in ${s.wallSeconds?.toFixed(1)} s; mean return (last 20 episodes) ${s.finalMeanReturn20?.toFixed(2) ?? '-'}; outputs in ${outcome.outDir}\n`);
+      const best = outcome.bestEval ? `; best eval ${outcome.bestEval.meanReturn.toFixed(2)} at step ${outcome.bestEval.globalStep} (best/)` : '';
+      process.stdout.write(`lamkit train: ${outcome.globalStep} steps in ${s.wallSeconds?.toFixed(1)} s; mean return (last 20 episodes) ${s.finalMeanReturn20?.toFixed(2) ?? '-'}${best}; outputs in ${outcome.outDir}\n`);
+      if (outcome.interrupted) {
+        process.stdout.write(`lamkit train: stopped by Ctrl-C at step ${outcome.globalStep}, checkpoint saved; continue with: ${outcome.resumeCommand}\n`);
+        process.exitCode = INTERRUPTED_EXIT_CODE;
+      }
     });
 }
 

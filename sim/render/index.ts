@@ -2,3 +2,8 @@
 export { SceneRenderer } from './scene-renderer.js';
 export type { RgbImage, CameraSpec, RenderSource, SceneRendererOptions } from './scene-renderer.js';
 export { LazySceneRenderer } from './lazy-scene-renderer.js';
+// Videos: frames drawn and encoded (WebCodecs, MP4/WebM through mediabunny) inside headless Chromium.
+export { SceneVideoEncoder } from './scene-video-encoder.js';
+export type { SceneVideoEncoderOptions, EncodedVideo, VideoCodecName } from './scene-video-encoder.js';
+export { SceneVideoCapture } from './scene-video-capture.js';
+export type { SceneVideoCaptureOptions, SceneVideoClip } from './scene-video-capture.js';

@@ -3,8 +3,8 @@ import { ClosedError, InvalidArgument, formatError, describeValue } from '../../
 import { describeModel } from '../scene/scene-description.js';
 import type { ModelLike, SceneDescription } from '../scene/scene-description.js';
 import { writeGeomPoses, POSE_STRIDE } from '../scene/geom-poses.js';
-import { defaultFreeCamera, lookAtCamera } from '../scene/camera-pose.js';
 import type { CameraPose } from '../scene/camera-pose.js';
+import { resolveCameraPose } from './resolve-camera-pose.js';
 import { StaticAssets, IMPORT_MAP, LAMKIT_PREFIX } from '../viewer/static-assets.js';
 import { acquireBrowser, releaseBrowser } from './shared-browser.js';
 
@@ -118,7 +118,7 @@ export class SceneRenderer {
     }
     const description = this.description!;
     writeGeomPoses(source.data.geom_xpos, source.data.geom_xmat, description.ngeom, this.poses);
-    const pose = this.cameraPose(source, camera);
+    const pose = resolveCameraPose('SceneRenderer.render.camera', description, source, camera);
     const base64 = await page.evaluate(([p, c]) => (window as unknown as { lamkitRender: { render(...a: unknown[]): string } }).lamkitRender.render(p, c), [Array.from(this.poses), pose] as const);
     const bytes = Buffer.from(base64, 'base64');
     return { width: this.width, height: this.height, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
@@ -136,31 +136,6 @@ export class SceneRenderer {
       }
     })();
     return this.closing;
-  }
-
-  private cameraPose(source: RenderSource, camera: CameraSpec): CameraPose {
-    const description = this.description!;
-    if (camera === undefined) return defaultFreeCamera(description);
-    if (typeof camera !== 'object' || camera === null) {
-      throw new InvalidArgument(formatError('SceneRenderer.render.camera', '{ name }, { position, lookAt, fovyDeg? } or undefined', describeValue(camera), 'Pass e.g. { position: [0, -1, 1], lookAt: [0, 0, 0] }'));
-    }
-    if ('posWorld' in camera) return camera;
-    if ('position' in camera) return lookAtCamera(camera.position, camera.lookAt, camera.fovyDeg ?? description.fovyDeg);
-    if ('name' in camera) {
-      const cam = description.cameras.find((c) => c.name === camera.name);
-      if (!cam) {
-        const names = description.cameras.map((c) => c.name).filter(Boolean);
-        throw new InvalidArgument(formatError('SceneRenderer.render.camera', 'the name of a camera in the model', describeValue(camera.name), `Cameras: ${names.join(', ') || '(none; pass { position, lookAt } instead)'}`));
-      }
-      const p = 3 * cam.index;
-      const m = 9 * cam.index;
-      return {
-        posWorld: [source.data.cam_xpos[p], source.data.cam_xpos[p + 1], source.data.cam_xpos[p + 2]],
-        xmat: Array.from({ length: 9 }, (_, i) => source.data.cam_xmat[m + i]),
-        fovyDeg: cam.fovyDeg,
-      };
-    }
-    throw new InvalidArgument(formatError('SceneRenderer.render.camera', '{ name }, { position, lookAt, fovyDeg? } or undefined', describeValue(camera), 'Pass e.g. { position: [0, -1, 1], lookAt: [0, 0, 0] }'));
   }
 }
 

@@ -10,3 +10,4 @@ export { TransformObservation } from './transform-observation.js';
 export { TransformReward } from './transform-reward.js';
 export { FlattenObservation } from './flatten-observation.js';
 export { FrameStack, type StackedObs, type FrameStackOptions } from './frame-stack.js';
+export { RecordVideo, cappedCubicVideoSchedule, type RecordVideoOptions, type VideoCapture, type VideoClip } from './record-video.js';

@@ -4,13 +4,9 @@
  * reads the pixels back and returns them as base64 RGB, rows top to bottom.
  * Driven by `SceneRenderer` through `page.evaluate`.
  */
-import { PerspectiveCamera, WebGLRenderer } from 'three';
-import type { Scene } from 'three';
-import { MujocoScene } from '../../scene/mujoco-scene.js';
-import { litScene } from '../../scene/lit-scene.js';
-import { applyCameraPose } from '../../scene/camera-pose.js';
 import type { CameraPose } from '../../scene/camera-pose.js';
 import type { SceneDescription } from '../../scene/scene-description.js';
+import { createSceneDrawer } from './scene-drawer.js';
 
 /** What the page exposes as `window.lamkitRender`. */
 export interface RenderPageApi {
@@ -20,38 +16,20 @@ export interface RenderPageApi {
 }
 
 export function installRenderPage(): RenderPageApi {
-  const renderer = new WebGLRenderer({ antialias: false, preserveDrawingBuffer: false, alpha: false });
-  renderer.setPixelRatio(1);
-  document.body.appendChild(renderer.domElement);
-  const camera = new PerspectiveCamera(45, 1, 0.01, 100);
-  let mujoco: MujocoScene | null = null;
-  let scene: Scene | null = null;
+  const drawer = createSceneDrawer({ preserveDrawingBuffer: false });
   let rgba = new Uint8Array(0);
   let rgb = new Uint8Array(0);
-  let width = 0;
-  let height = 0;
 
   const api: RenderPageApi = {
     setScene(description, w, h, background) {
-      mujoco?.dispose();
-      mujoco = new MujocoScene(description);
-      scene = litScene(mujoco, { background });
-      width = w;
-      height = h;
-      renderer.setSize(w, h, false);
-      camera.aspect = w / h;
-      camera.near = description.extent / 100;
-      camera.far = description.extent * 100;
-      camera.updateProjectionMatrix();
+      drawer.setScene(description, w, h, background);
       rgba = new Uint8Array(w * h * 4);
       rgb = new Uint8Array(w * h * 3);
     },
     render(poses, pose) {
-      if (!mujoco || !scene) throw new Error('lamkitRender.render: expected setScene() first, got no scene. Call setScene.');
-      mujoco.syncFromPoses(poses);
-      applyCameraPose(camera, pose);
-      renderer.render(scene, camera);
-      const gl = renderer.getContext();
+      drawer.draw(poses, pose);
+      const { width, height } = drawer;
+      const gl = drawer.renderer.getContext();
       // Read in the same task as the draw: no preserveDrawingBuffer needed.
       gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
       // GL rows run bottom to top; images run top to bottom.

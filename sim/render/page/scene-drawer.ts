@@ -1,0 +1,62 @@
+/**
+ * Browser side, shared by the rgb_array page and the video page: one
+ * WebGLRenderer drawing a MuJoCo scene at a fixed size from a camera pose.
+ */
+import { PerspectiveCamera, WebGLRenderer } from 'three';
+import type { Scene } from 'three';
+import { MujocoScene } from '../../scene/mujoco-scene.js';
+import { litScene } from '../../scene/lit-scene.js';
+import { applyCameraPose } from '../../scene/camera-pose.js';
+import type { CameraPose } from '../../scene/camera-pose.js';
+import type { SceneDescription } from '../../scene/scene-description.js';
+
+/** A canvas with a MuJoCo scene on it. */
+export interface SceneDrawer {
+  readonly renderer: WebGLRenderer;
+  /** Size of the drawing buffer in pixels (set by `setScene`). */
+  readonly width: number;
+  readonly height: number;
+  /** Replaces the scene and sizes the canvas to `width x height` pixels. */
+  setScene(description: SceneDescription, width: number, height: number, background: number): void;
+  /** Applies `poses` (`[ngeom x 7]`) and the camera, and draws. */
+  draw(poses: number[], pose: CameraPose): void;
+}
+
+/**
+ * Creates the renderer and appends its canvas to the page. With
+ * `preserveDrawingBuffer` the image stays readable after the task that drew
+ * it (the video encoder reads the canvas asynchronously); without it, read
+ * in the same task as `draw`.
+ */
+export function createSceneDrawer(options: { preserveDrawingBuffer: boolean }): SceneDrawer {
+  const renderer = new WebGLRenderer({ antialias: false, preserveDrawingBuffer: options.preserveDrawingBuffer, alpha: false });
+  renderer.setPixelRatio(1);
+  document.body.appendChild(renderer.domElement);
+  const camera = new PerspectiveCamera(45, 1, 0.01, 100);
+  let mujoco: MujocoScene | null = null;
+  let scene: Scene | null = null;
+  const drawer = {
+    renderer,
+    width: 0,
+    height: 0,
+    setScene(description: SceneDescription, w: number, h: number, background: number) {
+      mujoco?.dispose();
+      mujoco = new MujocoScene(description);
+      scene = litScene(mujoco, { background });
+      drawer.width = w;
+      drawer.height = h;
+      renderer.setSize(w, h, false);
+      camera.aspect = w / h;
+      camera.near = description.extent / 100;
+      camera.far = description.extent * 100;
+      camera.updateProjectionMatrix();
+    },
+    draw(poses: number[], pose: CameraPose) {
+      if (!mujoco || !scene) throw new Error('SceneDrawer.draw: expected setScene() first, got no scene. Call setScene.');
+      mujoco.syncFromPoses(poses);
+      applyCameraPose(camera, pose);
+      renderer.render(scene, camera);
+    },
+  };
+  return drawer;
+}

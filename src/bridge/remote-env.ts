@@ -158,10 +158,16 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     }
     if (this.pending) throw new InvalidArgument(formatError(`RemoteEnv(${this.robotId}).step`, 'no call in flight', `a pending ${this.pending.kind}`, 'Await each step before the next'));
     if (this.pacePeriodMs > 0) {
-      const waitMs = this.lastActionMs + this.pacePeriodMs - performance.now();
-      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(waitMs)));
-      this.checkOpen('step');
-      this.lastActionMs = performance.now();
+      // Actions on a fixed grid of periods (timer lateness does not accumulate); a step more than a period late starts a new grid.
+      const now = performance.now();
+      const due = this.lastActionMs + this.pacePeriodMs;
+      if (due > now) {
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(due - now)));
+        this.checkOpen('step');
+        // An emergency stop or a disconnect while waiting ended the episode: the action must not go out.
+        if (this.needsReset) throw new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).step`, 'the episode to go on while the step waited for its control period', 'an emergency stop or a disconnect', 'Call reset() to resume'), 'EMERGENCY_STOP');
+      }
+      this.lastActionMs = due >= now - this.pacePeriodMs ? due : now;
     }
     const fault = this.guard.guard(action, this.flatAction);
     const seq = this.seq + 1;

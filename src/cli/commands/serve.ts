@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag } from '../flags.js';
+import { parseIntFlag, listenError } from '../flags.js';
 
 /** Flags of `lamkit serve`. */
 export interface ServeFlags {
@@ -27,7 +27,8 @@ export interface ServeHandle {
 /**
  * Starts the policy server: loads the checkpoint's policy, listens for
  * robots (lamkit protocol on '/', rosbridge v2 on '/rosbridge' with
- * `--rosbridge <config.json>`) and drives every robot that connects.
+ * `--rosbridge <config.json>`) and drives every robot that connects, each
+ * at the control rate it announced (`paceToControlRate`).
  */
 export async function startServe(flags: ServeFlags, log: (line: string) => void = () => {}): Promise<ServeHandle> {
   const port = parseIntFlag('lamkit serve --port', flags.port, 0, '8765') ?? 8765;
@@ -50,9 +51,12 @@ export async function startServe(flags: ServeFlags, log: (line: string) => void 
       }
     };
     https = (await import('node:https')).createServer({ cert: read(flags.tlsCert), key: read(flags.tlsKey) });
-    await new Promise<void>((resolve, reject) => https!.once('error', reject).listen(port, flags.host ?? '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve, reject) => https!.once('error', (err) => reject(listenError(err, 'lamkit serve --port', port, flags.host ?? '127.0.0.1'))).listen(port, flags.host ?? '127.0.0.1', () => resolve()));
   }
-  const server = await lib.BridgeServer.listen({ port, host: flags.host, server: https, token, rosbridge, stepTimeoutMs });
+  // Each robot is driven at the control rate it announced (else a simulated robot runs as fast as it answers).
+  const server = await lib.BridgeServer.listen({ port, host: flags.host, server: https, token, rosbridge, stepTimeoutMs, paceToControlRate: true }).catch((err: unknown) => {
+    throw listenError(err, 'lamkit serve --port', port, flags.host ?? '127.0.0.1');
+  });
   const actualPort = https ? (https.address() as import('node:net').AddressInfo).port : server.port;
   const handle = lib.servePolicy(server, policy, {
     deterministic: !flags.stochastic,

@@ -20,6 +20,8 @@ export interface SimRobotHandle {
   readonly safeActions: Record<string, number>;
   /** Episodes the robot finished (terminated or truncated). */
   readonly episodes: number;
+  /** Actions the robot applied (env steps). */
+  readonly steps: number;
   close(): Promise<void>;
 }
 
@@ -33,15 +35,17 @@ export async function startSimRobot(flags: SimRobotFlags, log: (line: string) =>
     throw new InvalidArgument(formatError('lamkit sim-robot --connect', 'a ws:// or wss:// URL', describeValue(flags.connect), 'Pass e.g. --connect ws://127.0.0.1:8765/'));
   }
   const rateHz = parseIntFlag('lamkit sim-robot --rate', flags.rate, 1, '50');
-  const watchdogMs = parseIntFlag('lamkit sim-robot --watchdog-ms', flags.watchdogMs, 1, '100');
+  const watchdogMs = parseIntFlag('lamkit sim-robot --watchdog-ms', flags.watchdogMs, 1, '60');
   const lib = await import('../../index.js');
   const env = await lib.makeAsync(flags.env);
   // isSuccess travels with each step so evaluation over the bridge can report success rates.
   const handler = lib.envRobotHandler(env, { forwardInfo: ['isSuccess'] });
   let episodes = 0;
+  let steps = 0;
   const act = handler.act.bind(handler);
   handler.act = (a) => {
     const r = act(a) as { terminated?: boolean; truncated?: boolean };
+    steps++;
     if (r.terminated || r.truncated) episodes++;
     return r as ReturnType<typeof act>;
   };
@@ -72,6 +76,9 @@ export async function startSimRobot(flags: SimRobotFlags, log: (line: string) =>
     safeActions: handler.safeActions,
     get episodes() {
       return episodes;
+    },
+    get steps() {
+      return steps;
     },
     async close() {
       if (closed) return;
@@ -105,7 +112,7 @@ export function register(program: Command): void {
     .option('--token <t>', 'shared secret (default: $LAMKIT_TOKEN)')
     .option('--robot-id <id>', 'robot id (default: <env>-sim)')
     .option('--rate <hz>', 'announced control rate (default: the task fps or 50)')
-    .option('--watchdog-ms <ms>', 'apply the safe action when no action arrives within this (default: 3 control periods)')
+    .option('--watchdog-ms <ms>', 'apply the safe action when no action arrives within this many ms after an observation (default: 3 control periods, at least 20 ms: 60 at 50 Hz)')
     .option('--json', 'send JSON instead of binary frames')
     .action(async (flags: SimRobotFlags) => {
       const h = await startSimRobot(flags, (line) => process.stdout.write(line + '\n'));

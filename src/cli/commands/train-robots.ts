@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { InvalidArgument, InvalidSpace, formatError, describeValue } from '../../core/errors.js';
 import type { Space } from '../../core/spaces/space.js';
-import { parseIntFlag } from '../flags.js';
+import { parseIntFlag, listenError } from '../flags.js';
 
 type Lib = typeof import('../../index.js');
 type RemoteEnv = import('../../bridge/remote-env.js').RemoteEnv;
@@ -25,6 +25,8 @@ export interface RobotFleetOptions {
   port: number;
   host: string;
   token: string | undefined;
+  /** The token came from `$LAMKIT_TOKEN` (the hint names the variable, never the secret). */
+  tokenFromEnv: boolean;
   stepTimeoutMs: number | undefined;
   /** How long to wait for all `count` robots, ms. */
   waitMs: number;
@@ -65,6 +67,7 @@ export function parseRobotFlags(flags: TrainRobotFlags): RobotFleetOptions | nul
     port,
     host: flags.host ?? '127.0.0.1',
     token: flags.token ?? process.env.LAMKIT_TOKEN,
+    tokenFromEnv: flags.token === undefined && process.env.LAMKIT_TOKEN !== undefined,
     stepTimeoutMs: parseIntFlag('lamkit train --step-timeout-ms', flags.stepTimeoutMs, 1, '1000'),
     waitMs: parseIntFlag('lamkit train --wait-ms', flags.waitMs, 1, '120000') ?? DEFAULT_ROBOT_WAIT_MS,
     exampleEnv: flags.env ?? 'CartPole-v1',
@@ -85,7 +88,9 @@ export async function connectRobotFleet(
   log: (line: string) => void,
   onListening: (url: string) => void = () => {},
 ): Promise<RobotFleet> {
-  const server = await lib.BridgeServer.listen({ port: opts.port, host: opts.host, token: opts.token, stepTimeoutMs: opts.stepTimeoutMs });
+  const server = await lib.BridgeServer.listen({ port: opts.port, host: opts.host, token: opts.token, stepTimeoutMs: opts.stepTimeoutMs }).catch((err: unknown) => {
+    throw listenError(err, 'lamkit train --port', opts.port, opts.host);
+  });
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? hostname() : opts.host;
   const url = `ws://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${server.port}/`;
   try {
@@ -94,7 +99,7 @@ export async function connectRobotFleet(
       seen++;
       log(`lamkit train: robot ${seen}/${opts.count} connected: ${env.robotId} (${env.observationSpace.toString()} -> ${env.actionSpace.toString()}, ${env.controlRateHz} Hz)`);
     });
-    log(`lamkit train: waiting up to ${(opts.waitMs / 1000).toFixed(0)} s for ${opts.count} robot(s) on ${url}${opts.token ? ' (token required)' : ''}; start each with e.g. lamkit sim-robot --env ${opts.exampleEnv} --connect ${url} --robot-id <id>`);
+    log(`lamkit train: waiting up to ${(opts.waitMs / 1000).toFixed(0)} s for ${opts.count} robot(s) on ${url}${opts.token ? ' (token required)' : ''}; start each with e.g. lamkit sim-robot --env ${opts.exampleEnv} --connect ${url}${opts.token ? ` --token ${opts.tokenFromEnv ? '"$LAMKIT_TOKEN"' : '<token>'}` : ''} --robot-id <id>`);
     onListening(url);
     let robots: RemoteEnv[];
     try {

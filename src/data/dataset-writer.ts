@@ -1,0 +1,433 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
+import { encodeParquet, openParquet, type ColumnSpec, type ColumnValues } from './parquet-table.js';
+import { aggregateStats, computeStats, type FeatureStats, STAT_NAMES } from './feature-stats.js';
+import {
+  DATA_PATH_TEMPLATE,
+  DEFAULT_CHUNKS_SIZE,
+  DEFAULT_DATA_FILE_SIZE_MB,
+  DEFAULT_FEATURES,
+  DEFAULT_VIDEO_FILE_SIZE_MB,
+  EPISODES_PATH_TEMPLATE,
+  INFO_PATH,
+  STATS_PATH,
+  TASKS_PATH,
+  columnSpecOf,
+  fillTemplate,
+  readInfo,
+  type DatasetInfoJson,
+  type FeatureInfo,
+  type LamkitInfo,
+} from './lerobot-format.js';
+import { readCommittedState, type CommittedState } from './committed-state.js';
+import { acquireWriterLock, journalPath, type WriterLock } from './writer-lock.js';
+import { readStatsJson } from './stats-json.js';
+
+/** What a dataset holds per frame (besides LeRobot's default index columns), and where it came from. */
+export interface DatasetSpec {
+  /** Frames per second (an integer, as LeRobot requires). */
+  fps: number;
+  /** Per-frame features in column order, without LeRobot's defaults (`timestamp`, `frame_index`, ...). */
+  features: Record<string, FeatureInfo>;
+  /** lamkit's fields (under `info.json`'s `lamkit` key). */
+  lamkit: Omit<LamkitInfo, 'version' | 'splits'>;
+  robotType?: string | null;
+}
+
+/** Options of {@link DatasetWriter.open}. */
+export interface DatasetWriterOptions {
+  /** A data file is written (and the metadata committed) once the pending episodes reach this size. Default 100 (LeRobot's `data_files_size_in_mb`). */
+  dataFileSizeMb?: number;
+  /** Files per `chunk-CCC` directory. Default 1000 (LeRobot's `chunks_size`). */
+  chunksSize?: number;
+  /** Compression of the data files (see `encodeParquet`). Default `'auto'`. */
+  compression?: 'auto' | 'snappy' | 'none';
+  /** fsync the journal after every episode: finished episodes then also survive power loss (~ms per episode). Default false: they survive the process being killed. */
+  syncEveryEpisode?: boolean;
+}
+
+/**
+ * Writes a LeRobotDataset v3.0 directory, episode by episode, so that a
+ * process killed at any moment loses no finished episode:
+ *
+ * 1. `addEpisode` appends the episode to a journal (`.lamkit/journal.bin`,
+ *    one `write`) and keeps it in memory;
+ * 2. when the pending episodes reach `dataFileSizeMb` (and on `flush` /
+ *    `close`), they become a new `data/chunk-CCC/file-FFF.parquet`, written
+ *    completely (footer included) to a temp name, fsynced and renamed; then a
+ *    new `meta/episodes/...` file, `tasks.parquet` and `stats.json` the same
+ *    way, and last `info.json`, whose totals are the commit;
+ * 3. opening a dataset (to read or to append) drops files that no committed
+ *    episode refers to, replays the journal's whole episodes and drops a
+ *    torn last record (see `recoverDataset`).
+ *
+ * `--out` semantics: opening an existing dataset appends when its features
+ * and spaces match `spec`. One writer per dataset (a lock file with the pid).
+ */
+export class DatasetWriter {
+  readonly root: string;
+  private info: DatasetInfoJson;
+  private readonly specs: ColumnSpec[];
+  private readonly options: Required<Omit<DatasetWriterOptions, 'syncEveryEpisode'>>;
+  private tasks: string[];
+  private stats: Record<string, FeatureStats>;
+  private nextData: { chunk: number; file: number };
+  private nextMeta: { chunk: number; file: number };
+  private pending: Array<{ index: number; episode: EpisodeData }> = [];
+  private pendingBytes = 0;
+  private readonly journal: EpisodeJournal;
+  private readonly lock: WriterLock;
+  private closed = false;
+
+  private constructor(root: string, info: DatasetInfoJson, state: CommittedState, stats: Record<string, FeatureStats>, options: DatasetWriterOptions, lock: WriterLock) {
+    this.root = root;
+    this.info = info;
+    this.lock = lock;
+    this.specs = Object.entries(info.features).map(([name, f]) => columnSpecOf(name, f, `${root}/${INFO_PATH}`));
+    this.options = {
+      dataFileSizeMb: options.dataFileSizeMb ?? info.data_files_size_in_mb ?? DEFAULT_DATA_FILE_SIZE_MB,
+      chunksSize: options.chunksSize ?? info.chunks_size ?? DEFAULT_CHUNKS_SIZE,
+      compression: options.compression ?? 'auto',
+    };
+    this.tasks = state.tasks.slice();
+    this.stats = stats;
+    const lastData = state.dataFiles[state.dataFiles.length - 1];
+    const lastMeta = state.episodeFiles[state.episodeFiles.length - 1];
+    this.nextData = lastData ? this.advance(lastData) : { chunk: 0, file: 0 };
+    this.nextMeta = lastMeta ? this.advance(lastMeta) : { chunk: 0, file: 0 };
+    this.journal = new EpisodeJournal(journalPath(root), { sync: options.syncEveryEpisode });
+  }
+
+  /**
+   * Creates the dataset at `root`, or opens it to append (recovering it
+   * first when a crash left it torn).
+   * @throws InvalidArgument when the existing dataset's features or spaces differ from `spec`,
+   *   or another live process is writing it.
+   */
+  static async open(root: string, spec: DatasetSpec, options: DatasetWriterOptions = {}): Promise<DatasetWriter> {
+    checkSpec(spec);
+    mkdirSync(root, { recursive: true });
+    const lock = acquireWriterLock(root);
+    try {
+      const infoPath = join(root, INFO_PATH);
+      if (!existsSync(infoPath)) {
+        const info = newInfo(spec, options);
+        writeFileAtomic(infoPath, JSON.stringify(info, null, 4));
+      }
+      const info = readInfo(root);
+      assertSameSpec(root, info, spec);
+      const { state, stats } = await recoverCommitted(root, info);
+      const writer = new DatasetWriter(root, info, state, stats, options, lock);
+      writer.replayJournal();
+      return writer;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** Episodes committed or pending. */
+  get totalEpisodes(): number {
+    return this.info.total_episodes + this.pending.length;
+  }
+
+  /** Frames committed or pending. */
+  get totalFrames(): number {
+    return this.info.total_frames + this.pending.reduce((s, p) => s + p.episode.length, 0);
+  }
+
+  /** The features of every frame, LeRobot's defaults included, as `info.json` lists them. */
+  get features(): Record<string, FeatureInfo> {
+    return this.info.features;
+  }
+
+  /**
+   * Adds one finished episode; returns its index. When this returns, the
+   * episode is in the journal (it survives a kill of this process).
+   * @throws InvalidArgument naming the feature when a column is missing or has the wrong size or type.
+   */
+  addEpisode(episode: EpisodeData): number {
+    if (this.closed) throw new InvalidArgument(formatError('DatasetWriter.addEpisode', 'an open writer', 'a closed one', 'Open the dataset again to append'));
+    this.checkEpisode(episode);
+    const index = this.totalEpisodes;
+    this.journal.append({ episodeIndex: index, episode });
+    this.pending.push({ index, episode });
+    this.pendingBytes += Object.values(episode.frames).reduce((s, v) => s + (Array.isArray(v) ? v.join('').length : v.byteLength), 0) + 40 * episode.length;
+    if (this.pendingBytes >= this.options.dataFileSizeMb * 1024 * 1024) this.flush();
+    return index;
+  }
+
+  /**
+   * Writes the pending episodes as one new data file and commits them
+   * (see the class comment for the order). Nothing to do when none is pending.
+   */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const episodes = this.pending;
+    const rows = episodes.reduce((s, p) => s + p.episode.length, 0);
+    const firstFrame = this.info.total_frames;
+    const taskIndex = episodes.map((p) => this.taskIndexOf(p.episode.task));
+
+    // 1. The data file.
+    const columns: Array<{ spec: ColumnSpec; data: ColumnValues }> = [];
+    const episodeStats: Array<Record<string, FeatureStats>> = episodes.map(() => ({}));
+    for (const spec of this.specs) {
+      const data = this.concatColumn(spec, episodes, taskIndex, firstFrame, rows);
+      columns.push({ spec, data });
+      if (spec.kind === 'string') continue;
+      const width = spec.dim ?? 1;
+      let row = 0;
+      episodes.forEach((p, k) => {
+        const n = p.episode.length;
+        episodeStats[k][spec.name] = computeStats((data as Float32Array).subarray(row * width, (row + n) * width), n, width);
+        row += n;
+      });
+    }
+    const dataPath = join(this.root, fillTemplate(DATA_PATH_TEMPLATE, { chunk_index: this.nextData.chunk, file_index: this.nextData.file }));
+    writeFileAtomic(dataPath, encodeParquet({ columns, rows }, { compression: this.options.compression }));
+
+    // 2. The episodes' metadata rows.
+    const metaPath = join(this.root, fillTemplate(EPISODES_PATH_TEMPLATE, { chunk_index: this.nextMeta.chunk, file_index: this.nextMeta.file }));
+    writeFileAtomic(metaPath, encodeParquet(this.episodesTable(episodes, episodeStats, firstFrame)));
+
+    // 3. Tasks (only grow), stats, then info.json: the commit.
+    if (this.tasks.length > this.info.total_tasks) writeFileAtomic(join(this.root, TASKS_PATH), encodeTasks(this.tasks));
+    for (const name of Object.keys(episodeStats[0])) {
+      const parts = episodeStats.map((s) => s[name]);
+      if (this.stats[name]) parts.unshift(this.stats[name]);
+      this.stats[name] = aggregateStats(parts) as FeatureStats;
+    }
+    writeFileAtomic(join(this.root, STATS_PATH), JSON.stringify(this.stats, null, 4));
+    const totalEpisodes = this.info.total_episodes + episodes.length;
+    this.info = { ...this.info, total_episodes: totalEpisodes, total_frames: firstFrame + rows, total_tasks: this.tasks.length, splits: { train: `0:${totalEpisodes}` } };
+    writeFileAtomic(join(this.root, INFO_PATH), JSON.stringify(this.info, null, 4));
+
+    this.journal.truncate();
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.nextData = this.advance(this.nextData);
+    this.nextMeta = this.advance(this.nextMeta);
+  }
+
+  /** Flushes, removes the journal and releases the lock. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      this.journal.close();
+      if (this.pending.length === 0) rmSync(journalPath(this.root), { force: true });
+      this.lock.release();
+    }
+  }
+
+  /** Re-adds the journal's whole episodes that are not committed (a crash after `addEpisode`, before the flush). */
+  private replayJournal(): void {
+    const { records } = readJournal(journalPath(this.root));
+    this.journal.truncate();
+    let next = this.info.total_episodes;
+    for (const r of records) {
+      if (r.episodeIndex < next) continue; // committed before the crash; the journal was not emptied yet
+      if (r.episodeIndex !== next) break;
+      this.addEpisode(r.episode);
+      next++;
+    }
+    this.flush();
+  }
+
+  private advance(at: { chunk: number; file: number }): { chunk: number; file: number } {
+    // LeRobot's update_chunk_file_indices.
+    return at.file === this.options.chunksSize - 1 ? { chunk: at.chunk + 1, file: 0 } : { chunk: at.chunk, file: at.file + 1 };
+  }
+
+  private taskIndexOf(task: string): number {
+    let i = this.tasks.indexOf(task);
+    if (i < 0) i = this.tasks.push(task) - 1;
+    return i;
+  }
+
+  private checkEpisode(ep: EpisodeData): void {
+    const where = `DatasetWriter(${this.root}).addEpisode`;
+    if (!Number.isInteger(ep.length) || ep.length < 1) throw new InvalidArgument(formatError(`${where}.length`, 'a positive integer', describeValue(ep.length), 'Add episodes with at least one frame'));
+    if (typeof ep.task !== 'string') throw new InvalidArgument(formatError(`${where}.task`, 'a string', describeValue(ep.task), "Pass the task in words, e.g. 'reach the target'"));
+    for (const spec of this.specs) {
+      if (spec.name in DEFAULT_FEATURES) continue;
+      const v = ep.frames[spec.name];
+      const width = spec.dim ?? 1;
+      const ctor = spec.kind === 'float32' ? Float32Array : spec.kind === 'bool' ? Uint8Array : spec.kind === 'string' ? Array : Float64Array;
+      const ok = spec.kind === 'string' ? Array.isArray(v) && v.length === ep.length && v.every((s) => typeof s === 'string') : v instanceof ctor && v.length === ep.length * width;
+      if (!ok) {
+        const expected = spec.kind === 'string' ? `${ep.length} strings` : `${ctor.name} [${ep.length} x ${width}] (${spec.name}: ${spec.kind}${spec.dim === null ? '' : ` x ${spec.dim}`})`;
+        throw new InvalidArgument(formatError(`${where}.frames.${spec.name}`, expected, describeValue(v), 'Record values of the dataset\'s features (see meta/info.json)'));
+      }
+    }
+    for (const name of Object.keys(ep.frames)) {
+      if (!(name in this.info.features)) throw new InvalidArgument(formatError(`${where}.frames`, `only the dataset's features (${Object.keys(this.info.features).join(', ')})`, `an extra ${describeValue(name)}`, 'Drop it, or record into a new dataset that declares it'));
+    }
+  }
+
+  private concatColumn(spec: ColumnSpec, episodes: DatasetWriter['pending'], taskIndex: number[], firstFrame: number, rows: number): ColumnValues {
+    const width = spec.dim ?? 1;
+    if (spec.name in DEFAULT_FEATURES) {
+      const out = spec.kind === 'float32' ? new Float32Array(rows) : new Float64Array(rows);
+      let r = 0;
+      episodes.forEach((p, k) => {
+        for (let t = 0; t < p.episode.length; t++, r++) {
+          switch (spec.name) {
+            case 'timestamp': out[r] = t / this.info.fps; break;
+            case 'frame_index': out[r] = t; break;
+            case 'episode_index': out[r] = p.index; break;
+            case 'index': out[r] = firstFrame + r; break;
+            case 'task_index': out[r] = taskIndex[k]; break;
+          }
+        }
+      });
+      return out;
+    }
+    if (spec.kind === 'string') return episodes.flatMap((p) => p.episode.frames[spec.name] as string[]);
+    const first = episodes[0].episode.frames[spec.name] as Exclude<FrameValues, string[]>;
+    const out = new (first.constructor as Float32ArrayConstructor)(rows * width);
+    let off = 0;
+    for (const p of episodes) {
+      const v = p.episode.frames[spec.name] as Float32Array;
+      out.set(v, off);
+      off += v.length;
+    }
+    return out;
+  }
+
+  private episodesTable(episodes: DatasetWriter['pending'], episodeStats: Array<Record<string, FeatureStats>>, firstFrame: number): Parameters<typeof encodeParquet>[0] {
+    const n = episodes.length;
+    const ints = (f: (k: number) => number): Float64Array => Float64Array.from({ length: n }, (_, k) => f(k));
+    const from: number[] = [];
+    let at = firstFrame;
+    for (const p of episodes) {
+      from.push(at);
+      at += p.episode.length;
+    }
+    const int = (name: string, data: Float64Array) => ({ spec: { name, kind: 'int64' as const, dim: null }, data });
+    const columns: Parameters<typeof encodeParquet>[0]['columns'][number][] = [
+      int('episode_index', ints((k) => episodes[k].index)),
+      { spec: { name: 'tasks', kind: 'string-list', dim: null }, data: episodes.map((p) => [p.episode.task]) },
+      int('length', ints((k) => episodes[k].episode.length)),
+      int('data/chunk_index', ints(() => this.nextData.chunk)),
+      int('data/file_index', ints(() => this.nextData.file)),
+      int('dataset_from_index', ints((k) => from[k])),
+      int('dataset_to_index', ints((k) => from[k] + episodes[k].episode.length)),
+      int('meta/episodes/chunk_index', ints(() => this.nextMeta.chunk)),
+      int('meta/episodes/file_index', ints(() => this.nextMeta.file)),
+    ];
+    for (const name of Object.keys(episodeStats[0])) {
+      const dim = episodeStats[0][name].mean.length;
+      for (const stat of STAT_NAMES) {
+        const width = stat === 'count' ? 1 : dim;
+        const data = new Float64Array(n * width);
+        episodeStats.forEach((s, k) => data.set(s[name][stat], k * width));
+        columns.push({ spec: { name: `stats/${name}/${stat}`, kind: stat === 'count' ? 'int64' : 'float64', dim: width }, data });
+      }
+    }
+    const returns = episodes.map((p) => p.episode.return ?? sum(p.episode.frames['next.reward'] as Float32Array | undefined));
+    columns.push(
+      { spec: { name: 'lamkit/return', kind: 'float64?', dim: null }, data: returns },
+      { spec: { name: 'lamkit/success', kind: 'bool?', dim: null }, data: episodes.map((p) => p.episode.success ?? null) },
+      { spec: { name: 'lamkit/seed', kind: 'int64?', dim: null }, data: episodes.map((p) => p.episode.seed ?? null) },
+      { spec: { name: 'lamkit/terminated', kind: 'bool?', dim: null }, data: episodes.map((p) => lastFlag(p.episode.frames['next.terminated'])) },
+      { spec: { name: 'lamkit/truncated', kind: 'bool?', dim: null }, data: episodes.map((p) => lastFlag(p.episode.frames['next.truncated'])) },
+    );
+    return { columns, rows: n };
+  }
+}
+
+function sum(v: Float32Array | undefined): number | null {
+  if (!v) return null;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s;
+}
+
+function lastFlag(v: FrameValues | undefined): boolean | null {
+  return v instanceof Uint8Array && v.length > 0 ? v[v.length - 1] !== 0 : null;
+}
+
+/** `meta/tasks.parquet` as pandas writes a frame indexed by `task` (so `pd.read_parquet` restores the index LeRobot looks tasks up by). */
+export function encodeTasks(tasks: readonly string[]): Uint8Array {
+  const pandas = {
+    index_columns: ['task'],
+    column_indexes: [{ name: null, field_name: null, pandas_type: 'unicode', numpy_type: 'object', metadata: { encoding: 'UTF-8' } }],
+    columns: [
+      { name: 'task_index', field_name: 'task_index', pandas_type: 'int64', numpy_type: 'int64', metadata: null },
+      { name: 'task', field_name: 'task', pandas_type: 'unicode', numpy_type: 'object', metadata: null },
+    ],
+    creator: { library: 'lamkit', version: '0.1.0' },
+    pandas_version: '2.2.3',
+  };
+  return encodeParquet(
+    {
+      columns: [
+        { spec: { name: 'task_index', kind: 'int64', dim: null }, data: Float64Array.from(tasks, (_, i) => i) },
+        { spec: { name: 'task', kind: 'string', dim: null }, data: tasks.slice() },
+      ],
+      rows: tasks.length,
+    },
+    { kvMetadata: [{ key: 'pandas', value: JSON.stringify(pandas) }] },
+  );
+}
+
+function newInfo(spec: DatasetSpec, options: DatasetWriterOptions): DatasetInfoJson {
+  const features: Record<string, FeatureInfo> = {};
+  for (const [name, f] of Object.entries({ ...spec.features, ...DEFAULT_FEATURES })) features[name] = { ...f, fps: spec.fps };
+  return {
+    codebase_version: 'v3.0',
+    robot_type: spec.robotType ?? null,
+    total_episodes: 0,
+    total_frames: 0,
+    total_tasks: 0,
+    chunks_size: options.chunksSize ?? DEFAULT_CHUNKS_SIZE,
+    data_files_size_in_mb: options.dataFileSizeMb ?? DEFAULT_DATA_FILE_SIZE_MB,
+    video_files_size_in_mb: DEFAULT_VIDEO_FILE_SIZE_MB,
+    fps: spec.fps,
+    splits: {},
+    data_path: DATA_PATH_TEMPLATE,
+    video_path: null,
+    features,
+    lamkit: { version: 1, ...spec.lamkit, splits: null },
+  };
+}
+
+function checkSpec(spec: DatasetSpec): void {
+  if (!Number.isInteger(spec.fps) || spec.fps <= 0) throw new InvalidArgument(formatError('DatasetSpec.fps', 'a positive integer (LeRobot stores fps as an int)', describeValue(spec.fps), 'Round 1 / dt, e.g. 25 for dt = 0.04 s'));
+  for (const [name, f] of Object.entries(spec.features)) {
+    if (name in DEFAULT_FEATURES) throw new InvalidArgument(formatError(`DatasetSpec.features.${name}`, "a feature other than LeRobot's defaults", describeValue(name), 'The writer fills timestamp, frame_index, episode_index, index and task_index'));
+    columnSpecOf(name, f, 'DatasetSpec');
+  }
+}
+
+function assertSameSpec(root: string, info: DatasetInfoJson, spec: DatasetSpec): void {
+  const describe = (features: Record<string, FeatureInfo>): string =>
+    Object.entries(features)
+      .filter(([n]) => !(n in DEFAULT_FEATURES))
+      .map(([n, f]) => `${n}: ${f.dtype}[${f.shape.join(',')}]`)
+      .join(', ');
+  const have = describe(info.features);
+  const want = describe(spec.features);
+  if (have !== want) throw new InvalidArgument(formatError(`Dataset(${root}).features`, `the features of this recording (${want})`, have, 'Append only data of the same spaces; pass another --out for a new dataset'));
+  const spaces = JSON.stringify(info.lamkit?.spaces ?? null);
+  const wantSpaces = JSON.stringify(spec.lamkit.spaces);
+  if (info.lamkit && spaces !== wantSpaces) throw new InvalidArgument(formatError(`Dataset(${root}).lamkit.spaces`, wantSpaces, spaces, 'Append only data of the same spaces; pass another --out for a new dataset'));
+  if (info.fps !== spec.fps) throw new InvalidArgument(formatError(`Dataset(${root}).fps`, String(spec.fps), String(info.fps), 'Append only data recorded at the same rate'));
+}
+
+/** Removes what a crash left uncommitted and repairs stats/tasks, returning the committed state. */
+async function recoverCommitted(root: string, info: DatasetInfoJson): Promise<{ state: CommittedState; stats: Record<string, FeatureStats> }> {
+  const state = await readCommittedState(root, info);
+  for (const f of state.orphanFiles) rmSync(f, { force: true });
+  const tasksPath = join(root, TASKS_PATH);
+  // Tasks only grow; rows past total_tasks belong to a flush that never committed.
+  if (existsSync(tasksPath) && openParquet(tasksPath).rows > state.tasks.length) writeFileAtomic(tasksPath, encodeTasks(state.tasks));
+  const stats = await readStatsJson(root, info, state, { repair: true });
+  return { state: { ...state, orphanFiles: [] }, stats };
+}

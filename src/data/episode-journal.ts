@@ -1,0 +1,194 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
+
+/** Per-frame values of one feature: `[length x dim]` numbers, or one string per frame. */
+export type FrameValues = Float32Array | Float64Array | Uint8Array | string[];
+
+/**
+ * One finished episode as the writer receives it: per-frame values of every
+ * feature the dataset declares (other than LeRobot's default index
+ * columns, which the writer fills in), plus per-episode facts.
+ */
+export interface EpisodeData {
+  /** Number of frames. */
+  length: number;
+  /** Natural-language task of the episode (a row of `meta/tasks.parquet`). */
+  task: string;
+  /** Feature name -> values `[length x dim]` (`Float32Array` for float32, `Float64Array` for int64, `Uint8Array` for bool, `string[]` for text). */
+  frames: Record<string, FrameValues>;
+  /** Undiscounted return; default: the sum of `next.reward`. */
+  return?: number;
+  /** Whether the task reported success at the end, or null when it does not report it. */
+  success?: boolean | null;
+  /** Seed the env was reset with, or null. */
+  seed?: number | null;
+}
+
+/** A journal record: the episode and the index it will have in the dataset. */
+export interface JournalRecord {
+  episodeIndex: number;
+  episode: EpisodeData;
+}
+
+const MAGIC = 0x314a4b4c; // 'LKJ1'
+const HEADER_BYTES = 12;
+
+/**
+ * An append-only file of finished episodes not yet in Parquet: the
+ * recorder's crash log. Each record is
+ * `magic u32 | jsonLength u32 | payloadLength u32 | json | payload | crc32 u32`
+ * (little endian; the CRC covers json and payload). A process killed
+ * mid-append leaves at most one torn record at the end, which
+ * {@link readJournal} detects and drops. One `write` per record, no fsync by
+ * default: what `write` returned survives the death of the process (the
+ * kernel holds it); `sync: true` also survives power loss, at ~ms per record.
+ */
+export class EpisodeJournal {
+  private fd: number;
+  private readonly sync: boolean;
+  private closed = false;
+
+  constructor(readonly path: string, options: { sync?: boolean } = {}) {
+    this.fd = openSync(path, 'a');
+    this.sync = options.sync ?? false;
+  }
+
+  /** Appends one record (one `write` call). */
+  append(record: JournalRecord): void {
+    const bytes = encodeRecord(record);
+    let off = 0;
+    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    if (this.sync) fsyncSync(this.fd);
+  }
+
+  /** Empties the journal (after its episodes are committed to Parquet). */
+  truncate(): void {
+    ftruncateSync(this.fd, 0);
+  }
+
+  /** Bytes in the journal. */
+  get size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  /** Closes the file. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}
+
+/** What a journal holds: whole records, and how many bytes at its end were a torn record. */
+export interface JournalContents {
+  records: JournalRecord[];
+  tornBytes: number;
+}
+
+/** Reads every whole record; a torn or corrupt record ends the read (it and what follows are reported as torn). */
+export function readJournal(path: string): JournalContents {
+  if (!existsSync(path)) return { records: [], tornBytes: 0 };
+  const buf = readFileSync(path);
+  const records: JournalRecord[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const rec = decodeRecord(buf, off);
+    if (!rec) break;
+    records.push(rec.record);
+    off = rec.next;
+  }
+  return { records, tornBytes: buf.length - off };
+}
+
+interface ColumnHeader {
+  name: string;
+  type: 'f32' | 'f64' | 'u8' | 'str';
+  byteOffset: number;
+  byteLength: number;
+  length: number;
+}
+
+function encodeRecord({ episodeIndex, episode }: JournalRecord): Uint8Array {
+  const columns: ColumnHeader[] = [];
+  const parts: Uint8Array[] = [];
+  let payload = 0;
+  for (const [name, values] of Object.entries(episode.frames)) {
+    let bytes: Uint8Array;
+    let type: ColumnHeader['type'];
+    if (Array.isArray(values)) {
+      bytes = Buffer.from(JSON.stringify(values), 'utf8');
+      type = 'str';
+    } else {
+      bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      type = values instanceof Float32Array ? 'f32' : values instanceof Float64Array ? 'f64' : 'u8';
+    }
+    // Keep every numeric column 8-byte aligned in the payload so it can be viewed without copying.
+    const pad = (8 - (payload % 8)) % 8;
+    if (pad) parts.push(new Uint8Array(pad));
+    payload += pad;
+    columns.push({ name, type, byteOffset: payload, byteLength: bytes.length, length: values.length });
+    parts.push(bytes);
+    payload += bytes.length;
+  }
+  const json = Buffer.from(
+    JSON.stringify({ episodeIndex, length: episode.length, task: episode.task, return: episode.return ?? null, success: episode.success ?? null, seed: episode.seed ?? null, columns }),
+    'utf8',
+  );
+  const total = HEADER_BYTES + json.length + payload + 4;
+  const out = Buffer.alloc(total);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt32LE(json.length, 4);
+  out.writeUInt32LE(payload, 8);
+  json.copy(out, HEADER_BYTES);
+  let p = HEADER_BYTES + json.length;
+  for (const part of parts) {
+    out.set(part, p);
+    p += part.length;
+  }
+  out.writeUInt32LE(crc32(out.subarray(HEADER_BYTES, p)), p);
+  return out;
+}
+
+function decodeRecord(buf: Buffer, off: number): { record: JournalRecord; next: number } | null {
+  if (off + HEADER_BYTES > buf.length || buf.readUInt32LE(off) !== MAGIC) return null;
+  const jsonLength = buf.readUInt32LE(off + 4);
+  const payloadLength = buf.readUInt32LE(off + 8);
+  const end = off + HEADER_BYTES + jsonLength + payloadLength;
+  if (end + 4 > buf.length) return null;
+  if (crc32(buf.subarray(off + HEADER_BYTES, end)) !== buf.readUInt32LE(end)) return null;
+  let head: { episodeIndex: number; length: number; task: string; return: number | null; success: boolean | null; seed: number | null; columns: ColumnHeader[] };
+  try {
+    head = JSON.parse(buf.toString('utf8', off + HEADER_BYTES, off + HEADER_BYTES + jsonLength));
+  } catch {
+    return null;
+  }
+  const base = off + HEADER_BYTES + jsonLength;
+  const frames: Record<string, FrameValues> = {};
+  for (const c of head.columns) {
+    const start = base + c.byteOffset;
+    if (c.type === 'str') {
+      frames[c.name] = JSON.parse(buf.toString('utf8', start, start + c.byteLength)) as string[];
+      continue;
+    }
+    const copy = new Uint8Array(buf.subarray(start, start + c.byteLength)).buffer;
+    frames[c.name] = c.type === 'f32' ? new Float32Array(copy) : c.type === 'f64' ? new Float64Array(copy) : new Uint8Array(copy);
+  }
+  const episode: EpisodeData = { length: head.length, task: head.task, frames, return: head.return ?? undefined, success: head.success, seed: head.seed };
+  return { record: { episodeIndex: head.episodeIndex, episode }, next: end + 4 };
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE, as zlib), to tell a whole record from a torn or overwritten one. */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

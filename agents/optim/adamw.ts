@@ -68,7 +68,8 @@ export class AdamW {
 
   /**
    * One update from gradients keyed by variable name (as `tf.variableGrads`
-   * returns them; every trainable variable must have one).
+   * returns them). A trainable variable the loss does not depend on has no
+   * gradient and is left as it is (as PyTorch skips parameters whose grad is None).
    * @param lr the scheduled learning rate (each group uses `lr x lrScale`).
    * @returns the norm before clipping, as a scalar tensor the caller disposes.
    */
@@ -76,12 +77,11 @@ export class AdamW {
     const { beta1, beta2, eps } = this.options;
     return tf.tidy(() => {
       const active = [...this.groups.entries()].filter(([, g]) => g.trainable);
-      const gradOf = (s: Slot): tf.Tensor => {
-        const g = grads[s.variable.name];
-        if (!g) throw new InvalidArgument(formatError('AdamW.apply.grads', `a gradient for trainable variable '${s.variable.name}'`, 'none', 'Differentiate with respect to trainableVariables()'));
-        return g;
-      };
-      const all = active.flatMap(([, g]) => g.slots.map(gradOf));
+      const gradOf = (s: Slot): tf.Tensor | undefined => grads[s.variable.name];
+      const all = active.flatMap(([, g]) => g.slots.map(gradOf)).filter((g): g is tf.Tensor => g !== undefined);
+      if (all.length === 0) {
+        throw new InvalidArgument(formatError('AdamW.apply.grads', 'a gradient for at least one trainable variable', `none of ${Object.keys(grads).length} given`, 'Differentiate with respect to trainableVariables()'));
+      }
       const norm = tf.sqrt(tf.addN(all.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
       const scale = Number.isFinite(maxGradNorm) ? tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))) : null;
       for (const [name, g] of active) {
@@ -96,8 +96,9 @@ export class AdamW {
         const bc1 = 1 - beta1 ** g.step;
         const bc2 = 1 - beta2 ** g.step;
         g.slots.forEach((s, k) => {
-          let grad = gradOf(s);
-          if (scale) grad = tf.mul(grad, scale);
+          const raw = gradOf(s);
+          if (!raw) return;
+          const grad = scale ? tf.mul(raw, scale) : raw;
           const mv = (g.m as tf.Variable[])[k];
           const vv = (g.v as tf.Variable[])[k];
           const m = tf.add(tf.mul(mv, beta1), tf.mul(grad, 1 - beta1));

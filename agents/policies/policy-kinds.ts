@@ -7,6 +7,8 @@ import type { ActorCritic, NamedTensor } from './actor-critic.js';
 import type { HeadSpec, MlpSpec } from './param-layout.js';
 import { MlpActorCritic, flatFromTensors } from './mlp-actor-critic.js';
 import { WindowMlpActorCritic, type WindowMlpSpec } from './window-mlp-actor-critic.js';
+import { TransformerActorCritic } from './transformer/transformer-actor-critic.js';
+import type { TransformerSpec } from './transformer/transformer-spec.js';
 import { MlpPolicy } from './mlp-policy.js';
 import type { PolicyParts } from './policy-parts.js';
 
@@ -114,4 +116,35 @@ registerPolicyKind({
     return WindowMlpActorCritic.create({ obsDim: io.obsDim, window: cfg.window, hidden: cfg.hidden, activation: cfg.activation, head: io.head }, rng, { logStdInit: cfg.logStdInit });
   },
   fromCheckpoint: (spec, tensors) => WindowMlpActorCritic.fromTensors(spec as unknown as WindowMlpSpec, tensors),
+});
+
+const transformerSchema = z
+  .object({
+    /** Width of the token stream. */
+    dModel: z.number().int().positive().default(64),
+    /** Transformer blocks. */
+    layers: z.number().int().positive().default(2),
+    /** Attention heads (divide dModel). */
+    heads: z.number().int().positive().default(4),
+    /** MLP width as a multiple of dModel. */
+    mlpRatio: z.number().positive().default(4),
+    /** Steps a token attends to (itself and window - 1 before it in its episode). */
+    window: z.number().int().min(1).default(8),
+    /** Rows of the task-embedding table and the row this network uses. */
+    tasks: z.number().int().positive().default(1),
+    taskIndex: z.number().int().min(0).default(0),
+    /** Initial log-std of Gaussian heads. */
+    logStdInit: z.number().default(0),
+  })
+  .strict();
+
+registerPolicyKind({
+  kind: 'transformer',
+  description: 'causal transformer over (observation, previous action) tokens: ALiBi band attention, plain-JS cached rollouts, autodiff training',
+  resolveConfig: (c, where) => parseWith(transformerSchema, c, where),
+  create: (c, io, rng) => {
+    const { logStdInit, ...arch } = c as z.infer<typeof transformerSchema>;
+    return TransformerActorCritic.create({ obsDim: io.obsDim, head: io.head, ...arch }, rng, { logStdInit });
+  },
+  fromCheckpoint: (spec, tensors) => TransformerActorCritic.fromTensors(spec as unknown as TransformerSpec, tensors),
 });

@@ -1,0 +1,265 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../../src/core/rng.js';
+import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../../src/core/errors.js';
+import { matMul, fastTanh } from '../../tf-ops.js';
+import { batchMatMul } from '../../nn/batch-matmul.js';
+import type { ActionDistribution } from '../../distributions/action-distribution.js';
+import { makeDistribution } from '../make-distribution.js';
+import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
+import { type TransformerSpec, type TransformerParam, transformerLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext } from './transformer-spec.js';
+import { TransformerJs, LN_EPS } from './transformer-js.js';
+
+const GROUPS = ['tokenizers', 'trunk', 'heads'] as const;
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** Added to the scores of masked keys (softmax weight exp(-1e9) = 0 in float32). */
+const MASKED = -1e9;
+let nextId = 0;
+
+/**
+ * Kind `transformer`: a causal transformer over an episode's steps, one
+ * token per step built from (observation, previous action) by per-space
+ * linear tokenizers (`tok.obs`, `tok.act`; `tok.start` at an episode's first
+ * step) plus a learned task embedding, into a trunk of pre-LayerNorm blocks
+ * (multi-head attention, GELU MLP) and two heads on the last LayerNorm:
+ * the action distribution (categorical or diagonal Gaussian) and the value.
+ *
+ * Attention is a band: each token sees itself and the `window - 1` tokens
+ * before it in its episode, with ALiBi distance penalties instead of
+ * positions. So the rollout path ({@link TransformerJs}: plain JS, keys and
+ * values of the last `window - 1` tokens cached per sub-env) equals the
+ * full forward of `evaluate`, also past step `window`; a step's output
+ * depends on `layers x (window - 1)` earlier steps, which is the context PPO
+ * gives each chunk of consecutive steps (`sequence.context`).
+ *
+ * Groups: `tokenizers`, `trunk`, `heads` (freeze the trunk to fine-tune
+ * only tokenizers and heads). Training runs on tfjs autodiff with the
+ * explicit-transpose matmul gradients (agents/tf-ops.ts, agents/nn).
+ */
+export class TransformerActorCritic implements ActorCritic {
+  readonly kind = 'transformer';
+  readonly spec: TransformerSpec;
+  readonly dist: ActionDistribution;
+  readonly sequence: SequenceSpec;
+  private readonly layout: TransformerParam[];
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly trainable = { tokenizers: true, trunk: true, heads: true };
+  private readonly js: TransformerJs;
+  private readonly slopes: Float64Array;
+  private actorOut = new Float64Array(0);
+  private disposed = false;
+
+  private constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
+    this.spec = spec;
+    this.layout = transformerLayout(spec);
+    this.dist = makeDistribution(spec.head);
+    this.sequence = { context: receptiveContext(spec) };
+    this.slopes = alibiSlopes(spec.heads);
+    const id = nextId++;
+    for (const p of this.layout) {
+      const t = tensors.get(p.name);
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (!t || t.length !== size) {
+        throw new FileFormatError(formatError(`TransformerActorCritic.tensors['${p.name}']`, `${size} values of shape [${p.shape.join(',')}]`, t ? `${t.length} values` : 'no such tensor', 'The weights do not match the architecture'));
+      }
+      this.vars.set(p.name, tf.variable(tf.tensor(t, p.shape), true, `transformer${id}/${p.name}`));
+    }
+    this.js = new TransformerJs(spec, tensors);
+  }
+
+  /** A freshly initialized network (see `initTransformerParams`). */
+  static create(spec: TransformerSpec, rng: Rng, options: { logStdInit: number }): TransformerActorCritic {
+    return new TransformerActorCritic(spec, initTransformerParams(spec, rng, options));
+  }
+
+  /** Rebuilds a network from its spec and tensors (a checkpoint); extra tensors are an error. */
+  static fromTensors(spec: TransformerSpec, tensors: readonly NamedTensor[]): TransformerActorCritic {
+    const names = new Set(transformerLayout(spec).map((p) => p.name));
+    const extra = tensors.filter((t) => !names.has(t.name)).map((t) => t.name);
+    if (extra.length > 0) throw new FileFormatError(formatError('TransformerActorCritic.tensors', 'only the tensors of the spec', `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
+    return new TransformerActorCritic(spec, new Map(tensors.map((t) => [t.name, t.data])));
+  }
+
+  get obsDim(): number {
+    return this.spec.obsDim;
+  }
+
+  get head(): TransformerSpec['head'] {
+    return this.spec.head;
+  }
+
+  evaluate(batch: EvalBatch): ActorCriticEval {
+    const c = batch.chunks;
+    if (!c) throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunks', 'a chunk layout (this is a sequence policy)', 'none', 'Pass chunks of consecutive steps (PPO does, see ChunkLayout)'));
+    const { spec } = this;
+    const d = spec.dModel;
+    const H = spec.heads;
+    const dh = d / H;
+    const span = c.context + c.length;
+    const rows = c.count * span;
+    const actIn = actionInputDim(spec.head);
+    // Token inputs in JS: the previous action's encoding (zero at episode starts) and the start flags.
+    const prev = new Float32Array(rows * actIn);
+    const start = new Float32Array(rows);
+    const ad = this.dist.actDim;
+    for (let r = 0; r < rows; r++) {
+      if (c.episodeStart[r]) {
+        start[r] = 1;
+        continue;
+      }
+      if (!batch.prevActions) continue;
+      if (spec.head.kind === 'categorical') {
+        let base = 0;
+        for (let j = 0; j < ad; j++) {
+          prev[r * actIn + base + batch.prevActions[r * ad + j]] = 1;
+          base += spec.head.nvec[j];
+        }
+      } else {
+        prev.set(batch.prevActions.subarray(r * ad, (r + 1) * ad), r * actIn);
+      }
+    }
+    const bias = this.attentionBias(c.count, span, c.episodeStart);
+    const scored = c.count * c.length;
+    const actions = new Float32Array(scored * ad);
+    for (let k = 0; k < c.count; k++) actions.set(batch.actions.subarray((k * span + c.context) * ad, (k + 1) * span * ad), k * c.length * ad);
+    const actionInput = new Float32Array(scored * this.dist.actInputDim);
+    this.dist.encodeActions(actions, scored, actionInput);
+    return tf.tidy((): tf.TensorContainer => {
+      const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+      const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
+      let x = tf.add(matMul(tf.tensor2d(batch.obs.flat.subarray(0, rows * spec.obsDim), [rows, spec.obsDim]), v('tok.obs.weight') as tf.Tensor2D), row('tok.obs.bias')) as tf.Tensor2D;
+      x = tf.add(x, matMul(tf.tensor2d(prev, [rows, actIn]), v('tok.act.weight') as tf.Tensor2D)) as tf.Tensor2D;
+      x = tf.add(x, matMul(tf.tensor2d(start, [rows, 1]), row('tok.start'))) as tf.Tensor2D;
+      x = tf.add(x, tf.slice(v('task.embedding'), [spec.taskIndex, 0], [1, d])) as tf.Tensor2D;
+      const biasT = tf.tensor3d(bias, [c.count * H, span, span]);
+      const heads = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [c.count, span, H, dh]), [0, 2, 1, 3]), [c.count * H, span, dh]) as tf.Tensor3D;
+      for (let l = 0; l < spec.layers; l++) {
+        const p = `blocks.${l}`;
+        const h = this.layerNorm(x, `${p}.ln1`);
+        const q = heads(matMul(h, v(`${p}.attn.wq`) as tf.Tensor2D));
+        const kT = tf.transpose(heads(matMul(h, v(`${p}.attn.wk`) as tf.Tensor2D)), [0, 2, 1]) as tf.Tensor3D;
+        const val = heads(matMul(h, v(`${p}.attn.wv`) as tf.Tensor2D));
+        const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
+        const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
+        const merged = tf.reshape(tf.transpose(tf.reshape(o, [c.count, H, span, dh]), [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D;
+        x = tf.add(x, matMul(merged, v(`${p}.attn.wo`) as tf.Tensor2D)) as tf.Tensor2D;
+        const h2 = this.layerNorm(x, `${p}.ln2`);
+        const hidden = geluT(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
+        x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
+      }
+      const xf = this.layerNorm(x, 'ln_f');
+      const last = tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D;
+      const actorOut = tf.add(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+      const value = tf.reshape(tf.add(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
+      const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
+      const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, this.dist.actInputDim]));
+      return { logProb, entropy, value };
+    }) as unknown as ActorCriticEval;
+  }
+
+  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+    const outDim = this.js.outDim;
+    const ad = this.dist.actDim;
+    if (this.actorOut.length < outDim) this.actorOut = new Float64Array(outDim);
+    for (let i = 0; i < obs.rows; i++) {
+      out.values[i] = this.js.step(i, obs.flat, i * this.obsDim, this.actorOut, 0, true);
+      out.logProbs[i] = this.dist.sampleRow(this.actorOut, 0, this.js.logStd, rng, deterministic, out.actions, i * ad);
+      this.js.recordAction(i, out.actions, i * ad);
+    }
+  }
+
+  value(obs: ObsBatch, out: Float64Array): void {
+    if (this.actorOut.length < this.js.outDim) this.actorOut = new Float64Array(this.js.outDim);
+    for (let i = 0; i < obs.rows; i++) out[i] = this.js.step(i, obs.flat, i * this.obsDim, this.actorOut, 0, false);
+  }
+
+  resetEpisode(envIndex: number): void {
+    this.js.resetEpisode(envIndex);
+  }
+
+  paramGroups(): ParamGroupInfo[] {
+    return GROUPS.map((name) => ({ name, trainable: this.trainable[name], size: this.layout.filter((p) => p.group === name).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) }));
+  }
+
+  setTrainable(group: string, trainable: boolean): void {
+    if (!(GROUPS as readonly string[]).includes(group)) throw new InvalidArgument(formatError('TransformerActorCritic.setTrainable', `a parameter group (${GROUPS.join(', ')})`, describeValue(group), 'Fix the group name'));
+    this.trainable[group as (typeof GROUPS)[number]] = trainable;
+  }
+
+  variables(): GroupVariable[] {
+    return this.layout.map((p) => ({ group: p.group, variable: this.vars.get(p.name) as tf.Variable }));
+  }
+
+  paramsChanged(): void {
+    this.js.setParams(new Map(this.readTensors().map((t) => [t.name, t.data])));
+  }
+
+  readTensors(): NamedTensor[] {
+    return this.layout.map((p) => ({ name: p.name, group: p.group, shape: [...p.shape], data: (this.vars.get(p.name) as tf.Variable).dataSync().slice() as Float32Array }));
+  }
+
+  writeTensors(tensors: readonly NamedTensor[]): void {
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    tf.tidy(() => {
+      for (const p of this.layout) {
+        const t = byName.get(p.name);
+        if (!t || JSON.stringify(t.shape) !== JSON.stringify(p.shape)) {
+          throw new FileFormatError(formatError(`TransformerActorCritic.writeTensors['${p.name}']`, `shape [${p.shape.join(',')}]`, t ? `shape [${t.shape.join(',')}]` : 'no such tensor', 'The weights do not match the architecture'));
+        }
+        (this.vars.get(p.name) as tf.Variable).assign(tf.tensor(t.data, p.shape));
+      }
+    });
+    this.paramsChanged();
+  }
+
+  toSpec(): Record<string, unknown> {
+    return { ...this.spec };
+  }
+
+  fastGradient(): null {
+    return null;
+  }
+
+  /** Frees the variables. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.vars.values()) v.dispose();
+  }
+
+  /**
+   * `Float32Array [count x heads x span x span]`: ALiBi penalty `-slope_h (i - j)`
+   * where query i may see key j (j <= i, i - j < window, no episode start in
+   * (j, i]), else {@link MASKED}.
+   */
+  private attentionBias(count: number, span: number, episodeStart: Uint8Array): Float32Array {
+    const H = this.spec.heads;
+    const W = this.spec.window;
+    const out = new Float32Array(count * H * span * span).fill(MASKED);
+    for (let k = 0; k < count; k++) {
+      let first = 0;
+      for (let i = 0; i < span; i++) {
+        if (episodeStart[k * span + i]) first = i;
+        const lo = Math.max(first, i - W + 1);
+        for (let h = 0; h < H; h++) {
+          const base = ((k * H + h) * span + i) * span;
+          for (let j = lo; j <= i; j++) out[base + j] = -this.slopes[h] * (i - j);
+        }
+      }
+    }
+    return out;
+  }
+
+  private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    const mean = tf.mean(x, 1, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), 1, true);
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS)));
+    return tf.add(tf.mul(normed, tf.reshape(this.vars.get(`${name}.gamma`) as tf.Tensor, [1, -1])), tf.reshape(this.vars.get(`${name}.beta`) as tf.Tensor, [1, -1])) as tf.Tensor2D;
+  }
+}
+
+/** GELU (tanh approximation), as the plain-JS pass computes it. */
+function geluT(x: tf.Tensor2D): tf.Tensor2D {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+  return tf.mul(tf.mul(x, 0.5), tf.add(fastTanh(inner), 1)) as tf.Tensor2D;
+}

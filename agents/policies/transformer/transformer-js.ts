@@ -1,0 +1,277 @@
+import { type TransformerSpec, actionInputDim, alibiSlopes } from './transformer-spec.js';
+import { actorOutDim } from '../param-layout.js';
+
+/** One sub-env's decoding state: per layer, keys and values of its last `window - 1` tokens (a ring), and its previous action. */
+interface SubEnvCache {
+  /** Per layer: `[(window - 1) x dModel]` keys, then values. */
+  keys: Float64Array[];
+  values: Float64Array[];
+  /** Tokens held (<= window - 1) and the ring slot of the oldest. */
+  length: number;
+  start: number;
+  /** The previous step's action input (`actionInputDim`), valid when `hasPrev`. */
+  prevAction: Float64Array;
+  hasPrev: boolean;
+}
+
+/** A dense layer packed for the inner loop: `[out x in]` (transposed) weights, float64. */
+interface Dense {
+  w: Float64Array;
+  b: Float64Array | null;
+  in: number;
+  out: number;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** GELU, tanh approximation (Hendrycks & Gimpel 2016), as the tfjs side computes it. */
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+}
+
+/**
+ * The transformer's incremental forward pass in plain JS, for rollouts and
+ * robot control: one token per step per sub-env, keys and values of the last
+ * `window - 1` tokens cached per layer. Because attention is a band (each
+ * token sees itself and the `window - 1` tokens before it in its episode)
+ * and positions enter only as ALiBi distance penalties, the cache gives
+ * exactly the outputs of the full banded forward over the whole episode,
+ * also past step `window` (test/agents/transformer.test.ts).
+ *
+ * Float64 accumulation, no allocation per step. Call {@link setParams} after
+ * every update.
+ */
+export class TransformerJs {
+  readonly spec: TransformerSpec;
+  readonly outDim: number;
+  private readonly d: number;
+  private readonly dh: number;
+  private readonly actIn: number;
+  private readonly slopes: Float64Array;
+  private p = new Map<string, Float64Array>();
+  private dense = new Map<string, Dense>();
+  private readonly caches: SubEnvCache[] = [];
+  // Scratch.
+  private readonly x: Float64Array;
+  private readonly h: Float64Array;
+  private readonly q: Float64Array;
+  private readonly k: Float64Array;
+  private readonly v: Float64Array;
+  private readonly o: Float64Array;
+  private readonly att: Float64Array;
+  private readonly mlp: Float64Array;
+  private readonly tmp: Float64Array;
+  /** The Gaussian head's log-std (float32, as sampled), or null. */
+  logStd: Float32Array | null = null;
+
+  constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
+    this.spec = spec;
+    this.d = spec.dModel;
+    this.dh = spec.dModel / spec.heads;
+    this.actIn = actionInputDim(spec.head);
+    this.outDim = actorOutDim(spec.head);
+    this.slopes = alibiSlopes(spec.heads);
+    const hidden = Math.round(spec.mlpRatio * spec.dModel);
+    this.x = new Float64Array(this.d);
+    this.h = new Float64Array(this.d);
+    this.q = new Float64Array(this.d);
+    this.k = new Float64Array(this.d);
+    this.v = new Float64Array(this.d);
+    this.o = new Float64Array(this.d);
+    this.att = new Float64Array(spec.window);
+    this.mlp = new Float64Array(hidden);
+    this.tmp = new Float64Array(Math.max(this.d, this.outDim, 1));
+    this.setParams(tensors);
+  }
+
+  /** Copies the parameters (by name, as `transformerLayout`) into the packed forms. */
+  setParams(tensors: ReadonlyMap<string, Float32Array>): void {
+    const get = (name: string): Float32Array => tensors.get(name) as Float32Array;
+    this.p = new Map([...tensors].map(([n, t]) => [n, Float64Array.from(t)]));
+    const dense = (w: string, b: string | null, inDim: number, outDim: number): Dense => {
+      const src = get(w);
+      const packed = new Float64Array(inDim * outDim);
+      for (let i = 0; i < inDim; i++) for (let j = 0; j < outDim; j++) packed[j * inDim + i] = src[i * outDim + j];
+      return { w: packed, b: b ? Float64Array.from(get(b)) : null, in: inDim, out: outDim };
+    };
+    const d = this.d;
+    const hidden = this.mlp.length;
+    this.dense = new Map();
+    this.dense.set('obs', dense('tok.obs.weight', 'tok.obs.bias', this.spec.obsDim, d));
+    this.dense.set('act', dense('tok.act.weight', null, this.actIn, d));
+    for (let l = 0; l < this.spec.layers; l++) {
+      for (const w of ['wq', 'wk', 'wv', 'wo']) this.dense.set(`${l}.${w}`, dense(`blocks.${l}.attn.${w}`, null, d, d));
+      this.dense.set(`${l}.w1`, dense(`blocks.${l}.mlp.w1`, `blocks.${l}.mlp.b1`, d, hidden));
+      this.dense.set(`${l}.w2`, dense(`blocks.${l}.mlp.w2`, `blocks.${l}.mlp.b2`, hidden, d));
+    }
+    this.dense.set('actor', dense('head.actor.weight', 'head.actor.bias', d, this.outDim));
+    this.dense.set('value', dense('head.value.weight', 'head.value.bias', d, 1));
+    this.logStd = tensors.has('head.actor.log_std') ? get('head.actor.log_std').slice() : null;
+  }
+
+  /** Sub-env `i` starts an episode: its cache and previous action are cleared. */
+  resetEpisode(i: number): void {
+    const c = this.caches[i];
+    if (!c) return;
+    c.length = 0;
+    c.start = 0;
+    c.hasPrev = false;
+  }
+
+  /**
+   * One step of sub-env `i`: the token of (`obs[obsOffset ...]`, its previous
+   * action) through every block. Writes the actor output to `out[outOffset
+   * ... + outDim]` and returns V. With `record`, the token joins the cache
+   * (call {@link recordAction} with the action taken); without, the cache is
+   * left as it was (a value probe of the next observation).
+   */
+  step(i: number, obs: ArrayLike<number>, obsOffset: number, out: Float64Array, outOffset: number, record: boolean): number {
+    const c = this.cache(i);
+    const { d, dh, spec } = this;
+    const x = this.x;
+    // Token: obs tokenizer + (previous action or the start embedding) + task embedding.
+    this.apply(this.dense.get('obs') as Dense, obs, obsOffset, x, false);
+    if (c.hasPrev) {
+      this.apply(this.dense.get('act') as Dense, c.prevAction, 0, this.tmp, false);
+      for (let j = 0; j < d; j++) x[j] += this.tmp[j];
+    } else {
+      const s = this.p.get('tok.start') as Float64Array;
+      for (let j = 0; j < d; j++) x[j] += s[j];
+    }
+    const task = this.p.get('task.embedding') as Float64Array;
+    for (let j = 0; j < d; j++) x[j] += task[spec.taskIndex * d + j];
+    const held = c.length;
+    const W = spec.window - 1;
+    const scale = 1 / Math.sqrt(dh);
+    for (let l = 0; l < spec.layers; l++) {
+      this.layerNorm(x, `blocks.${l}.ln1`, this.h);
+      this.apply(this.dense.get(`${l}.wq`) as Dense, this.h, 0, this.q, false);
+      this.apply(this.dense.get(`${l}.wk`) as Dense, this.h, 0, this.k, false);
+      this.apply(this.dense.get(`${l}.wv`) as Dense, this.h, 0, this.v, false);
+      const K = c.keys[l];
+      const V = c.values[l];
+      for (let hh = 0; hh < spec.heads; hh++) {
+        const off = hh * dh;
+        const slope = this.slopes[hh];
+        // Scores of the held tokens (oldest first; distance held - j) and of this token (distance 0).
+        let max = -Infinity;
+        for (let j = 0; j <= held; j++) {
+          let s = 0;
+          if (j < held) {
+            const row = ((c.start + j) % W) * d + off;
+            for (let e = 0; e < dh; e++) s += this.q[off + e] * K[row + e];
+          } else {
+            for (let e = 0; e < dh; e++) s += this.q[off + e] * this.k[off + e];
+          }
+          s = s * scale - slope * (held - j);
+          this.att[j] = s;
+          if (s > max) max = s;
+        }
+        let sum = 0;
+        for (let j = 0; j <= held; j++) sum += this.att[j] = Math.exp(this.att[j] - max);
+        for (let e = 0; e < dh; e++) this.o[off + e] = 0;
+        for (let j = 0; j <= held; j++) {
+          const p = this.att[j] / sum;
+          if (j < held) {
+            const row = ((c.start + j) % W) * d + off;
+            for (let e = 0; e < dh; e++) this.o[off + e] += p * V[row + e];
+          } else {
+            for (let e = 0; e < dh; e++) this.o[off + e] += p * this.v[off + e];
+          }
+        }
+      }
+      if (record && W > 0) {
+        // This token's key and value take the next slot (the oldest one once full).
+        const slot = (c.start + (held < W ? held : 0)) % W;
+        K.set(this.k, slot * d);
+        V.set(this.v, slot * d);
+      }
+      this.apply(this.dense.get(`${l}.wo`) as Dense, this.o, 0, this.tmp, false);
+      for (let j = 0; j < d; j++) x[j] += this.tmp[j];
+      this.layerNorm(x, `blocks.${l}.ln2`, this.h);
+      this.apply(this.dense.get(`${l}.w1`) as Dense, this.h, 0, this.mlp, true);
+      this.apply(this.dense.get(`${l}.w2`) as Dense, this.mlp, 0, this.tmp, false);
+      for (let j = 0; j < d; j++) x[j] += this.tmp[j];
+    }
+    if (record && W > 0) {
+      if (held < W) c.length += 1;
+      else c.start = (c.start + 1) % W;
+    }
+    this.layerNorm(x, 'ln_f', this.h);
+    this.apply(this.dense.get('actor') as Dense, this.h, 0, this.tmp, false);
+    for (let j = 0; j < this.outDim; j++) out[outOffset + j] = this.tmp[j];
+    this.apply(this.dense.get('value') as Dense, this.h, 0, this.tmp, false);
+    return this.tmp[0];
+  }
+
+  /** The action sub-env `i` took at the step just recorded (stored form: category indices or the raw Gaussian sample). */
+  recordAction(i: number, action: ArrayLike<number>, offset: number): void {
+    const c = this.cache(i);
+    const head = this.spec.head;
+    if (head.kind === 'categorical') {
+      c.prevAction.fill(0);
+      let base = 0;
+      head.nvec.forEach((n, j) => {
+        c.prevAction[base + action[offset + j]] = 1;
+        base += n;
+      });
+    } else {
+      for (let j = 0; j < head.dim; j++) c.prevAction[j] = action[offset + j];
+    }
+    c.hasPrev = true;
+  }
+
+  private cache(i: number): SubEnvCache {
+    while (this.caches.length <= i) {
+      const W = Math.max(1, this.spec.window - 1);
+      this.caches.push({
+        keys: Array.from({ length: this.spec.layers }, () => new Float64Array(W * this.d)),
+        values: Array.from({ length: this.spec.layers }, () => new Float64Array(W * this.d)),
+        length: 0,
+        start: 0,
+        prevAction: new Float64Array(this.actIn),
+        hasPrev: false,
+      });
+    }
+    return this.caches[i];
+  }
+
+  /** `y = W x + b` (optionally GELU), four partial sums per row. */
+  private apply(L: Dense, x: ArrayLike<number>, xOff: number, y: Float64Array, geluOut: boolean): void {
+    const n = L.in;
+    const w = L.w;
+    for (let j = 0; j < L.out; j++) {
+      const row = j * n;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let i = 0;
+      for (; i + 3 < n; i += 4) {
+        a0 += x[xOff + i] * w[row + i];
+        a1 += x[xOff + i + 1] * w[row + i + 1];
+        a2 += x[xOff + i + 2] * w[row + i + 2];
+        a3 += x[xOff + i + 3] * w[row + i + 3];
+      }
+      for (; i < n; i++) a0 += x[xOff + i] * w[row + i];
+      const acc = (L.b ? L.b[j] : 0) + (a0 + a1 + (a2 + a3));
+      y[j] = geluOut ? gelu(acc) : acc;
+    }
+  }
+
+  private layerNorm(x: Float64Array, name: string, out: Float64Array): void {
+    const d = this.d;
+    const g = this.p.get(`${name}.gamma`) as Float64Array;
+    const b = this.p.get(`${name}.beta`) as Float64Array;
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += x[j];
+    mean /= d;
+    let v = 0;
+    for (let j = 0; j < d; j++) v += (x[j] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / d + LN_EPS);
+    for (let j = 0; j < d; j++) out[j] = (x[j] - mean) * inv * g[j] + b[j];
+  }
+}
+
+/** LayerNorm epsilon (both sides). */
+export const LN_EPS = 1e-5;

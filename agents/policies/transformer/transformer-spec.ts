@@ -1,0 +1,128 @@
+import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
+import type { Rng } from '../../../src/core/rng.js';
+import type { HeadSpec } from '../param-layout.js';
+import { actorOutDim } from '../param-layout.js';
+import { orthogonalInto } from '../orthogonal-init.js';
+
+/** Architecture of a {@link TransformerActorCritic}: everything needed to rebuild it from its tensors. */
+export interface TransformerSpec {
+  obsDim: number;
+  head: HeadSpec;
+  /** Width of the token stream. */
+  dModel: number;
+  /** Transformer blocks. */
+  layers: number;
+  /** Attention heads (divide `dModel`). */
+  heads: number;
+  /** Hidden width of each block's MLP, as a multiple of `dModel`. */
+  mlpRatio: number;
+  /** Steps each token attends to: itself and the `window - 1` before it in its episode (T). */
+  window: number;
+  /** Rows of the learned task-embedding table (multi-task pretraining); this network uses row `taskIndex`. */
+  tasks: number;
+  taskIndex: number;
+}
+
+/** One named parameter tensor of the layout. */
+export interface TransformerParam {
+  name: string;
+  group: 'tokenizers' | 'trunk' | 'heads';
+  shape: number[];
+}
+
+/** Numbers per step of the previous-action input: one-hot over every categorical component, or the raw Box action. */
+export function actionInputDim(head: HeadSpec): number {
+  return head.kind === 'categorical' ? head.nvec.reduce((a, b) => a + b, 0) : head.dim;
+}
+
+/**
+ * The parameters in a fixed order, with their groups:
+ * - `tokenizers`: `tok.obs.weight [obsDim x d]`, `tok.obs.bias [d]`,
+ *   `tok.act.weight [actIn x d]` (the previous action), `tok.start [d]` (added
+ *   instead at an episode's first step), `task.embedding [tasks x d]`;
+ * - `trunk`, per block l: `blocks.l.ln1.gamma/beta`, `blocks.l.attn.wq/wk/wv/wo [d x d]`,
+ *   `blocks.l.ln2.gamma/beta`, `blocks.l.mlp.w1 [d x r d]`, `b1`, `w2 [r d x d]`, `b2`;
+ *   then `ln_f.gamma/beta`;
+ * - `heads`: `head.actor.weight [d x outDim]`, `head.actor.bias`, (Gaussian)
+ *   `head.actor.log_std`, `head.value.weight [d x 1]`, `head.value.bias [1]`.
+ */
+export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
+  checkTransformerSpec(spec);
+  const d = spec.dModel;
+  const hidden = Math.round(spec.mlpRatio * d);
+  const out: TransformerParam[] = [];
+  const add = (name: string, group: TransformerParam['group'], shape: number[]): void => void out.push({ name, group, shape });
+  add('tok.obs.weight', 'tokenizers', [spec.obsDim, d]);
+  add('tok.obs.bias', 'tokenizers', [d]);
+  add('tok.act.weight', 'tokenizers', [actionInputDim(spec.head), d]);
+  add('tok.start', 'tokenizers', [d]);
+  add('task.embedding', 'tokenizers', [spec.tasks, d]);
+  for (let l = 0; l < spec.layers; l++) {
+    const p = `blocks.${l}`;
+    add(`${p}.ln1.gamma`, 'trunk', [d]);
+    add(`${p}.ln1.beta`, 'trunk', [d]);
+    for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
+    add(`${p}.ln2.gamma`, 'trunk', [d]);
+    add(`${p}.ln2.beta`, 'trunk', [d]);
+    add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
+    add(`${p}.mlp.b1`, 'trunk', [hidden]);
+    add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
+    add(`${p}.mlp.b2`, 'trunk', [d]);
+  }
+  add('ln_f.gamma', 'trunk', [d]);
+  add('ln_f.beta', 'trunk', [d]);
+  add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
+  add('head.actor.bias', 'heads', [actorOutDim(spec.head)]);
+  if (spec.head.kind === 'gaussian') add('head.actor.log_std', 'heads', [spec.head.dim]);
+  add('head.value.weight', 'heads', [d, 1]);
+  add('head.value.bias', 'heads', [1]);
+  return out;
+}
+
+/**
+ * Fresh parameters by name: GPT-2's init (normal, std 0.02; residual
+ * output projections scaled by 1/sqrt(2 layers)), LayerNorm gains 1, biases
+ * 0, and CleanRL's orthogonal heads (gain 0.01 for the actor, 1 for the value).
+ */
+export function initTransformerParams(spec: TransformerSpec, rng: Rng, options: { logStdInit: number }): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const residualStd = 0.02 / Math.sqrt(2 * spec.layers);
+  for (const p of transformerLayout(spec)) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    const t = new Float32Array(size);
+    const leaf = p.name.split('.').pop() as string;
+    if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
+    else if (p.name === 'head.actor.log_std') t.fill(options.logStdInit);
+    else if (leaf === 'gamma') t.fill(1);
+    else if (leaf === 'beta' || leaf === 'bias' || leaf === 'b1' || leaf === 'b2') t.fill(0);
+    else {
+      const std = leaf === 'wo' || leaf === 'w2' ? residualStd : 0.02;
+      for (let i = 0; i < size; i++) t[i] = std * rng.normal();
+    }
+    out.set(p.name, t);
+  }
+  return out;
+}
+
+/** ALiBi slopes (Press et al. 2022, arXiv:2108.12409): head h penalizes distance by `2^(-8 (h + 1) / heads)`. */
+export function alibiSlopes(heads: number): Float64Array {
+  return Float64Array.from({ length: heads }, (_, h) => 2 ** ((-8 * (h + 1)) / heads));
+}
+
+/** Steps of history a step's output depends on through the stacked windows: `layers x (window - 1)`. */
+export function receptiveContext(spec: TransformerSpec): number {
+  return spec.layers * (spec.window - 1);
+}
+
+/** Validates a spec (house-format errors naming the field). */
+export function checkTransformerSpec(spec: TransformerSpec): void {
+  const bad = (what: string, expected: string, got: unknown): never => {
+    throw new InvalidArgument(formatError(`TransformerSpec.${what}`, expected, describeValue(got), 'Check the policy config'));
+  };
+  for (const k of ['obsDim', 'dModel', 'layers', 'heads', 'window', 'tasks'] as const) {
+    if (!Number.isInteger(spec[k]) || spec[k] <= 0) bad(k, 'a positive integer', spec[k]);
+  }
+  if (spec.dModel % spec.heads !== 0) bad('heads', `a divisor of dModel (${spec.dModel})`, spec.heads);
+  if (!(spec.mlpRatio > 0)) bad('mlpRatio', 'a positive number', spec.mlpRatio);
+  if (!Number.isInteger(spec.taskIndex) || spec.taskIndex < 0 || spec.taskIndex >= spec.tasks) bad('taskIndex', `an integer in [0, ${spec.tasks})`, spec.taskIndex);
+}

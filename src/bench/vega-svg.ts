@@ -1,4 +1,5 @@
-import { parse, View, SVGStringRenderer } from 'vega';
+import * as vega from 'vega';
+import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { BackendError } from '../core/errors.js';
 
@@ -11,6 +12,14 @@ interface ViewInternals {
   _pending: unknown;
   _viewWidth: number;
   _viewHeight: number;
+}
+
+/** The part of vega-scenegraph's `SVGStringRenderer` used here. */
+interface SvgStringRenderer {
+  initialize(el: null, width: number, height: number, origin: [number, number], scale: number): void;
+  background(color: unknown): void;
+  render(scene: unknown): void;
+  svg(): string;
 }
 
 /**
@@ -36,11 +45,13 @@ export function renderVegaLiteSvg(spec: VegaLiteSpec): string {
     const origin = view.origin();
     const width = Math.max(0, v._viewWidth + padding.left + padding.right);
     const height = Math.max(0, v._viewHeight + padding.top + padding.bottom);
-    const renderer = new SVGStringRenderer(view.loader() as never);
-    renderer.initialize(null as never, width, height, [padding.left + origin[0], padding.top + origin[1]], 1);
-    (renderer as unknown as { background(color: unknown): void }).background(view.background());
-    renderer.render(view.scenegraph().root as never);
-    return (renderer as unknown as { svg(): string }).svg() + '\n';
+    // Exported by vega at runtime (vega-scenegraph) but missing from its type declarations.
+    const { SVGStringRenderer } = vega as unknown as { SVGStringRenderer: new (loader: unknown) => SvgStringRenderer };
+    const renderer = new SVGStringRenderer(view.loader());
+    renderer.initialize(null, width, height, [padding.left + origin[0], padding.top + origin[1]], 1);
+    renderer.background(view.background());
+    renderer.render((view.scenegraph() as unknown as { root: unknown }).root);
+    return renderer.svg() + '\n';
   } finally {
     view.finalize();
   }

@@ -109,3 +109,48 @@ test('transformer through PPO (chunked sequence minibatches): CartPole-v1 learns
     await vec.close();
   }
 });
+
+test('LoRA: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model', async () => {
+  await initBackend({ report: null });
+  const { AdamW } = await import('../../agents/optim/adamw.js');
+  const base = TransformerActorCritic.create(spec({ kind: 'gaussian', dim: 2 }), new Rng(5), { logStdInit: 0 });
+  const net = base.withLora({ rank: 2, alpha: 4, targets: ['wq', 'wv'] }, new Rng(6));
+  try {
+    assert.deepEqual(net.paramGroups().map((g) => g.name), ['tokenizers', 'trunk', 'heads', 'lora']);
+    const r = rollout(base, 12, [], 7);
+    const before = fullForward(base, r, 12);
+    const start = fullForward(net, r, 12);
+    assert.deepEqual(Array.from(start.value), Array.from(before.value), 'B = 0: the adapted network starts equal to the base');
+    for (const g of ['tokenizers', 'trunk', 'heads']) net.setTrainable(g, false);
+    const trainable = net.paramGroups().filter((g) => g.trainable);
+    const share = trainable.reduce((a, g) => a + g.size, 0) / net.paramGroups().reduce((a, g) => a + g.size, 0);
+    assert.ok(share > 0 && share < 0.1, `trainable share ${share}`);
+    const frozenBefore = net.readTensors().filter((t) => t.group !== 'lora');
+    const adam = new AdamW(net.variables(), ['lora'], { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+    for (let k = 0; k < 5; k++) {
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.evaluate({ obs: { rows: 12, flat: r.obs }, actions: r.actions, prevActions: r.prevActions, chunks: { count: 1, context: 0, length: 12, episodeStart: r.episodeStart } }).value)) as tf.Scalar, adam.trainableVariables());
+      tf.dispose([value, adam.apply(grads, 1e-2, Infinity), ...Object.values(grads)]);
+    }
+    net.paramsChanged();
+    adam.dispose();
+    const frozenAfter = net.readTensors().filter((t) => t.group !== 'lora');
+    assert.deepEqual(frozenAfter.map((t) => Buffer.from(t.data.buffer)), frozenBefore.map((t) => Buffer.from(t.data.buffer)), 'base weights bit-identical');
+    const adapted = fullForward(net, r, 12);
+    assert.notDeepEqual(Array.from(adapted.value), Array.from(before.value), 'the adapters changed the outputs');
+    const merged = net.merged();
+    try {
+      assert.equal(merged.spec.lora, undefined);
+      const m = fullForward(merged, r, 12);
+      for (let t = 0; t < 12; t++) assert.ok(Math.abs(m.value[t] - adapted.value[t]) < 1e-5 && Math.abs(m.logProb[t] - adapted.logProb[t]) < 1e-5, `step ${t}`);
+      // The cached JS pass folds the adapters in too.
+      const cached = rollout(net, 12, [], 8);
+      const full = fullForward(net, cached, 12);
+      for (let t = 0; t < 12; t++) assert.ok(Math.abs(cached.values[t] - full.value[t]) < 1e-4 && Math.abs(cached.logProbs[t] - full.logProb[t]) < 1e-4, `cached step ${t}`);
+    } finally {
+      merged.dispose();
+    }
+  } finally {
+    net.dispose();
+    base.dispose();
+  }
+});

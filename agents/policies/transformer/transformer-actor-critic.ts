@@ -6,10 +6,10 @@ import { batchMatMul } from '../../nn/batch-matmul.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
-import { type TransformerSpec, type TransformerParam, transformerLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext } from './transformer-spec.js';
+import { type TransformerSpec, type TransformerParam, type LoraSpec, transformerLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora } from './transformer-spec.js';
 import { TransformerJs, LN_EPS } from './transformer-js.js';
 
-const GROUPS = ['tokenizers', 'trunk', 'heads'] as const;
+const GROUPS = ['tokenizers', 'trunk', 'heads', 'lora'] as const;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 /** Added to the scores of masked keys (softmax weight exp(-1e9) = 0 in float32). */
 const MASKED = -1e9;
@@ -42,7 +42,7 @@ export class TransformerActorCritic implements ActorCritic {
   readonly sequence: SequenceSpec;
   private readonly layout: TransformerParam[];
   private readonly vars = new Map<string, tf.Variable>();
-  private readonly trainable = { tokenizers: true, trunk: true, heads: true };
+  private readonly trainable = { tokenizers: true, trunk: true, heads: true, lora: true };
   private readonly js: TransformerJs;
   private readonly slopes: Float64Array;
   private actorOut = new Float64Array(0);
@@ -77,6 +77,18 @@ export class TransformerActorCritic implements ActorCritic {
     const extra = tensors.filter((t) => !names.has(t.name)).map((t) => t.name);
     if (extra.length > 0) throw new FileFormatError(formatError('TransformerActorCritic.tensors', 'only the tensors of the spec', `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
     return new TransformerActorCritic(spec, new Map(tensors.map((t) => [t.name, t.data])));
+  }
+
+  /** A new network: these weights plus fresh LoRA adapters (outputs unchanged until they train). This one is left as it is. */
+  withLora(lora: LoraSpec, rng: Rng): TransformerActorCritic {
+    const { spec, tensors } = addLora(this.spec, this.tensorMap(), lora, rng);
+    return new TransformerActorCritic(spec, tensors);
+  }
+
+  /** A new network with the adapters folded into their projections (`lamkit finetune --merge`). */
+  merged(): TransformerActorCritic {
+    const { spec, tensors } = mergeLora(this.spec, this.tensorMap());
+    return new TransformerActorCritic(spec, tensors);
   }
 
   get obsDim(): number {
@@ -135,13 +147,13 @@ export class TransformerActorCritic implements ActorCritic {
       for (let l = 0; l < spec.layers; l++) {
         const p = `blocks.${l}`;
         const h = this.layerNorm(x, `${p}.ln1`);
-        const q = heads(matMul(h, v(`${p}.attn.wq`) as tf.Tensor2D));
-        const kT = tf.transpose(heads(matMul(h, v(`${p}.attn.wk`) as tf.Tensor2D)), [0, 2, 1]) as tf.Tensor3D;
-        const val = heads(matMul(h, v(`${p}.attn.wv`) as tf.Tensor2D));
+        const q = heads(this.project(h, `${p}.attn.wq`));
+        const kT = tf.transpose(heads(this.project(h, `${p}.attn.wk`)), [0, 2, 1]) as tf.Tensor3D;
+        const val = heads(this.project(h, `${p}.attn.wv`));
         const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
         const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
         const merged = tf.reshape(tf.transpose(tf.reshape(o, [c.count, H, span, dh]), [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D;
-        x = tf.add(x, matMul(merged, v(`${p}.attn.wo`) as tf.Tensor2D)) as tf.Tensor2D;
+        x = tf.add(x, this.project(merged, `${p}.attn.wo`)) as tf.Tensor2D;
         const h2 = this.layerNorm(x, `${p}.ln2`);
         const hidden = geluT(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
         x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
@@ -177,11 +189,11 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   paramGroups(): ParamGroupInfo[] {
-    return GROUPS.map((name) => ({ name, trainable: this.trainable[name], size: this.layout.filter((p) => p.group === name).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) }));
+    return GROUPS.filter((g) => g !== 'lora' || this.spec.lora).map((name) => ({ name, trainable: this.trainable[name], size: this.layout.filter((p) => p.group === name).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) }));
   }
 
   setTrainable(group: string, trainable: boolean): void {
-    if (!(GROUPS as readonly string[]).includes(group)) throw new InvalidArgument(formatError('TransformerActorCritic.setTrainable', `a parameter group (${GROUPS.join(', ')})`, describeValue(group), 'Fix the group name'));
+    if (!(GROUPS as readonly string[]).includes(group) || (group === 'lora' && !this.spec.lora)) throw new InvalidArgument(formatError('TransformerActorCritic.setTrainable', `a parameter group (${GROUPS.join(', ')})`, describeValue(group), 'Fix the group name'));
     this.trainable[group as (typeof GROUPS)[number]] = trainable;
   }
 
@@ -190,7 +202,11 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   paramsChanged(): void {
-    this.js.setParams(new Map(this.readTensors().map((t) => [t.name, t.data])));
+    this.js.setParams(this.tensorMap());
+  }
+
+  private tensorMap(): Map<string, Float32Array> {
+    return new Map(this.readTensors().map((t) => [t.name, t.data]));
   }
 
   readTensors(): NamedTensor[] {
@@ -247,6 +263,15 @@ export class TransformerActorCritic implements ActorCritic {
       }
     }
     return out;
+  }
+
+  /** `h @ W`, plus `(alpha / rank) (h @ A) @ B` where W has a LoRA adapter. */
+  private project(h: tf.Tensor2D, name: string): tf.Tensor2D {
+    const base = matMul(h, this.vars.get(name) as tf.Tensor2D);
+    const a = this.vars.get(`${name}.lora_a`);
+    if (!a || !this.spec.lora) return base;
+    const low = matMul(matMul(h, a as tf.Tensor2D), this.vars.get(`${name}.lora_b`) as tf.Tensor2D);
+    return tf.add(base, tf.mul(low, this.spec.lora.alpha / this.spec.lora.rank)) as tf.Tensor2D;
   }
 
   private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {

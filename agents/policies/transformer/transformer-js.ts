@@ -1,4 +1,4 @@
-import { type TransformerSpec, actionInputDim, alibiSlopes } from './transformer-spec.js';
+import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora } from './transformer-spec.js';
 import { actorOutDim } from '../param-layout.js';
 
 /** One sub-env's decoding state: per layer, keys and values of its last `window - 1` tokens (a ring), and its previous action. */
@@ -84,8 +84,9 @@ export class TransformerJs {
     this.setParams(tensors);
   }
 
-  /** Copies the parameters (by name, as `transformerLayout`) into the packed forms. */
-  setParams(tensors: ReadonlyMap<string, Float32Array>): void {
+  /** Copies the parameters (by name, as `transformerLayout`) into the packed forms; LoRA adapters are folded in. */
+  setParams(withAdapters: ReadonlyMap<string, Float32Array>): void {
+    const tensors = mergeLora(this.spec, withAdapters).tensors;
     const get = (name: string): Float32Array => tensors.get(name) as Float32Array;
     this.p = new Map([...tensors].map(([n, t]) => [n, Float64Array.from(t)]));
     const dense = (w: string, b: string | null, inDim: number, outDim: number): Dense => {

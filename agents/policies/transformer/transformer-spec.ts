@@ -21,12 +21,22 @@ export interface TransformerSpec {
   /** Rows of the learned task-embedding table (multi-task pretraining); this network uses row `taskIndex`. */
   tasks: number;
   taskIndex: number;
+  /** LoRA adapters on attention projections (Hu et al. 2021, arXiv:2106.09685), or absent. */
+  lora?: LoraSpec;
+}
+
+/** Low-rank adapters `W + (alpha / rank) A B` on the named attention projections of every block. */
+export interface LoraSpec {
+  rank: number;
+  alpha: number;
+  /** Which projections get an adapter (LoRA's default: query and value). */
+  targets: Array<'wq' | 'wk' | 'wv' | 'wo'>;
 }
 
 /** One named parameter tensor of the layout. */
 export interface TransformerParam {
   name: string;
-  group: 'tokenizers' | 'trunk' | 'heads';
+  group: 'tokenizers' | 'trunk' | 'heads' | 'lora';
   shape: number[];
 }
 
@@ -62,6 +72,10 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
     add(`${p}.ln1.gamma`, 'trunk', [d]);
     add(`${p}.ln1.beta`, 'trunk', [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
+    for (const w of spec.lora?.targets ?? []) {
+      add(`${p}.attn.${w}.lora_a`, 'lora', [d, spec.lora!.rank]);
+      add(`${p}.attn.${w}.lora_b`, 'lora', [spec.lora!.rank, d]);
+    }
     add(`${p}.ln2.gamma`, 'trunk', [d]);
     add(`${p}.ln2.beta`, 'trunk', [d]);
     add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
@@ -91,7 +105,9 @@ export function initTransformerParams(spec: TransformerSpec, rng: Rng, options: 
     const size = p.shape.reduce((a, b) => a * b, 1);
     const t = new Float32Array(size);
     const leaf = p.name.split('.').pop() as string;
-    if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
+    if (leaf === 'lora_b') t.fill(0); // B = 0: the adapted network starts equal to the base
+    else if (leaf === 'lora_a') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.dModel);
+    else if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
     else if (p.name === 'head.actor.log_std') t.fill(options.logStdInit);
     else if (leaf === 'gamma') t.fill(1);
     else if (leaf === 'beta' || leaf === 'bias' || leaf === 'b1' || leaf === 'b2') t.fill(0);
@@ -125,4 +141,54 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
   if (spec.dModel % spec.heads !== 0) bad('heads', `a divisor of dModel (${spec.dModel})`, spec.heads);
   if (!(spec.mlpRatio > 0)) bad('mlpRatio', 'a positive number', spec.mlpRatio);
   if (!Number.isInteger(spec.taskIndex) || spec.taskIndex < 0 || spec.taskIndex >= spec.tasks) bad('taskIndex', `an integer in [0, ${spec.tasks})`, spec.taskIndex);
+  if (spec.lora) {
+    if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > spec.dModel) bad('lora.rank', `an integer in [1, ${spec.dModel}]`, spec.lora.rank);
+    if (!(spec.lora.alpha > 0)) bad('lora.alpha', 'a positive number', spec.lora.alpha);
+    const ok = ['wq', 'wk', 'wv', 'wo'];
+    if (!Array.isArray(spec.lora.targets) || spec.lora.targets.length === 0 || !spec.lora.targets.every((t) => ok.includes(t))) bad('lora.targets', `a non-empty list of ${ok.join(', ')}`, spec.lora.targets);
+  }
+}
+
+/**
+ * Adds fresh LoRA adapters (A normal with std 1/sqrt(d), B = 0, so outputs
+ * are unchanged) to a spec and its tensors; the base tensors are shared, not copied.
+ */
+export function addLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>, lora: LoraSpec, rng: Rng): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
+  if (spec.lora) throw new InvalidArgument(formatError('addLora.spec', 'a network without adapters', `one with rank-${spec.lora.rank} adapters`, 'Merge them first (mergeLora) or fine-tune the adapters it has'));
+  const withLora: TransformerSpec = { ...spec, lora: { ...lora, targets: [...lora.targets] } };
+  checkTransformerSpec(withLora);
+  const fresh = initTransformerParams(withLora, rng, { logStdInit: 0 });
+  const out = new Map(tensors);
+  for (const [name, t] of fresh) if (name.endsWith('.lora_a') || name.endsWith('.lora_b')) out.set(name, t);
+  return { spec: withLora, tensors: out };
+}
+
+/** Folds the adapters into their projections (`W + (alpha / rank) A B`, float64 sums): the same network without LoRA. */
+export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
+  const { lora, ...rest } = spec;
+  const out = new Map(tensors);
+  if (!lora) return { spec: rest, tensors: out };
+  const d = spec.dModel;
+  const r = lora.rank;
+  const scale = lora.alpha / r;
+  for (let l = 0; l < spec.layers; l++) {
+    for (const w of lora.targets) {
+      const name = `blocks.${l}.attn.${w}`;
+      const W = tensors.get(name) as Float32Array;
+      const A = tensors.get(`${name}.lora_a`) as Float32Array;
+      const B = tensors.get(`${name}.lora_b`) as Float32Array;
+      const merged = new Float32Array(d * d);
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          let s = 0;
+          for (let k = 0; k < r; k++) s += A[i * r + k] * B[k * d + j];
+          merged[i * d + j] = W[i * d + j] + scale * s;
+        }
+      }
+      out.set(name, merged);
+      out.delete(`${name}.lora_a`);
+      out.delete(`${name}.lora_b`);
+    }
+  }
+  return { spec: rest, tensors: out };
 }

@@ -1,7 +1,10 @@
 import * as vega from 'vega';
-import { parse, View } from 'vega';
+import { parse, View, logger, None } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { BackendError } from '../core/errors.js';
+
+/** Vega-Lite's compiler warns on stderr about facets with independent scales (our charts use them on purpose). */
+const QUIET = { logger: logger(None) as never };
 
 /** A Vega-Lite specification (the `vega-lite` package's top-level type). */
 export type VegaLiteSpec = TopLevelSpec;
@@ -34,7 +37,7 @@ interface SvgStringRenderer {
  * @throws BackendError when the dataflow did not finish synchronously.
  */
 export function renderVegaLiteSvg(spec: VegaLiteSpec): string {
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  const view = new View(parse(compile(spec, QUIET).spec), { renderer: 'none' });
   try {
     view.run();
     const v = view as unknown as ViewInternals;
@@ -59,7 +62,7 @@ export function renderVegaLiteSvg(spec: VegaLiteSpec): string {
 
 /** The reference path: Vega's asynchronous `view.toSVG()` (tests compare {@link renderVegaLiteSvg} against it). */
 export async function renderVegaLiteSvgAsync(spec: VegaLiteSpec): Promise<string> {
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  const view = new View(parse(compile(spec, QUIET).spec), { renderer: 'none' });
   try {
     return (await view.toSVG()) + '\n';
   } finally {
@@ -69,5 +72,5 @@ export async function renderVegaLiteSvgAsync(spec: VegaLiteSpec): Promise<string
 
 /** Compiles a Vega-Lite spec to a Vega spec (for embedding in an HTML report). */
 export function compileVegaLite(spec: VegaLiteSpec): object {
-  return compile(spec).spec;
+  return compile(spec, QUIET).spec;
 }

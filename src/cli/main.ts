@@ -17,6 +17,7 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/eval.js'),
   () => import('./commands/serve.js'),
   () => import('./commands/sim-robot.js'),
+  () => import('./commands/bench.js'),
 ];
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,265 @@
+import { Rng } from '../core/rng.js';
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import type { LeRobotDataset } from './lerobot-dataset.js';
+import type { ColumnSpec, ColumnValues } from './parquet-table.js';
+
+/** Options shared by {@link iterateBatches} and {@link iterateWindows}. */
+export interface DatasetSamplingOptions {
+  /** Samples per batch (positive integer). */
+  batchSize: number;
+  /** Features in each batch. Default `['observation.state', 'action']`. */
+  features?: readonly string[];
+  /** Episodes to draw from: a stored split (`info.json` `lamkit.splits`), `'all'` (default), or explicit indices. */
+  split?: 'train' | 'val' | 'test' | 'all' | readonly number[];
+  /** Shuffle samples (default true); false keeps dataset order. */
+  shuffle?: boolean;
+  /** Seed of the shuffles (epoch e uses a stream derived from it). Default 0. */
+  seed?: number;
+  /** Passes over the data. Default 1. */
+  epochs?: number;
+  /** Drop a last batch smaller than `batchSize`. Default false. */
+  dropLast?: boolean;
+  /**
+   * Bytes of decoded columns held at once. Default 1 GiB. When every data
+   * file's requested columns fit, they are loaded once and shuffled
+   * globally; otherwise files are read in a random order per epoch, in
+   * blocks of consecutive files of at most half the budget, and samples are
+   * shuffled within each block (a block shuffle: not uniform over the whole
+   * dataset, and said so by `plan().mode`).
+   */
+  memoryBudgetBytes?: number;
+  /** Float features to normalize with `meta/stats.json`: `(x - mean) / (std + 1e-8)`, as LeRobot's MEAN_STD. */
+  normalize?: readonly string[];
+}
+
+/** A minibatch of frames: `columns[name]` is `[size x dim]` (Float32Array for float features, Float64Array for int64, Uint8Array for bool). */
+export interface Batch {
+  size: number;
+  episodeIndex: Int32Array;
+  frameIndex: Int32Array;
+  columns: Record<string, Float32Array | Float64Array | Uint8Array>;
+}
+
+/** A minibatch of windows of `length` consecutive frames ending at each sampled frame: `columns[name]` is `[size x length x dim]`; `mask [size x length]` is 0 on the zero padding before an episode's start. */
+export interface WindowBatch extends Batch {
+  length: number;
+  mask: Uint8Array;
+}
+
+/** How sampling will read the dataset. */
+export interface SamplingPlan {
+  /** `'in-memory'`: one global shuffle; `'block-shuffle'`: file blocks within the memory budget. */
+  mode: 'in-memory' | 'block-shuffle';
+  /** Decoded bytes of the requested columns over all data files. */
+  totalBytes: number;
+  /** Largest number of decoded bytes held at once. */
+  blockBytes: number;
+  episodes: number[];
+  frames: number;
+}
+
+const DEFAULT_BUDGET = 1024 * 1024 * 1024;
+
+/** Resolves options against a dataset: which episodes, features, and how the data will be read. */
+export function planSampling(ds: LeRobotDataset, options: DatasetSamplingOptions): SamplingPlan & { specs: ColumnSpec[]; blocks: number[][] } {
+  const where = 'datasetBatches';
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new InvalidArgument(formatError(`${where}.batchSize`, 'a positive integer', describeValue(options.batchSize), 'Pass e.g. 256'));
+  const specs = (options.features ?? ['observation.state', 'action']).map((n) => ds.columnSpec(n));
+  for (const s of specs) if (s.kind === 'string') throw new InvalidArgument(formatError(`${where}.features`, 'numeric features', describeValue(s.name), 'Read text with dataset.readEpisode'));
+  const episodes = selectEpisodes(ds, options.split ?? 'all');
+  const bytesPerRow = specs.reduce((s, c) => s + (c.dim ?? 1) * (c.kind === 'float32' ? 4 : c.kind === 'bool' ? 1 : 8), 0);
+  const selected = new Set(episodes);
+  const fileIdx = ds.dataFiles().map((f, k) => (f.episodes.some((e) => selected.has(e)) ? k : -1)).filter((k) => k >= 0);
+  const fileBytes = (k: number): number => ds.dataFiles()[k].rows * bytesPerRow;
+  const totalBytes = fileIdx.reduce((s, k) => s + fileBytes(k), 0);
+  const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
+  const frames = episodes.reduce((s, e) => s + ds.episodes[e].length, 0);
+  if (totalBytes <= budget) return { mode: 'in-memory', totalBytes, blockBytes: totalBytes, episodes, frames, specs, blocks: [fileIdx] };
+  const largest = Math.max(...fileIdx.map(fileBytes));
+  if (largest > budget / 2) throw new InvalidArgument(formatError(`${where}.memoryBudgetBytes`, `at least twice the largest data file's decoded columns (${largest} bytes)`, describeValue(budget), 'Raise the budget, or write smaller files (dataFileSizeMb)'));
+  return { mode: 'block-shuffle', totalBytes, blockBytes: Math.min(totalBytes, budget / 2), episodes, frames, specs, blocks: fileIdx.map((k) => [k]) };
+}
+
+function selectEpisodes(ds: LeRobotDataset, split: NonNullable<DatasetSamplingOptions['split']>): number[] {
+  if (Array.isArray(split)) {
+    for (const e of split) if (!Number.isInteger(e) || e < 0 || e >= ds.episodes.length) throw new InvalidArgument(formatError('datasetBatches.split', `episode indices in [0, ${ds.episodes.length})`, describeValue(e), 'Pass indices of existing episodes'));
+    return [...split];
+  }
+  if (split === 'all') return ds.episodes.map((e) => e.episodeIndex);
+  const s = ds.splits;
+  if (!s) throw new InvalidArgument(formatError('datasetBatches.split', 'a dataset with a stored split', `no lamkit.splits in ${ds.root}/meta/info.json`, `Run \`lamkit dataset split ${ds.root} --val 0.1 --test 0.1\`, or pass split: 'all'`));
+  return [...s[split as 'train' | 'val' | 'test']];
+}
+
+/** Decoded columns of a block of files, and the (row, episode, frame) of every selected frame in it. */
+interface Block {
+  cols: Record<string, ColumnValues>;
+  rows: Int32Array;
+  episode: Int32Array;
+  frame: Int32Array;
+  /** Row in the block of each selected frame's episode start (for windows). */
+  episodeStart: Int32Array;
+}
+
+async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>): Promise<Block> {
+  const parts = [];
+  for (const k of files) parts.push(await ds.readFile(k, specs.map((s) => s.name)));
+  const cols: Record<string, ColumnValues> = {};
+  for (const s of specs) {
+    if (parts.length === 1) cols[s.name] = parts[0][s.name];
+    else {
+      const arrays = parts.map((p) => p[s.name] as Float32Array);
+      const out = new (arrays[0].constructor as Float32ArrayConstructor)(arrays.reduce((n, a) => n + a.length, 0));
+      let off = 0;
+      for (const a of arrays) {
+        out.set(a, off);
+        off += a.length;
+      }
+      cols[s.name] = out;
+    }
+  }
+  const rows: number[] = [];
+  const episode: number[] = [];
+  const frame: number[] = [];
+  const start: number[] = [];
+  let base = 0;
+  for (const k of files) {
+    const f = ds.dataFiles()[k];
+    let row = base;
+    for (const e of f.episodes) {
+      const len = ds.episodes[e].length;
+      if (selected.has(e)) for (let t = 0; t < len; t++) (rows.push(row + t), episode.push(e), frame.push(t), start.push(row));
+      row += len;
+    }
+    base += f.rows;
+  }
+  return { cols, rows: Int32Array.from(rows), episode: Int32Array.from(episode), frame: Int32Array.from(frame), episodeStart: Int32Array.from(start) };
+}
+
+/** Per-feature `(x - mean) * invStd` parameters from the dataset's stats (null: copy as is). */
+function normalizers(ds: LeRobotDataset, specs: ColumnSpec[], names: readonly string[]): Array<{ mean: Float64Array; invStd: Float64Array } | null> {
+  return specs.map((s) => {
+    if (!names.includes(s.name)) return null;
+    const st = ds.stats[s.name];
+    if (!st || (s.kind !== 'float32' && s.kind !== 'float64')) throw new InvalidArgument(formatError('datasetBatches.normalize', 'float features with stats in meta/stats.json', describeValue(s.name), 'Normalize only float features'));
+    return { mean: Float64Array.from(st.mean), invStd: Float64Array.from(st.std, (x) => 1 / (x + 1e-8)) };
+  });
+}
+
+function allocate(specs: ColumnSpec[], size: number, steps = 1): Record<string, Float32Array | Float64Array | Uint8Array> {
+  const out: Record<string, Float32Array | Float64Array | Uint8Array> = {};
+  for (const s of specs) {
+    const n = size * steps * (s.dim ?? 1);
+    out[s.name] = s.kind === 'float32' ? new Float32Array(n) : s.kind === 'bool' ? new Uint8Array(n) : new Float64Array(n);
+  }
+  return out;
+}
+
+/** Copies row `src` of every column into slot `dst` of the batch, normalizing where asked. */
+function copyRow(specs: ColumnSpec[], norm: ReturnType<typeof normalizers>, cols: Block['cols'], src: number, out: Batch['columns'], dst: number): void {
+  for (let c = 0; c < specs.length; c++) {
+    const w = specs[c].dim ?? 1;
+    const from = cols[specs[c].name] as Float32Array;
+    const to = out[specs[c].name];
+    const nz = norm[c];
+    const a = src * w;
+    const b = dst * w;
+    if (nz) for (let j = 0; j < w; j++) to[b + j] = (from[a + j] - nz.mean[j]) * nz.invStd[j];
+    else for (let j = 0; j < w; j++) to[b + j] = from[a + j];
+  }
+}
+
+/**
+ * Minibatches of frames, pulled one at a time (the consumer sets the pace).
+ * See {@link DatasetSamplingOptions} for shuffling and the memory bound.
+ */
+export async function* iterateBatches(ds: LeRobotDataset, options: DatasetSamplingOptions): AsyncGenerator<Batch> {
+  yield* iterate(ds, options, 0);
+}
+
+/**
+ * Minibatches of windows of `length` consecutive frames of one episode,
+ * each ending at a sampled frame (every frame is a window end once per
+ * epoch). Frames before the episode's first are zero padding with mask 0.
+ */
+export async function* iterateWindows(ds: LeRobotDataset, options: DatasetSamplingOptions & { length: number }): AsyncGenerator<WindowBatch> {
+  if (!Number.isInteger(options.length) || options.length < 1) throw new InvalidArgument(formatError('datasetWindows.length', 'a positive integer (frames per window)', describeValue(options.length), 'Pass e.g. 16'));
+  yield* iterate(ds, options, options.length) as AsyncGenerator<WindowBatch>;
+}
+
+async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, windowLength: number): AsyncGenerator<Batch | WindowBatch> {
+  const plan = planSampling(ds, options);
+  const { specs } = plan;
+  const selected = new Set(plan.episodes);
+  const norm = normalizers(ds, specs, options.normalize ?? []);
+  const epochs = options.epochs ?? 1;
+  const shuffle = options.shuffle ?? true;
+  const rng = new Rng(options.seed ?? 0);
+  const B = options.batchSize;
+  const T = Math.max(windowLength, 1);
+  let cached: Block | null = null;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const blocks = plan.mode === 'in-memory' ? plan.blocks : groupBlocks(ds, shuffle ? rng.shuffle(plan.blocks.map((b) => b[0])) : plan.blocks.map((b) => b[0]), plan.blockBytes, specs);
+    let carry: { block: Block; index: number }[] = [];
+    for (let bi = 0; bi < blocks.length; bi++) {
+      const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected)) : await loadBlock(ds, blocks[bi], specs, selected);
+      const order = shuffle ? rng.permutation(block.rows.length) : Int32Array.from({ length: block.rows.length }, (_, i) => i);
+      let i = 0;
+      // A batch never mixes blocks except for the remainder carried over (its block stays referenced until then).
+      while (carry.length > 0 && i < order.length && carry.length < B) carry.push({ block, index: order[i++] });
+      if (carry.length === B) {
+        yield build(carry.map((c) => c.block), carry.map((c) => c.index));
+        carry = [];
+      }
+      for (; i + B <= order.length; i += B) yield build(null, order.subarray(i, i + B), block);
+      for (; i < order.length; i++) carry.push({ block, index: order[i] });
+    }
+    if (carry.length > 0 && !(options.dropLast ?? false)) yield build(carry.map((c) => c.block), carry.map((c) => c.index));
+  }
+
+  function build(blocksOf: Block[] | null, picks: ArrayLike<number>, single?: Block): Batch | WindowBatch {
+    const size = picks.length;
+    const columns = allocate(specs, size, T);
+    const episodeIndex = new Int32Array(size);
+    const frameIndex = new Int32Array(size);
+    const mask = windowLength > 0 ? new Uint8Array(size * T) : null;
+    for (let b = 0; b < size; b++) {
+      const blk = single ?? blocksOf![b];
+      const p = picks[b];
+      episodeIndex[b] = blk.episode[p];
+      frameIndex[b] = blk.frame[p];
+      const row = blk.rows[p];
+      if (!mask) {
+        copyRow(specs, norm, blk.cols, row, columns, b);
+        continue;
+      }
+      for (let s = 0; s < T; s++) {
+        const r = row - (T - 1 - s);
+        if (r < blk.episodeStart[p]) continue; // padding: zeros, mask 0
+        mask[b * T + s] = 1;
+        copyRow(specs, norm, blk.cols, r, columns, b * T + s);
+      }
+    }
+    return mask ? { size, episodeIndex, frameIndex, columns, length: T, mask } : { size, episodeIndex, frameIndex, columns };
+  }
+}
+
+/** Consecutive files (in the given order) grouped into blocks of at most `maxBytes` decoded bytes. */
+function groupBlocks(ds: LeRobotDataset, order: number[], maxBytes: number, specs: ColumnSpec[]): number[][] {
+  const bytesPerRow = specs.reduce((s, c) => s + (c.dim ?? 1) * (c.kind === 'float32' ? 4 : c.kind === 'bool' ? 1 : 8), 0);
+  const blocks: number[][] = [];
+  let cur: number[] = [];
+  let bytes = 0;
+  for (const k of order) {
+    const b = ds.dataFiles()[k].rows * bytesPerRow;
+    if (cur.length > 0 && bytes + b > maxBytes) {
+      blocks.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(k);
+    bytes += b;
+  }
+  if (cur.length > 0) blocks.push(cur);
+  return blocks;
+}

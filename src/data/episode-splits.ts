@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { Rng } from '../core/rng.js';
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { INFO_PATH, readInfo, type EpisodeSplits } from './lerobot-format.js';
+import { lockHolder } from './writer-lock.js';
+
+/** Options of {@link splitEpisodes}: ratios with a seed, or explicit lists. */
+export interface SplitOptions {
+  /** Fraction of episodes for validation, in [0, 1). Default 0. */
+  val?: number;
+  /** Fraction of episodes for the test split, in [0, 1). Default 0. */
+  test?: number;
+  /** Seed of the shuffle that assigns episodes to splits. Default 0. */
+  seed?: number;
+  /** Explicit validation episodes (then `val`/`test` ratios are not used); the rest not in `testEpisodes` is train. */
+  valEpisodes?: readonly number[];
+  testEpisodes?: readonly number[];
+}
+
+/**
+ * Splits episodes `0..n-1` by episode (never frames of one episode in two
+ * splits): with ratios, a seeded shuffle puts `round(val * n)` episodes in
+ * val and `round(test * n)` in test, the rest in train; each list sorted.
+ * Same `n` and seed, same split.
+ */
+export function splitEpisodes(n: number, options: SplitOptions = {}): EpisodeSplits {
+  const where = 'splitEpisodes';
+  if (options.valEpisodes || options.testEpisodes) {
+    const val = [...(options.valEpisodes ?? [])].sort((a, b) => a - b);
+    const test = [...(options.testEpisodes ?? [])].sort((a, b) => a - b);
+    const seen = new Set<number>();
+    for (const e of [...val, ...test]) {
+      if (!Number.isInteger(e) || e < 0 || e >= n || seen.has(e)) throw new InvalidArgument(formatError(`${where}.episodes`, `distinct episode indices in [0, ${n})`, describeValue(e), 'List each episode once'));
+      seen.add(e);
+    }
+    return { seed: null, train: range(n).filter((e) => !seen.has(e)), val, test };
+  }
+  const val = options.val ?? 0;
+  const test = options.test ?? 0;
+  for (const [name, r] of [['val', val], ['test', test]] as const) {
+    if (!(r >= 0 && r < 1)) throw new InvalidArgument(formatError(`${where}.${name}`, 'a fraction in [0, 1)', describeValue(r), 'Pass e.g. 0.1'));
+  }
+  if (val + test >= 1) throw new InvalidArgument(formatError(`${where}`, 'val + test < 1 (some episodes left to train on)', `${val} + ${test}`, 'Lower the fractions'));
+  const seed = options.seed ?? 0;
+  const order = Array.from(new Rng(seed).permutation(n));
+  const nVal = Math.round(val * n);
+  const nTest = Math.round(test * n);
+  const sorted = (xs: number[]): number[] => xs.sort((a, b) => a - b);
+  return { seed, val: sorted(order.slice(0, nVal)), test: sorted(order.slice(nVal, nVal + nTest)), train: sorted(order.slice(nVal + nTest)) };
+}
+
+/** Stores a split under `meta/info.json`'s `lamkit.splits` (atomically; LeRobot's own `splits` field is left as it is). */
+export function writeSplits(root: string, splits: EpisodeSplits): void {
+  const writer = lockHolder(root);
+  if (writer !== null) throw new InvalidArgument(formatError(`writeSplits(${root})`, 'a dataset no process is writing', `process ${writer} recording into it`, 'Split it after the recording ends'));
+  const info = readInfo(root);
+  const n = info.total_episodes;
+  const all = [...splits.train, ...splits.val, ...splits.test];
+  if (all.length !== n || new Set(all).size !== n || all.some((e) => !Number.isInteger(e) || e < 0 || e >= n)) {
+    throw new InvalidArgument(formatError(`writeSplits(${root})`, `every episode 0..${n - 1} in exactly one split`, `${all.length} entries`, 'Build the split with splitEpisodes(total_episodes, ...)'));
+  }
+  const lamkit = info.lamkit ?? { version: 1 as const, envId: null, spaces: null, dtSeconds: null, textFeatures: [] };
+  writeFileAtomic(join(root, INFO_PATH), JSON.stringify({ ...info, lamkit: { ...lamkit, splits } }, null, 4));
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}

@@ -1,0 +1,248 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AsyncEnv, Env } from '../core/env.js';
+import type { Policy } from '../core/policy.js';
+import type { Space } from '../core/spaces/space.js';
+import { Box } from '../core/spaces/box.js';
+import { Discrete } from '../core/spaces/discrete.js';
+import { Rng } from '../core/rng.js';
+import { runEpisodes, type EpisodeOutcome, type EpisodeStep } from '../core/run-episodes.js';
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { DatasetWriter, type DatasetSpec, type DatasetWriterOptions } from './dataset-writer.js';
+import { PerturbedPolicy } from './perturbed-policy.js';
+import { INFO_PATH, readInfo, type FeatureInfo } from './lerobot-format.js';
+import type { EpisodeData } from './episode-journal.js';
+
+/** Options of {@link recordEpisodes}. */
+export interface RecordEpisodesOptions {
+  /** Dataset directory: created, or appended to when it holds data of the same spaces. */
+  out: string;
+  /** Episodes to record (positive integer). */
+  episodes: number;
+  /** Episode k resets with `seed + k`; also seeds the action noise. Default 0. */
+  seed?: number;
+  /** Registered task id, stored in `info.json` (`lamkit.envId`). Default null. */
+  envId?: string | null;
+  /** The task in words (`meta/tasks.parquet`). Default: the env id, or 'task'. */
+  task?: string;
+  /** Frames per second; default `round(1 / env.unwrapped.dt)` when the env has `dt`, else 30. */
+  fps?: number;
+  /** Take the mode of the policy's distribution. Default true (demonstrations). */
+  deterministic?: boolean;
+  /** Gaussian noise std added to executed (Box) actions; the recorded `action` stays clean, the executed one is `action.executed`. Default 0. */
+  actionNoiseStd?: number;
+  /** Probability of executing a random action instead (recorded as `action.executed`). Default 0. */
+  epsilon?: number;
+  /** Names of discrete actions (index -> name), stored as `features.action.class_names`. Default `'0', '1', ...`. */
+  actionNames?: readonly string[];
+  /** Extra per-frame text features: name -> text for a step (e.g. the instruction). */
+  text?: Record<string, (step: EpisodeStep) => string>;
+  /** Stops recording after the current step; finished episodes are kept. */
+  signal?: AbortSignal;
+  /** Called after each episode is in the dataset (journaled), with its dataset index. */
+  onEpisode?: (outcome: EpisodeOutcome, datasetIndex: number, steps: number) => void;
+  /** Writer options (file size, compression, fsync per episode). */
+  writer?: DatasetWriterOptions;
+}
+
+/** What {@link recordEpisodes} did. */
+export interface RecordResult {
+  root: string;
+  /** Outcomes of the episodes recorded now, in order. */
+  episodes: EpisodeOutcome[];
+  /** Dataset index of the first episode recorded now. */
+  firstIndex: number;
+  /** Episodes and frames in the dataset after recording. */
+  totalEpisodes: number;
+  totalFrames: number;
+  aborted: boolean;
+}
+
+/**
+ * Records episodes of any acting thing (a scripted expert, a checkpoint's
+ * policy, random actions, a robot behind the bridge as an `AsyncEnv`) into
+ * a LeRobot v3.0 dataset, on the shared `runEpisodes` loop. Every finished
+ * episode is journaled before the next starts (it survives a kill); the
+ * dataset is committed in files of the writer's size and on return.
+ *
+ * Observations are stored flattened as float32 `observation.state`;
+ * actions as float32 vectors (Box) or int64 (Discrete, MultiDiscrete,
+ * MultiBinary). With noise or epsilon, `action` is the policy's clean
+ * action and `action.executed` what the env got.
+ */
+export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> | AsyncEnv<unknown, unknown>, options: RecordEpisodesOptions): Promise<RecordResult> {
+  const seed = options.seed ?? 0;
+  const perturbed = (options.actionNoiseStd ?? 0) > 0 || (options.epsilon ?? 0) > 0;
+  const actor = new PerturbedPolicy(policy, { actionNoiseStd: options.actionNoiseStd, epsilon: options.epsilon, rng: new Rng(seed + 0x5eed) });
+  const obsSpace = env.observationSpace;
+  const actSpace = env.actionSpace;
+  const stateDim = obsSpace.flatDim;
+  const action = actionLayout(actSpace);
+  const textNames = Object.keys(options.text ?? {});
+  const dt = (env as { unwrapped?: { dt?: unknown } }).unwrapped?.dt;
+  const dtSeconds = typeof dt === 'number' && dt > 0 ? dt : null;
+  const fps = options.fps ?? (dtSeconds ? Math.max(1, Math.round(1 / dtSeconds)) : 30);
+  const task = options.task ?? options.envId ?? 'task';
+  earlySpaceCheck(options.out, obsSpace, actSpace);
+
+  let writer: DatasetWriter | null = null;
+  const frames = new FrameBuffer(stateDim, action.dim, textNames);
+  const outcomes: EpisodeOutcome[] = [];
+  let firstIndex = -1;
+  let steps = 0;
+  try {
+    const run = await runEpisodes(env, actor, {
+      episodes: options.episodes,
+      seed,
+      deterministic: options.deterministic ?? true,
+      signal: options.signal,
+      yieldEvery: options.signal ? 256 : undefined,
+      keepEpisodes: false,
+      onEpisodeStart: () => frames.clear(),
+      onStep: (s) => {
+        steps++;
+        obsSpace.flattenInto(s.obs, frames.stateRow(), 0);
+        frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.map((n) => options.text![n](s)));
+      },
+      onEpisodeEnd: async (outcome) => {
+        const features = spec(obsSpace, actSpace, action, outcome.success !== null, perturbed, textNames, options.actionNames);
+        writer ??= await DatasetWriter.open(options.out, { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } }, options.writer);
+        const index = writer.addEpisode(frames.episode(task, outcome, perturbed, writer.features));
+        if (firstIndex < 0) firstIndex = index;
+        outcomes.push(outcome);
+        options.onEpisode?.(outcome, index, steps);
+      },
+    });
+    const w = writer as DatasetWriter | null;
+    w?.close();
+    const info = w ? { e: w.totalEpisodes, f: w.totalFrames } : existsSync(join(options.out, INFO_PATH)) ? { e: readInfo(options.out).total_episodes, f: readInfo(options.out).total_frames } : { e: 0, f: 0 };
+    return { root: options.out, episodes: outcomes, firstIndex: Math.max(firstIndex, 0), totalEpisodes: info.e, totalFrames: info.f, aborted: run.aborted };
+  } finally {
+    (writer as DatasetWriter | null)?.close();
+  }
+}
+
+interface ActionLayout {
+  kind: 'float32' | 'int64';
+  dim: number;
+}
+
+function actionLayout(space: Space<unknown>): ActionLayout {
+  if (space instanceof Box) return { kind: 'float32', dim: space.flatDim };
+  if (space instanceof Discrete) return { kind: 'int64', dim: 1 };
+  if (space.kind === 'MultiDiscrete' || space.kind === 'MultiBinary') return { kind: 'int64', dim: space.flatDim };
+  throw new InvalidArgument(formatError('recordEpisodes.env.actionSpace', 'a Box, Discrete, MultiDiscrete or MultiBinary action space', space.toString(), 'Record Dict/Tuple actions flattened by a wrapper'));
+}
+
+/** The per-frame features for these spaces (LeRobot names; lamkit's extra flags). */
+export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLayout, success: boolean, executed: boolean, text: readonly string[], actionNames?: readonly string[]): DatasetSpec['features'] {
+  const actionFeature: FeatureInfo = { dtype: layout.kind, shape: [layout.dim], names: null };
+  if (act instanceof Discrete) actionFeature.class_names = actionNames ? [...actionNames] : Array.from({ length: act.n }, (_, i) => String(act.start + i));
+  if (actionNames && !(act instanceof Discrete)) throw new InvalidArgument(formatError('recordEpisodes.actionNames', 'a Discrete action space', act.toString(), 'Omit actionNames'));
+  if (actionNames && act instanceof Discrete && actionNames.length !== act.n) throw new InvalidArgument(formatError('recordEpisodes.actionNames', `${act.n} names`, describeValue(actionNames), 'Name every action'));
+  const scalar = (dtype: string): FeatureInfo => ({ dtype, shape: [1], names: null });
+  const features: DatasetSpec['features'] = {
+    'observation.state': { dtype: 'float32', shape: [obs.flatDim], names: null },
+    action: actionFeature,
+  };
+  if (executed) features['action.executed'] = { ...actionFeature };
+  Object.assign(features, { 'next.reward': scalar('float32'), 'next.done': scalar('bool'), 'next.terminated': scalar('bool'), 'next.truncated': scalar('bool') });
+  if (success) features['next.success'] = scalar('bool');
+  for (const t of text) features[t] = scalar('string');
+  return features;
+}
+
+function earlySpaceCheck(out: string, obs: Space<unknown>, act: Space<unknown>): void {
+  if (!existsSync(join(out, INFO_PATH))) return;
+  const spaces = readInfo(out).lamkit?.spaces;
+  const want = JSON.stringify({ observation: obs.toJSON(), action: act.toJSON() });
+  if (spaces && JSON.stringify(spaces) !== want) {
+    throw new InvalidArgument(formatError(`Dataset(${out}).lamkit.spaces`, `this env's spaces (${obs.toString()} -> ${act.toString()})`, `${JSON.stringify(spaces.observation)} -> ${JSON.stringify(spaces.action)}`, 'Append only data of the same spaces; pass another --out for a new dataset'));
+  }
+}
+
+/** Growing per-frame buffers of the episode being recorded. */
+class FrameBuffer {
+  private cap = 64;
+  length = 0;
+  private state: Float32Array;
+  private action: Float64Array;
+  private executed: Float64Array;
+  private reward = new Float32Array(64);
+  private terminated = new Uint8Array(64);
+  private truncated = new Uint8Array(64);
+  private success = new Uint8Array(64);
+  private texts: string[][];
+
+  constructor(private readonly stateDim: number, private readonly actionDim: number, textNames: readonly string[]) {
+    this.state = new Float32Array(this.cap * stateDim);
+    this.action = new Float64Array(this.cap * actionDim);
+    this.executed = new Float64Array(this.cap * actionDim);
+    this.texts = textNames.map(() => []);
+  }
+
+  clear(): void {
+    this.length = 0;
+    for (const t of this.texts) t.length = 0;
+  }
+
+  /** The state row of the next frame, to flatten the observation into. */
+  stateRow(): Float32Array {
+    if (this.length === this.cap) this.grow();
+    return this.state.subarray(this.length * this.stateDim, (this.length + 1) * this.stateDim);
+  }
+
+  pushStep(clean: ArrayLike<number>, executed: unknown, reward: number, terminated: boolean, truncated: boolean, success: unknown, texts: string[]): void {
+    const t = this.length;
+    const d = this.actionDim;
+    for (let j = 0; j < d; j++) this.action[t * d + j] = clean[j];
+    if (typeof executed === 'number') this.executed[t * d] = executed;
+    else for (let j = 0; j < d; j++) this.executed[t * d + j] = (executed as ArrayLike<number>)[j];
+    this.reward[t] = reward;
+    this.terminated[t] = terminated ? 1 : 0;
+    this.truncated[t] = truncated ? 1 : 0;
+    this.success[t] = success === true || (typeof success === 'number' && success !== 0) ? 1 : 0;
+    texts.forEach((s, i) => this.texts[i].push(s));
+    this.length++;
+  }
+
+  episode(task: string, outcome: EpisodeOutcome, perturbed: boolean, features: Record<string, FeatureInfo>): EpisodeData {
+    const n = this.length;
+    const d = this.actionDim;
+    const actionOf = (src: Float64Array): Float32Array | Float64Array => (features.action.dtype === 'float32' ? Float32Array.from(src.subarray(0, n * d)) : src.slice(0, n * d));
+    const done = new Uint8Array(n);
+    for (let i = 0; i < n; i++) done[i] = this.terminated[i] | this.truncated[i];
+    // An episode ended by the loop (outcome.truncated without env truncation) is truncated at its last frame.
+    const truncated = this.truncated.slice(0, n);
+    if (outcome.truncated && n > 0) (truncated[n - 1] = 1), (done[n - 1] = 1);
+    const frames: EpisodeData['frames'] = {
+      'observation.state': this.state.slice(0, n * this.stateDim),
+      action: actionOf(this.action),
+      'next.reward': this.reward.slice(0, n),
+      'next.done': done,
+      'next.terminated': this.terminated.slice(0, n),
+      'next.truncated': truncated,
+    };
+    if (perturbed) frames['action.executed'] = actionOf(this.executed);
+    if ('next.success' in features) frames['next.success'] = this.success.slice(0, n);
+    const textNames = Object.keys(features).filter((k) => features[k].dtype === 'string');
+    textNames.forEach((name, i) => (frames[name] = this.texts[i].slice()));
+    return { length: n, task, frames, return: outcome.return, success: outcome.success, seed: outcome.seed };
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const g = <T extends Float32Array | Float64Array | Uint8Array>(a: T, w: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(this.cap * w);
+      b.set(a);
+      return b;
+    };
+    this.state = g(this.state, this.stateDim);
+    this.action = g(this.action, this.actionDim);
+    this.executed = g(this.executed, this.actionDim);
+    this.reward = g(this.reward, 1);
+    this.terminated = g(this.terminated, 1);
+    this.truncated = g(this.truncated, 1);
+    this.success = g(this.success, 1);
+  }
+}

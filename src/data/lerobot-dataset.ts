@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Policy } from '../core/policy.js';
 import type { Space } from '../core/spaces/space.js';
@@ -281,7 +281,11 @@ async function recover(root: string, info: DatasetInfoJson, readOnly: boolean): 
   report.tornBytes = journal.tornBytes;
   const temps = [...listChunkFiles(join(root, 'data')).temps, ...listChunkFiles(join(root, 'meta/episodes')).temps];
   report.uncommittedFiles = [...temps, ...(await readCommittedState(root, info)).orphanFiles.filter((f) => !temps.includes(f))];
-  if (report.journalEpisodes === 0 && report.tornBytes === 0 && report.uncommittedFiles.length === 0) return report;
+  if (report.journalEpisodes === 0 && report.tornBytes === 0 && report.uncommittedFiles.length === 0) {
+    // A killed writer that had just committed leaves only its lock.
+    if (report.writerPid === null && !readOnly) rmSync(join(root, LAMKIT_DIR, 'writer.lock'), { force: true });
+    return report;
+  }
   if (report.writerPid !== null) {
     report.message = `a recording (process ${report.writerPid}) is writing this dataset: ${report.journalEpisodes} finished episode(s) are in its journal and not yet committed; showing the ${info.total_episodes} committed episode(s)`;
     return report;

@@ -43,6 +43,11 @@ export { PPO_TASK_DEFAULTS, PPO_BASE_DEFAULTS, PPO_DISCRETE_DEFAULTS, ppoDefault
 export { ppoCheckpoint, ppoStateFromCheckpoint } from './algos/ppo/ppo-checkpoint.js';
 export { registerTrainer, trainer, trainerNames, type Trainer, type TrainerContext, type TrainerResult, type TrainerFamily, type TrainerConfigBase } from './algos/trainer.js';
 export { ppoTrainer } from './algos/ppo/ppo-trainer.js';
+export { BehaviorCloning, resolveBcConfig, bcConfigSchema, type BcConfig, type BcResult } from './algos/bc/behavior-cloning.js';
+export { actionReport, classificationReport, formatActionReport, type ActionReport, type ClassificationReport, type ClassScores } from './algos/bc/action-report.js';
+export { labelledBatch, checkDemonstrations, type Demonstrations, type LabelledBatch } from './algos/bc/demonstrations.js';
+export { TransformerActorCritic } from './policies/transformer/transformer-actor-critic.js';
+export { addLora, mergeLora, type TransformerSpec, type LoraSpec } from './policies/transformer/transformer-spec.js';
 export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointData, type CheckpointAlgo, type CheckpointNormalization } from './checkpoint/save-checkpoint.js';
 export { readCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from './checkpoint/read-checkpoint.js';
 export { loadPolicy, type LoadPolicyOptions, type LoadedPolicy } from './checkpoint/load-policy.js';

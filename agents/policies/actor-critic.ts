@@ -56,6 +56,8 @@ export interface EvalBatch {
   prevActions?: Float32Array;
   /** Present exactly when the network is a sequence policy. */
   chunks?: ChunkLayout;
+  /** Also return the actor's raw output per scored row (`ActorCriticEval.actorOut`; supervised reports take the mode from it). */
+  withActorOut?: boolean;
 }
 
 /** Differentiable per-row results of {@link ActorCritic.evaluate}, `[scoredRows]` each. */
@@ -63,6 +65,8 @@ export interface ActorCriticEval {
   logProb: tf.Tensor1D;
   entropy: tf.Tensor1D;
   value: tf.Tensor1D;
+  /** `[scoredRows x outDim]` logits (categorical) or means (Gaussian); only with `EvalBatch.withActorOut`. */
+  actorOut?: tf.Tensor2D;
 }
 
 /** Where {@link ActorCritic.act} writes, one row per observation row. */

@@ -93,7 +93,7 @@ export class MlpActorCritic implements ActorCritic {
       const rows = batch.obs.rows;
       const input = new Float32Array(rows * this.dist.actInputDim);
       this.dist.encodeActions(batch.actions, rows, input);
-      return { ...this.evaluateTensors(tf.tensor2d(batch.obs.flat.subarray(0, rows * this.obsDim), [rows, this.obsDim]), tf.tensor2d(input, [rows, this.dist.actInputDim])) };
+      return { ...this.evaluateTensors(tf.tensor2d(batch.obs.flat.subarray(0, rows * this.obsDim), [rows, this.obsDim]), tf.tensor2d(input, [rows, this.dist.actInputDim]), batch.withActorOut === true) };
     }) as unknown as ActorCriticEval;
   }
 
@@ -101,14 +101,14 @@ export class MlpActorCritic implements ActorCritic {
    * Differentiable forward pass of both trunks and the action distribution.
    * @param obs `[batch x obsDim]` @param actionInput `[batch x dist.actInputDim]` (one-hot for categorical heads)
    */
-  evaluateTensors(obs: tf.Tensor2D, actionInput: tf.Tensor2D): ActorCriticEval {
-    return tf.tidy(() => {
+  evaluateTensors(obs: tf.Tensor2D, actionInput: tf.Tensor2D, withActorOut = false): ActorCriticEval {
+    return tf.tidy((): tf.TensorContainer => {
       const p = this.slices();
       const actorOut = this.trunk(obs, p, 'actor');
       const value = tf.reshape(this.trunk(obs, p, 'critic'), [-1]) as tf.Tensor1D;
       const { logProb, entropy } = this.dist.evaluate(actorOut, (p.get('actor.log_std') as tf.Tensor1D | undefined) ?? null, actionInput);
-      return { logProb, entropy, value };
-    });
+      return withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
+    }) as unknown as ActorCriticEval;
   }
 
   /** Actor output (logits or Gaussian mean) `[batch x outDim]` and critic value `[batch]` (batched inference). */

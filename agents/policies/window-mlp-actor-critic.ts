@@ -110,14 +110,14 @@ export class WindowMlpActorCritic implements ActorCritic {
     for (let k = 0; k < count; k++) for (let p = skip; p < span; p++, r++) actions.set(batch.actions.subarray((k * span + p) * ad, (k * span + p + 1) * ad), r * ad);
     const input = new Float32Array(scored * this.dist.actInputDim);
     this.dist.encodeActions(actions, scored, input);
-    return tf.tidy(() => {
+    return tf.tidy((): tf.TensorContainer => {
       const obs = tf.tensor2d(x, [scored, w * d]);
       const actorOut = this.trunk(obs, 'actor');
       const value = tf.reshape(this.trunk(obs, 'critic'), [-1]) as tf.Tensor1D;
       const logStd = (this.vars.get('actor.log_std') as tf.Tensor1D | undefined) ?? null;
       const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(input, [scored, this.dist.actInputDim]));
-      return { logProb, entropy, value };
-    });
+      return batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
+    }) as unknown as ActorCriticEval;
   }
 
   act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {

@@ -164,7 +164,7 @@ export class TransformerActorCritic implements ActorCritic {
       const value = tf.reshape(tf.add(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
       const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, this.dist.actInputDim]));
-      return { logProb, entropy, value };
+      return batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
     }) as unknown as ActorCriticEval;
   }
 

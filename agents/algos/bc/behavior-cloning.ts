@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { Rng } from '../../../src/core/rng.js';
+import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
+import type { MetricStream } from '../../../src/streams/metrics.js';
+import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
+import { parseWith } from '../../policies/policy-kinds.js';
+import { AdamW } from '../../optim/adamw.js';
+import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts } from './demonstrations.js';
+
+/** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
+export const bcConfigSchema = z
+  .object({
+    /** Seed of minibatch sampling. */
+    seed: z.number().int().default(1),
+    /** Gradient steps at most. */
+    maxSteps: z.number().int().positive().default(2000),
+    /** Chunks (sequence networks) or rows (memoryless ones) per minibatch. */
+    batchSize: z.number().int().positive().default(32),
+    /** Scored steps per chunk for sequence networks. */
+    seqLen: z.number().int().positive().default(16),
+    /** Peak AdamW learning rate. */
+    learningRate: z.number().positive().default(1e-3),
+    /** AdamW decoupled weight decay. */
+    weightDecay: z.number().min(0).default(0.01),
+    /** Linear warm-up steps, then cosine decay to `minLrRatio x learningRate` at `maxSteps`. */
+    warmupSteps: z.number().int().min(0).default(100),
+    minLrRatio: z.number().min(0).max(1).default(0.05),
+    /** Global gradient-norm clip. */
+    maxGradNorm: z.number().positive().default(1),
+    /** Validation loss every this many steps (early stopping, best weights kept). */
+    evalEvery: z.number().int().positive().default(100),
+    /** Stop after this many validations without improvement. */
+    patience: z.number().int().positive().default(5),
+  })
+  .strict();
+
+/** A resolved behaviour-cloning config. */
+export type BcConfig = z.infer<typeof bcConfigSchema>;
+
+/** Validates a config and fills the defaults; errors name the field. */
+export function resolveBcConfig(config: Record<string, unknown>, where = 'BcConfig'): BcConfig {
+  return parseWith(bcConfigSchema, config, where);
+}
+
+/** What {@link BehaviorCloning.fit} returns. */
+export interface BcResult {
+  steps: number;
+  /** The step whose validation loss was best (its weights are the network's now). */
+  bestStep: number;
+  bestValLoss: number;
+  /** The first validation loss (before training). */
+  initialValLoss: number;
+  stoppedEarly: boolean;
+  wallSeconds: number;
+}
+
+/**
+ * Behaviour cloning (supervised fine-tuning on action labels) of any
+ * {@link ActorCritic}: minimizes the negative log-likelihood of the
+ * demonstrated actions (`-mean log pi(a | history)`), with AdamW over the
+ * network's trainable groups (freeze groups first for LoRA- or head-only
+ * fine-tuning), linear warm-up then cosine decay, and early stopping on the
+ * validation split: the weights of the best validation loss are restored at
+ * the end. Sequence networks train on chunks of consecutive steps with the
+ * history before them, as they act.
+ *
+ * Metrics: `losses/bc_nll`, `charts/learning_rate` per step; `eval/val_nll` per validation.
+ */
+export class BehaviorCloning {
+  readonly net: ActorCritic;
+  readonly config: BcConfig;
+  private readonly train: Demonstrations;
+  private readonly val: Demonstrations;
+  private readonly metrics: MetricStream | undefined;
+  private readonly rng: Rng;
+
+  constructor(net: ActorCritic, data: { train: Demonstrations; val: Demonstrations }, config: BcConfig, metrics?: MetricStream) {
+    checkDemonstrations(data.train, 'BehaviorCloning.train');
+    checkDemonstrations(data.val, 'BehaviorCloning.val');
+    for (const [name, d] of [['train', data.train], ['val', data.val]] as const) {
+      if (d.obsDim !== net.obsDim) {
+        throw new InvalidArgument(formatError(`BehaviorCloning.${name}.obsDim`, `the network's observation size (${net.obsDim})`, describeValue(d.obsDim), 'Fine-tune on a dataset of the task the network was built for, or build the network for the dataset'));
+      }
+      if (d.actDim !== net.dist.actDim) {
+        throw new InvalidArgument(formatError(`BehaviorCloning.${name}.actDim`, `the network's action size (${net.dist.actDim})`, describeValue(d.actDim), 'Fine-tune on a dataset of the task the network was built for'));
+      }
+    }
+    this.net = net;
+    this.config = config;
+    this.train = data.train;
+    this.val = data.val;
+    this.metrics = metrics;
+    this.rng = new Rng(config.seed);
+  }
+
+  /** The learning rate at `step`: linear warm-up, then cosine decay to `minLrRatio x learningRate`. */
+  learningRate(step: number): number {
+    const c = this.config;
+    if (step < c.warmupSteps) return (c.learningRate * (step + 1)) / c.warmupSteps;
+    const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.maxSteps - c.warmupSteps));
+    return c.learningRate * (c.minLrRatio + (1 - c.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+  }
+
+  /** Mean NLL of `d`'s actions under the network (every step once). */
+  loss(d: Demonstrations): number {
+    const len = this.net.sequence ? this.config.seqLen : 1;
+    const starts = coveringStarts(d, len);
+    let sum = 0;
+    let count = 0;
+    const per = this.net.sequence ? this.config.batchSize : this.config.batchSize * len;
+    for (let i = 0; i < starts.length; i += per) {
+      const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), this.net.sequence?.context ?? null, len);
+      const lp = tf.tidy(() => this.net.evaluate(batch).logProb.dataSync().slice());
+      for (let r = 0; r < weights.length; r++) {
+        if (!weights[r]) continue;
+        sum -= lp[r];
+        count += 1;
+      }
+    }
+    return sum / Math.max(1, count);
+  }
+
+  /** Trains until `maxSteps`, early stopping, or `stop()` (asked between steps); restores the best validation weights. */
+  async fit(options: { stop?: () => boolean } = {}): Promise<BcResult> {
+    const c = this.config;
+    const t0 = performance.now();
+    const trainable = this.net.paramGroups().filter((g) => g.trainable).map((g) => g.name);
+    if (trainable.length === 0) throw new InvalidArgument(formatError('BehaviorCloning.fit', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group'));
+    const adam = new AdamW(this.net.variables(), trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay });
+    const vars = adam.trainableVariables();
+    const context = this.net.sequence?.context ?? null;
+    const len = this.net.sequence ? c.seqLen : 1;
+    const initialValLoss = this.loss(this.val);
+    let best = { step: 0, loss: initialValLoss, tensors: this.net.readTensors() as NamedTensor[] };
+    let sinceBest = 0;
+    let step = 0;
+    let stoppedEarly = false;
+    this.metrics?.emit({ global_step: 0, wall_s: 0, 'eval/val_nll': initialValLoss });
+    try {
+      for (; step < c.maxSteps; step++) {
+        const lr = this.learningRate(step);
+        const { batch, weights } = labelledBatch(this.train, sampleStarts(this.train, c.batchSize, this.rng), context, len);
+        const w = tf.tensor1d(weights);
+        const { value, grads } = tf.variableGrads(() => {
+          const lp = this.net.evaluate(batch).logProb;
+          return tf.div(tf.neg(tf.sum(tf.mul(lp, w))), tf.maximum(tf.sum(w), 1)) as tf.Scalar;
+        }, vars);
+        const norm = adam.apply(grads, lr, c.maxGradNorm);
+        const nll = value.dataSync()[0];
+        tf.dispose([value, norm, w, ...Object.values(grads)]);
+        this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr });
+        if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
+          this.net.paramsChanged();
+          const val = this.loss(this.val);
+          this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
+          if (val < best.loss) {
+            best = { step: step + 1, loss: val, tensors: this.net.readTensors() };
+            sinceBest = 0;
+          } else if (++sinceBest >= c.patience) {
+            stoppedEarly = true;
+            step += 1;
+            break;
+          }
+          // Let signals and timers run (Ctrl-C) between validations.
+          await new Promise((r) => setImmediate(r));
+        }
+        if (options.stop?.()) {
+          step += 1;
+          break;
+        }
+      }
+    } finally {
+      adam.dispose();
+    }
+    this.net.writeTensors(best.tensors);
+    this.net.paramsChanged();
+    return { steps: step, bestStep: best.step, bestValLoss: best.loss, initialValLoss, stoppedEarly, wallSeconds: (performance.now() - t0) / 1000 };
+  }
+}

@@ -1,0 +1,100 @@
+import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
+import type { Rng } from '../../../src/core/rng.js';
+import type { EvalBatch } from '../../policies/actor-critic.js';
+
+/**
+ * Labelled steps in memory, episodes back to back (what a dataset split
+ * becomes before supervised training). Actions are in the stored form of
+ * the policy head: category indices from 0 for discrete spaces, raw values
+ * for Box.
+ */
+export interface Demonstrations {
+  obsDim: number;
+  actDim: number;
+  /** Steps in all. */
+  rows: number;
+  /** `Float32Array [rows x obsDim]`. */
+  obs: Float32Array;
+  /** `Float32Array [rows x actDim]`. */
+  actions: Float32Array;
+  /** `Uint8Array [rows]`: 1 at each episode's first step. */
+  episodeStart: Uint8Array;
+}
+
+/** A supervised minibatch: what the network scores, and which scored rows are real labelled steps. */
+export interface LabelledBatch {
+  batch: EvalBatch;
+  /** `Float32Array [scoredRows]`: 1 for a labelled step, 0 for padding past the data's end. */
+  weights: Float32Array;
+}
+
+/** Validates a {@link Demonstrations} object (house-format errors naming `where`). */
+export function checkDemonstrations(d: Demonstrations, where: string): void {
+  const bad = (what: string, expected: string, got: unknown): never => {
+    throw new InvalidArgument(formatError(`${where}.${what}`, expected, describeValue(got), 'Build demonstrations from a recorded dataset'));
+  };
+  if (!(Number.isInteger(d.rows) && d.rows > 0)) bad('rows', 'a positive integer', d.rows);
+  if (!(d.obs instanceof Float32Array) || d.obs.length !== d.rows * d.obsDim) bad('obs', `Float32Array [${d.rows} x ${d.obsDim}]`, d.obs);
+  if (!(d.actions instanceof Float32Array) || d.actions.length !== d.rows * d.actDim) bad('actions', `Float32Array [${d.rows} x ${d.actDim}]`, d.actions);
+  if (!(d.episodeStart instanceof Uint8Array) || d.episodeStart.length !== d.rows || d.episodeStart[0] !== 1) bad('episodeStart', `Uint8Array [${d.rows}] starting with 1`, d.episodeStart);
+}
+
+/**
+ * The minibatch of steps `starts` (flat row indices). For a memoryless
+ * network (`context === null`) each start is one scored row. For a sequence
+ * network each start opens a chunk of `length` scored steps preceded by
+ * `context` history rows, cut at the episode start the way rollouts cut
+ * history (rows before it are padding marked as episode starts); scored
+ * rows past the data's end are padding with weight 0.
+ */
+export function labelledBatch(d: Demonstrations, starts: ArrayLike<number>, context: number | null, length: number, withActorOut = false): LabelledBatch {
+  const { obsDim: od, actDim: ad } = d;
+  if (context === null) {
+    const n = starts.length;
+    const obs = new Float32Array(n * od);
+    const actions = new Float32Array(n * ad);
+    for (let r = 0; r < n; r++) {
+      const k = starts[r];
+      obs.set(d.obs.subarray(k * od, (k + 1) * od), r * od);
+      actions.set(d.actions.subarray(k * ad, (k + 1) * ad), r * ad);
+    }
+    return { batch: { obs: { rows: n, flat: obs }, actions, withActorOut }, weights: new Float32Array(n).fill(1) };
+  }
+  const count = starts.length;
+  const span = context + length;
+  const rows = count * span;
+  const obs = new Float32Array(rows * od);
+  const actions = new Float32Array(rows * ad);
+  const prevActions = new Float32Array(rows * ad);
+  const episodeStart = new Uint8Array(rows).fill(1);
+  const weights = new Float32Array(count * length);
+  for (let c = 0; c < count; c++) {
+    const s = starts[c];
+    // The episode start at or before s bounds the history.
+    let first = s;
+    while (first > 0 && !d.episodeStart[first]) first--;
+    for (let q = 0; q < span; q++) {
+      const k = s - context + q;
+      const row = c * span + q;
+      const scored = q >= context;
+      if (k < first && !scored) continue; // padding before the episode: zeros, marked as a start
+      if (k >= d.rows) continue; // past the data: padding, weight 0
+      obs.set(d.obs.subarray(k * od, (k + 1) * od), row * od);
+      actions.set(d.actions.subarray(k * ad, (k + 1) * ad), row * ad);
+      episodeStart[row] = d.episodeStart[k];
+      if (!d.episodeStart[k]) prevActions.set(d.actions.subarray((k - 1) * ad, k * ad), row * ad);
+      if (scored) weights[c * length + q - context] = 1;
+    }
+  }
+  return { batch: { obs: { rows, flat: obs }, actions, prevActions, chunks: { count, context, length, episodeStart }, withActorOut }, weights };
+}
+
+/** `count` start rows drawn uniformly from the data with `rng` (sequence chunks may start anywhere; they are cut at episode starts). */
+export function sampleStarts(d: Demonstrations, count: number, rng: Rng): Int32Array {
+  return Int32Array.from({ length: count }, () => rng.integer(0, d.rows));
+}
+
+/** Start rows that cover every step once, in order (`length` steps per chunk; 1 for memoryless networks). */
+export function coveringStarts(d: Demonstrations, length: number): Int32Array {
+  return Int32Array.from({ length: Math.ceil(d.rows / length) }, (_, i) => i * length);
+}

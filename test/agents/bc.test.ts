@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../agents/backend.js';
+import { Rng } from '../../src/core/rng.js';
+import { policyKind, resolvePolicyConfig } from '../../agents/policies/policy-kinds.js';
+import type { ActorCritic } from '../../agents/policies/actor-critic.js';
+import type { HeadSpec } from '../../agents/policies/param-layout.js';
+import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
+import { actionReport, classificationReport } from '../../agents/algos/bc/action-report.js';
+import type { Demonstrations } from '../../agents/algos/bc/demonstrations.js';
+
+/** Episodes of random 4-d observations labelled by a fixed rule (CartPole's "push towards the pole's lean"), or a linear map for Box actions. */
+function demos(seed: number, episodes: number, length: number, kind: 'discrete' | 'continuous', flip = false): Demonstrations {
+  const rng = new Rng(seed);
+  const rows = episodes * length;
+  const obs = rng.fillNormal(new Float32Array(rows * 4));
+  const actDim = kind === 'discrete' ? 1 : 2;
+  const actions = new Float32Array(rows * actDim);
+  const episodeStart = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (r % length === 0) episodeStart[r] = 1;
+    const o = obs.subarray(r * 4, r * 4 + 4);
+    if (kind === 'discrete') actions[r] = (o[2] + 0.5 * o[3] > 0) !== flip ? 1 : 0;
+    else {
+      actions[r * 2] = 0.5 * o[0] - 0.3 * o[1];
+      actions[r * 2 + 1] = flip ? -o[2] : o[2];
+    }
+  }
+  return { obsDim: 4, actDim, rows, obs, actions, episodeStart };
+}
+
+function build(kind: string, head: HeadSpec, seed: number): ActorCritic {
+  const config = resolvePolicyConfig(kind === 'transformer' ? { kind, dModel: 32, layers: 1, heads: 2, window: 4 } : { kind });
+  return policyKind(config.kind).create(config, { obsDim: 4, head }, new Rng(seed));
+}
+
+test('classificationReport matches scikit-learn (precision, recall, f1, support, accuracy, macro and weighted averages, confusion)', () => {
+  const r = classificationReport(Int32Array.of(0, 1, 2, 2, 1, 0), Int32Array.of(0, 2, 1, 2, 1, 0), 3, ['none', 'left', 'right']);
+  assert.deepEqual(r.classes.none, { precision: 1, recall: 1, f1: 1, support: 2 });
+  assert.deepEqual(r.classes.left, { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });
+  assert.deepEqual(r.classes.right, { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });
+  assert.equal(r.accuracy, 4 / 6);
+  assert.ok(Math.abs(r.macroAvg.f1 - 2 / 3) < 1e-12 && Math.abs(r.weightedAvg.precision - 2 / 3) < 1e-12);
+  assert.deepEqual(r.confusion, [[2, 0, 0], [0, 1, 1], [0, 1, 1]]);
+  // zero_division = 0: a class never predicted scores 0, not NaN.
+  assert.deepEqual(classificationReport(Int32Array.of(0, 1), Int32Array.of(0, 0), 2).classes['1'], { precision: 0, recall: 0, f1: 0, support: 1 });
+});
+
+for (const kind of ['mlp', 'transformer']) {
+  test(`behaviour cloning (${kind}): the loss falls and the network reproduces the labels of its training states; tensors do not leak`, async () => {
+    await initBackend({ report: null });
+    const net = build(kind, { kind: 'categorical', nvec: [2] }, 1);
+    const train = demos(1, 12, 40, 'discrete');
+    const val = demos(2, 4, 40, 'discrete');
+    const before = tf.memory().numTensors;
+    try {
+      const bc = new BehaviorCloning(net, { train, val }, resolveBcConfig({ maxSteps: 300, batchSize: kind === 'mlp' ? 64 : 8, seqLen: 8, learningRate: 3e-3, warmupSteps: 20, evalEvery: 50, patience: 20 }));
+      const res = await bc.fit();
+      assert.ok(res.bestValLoss < 0.5 * res.initialValLoss, `val NLL ${res.initialValLoss} -> ${res.bestValLoss}`);
+      const report = actionReport(net, train, { seqLen: 8, batchSize: 8 });
+      assert.equal(report.kind, 'categorical');
+      const acc = report.kind === 'categorical' ? report.components[0].accuracy : 0;
+      assert.ok(acc > 0.9, `training-state accuracy ${acc}`);
+      assert.equal(tf.memory().numTensors, before, 'numTensors back to where it was');
+    } finally {
+      net.dispose();
+    }
+  });
+}
+
+test('behaviour cloning of a Box action: the mean action reaches the labels (MSE)', async () => {
+  await initBackend({ report: null });
+  const net = build('mlp', { kind: 'gaussian', dim: 2 }, 2);
+  try {
+    const data = { train: demos(3, 20, 40, 'continuous'), val: demos(4, 4, 40, 'continuous') };
+    const start = actionReport(net, data.val, { seqLen: 8, batchSize: 64 });
+    await new BehaviorCloning(net, data, resolveBcConfig({ maxSteps: 400, batchSize: 64, learningRate: 3e-3, warmupSteps: 20, evalEvery: 100 })).fit();
+    const end = actionReport(net, data.val, { seqLen: 8, batchSize: 64 });
+    assert.ok(start.kind === 'gaussian' && end.kind === 'gaussian');
+    assert.ok(end.mse < 0.2 * start.mse, `val MSE ${start.mse} -> ${end.mse}`);
+  } finally {
+    net.dispose();
+  }
+});
+
+test('early stopping keeps the best validation weights (here: the initial ones, the validation labels being the opposite rule)', async () => {
+  await initBackend({ report: null });
+  const net = build('mlp', { kind: 'categorical', nvec: [2] }, 3);
+  try {
+    const initial = net.readTensors().map((t) => Array.from(t.data));
+    const bc = new BehaviorCloning(net, { train: demos(5, 10, 40, 'discrete'), val: demos(6, 4, 40, 'discrete', true) }, resolveBcConfig({ maxSteps: 1000, batchSize: 64, learningRate: 3e-3, warmupSteps: 10, evalEvery: 20, patience: 3 }));
+    const res = await bc.fit();
+    assert.equal(res.bestStep, 0);
+    assert.ok(res.stoppedEarly && res.steps === 60, `stopped after ${res.steps} steps`);
+    assert.deepEqual(net.readTensors().map((t) => Array.from(t.data)), initial, 'the best (initial) weights are back');
+  } finally {
+    net.dispose();
+  }
+});
+
+test('a dataset that does not fit the network names both sizes', async () => {
+  await initBackend({ report: null });
+  const net = build('mlp', { kind: 'categorical', nvec: [2] }, 4);
+  try {
+    const five = { ...demos(7, 2, 10, 'discrete'), obsDim: 5, obs: new Float32Array(20 * 5) };
+    assert.throws(() => new BehaviorCloning(net, { train: five, val: five }, resolveBcConfig({})), {
+      name: 'InvalidArgument',
+      message: "BehaviorCloning.train.obsDim: expected the network's observation size (4), got 5. Fine-tune on a dataset of the task the network was built for, or build the network for the dataset.",
+    });
+  } finally {
+    net.dispose();
+  }
+});

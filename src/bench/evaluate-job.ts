@@ -42,10 +42,12 @@ export interface EvaluationRun extends EvaluationJob {
 /**
  * Runs one job with `sources`: makes (or reuses from `envs`) the task's
  * env, builds the policy, runs `job.episodes` episodes with
- * {@link evaluatePolicy} and disposes the policy. Errors become
+ * {@link evaluatePolicy} and disposes the policy. `signal` stops it within
+ * one step; pass `yieldEvery` when the signal is fired from this thread's
+ * event loop (a Ctrl-C handler), so a synchronous env gives it turns. Errors become
  * `run.error` instead of throwing, so one bad checkpoint loses no other run.
  */
-export async function evaluateJob(sources: BenchSources, job: EvaluationJob, envs: Map<string, BenchEnv>, signal?: AbortSignal): Promise<EvaluationRun> {
+export async function evaluateJob(sources: BenchSources, job: EvaluationJob, envs: Map<string, BenchEnv>, signal?: AbortSignal, yieldEvery?: number): Promise<EvaluationRun> {
   const run: EvaluationRun = { ...job, returns: [], lengths: [], successes: [], steps: 0, wallSeconds: 0, aborted: false, error: null };
   let policy: Awaited<ReturnType<BenchSources['makePolicy']>> | null = null;
   try {
@@ -56,7 +58,7 @@ export async function evaluateJob(sources: BenchSources, job: EvaluationJob, env
     }
     policy = await sources.makePolicy(job.source, env, job.envId, job.seed);
     const t0 = performance.now();
-    const ev = await evaluatePolicy(policy, env, { episodes: job.episodes, seed: job.seed * EPISODE_SEED_STRIDE, deterministic: job.deterministic, signal });
+    const ev = await evaluatePolicy(policy, env, { episodes: job.episodes, seed: job.seed * EPISODE_SEED_STRIDE, deterministic: job.deterministic, signal, yieldEvery });
     run.wallSeconds = (performance.now() - t0) / 1000;
     run.returns = ev.returns;
     run.lengths = ev.lengths;

@@ -13,6 +13,12 @@ export interface EvaluatePolicyOptions {
   deterministic?: boolean;
   /** Stops early; the figures then cover the episodes finished (`aborted: true`). */
   signal?: AbortSignal;
+  /**
+   * Give the event loop a turn every this many steps (see `runEpisodes`), so
+   * a Ctrl-C handler can abort a synchronous env and policy mid-episode.
+   * Default: never.
+   */
+  yieldEvery?: number;
   /** Called after every finished episode (progress display). */
   onEpisode?: (episode: EpisodeOutcome) => void;
 }
@@ -78,6 +84,7 @@ export async function evaluatePolicy(policy: Policy, env: Env<unknown, unknown> 
     seed,
     deterministic: options.deterministic ?? true,
     signal: options.signal,
+    yieldEvery: options.yieldEvery,
     onEpisodeEnd: options.onEpisode,
   });
   return summarizeEpisodes(run.episodes, run.aborted);

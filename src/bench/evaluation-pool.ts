@@ -46,7 +46,8 @@ async function runInThread(jobs: readonly EvaluationJob[], options: EvaluationPo
   try {
     for (const job of jobs) {
       if (options.signal?.aborted) break;
-      report(await evaluateJob(sources, job, envs, options.signal));
+      // In this thread the abort comes from a Ctrl-C handler: let the event loop run every 1,000 steps.
+      report(await evaluateJob(sources, job, envs, options.signal, 1000));
     }
   } finally {
     await closeEnvs(envs);

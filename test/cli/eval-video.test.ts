@@ -1,25 +1,27 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { runEval } from '../../src/cli/commands/eval.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
 import { probeVideo, ffprobeVideo } from '../helpers/video-probe.js';
 
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lamkit-eval-video-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('lamkit eval --checkpoint <trained ArmReach> --video writes one video per episode that decodes to 51 frames over 2.04 s', { skip: chromiumSkip() }, async () => {
+test('lamkit eval --checkpoint <trained ArmReach> --video writes one video per episode that decodes to 51 frames over 2.04 s', { skip: chromiumSkip(), timeout: 300_000 }, async () => {
   const run = join(root, 'arm');
   await runTrain({ env: 'ArmReach-v0', algo: 'ppo', seed: '0', totalSteps: '256', numEnvs: '2', out: run, config: JSON.stringify({ numSteps: 64, numMinibatches: 2, updateEpochs: 1 }), vectorization: 'sync', progress: false });
   const videos = join(root, 'videos');
   // The real command line, in its own process.
-  const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', '--checkpoint', run, '--episodes', '2', '--video', videos], { encoding: 'utf8', timeout: 300_000 });
-  assert.equal(cli.status, 0, cli.stderr);
+  const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', MAIN, 'eval', '--checkpoint', run, '--episodes', '2', '--video', videos], { encoding: 'utf8', timeout: 240_000, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
   assert.match(cli.stdout, /^lamkit eval: ArmReach-v0, 2 episodes: return -?\d/m);
   const files = readdirSync(videos).sort();
   assert.equal(files.length, 2);
@@ -43,7 +45,7 @@ test('lamkit eval --checkpoint <trained ArmReach> --video writes one video per e
 });
 
 test('lamkit eval --video: a task without a scene and a bad --video-size are typed errors', async () => {
-  const cartpole = join('test', 'fixtures', 'checkpoint-v1', 'cartpole');
+  const cartpole = fileURLToPath(new URL('../fixtures/checkpoint-v1/cartpole', import.meta.url));
   await assert.rejects(runEval({ checkpoint: cartpole, episodes: '1', seed: '0', video: join(root, 'none') }), (err: unknown) => err instanceof InvalidArgument && err.message === 'lamkit eval --video: expected a task with a MuJoCo scene to film (e.g. ArmReach-v0, Reacher-v5), got CartPole-v1, which has none. Evaluate it without --video.');
   await assert.rejects(runEval({ checkpoint: cartpole, episodes: '1', seed: '0', video: join(root, 'none'), videoSize: '481x480' }), { message: 'lamkit eval --video-size: expected <width>x<height> in even pixels from 2 to 4096, got "481x480". Pass e.g. --video-size 480x480.' });
 });

@@ -109,7 +109,7 @@ test('SceneVideoEncoder: bad sizes, codecs, timestamps and call orders throw typ
   }
 });
 
-test('RecordVideo + SceneVideoCapture: a video of the ArmReach expert has N + 1 frames lasting (N + 1) / fps', { skip }, async () => {
+test('RecordVideo + SceneVideoCapture: a video of the ArmReach expert has N + 1 frames lasting (N + 1) / fps', { skip, timeout: 240_000 }, async () => {
   const env = await makeAsync('ArmReach-v0');
   const world = (env.unwrapped as MujocoEnv).world;
   const capture = new SceneVideoCapture(world, { width: 160, height: 160 });

@@ -58,7 +58,6 @@ await page.waitForFunction(() => 'mb' in window);
 for (const size of SIZES) {
   for (const codec of CODECS) {
     const ms = await page.evaluate(async ([codec, size, frames, fps]) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const mb = (window as any).mb;
       const canvas = new OffscreenCanvas(size, size);
       const ctx = canvas.getContext('2d')!;

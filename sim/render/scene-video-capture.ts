@@ -44,11 +44,6 @@ export class SceneVideoCapture {
     this.options = options;
   }
 
-  /** The encoder in use once the first clip began (to read its codec and size), else null. */
-  async encoderInUse(): Promise<SceneVideoEncoder | null> {
-    return this.encoder;
-  }
-
   /** Starts a clip at `fps` frames per second; the first call starts the encoder (seconds). */
   async begin(fps: number): Promise<SceneVideoClip> {
     if (this.closing) throw new ClosedError(formatError('SceneVideoCapture.begin', 'an open capture', 'a closed one', 'Create a new SceneVideoCapture'));

@@ -39,7 +39,6 @@ export async function probeVideo(bytes: Uint8Array, mimeType: string, thumbSize:
     try {
       await page.waitForFunction(() => 'mb' in window, null, { timeout: 30_000 });
       return await page.evaluate(async ([base64, mime, tw, th]) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const mb = (window as any).mb;
         const bin = atob(base64);
         const data = new Uint8Array(bin.length);

@@ -18,6 +18,8 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/serve.js'),
   () => import('./commands/sim-robot.js'),
   () => import('./commands/bench.js'),
+  () => import('./commands/record.js'),
+  () => import('./commands/dataset.js'),
 ];
 
 export async function main(argv: readonly string[]): Promise<number> {

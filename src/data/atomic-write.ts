@@ -50,3 +50,26 @@ export function writeSynced(path: string, data: string | Uint8Array): void {
     closeSync(fd);
   }
 }
+
+/**
+ * {@link replaceDirAtomic} for an asynchronous `fill` (e.g. a dataset
+ * rewritten through `DatasetWriter`): the same temp-then-rename sequence.
+ */
+export async function replaceDirAtomicAsync(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  try {
+    await fill(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const prev = `${dir}.prev`;
+  rmSync(prev, { recursive: true, force: true });
+  if (existsSync(dir)) renameSync(dir, prev);
+  renameSync(tmp, dir);
+  rmSync(prev, { recursive: true, force: true });
+}

@@ -342,6 +342,18 @@ export class DatasetWriter {
   }
 }
 
+/** The spec an existing dataset was written with (to append to it, copy or compact it). */
+export function datasetSpecOf(info: DatasetInfoJson): DatasetSpec {
+  const features: Record<string, FeatureInfo> = {};
+  for (const [name, f] of Object.entries(info.features)) {
+    if (name in DEFAULT_FEATURES) continue;
+    const { fps: _fps, ...rest } = f;
+    features[name] = rest as FeatureInfo;
+  }
+  const l = info.lamkit;
+  return { fps: info.fps, features, robotType: info.robot_type ?? null, lamkit: { envId: l?.envId ?? null, spaces: l?.spaces ?? null, dtSeconds: l?.dtSeconds ?? null, textFeatures: l?.textFeatures ?? [] } };
+}
+
 function sum(v: Float32Array | undefined): number | null {
   if (!v) return null;
   let s = 0;

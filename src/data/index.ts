@@ -11,3 +11,5 @@ export { iterateBatches, iterateWindows, planSampling, type Batch, type WindowBa
 export { datasetBatches, datasetWindows } from './dataset-streams.js';
 export { recordEpisodes, type RecordEpisodesOptions, type RecordResult } from './record-episodes.js';
 export { PerturbedPolicy, type PerturbationOptions } from './perturbed-policy.js';
+export { mergeDatasets, compactDataset, describeDataset, episodeData } from './dataset-tools.js';
+export { datasetSpecOf } from './dataset-writer.js';

@@ -4,14 +4,14 @@ import type { Policy } from '../core/policy.js';
 import type { Space } from '../core/spaces/space.js';
 import { spaceFromJSON } from '../core/spaces/from-json.js';
 import { FileFormatError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
-import { columnSpecOf, DEFAULT_FEATURES, fillTemplate, isVisualFeature, readInfo, type DatasetInfoJson, type EpisodeSplits, type FeatureInfo } from './lerobot-format.js';
+import { columnSpecOf, fillTemplate, isVisualFeature, readInfo, type DatasetInfoJson, type EpisodeSplits, type FeatureInfo } from './lerobot-format.js';
 import { readCommittedState, listChunkFiles, type EpisodeRecord } from './committed-state.js';
 import { openParquet, readColumns, type ColumnSpec, type ColumnValues, type ParquetFile } from './parquet-table.js';
 import { aggregateStats, type FeatureStats } from './feature-stats.js';
 import { readStatsJson } from './stats-json.js';
 import { readJournal } from './episode-journal.js';
 import { journalPath, lockHolder, LAMKIT_DIR } from './writer-lock.js';
-import { DatasetWriter } from './dataset-writer.js';
+import { DatasetWriter, datasetSpecOf } from './dataset-writer.js';
 
 /** What opening a dataset found beside its committed contents, and did about it. */
 export interface RecoveryReport {
@@ -299,18 +299,11 @@ async function recover(root: string, info: DatasetInfoJson, readOnly: boolean): 
     report.message = `the recording stopped before committing: ${what.join('; ')} (read-only: not repaired; showing the ${info.total_episodes} committed episode(s))`;
     return report;
   }
-  const features = Object.fromEntries(Object.entries(info.features).filter(([n]) => !(n in DEFAULT_FEATURES)).map(([n, f]) => [n, stripFps(f)]));
-  const lamkit = info.lamkit ?? { envId: null, spaces: null, dtSeconds: null, textFeatures: [] };
-  const writer = await DatasetWriter.open(root, { fps: info.fps, features, robotType: info.robot_type, lamkit: { envId: lamkit.envId, spaces: lamkit.spaces, dtSeconds: lamkit.dtSeconds, textFeatures: lamkit.textFeatures } });
+  const writer = await DatasetWriter.open(root, datasetSpecOf(info));
   writer.close();
   report.repaired = true;
   report.message = `recovered a recording that stopped before committing: ${what.map((w) => (w.startsWith('dropped') ? w : w.startsWith(`${report.journalEpisodes} finished`) ? `committed ${w}` : `removed ${w}`)).join('; ')}`;
   return report;
-}
-
-function stripFps(f: FeatureInfo): FeatureInfo {
-  const { fps: _fps, ...rest } = f;
-  return rest as FeatureInfo;
 }
 
 function flatStats(s: FeatureStats): FeatureStats {

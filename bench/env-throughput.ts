@@ -21,6 +21,7 @@ import { makeVec } from '../src/registry/make-vec.js';
 import { Rng } from '../src/core/rng.js';
 import { allocateActions, type ActionBatch, type VectorEnv } from '../src/core/vector-env.js';
 import type { Env } from '../src/core/env.js';
+import { reference } from './references.js';
 
 const QUICK = process.argv.includes('--quick');
 const RUN_MS = Number(process.env.BENCH_MS ?? (QUICK ? 300 : 1000));
@@ -29,8 +30,11 @@ const REPEATS = QUICK ? 1 : 3;
 const NUM_ENVS = 8;
 const NUM_WORKERS = 2;
 
-/** Gymnasium 0.29.1, one env, on the reference machine kind (steps/s). */
-const GYMNASIUM: Record<string, [number, number]> = { 'CartPole-v1': [110_000, 280_000], 'Pendulum-v1': [10_000, 42_000] };
+/** Gymnasium 0.29.1, one env, on the reference machine kind (steps/s; docs/references.md). */
+const GYMNASIUM: Record<string, [number, number]> = {
+  'CartPole-v1': reference('gymnasium.cartpole.sps').value as [number, number],
+  'Pendulum-v1': reference('gymnasium.pendulum.sps').value as [number, number],
+};
 const MAX_STEPS: Record<string, number> = { 'CartPole-v1': 500, 'Pendulum-v1': 200 };
 
 interface Figure {

@@ -17,6 +17,7 @@ import { Rng } from '../src/core/rng.js';
 import { SceneRenderer } from '../sim/render/index.js';
 import { acquireBrowser, releaseBrowser } from '../sim/render/shared-browser.js';
 import type { RenderSource } from '../sim/render/index.js';
+import { reference, referenceText } from './references.js';
 
 const QUICK = process.argv.includes('--quick');
 const FRAMES = QUICK ? 30 : 200;
@@ -45,7 +46,7 @@ const step = () => {
 
 let t = performance.now();
 await acquireBrowser();
-report({ name: 'chromium start-up', value: performance.now() - t, unit: 'ms', reference: '~4000 ms (FINDINGS.md)' });
+report({ name: 'chromium start-up', value: performance.now() - t, unit: 'ms', reference: `${referenceText(reference('chromium.startup.s'))} (docs/references.md)` });
 
 for (const size of [84, 480]) {
   t = performance.now();
@@ -62,7 +63,7 @@ for (const size of [84, 480]) {
     renderMs += performance.now() - t;
   }
   const msPerFrame = renderMs / FRAMES;
-  report({ name: `${size}x${size} render`, value: msPerFrame, unit: 'ms', reference: size === 84 ? '~10 ms = ~100 frames/s (FINDINGS.md)' : undefined });
+  report({ name: `${size}x${size} render`, value: msPerFrame, unit: 'ms', reference: size === 84 ? `${referenceText(reference('chromium.render-84.ms'))} (docs/references.md)` : undefined });
   report({ name: `${size}x${size} frames/s`, value: 1000 / msPerFrame, unit: 'frames/s' });
   await renderer.close();
 }

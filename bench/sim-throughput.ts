@@ -24,6 +24,7 @@ import '../envs/mujoco/register.js';
 import { makeAsync } from '../src/registry/registry.js';
 import { Rng } from '../src/core/rng.js';
 import type { Env } from '../src/core/env.js';
+import { reference } from './references.js';
 import type { Policy } from '../src/core/policy.js';
 import { loadMujoco } from '../sim/load-mujoco.js';
 import { Reacher } from '../envs/mujoco/reacher.js';
@@ -40,7 +41,7 @@ const EXPERT_EPISODES = QUICK ? 20 : 100;
 const POOL = 4096;
 
 /** Raw MuJoCo WASM on Gymnasium's models, CPU time (FINDINGS.md). */
-const REFERENCE: Record<string, number> = { 'Reacher-v5': 58_000, 'InvertedPendulum-v5': 41_000 };
+const REFERENCE: Record<string, number> = { 'Reacher-v5': reference('mujoco-wasm.reacher.cpu-sps').value as number, 'InvertedPendulum-v5': reference('mujoco-wasm.inverted-pendulum.cpu-sps').value as number };
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();

@@ -45,7 +45,9 @@ export { registerTrainer, trainer, trainerNames, type Trainer, type TrainerConte
 export { ppoTrainer } from './algos/ppo/ppo-trainer.js';
 export { BehaviorCloning, resolveBcConfig, bcConfigSchema, type BcConfig, type BcResult } from './algos/bc/behavior-cloning.js';
 export { actionReport, classificationReport, formatActionReport, type ActionReport, type ClassificationReport, type ClassScores } from './algos/bc/action-report.js';
-export { labelledBatch, checkDemonstrations, type Demonstrations, type LabelledBatch } from './algos/bc/demonstrations.js';
+export { labelledBatch, checkDemonstrations, observationStats, normalizeDemonstrations, type Demonstrations, type LabelledBatch } from './algos/bc/demonstrations.js';
+export { datasetDemonstrations } from './algos/bc/dataset-demonstrations.js';
+export { ActionCodec } from './policies/action-codec.js';
 export { TransformerActorCritic } from './policies/transformer/transformer-actor-critic.js';
 export { addLora, mergeLora, type TransformerSpec, type LoraSpec } from './policies/transformer/transformer-spec.js';
 export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointData, type CheckpointAlgo, type CheckpointNormalization } from './checkpoint/save-checkpoint.js';

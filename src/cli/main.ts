@@ -17,6 +17,7 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/eval.js'),
   () => import('./commands/serve.js'),
   () => import('./commands/sim-robot.js'),
+  () => import('./commands/finetune.js'),
   () => import('./commands/bench.js'),
   () => import('./commands/record.js'),
   () => import('./commands/dataset.js'),

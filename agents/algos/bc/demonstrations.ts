@@ -98,3 +98,24 @@ export function sampleStarts(d: Demonstrations, count: number, rng: Rng): Int32A
 export function coveringStarts(d: Demonstrations, length: number): Int32Array {
   return Int32Array.from({ length: Math.ceil(d.rows / length) }, (_, i) => i * length);
 }
+
+/** Per-feature mean and population variance of the observations (what observation normalization stores). */
+export function observationStats(d: Demonstrations): { mean: number[]; var: number[]; count: number } {
+  const od = d.obsDim;
+  const mean = new Array<number>(od).fill(0);
+  const variance = new Array<number>(od).fill(0);
+  for (let r = 0; r < d.rows; r++) for (let j = 0; j < od; j++) mean[j] += d.obs[r * od + j] / d.rows;
+  for (let r = 0; r < d.rows; r++) for (let j = 0; j < od; j++) variance[j] += (d.obs[r * od + j] - mean[j]) ** 2 / d.rows;
+  return { mean, var: variance, count: d.rows };
+}
+
+/** Normalizes `d.obs` in place as policies do at inference: `clip((x - mean) / sqrt(var + 1e-8), +-clip)`. */
+export function normalizeDemonstrations(d: Demonstrations, stats: { mean: ArrayLike<number>; var: ArrayLike<number> }, clip: number): void {
+  const od = d.obsDim;
+  for (let r = 0; r < d.rows; r++) {
+    for (let j = 0; j < od; j++) {
+      const v = (d.obs[r * od + j] - stats.mean[j]) / Math.sqrt(stats.var[j] + 1e-8);
+      d.obs[r * od + j] = v < -clip ? -clip : v > clip ? clip : v;
+    }
+  }
+}

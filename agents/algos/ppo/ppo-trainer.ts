@@ -39,6 +39,8 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
       await initBackend();
       checkFrom(ctx.from, vec.obsDim, new ActionCodec(vec.singleActionSpace).head);
       const net = restorePolicy(ctx.from.policy, 'lamkit train --from policy');
+      // A new run trains every group unless its config freezes some (paramGroups).
+      for (const g of net.paramGroups()) net.setTrainable(g.name, true);
       ppo = await PPO.create(vec, config, { ...options, net, normalization: { obs: ctx.from.normalization.obs, ret: null } });
     } else {
       ppo = await PPO.create(vec, config, { ...options, policy: ctx.policy });

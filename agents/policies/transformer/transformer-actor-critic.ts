@@ -85,6 +85,22 @@ export class TransformerActorCritic implements ActorCritic {
     return new TransformerActorCritic(spec, tensors);
   }
 
+  /**
+   * A new network for other spaces: the trunk (and the start and task
+   * embeddings) copied, fresh observation/action tokenizers and heads for
+   * `io`. This one is left as it is.
+   */
+  adaptedTo(io: { obsDim: number; head: TransformerSpec['head'] }, rng: Rng, options: { logStdInit: number } = { logStdInit: 0 }): TransformerActorCritic {
+    const spec: TransformerSpec = { ...this.spec, obsDim: io.obsDim, head: io.head };
+    const fresh = initTransformerParams(spec, rng, options);
+    const mine = this.tensorMap();
+    for (const [name, t] of fresh) {
+      const keep = !(name.startsWith('tok.obs') || name.startsWith('tok.act') || name.startsWith('head.'));
+      if (keep && mine.has(name)) fresh.set(name, mine.get(name) as Float32Array);
+    }
+    return new TransformerActorCritic(spec, fresh);
+  }
+
   /** A new network with the adapters folded into their projections (`lamkit finetune --merge`). */
   merged(): TransformerActorCritic {
     const { spec, tensors } = mergeLora(this.spec, this.tensorMap());

@@ -1,0 +1,192 @@
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import { parseIntFlag, parseConfigFlag } from '../flags.js';
+import { onInterrupt } from '../interrupt.js';
+import { writeFileAtomic } from '../../data/atomic-write.js';
+
+/** Flags of `lamkit finetune` as commander hands them over. */
+export interface FinetuneFlags {
+  data: string;
+  from?: string;
+  policyKind?: string;
+  mode: string;
+  merge?: boolean;
+  out?: string;
+  force?: boolean;
+  seed?: string;
+  maxSteps?: string;
+  config?: string;
+  progress: boolean;
+}
+
+/** What `lamkit finetune` leaves in `--out`. */
+export interface FinetuneOutcome {
+  outDir: string;
+  checkpointDir: string;
+  steps: number;
+  bestStep: number;
+  bestValLoss: number;
+  initialValLoss: number;
+  trainableParams: number;
+  totalParams: number;
+  report: unknown;
+  reportText: string;
+}
+
+const MODES = ['full', 'lora', 'head'] as const;
+
+/**
+ * `lamkit finetune --data <dataset> [--from <checkpoint>] [--mode full|lora|head]`:
+ * behaviour cloning (supervised fine-tuning on the dataset's action labels)
+ * of a network, with AdamW, warm-up + cosine decay and early stopping on the
+ * dataset's validation split (the best weights are kept), then a report on
+ * the test split (`report.json`: a classification report for discrete
+ * actions, the MSE of the mean action for continuous ones).
+ *
+ * - Without `--from`: a fresh network of `--policy-kind` (default
+ *   `transformer`) for the dataset's spaces — behaviour cloning from scratch.
+ * - With `--from`: that checkpoint's network; a transformer trained on other
+ *   spaces keeps its trunk and gets new tokenizers and heads (trainable in
+ *   every mode). `--mode head` trains tokenizers and heads on a frozen trunk;
+ *   `--mode lora` adds LoRA adapters (query and value by default; rank and
+ *   alpha in `--config '{"lora": {...}}'`) on a frozen trunk and trains them
+ *   with the heads; `--merge` folds the adapters in before saving.
+ *
+ * Observations are normalized with the training split's statistics, saved
+ * with the checkpoint, so `lamkit eval`/`serve`/`view` use the policy as is.
+ */
+export async function runFinetune(flags: FinetuneFlags, log: (line: string) => void = () => {}): Promise<FinetuneOutcome> {
+  if (!(MODES as readonly string[]).includes(flags.mode)) throw new InvalidArgument(formatError('lamkit finetune --mode', `one of ${MODES.join(', ')}`, describeValue(flags.mode), 'Pass --mode full, lora or head'));
+  const seed = parseIntFlag('lamkit finetune --seed', flags.seed, 0, '1') ?? 1;
+  const maxSteps = parseIntFlag('lamkit finetune --max-steps', flags.maxSteps, 1, '2000');
+  const { policy: policyConfig, lora: loraConfig, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
+  if (flags.from !== undefined && (flags.policyKind !== undefined || policyConfig !== undefined)) {
+    throw new InvalidArgument(formatError('lamkit finetune --from', 'no --policy-kind or config policy with --from (the network comes from the checkpoint)', describeValue(flags.from), 'Drop one of them'));
+  }
+  const lib = await import('../../index.js');
+  const bc = lib.resolveBcConfig({ ...bcFields, seed, ...(maxSteps !== undefined ? { maxSteps } : {}) }, 'lamkit finetune --config');
+  const ds = await lib.openDataset(flags.data);
+  const spaces = ds.spaces;
+  if (!spaces) throw new InvalidArgument(formatError(`lamkit finetune --data ${flags.data}`, 'a dataset recorded by lamkit (its spaces in meta/info.json)', 'no spaces', 'Record it with lamkit record'));
+  // The dataset's stored split, else a seeded one by episode (80 / 10 / 10).
+  const splits = ds.splits ?? lib.splitEpisodes(ds.episodes.length, { val: 0.1, test: 0.1, seed });
+  if (splits.train.length === 0 || splits.val.length === 0) {
+    throw new InvalidArgument(formatError(`lamkit finetune --data ${flags.data}`, 'at least one training and one validation episode', `${ds.episodes.length} episode(s) (train ${splits.train.length}, val ${splits.val.length})`, 'Record more episodes'));
+  }
+  const envId = ds.info.lamkit?.envId ?? 'dataset';
+  const outDir = resolve(flags.out ?? lib.autoRunDir(envId, `finetune-${flags.mode}`, seed));
+  lib.prepareRunDir(outDir, flags.force ? 'replace' : 'new', 'lamkit finetune --out');
+
+  const backend = await lib.initBackend();
+  const codec = new lib.ActionCodec(spaces.action);
+  const io = { obsDim: spaces.observation.flatDim, head: codec.head };
+  const rng = new lib.Rng(seed);
+  const read = (list: readonly number[], split: string) => lib.datasetDemonstrations(ds, list, spaces.observation, spaces.action, `lamkit finetune --data ${flags.data} (${split} split)`);
+  const train = await read(splits.train, 'train');
+  const val = await read(splits.val, 'val');
+  const test = splits.test.length > 0 ? await read(splits.test, 'test') : val;
+  // Observation statistics of the training split, applied to every split and saved with the checkpoint.
+  const stats = lib.observationStats(train);
+  for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, 10);
+
+  let net = await buildNetwork(lib, flags, policyConfig as Record<string, unknown> | undefined, io, rng);
+  let newHeads = true;
+  if (flags.from !== undefined) {
+    const from = lib.readCheckpoint(flags.from).data;
+    net = lib.restorePolicy(from.policy, 'lamkit finetune --from policy');
+    const fits = net.obsDim === io.obsDim && JSON.stringify(net.head) === JSON.stringify(io.head);
+    newHeads = !fits;
+    if (!fits) {
+      if (!(net instanceof lib.TransformerActorCritic)) {
+        net.dispose();
+        throw new InvalidArgument(formatError('lamkit finetune --from', `a network for obs ${io.obsDim} and head ${JSON.stringify(io.head)} (or a transformer, which gets new tokenizers and heads)`, `a '${from.policy.kind}' network for obs ${net.obsDim} and head ${JSON.stringify(net.head)}`, 'Fine-tune a checkpoint of the same task, or a transformer'));
+      }
+      const adapted = net.adaptedTo(io, rng.spawn());
+      net.dispose();
+      net = adapted;
+    }
+  }
+  // Every group trains in full mode (a checkpoint may carry frozen flags from an earlier fine-tuning).
+  for (const g of net.paramGroups()) net.setTrainable(g.name, true);
+  if (flags.mode !== 'full') {
+    if (!(net instanceof lib.TransformerActorCritic)) {
+      net.dispose();
+      throw new InvalidArgument(formatError('lamkit finetune --mode', `full for a '${net.kind}' network (lora and head need a transformer's trunk)`, describeValue(flags.mode), 'Pass --mode full, or fine-tune a transformer'));
+    }
+    if (flags.mode === 'lora') {
+      const lora = { rank: 8, alpha: 16, targets: ['wq', 'wv'] as Array<'wq' | 'wk' | 'wv' | 'wo'>, ...((loraConfig ?? {}) as object) };
+      const withLora = net.withLora(lora, rng.spawn());
+      net.dispose();
+      net = withLora;
+    }
+    net.setTrainable('trunk', false);
+    net.setTrainable('tokenizers', newHeads);
+  }
+  const groups = net.paramGroups();
+  const trainableParams = groups.filter((g) => g.trainable).reduce((a, g) => a + g.size, 0);
+  const totalParams = groups.reduce((a, g) => a + g.size, 0);
+  log(`lamkit finetune: ${net.kind} network, mode ${flags.mode}: ${trainableParams} of ${totalParams} parameters trainable (${((100 * trainableParams) / totalParams).toFixed(2)}%); ${train.rows} training steps, ${val.rows} validation steps`);
+
+  const metrics = new lib.MetricStream();
+  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: bc.maxSteps, label: `${envId} finetune ${flags.mode}`, progress: flags.progress });
+  const interrupt = onInterrupt({ command: 'lamkit finetune', stopping: 'stopping after this step; the best weights so far are saved' });
+  try {
+    const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested });
+    metrics.complete();
+    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize });
+    const reportText = lib.formatActionReport(report);
+    if (flags.merge && net instanceof lib.TransformerActorCritic && net.spec.lora) {
+      const merged = net.merged();
+      net.dispose();
+      net = merged;
+    }
+    const checkpointDir = join(outDir, 'checkpoint');
+    lib.saveCheckpoint(checkpointDir, {
+      meta: { envId, observationSpace: spaces.observation, actionSpace: spaces.action, backend: backend.name },
+      policy: lib.capturePolicy(net),
+      normalization: { obs: stats, ret: null, clipObs: 10 },
+      algo: { name: 'bc', config: { ...bc, mode: flags.mode, from: flags.from ?? null, data: resolve(flags.data) }, state: { globalStep: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss }, optimizer: null },
+    });
+    writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
+    outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
+    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText };
+  } catch (err) {
+    outputs.close();
+    metrics.error(err);
+    throw err;
+  } finally {
+    interrupt.dispose();
+    outputs.close();
+    net.dispose();
+  }
+}
+
+type Lib = typeof import('../../index.js');
+
+async function buildNetwork(lib: Lib, flags: FinetuneFlags, policyConfig: Record<string, unknown> | undefined, io: { obsDim: number; head: import('../../../agents/policies/param-layout.js').HeadSpec }, rng: import('../../core/rng.js').Rng) {
+  const config = lib.resolvePolicyConfig({ kind: flags.policyKind ?? 'transformer', ...(policyConfig ?? {}), ...(flags.policyKind ? { kind: flags.policyKind } : {}) }, 'lamkit finetune --policy-kind/--config policy');
+  return lib.policyKind(config.kind).create(config, io, rng.spawn());
+}
+
+/** Registers `lamkit finetune`. */
+export function register(program: Command): void {
+  program
+    .command('finetune')
+    .description('Behaviour cloning: fine-tune a network (or train one from scratch) on a dataset\'s action labels, with early stopping and a test report')
+    .requiredOption('--data <dir>', 'a dataset recorded with lamkit record (its train/val/test splits are used)')
+    .option('--from <checkpoint>', 'start from this checkpoint\'s network (a transformer on other spaces gets new tokenizers and heads)')
+    .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp)')
+    .option('--mode <mode>', 'full, lora (adapters on a frozen trunk) or head (tokenizers and heads only)', 'full')
+    .option('--merge', 'with --mode lora: fold the adapters into the weights before saving')
+    .option('--out <dir>', 'output directory (default runs/<env>__finetune-<mode>__<seed>__<time>)')
+    .option('--force', 'replace an existing run in --out')
+    .option('--seed <n>', 'seed of the network init and minibatch sampling (default 1)')
+    .option('--max-steps <n>', 'gradient steps at most (default 2000)')
+    .option('--config <json>', 'behaviour-cloning config overrides (agents/algos/bc/behavior-cloning.ts), plus optional "policy" and "lora" objects')
+    .option('--no-progress', 'do not draw the progress bar')
+    .action(async (flags: FinetuneFlags) => {
+      const o = await runFinetune(flags, (line) => process.stdout.write(line + '\n'));
+      process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps; best validation NLL ${o.bestValLoss.toFixed(4)} (from ${o.initialValLoss.toFixed(4)}) at step ${o.bestStep}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);
+    });
+}

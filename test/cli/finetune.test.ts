@@ -1,0 +1,70 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runRecord } from '../../src/cli/commands/record.js';
+import { runFinetune, type FinetuneFlags } from '../../src/cli/commands/finetune.js';
+import { runEval } from '../../src/cli/commands/eval.js';
+import { InvalidArgument } from '../../src/core/errors.js';
+
+const root = mkdtempSync(join(tmpdir(), 'lamkit-finetune-'));
+const reach = join(root, 'reach');
+const cartpole = join(root, 'cartpole');
+after(() => rmSync(root, { recursive: true, force: true }));
+before(async () => {
+  await runRecord({ env: 'ArmReach-v0', policy: 'expert', episodes: '12', seed: '0', out: reach, progress: false });
+  await runRecord({ env: 'CartPole-v1', policy: 'random', episodes: '10', seed: '0', out: cartpole, progress: false });
+});
+
+const flags = (f: Partial<FinetuneFlags>): FinetuneFlags => ({ data: reach, mode: 'full', progress: false, ...f });
+const checkpoint = (dir: string): Record<string, any> => JSON.parse(readFileSync(join(dir, 'checkpoint/checkpoint.json'), 'utf8'));
+
+test('lamkit finetune from scratch (behaviour cloning, mlp): the loss falls, report.json holds the test report, and the checkpoint acts on the task', async () => {
+  const out = join(root, 'mlp');
+  const o = await runFinetune(flags({ policyKind: 'mlp', maxSteps: '300', out }));
+  assert.ok(o.bestValLoss < o.initialValLoss - 0.5, `val NLL ${o.initialValLoss} -> ${o.bestValLoss}`);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  assert.equal(report.report.kind, 'gaussian');
+  assert.ok(report.report.mse < 0.01, `test MSE ${report.report.mse}`);
+  const ck = checkpoint(out);
+  assert.equal(ck.algo.name, 'bc');
+  assert.equal(ck.policy.kind, 'mlp');
+  assert.equal(ck.normalization.obs.mean.length, 21, 'observation statistics travel with the policy');
+  const ev = await runEval({ checkpoint: out, episodes: '5', seed: '100' });
+  assert.ok((ev.successRate ?? 0) >= 0.6, `success rate ${ev.successRate}`);
+});
+
+test('lamkit finetune --from a transformer: lora (adapters only, merged on save) and head (trunk bit-identical) modes', async () => {
+  const base = join(root, 'tf');
+  await runFinetune(flags({ maxSteps: '60', out: base, config: JSON.stringify({ policy: { dModel: 16, layers: 1, heads: 2, window: 4 } }) }));
+  const lora = await runFinetune(flags({ from: base, mode: 'lora', merge: true, maxSteps: '40', out: join(root, 'lora'), config: JSON.stringify({ lora: { rank: 2 } }) }));
+  assert.ok(lora.trainableParams / lora.totalParams < 0.1, `trainable share ${lora.trainableParams}/${lora.totalParams}`);
+  const merged = checkpoint(join(root, 'lora'));
+  assert.equal(merged.policy.spec.lora, undefined, '--merge folded the adapters in');
+  assert.ok(!merged.policy.tensors.some((t: { name: string }) => t.name.includes('lora')));
+  const head = await runFinetune(flags({ from: base, mode: 'head', maxSteps: '40', out: join(root, 'head') }));
+  assert.ok(head.trainableParams < head.totalParams / 4);
+  const bytes = (dir: string): Buffer[] => {
+    const ck = checkpoint(dir);
+    const bin = readFileSync(join(dir, 'checkpoint/policy.bin'));
+    return ck.policy.tensors.filter((t: { group: string }) => t.group === 'trunk').map((t: { offset: number; shape: number[] }) => bin.subarray(t.offset * 4, (t.offset + t.shape.reduce((a, b) => a * b, 1)) * 4));
+  };
+  assert.deepEqual(bytes(join(root, 'head')), bytes(base), 'head mode leaves the trunk bit-identical');
+  const ev = await runEval({ checkpoint: join(root, 'lora'), episodes: '2', seed: '0' });
+  assert.equal(ev.returns.length, 2);
+});
+
+test('lamkit finetune: discrete actions give a classification report; mismatched networks and modes are typed errors naming both sizes', async () => {
+  const out = join(root, 'cp');
+  const o = await runFinetune(flags({ data: cartpole, policyKind: 'mlp', maxSteps: '50', out }));
+  assert.ok(o.reportText.includes('precision    recall  f1-score   support'), o.reportText);
+  assert.ok(o.reportText.includes('confusion matrix'));
+  await assert.rejects(runFinetune(flags({ data: cartpole, from: join(root, 'mlp'), out: join(root, 'x') })), (err: Error) => {
+    assert.ok(err instanceof InvalidArgument);
+    assert.match(err.message, /^lamkit finetune --from: expected a network for obs 4 and head \{"kind":"categorical","nvec":\[2\]\} .*got a 'mlp' network for obs 21 and head \{"kind":"gaussian","dim":6\}/);
+    return true;
+  });
+  await assert.rejects(runFinetune(flags({ data: cartpole, policyKind: 'mlp', mode: 'lora', out: join(root, 'y') })), { message: /^lamkit finetune --mode: expected full for a 'mlp' network/ });
+  await assert.rejects(runFinetune(flags({ mode: 'all', out: join(root, 'z') })), { message: 'lamkit finetune --mode: expected one of full, lora, head, got "all". Pass --mode full, lora or head.' });
+});

@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { LineEnv } from './fixtures.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
 
 test('RobotClient on the WHATWG WebSocket API (browser path): query-string token, ArrayBuffer frames', async () => {
-  const server = await BridgeServer.listen({ port: 0, token: 'browser-token' });
-  const child = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', '--import', 'tsx', fileURLToPath(new URL('./whatwg-robot.ts', import.meta.url)), server.url, 'browser-token'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = closeAtEnd(await BridgeServer.listen({ port: 0, token: 'browser-token' }));
+  const child = closeAtEnd(spawn(process.execPath, ['--experimental-websocket', '--no-warnings', '--import', 'tsx', fileURLToPath(new URL('./whatwg-robot.ts', import.meta.url)), server.url, 'browser-token'], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

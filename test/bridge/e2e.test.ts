@@ -17,20 +17,21 @@ import { saveCheckpoint } from '../../agents/checkpoint/save-checkpoint.js';
 import { ppoCheckpoint } from '../../agents/algos/ppo/ppo-checkpoint.js';
 import { startServe } from '../../src/cli/commands/serve.js';
 import { startSimRobot } from '../../src/cli/commands/sim-robot.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
 
 const out = mkdtempSync(join(tmpdir(), 'lamkit-bridge-e2e-'));
 const checkpointDir = join(out, 'checkpoint');
 
 test('PPO trains on two simulated robots connected over the bridge; metrics flow; a checkpoint is written', async () => {
-  const server = await BridgeServer.listen({ port: 0 });
+  const server = closeAtEnd(await BridgeServer.listen({ port: 0 }));
   const robots: RobotClient[] = [];
   for (let i = 0; i < 2; i++) {
     const env = make('CartPole-v1');
     robots.push(
-      await RobotClient.connect({ url: server.url, robotId: `cartpole-${i}`, observationSpace: env.observationSpace, actionSpace: env.actionSpace, controlRateHz: 50, safeAction: [0], handler: envRobotHandler(env), watchdogMs: 60000 }),
+      closeAtEnd(await RobotClient.connect({ url: server.url, robotId: `cartpole-${i}`, observationSpace: env.observationSpace, actionSpace: env.actionSpace, controlRateHz: 50, safeAction: [0], handler: envRobotHandler(env), watchdogMs: 60000 })),
     );
   }
-  const vec = new AsyncEnvVector(await server.waitForRobots(2, 5000));
+  const vec = closeAtEnd(new AsyncEnvVector(await server.waitForRobots(2, 5000)));
   const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), numEnvs: 2, numSteps: 128, totalSteps: 1024, seed: 3 });
   const metrics = new MetricStream();
   const rows: Array<Record<string, number>> = [];
@@ -51,8 +52,8 @@ test('PPO trains on two simulated robots connected over the bridge; metrics flow
 
 test('a checkpoint drives a sim-robot through lamkit serve (token required)', async () => {
   const lines: string[] = [];
-  const serve = await startServe({ checkpoint: checkpointDir, port: '0', token: 'tok' }, (l) => lines.push(l));
-  const robot = await startSimRobot({ env: 'CartPole-v1', connect: `ws://127.0.0.1:${serve.port}/`, token: 'tok', watchdogMs: '5000' });
+  const serve = closeAtEnd(await startServe({ checkpoint: checkpointDir, port: '0', token: 'tok' }, (l) => lines.push(l)));
+  const robot = closeAtEnd(await startSimRobot({ env: 'CartPole-v1', connect: `ws://127.0.0.1:${serve.port}/`, token: 'tok', watchdogMs: '5000' }));
   const t0 = performance.now();
   while (serve.episodes < 2 && performance.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 20));
   assert.ok(serve.episodes >= 2, `served ${serve.episodes} episodes; log:\n${lines.join('\n')}`);
@@ -68,12 +69,12 @@ test('a checkpoint drives a sim-robot through lamkit serve (token required)', as
 test('lamkit sim-robot --env ArmReach-v0 is driven over the bridge; CLI flag errors are typed', async () => {
   const { Rng } = await import('../../src/core/rng.js');
   const { main } = await import('../../src/cli/main.js');
-  const server = await BridgeServer.listen({ port: 0 });
-  const robot = await startSimRobot({ env: 'ArmReach-v0', connect: server.url, robotId: 'arm-7' });
+  const server = closeAtEnd(await BridgeServer.listen({ port: 0 }));
+  const robot = closeAtEnd(await startSimRobot({ env: 'ArmReach-v0', connect: server.url, robotId: 'arm-7' }));
   const [arm] = await server.waitForRobots(1, 10000);
   assert.equal(arm.robotId, 'arm-7');
   assert.equal(arm.actionSpace.toString(), 'Box(-1.0, 1.0, (6,), float32)');
-  const local = await (await import('../../src/registry/registry.js')).makeAsync('ArmReach-v0');
+  const local = closeAtEnd(await (await import('../../src/registry/registry.js')).makeAsync('ArmReach-v0'));
   const a = await arm.reset({ seed: 5 });
   const b = local.reset({ seed: 5 });
   assert.deepEqual(Array.from(a.obs as Float64Array), Array.from(Float32Array.from(b.obs as Float64Array)));

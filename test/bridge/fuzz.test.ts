@@ -5,6 +5,7 @@ import { Rng } from '../../src/core/rng.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { encodeFrame, FRAME_KIND_OBS } from '../../src/bridge/binary-frame.js';
 import { LineEnv, rig } from './fixtures.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
 
 const space = new Box(-10, 10, [2]);
 const act = new Box(-1, 1, [1]);
@@ -138,7 +139,7 @@ async function attacker(url: string, n: number, seed: number, handshake: boolean
 
 test('fuzz: 10,000+ malformed messages never crash the server, each gets an error naming the problem, other robots are unaffected', async () => {
   // Attackers, server and the healthy robot share one event loop here, so the healthy robot's deadline is generous.
-  const r = await rig(1, { maxMessagesPerSecond: 1e7, heartbeatMs: 60000, handshakeTimeoutMs: 60000, stepTimeoutMs: 10000 });
+  const r = closeAtEnd(await rig(1, { maxMessagesPerSecond: 1e7, heartbeatMs: 60000, handshakeTimeoutMs: 60000, stepTimeoutMs: 10000 }));
   const remote = r.server.robot('robot-0')!;
   const local = new LineEnv();
   let healthySteps = 0;
@@ -181,7 +182,7 @@ test('fuzz: 10,000+ malformed messages never crash the server, each gets an erro
 });
 
 test('error messages name the problem (pinned)', async () => {
-  const r = await rig(0);
+  const r = closeAtEnd(await rig(0));
   const ws = new WebSocket(`ws://127.0.0.1:${r.server.port}/`);
   const replies: string[] = [];
   ws.on('message', (d) => replies.push(JSON.parse(d.toString()).message));
@@ -210,7 +211,7 @@ test('error messages name the problem (pinned)', async () => {
 });
 
 test('a message over the hard limit (4 x maxMessageBytes) closes only that socket, with 1009', async () => {
-  const r = await rig(1, { maxMessageBytes: 1024 });
+  const r = closeAtEnd(await rig(1, { maxMessageBytes: 1024 }));
   const remote = r.server.robot('robot-0')!;
   await remote.reset({ seed: 0 });
   const ws = new WebSocket(`ws://127.0.0.1:${r.server.port}/`);

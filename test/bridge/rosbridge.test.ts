@@ -5,6 +5,7 @@ import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { resolveRosbridgeConfig, type RosbridgeConfig } from '../../src/bridge/rosbridge-config.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { LineEnv, sleep } from './fixtures.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
 
 // roslib 2.1.0's bundled typings re-export extensionless paths that NodeNext cannot follow: describe the bits used here.
 interface RosLike {
@@ -70,7 +71,7 @@ async function rosRobot(url: string, env: LineEnv): Promise<{ ros: Ros; statuses
 }
 
 test('a roslib client is driven through the rosbridge v2 adapter (JointState obs, Float64MultiArray actions, reset service)', async () => {
-  const server = await BridgeServer.listen({ port: 0, token: 'ros-token', rosbridge: config });
+  const server = closeAtEnd(await BridgeServer.listen({ port: 0, token: 'ros-token', rosbridge: config }));
   const robotEnv = new LineEnv();
   const robot = await rosRobot(`ws://127.0.0.1:${server.port}/rosbridge?token=ros-token`, robotEnv);
   const [remote] = await server.waitForRobots(1, 5000);
@@ -106,7 +107,7 @@ test('a roslib client is driven through the rosbridge v2 adapter (JointState obs
 });
 
 test('rosbridge: wrong token refused; config validated', async () => {
-  const server = await BridgeServer.listen({ port: 0, token: 'ros-token', rosbridge: config });
+  const server = closeAtEnd(await BridgeServer.listen({ port: 0, token: 'ros-token', rosbridge: config }));
   const ros = new Ros({});
   const closed = new Promise<void>((resolve) => ros.on('close', () => resolve()));
   ros.on('error', () => {});
@@ -130,7 +131,7 @@ test('the example rosbridge config file loads; a broken file is a FileFormatErro
 test('rosbridge fuzz: 2,000 malformed ops each get a status error; a roslib robot on the same server keeps working', async () => {
   const { WebSocket } = await import('ws');
   const { Rng } = await import('../../src/core/rng.js');
-  const server = await BridgeServer.listen({ port: 0, rosbridge: config, maxMessagesPerSecond: 1e6, handshakeTimeoutMs: 60000 });
+  const server = closeAtEnd(await BridgeServer.listen({ port: 0, rosbridge: config, maxMessagesPerSecond: 1e6, handshakeTimeoutMs: 60000 }));
   const robotEnv = new LineEnv();
   const robot = await rosRobot(`ws://127.0.0.1:${server.port}/rosbridge`, robotEnv);
   const [remote] = await server.waitForRobots(1, 5000);

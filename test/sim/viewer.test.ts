@@ -12,6 +12,7 @@ import type { SceneDescription } from '../../sim/scene/index.js';
 import { encodeViewerFrame, decodeViewerFrame, parseViewerCommand, ViewerProtocolError, ViewerServer } from '../../sim/viewer/index.js';
 import { acquireBrowser, releaseBrowser, findChromium } from '../../sim/render/shared-browser.js';
 import { InvalidArgument } from '../../src/core/errors.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
 
 const skip = findChromium() ? false : 'Chromium not found (/usr/bin/chromium or $LAMKIT_CHROMIUM): install Debian `chromium` to run the viewer test (CI does)';
 const ENV_ID = 'ArmReach-v0';
@@ -162,7 +163,7 @@ test('viewer: a taken port and a non-MuJoCo task fail with typed errors', { skip
 });
 
 test('view --policy expert: the scripted expert drives the streamed episode to the target', { timeout: 30_000 }, async () => {
-  const view = await startView({ envId: ENV_ID, port: 0, seed: 5, stepsPerSecond: 400, policy: await expertFactory(ENV_ID), policyLabel: 'expert' });
+  const view = closeAtEnd(await startView({ envId: ENV_ID, port: 0, seed: 5, stepsPerSecond: 400, policy: await expertFactory(ENV_ID), policyLabel: 'expert' }));
   try {
     const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws');
     const rewards: number[] = [];

@@ -176,6 +176,7 @@ describe('next-step autoreset against hand-computed episodes', () => {
     const t0 = performance.now();
     await vec.step(new Int32Array(4));
     const ms = performance.now() - t0;
-    assert.ok(ms < 2.5 * delayMs, `4 sub-envs of ${delayMs} ms each took ${ms.toFixed(0)} ms: not concurrent`);
+    // One after another they take 4 x 100 ms; concurrent, 100 ms plus timer lateness (tens of ms on a loaded machine).
+    assert.ok(ms < 3.5 * delayMs, `4 sub-envs of ${delayMs} ms each took ${ms.toFixed(0)} ms: not concurrent`);
   });
 });

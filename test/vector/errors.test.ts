@@ -13,6 +13,7 @@ import { registeredEnvFactory } from '../../src/registry/registered-env-factory.
 
 const FIXTURE_URL = new URL('./fixtures/counting-env.ts', import.meta.url).href;
 import { TestEnv } from '../helpers/test-env.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
 
 const NAME = { sync: 'SyncVectorEnv', async: 'AsyncVectorEnv' } as const;
 
@@ -23,7 +24,7 @@ async function counting(mode: 'sync' | 'async', kwargs: Record<string, unknown> 
 describe('vector env errors', () => {
   for (const mode of ['sync', 'async'] as const) {
     test(`${mode}: lifecycle errors, a sub-env's error with its class and message, close twice`, async () => {
-      const vec = await counting(mode, { throwAtStep: 3 });
+      const vec = closeAtEnd(await counting(mode, { throwAtStep: 3 }));
       const name = NAME[mode];
       await assert.rejects(vec.step(new Int32Array(4)), (e: Error) => {
         assert.ok(e instanceof ResetNeeded);
@@ -82,7 +83,7 @@ describe('vector env errors', () => {
   });
 
   test('async: a worker that dies rejects the pending step instead of hanging, and close still works', async () => {
-    const vec = await counting('async', { exitAtStep: 2 });
+    const vec = closeAtEnd(await counting('async', { exitAtStep: 2 }));
     await vec.reset({ seed: 0 });
     await vec.step(new Int32Array(4));
     await assert.rejects(vec.step(new Int32Array(4)), (e: Error) => {
@@ -96,7 +97,7 @@ describe('vector env errors', () => {
   });
 
   test('async: close() during a pending step rejects that step; functions in makeOptions are refused', async () => {
-    const vec = await counting('async', { stepSpinMs: 300 }); // the step is still running when close() comes
+    const vec = closeAtEnd(await counting('async', { stepSpinMs: 300 })); // the step is still running when close() comes
     await vec.reset({ seed: 0 });
     const pending = vec.step(new Int32Array(4));
     const closing = vec.close();

@@ -176,7 +176,7 @@ test('a robot that disconnects mid-run fails the run with the bridge error; the 
   const state = JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8')).algo.state;
   assert.ok(state.update >= 2 && state.update <= 3, `update ${state.update}`);
   assert.equal(state.globalStep, state.update * 128);
-  assert.ok(lines.some((l) => l.startsWith(`lamkit train: a robot failed (BridgeDisconnectedError); saved the state after the last update (step ${state.globalStep}) to ${join(out, 'checkpoint')}; continue with --resume ${out} --robots 2`)), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith(`lamkit train: a robot failed (BridgeDisconnectedError); saved the state after the last update (step ${state.globalStep}) to ${join(out, 'checkpoint')}; continue with lamkit train --resume ${out} --robots 2`)), lines.join('\n'));
   assert.ok(!existsSync(join(out, 'summary.json')));
   // The saved state resumes on (new) robots.
   const again: Array<Promise<SimRobotHandle>> = [];

@@ -80,3 +80,31 @@ test(`lamkit serve paces a 50 Hz sim-robot at 50 steps/s, with no error lines (R
     await serve?.close();
   }
 });
+
+test('sim-robot --watchdog-ms help states the default the client applies (3 control periods, at least 20 ms)', async () => {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    await main(['sim-robot', '--help']);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(out.join('').replace(/\s+/g, ' '), /--watchdog-ms <ms> apply the safe action when no action arrives within this many ms after an observation \(default: 3 control periods, at least 20 ms: 60 at 50 Hz\)/);
+  // What RobotClient (which sim-robot runs) applies without --watchdog-ms.
+  const { BridgeServer, RobotClient } = await import('../../src/bridge/index.js');
+  const { Box } = await import('../../src/core/spaces/box.js');
+  const server = await BridgeServer.listen({ port: 0 });
+  try {
+    for (const [rate, expectedMs] of [[50, 60], [500, 20]] as const) {
+      const client = await RobotClient.connect({ url: server.url, robotId: `w${rate}`, observationSpace: new Box(-1, 1, [1]), actionSpace: new Box(-1, 1, [1]), controlRateHz: rate, safeAction: [0], handler: { reset: () => ({ obs: [0] }), act: () => ({ obs: [0] }), applySafeAction: () => {} } });
+      try {
+        assert.equal((client as unknown as { watchdogMs: number }).watchdogMs, expectedMs);
+      } finally {
+        await client.close();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+});

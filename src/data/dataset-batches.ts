@@ -101,22 +101,20 @@ interface Block {
   episodeStart: Int32Array;
 }
 
-async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>): Promise<Block> {
-  const parts = [];
-  for (const k of files) parts.push(await ds.readFile(k, specs.map((s) => s.name)));
+async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>, pool: Record<string, Float32Array | Float64Array | Uint8Array>): Promise<Block> {
+  // Decode every file of the block straight into one array per column, reused from block to block.
+  const totalRows = files.reduce((s, k) => s + ds.dataFiles()[k].rows, 0);
   const cols: Record<string, ColumnValues> = {};
   for (const s of specs) {
-    if (parts.length === 1) cols[s.name] = parts[0][s.name];
-    else {
-      const arrays = parts.map((p) => p[s.name] as Float32Array);
-      const out = new (arrays[0].constructor as Float32ArrayConstructor)(arrays.reduce((n, a) => n + a.length, 0));
-      let off = 0;
-      for (const a of arrays) {
-        out.set(a, off);
-        off += a.length;
-      }
-      cols[s.name] = out;
-    }
+    const need = totalRows * (s.dim ?? 1);
+    let a = pool[s.name];
+    if (!a || a.length < need) a = pool[s.name] = s.kind === 'float32' ? new Float32Array(need) : s.kind === 'bool' ? new Uint8Array(need) : new Float64Array(need);
+    cols[s.name] = a.subarray(0, need);
+  }
+  let offset = 0;
+  for (const k of files) {
+    await ds.readFile(k, specs.map((s) => s.name), { arrays: cols as Record<string, Float32Array>, rowOffset: offset });
+    offset += ds.dataFiles()[k].rows;
   }
   const rows: number[] = [];
   const episode: number[] = [];
@@ -155,20 +153,6 @@ function allocate(specs: ColumnSpec[], size: number, steps = 1): Record<string, 
   return out;
 }
 
-/** Copies row `src` of every column into slot `dst` of the batch, normalizing where asked. */
-function copyRow(specs: ColumnSpec[], norm: ReturnType<typeof normalizers>, cols: Block['cols'], src: number, out: Batch['columns'], dst: number): void {
-  for (let c = 0; c < specs.length; c++) {
-    const w = specs[c].dim ?? 1;
-    const from = cols[specs[c].name] as Float32Array;
-    const to = out[specs[c].name];
-    const nz = norm[c];
-    const a = src * w;
-    const b = dst * w;
-    if (nz) for (let j = 0; j < w; j++) to[b + j] = (from[a + j] - nz.mean[j]) * nz.invStd[j];
-    else for (let j = 0; j < w; j++) to[b + j] = from[a + j];
-  }
-}
-
 /**
  * Minibatches of frames, pulled one at a time (the consumer sets the pace).
  * See {@link DatasetSamplingOptions} for shuffling and the memory bound.
@@ -198,11 +182,13 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
   const B = options.batchSize;
   const T = Math.max(windowLength, 1);
   let cached: Block | null = null;
+  // Block buffers, reused while no batch remainder still points into the previous block.
+  const pool: Record<string, Float32Array | Float64Array | Uint8Array> = {};
   for (let epoch = 0; epoch < epochs; epoch++) {
     const blocks = plan.mode === 'in-memory' ? plan.blocks : groupBlocks(ds, shuffle ? rng.shuffle(plan.blocks.map((b) => b[0])) : plan.blocks.map((b) => b[0]), plan.blockBytes, specs);
     let carry: { block: Block; index: number }[] = [];
     for (let bi = 0; bi < blocks.length; bi++) {
-      const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected)) : await loadBlock(ds, blocks[bi], specs, selected);
+      const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected, {})) : await loadBlock(ds, blocks[bi], specs, selected, carry.length > 0 ? {} : pool);
       const order = shuffle ? rng.permutation(block.rows.length) : Int32Array.from({ length: block.rows.length }, (_, i) => i);
       let i = 0;
       // A batch never mixes blocks except for the remainder carried over (its block stays referenced until then).
@@ -222,6 +208,7 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
     const columns = allocate(specs, size, T);
     const episodeIndex = new Int32Array(size);
     const frameIndex = new Int32Array(size);
+    const srcRow = new Int32Array(size * T).fill(-1);
     const mask = windowLength > 0 ? new Uint8Array(size * T) : null;
     for (let b = 0; b < size; b++) {
       const blk = single ?? blocksOf![b];
@@ -230,17 +217,37 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
       frameIndex[b] = blk.frame[p];
       const row = blk.rows[p];
       if (!mask) {
-        copyRow(specs, norm, blk.cols, row, columns, b);
+        srcRow[b] = row;
         continue;
       }
       for (let s = 0; s < T; s++) {
         const r = row - (T - 1 - s);
         if (r < blk.episodeStart[p]) continue; // padding: zeros, mask 0
         mask[b * T + s] = 1;
-        copyRow(specs, norm, blk.cols, r, columns, b * T + s);
+        srcRow[b * T + s] = r;
       }
     }
+    // Column by column, so each copy loop sees one array type (batches mixing blocks take the slow path per row).
+    for (let c = 0; c < specs.length; c++) {
+      const w = specs[c].dim ?? 1;
+      const to = columns[specs[c].name];
+      const nz = norm[c];
+      if (single) copyColumn(single.cols[specs[c].name] as Float32Array, to, srcRow, w, nz);
+      else for (let i = 0; i < srcRow.length; i++) if (srcRow[i] >= 0) copyColumn(blocksOf![Math.floor(i / T)].cols[specs[c].name] as Float32Array, to.subarray(i * w, (i + 1) * w), srcRow.subarray(i, i + 1), w, nz);
+    }
     return mask ? { size, episodeIndex, frameIndex, columns, length: T, mask } : { size, episodeIndex, frameIndex, columns };
+  }
+}
+
+/** `to[i] = from[srcRow[i]]` row by row (`w` values each; rows < 0 left as zeros), normalized when `nz`. */
+function copyColumn(from: Float32Array | Float64Array | Uint8Array, to: Float32Array | Float64Array | Uint8Array, srcRow: Int32Array, w: number, nz: { mean: Float64Array; invStd: Float64Array } | null): void {
+  for (let i = 0; i < srcRow.length; i++) {
+    const r = srcRow[i];
+    if (r < 0) continue;
+    const a = r * w;
+    const b = i * w;
+    if (nz) for (let j = 0; j < w; j++) to[b + j] = (from[a + j] - nz.mean[j]) * nz.invStd[j];
+    else for (let j = 0; j < w; j++) to[b + j] = from[a + j];
   }
 }
 

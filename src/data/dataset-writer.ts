@@ -187,7 +187,7 @@ export class DatasetWriter {
       });
     }
     const dataPath = join(this.root, fillTemplate(DATA_PATH_TEMPLATE, { chunk_index: this.nextData.chunk, file_index: this.nextData.file }));
-    writeFileAtomic(dataPath, encodeParquet({ columns, rows }, { compression: this.options.compression }));
+    writeFileAtomic(dataPath, encodeParquet({ columns, rows }, { compression: this.options.compression, reuseBuffer: true }));
 
     // 2. The episodes' metadata rows.
     const metaPath = join(this.root, fillTemplate(EPISODES_PATH_TEMPLATE, { chunk_index: this.nextMeta.chunk, file_index: this.nextMeta.file }));

@@ -6,7 +6,7 @@ import { spaceFromJSON } from '../core/spaces/from-json.js';
 import { FileFormatError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { columnSpecOf, fillTemplate, isVisualFeature, readInfo, type DatasetInfoJson, type EpisodeSplits, type FeatureInfo } from './lerobot-format.js';
 import { readCommittedState, listChunkFiles, type EpisodeRecord } from './committed-state.js';
-import { openParquet, readColumns, type ColumnSpec, type ColumnValues, type ParquetFile } from './parquet-table.js';
+import { openParquet, readColumns, type ColumnSpec, type ColumnValues, type ParquetFile, type ReadInto } from './parquet-table.js';
 import { aggregateStats, type FeatureStats } from './feature-stats.js';
 import { readStatsJson } from './stats-json.js';
 import { readJournal } from './episode-journal.js';
@@ -185,10 +185,11 @@ export class LeRobotDataset {
   /**
    * Reads columns of data file `k` (all loadable features by default):
    * `Float32Array [rows x dim]` for float32, `Float64Array` for int64 and
-   * float64, `Uint8Array` for bool, `string[]` for text.
+   * float64, `Uint8Array` for bool, `string[]` for text. With `into`,
+   * numeric columns are decoded into the given arrays (from `rowOffset`).
    * @throws FileFormatError naming the file and the column when it does not match `info.json`.
    */
-  async readFile(k: number, names: readonly string[] = Object.keys(this.columns)): Promise<Record<string, ColumnValues>> {
+  async readFile(k: number, names: readonly string[] = Object.keys(this.columns), into?: ReadInto): Promise<Record<string, ColumnValues>> {
     const file = this.files[k];
     if (!file) throw new InvalidArgument(formatError(`LeRobotDataset(${this.root}).readFile`, `a file index in [0, ${this.files.length})`, describeValue(k), 'See dataFiles()'));
     let pq = this.parquet.get(file.path);
@@ -198,7 +199,7 @@ export class LeRobotDataset {
       this.parquet.set(file.path, pq);
     }
     if (pq.rows !== file.rows) throw new FileFormatError(formatError(`Parquet(${file.path})`, `${file.rows} rows (the episodes' lengths in the metadata)`, `${pq.rows}`, 'The file does not belong to this metadata'));
-    return readColumns(pq, names.map((n) => this.columnSpec(n)));
+    return readColumns(pq, names.map((n) => this.columnSpec(n)), into);
   }
 
   /** Reads one episode's frames (same layout as {@link readFile}). */

@@ -49,7 +49,15 @@ export interface EncodeOptions {
   rowGroupRows?: number;
   /** Key-value metadata for the footer (e.g. pandas' index description). */
   kvMetadata?: Array<{ key: string; value: string }>;
+  /**
+   * Encode into a buffer kept between calls (grown as needed) and return a
+   * view of it, valid until the next `encodeParquet` with this option: the
+   * writer's data files reuse memory instead of touching fresh pages.
+   */
+  reuseBuffer?: boolean;
 }
+
+let shared: ArrayBuffer | null = null;
 
 const PAGE_BYTES = 1 << 20;
 
@@ -101,7 +109,16 @@ export function schemaElements(spec: ColumnSpec): SchemaElement[] {
 export function encodeParquet(table: TableInput, options: EncodeOptions = {}): Uint8Array {
   // hyparquet-writer carries its own copy of hyparquet's types: the same shapes, another module.
   const schema = [{ name: 'schema', num_children: table.columns.length }, ...table.columns.flatMap((c) => schemaElements(c.spec))] as WriterSchema;
-  const writer = new ByteWriter();
+  // Size the buffer up front: growing by doubling copies the file several times.
+  let estimate = 1 << 16;
+  for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
+  estimate = Math.ceil(estimate * 1.05);
+  const writer = new ByteWriter(options.reuseBuffer ? 1 : estimate);
+  if (options.reuseBuffer) {
+    if (!shared || shared.byteLength < estimate) shared = new ArrayBuffer(estimate);
+    writer.buffer = shared;
+    writer.view = new DataView(shared);
+  }
   const pw = new ParquetWriter({ writer, schema, codec: 'SNAPPY', kvMetadata: options.kvMetadata, createdBy: 'lamkit (hyparquet-writer)' });
   const resolve = schemaPathResolver(schema);
   const groupRows = options.rowGroupRows ?? 100_000;
@@ -141,7 +158,8 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
     state.num_rows += BigInt(n);
   }
   pw.finish();
-  return new Uint8Array(writer.getBuffer());
+  if (options.reuseBuffer) shared = writer.buffer;
+  return options.reuseBuffer ? writer.getBytes() : new Uint8Array(writer.buffer, 0, writer.offset);
 }
 
 /** Levels and values of rows `[g, g + n)` of one column. */
@@ -256,7 +274,7 @@ let levels = new Uint8Array(1 << 16);
  * @throws FileFormatError naming the file and column when a column is
  *   missing, has another physical type, or rows of another length.
  */
-export async function readColumns(file: ParquetFile, specs: readonly ColumnSpec[]): Promise<Record<string, ColumnValues>> {
+export async function readColumns(file: ParquetFile, specs: readonly ColumnSpec[], into?: ReadInto): Promise<Record<string, ColumnValues>> {
   const out: Record<string, ColumnValues> = {};
   let fd = -1;
   try {
@@ -271,9 +289,12 @@ export async function readColumns(file: ParquetFile, specs: readonly ColumnSpec[
       let values: ColumnValues | null = null;
       if (shape.leaf.type === PHYSICAL[spec.kind][0] && (spec.kind === 'float32' || spec.kind === 'float64' || spec.kind === 'int64' || spec.kind === 'bool')) {
         if (fd < 0) fd = openSync(file.path, 'r');
-        values = readFast(fd, file, spec);
+        values = readFast(fd, file, spec, target(into, spec, file.rows));
       }
-      out[spec.name] = values ?? (await readGeneric(file, spec, where));
+      values ??= await readGeneric(file, spec, where);
+      const dst = target(into, spec, file.rows);
+      if (dst && values !== dst && !Array.isArray(values)) dst.set(values as Float32Array);
+      out[spec.name] = dst && !Array.isArray(values) ? dst : values;
     }
   } finally {
     if (fd >= 0) closeSync(fd);
@@ -281,13 +302,30 @@ export async function readColumns(file: ParquetFile, specs: readonly ColumnSpec[
   return out;
 }
 
+/**
+ * Where {@link readColumns} decodes numeric columns instead of new arrays
+ * (reused buffers spare fresh memory, whose first touch is slow): column
+ * name -> an array of the column's type, written from row `rowOffset` on.
+ */
+export interface ReadInto {
+  arrays: Record<string, Float32Array | Float64Array | Uint8Array>;
+  rowOffset: number;
+}
+
+function target(into: ReadInto | undefined, spec: ColumnSpec, rows: number): Float32Array | Float64Array | Uint8Array | null {
+  const a = into?.arrays[spec.name];
+  if (!a) return null;
+  const w = spec.dim ?? 1;
+  return a.subarray(into!.rowOffset * w, (into!.rowOffset + rows) * w);
+}
+
 /** The fast path; null when a page is not in the layout it handles. */
-function readFast(fd: number, file: ParquetFile, spec: ColumnSpec): ColumnValues | null {
+function readFast(fd: number, file: ParquetFile, spec: ColumnSpec, dst: Float32Array | Float64Array | Uint8Array | null): ColumnValues | null {
   const width = spec.dim ?? 1;
   const total = file.rows * width;
-  const out = spec.kind === 'float32' ? new Float32Array(total) : spec.kind === 'bool' ? new Uint8Array(total) : new Float64Array(total);
+  const out = dst ?? (spec.kind === 'float32' ? new Float32Array(total) : spec.kind === 'bool' ? new Uint8Array(total) : new Float64Array(total));
   const bytesPer = spec.kind === 'float32' ? 4 : spec.kind === 'bool' ? 0 : 8;
-  const outBytes = new Uint8Array(out.buffer);
+  const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   let row = 0;
   for (const group of file.metadata.row_groups) {
     const chunk = group.columns.find((c) => c.meta_data?.path_in_schema[0] === spec.name)?.meta_data;

@@ -96,13 +96,15 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
       seed,
       deterministic: options.deterministic ?? true,
       signal: options.signal,
-      yieldEvery: options.signal ? 256 : undefined,
+      // A signal is only seen when the event loop gets a turn; each turn costs ~1 ms of timer latency.
+      yieldEvery: options.signal ? 4096 : undefined,
       keepEpisodes: false,
       onEpisodeStart: () => frames.clear(),
       onStep: (s) => {
         steps++;
-        obsSpace.flattenInto(s.obs, frames.stateRow(), 0);
-        frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.map((n) => options.text![n](s)));
+        frames.reserve();
+        obsSpace.flattenInto(s.obs, frames.stateBuffer, frames.length * stateDim);
+        frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.length === 0 ? NO_TEXT : textNames.map((n) => options.text![n](s)));
       },
       onEpisodeEnd: async (outcome) => {
         const features = spec(obsSpace, actSpace, action, outcome.success !== null, perturbed, textNames, options.actionNames);
@@ -121,6 +123,8 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
     (writer as DatasetWriter | null)?.close();
   }
 }
+
+const NO_TEXT: string[] = [];
 
 interface ActionLayout {
   kind: 'float32' | 'int64';
@@ -186,10 +190,14 @@ class FrameBuffer {
     for (const t of this.texts) t.length = 0;
   }
 
-  /** The state row of the next frame, to flatten the observation into. */
-  stateRow(): Float32Array {
+  /** Makes room for one more frame (no allocation unless the buffers double). */
+  reserve(): void {
     if (this.length === this.cap) this.grow();
-    return this.state.subarray(this.length * this.stateDim, (this.length + 1) * this.stateDim);
+  }
+
+  /** `[capacity x stateDim]`: the observation of frame `length` is flattened at `length * stateDim`. */
+  get stateBuffer(): Float32Array {
+    return this.state;
   }
 
   pushStep(clean: ArrayLike<number>, executed: unknown, reward: number, terminated: boolean, truncated: boolean, success: unknown, texts: string[]): void {

@@ -1,0 +1,158 @@
+/**
+ * Dataset throughput (`npm run bench:data`), the two figures of the
+ * datasets issue:
+ *
+ * 1. Recording overhead: `recordEpisodes` (journal per episode, Parquet at
+ *    close) vs the bare `runEpisodes` loop, ArmReach-v0 with its scripted
+ *    expert, same seeds. Runs alternate (bare, record, bare, ...) and the
+ *    median of REPEATS pairs is reported. Target: <= 10 %.
+ * 2. Reading a 1,000,000-frame dataset (state dim 30, action dim 6, 1,000
+ *    episodes of 1,000 frames) into shuffled training batches of 256:
+ *    frames/s of the first epoch (cold: decoding the files included) and of
+ *    a second epoch (data in memory), and of the block-shuffle mode under a
+ *    64 MiB budget (files of 25 MB); peak RSS. Target: >= 1M frames/s.
+ *
+ * Options: `--quick` (fewer episodes/frames). Writes bench/results/data-throughput.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import '../envs/mujoco/register.js';
+import { makeAsync } from '../src/registry/registry.js';
+import { runEpisodes } from '../src/core/run-episodes.js';
+import { ArmReachExpert } from '../envs/mujoco/arm-reach-expert.js';
+import { recordEpisodes } from '../src/data/record-episodes.js';
+import { DatasetWriter } from '../src/data/dataset-writer.js';
+import { openDataset } from '../src/data/lerobot-dataset.js';
+import { iterateBatches } from '../src/data/dataset-batches.js';
+import { Rng } from '../src/core/rng.js';
+
+const QUICK = process.argv.includes('--quick');
+const EPISODES = QUICK ? 100 : 400;
+const REPEATS = QUICK ? 3 : 5;
+const FRAMES = QUICK ? 200_000 : 1_000_000;
+const EPISODE_FRAMES = 1000;
+const STATE = 30;
+const ACTION = 6;
+const BATCH = 256;
+
+const scratch = mkdtempSync(join(tmpdir(), 'lamkit-bench-data-'));
+let peakRss = 0;
+const sampleRss = (): void => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; steps: number; pairs: Array<[number, number, number]> }> {
+  const env = await makeAsync('ArmReach-v0');
+  const expert = new ArmReachExpert(env);
+  await runEpisodes(env, expert, { episodes: 20, seed: 0, deterministic: true }); // warm-up (JIT, MuJoCo)
+  await recordEpisodes(expert, env, { out: join(scratch, 'warm'), episodes: 20, seed: 0 });
+  // [bare ms, recorded ms, recorded ms up to the last episode (before the final commit)]
+  const pairs: Array<[number, number, number]> = [];
+  let steps = 0;
+  for (let r = 0; r < REPEATS; r++) {
+    let t0 = performance.now();
+    const bare = await runEpisodes(env, expert, { episodes: EPISODES, seed: 1000, deterministic: true, keepEpisodes: false });
+    const bareMs = performance.now() - t0;
+    const out = join(scratch, `rec-${r}`);
+    let lastEpisodeAt = 0;
+    t0 = performance.now();
+    await recordEpisodes(expert, env, { out, episodes: EPISODES, seed: 1000, onEpisode: () => (lastEpisodeAt = performance.now()) });
+    const recordMs = performance.now() - t0;
+    rmSync(out, { recursive: true, force: true });
+    steps = bare.steps;
+    pairs.push([bareMs, recordMs, lastEpisodeAt - t0]);
+  }
+  env.close();
+  return {
+    bareMs: median(pairs.map((p) => p[0])),
+    recordMs: median(pairs.map((p) => p[1])),
+    overhead: median(pairs.map(([b, r]) => r / b - 1)),
+    loopOverhead: median(pairs.map(([b, , l]) => l / b - 1)),
+    commitMs: median(pairs.map(([, r, l]) => r - l)),
+    steps,
+    pairs,
+  };
+}
+
+async function writeBig(root: string): Promise<{ ms: number; bytes: number; files: number }> {
+  const rng = new Rng(0);
+  const scalar = (dtype: string) => ({ dtype, shape: [1], names: null });
+  const t0 = performance.now();
+  const w = await DatasetWriter.open(root, {
+    fps: 30,
+    features: {
+      'observation.state': { dtype: 'float32', shape: [STATE], names: null },
+      action: { dtype: 'float32', shape: [ACTION], names: null },
+      'next.reward': scalar('float32'),
+      'next.done': scalar('bool'),
+      'next.terminated': scalar('bool'),
+      'next.truncated': scalar('bool'),
+    },
+    lamkit: { envId: null, spaces: null, dtSeconds: null, textFeatures: [] },
+  }, { dataFileSizeMb: 25 });
+  const state = new Float32Array(EPISODE_FRAMES * STATE);
+  const action = new Float32Array(EPISODE_FRAMES * ACTION);
+  const reward = new Float32Array(EPISODE_FRAMES);
+  const done = new Uint8Array(EPISODE_FRAMES);
+  done[EPISODE_FRAMES - 1] = 1;
+  for (let e = 0; e < FRAMES / EPISODE_FRAMES; e++) {
+    rng.fillNormal(state);
+    rng.fillUniform(action, -1, 1);
+    rng.fillNormal(reward);
+    w.addEpisode({ length: EPISODE_FRAMES, task: `task ${e % 4}`, frames: { 'observation.state': state, action, 'next.reward': reward, 'next.done': done, 'next.terminated': done, 'next.truncated': new Uint8Array(EPISODE_FRAMES) } });
+    sampleRss();
+  }
+  w.close();
+  const ms = performance.now() - t0;
+  const dataDir = join(root, 'data/chunk-000');
+  const files = readdirSync(dataDir);
+  return { ms, bytes: files.reduce((s, f) => s + statSync(join(dataDir, f)).size, 0), files: files.length };
+}
+
+async function readEpochs(root: string, budget?: number): Promise<{ mode: string; epochMs: number[]; framesPerSecond: number[] }> {
+  const ds = await openDataset(root);
+  const epochMs: number[] = [];
+  let mode = '';
+  const it = iterateBatches(ds, { batchSize: BATCH, epochs: 2, seed: 1, memoryBudgetBytes: budget });
+  const { planSampling } = await import('../src/data/dataset-batches.js');
+  mode = planSampling(ds, { batchSize: BATCH, memoryBudgetBytes: budget }).mode;
+  let t0 = performance.now();
+  let frames = 0;
+  let checksum = 0;
+  for await (const b of it) {
+    frames += b.size;
+    checksum += b.columns['observation.state'][0];
+    if (frames % (BATCH * 500) < BATCH) sampleRss();
+    if (frames >= FRAMES) {
+      epochMs.push(performance.now() - t0);
+      frames -= FRAMES;
+      t0 = performance.now();
+    }
+  }
+  if (!Number.isFinite(checksum)) throw new Error('bad batch data');
+  return { mode, epochMs, framesPerSecond: epochMs.map((ms) => FRAMES / (ms / 1000)) };
+}
+
+const overhead = await recordingOverhead();
+const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${overhead.steps} steps), median of ${REPEATS} alternating pairs: bare ${fmt(overhead.bareMs)} ms, recorded ${fmt(overhead.recordMs)} ms -> +${fmt(100 * overhead.overhead, 1)} % in all (target <= 10 %); +${fmt(100 * overhead.loopOverhead, 1)} % while recording (every episode journaled), then ${fmt(overhead.commitMs)} ms for the final Parquet commit (5 files written and fsynced)`);
+
+const big = join(scratch, 'big');
+const written = await writeBig(big);
+console.log(`write ${fmt(FRAMES)} frames (state ${STATE}, action ${ACTION}): ${fmt(written.ms)} ms = ${fmt(FRAMES / (written.ms / 1000))} frames/s; ${written.files} data file(s), ${fmt(written.bytes / 2 ** 20, 1)} MiB`);
+const inMemory = await readEpochs(big);
+console.log(`read into shuffled batches of ${BATCH} (${inMemory.mode}): epoch 1 (decode + shuffle) ${fmt(inMemory.framesPerSecond[0])} frames/s, epoch 2 ${fmt(inMemory.framesPerSecond[1])} frames/s (target >= 1,000,000)`);
+const budget = 64 * 2 ** 20;
+const blocks = await readEpochs(big, budget);
+console.log(`read into shuffled batches of ${BATCH} (${blocks.mode}, budget 64 MiB): epoch 1 ${fmt(blocks.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blocks.framesPerSecond[1])} frames/s`);
+console.log(`peak RSS ${fmt(peakRss / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+rmSync(scratch, { recursive: true, force: true });
+
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(
+  join(import.meta.dirname, 'results', 'data-throughput.json'),
+  JSON.stringify({ date: new Date().toISOString(), quick: QUICK, loadavg: loadavg(), recording: { env: 'ArmReach-v0', policy: 'ArmReachExpert', episodes: EPISODES, ...overhead, target: 0.1 }, write: { frames: FRAMES, state: STATE, action: ACTION, ...written }, read: { batchSize: BATCH, inMemory, blockShuffle: { budgetBytes: budget, ...blocks }, target: 1_000_000 }, peakRssBytes: peakRss }, null, 2) + '\n',
+);

@@ -5,9 +5,9 @@ import { writeFileAtomic } from '../data/atomic-write.js';
 import type { MetricRow } from '../streams/metrics.js';
 
 /**
- * What to do with a run directory that already holds something:
+ * What to do with a directory that already holds a run (any of {@link RUN_ENTRIES}):
  * - `new`: refuse it (a run directory is never overwritten or mixed by accident);
- *   a missing or empty directory is fine;
+ *   a missing directory, or one without a run's files, is fine;
  * - `resume`: continue the run in it (`metrics.jsonl` is cut back to the checkpoint);
  * - `replace`: delete the previous run's files first (`--force`); other files stay.
  */
@@ -22,11 +22,12 @@ export const RUN_ENTRIES = ['checkpoint', 'checkpoint.prev', 'best', 'best.prev'
 
 /**
  * Checks and prepares a run directory: it must be a directory (or not exist
- * yet, then it is created with its parents); in `new` mode it must be
- * empty; in `replace` mode the previous run's {@link RUN_ENTRIES} are
- * deleted. `where` names the flag in errors (e.g. `lamkit train --out`).
+ * yet, then it is created with its parents); in `new` mode it must not hold
+ * a run (none of {@link RUN_ENTRIES}; other files may be there); in
+ * `replace` mode the previous run's {@link RUN_ENTRIES} are deleted. `where`
+ * names the flag in errors (e.g. `lamkit train --out`).
  *
- * @throws InvalidArgument `where: expected a new or empty directory, got "runs/x" (it holds checkpoint/, metrics.jsonl). Continue that run with --resume runs/x, replace it with --force, or pick another --out.`;
+ * @throws InvalidArgument `where: expected a directory without a run in it, got "runs/x" (it holds checkpoint/, metrics.jsonl). Continue that run with --resume runs/x, replace it with --force, or pick another --out.`;
  *   also for a path that is a file, or a directory that cannot be created.
  */
 export function prepareRunDir(outDir: string, mode: RunDirMode, where = 'prepareRunDir.outDir'): void {
@@ -47,12 +48,16 @@ export function checkRunDir(outDir: string, mode: RunDirMode, where = 'prepareRu
     throw new InvalidArgument(formatError(where, 'a directory', `${describeValue(outDir)} (an existing file)`, 'Pass a directory path, e.g. runs/cartpole'));
   }
   if (mode !== 'new') return;
-  const entries = readdirSync(outDir, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort();
+  const runEntries: readonly string[] = RUN_ENTRIES;
+  const entries = readdirSync(outDir, { withFileTypes: true })
+    .filter((e) => runEntries.includes(e.name))
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort();
   if (entries.length === 0) return;
   const flag = where.split(' ').pop() ?? '--out';
   const shown = entries.length > 4 ? `${entries.slice(0, 4).join(', ')}, ...` : entries.join(', ');
   throw new InvalidArgument(
-    formatError(where, 'a new or empty directory', `${describeValue(outDir)} (it holds ${shown})`, `Continue that run with --resume ${outDir}, replace it with --force, or pick another ${flag.startsWith('--') ? flag : '--out'}`),
+    formatError(where, 'a directory without a run in it', `${describeValue(outDir)} (it holds ${shown})`, `Continue that run with --resume ${outDir}, replace it with --force, or pick another ${flag.startsWith('--') ? flag : '--out'}`),
   );
 }
 

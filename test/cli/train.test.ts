@@ -131,7 +131,7 @@ test('an existing run directory is refused (exit 2) unless --resume or --force; 
   assert.equal(refused.code, 2);
   assert.equal(
     refused.stderr,
-    `lamkit: InvalidArgument: lamkit train --out: expected a new or empty directory, got ${JSON.stringify(taken)} (it holds checkpoint/, config.json, learning-curve.svg, metrics.jsonl, ...). Continue that run with --resume ${taken}, replace it with --force, or pick another --out.\n`,
+    `lamkit: InvalidArgument: lamkit train --out: expected a directory without a run in it, got ${JSON.stringify(taken)} (it holds checkpoint/, config.json, learning-curve.svg, metrics.jsonl, ...). Continue that run with --resume ${taken}, replace it with --force, or pick another --out.\n`,
   );
   assert.equal(readFileSync(join(taken, 'checkpoint/checkpoint.json'), 'utf8'), ck, 'the checkpoint is untouched');
   assert.equal(readFileSync(join(taken, 'metrics.jsonl'), 'utf8'), rowsBefore, 'metrics.jsonl is untouched');

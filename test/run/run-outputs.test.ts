@@ -99,15 +99,17 @@ test('RunOutputs: an existing run directory is refused unless resumed or replace
   mkdirSync(join(dir, 'checkpoint'));
   assert.throws(() => RunOutputs.open(dir, { metrics: new MetricStream(), totalSteps: 10, label: 'b', where: 'lamkit train --out' }), {
     name: 'InvalidArgument',
-    message: `lamkit train --out: expected a new or empty directory, got ${JSON.stringify(dir)} (it holds checkpoint/, metrics.jsonl, notes.txt). Continue that run with --resume ${dir}, replace it with --force, or pick another --out.`,
+    message: `lamkit train --out: expected a directory without a run in it, got ${JSON.stringify(dir)} (it holds checkpoint/, metrics.jsonl). Continue that run with --resume ${dir}, replace it with --force, or pick another --out.`,
   });
   const replaced = RunOutputs.open(dir, { metrics: new MetricStream(), totalSteps: 10, label: 'c', mode: 'replace' });
   replaced.close();
   assert.deepEqual(readdirSync(dir).sort(), ['metrics.jsonl', 'notes.txt']);
   assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), '');
-  // An empty directory is a new run.
+  // An empty directory, or one with other files only (what replace leaves), takes a new run.
   mkdirSync(join(root, 'empty'));
   RunOutputs.open(join(root, 'empty'), { metrics: new MetricStream(), totalSteps: 10, label: 'd' }).close();
+  rmSync(join(dir, 'metrics.jsonl'));
+  RunOutputs.open(dir, { metrics: new MetricStream(), totalSteps: 10, label: 'd' }).close();
   const file = join(root, 'a-file');
   writeFileSync(file, 'x');
   for (const mode of ['new', 'resume', 'replace'] as const) {

@@ -49,6 +49,7 @@ export { labelledBatch, checkDemonstrations, observationStats, normalizeDemonstr
 export { datasetDemonstrations } from './algos/bc/dataset-demonstrations.js';
 export { ActionCodec } from './policies/action-codec.js';
 export { TransformerActorCritic } from './policies/transformer/transformer-actor-critic.js';
+export { TransformerPolicy } from './policies/transformer/transformer-policy.js';
 export { addLora, mergeLora, type TransformerSpec, type LoraSpec } from './policies/transformer/transformer-spec.js';
 export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointData, type CheckpointAlgo, type CheckpointNormalization } from './checkpoint/save-checkpoint.js';
 export { readCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from './checkpoint/read-checkpoint.js';

@@ -8,6 +8,7 @@ import type { HeadSpec, MlpSpec } from './param-layout.js';
 import { MlpActorCritic, flatFromTensors } from './mlp-actor-critic.js';
 import { WindowMlpActorCritic, type WindowMlpSpec } from './window-mlp-actor-critic.js';
 import { TransformerActorCritic } from './transformer/transformer-actor-critic.js';
+import { TransformerPolicy } from './transformer/transformer-policy.js';
 import type { TransformerSpec } from './transformer/transformer-spec.js';
 import { MlpPolicy } from './mlp-policy.js';
 import type { PolicyParts } from './policy-parts.js';
@@ -147,4 +148,5 @@ registerPolicyKind({
     return TransformerActorCritic.create({ obsDim: io.obsDim, head: io.head, ...arch }, rng, { logStdInit });
   },
   fromCheckpoint: (spec, tensors) => TransformerActorCritic.fromTensors(spec as unknown as TransformerSpec, tensors),
+  jsPolicy: (spec, tensors, parts) => new TransformerPolicy(spec as unknown as TransformerSpec, new Map(tensors.map((t) => [t.name, t.data])), parts),
 });

@@ -154,3 +154,34 @@ test('LoRA: adapters start as a no-op, training them leaves every base weight bi
     base.dispose();
   }
 });
+
+test('loadPolicy gives transformer checkpoints a plain-JS policy (no tfjs) that acts exactly as the network', async () => {
+  await initBackend({ report: null });
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { saveCheckpoint } = await import('../../agents/checkpoint/save-checkpoint.js');
+  const { loadPolicy } = await import('../../agents/checkpoint/load-policy.js');
+  const { capturePolicy } = await import('../../agents/policies/policy-state.js');
+  const { Box } = await import('../../src/core/spaces/box.js');
+  const { TransformerPolicy } = await import('../../agents/policies/transformer/transformer-policy.js');
+  const net = TransformerActorCritic.create(spec({ kind: 'gaussian', dim: 2 }), new Rng(9), { logStdInit: -1 });
+  const dir = mkdtempSync(join(tmpdir(), 'lamkit-tf-policy-'));
+  try {
+    saveCheckpoint(join(dir, 'ck'), { meta: { envId: 'test', observationSpace: new Box(-10, 10, [3]), actionSpace: new Box(-5, 5, [2]), backend: 'test' }, policy: capturePolicy(net), normalization: { obs: null, ret: null, clipObs: 10 }, algo: { name: 'bc', config: {}, state: {}, optimizer: null } });
+    const policy = await loadPolicy(join(dir, 'ck'));
+    assert.ok(policy instanceof TransformerPolicy);
+    const r = rollout(net, 10, [], 11);
+    const out = { actions: new Float32Array(2), logProbs: new Float64Array(1), values: new Float64Array(1) };
+    net.resetEpisode(0);
+    for (let t = 0; t < 10; t++) {
+      const o = r.obs.subarray(t * 3, t * 3 + 3);
+      net.act({ rows: 1, flat: o }, null, true, out);
+      const a = policy.act(Float32Array.from(o), { deterministic: true }) as Float32Array;
+      assert.deepEqual(Array.from(a), Array.from(out.actions).map((v) => Math.max(-5, Math.min(5, v))), `step ${t}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    net.dispose();
+  }
+});

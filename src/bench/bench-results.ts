@@ -102,7 +102,7 @@ export interface PolicyTaskResult {
   /** IQM of normalized run scores (random 0, expert 1) with its interval, null without an expert. */
   normalized: IntervalEstimate | null;
   meanLength: number;
-  /** Env steps per second of the evaluation loop (env and policy, one worker thread). */
+  /** Env steps per second of the evaluation loop (env and policy, one worker thread): the median over runs (the first run of each worker includes JIT warm-up). */
   stepsPerSecond: number;
   /** `policy.act` latency on one observation, measured alone in the main thread, or null when skipped. */
   latencyUs: { p50: number; p99: number; calls: number } | null;

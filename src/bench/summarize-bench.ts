@@ -1,6 +1,7 @@
 import { Rng } from '../core/rng.js';
 import type { EvaluationRun } from './evaluate-job.js';
 import { iqmInterval } from './aggregate-intervals.js';
+import { percentileOfSorted } from './interquartile-mean.js';
 import { performanceProfile, linspace } from './performance-profile.js';
 import { probabilityOfImprovementInterval } from './probability-of-improvement.js';
 import type { BenchFailure, BenchPolicy, BenchResults, BenchTask, ImprovementResult, PolicyAggregate, PolicyTaskResult, ProfileResult } from './bench-results.js';
@@ -85,8 +86,8 @@ export function summarizeBench(input: BenchSummaryInput): BenchResults {
       const successes = runs.flatMap((r) => r.successes).filter((x): x is boolean => x !== null);
       const m = mean(returns) as number;
       const norm = normalizer.get(t.envId);
-      const steps = runs.reduce((a, r) => a + r.steps, 0);
-      const wall = runs.reduce((a, r) => a + r.wallSeconds, 0);
+      // Median over runs: the first run in each worker also pays for JIT warm-up.
+      const rates = runs.filter((r) => r.wallSeconds > 0).map((r) => r.steps / r.wallSeconds).sort((a, b) => a - b);
       results.push({
         policy: p.label,
         envId: t.envId,
@@ -98,7 +99,7 @@ export function summarizeBench(input: BenchSummaryInput): BenchResults {
         successRate: successes.length ? successes.filter(Boolean).length / successes.length : null,
         normalized: norm ? iqmInterval([s.map(norm)], boot()) : null,
         meanLength: mean(lengths) as number,
-        stepsPerSecond: wall > 0 ? steps / wall : 0,
+        stepsPerSecond: rates.length ? percentileOfSorted(rates, 50) : 0,
         latencyUs: input.latency?.get(pairKey(p.label, t.envId)) ?? null,
       });
     }

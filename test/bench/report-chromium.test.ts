@@ -59,15 +59,15 @@ test('report.html renders every chart in headless Chromium (fails under CI=true 
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(pathToFileURL(join(dir, 'report.html')).href);
     const charts = await page.evaluate(() =>
-      [...document.querySelectorAll('figure[data-chart]')].map((fig) => {
+      Array.from(document.querySelectorAll('figure[data-chart]')).map((fig) => {
         const svg = fig.querySelector('svg');
         const box = svg?.getBoundingClientRect();
         // Drawn marks: paths/rects/lines/text inside Vega mark groups whose laid-out box is not empty.
-        const marks = [...(svg?.querySelectorAll('.role-mark path, .role-mark line, .role-mark rect, .role-mark text') ?? [])].filter((el) => {
+        const marks = Array.from(svg?.querySelectorAll('.role-mark path, .role-mark line, .role-mark rect, .role-mark text') ?? []).filter((el) => {
           const b = (el as SVGGraphicsElement).getBBox();
           return b.width > 0 || b.height > 0;
         });
-        const labels = [...(svg?.querySelectorAll('text') ?? [])].map((t) => t.textContent ?? '');
+        const labels = Array.from(svg?.querySelectorAll('text') ?? []).map((t) => t.textContent ?? '');
         return { name: fig.getAttribute('data-chart'), width: box?.width ?? 0, height: box?.height ?? 0, marks: marks.length, labels };
       }),
     );
@@ -81,7 +81,7 @@ test('report.html renders every chart in headless Chromium (fails under CI=true 
     assert.ok(byName['probability-of-improvement'].labels.includes('P(a > b)'));
     assert.ok(byName['performance-profile'].labels.includes('all tasks (normalized score)'));
     assert.deepEqual(errors, []);
-    const tables = await page.evaluate(() => [...document.querySelectorAll('table')].map((t) => t.rows.length));
+    const tables = await page.evaluate(() => Array.from(document.querySelectorAll('table')).map((t) => t.rows.length));
     assert.deepEqual(tables, [1 + 6, 1 + 4, 1 + 1, 1 + 1], 'per task (6 rows), normalized (4 policies), improvement (a vs b), training');
   } finally {
     await page.close();

@@ -22,6 +22,7 @@ export interface BenchTrainFlags {
   latencyCalls: string;
   workers?: string;
   force?: boolean;
+  quick?: boolean;
 }
 
 /**

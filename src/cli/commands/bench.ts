@@ -12,6 +12,7 @@ import { LAMKIT_BENCH_SOURCES } from './bench-sources.js';
 export interface BenchFlags {
   policies?: string[];
   envs?: string[];
+  /** Run seeds (`0-9`, `1,2,3`); the CLI's default is 0-9. */
   seeds: string;
   episodes: string;
   out?: string;
@@ -148,7 +149,7 @@ function benchSettings(flags: BenchFlags): { seeds: number[]; episodes: number; 
   const confidence = Number(flags.confidence);
   if (!(confidence > 0 && confidence < 1)) throw new InvalidArgument(formatError('lamkit bench --confidence', 'a number in (0, 1)', describeValue(flags.confidence), 'Pass e.g. --confidence 0.95'));
   return {
-    seeds: parseSeeds('lamkit bench --seeds', flags.quick && flags.seeds === '0-9' ? '0-2' : flags.seeds),
+    seeds: parseSeeds('lamkit bench --seeds', flags.seeds),
     episodes: parseIntFlag('lamkit bench --episodes', flags.quick && flags.episodes === '20' ? '5' : flags.episodes, 1, '20') as number,
     reps: parseIntFlag('lamkit bench --bootstrap-reps', flags.quick && flags.bootstrapReps === '50000' ? '2000' : flags.bootstrapReps, 1, '50000') as number,
     confidence,
@@ -293,16 +294,17 @@ export async function runCompare(flags: BenchFlags): Promise<{ text: string; reg
 /** Exit code of `lamkit bench --compare` when a significant regression was found (usage errors exit 2). */
 export const REGRESSION_EXIT_CODE = 1;
 
-/** Registers `lamkit bench` (and `lamkit bench train`). */
+/** Registers `lamkit bench` (and its `train` mode). */
 export function register(program: Command): void {
-  const bench = program
+  program
     .command('bench')
-    .description('Evaluate and compare policies across tasks and seeds (IQM with bootstrap intervals, HTML report); --compare two results; `bench train` for training benchmarks')
+    .description('Evaluate and compare policies across tasks and seeds (IQM with bootstrap intervals, HTML report); --compare two results; `bench train` for a training benchmark')
+    .argument('[mode]', "'train': train --algo on each task x seed, then evaluate the checkpoints into the same report")
     .option('--policies <policy...>', 'checkpoints (a run directory, a directory of runs, or <label>=<checkpoint>; the same label groups checkpoints), random, expert')
     .option('--envs <id...>', 'tasks (default: those the checkpoints were trained on)')
-    .option('--seeds <seeds>', 'run seeds, e.g. 0-9 or 1,2,3 (one score per seed: the mean return of its episodes)', '0-9')
+    .option('--seeds <seeds>', 'run seeds, e.g. 0-9 or 1,2,3 (one score per seed: the mean return of its episodes); with train: training seeds (default 0-9; train: 1,2,3)')
     .option('--episodes <n>', 'episodes per run', '20')
-    .option('--out <dir>', 'where to write results.json, results.csv, figures/ and report.html')
+    .option('--out <dir>', 'where to write results.json, results.csv, figures/ and report.html (train: also runs/<task>/seed-<s>)')
     .option('--workers <n>', 'worker threads for the evaluation (default: one per core; 0: in this thread)')
     .option('--stochastic', 'sample actions instead of taking the distribution mode')
     .option('--no-references', 'do not add the random and expert references on tasks with a scripted expert (no normalized scores)')
@@ -311,45 +313,35 @@ export function register(program: Command): void {
     .option('--latency-calls <n>', 'policy.act calls timed per policy and task (0: skip)', '1000')
     .option('--png', 'also write figures/*.png (needs Chromium)')
     .option('--quick', 'small defaults: seeds 0-2, 5 episodes, 2,000 bootstrap replications, 200 latency calls')
-    .option('--force', 'replace the results in --out')
+    .option('--force', 'replace the results in --out (train: also retrain finished runs)')
     .option('--compare <file...>', 'compare two results.json files (old new); exits 1 on a significant regression')
     .option('--threshold <fraction>', 'with --compare: relative IQM drop that counts as a regression', '0.05')
-    .action(async (flags: BenchFlags) => {
+    .option('--algo <name>', 'train: a registered trainer that learns from the reward', 'ppo')
+    .option('--total-steps <n>', 'train: env steps per training run', '100000')
+    .option('--config <json>', 'train: algorithm config overrides (as lamkit train --config)')
+    .option('--eval-seeds <seeds>', 'train: evaluation run seeds per checkpoint (one score each)', '0')
+    .action(async (mode: string | undefined, flags: BenchFlags & { algo: string; totalSteps: string; config?: string; evalSeeds: string }) => {
+      const command = ['lamkit', ...process.argv.slice(2)].join(' ');
+      if (mode !== undefined && mode !== 'train') {
+        throw new InvalidArgument(formatError('lamkit bench [mode]', "nothing, or 'train'", describeValue(mode), 'Pass checkpoints with --policies, or run `lamkit bench train`'));
+      }
+      if (mode === 'train') {
+        if (flags.policies || flags.compare) throw new InvalidArgument(formatError('lamkit bench train', 'no --policies or --compare (it benchmarks the runs it trains)', describeValue(flags.policies ?? flags.compare), 'Drop them, or run `lamkit bench` without train'));
+        if (!flags.envs) throw new InvalidArgument(formatError('lamkit bench train --envs', 'tasks to train on', 'nothing', 'Pass e.g. --envs CartPole-v1 Pendulum-v1'));
+        const { runBenchTrain } = await import('./bench-train.js');
+        const outcome = await runBenchTrain({ ...flags, envs: flags.envs, seeds: flags.seeds ?? '1,2,3' }, { command });
+        process.stdout.write(outcome.summary + `lamkit bench train: report in ${join(outcome.outDir, 'report.html')}\n`);
+        if (outcome.failure) throw outcome.failure;
+        return;
+      }
       if (flags.compare) {
         const c = await runCompare(flags);
         process.stdout.write(c.text);
         if (c.regressions > 0) process.exitCode = REGRESSION_EXIT_CODE;
         return;
       }
-      const outcome = await runBenchCommand(flags, { command: ['lamkit', ...process.argv.slice(2)].join(' ') });
+      const outcome = await runBenchCommand({ ...flags, seeds: flags.seeds ?? (flags.quick ? '0-2' : '0-9') }, { command });
       process.stdout.write(outcome.summary + `lamkit bench: report in ${join(outcome.outDir, 'report.html')}\n`);
-      if (outcome.failure) throw outcome.failure;
-    });
-  registerBenchTrain(bench);
-}
-
-/** `lamkit bench train`: see bench-train.ts. */
-function registerBenchTrain(bench: Command): void {
-  bench
-    .command('train')
-    .description('Training benchmark: train --algo on each task with each seed, then evaluate the checkpoints into the same report (wall-clock, SPS, learning curves)')
-    .requiredOption('--envs <id...>', 'tasks to train on')
-    .option('--algo <name>', 'a registered trainer that learns from the reward', 'ppo')
-    .option('--seeds <seeds>', 'training seeds, e.g. 1,2,3', '1,2,3')
-    .option('--total-steps <n>', 'env steps per training run', '100000')
-    .option('--config <json>', 'algorithm config overrides (as lamkit train --config)')
-    .option('--episodes <n>', 'evaluation episodes per checkpoint', '20')
-    .option('--eval-seeds <seeds>', 'evaluation run seeds per checkpoint (one score each)', '0')
-    .option('--out <dir>', 'where the runs (runs/<task>/seed-<s>) and the report go')
-    .option('--bootstrap-reps <n>', 'bootstrap replications of the IQM intervals', '50000')
-    .option('--confidence <p>', 'confidence level of the intervals', '0.95')
-    .option('--latency-calls <n>', 'policy.act calls timed per task (0: skip)', '1000')
-    .option('--workers <n>', 'worker threads for the evaluation')
-    .option('--force', 'replace the results in --out')
-    .action(async (flags: import('./bench-train.js').BenchTrainFlags) => {
-      const { runBenchTrain } = await import('./bench-train.js');
-      const outcome = await runBenchTrain(flags, { command: ['lamkit', ...process.argv.slice(2)].join(' ') });
-      process.stdout.write(outcome.summary + `lamkit bench train: report in ${join(outcome.outDir, 'report.html')}\n`);
       if (outcome.failure) throw outcome.failure;
     });
 }

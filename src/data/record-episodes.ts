@@ -217,7 +217,12 @@ class FrameBuffer {
   episode(task: string, outcome: EpisodeOutcome, perturbed: boolean, features: Record<string, FeatureInfo>): EpisodeData {
     const n = this.length;
     const d = this.actionDim;
-    const actionOf = (src: Float64Array): Float32Array | Float64Array => (features.action.dtype === 'float32' ? Float32Array.from(src.subarray(0, n * d)) : src.slice(0, n * d));
+    const actionOf = (src: Float64Array): Float32Array | Float64Array => {
+      if (features.action.dtype !== 'float32') return src.slice(0, n * d);
+      const out = new Float32Array(n * d);
+      out.set(src.subarray(0, n * d));
+      return out;
+    };
     const done = new Uint8Array(n);
     for (let i = 0; i < n; i++) done[i] = this.terminated[i] | this.truncated[i];
     // An episode ended by the loop (outcome.truncated without env truncation) is truncated at its last frame.

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../data/atomic-write.js';
 import type { BenchResults } from './bench-results.js';
 import { benchCharts, type BenchChart } from './charts/bench-charts.js';
 import { renderVegaLiteSvg } from './vega-svg.js';
-import { RESULT_COLUMNS, resultCells, fmt, fmtInterval } from './bench-table.js';
+import { RESULT_COLUMNS, resultCells, improvementCells, fmt, fmtInterval } from './bench-table.js';
 
 /** Files written by {@link writeBenchReport}, relative to its directory. */
 export interface BenchReportFiles {
@@ -81,7 +81,7 @@ export function benchReportHtml(results: BenchResults, charts: readonly BenchCha
     sections.push(`<section><h2>Across tasks (normalized)</h2>${htmlTable(['policy', `normalized IQM [${conf} CI]`, 'tasks'], results.aggregates.map((a) => [a.policy, fmtInterval(a.normalizedIqm), a.tasks.join(', ')]))}</section>`);
   }
   if (results.improvement.length > 0) {
-    sections.push(`<section><h2>Probability of improvement</h2>${htmlTable(['comparison', `probability [${conf} CI]`, 'tasks'], results.improvement.map((i) => [`P(${i.x} > ${i.y})`, fmtInterval(i.probability, 2), i.tasks.join(', ')]))}</section>`);
+    sections.push(`<section><h2>Probability of improvement</h2>${htmlTable(['comparison', `probability [${conf} CI]`, 'per task'], results.improvement.map(improvementCells))}</section>`);
   }
   if (results.training.length > 0) {
     sections.push(`<section><h2>Training runs</h2>${htmlTable(['algo', 'task', 'seed', 'env steps', 'wall s', 'SPS', 'final mean20', 'run'], results.training.map((t) => [t.algo, t.envId, String(t.seed), String(t.globalStep), t.wallSeconds.toFixed(1), fmt(t.stepsPerSecond), fmt(t.finalMeanReturn20), t.outDir]))}</section>`);

@@ -129,7 +129,10 @@ export interface ImprovementResult {
   x: string;
   y: string;
   tasks: string[];
+  /** Averaged over `tasks`, with its interval. */
   probability: IntervalEstimate;
+  /** P(x > y) on each task alone (point estimates), in `tasks` order. */
+  perTask: number[];
 }
 
 /** One training run of `lamkit bench train`. */

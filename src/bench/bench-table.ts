@@ -38,6 +38,11 @@ export function resultCells(r: PolicyTaskResult): string[] {
   ];
 }
 
+/** Cells of a probability-of-improvement row: the pair, the average with its interval, each task's value. */
+export function improvementCells(i: BenchResults['improvement'][number]): string[] {
+  return [`P(${i.x} > ${i.y})`, fmtInterval(i.probability, 2), i.tasks.map((t, k) => `${t} ${fmt(i.perTask?.[k], 2)}`).join(', ')];
+}
+
 /** A plain-text table with aligned columns. */
 export function textTable(header: readonly string[], rows: readonly string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -57,7 +62,7 @@ export function formatBenchSummary(results: BenchResults): string {
     parts.push(textTable(['policy', `normalized IQM across tasks [${conf}]`, 'tasks'], results.aggregates.map((a) => [a.policy, fmtInterval(a.normalizedIqm), a.tasks.join(', ')])));
   }
   if (results.improvement.length > 0) {
-    parts.push(textTable(['comparison', `probability [${conf}]`, 'tasks'], results.improvement.map((i) => [`P(${i.x} > ${i.y})`, fmtInterval(i.probability, 2), i.tasks.join(', ')])));
+    parts.push(textTable(['comparison', `probability [${conf}]`, 'per task'], results.improvement.map(improvementCells)));
   }
   if (results.training.length > 0) {
     parts.push(textTable(['training run', 'steps', 'wall s', 'SPS', 'final mean20'], results.training.map((t) => [`${t.algo} ${t.envId} seed ${t.seed}`, String(t.globalStep), t.wallSeconds.toFixed(1), fmt(t.stepsPerSecond), fmt(t.finalMeanReturn20)])));

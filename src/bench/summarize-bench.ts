@@ -3,7 +3,7 @@ import type { EvaluationRun } from './evaluate-job.js';
 import { iqmInterval } from './aggregate-intervals.js';
 import { percentileOfSorted } from './interquartile-mean.js';
 import { performanceProfile, linspace } from './performance-profile.js';
-import { probabilityOfImprovementInterval } from './probability-of-improvement.js';
+import { probabilityOfImprovement, probabilityOfImprovementInterval } from './probability-of-improvement.js';
 import type { BenchFailure, BenchPolicy, BenchResults, BenchTask, ImprovementResult, PolicyAggregate, PolicyTaskResult, ProfileResult } from './bench-results.js';
 
 /** Thresholds per performance profile. */
@@ -143,7 +143,7 @@ export function summarizeBench(input: BenchSummaryInput): BenchResults {
     if (shared.length === 0) continue;
     const sx = shared.map((id) => scores.get(pairKey(x.label, id)) as number[]);
     const sy = shared.map((id) => scores.get(pairKey(y.label, id)) as number[]);
-    improvement.push({ x: x.label, y: y.label, tasks: shared, probability: probabilityOfImprovementInterval(sx, sy, profileBoot()) });
+    improvement.push({ x: x.label, y: y.label, tasks: shared, probability: probabilityOfImprovementInterval(sx, sy, profileBoot()), perTask: sx.map((s, t) => probabilityOfImprovement([s], [sy[t]])) });
   }
 
   const { latency: _latency, ...rest } = input;

@@ -33,6 +33,15 @@ function results(scores: Record<string, number[]>): BenchResults {
 
 const base = { 'CartPole-v1': [480, 490, 500, 495, 485, 500, 470, 490], 'Pendulum-v1': [-200, -190, -210, -180, -205, -195, -185, -200] };
 
+test('summary: probability of improvement per task and averaged (P(x > y) on each task, then the mean)', () => {
+  const r = results({ 'CartPole-v1': [1, 2], 'Pendulum-v1': [5, 6] });
+  const withTwo = { ...r, policies: [...r.policies, { label: 'other', role: 'policy' as const, listed: true, sources: [] }] };
+  const runs = [...r.runs, ...[3, 4].map((x, seed) => ({ ...r.runs[0], policy: 'other', seed, returns: [x] })), ...[5, 5].map((x, seed) => ({ ...r.runs[0], envId: 'Pendulum-v1', policy: 'other', seed, returns: [x] }))];
+  const s = summarizeBench({ ...withTwo, runs, tasks: r.tasks.map((t) => ({ envId: t.envId, hasExpert: false })) } as never);
+  // CartPole: ppo [1, 2] vs other [3, 4] -> 0; Pendulum: [5, 6] vs [5, 5] -> (0.5 + 0.5 + 1 + 1) / 4 = 0.75.
+  assert.deepEqual(s.improvement.map((i) => [i.x, i.y, i.tasks, i.perTask, i.probability.estimate]), [['ppo', 'other', ['CartPole-v1', 'Pendulum-v1'], [0, 0.75], 0.375]]);
+});
+
 test('compare: a clear 20% drop is a significant regression; noise within the old spread is not', () => {
   const dropped = { 'CartPole-v1': base['CartPole-v1'].map((x) => x * 0.8), 'Pendulum-v1': base['Pendulum-v1'] };
   const c = compareBenchResults(results(base), results(dropped), { reps: 2000 });

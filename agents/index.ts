@@ -55,3 +55,13 @@ export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION
 export { readCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from './checkpoint/read-checkpoint.js';
 export { loadPolicy, type LoadPolicyOptions, type LoadedPolicy } from './checkpoint/load-policy.js';
 export { mlpPolicyFromCheckpoint, type MlpPolicyFromCheckpointOptions } from './checkpoint/mlp-policy-from-checkpoint.js';
+export { RewardMlp } from './rewards/reward-mlp.js';
+export { LearnedReward, type LearnedRewardSpec, type LearnedRewardState } from './rewards/learned-reward.js';
+export { Discriminator, resolveDiscriminatorConfig, discriminatorConfigSchema, type DiscriminatorConfig, type DiscriminatorStats } from './rewards/discriminator.js';
+export { checkTransitions, FeatureEncoder, type Transitions } from './rewards/transitions.js';
+export { datasetTransitions } from './rewards/dataset-transitions.js';
+export { AdversarialImitation, rolloutTransitions, type AdversarialSetup } from './algos/gail/adversarial-imitation.js';
+export { adversarialTrainer, type AdversarialConfig } from './algos/gail/adversarial-trainer.js';
+export { gailTrainer } from './algos/gail/gail-trainer.js';
+export { airlTrainer } from './algos/airl/airl-trainer.js';
+export { imitationInputs, type ImitationInputs, type ImitationContext } from './algos/imitation-inputs.js';

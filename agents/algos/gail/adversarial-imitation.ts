@@ -1,0 +1,203 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../../src/core/rng.js';
+import { RunningMeanStd } from '../../../src/core/running-mean-std.js';
+import { InvalidArgument, formatError } from '../../../src/core/errors.js';
+import type { MetricStream, MetricRow } from '../../../src/streams/metrics.js';
+import type { ActorCritic } from '../../policies/actor-critic.js';
+import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
+import { LearnedReward, type LearnedRewardSpec, type LearnedRewardState } from '../../rewards/learned-reward.js';
+import { Discriminator, type DiscriminatorConfig, type DiscriminatorStats } from '../../rewards/discriminator.js';
+import { absorbingRows, checkTransitions, concatTransitions, selectTransitions, type Transitions } from '../../rewards/transitions.js';
+import type { HeadSpec } from '../../policies/param-layout.js';
+
+/** What {@link AdversarialImitation} needs to build its reward. */
+export interface AdversarialSetup {
+  kind: 'gail' | 'airl';
+  config: DiscriminatorConfig;
+  /** Expert transitions (raw observations). */
+  expert: Transitions;
+  obsDim: number;
+  head: HeadSpec;
+  /** Box action bounds for continuous tasks (the encoder clips to them), else null. */
+  actionBounds: { low: number[]; high: number[] } | null;
+  /** The generator's discount (AIRL's shaping and the absorbing tail). */
+  gamma: number;
+  rng: Rng;
+  metrics?: MetricStream;
+  /** A saved reward to continue from. */
+  restore?: LearnedRewardState;
+}
+
+/**
+ * The adversarial half of GAIL (Ho & Ermon 2016, arXiv:1606.03476) and AIRL
+ * (Fu et al. 2018, arXiv:1710.11248), as a PPO reward hook: after each
+ * rollout, `updatesPerRollout` discriminator steps on expert versus rollout
+ * transitions, then the rollout's rewards are overwritten with the logit
+ * reward `log D - log(1 - D)` (= the discriminator logit: GAIL's score,
+ * AIRL's `f - log pi`), which has no built-in survival bonus or penalty,
+ * divided by its running std (`normalizeReward`). With `absorbing`, a
+ * terminal step also gets the absorbing state's discounted tail (see
+ * {@link DiscriminatorConfig.absorbing}).
+ *
+ * AIRL reads log pi of the expert's actions under the generator, so the
+ * generator must see raw observations (PPO `normalizeObs: false`) and be
+ * memoryless (an `evaluate` on single rows).
+ */
+export class AdversarialImitation {
+  readonly reward: LearnedReward;
+  readonly discriminator: Discriminator;
+  readonly expert: Transitions;
+  private readonly kind: 'gail' | 'airl';
+  private readonly config: DiscriminatorConfig;
+  private readonly gamma: number;
+  private readonly rng: Rng;
+  private readonly metrics: MetricStream | undefined;
+  private readonly scale = new RunningMeanStd([]);
+  private generator: ActorCritic | null = null;
+  /** The last discriminator step's figures (tests, logs). */
+  last: DiscriminatorStats | null = null;
+
+  constructor(s: AdversarialSetup) {
+    checkTransitions(s.expert, s.obsDim, s.head.kind === 'categorical' ? s.head.nvec.length : s.head.dim, `${s.kind.toUpperCase()}.demonstrations`);
+    this.kind = s.kind;
+    this.config = s.config;
+    this.gamma = s.gamma;
+    this.rng = s.rng;
+    this.metrics = s.metrics;
+    // One absorbing-state sample per terminated expert episode (the absorbing state is where it went).
+    let ends = 0;
+    for (let k = 0; k < s.expert.rows; k++) ends += s.expert.terminated[k];
+    this.expert = s.config.absorbing && ends > 0 ? concatTransitions(s.expert, absorbingRows(s.obsDim, s.expert.actDim, ends)) : s.expert;
+    const stats = expertStats(s.expert);
+    const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null };
+    const spec: LearnedRewardSpec = s.kind === 'gail' ? { kind: 'gail', ...common, inputs: s.config.inputs } : { kind: 'airl', ...common, stateOnly: s.config.stateOnly, gamma: s.gamma };
+    this.reward = s.restore ? LearnedReward.restore({ ...s.restore }, this.rng.spawn(), `${s.kind}.restore`) : new LearnedReward(spec, this.rng.spawn());
+    this.discriminator = new Discriminator(this.reward, s.config);
+  }
+
+  /** The generator whose log pi AIRL reads (call once PPO has built it). */
+  attach(net: ActorCritic): void {
+    if (this.kind === 'airl' && net.sequence) {
+      throw new InvalidArgument(formatError('AIRL.generator', 'a memoryless network (mlp)', `a sequence network '${net.kind}'`, 'Use GAIL for sequence networks, or --policy-kind mlp'));
+    }
+    this.generator = net;
+  }
+
+  /** The PPO reward hook: discriminator steps, then relabelling. */
+  relabel(b: RolloutBuffer, globalStep: number, wallSeconds: number): void {
+    const policy = rolloutTransitions(b, this.config.absorbing);
+    const c = this.config;
+    const policyLogPi = this.kind === 'airl' ? rolloutLogPi(b, policy.rows) : null;
+    const sums = { loss: 0, accExpert: 0, accPolicy: 0, gradPenalty: 0 };
+    for (let u = 0; u < c.updatesPerRollout; u++) {
+      const ie = Int32Array.from({ length: Math.min(c.batchSize, this.expert.rows) }, () => this.rng.integer(0, this.expert.rows));
+      const ip = Int32Array.from({ length: Math.min(c.batchSize, policy.rows) }, () => this.rng.integer(0, policy.rows));
+      const e = selectTransitions(this.expert, ie);
+      const p = selectTransitions(policy, ip);
+      const st = this.discriminator.step(e, p, this.kind === 'airl' ? this.logPi(e) : null, policyLogPi ? Float32Array.from(ip, (k) => policyLogPi[k]) : null);
+      for (const k of Object.keys(sums) as Array<keyof DiscriminatorStats>) sums[k] += st[k] / c.updatesPerRollout;
+      this.last = st;
+    }
+    // Relabel: the logit of each real transition (policy rows are the valid ones, in order).
+    const logits = this.logits(policy, policyLogPi);
+    const absorbingLogit = c.absorbing ? this.logits(absorbingRows(policy.obsDim, policy.actDim, 1), this.kind === 'airl' ? new Float32Array(1) : null)[0] : 0;
+    const real = policy.rows - countOf(policy.absorbing);
+    this.scale.update(logits.subarray(0, real), real);
+    const div = c.normalizeReward ? Math.sqrt(this.scale.var[0] + 1e-8) : 1;
+    const tail = (this.gamma / (1 - this.gamma)) * absorbingLogit;
+    let j = 0;
+    let sum = 0;
+    for (let k = 0; k < b.valid.length; k++) {
+      if (!b.valid[k]) {
+        b.rewards[k] = 0;
+        continue;
+      }
+      const r = logits[j++] + (c.absorbing && b.terminated[k] ? tail : 0);
+      b.rewards[k] = r / div;
+      sum += logits[j - 1];
+    }
+    if (this.metrics && c.updatesPerRollout > 0) {
+      const row: MetricRow = { global_step: globalStep, wall_s: wallSeconds, 'disc/loss': sums.loss, 'disc/acc_expert': sums.accExpert, 'disc/acc_policy': sums.accPolicy, 'charts/learned_reward_mean': sum / Math.max(1, real) };
+      if (c.gradientPenalty > 0) row['disc/grad_penalty'] = sums.gradPenalty;
+      this.metrics.emit(row);
+    }
+  }
+
+  /** Discriminator logits of rows (`score - log pi` for AIRL): `Float64Array [rows]`. */
+  private logits(t: Transitions, logPi: Float32Array | null): Float64Array {
+    const out = tf.tidy(() => {
+      const s = this.reward.score(t);
+      if (this.kind === 'gail') return s;
+      return tf.sub(s, tf.tensor1d(logPi ?? this.logPi(t)));
+    });
+    const v = Float64Array.from(out.dataSync());
+    out.dispose();
+    return v;
+  }
+
+  /** log pi(a|s) of rows under the generator (0 on absorbing rows). */
+  private logPi(t: Transitions): Float32Array {
+    const net = this.generator;
+    if (!net) throw new InvalidArgument(formatError('AIRL.logPi', 'a generator attached', 'none', 'Call attach(net) before the first rollout'));
+    const lp = tf.tidy(() => net.evaluate({ obs: { rows: t.rows, flat: t.obs }, actions: t.actions }).logProb);
+    const out = Float32Array.from(lp.dataSync(), (v, i) => (t.absorbing[i] ? 0 : v));
+    lp.dispose();
+    return out;
+  }
+
+  dispose(): void {
+    this.discriminator.dispose();
+    this.reward.dispose();
+  }
+}
+
+/**
+ * The valid transitions of a rollout in flat order `t * envs + i`, with s'
+ * the next row's raw observation (after an episode end that row holds the
+ * true final observation, see {@link RolloutBuffer}) or `lastRawObs`; with
+ * `absorbing`, one absorbing-state row per terminated step after them.
+ */
+export function rolloutTransitions(b: RolloutBuffer, absorbing: boolean): Transitions {
+  const N = b.numEnvs;
+  const od = b.obsDim;
+  const ad = b.actDim;
+  const valid = b.validIndices();
+  let ends = 0;
+  if (absorbing) for (const k of valid) ends += b.terminated[k];
+  const n = valid.length + ends;
+  const t: Transitions = { obsDim: od, actDim: ad, rows: n, obs: new Float32Array(n * od), actions: new Float32Array(n * ad), nextObs: new Float32Array(n * od), terminated: new Uint8Array(n), absorbing: new Uint8Array(n) };
+  valid.forEach((k, r) => {
+    t.obs.set(b.rawObs.subarray(k * od, (k + 1) * od), r * od);
+    t.actions.set(b.actions.subarray(k * ad, (k + 1) * ad), r * ad);
+    const next = k + N < b.numSteps * N ? b.rawObs.subarray((k + N) * od, (k + N + 1) * od) : b.lastRawObs.subarray((k % N) * od, ((k % N) + 1) * od);
+    t.nextObs.set(next, r * od);
+    t.terminated[r] = b.terminated[k];
+  });
+  for (let r = valid.length; r < n; r++) t.absorbing[r] = 1;
+  return t;
+}
+
+/** log pi of the rollout's valid rows (in order), 0 for the absorbing rows after them. */
+function rolloutLogPi(b: RolloutBuffer, rows: number): Float32Array {
+  const out = new Float32Array(rows);
+  b.validIndices().forEach((k, r) => (out[r] = b.logProbs[k]));
+  return out;
+}
+
+function countOf(a: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) n += a[i];
+  return n;
+}
+
+/** Mean and variance of the expert's real observations (the reward's fixed input statistics). */
+function expertStats(t: Transitions): { mean: number[]; var: number[] } {
+  const od = t.obsDim;
+  const mean = new Array<number>(od).fill(0);
+  const variance = new Array<number>(od).fill(0);
+  let n = 0;
+  for (let r = 0; r < t.rows; r++) if (!t.absorbing[r]) n++;
+  for (let r = 0; r < t.rows; r++) if (!t.absorbing[r]) for (let j = 0; j < od; j++) mean[j] += t.obs[r * od + j] / n;
+  for (let r = 0; r < t.rows; r++) if (!t.absorbing[r]) for (let j = 0; j < od; j++) variance[j] += (t.obs[r * od + j] - mean[j]) ** 2 / n;
+  return { mean, var: variance };
+}

@@ -1,0 +1,113 @@
+import { Box } from '../../../src/core/spaces/box.js';
+import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
+import type { CheckpointData } from '../../checkpoint/save-checkpoint.js';
+import type { Trainer } from '../trainer.js';
+import { PPO } from '../ppo/ppo.js';
+import { resolvePpoConfig, type ResolvedPpoConfig } from '../ppo/ppo-config.js';
+import { ppoDefaultsFor } from '../ppo/task-defaults.js';
+import { ppoCheckpoint, stripDerived } from '../ppo/ppo-checkpoint.js';
+import { ActionCodec } from '../../policies/action-codec.js';
+import { Rng } from '../../../src/core/rng.js';
+import { resolveDiscriminatorConfig, type DiscriminatorConfig } from '../../rewards/discriminator.js';
+import { AdversarialImitation } from './adversarial-imitation.js';
+import { imitationInputs, type ImitationContext } from '../imitation-inputs.js';
+
+/** A GAIL / AIRL config: PPO's fields for the generator plus `reward`, the discriminator's. */
+export type AdversarialConfig = ResolvedPpoConfig & { reward: DiscriminatorConfig };
+
+/**
+ * GAIL or AIRL as a registered 'demonstrations' trainer: PPO (any
+ * `ActorCritic`: `--policy-kind`, or `--from` a fine-tuned checkpoint)
+ * whose reward hook is an {@link AdversarialImitation}. Checkpoints are
+ * PPO's with `algo.name` = the trainer and the learned reward in
+ * `algo.state.reward` (a reward for `lamkit eval`-style reuse and for
+ * reward transfer). Resuming is not supported yet.
+ */
+export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialConfig> {
+  const name = kind;
+  const where = kind.toUpperCase();
+  return {
+    name,
+    family: 'demonstrations',
+    description: kind === 'gail' ? 'Generative Adversarial Imitation Learning (Ho & Ermon 2016) over PPO' : 'Adversarial Inverse RL (Fu et al. 2018): a disentangled reward g(s) learned with PPO',
+    defaults: (envId, discrete) => ({
+      ...ppoDefaultsFor(envId, discrete),
+      // The learned reward is normalized by the hook; PPO's return scaling would scale it again.
+      normalizeReward: false,
+      // AIRL reads log pi of expert actions on raw observations.
+      ...(kind === 'airl' ? { normalizeObs: false } : {}),
+    }),
+    resolveConfig(config, w) {
+      const { reward, ...ppo } = config;
+      if (reward !== undefined && (reward === null || typeof reward !== 'object' || Array.isArray(reward))) {
+        throw new InvalidArgument(formatError(`${w}.reward`, 'an object of discriminator settings (agents/rewards/discriminator.ts)', describeValue(reward), 'Pass e.g. {"reward": {"gradientPenalty": 1}}'));
+      }
+      const resolved = resolvePpoConfig(ppo, w);
+      if (kind === 'airl' && resolved.normalizeObs) {
+        throw new InvalidArgument(formatError(`${w}.normalizeObs`, 'false for AIRL (its discriminator reads log pi of expert actions on raw observations)', 'true', 'Drop normalizeObs from the config'));
+      }
+      return { ...resolved, reward: resolveDiscriminatorConfig((reward ?? {}) as Record<string, unknown>, `${w}.reward`) };
+    },
+    resumeConfig(data: CheckpointData) {
+      throw new InvalidArgument(formatError(`lamkit imitate --resume`, 'a run of a trainer that resumes', `a ${describeValue(data.algo.name)} run`, `${where} runs do not resume yet; start a new run with --from this checkpoint`));
+    },
+    endStep: (c) => c.numUpdates * c.batchSize,
+    async run(ctx: ImitationContext<AdversarialConfig>) {
+      const inputs = imitationInputs(ctx, where);
+      const { vec, config } = ctx;
+      const { reward: rewardConfig, ...ppoConfig } = config;
+      const codec = new ActionCodec(vec.singleActionSpace);
+      const box = vec.singleActionSpace instanceof Box ? vec.singleActionSpace : null;
+      const adv = new AdversarialImitation({
+        kind,
+        config: rewardConfig,
+        expert: inputs.transitions,
+        obsDim: vec.obsDim,
+        head: codec.head,
+        actionBounds: box ? { low: Array.from(box.low), high: Array.from(box.high) } : null,
+        gamma: config.gamma,
+        rng: new Rng(config.seed).spawn(),
+        metrics: ctx.metrics,
+      });
+      let ppo: PPO | null = null;
+      try {
+        const save = (st: ReturnType<PPO['trainingState']>): CheckpointData => {
+          const ck = ppoCheckpoint(st, ctx.meta);
+          return { ...ck, algo: { ...ck.algo, name, config: { ...stripDerived(ck.algo.config), reward: rewardConfig }, state: { ...ck.algo.state, reward: adv.reward.getState() } } };
+        };
+        const options = {
+          metrics: ctx.metrics,
+          onCheckpoint: (s: ReturnType<PPO['trainingState']>) => ctx.save(save(s)),
+          rewardHook: (b: Parameters<AdversarialImitation['relabel']>[0]) => adv.relabel(b, ppo!.step, ppo!.wallSeconds()),
+        };
+        const ppoResolved = ppoConfig as ResolvedPpoConfig;
+        if (ctx.from) {
+          const { restorePolicy } = await import('../../policies/policy-state.js');
+          const { initBackend } = await import('../../backend.js');
+          await initBackend();
+          const net = restorePolicy(ctx.from.policy, `lamkit imitate --from policy`);
+          for (const g of net.paramGroups()) net.setTrainable(g.name, true);
+          ppo = await PPO.create(vec, ppoResolved, { ...options, net, normalization: { obs: ctx.from.normalization.obs, ret: null } });
+        } else {
+          ppo = await PPO.create(vec, ppoResolved, { ...options, policy: ctx.policy });
+        }
+        adv.attach(ppo.net);
+        const p = ppo;
+        const afterUpdate = ctx.afterUpdate?.bind(ctx);
+        return await p.learn({
+          stop: () => ctx.stop(),
+          afterUpdate: afterUpdate && (() => afterUpdate({ globalStep: p.step, wallSeconds: p.wallSeconds(), last: p.updates >= config.numUpdates, policy: () => p.policy(), checkpoint: () => save(p.trainingState()) })),
+        });
+      } finally {
+        ppo?.dispose();
+        adv.dispose();
+      }
+    },
+  };
+}
+
+/** Checks that a resolved generator config is PPO's (used by tests). */
+export function generatorConfig(c: AdversarialConfig): ResolvedPpoConfig {
+  const { reward: _r, ...ppo } = c;
+  return resolvePpoConfig(stripDerived(ppo as unknown as Record<string, unknown>), 'generatorConfig');
+}

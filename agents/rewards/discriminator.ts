@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { parseWith } from '../policies/policy-kinds.js';
+import { AdamW } from '../optim/adamw.js';
+import type { LearnedReward } from './learned-reward.js';
+import type { Transitions } from './transitions.js';
+
+/** Settings of the discriminator and of the learned reward it gives PPO (each documented; `resolveDiscriminatorConfig` fills the defaults). */
+export const discriminatorConfigSchema = z
+  .object({
+    /** Hidden widths of each reward MLP (tanh). */
+    hidden: z.array(z.number().int().positive()).default([64, 64]),
+    /** GAIL: the discriminator reads (s, a) or (s, a, s'). */
+    inputs: z.enum(['sa', 'sas']).default('sa'),
+    /** AIRL: g(s) (state-only, the reward that transfers to new dynamics) or g(s, a). */
+    stateOnly: z.boolean().default(true),
+    /** Adam learning rate of the discriminator. */
+    learningRate: z.number().positive().default(1e-3),
+    /** Expert and policy transitions per discriminator minibatch (each). */
+    batchSize: z.number().int().positive().default(256),
+    /** Discriminator minibatch steps after each PPO rollout. */
+    updatesPerRollout: z.number().int().min(0).default(4),
+    /** Symmetric label smoothing: expert targets 1 - s, policy targets s (Salimans et al. 2016). */
+    labelSmoothing: z.number().min(0).max(0.5).default(0),
+    /** Weight of the zero-centred gradient penalty on expert inputs, coef * mean ||grad_x logit||^2 (R1, Mescheder et al. 2018). 0: off. */
+    gradientPenalty: z.number().min(0).default(0),
+    /** Global gradient-norm clip of the discriminator step. */
+    maxGradNorm: z.number().positive().default(10),
+    /** Divide the learned reward by a running std of it (no mean shift: a shift would be a per-step survival bonus or penalty). */
+    normalizeReward: z.boolean().default(true),
+    /**
+     * Treat terminations as entering an absorbing state (Kostrikov et al.
+     * 2019): the discriminator also sees absorbing-state samples (one per
+     * terminated episode, expert and policy), and a terminal step's reward
+     * gets the absorbing state's discounted tail gamma/(1-gamma) r(absorbing),
+     * which PPO's GAE does not bootstrap. Off: the reward of the absorbing
+     * state is 0 (the usual bias: log-D-style rewards then favour or punish
+     * ending episodes depending on their sign).
+     */
+    absorbing: z.boolean().default(true),
+  })
+  .strict();
+
+/** A resolved discriminator config. */
+export type DiscriminatorConfig = z.infer<typeof discriminatorConfigSchema>;
+
+/** Validates a discriminator config and fills the defaults; errors name the field. */
+export function resolveDiscriminatorConfig(config: Record<string, unknown>, where = 'DiscriminatorConfig'): DiscriminatorConfig {
+  return parseWith(discriminatorConfigSchema, config, where);
+}
+
+/** What one discriminator step measured. */
+export interface DiscriminatorStats {
+  loss: number;
+  /** Fraction of expert rows with logit > 0. */
+  accExpert: number;
+  /** Fraction of policy rows with logit < 0. */
+  accPolicy: number;
+  gradPenalty: number;
+}
+
+/**
+ * Trains a {@link LearnedReward} as a binary classifier of expert (label 1)
+ * versus policy (label 0) transitions on the logit `score - logPi` (GAIL:
+ * no policy term; AIRL: `f - log pi(a|s)`, Fu et al. 2018 eq. 3), with
+ * binary cross-entropy on logits, optional label smoothing and gradient
+ * penalty, Adam with gradient-norm clipping.
+ */
+export class Discriminator {
+  private readonly adam: AdamW;
+  private readonly vars: tf.Variable[];
+
+  constructor(readonly reward: LearnedReward, readonly config: DiscriminatorConfig) {
+    this.adam = new AdamW(reward.variables(), ['reward'], { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+    this.vars = this.adam.trainableVariables();
+  }
+
+  /**
+   * One minibatch step.
+   * @param logPiExpert / logPiPolicy `Float32Array [rows]`: log pi(a|s) of each row for AIRL (0 on absorbing rows); null for GAIL.
+   */
+  step(expert: Transitions, policy: Transitions, logPiExpert: Float32Array | null, logPiPolicy: Float32Array | null): DiscriminatorStats {
+    const c = this.config;
+    const s = c.labelSmoothing;
+    const stats = new Float32Array(4);
+    const { value, grads } = tf.variableGrads(() => {
+      const gp = c.gradientPenalty > 0;
+      const e = gp ? this.reward.scoreWithGradNorm(expert) : { out: this.reward.score(expert), gradSq: null };
+      const p = this.reward.score(policy);
+      const ze = logPiExpert ? tf.sub(e.out, tf.tensor1d(logPiExpert)) : e.out;
+      const zp = logPiPolicy ? tf.sub(p, tf.tensor1d(logPiPolicy)) : p;
+      // BCE on logits: softplus(z) - y z.
+      const le = tf.mean(tf.sub(tf.softplus(ze), tf.mul(1 - s, ze)));
+      const lp = tf.mean(tf.sub(tf.softplus(zp), tf.mul(s, zp)));
+      let loss = tf.mul(0.5, tf.add(le, lp));
+      let penalty: tf.Tensor = tf.scalar(0);
+      if (e.gradSq) {
+        penalty = tf.mean(e.gradSq);
+        loss = tf.add(loss, tf.mul(c.gradientPenalty, penalty));
+      }
+      const accE = tf.mean(tf.cast(tf.greater(ze, 0), 'float32'));
+      const accP = tf.mean(tf.cast(tf.less(zp, 0), 'float32'));
+      stats.set(tf.stack([accE, accP, penalty]).dataSync(), 1);
+      return loss as tf.Scalar;
+    }, this.vars);
+    const norm = this.adam.apply(grads, c.learningRate, c.maxGradNorm);
+    stats[0] = value.dataSync()[0];
+    tf.dispose([value, norm, ...Object.values(grads)]);
+    return { loss: stats[0], accExpert: stats[1], accPolicy: stats[2], gradPenalty: stats[3] };
+  }
+
+  /** Frees the optimizer state (not the reward). Idempotent. */
+  dispose(): void {
+    this.adam.dispose();
+  }
+}

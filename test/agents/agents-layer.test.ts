@@ -191,7 +191,7 @@ test('network and algorithm configs are separate; errors name the field and the 
   assert.deepEqual(resolvePolicyConfig({ kind: 'window-mlp', window: 3 }), { kind: 'window-mlp', hidden: [64, 64], activation: 'tanh', logStdInit: 0, window: 3 });
   assert.throws(() => resolvePolicyConfig({ kind: 'lstm' }), {
     name: 'InvalidArgument',
-    message: 'policy.kind: expected a registered policy kind (mlp, window-mlp), got "lstm". Pick one of those, or register yours with registerPolicyKind.',
+    message: 'policy.kind: expected a registered policy kind (mlp, window-mlp, transformer), got "lstm". Pick one of those, or register yours with registerPolicyKind.',
   });
   assert.throws(() => resolvePolicyConfig({ hidden: [0] }), (err: Error) => err instanceof InvalidArgument && err.message.startsWith('policy.hidden.0: expected '));
   assert.throws(() => resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 1, totalSteps: 1000, hidden: [32] }), {

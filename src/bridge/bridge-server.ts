@@ -1,11 +1,14 @@
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { spaceFromJSON } from '../core/spaces/from-json.js';
 import { BridgeProtocolError } from './errors.js';
 import type { HelloMessage } from './protocol.js';
+import { ConnectionGate } from './connection-gate.js';
+import type { InboundLimits } from './inbound-budget.js';
+import { checkSpaceLimits } from './space-limits.js';
 import { RemoteEnv, type RemoteEnvTimeouts, type RobotLink } from './remote-env.js';
 import { RobotConnection, type ConnectionHost } from './robot-connection.js';
 import { RosbridgeConnection } from './rosbridge-connection.js';
@@ -26,14 +29,34 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
   token?: string;
   /** Messages larger than this get a PAYLOAD_TOO_LARGE error; 4x this closes the socket (ws `maxPayload`). Default 262144. */
   maxMessageBytes?: number;
-  /** Per-connection message rate (token bucket); excess is dropped with a RATE_LIMITED error. Default 5000. */
+  /** Per-connection message rate (token bucket, burst a tenth of a second's worth); excess is dropped with a RATE_LIMITED error. Default 5000. */
   maxMessagesPerSecond?: number;
+  /**
+   * Per-connection bytes received per second (burst: a tenth of a second's worth, at least maxMessageBytes).
+   * Over it the connection is throttled: the server stops reading its socket until the budget refills. Default 16777216 (16 MiB).
+   */
+  maxBytesPerSecond?: number;
+  /**
+   * Per-connection server time, in ms per second, spent handling its messages (parse, validate, dispatch,
+   * error replies; burst a twentieth of a second's worth). Over it the connection is throttled like `maxBytesPerSecond`,
+   * so one robot sending legal but expensive messages cannot starve the others. Default 200 (a fifth of a core).
+   */
+  maxProcessingMsPerSecond?: number;
   /** Heartbeat period, ms. Default 1000. */
   heartbeatMs?: number;
   /** A connection silent for this long is closed. Default 5 x heartbeatMs. */
   idleTimeoutMs?: number;
-  /** A connection must complete its hello within this many ms. Default 5000. */
+  /**
+   * A TCP connection must complete its HTTP upgrade and its hello (rosbridge: subscribe + advertise the reset
+   * service) within this many ms of being accepted, else it is dropped. Default 5000.
+   */
   handshakeTimeoutMs?: number;
+  /** Most connections at once that have not completed their handshake (counted from TCP accept); more are dropped as they arrive. Default 64. */
+  maxPendingConnections?: number;
+  /** A socket we closed is destroyed when the peer has not completed the close handshake within this many ms. Default 2000. */
+  closeTimeoutMs?: number;
+  /** A robot disconnected for this long is forgotten: its `RemoteEnv` is closed and removed (a later connection with its id is a new robot). Default 60000. */
+  forgetAfterMs?: number;
   /** Send each robot's actions no faster than its announced control rate (rate limiting toward the robot). Default false. */
   paceToControlRate?: boolean;
   /** Enables the rosbridge v2 adapter (on `rosbridge.path`, default '/rosbridge'). */
@@ -52,6 +75,8 @@ export class BridgeServer implements ConnectionHost {
   readonly maxMessageBytes: number;
   readonly heartbeatMs: number;
   readonly maxMessagesPerSecond: number;
+  /** @internal Per-connection budgets (see the options of the same names). */
+  readonly inboundLimits: InboundLimits;
   private readonly http: HttpServer | HttpsServer;
   private readonly ownsHttp: boolean;
   private readonly wss: WebSocketServer;
@@ -63,6 +88,9 @@ export class BridgeServer implements ConnectionHost {
   private readonly paceToControlRate: boolean;
   private readonly heartbeatTimer: ReturnType<typeof setInterval>;
   private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  private readonly gate: ConnectionGate;
+  private readonly forgetAfterMs: number;
+  private readonly forgetTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private closed = false;
 
   private constructor(http: HttpServer | HttpsServer, ownsHttp: boolean, port: number, opts: BridgeServerOptions, ros: ResolvedRosbridgeConfig | null) {
@@ -72,20 +100,32 @@ export class BridgeServer implements ConnectionHost {
     this.maxMessageBytes = opts.maxMessageBytes ?? 262144;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
     this.maxMessagesPerSecond = opts.maxMessagesPerSecond ?? 5000;
+    this.inboundLimits = {
+      maxMessageBytes: this.maxMessageBytes,
+      maxMessagesPerSecond: this.maxMessagesPerSecond,
+      maxBytesPerSecond: opts.maxBytesPerSecond ?? 16 * 1024 * 1024,
+      maxProcessingMsPerSecond: opts.maxProcessingMsPerSecond ?? 200,
+    };
+    this.forgetAfterMs = opts.forgetAfterMs ?? 60000;
     this.paceToControlRate = opts.paceToControlRate ?? false;
     this.timeouts = { stepTimeoutMs: opts.stepTimeoutMs, resetTimeoutMs: opts.resetTimeoutMs, reconnectGraceMs: opts.reconnectGraceMs };
     for (const k of Object.keys(this.timeouts) as Array<keyof RemoteEnvTimeouts>) if (this.timeouts[k] === undefined) delete this.timeouts[k];
     const idleTimeoutMs = opts.idleTimeoutMs ?? 5 * this.heartbeatMs;
     const handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 5000;
     const path = opts.path ?? '/';
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: 4 * this.maxMessageBytes });
+    this.gate = new ConnectionGate(http, handshakeTimeoutMs, opts.maxPendingConnections ?? 64, ownsHttp);
+    // skipUTF8Validation stays false: RFC 6455 requires closing (1007) on a text frame that is not UTF-8.
+    // (ws 8.23 takes `closeTimeout`; @types/ws does not list it yet.)
+    const wsOptions: ServerOptions & { closeTimeout: number } = { noServer: true, maxPayload: 4 * this.maxMessageBytes, closeTimeout: opts.closeTimeoutMs ?? 2000 };
+    this.wss = new WebSocketServer(wsOptions);
     this.onUpgrade = (req, socket, head) => {
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       const isRos = ros !== null && pathname === ros.path;
       if (pathname !== path && !isRos) return refuse(socket, 404, 'Not Found');
+      if (!this.gate.admitUpgrade(socket)) return refuse(socket, 503, 'Service Unavailable');
       if (opts.token !== undefined && !tokensEqual(tokenOf(req) ?? '', opts.token)) return refuse(socket, 401, 'Unauthorized');
       const rosRobotId = new URL(req.url ?? '/', 'http://localhost').searchParams.get('robot');
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, isRos ? ros : null, handshakeTimeoutMs, rosRobotId));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, isRos ? ros : null, rosRobotId));
     };
     http.on('upgrade', this.onUpgrade);
     this.heartbeatTimer = setInterval(() => {
@@ -101,7 +141,7 @@ export class BridgeServer implements ConnectionHost {
   /** Starts a server (or attaches to `options.server`) and resolves once it listens. */
   static async listen(options: BridgeServerOptions = {}): Promise<BridgeServer> {
     if (options === null || typeof options !== 'object') throw new InvalidArgument(formatError('BridgeServer.listen.options', 'an object', describeValue(options), 'Pass e.g. { port: 8765 }'));
-    for (const k of ['maxMessageBytes', 'maxMessagesPerSecond', 'heartbeatMs', 'idleTimeoutMs', 'handshakeTimeoutMs'] as const) {
+    for (const k of ['maxMessageBytes', 'maxMessagesPerSecond', 'maxBytesPerSecond', 'maxProcessingMsPerSecond', 'heartbeatMs', 'idleTimeoutMs', 'handshakeTimeoutMs', 'maxPendingConnections', 'closeTimeoutMs', 'forgetAfterMs'] as const) {
       const v = options[k];
       if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new InvalidArgument(formatError(`BridgeServer.listen.${k}`, 'a positive number', describeValue(v), 'Omit it for the default'));
     }
@@ -116,7 +156,7 @@ export class BridgeServer implements ConnectionHost {
     const port = options.port ?? 8765;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgument(formatError('BridgeServer.listen.port', 'an integer in [0, 65535]', describeValue(port), 'Pass 0 for any free port'));
     const http = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('lamkit bridge: connect with a WebSocket client\n');
+      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('lamkit bridge: connect with a WebSocket client\n');
     });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -180,6 +220,8 @@ export class BridgeServer implements ConnectionHost {
   attachRobot(hello: HelloMessage, link: RobotLink): RemoteEnv {
     const where = 'BridgeServer.message.hello';
     let obsSpace, actSpace;
+    checkSpaceLimits(hello.observationSpace, `${where}.observationSpace`);
+    checkSpaceLimits(hello.actionSpace, `${where}.actionSpace`);
     try {
       obsSpace = spaceFromJSON(hello.observationSpace, `${where}.observationSpace`);
       actSpace = spaceFromJSON(hello.actionSpace, `${where}.actionSpace`);
@@ -194,7 +236,9 @@ export class BridgeServer implements ConnectionHost {
       if (!existing.observationSpace.equals(obsSpace) || !existing.actionSpace.equals(actSpace)) {
         throw new BridgeProtocolError('BAD_SPACE', formatError(`${where}`, `the spaces robot '${hello.robotId}' announced before (${existing.observationSpace.toString()}, ${existing.actionSpace.toString()})`, `${obsSpace.toString()}, ${actSpace.toString()}`, 'Use a new robot id for a different robot'));
       }
+      this.cancelForget(hello.robotId);
       existing.attach(link);
+      this.gate.settle(link);
       return existing;
     }
     let env: RemoteEnv;
@@ -204,8 +248,10 @@ export class BridgeServer implements ConnectionHost {
       if (err instanceof BridgeProtocolError) throw err;
       throw new BridgeProtocolError('BAD_SPACE', err instanceof Error ? err.message : String(err), { cause: err });
     }
+    this.cancelForget(hello.robotId);
     this.envs.set(hello.robotId, env);
     env.attach(link);
+    this.gate.settle(link);
     // Notify after the caller has sent `welcome`: a listener that resets the
     // robot at once (the policy server) must not overtake the handshake reply.
     queueMicrotask(() => {
@@ -214,9 +260,26 @@ export class BridgeServer implements ConnectionHost {
     return env;
   }
 
-  /** @internal */
+  /** @internal The robot's connection closed: it may reconnect within `forgetAfterMs`, else it is forgotten. */
   detachRobot(env: RemoteEnv, reason: string): void {
     env.detach(reason);
+    if (this.closed || env.isClosed) return;
+    this.cancelForget(env.robotId);
+    const timer = setTimeout(() => {
+      this.forgetTimers.delete(env.robotId);
+      if (env.connected || this.envs.get(env.robotId) !== env) return;
+      this.envs.delete(env.robotId);
+      void env.close();
+    }, this.forgetAfterMs);
+    timer.unref();
+    this.forgetTimers.set(env.robotId, timer);
+  }
+
+  private cancelForget(robotId: string): void {
+    const t = this.forgetTimers.get(robotId);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.forgetTimers.delete(robotId);
   }
 
   /** @internal */
@@ -224,17 +287,13 @@ export class BridgeServer implements ConnectionHost {
     for (const l of this.errorListeners) l(err, robotId);
   }
 
-  private accept(ws: WebSocket, ros: ResolvedRosbridgeConfig | null, handshakeTimeoutMs: number, rosRobotId: string | null): void {
+  private accept(ws: WebSocket, socket: Duplex, ros: ResolvedRosbridgeConfig | null, rosRobotId: string | null): void {
     if (this.closed) return void ws.close(1001, 'server closing');
     const conn: Conn = ros ? new RosbridgeConnection(ws, this, ros, rosRobotId && /^[A-Za-z0-9_.:-]{1,64}$/.test(rosRobotId) ? rosRobotId : null) : new RobotConnection(ws, this);
     this.conns.add(conn);
-    const timer = setTimeout(() => {
-      if (conn.robotId === null) conn.close(1008, `no hello within ${handshakeTimeoutMs} ms`);
-    }, handshakeTimeoutMs);
-    ws.on('close', () => {
-      clearTimeout(timer);
-      this.conns.delete(conn);
-    });
+    // The handshake deadline (from TCP accept) now closes the WebSocket with a close frame.
+    this.gate.bind(socket, conn);
+    ws.on('close', () => this.conns.delete(conn));
   }
 
   /** Closes every robot connection and stops listening. Idempotent. */
@@ -243,6 +302,9 @@ export class BridgeServer implements ConnectionHost {
     this.closed = true;
     clearInterval(this.heartbeatTimer);
     this.http.off('upgrade', this.onUpgrade);
+    this.gate.close();
+    for (const t of this.forgetTimers.values()) clearTimeout(t);
+    this.forgetTimers.clear();
     for (const env of this.envs.values()) await env.close();
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

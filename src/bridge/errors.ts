@@ -7,6 +7,7 @@ import { LamkitError } from '../core/errors.js';
 export type BridgeErrorCode =
   | 'BAD_JSON'
   | 'BAD_MESSAGE'
+  | 'TOO_DEEP'
   | 'BAD_FRAME'
   | 'PAYLOAD_TOO_LARGE'
   | 'OUT_OF_ORDER'

@@ -33,23 +33,41 @@ export interface PolicyServerHandle {
   stop(): Promise<void>;
 }
 
+/** First and longest pause between retries of a robot that keeps failing while connected (doubling). */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 5000;
+
 /**
  * The policy-server mode (`lamkit serve`): drives every robot that connects
  * to `server` (now or later) with `policy`, one loop per robot: reset, then
  * act/step until the episode ends, forever. A timeout or disconnect ends
- * the episode; the loop then waits for the robot (reset waits for a
- * reconnect) and starts a new one. Robots whose spaces differ from the
- * policy's get an `error` and are not driven.
+ * the episode and is reported once; a disconnected robot's loop then waits,
+ * silently and without polling, until the robot reconnects (and starts a
+ * new episode) or the server forgets it (`forgetAfterMs`), which ends the
+ * loop. A robot that keeps failing while connected is retried after 50 ms,
+ * doubling to 5 s. Robots whose spaces differ from the policy's get an
+ * `error` and are not driven. `stop()` returns promptly: it emergency-stops
+ * every robot, which also ends waits for reconnects.
  */
 export function servePolicy(server: BridgeServer, policy: Policy, options: ServePolicyOptions = {}): PolicyServerHandle {
   const deterministic = options.deterministic ?? true;
   const stop = new AbortController();
   let episodes = 0;
-  const loops: Promise<void>[] = [];
+  const loops = new Set<Promise<void>>();
   const report = (err: unknown, robotId: string): void => {
     const e = err instanceof LamkitError ? err : new BridgeProtocolError('BAD_MESSAGE', String(err), { cause: err });
     options.onError?.(e, robotId);
   };
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stop.signal.addEventListener('abort', done, { once: true });
+    });
 
   const drive = async (env: RemoteEnv): Promise<void> => {
     if (!policy.observationSpace.equals(env.observationSpace) || !policy.actionSpace.equals(env.actionSpace)) {
@@ -60,14 +78,20 @@ export function servePolicy(server: BridgeServer, policy: Policy, options: Serve
     }
     // Only the robot's first reset is seeded (later episodes continue its stream).
     let seeds = options.seed === undefined ? undefined : [options.seed];
+    let retryMs = RETRY_FIRST_MS;
     while (!stop.signal.aborted && !env.isClosed) {
+      // Gone: wait for it to come back (or to be forgotten, which closes env), without a deadline or a log line per try.
+      if (!env.connected && !(await env.whenConnected(stop.signal))) continue;
       try {
         await runEpisodes(env, policy, {
           deterministic,
           seeds,
           signal: stop.signal,
           keepEpisodes: false,
-          onEpisodeStart: () => void (seeds = undefined),
+          onEpisodeStart: () => {
+            seeds = undefined;
+            retryMs = RETRY_FIRST_MS;
+          },
           onEpisodeEnd: (ep) => {
             episodes++;
             options.onEpisode?.({ robotId: env.robotId, return: ep.return, length: ep.length, terminated: ep.terminated, truncated: ep.truncated });
@@ -75,16 +99,23 @@ export function servePolicy(server: BridgeServer, policy: Policy, options: Serve
         });
       } catch (err) {
         if (stop.signal.aborted || env.isClosed) return;
-        // A timeout or disconnect ended the episode: the next runEpisodes resets, which waits for the robot.
+        // A timeout or disconnect ended the episode (reported once); the next runEpisodes resets.
         report(err, env.robotId);
-        // Do not spin on a robot that keeps failing at once.
-        await new Promise((r) => setTimeout(r, 50));
+        // Connected but failing at once (e.g. a reset that times out): back off instead of spinning.
+        if (env.connected) {
+          await pause(retryMs);
+          retryMs = Math.min(2 * retryMs, RETRY_MAX_MS);
+        }
       }
     }
   };
 
-  for (const env of server.robots()) loops.push(drive(env));
-  const off = server.onRobot((env) => loops.push(drive(env)));
+  const start = (env: RemoteEnv): void => {
+    const loop = drive(env).finally(() => loops.delete(loop));
+    loops.add(loop);
+  };
+  for (const env of server.robots()) start(env);
+  const off = server.onRobot(start);
   return {
     get episodes() {
       return episodes;
@@ -93,7 +124,7 @@ export function servePolicy(server: BridgeServer, policy: Policy, options: Serve
       stop.abort();
       off();
       for (const env of server.robots()) env.emergencyStop('policy server stopped');
-      await Promise.allSettled(loops);
+      await Promise.allSettled([...loops]);
     },
   };
 }

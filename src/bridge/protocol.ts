@@ -10,8 +10,15 @@ import { BridgeProtocolError } from './errors.js';
  */
 export const PROTOCOL_VERSION = 1;
 
-/** Longest vector (observation or action) a message may carry. */
+/** Longest vector (observation or action) a message may carry; also the most numbers a space may have in its flat form. */
 export const MAX_VECTOR_LENGTH = 65536;
+
+/** Deepest nesting of arrays and objects a JSON message may have (checked on the raw text, before parsing). */
+export const MAX_JSON_DEPTH = 32;
+
+/** Lowest and highest `hello.controlRateHz` a robot may announce. */
+export const MIN_CONTROL_RATE_HZ = 0.1;
+export const MAX_CONTROL_RATE_HZ = 100000;
 
 const robotId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a robot id of 1-64 characters from [A-Za-z0-9_.:-]');
 const seq = z.number().int().nonnegative().max(2 ** 32 - 1);
@@ -27,7 +34,7 @@ export const HelloSchema = z.strictObject({
   robotId,
   observationSpace: spaceJSON,
   actionSpace: spaceJSON,
-  controlRateHz: z.number().positive().max(100000),
+  controlRateHz: z.number().min(MIN_CONTROL_RATE_HZ).max(MAX_CONTROL_RATE_HZ),
   /** Flat action (layout of encodeAction) applied when no fresh action is available. */
   safeAction: finiteVector,
   /** The robot sends observations as binary frames and wants actions as binary frames. */
@@ -110,7 +117,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function expectedOf(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
+      return issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     case 'too_big':
       return issue.origin === 'array' || issue.origin === 'string' ? `at most ${issue.maximum} ${issue.origin === 'array' ? 'items' : 'characters'}` : `a number <= ${issue.maximum}`;
     case 'too_small':
@@ -128,6 +135,16 @@ function expectedOf(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** A field name as an error message shows it: plain when short and simple, else quoted and truncated (names come from the network). */
+function fieldName(name: string): string {
+  return /^[\w$-]{1,60}$/.test(name) ? name : describeValue(name);
+}
+
+/** At most 3 field names, then how many more. */
+function fieldNames(names: readonly string[]): string {
+  return names.slice(0, 3).map(fieldName).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
+}
+
 /**
  * Validates `input` (already JSON-parsed) against `schema`, or throws a
  * `BridgeProtocolError('BAD_MESSAGE')` naming the first bad field, e.g.
@@ -138,10 +155,36 @@ export function validateMessage<T>(schema: z.ZodType<T>, input: unknown, where: 
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const type = input !== null && typeof input === 'object' && typeof (input as { type?: unknown }).type === 'string' ? (input as { type: string }).type : '';
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-  const got = issue.code === 'unrecognized_keys' ? `field(s) ${issue.keys.join(', ')}` : describeValue(valueAt(input, issue.path));
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${fieldName(String(p))}`)).join('');
+  const got = issue.code === 'unrecognized_keys' ? `field(s) ${fieldNames(issue.keys)}` : describeValue(valueAt(input, issue.path));
   const fieldWhere = `${where}${type && issue.path[0] !== 'type' ? '.' + type : ''}${path}`;
   throw new BridgeProtocolError('BAD_MESSAGE', formatError(fieldWhere, expectedOf(issue), got, 'See docs/bridge-protocol.md for the message fields'));
+}
+
+/**
+ * Checks that the JSON text in `bytes` (UTF-8) nests arrays and objects at
+ * most `maxDepth` levels deep, without parsing it: one pass over the bytes,
+ * skipping strings (UTF-8 continuation bytes never look like ASCII). Throws
+ * `BridgeProtocolError('TOO_DEEP')` at the first byte over the limit, so
+ * neither the parser, the validator nor an error message ever recurses
+ * deeper (a message nested 100,000 deep costs one scan, not a stack overflow).
+ * Text that is not JSON passes; the parser rejects it next.
+ */
+export function checkJsonDepth(bytes: Uint8Array, where: string, maxDepth = MAX_JSON_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > maxDepth) {
+        throw new BridgeProtocolError('TOO_DEEP', formatError(where, `JSON nested at most ${maxDepth} levels deep`, `level ${depth} at byte ${i}`, 'Flatten the message (see Limits in docs/bridge-protocol.md)'));
+      }
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
 }
 
 /** JSON.parse that throws `BridgeProtocolError('BAD_JSON')` with the parser's reason. */

@@ -84,7 +84,8 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
   private pending: Pending | null = null;
   private needsReset = true;
   private closed = false;
-  private attachWaiters: Array<() => void> = [];
+  /** Called with null on attach or close, or with the error an emergency stop ends the wait with. */
+  private attachWaiters: Array<(err: Error | null) => void> = [];
   private readonly obsListeners = new Set<(ev: RobotObservationEvent) => void>();
   private readonly safetyListeners = new Set<(ev: SafetyEvent) => void>();
   private readonly endListeners = new Set<() => void>();
@@ -130,9 +131,7 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
   attach(link: RobotLink): void {
     this.link = link;
     this.needsReset = true;
-    const waiters = this.attachWaiters;
-    this.attachWaiters = [];
-    for (const w of waiters) w();
+    this.wakeAttachWaiters(null);
   }
 
   /** @internal Called by the server when the robot's connection closes. */
@@ -179,11 +178,17 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     return { obs: this.observationSpace.unflatten(ev.obs), reward: ev.reward, terminated: ev.terminated, truncated: ev.truncated, info };
   }
 
-  /** Sends `estop` now; a pending call rejects, and only `reset()` resumes. */
+  /**
+   * Sends `estop` now; a pending call rejects (a `reset()` waiting for the
+   * robot to reconnect included), and only `reset()` resumes.
+   */
   emergencyStop(reason = 'emergency stop'): void {
     this.link?.sendEstop(reason);
     this.needsReset = true;
     this.failPending(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${this.pending?.kind ?? 'step'}`, 'an observation', `an emergency stop (${reason})`, 'Call reset() to resume'), 'EMERGENCY_STOP'));
+    if (this.attachWaiters.length > 0) {
+      this.wakeAttachWaiters(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).reset`, 'the robot to reconnect', `an emergency stop (${reason})`, 'Call reset() to resume'), 'EMERGENCY_STOP'));
+    }
   }
 
   /**
@@ -222,7 +227,8 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     this.needsReset = true;
     const p = this.pending;
     if (p && p.seq === seq) {
-      this.failPending(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${p.kind}`, 'an observation', `episode_end from the robot (${reason})`, 'Call reset() to start a new episode')));
+      // The reason comes from the robot: quoted, so it cannot forge lines where the error is logged.
+      this.failPending(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).${p.kind}`, 'an observation', `episode_end from the robot (reason ${JSON.stringify(reason)})`, 'Call reset() to start a new episode')));
     }
   }
 
@@ -264,8 +270,7 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     const link = this.link;
     this.link = null;
     this.failPending(new BridgeDisconnectedError(`RemoteEnv(${this.robotId}).close: expected no pending call, got close() while one was in flight.`, 'CLOSED'));
-    for (const w of this.attachWaiters) w();
-    this.attachWaiters = [];
+    this.wakeAttachWaiters(null);
     link?.close(1000, 'RemoteEnv closed');
     for (const l of this.endListeners) l();
     this.endListeners.clear();
@@ -284,17 +289,46 @@ export class RemoteEnv<Obs = unknown, Act = unknown> implements AsyncEnv<Obs, Ac
     for (const l of this.safetyListeners) l(ev);
   }
 
+  private wakeAttachWaiters(err: Error | null): void {
+    const waiters = this.attachWaiters;
+    this.attachWaiters = [];
+    for (const w of waiters) w(err);
+  }
+
   private waitForAttach(): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.attachWaiters = this.attachWaiters.filter((w) => w !== done);
         reject(new BridgeDisconnectedError(formatError(`RemoteEnv(${this.robotId}).reset`, `the robot to reconnect within ${this.timeouts.reconnectGraceMs} ms`, 'no connection', 'Check the robot process and network')));
       }, this.timeouts.reconnectGraceMs);
-      const done = (): void => {
+      const done = (err: Error | null): void => {
         clearTimeout(timer);
-        if (this.closed) reject(new ClosedError(`RemoteEnv(${this.robotId}).reset: expected an open env, got close() while waiting for the robot.`));
+        if (err) reject(err);
+        else if (this.closed) reject(new ClosedError(`RemoteEnv(${this.robotId}).reset: expected an open env, got close() while waiting for the robot.`));
         else resolve();
       };
+      this.attachWaiters.push(done);
+    });
+  }
+
+  /**
+   * Resolves true once a robot is attached (at once when one is), false when
+   * the env closes or `signal` aborts first. No deadline: for loops that
+   * wait for a robot to come back (the policy server) without polling.
+   */
+  whenConnected(signal?: AbortSignal): Promise<boolean> {
+    if (this.closed || signal?.aborted) return Promise.resolve(false);
+    if (this.link) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.attachWaiters = this.attachWaiters.filter((w) => w !== done);
+        resolve(false);
+      };
+      const done = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(!this.closed && this.link !== null);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.attachWaiters.push(done);
     });
   }

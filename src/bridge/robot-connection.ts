@@ -2,34 +2,57 @@ import type { WebSocket, RawData } from 'ws';
 import { formatError, describeValue, LamkitError } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
 import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './binary-frame.js';
-import { PROTOCOL_VERSION, RobotMessageSchema, parseJSON, validateMessage, type HelloMessage, type RobotMessage } from './protocol.js';
+import { PROTOCOL_VERSION, RobotMessageSchema, checkJsonDepth, parseJSON, validateMessage, type HelloMessage, type RobotMessage } from './protocol.js';
 import type { RemoteEnv, RobotLink } from './remote-env.js';
-import { RateLimiter } from './rate-limiter.js';
+import { InboundBudget, type InboundLimits } from './inbound-budget.js';
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
   readonly maxMessageBytes: number;
   readonly heartbeatMs: number;
   readonly maxMessagesPerSecond: number;
+  /** Per-connection budgets of incoming traffic. */
+  readonly inboundLimits: InboundLimits;
   /** Validates the hello and returns the robot's `RemoteEnv`, attached to `link`; throws BridgeProtocolError. */
   attachRobot(hello: HelloMessage, link: RobotLink): RemoteEnv;
   detachRobot(env: RemoteEnv, reason: string): void;
   reportError(err: BridgeProtocolError, robotId: string | null): void;
 }
 
+/** Reads the whole payload of a ws message as one Buffer. */
+export function payloadOf(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+/**
+ * The error a ws socket error stands for (ws closes the socket itself
+ * after one: RFC 6455 requires it for invalid UTF-8 and oversized frames).
+ */
+export function socketFailure(err: Error & { code?: string }, where: string, maxMessageBytes: number): BridgeProtocolError {
+  if (err.code === 'WS_ERR_INVALID_UTF8') {
+    return new BridgeProtocolError('BAD_JSON', formatError(where, 'UTF-8 text in a text frame', 'invalid UTF-8', 'The socket was closed with 1007 (RFC 6455); send text frames as UTF-8'));
+  }
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    return new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError(where, `at most ${4 * maxMessageBytes} bytes (the hard limit, 4 x maxMessageBytes)`, 'more', 'The socket was closed with 1009; send smaller messages'));
+  }
+  return new BridgeProtocolError('BAD_FRAME', formatError(where, 'a valid WebSocket frame', describeValue(err.message), 'The socket was closed (RFC 6455)'));
+}
+
 /**
  * One robot's socket speaking the lamkit protocol (server side). Every
- * incoming message is size-checked, rate-limited, parsed and validated; any
- * problem is answered with an `error` message naming it (and reported to
- * the server), and the connection stays usable: a malformed message never
- * throws out of the socket handler.
+ * incoming message is rate-limited and budgeted (an `InboundBudget`:
+ * throttled while over its bytes or processing time), size-checked,
+ * depth-checked, parsed and validated; any problem is answered with an
+ * `error` message naming it (and reported to the server), and the
+ * connection stays usable: a malformed message never throws out of the
+ * socket handler.
  */
 export class RobotConnection implements RobotLink {
   private readonly ws: WebSocket;
   private readonly host: ConnectionHost;
   private env: RemoteEnv | null = null;
   private binary = false;
-  private readonly limiter: RateLimiter;
+  private readonly budget: InboundBudget;
   private rateLimitedReportedMs = -Infinity;
   /** performance.now() of the last message received. */
   lastSeenMs = performance.now();
@@ -37,11 +60,17 @@ export class RobotConnection implements RobotLink {
   constructor(ws: WebSocket, host: ConnectionHost) {
     this.ws = ws;
     this.host = host;
-    this.limiter = new RateLimiter(host.maxMessagesPerSecond, Math.max(10, host.maxMessagesPerSecond / 10));
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.budget = new InboundBudget(ws, host.inboundLimits, (data, isBinary) => this.handle(data, isBinary), () =>
+      this.close(1008, 'over its budget: messages piled up while throttled'),
+    );
+    ws.on('message', (data, isBinary) => {
+      this.lastSeenMs = performance.now();
+      if (!this.budget.offer(payloadOf(data), isBinary, this.lastSeenMs)) this.rateLimited();
+    });
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
-    ws.on('error', () => {
-      // 'close' follows; the error (e.g. payload over the hard limit, invalid UTF-8) is reported there by its close code.
+    ws.on('error', (err) => {
+      // ws closes the socket next (invalid UTF-8: 1007, over the hard size limit: 1009): tell the server why.
+      this.host.reportError(socketFailure(err, 'BridgeServer.message', this.host.maxMessageBytes), this.robotId);
     });
   }
 
@@ -50,31 +79,34 @@ export class RobotConnection implements RobotLink {
     return this.env?.robotId ?? null;
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
-    this.lastSeenMs = performance.now();
+  /** Messages over the rate limit are dropped; the robot hears about it at most once a second. */
+  private rateLimited(): void {
+    if (this.lastSeenMs - this.rateLimitedReportedMs < 1000) return;
+    this.rateLimitedReportedMs = this.lastSeenMs;
+    this.fail(new BridgeProtocolError('RATE_LIMITED', formatError('BridgeServer.message', `at most ${this.host.maxMessagesPerSecond} messages per second`, 'more', 'Messages are dropped until the rate falls; send at the announced control rate')));
+  }
+
+  /** Handles one admitted message (the budget measures the time spent here). */
+  private handle(buf: Buffer, isBinary: boolean): void {
     try {
-      const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
-      if (!this.limiter.take(this.lastSeenMs)) {
-        if (this.lastSeenMs - this.rateLimitedReportedMs >= 1000) {
-          this.rateLimitedReportedMs = this.lastSeenMs;
-          throw new BridgeProtocolError('RATE_LIMITED', formatError('BridgeServer.message', `at most ${this.host.maxMessagesPerSecond} messages per second`, 'more', 'Messages are dropped until the rate falls; send at the announced control rate'));
-        }
-        return;
+      if (buf.length > this.host.maxMessageBytes) {
+        throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages or raise maxMessageBytes'));
       }
-      if (size > this.host.maxMessageBytes) {
-        throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${size} bytes`, 'Send smaller messages or raise maxMessageBytes'));
-      }
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      if (isBinary) this.onFrame(buf);
-      else this.dispatch(validateMessage(RobotMessageSchema, parseJSON(buf.toString('utf8'), 'BridgeServer.message'), 'BridgeServer.message'));
+      if (isBinary) return this.onFrame(buf);
+      checkJsonDepth(buf, 'BridgeServer.message');
+      this.dispatch(validateMessage(RobotMessageSchema, parseJSON(buf.toString('utf8'), 'BridgeServer.message'), 'BridgeServer.message'));
     } catch (err) {
-      const e =
+      this.fail(
         err instanceof BridgeProtocolError
           ? err
-          : new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : formatError('BridgeServer.message', 'a valid message', describeValue(err), 'See docs/bridge-protocol.md'), { cause: err });
-      this.sendError(e);
-      this.host.reportError(e, this.robotId);
+          : new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : formatError('BridgeServer.message', 'a valid message', describeValue(err), 'See docs/bridge-protocol.md'), { cause: err }),
+      );
     }
+  }
+
+  private fail(err: BridgeProtocolError): void {
+    this.sendError(err);
+    this.host.reportError(err, this.robotId);
   }
 
   private onFrame(buf: Buffer): void {
@@ -93,12 +125,13 @@ export class RobotConnection implements RobotLink {
         return this.receiveObs(msg.seq, obs, msg.reward ?? 0, msg.terminated ?? false, msg.truncated ?? false, msg.info);
       }
       case 'heartbeat':
+        this.requireEnv('heartbeat');
         return;
       case 'episode_end':
         return this.requireEnv('episode_end').receiveEpisodeEnd(msg.seq, msg.reason);
       case 'error':
         // The robot reports a problem with something we sent: surface it, do not answer (no error ping-pong).
-        this.host.reportError(new BridgeProtocolError('BAD_MESSAGE', `Robot(${this.robotId ?? '?'}) reported ${msg.code}: ${msg.message}`), this.robotId);
+        this.host.reportError(new BridgeProtocolError('BAD_MESSAGE', `Robot(${this.robotId ?? '?'}) reported ${JSON.stringify(msg.code)}: ${JSON.stringify(msg.message)}`), this.robotId);
         return;
     }
   }
@@ -129,9 +162,11 @@ export class RobotConnection implements RobotLink {
   }
 
   private onClose(code: number, reason: string): void {
+    this.budget.dispose();
     const env = this.env;
     this.env = null;
-    if (env) this.host.detachRobot(env, `socket closed with code ${code}${reason ? ` (${reason})` : ''}`);
+    // The close reason comes from the robot: quoted, so it cannot forge log lines.
+    if (env) this.host.detachRobot(env, `socket closed with code ${code}${reason ? ` (${JSON.stringify(reason)})` : ''}`);
   }
 
   private sendError(err: BridgeProtocolError): void {
@@ -165,7 +200,9 @@ export class RobotConnection implements RobotLink {
     this.sendJSON({ type: 'heartbeat', t: Date.now() });
   }
 
+  /** Starts the close handshake; the server destroys the socket if it does not complete within its closeTimeoutMs. */
   close(code: number, reason: string): void {
+    this.budget.dispose(); // read again, so the peer's close frame can arrive
     this.ws.close(code, reason);
   }
 }

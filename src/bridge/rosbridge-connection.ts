@@ -1,12 +1,12 @@
-import type { WebSocket, RawData } from 'ws';
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { formatError, describeValue, LamkitError } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
-import { PROTOCOL_VERSION, parseJSON, validateMessage } from './protocol.js';
+import { PROTOCOL_VERSION, checkJsonDepth, parseJSON, validateMessage } from './protocol.js';
 import type { RemoteEnv, RobotLink } from './remote-env.js';
-import type { ConnectionHost } from './robot-connection.js';
+import { payloadOf, socketFailure, type ConnectionHost } from './robot-connection.js';
 import type { ResolvedRosbridgeConfig } from './rosbridge-config.js';
-import { RateLimiter } from './rate-limiter.js';
+import { InboundBudget } from './inbound-budget.js';
 
 const id = z.string().max(256).optional();
 const topic = z.string().min(1).max(256);
@@ -42,7 +42,7 @@ export class RosbridgeConnection implements RobotLink {
   private readonly host: ConnectionHost;
   private readonly cfg: ResolvedRosbridgeConfig;
   private readonly requestedId: string;
-  private readonly limiter: RateLimiter;
+  private readonly budget: InboundBudget;
   private env: RemoteEnv | null = null;
   private advertised = new Set<string>();
   private subscribedAction = false;
@@ -56,34 +56,40 @@ export class RosbridgeConnection implements RobotLink {
     this.host = host;
     this.cfg = cfg;
     this.requestedId = requestedRobotId ?? cfg.robotId;
-    this.limiter = new RateLimiter(host.maxMessagesPerSecond, Math.max(10, host.maxMessagesPerSecond / 10));
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.budget = new InboundBudget(ws, host.inboundLimits, (data, isBinary) => this.handle(data, isBinary), () =>
+      this.close(1008, 'over its budget: messages piled up while throttled'),
+    );
+    // Over the message rate: dropped silently (rosbridge has no error for it; status messages would add to the flood).
+    ws.on('message', (data, isBinary) => {
+      this.lastSeenMs = performance.now();
+      this.budget.offer(payloadOf(data), isBinary, this.lastSeenMs);
+    });
     ws.on('pong', () => (this.lastSeenMs = performance.now()));
     ws.on('close', (code) => {
+      this.budget.dispose();
       const env = this.env;
       this.env = null;
       if (env) host.detachRobot(env, `rosbridge socket closed with code ${code}`);
     });
-    ws.on('error', () => {});
+    ws.on('error', (err) => host.reportError(socketFailure(err, 'Rosbridge.message', host.maxMessageBytes), this.robotId));
   }
 
   get robotId(): string | null {
     return this.env?.robotId ?? null;
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
-    this.lastSeenMs = performance.now();
+  /** Handles one admitted message (the budget measures the time spent here). */
+  private handle(buf: Buffer, isBinary: boolean): void {
     let opId: string | undefined;
     try {
-      if (!this.limiter.take(this.lastSeenMs)) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (buf.length > this.host.maxMessageBytes) throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('Rosbridge.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages'));
       if (isBinary) throw new BridgeProtocolError('BAD_FRAME', formatError('Rosbridge.message', 'a JSON text frame (no compression)', `a binary frame of ${buf.length} bytes`, "Use compression 'none'"));
+      checkJsonDepth(buf, 'Rosbridge.message');
       const raw = parseJSON(buf.toString('utf8'), 'Rosbridge.message');
-      opId = raw !== null && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+      opId = raw !== null && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id.slice(0, 256) : undefined;
       this.dispatch(validateMessage(OpSchema, raw, 'Rosbridge.message'));
     } catch (err) {
-      const e = err instanceof BridgeProtocolError ? err : new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : String(err), { cause: err });
+      const e = err instanceof BridgeProtocolError ? err : new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : formatError('Rosbridge.message', 'a valid op', describeValue(err), 'See the rosbridge section of docs/bridge-protocol.md'), { cause: err });
       this.status('error', e.message, opId);
       this.host.reportError(e, this.robotId);
     }
@@ -184,16 +190,26 @@ export class RosbridgeConnection implements RobotLink {
     this.send({ op: 'call_service', id: `lamkit_reset:${seq}`, service: this.cfg.resetService, args: seed === undefined ? {} : { seed } });
   }
 
+  /** Publishes the flat action in the configured message type (docs/bridge-protocol.md, rosbridge: actions). */
   sendAction(_seq: number, action: Float64Array): void {
     const data = Array.from(action);
     const c = this.cfg;
-    const msg = c.isTrajectory
-      ? {
+    const layout = { dim: [{ label: 'action', size: data.length, stride: data.length }], data_offset: 0 };
+    let msg: object;
+    switch (c.actionEncoding) {
+      case 'trajectory':
+        msg = {
           header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
           joint_names: c.action.jointNames ?? [],
           points: [{ positions: data, velocities: [], accelerations: [], effort: [], time_from_start: { sec: 0, nanosec: Math.round(1e9 / c.controlRateHz) } }],
-        }
-      : { layout: { dim: [{ label: 'action', size: data.length, stride: data.length }], data_offset: 0 }, data };
+        };
+        break;
+      case 'int32':
+        msg = { data: data[0] };
+        break;
+      default:
+        msg = { layout, data };
+    }
     this.send({ op: 'publish', topic: c.action.topic, msg });
   }
 
@@ -211,6 +227,7 @@ export class RosbridgeConnection implements RobotLink {
   }
 
   close(code: number, reason: string): void {
+    this.budget.dispose(); // read again, so the peer's close frame can arrive
     this.ws.close(code, reason);
   }
 }

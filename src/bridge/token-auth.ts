@@ -14,12 +14,14 @@ export function tokensEqual(given: string, expected: string): boolean {
 
 /**
  * The token a client presented on the upgrade request: the
- * `Authorization: Bearer <token>` header (Node clients), else the `token`
- * query parameter (browsers and roslib cannot set headers). Null if none.
+ * `Authorization: Bearer <token>` header (Node clients; the scheme name is
+ * case-insensitive, RFC 9110 section 11.1), else the `token` query parameter
+ * (browsers and roslib cannot set headers). Null if none.
  */
 export function tokenOf(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7);
+  const bearer = typeof auth === 'string' ? /^bearer +(.*)$/i.exec(auth) : null;
+  if (bearer) return bearer[1];
   const url = new URL(req.url ?? '/', 'http://localhost');
   return url.searchParams.get('token');
 }

@@ -26,34 +26,64 @@ export function formatError(where: string, expected: string, got: string, fix?: 
   return `${where}: expected ${expected}, got ${got}.${tail}`;
 }
 
-/** Renders any value compactly for an error message (arrays truncated). */
+/**
+ * Renders any value compactly for an error message: strings, arrays, object
+ * keys and nesting are truncated, so a value from the network (a 200 KB
+ * field name, arrays nested thousands deep, an object whose `constructor`
+ * is not a class) is described in a few dozen characters and never throws.
+ */
 export function describeValue(value: unknown, maxItems = 8): string {
+  return describe(value, maxItems, 2);
+}
+
+/** Longest string (or object key) shown, in characters; longer ones end in `...`. */
+const MAX_SHOWN_CHARS = 60;
+
+function describe(value: unknown, maxItems: number, depth: number): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'string') return JSON.stringify(value.length > MAX_SHOWN_CHARS ? value.slice(0, MAX_SHOWN_CHARS - 3) + '...' : value);
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'function') return `function ${typeof value.name === 'string' && value.name ? shortText(value.name) : '(anonymous)'}`;
+  if (typeof value !== 'object') return String(value);
+  if (value instanceof Error) return `${shortText(value.name)}: ${shortText(value.message, 200)}`;
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const arr = value as unknown as ArrayLike<number>;
-    return `${value.constructor.name}(${arr.length}) ${listItems(arr, maxItems)}`;
+    return `${className(value) ?? 'TypedArray'}(${arr.length}) ${listItems(arr, maxItems, -1)}`;
   }
-  if (Array.isArray(value)) return listItems(value, maxItems, true);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'object') {
-    const name = (value as object).constructor?.name;
-    const keys = Object.keys(value as object);
-    const shown = keys.slice(0, maxItems).join(', ');
-    return `${name && name !== 'Object' ? name + ' ' : ''}{${shown}${keys.length > maxItems ? ', ...' : ''}}`;
-  }
-  return String(value);
+  if (Array.isArray(value)) return depth < 0 ? `[...] (${value.length} items)` : listItems(value, maxItems, depth);
+  // The class comes from the prototype, never from an own `constructor` field (JSON can carry one).
+  const name = className(value);
+  const keys = Object.keys(value);
+  const shown = keys.slice(0, maxItems).map((k) => (/^[\w$]{1,60}$/.test(k) ? k : describe(k, maxItems, 0)));
+  const body = depth < 0 && keys.length > 0 ? '...' : `${shown.join(', ')}${keys.length > maxItems ? ', ...' : ''}`;
+  return `${name && name !== 'Object' ? name + ' ' : ''}{${body}}`;
 }
 
-function listItems(arr: ArrayLike<unknown>, maxItems: number, nested = false): string {
+/** The name of the class an object was built by (from its prototype chain), or null. */
+function className(value: object): string | null {
+  try {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === null || typeof proto !== 'object') return null;
+    const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as unknown;
+    return typeof ctor === 'function' && typeof ctor.name === 'string' ? shortText(ctor.name) : null;
+  } catch {
+    return null; // a Proxy may throw from any trap
+  }
+}
+
+function shortText(s: string, max = MAX_SHOWN_CHARS): string {
+  return s.length > max ? s.slice(0, max - 3) + '...' : s;
+}
+
+/** `depth` < 0: numbers only (typed arrays); else nested values are described `depth - 1` levels further. */
+function listItems(arr: ArrayLike<unknown>, maxItems: number, depth: number): string {
   const parts: string[] = [];
   const n = Math.min(arr.length, maxItems);
   for (let i = 0; i < n; i++) {
     const v = arr[i];
-    parts.push(nested ? describeValue(v, 3) : typeof v === 'number' && Number.isNaN(v) ? 'NaN' : String(v));
+    parts.push(depth >= 0 ? describe(v, 3, depth - 1) : typeof v === 'number' && Number.isNaN(v) ? 'NaN' : String(v));
   }
   return `[${parts.join(', ')}${arr.length > maxItems ? `, ... (${arr.length} items)` : ''}]`;
 }

@@ -76,3 +76,61 @@ export function connectLine(server: BridgeServer, robotId: string, handler: EnvR
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A valid-size (`bytes` at most) `obs` message that is expensive to parse and validate: 8,000 numbers and
+ * thousands of small nested objects in `info` (what an authenticated robot could flood a server with).
+ */
+export function expensiveMessage(bytes: number): string {
+  const head = `{"type":"obs","seq":1,"obs":[${new Array(8000).fill('0.125').join(',')}],"info":{"k":[`;
+  const parts: string[] = [];
+  let size = head.length + 4;
+  for (let i = 0; ; i++) {
+    const item = `${i ? ',' : ''}{"a":[1,{"b":[2,{"c":"x${i}"}]}],"d":{"e":${i}}}`;
+    if (size + item.length > bytes) break;
+    parts.push(item);
+    size += item.length;
+  }
+  return head + parts.join('') + ']}}';
+}
+
+/** A raw WebSocket peer for protocol tests: every JSON reply is collected; `closed` resolves with the close code. */
+export interface RawPeer {
+  ws: import('ws').WebSocket;
+  replies: Array<Record<string, any>>;
+  /** Resolves once `n` replies (of any type) have arrived; rejects after `timeoutMs`. */
+  waitFor(n: number, timeoutMs?: number): Promise<Array<Record<string, any>>>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export async function rawPeer(url: string, headers: Record<string, string> = {}): Promise<RawPeer> {
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(url, { headers });
+  const replies: Array<Record<string, any>> = [];
+  ws.on('message', (d) => replies.push(JSON.parse(String(d))));
+  ws.on('error', () => {});
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('close', (code) => reject(new Error(`closed with ${code} before open`)));
+  });
+  return {
+    ws,
+    replies,
+    closed,
+    async waitFor(n, timeoutMs = 5000) {
+      const t0 = performance.now();
+      while (replies.length < n) {
+        if (performance.now() - t0 > timeoutMs) throw new Error(`only ${replies.length} of ${n} replies within ${timeoutMs} ms: ${JSON.stringify(replies).slice(0, 500)}`);
+        await sleep(5);
+      }
+      return replies;
+    },
+  };
+}
+
+/** A valid hello of a LineEnv robot (Box(2) observations, Box(1) actions); `over` replaces fields. */
+export function lineHello(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'hello', protocol: 1, robotId: 'raw', observationSpace: new Box(-10, 10, [2]).toJSON(), actionSpace: new Box(-1, 1, [1]).toJSON(), controlRateHz: 50, safeAction: [0], ...over };
+}

@@ -143,7 +143,7 @@ test('disconnect mid-episode rejects step clearly; the robot reconnects and star
   (r.clients[0] as unknown as { ws: WebSocket }).ws.close(4000, 'cable pulled');
   await assert.rejects(pending, (err: unknown) => {
     assert.ok(err instanceof BridgeDisconnectedError);
-    assert.match(err.message, /^RemoteEnv\(robot-0\)\.step: expected the robot to stay connected until it answered, got a disconnect \(socket closed with code 4000 \(cable pulled\)\)\. The episode ended; call reset\(\), which waits for the robot to reconnect\.$/);
+    assert.match(err.message, /^RemoteEnv\(robot-0\)\.step: expected the robot to stay connected until it answered, got a disconnect \(socket closed with code 4000 \("cable pulled"\)\)\. The episode ended; call reset\(\), which waits for the robot to reconnect\.$/);
     return true;
   });
   await sleep(20);
@@ -224,7 +224,7 @@ test('a robot whose handler fails ends the episode at once: step rejects naming 
   };
   const t0 = performance.now();
   await assert.rejects(remote.step(Float32Array.of(0)), {
-    message: 'RemoteEnv(robot-0).step: expected an observation, got episode_end from the robot (handler failed: joint 3 over temperature). Call reset() to start a new episode.',
+    message: 'RemoteEnv(robot-0).step: expected an observation, got episode_end from the robot (reason "handler failed: joint 3 over temperature"). Call reset() to start a new episode.',
   });
   assert.ok(performance.now() - t0 < 2500, 'at once, not at the 5 s step timeout');
   assert.equal(r.handlers[0].safeActions.episode_end, 1);

@@ -1,30 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as roslib from 'roslib';
 import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { resolveRosbridgeConfig, type RosbridgeConfig } from '../../src/bridge/rosbridge-config.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { LineEnv, sleep } from './fixtures.js';
+import { Ros, Topic, Service, type RosLike } from './ros-robot.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 
-// roslib 2.1.0's bundled typings re-export extensionless paths that NodeNext cannot follow: describe the bits used here.
-interface RosLike {
-  isConnected: boolean;
-  connect(url: string): Promise<void>;
-  close(): void;
-  on(event: string, cb: (m: never) => void): void;
-  once(event: string, cb: () => void): void;
-}
-interface TopicLike<M> {
-  advertise(): void;
-  publish(msg: object): void;
-  subscribe(cb: (msg: M) => void): void;
-}
-const { Ros, Topic, Service } = roslib as unknown as {
-  Ros: new (o: object) => RosLike;
-  Topic: new <M = unknown>(o: { ros: RosLike; name: string; messageType: string }) => TopicLike<M>;
-  Service: new (o: { ros: RosLike; name: string; serviceType: string }) => { advertise(cb: (req: { seed?: number }, res: Record<string, unknown>) => boolean): Promise<void> };
-};
 type Ros = RosLike;
 
 const config: RosbridgeConfig = {
@@ -98,7 +80,7 @@ test('a roslib client is driven through the rosbridge v2 adapter (JointState obs
   rogue.advertise();
   robot.ros.on(`status:${(rogue as unknown as { advertiseId: string }).advertiseId}`, (m: { msg?: string; level?: string }) => robot.statuses.push(`${m.level}: ${m.msg}`));
   rogue.publish({ data: 'x' });
-  await sleep(50);
+  for (let t0 = performance.now(); robot.statuses.length === 0 && performance.now() - t0 < 2000; ) await sleep(10);
   assert.ok(robot.statuses.some((m) => m.startsWith('error: ' + 'Rosbridge.advertise.topic: expected /joint_states (sensor_msgs/JointState) or /lamkit/step_info (std_msgs/Float64MultiArray), got /rogue (std_msgs/String).')), robot.statuses.join('\n'));
   await remote.reset({ seed: 1 });
   await remote.step(Float32Array.of(0));
@@ -213,4 +195,51 @@ test('rosbridge: Float64MultiArray observations and trajectory_msgs/JointTraject
   assert.equal(got.at(-1)!.msg, 'lamkit estop: bye');
   ws.close();
   await server.close();
+});
+
+test('defect 2: rosbridge carries discrete actions (Discrete on std_msgs/Int32 or a Float64MultiArray index, MultiDiscrete on std_msgs/Int32MultiArray)', async () => {
+  const { WebSocket } = await import('ws');
+  const { Discrete } = await import('../../src/core/spaces/discrete.js');
+  const { MultiDiscrete } = await import('../../src/core/spaces/multi-discrete.js');
+  // The safe action is the flat wire action ([a] for Discrete) both when the file loads and when the robot attaches.
+  const discrete = { ...config, actionSpace: new Discrete(2).toJSON(), safeAction: [1], action: { topic: '/push', type: 'std_msgs/Int32' as const } };
+  assert.equal(resolveRosbridgeConfig(discrete).actSpace.toString(), 'Discrete(2)');
+  assert.throws(() => resolveRosbridgeConfig({ ...discrete, safeAction: [0, 1] }), { message: 'rosbridge config.safeAction: expected 1 numbers for Discrete(2), got [0, 1]. Announce a safe action inside the action space.' });
+  assert.throws(() => resolveRosbridgeConfig({ ...discrete, safeAction: [2] }), { message: /^rosbridge config\.safeAction: expected an action inside Discrete\(2\) \(1 numbers\), got \[2\]/ });
+  assert.throws(() => resolveRosbridgeConfig({ ...config, action: { topic: '/push', type: 'std_msgs/Int32' } }), {
+    message: 'rosbridge config.action.type: expected std_msgs/Float64MultiArray or trajectory_msgs/JointTrajectory for Box(-1.0, 1.0, (1,), float32), got "std_msgs/Int32". See the rosbridge section of docs/bridge-protocol.md.',
+  });
+  for (const [actionSpace, type, safeAction, act, wire] of [
+    [new Discrete(2), 'std_msgs/Int32', [1], 0, { data: 0 }],
+    [new Discrete(3), 'std_msgs/Float64MultiArray', [0], 2, { layout: { dim: [{ label: 'action', size: 1, stride: 1 }], data_offset: 0 }, data: [2] }],
+    [new MultiDiscrete([3, 4]), 'std_msgs/Int32MultiArray', [0, 0], Int32Array.of(2, 3), { layout: { dim: [{ label: 'action', size: 2, stride: 2 }], data_offset: 0 }, data: [2, 3] }],
+  ] as const) {
+    const server = closeAtEnd(await BridgeServer.listen({ port: 0, rosbridge: { ...config, stepInfo: undefined, observation: { topic: '/state', type: 'std_msgs/Float64MultiArray' }, actionSpace: actionSpace.toJSON(), safeAction: [...safeAction], action: { topic: '/push', type } } }));
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/rosbridge`);
+    const published: Array<Record<string, unknown>> = [];
+    const send = (m: object): void => ws.send(JSON.stringify(m));
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d));
+      if (m.op === 'call_service') send({ op: 'publish', topic: '/state', msg: { data: [0, 0] } });
+      if (m.op === 'publish') {
+        published.push(m.msg);
+        send({ op: 'publish', topic: '/state', msg: { data: [1, 1] } });
+      }
+    });
+    await new Promise((r) => ws.once('open', r));
+    send({ op: 'advertise', topic: '/state', type: 'std_msgs/Float64MultiArray' });
+    send({ op: 'subscribe', topic: '/push', type });
+    send({ op: 'advertise_service', service: '/lamkit/reset', type: 'std_srvs/Trigger' });
+    try {
+      const [remote] = await server.waitForRobots(1, 5000);
+      assert.equal(remote.actionSpace.toString(), actionSpace.toString());
+      await remote.reset();
+      const s = await remote.step(act);
+      assert.deepEqual(Array.from(s.obs as Float32Array), [1, 1]);
+      assert.deepEqual(published, [wire], type);
+    } finally {
+      ws.close();
+      await server.close();
+    }
+  }
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag, listenError } from '../flags.js';
+import { escapeLogText } from '../../bridge/escape-log-text.js';
 
 /** Flags of `lamkit serve`. */
 export interface ServeFlags {
@@ -60,10 +61,11 @@ export async function startServe(flags: ServeFlags, log: (line: string) => void 
   const actualPort = https ? (https.address() as import('node:net').AddressInfo).port : server.port;
   const handle = lib.servePolicy(server, policy, {
     deterministic: !flags.stochastic,
+    // Robot-supplied text (ids, reasons, space keys) is escaped: one log line per event, none forged.
     onEpisode: (ep) => log(`episode robot=${ep.robotId} return=${ep.return.toFixed(3)} length=${ep.length}${ep.truncated ? ' truncated' : ''}`),
-    onError: (err, robotId) => log(`robot=${robotId} ${err.name}: ${err.message}`),
+    onError: (err, robotId) => log(escapeLogText(`robot=${robotId} ${err.name}: ${err.message}`)),
   });
-  server.onRobot((env) => log(`robot connected: ${env.robotId} (${env.observationSpace.toString()} -> ${env.actionSpace.toString()}, ${env.controlRateHz} Hz)`));
+  server.onRobot((env) => log(escapeLogText(`robot connected: ${env.robotId} (${env.observationSpace.toString()} -> ${env.actionSpace.toString()}, ${env.controlRateHz} Hz)`)));
   log(`lamkit serve: ${policy.envId} policy on ${https ? 'wss' : 'ws'}://${flags.host ?? '127.0.0.1'}:${actualPort}/${rosbridge ? ` (rosbridge on ${rosbridge.path})` : ''}${token ? ' (token required)' : ''}`);
   let closed = false;
   return {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { InvalidArgument, InvalidSpace, formatError, describeValue } from '../../core/errors.js';
 import type { Space } from '../../core/spaces/space.js';
 import { parseIntFlag, listenError } from '../flags.js';
+import { escapeLogText } from '../../bridge/escape-log-text.js';
 
 type Lib = typeof import('../../index.js');
 type RemoteEnv = import('../../bridge/remote-env.js').RemoteEnv;
@@ -97,7 +98,8 @@ export async function connectRobotFleet(
     let seen = 0;
     const off = server.onRobot((env) => {
       seen++;
-      log(`lamkit train: robot ${seen}/${opts.count} connected: ${env.robotId} (${env.observationSpace.toString()} -> ${env.actionSpace.toString()}, ${env.controlRateHz} Hz)`);
+      // Space keys come from the robot: escaped, so they cannot forge log lines.
+      log(escapeLogText(`lamkit train: robot ${seen}/${opts.count} connected: ${env.robotId} (${env.observationSpace.toString()} -> ${env.actionSpace.toString()}, ${env.controlRateHz} Hz)`));
     });
     log(`lamkit train: waiting up to ${(opts.waitMs / 1000).toFixed(0)} s for ${opts.count} robot(s) on ${url}${opts.token ? ' (token required)' : ''}; start each with e.g. lamkit sim-robot --env ${opts.exampleEnv} --connect ${url}${opts.token ? ` --token ${opts.tokenFromEnv ? '"$LAMKIT_TOKEN"' : '<token>'}` : ''} --robot-id <id>`);
     onListening(url);

@@ -1,0 +1,181 @@
+import { RateLimiter } from './rate-limiter.js';
+
+/** Per-connection limits on incoming traffic (documented defaults: `BridgeServerOptions`, docs/bridge-protocol.md "Limits"). */
+export interface InboundLimits {
+  /** Messages per second (token bucket, burst a tenth of a second's worth, at least 10); excess is dropped. */
+  maxMessagesPerSecond: number;
+  /** Bytes per second (burst a tenth of a second's worth, at least maxMessageBytes); over it the connection is throttled. */
+  maxBytesPerSecond: number;
+  /** Milliseconds of server processing per second (burst a twentieth of a second's worth); over it the connection is throttled. */
+  maxProcessingMsPerSecond: number;
+  /** The soft message size limit (sets the byte burst and the throttled backlog). */
+  maxMessageBytes: number;
+}
+
+/** What the budget needs from a socket: ws's `pause()`/`resume()` (stop/start reading from TCP). */
+export interface PausableSocket {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * A budget that may go into debt: `tokens` refill at `perMs` up to `burst`;
+ * a charge is taken whole, even past zero, and the connection waits until
+ * the debt is paid back.
+ */
+class DebtBucket {
+  tokens: number;
+  private lastMs: number;
+  constructor(
+    private readonly perMs: number,
+    private readonly burst: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = nowMs;
+  }
+  refill(nowMs: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + (nowMs - this.lastMs) * this.perMs);
+    this.lastMs = nowMs;
+  }
+  /** ms until the tokens are back to >= 0 (0 when they are). */
+  waitMs(): number {
+    return this.tokens >= 0 ? 0 : -this.tokens / this.perMs;
+  }
+}
+
+/**
+ * Admits one connection's incoming messages against its budget, so that a
+ * robot whose messages are legal but expensive (large, deeply structured
+ * JSON at the size and rate limits) cannot take the event loop from the
+ * others:
+ *
+ * - messages over `maxMessagesPerSecond` are dropped (`offer` returns false;
+ *   the caller answers `RATE_LIMITED`);
+ * - bytes received and the time spent handling each message (decode, parse,
+ *   validate, dispatch, error reply; measured with `performance.now()`) are
+ *   charged to two budgets that may run into debt. While either is in debt,
+ *   the socket stops reading (TCP backpressure reaches the sender) and
+ *   messages already received wait, in order, until the debt is paid back.
+ *   Nothing is dropped by throttling; a sender keeps at most one budget's
+ *   burst plus one message ahead of its rate.
+ * - if messages pile up while throttled (more than 4 x `maxMessageBytes`,
+ *   which a paused socket cannot deliver), `onOverflow` is called (the
+ *   connection closes itself).
+ */
+export class InboundBudget {
+  private readonly messages: RateLimiter;
+  private readonly bytes: DebtBucket;
+  private readonly processing: DebtBucket;
+  private readonly queue: Array<{ data: Buffer; isBinary: boolean }> = [];
+  private queuedBytes = 0;
+  private readonly maxQueuedBytes: number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private paused = false;
+  private disposed = false;
+  /** Total ms spent handling this connection's messages. */
+  processingMs = 0;
+  /** How many times the connection was throttled. */
+  throttles = 0;
+
+  constructor(
+    private readonly socket: PausableSocket,
+    limits: InboundLimits,
+    private readonly handle: (data: Buffer, isBinary: boolean) => void,
+    private readonly onOverflow: () => void,
+  ) {
+    const now = performance.now();
+    this.messages = new RateLimiter(limits.maxMessagesPerSecond, Math.max(10, limits.maxMessagesPerSecond / 10));
+    // Small bursts: a message is handled whenever its connection is not in debt, whatever it costs, so the
+    // burst only bounds how long one connection may hold the event loop at a stretch (burst + one message).
+    this.bytes = new DebtBucket(limits.maxBytesPerSecond / 1000, Math.max(limits.maxMessageBytes, limits.maxBytesPerSecond / 10), now);
+    this.processing = new DebtBucket(limits.maxProcessingMsPerSecond / 1000, limits.maxProcessingMsPerSecond / 20, now);
+    this.maxQueuedBytes = 4 * limits.maxMessageBytes;
+  }
+
+  /**
+   * Takes one received message: handles it now, or queues it while the
+   * connection is throttled. False when the message-rate limit dropped it.
+   */
+  offer(data: Buffer, isBinary: boolean, nowMs: number): boolean {
+    if (this.disposed) return true;
+    if (!this.messages.take(nowMs)) return false;
+    // A message is handled when the budget was not in debt as it arrived; its cost is paid back afterwards.
+    const throttled = this.queue.length > 0 || this.inDebt(nowMs);
+    this.bytes.tokens -= data.length;
+    if (throttled) {
+      this.queue.push({ data, isBinary });
+      this.queuedBytes += data.length;
+      if (this.queuedBytes > this.maxQueuedBytes) return this.overflow();
+      this.throttle();
+      return true;
+    }
+    this.run(data, isBinary);
+    if (this.inDebt(performance.now())) this.throttle();
+    return true;
+  }
+
+  /** Stops processing (queued messages are dropped) and lets the socket read again, e.g. to complete a close handshake. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    if (this.paused) this.socket.resume();
+    this.paused = false;
+  }
+
+  private inDebt(nowMs: number): boolean {
+    this.bytes.refill(nowMs);
+    this.processing.refill(nowMs);
+    return this.processing.tokens < 0 || this.bytes.tokens < 0;
+  }
+
+  private run(data: Buffer, isBinary: boolean): void {
+    const t0 = performance.now();
+    try {
+      this.handle(data, isBinary);
+    } finally {
+      const dt = performance.now() - t0;
+      this.processingMs += dt;
+      this.processing.refill(t0 + dt);
+      this.processing.tokens -= dt;
+    }
+  }
+
+  private throttle(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.throttles++;
+      this.socket.pause();
+    }
+    if (this.timer) return;
+    this.inDebt(performance.now());
+    const waitMs = Math.max(this.bytes.waitMs(), this.processing.waitMs(), 1);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.drain();
+    }, Math.ceil(waitMs));
+  }
+
+  private drain(): void {
+    while (!this.disposed && this.queue.length > 0) {
+      if (this.inDebt(performance.now())) return this.throttle();
+      const next = this.queue.shift()!;
+      this.queuedBytes -= next.data.length;
+      this.run(next.data, next.isBinary);
+    }
+    if (this.disposed) return;
+    if (this.inDebt(performance.now())) return this.throttle();
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  private overflow(): true {
+    this.dispose();
+    this.onOverflow();
+    return true;
+  }
+}

@@ -65,3 +65,5 @@ export { adversarialTrainer, type AdversarialConfig } from './algos/gail/adversa
 export { gailTrainer } from './algos/gail/gail-trainer.js';
 export { airlTrainer } from './algos/airl/airl-trainer.js';
 export { imitationInputs, type ImitationInputs, type ImitationContext } from './algos/imitation-inputs.js';
+export { daggerTrainer, resolveDaggerConfig, daggerBeta, concatDemonstrations, daggerConfigSchema, type DaggerConfig } from './algos/dagger/dagger-trainer.js';
+export { MixtureEnv } from './algos/dagger/mixture-env.js';

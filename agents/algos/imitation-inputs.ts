@@ -15,8 +15,11 @@ export interface ImitationInputs {
   transitions: Transitions;
   /** The same demonstrations as labelled steps, for BC / DAgger. */
   demonstrations: Demonstrations;
-  /** The labeller DAgger queries (a scripted expert or a trained policy), or null. */
-  expert: Policy | null;
+  /**
+   * The labeller DAgger queries, built for the env it labels in (a scripted
+   * expert reads that env's state; a trained policy ignores it), or null.
+   */
+  expert: ((env: Env<unknown, unknown> | AsyncEnv<unknown, unknown>) => Policy) | null;
   /** A fresh single env of the task (DAgger rolls its mixture policy in it), or null. */
   makeEnv: (() => Promise<Env<unknown, unknown> | AsyncEnv<unknown, unknown>>) | null;
   /** Where DAgger writes its aggregated dataset (a LeRobot dataset directory), or null. */

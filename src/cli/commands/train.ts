@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { checkRunDir, autoRunDir, type RunDirMode } from '../../run/run-directory.js';
-import { writeFileAtomic } from '../../data/atomic-write.js';
 import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
+import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
@@ -50,17 +50,8 @@ export const DEFAULT_EVAL_EPISODES = 10;
  */
 export const EVAL_SEED_OFFSET = 1_000_000;
 
-/** What one evaluation during training measured (also `best/eval.json` for the best one). */
-export interface TrainEvalRecord {
-  globalStep: number;
-  episodes: number;
-  meanReturn: number;
-  stdReturn: number;
-  meanLength: number;
-  successRate: number | null;
-  /** Seed of the first episode (episode k: seed + k). */
-  seed: number;
-}
+export type { TrainEvalRecord };
+
 
 /** What a finished `lamkit train` leaves in `--out`. */
 export interface TrainOutcome {
@@ -325,7 +316,9 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       lib.saveCheckpoint(checkpointDir, data);
       lastSaveMs = performance.now();
     };
-    const evaluator = evalEnv ? new DuringTrainingEval(lib, evalEnv, outDir, plan.evalEvery as number, plan.evalEpisodes, config.seed + EVAL_SEED_OFFSET, startStep, metrics, log) : null;
+    const evaluator = evalEnv
+      ? new EvalDuringTraining({ env: evalEnv, evaluate: lib.evaluatePolicy, saveCheckpoint: lib.saveCheckpoint, outDir, everySteps: plan.evalEvery as number, episodes: plan.evalEpisodes, seed: config.seed + EVAL_SEED_OFFSET, startStep, metrics, log })
+      : null;
     const periodMs = plan.checkpointMinutes * 60_000;
     const theVec = vec;
     const result = await algo.run({
@@ -339,7 +332,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       save,
       stop: () => interrupt.requested,
       async afterUpdate(at: UpdateBoundary) {
-        await evaluator?.maybeEvaluate(at);
+        await evaluator?.afterUpdate(at);
         // A timed save: the state after this update, envs untouched (the final save follows the last update anyway).
         if (periodMs > 0 && !at.last && !interrupt.requested && performance.now() - lastSaveMs >= periodMs) save(at.checkpoint());
       },
@@ -365,68 +358,6 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     evalEnv?.close();
     // Robots' vector env belongs to the fleet (closed by runTrain).
     if (vec && !fleet) await vec.close();
-  }
-}
-
-/**
- * Evaluation during training (SB3's EvalCallback): after the update that
- * crosses a multiple of `every` env steps, the deterministic policy runs
- * `episodes` episodes on `env` (episode k seeded `seed + k`); the figures go
- * to the metric stream as `eval/*`, and a mean return above the best so far
- * saves the checkpoint to `best/` with `best/eval.json`. A resumed run reads
- * the best so far from `best/eval.json`.
- */
-class DuringTrainingEval {
-  best: TrainEvalRecord | null = null;
-  private lastStep: number;
-  private readonly bestDir: string;
-
-  constructor(
-    private readonly lib: Lib,
-    private readonly env: import('../../core/env.js').AsyncEnv<unknown, unknown> | import('../../core/env.js').Env<unknown, unknown>,
-    outDir: string,
-    private readonly every: number,
-    private readonly episodes: number,
-    private readonly seed: number,
-    startStep: number,
-    private readonly metrics: import('../../streams/metrics.js').MetricStream,
-    private readonly log: (line: string) => void,
-  ) {
-    this.lastStep = startStep;
-    this.bestDir = join(outDir, 'best');
-    const file = join(this.bestDir, 'eval.json');
-    if (existsSync(file)) {
-      try {
-        this.best = JSON.parse(readFileSync(file, 'utf8')) as TrainEvalRecord;
-      } catch {
-        this.best = null;
-      }
-    }
-  }
-
-  async maybeEvaluate(at: UpdateBoundary): Promise<void> {
-    const due = Math.floor(at.globalStep / this.every) > Math.floor(this.lastStep / this.every);
-    this.lastStep = at.globalStep;
-    if (!due) return;
-    const policy = at.policy();
-    let ev;
-    try {
-      ev = await this.lib.evaluatePolicy(policy, this.env, { episodes: this.episodes, seed: this.seed, deterministic: true });
-    } finally {
-      policy.dispose?.();
-    }
-    const rec: TrainEvalRecord = { globalStep: at.globalStep, episodes: ev.episodes, meanReturn: ev.meanReturn, stdReturn: ev.stdReturn, meanLength: ev.meanLength, successRate: ev.successRate, seed: this.seed };
-    const row: import('../../streams/metrics.js').MetricRow = { global_step: at.globalStep, wall_s: at.wallSeconds, 'eval/mean_return': rec.meanReturn, 'eval/std_return': rec.stdReturn, 'eval/mean_length': rec.meanLength };
-    if (rec.successRate !== null) row['eval/success_rate'] = rec.successRate;
-    this.metrics.emit(row);
-    const better = this.best === null || rec.meanReturn > this.best.meanReturn;
-    if (better) {
-      this.lib.saveCheckpoint(this.bestDir, at.checkpoint());
-      writeFileAtomic(join(this.bestDir, 'eval.json'), JSON.stringify(rec, null, 2) + '\n');
-      this.best = rec;
-    }
-    const success = rec.successRate === null ? '' : `, success ${(100 * rec.successRate).toFixed(0)}%`;
-    this.log(`lamkit train: eval at step ${at.globalStep}: return ${rec.meanReturn.toFixed(2)} ± ${rec.stdReturn.toFixed(2)} over ${rec.episodes} episodes${success}${better ? ' (new best, saved to best/)' : ''}`);
   }
 }
 

@@ -70,7 +70,12 @@ export const ppoConfigSchema = z
     clipObs: z.number().positive(),
     /** Clip scaled rewards to +-clipReward. */
     clipReward: z.number().positive(),
-    /** Save a checkpoint every this many env steps (0: only at the end); each save starts fresh episodes (see PPO). */
+    /**
+     * Save a checkpoint every this many env steps (0: none; the end of the run
+     * always saves). Each such save starts fresh episodes, so a run resumed
+     * from it is bit for bit the uninterrupted one (see PPO). `lamkit train`
+     * also saves every `--checkpoint-minutes` without touching the envs.
+     */
     checkpointEvery: z.number().int().min(0),
   })
   .strict();

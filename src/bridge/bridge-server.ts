@@ -38,8 +38,9 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
   maxBytesPerSecond?: number;
   /**
    * Per-connection server time, in ms per second, spent handling its messages (parse, validate, dispatch,
-   * error replies; burst a twentieth of a second's worth). Over it the connection is throttled like `maxBytesPerSecond`,
-   * so one robot sending legal but expensive messages cannot starve the others. Default 200 (a fifth of a core).
+   * error replies; wall clock; burst a quarter second's worth). Over it the connection is throttled like
+   * `maxBytesPerSecond`, so one robot sending legal but expensive messages cannot starve the others; and no
+   * connection's messages are handled for more than 2 ms back to back before others get a turn. Default 200 (a fifth of a core).
    */
   maxProcessingMsPerSecond?: number;
   /** Heartbeat period, ms. Default 1000. */

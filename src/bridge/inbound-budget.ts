@@ -6,7 +6,7 @@ export interface InboundLimits {
   maxMessagesPerSecond: number;
   /** Bytes per second (burst a tenth of a second's worth, at least maxMessageBytes); over it the connection is throttled. */
   maxBytesPerSecond: number;
-  /** Milliseconds of server processing per second (burst a twentieth of a second's worth); over it the connection is throttled. */
+  /** Milliseconds of server processing per second (burst a quarter of a second's worth); over it the connection is throttled. */
   maxProcessingMsPerSecond: number;
   /** The soft message size limit (sets the byte burst and the throttled backlog). */
   maxMessageBytes: number;
@@ -45,6 +45,13 @@ class DebtBucket {
 }
 
 /**
+ * Longest stretch, in ms, one connection's messages are handled back to back
+ * before the event loop gets a turn (`setImmediate`): other robots' messages
+ * already read wait at most this plus one message.
+ */
+export const SLICE_MS = 2;
+
+/**
  * Admits one connection's incoming messages against its budget, so that a
  * robot whose messages are legal but expensive (large, deeply structured
  * JSON at the size and rate limits) cannot take the event loop from the
@@ -53,12 +60,18 @@ class DebtBucket {
  * - messages over `maxMessagesPerSecond` are dropped (`offer` returns false;
  *   the caller answers `RATE_LIMITED`);
  * - bytes received and the time spent handling each message (decode, parse,
- *   validate, dispatch, error reply; measured with `performance.now()`) are
+ *   validate, dispatch, error reply; wall-clock `performance.now()`) are
  *   charged to two budgets that may run into debt. While either is in debt,
  *   the socket stops reading (TCP backpressure reaches the sender) and
  *   messages already received wait, in order, until the debt is paid back.
- *   Nothing is dropped by throttling; a sender keeps at most one budget's
- *   burst plus one message ahead of its rate.
+ *   Nothing is dropped by throttling.
+ * - slices: after {@link SLICE_MS} of back-to-back handling, the
+ *   connection yields the event loop (its socket paused until the next
+ *   `setImmediate`), so even a connection with budget to spare holds the
+ *   loop for at most one slice plus one message at a time. The processing
+ *   burst (a quarter second's worth) is then only a tolerance: a robot far
+ *   under its budget is not throttled because one message was slow (a GC
+ *   pause, the process preempted on a busy machine).
  * - if messages pile up while throttled (more than 4 x `maxMessageBytes`,
  *   which a paused socket cannot deliver), `onOverflow` is called (the
  *   connection closes itself).
@@ -70,12 +83,17 @@ export class InboundBudget {
   private readonly queue: Array<{ data: Buffer; isBinary: boolean }> = [];
   private queuedBytes = 0;
   private readonly maxQueuedBytes: number;
+  /** A scheduled wake-up (debt: a timer; slice: an immediate), at most one. */
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
   private paused = false;
   private disposed = false;
+  /** ms handled back to back in the current slice, and when the last message ended. */
+  private sliceMs = 0;
+  private lastEndMs = -Infinity;
   /** Total ms spent handling this connection's messages. */
   processingMs = 0;
-  /** How many times the connection was throttled. */
+  /** How many times the connection was throttled for debt. */
   throttles = 0;
 
   constructor(
@@ -86,32 +104,32 @@ export class InboundBudget {
   ) {
     const now = performance.now();
     this.messages = new RateLimiter(limits.maxMessagesPerSecond, Math.max(10, limits.maxMessagesPerSecond / 10));
-    // Small bursts: a message is handled whenever its connection is not in debt, whatever it costs, so the
-    // burst only bounds how long one connection may hold the event loop at a stretch (burst + one message).
     this.bytes = new DebtBucket(limits.maxBytesPerSecond / 1000, Math.max(limits.maxMessageBytes, limits.maxBytesPerSecond / 10), now);
-    this.processing = new DebtBucket(limits.maxProcessingMsPerSecond / 1000, limits.maxProcessingMsPerSecond / 20, now);
+    this.processing = new DebtBucket(limits.maxProcessingMsPerSecond / 1000, limits.maxProcessingMsPerSecond / 4, now);
     this.maxQueuedBytes = 4 * limits.maxMessageBytes;
   }
 
   /**
    * Takes one received message: handles it now, or queues it while the
-   * connection is throttled. False when the message-rate limit dropped it.
+   * connection is throttled or yielding. False when the message-rate limit dropped it.
    */
   offer(data: Buffer, isBinary: boolean, nowMs: number): boolean {
     if (this.disposed) return true;
     if (!this.messages.take(nowMs)) return false;
     // A message is handled when the budget was not in debt as it arrived; its cost is paid back afterwards.
-    const throttled = this.queue.length > 0 || this.inDebt(nowMs);
+    const wait = this.paused || this.queue.length > 0 || this.inDebt(nowMs);
     this.bytes.tokens -= data.length;
-    if (throttled) {
+    if (wait) {
       this.queue.push({ data, isBinary });
       this.queuedBytes += data.length;
       if (this.queuedBytes > this.maxQueuedBytes) return this.overflow();
-      this.throttle();
+      if (!this.paused) this.pauseUntilDue();
       return true;
     }
+    // Back to back with the previous message (the same read from the socket): the same slice.
+    if (nowMs - this.lastEndMs > 0.5) this.sliceMs = 0;
     this.run(data, isBinary);
-    if (this.inDebt(performance.now())) this.throttle();
+    if (this.inDebt(performance.now()) || this.sliceMs >= SLICE_MS) this.pauseUntilDue();
     return true;
   }
 
@@ -119,8 +137,7 @@ export class InboundBudget {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelWake();
     this.queue.length = 0;
     this.queuedBytes = 0;
     if (this.paused) this.socket.resume();
@@ -138,37 +155,56 @@ export class InboundBudget {
     try {
       this.handle(data, isBinary);
     } finally {
-      const dt = performance.now() - t0;
+      const t1 = performance.now();
+      const dt = t1 - t0;
       this.processingMs += dt;
-      this.processing.refill(t0 + dt);
+      this.sliceMs += dt;
+      this.lastEndMs = t1;
+      this.processing.refill(t1);
       this.processing.tokens -= dt;
     }
   }
 
-  private throttle(): void {
+  /** Stops reading and schedules the next slice: after the debt is paid back, else on the next turn of the event loop. */
+  private pauseUntilDue(): void {
     if (!this.paused) {
       this.paused = true;
-      this.throttles++;
       this.socket.pause();
     }
-    if (this.timer) return;
-    this.inDebt(performance.now());
-    const waitMs = Math.max(this.bytes.waitMs(), this.processing.waitMs(), 1);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.drain();
-    }, Math.ceil(waitMs));
+    this.cancelWake();
+    if (this.inDebt(performance.now())) {
+      this.throttles++;
+      const waitMs = Math.max(this.bytes.waitMs(), this.processing.waitMs(), 1);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.drain();
+      }, Math.ceil(waitMs));
+    } else {
+      this.immediate = setImmediate(() => {
+        this.immediate = null;
+        this.drain();
+      });
+    }
   }
 
+  private cancelWake(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  /** One slice of queued messages; reads from the socket again once the queue is empty and the budget is not in debt. */
   private drain(): void {
+    this.sliceMs = 0;
     while (!this.disposed && this.queue.length > 0) {
-      if (this.inDebt(performance.now())) return this.throttle();
+      if (this.inDebt(performance.now()) || this.sliceMs >= SLICE_MS) return this.pauseUntilDue();
       const next = this.queue.shift()!;
       this.queuedBytes -= next.data.length;
       this.run(next.data, next.isBinary);
     }
     if (this.disposed) return;
-    if (this.inDebt(performance.now())) return this.throttle();
+    if (this.inDebt(performance.now())) return this.pauseUntilDue();
     this.paused = false;
     this.socket.resume();
   }

@@ -56,10 +56,11 @@ test('fairness: a robot flooding expensive valid-size messages does not starve a
     console.log(summary);
     // Targets on a quiet 2-core machine: p99 < 20 ms, max < 250 ms (npm run bench:bridge). Here robot, server and
     // test share one event loop on a machine shared with other work (load 5-15), so the bounds are looser.
-    // Before the budgets (issue 10): p99 785 ms, max 886 ms here. Without a flooder, under load 13: p99 35 ms, max 45 ms.
+    // Before the budgets (issue 10): p99 785 ms, max 886 ms here (load 5). At load 13-15 without a flooder: p99 35 ms,
+    // max 45-65 ms; with it: p99 50-125 ms, max 65-200 ms (one flood message takes 20-40 ms of wall time then).
     assert.ok(gaps.length >= 200, summary);
-    assert.ok(p99 < 150, summary);
-    assert.ok(max < 600, summary);
+    assert.ok(p99 < 250, summary);
+    assert.ok(max < 750, summary);
   } finally {
     await flooder.terminate();
     await healthy.close();

@@ -1,0 +1,81 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runRecord } from '../../src/cli/commands/record.js';
+import { runImitate, type ImitateFlags } from '../../src/cli/commands/imitate.js';
+import { runEval } from '../../src/cli/commands/eval.js';
+import { openDataset } from '../../src/data/lerobot-dataset.js';
+import { main } from '../../src/cli/main.js';
+
+const DEMOS = fileURLToPath(new URL('../fixtures/imitation/cartpole-demos', import.meta.url));
+const EXPERT = fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'lamkit-imitate-'));
+const pendulum = join(root, 'pendulum');
+const cartpole10 = join(root, 'cartpole10');
+after(() => rmSync(root, { recursive: true, force: true }));
+before(async () => {
+  await runRecord({ env: 'Pendulum-v1', policy: 'random', episodes: '1', seed: '0', out: pendulum, progress: false });
+  // Enough episodes for finetune's seeded 80/10/10 split.
+  await runRecord({ env: 'CartPole-v1', policy: EXPERT, episodes: '10', seed: '0', out: cartpole10, progress: false });
+});
+
+const flags = (f: Partial<ImitateFlags>): ImitateFlags => ({ algo: 'gail', env: 'CartPole-v1', data: DEMOS, progress: false, ...f });
+
+test('lamkit imitate --algo dagger: the aggregated dataset grows by the labelled states of each round, the checkpoint evaluates with lamkit eval', async () => {
+  const out = join(root, 'dagger');
+  const o = await runImitate(flags({ algo: 'dagger', expert: EXPERT, episodes: '1', out, config: JSON.stringify({ rounds: 2, episodesPerRound: 1, evalEpisodes: 1, bc: { maxSteps: 200 } }) }));
+  assert.equal(o.globalStep, 2);
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const steps = rows.filter((r) => r['dagger/aggregated_steps'] !== undefined).map((r) => r['dagger/aggregated_steps'] as number);
+  assert.equal(steps[0], 500, 'round 0: the one demonstration episode');
+  const ds = await openDataset(join(out, 'aggregated'));
+  assert.equal(ds.episodes.length, 2, 'one labelled episode per round');
+  // Each round adds exactly the states it labelled.
+  assert.equal(steps[2] - steps[0], ds.totalFrames);
+  assert.ok(steps[1] > steps[0] && steps[2] > steps[1]);
+  assert.deepEqual(rows.filter((r) => r['dagger/beta'] !== undefined).map((r) => r['dagger/beta']), [0.5, 0.25]);
+  const ev = await runEval({ checkpoint: out, episodes: '2', seed: '0' });
+  assert.ok(ev.meanReturn > 0);
+});
+
+test('lamkit imitate --algo bc reaches lamkit finetune (report.json, checkpoint algo bc)', async () => {
+  const out = join(root, 'bc');
+  const o = await runImitate(flags({ algo: 'bc', data: cartpole10, out, config: JSON.stringify({ maxSteps: 100 }) }));
+  assert.equal(o.algo, 'bc');
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  assert.equal(report.report.kind, 'categorical');
+  const ck = JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8'));
+  assert.equal(ck.algo.name, 'bc');
+  assert.equal(ck.policy.kind, 'mlp');
+});
+
+test('lamkit imitate --algo gail and airl write a run directory whose checkpoint holds the learned reward', async () => {
+  for (const algo of ['gail', 'airl']) {
+    const out = join(root, algo);
+    await runImitate(flags({ algo, out, episodes: '2', totalSteps: '512' }));
+    const ck = JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8'));
+    assert.equal(ck.algo.name, algo);
+    assert.equal(ck.algo.state.reward.spec.kind, algo);
+    if (algo === 'airl') assert.equal(ck.algo.state.reward.spec.stateOnly, true);
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(rows.some((r) => r['disc/acc_expert'] !== undefined), `${algo} emits discriminator metrics`);
+  }
+});
+
+test('bad or mismatched demonstrations and flags give errors naming the mismatch (exit 2)', async () => {
+  await assert.rejects(runImitate(flags({ data: pendulum })), {
+    name: 'InvalidArgument',
+    message: new RegExp(`^lamkit imitate --data ${pendulum} observation: expected 4 values \\(the observation of CartPole-v1\\), got 3 values`),
+  });
+  // CartPole's discrete labels on InvertedPendulum (same observation size, continuous actions).
+  await assert.rejects(runImitate(flags({ env: 'InvertedPendulum-v5' })), { message: /lamkit imitate --data .* action: expected Box.* actions \(InvertedPendulum-v5\), got Discrete\(2\) labels/ });
+  await assert.rejects(runImitate(flags({ algo: 'ppo' })), { message: /^lamkit imitate --algo: expected one of bc, dagger, gail, airl, got "ppo"/ });
+  await assert.rejects(runImitate(flags({ algo: 'dagger' })), { message: /^lamkit imitate --expert: expected a labeller for DAgger/ });
+  await assert.rejects(runImitate(flags({ algo: 'airl', config: '{"normalizeObs": true}' })), { message: /normalizeObs: expected false for AIRL/ });
+  await assert.rejects(runImitate(flags({ config: '{"reward": {"labelSmoothing": 0.7}}' })), { message: /lamkit imitate --config\.reward\.labelSmoothing/ });
+  const code = await main(['imitate', '--algo', 'gail', '--env', 'CartPole-v1', '--data', pendulum]);
+  assert.equal(code, 2);
+});

@@ -168,6 +168,9 @@ function benchSettings(flags: BenchFlags): { seeds: number[]; episodes: number; 
  */
 export async function runBenchCommand(flags: BenchFlags, extra: { training?: BenchResults['training']; curves?: CurveSeries[]; policies?: BenchPolicy[]; envs?: string[]; command?: string; skipEvaluation?: boolean } = {}): Promise<BenchOutcome> {
   const settings = benchSettings(flags);
+  if (!extra.policies && (!flags.policies || flags.policies.length === 0)) {
+    throw new InvalidArgument(formatError('lamkit bench --policies', 'one or more of <checkpoint>, <label>=<checkpoint>, random, expert', 'nothing', 'Pass e.g. --policies runs/a runs/b random'));
+  }
   if (flags.out === undefined) throw new InvalidArgument(formatError('lamkit bench --out', 'an output directory', 'nothing', 'Pass e.g. --out bench-out'));
   const outDir = resolve(flags.out);
   if (existsSync(join(outDir, 'results.json')) && !flags.force) {
@@ -176,8 +179,7 @@ export async function runBenchCommand(flags: BenchFlags, extra: { training?: Ben
   let planned: Awaited<ReturnType<typeof resolvePolicies>>;
   if (extra.policies) planned = { policies: extra.policies, envs: extra.envs ?? [], failures: [], errors: [], curves: [] };
   else {
-    if (!flags.policies || flags.policies.length === 0) throw new InvalidArgument(formatError('lamkit bench --policies', 'one or more of <checkpoint>, <label>=<checkpoint>, random, expert', 'nothing', 'Pass e.g. --policies runs/a runs/b random'));
-    planned = await resolvePolicies(flags.policies, flags.envs);
+    planned = await resolvePolicies(flags.policies as string[], flags.envs);
   }
   if (planned.envs.length === 0 && planned.errors.length === 0) {
     throw new InvalidArgument(formatError('lamkit bench --envs', 'task ids (random and expert need them; checkpoints bring their own)', 'none', 'Pass e.g. --envs ArmReach-v0 CartPole-v1'));
@@ -217,6 +219,7 @@ export async function runBenchCommand(flags: BenchFlags, extra: { training?: Ben
   } finally {
     interrupt.dispose();
   }
+  await lib.loadVega();
   lib.writeBenchReport(outDir, results);
   if (flags.png) await writePngFigures(outDir);
   if (interrupt.requested) process.exitCode = INTERRUPTED_EXIT_CODE;

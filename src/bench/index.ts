@@ -15,4 +15,4 @@ export { stratifiedBootstrap, flattenScores, type TaskScores, type BootstrapOpti
 export { iqmInterval, meanInterval } from './aggregate-intervals.js';
 export { probabilityOfImprovement, probabilityOfImprovementInterval } from './probability-of-improvement.js';
 export { performanceProfile, runScoreDistribution, linspace, type PerformanceProfile } from './performance-profile.js';
-export { renderVegaLiteSvg, type VegaLiteSpec } from './vega-svg.js';
+export { renderVegaLiteSvg, loadVega, type VegaLiteSpec } from './vega-svg.js';

@@ -1,10 +1,30 @@
-import * as vega from 'vega';
-import { parse, View, logger, None } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { BackendError } from '../core/errors.js';
 
-/** Vega-Lite's compiler warns on stderr about facets with independent scales (our charts use them on purpose). */
-const QUIET = { logger: logger(None) as never };
+type Vega = typeof import('vega');
+type VegaLite = typeof import('vega-lite');
+
+/** Vega and Vega-Lite once loaded ({@link loadVega}): large modules, so nothing loads them at import time. */
+let loaded: { vega: Vega; vl: VegaLite; quiet: { logger: never } } | null = null;
+
+/**
+ * Loads Vega and Vega-Lite (once; later calls return at once). Call it
+ * before the synchronous renderers: `RunOutputs.finish` and the bench
+ * report do. Importing lamkit never loads them (ARCHITECTURE.md: nothing
+ * heavy at import time; vega's Node build also uses top-level await, which
+ * a CommonJS-transpiled importer cannot load).
+ */
+export async function loadVega(): Promise<void> {
+  if (loaded) return;
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  // Vega-Lite's compiler warns on stderr about facets with independent scales (our charts use them on purpose).
+  loaded = { vega, vl, quiet: { logger: vega.logger(vega.None) as never } };
+}
+
+function modules(): NonNullable<typeof loaded> {
+  if (!loaded) throw new BackendError('renderVegaLiteSvg: expected Vega to be loaded, got none. Call `await loadVega()` first (RunOutputs.finish and the bench report do).');
+  return loaded;
+}
 
 /** A Vega-Lite specification (the `vega-lite` package's top-level type). */
 export type VegaLiteSpec = TopLevelSpec;
@@ -37,7 +57,8 @@ interface SvgStringRenderer {
  * @throws BackendError when the dataflow did not finish synchronously.
  */
 export function renderVegaLiteSvg(spec: VegaLiteSpec): string {
-  const view = new View(parse(compile(spec, QUIET).spec), { renderer: 'none' });
+  const { vega, vl, quiet } = modules();
+  const view = new vega.View(vega.parse(vl.compile(spec, quiet).spec), { renderer: 'none' });
   try {
     view.run();
     const v = view as unknown as ViewInternals;
@@ -62,7 +83,9 @@ export function renderVegaLiteSvg(spec: VegaLiteSpec): string {
 
 /** The reference path: Vega's asynchronous `view.toSVG()` (tests compare {@link renderVegaLiteSvg} against it). */
 export async function renderVegaLiteSvgAsync(spec: VegaLiteSpec): Promise<string> {
-  const view = new View(parse(compile(spec, QUIET).spec), { renderer: 'none' });
+  await loadVega();
+  const { vega, vl, quiet } = modules();
+  const view = new vega.View(vega.parse(vl.compile(spec, quiet).spec), { renderer: 'none' });
   try {
     return (await view.toSVG()) + '\n';
   } finally {
@@ -72,5 +95,6 @@ export async function renderVegaLiteSvgAsync(spec: VegaLiteSpec): Promise<string
 
 /** Compiles a Vega-Lite spec to a Vega spec (for embedding in an HTML report). */
 export function compileVegaLite(spec: VegaLiteSpec): object {
-  return compile(spec, QUIET).spec;
+  const { vl, quiet } = modules();
+  return vl.compile(spec, quiet).spec;
 }

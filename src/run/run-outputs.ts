@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricStream } from '../streams/metrics.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { loadVega } from '../bench/vega-svg.js';
 import { MetricsJsonlWriter } from './metrics-jsonl-writer.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { writeRunReport, type RunReportInput, type RunSummary, type EpisodePoint } from './run-report.js';
@@ -53,7 +54,7 @@ export type RunSummaryInput = Omit<RunReportInput, 'episodes'>;
  * try {
  *   const result = await ppo.learn();            // emits rows to `metrics`
  *   metrics.complete();
- *   const summary = outputs.finish({ envId, algo: 'ppo', config, backend, result, resumedFrom: null });
+ *   const summary = await outputs.finish({ envId, algo: 'ppo', config, backend, result, resumedFrom: null });
  * } catch (err) {
  *   metrics.error(err);                          // outputs detach cleanly
  *   throw err;
@@ -142,8 +143,9 @@ export class RunOutputs {
    * summary. Call it after the trainer returned (and, usually, after
    * `metrics.complete()`), so the last rows are in.
    */
-  finish(input: RunSummaryInput): RunSummary {
+  async finish(input: RunSummaryInput): Promise<RunSummary> {
     this.close();
+    await loadVega();
     return writeRunReport(this.outDir, { ...input, episodes: this.finished });
   }
 

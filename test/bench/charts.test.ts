@@ -1,8 +1,10 @@
-import { test } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderVegaLiteSvg, renderVegaLiteSvgAsync } from '../../src/bench/vega-svg.js';
+import { renderVegaLiteSvg, renderVegaLiteSvgAsync, loadVega } from '../../src/bench/vega-svg.js';
 import { learningCurveSpec, learningCurvesSpec, movingAverage } from '../../src/bench/charts/learning-curve-chart.js';
 import { learningCurveSvg } from '../../src/run/learning-curve-svg.js';
+
+before(() => loadVega());
 
 const points = Array.from({ length: 60 }, (_, i) => ({ step: 100 * (i + 1), value: (i % 7) * 10 + i }));
 

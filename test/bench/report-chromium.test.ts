@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { summarizeBench } from '../../src/bench/summarize-bench.js';
 import { writeBenchReport } from '../../src/bench/bench-report.js';
+import { loadVega } from '../../src/bench/vega-svg.js';
 import type { EvaluationRun } from '../../src/bench/evaluate-job.js';
 import { acquireBrowser, releaseBrowser } from '../../sim/render/shared-browser.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
@@ -51,6 +52,7 @@ test('report.html renders every chart in headless Chromium (fails under CI=true 
   const browser = await acquireBrowser();
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   try {
+    await loadVega();
     const files = writeBenchReport(dir, syntheticResults());
     const names = ['task-iqm', 'return-distribution', 'normalized-iqm', 'performance-profile', 'probability-of-improvement', 'learning-curves'];
     assert.deepEqual(files.figures, names.map((n) => `figures/${n}.svg`));

@@ -28,7 +28,7 @@ function openFiles(): string[] {
 const readRows = (dir: string): MetricRow[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const input = { envId: 'Test-v0', algo: 'gail', config: { seed: 7, totalSteps: 400, hidden: [8] }, backend: 'cpu', result: { globalStep: 400, updates: 4, wallSeconds: 1.5 }, resumedFrom: null };
 
-test('RunOutputs: metrics.jsonl gets every row (keys of any algorithm); finish writes summary.json, config.json and the SVG; close twice is fine', () => {
+test('RunOutputs: metrics.jsonl gets every row (keys of any algorithm); finish writes summary.json, config.json and the SVG; close twice is fine', async () => {
   const dir = join(root, 'a', 'nested', 'run');
   const metrics = new MetricStream();
   const outputs = RunOutputs.open(dir, { metrics, totalSteps: 400, label: 'Test-v0 gail' });
@@ -39,7 +39,7 @@ test('RunOutputs: metrics.jsonl gets every row (keys of any algorithm); finish w
   for (const r of rows) metrics.emit(r);
   assert.deepEqual(outputs.episodes.map((e) => e.value), [...Array(25).keys()]);
   metrics.complete();
-  const summary = outputs.finish(input);
+  const summary = await outputs.finish(input);
   assert.deepEqual(readRows(dir), rows);
   assert.deepEqual(summary, {
     envId: 'Test-v0',
@@ -66,7 +66,7 @@ test('RunOutputs: metrics.jsonl gets every row (keys of any algorithm); finish w
   outputs.close();
 });
 
-test('RunOutputs resume: metrics.jsonl is cut back to the checkpoint step (never steps back); curve and summary cover the whole run', () => {
+test('RunOutputs resume: metrics.jsonl is cut back to the checkpoint step (never steps back); curve and summary cover the whole run', async () => {
   const dir = join(root, 'resumed');
   // The first invocation ran to step 80 but its last checkpoint is at 48 (a crash, or Ctrl-C between saves).
   let metrics = new MetricStream();
@@ -82,7 +82,7 @@ test('RunOutputs resume: metrics.jsonl is cut back to the checkpoint step (never
   assert.deepEqual(outputs.episodes.map((e) => e.step), [16, 32, 48], "the run's earlier episodes start the curve");
   for (let i = 1; i <= 2; i++) metrics.emit({ global_step: 48 + 16 * i, wall_s: 3 + i, 'charts/episodic_return': 100 });
   metrics.complete();
-  const summary = outputs.finish({ ...input, resumedFrom: dir });
+  const summary = await outputs.finish({ ...input, resumedFrom: dir });
   const steps = readRows(dir).map((r) => r.global_step);
   assert.deepEqual(steps, [16, 32, 48, 48, 64, 80]);
   assert.equal(summary.episodes, 5, 'the whole run');

@@ -149,7 +149,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
       algo: { name: 'bc', config: { ...bc, mode: flags.mode, from: flags.from ?? null, data: resolve(flags.data) }, state: { globalStep: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss }, optimizer: null },
     });
     writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
-    outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
+    await outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
     return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText };
   } catch (err) {
     outputs.close();

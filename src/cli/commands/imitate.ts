@@ -144,7 +144,7 @@ export async function runImitate(flags: ImitateFlags, log: (line: string) => voi
       imitation: { transitions, demonstrations, expert: expert?.factory ?? null, makeEnv: () => lib.makeAsync(envId), aggregateDir: join(outDir, 'aggregated'), envId },
     } as Parameters<typeof algo.run>[0]);
     metrics.complete();
-    const summary = outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: null });
+    const summary = await outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: null });
     return { algo: algo.name, outDir, checkpointDir, globalStep: result.globalStep, summary, interrupted: interrupt.requested };
   } catch (err) {
     if (existsSync(checkpointDir)) outputs.close();

@@ -344,7 +344,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       log: (line) => log(`lamkit train: a robot failed (${failure}); ${line} to ${checkpointDir}; continue with ${resumeCommand}`),
     });
     metrics.complete();
-    const summary = outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: resumed ? outDir : null });
+    const summary = await outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: resumed ? outDir : null });
     return { outDir, checkpointDir, globalStep: result.globalStep, summary, ...(fleet ? { robotIds: fleet.robotIds } : {}), interrupted: interrupt.requested, resumeCommand, bestEval: evaluator?.best ?? null };
   } catch (err) {
     // A run that failed before its first row (a bad policy setting, an env that does not start) leaves no directory behind.

@@ -7,9 +7,11 @@ import { DEFAULT_FEATURES } from './lerobot-format.js';
 import type { EpisodeData, FrameValues } from './episode-journal.js';
 
 /** Episode `k` of a dataset as the writer takes it (its frames, task and per-episode facts). */
-export async function episodeData(ds: LeRobotDataset, k: number): Promise<EpisodeData> {
+export async function episodeData(ds: LeRobotDataset, k: number, fillExecuted = false): Promise<EpisodeData> {
   const names = Object.keys(ds.columns).filter((n) => !(n in DEFAULT_FEATURES));
   const frames = (await ds.readEpisode(k, names)) as Record<string, FrameValues>;
+  // A clean episode in a dataset with perturbed ones: what was executed is the action itself.
+  if (fillExecuted && !('action.executed' in frames)) frames['action.executed'] = (frames.action as Float32Array).slice();
   const e = ds.episodes[k];
   const task = e.tasks[0] ?? ds.tasks[0] ?? 'task';
   return { length: e.length, task, frames, return: e.return ?? undefined, success: e.success, seed: e.seed };
@@ -17,7 +19,9 @@ export async function episodeData(ds: LeRobotDataset, k: number): Promise<Episod
 
 /**
  * Appends every episode of `sources` (in order) to the dataset at `out`
- * (created when missing). All must have the same features and fps.
+ * (created when missing). All must have the same features and fps, except
+ * that clean episodes (no `action.executed`) merge into a dataset of
+ * perturbed ones with `action.executed` = `action`.
  * @returns episodes in `out` afterwards.
  */
 export async function mergeDatasets(sources: readonly string[], out: string, options: DatasetWriterOptions = {}): Promise<number> {
@@ -30,10 +34,12 @@ export async function mergeDatasets(sources: readonly string[], out: string, opt
   try {
     for (const ds of opened) {
       const other = datasetSpecOf(ds.info);
+      const fill = 'action.executed' in spec.features && !('action.executed' in other.features);
+      if (fill) other.features = Object.fromEntries(Object.entries(spec.features).filter(([n]) => n === 'action.executed' || n in other.features));
       if (JSON.stringify(other.features) !== JSON.stringify(spec.features) || other.fps !== spec.fps) {
         throw new InvalidArgument(formatError(`mergeDatasets(${ds.root}).features`, `the features and fps of ${opened[0].root}`, `${Object.keys(other.features).join(', ')} at ${other.fps} fps`, 'Merge datasets of the same task and spaces'));
       }
-      for (let k = 0; k < ds.episodes.length; k++) writer.addEpisode(await episodeData(ds, k));
+      for (let k = 0; k < ds.episodes.length; k++) writer.addEpisode(await episodeData(ds, k, fill));
     }
     return writer.totalEpisodes;
   } finally {

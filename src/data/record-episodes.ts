@@ -83,7 +83,13 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
   const dtSeconds = typeof dt === 'number' && dt > 0 ? dt : null;
   const fps = options.fps ?? (dtSeconds ? Math.max(1, Math.round(1 / dtSeconds)) : 30);
   const task = options.task ?? options.envId ?? 'task';
-  earlySpaceCheck(options.out, obsSpace, actSpace);
+  const existing = earlySpaceCheck(options.out, obsSpace, actSpace);
+  // Appending: the dataset's columns decide. Clean episodes go into a dataset with `action.executed`
+  // (executed = clean); perturbed ones cannot go into one without it.
+  const executedColumn = existing ? 'action.executed' in existing : perturbed;
+  if (perturbed && existing && !executedColumn) {
+    throw new InvalidArgument(formatError(`Dataset(${options.out}).features`, "an action.executed column for perturbed actions (--action-noise / --epsilon)", 'a dataset recorded without perturbation', 'Record play data into its own dataset first, then append clean episodes to it (or merge them into it)'));
+  }
 
   let writer: DatasetWriter | null = null;
   const frames = new FrameBuffer(stateDim, action.dim, textNames);
@@ -107,9 +113,9 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
         frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.length === 0 ? NO_TEXT : textNames.map((n) => options.text![n](s)));
       },
       onEpisodeEnd: async (outcome) => {
-        const features = spec(obsSpace, actSpace, action, outcome.success !== null, perturbed, textNames, options.actionNames);
+        const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames);
         writer ??= await DatasetWriter.open(options.out, { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } }, options.writer);
-        const index = writer.addEpisode(frames.episode(task, outcome, perturbed, writer.features));
+        const index = writer.addEpisode(frames.episode(task, outcome, executedColumn, writer.features));
         if (firstIndex < 0) firstIndex = index;
         outcomes.push(outcome);
         options.onEpisode?.(outcome, index, steps);
@@ -156,13 +162,16 @@ export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLay
   return features;
 }
 
-function earlySpaceCheck(out: string, obs: Space<unknown>, act: Space<unknown>): void {
-  if (!existsSync(join(out, INFO_PATH))) return;
-  const spaces = readInfo(out).lamkit?.spaces;
+/** Checks an existing dataset's spaces against the env's before recording; returns its features (null: new dataset). */
+function earlySpaceCheck(out: string, obs: Space<unknown>, act: Space<unknown>): Record<string, FeatureInfo> | null {
+  if (!existsSync(join(out, INFO_PATH))) return null;
+  const info = readInfo(out);
+  const spaces = info.lamkit?.spaces;
   const want = JSON.stringify({ observation: obs.toJSON(), action: act.toJSON() });
   if (spaces && JSON.stringify(spaces) !== want) {
     throw new InvalidArgument(formatError(`Dataset(${out}).lamkit.spaces`, `this env's spaces (${obs.toString()} -> ${act.toString()})`, `${JSON.stringify(spaces.observation)} -> ${JSON.stringify(spaces.action)}`, 'Append only data of the same spaces; pass another --out for a new dataset'));
   }
+  return info.features;
 }
 
 /** Growing per-frame buffers of the episode being recorded. */
@@ -214,7 +223,7 @@ class FrameBuffer {
     this.length++;
   }
 
-  episode(task: string, outcome: EpisodeOutcome, perturbed: boolean, features: Record<string, FeatureInfo>): EpisodeData {
+  episode(task: string, outcome: EpisodeOutcome, executedColumn: boolean, features: Record<string, FeatureInfo>): EpisodeData {
     const n = this.length;
     const d = this.actionDim;
     const actionOf = (src: Float64Array): Float32Array | Float64Array => {
@@ -236,7 +245,7 @@ class FrameBuffer {
       'next.terminated': this.terminated.slice(0, n),
       'next.truncated': truncated,
     };
-    if (perturbed) frames['action.executed'] = actionOf(this.executed);
+    if (executedColumn) frames['action.executed'] = actionOf(this.executed);
     if ('next.success' in features) frames['next.success'] = this.success.slice(0, n);
     const textNames = Object.keys(features).filter((k) => features[k].dtype === 'string');
     textNames.forEach((name, i) => (frames[name] = this.texts[i].slice()));

@@ -96,6 +96,10 @@ test('with action noise the recorded action is the clean one and action.executed
     const again = await recordEpisodes(towardsOrigin(env), env, { out: dir, episodes: 2, seed: 100, actionNoiseStd: 0.3 });
     assert.equal(again.firstIndex, 2);
     assert.equal((await openDataset(dir)).episodes.length, 4);
+    // Clean episodes appended to it: executed = recorded.
+    await recordEpisodes(towardsOrigin(env), env, { out: dir, episodes: 1, seed: 200 });
+    const clean = await (await openDataset(dir)).readEpisode(4);
+    assert.deepEqual(clean['action.executed'], clean.action);
     // Other spaces: refused before recording.
     const other = new TestEnv({ observationSpace: new Box(-1, 1, [3]), actionSpace: new Discrete(2) });
     const policy: Policy = { observationSpace: other.observationSpace, actionSpace: other.actionSpace, act: () => Int32Array.of(0) };
@@ -129,6 +133,25 @@ test('discrete actions are int64 with class names; epsilon-random actions; an ab
     } finally {
       c2();
     }
+  } finally {
+    cleanup();
+  }
+});
+
+test('perturbed episodes are refused by a dataset without action.executed; merging clean data into perturbed data fills it', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const env = pointEnv();
+    const { join } = await import('node:path');
+    const { mergeDatasets } = await import('../../src/data/dataset-tools.js');
+    await recordEpisodes(towardsOrigin(env), env, { out: join(dir, 'clean'), episodes: 2, seed: 0 });
+    await assert.rejects(recordEpisodes(towardsOrigin(env), env, { out: join(dir, 'clean'), episodes: 1, actionNoiseStd: 0.1 }), /Dataset\(.*clean\)\.features: expected an action\.executed column for perturbed actions .*, got a dataset recorded without perturbation\. Record play data into its own dataset first/);
+    await recordEpisodes(towardsOrigin(env), env, { out: join(dir, 'play'), episodes: 2, seed: 5, actionNoiseStd: 0.2 });
+    assert.equal(await mergeDatasets([join(dir, 'play'), join(dir, 'clean')], join(dir, 'all')), 4);
+    const all = await openDataset(join(dir, 'all'));
+    const ep = await all.readEpisode(3);
+    assert.deepEqual(ep['action.executed'], ep.action);
+    await assert.rejects(mergeDatasets([join(dir, 'clean'), join(dir, 'play')], join(dir, 'other')), /mergeDatasets\(.*play\)\.features: expected the features and fps of .*clean/);
   } finally {
     cleanup();
   }

@@ -8,13 +8,23 @@
  *    round-trip p50/p99. Target >= 1 kHz with p99 < 2 ms.
  * 2. 100 robots each stepped at 50 Hz (5,000 steps/s in total): round-trip
  *    p50/p99 and CPU of both processes after a 1 s warm-up. Target p99 < 10 ms.
+ * 3. Noisy neighbour (issue 10): a healthy robot stepped at 100 Hz while
+ *    another authenticated connection (its own process) floods the server
+ *    with the most expensive messages the limits allow (~256 KB: 500 small
+ *    objects with distinct keys, 1,000 fields, the limit, and ~40,000
+ *    numbers; ~4-5 ms of CPU each to parse and validate), as fast as its
+ *    socket takes them, under the DEFAULT per-connection budgets. Figure: the healthy
+ *    robot's step gap (time between consecutive completed steps; 10 ms when
+ *    nothing interferes) p50/p99/max, first without, then with the flood.
+ *    Target on a quiet 2-core machine: p99 < 20 ms, max < 250 ms.
  *
- * Options: `--quick` (1 s phases), env `BENCH_MS` (phase length, default 5000).
- * The machine has 2 cores shared with other work: the load average is printed
- * with the figures. Writes bench/results/bridge-latency.json.
+ * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), env
+ * `BENCH_MS` (phase length, default 5000). The machine has 2 cores shared
+ * with other work: the load average is printed with the figures (and per
+ * phase in the JSON). Writes bench/results/bridge-latency.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Box } from '../src/core/spaces/box.js';
@@ -25,8 +35,8 @@ import type { RemoteEnv } from '../src/bridge/remote-env.js';
 const OBS = new Box(-Infinity, Infinity, [16]);
 const ACT = new Box(-1, 1, [4]);
 
-/** Child mode: `--robot-process <url> <n> <prefix>` connects n trivial robots and reports its CPU time on stdin close. */
-async function robotProcess(url: string, n: number, prefix: string): Promise<void> {
+/** Child mode: `--robot-process <url> <n> <prefix> [token] [rateHz]` connects n trivial robots and reports its CPU time on stdin close. */
+async function robotProcess(url: string, n: number, prefix: string, token?: string, rateHz = 1000): Promise<void> {
   const clients: RobotClient[] = [];
   for (let i = 0; i < n; i++) {
     const obs = new Float32Array(16);
@@ -36,9 +46,10 @@ async function robotProcess(url: string, n: number, prefix: string): Promise<voi
       await RobotClient.connect({
         url,
         robotId: `${prefix}-${i}`,
+        token,
         observationSpace: OBS,
         actionSpace: ACT,
-        controlRateHz: 1000,
+        controlRateHz: rateHz,
         safeAction: [0, 0, 0, 0],
         watchdogMs: 60000,
         handler: {
@@ -65,9 +76,67 @@ async function robotProcess(url: string, n: number, prefix: string): Promise<voi
   });
 }
 
+/**
+ * The most expensive message to parse and validate that lamkit knows of within the limits (`bytes` at most,
+ * 1,000 object fields, nesting 6): an `obs` whose `info` holds 500 small objects with distinct keys (V8 builds
+ * a shape for each) and whose `obs` fills the rest with numbers (validated one by one). What an
+ * authenticated robot could flood a server with.
+ */
+function expensiveMessage(bytes: number): string {
+  const items: string[] = [];
+  for (let i = 0; i < 500; i++) items.push(`{"a${i}":[1,{"b${i}":"x"}]}`);
+  const info = `"info":{"k":[${items.join(',')}]}`;
+  const head = '{"type":"obs","seq":1,';
+  const numbers = Math.max(1, Math.floor((bytes - head.length - info.length - 16) / 6));
+  return `${head}"obs":[${new Array(numbers).fill('0.125').join(',')}],${info}}`;
+}
+
+/**
+ * Child mode: `--flood-process <url> <token> <maxMessageBytes>`: completes a hello as robot 'flooder', then
+ * sends expensive valid-size messages as fast as its socket takes them (at most 4 MiB buffered); on stdin
+ * close it prints `{ sent, replies, cpuMs }`.
+ */
+async function floodProcess(url: string, token: string, maxMessageBytes: number): Promise<void> {
+  const { WebSocket } = await import('ws');
+  const payload = Buffer.from(expensiveMessage(maxMessageBytes - 64), 'utf8');
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  let sent = 0;
+  let replies = 0;
+  let stopped = false;
+  ws.on('error', () => {});
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ type: 'hello', protocol: 1, robotId: 'flooder', observationSpace: OBS.toJSON(), actionSpace: ACT.toJSON(), controlRateHz: 100, safeAction: [0, 0, 0, 0] }));
+  await new Promise((r) => ws.once('message', r)); // welcome
+  ws.on('message', () => replies++);
+  const flood = (): void => {
+    if (stopped || ws.readyState !== WebSocket.OPEN) return;
+    while (ws.bufferedAmount < 4 << 20) {
+      ws.send(payload, { binary: false });
+      sent++;
+    }
+    setTimeout(flood, 1);
+  };
+  process.stdout.write('ready\n');
+  const cpu0 = process.cpuUsage();
+  flood();
+  process.stdin.resume();
+  process.stdin.on('end', () => {
+    stopped = true;
+    const cpu = process.cpuUsage(cpu0);
+    process.stdout.write(JSON.stringify({ sent, replies, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n');
+    ws.terminate();
+    process.exit(0);
+  });
+}
+
 /** `stop()` resolves with the child's CPU use in % of one core since it was ready. */
-function startRobots(url: string, n: number, prefix: string): Promise<{ child: ChildProcess; stop: () => Promise<number> }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--robot-process', url, String(n), prefix], { stdio: ['pipe', 'pipe', 'inherit'] });
+function startRobots(url: string, n: number, prefix: string, token = '', rateHz = 1000): Promise<{ child: ChildProcess; stop: () => Promise<number> }> {
+  return startChild(['--robot-process', url, String(n), prefix, token, String(rateHz)]).then(({ child, stop }) => ({ child, stop: async () => (await stop()).cpuPct }));
+}
+
+/** Starts this file in a child mode; `stop()` closes its stdin and resolves with its last JSON line and its CPU use in % of one core since it was ready. */
+function startChild(args: string[]): Promise<{ child: ChildProcess; stop: () => Promise<{ cpuPct: number; report: Record<string, number> }> }> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -81,7 +150,9 @@ function startRobots(url: string, n: number, prefix: string): Promise<{ child: C
             new Promise((res) => {
               child.stdout!.on('data', () => {
                 const line = out.split('\n').find((l) => l.startsWith('{'));
-                if (line) res((JSON.parse(line).cpuMs / (performance.now() - readyMs)) * 100);
+                if (!line) return;
+                const report = JSON.parse(line) as Record<string, number>;
+                res({ cpuPct: (report.cpuMs / (performance.now() - readyMs)) * 100, report });
               });
               child.stdin!.end();
             }),
@@ -96,15 +167,41 @@ function percentile(xs: Float64Array, n: number, p: number): number {
   return s[Math.min(n - 1, Math.floor(p * n))];
 }
 
+/**
+ * Steps `env` on a 100 Hz schedule for `ms` (a late step goes at once, the next one is due a period later)
+ * and returns the gaps between consecutive completed steps, ms.
+ */
+async function stepAt100Hz(env: RemoteEnv<Float32Array, Float32Array>, action: Float32Array, ms: number): Promise<{ gaps: Float64Array; n: number }> {
+  const gaps = new Float64Array(Math.ceil(ms / 10) + 10);
+  let n = 0;
+  const t0 = performance.now();
+  let last = t0;
+  let due = t0;
+  while (performance.now() - t0 < ms && n < gaps.length) {
+    due += 10;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else due = performance.now();
+    await env.step(action);
+    const now = performance.now();
+    gaps[n++] = now - last;
+    last = now;
+  }
+  return { gaps, n };
+}
+
 async function main(): Promise<void> {
   const QUICK = process.argv.includes('--quick');
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : null;
   const PHASE_MS = Number(process.env.BENCH_MS ?? (QUICK ? 1000 : 5000));
+  // Phases 1-2 measure the step path itself: the message-rate limit is raised so 1 kHz+ lockstep is not capped.
   const server = await BridgeServer.listen({ port: 0, maxMessagesPerSecond: 1e6 });
   const results: Record<string, unknown> = { load1Before: loadavg()[0], cpus: cpus().length, cpuModel: cpus()[0]?.model, phaseMs: PHASE_MS };
   const action = Float32Array.of(0.1, -0.2, 0.3, -0.4);
 
   // Phase 1: one robot, lockstep, as fast as it goes.
-  {
+  if (only === null) {
     const robots = await startRobots(server.url, 1, 'solo');
     const [env] = (await server.waitForRobots(1)) as RemoteEnv<Float32Array, Float32Array>[];
     await env.reset({ seed: 0 });
@@ -130,7 +227,7 @@ async function main(): Promise<void> {
   }
 
   // Phase 2: 100 robots at 50 Hz each.
-  {
+  if (only === null) {
     const N = 100;
     const RATE = 50;
     const periodMs = 1000 / RATE;
@@ -180,16 +277,69 @@ async function main(): Promise<void> {
     console.log(`100 robots round trip p99: ${fleet.p99Ms.toFixed(3)} ms (target < 10 ms)`);
     console.log(`100 robots CPU: server ${fleet.serverCpuPct.toFixed(0)}% + robots ${fleet.robotsCpuPct.toFixed(0)}% of a core; ${late} steps missed their period`);
   }
+  // Phase 3: noisy neighbour. A fresh server with a token and the DEFAULT budgets; the flooder is authenticated.
+  if (only === null || only === 'noisy') {
+    const token = 'bench-noisy-neighbour';
+    const noisy = await BridgeServer.listen({ port: 0, token });
+    const robots = await startRobots(noisy.url, 1, 'healthy', token, 100);
+    const [env] = (await noisy.waitForRobots(1)) as RemoteEnv<Float32Array, Float32Array>[];
+    await env.reset({ seed: 0 });
+    let floodErrors = 0;
+    noisy.onError((_e, id) => void (id === 'flooder' && floodErrors++));
+    const summarize = (g: { gaps: Float64Array; n: number }): { steps: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
+      steps: g.n,
+      p50Ms: percentile(g.gaps, g.n, 0.5),
+      p99Ms: percentile(g.gaps, g.n, 0.99),
+      maxMs: Math.max(...g.gaps.subarray(0, g.n)),
+    });
+    await stepAt100Hz(env, action, 500); // warm-up
+    const load1Quiet = loadavg()[0];
+    const quiet = summarize(await stepAt100Hz(env, action, Math.min(PHASE_MS, 3000)));
+    const flooder = await startChild(['--flood-process', noisy.url, token, String(noisy.maxMessageBytes)]);
+    await new Promise((r) => setTimeout(r, 1000)); // the flood reaches the server, the budget is spent
+    const errors0 = floodErrors;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const flooded = summarize(await stepAt100Hz(env, action, PHASE_MS));
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const handled = floodErrors - errors0;
+    const flood = await flooder.stop();
+    const robotCpuPct = await robots.stop();
+    const noisyResult = {
+      rateHz: 100,
+      quiet: { ...quiet, load1: load1Quiet },
+      flooded: { ...flooded, load1: loadavg()[0] },
+      floodMessagesHandledPerSecond: (handled / wall) * 1000,
+      floodMessagesSent: flood.report.sent,
+      floodMessageBytes: noisy.maxMessageBytes - 64,
+      serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+      flooderCpuPct: flood.cpuPct,
+      robotCpuPct,
+      maxProcessingMsPerSecond: noisy.inboundLimits.maxProcessingMsPerSecond,
+    };
+    results.noisyNeighbour = noisyResult;
+    const f = (x: number): string => x.toFixed(1);
+    console.log(`noisy neighbour, no flood: 100 Hz robot step gap p50/p99/max ${f(quiet.p50Ms)} / ${f(quiet.p99Ms)} / ${f(quiet.maxMs)} ms (${quiet.steps} steps; load ${load1Quiet.toFixed(2)})`);
+    console.log(`noisy neighbour, flooding: 100 Hz robot step gap p99 ${f(flooded.p99Ms)} ms (target < 20 ms), max ${f(flooded.maxMs)} ms (target < 250 ms), p50 ${f(flooded.p50Ms)} ms, ${flooded.steps} steps in ${(wall / 1000).toFixed(1)} s (load ${noisyResult.flooded.load1.toFixed(2)})`);
+    console.log(`noisy neighbour: the flooder's ~${(noisyResult.floodMessageBytes / 1024).toFixed(0)} KB messages handled at ${noisyResult.floodMessagesHandledPerSecond.toFixed(1)}/s (it sent ${flood.report.sent}); CPU: server ${noisyResult.serverCpuPct.toFixed(0)}% + flooder ${noisyResult.flooderCpuPct.toFixed(0)}% + robot ${robotCpuPct.toFixed(0)}% of a core`);
+    await noisy.close();
+  }
+
   results.load1After = loadavg()[0];
   console.log(`load average (1 min) before/after: ${(results.load1Before as number).toFixed(2)} / ${(results.load1After as number).toFixed(2)} on ${cpus().length} cores`);
   await server.close();
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/bridge-latency.json.tmp', JSON.stringify(results, null, 2));
+  // `--only`: keep the other phases' figures from the last full run.
+  const previous = only !== null && existsSync('bench/results/bridge-latency.json') ? (JSON.parse(readFileSync('bench/results/bridge-latency.json', 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync('bench/results/bridge-latency.json.tmp', JSON.stringify({ ...previous, ...results }, null, 2));
   renameSync('bench/results/bridge-latency.json.tmp', 'bench/results/bridge-latency.json');
 }
 
 const i = process.argv.indexOf('--robot-process');
-if (i >= 0) void robotProcess(process.argv[i + 1], Number(process.argv[i + 2]), process.argv[i + 3]);
+const fi = process.argv.indexOf('--flood-process');
+if (i >= 0) void robotProcess(process.argv[i + 1], Number(process.argv[i + 2]), process.argv[i + 3], process.argv[i + 4] || undefined, Number(process.argv[i + 5]));
+else if (fi >= 0) void floodProcess(process.argv[fi + 1], process.argv[fi + 2], Number(process.argv[fi + 3]));
 else
   main().catch((err) => {
     console.error(err);

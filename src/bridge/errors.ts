@@ -8,6 +8,7 @@ export type BridgeErrorCode =
   | 'BAD_JSON'
   | 'BAD_MESSAGE'
   | 'TOO_DEEP'
+  | 'TOO_MANY_FIELDS'
   | 'BAD_FRAME'
   | 'PAYLOAD_TOO_LARGE'
   | 'OUT_OF_ORDER'

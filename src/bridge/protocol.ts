@@ -16,16 +16,44 @@ export const MAX_VECTOR_LENGTH = 65536;
 /** Deepest nesting of arrays and objects a JSON message may have (checked on the raw text, before parsing). */
 export const MAX_JSON_DEPTH = 32;
 
+/**
+ * Most object fields (`"key": value` pairs, all objects together) a JSON
+ * message may have (checked on the raw text, before parsing). Parsing cost
+ * per byte is highest for many small objects or many distinct keys (V8 builds
+ * a shape per key set): 256 KiB of them takes tens of ms. Large data goes in
+ * arrays (`obs`), which parse an order of magnitude faster.
+ */
+export const MAX_JSON_FIELDS = 1024;
+
 /** Lowest and highest `hello.controlRateHz` a robot may announce. */
 export const MIN_CONTROL_RATE_HZ = 0.1;
 export const MAX_CONTROL_RATE_HZ = 100000;
 
 const robotId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a robot id of 1-64 characters from [A-Za-z0-9_.:-]');
 const seq = z.number().int().nonnegative().max(2 ** 32 - 1);
-const finiteVector = z.array(z.number()).max(MAX_VECTOR_LENGTH);
+const finiteVector = numberVector(MAX_VECTOR_LENGTH);
 const info = z.record(z.string(), z.unknown());
 // Spaces are validated structurally by spaceFromJSON, which names the bad field.
 const spaceJSON = z.looseObject({ type: z.string() });
+
+/**
+ * An array of at most `max` numbers, checked in one plain loop: zod's
+ * per-element check costs ~0.1 us a number (5 ms for a 43,000-number
+ * observation). Only when the loop finds a problem does zod's array schema
+ * run, to name the bad element (`obs[3]: expected a number`).
+ */
+export function numberVector(max: number): z.ZodType<number[]> {
+  const precise = z.array(z.number()).max(max);
+  return z.unknown().superRefine((v, ctx) => {
+    if (Array.isArray(v) && v.length <= max) {
+      let i = 0;
+      while (i < v.length && typeof v[i] === 'number') i++;
+      if (i === v.length) return;
+    }
+    const r = precise.safeParse(v);
+    if (!r.success) for (const issue of r.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  }) as unknown as z.ZodType<number[]>;
+}
 
 /** Robot -> server: first message; announces who the robot is and what it accepts. */
 export const HelloSchema = z.strictObject({
@@ -162,16 +190,19 @@ export function validateMessage<T>(schema: z.ZodType<T>, input: unknown, where: 
 }
 
 /**
- * Checks that the JSON text in `bytes` (UTF-8) nests arrays and objects at
- * most `maxDepth` levels deep, without parsing it: one pass over the bytes,
- * skipping strings (UTF-8 continuation bytes never look like ASCII). Throws
- * `BridgeProtocolError('TOO_DEEP')` at the first byte over the limit, so
- * neither the parser, the validator nor an error message ever recurses
- * deeper (a message nested 100,000 deep costs one scan, not a stack overflow).
- * Text that is not JSON passes; the parser rejects it next.
+ * Checks the JSON text in `bytes` (UTF-8) against the limits that bound the
+ * cost of parsing it, without parsing it: arrays and objects nested at most
+ * {@link MAX_JSON_DEPTH} levels (else `BridgeProtocolError('TOO_DEEP')`),
+ * at most {@link MAX_JSON_FIELDS} object fields in all (else
+ * `'TOO_MANY_FIELDS'`). One pass over the bytes, skipping strings (UTF-8
+ * continuation bytes never look like ASCII); it stops at the first byte over
+ * a limit, so neither the parser, the validator nor an error message ever
+ * recurses deeper (a message nested 100,000 deep costs one scan, not a stack
+ * overflow). Text that is not JSON passes; the parser rejects it next.
  */
-export function checkJsonDepth(bytes: Uint8Array, where: string, maxDepth = MAX_JSON_DEPTH): void {
+export function checkJsonShape(bytes: Uint8Array, where: string): void {
   let depth = 0;
+  let fields = 0;
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
@@ -180,10 +211,16 @@ export function checkJsonDepth(bytes: Uint8Array, where: string, maxDepth = MAX_
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;
     else if (b === 0x5b || b === 0x7b) {
-      if (++depth > maxDepth) {
-        throw new BridgeProtocolError('TOO_DEEP', formatError(where, `JSON nested at most ${maxDepth} levels deep`, `level ${depth} at byte ${i}`, 'Flatten the message (see Limits in docs/bridge-protocol.md)'));
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new BridgeProtocolError('TOO_DEEP', formatError(where, `JSON nested at most ${MAX_JSON_DEPTH} levels deep`, `level ${depth} at byte ${i}`, 'Flatten the message (see Limits in docs/bridge-protocol.md)'));
       }
     } else if (b === 0x5d || b === 0x7d) depth--;
+    else if (b === 0x3a && ++fields > MAX_JSON_FIELDS) {
+      throw new BridgeProtocolError(
+        'TOO_MANY_FIELDS',
+        formatError(where, `at most ${MAX_JSON_FIELDS} object fields in all`, `field ${fields} at byte ${i}`, 'Send bulk data as arrays of numbers (see Limits in docs/bridge-protocol.md)'),
+      );
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import type { WebSocket, RawData } from 'ws';
 import { formatError, describeValue, LamkitError } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
 import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './binary-frame.js';
-import { PROTOCOL_VERSION, RobotMessageSchema, checkJsonDepth, parseJSON, validateMessage, type HelloMessage, type RobotMessage } from './protocol.js';
+import { PROTOCOL_VERSION, RobotMessageSchema, checkJsonShape, parseJSON, validateMessage, type HelloMessage, type RobotMessage } from './protocol.js';
 import type { RemoteEnv, RobotLink } from './remote-env.js';
 import { InboundBudget, type InboundLimits } from './inbound-budget.js';
 
@@ -93,7 +93,7 @@ export class RobotConnection implements RobotLink {
         throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages or raise maxMessageBytes'));
       }
       if (isBinary) return this.onFrame(buf);
-      checkJsonDepth(buf, 'BridgeServer.message');
+      checkJsonShape(buf, 'BridgeServer.message');
       this.dispatch(validateMessage(RobotMessageSchema, parseJSON(buf.toString('utf8'), 'BridgeServer.message'), 'BridgeServer.message'));
     } catch (err) {
       this.fail(

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { formatError, describeValue, LamkitError } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
-import { PROTOCOL_VERSION, checkJsonDepth, parseJSON, validateMessage } from './protocol.js';
+import { MAX_VECTOR_LENGTH, PROTOCOL_VERSION, checkJsonShape, numberVector, parseJSON, validateMessage } from './protocol.js';
 import type { RemoteEnv, RobotLink } from './remote-env.js';
 import { payloadOf, socketFailure, type ConnectionHost } from './robot-connection.js';
 import type { ResolvedRosbridgeConfig } from './rosbridge-config.js';
@@ -10,7 +10,7 @@ import { InboundBudget } from './inbound-budget.js';
 
 const id = z.string().max(256).optional();
 const topic = z.string().min(1).max(256);
-const nums = z.array(z.number()).max(65536);
+const nums = numberVector(MAX_VECTOR_LENGTH);
 const OpSchema = z.discriminatedUnion('op', [
   z.looseObject({ op: z.literal('advertise'), id, topic, type: z.string().max(256) }),
   z.looseObject({ op: z.literal('unadvertise'), id, topic }),
@@ -84,7 +84,7 @@ export class RosbridgeConnection implements RobotLink {
     try {
       if (buf.length > this.host.maxMessageBytes) throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('Rosbridge.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages'));
       if (isBinary) throw new BridgeProtocolError('BAD_FRAME', formatError('Rosbridge.message', 'a JSON text frame (no compression)', `a binary frame of ${buf.length} bytes`, "Use compression 'none'"));
-      checkJsonDepth(buf, 'Rosbridge.message');
+      checkJsonShape(buf, 'Rosbridge.message');
       const raw = parseJSON(buf.toString('utf8'), 'Rosbridge.message');
       opId = raw !== null && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id.slice(0, 256) : undefined;
       this.dispatch(validateMessage(OpSchema, raw, 'Rosbridge.message'));

@@ -3,7 +3,7 @@ import { BridgeProtocolError } from './errors.js';
 import { MAX_JSON_DEPTH, MAX_VECTOR_LENGTH } from './protocol.js';
 
 /** Most subspaces (Dict / Tuple members, all levels together) an announced space may have. */
-export const MAX_SPACE_PARTS = 1024;
+export const MAX_SPACE_PARTS = 128;
 
 const WHY = `a space has at most ${MAX_VECTOR_LENGTH} numbers in its flat form`;
 const FIX = 'Announce a smaller space (see Limits in docs/bridge-protocol.md)';

@@ -78,20 +78,18 @@ export function connectLine(server: BridgeServer, robotId: string, handler: EnvR
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A valid-size (`bytes` at most) `obs` message that is expensive to parse and validate: 8,000 numbers and
- * thousands of small nested objects in `info` (what an authenticated robot could flood a server with).
+ * The most expensive message to parse and validate that lamkit knows of within the limits (`bytes` at most,
+ * 1,000 object fields, nesting 6): an `obs` whose `info` holds 500 small objects with distinct keys (V8 builds
+ * a shape for each) and whose `obs` fills the rest with numbers (validated one by one). What an
+ * authenticated robot could flood a server with.
  */
 export function expensiveMessage(bytes: number): string {
-  const head = `{"type":"obs","seq":1,"obs":[${new Array(8000).fill('0.125').join(',')}],"info":{"k":[`;
-  const parts: string[] = [];
-  let size = head.length + 4;
-  for (let i = 0; ; i++) {
-    const item = `${i ? ',' : ''}{"a":[1,{"b":[2,{"c":"x${i}"}]}],"d":{"e":${i}}}`;
-    if (size + item.length > bytes) break;
-    parts.push(item);
-    size += item.length;
-  }
-  return head + parts.join('') + ']}}';
+  const items: string[] = [];
+  for (let i = 0; i < 500; i++) items.push(`{"a${i}":[1,{"b${i}":"x"}]}`);
+  const info = `"info":{"k":[${items.join(',')}]}`;
+  const head = '{"type":"obs","seq":1,';
+  const numbers = Math.max(1, Math.floor((bytes - head.length - info.length - 16) / 6));
+  return `${head}"obs":[${new Array(numbers).fill('0.125').join(',')}],${info}}`;
 }
 
 /** A raw WebSocket peer for protocol tests: every JSON reply is collected; `closed` resolves with the close code. */

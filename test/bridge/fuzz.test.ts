@@ -103,8 +103,10 @@ function malformed(rng: Rng, handshaken: boolean): Case {
     case 9:
       return { data: JSON.stringify({ type: 'episode_end', seq: -rng.integer(1, 9), reason: 'x' }), kind: 'bad episode_end', code: 'BAD_MESSAGE' };
     case 10:
-      // Nested deeper than the documented 32 levels (a few levels over, or thousands).
-      return { data: deepObs(pick([33, 40, 5000, 100000])), kind: 'too deep', code: 'TOO_DEEP' };
+      // Nested deeper than the documented 32 levels (a few levels over, or thousands), or over 1,024 object fields.
+      return rng.bernoulli(0.75)
+        ? { data: deepObs(pick([33, 40, 5000, 100000])), kind: 'too deep', code: 'TOO_DEEP' }
+        : { data: JSON.stringify({ ...validObs(), info: Object.fromEntries(Array.from({ length: rng.integer(1025, 5000) }, (_, i) => [`k${i}`, i])) }), kind: 'too many fields', code: 'TOO_MANY_FIELDS' };
     case 11: {
       // Announcements over the documented limits: space sizes, control rate.
       const which = rng.integer(0, 4);
@@ -215,7 +217,7 @@ test('fuzz: 10,000 malformed messages under the DEFAULT rate limits each get the
       assert.equal(errors.length, 5000);
     }
     const codes = new Set([...pre.errors, ...post.errors].map((e) => e.code));
-    for (const c of ['BAD_JSON', 'BAD_MESSAGE', 'BAD_FRAME', 'PAYLOAD_TOO_LARGE', 'OUT_OF_ORDER', 'UNEXPECTED_SEQ', 'BAD_SPACE', 'UNSUPPORTED_VERSION', 'BAD_ACTION', 'TOO_DEEP']) assert.ok(codes.has(c), `no ${c} error`);
+    for (const c of ['BAD_JSON', 'BAD_MESSAGE', 'BAD_FRAME', 'PAYLOAD_TOO_LARGE', 'OUT_OF_ORDER', 'UNEXPECTED_SEQ', 'BAD_SPACE', 'UNSUPPORTED_VERSION', 'BAD_ACTION', 'TOO_DEEP', 'TOO_MANY_FIELDS']) assert.ok(codes.has(c), `no ${c} error`);
     assert.ok(kinds.size >= 18, [...kinds].join(', '));
     assert.ok(healthySteps >= 20, `healthy robot made only ${healthySteps} steps`);
     assert.ok(remote.connected);

@@ -88,7 +88,7 @@ test('defect 4: unauthenticated connections are capped (maxPendingConnections); 
   }
 });
 
-test('defect 7: nesting is bounded before validation (TOO_DEEP), crafted objects are described, long field names are truncated', async () => {
+test('defect 7: nesting and field count are bounded before parsing (TOO_DEEP, TOO_MANY_FIELDS), crafted objects are described, long field names are truncated', async () => {
   const server = await BridgeServer.listen({ port: 0 });
   const peer = await rawPeer(server.url);
   try {
@@ -98,8 +98,11 @@ test('defect 7: nesting is bounded before validation (TOO_DEEP), crafted objects
     peer.ws.send(JSON.stringify(lineHello()).replace(/"observationSpace":\{[^}]*\}/, `"observationSpace":${deepSpace}`));
     peer.ws.send(JSON.stringify(lineHello({ safeAction: { constructor: { name: { toString: 1 } } } })));
     peer.ws.send(JSON.stringify({ type: 'heartbeat', t: 1, ['x'.repeat(200000)]: 1 }));
-    const r = await peer.waitFor(4);
-    assert.deepEqual(r.map((m) => m.code), ['TOO_DEEP', 'TOO_DEEP', 'BAD_MESSAGE', 'BAD_MESSAGE']);
+    // Many fields with distinct keys cost the parser most per byte: bounded before parsing too.
+    peer.ws.send(JSON.stringify({ type: 'obs', seq: 1, obs: [1], info: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i])) }));
+    const r = await peer.waitFor(5);
+    assert.deepEqual(r.map((m) => m.code), ['TOO_DEEP', 'TOO_DEEP', 'BAD_MESSAGE', 'BAD_MESSAGE', 'TOO_MANY_FIELDS']);
+    assert.match(r[4].message, /^BridgeServer\.message: expected at most 1024 object fields in all, got field 1025 at byte \d+\. Send bulk data as arrays of numbers \(see Limits in docs\/bridge-protocol\.md\)\.$/);
     assert.equal(r[0].message, 'BridgeServer.message: expected JSON nested at most 32 levels deep, got level 33 at byte 59. Flatten the message (see Limits in docs/bridge-protocol.md).');
     assert.equal(r[2].message, 'BridgeServer.message.hello.safeAction: expected an array, got {constructor}. See docs/bridge-protocol.md for the message fields.');
     assert.equal(r[3].message, `BridgeServer.message.heartbeat: expected no unknown fields, got field(s) "${'x'.repeat(57)}...". See docs/bridge-protocol.md for the message fields.`);

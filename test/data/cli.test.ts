@@ -26,7 +26,7 @@ async function lamkit(args: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
-test('lamkit record (expert, then appending noisy play data) and lamkit dataset info|split|merge|compact end to end', { timeout: 180_000 }, async () => {
+test('lamkit record (expert, random, noisy play data) and lamkit dataset info|split|merge|compact end to end', { timeout: 180_000 }, async () => {
   const { dir, cleanup } = tempDir();
   try {
     const a = join(dir, 'reach');

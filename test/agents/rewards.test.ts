@@ -160,3 +160,22 @@ test('mismatched demonstrations give errors naming the mismatch', () => {
   const enc = new FeatureEncoder(2, HEAD2, { mean: [0, 0], var: [1, 1] }, null);
   assert.throws(() => enc.actions(Float32Array.of(0.4), new Uint8Array(1), 1), { message: /FeatureEncoder\.actions\[0\]\[0\]: expected a category index in \[0, 2\), got 0\.4/ });
 });
+
+test('learnedRewardHook writes the frozen reward (AIRL: g) of each valid transition, plus the absorbing tail at terminal steps', async () => {
+  const { learnedRewardHook } = await import('../../agents/rewards/learned-reward-hook.js');
+  const spec: LearnedRewardSpec = { kind: 'airl', obsDim: 1, head: HEAD2, hidden: [8], stateOnly: true, gamma: 0.5, obsMean: [0], obsVar: [1], actionLow: null, actionHigh: null };
+  const reward = new LearnedReward(spec, new Rng(2));
+  const b = new RolloutBuffer(3, 1, 1, 1);
+  b.rawObs.set([0.1, 0.2, 0]);
+  b.lastRawObs.set([0.3]);
+  b.valid.set([1, 1, 0]);
+  b.terminated.set([0, 1, 0]);
+  b.rewards.fill(7);
+  const g = reward.reward({ obsDim: 1, actDim: 1, rows: 2, obs: Float32Array.of(0.1, 0.2), actions: new Float32Array(2), nextObs: new Float32Array(2), terminated: new Uint8Array(2), absorbing: new Uint8Array(2) });
+  const gAbs = reward.reward({ obsDim: 1, actDim: 1, rows: 1, obs: new Float32Array(1), actions: new Float32Array(1), nextObs: new Float32Array(1), terminated: new Uint8Array(1), absorbing: Uint8Array.of(1) })[0];
+  await learnedRewardHook(reward, { gamma: 0.5, normalize: false })(b);
+  assert.ok(Math.abs(b.rewards[0] - g[0]) < 1e-6);
+  assert.ok(Math.abs(b.rewards[1] - (g[1] + gAbs)) < 1e-6, 'tail gamma/(1-gamma) = 1 x g(absorbing)');
+  assert.equal(b.rewards[2], 0);
+  reward.dispose();
+});

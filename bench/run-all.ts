@@ -129,6 +129,9 @@ export const BENCHES: Bench[] = [
       { figure: 'bridge, one robot lockstep', value: j.oneRobot.hz, unit: 'Hz', reference: { target: 'goal >= 1000 Hz' } },
       { figure: 'bridge, one robot round trip p99', value: j.oneRobot.p99Ms, unit: 'ms', reference: { target: 'goal < 2 ms' } },
       { figure: 'bridge, 100 robots x 50 Hz round trip p99', value: j.fleet.p99Ms, unit: 'ms', reference: { target: 'goal < 10 ms' } },
+      // Issue 10: a 100 Hz robot beside an authenticated connection flooding expensive messages (default budgets).
+      { figure: 'bridge, noisy neighbour: 100 Hz robot step gap p99', value: j.noisyNeighbour.flooded.p99Ms, unit: 'ms', reference: { target: 'goal < 20 ms on a quiet 2-core machine' } },
+      { figure: 'bridge, noisy neighbour: 100 Hz robot step gap max', value: j.noisyNeighbour.flooded.maxMs, unit: 'ms', reference: { target: 'goal < 250 ms on a quiet 2-core machine' } },
     ],
   },
   {

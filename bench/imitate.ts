@@ -2,7 +2,11 @@
 // BC, DAgger, GAIL and AIRL learning from the same demonstrations.
 //
 //   node --import tsx bench/imitate.ts [--env CartPole-v1] [--expert <checkpoint>] [--seeds 1,2,3]
-//        [--demos 4] [--steps 30000] [--algos bc,dagger,gail,airl] [--quick]
+//        [--demos 4] [--steps 30000] [--algos bc,dagger,gail,airl] [--quick] [--transfer-to <env id>]
+//
+// --transfer-to: after each gail/airl run, a fresh PPO agent trains on the frozen learned
+// reward (AIRL's g, GAIL's logit; learnedRewardHook) on that task for the same env steps and
+// is scored there (same normalization: random and demonstrator on the target task).
 //
 // The demonstrator is a checkpoint (default: test/fixtures/imitation/cartpole-ppo, a PPO
 // CartPole expert) or `expert` (the task's scripted expert). Demonstrations are recorded
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '30000' },
     algos: { type: 'string', default: 'bc,dagger,gail,airl' },
     quick: { type: 'boolean', default: false },
+    'transfer-to': { type: 'string' },
   },
 });
 const envId = values.env!;
@@ -49,6 +54,33 @@ async function evalCheckpoint(dir: string): Promise<number> {
     return await evalPolicy(p);
   } finally {
     p.dispose?.();
+  }
+}
+
+/** A fresh PPO agent trained on `target` with the frozen learned reward of `checkpointDir`; its mean return there. */
+async function transfer(checkpointDir: string, target: string, seed: number): Promise<number> {
+  const ck = lib.readCheckpoint(checkpointDir).data;
+  const reward = lib.LearnedReward.restore((ck.algo.state as { reward: lib.LearnedRewardState }).reward, new lib.Rng(seed), 'bench transfer');
+  const probe = await lib.makeAsync(target);
+  const discrete = !(probe.actionSpace instanceof lib.Box);
+  await probe.close();
+  const config = lib.resolvePpoConfig({ ...lib.ppoDefaultsFor(target, discrete), normalizeReward: false, seed, totalSteps: steps }, 'bench transfer');
+  const vec = await lib.makeVec(target, { numEnvs: config.numEnvs });
+  const ppo = await lib.PPO.create(vec, config, { rewardHook: lib.learnedRewardHook(reward, { gamma: config.gamma }) });
+  try {
+    await ppo.learn();
+    const policy = ppo.policy();
+    const env = await lib.makeAsync(target);
+    try {
+      return (await lib.evaluatePolicy(policy, env, EVAL)).meanReturn;
+    } finally {
+      policy.dispose?.();
+      await env.close();
+    }
+  } finally {
+    ppo.dispose();
+    reward.dispose();
+    await vec.close();
   }
 }
 
@@ -77,10 +109,18 @@ try {
       const envSteps = algo === 'gail' || algo === 'airl' ? o.globalStep : algo === 'dagger' ? 'labelled: see metrics' : 0;
       rows.push({ algo, seed, return: ret, normalizedScore: score, envSteps, wallSeconds: wall });
       console.log(`imitate ${envId} ${algo} seed ${seed}: return ${ret.toFixed(1)}, normalized score ${score.toFixed(3)} (${wall.toFixed(0)} s)`);
+      const target = values['transfer-to'];
+      if (target && (algo === 'gail' || algo === 'airl')) {
+        // Normalized with this task's random and demonstrator returns: meaningful when the target shares them (the same task, or a variant whose scale is alike).
+        const tr = await transfer(o.checkpointDir, target, seed);
+        const tscore = (tr - randomReturn) / (expertReturn - randomReturn);
+        rows.push({ algo: `${algo}-reward-transfer`, target, seed, return: tr, normalizedScore: tscore, envSteps: steps });
+        console.log(`imitate ${envId} -> ${target} PPO on ${algo}'s frozen reward, seed ${seed}: return ${tr.toFixed(1)}, normalized score ${tscore.toFixed(3)}`);
+      }
     }
   }
   mkdirSync('bench/results', { recursive: true });
-  const file = join('bench/results', `imitate-${envId}.json`);
+  const file = join('bench/results', `imitate-${envId}${values['transfer-to'] ? `-to-${values['transfer-to']}` : ''}.json`);
   writeFileSync(file, JSON.stringify({ envId, date: new Date().toISOString(), demos, steps, randomReturn, expertReturn, eval: EVAL, rows }, null, 2) + '\n');
   console.log(`imitate: wrote ${file}`);
 } finally {

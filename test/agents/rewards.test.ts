@@ -179,3 +179,29 @@ test('learnedRewardHook writes the frozen reward (AIRL: g) of each valid transit
   assert.equal(b.rewards[2], 0);
   reward.dispose();
 });
+
+test('the gradient penalty (GAIL and AIRL) is reported, positive, shrinks the expert input gradient, and leaks nothing', () => {
+  for (const kind of ['gail', 'airl'] as const) {
+    const rng = new Rng(4);
+    const spec: LearnedRewardSpec = kind === 'gail' ? gailSpec() : { kind: 'airl', obsDim: 2, head: HEAD2, hidden: [32, 32], stateOnly: false, gamma: 0.9, obsMean: [0, 0], obsVar: [1 / 3, 1 / 3], actionLow: null, actionHigh: null };
+    const gradNorm = (coef: number): number => {
+      const reward = new LearnedReward(spec, new Rng(6));
+      const disc = new Discriminator(reward, resolveDiscriminatorConfig({ learningRate: 3e-3, gradientPenalty: coef }));
+      const data = new Rng(7);
+      let st = disc.step(toy(64, true, data), toy(64, false, data), null, null);
+      const tensors = tf.memory().numTensors;
+      for (let s = 0; s < 150; s++) st = disc.step(toy(64, true, data), toy(64, false, data), null, null);
+      assert.equal(tf.memory().numTensors, tensors, `${kind} steps with a penalty leak no tensors`);
+      if (coef > 0) assert.ok(st.gradPenalty > 0 && Number.isFinite(st.gradPenalty), `${kind} penalty ${st.gradPenalty}`);
+      const { out, gradSq } = reward.scoreWithGradNorm(toy(200, true, rng));
+      const mean = Array.from(gradSq.dataSync()).reduce((a, b) => a + b, 0) / 200;
+      tf.dispose([out, gradSq]);
+      disc.dispose();
+      reward.dispose();
+      return mean;
+    };
+    const free = gradNorm(0);
+    const penalized = gradNorm(10);
+    assert.ok(penalized < free, `${kind}: mean ||grad||^2 on expert rows ${penalized} with the penalty < ${free} without`);
+  }
+});

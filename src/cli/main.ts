@@ -19,6 +19,7 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/sim-robot.js'),
   () => import('./commands/finetune.js'),
   () => import('./commands/imitate.js'),
+  () => import('./commands/reward.js'),
   () => import('./commands/bench.js'),
   () => import('./commands/record.js'),
   () => import('./commands/dataset.js'),

@@ -9,6 +9,7 @@ import { runImitate, type ImitateFlags } from '../../src/cli/commands/imitate.js
 import { runEval } from '../../src/cli/commands/eval.js';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { main } from '../../src/cli/main.js';
+import { runReward } from '../../src/cli/commands/reward.js';
 
 const DEMOS = fileURLToPath(new URL('../fixtures/imitation/cartpole-demos', import.meta.url));
 const EXPERT = fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url));
@@ -62,7 +63,13 @@ test('lamkit imitate --algo gail and airl write a run directory whose checkpoint
     if (algo === 'airl') assert.equal(ck.algo.state.reward.spec.stateOnly, true);
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(rows.some((r) => r['disc/acc_expert'] !== undefined), `${algo} emits discriminator metrics`);
+    // lamkit reward scores the run's own episodes with the learned reward (AIRL: g).
+    const r = await runReward({ checkpoint: out, episodes: '2', seed: '0' });
+    assert.equal(r.kind, algo);
+    assert.equal(r.episodes.length, 2);
+    assert.ok(r.episodes.every((e) => e.length > 0 && Number.isFinite(e.learnedReturn) && e.envReturn === e.length), 'CartPole pays 1 per step');
   }
+  await assert.rejects(runReward({ checkpoint: join(root, 'bc'), episodes: '1', seed: '0' }), { message: /^lamkit reward --checkpoint: expected a run of lamkit imitate --algo gail or airl/ });
 });
 
 test('bad or mismatched demonstrations and flags give errors naming the mismatch (exit 2)', async () => {

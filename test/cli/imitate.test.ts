@@ -83,6 +83,8 @@ test('bad or mismatched demonstrations and flags give errors naming the mismatch
   await assert.rejects(runImitate(flags({ algo: 'dagger' })), { message: /^lamkit imitate --expert: expected a labeller for DAgger/ });
   await assert.rejects(runImitate(flags({ algo: 'airl', config: '{"normalizeObs": true}' })), { message: /normalizeObs: expected false for AIRL/ });
   await assert.rejects(runImitate(flags({ config: '{"reward": {"labelSmoothing": 0.7}}' })), { message: /lamkit imitate --config\.reward\.labelSmoothing/ });
+  // A BC network expects normalized observations; GAIL's CartPole defaults feed raw ones.
+  await assert.rejects(runImitate(flags({ from: join(root, 'bc'), totalSteps: '256', out: join(root, 'gail-from') })), { message: /^GAIL --from: expected a network trained on raw observations, since normalizeObs is false/ });
   const code = await main(['imitate', '--algo', 'gail', '--env', 'CartPole-v1', '--data', pendulum]);
   assert.equal(code, 2);
 });

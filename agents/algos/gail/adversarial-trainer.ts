@@ -82,6 +82,10 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
         };
         const ppoResolved = ppoConfig as ResolvedPpoConfig;
         if (ctx.from) {
+          // A network trained on normalized observations (lamkit finetune saves the statistics) must keep seeing them.
+          if (ctx.from.normalization.obs && !ppoResolved.normalizeObs) {
+            throw new InvalidArgument(formatError(`${where} --from`, 'a network trained on raw observations, since normalizeObs is false', 'one saved with observation statistics (it expects normalized observations)', kind === 'gail' ? 'Add {"normalizeObs": true} to --config' : 'AIRL reads raw observations: start from scratch or from a network trained without normalization'));
+          }
           const { restorePolicy } = await import('../../policies/policy-state.js');
           const { initBackend } = await import('../../backend.js');
           await initBackend();

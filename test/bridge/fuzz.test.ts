@@ -6,6 +6,7 @@ import { Box } from '../../src/core/spaces/box.js';
 import { encodeFrame, FRAME_KIND_OBS } from '../../src/bridge/binary-frame.js';
 import { LineEnv, rig } from './fixtures.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
+import { until } from '../helpers/until.js';
 
 const space = new Box(-10, 10, [2]);
 const act = new Box(-1, 1, [1]);
@@ -265,7 +266,7 @@ test('a message over the hard limit (4 x maxMessageBytes) closes only that socke
   const replies: string[] = [];
   ws.on('message', (d) => replies.push(JSON.parse(d.toString()).code));
   ws.send('x'.repeat(2000)); // over the soft limit: an error, socket kept
-  await new Promise((res) => setTimeout(res, 30));
+  await until(() => replies.length > 0, 'the PAYLOAD_TOO_LARGE reply');
   assert.deepEqual(replies, ['PAYLOAD_TOO_LARGE']);
   const closed = new Promise<number>((res) => ws.on('close', (code) => res(code)));
   ws.send(new Uint8Array(5000));

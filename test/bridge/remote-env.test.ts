@@ -7,6 +7,7 @@ import { RobotClient } from '../../src/bridge/robot-client.js';
 import { ResetNeeded } from '../../src/core/errors.js';
 import { BridgeServer } from '../../src/bridge/bridge-server.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
+import { until } from '../helpers/until.js';
 
 test('RemoteEnv reproduces the robot env step for step (binary and JSON frames)', async () => {
   for (const binary of [true, false]) {
@@ -72,7 +73,7 @@ test('a robot that stops answering makes step reject with a timeout; the episode
   // Margin for a loaded machine (two busy processes on two cores): the point is that the 80 ms timeout fires, not never.
   assert.ok(performance.now() - t0 < 2000);
   await assert.rejects(remote.step(Float32Array.of(0)), ResetNeeded);
-  await sleep(20);
+  await until(() => ends.length > 0, 'the episode_end at the robot');
   assert.deepEqual(ends, ['timeout']);
   h.act = act;
   await r.close();
@@ -146,7 +147,7 @@ test('disconnect mid-episode rejects step clearly; the robot reconnects and star
     assert.match(err.message, /^RemoteEnv\(robot-0\)\.step: expected the robot to stay connected until it answered, got a disconnect \(socket closed with code 4000 \("cable pulled"\)\)\. The episode ended; call reset\(\), which waits for the robot to reconnect\.$/);
     return true;
   });
-  await sleep(20);
+  await until(() => h.safeActions.disconnect > 0, 'the safe action on disconnect');
   assert.equal(h.safeActions.disconnect, 1);
   h.act = act;
   const re = await remote.reset({ seed: 5 });
@@ -165,6 +166,7 @@ test('a second robot with a connected id is refused; messages past the rate limi
   r.server.onError((e) => errors.push(e.bridgeCode));
   const ws = (r.clients[0] as unknown as { ws: WebSocket }).ws;
   for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ type: 'heartbeat', t: i }));
+  await until(() => errors.length > 0, 'the RATE_LIMITED error');
   await sleep(50);
   assert.deepEqual(errors, ['RATE_LIMITED']);
   await r.close();
@@ -254,8 +256,7 @@ test('heartbeats keep a quiet robot connected; a silent socket or one without he
     silent.send(JSON.stringify({ type: 'hello', protocol: 1, robotId: 'silent', observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON(), controlRateHz: 10, safeAction: [0] }));
     const code = await new Promise<number>((res) => silent.on('close', (c) => res(c)));
     assert.equal(code, 1001);
-    await sleep(20);
-    assert.equal(r.server.robot('silent')!.connected, false);
+    await until(() => !r.server.robot('silent')!.connected, "the server to drop 'silent'");
   } finally {
     for (const s of sockets) s.terminate();
     await r.close();

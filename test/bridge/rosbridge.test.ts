@@ -6,6 +6,7 @@ import { Box } from '../../src/core/spaces/box.js';
 import { LineEnv, sleep } from './fixtures.js';
 import { Ros, Topic, Service, type RosLike } from './ros-robot.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
+import { until } from '../helpers/until.js';
 
 type Ros = RosLike;
 
@@ -196,7 +197,7 @@ test('rosbridge: Float64MultiArray observations and trajectory_msgs/JointTraject
     msg: { header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, joint_names: ['j1'], points: [{ positions: [-0.75], velocities: [], accelerations: [], effort: [], time_from_start: { sec: 0, nanosec: 20000000 } }] },
   });
   remote.emergencyStop('bye');
-  await sleep(30);
+  await until(() => got.at(-1)?.op === 'status', 'the estop status at the robot');
   assert.deepEqual(got.slice(-2).map((m) => m.op), ['publish', 'status']);
   assert.equal(got.at(-1)!.msg, 'lamkit estop: bye');
   ws.close();

@@ -141,8 +141,9 @@ export class AdamW {
       g.v = [];
       for (const slot of g.slots) {
         const shape = slot.variable.shape;
-        g.m.push(tf.variable(tf.tensor(s.m.subarray(off, off + slot.size), shape), false));
-        g.v.push(tf.variable(tf.tensor(s.v.subarray(off, off + slot.size), shape), false));
+        // In tidy: the variable copies the initial tensor, which must not outlive it.
+        g.m.push(tf.tidy(() => tf.variable(tf.tensor(s.m.subarray(off, off + slot.size), shape), false)));
+        g.v.push(tf.tidy(() => tf.variable(tf.tensor(s.v.subarray(off, off + slot.size), shape), false)));
         off += slot.size;
       }
     }

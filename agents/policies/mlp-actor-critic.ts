@@ -59,8 +59,9 @@ export class MlpActorCritic implements ActorCritic {
     this.dist = makeDistribution(spec.head);
     this.groupEntries = { actor: this.layout.filter((e) => e.name.startsWith('actor.')), critic: this.layout.filter((e) => e.name.startsWith('critic.')) };
     this.vars = {
-      actor: tf.variable(tf.tensor1d(gatherEntries(theta, this.groupEntries.actor)), true, undefined, 'float32') as tf.Variable<tf.Rank.R1>,
-      critic: tf.variable(tf.tensor1d(gatherEntries(theta, this.groupEntries.critic)), true, undefined, 'float32') as tf.Variable<tf.Rank.R1>,
+      // In tidy: a variable copies its initial tensor, which must not outlive it.
+      actor: tf.tidy(() => tf.variable(tf.tensor1d(gatherEntries(theta, this.groupEntries.actor)), true, undefined, 'float32')) as tf.Variable<tf.Rank.R1>,
+      critic: tf.tidy(() => tf.variable(tf.tensor1d(gatherEntries(theta, this.groupEntries.critic)), true, undefined, 'float32')) as tf.Variable<tf.Rank.R1>,
     };
     this.js = new JsActorCritic(spec, theta);
   }

@@ -58,7 +58,7 @@ export class WindowMlpActorCritic implements ActorCritic {
     this.layout = paramLayout(stackedSpec(spec));
     this.dist = makeDistribution(spec.head);
     this.sequence = spec.window > 1 ? { context: spec.window - 1 } : null;
-    for (const e of this.layout) this.vars.set(e.name, tf.variable(tf.tensor(theta.subarray(e.offset, e.offset + e.size), e.shape), true, `window-mlp/${e.name}/${nextId++}`));
+    for (const e of this.layout) this.vars.set(e.name, tf.tidy(() => tf.variable(tf.tensor(theta.subarray(e.offset, e.offset + e.size), e.shape), true, `window-mlp/${e.name}/${nextId++}`)));
     this.paramsChanged();
   }
 

@@ -61,7 +61,7 @@ export class TransformerActorCritic implements ActorCritic {
       if (!t || t.length !== size) {
         throw new FileFormatError(formatError(`TransformerActorCritic.tensors['${p.name}']`, `${size} values of shape [${p.shape.join(',')}]`, t ? `${t.length} values` : 'no such tensor', 'The weights do not match the architecture'));
       }
-      this.vars.set(p.name, tf.variable(tf.tensor(t, p.shape), true, `transformer${id}/${p.name}`));
+      this.vars.set(p.name, tf.tidy(() => tf.variable(tf.tensor(t, p.shape), true, `transformer${id}/${p.name}`)));
     }
     this.js = new TransformerJs(spec, tensors);
   }

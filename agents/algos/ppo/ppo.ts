@@ -1,90 +1,23 @@
 import type { VectorEnv, ActionBatch } from '../../../src/core/vector-env.js';
 import { allocateActions } from '../../../src/core/vector-env.js';
 import type { Policy } from '../../../src/core/policy.js';
-import { Rng, type RngState } from '../../../src/core/rng.js';
+import { Rng } from '../../../src/core/rng.js';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
-import type { MetricStream, MetricRow } from '../../../src/streams/metrics.js';
+import type { MetricRow } from '../../../src/streams/metrics.js';
 import { initBackend } from '../../backend.js';
 import type { ActorCritic, ActOutput } from '../../policies/actor-critic.js';
 import { ActionCodec } from '../../policies/action-codec.js';
 import { policyKind, resolvePolicyConfig } from '../../policies/policy-kinds.js';
 import { NetworkPolicy } from '../../policies/network-policy.js';
-import { type PolicyState, capturePolicy, restorePolicy } from '../../policies/policy-state.js';
-import type { OptimizerState } from '../../optim/adamw-options.js';
-import { PpoUpdater, type GradientPath } from './ppo-updater.js';
+import { capturePolicy, restorePolicy } from '../../policies/policy-state.js';
+import { PpoUpdater } from './ppo-updater.js';
 import { RolloutBuffer } from '../../buffers/rollout-buffer.js';
-import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
+import { VecNormalizer } from './vec-normalizer.js';
 import { PPO_STAT_NAMES } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
+import type { PpoTrainingState, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
-/** Everything needed to continue a run exactly (what a checkpoint stores). */
-export interface PpoTrainingState {
-  config: ResolvedPpoConfig;
-  policy: PolicyState;
-  optimizer: OptimizerState;
-  normalizer: VecNormalizerState;
-  rng: RngState;
-  globalStep: number;
-  /** Updates done so far. */
-  update: number;
-  episodes: number;
-  wallSeconds: number;
-}
-
-/**
- * Relabels a collected rollout before advantages are computed: a learned
- * reward (GAIL, AIRL) overwrites `rollout.rewards` (which holds the env's
- * rewards; `rollout.rawObs`, `lastRawObs`, `actions`, `terminated`,
- * `truncated` and `valid` describe the transitions). Reward scaling, when
- * enabled, applies after it.
- */
-export type RewardHook = (rollout: RolloutBuffer) => void | Promise<void>;
-
-/** Options of {@link PPO.create} / {@link PPO.restore}. */
-export interface PpoOptions {
-  /** Where metrics go (none: not emitted). */
-  metrics?: MetricStream;
-  /** Called with the training state at each checkpoint boundary (and at the end); it writes the files. */
-  onCheckpoint?: (state: PpoTrainingState) => void | Promise<void>;
-  /** Called by {@link PPO.learn} between `collect()` and `update()`. */
-  rewardHook?: RewardHook;
-  /**
-   * How gradient steps are computed. 'explicit' (default): the network's fast
-   * path when it offers one (the MLP's hand-derived gradient: ~40 tfjs
-   * kernels a step instead of ~300, 2x faster at minibatch 256,
-   * bench/ppo-grad-step.ts), else autodiff; 'autodiff': always the
-   * network's `evaluate` under `tf.variableGrads`. Results differ by float
-   * rounding only, so a run must resume with the path it started with to stay bit-exact.
-   */
-  gradient?: GradientPath;
-}
-
-/** Options of {@link PPO.create} besides {@link PpoOptions}: which network to train. */
-export interface PpoCreateOptions extends PpoOptions {
-  /** The network config, e.g. `{ kind: 'mlp', hidden: [64, 64] }` (default: the `mlp` kind's defaults). */
-  policy?: Record<string, unknown>;
-  /** Train this network instead of building one (e.g. weights from a checkpoint, or your own `ActorCritic`); PPO owns it from now on. */
-  net?: ActorCritic;
-  /** Starting observation / return statistics (those the `net` was trained with), when the config normalizes. */
-  normalization?: VecNormalizerState;
-}
-
-/** One finished episode. */
-export interface EpisodeRecord {
-  globalStep: number;
-  wallSeconds: number;
-  return: number;
-  length: number;
-}
-
-/** What {@link PPO.learn} returns. */
-export interface LearnResult {
-  globalStep: number;
-  updates: number;
-  wallSeconds: number;
-  /** Episodes finished during this call. */
-  episodes: EpisodeRecord[];
-}
+export type { PpoTrainingState, RewardHook, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
 /**
  * Proximal Policy Optimization over any {@link VectorEnv} (a simulated task

@@ -26,6 +26,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Box } from '../src/core/spaces/box.js';
 import { BridgeServer } from '../src/bridge/bridge-server.js';
@@ -299,9 +300,13 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000)); // the flood reaches the server, the budget is spent
     const errors0 = floodErrors;
     const cpu0 = process.cpuUsage();
+    // How long the server's event loop was blocked at worst (a flood message, a GC pause), to tell it from the robot's own delays.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const t0 = performance.now();
     const flooded = summarize(await stepAt100Hz(env, action, PHASE_MS));
     const wall = performance.now() - t0;
+    loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
     const handled = floodErrors - errors0;
     const flood = await flooder.stop();
@@ -314,6 +319,8 @@ async function main(): Promise<void> {
       floodMessagesSent: flood.report.sent,
       floodMessageBytes: noisy.maxMessageBytes - 64,
       serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+      serverLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      serverLoopDelayMaxMs: loopDelay.max / 1e6,
       flooderCpuPct: flood.cpuPct,
       robotCpuPct,
       maxProcessingMsPerSecond: noisy.inboundLimits.maxProcessingMsPerSecond,
@@ -323,6 +330,7 @@ async function main(): Promise<void> {
     console.log(`noisy neighbour, no flood: 100 Hz robot step gap p50/p99/max ${f(quiet.p50Ms)} / ${f(quiet.p99Ms)} / ${f(quiet.maxMs)} ms (${quiet.steps} steps; load ${load1Quiet.toFixed(2)})`);
     console.log(`noisy neighbour, flooding: 100 Hz robot step gap p99 ${f(flooded.p99Ms)} ms (target < 20 ms), max ${f(flooded.maxMs)} ms (target < 250 ms), p50 ${f(flooded.p50Ms)} ms, ${flooded.steps} steps in ${(wall / 1000).toFixed(1)} s (load ${noisyResult.flooded.load1.toFixed(2)})`);
     console.log(`noisy neighbour: the flooder's ~${(noisyResult.floodMessageBytes / 1024).toFixed(0)} KB messages handled at ${noisyResult.floodMessagesHandledPerSecond.toFixed(1)}/s (it sent ${flood.report.sent}); CPU: server ${noisyResult.serverCpuPct.toFixed(0)}% + flooder ${noisyResult.flooderCpuPct.toFixed(0)}% + robot ${robotCpuPct.toFixed(0)}% of a core`);
+    console.log(`noisy neighbour: server event loop blocked p99 ${f(noisyResult.serverLoopDelayP99Ms)} ms, max ${f(noisyResult.serverLoopDelayMaxMs)} ms`);
     await noisy.close();
   }
 

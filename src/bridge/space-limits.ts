@@ -2,6 +2,11 @@ import { formatError, describeValue } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
 import { MAX_JSON_DEPTH, MAX_VECTOR_LENGTH } from './protocol.js';
 
+/** Longest instruction a `Text` space may announce (`maxLength`, characters). */
+export const MAX_TEXT_LENGTH = 1024;
+/** Most characters in a `Text` space's charset. */
+export const MAX_TEXT_CHARSET = 512;
+
 /** Most subspaces (Dict / Tuple members, all levels together) an announced space may have. */
 export const MAX_SPACE_PARTS = 128;
 
@@ -47,6 +52,14 @@ function walk(json: unknown, where: string, depth: number, parts: { n: number })
       for (const v of j.nvec) if (typeof v === 'number' && v > 1) sum += v - 1;
       if (!(sum <= MAX_VECTOR_LENGTH)) throw bad(`${where}.nvec`, `at most ${MAX_VECTOR_LENGTH} numbers in total (${WHY})`, describeValue(j.nvec));
       return sum;
+    }
+    case 'Text': {
+      const n = j.maxLength;
+      if (typeof n === 'number' && !(Number.isInteger(n) && n >= 1 && n <= MAX_TEXT_LENGTH)) {
+        throw bad(`${where}.maxLength`, `an integer in [1, ${MAX_TEXT_LENGTH}] (the bridge's instruction length limit)`, describeValue(n));
+      }
+      if (typeof j.charset === 'string' && [...j.charset].length > MAX_TEXT_CHARSET) throw bad(`${where}.charset`, `at most ${MAX_TEXT_CHARSET} characters`, `${[...j.charset].length}`);
+      return typeof n === 'number' ? n : 0;
     }
     case 'Dict':
     case 'Tuple': {

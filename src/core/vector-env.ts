@@ -42,6 +42,8 @@ export interface VectorResetResult {
   /** `Float32Array [numEnvs x obsDim]`, flattened with the single observation space. */
   obs: Float32Array;
   info: VectorInfo;
+  /** Present when the observation space has `Text` parts: by key (`'obs'` for a whole `Text` space), one string per sub-env. */
+  text?: Readonly<Record<string, string[]>>;
 }
 
 /**
@@ -58,6 +60,13 @@ export interface VectorStepResult {
   /** `Uint8Array [numEnvs]`, 1 = truncated. */
   truncated: Uint8Array;
   info: VectorInfo;
+  /**
+   * Present when the observation space has `Text` parts (an instruction):
+   * by key (`'obs'` for a whole `Text` space), one string per sub-env,
+   * decoded from `obs`, where each text is its charset indices (Gymnasium's
+   * flatten of `Text`). Reused like the arrays.
+   */
+  text?: Readonly<Record<string, string[]>>;
 }
 
 /**

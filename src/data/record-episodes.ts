@@ -5,6 +5,7 @@ import type { Policy } from '../core/policy.js';
 import type { Space } from '../core/spaces/space.js';
 import { Box } from '../core/spaces/box.js';
 import { Discrete } from '../core/spaces/discrete.js';
+import { textRanges } from '../core/spaces/text.js';
 import { Rng } from '../core/rng.js';
 import { runEpisodes, type EpisodeOutcome, type EpisodeStep } from '../core/run-episodes.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
@@ -78,7 +79,9 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
   const actSpace = env.actionSpace;
   const stateDim = obsSpace.flatDim;
   const action = actionLayout(actSpace);
-  const textNames = Object.keys(options.text ?? {});
+  // Text parts of the observation (an instruction) also get a string column each, LeRobot's way of storing text.
+  const textFns: Record<string, (step: EpisodeStep) => string> = { ...observationTextColumns(obsSpace), ...options.text };
+  const textNames = Object.keys(textFns);
   const dt = (env as { unwrapped?: { dt?: unknown } }).unwrapped?.dt;
   const dtSeconds = typeof dt === 'number' && dt > 0 ? dt : null;
   const fps = options.fps ?? (dtSeconds ? Math.max(1, Math.round(1 / dtSeconds)) : 30);
@@ -110,7 +113,7 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
         steps++;
         frames.reserve();
         obsSpace.flattenInto(s.obs, frames.stateBuffer, frames.length * stateDim);
-        frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.length === 0 ? NO_TEXT : textNames.map((n) => options.text![n](s)));
+        frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.length === 0 ? NO_TEXT : textNames.map((n) => textFns[n](s)));
       },
       onEpisodeEnd: async (outcome) => {
         const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames);
@@ -131,6 +134,20 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
 }
 
 const NO_TEXT: string[] = [];
+
+/**
+ * The string columns of an observation space's `Text` parts:
+ * `observation.<key>` (`observation.text` for a whole `Text` space). The
+ * flat `observation.state` keeps their charset indices too, so a dataset
+ * reads back into the same flat observations.
+ */
+export function observationTextColumns(space: Space<unknown>): Record<string, (step: EpisodeStep) => string> {
+  const out: Record<string, (step: EpisodeStep) => string> = {};
+  for (const { key } of textRanges(space)) {
+    out[`observation.${key || 'text'}`] = key ? (s) => (s.obs as Record<string, string>)[key] : (s) => s.obs as string;
+  }
+  return out;
+}
 
 interface ActionLayout {
   kind: 'float32' | 'int64';

@@ -1,4 +1,5 @@
 import type { Space } from '../core/spaces/space.js';
+import { textRanges, type TextRange } from '../core/spaces/text.js';
 import {
   ActionUnbatcher,
   actionLayout,
@@ -50,6 +51,8 @@ export abstract class BaseVectorEnv implements VectorEnv {
   private readonly info: VectorInfo;
   protected readonly stepResult: VectorStepResult;
   private readonly resetResult: VectorResetResult;
+  /** The `Text` parts of the observation space and the strings decoded from them (one per sub-env). */
+  private readonly textParts: ReadonlyArray<{ range: TextRange; values: string[] }>;
 
   protected constructor(
     where: string,
@@ -76,6 +79,20 @@ export abstract class BaseVectorEnv implements VectorEnv {
     const b = this.buffers;
     this.stepResult = { obs: b.obs, rewards: b.rewards, terminated: b.terminated, truncated: b.truncated, info: this.info };
     this.resetResult = { obs: b.obs, info: this.info };
+    this.textParts = textRanges(observationSpace).map((range) => ({ range, values: new Array<string>(numEnvs).fill('') }));
+    if (this.textParts.length > 0) {
+      const text = Object.fromEntries(this.textParts.map((p) => [p.range.key || 'obs', p.values]));
+      this.stepResult.text = text;
+      this.resetResult.text = text;
+    }
+  }
+
+  /** Decodes the `Text` parts of every sub-env's flat observation into `text` (no work without text). */
+  private decodeText(): void {
+    const b = this.buffers;
+    for (const { range, values } of this.textParts) {
+      for (let i = 0; i < this.numEnvs; i++) values[i] = range.space.unflatten(b.obs, i * this.obsDim + range.offset);
+    }
   }
 
   abstract reset(args?: VectorResetArgs): Promise<VectorResetResult>;
@@ -114,6 +131,7 @@ export abstract class BaseVectorEnv implements VectorEnv {
     this.lifecycle = 'ready';
     this.episodes.reset();
     this.info.episode = undefined;
+    this.decodeText();
     return this.resetResult;
   }
 
@@ -135,6 +153,7 @@ export abstract class BaseVectorEnv implements VectorEnv {
     const b = this.buffers;
     const ended = this.episodes.update(b.rewards, b.terminated, b.truncated, b.success);
     this.info.episode = ended ? this.episodes.stats : undefined;
+    this.decodeText();
     return this.stepResult;
   }
 

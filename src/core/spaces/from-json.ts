@@ -6,6 +6,7 @@ import { MultiDiscrete } from './multi-discrete.js';
 import { MultiBinary } from './multi-binary.js';
 import { Dict } from './dict.js';
 import { Tuple } from './tuple.js';
+import { Text } from './text.js';
 
 /**
  * Rebuilds a space from its JSON form (`space.toJSON()`), validating it: the
@@ -42,9 +43,14 @@ export function spaceFromJSON(json: unknown, where = 'spaceFromJSON'): Space<unk
     case 'Tuple':
       need('spaces', Array.isArray(j.spaces), 'an array of spaces');
       return new Tuple((j.spaces as unknown[]).map((v, i) => spaceFromJSON(v, `${where}.spaces[${i}]`)));
+    case 'Text':
+      need('maxLength', typeof j.maxLength === 'number', 'a positive integer');
+      need('minLength', j.minLength === undefined || typeof j.minLength === 'number', 'a non-negative integer');
+      need('charset', j.charset === undefined || typeof j.charset === 'string', 'a string of distinct characters');
+      return new Text(j.maxLength as number, { minLength: j.minLength as number | undefined, charset: j.charset as string | undefined });
     default:
       throw new InvalidSpace(
-        formatError(`${where}.type`, "one of 'Box', 'Discrete', 'MultiDiscrete', 'MultiBinary', 'Dict', 'Tuple'", describeValue(j.type), 'Pass the value of space.toJSON()'),
+        formatError(`${where}.type`, "one of 'Box', 'Discrete', 'MultiDiscrete', 'MultiBinary', 'Dict', 'Tuple', 'Text'", describeValue(j.type), 'Pass the value of space.toJSON()'),
       );
   }
 }

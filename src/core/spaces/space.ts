@@ -8,7 +8,8 @@ export type SpaceJSON =
   | { type: 'MultiDiscrete'; nvec: number[]; start: number[] }
   | { type: 'MultiBinary'; shape: number[] }
   | { type: 'Dict'; spaces: Record<string, SpaceJSON> }
-  | { type: 'Tuple'; spaces: SpaceJSON[] };
+  | { type: 'Tuple'; spaces: SpaceJSON[] }
+  | { type: 'Text'; maxLength: number; minLength: number; charset: string };
 
 /** Element types a `Box` can hold (Gymnasium's numpy dtypes we support). */
 export type BoxDtype = 'float32' | 'float64' | 'int32' | 'uint8';

@@ -3,6 +3,7 @@ import type { Policy } from '../../src/core/policy.js';
 import type { MetricStream } from '../../src/streams/metrics.js';
 import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import type { CheckpointData, CheckpointMeta } from '../checkpoint/save-checkpoint.js';
+import type { RolloutSource } from './ppo/ppo-types.js';
 
 /**
  * What a trainer learns from: `reward` trainers (`lamkit train --algo`)
@@ -46,6 +47,12 @@ export interface TrainerContext<C extends TrainerConfigBase = TrainerConfigBase>
    * (`--eval-every`). Optional for hosts (a library user may omit it).
    */
   afterUpdate?(at: UpdateBoundary): Promise<void>;
+  /**
+   * Rollouts from elsewhere instead of `vec` (scale-out: `lamkit train --broker`,
+   * src/scale); `vec` then only gives the spaces. Trainers that cannot use
+   * it refuse it (PPO uses it).
+   */
+  rolloutSource?: RolloutSource;
   /** A failure after which the last good state is worth saving (e.g. a robot disconnected). */
   recoverable(err: unknown): boolean;
   /** Status lines for the user. */

@@ -31,7 +31,7 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
   endStep: (c) => c.numUpdates * c.batchSize,
   async run(ctx) {
     const { vec, config } = ctx;
-    const options = { metrics: ctx.metrics, onCheckpoint: (s: PpoTrainingState) => ctx.save(ppoCheckpoint(s, ctx.meta)) };
+    const options = { metrics: ctx.metrics, onCheckpoint: (s: PpoTrainingState) => ctx.save(ppoCheckpoint(s, ctx.meta)), rolloutSource: ctx.rolloutSource };
     let ppo: PPO;
     if (ctx.resume) {
       ppo = await PPO.restore(vec, { ...ppoStateFromCheckpoint(ctx.resume, 'lamkit train --resume'), config }, options);

@@ -7,6 +7,7 @@ import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
 import type { GradientPath } from './ppo-updater.js';
 import type { VecNormalizerState } from './vec-normalizer.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
+import type { PPO } from './ppo.js';
 
 /** Everything needed to continue a run exactly (what a checkpoint stores). */
 export interface PpoTrainingState {
@@ -31,6 +32,18 @@ export interface PpoTrainingState {
  */
 export type RewardHook = (rollout: RolloutBuffer) => void | Promise<void>;
 
+/**
+ * Rollouts collected elsewhere (remote workers running `collect()` on copies
+ * of the network, src/scale): `collect` fills `ppo.rollout` and calls
+ * `ppo.acceptRollout`, returning its finished episodes, or null to stop
+ * (Ctrl-C while waiting); `afterUpdate` runs after each update (to publish
+ * the new weights).
+ */
+export interface RolloutSource {
+  collect(ppo: PPO): Promise<EpisodeRecord[] | null>;
+  afterUpdate?(ppo: PPO): Promise<void>;
+}
+
 /** Options of {@link PPO.create} / {@link PPO.restore}. */
 export interface PpoOptions {
   /** Where metrics go (none: not emitted). */
@@ -39,6 +52,8 @@ export interface PpoOptions {
   onCheckpoint?: (state: PpoTrainingState) => void | Promise<void>;
   /** Called by {@link PPO.learn} between `collect()` and `update()`. */
   rewardHook?: RewardHook;
+  /** Where {@link PPO.learn} gets its rollouts instead of `collect()` (scale-out: remote workers, src/scale). */
+  rolloutSource?: RolloutSource;
   /**
    * How gradient steps are computed. 'explicit' (default): the network's fast
    * path when it offers one (the MLP's hand-derived gradient: ~40 tfjs

@@ -5,19 +5,19 @@ import { Rng } from '../../../src/core/rng.js';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 import type { MetricRow } from '../../../src/streams/metrics.js';
 import { initBackend } from '../../backend.js';
-import type { ActorCritic, ActOutput } from '../../policies/actor-critic.js';
+import type { ActorCritic, ActOutput, NamedTensor } from '../../policies/actor-critic.js';
 import { ActionCodec } from '../../policies/action-codec.js';
 import { policyKind, resolvePolicyConfig } from '../../policies/policy-kinds.js';
 import { NetworkPolicy } from '../../policies/network-policy.js';
 import { capturePolicy, restorePolicy } from '../../policies/policy-state.js';
 import { PpoUpdater } from './ppo-updater.js';
 import { RolloutBuffer } from '../../buffers/rollout-buffer.js';
-import { VecNormalizer } from './vec-normalizer.js';
+import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
 import { PPO_STAT_NAMES } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import type { PpoTrainingState, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
-export type { PpoTrainingState, RewardHook, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
+export type { PpoTrainingState, RewardHook, RolloutSource, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
 /**
  * Proximal Policy Optimization over any {@link VectorEnv} (a simulated task
@@ -165,7 +165,7 @@ export class PPO {
    * Trains until `config.numUpdates` updates are done, or until `stop()`
    * returns true when asked after an update (Ctrl-C, a benchmark's goal),
    * then hands a final checkpoint to `onCheckpoint`. Each iteration is
-   * `collect()`, the reward hook, `update()`, the `checkpointEvery`
+   * `collect()` (or the `rolloutSource`'s, which may return null to stop), the reward hook, `update()`, the `checkpointEvery`
    * checkpoint when one is due, `afterUpdate()` (awaited: evaluation, a
    * timed save), then one turn of the event loop (a `setImmediate`), so a
    * Ctrl-C handler or a progress timer runs even when every env step is
@@ -174,10 +174,14 @@ export class PPO {
   async learn(opts: { stop?: () => boolean; afterUpdate?: () => void | Promise<void> } = {}): Promise<LearnResult> {
     const c = this.config;
     const episodes: EpisodeRecord[] = [];
+    const source = this.options.rolloutSource;
     while (this.update_ < c.numUpdates) {
-      episodes.push(...(await this.collect()));
+      const got = source ? await source.collect(this) : await this.collect();
+      if (got === null) break;
+      episodes.push(...got);
       await this.options.rewardHook?.(this.buffer);
       this.update();
+      await source?.afterUpdate?.(this);
       const every = c.checkpointEvery;
       const crossed = every > 0 && Math.floor(this.globalStep / every) > Math.floor((this.globalStep - c.batchSize) / every);
       if (crossed && this.update_ < c.numUpdates) {
@@ -293,6 +297,41 @@ export class PPO {
     return kind.jsPolicy ? kind.jsPolicy(state.spec, state.tensors, parts) : new NetworkPolicy(restorePolicy(state, 'PPO.policy'), parts);
   }
 
+  /**
+   * Scale-out, learner side (see src/scale): takes a rollout that a copy of
+   * this network collected elsewhere with {@link collect}, in place of
+   * {@link collect}. The caller has written its transitions into
+   * {@link rollout} (`rewards` = the env's rewards); `lastValues` is V of the
+   * observation after its last step, `Float64Array [numEnvs]`. Counts its
+   * env steps, merges the observations its envs returned into the
+   * observation statistics (as a local collect does) and emits its finished
+   * episodes; {@link update} follows.
+   */
+  acceptRollout(lastValues: Float64Array, finished: ReadonlyArray<{ return: number; length: number; success?: number }>): EpisodeRecord[] {
+    const N = this.vec.numEnvs;
+    if (lastValues.length !== N) throw new InvalidArgument(formatError('PPO.acceptRollout.lastValues', `length ${N} (numEnvs)`, `length ${lastValues.length}`, 'Send rollouts of the learner\'s numEnvs'));
+    this.globalStep += this.config.batchSize;
+    this.lastValues.set(lastValues);
+    const rms = this.normalizer.obsRms;
+    if (rms) {
+      rms.update(this.buffer.rawObs.subarray(N * this.vec.obsDim), this.config.batchSize - N);
+      rms.update(this.buffer.lastRawObs, N);
+    }
+    this.collected = true;
+    return finished.map((e) => this.recordEpisode(e.return, e.length, e.success ?? -1));
+  }
+
+  /** Scale-out, worker side: adopts a learner's weights and normalization statistics before {@link collect}. */
+  adoptPolicy(tensors: readonly NamedTensor[], normalizer: VecNormalizerState): void {
+    this.net.writeTensors(tensors);
+    this.normalizer.setState(normalizer);
+  }
+
+  /** V of the observation after the last collected step, `Float64Array [numEnvs]` (a worker ships it with its rollout). */
+  get lastValue(): Float64Array {
+    return this.lastValues;
+  }
+
   /** A snapshot of everything needed to continue (weights, optimizer, statistics, RNG, counters). */
   trainingState(): PpoTrainingState {
     return {
@@ -352,13 +391,19 @@ export class PPO {
   }
 
   private finishEpisode(i: number, success: number): EpisodeRecord {
-    const rec: EpisodeRecord = { globalStep: this.globalStep, wallSeconds: this.wallSeconds(), return: this.epReturn[i], length: this.epLength[i] };
+    const rec = this.recordEpisode(this.epReturn[i], this.epLength[i], success);
+    this.epReturn[i] = 0;
+    this.epLength[i] = 0;
+    return rec;
+  }
+
+  /** Counts a finished episode and emits its metrics (`success` < 0: the task reports none). */
+  private recordEpisode(ret: number, length: number, success: number): EpisodeRecord {
+    const rec: EpisodeRecord = { globalStep: this.globalStep, wallSeconds: this.wallSeconds(), return: ret, length };
     this.episodes += 1;
     const row: MetricRow = { global_step: rec.globalStep, wall_s: rec.wallSeconds, 'charts/episodic_return': rec.return, 'charts/episodic_length': rec.length };
     if (success >= 0) row['charts/success'] = success;
     this.options.metrics?.emit(row);
-    this.epReturn[i] = 0;
-    this.epLength[i] = 0;
     return rec;
   }
 }

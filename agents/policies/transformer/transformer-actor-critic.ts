@@ -6,7 +6,8 @@ import { batchMatMul } from '../../nn/batch-matmul.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
-import { type TransformerSpec, type TransformerParam, type LoraSpec, transformerLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora } from './transformer-spec.js';
+import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams } from './transformer-spec.js';
+import type { HeadSpec } from '../param-layout.js';
 import { TransformerJs, LN_EPS } from './transformer-js.js';
 
 const GROUPS = ['tokenizers', 'trunk', 'heads', 'lora'] as const;
@@ -41,6 +42,8 @@ export class TransformerActorCritic implements ActorCritic {
   readonly dist: ActionDistribution;
   readonly sequence: SequenceSpec;
   private readonly layout: TransformerParam[];
+  /** Tensors held but not acted with (other spaces, pretraining heads): group `bank`, never in {@link variables}. */
+  private readonly carried: TransformerParam[];
   private readonly vars = new Map<string, tf.Variable>();
   private readonly trainable = { tokenizers: true, trunk: true, heads: true, lora: true };
   private readonly js: TransformerJs;
@@ -51,11 +54,12 @@ export class TransformerActorCritic implements ActorCritic {
   private constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
     this.spec = spec;
     this.layout = transformerLayout(spec);
+    this.carried = carriedLayout(spec);
     this.dist = makeDistribution(spec.head);
     this.sequence = { context: receptiveContext(spec) };
     this.slopes = alibiSlopes(spec.heads);
     const id = nextId++;
-    for (const p of this.layout) {
+    for (const p of [...this.layout, ...this.carried]) {
       const t = tensors.get(p.name);
       const size = p.shape.reduce((a, b) => a * b, 1);
       if (!t || t.length !== size) {
@@ -73,7 +77,7 @@ export class TransformerActorCritic implements ActorCritic {
 
   /** Rebuilds a network from its spec and tensors (a checkpoint); extra tensors are an error. */
   static fromTensors(spec: TransformerSpec, tensors: readonly NamedTensor[]): TransformerActorCritic {
-    const names = new Set(transformerLayout(spec).map((p) => p.name));
+    const names = new Set([...transformerLayout(spec), ...carriedLayout(spec)].map((p) => p.name));
     const extra = tensors.filter((t) => !names.has(t.name)).map((t) => t.name);
     if (extra.length > 0) throw new FileFormatError(formatError('TransformerActorCritic.tensors', 'only the tensors of the spec', `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
     return new TransformerActorCritic(spec, new Map(tensors.map((t) => [t.name, t.data])));
@@ -85,20 +89,56 @@ export class TransformerActorCritic implements ActorCritic {
     return new TransformerActorCritic(spec, tensors);
   }
 
+  /** Whether the network holds tokenizers and heads for `io`'s spaces (active or among `otherSpaces`). */
+  hasSpace(io: { obsDim: number; head: HeadSpec }): boolean {
+    const sig = spaceSignature(io);
+    return spaceEntries(this.spec).some((e) => spaceSignature(e) === sig);
+  }
+
   /**
-   * A new network for other spaces: the trunk (and the start and task
-   * embeddings) copied, fresh observation/action tokenizers and heads for
-   * `io`. This one is left as it is.
+   * A new network acting on `io`'s spaces, sharing this one's trunk: the
+   * matching tokenizers and heads when the network holds them (a multi-task
+   * model), else fresh ones with a new task-embedding row (the mean of the
+   * learned rows); the previously active space joins `otherSpaces`, so
+   * nothing learned is dropped. With `allowNew: false` an unknown space is
+   * an error naming the sizes the network has. This one is left as it is.
    */
-  adaptedTo(io: { obsDim: number; head: TransformerSpec['head'] }, rng: Rng, options: { logStdInit: number } = { logStdInit: 0 }): TransformerActorCritic {
-    const spec: TransformerSpec = { ...this.spec, obsDim: io.obsDim, head: io.head };
-    const fresh = initTransformerParams(spec, rng, options);
+  adaptedTo(io: { obsDim: number; head: HeadSpec }, rng: Rng, options: { logStdInit?: number; allowNew?: boolean } = {}): TransformerActorCritic {
+    const sig = spaceSignature(io);
+    const entries = spaceEntries(this.spec);
+    let index = entries.findIndex((e) => spaceSignature(e) === sig);
     const mine = this.tensorMap();
-    for (const [name, t] of fresh) {
-      const keep = !(name.startsWith('tok.obs') || name.startsWith('tok.act') || name.startsWith('head.'));
-      if (keep && mine.has(name)) fresh.set(name, mine.get(name) as Float32Array);
+    let tasks = this.spec.tasks;
+    const fresh: SpaceEntry & { prefix: string } = { obsDim: io.obsDim, head: io.head, taskIndex: tasks, prefix: 'new.' };
+    if (index < 0) {
+      if (options.allowNew === false) {
+        throw new InvalidArgument(formatError('TransformerActorCritic.adaptedTo', `observation and action sizes the network has tokenizers and heads for (${entries.map((e) => spaceSignature(e)).join(', ')})`, sig, 'Pick a dataset of one of those spaces, or allow new tokenizers and heads (fine-tuning does)'));
+      }
+      tasks += 1;
+      const d = this.spec.dModel;
+      const table = mine.get('task.embedding') as Float32Array;
+      const grown = new Float32Array(tasks * d);
+      grown.set(table);
+      for (let r = 0; r < tasks - 1; r++) for (let j = 0; j < d; j++) grown[(tasks - 1) * d + j] += table[r * d + j] / (tasks - 1);
+      mine.set('task.embedding', grown);
+      const init = initTransformerParams({ ...this.spec, obsDim: io.obsDim, head: io.head, otherSpaces: undefined, tasks, taskIndex: tasks - 1, lora: undefined }, rng, { logStdInit: options.logStdInit ?? 0 });
+      for (const p of spaceParams(this.spec, io, '', 'bank', 'bank', this.spec.pretrainHeads === true)) mine.set(`new.${p.name}`, init.get(p.name) as Float32Array);
+      entries.push(fresh);
+      index = entries.length - 1;
     }
-    return new TransformerActorCritic(spec, fresh);
+    const chosen = entries[index];
+    const rest = entries.filter((_, i) => i !== index);
+    const spec: TransformerSpec = { ...this.spec, obsDim: chosen.obsDim, head: chosen.head, taskIndex: chosen.taskIndex, tasks, otherSpaces: rest.length > 0 ? rest.map(({ obsDim, head, taskIndex }) => ({ obsDim, head, taskIndex })) : undefined };
+    if (!spec.otherSpaces) delete spec.otherSpaces;
+    const out = new Map<string, Float32Array>();
+    const perSpace = (e: { obsDim: number; head: HeadSpec }, prefix: string): string[] => spaceParams(this.spec, e, prefix, 'bank', 'bank', this.spec.pretrainHeads === true).map((p) => p.name);
+    const moved = new Set(entries.flatMap((e) => perSpace(e, e.prefix)));
+    for (const [name, t] of mine) if (!moved.has(name)) out.set(name, t);
+    [chosen, ...rest].forEach((e, i) => {
+      const from = perSpace(e, e.prefix);
+      perSpace(e, i === 0 ? '' : `spaces.${i - 1}.`).forEach((name, k) => out.set(name, mine.get(from[k]) as Float32Array));
+    });
+    return new TransformerActorCritic(spec, out);
   }
 
   /** A new network with the adapters folded into their projections (`lamkit finetune --merge`). */
@@ -120,32 +160,9 @@ export class TransformerActorCritic implements ActorCritic {
     if (!c) throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunks', 'a chunk layout (this is a sequence policy)', 'none', 'Pass chunks of consecutive steps (PPO does, see ChunkLayout)'));
     const { spec } = this;
     const d = spec.dModel;
-    const H = spec.heads;
-    const dh = d / H;
     const span = c.context + c.length;
     const rows = c.count * span;
-    const actIn = actionInputDim(spec.head);
-    // Token inputs in JS: the previous action's encoding (zero at episode starts) and the start flags.
-    const prev = new Float32Array(rows * actIn);
-    const start = new Float32Array(rows);
     const ad = this.dist.actDim;
-    for (let r = 0; r < rows; r++) {
-      if (c.episodeStart[r]) {
-        start[r] = 1;
-        continue;
-      }
-      if (!batch.prevActions) continue;
-      if (spec.head.kind === 'categorical') {
-        let base = 0;
-        for (let j = 0; j < ad; j++) {
-          prev[r * actIn + base + batch.prevActions[r * ad + j]] = 1;
-          base += spec.head.nvec[j];
-        }
-      } else {
-        prev.set(batch.prevActions.subarray(r * ad, (r + 1) * ad), r * actIn);
-      }
-    }
-    const bias = this.attentionBias(c.count, span, c.episodeStart);
     const scored = c.count * c.length;
     const actions = new Float32Array(scored * ad);
     for (let k = 0; k < c.count; k++) actions.set(batch.actions.subarray((k * span + c.context) * ad, (k + 1) * span * ad), k * c.length * ad);
@@ -154,27 +171,8 @@ export class TransformerActorCritic implements ActorCritic {
     return tf.tidy((): tf.TensorContainer => {
       const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
       const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-      let x = tf.add(matMul(tf.tensor2d(batch.obs.flat.subarray(0, rows * spec.obsDim), [rows, spec.obsDim]), v('tok.obs.weight') as tf.Tensor2D), row('tok.obs.bias')) as tf.Tensor2D;
-      x = tf.add(x, matMul(tf.tensor2d(prev, [rows, actIn]), v('tok.act.weight') as tf.Tensor2D)) as tf.Tensor2D;
-      x = tf.add(x, matMul(tf.tensor2d(start, [rows, 1]), row('tok.start'))) as tf.Tensor2D;
-      x = tf.add(x, tf.slice(v('task.embedding'), [spec.taskIndex, 0], [1, d])) as tf.Tensor2D;
-      const biasT = tf.tensor3d(bias, [c.count * H, span, span]);
-      const heads = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [c.count, span, H, dh]), [0, 2, 1, 3]), [c.count * H, span, dh]) as tf.Tensor3D;
-      for (let l = 0; l < spec.layers; l++) {
-        const p = `blocks.${l}`;
-        const h = this.layerNorm(x, `${p}.ln1`);
-        const q = heads(this.project(h, `${p}.attn.wq`));
-        const kT = tf.transpose(heads(this.project(h, `${p}.attn.wk`)), [0, 2, 1]) as tf.Tensor3D;
-        const val = heads(this.project(h, `${p}.attn.wv`));
-        const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
-        const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
-        const merged = tf.reshape(tf.transpose(tf.reshape(o, [c.count, H, span, dh]), [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D;
-        x = tf.add(x, this.project(merged, `${p}.attn.wo`)) as tf.Tensor2D;
-        const h2 = this.layerNorm(x, `${p}.ln2`);
-        const hidden = geluT(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
-        x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
-      }
-      const xf = this.layerNorm(x, 'ln_f');
+      const x = this.tokens('', spec, batch.obs.flat.subarray(0, rows * spec.obsDim), batch.prevActions ?? null, c.episodeStart, null);
+      const xf = this.trunk(x, c.count, span, c.episodeStart);
       const last = tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D;
       const actorOut = tf.add(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
       const value = tf.reshape(tf.add(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
@@ -182,6 +180,81 @@ export class TransformerActorCritic implements ActorCritic {
       const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, this.dist.actInputDim]));
       return batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
     }) as unknown as ActorCriticEval;
+  }
+
+  /**
+   * Token embeddings `[rows x dModel]` of the space with tensor `prefix`
+   * (`''` the active one, `spaces.<i>.` another): observation tokenizer, plus
+   * the previous action's tokenizer (`tok.start` at episode starts; `tok.mask`
+   * where `masked[r]` is 1, for masked-action pretraining), plus the space's
+   * task-embedding row. `prevActions` are stored actions (category indices or
+   * raw values), `[rows x actDim]`. Call inside `tf.tidy`.
+   */
+  tokens(prefix: string, space: SpaceEntry, obs: Float32Array, prevActions: Float32Array | null, episodeStart: Uint8Array, masked: Uint8Array | null): tf.Tensor2D {
+    const rows = episodeStart.length;
+    const d = this.spec.dModel;
+    const actIn = actionInputDim(space.head);
+    const prev = encodePrevActions(space.head, rows, prevActions, episodeStart, masked);
+    const start = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) start[r] = episodeStart[r] ? 1 : 0;
+    const v = (name: string): tf.Tensor2D => this.param(name) as tf.Tensor2D;
+    let x = tf.add(matMul(tf.tensor2d(obs, [rows, space.obsDim]), v(`${prefix}tok.obs.weight`)), tf.reshape(v(`${prefix}tok.obs.bias`), [1, d])) as tf.Tensor2D;
+    x = tf.add(x, matMul(tf.tensor2d(prev, [rows, actIn]), v(`${prefix}tok.act.weight`))) as tf.Tensor2D;
+    x = tf.add(x, matMul(tf.tensor2d(start, [rows, 1]), tf.reshape(v('tok.start'), [1, d]) as tf.Tensor2D)) as tf.Tensor2D;
+    if (masked) {
+      const m = Float32Array.from(masked, (b, r) => (b && !episodeStart[r] ? 1 : 0));
+      x = tf.add(x, matMul(tf.tensor2d(m, [rows, 1]), tf.reshape(v('tok.mask'), [1, d]) as tf.Tensor2D)) as tf.Tensor2D;
+    }
+    return tf.add(x, tf.slice(v('task.embedding'), [space.taskIndex, 0], [1, d])) as tf.Tensor2D;
+  }
+
+  /**
+   * The shared trunk over `count` chunks of `span` tokens (`x [count span x
+   * dModel]`): the blocks with banded ALiBi attention cut at episode starts,
+   * then the final LayerNorm. Call inside `tf.tidy`.
+   */
+  trunk(x: tf.Tensor2D, count: number, span: number, episodeStart: Uint8Array): tf.Tensor2D {
+    const { spec } = this;
+    const d = spec.dModel;
+    const H = spec.heads;
+    const dh = d / H;
+    const rows = count * span;
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
+    const biasT = tf.tensor3d(this.attentionBias(count, span, episodeStart), [count * H, span, span]);
+    const heads = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [count, span, H, dh]), [0, 2, 1, 3]), [count * H, span, dh]) as tf.Tensor3D;
+    for (let l = 0; l < spec.layers; l++) {
+      const p = `blocks.${l}`;
+      const h = this.layerNorm(x, `${p}.ln1`);
+      const q = heads(this.project(h, `${p}.attn.wq`));
+      const kT = tf.transpose(heads(this.project(h, `${p}.attn.wk`)), [0, 2, 1]) as tf.Tensor3D;
+      const val = heads(this.project(h, `${p}.attn.wv`));
+      const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
+      const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
+      const merged = tf.reshape(tf.transpose(tf.reshape(o, [count, H, span, dh]), [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D;
+      x = tf.add(x, this.project(merged, `${p}.attn.wo`)) as tf.Tensor2D;
+      const h2 = this.layerNorm(x, `${p}.ln2`);
+      const hidden = geluT(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
+      x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
+    }
+    return this.layerNorm(x, 'ln_f');
+  }
+
+  /** `x @ <name>.weight + <name>.bias` (a head of any space, e.g. `spaces.0.pred.obs`). Call inside `tf.tidy`. */
+  linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return tf.add(matMul(x, this.param(`${name}.weight`) as tf.Tensor2D), tf.reshape(this.param(`${name}.bias`), [1, -1])) as tf.Tensor2D;
+  }
+
+  /** The variable `name` (any tensor of the layout or the carried ones). */
+  param(name: string): tf.Variable {
+    const t = this.vars.get(name);
+    if (!t) throw new InvalidArgument(formatError('TransformerActorCritic.param', `a tensor of this network (${this.vars.size} held)`, describeValue(name), 'See transformerLayout and carriedLayout'));
+    return t;
+  }
+
+  /** The carried tensors (other spaces, pretraining heads) as variables of group `bank`, for a trainer that uses them (pretraining). */
+  carriedVariables(): GroupVariable[] {
+    return this.carried.map((p) => ({ group: p.group, variable: this.vars.get(p.name) as tf.Variable }));
   }
 
   act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
@@ -226,13 +299,13 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   readTensors(): NamedTensor[] {
-    return this.layout.map((p) => ({ name: p.name, group: p.group, shape: [...p.shape], data: (this.vars.get(p.name) as tf.Variable).dataSync().slice() as Float32Array }));
+    return [...this.layout, ...this.carried].map((p) => ({ name: p.name, group: p.group, shape: [...p.shape], data: (this.vars.get(p.name) as tf.Variable).dataSync().slice() as Float32Array }));
   }
 
   writeTensors(tensors: readonly NamedTensor[]): void {
     const byName = new Map(tensors.map((t) => [t.name, t]));
     tf.tidy(() => {
-      for (const p of this.layout) {
+      for (const p of [...this.layout, ...this.carried]) {
         const t = byName.get(p.name);
         if (!t || JSON.stringify(t.shape) !== JSON.stringify(p.shape)) {
           throw new FileFormatError(formatError(`TransformerActorCritic.writeTensors['${p.name}']`, `shape [${p.shape.join(',')}]`, t ? `shape [${t.shape.join(',')}]` : 'no such tensor', 'The weights do not match the architecture'));
@@ -297,6 +370,31 @@ export class TransformerActorCritic implements ActorCritic {
     const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS)));
     return tf.add(tf.mul(normed, tf.reshape(this.vars.get(`${name}.gamma`) as tf.Tensor, [1, -1])), tf.reshape(this.vars.get(`${name}.beta`) as tf.Tensor, [1, -1])) as tf.Tensor2D;
   }
+}
+
+/**
+ * The previous-action inputs `Float32Array [rows x actionInputDim]`: one-hot
+ * per categorical component, or the raw Box action; zero at episode starts
+ * and at masked rows.
+ */
+function encodePrevActions(head: HeadSpec, rows: number, prevActions: Float32Array | null, episodeStart: Uint8Array, masked: Uint8Array | null): Float32Array {
+  const actIn = actionInputDim(head);
+  const ad = head.kind === 'categorical' ? head.nvec.length : head.dim;
+  const prev = new Float32Array(rows * actIn);
+  if (!prevActions) return prev;
+  for (let r = 0; r < rows; r++) {
+    if (episodeStart[r] || masked?.[r]) continue;
+    if (head.kind === 'categorical') {
+      let base = 0;
+      for (let j = 0; j < ad; j++) {
+        prev[r * actIn + base + prevActions[r * ad + j]] = 1;
+        base += head.nvec[j];
+      }
+    } else {
+      prev.set(prevActions.subarray(r * ad, (r + 1) * ad), r * actIn);
+    }
+  }
+  return prev;
 }
 
 /** GELU (tanh approximation), as the plain-JS pass computes it. */

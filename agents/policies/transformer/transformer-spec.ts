@@ -23,6 +23,34 @@ export interface TransformerSpec {
   taskIndex: number;
   /** LoRA adapters on attention projections (Hu et al. 2021, arXiv:2106.09685), or absent. */
   lora?: LoraSpec;
+  /**
+   * Multi-task: the other observation/action spaces this network holds
+   * tokenizers and heads for (tensors `spaces.<i>.<name>`, group `bank`),
+   * besides the active one (`obsDim`, `head`, `taskIndex`). They ride along
+   * unused until {@link TransformerActorCritic.adaptedTo} selects one.
+   */
+  otherSpaces?: SpaceEntry[];
+  /** Pretraining heads are held (`tok.mask`, and per space `pred.obs.*`, `pred.prev.*`; group `bank`). */
+  pretrainHeads?: boolean;
+}
+
+/** One observation/action space of a multi-task network and the task-embedding row it uses. */
+export interface SpaceEntry {
+  obsDim: number;
+  head: HeadSpec;
+  taskIndex: number;
+}
+
+/** The key of a space: `obs:Box[4]|act:Discrete(2)` (tokenizers and heads are keyed by it). */
+export function spaceSignature(io: { obsDim: number; head: HeadSpec }): string {
+  const h = io.head;
+  const act = h.kind === 'gaussian' ? `Box[${h.dim}]` : h.kind === 'categorical' ? (h.nvec.length === 1 ? `Discrete(${h.nvec[0]})` : `MultiDiscrete(${h.nvec.join(',')})`) : JSON.stringify(h);
+  return `obs:Box[${io.obsDim}]|act:${act}`;
+}
+
+/** The spaces of a network, the active one first (prefix `''`), then `otherSpaces` (prefix `spaces.<i>.`). */
+export function spaceEntries(spec: TransformerSpec): Array<SpaceEntry & { prefix: string }> {
+  return [{ obsDim: spec.obsDim, head: spec.head, taskIndex: spec.taskIndex, prefix: '' }, ...(spec.otherSpaces ?? []).map((e, i) => ({ ...e, prefix: `spaces.${i}.` }))];
 }
 
 /** Low-rank adapters `W + (alpha / rank) A B` on the named attention projections of every block. */
@@ -36,7 +64,7 @@ export interface LoraSpec {
 /** One named parameter tensor of the layout. */
 export interface TransformerParam {
   name: string;
-  group: 'tokenizers' | 'trunk' | 'heads' | 'lora';
+  group: 'tokenizers' | 'trunk' | 'heads' | 'lora' | 'bank';
   shape: number[];
 }
 
@@ -62,9 +90,8 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
   const hidden = Math.round(spec.mlpRatio * d);
   const out: TransformerParam[] = [];
   const add = (name: string, group: TransformerParam['group'], shape: number[]): void => void out.push({ name, group, shape });
-  add('tok.obs.weight', 'tokenizers', [spec.obsDim, d]);
-  add('tok.obs.bias', 'tokenizers', [d]);
-  add('tok.act.weight', 'tokenizers', [actionInputDim(spec.head), d]);
+  const own = spaceParams(spec, spec, '', 'tokenizers', 'heads');
+  out.push(...own.filter((p) => p.name.startsWith('tok.')));
   add('tok.start', 'tokenizers', [d]);
   add('task.embedding', 'tokenizers', [spec.tasks, d]);
   for (let l = 0; l < spec.layers; l++) {
@@ -85,11 +112,55 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
   }
   add('ln_f.gamma', 'trunk', [d]);
   add('ln_f.beta', 'trunk', [d]);
-  add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
-  add('head.actor.bias', 'heads', [actorOutDim(spec.head)]);
-  if (spec.head.kind === 'gaussian') add('head.actor.log_std', 'heads', [spec.head.dim]);
-  add('head.value.weight', 'heads', [d, 1]);
-  add('head.value.bias', 'heads', [1]);
+  out.push(...own.filter((p) => p.name.startsWith('head.')));
+  return out;
+}
+
+/**
+ * The tensors of one space with `prefix`: `tok.obs.weight [obsDim x d]`,
+ * `tok.obs.bias [d]`, `tok.act.weight [actIn x d]` (group `tok`), then
+ * `head.actor.weight [d x outDim]`, `head.actor.bias`, (Gaussian)
+ * `head.actor.log_std`, `head.value.weight [d x 1]`, `head.value.bias [1]`
+ * and, with `pretrainHeads`, `pred.obs.weight [d x obsDim]`, `pred.obs.bias`,
+ * `pred.prev.weight [d x outDim]`, `pred.prev.bias` (group `heads`).
+ */
+export function spaceParams(spec: TransformerSpec, io: { obsDim: number; head: HeadSpec }, prefix: string, tok: TransformerParam['group'], heads: TransformerParam['group'], withPred = false): TransformerParam[] {
+  const d = spec.dModel;
+  const outDim = actorOutDim(io.head);
+  const out: TransformerParam[] = [
+    { name: `${prefix}tok.obs.weight`, group: tok, shape: [io.obsDim, d] },
+    { name: `${prefix}tok.obs.bias`, group: tok, shape: [d] },
+    { name: `${prefix}tok.act.weight`, group: tok, shape: [actionInputDim(io.head), d] },
+    { name: `${prefix}head.actor.weight`, group: heads, shape: [d, outDim] },
+    { name: `${prefix}head.actor.bias`, group: heads, shape: [outDim] },
+  ];
+  if (io.head.kind === 'gaussian') out.push({ name: `${prefix}head.actor.log_std`, group: heads, shape: [io.head.dim] });
+  out.push({ name: `${prefix}head.value.weight`, group: heads, shape: [d, 1] }, { name: `${prefix}head.value.bias`, group: heads, shape: [1] });
+  if (withPred) {
+    out.push(
+      { name: `${prefix}pred.obs.weight`, group: heads, shape: [d, io.obsDim] },
+      { name: `${prefix}pred.obs.bias`, group: heads, shape: [io.obsDim] },
+      { name: `${prefix}pred.prev.weight`, group: heads, shape: [d, outDim] },
+      { name: `${prefix}pred.prev.bias`, group: heads, shape: [outDim] },
+    );
+  }
+  return out;
+}
+
+/**
+ * Tensors a network holds besides those it acts with (group `bank`): with
+ * `pretrainHeads`, `tok.mask [d]` (replaces a masked previous action) and the
+ * active space's `pred.*`; then every other space's tokenizers and heads
+ * (and `pred.*`), prefixed `spaces.<i>.`.
+ */
+export function carriedLayout(spec: TransformerSpec): TransformerParam[] {
+  const out: TransformerParam[] = [];
+  const pred = spec.pretrainHeads === true;
+  if (pred) {
+    out.push({ name: 'tok.mask', group: 'bank', shape: [spec.dModel] });
+    out.push(...spaceParams(spec, spec, '', 'bank', 'bank', true).filter((p) => p.name.startsWith('pred.')));
+  }
+  for (const e of spaceEntries(spec).slice(1)) out.push(...spaceParams(spec, e, e.prefix, 'bank', 'bank', pred));
   return out;
 }
 
@@ -101,14 +172,15 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
 export function initTransformerParams(spec: TransformerSpec, rng: Rng, options: { logStdInit: number }): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const residualStd = 0.02 / Math.sqrt(2 * spec.layers);
-  for (const p of transformerLayout(spec)) {
+  for (const p of [...transformerLayout(spec), ...carriedLayout(spec)]) {
     const size = p.shape.reduce((a, b) => a * b, 1);
     const t = new Float32Array(size);
     const leaf = p.name.split('.').pop() as string;
+    const name = p.name.replace(/^spaces\.\d+\./, '');
     if (leaf === 'lora_b') t.fill(0); // B = 0: the adapted network starts equal to the base
     else if (leaf === 'lora_a') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.dModel);
-    else if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
-    else if (p.name === 'head.actor.log_std') t.fill(options.logStdInit);
+    else if (name === 'head.actor.weight' || name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], name === 'head.actor.weight' ? 0.01 : 1, rng);
+    else if (name === 'head.actor.log_std') t.fill(options.logStdInit);
     else if (leaf === 'gamma') t.fill(1);
     else if (leaf === 'beta' || leaf === 'bias' || leaf === 'b1' || leaf === 'b2') t.fill(0);
     else {
@@ -141,6 +213,13 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
   if (spec.dModel % spec.heads !== 0) bad('heads', `a divisor of dModel (${spec.dModel})`, spec.heads);
   if (!(spec.mlpRatio > 0)) bad('mlpRatio', 'a positive number', spec.mlpRatio);
   if (!Number.isInteger(spec.taskIndex) || spec.taskIndex < 0 || spec.taskIndex >= spec.tasks) bad('taskIndex', `an integer in [0, ${spec.tasks})`, spec.taskIndex);
+  const sigs = new Set<string>();
+  for (const [i, e] of spaceEntries(spec).entries()) {
+    if (i > 0 && (!Number.isInteger(e.obsDim) || e.obsDim <= 0 || !e.head || !Number.isInteger(e.taskIndex) || e.taskIndex < 0 || e.taskIndex >= spec.tasks)) bad(`otherSpaces[${i - 1}]`, `{ obsDim, head, taskIndex in [0, ${spec.tasks}) }`, e);
+    const sig = spaceSignature(e);
+    if (sigs.has(sig)) bad(`otherSpaces[${i - 1}]`, 'a space the network does not hold yet', sig);
+    sigs.add(sig);
+  }
   if (spec.lora) {
     if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > spec.dModel) bad('lora.rank', `an integer in [1, ${spec.dModel}]`, spec.lora.rank);
     if (!(spec.lora.alpha > 0)) bad('lora.alpha', 'a positive number', spec.lora.alpha);

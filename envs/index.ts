@@ -1,6 +1,7 @@
 // Public API of envs/: importing it registers the built-in tasks (cheap: no WASM, no I/O).
 import './classic/register.js';
 import './mujoco/register.js';
+import './command/register.js';
 
 export { CartPole, type CartPoleOptions } from './classic/cart-pole.js';
 export { Pendulum, type PendulumOptions, angleNormalize } from './classic/pendulum.js';
@@ -15,3 +16,7 @@ export { ArmIk, type ArmIkOptions } from './mujoco/arm-ik.js';
 export { ArmExpert, type ArmExpertOptions } from './mujoco/arm-expert.js';
 export { ArmReachExpert, type ArmReachExpertOptions } from './mujoco/arm-reach-expert.js';
 export { ArmPushExpert, type ArmPushExpertOptions } from './mujoco/arm-push-expert.js';
+// Instruction-following tasks (issue #15).
+export { CommandAvatar, COMMAND_AVATAR_STATE, COMMAND_AVATAR_MAX_CHARS, type CommandAvatarOptions, type CommandAvatarObs } from './command/command-avatar.js';
+export { CommandAvatarExpert } from './command/command-avatar-expert.js';
+export { COMMAND_ACTIONS, CORES as COMMAND_CORES, phrasings as commandPhrasings, type CommandAction, type PhrasingSplit } from './command/phrasings.js';

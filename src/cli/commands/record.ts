@@ -75,6 +75,8 @@ export async function runRecord(flags: RecordFlags): Promise<RecordOutcome> {
       deterministic: !flags.stochastic,
       actionNoiseStd,
       epsilon,
+      // A task may name its discrete actions (CommandAvatar-v0: none, left, ...): the dataset's class names.
+      actionNames: (env as { unwrapped?: { actionNames?: readonly string[] } }).unwrapped?.actionNames,
       signal: interrupt.signal,
       onEpisode: (o, _index, steps) => {
         returns.push(o.return);
@@ -128,7 +130,7 @@ async function resolvePolicy(source: string, envId: string, env: Env<unknown, un
     try {
       return (await expertFactory(envId))(env);
     } catch (err) {
-      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit record --policy expert', 'a task with a scripted expert (ArmReach-v0, ArmPush-v0)', describeValue(envId), 'Pass --policy random or a checkpoint'));
+      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit record --policy expert', 'a task with a scripted expert (ArmReach-v0, ArmPush-v0, CommandAvatar-v0)', describeValue(envId), 'Pass --policy random or a checkpoint'));
       throw err;
     }
   }

@@ -211,6 +211,7 @@ export async function expertFactory(envId: string): Promise<(env: Env<unknown, u
   const experts: Record<string, (env: Env<unknown, unknown>) => Policy> = {
     'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
     'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
+    'CommandAvatar-v0': (env) => new envs.CommandAvatarExpert(env),
   };
   const make = experts[envId];
   if (!make) {

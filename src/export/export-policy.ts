@@ -7,10 +7,14 @@ import type { ExportSource, OnnxExporter } from './export-source.js';
 import { mlpOnnx, windowMlpOnnx } from './mlp-onnx.js';
 import { transformerOnnx } from './transformer-onnx.js';
 import { lamkitVersion } from './lamkit-version.js';
+import type { OnnxStepper } from './onnx-stepper.js';
 
 /** Export formats of `lamkit export --format`. */
 export const EXPORT_FORMATS = ['onnx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The manifest written beside the models: kind, task, spaces, spec, and per file its role and recurrent state pairs (what an {@link OnnxStepper} needs). */
+export const EXPORT_MANIFEST = 'export.json';
 
 /** Options of {@link exportPolicy}. */
 export interface ExportOptions extends Partial<ExportOutputs> {
@@ -95,8 +99,21 @@ export function exportPolicy(checkpointDir: string, outDir: string, options: Exp
       },
     }),
   }));
+  const manifest = {
+    format: 'lamkit-export',
+    version: 1,
+    lamkitVersion: version,
+    kind: source.kind,
+    task: source.envId,
+    observationSpace: source.observationSpace.toJSON(),
+    actionSpace: source.actionSpace.toJSON(),
+    spec: source.spec,
+    normalization: source.obsStats ? 'folded' : 'none',
+    files: encoded.map((e) => ({ file: e.file, role: e.role, doc: e.doc, state: e.state })),
+  };
   replaceDirAtomic(outDir, (tmp) => {
     for (const e of encoded) writeSynced(join(tmp, e.file), e.bytes);
+    writeSynced(join(tmp, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2));
   });
   return { dir: outDir, files: encoded.map((e) => ({ file: e.file, role: e.role, bytes: e.bytes.length })), kind: source.kind, envId: source.envId };
 }

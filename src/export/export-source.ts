@@ -22,6 +22,8 @@ export interface ExportSource {
 export interface StatePair {
   input: string;
   output: string;
+  /** The tensor's shape, `'batch'` where the batch size goes (float32, zeros at an episode start). */
+  shape: Array<number | 'batch'>;
 }
 
 /** One exported model of a policy (a transformer exports two: the cached step model and the full-window model). */

@@ -3,7 +3,7 @@ import { actorOutDim, flatFromTensors, paramLayout } from '../../agents/policies
 import type { WindowMlpSpec } from '../../agents/policies/window-mlp-actor-critic.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { actionHead, mlpTrunk, normalizeObs, type ExportOutputs } from './graph-parts.js';
-import type { ExportSource, ExportedGraph } from './export-source.js';
+import type { ExportSource, ExportedGraph, StatePair } from './export-source.js';
 
 /**
  * Kind `mlp` as one ONNX graph: `obs [batch x obsDim]` (raw) -> normalization
@@ -35,14 +35,14 @@ export function windowMlpOnnx(source: ExportSource, outputs: ExportOutputs): Exp
   const d = spec.obsDim;
   const obs = g.input('obs', 'float32', ['batch', d], 'raw flattened observations (observationSpace.flatten)');
   const x = normalizeObs(g, obs, source.obsStats, source.clipObs);
-  const state = [];
+  const state: StatePair[] = [];
   let input = x;
   if (spec.window > 1) {
     const history = g.input('history', 'float32', ['batch', spec.window - 1, d], 'previous normalized observations of the episode, oldest first (zeros at the episode start): feed history_out back');
     const window = g.op('Concat', [history, g.op('Unsqueeze', [x, g.constI64('axes', [1])])], { axis: 1 });
     g.output(g.op('Slice', [window, g.constI64('starts', [1]), g.constI64('ends', [spec.window]), g.constI64('axes', [1])]), 'history_out', 'float32', ['batch', spec.window - 1, d], 'history for the next step');
     input = g.op('Reshape', [window, g.constI64('shape', [-1, spec.window * d])]);
-    state.push({ input: 'history', output: 'history_out' });
+    state.push({ input: 'history', output: 'history_out', shape: ['batch', spec.window - 1, d] as Array<number | 'batch'> });
   }
   heads(g, input, stacked, tensor, source, outputs, ['batch']);
   return [{ file: 'policy.onnx', graph: g, role: 'step', doc: 'inputs: obs [batch, obsDim] raw, history [batch, window-1, obsDim] (zeros at an episode start); outputs: action, history_out (feed back), optional logits|mean,log_std and value', state }];

@@ -4,7 +4,7 @@ import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora, checkTran
 import { LN_EPS } from '../../agents/policies/transformer/transformer-js.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { actionHead, normalizeObs, type ExportOutputs } from './graph-parts.js';
-import type { ExportSource, ExportedGraph } from './export-source.js';
+import type { ExportSource, ExportedGraph, StatePair } from './export-source.js';
 
 /** Added to the scores of masked positions (exp underflows to exactly 0 in float32). */
 const MASKED = -1e9;
@@ -125,17 +125,18 @@ class TransformerGraphs {
       }
     }
     const encoded = this.heads_(g, x, ['batch']);
-    const state = [];
+    const state: StatePair[] = [];
     if (pastMask) {
       g.output(presentK.length === 1 ? presentK[0] : g.op('Concat', presentK, { axis: 0 }), 'present_keys', 'float32', [spec.layers, 'batch', W, d], 'past_keys for the next step');
       g.output(presentV.length === 1 ? presentV[0] : g.op('Concat', presentV, { axis: 0 }), 'present_values', 'float32', [spec.layers, 'batch', W, d], 'past_values for the next step');
       const shifted = g.op('Slice', [pastMask, g.constI64('starts', [1]), g.constI64('ends', [W]), g.constI64('axes', [1])]);
       g.output(g.op('Pad', [shifted, g.constI64('pads', [0, 0, 0, 1]), g.constF('one', [1], [])]), 'present_mask', 'float32', ['batch', W], 'past_mask for the next step');
-      state.push({ input: 'past_keys', output: 'present_keys' }, { input: 'past_values', output: 'present_values' }, { input: 'past_mask', output: 'present_mask' });
+      const cache: Array<number | 'batch'> = [spec.layers, 'batch', W, d];
+      state.push({ input: 'past_keys', output: 'present_keys', shape: cache }, { input: 'past_values', output: 'present_values', shape: cache }, { input: 'past_mask', output: 'present_mask', shape: ['batch', W] });
     }
     g.output(encoded, 'prev_action_out', 'float32', ['batch', actIn], 'this step\'s action, encoded: prev_action for the next step');
     g.output(g.op('Add', [g.op('Mul', [hasPrev, g.constF('zero', [0], [])]), g.constF('one', [1], [])]), 'has_prev_out', 'float32', ['batch', 1], 'has_prev for the next step (ones)');
-    state.push({ input: 'prev_action', output: 'prev_action_out' }, { input: 'has_prev', output: 'has_prev_out' });
+    state.push({ input: 'prev_action', output: 'prev_action_out', shape: ['batch', actIn] }, { input: 'has_prev', output: 'has_prev_out', shape: ['batch', 1] });
     return { file: 'policy.onnx', graph: g, role: 'step', doc: 'one control step of the transformer with its key/value cache as input and output; every state input is zeros at an episode start (see lamkit.state)', state };
   }
 

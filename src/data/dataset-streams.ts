@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { fromPull, type Observable } from '../streams/from-pull.js';
 import type { LeRobotDataset } from './lerobot-dataset.js';
 import { iterateBatches, iterateWindows, type Batch, type DatasetSamplingOptions, type WindowBatch } from './dataset-batches.js';
 
@@ -7,6 +7,7 @@ import { iterateBatches, iterateWindows, type Batch, type DatasetSamplingOptions
  * subscription reads the data anew). Batches are read ahead of the
  * subscriber only one at a time: the next is produced after `next` returns
  * (and the event loop had a turn), and unsubscribing stops the reading.
+ * (rxjs itself is imported by src/streams only, ARCHITECTURE.md: `fromPull`.)
  *
  * ```ts
  * datasetBatches(ds, { batchSize: 256, split: 'train', normalize: ['observation.state'] })
@@ -20,28 +21,4 @@ export function datasetBatches(ds: LeRobotDataset, options: DatasetSamplingOptio
 /** An RxJS Observable of minibatches of windows of `length` consecutive frames (sequence models); see {@link iterateWindows}. */
 export function datasetWindows(ds: LeRobotDataset, options: DatasetSamplingOptions & { length: number }): Observable<WindowBatch> {
   return fromPull(() => iterateWindows(ds, options));
-}
-
-function fromPull<T>(make: () => AsyncGenerator<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const it = make();
-    let stopped = false;
-    void (async () => {
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (stopped) return;
-          if (r.done) break;
-          subscriber.next(r.value);
-        }
-        subscriber.complete();
-      } catch (err) {
-        if (!stopped) subscriber.error(err);
-      }
-    })();
-    return () => {
-      stopped = true;
-      void it.return(undefined);
-    };
-  });
 }

@@ -8,3 +8,4 @@ export { rollingStats, type RollingStats } from './rolling-stats.js';
 export { sampleLatest, type Sampled } from './sample-latest.js';
 export { eventRate } from './event-rate.js';
 export { fromObservationSource, type ObservationSource } from './from-observation-source.js';
+export { fromPull } from './from-pull.js';

@@ -13,7 +13,7 @@ export function ppoCheckpoint(state: PpoTrainingState, meta: CheckpointMeta): Ch
     algo: {
       name: 'ppo',
       config: stripDerived(state.config as unknown as Record<string, unknown>),
-      state: { rng: state.rng, globalStep: state.globalStep, update: state.update, episodes: state.episodes, wallSeconds: state.wallSeconds },
+      state: { rng: state.rng, globalStep: state.globalStep, update: state.update, episodes: state.episodes, wallSeconds: state.wallSeconds, ...(state.klRefCoef !== undefined ? { klRefCoef: state.klRefCoef } : {}) },
       optimizer: state.optimizer,
     },
   };
@@ -48,6 +48,7 @@ export function ppoStateFromCheckpoint(data: CheckpointData, where: string): Ppo
     update: st.update as number,
     episodes: st.episodes as number,
     wallSeconds: st.wallSeconds as number,
+    ...(typeof st.klRefCoef === 'number' ? { klRefCoef: st.klRefCoef } : {}),
   };
 }
 

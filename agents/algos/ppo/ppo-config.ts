@@ -77,6 +77,26 @@ export const ppoConfigSchema = z
      * also saves every `--checkpoint-minutes` without touching the envs.
      */
     checkpointEvery: z.number().int().min(0),
+    /**
+     * Fine-tuning a pretrained policy: the first this many updates train the
+     * value head only (value loss, actor untouched), so the actor's first
+     * steps follow advantages of a fitted critic instead of a random one.
+     */
+    valueWarmupUpdates: z.number().int().min(0).default(0),
+    /**
+     * Coefficient of the KL penalty `mean KL(pi || ref)` towards the frozen
+     * network the run started from (the `--from` one); 0: off. Transformer
+     * networks (see kl-reference.ts).
+     */
+    klRefCoef: z.number().min(0).default(0),
+    /** Adaptive KL coefficient: halved / doubled after each update whose mean KL is below / above this target by 1.5x (null: fixed). */
+    klRefTarget: z.number().positive().nullable().default(null),
+    /**
+     * Which parameters PPO trains: 'all', or 'lora' (transformer: LoRA
+     * adapters, added when the network has none, plus the heads; the trunk
+     * and tokenizers frozen). `paramGroups` applies after it.
+     */
+    trainParams: z.enum(['all', 'lora']).default('all'),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActorCritic, EvalBatch, PpoLossCoefs } from '../../policies/actor-critic.js';
+import type { KlReference, ReferenceOutput } from './kl-reference.js';
 
 export type { PpoLossCoefs };
 
@@ -20,8 +21,16 @@ export const PPO_STAT_NAMES = ['losses/policy_loss', 'losses/value_loss', 'losse
 
 export interface PpoLossResult {
   loss: tf.Scalar;
-  /** `[5]`: policy loss, value loss, entropy, approx KL, clip fraction (see {@link PPO_STAT_NAMES}). */
+  /** `[5]`: policy loss, value loss, entropy, approx KL, clip fraction (see {@link PPO_STAT_NAMES}); `[6]` with a KL reference: its mean KL last. */
   stats: tf.Tensor1D;
+}
+
+/** Optional terms of {@link ppoLoss} (fine-tuning a pretrained policy). */
+export interface PpoLossExtras {
+  /** KL penalty `coef x mean KL(pi || ref)` towards a frozen reference, given its outputs on this minibatch. */
+  klRef?: { reference: KlReference; outputs: ReferenceOutput; coef: number };
+  /** Value warm-up: the loss is the value term only (with only value variables trained, the actor does not move). */
+  valueOnly?: boolean;
 }
 
 /**
@@ -35,9 +44,10 @@ export interface PpoLossResult {
  * - diagnostics: approx KL = mean((r - 1) - log r) (Schulman's low-variance
  *   estimator, http://joschu.net/blog/kl-approx.html) and the clip fraction.
  */
-export function ppoLoss(net: ActorCritic, mb: PpoMinibatch, c: PpoLossCoefs): PpoLossResult {
+export function ppoLoss(net: ActorCritic, mb: PpoMinibatch, c: PpoLossCoefs, extras: PpoLossExtras = {}): PpoLossResult {
   return tf.tidy(() => {
-    const { logProb, entropy, value } = net.evaluate(mb.batch);
+    const kl = extras.klRef;
+    const { logProb, entropy, value, actorOut } = net.evaluate(kl ? { ...mb.batch, withActorOut: true } : mb.batch);
     // Means over real transitions only (chunks carry autoreset steps that are not transitions).
     const w = mb.weights;
     const count = w ? tf.maximum(tf.sum(w), 1) : null;
@@ -66,9 +76,12 @@ export function ppoLoss(net: ActorCritic, mb: PpoMinibatch, c: PpoLossCoefs): Pp
 
     const entropyLoss = mean(entropy);
     // With entCoef 0 the entropy stays out of the loss, so no gradient is traced through it.
-    const policyTerm = c.entCoef !== 0 ? tf.sub(pgLoss, tf.mul(entropyLoss, c.entCoef)) : pgLoss;
-    const loss = tf.add(policyTerm, tf.mul(vLoss, c.vfCoef)) as tf.Scalar;
-    const stats = tf.stack([pgLoss, vLoss, entropyLoss, approxKl, clipFrac]) as tf.Tensor1D;
+    let policyTerm = c.entCoef !== 0 ? tf.sub(pgLoss, tf.mul(entropyLoss, c.entCoef)) : pgLoss;
+    const klRef = kl ? mean(kl.reference.rowKl(net, actorOut as tf.Tensor2D, kl.outputs)) : null;
+    if (klRef && kl) policyTerm = tf.add(policyTerm, tf.mul(klRef, kl.coef));
+    const valueTerm = tf.mul(vLoss, c.vfCoef) as tf.Scalar;
+    const loss = (extras.valueOnly ? valueTerm : tf.add(policyTerm, valueTerm)) as tf.Scalar;
+    const stats = tf.stack([pgLoss, vLoss, entropyLoss, approxKl, clipFrac, ...(klRef ? [klRef] : [])]) as tf.Tensor1D;
     return { loss, stats };
   });
 }

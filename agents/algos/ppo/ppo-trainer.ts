@@ -4,6 +4,8 @@ import { initBackend } from '../../backend.js';
 import { restorePolicy } from '../../policies/policy-state.js';
 import { ActionCodec } from '../../policies/action-codec.js';
 import { registerTrainer, type Trainer } from '../trainer.js';
+import { Rng } from '../../../src/core/rng.js';
+import { TransformerActorCritic } from '../../policies/transformer/transformer-actor-critic.js';
 import { PPO, type PpoTrainingState } from './ppo.js';
 import { resolvePpoConfig, type ResolvedPpoConfig } from './ppo-config.js';
 import { ppoDefaultsFor } from './task-defaults.js';
@@ -34,14 +36,31 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
     const options = { metrics: ctx.metrics, onCheckpoint: (s: PpoTrainingState) => ctx.save(ppoCheckpoint(s, ctx.meta)), rolloutSource: ctx.rolloutSource };
     let ppo: PPO;
     if (ctx.resume) {
+      if (config.klRefCoef > 0) {
+        throw new InvalidArgument(formatError('lamkit train --resume', 'a run without a KL reference (its reference network is not stored in checkpoints yet)', `a run with klRefCoef ${config.klRefCoef}`, 'Start a new run with --from <its checkpoint> (the KL reference is then that network)'));
+      }
       ppo = await PPO.restore(vec, { ...ppoStateFromCheckpoint(ctx.resume, 'lamkit train --resume'), config }, options);
     } else if (ctx.from) {
       await initBackend();
-      checkFrom(ctx.from, vec.obsDim, new ActionCodec(vec.singleActionSpace).head);
-      const net = restorePolicy(ctx.from.policy, 'lamkit train --from policy');
+      const head = new ActionCodec(vec.singleActionSpace).head;
+      let net = restorePolicy(ctx.from.policy, 'lamkit train --from policy');
+      const sameSpaces = net.obsDim === vec.obsDim && JSON.stringify(net.head) === JSON.stringify(head);
+      if (!sameSpaces && net instanceof TransformerActorCritic) {
+        // A transformer of other spaces (a pretrained base) keeps its trunk and gets fresh tokenizers and heads.
+        const adapted = net.adaptedTo({ obsDim: vec.obsDim, head }, new Rng(config.seed).spawn());
+        net.dispose();
+        net = adapted;
+      } else {
+        try {
+          checkFrom(ctx.from, vec.obsDim, head);
+        } catch (err) {
+          net.dispose();
+          throw err;
+        }
+      }
       // A new run trains every group unless its config freezes some (paramGroups).
       for (const g of net.paramGroups()) net.setTrainable(g.name, true);
-      ppo = await PPO.create(vec, config, { ...options, net, normalization: { obs: ctx.from.normalization.obs, ret: null } });
+      ppo = await PPO.create(vec, config, { ...options, net, normalization: { obs: sameSpaces ? ctx.from.normalization.obs : null, ret: null } });
     } else {
       ppo = await PPO.create(vec, config, { ...options, policy: ctx.policy });
     }

@@ -21,6 +21,8 @@ export interface PpoTrainingState {
   update: number;
   episodes: number;
   wallSeconds: number;
+  /** The KL penalty's coefficient now (adaptive runs change it), when the run has one. */
+  klRefCoef?: number;
 }
 
 /**
@@ -63,6 +65,12 @@ export interface PpoOptions {
    * rounding only, so a run must resume with the path it started with to stay bit-exact.
    */
   gradient?: GradientPath;
+  /**
+   * The frozen reference of the KL penalty (`config.klRefCoef > 0`); PPO owns
+   * it. `PPO.create` copies the starting network when it is absent;
+   * `PPO.restore` needs it.
+   */
+  reference?: ActorCritic;
 }
 
 /** Options of {@link PPO.create} besides {@link PpoOptions}: which network to train. */

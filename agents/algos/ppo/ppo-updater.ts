@@ -9,6 +9,8 @@ import { ppoLoss, PPO_STAT_NAMES, type PpoMinibatch } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import { MinibatchAssembler } from './minibatch-assembler.js';
 import { ChunkAssembler } from './chunk-assembler.js';
+import type { KlReference } from './kl-reference.js';
+import { isValueVariable } from './value-warmup.js';
 
 /** How PPO computes its gradient steps: the network's fast path when it offers one, or autodiff. */
 export type GradientPath = 'explicit' | 'autodiff';
@@ -46,13 +48,17 @@ export class PpoUpdater {
   readonly chunks: ChunkAssembler | null;
   private readonly adam: AdamW | null;
   private readonly explicit: ExplicitState | null;
+  /** The KL penalty towards a frozen reference (autodiff path), or null. */
+  readonly klRef: KlReference | null;
 
-  constructor(net: ActorCritic, buffer: RolloutBuffer, config: ResolvedPpoConfig, path: GradientPath = 'explicit') {
+  constructor(net: ActorCritic, buffer: RolloutBuffer, config: ResolvedPpoConfig, path: GradientPath = 'explicit', klRef: KlReference | null = null) {
     this.net = net;
     this.buffer = buffer;
     this.config = config;
     this.chunks = net.sequence ? new ChunkAssembler(buffer, config.seqLen, net.sequence.context) : null;
-    const fast = path === 'explicit' && !net.sequence ? net.fastGradient() : null;
+    this.klRef = klRef;
+    // The hand-derived gradient knows only the PPO objective: a KL penalty goes through autodiff.
+    const fast = path === 'explicit' && !net.sequence && !klRef ? net.fastGradient() : null;
     this.path = fast ? 'explicit' : 'autodiff';
     this.assembler = new MinibatchAssembler(buffer, Math.ceil(config.batchSize / config.numMinibatches));
     const options: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: config.adamEps, weightDecay: config.weightDecay };
@@ -79,11 +85,17 @@ export class PpoUpdater {
     this.adam?.dispose();
   }
 
-  /** `updateEpochs` epochs of minibatch gradient steps over the buffer's rollout (shuffled with `rng`); returns the mean of each stat in PPO_STAT_NAMES. */
-  update(rng: Rng, lr: number, clipCoef: number): number[] {
+  /**
+   * `updateEpochs` epochs of minibatch gradient steps over the buffer's
+   * rollout (shuffled with `rng`); returns the mean of each stat in
+   * PPO_STAT_NAMES, plus the mean KL to the reference when there is one.
+   * `valueOnly` (value warm-up): only the value loss, only value parameters
+   * (the MLP's `critic` group, the transformer's `head.value.*`) move.
+   */
+  update(rng: Rng, lr: number, clipCoef: number, valueOnly = false): number[] {
     // Trainable flags may have changed since the last update (a frozen trunk thawed).
-    for (const g of this.net.paramGroups()) (this.explicit?.adam ?? (this.adam as AdamW)).setTrainable(g.name, g.trainable);
-    const stats = this.explicit ? this.updateExplicit(rng, lr, clipCoef, this.explicit) : this.updateAutodiff(rng, lr, clipCoef);
+    for (const g of this.net.paramGroups()) (this.explicit?.adam ?? (this.adam as AdamW)).setTrainable(g.name, g.trainable && (!valueOnly || !this.explicit || g.name === 'critic'));
+    const stats = this.explicit ? this.updateExplicit(rng, lr, clipCoef, this.explicit) : this.updateAutodiff(rng, lr, clipCoef, valueOnly);
     this.net.paramsChanged();
     return stats;
   }
@@ -116,7 +128,7 @@ export class PpoUpdater {
   }
 
   /** {@link update} on the autodiff path (`ppoLoss` under `tf.variableGrads`, tensor AdamW). */
-  private updateAutodiff(rng: Rng, lr: number, clipCoef: number): number[] {
+  private updateAutodiff(rng: Rng, lr: number, clipCoef: number, valueOnly: boolean): number[] {
     const c = this.config;
     const adam = this.adam as AdamW;
     const chunks = this.chunks;
@@ -125,8 +137,9 @@ export class PpoUpdater {
     const n = units.length;
     const mbSize = Math.ceil(n / c.numMinibatches);
     const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
-    const vars = adam.trainableVariables();
-    let statSum = tf.zeros([PPO_STAT_NAMES.length]) as tf.Tensor1D;
+    const vars = valueOnly ? adam.trainableVariables().filter((v) => isValueVariable(this.net, v)) : adam.trainableVariables();
+    const klRef = this.klRef;
+    let statSum = tf.zeros([PPO_STAT_NAMES.length + (klRef ? 1 : 0)]) as tf.Tensor1D;
     let count = 0;
     for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
       rng.shuffle(units);
@@ -135,13 +148,15 @@ export class PpoUpdater {
         const end = Math.min(n, start + mbSize);
         const mb: PpoMinibatch = chunks ? chunks.tensors(units, start, end, c.normAdv) : this.assembler.tensors(units, start, end, c.normAdv);
         let stats: tf.Tensor1D | null = null;
+        const refOut = klRef ? klRef.outputs(mb.batch) : null;
+        const extras = { valueOnly, ...(klRef && refOut ? { klRef: { reference: klRef, outputs: refOut, coef: klRef.coef } } : {}) };
         const { value, grads } = tf.variableGrads(() => {
-          const out = ppoLoss(this.net, mb, coefs);
+          const out = ppoLoss(this.net, mb, coefs, extras);
           stats = tf.keep(out.stats);
           return out.loss;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);
-        tf.dispose([value, norm, ...Object.values(grads), mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues, ...(mb.weights ? [mb.weights] : [])]);
+        tf.dispose([value, norm, ...Object.values(grads), ...(refOut ? [refOut.actorOut, ...(refOut.logStd ? [refOut.logStd] : [])] : []), mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues, ...(mb.weights ? [mb.weights] : [])]);
         const s = stats as unknown as tf.Tensor1D;
         const next = tf.add(statSum, s) as tf.Tensor1D;
         statSum.dispose();

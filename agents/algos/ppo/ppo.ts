@@ -14,6 +14,9 @@ import { PpoUpdater } from './ppo-updater.js';
 import { RolloutBuffer } from '../../buffers/rollout-buffer.js';
 import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
 import { PPO_STAT_NAMES } from './ppo-loss.js';
+import { KlReference } from './kl-reference.js';
+import { checkValueWarmup } from './value-warmup.js';
+import { loraOnly } from './lora-only.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import type { PpoTrainingState, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
@@ -80,6 +83,7 @@ export class PPO {
     if (net.obsDim !== vec.obsDim || JSON.stringify(net.head) !== JSON.stringify(codec.head)) {
       throw new InvalidArgument(formatError('PPO.net', `a network for obs ${vec.obsDim} and head ${JSON.stringify(codec.head)}`, `obs ${net.obsDim}, head ${JSON.stringify(net.head)}`, 'Train on the task the network was built for'));
     }
+    checkValueWarmup(net, config.valueWarmupUpdates);
     for (const [name, o] of Object.entries(config.paramGroups)) if (o.frozen !== undefined) net.setTrainable(name, !o.frozen);
     if (!net.paramGroups().some((g) => g.trainable)) {
       throw new InvalidArgument(formatError('PPO.config.paramGroups', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group (e.g. the critic)'));
@@ -93,7 +97,11 @@ export class PPO {
     this.normalizer = new VecNormalizer(vec.obsDim, vec.numEnvs, config);
     const N = vec.numEnvs;
     this.buffer = new RolloutBuffer(config.numSteps, N, vec.obsDim, codec.actDim);
-    this.updater = new PpoUpdater(net, this.buffer, config, options.gradient ?? 'explicit');
+    if (config.klRefCoef > 0 && !options.reference) {
+      throw new InvalidArgument(formatError('PPO.options.reference', 'the frozen reference network of the KL penalty (klRefCoef > 0)', 'none', 'Pass the network the run started from (PPO.create copies it for you)'));
+    }
+    const klRef = config.klRefCoef > 0 && options.reference ? new KlReference(options.reference, config.klRefCoef, config.klRefTarget) : null;
+    this.updater = new PpoUpdater(net, this.buffer, config, options.gradient ?? 'explicit', klRef);
     this.nextObs = new Float32Array(N * vec.obsDim);
     this.nextRawObs = new Float32Array(N * vec.obsDim);
     this.nextDone = new Uint8Array(N);
@@ -116,7 +124,17 @@ export class PPO {
       const policy = resolvePolicyConfig(options.policy, 'PPO.policy');
       net = policyKind(policy.kind).create(policy, { obsDim: vec.obsDim, head: new ActionCodec(vec.singleActionSpace).head }, netRng);
     }
-    const ppo = new PPO(vec, config, net, rng, options);
+    // The KL reference is the network as it starts (before adapters, which start as a no-op).
+    const reference = options.reference ?? (config.klRefCoef > 0 ? restorePolicy(capturePolicy(net), 'PPO.reference') : undefined);
+    if (config.trainParams === 'lora') net = loraOnly(net, rng.spawn());
+    let ppo: PPO;
+    try {
+      ppo = new PPO(vec, config, net, rng, { ...options, ...(reference ? { reference } : {}) });
+    } catch (err) {
+      net.dispose();
+      reference?.dispose();
+      throw err;
+    }
     if (options.normalization) ppo.normalizer.setState(options.normalization);
     return ppo;
   }
@@ -134,6 +152,7 @@ export class PPO {
       ppo.episodes = state.episodes;
       ppo.wallOffset = state.wallSeconds;
       ppo.envState = 'boundary';
+      if (state.klRefCoef !== undefined) ppo.updater.klRef?.setCoef(state.klRefCoef);
       return ppo;
     } catch (err) {
       net.dispose();
@@ -269,11 +288,20 @@ export class PPO {
     const frac = 1 - this.update_ / c.numUpdates;
     const lr = c.annealLr ? frac * c.learningRate : c.learningRate;
     const clipCoef = c.annealClip ? frac * c.clipCoef : c.clipCoef;
-    const stats = this.updater.update(this.rng, lr, clipCoef);
+    const valueOnly = this.update_ < c.valueWarmupUpdates;
+    const stats = this.updater.update(this.rng, lr, clipCoef, valueOnly);
     this.update_ += 1;
     const wall = this.wallSeconds();
     const row: MetricRow = { global_step: this.globalStep, wall_s: wall, 'charts/learning_rate': lr };
     PPO_STAT_NAMES.forEach((k, i) => (row[k] = stats[i]));
+    if (c.valueWarmupUpdates > 0) row['charts/value_warmup'] = valueOnly ? 1 : 0;
+    const klRef = this.updater.klRef;
+    if (klRef) {
+      row['losses/kl_ref'] = stats[PPO_STAT_NAMES.length];
+      row['charts/kl_ref_coef'] = klRef.coef;
+      // The actor did not move during a warm-up: nothing to adapt to.
+      if (!valueOnly) klRef.adapt(stats[PPO_STAT_NAMES.length]);
+    }
     row['perf/sps'] = Math.round((this.globalStep - this.stepsAtStart) / Math.max(1e-9, (performance.now() - this.clockStart) / 1000));
     this.options.metrics?.emit(row);
     return row;
@@ -344,6 +372,7 @@ export class PPO {
       update: this.update_,
       episodes: this.episodes,
       wallSeconds: this.wallSeconds(),
+      ...(this.updater.klRef ? { klRefCoef: this.updater.klRef.coef } : {}),
     };
   }
 
@@ -353,6 +382,7 @@ export class PPO {
     this.disposed = true;
     this.net.dispose();
     this.updater.dispose();
+    this.updater.klRef?.dispose();
   }
 
   private rowOutput(row: number): ActOutput {

@@ -27,6 +27,10 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   clipObs: 10,
   clipReward: 10,
   checkpointEvery: 0,
+  valueWarmupUpdates: 0,
+  klRefCoef: 0,
+  klRefTarget: null,
+  trainParams: 'all',
 };
 
 /** Overrides for discrete-action tasks without a tuned entry (CleanRL `ppo.py`). */

@@ -6,10 +6,11 @@ import { checkRunDir, autoRunDir, type RunDirMode } from '../../run/run-director
 import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
+import { ppoFinetuneConfig, type PpoFinetuneFlags } from './ppo-finetune-flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
-export interface TrainFlags extends TrainRobotFlags {
+export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags {
   env?: string;
   algo: string;
   policyKind?: string;
@@ -136,7 +137,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   if (flags.force && flags.resume !== undefined) {
     throw new InvalidArgument(formatError('lamkit train --force', 'no --force with --resume (--force starts the run in --out afresh)', describeValue(flags.resume), 'Drop --force to continue the run, or --resume to replace it'));
   }
-  const userConfig = parseConfigFlag(flags.config);
+  const userConfig = { ...parseConfigFlag(flags.config), ...ppoFinetuneConfig(flags, flags.algo) };
   const fleetOpts = parseRobotFlags(flags);
   if (fleetOpts) {
     const n = fleetOpts.count;
@@ -176,6 +177,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     clash('--seed', seedFlag, st.seed);
     clash('--num-envs', numEnvsFlag, st.numEnvs);
     if (flags.config !== undefined) clash('--config', flags.config, '(none)');
+    for (const [flag, given] of [['--value-warmup', flags.valueWarmup], ['--kl-ref-coef', flags.klRefCoef], ['--kl-ref-target', flags.klRefTarget], ['--train-params', flags.trainParams]] as const) if (given !== undefined) clash(flag, given, '(none)');
     if (flags.policyKind !== undefined) clash('--policy-kind', flags.policyKind, resumed.data.policy.kind);
     if (fleetOpts && st.numEnvs !== fleetOpts.count) {
       throw new InvalidArgument(formatError('lamkit train --robots', `${st.numEnvs} (the sub-envs of the run being resumed)`, describeValue(flags.robots), `Resume with --robots ${st.numEnvs}`));
@@ -388,6 +390,10 @@ export function register(program: Command): void {
     .option('--num-envs <n>', "parallel sub-envs (default: the task's tuned value)")
     .option('--out <dir>', 'run directory: checkpoint/, metrics.jsonl, summary.json, learning-curve.svg (default runs/<env>__<algo>__<seed>__<unix time>); never overwritten without --resume or --force')
     .option('--config <json>', 'algorithm config overrides, plus an optional "policy" object: inline JSON or a JSON file (PPO fields: agents/algos/ppo/ppo-config.ts)')
+    .option('--value-warmup <updates>', 'PPO fine-tuning: train only the value head for this many updates before the actor moves (default 0)')
+    .option('--kl-ref-coef <c>', 'PPO fine-tuning: penalty c x KL(policy || the --from network) (default 0: off; transformer)')
+    .option('--kl-ref-target <kl>', 'with --kl-ref-coef: adapt the coefficient to keep each update\'s KL near this (halve below kl/1.5, double above 1.5 kl)')
+    .option('--train-params <which>', 'PPO: all (default) or lora (transformer: LoRA adapters and heads on a frozen trunk)')
     .option('--resume <dir>', 'continue the run saved in this directory from its last checkpoint')
     .option('--force', 'replace the run already in --out')
     .option('--checkpoint-minutes <m>', `save a checkpoint every m minutes of training (0: off; a kill loses at most this much)`, String(DEFAULT_CHECKPOINT_MINUTES))

@@ -18,11 +18,14 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/serve.js'),
   () => import('./commands/sim-robot.js'),
   () => import('./commands/finetune.js'),
+  () => import('./commands/predict.js'),
   () => import('./commands/imitate.js'),
   () => import('./commands/reward.js'),
   () => import('./commands/bench.js'),
   () => import('./commands/record.js'),
   () => import('./commands/dataset.js'),
+  () => import('./commands/export.js'),
+  () => import('./commands/worker.js'),
 ];
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -49,8 +49,15 @@ export { labelledBatch, checkDemonstrations, observationStats, normalizeDemonstr
 export { datasetDemonstrations } from './algos/bc/dataset-demonstrations.js';
 export { ActionCodec } from './policies/action-codec.js';
 export { TransformerActorCritic } from './policies/transformer/transformer-actor-critic.js';
+export { TextTransformerActorCritic } from './policies/text/text-transformer-actor-critic.js';
+export type { TextTransformerSpec } from './policies/text/text-transformer-spec.js';
+export { TEXT_TRANSFORMER_KIND, textPolicyInputs } from './policies/text/text-policy-kind.js';
+export { tokenizeInstruction } from './text/tokenize.js';
+export { Vocabulary, PAD_ID, UNK_ID } from './text/vocabulary.js';
+export { loadWordVectors, vectorsFor, WORD_VECTORS_PACKAGE, type WordVectors } from './text/word-vectors.js';
 export { TransformerPolicy } from './policies/transformer/transformer-policy.js';
-export { addLora, mergeLora, type TransformerSpec, type LoraSpec } from './policies/transformer/transformer-spec.js';
+export { addLora, mergeLora, spaceSignature, type TransformerSpec, type LoraSpec, type SpaceEntry } from './policies/transformer/transformer-spec.js';
+export { Pretrainer, resolvePretrainConfig, pretrainConfigSchema, pretrainNetwork, taskChunks, type PretrainConfig, type PretrainTask, type PretrainLosses } from './algos/pretrain/pretrain.js';
 export { saveCheckpoint, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointData, type CheckpointAlgo, type CheckpointNormalization } from './checkpoint/save-checkpoint.js';
 export { readCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from './checkpoint/read-checkpoint.js';
 export { loadPolicy, type LoadPolicyOptions, type LoadedPolicy } from './checkpoint/load-policy.js';

@@ -43,6 +43,13 @@ export function resolveBcConfig(config: Record<string, unknown>, where = 'BcConf
   return parseWith(bcConfigSchema, config, where);
 }
 
+/** The learning rate at `step`: linear warm-up over `warmupSteps`, then cosine decay to `minLrRatio x learningRate` at `maxSteps`. */
+export function warmupCosine(step: number, c: { learningRate: number; warmupSteps: number; maxSteps: number; minLrRatio: number }): number {
+  if (step < c.warmupSteps) return (c.learningRate * (step + 1)) / c.warmupSteps;
+  const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.maxSteps - c.warmupSteps));
+  return c.learningRate * (c.minLrRatio + (1 - c.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
 /** What {@link BehaviorCloning.fit} returns. */
 export interface BcResult {
   steps: number;
@@ -96,10 +103,7 @@ export class BehaviorCloning {
 
   /** The learning rate at `step`: linear warm-up, then cosine decay to `minLrRatio x learningRate`. */
   learningRate(step: number): number {
-    const c = this.config;
-    if (step < c.warmupSteps) return (c.learningRate * (step + 1)) / c.warmupSteps;
-    const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.maxSteps - c.warmupSteps));
-    return c.learningRate * (c.minLrRatio + (1 - c.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+    return warmupCosine(step, this.config);
   }
 
   /** Mean NLL of `d`'s actions under the network (every step once). */
@@ -121,8 +125,14 @@ export class BehaviorCloning {
     return sum / Math.max(1, count);
   }
 
-  /** Trains until `maxSteps`, early stopping, or `stop()` (asked between steps); restores the best validation weights. */
-  async fit(options: { stop?: () => boolean } = {}): Promise<BcResult> {
+  /**
+   * Trains until `maxSteps`, early stopping, or `stop()` (asked between
+   * steps); restores the best validation weights. `extraLoss` (continual
+   * learning: an EWC penalty, a rehearsal batch of earlier tasks) is added
+   * to every step's loss, differentiated with it; it receives the step and
+   * returns a scalar (built inside the step's gradient tape).
+   */
+  async fit(options: { stop?: () => boolean; extraLoss?: (step: number) => tf.Scalar } = {}): Promise<BcResult> {
     const c = this.config;
     const t0 = performance.now();
     const trainable = this.net.paramGroups().filter((g) => g.trainable).map((g) => g.name);
@@ -142,13 +152,17 @@ export class BehaviorCloning {
         const lr = this.learningRate(step);
         const { batch, weights } = labelledBatch(this.train, sampleStarts(this.train, c.batchSize, this.rng), context, len);
         const w = tf.tensor1d(weights);
+        let nllT: tf.Scalar | null = null;
         const { value, grads } = tf.variableGrads(() => {
           const lp = this.net.evaluate(batch).logProb;
-          return tf.div(tf.neg(tf.sum(tf.mul(lp, w))), tf.maximum(tf.sum(w), 1)) as tf.Scalar;
+          const nll = tf.div(tf.neg(tf.sum(tf.mul(lp, w))), tf.maximum(tf.sum(w), 1)) as tf.Scalar;
+          if (!options.extraLoss) return nll;
+          nllT = tf.keep(nll);
+          return tf.add(nll, options.extraLoss(step)) as tf.Scalar;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);
-        const nll = value.dataSync()[0];
-        tf.dispose([value, norm, w, ...Object.values(grads)]);
+        const nll = ((nllT ?? value) as tf.Scalar).dataSync()[0];
+        tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : [])]);
         this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr });
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
           this.net.paramsChanged();

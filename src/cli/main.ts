@@ -24,6 +24,7 @@ const COMMANDS: Array<() => Promise<{ register: (program: Command) => void }>> =
   () => import('./commands/bench.js'),
   () => import('./commands/record.js'),
   () => import('./commands/dataset.js'),
+  () => import('./commands/worker.js'),
   () => import('./commands/export.js'),
   () => import('./commands/worker.js'),
 ];

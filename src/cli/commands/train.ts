@@ -8,9 +8,11 @@ import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
 import { ppoFinetuneConfig, type PpoFinetuneFlags } from './ppo-finetune-flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
+import { parseTrainBrokerFlags, connectBrokerLearner, DEFAULT_MAX_POLICY_LAG, DEFAULT_MAX_QUEUED, type BrokerLearnerLink, type TrainBrokerFlags } from './train-broker.js';
+import { registerBrokerFlags } from './broker-flags.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
-export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags {
+export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags, TrainBrokerFlags {
   env?: string;
   algo: string;
   policyKind?: string;
@@ -139,6 +141,8 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   }
   const userConfig = { ...parseConfigFlag(flags.config), ...ppoFinetuneConfig(flags, flags.algo) };
   const fleetOpts = parseRobotFlags(flags);
+  const brokerOpts = parseTrainBrokerFlags(flags);
+  if (brokerOpts && fleetOpts) throw new InvalidArgument(formatError('lamkit train --broker', 'no --broker with --robots (robots connect to the learner directly)', describeValue(flags.broker), 'Drop one of them'));
   if (fleetOpts) {
     const n = fleetOpts.count;
     if (numEnvsFlag !== undefined) throw new InvalidArgument(formatError('lamkit train --num-envs', 'no --num-envs with --robots (each robot is one sub-env)', describeValue(flags.numEnvs), `Drop --num-envs; --robots ${n} trains on ${n} sub-envs`));
@@ -225,15 +229,19 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   // The directory as the user would type it (relative stays relative) for the lines we print.
   const shownOut = resumeDir !== null ? (flags.resume as string).replace(/[/\\](checkpoint|checkpoint\.prev)[/\\]?$/, '') : flags.out ?? autoRunDir(envId, algo.name, seed);
   const outDir = resumeDir ?? resolve(shownOut);
+  let broker: BrokerLearnerLink | null = null;
   try {
     if (flags.out === undefined && !resumed) checkRunDir(outDir, mode, 'lamkit train --out');
+    // Connect before anything is written: wrong credentials fail fast.
+    if (brokerOpts) broker = await connectBrokerLearner(brokerOpts);
     const plan: TrainPlan = {
-      algo, envId, discrete, fleet, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
+      algo, envId, discrete, fleet, broker, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
       checkpointMinutes, evalEvery: evalEvery ?? null, evalEpisodes: evalEpisodes ?? DEFAULT_EVAL_EPISODES,
     };
     return await trainOn(lib, flags, plan, log);
   } finally {
     await fleet?.close();
+    await broker?.close();
   }
 }
 
@@ -251,6 +259,8 @@ interface TrainPlan {
   envId: string;
   discrete: boolean;
   fleet: RobotFleet | null;
+  /** With `--broker`: the learner's link to its workers (rollouts come from it, not from the local vector env). */
+  broker: BrokerLearnerLink | null;
   resumed: ReturnType<Lib['readCheckpoint']> | null;
   from: CheckpointData | null;
   policy: Record<string, unknown> | undefined;
@@ -295,6 +305,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   const resumeCommand = [
     `lamkit train --resume ${shownOut}`,
     fleet ? ` --robots ${fleet.vec.numEnvs}` : '',
+    plan.broker ? plan.broker.resumeFlags : '',
     plan.evalEvery !== null ? ` --eval-every ${plan.evalEvery} --eval-episodes ${plan.evalEpisodes}` : '',
     plan.checkpointMinutes !== DEFAULT_CHECKPOINT_MINUTES ? ` --checkpoint-minutes ${plan.checkpointMinutes}` : '',
   ].join('');
@@ -323,7 +334,10 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       : null;
     const periodMs = plan.checkpointMinutes * 60_000;
     const theVec = vec;
+    const rolloutSource = plan.broker ? await plan.broker.source({ envId, metrics, stop: () => interrupt.requested, log }) : undefined;
+    if (plan.broker) log(`lamkit train: waiting for rollouts from lamkit worker processes on ${plan.broker.broker.shownServers} (run ${plan.broker.broker.run}); start each with: lamkit worker --broker ${plan.broker.broker.shownServers}${plan.broker.broker.run !== 'lamkit' ? ` --broker-run ${plan.broker.broker.run}` : ''} --env ${envId}`);
     const result = await algo.run({
+      ...(rolloutSource ? { rolloutSource } : {}),
       vec: theVec,
       config,
       policy: plan.policy,
@@ -378,7 +392,7 @@ function resolvePolicyFlags(flags: TrainFlags, fromConfig: unknown): Record<stri
 
 /** Registers `lamkit train`. */
 export function register(program: Command): void {
-  program
+  const trainCommand = program
     .command('train')
     .description('Train a policy from the env reward (PPO) on a registered task, or on robots that connect over WebSocket (--robots)')
     .option('--env <id>', 'task id, e.g. CartPole-v1 (see `lamkit envs`); with --robots, an optional label: the task the robots run')
@@ -407,6 +421,9 @@ export function register(program: Command): void {
     .option('--token <t>', 'with --robots: shared secret robots must present (default: $LAMKIT_TOKEN)')
     .option('--step-timeout-ms <ms>', 'with --robots: a step fails when a robot does not answer within this (default 1000)')
     .option('--wait-ms <ms>', `with --robots: how long to wait for all robots to connect (default ${DEFAULT_ROBOT_WAIT_MS})`)
+    .option('--max-policy-lag <n>', `with --broker: drop rollouts collected with weights more than n updates old (default ${DEFAULT_MAX_POLICY_LAG})`)
+    .option('--max-queued <n>', `with --broker: workers wait while n rollouts are stored and not yet trained on (default ${DEFAULT_MAX_QUEUED})`);
+  registerBrokerFlags(trainCommand, false)
     .action(async (flags: TrainFlags) => {
       const outcome = await runTrain(flags, { log: (line) => process.stdout.write(line + '\n') });
       const s = outcome.summary as { finalMeanReturn20?: number | null; wallSeconds?: number };

@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import { parseIntFlag } from '../flags.js';
+import { parseBrokerFlags, type BrokerFlags, type BrokerOptions } from '../../scale/broker-options.js';
+import type { BrokerRun } from '../../scale/broker-run.js';
+import type { BrokerRolloutSource } from '../../scale/broker-rollout-source.js';
+import type { MetricStream } from '../../streams/metrics.js';
+
+/** The `lamkit train` flags of a learner fed through a broker. */
+export interface TrainBrokerFlags extends BrokerFlags {
+  maxPolicyLag?: string;
+  maxQueued?: string;
+}
+
+/** Default `--max-policy-lag`: rollouts up to this many updates old are trained on. */
+export const DEFAULT_MAX_POLICY_LAG = 4;
+/** Default `--max-queued`: workers wait while the learner has this many rollouts stored and unacknowledged. */
+export const DEFAULT_MAX_QUEUED = 2;
+
+/** Parsed learner broker settings. */
+export interface BrokerLearnerOptions {
+  broker: BrokerOptions;
+  maxPolicyLag: number;
+  maxQueued: number;
+}
+
+/** A learner connected to its broker (before training starts: bad credentials fail before anything is written). */
+export interface BrokerLearnerLink extends BrokerLearnerOptions {
+  run: BrokerRun;
+  /** This learner instance, in every weights message. */
+  learnerId: string;
+  /** The flags that reconnect a resumed run (secrets left out). */
+  resumeFlags: string;
+  /** The rollout source PPO trains from. */
+  source(opts: { envId: string; metrics: MetricStream; stop: () => boolean; log: (line: string) => void }): Promise<BrokerRolloutSource>;
+  /** Closes the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Validates `--broker*`, `--max-policy-lag`, `--max-queued`; null without `--broker` (the last two are then refused). */
+export function parseTrainBrokerFlags(flags: TrainBrokerFlags): BrokerLearnerOptions | null {
+  const broker = parseBrokerFlags(flags, 'lamkit train');
+  const maxPolicyLag = parseIntFlag('lamkit train --max-policy-lag', flags.maxPolicyLag, 0, '4');
+  const maxQueued = parseIntFlag('lamkit train --max-queued', flags.maxQueued, 1, '2');
+  if (!broker) {
+    for (const [flag, v] of [['--max-policy-lag', flags.maxPolicyLag], ['--max-queued', flags.maxQueued]] as const) {
+      if (v !== undefined) throw new InvalidArgument(formatError(`lamkit train ${flag}`, 'no such flag without --broker', describeValue(v), 'Add --broker nats://host:4222 to train on rollouts from lamkit worker processes, or drop the flag'));
+    }
+    return null;
+  }
+  return { broker, maxPolicyLag: maxPolicyLag ?? DEFAULT_MAX_POLICY_LAG, maxQueued: maxQueued ?? DEFAULT_MAX_QUEUED };
+}
+
+/** Connects the learner and opens its run on the broker (stream, consumer, weights bucket). */
+export async function connectBrokerLearner(opts: BrokerLearnerOptions): Promise<BrokerLearnerLink> {
+  const { connectBroker } = await import('../../scale/broker-connection.js');
+  const { BrokerRun } = await import('../../scale/broker-run.js');
+  const where = 'lamkit train --broker';
+  const learnerId = `${hostname()}-${process.pid}-${Date.now().toString(36)}`;
+  const nc = await connectBroker(opts.broker, where, `lamkit train ${learnerId}`);
+  let run: BrokerRun;
+  try {
+    run = await BrokerRun.open(nc, opts.broker.run, 'learner', where, opts.broker.shownServers);
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const b = opts.broker;
+  const resumeFlags = [` --broker ${b.shownServers}`, b.run !== 'lamkit' ? ` --broker-run ${b.run}` : '', opts.maxPolicyLag !== DEFAULT_MAX_POLICY_LAG ? ` --max-policy-lag ${opts.maxPolicyLag}` : '', opts.maxQueued !== DEFAULT_MAX_QUEUED ? ` --max-queued ${opts.maxQueued}` : ''].join('');
+  return {
+    ...opts,
+    run,
+    learnerId,
+    resumeFlags,
+    async source(s) {
+      const { BrokerRolloutSource } = await import('../../scale/broker-rollout-source.js');
+      return new BrokerRolloutSource({ broker: run, envId: s.envId, maxPolicyLag: opts.maxPolicyLag, maxQueued: opts.maxQueued, learnerId, metrics: s.metrics, stop: s.stop, log: s.log });
+    },
+    close: () => run.close(),
+  };
+}

@@ -1,0 +1,204 @@
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { InvalidArgument, RegistryError, formatError, describeValue } from '../../core/errors.js';
+import { parseIntFlag } from '../flags.js';
+import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
+import { parseBrokerFlags, type BrokerFlags } from '../../scale/broker-options.js';
+import { registerBrokerFlags } from './broker-flags.js';
+
+/** Flags of `lamkit worker` as commander hands them over. */
+export interface WorkerFlags extends BrokerFlags {
+  env?: string;
+  numEnvs?: string;
+  seed?: string;
+  workerId?: string;
+  vectorization: string;
+}
+
+/** What a worker did (the last line it prints). */
+export interface WorkerOutcome {
+  workerId: string;
+  /** Rollouts the broker stored (acknowledged publishes). */
+  published: number;
+  envSteps: number;
+  /** `finished`: the learner reached its last update; `interrupted`: Ctrl-C. */
+  reason: 'finished' | 'interrupted';
+}
+
+/** Seconds between progress lines. */
+const PROGRESS_EVERY_S = 5;
+
+/**
+ * `lamkit worker --broker nats://host:4222 --env <id>`: a rollout worker of
+ * a scale-out run (docs/scale-out.md). It waits for the learner's weights
+ * (object `policy` of bucket `lamkit-<run>`), builds the same PPO the
+ * learner runs over its own vector env (the learner's `numEnvs` and
+ * `numSteps`; `--num-envs`, when given, must match), then loops: take the
+ * newest weights and statistics, `collect()` one rollout with the code of
+ * local training, publish it on the work-queue stream with its policy
+ * version, worker id, seed and episode stats. It waits while the learner
+ * has `maxQueued` rollouts stored and unacknowledged (so workers do not
+ * run ahead of the learner with ever older weights), rides out broker
+ * restarts, prints a progress line every few seconds and exits 0 when the
+ * learner finishes. Ctrl-C stops after the rollout being published.
+ */
+export async function runWorker(flags: WorkerFlags, log: (line: string) => void = () => {}): Promise<WorkerOutcome> {
+  const where = 'lamkit worker';
+  const broker = parseBrokerFlags(flags, where);
+  if (!broker) throw new InvalidArgument(formatError(`${where} --broker`, "the learner's NATS server URL", 'nothing', 'Pass e.g. --broker nats://learner-host:4222'));
+  if (flags.env === undefined) throw new InvalidArgument(formatError(`${where} --env`, 'the task the learner trains', 'nothing', 'Pass e.g. --env CartPole-v1'));
+  const numEnvsFlag = parseIntFlag(`${where} --num-envs`, flags.numEnvs, 1, '8');
+  if (flags.vectorization !== 'sync' && flags.vectorization !== 'async') {
+    throw new InvalidArgument(formatError(`${where} --vectorization`, 'one of sync, async', describeValue(flags.vectorization), 'Pass --vectorization async for MuJoCo tasks on several cores'));
+  }
+  const workerId = flags.workerId ?? `${hostname()}-${process.pid}`;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerId)) throw new InvalidArgument(formatError(`${where} --worker-id`, '1-64 letters, digits, _, . or -', describeValue(workerId), 'Pass e.g. --worker-id gpu-box-3'));
+  const seed = parseIntFlag(`${where} --seed`, flags.seed, 0, '1') ?? seedOf(workerId);
+  const lib = await import('../../index.js');
+  const { connectBroker } = await import('../../scale/broker-connection.js');
+  const { BrokerRun, subjectToken } = await import('../../scale/broker-run.js');
+  const { BrokerError } = await import('../../scale/broker-error.js');
+  const { decodeWeights } = await import('../../scale/weights-message.js');
+  const { encodeRollout } = await import('../../scale/rollout-message.js');
+  const { retryUntilDone } = await import('../../scale/retry.js');
+  if (!lib.registeredIds().includes(flags.env)) throw new RegistryError(formatError(`${where} --env`, 'a registered task id (see `lamkit envs`)', describeValue(flags.env), 'Pass the task the learner trains'));
+
+  const interrupt = onInterrupt({ command: `lamkit worker ${workerId}`, stopping: 'stopping after the rollout being published' });
+  const nc = await connectBroker(broker, `${where} --broker`, `lamkit worker ${workerId}`);
+  const run = await BrokerRun.open(nc, broker.run, 'worker', `${where} --broker`, broker.shownServers).catch(async (err: unknown) => {
+    await nc.close();
+    throw err;
+  });
+  const instance = Date.now().toString(36);
+  let outage = false;
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const out = await retryUntilDone(fn, {
+      giveUp: () => interrupt.requested,
+      onFailure: (err) => {
+        if (!outage) log(`lamkit worker ${workerId}: the broker is unreachable (${(err as Error).message}); retrying`);
+        outage = true;
+      },
+    });
+    if (outage) log(`lamkit worker ${workerId}: the broker is back`);
+    outage = false;
+    return out;
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  let vec: import('../../core/vector-env.js').VectorEnv | null = null;
+  let ppo: import('../../../agents/algos/ppo/ppo.js').PPO | null = null;
+  let specKey = '';
+  let weightsId: string | null = null;
+  let weights: import('../../scale/weights-message.js').WeightsMessage | null = null;
+  let published = 0;
+  let envSteps = 0;
+  let reason: WorkerOutcome['reason'] = 'interrupted';
+  const recent: number[] = [];
+  const started = performance.now();
+  let lastLine = started;
+  try {
+    log(`lamkit worker ${workerId}: connected to ${broker.shownServers} (run ${broker.run}); waiting for the learner's weights`);
+    while (!interrupt.requested) {
+      const id = await call(() => run.weightsId());
+      if (id === null) {
+        await sleep(200);
+        continue;
+      }
+      if (id !== weightsId) {
+        const bytes = await call(() => run.fetchWeights());
+        if (bytes === null) continue;
+        const w = decodeWeights(bytes, `${where}: the learner's weights`);
+        weightsId = id;
+        if (w.envId !== flags.env) throw new InvalidArgument(formatError(`${where} --env`, `${describeValue(w.envId)} (the task the learner on ${broker.shownServers} trains, run ${broker.run})`, describeValue(flags.env), `Start the worker with --env ${w.envId}, or use another --broker-run`));
+        const numEnvs = w.config.numEnvs as number;
+        if (numEnvsFlag !== undefined && numEnvsFlag !== numEnvs) throw new InvalidArgument(formatError(`${where} --num-envs`, `${numEnvs} (the learner's numEnvs: rollouts must fit its batch) or no flag`, String(numEnvsFlag), 'Drop --num-envs, or start the learner with --num-envs to match'));
+        if (w.finished) {
+          reason = 'finished';
+          break;
+        }
+        const key = JSON.stringify([w.policy.kind, w.policy.spec, w.config]);
+        if (ppo === null || key !== specKey) {
+          ppo?.dispose();
+          ppo = null;
+          if (vec === null || vec.numEnvs !== numEnvs) {
+            await vec?.close();
+            vec = null;
+            vec = await lib.makeVec(flags.env, { numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
+          }
+          const config = lib.resolvePpoConfig({ ...w.config, seed, totalSteps: numEnvs * (w.config.numSteps as number) }, `${where}: the learner's config`);
+          ppo = await lib.PPO.create(vec, config, { net: lib.restorePolicy(w.policy, `${where}: the learner's policy`), normalization: w.normalizer });
+          specKey = key;
+        } else {
+          ppo.adoptPolicy(w.policy.tensors, w.normalizer);
+        }
+        weights = w;
+      }
+      if (ppo === null || weights === null) continue;
+      // Do not run ahead of the learner: wait while it has enough rollouts in hand.
+      if ((await call(() => run.queuedRollouts())) >= weights.maxQueued) {
+        await sleep(20);
+        continue;
+      }
+      const t0 = performance.now();
+      const episodes = await ppo.collect();
+      const collectSeconds = (performance.now() - t0) / 1000;
+      const w = weights;
+      const bytes = encodeRollout(
+        { workerId, instance, seq: published, policyVersion: w.version, learnerId: w.learnerId, envId: flags.env, seed, episodes: episodes.map((e) => ({ return: e.return, length: e.length })), collectSeconds },
+        ppo.rollout,
+        ppo.lastValue,
+        ppo.config.normalizeObs,
+      );
+      if (bytes.length > run.maxPayload) {
+        throw new BrokerError(formatError(`${where}: a rollout`, `at most the server's max_payload (${run.maxPayload} bytes)`, `${bytes.length} bytes (${ppo.config.numSteps} steps x ${ppo.config.numEnvs} envs)`, 'Raise max_payload in the nats-server config (up to 64 MB), or train with a smaller numSteps x numEnvs'));
+      }
+      const msgId = `${workerId}:${instance}:${published}`;
+      await call(() => run.publishRollout(bytes, msgId));
+      published++;
+      envSteps += ppo.config.batchSize;
+      for (const e of episodes) {
+        recent.push(e.return);
+        if (recent.length > 20) recent.shift();
+      }
+      const now = performance.now();
+      const sps = envSteps / Math.max(1e-9, (now - started) / 1000);
+      const mean = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
+      run.publishStats(`worker.${subjectToken(workerId)}`, { workerId, rollouts: published, envSteps, stepsPerSecond: sps, version: w.version, meanReturn20: Number.isNaN(mean) ? null : mean, collectSeconds });
+      if ((now - lastLine) / 1000 >= PROGRESS_EVERY_S) {
+        lastLine = now;
+        log(`lamkit worker ${workerId}: ${published} rollouts (${envSteps} steps), ${Math.round(sps)} steps/s, weights v${w.version}, return(20) ${Number.isNaN(mean) ? '-' : mean.toFixed(1)}`);
+      }
+    }
+  } finally {
+    interrupt.dispose();
+    ppo?.dispose();
+    await vec?.close();
+    await run.close();
+  }
+  log(`lamkit worker ${workerId}: published ${published} rollouts (${envSteps} steps); ${reason === 'finished' ? 'the learner finished' : 'stopped by Ctrl-C'}`);
+  return { workerId, published, envSteps, reason };
+}
+
+/** A seed from a worker id (FNV-1a, 31 bits): distinct workers sample distinct episodes without being told a seed. */
+export function seedOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & 0x7fffffff;
+}
+
+/** Registers `lamkit worker`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description('Collect rollouts for a learner on another machine through a NATS JetStream broker (lamkit train --broker)')
+    .option('--env <id>', 'the task the learner trains, e.g. CartPole-v1')
+    .option('--num-envs <n>', "sub-envs per rollout (default: the learner's; must match it)")
+    .option('--seed <n>', 'seed of env resets and action sampling (default: derived from the worker id)')
+    .option('--worker-id <id>', 'name in stats and rollouts (default <hostname>-<pid>)')
+    .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync');
+  registerBrokerFlags(cmd, true);
+  cmd.action(async (flags: WorkerFlags) => {
+    const outcome = await runWorker(flags, (line) => process.stdout.write(line + '\n'));
+    if (outcome.reason === 'interrupted') process.exitCode = INTERRUPTED_EXIT_CODE;
+  });
+}

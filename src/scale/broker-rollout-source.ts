@@ -1,0 +1,176 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { PPO, RolloutSource, EpisodeRecord } from '../../agents/algos/ppo/ppo.js';
+import type { MetricStream } from '../streams/metrics.js';
+import { LamkitError } from '../core/errors.js';
+import type { BrokerRun } from './broker-run.js';
+import { decodeRolloutInto } from './rollout-message.js';
+import { encodeWeights } from './weights-message.js';
+import { retryUntilDone } from './retry.js';
+
+/** Options of {@link BrokerRolloutSource}. */
+export interface BrokerRolloutSourceOptions {
+  broker: BrokerRun;
+  envId: string;
+  /** Rollouts collected with weights more than this many updates old are dropped (no V-trace; see docs/scale-out.md). */
+  maxPolicyLag: number;
+  /** Workers wait while this many rollouts are stored and unacknowledged. */
+  maxQueued: number;
+  /** This learner instance (rollouts of earlier instances are dropped). */
+  learnerId: string;
+  /** Where the `broker/*` rows go (one after every update). */
+  metrics: MetricStream;
+  /** True once the user asked to stop (Ctrl-C): waiting for a rollout ends. */
+  stop: () => boolean;
+  log: (line: string) => void;
+}
+
+/** Counters of a learner's broker traffic (also in the `broker/*` metrics). */
+export interface BrokerLearnerStats {
+  /** Rollout messages taken from the stream (first deliveries). */
+  received: number;
+  used: number;
+  /** Too old (`maxPolicyLag`), or from an earlier learner instance. */
+  dropped: number;
+  /** Redelivered messages already taken (an acknowledgement lost in a broker restart). */
+  duplicates: number;
+  /** Malformed, or the wrong shape (a worker of another task); terminated, not redelivered. */
+  rejected: number;
+  bytes: number;
+  /** Seconds spent in broker work that a queued rollout does not hide: decode, acknowledge, publish weights, and taking a rollout that was already queued. */
+  brokerSeconds: number;
+  /** Seconds spent waiting for a rollout when none was queued (workers slower than the learner). */
+  waitSeconds: number;
+  workersSeen: Set<string>;
+}
+
+/**
+ * The learner's side of scale-out as PPO's {@link RolloutSource}: takes
+ * rollouts from the work-queue stream, drops those collected with weights
+ * older than `maxPolicyLag` updates (or by an earlier learner instance),
+ * hands the rest to `PPO.acceptRollout`, and after each update
+ * acknowledges the rollout (so a learner killed mid-update gets it again)
+ * and publishes the new weights. The first `collect` (re)publishes the
+ * current weights: a learner resumed from its checkpoint starts its workers
+ * on them.
+ */
+export class BrokerRolloutSource implements RolloutSource {
+  readonly stats: BrokerLearnerStats = { received: 0, used: 0, dropped: 0, duplicates: 0, rejected: 0, bytes: 0, brokerSeconds: 0, waitSeconds: 0, workersSeen: new Set() };
+  private readonly opts: BrokerRolloutSourceOptions;
+  private readonly highestSeq = new Map<string, number>();
+  private readonly startMs = performance.now();
+  private pending: JsMsg | null = null;
+  private lastAge = 0;
+  private queuedBehind = 0;
+  private published = false;
+  private outage = false;
+
+  constructor(opts: BrokerRolloutSourceOptions) {
+    this.opts = opts;
+  }
+
+  async collect(ppo: PPO): Promise<EpisodeRecord[] | null> {
+    const { broker, maxPolicyLag, learnerId, stop } = this.opts;
+    if (!this.published) await this.publishWeights(ppo);
+    const st = this.stats;
+    while (!stop()) {
+      const t0 = performance.now();
+      const msg = await this.broker(() => broker.nextRollout(1000));
+      const t1 = performance.now();
+      if (this.queuedBehind > 0 && msg) st.brokerSeconds += (t1 - t0) / 1000;
+      else st.waitSeconds += (t1 - t0) / 1000;
+      if (!msg) continue;
+      this.queuedBehind = msg.info.pending;
+      let decoded: ReturnType<typeof decodeRolloutInto>;
+      try {
+        decoded = decodeRolloutInto(msg.data, ppo.rollout, 'lamkit train --broker rollout');
+      } catch (err) {
+        if (!(err instanceof LamkitError)) throw err;
+        st.rejected++;
+        if (st.rejected === 1 || st.rejected % 100 === 0) this.opts.log(`lamkit train: rejected a rollout (${st.rejected} so far): ${err.message}`);
+        msg.term();
+        continue;
+      }
+      const { meta, lastValues } = decoded;
+      const key = `${meta.workerId}/${meta.instance}`;
+      if ((this.highestSeq.get(key) ?? -1) >= meta.seq) {
+        st.duplicates++;
+        await this.ack(msg);
+        continue;
+      }
+      this.highestSeq.set(key, meta.seq);
+      st.received++;
+      st.bytes += msg.data.length;
+      st.workersSeen.add(meta.workerId);
+      const age = ppo.updates - meta.policyVersion;
+      if (meta.learnerId !== learnerId || age < 0 || age > maxPolicyLag) {
+        st.dropped++;
+        await this.ack(msg);
+        continue;
+      }
+      st.used++;
+      this.lastAge = age;
+      this.pending = msg;
+      const episodes = ppo.acceptRollout(lastValues, meta.episodes);
+      st.brokerSeconds += (performance.now() - t1) / 1000;
+      return episodes;
+    }
+    return null;
+  }
+
+  async afterUpdate(ppo: PPO): Promise<void> {
+    const t0 = performance.now();
+    if (this.pending) await this.ack(this.pending);
+    this.pending = null;
+    await this.publishWeights(ppo);
+    const st = this.stats;
+    st.brokerSeconds += (performance.now() - t0) / 1000;
+    const elapsed = Math.max(1e-9, (performance.now() - this.startMs) / 1000);
+    this.opts.metrics.emit({
+      global_step: ppo.step,
+      wall_s: ppo.wallSeconds(),
+      'broker/rollout_age': this.lastAge,
+      'broker/workers_seen': st.workersSeen.size,
+      'broker/rollouts_received': st.received,
+      'broker/rollouts_dropped': st.dropped,
+      'broker/mb_per_s': st.bytes / 1e6 / elapsed,
+      'broker/time_share': st.brokerSeconds / elapsed,
+      'broker/wait_share': st.waitSeconds / elapsed,
+    });
+    this.opts.broker.publishStats('learner', { learnerId: this.opts.learnerId, version: ppo.updates, globalStep: ppo.step, used: st.used, dropped: st.dropped, workersSeen: st.workersSeen.size });
+  }
+
+  /** Publishes the current weights as version `ppo.updates` (`finished` once the run reached its last update). */
+  async publishWeights(ppo: PPO): Promise<void> {
+    const state = ppo.trainingState();
+    const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...config } = state.config;
+    const bytes = encodeWeights({
+      version: ppo.updates,
+      learnerId: this.opts.learnerId,
+      envId: this.opts.envId,
+      config,
+      policy: state.policy,
+      normalizer: state.normalizer,
+      maxQueued: this.opts.maxQueued,
+      finished: ppo.updates >= state.config.numUpdates,
+    });
+    await this.broker(() => this.opts.broker.publishWeights(bytes));
+    this.published = true;
+  }
+
+  private ack(msg: JsMsg): Promise<unknown> {
+    return this.broker(() => msg.ackAck());
+  }
+
+  /** A broker call that rides out a broker restart (one line when it starts failing, one when it works again). */
+  private async broker<T>(call: () => Promise<T>): Promise<T> {
+    const result = await retryUntilDone(call, {
+      onFailure: (err) => {
+        if (!this.outage) this.opts.log(`lamkit train: the broker is unreachable (${(err as Error).message}); retrying`);
+        this.outage = true;
+      },
+    });
+    if (this.outage) this.opts.log('lamkit train: the broker is back');
+    this.outage = false;
+    return result;
+  }
+}

@@ -1,0 +1,174 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager, Consumer, JsMsg } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
+import { formatError } from '../core/errors.js';
+import { BrokerError } from './broker-error.js';
+
+/** Name of the learner's durable consumer on the rollout stream. */
+const LEARNER_CONSUMER = 'learner';
+/** The weights object in the run's bucket. */
+const WEIGHTS_OBJECT = 'policy';
+/** A rollout the learner took and did not acknowledge is handed out again after this (learner crash mid-update). */
+export const ROLLOUT_ACK_WAIT_MS = 60_000;
+/** Cap of the rollout stream; a full stream refuses new rollouts (workers retry) instead of deleting stored ones. */
+const STREAM_MAX_BYTES = 1024 ** 3;
+
+/**
+ * One scale-out run on a NATS JetStream server, named `run`:
+ *
+ * - rollouts: subject `lamkit.<run>.rollouts` on the work-queue stream
+ *   `LAMKIT_<run>_ROLLOUTS` (file storage: survives a broker restart; each
+ *   message is removed once the learner acknowledges it; a worker's retry
+ *   after a lost publish reply is deduplicated by its message id);
+ * - weights: object `policy` in the object store bucket `lamkit-<run>`
+ *   (any size, chunked; each put replaces it and carries its version in the
+ *   payload header);
+ * - stats: plain subjects `lamkit.<run>.stats.worker.<id>` and
+ *   `lamkit.<run>.stats.learner` (JSON; not stored).
+ *
+ * Both roles create the stream and bucket if missing (same config, so it
+ * is idempotent); the learner creates its durable consumer.
+ */
+export class BrokerRun {
+  readonly nc: NatsConnection;
+  readonly run: string;
+  readonly rolloutSubject: string;
+  readonly streamName: string;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  private readonly weights: ObjectStore;
+  private consumer: Consumer | null = null;
+  private closed = false;
+
+  private constructor(nc: NatsConnection, run: string, js: JetStreamClient, jsm: JetStreamManager, weights: ObjectStore) {
+    this.nc = nc;
+    this.run = run;
+    this.rolloutSubject = `lamkit.${run}.rollouts`;
+    this.streamName = `LAMKIT_${run}_ROLLOUTS`;
+    this.js = js;
+    this.jsm = jsm;
+    this.weights = weights;
+  }
+
+  /**
+   * Opens (creating if needed) the run's stream and weights bucket on `nc`;
+   * `learner` also creates the durable consumer. A server without
+   * JetStream is a {@link BrokerError} naming `server`.
+   */
+  static async open(nc: NatsConnection, run: string, role: 'learner' | 'worker', where: string, server: string): Promise<BrokerRun> {
+    const { jetstream, jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, AckPolicy } = await import('@nats-io/jetstream');
+    const { Objm } = await import('@nats-io/obj');
+    let jsm: JetStreamManager;
+    try {
+      jsm = await jetstreamManager(nc);
+    } catch (err) {
+      throw new BrokerError(formatError(where, `JetStream enabled on ${server}`, `'${(err as Error).message}'`, 'Start the server with JetStream and file storage: nats-server -js -sd <dir>'), { cause: err });
+    }
+    const streamName = `LAMKIT_${run}_ROLLOUTS`;
+    const subject = `lamkit.${run}.rollouts`;
+    try {
+      await jsm.streams.info(streamName);
+    } catch {
+      await jsm.streams.add({
+        name: streamName,
+        subjects: [subject],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        discard: DiscardPolicy.New,
+        max_bytes: STREAM_MAX_BYTES,
+        duplicate_window: 120e9,
+      }).catch((err: unknown) => {
+        // Another process created it between our look and our add.
+        if (!/already in use/i.test((err as Error).message)) throw err;
+      });
+    }
+    const js = jetstream(nc);
+    const weights = await new Objm(js).create(`lamkit-${run}`, { storage: StorageType.File });
+    const broker = new BrokerRun(nc, run, js, jsm, weights);
+    if (role === 'learner') {
+      await jsm.consumers.add(streamName, { durable_name: LEARNER_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ROLLOUT_ACK_WAIT_MS * 1e6, max_ack_pending: 16 });
+    }
+    return broker;
+  }
+
+  /** The largest message the server accepts, bytes (its `max_payload`). */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** Publishes one rollout; resolves once the server stored it (JetStream ack). `msgId` deduplicates retries. */
+  async publishRollout(bytes: Uint8Array, msgId: string): Promise<void> {
+    await this.js.publish(this.rolloutSubject, bytes, { msgID: msgId, timeout: 5000 });
+  }
+
+  /** The next rollout for the learner, or null when none came within `expiresMs`. */
+  async nextRollout(expiresMs: number): Promise<JsMsg | null> {
+    this.consumer ??= await this.js.consumers.get(this.streamName, LEARNER_CONSUMER);
+    return this.consumer.next({ expires: expiresMs });
+  }
+
+  /** Rollouts stored and not yet acknowledged by the learner (the queue workers throttle on). */
+  async queuedRollouts(): Promise<number> {
+    try {
+      const info = await this.jsm.consumers.info(this.streamName, LEARNER_CONSUMER);
+      return info.num_pending + info.num_ack_pending;
+    } catch {
+      // No learner consumer yet: count what the stream holds.
+      return (await this.jsm.streams.info(this.streamName)).state.messages;
+    }
+  }
+
+  /** Messages the rollout stream holds now. */
+  async storedRollouts(): Promise<number> {
+    return (await this.jsm.streams.info(this.streamName)).state.messages;
+  }
+
+  /** Replaces the weights object. */
+  async publishWeights(bytes: Uint8Array): Promise<void> {
+    await this.weights.putBlob({ name: WEIGHTS_OBJECT }, bytes);
+  }
+
+  /** An id that changes with every weights put (null: none published yet). */
+  async weightsId(): Promise<string | null> {
+    const info = await this.weights.info(WEIGHTS_OBJECT);
+    return info && !info.deleted ? info.nuid : null;
+  }
+
+  /** The current weights payload (null: none published yet). */
+  async fetchWeights(): Promise<Uint8Array | null> {
+    return this.weights.getBlob(WEIGHTS_OBJECT);
+  }
+
+  /** Publishes stats as JSON on `lamkit.<run>.stats.<who>` (fire and forget; lost while disconnected). */
+  publishStats(who: string, stats: Record<string, unknown>): void {
+    if (this.closed || this.nc.isClosed()) return;
+    this.nc.publish(`lamkit.${this.run}.stats.${who}`, JSON.stringify(stats));
+  }
+
+  /** Calls `onStats` with each worker's stats message. */
+  subscribeWorkerStats(onStats: (stats: Record<string, unknown>) => void): Subscription {
+    return this.nc.subscribe(`lamkit.${this.run}.stats.worker.*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const v = msg.json<Record<string, unknown>>();
+          if (v !== null && typeof v === 'object') onStats(v);
+        } catch {
+          // Not JSON: someone else's message on our subject; ignore it.
+        }
+      },
+    });
+  }
+
+  /** Drains and closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** A subject-safe form of a worker id. */
+export function subjectToken(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_');
+}

@@ -91,7 +91,7 @@ test('CommandAvatar-v0: actions move the body as named (left is +y, forward +x, 
     const after = (action: string): Float32Array => {
       env.reset({ seed: 0 });
       const start = env.reset({ seed: 0 }).obs.state.slice();
-      let s = start;
+      let s: Float32Array = start;
       for (let i = 0; i < 4; i++) s = env.step(COMMAND_ACTIONS.indexOf(action as never)).obs.state;
       return Float32Array.from(s, (v, i) => v - start[i]);
     };

@@ -35,6 +35,8 @@ export interface FinetuneOutcome {
 }
 
 const MODES = ['full', 'lora', 'head'] as const;
+/** Observation clip when the observation has text: far above any normalized feature, so charset indices pass unchanged. */
+const TEXT_CLIP_OBS = 1e6;
 
 /**
  * `lamkit finetune --data <dataset> [--from <checkpoint>] [--mode full|lora|head]`:
@@ -45,7 +47,10 @@ const MODES = ['full', 'lora', 'head'] as const;
  * actions, the MSE of the mean action for continuous ones).
  *
  * - Without `--from`: a fresh network of `--policy-kind` (default
- *   `transformer`) for the dataset's spaces — behaviour cloning from scratch.
+ *   `transformer`; `text-transformer` when the observation has an
+ *   instruction, with pretrained word vectors unless the config says
+ *   `"embeddings": "learned"`, its vocabulary from the training split) for
+ *   the dataset's spaces — behaviour cloning from scratch.
  * - With `--from`: that checkpoint's network; a transformer trained on other
  *   spaces keeps its trunk and gets new tokenizers and heads (trainable in
  *   every mode). `--mode head` trains tokenizers and heads on a frozen trunk;
@@ -88,9 +93,22 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   const test = splits.test.length > 0 ? await read(splits.test, 'test') : val;
   // Observation statistics of the training split, applied to every split and saved with the checkpoint.
   const stats = lib.observationStats(train);
-  for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, 10);
+  // An instruction's columns are charset indices, not features: left as they are (mean 0, variance 1, never clipped).
+  const textParts = lib.textRanges(spaces.observation);
+  for (const r of textParts) for (let j = r.offset; j < r.offset + r.space.maxLength; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
+  const clipObs = textParts.length > 0 ? TEXT_CLIP_OBS : 10;
+  for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, clipObs);
 
-  let net = await buildNetwork(lib, flags, policyConfig as Record<string, unknown> | undefined, io, rng);
+  let policy = policyConfig as Record<string, unknown> | undefined;
+  const kind = flags.policyKind ?? (policy?.kind as string | undefined) ?? (textParts.length > 0 ? lib.TEXT_TRANSFORMER_KIND : 'transformer');
+  if (flags.from === undefined && kind === lib.TEXT_TRANSFORMER_KIND) {
+    // The vocabulary comes from the training split's instructions only (the dev and test words stay unseen).
+    const instructions = new Set<string>();
+    const space = spaces.observation;
+    for (let r = 0; r < train.rows; r++) instructions.add((space.unflatten(train.obs, r * train.obsDim) as Record<string, string>)[textParts[0]?.key] ?? '');
+    policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions) };
+  }
+  let net = await buildNetwork(lib, flags, policy, io, rng);
   let newHeads = true;
   if (flags.from !== undefined) {
     const from = lib.readCheckpoint(flags.from).data;
@@ -145,8 +163,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
     lib.saveCheckpoint(checkpointDir, {
       meta: { envId, observationSpace: spaces.observation, actionSpace: spaces.action, backend: backend.name },
       policy: lib.capturePolicy(net),
-      normalization: { obs: stats, ret: null, clipObs: 10 },
-      algo: { name: 'bc', config: { ...bc, mode: flags.mode, from: flags.from ?? null, data: resolve(flags.data) }, state: { globalStep: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss }, optimizer: null },
+      normalization: { obs: stats, ret: null, clipObs },
+      algo: { name: 'bc', config: { ...bc, mode: flags.mode, from: flags.from ?? null, data: resolve(flags.data), classNames: ds.info.features.action?.class_names ?? null }, state: { globalStep: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss }, optimizer: null },
     });
     writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
     await outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
@@ -176,7 +194,7 @@ export function register(program: Command): void {
     .description('Behaviour cloning: fine-tune a network (or train one from scratch) on a dataset\'s action labels, with early stopping and a test report')
     .requiredOption('--data <dir>', 'a dataset recorded with lamkit record (its train/val/test splits are used)')
     .option('--from <checkpoint>', 'start from this checkpoint\'s network (a transformer on other spaces gets new tokenizers and heads)')
-    .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp)')
+    .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp, text-transformer; default transformer, text-transformer when observations have an instruction)')
     .option('--mode <mode>', 'full, lora (adapters on a frozen trunk) or head (tokenizers and heads only)', 'full')
     .option('--merge', 'with --mode lora: fold the adapters into the weights before saving')
     .option('--out <dir>', 'output directory (default runs/<env>__finetune-<mode>__<seed>__<time>)')

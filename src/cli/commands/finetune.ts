@@ -4,6 +4,7 @@ import { InvalidArgument, formatError, describeValue } from '../../core/errors.j
 import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeFileAtomic } from '../../data/atomic-write.js';
+import { runContinual, type ContinualFlags } from './finetune-continual.js';
 
 /** Flags of `lamkit finetune` as commander hands them over. */
 export interface FinetuneFlags {
@@ -152,7 +153,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   try {
     const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested });
     metrics.complete();
-    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize });
+    const classNames = ds.info.features.action?.class_names;
+    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize, ...(classNames ? { classNames: [classNames] } : {}) });
     const reportText = lib.formatActionReport(report);
     if (flags.merge && net instanceof lib.TransformerActorCritic && net.spec.lora) {
       const merged = net.merged();
@@ -192,7 +194,12 @@ export function register(program: Command): void {
   program
     .command('finetune')
     .description('Behaviour cloning: fine-tune a network (or train one from scratch) on a dataset\'s action labels, with early stopping and a test report')
-    .requiredOption('--data <dir>', 'a dataset recorded with lamkit record (its train/val/test splits are used)')
+    .requiredOption('--data <dirs...>', 'a dataset recorded with lamkit record (its train/val/test splits are used); with --continual, the task sequence')
+    .option('--continual', 'continual learning: fine-tune on each --data in turn, evaluating every earlier task after each stage (retention.json)')
+    .option('--strategy <s>', 'with --continual: naive, rehearsal, ewc or adapters (default naive)')
+    .option('--rehearsal-size <steps>', 'with --strategy rehearsal: steps of earlier tasks kept for replay (default 2000)')
+    .option('--ewc-lambda <x>', 'with --strategy ewc: weight of the EWC penalty (default 1000)')
+    .option('--eval-episodes <n>', 'with --continual: rollouts per task and stage where the task is registered (default 20; 0: NLL only)')
     .option('--from <checkpoint>', 'start from this checkpoint\'s network (a transformer on other spaces gets new tokenizers and heads)')
     .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp, text-transformer; default transformer, text-transformer when observations have an instruction)')
     .option('--mode <mode>', 'full, lora (adapters on a frozen trunk) or head (tokenizers and heads only)', 'full')
@@ -203,8 +210,18 @@ export function register(program: Command): void {
     .option('--max-steps <n>', 'gradient steps at most (default 2000)')
     .option('--config <json>', 'behaviour-cloning config overrides (agents/algos/bc/behavior-cloning.ts), plus optional "policy" and "lora" objects')
     .option('--no-progress', 'do not draw the progress bar')
-    .action(async (flags: FinetuneFlags) => {
-      const o = await runFinetune(flags, (line) => process.stdout.write(line + '\n'));
+    .action(async (all: Omit<FinetuneFlags, 'data'> & ContinualFlags & { continual?: boolean }) => {
+      const print = (line: string): void => void process.stdout.write(line + '\n');
+      if (all.continual) {
+        const c = await runContinual(all, print);
+        print(`${c.reportText}\nlamkit finetune --continual: ${c.tasks.length} tasks; retention report in ${join(c.outDir, 'retention.json')}`);
+        return;
+      }
+      const stray = (['strategy', 'rehearsalSize', 'ewcLambda', 'evalEpisodes'] as const).find((k) => all[k] !== undefined);
+      if (stray) throw new InvalidArgument(formatError(`lamkit finetune --${stray.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`, 'it together with --continual', describeValue(all[stray]), 'Add --continual, or drop it'));
+      if (all.data.length !== 1) throw new InvalidArgument(formatError('lamkit finetune --data', 'one dataset (several need --continual)', describeValue(all.data), 'Pass one --data, or add --continual'));
+      const flags: FinetuneFlags = { ...all, data: all.data[0] };
+      const o = await runFinetune(flags, print);
       process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps; best validation NLL ${o.bestValLoss.toFixed(4)} (from ${o.initialValLoss.toFixed(4)}) at step ${o.bestStep}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);
     });
 }

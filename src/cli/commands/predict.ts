@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { FileFormatError, InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import type { Dict } from '../../core/spaces/dict.js';
+import type { TextRange } from '../../core/spaces/text.js';
 
 /** Flags of `lamkit predict` as commander hands them over. */
 export interface PredictFlags {
@@ -15,107 +17,140 @@ export interface Prediction {
   probabilities: Record<string, number>;
 }
 
+/** A trained instruction-to-action classifier (what `lamkit predict` and bench/language.ts run). */
+export interface InstructionClassifier {
+  space: Dict;
+  text: TextRange;
+  /** Action names by index (the dataset's class names). */
+  names: string[];
+  /** The training mean of each flat observation column (a missing state is this). */
+  mean: Float32Array;
+  /** Class probabilities `Float64Array [rows x names.length]` of raw flat observations `[rows x obsDim]`. */
+  classify(raw: Float32Array, rows: number): Float64Array;
+  dispose(): void;
+}
+
+/**
+ * Loads the network of a `lamkit finetune` checkpoint trained on an
+ * instruction dataset (a `text-transformer` over a `Dict` observation with
+ * one `Text` part, a Discrete action space) with its frozen observation
+ * normalization. Typed errors name the checkpoint and what it holds.
+ */
+export async function loadInstructionClassifier(dir: string, where = 'lamkit predict --checkpoint'): Promise<InstructionClassifier> {
+  const lib = await import('../../index.js');
+  const { data } = lib.readCheckpoint(dir);
+  const space = data.meta.observationSpace;
+  const texts = lib.textRanges(space);
+  if (texts.length !== 1 || !(space instanceof lib.Dict)) {
+    throw new InvalidArgument(formatError(where, 'a checkpoint of an instruction-following network (its observation a Dict with one Text part)', `observations ${space.toString()}`, 'Train one with lamkit finetune on a dataset recorded from CommandAvatar-v0'));
+  }
+  const act = data.meta.actionSpace;
+  if (!(act instanceof lib.Discrete)) throw new InvalidArgument(formatError(where, 'a classifier (a Discrete action space)', act.toString(), 'Predict runs instruction-to-action classifiers'));
+  const stored = (data.algo.config as { classNames?: unknown }).classNames;
+  const names = Array.isArray(stored) && stored.length === act.n && stored.every((s) => typeof s === 'string') ? (stored as string[]) : Array.from({ length: act.n }, (_, i) => String(act.start + i));
+  await lib.initBackend();
+  const net = lib.restorePolicy(data.policy, `${where} policy`);
+  if (!(net instanceof lib.TextTransformerActorCritic)) {
+    net.dispose();
+    throw new InvalidArgument(formatError(where, 'a text-transformer network (class probabilities from an instruction)', `a '${net.kind}' network`, 'Train one with lamkit finetune on an instruction dataset'));
+  }
+  const obsDim = space.flatDim;
+  const stats = data.normalization.obs;
+  const clip = data.normalization.clipObs;
+  const mean = new Float32Array(obsDim);
+  if (stats) mean.set(stats.mean);
+  return {
+    space,
+    text: texts[0],
+    names,
+    mean,
+    classify: (raw, rows) => {
+      const flat = raw.slice(0, rows * obsDim);
+      if (stats) {
+        for (let i = 0; i < flat.length; i++) {
+          const j = i % obsDim;
+          const v = (flat[i] - stats.mean[j]) / Math.sqrt(stats.var[j] + 1e-8);
+          flat[i] = v < -clip ? -clip : v > clip ? clip : v;
+        }
+      }
+      return net.probabilities({ rows, flat });
+    },
+    dispose: () => net.dispose(),
+  };
+}
+
 /**
  * `lamkit predict --checkpoint <ckpt> --input <file.jsonl>`: the
  * instruction-to-action classifier as a tool other programs call. Each input
  * line is `{"instruction": "...", "state": [...]}` (`state` optional: the
- * training mean is used, i.e. a normalized 0); the output is one JSON line
- * per input line, `{"action", "index", "probabilities": {name: p}}`, names
- * from the dataset's class names. Needs a checkpoint of a network with
- * class probabilities (`text-transformer`, as `lamkit finetune` trains on
- * an instruction dataset). A line that is not JSON, an instruction the
+ * training mean, i.e. a normalized 0); the output is one JSON line per input
+ * line, `{"action", "index", "probabilities": {name: p}}`, names from the
+ * dataset's class names. A line that is not JSON, an instruction the
  * checkpoint's `Text` space does not allow (too long, a character outside
  * its charset) or a state of the wrong size is an error naming the line,
- * the value and the space.
+ * the value and the space. Returns the number of predictions.
  */
 export async function runPredict(flags: PredictFlags, write: (line: string) => void): Promise<number> {
-  const lib = await import('../../index.js');
-  const { data } = lib.readCheckpoint(flags.checkpoint);
-  const space = data.meta.observationSpace;
-  const texts = lib.textRanges(space);
-  const names = classNames(data, lib);
-  if (texts.length !== 1 || !(space instanceof lib.Dict)) {
-    throw new InvalidArgument(formatError('lamkit predict --checkpoint', 'a checkpoint of an instruction-following network (its observation a Dict with one Text part)', `observations ${space.toString()}`, 'Train one with lamkit finetune on a dataset recorded from CommandAvatar-v0'));
-  }
   let text: string;
   try {
     text = readFileSync(flags.input, 'utf8');
   } catch (err) {
     throw new InvalidArgument(formatError('lamkit predict --input', 'a readable JSON-lines file', describeValue(flags.input), (err as Error).message));
   }
-  const textKey = texts[0].key;
-  const textSpace = texts[0].space;
-  const stateKeys = space.keys.filter((k) => k !== textKey);
-  const stats = data.normalization.obs;
-  const obsDim = space.flatDim;
-  const rows: Float32Array[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `lamkit predict --input ${flags.input}:${i + 1}`;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      throw new FileFormatError(formatError(where, 'a JSON object {"instruction": "...", "state": [...]}', describeValue(line), 'Write one JSON object per line'));
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FileFormatError(formatError(where, 'a JSON object {"instruction": "...", "state": [...]}', describeValue(obj), 'Write one JSON object per line'));
-    const o = obj as Record<string, unknown>;
-    const instruction = o.instruction ?? o[textKey];
-    const why = textSpace.explain(instruction);
-    if (why !== null) throw new InvalidArgument(formatError(`${where}.instruction`, `an instruction in the checkpoint's space ${textSpace.toString()}`, `${describeValue(instruction)} (${why})`, `Shorten it to at most ${textSpace.maxLength} characters of the charset`));
-    const flat = new Float32Array(obsDim);
-    // Missing state: the training mean, so the normalized state is 0.
-    if (stats) for (let j = 0; j < obsDim; j++) flat[j] = stats.mean[j];
-    textSpace.flattenInto(instruction as string, flat, texts[0].offset);
-    if (o.state !== undefined) {
-      const stateSpace = stateKeys.length === 1 ? space.spaces[stateKeys[0]] : null;
-      const sWhy = stateSpace ? stateSpace.explain(Array.isArray(o.state) ? Float32Array.from(o.state as number[]) : o.state) : 'this checkpoint has no single state part';
-      if (sWhy !== null || !stateSpace) throw new InvalidArgument(formatError(`${where}.state`, `a state in ${stateSpace?.toString() ?? 'the observation space'}`, `${describeValue(o.state)} (${sWhy})`, 'Pass the state as the env observes it, or omit it'));
-      let offset = 0;
-      for (const k of space.keys) {
-        if (k === stateKeys[0]) break;
-        offset += space.spaces[k].flatDim;
-      }
-      stateSpace.flattenInto(Float32Array.from(o.state as number[]), flat, offset);
-    }
-    if (stats) for (let j = 0; j < obsDim; j++) {
-      const v = (flat[j] - stats.mean[j]) / Math.sqrt(stats.var[j] + 1e-8);
-      flat[j] = Math.max(-data.normalization.clipObs, Math.min(data.normalization.clipObs, v));
-    }
-    rows.push(flat);
-  });
-  if (rows.length === 0) return 0;
-  await lib.initBackend();
-  const net = lib.restorePolicy(data.policy, 'lamkit predict --checkpoint policy');
+  const clf = await loadInstructionClassifier(flags.checkpoint);
   try {
-    if (!(net instanceof lib.TextTransformerActorCritic)) throw new InvalidArgument(formatError('lamkit predict --checkpoint', 'a text-transformer network (class probabilities from an instruction)', `a '${net.kind}' network`, 'Train one with lamkit finetune on an instruction dataset'));
-    const flat = new Float32Array(rows.length * obsDim);
-    rows.forEach((r, i) => flat.set(r, i * obsDim));
-    const probs = net.probabilities({ rows: rows.length, flat });
-    const n = names.length;
+    const { space, text: range } = clf;
+    const stateKeys = space.keys.filter((k) => k !== range.key);
+    const stateSpace = stateKeys.length === 1 ? space.spaces[stateKeys[0]] : null;
+    let stateOffset = 0;
+    for (const k of space.keys) {
+      if (k === stateKeys[0]) break;
+      stateOffset += space.spaces[k].flatDim;
+    }
+    const obsDim = space.flatDim;
+    const rows: Float32Array[] = [];
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      const where = `lamkit predict --input ${flags.input}:${i + 1}`;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(line);
+      } catch {
+        obj = undefined;
+      }
+      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FileFormatError(formatError(where, 'a JSON object {"instruction": "...", "state": [...]}', describeValue(line), 'Write one JSON object per line'));
+      const o = obj as Record<string, unknown>;
+      const instruction = o.instruction ?? o[range.key];
+      const why = range.space.explain(instruction);
+      if (why !== null) throw new InvalidArgument(formatError(`${where}.instruction`, `an instruction in the checkpoint's space ${range.space.toString()}`, `${describeValue(instruction)} (${why})`, `Shorten it to at most ${range.space.maxLength} characters of the charset`));
+      const flat = clf.mean.slice();
+      range.space.flattenInto(instruction as string, flat, range.offset);
+      if (o.state !== undefined) {
+        const value = Array.isArray(o.state) ? Float32Array.from(o.state as number[]) : o.state;
+        const sWhy = stateSpace ? stateSpace.explain(value) : 'this checkpoint has no single state part';
+        if (sWhy !== null || !stateSpace) throw new InvalidArgument(formatError(`${where}.state`, `a state in ${stateSpace?.toString() ?? 'the observation space'}`, `${describeValue(o.state)} (${sWhy})`, 'Pass the state as the env observes it, or omit it'));
+        stateSpace.flattenInto(value, flat, stateOffset);
+      }
+      rows.push(flat);
+    });
+    if (rows.length === 0) return 0;
+    const batch = new Float32Array(rows.length * obsDim);
+    rows.forEach((r, i) => batch.set(r, i * obsDim));
+    const probs = clf.classify(batch, rows.length);
+    const n = clf.names.length;
     for (let i = 0; i < rows.length; i++) {
       let best = 0;
       const p: Record<string, number> = {};
       for (let c = 0; c < n; c++) {
-        p[names[c]] = Number(probs[i * n + c].toFixed(6));
+        p[clf.names[c]] = Number(probs[i * n + c].toFixed(6));
         if (probs[i * n + c] > probs[i * n + best]) best = c;
       }
-      write(JSON.stringify({ action: names[best], index: best, probabilities: p } satisfies Prediction));
+      write(JSON.stringify({ action: clf.names[best], index: best, probabilities: p } satisfies Prediction));
     }
+    return rows.length;
   } finally {
-    net.dispose();
+    clf.dispose();
   }
-  return rows.length;
-}
-
-/** The action names of a checkpoint's Discrete action space: its dataset's class names (lamkit finetune keeps them in `algo.config.classNames`), else `0..n-1`. */
-function classNames(data: import('../../../agents/checkpoint/checkpoint-types.js').CheckpointData, lib: typeof import('../../index.js')): string[] {
-  const act = data.meta.actionSpace;
-  if (!(act instanceof lib.Discrete)) throw new InvalidArgument(formatError('lamkit predict --checkpoint', 'a classifier (a Discrete action space)', act.toString(), 'Predict runs instruction-to-action classifiers'));
-  const stored = (data.algo.config as { classNames?: unknown }).classNames;
-  if (Array.isArray(stored) && stored.length === act.n && stored.every((s) => typeof s === 'string')) return stored as string[];
-  return Array.from({ length: act.n }, (_, i) => String(act.start + i));
 }
 
 /** Registers `lamkit predict`. */

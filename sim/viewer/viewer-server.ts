@@ -48,6 +48,8 @@ export class ViewerServer {
   private readonly assets = new StaticAssets();
   private readonly sockets = new Set<WebSocket>();
   private readonly sceneJson: string;
+  /** The last instruction sent (JSON message), replayed to pages that connect later. */
+  private instructionJson: string | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -134,6 +136,16 @@ export class ViewerServer {
     }
   }
 
+  /**
+   * Shows `text` in every page's HUD (an instruction-following task's
+   * current instruction) until the next call; pages that connect later get
+   * the last one.
+   */
+  broadcastInstruction(text: string): void {
+    this.instructionJson = JSON.stringify({ type: 'instruction', text });
+    for (const ws of this.sockets) if (ws.readyState === ws.OPEN) ws.send(this.instructionJson);
+  }
+
   /** Closes every connection and the listener. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
@@ -165,6 +177,7 @@ export class ViewerServer {
       }
     });
     ws.send(this.sceneJson);
+    if (this.instructionJson) ws.send(this.instructionJson);
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -64,6 +64,7 @@ export function startViewerPage(container: HTMLElement, hud: HTMLElement, wsUrl:
   let mujoco: MujocoScene | null = null;
   let title = '';
   let actorLabel = '';
+  let instruction = '';
   let dirty = true;
   let paused = false;
 
@@ -80,9 +81,11 @@ export function startViewerPage(container: HTMLElement, hud: HTMLElement, wsUrl:
   };
   ws.onmessage = (event: MessageEvent) => {
     if (typeof event.data === 'string') {
-      const msg = JSON.parse(event.data) as SceneMessage | { type: 'error'; message: string };
+      const msg = JSON.parse(event.data) as SceneMessage | { type: 'error'; message: string } | { type: 'instruction'; text: string };
       if (msg.type === 'error') {
         state.error = msg.message;
+      } else if (msg.type === 'instruction') {
+        instruction = msg.text;
       } else if (msg.type === 'scene') {
         if (msg.version !== VIEWER_PROTOCOL_VERSION) {
           state.error = `viewer protocol ${msg.version}, page speaks ${VIEWER_PROTOCOL_VERSION}: reload the page`;
@@ -126,6 +129,11 @@ export function startViewerPage(container: HTMLElement, hud: HTMLElement, wsUrl:
     const status = state.error ? `error: ${state.error}` : state.connected ? (paused ? 'paused' : 'live') : 'disconnected';
     hud.querySelector('[data-k=title]')!.textContent = title || 'lamkit viewer';
     hud.querySelector('[data-k=actor]')!.textContent = actorLabel;
+    const said = hud.querySelector<HTMLElement>('[data-k=instruction]');
+    if (said) {
+      said.textContent = instruction ? `“${instruction}”` : '';
+      said.style.display = instruction ? '' : 'none';
+    }
     hud.querySelector('[data-k=status]')!.textContent = status;
     hud.querySelector('[data-k=step]')!.textContent = h ? String(h.step) : '-';
     hud.querySelector('[data-k=reward]')!.textContent = h ? h.reward.toFixed(3) : '-';

@@ -3,6 +3,7 @@ import type { Env } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
 import type { Rng } from '../../core/rng.js';
 import { allocateActions } from '../../core/vector-env.js';
+import { textRanges } from '../../core/spaces/text.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
 
@@ -105,6 +106,14 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
   }, 1000 / stepsPerSecond);
   const nextTick = (): Promise<void> => (stop.signal.aborted ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve)));
   const broadcast = (): void => server.broadcastFrame(header, writeGeomPoses(world.geomXpos(), world.geomXmat(), ngeom, poses));
+  // Instruction-following tasks: the observation's Text part (the instruction) is shown in the HUD when it changes.
+  const textKey = textRanges(env.observationSpace)[0]?.key;
+  let shown: string | null = null;
+  const showInstruction = (obs: unknown): void => {
+    if (textKey === undefined) return;
+    const text = textKey ? (obs as Record<string, unknown>)[textKey] : obs;
+    if (typeof text === 'string' && text !== shown) server.broadcastInstruction((shown = text));
+  };
 
   // One tick, one thing: a step (its frame), or a reset (its frame, from the second episode on).
   const loop = runEpisodes(env, policy ?? randomActions(env, new Rng(seed)), {
@@ -112,8 +121,9 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     deterministic: true,
     signal: stop.signal,
     keepEpisodes: false,
-    onEpisodeStart: async ({ episode }) => {
+    onEpisodeStart: async ({ episode, obs }) => {
       Object.assign(header, { step: 0, reward: 0, episodeReturn: 0, episode });
+      showInstruction(obs);
       needsReset = false;
       if (episode > 0) broadcast();
       await nextTick();
@@ -121,6 +131,7 @@ export async function startView(options: ViewOptions): Promise<ViewSession> {
     onStep: async (s) => {
       steps++;
       Object.assign(header, { step: s.t + 1, reward: s.reward, episodeReturn: s.episodeReturn });
+      showInstruction(s.nextObs);
       broadcast();
       await nextTick();
       return needsReset ? 'end-episode' : undefined;
@@ -189,10 +200,15 @@ export function register(program: Command): void {
     .option('--seed <seed>', 'seed of the first episode and of random actions', '0')
     .option('--steps-per-second <n>', 'simulation speed (default: real time, at most 60)')
     .option('--policy <checkpoint|expert>', "policy checkpoint to act with, or 'expert' for the task's scripted expert (default: random actions)")
-    .action(async (flags: { env: string; port: string; host: string; seed: string; stepsPerSecond?: string; policy?: string }) => {
+    .option('--in-browser', 'run the whole loop in the page: MuJoCo WASM physics, three.js and the --policy checkpoint (mlp or transformer) all in the browser; the server only serves files')
+    .action(async (flags: { env: string; port: string; host: string; seed: string; stepsPerSecond?: string; policy?: string; inBrowser?: boolean }) => {
       const port = parseIntFlag('lamkit view --port', flags.port, 0, '8080') as number;
       const seed = parseIntFlag('lamkit view --seed', flags.seed, 0, '0') as number;
       const stepsPerSecond = flags.stepsPerSecond === undefined ? undefined : Number(flags.stepsPerSecond);
+      if (flags.inBrowser) {
+        await viewInBrowser({ envId: flags.env, checkpoint: flags.policy, port, host: flags.host, seed, stepsPerSecond });
+        return;
+      }
       const policy = flags.policy === undefined ? undefined : flags.policy === 'expert' ? await expertFactory(flags.env) : await loadPolicyCheckpoint(flags.policy, flags.env, seed);
       const session = await startView({ envId: flags.env, port, host: flags.host, seed, stepsPerSecond, policy, policyLabel: flags.policy });
       process.stdout.write(`lamkit view: ${flags.env} at ${session.url} (${policy ? `policy: ${flags.policy}` : 'random actions'}); Ctrl-C to stop\n`);
@@ -203,6 +219,25 @@ export function register(program: Command): void {
       await Promise.race([signal, session.ended]);
       await session.close();
     });
+}
+
+/** `lamkit view --in-browser`: serves the in-browser loop of a checkpoint until Ctrl-C. */
+async function viewInBrowser(o: { envId: string; checkpoint: string | undefined; port: number; host: string; seed: number; stepsPerSecond: number | undefined }): Promise<void> {
+  if (o.checkpoint === undefined || o.checkpoint === 'expert') {
+    throw new InvalidArgument(formatError('lamkit view --in-browser --policy', 'a checkpoint directory (the policy runs in the page)', describeValue(o.checkpoint), 'Pass --policy <checkpoint> of an mlp or transformer policy'));
+  }
+  const { startInBrowserLoop } = await import('../../export/in-browser-server.js');
+  const server = await startInBrowserLoop({ checkpoint: o.checkpoint, port: o.port, host: o.host, seed: o.seed, stepsPerSecond: o.stepsPerSecond });
+  if (server.task !== o.envId) {
+    await server.close();
+    throw new InvalidArgument(formatError('view --policy', `a checkpoint trained on ${o.envId}`, `one trained on ${server.task} (${o.checkpoint})`, `Pass --env ${server.task}, or a checkpoint of ${o.envId}`));
+  }
+  process.stdout.write(`lamkit view: ${o.envId} at ${server.url} (in the browser: physics, scene and policy ${o.checkpoint} run in the page); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
 }
 
 /** The scripted expert of an arm task, as a factory taking the env (`--policy expert`). */

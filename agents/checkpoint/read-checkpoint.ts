@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import type { GroupAdamState } from '../optim/adamw-options.js';
 import { CHECKPOINT_FILES, type CheckpointData } from './save-checkpoint.js';
@@ -16,13 +17,40 @@ export interface LoadedCheckpoint {
   data: CheckpointData;
 }
 
+/** The name that stands for the pretrained checkpoint shipped inside the package (`--from lamkit-base`). */
+export const BASE_MODEL = 'lamkit-base';
+
 /**
- * Finds the checkpoint directory for `path`: `path` itself when it holds
+ * The directory of the shipped `lamkit-base` checkpoint: `assets/lamkit-base`
+ * at the package root (found upward from this module, so it works from the
+ * sources and from dist/). Null when the package has none.
+ */
+export function baseModelDir(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const c = join(dir, 'assets', BASE_MODEL);
+    if (existsSync(join(c, 'checkpoint.json'))) return c;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}
+
+/**
+ * Finds the checkpoint directory for `path`: `lamkit-base` (when no such
+ * local directory exists) is the pretrained checkpoint shipped with the
+ * package ({@link baseModelDir}); else `path` itself when it holds
  * `checkpoint.json` (or a v1 `model.json`), else `path/checkpoint` (a
  * `lamkit train --out` directory), else the `.prev` copy a crash mid-save
  * may leave.
  */
 export function resolveCheckpointDir(path: string): string {
+  if (path === BASE_MODEL && !existsSync(path)) {
+    const base = baseModelDir();
+    if (base) return base;
+    throw new FileFormatError(formatError('loadCheckpoint.dir', `the ${BASE_MODEL} checkpoint shipped in the package (assets/${BASE_MODEL}/checkpoint.json)`, 'no such file in this installation', 'Reinstall lamkit, or rebuild it with npm run pretrain:base'));
+  }
   const candidates = [path, join(path, 'checkpoint'), `${path}.prev`, join(path, 'checkpoint.prev')];
   for (const c of candidates) if (existsSync(join(c, 'checkpoint.json')) || existsSync(join(c, 'model.json'))) return resolve(c);
   const what = existsSync(path) ? `'${path}' without checkpoint.json (nor checkpoint/checkpoint.json)` : `no such directory '${path}'`;

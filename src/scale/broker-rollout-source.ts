@@ -13,7 +13,7 @@ export interface BrokerRolloutSourceOptions {
   envId: string;
   /** Rollouts collected with weights more than this many updates old are dropped (no V-trace; see docs/scale-out.md). */
   maxPolicyLag: number;
-  /** Workers wait while this many rollouts are stored and unacknowledged. */
+  /** Workers wait while this many rollouts are stored and not yet handed to the learner. */
   maxQueued: number;
   /** This learner instance (rollouts of earlier instances are dropped). */
   learnerId: string;
@@ -62,7 +62,12 @@ export class BrokerRolloutSource implements RolloutSource {
   private lastAge = 0;
   private queuedBehind = 0;
   private published = false;
-  private outage = false;
+  /** The weights publish in flight (it overlaps the next update instead of delaying it). */
+  private publishing: Promise<void> | null = null;
+  /** The weights changed while a publish was in flight: publish again (the newest only) when it ends. */
+  private stale = false;
+  /** A background publish failed for a reason other than the broker (rethrown by the next call). */
+  private failure: unknown = null;
 
   constructor(opts: BrokerRolloutSourceOptions) {
     this.opts = opts;
@@ -114,14 +119,20 @@ export class BrokerRolloutSource implements RolloutSource {
       st.brokerSeconds += (performance.now() - t1) / 1000;
       return episodes;
     }
+    // Stopped: the weights being published are out before PPO saves and is disposed.
+    await this.flushWeights();
     return null;
   }
 
   async afterUpdate(ppo: PPO): Promise<void> {
+    if (this.failure) throw this.failure;
     const t0 = performance.now();
-    if (this.pending) await this.ack(this.pending);
+    const pending = this.pending;
     this.pending = null;
-    await this.publishWeights(ppo);
+    this.queueWeights(ppo);
+    if (pending) await this.ack(pending);
+    // The last weights (finished: workers exit) are out before the run returns.
+    if (ppo.updates >= ppo.config.numUpdates || this.opts.stop()) await this.flushWeights();
     const st = this.stats;
     st.brokerSeconds += (performance.now() - t0) / 1000;
     const elapsed = Math.max(1e-9, (performance.now() - this.startMs) / 1000);
@@ -135,15 +146,51 @@ export class BrokerRolloutSource implements RolloutSource {
       'broker/mb_per_s': st.bytes / 1e6 / elapsed,
       'broker/time_share': st.brokerSeconds / elapsed,
       'broker/wait_share': st.waitSeconds / elapsed,
+      'broker/broker_s': st.brokerSeconds,
+      'broker/wait_s': st.waitSeconds,
     });
     this.opts.broker.publishStats('learner', { learnerId: this.opts.learnerId, version: ppo.updates, globalStep: ppo.step, used: st.used, dropped: st.dropped, workersSeen: st.workersSeen.size });
   }
 
-  /** Publishes the current weights as version `ppo.updates` (`finished` once the run reached its last update). */
+  /** Publishes the current weights now (the first, or a learner resumed from its checkpoint) and waits until they are stored. */
   async publishWeights(ppo: PPO): Promise<void> {
+    this.queueWeights(ppo);
+    await this.flushWeights();
+    this.published = true;
+  }
+
+  /** Waits until the newest weights are stored. */
+  private async flushWeights(): Promise<void> {
+    while (this.publishing) await this.publishing;
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Publishes the weights in the background: at most one put in flight;
+   * updates made meanwhile are coalesced into one put of the newest
+   * weights when it ends (workers want the newest, not every version).
+   */
+  private queueWeights(ppo: PPO): void {
+    if (this.publishing) {
+      this.stale = true;
+      return;
+    }
+    this.publishing = (async () => {
+      do {
+        this.stale = false;
+        const bytes = this.encodeWeights(ppo);
+        await this.broker(() => this.opts.broker.publishWeights(bytes));
+      } while (this.stale);
+    })()
+      .catch((err: unknown) => void (this.failure = err))
+      .finally(() => (this.publishing = null));
+  }
+
+  /** The current weights as version `ppo.updates` (`finished` once the run reached its last update). Called between updates. */
+  private encodeWeights(ppo: PPO): Uint8Array {
     const state = ppo.trainingState();
     const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...config } = state.config;
-    const bytes = encodeWeights({
+    return encodeWeights({
       version: ppo.updates,
       learnerId: this.opts.learnerId,
       envId: this.opts.envId,
@@ -153,24 +200,22 @@ export class BrokerRolloutSource implements RolloutSource {
       maxQueued: this.opts.maxQueued,
       finished: ppo.updates >= state.config.numUpdates,
     });
-    await this.broker(() => this.opts.broker.publishWeights(bytes));
-    this.published = true;
   }
 
   private ack(msg: JsMsg): Promise<unknown> {
     return this.broker(() => msg.ackAck());
   }
 
-  /** A broker call that rides out a broker restart (one line when it starts failing, one when it works again). */
+  /** A broker call that rides out a broker restart (a line when it failed three times in a row, one when it works again). */
   private async broker<T>(call: () => Promise<T>): Promise<T> {
+    let failed = 0;
     const result = await retryUntilDone(call, {
-      onFailure: (err) => {
-        if (!this.outage) this.opts.log(`lamkit train: the broker is unreachable (${(err as Error).message}); retrying`);
-        this.outage = true;
+      onFailure: (err, tries) => {
+        failed = tries;
+        if (tries === 3) this.opts.log(`lamkit train: the broker does not answer (${(err as Error).message}); retrying`);
       },
     });
-    if (this.outage) this.opts.log('lamkit train: the broker is back');
-    this.outage = false;
+    if (failed >= 3) this.opts.log('lamkit train: the broker answers again');
     return result;
   }
 }

@@ -1,13 +1,18 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, Consumer, JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
+import type { KV } from '@nats-io/kv';
 import { formatError } from '../core/errors.js';
 import { BrokerError } from './broker-error.js';
 
 /** Name of the learner's durable consumer on the rollout stream. */
 const LEARNER_CONSUMER = 'learner';
-/** The weights object in the run's bucket. */
-const WEIGHTS_OBJECT = 'policy';
+/** The key of the run's key-value bucket that names the current weights object. */
+const WEIGHTS_KEY = 'policy';
+/** Weights objects kept besides the newest (a slow worker may still be reading one). */
+const OLD_WEIGHTS_KEPT = 3;
+/** A weights download that takes longer is abandoned and retried. */
+const FETCH_TIMEOUT_MS = 30_000;
 /** A rollout the learner took and did not acknowledge is handed out again after this (learner crash mid-update). */
 export const ROLLOUT_ACK_WAIT_MS = 60_000;
 /** Cap of the rollout stream; a full stream refuses new rollouts (workers retry) instead of deleting stored ones. */
@@ -20,9 +25,11 @@ const STREAM_MAX_BYTES = 1024 ** 3;
  *   `LAMKIT_<run>_ROLLOUTS` (file storage: survives a broker restart; each
  *   message is removed once the learner acknowledges it; a worker's retry
  *   after a lost publish reply is deduplicated by its message id);
- * - weights: object `policy` in the object store bucket `lamkit-<run>`
- *   (any size, chunked; each put replaces it and carries its version in the
- *   payload header);
+ * - weights: a new object `policy-<n>` in the object store bucket
+ *   `lamkit-<run>` per publish (any size, chunked), named by key `policy`
+ *   of the key-value bucket `lamkit-<run>` once stored; objects are never
+ *   replaced in place (a reader of an object being replaced can wait
+ *   forever for purged chunks), old ones are deleted a few versions later;
  * - stats: plain subjects `lamkit.<run>.stats.worker.<id>` and
  *   `lamkit.<run>.stats.learner` (JSON; not stored).
  *
@@ -37,10 +44,13 @@ export class BrokerRun {
   private readonly js: JetStreamClient;
   private readonly jsm: JetStreamManager;
   private readonly weights: ObjectStore;
+  private readonly pointer: KV;
+  private readonly weightsNames: string[] = [];
+  private weightsCount = 0;
   private consumer: Consumer | null = null;
   private closed = false;
 
-  private constructor(nc: NatsConnection, run: string, js: JetStreamClient, jsm: JetStreamManager, weights: ObjectStore) {
+  private constructor(nc: NatsConnection, run: string, js: JetStreamClient, jsm: JetStreamManager, weights: ObjectStore, pointer: KV) {
     this.nc = nc;
     this.run = run;
     this.rolloutSubject = `lamkit.${run}.rollouts`;
@@ -48,6 +58,7 @@ export class BrokerRun {
     this.js = js;
     this.jsm = jsm;
     this.weights = weights;
+    this.pointer = pointer;
   }
 
   /**
@@ -58,6 +69,7 @@ export class BrokerRun {
   static async open(nc: NatsConnection, run: string, role: 'learner' | 'worker', where: string, server: string): Promise<BrokerRun> {
     const { jetstream, jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, AckPolicy } = await import('@nats-io/jetstream');
     const { Objm } = await import('@nats-io/obj');
+    const { Kvm } = await import('@nats-io/kv');
     let jsm: JetStreamManager;
     try {
       jsm = await jetstreamManager(nc);
@@ -84,7 +96,8 @@ export class BrokerRun {
     }
     const js = jetstream(nc);
     const weights = await new Objm(js).create(`lamkit-${run}`, { storage: StorageType.File });
-    const broker = new BrokerRun(nc, run, js, jsm, weights);
+    const pointer = await new Kvm(js).create(`lamkit-${run}`, { history: 1 });
+    const broker = new BrokerRun(nc, run, js, jsm, weights, pointer);
     if (role === 'learner') {
       await jsm.consumers.add(streamName, { durable_name: LEARNER_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ROLLOUT_ACK_WAIT_MS * 1e6, max_ack_pending: 16 });
     }
@@ -107,11 +120,10 @@ export class BrokerRun {
     return this.consumer.next({ expires: expiresMs });
   }
 
-  /** Rollouts stored and not yet acknowledged by the learner (the queue workers throttle on). */
+  /** Rollouts stored and not yet handed to the learner (the queue workers throttle on). */
   async queuedRollouts(): Promise<number> {
     try {
-      const info = await this.jsm.consumers.info(this.streamName, LEARNER_CONSUMER);
-      return info.num_pending + info.num_ack_pending;
+      return (await this.jsm.consumers.info(this.streamName, LEARNER_CONSUMER)).num_pending;
     } catch {
       // No learner consumer yet: count what the stream holds.
       return (await this.jsm.streams.info(this.streamName)).state.messages;
@@ -123,20 +135,33 @@ export class BrokerRun {
     return (await this.jsm.streams.info(this.streamName)).state.messages;
   }
 
-  /** Replaces the weights object. */
+  /** Stores a new weights object, then points the `policy` key at it; deletes objects a few publishes old. */
   async publishWeights(bytes: Uint8Array): Promise<void> {
-    await this.weights.putBlob({ name: WEIGHTS_OBJECT }, bytes);
+    const name = `policy-${Date.now().toString(36)}-${this.weightsCount++}`;
+    await this.weights.putBlob({ name }, bytes);
+    await this.pointer.put(WEIGHTS_KEY, name);
+    this.weightsNames.push(name);
+    while (this.weightsNames.length > OLD_WEIGHTS_KEPT + 1) {
+      const old = this.weightsNames.shift() as string;
+      this.weights.delete(old).catch(() => {});
+    }
   }
 
-  /** An id that changes with every weights put (null: none published yet). */
+  /** The name of the current weights object (changes with every publish; null: none published yet). */
   async weightsId(): Promise<string | null> {
-    const info = await this.weights.info(WEIGHTS_OBJECT);
-    return info && !info.deleted ? info.nuid : null;
+    const entry = await this.pointer.get(WEIGHTS_KEY);
+    return entry && entry.operation === 'PUT' ? entry.string() : null;
   }
 
-  /** The current weights payload (null: none published yet). */
-  async fetchWeights(): Promise<Uint8Array | null> {
-    return this.weights.getBlob(WEIGHTS_OBJECT);
+  /** The weights object `id` (null: deleted meanwhile, ask {@link weightsId} again); a download stuck for 30 s fails (retry it). */
+  async fetchWeights(id: string): Promise<Uint8Array | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`weights object ${id} not read within ${FETCH_TIMEOUT_MS} ms`)), FETCH_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.weights.getBlob(id), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Publishes stats as JSON on `lamkit.<run>.stats.<who>` (fire and forget; lost while disconnected). */

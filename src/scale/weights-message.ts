@@ -17,7 +17,7 @@ export interface WeightsMessage {
   config: Record<string, unknown>;
   policy: PolicyState;
   normalizer: VecNormalizerState;
-  /** At most this many rollouts stored and unacknowledged before workers wait (see docs/scale-out.md). */
+  /** Workers wait while this many rollouts are stored and not yet taken by the learner (see docs/scale-out.md). */
   maxQueued: number;
   /** The run reached its last update: workers exit. */
   finished: boolean;

@@ -31,13 +31,13 @@ const PROGRESS_EVERY_S = 5;
 /**
  * `lamkit worker --broker nats://host:4222 --env <id>`: a rollout worker of
  * a scale-out run (docs/scale-out.md). It waits for the learner's weights
- * (object `policy` of bucket `lamkit-<run>`), builds the same PPO the
+ * (see src/scale/broker-run.ts), builds the same PPO the
  * learner runs over its own vector env (the learner's `numEnvs` and
  * `numSteps`; `--num-envs`, when given, must match), then loops: take the
  * newest weights and statistics, `collect()` one rollout with the code of
  * local training, publish it on the work-queue stream with its policy
  * version, worker id, seed and episode stats. It waits while the learner
- * has `maxQueued` rollouts stored and unacknowledged (so workers do not
+ * has `maxQueued` rollouts stored and not yet taken (so workers do not
  * run ahead of the learner with ever older weights), rides out broker
  * restarts, prints a progress line every few seconds and exits 0 when the
  * learner finishes. Ctrl-C stops after the rollout being published.
@@ -70,17 +70,16 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
     throw err;
   });
   const instance = Date.now().toString(36);
-  let outage = false;
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    let failed = 0;
     const out = await retryUntilDone(fn, {
       giveUp: () => interrupt.requested,
-      onFailure: (err) => {
-        if (!outage) log(`lamkit worker ${workerId}: the broker is unreachable (${(err as Error).message}); retrying`);
-        outage = true;
+      onFailure: (err, tries) => {
+        failed = tries;
+        if (tries === 3) log(`lamkit worker ${workerId}: the broker does not answer (${(err as Error).message}); retrying`);
       },
     });
-    if (outage) log(`lamkit worker ${workerId}: the broker is back`);
-    outage = false;
+    if (failed >= 3) log(`lamkit worker ${workerId}: the broker answers again`);
     return out;
   };
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,7 +104,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
         continue;
       }
       if (id !== weightsId) {
-        const bytes = await call(() => run.fetchWeights());
+        const bytes = await call(() => run.fetchWeights(id));
         if (bytes === null) continue;
         const w = decodeWeights(bytes, `${where}: the learner's weights`);
         weightsId = id;

@@ -1,0 +1,122 @@
+/**
+ * Scale-out throughput (issue 17): the learner's env steps/s when its
+ * rollouts come from 1, 2, 4 `lamkit worker` processes through a NATS
+ * JetStream broker on loopback, beside the same training in one process,
+ * and the broker's share of the learner's wall time (target <= 5% with
+ * rollouts of ~300 KB). Also prints the per-rollout costs that
+ * docs/scale-out.md's throughput model takes (collect, update, broker).
+ *
+ *   npm run bench:scale -- [--env Reacher-v5] [--updates 12] [--workers 1,2,4] [--config '{...}'] [--json out.json]
+ *
+ * Default task: Reacher-v5 with its tuned config (1 env x 2048 steps,
+ * normalization on): rollouts of ~240 KB. Each figure is measured over the
+ * updates after the first (process start-up and the wait for the first
+ * rollout are left out). Writes bench/results/scale.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { benchArgs } from './ppo-goal-run.js';
+import { LocalNatsServer } from '../src/scale/local-nats-server.js';
+import { runTrain, type TrainFlags } from '../src/cli/commands/train.js';
+
+const args = benchArgs(process.argv.slice(2));
+const envId = args.get('env') ?? 'Reacher-v5';
+const updates = Number(args.get('updates') ?? 12);
+const workerCounts = (args.get('workers') ?? '1,2,4').split(',').map(Number);
+const config = args.get('config');
+const SHARE_TARGET = 0.05;
+
+interface Measured {
+  workers: number;
+  stepsPerSecond: number;
+  /** Seconds per update of the learner, all included. */
+  secondsPerUpdate: number;
+  brokerShare: number | null;
+  waitShare: number | null;
+  rolloutBytes: number | null;
+  meanAge: number | null;
+  load: [number, number];
+}
+
+type Row = Record<string, number>;
+
+function rowsOf(out: string): Row[] {
+  return readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
+}
+
+/** Figures over the update rows after the first one. */
+function measure(out: string, workers: number, load0: number): Measured {
+  const rows = rowsOf(out);
+  const upd = rows.filter((r) => r['losses/policy_loss'] !== undefined);
+  const a = upd[1];
+  const b = upd.at(-1)!;
+  const dWall = b.wall_s - a.wall_s;
+  const dUpd = upd.length - 2;
+  const m: Measured = { workers, stepsPerSecond: (b.global_step - a.global_step) / dWall, secondsPerUpdate: dWall / dUpd, brokerShare: null, waitShare: null, rolloutBytes: null, meanAge: null, load: [load0, loadavg()[0]] };
+  const br = rows.filter((r) => r['broker/broker_s'] !== undefined);
+  if (br.length > 2) {
+    const x = br[1];
+    const y = br.at(-1)!;
+    m.brokerShare = (y['broker/broker_s'] - x['broker/broker_s']) / dWall;
+    m.waitShare = (y['broker/wait_s'] - x['broker/wait_s']) / dWall;
+    m.rolloutBytes = (y['broker/mb_per_s'] * 1e6 * y.wall_s) / Math.max(1, y['broker/rollouts_received']);
+    m.meanAge = br.slice(1).reduce((s, r) => s + r['broker/rollout_age'], 0) / (br.length - 1);
+  }
+  return m;
+}
+
+function flags(out: string, broker?: string): TrainFlags {
+  return { env: envId, algo: 'ppo', out, vectorization: 'sync', progress: false, checkpointMinutes: '0', ...(config ? { config } : {}), ...(broker ? { broker } : {}) } as TrainFlags;
+}
+
+const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-scale-'));
+const results: Measured[] = [];
+try {
+  // One process: the same trainer and config, rollouts from its own vector env.
+  const lib = await import('../src/index.js');
+  const probeEnv = await lib.makeAsync(envId);
+  const discrete = !(probeEnv.actionSpace instanceof lib.Box);
+  probeEnv.close();
+  const resolved = { ...lib.ppoDefaultsFor(envId, discrete), ...(config ? (JSON.parse(config) as Record<string, number>) : {}) };
+  const batch = resolved.numEnvs * resolved.numSteps;
+  const totalSteps = String(batch * updates);
+  let load0 = loadavg()[0];
+  await runTrain({ ...flags(join(root, 'local')), totalSteps });
+  const local = measure(join(root, 'local'), 0, load0);
+  results.push(local);
+  console.log(`${envId} one process: ${local.stepsPerSecond.toFixed(0)} env steps/s (${local.secondsPerUpdate.toFixed(3)} s per ${batch}-step update incl. collection) | load ${local.load[0].toFixed(1)}->${local.load[1].toFixed(1)} on ${cpus().length} cores`);
+  for (const n of workerCounts) {
+    const server = await LocalNatsServer.start();
+    const children: ChildProcess[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        children.push(spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--broker', server.url, '--env', envId, '--worker-id', `bench-${i}`], { stdio: 'ignore' }));
+      }
+      const out = join(root, `workers-${n}`);
+      load0 = loadavg()[0];
+      await runTrain({ ...flags(out, server.url), totalSteps });
+      const m = measure(out, n, load0);
+      results.push(m);
+      console.log(
+        `${envId} ${n} worker process(es) via nats on loopback: ${m.stepsPerSecond.toFixed(0)} env steps/s = ${(m.stepsPerSecond / local.stepsPerSecond).toFixed(2)}x one process | broker share of learner wall ${((m.brokerShare ?? 0) * 100).toFixed(1)}% (target <= ${SHARE_TARGET * 100}%), waiting for rollouts ${((m.waitShare ?? 0) * 100).toFixed(1)}% | rollout ${((m.rolloutBytes ?? 0) / 1024).toFixed(0)} KB, mean age ${m.meanAge?.toFixed(2)} updates | load ${m.load[0].toFixed(1)}->${m.load[1].toFixed(1)} on ${cpus().length} cores`,
+      );
+    } finally {
+      for (const c of children) c.kill('SIGKILL');
+      await server.close();
+    }
+  }
+  // The throughput model's inputs (docs/scale-out.md): per rollout of `batch` steps.
+  const w1 = results.find((r) => r.workers === 1);
+  if (w1 && w1.brokerShare !== null && w1.waitShare !== null) {
+    const update = w1.secondsPerUpdate * (1 - w1.brokerShare - w1.waitShare);
+    const broker = w1.secondsPerUpdate * w1.brokerShare;
+    const collect = Math.max(0, local.secondsPerUpdate - update);
+    console.log(`model inputs (${batch}-step rollout): update ${update.toFixed(3)} s, broker ${broker.toFixed(3)} s on the learner, collect ~${collect.toFixed(3)} s per worker (one process minus update) -> learner saturates at N ~ ${(collect / (update + broker)).toFixed(1)} workers, ${(batch / (update + broker)).toFixed(0)} steps/s`);
+  }
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(args.get('json') ?? 'bench/results/scale.json', JSON.stringify({ envId, updates, batch, shareTarget: SHARE_TARGET, results }, null, 2));
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { LocalNatsServer } from '../../src/scale/local-nats-server.js';
+import { runTrain, type TrainFlags } from '../../src/cli/commands/train.js';
+import { closeAtEnd } from '../helpers/close-at-end.js';
+import { until } from '../helpers/until.js';
+import { natsSkip, lamkit, publishedCount, metricRows, returnWindows } from './broker-helpers.js';
+
+// A real nats-server on a free loopback port (started and killed here), the
+// learner in this process (lamkit train --broker), workers as `lamkit worker`
+// processes (so SIGKILL is a real crash).
+const skip = natsSkip();
+const root = mkdtempSync(join(tmpdir(), 'lamkit-scale-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function learnerFlags(url: string, out: string, totalSteps: number): TrainFlags {
+  return { env: 'CartPole-v1', algo: 'ppo', broker: url, totalSteps: String(totalSteps), out, vectorization: 'sync', progress: false, checkpointMinutes: '0' } as TrainFlags;
+}
+
+function worker(url: string, id: string): ReturnType<typeof lamkit> {
+  return lamkit(['worker', '--broker', url, '--env', 'CartPole-v1', '--worker-id', id]);
+}
+
+test('two workers and a learner train CartPole-v1 through the broker to a mean return of 475 (20 episodes)', { skip }, async () => {
+  const server = closeAtEnd(await LocalNatsServer.start());
+  const out = join(root, 'learn');
+  const workers = [worker(server.url, 'wa'), worker(server.url, 'wb')];
+  const outcome = await runTrain(learnerFlags(server.url, out, 80_000));
+  const rows = metricRows(out);
+  const { best20, first20 } = returnWindows(rows);
+  assert.ok(best20 >= 475, `best mean of 20 episodes: ${best20}`);
+  assert.ok(first20 < 50, `the untrained policy scores ~20; first 20 episodes: ${first20}`);
+  const broker = rows.filter((r) => r['broker/workers_seen'] !== undefined);
+  assert.equal(broker.at(-1)!['broker/workers_seen'], 2);
+  assert.ok(broker.every((r) => r['broker/rollout_age'] <= 4), 'no rollout older than --max-policy-lag trained on');
+  // The learner's end tells the workers to stop: both exit 0 and say so.
+  for (const w of workers) {
+    const { code } = await w.exited;
+    assert.equal(code, 0, w.stderr());
+    assert.match(w.stdout(), /the learner finished/);
+  }
+  assert.equal(outcome.globalStep, 80_000 - (80_000 % 256));
+  await server.close();
+});
+
+test('a worker killed with SIGKILL mid-run does not stop training', { skip }, async () => {
+  const server = closeAtEnd(await LocalNatsServer.start());
+  const out = join(root, 'kill');
+  const [a, b] = [worker(server.url, 'ka'), worker(server.url, 'kb')];
+  const training = runTrain(learnerFlags(server.url, out, 16_384));
+  // Kill worker ka once it published a few rollouts (its progress comes through its stats subject).
+  const { connect } = await import('@nats-io/transport-node');
+  const nc = await connect({ servers: server.url });
+  let kaRollouts = 0;
+  nc.subscribe('lamkit.lamkit.stats.worker.ka', {
+    callback: (_e, m) => {
+      kaRollouts = (m.json() as { rollouts: number }).rollouts;
+    },
+  });
+  await until(() => kaRollouts >= 3, 'worker ka to publish 3 rollouts', 600_000);
+  a.child.kill('SIGKILL');
+  const killedAt = kaRollouts;
+  const outcome = await training;
+  await nc.close();
+  assert.equal((await a.exited).signal, 'SIGKILL');
+  assert.equal(outcome.globalStep, 16_384, 'every update done after the kill');
+  const last = metricRows(out).filter((r) => r['broker/workers_seen'] !== undefined).at(-1)!;
+  assert.equal(last['broker/workers_seen'], 2);
+  assert.ok(last['broker/rollouts_received'] > killedAt + 5, `training went on with kb (${last['broker/rollouts_received']} rollouts received)`);
+  assert.equal((await b.exited).code, 0);
+  await server.close();
+});
+
+test('the broker restarted mid-run (file storage): training finishes and no acknowledged rollout is lost', { skip }, async () => {
+  const server = closeAtEnd(await LocalNatsServer.start());
+  const out = join(root, 'restart');
+  const workers = [worker(server.url, 'ra'), worker(server.url, 'rb')];
+  const logs: string[] = [];
+  const training = runTrain(learnerFlags(server.url, out, 16_384), { log: (l) => logs.push(l) });
+  await until(() => existsSync(join(out, 'metrics.jsonl')) && metricRows(out).some((r) => (r['broker/rollouts_received'] ?? 0) >= 5), 'the learner to take 5 rollouts', 600_000);
+  await server.stop();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await server.resume();
+  const outcome = await training;
+  assert.equal(outcome.globalStep, 16_384);
+  const published = [];
+  for (const w of workers) {
+    assert.equal((await w.exited).code, 0, w.stderr());
+    published.push(publishedCount(w.stdout()));
+  }
+  // Every rollout the broker acknowledged to a worker was taken by the learner or is still stored.
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: server.url });
+  const stored = (await (await jetstreamManager(nc)).streams.info('LAMKIT_lamkit_ROLLOUTS')).state.messages;
+  await nc.close();
+  const last = metricRows(out).filter((r) => r['broker/rollouts_received'] !== undefined).at(-1)!;
+  assert.equal(published[0] + published[1], last['broker/rollouts_received'] + stored, `published ${published.join('+')}, received ${last['broker/rollouts_received']}, stored ${stored}; learner log:\n${logs.join('\n')}`);
+  await server.close();
+});
+
+test('wrong credentials: a BrokerError naming the server, exit code 2, nothing written', { skip }, async () => {
+  const server = closeAtEnd(await LocalNatsServer.start({ token: 'right-token' }));
+  const out = join(root, 'creds');
+  await assert.rejects(runTrain({ ...learnerFlags(server.url, out, 1024), brokerToken: 'wrong-token' }), (err: Error) => {
+    assert.equal(err.name, 'BrokerError');
+    assert.ok(err.message.startsWith('lamkit train --broker: expected credentials that nats://127.0.0.1:'), err.message);
+    assert.ok(err.message.includes(server.url) && !err.message.includes('wrong-token'), err.message);
+    return true;
+  });
+  assert.equal(existsSync(out), false);
+  const w = lamkit(['worker', '--broker', server.url, '--env', 'CartPole-v1'], { ...process.env, LAMKIT_BROKER_TOKEN: 'wrong-token' });
+  const { code } = await w.exited;
+  assert.equal(code, 2);
+  assert.match(w.stderr(), new RegExp(`BrokerError: lamkit worker --broker: expected credentials that ${server.url.replace(/[./]/g, '\\$&')} accepts, got 'Authorization Violation' from`));
+  // The right token connects.
+  const { connectBroker } = await import('../../src/scale/broker-connection.js');
+  const nc = await connectBroker({ servers: [server.url], shownServers: server.url, run: 'x', token: 'right-token' }, 'test', 'test');
+  await nc.close();
+  await server.close();
+});

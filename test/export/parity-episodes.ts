@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { Env } from '../../src/core/env.js';
 import type { Policy, ActOptions } from '../../src/core/policy.js';
 import type { ActionBatch } from '../../src/core/vector-env.js';
@@ -56,3 +57,20 @@ export function maxScaledError(a: ArrayLike<number>, b: ArrayLike<number>): numb
   for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
   return worst;
 }
+
+/** Stated tolerance of the parity claims: |onnx - lamkit| <= 1e-5 * max(1, |lamkit|). */
+export const PARITY_TOL = 1e-5;
+
+/** Argmax identical (categorical), Gaussian action and value within {@link PARITY_TOL} (scaled). */
+export function assertParity(got: { actions: Float64Array; values: Float64Array }, rec: { actions: Float64Array; values: Float64Array }, discrete: boolean, what: string): void {
+  if (discrete) {
+    const differ = rec.actions.reduce((n, a, i) => n + (a === got.actions[i] ? 0 : 1), 0);
+    assert.equal(differ, 0, `${what}: argmax differs on ${differ} of ${rec.actions.length} steps`);
+  } else {
+    const err = maxScaledError(got.actions, rec.actions);
+    assert.ok(err <= PARITY_TOL, `${what}: Gaussian action error ${err}`);
+  }
+  const err = maxScaledError(got.values, rec.values);
+  assert.ok(err <= PARITY_TOL, `${what}: value error ${err}`);
+}
+

@@ -1,72 +1,104 @@
-// Imitation benchmark: normalized score (random policy 0, demonstrator 1) of
-// BC, DAgger, GAIL and AIRL learning from the same demonstrations.
+// Imitation benchmark (issue 14): normalized score (random policy 0, demonstrator 1) of BC,
+// DAgger, GAIL and AIRL learning from the same demonstrations, and reward transfer.
 //
-//   node --import tsx bench/imitate.ts [--env CartPole-v1] [--expert <checkpoint>] [--seeds 1,2,3]
-//        [--demos 4] [--steps 30000] [--algos bc,dagger,gail,airl] [--quick] [--transfer-to <env id>]
+//   npm run bench:imitate -- [--envs CartPole-v1,Pendulum-v1,InvertedPendulum-v5,Reacher-v5,ArmReach-v0]
+//        [--seeds 1,2,3] [--algos bc,dagger,gail,airl] [--demos 4] [--steps <n>] [--quick]
+//        [--gail-config <json>] [--airl-config <json>] [--transfer-to <env id>] [--report]
+//        [--results bench/results/imitate]
 //
-// --transfer-to: after each gail/airl run, a fresh PPO agent trains on the frozen learned
-// reward (AIRL's g, GAIL's logit; learnedRewardHook) on that task for the same env steps and
-// is scored there (same normalization: random and demonstrator on the target task).
+// The whole grid (5 tasks x 4 algos x 3 seeds) takes hours on 2 cores: shrink it with --envs,
+// --algos, --seeds. Each (task, algo, seed) writes bench/results/imitate/<task>__<algo>__<seed>.json,
+// so the grid runs in pieces; after a run (or with --report alone) every result there goes into
+// the markdown table printed and the plot written to docs/img/imitate.svg (tuning runs: point
+// --results elsewhere so they stay out of the table).
 //
-// The demonstrator is a checkpoint (default: test/fixtures/imitation/cartpole-ppo, a PPO
-// CartPole expert) or `expert` (the task's scripted expert). Demonstrations are recorded
-// fresh with lamkit record (seed 0), evaluation is 20 deterministic episodes (seeds 10000+).
-// Prints one line per (algo, seed) and writes bench/results/imitate-<env>.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Demonstrator per task (TASKS): a PPO checkpoint (the CartPole fixture, or one this script
+// trains with lamkit train on first use and keeps in bench/results/imitate/demonstrators/), or
+// the task's scripted expert. Demonstrations: lamkit record, seed 0, the first --demos episodes
+// (BC: lamkit finetune's 80/10/10 split of max(10, --demos)). Evaluation: 20 deterministic
+// episodes, seeds 10000+, for the learner, the demonstrator and the random policy alike.
+//
+// --transfer-to <variant>: after each gail/airl run, a fresh PPO agent trains on the frozen
+// learned reward (AIRL's g(s), GAIL's logit) on the variant for the same env steps; scored there
+// against the random policy (0) and a PPO agent trained on the variant's true reward with the
+// same budget and seed (1). The demonstrator's own return on the variant is printed beside it.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runRecord } from '../src/cli/commands/record.js';
 import { runImitate } from '../src/cli/commands/imitate.js';
+import { runTrain } from '../src/cli/commands/train.js';
+import { lamkitBenchSources } from '../src/cli/commands/bench-sources.js';
 import * as lib from '../src/index.js';
+import { loadVega } from '../src/bench/vega-svg.js';
+import { imitationReport, type ImitationRow } from './imitate-report.js';
+
+/** Per task: the demonstrator, and the env steps of GAIL / AIRL (and of a transfer run). */
+const TASKS: Record<string, { demonstrator: { checkpoint: string } | { ppoSteps: number } | 'expert'; steps: number }> = {
+  'CartPole-v1': { demonstrator: { checkpoint: 'test/fixtures/imitation/cartpole-ppo' }, steps: 30_000 },
+  'Pendulum-v1': { demonstrator: { ppoSteps: 200_000 }, steps: 100_000 },
+  'InvertedPendulum-v5': { demonstrator: { ppoSteps: 61_440 }, steps: 100_000 },
+  'Reacher-v5': { demonstrator: { ppoSteps: 300_000 }, steps: 200_000 },
+  'ArmReach-v0': { demonstrator: 'expert', steps: 100_000 },
+};
+const EVAL = { episodes: 20, seed: 10_000, deterministic: true };
 
 const { values } = parseArgs({
   options: {
-    env: { type: 'string', default: 'CartPole-v1' },
-    expert: { type: 'string', default: 'test/fixtures/imitation/cartpole-ppo' },
-    seeds: { type: 'string', default: '1' },
-    demos: { type: 'string', default: '4' },
-    steps: { type: 'string', default: '30000' },
+    envs: { type: 'string', default: Object.keys(TASKS).join(',') },
+    seeds: { type: 'string', default: '1,2,3' },
     algos: { type: 'string', default: 'bc,dagger,gail,airl' },
+    demos: { type: 'string', default: '4' },
+    steps: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    'gail-config': { type: 'string', default: '{}' },
+    'airl-config': { type: 'string', default: '{}' },
     'transfer-to': { type: 'string' },
+    report: { type: 'boolean', default: false },
+    results: { type: 'string', default: 'bench/results/imitate' },
   },
 });
-const envId = values.env!;
-const seeds = values.seeds!.split(',').map(Number);
-const algos = values.algos!.split(',');
+const RESULTS = values.results!;
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
 const demos = Number(values.demos);
-const steps = values.quick ? 5000 : Number(values.steps);
-const EVAL = { episodes: 20, seed: 10_000, deterministic: true };
+const sources = await lamkitBenchSources();
 
-async function evalPolicy(policy: lib.Policy): Promise<number> {
+/** Mean return of `source` (random | expert | checkpoint) on `envId` over the EVAL episodes. */
+async function meanReturn(source: string, envId: string): Promise<number> {
   const env = await lib.makeAsync(envId);
+  const policy = await sources.makePolicy(source, env, envId, 0);
   try {
     return (await lib.evaluatePolicy(policy, env, EVAL)).meanReturn;
   } finally {
+    policy.dispose?.();
     await env.close();
   }
 }
 
-async function evalCheckpoint(dir: string): Promise<number> {
-  const p = await lib.loadPolicy(dir, { seed: 0 });
-  try {
-    return await evalPolicy(p);
-  } finally {
-    p.dispose?.();
+/** The demonstrator of a task as a policy source: a checkpoint (trained here on first use) or `expert`. */
+async function demonstrator(envId: string): Promise<string> {
+  const d = TASKS[envId].demonstrator;
+  if (d === 'expert') return 'expert';
+  if ('checkpoint' in d) return d.checkpoint;
+  const dir = join('bench/results/imitate/demonstrators', `${envId}-ppo`);
+  if (!existsSync(join(dir, 'checkpoint'))) {
+    console.log(`imitate ${envId}: training the demonstrator (lamkit train, PPO defaults, ${d.ppoSteps} steps, seed 0) into ${dir}`);
+    await runTrain({ algo: 'ppo', env: envId, totalSteps: String(d.ppoSteps), seed: '0', out: dir, force: true, progress: false, checkpointMinutes: '0', vectorization: 'sync' });
   }
+  return join(dir, 'checkpoint');
 }
 
-/** A fresh PPO agent trained on `target` with the frozen learned reward of `checkpointDir`; its mean return there. */
-async function transfer(checkpointDir: string, target: string, seed: number): Promise<number> {
-  const ck = lib.readCheckpoint(checkpointDir).data;
-  const reward = lib.LearnedReward.restore((ck.algo.state as { reward: lib.LearnedRewardState }).reward, new lib.Rng(seed), 'bench transfer');
+/** A fresh PPO agent trained on `target` for `steps`, on the frozen learned reward of `checkpointDir` (or on the true reward when null); its mean return there. */
+async function ppoOn(target: string, checkpointDir: string | null, seed: number, steps: number): Promise<number> {
   const probe = await lib.makeAsync(target);
   const discrete = !(probe.actionSpace instanceof lib.Box);
   await probe.close();
-  const config = lib.resolvePpoConfig({ ...lib.ppoDefaultsFor(target, discrete), normalizeReward: false, seed, totalSteps: steps }, 'bench transfer');
+  const defaults = lib.ppoDefaultsFor(target, discrete);
+  const config = lib.resolvePpoConfig({ ...defaults, ...(checkpointDir ? { normalizeReward: false } : {}), seed, totalSteps: steps }, 'bench transfer');
+  const reward = checkpointDir ? lib.LearnedReward.restore((lib.readCheckpoint(checkpointDir).data.algo.state as { reward: lib.LearnedRewardState }).reward, new lib.Rng(seed), 'bench transfer') : null;
   const vec = await lib.makeVec(target, { numEnvs: config.numEnvs });
-  const ppo = await lib.PPO.create(vec, config, { rewardHook: lib.learnedRewardHook(reward, { gamma: config.gamma }) });
+  const ppo = await lib.PPO.create(vec, config, reward ? { rewardHook: lib.learnedRewardHook(reward, { gamma: config.gamma }) } : {});
   try {
     await ppo.learn();
     const policy = ppo.policy();
@@ -79,50 +111,80 @@ async function transfer(checkpointDir: string, target: string, seed: number): Pr
     }
   } finally {
     ppo.dispose();
-    reward.dispose();
+    reward?.dispose();
     await vec.close();
   }
 }
 
-const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-imitate-'));
-try {
-  const data = join(root, 'demos');
-  // 10 episodes: bc needs a train/val split; the others use the first --demos.
-  await runRecord({ env: envId, policy: values.expert!, episodes: String(Math.max(10, demos)), seed: '0', out: data, progress: false });
-  const probe = await lib.makeAsync(envId);
-  const rng = new lib.Rng(0);
-  const randomPolicy: lib.Policy = { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, act: () => { const a = probe.actionSpace.sample(rng); return typeof a === 'number' ? Int32Array.of(a) : Float32Array.from(a as ArrayLike<number>); } };
-  const randomReturn = await evalPolicy(randomPolicy);
-  await probe.close();
-  const expertReturn = values.expert === 'expert' ? NaN : await evalCheckpoint(values.expert!);
-  console.log(`imitate ${envId}: random ${randomReturn.toFixed(1)}, demonstrator ${expertReturn.toFixed(1)} (${EVAL.episodes} deterministic episodes); ${demos} demonstration episodes, ${steps} env steps for gail/airl`);
-  const rows: Array<Record<string, unknown>> = [];
-  for (const algo of algos) {
-    for (const seed of seeds) {
-      const out = join(root, `${algo}-${seed}`);
-      const t0 = performance.now();
-      const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 } } : algo === 'bc' ? { maxSteps: 1000 } : { reward: { updatesPerRollout: 8, labelSmoothing: 0.1 } };
-      const o = await runImitate({ algo, env: envId, data, seed: String(seed), out, progress: false, config: JSON.stringify(config), ...(algo === 'bc' ? {} : { episodes: String(demos) }), ...(algo === 'gail' || algo === 'airl' ? { totalSteps: String(steps) } : {}), ...(algo === 'dagger' ? { expert: values.expert } : {}) });
-      const wall = (performance.now() - t0) / 1000;
-      const ret = await evalCheckpoint(o.checkpointDir);
-      const score = (ret - randomReturn) / (expertReturn - randomReturn);
-      const envSteps = algo === 'gail' || algo === 'airl' ? o.globalStep : algo === 'dagger' ? 'labelled: see metrics' : 0;
-      rows.push({ algo, seed, return: ret, normalizedScore: score, envSteps, wallSeconds: wall });
-      console.log(`imitate ${envId} ${algo} seed ${seed}: return ${ret.toFixed(1)}, normalized score ${score.toFixed(3)} (${wall.toFixed(0)} s)`);
-      const target = values['transfer-to'];
-      if (target && (algo === 'gail' || algo === 'airl')) {
-        // Normalized with this task's random and demonstrator returns: meaningful when the target shares them (the same task, or a variant whose scale is alike).
-        const tr = await transfer(o.checkpointDir, target, seed);
-        const tscore = (tr - randomReturn) / (expertReturn - randomReturn);
-        rows.push({ algo: `${algo}-reward-transfer`, target, seed, return: tr, normalizedScore: tscore, envSteps: steps });
-        console.log(`imitate ${envId} -> ${target} PPO on ${algo}'s frozen reward, seed ${seed}: return ${tr.toFixed(1)}, normalized score ${tscore.toFixed(3)}`);
+/** Env steps DAgger's mixture policy took: the aggregated dataset's frames beyond the demonstrations. */
+async function daggerSteps(outDir: string, demoFrames: number): Promise<number> {
+  const ds = await lib.openDataset(join(outDir, 'aggregated'));
+  return ds.totalFrames - demoFrames;
+}
+
+function save(row: ImitationRow): void {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, `${row.env}__${row.algo}__${row.seed}.json`), JSON.stringify(row, null, 2) + '\n');
+}
+
+// --report alone only reports; anything else runs its grid, then reports everything saved.
+const runGrid = !(values.report && process.argv.slice(2).every((a) => a === '--report'));
+if (runGrid) {
+  const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-imitate-'));
+  try {
+    for (const envId of list(values.envs!)) {
+      if (!(envId in TASKS)) throw new Error(`bench/imitate --envs: expected some of ${Object.keys(TASKS).join(', ')}, got ${envId}. Fix the list.`);
+      const steps = values.quick ? 5000 : values.steps !== undefined ? Number(values.steps) : TASKS[envId].steps;
+      const expert = await demonstrator(envId);
+      const data = join(root, `${envId}-demos`);
+      await runRecord({ env: envId, policy: expert, episodes: String(Math.max(10, demos)), seed: '0', out: data, progress: false });
+      const ds = await lib.openDataset(data);
+      const demoFrames = ds.episodes.slice(0, demos).reduce((n, e) => n + e.length, 0);
+      const randomReturn = await meanReturn('random', envId);
+      const expertReturn = await meanReturn(expert, envId);
+      console.log(`imitate ${envId}: random ${randomReturn.toFixed(2)}, demonstrator ${expertReturn.toFixed(2)} (${expert}; ${EVAL.episodes} deterministic episodes); ${demos} demonstration episodes (${demoFrames} steps); gail/airl ${steps} env steps; load ${loadavg()[0].toFixed(1)}`);
+      for (const algo of list(values.algos!)) {
+        for (const seed of list(values.seeds!).map(Number)) {
+          const out = join(root, `${envId}-${algo}-${seed}`);
+          const t0 = performance.now();
+          const load0 = loadavg()[0];
+          const extra = JSON.parse(algo === 'gail' ? values['gail-config']! : algo === 'airl' ? values['airl-config']! : '{}') as Record<string, unknown>;
+          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 } } : algo === 'bc' ? { maxSteps: 1000 } : { ...extra, reward: { updatesPerRollout: 8, labelSmoothing: 0.1, ...(extra.reward as object | undefined) } };
+          const adversarial = algo === 'gail' || algo === 'airl';
+          const o = await runImitate({ algo, env: envId, data, seed: String(seed), out, progress: false, config: JSON.stringify(config), ...(algo === 'bc' ? {} : { episodes: String(demos) }), ...(adversarial ? { totalSteps: String(steps), checkpointMinutes: '0' } : {}), ...(algo === 'dagger' ? { expert } : {}) });
+          const wallSeconds = (performance.now() - t0) / 1000;
+          const ret = await meanReturn(o.checkpointDir, envId);
+          const row: ImitationRow = {
+            env: envId, algo, seed, return: ret, normalizedScore: (ret - randomReturn) / (expertReturn - randomReturn), randomReturn, expertReturn, demonstrator: expert,
+            demoEpisodes: algo === 'bc' ? Math.round(0.8 * Math.max(10, demos)) : demos, envSteps: adversarial ? o.globalStep : algo === 'dagger' ? await daggerSteps(out, demoFrames) : 0,
+            config, wallSeconds, load: [load0, loadavg()[0]], date: new Date().toISOString(),
+          };
+          console.log(`imitate ${envId} ${algo} seed ${seed}: return ${ret.toFixed(2)}, normalized score ${row.normalizedScore.toFixed(3)}, ${row.envSteps} env steps (${wallSeconds.toFixed(0)} s, load ${load0.toFixed(1)}-${loadavg()[0].toFixed(1)})`);
+          const target = values['transfer-to'];
+          if (target && adversarial) {
+            const tr = await ppoOn(target, o.checkpointDir, seed, o.globalStep);
+            const trueReward = await ppoOn(target, null, seed, o.globalStep);
+            const randomTarget = await meanReturn('random', target);
+            const demonstratorOnTarget = await meanReturn(expert, target);
+            row.transfer = { target, return: tr, trueRewardReturn: trueReward, randomReturn: randomTarget, demonstratorReturn: demonstratorOnTarget, normalizedScore: (tr - randomTarget) / (trueReward - randomTarget) };
+            console.log(`imitate ${envId} -> ${target}, PPO on ${algo}'s frozen reward, seed ${seed}: return ${tr.toFixed(2)}; PPO on the true reward ${trueReward.toFixed(2)}, random ${randomTarget.toFixed(2)}, the demonstrator ${demonstratorOnTarget.toFixed(2)}; transfer score ${row.transfer.normalizedScore.toFixed(3)} (target >= 0.8 for AIRL)`);
+          }
+          save(row);
+        }
       }
     }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
-  mkdirSync('bench/results', { recursive: true });
-  const file = join('bench/results', `imitate-${envId}${values['transfer-to'] ? `-to-${values['transfer-to']}` : ''}.json`);
-  writeFileSync(file, JSON.stringify({ envId, date: new Date().toISOString(), demos, steps, randomReturn, expertReturn, eval: EVAL, rows }, null, 2) + '\n');
-  console.log(`imitate: wrote ${file}`);
-} finally {
-  rmSync(root, { recursive: true, force: true });
+}
+
+{
+  const rows = existsSync(RESULTS) ? readdirSync(RESULTS).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as ImitationRow) : [];
+  await loadVega();
+  const { markdown, svg } = imitationReport(rows);
+  console.log(markdown);
+  const plot = RESULTS === 'bench/results/imitate' ? 'docs/img/imitate.svg' : join(RESULTS, 'imitate.svg');
+  mkdirSync(join(plot, '..'), { recursive: true });
+  writeFileSync(plot, svg);
+  console.log(`imitate: ${rows.length} results from ${RESULTS}; plot in ${plot}`);
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { parseWith } from '../policies/policy-kinds.js';
 import { AdamW } from '../optim/adamw.js';
+import type { OptimizerState } from '../optim/adamw-options.js';
 import type { LearnedReward } from './learned-reward.js';
 import type { Transitions } from './transitions.js';
 
@@ -107,6 +108,16 @@ export class Discriminator {
     stats[0] = value.dataSync()[0];
     tf.dispose([value, norm, ...Object.values(grads)]);
     return { loss: stats[0], accExpert: stats[1], accPolicy: stats[2], gradPenalty: stats[3] };
+  }
+
+  /** The Adam moments (a copy), for checkpoints. */
+  getOptimizerState(): OptimizerState {
+    return this.adam.getState();
+  }
+
+  /** Restores {@link getOptimizerState}'s moments (resuming a run). */
+  setOptimizerState(state: OptimizerState): void {
+    this.adam.setState(state);
   }
 
   /** Frees the optimizer state (not the reward). Idempotent. */

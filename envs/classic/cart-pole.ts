@@ -10,16 +10,18 @@ export interface CartPoleOptions {
   suttonBartoReward?: boolean;
   /** Only `undefined` is supported for now (no renderer yet). */
   renderMode?: string;
+  /** Mass of the pole in kg (Gymnasium: 0.1); changed-dynamics variants (CartPole-heavy-v0) set it. */
+  massPoleKg?: number;
+  /** Half the pole's length in metres (Gymnasium: 0.5). */
+  poleHalfLengthM?: number;
 }
 
 // Constants of Gymnasium's CartPoleEnv (gymnasium/envs/classic_control/cartpole.py).
 const GRAVITY = 9.8;
 const MASS_CART = 1.0;
 const MASS_POLE = 0.1;
-const TOTAL_MASS = MASS_POLE + MASS_CART;
 /** Half the pole's length (metres). */
 const LENGTH = 0.5;
-const POLEMASS_LENGTH = MASS_POLE * LENGTH;
 const FORCE_MAG = 10.0;
 /** Seconds between state updates. */
 const TAU_SECONDS = 0.02;
@@ -51,6 +53,11 @@ export class CartPole extends BaseEnv<Float32Array, number> {
   readonly actionSpace: Discrete;
   override readonly metadata: EnvMetadata = { renderModes: [], renderFps: 50 };
   private readonly suttonBartoReward: boolean;
+  // Gymnasium's derived constants, computed in its order (bit-for-bit trajectories).
+  private readonly massPole: number;
+  private readonly length: number;
+  private readonly totalMass: number;
+  private readonly polemassLength: number;
   // State (float64). `hasState` is false until the first reset.
   private x = 0;
   private xDot = 0;
@@ -68,6 +75,15 @@ export class CartPole extends BaseEnv<Float32Array, number> {
       );
     }
     this.suttonBartoReward = options.suttonBartoReward ?? false;
+    for (const [k, v] of [['massPoleKg', options.massPoleKg], ['poleHalfLengthM', options.poleHalfLengthM]] as const) {
+      if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+        throw new InvalidArgument(formatError(`CartPole.${k}`, 'a positive number or undefined', describeValue(v), `Pass e.g. ${k === 'massPoleKg' ? '0.1' : '0.5'} or omit it`));
+      }
+    }
+    this.massPole = options.massPoleKg ?? MASS_POLE;
+    this.length = options.poleHalfLengthM ?? LENGTH;
+    this.totalMass = this.massPole + MASS_CART;
+    this.polemassLength = this.massPole * this.length;
     const high = [X_THRESHOLD * 2, Infinity, THETA_THRESHOLD_RADIANS * 2, Infinity];
     this.observationSpace = new Box<Float32Array>(high.map((h) => -h), high, [4], 'float32');
     this.actionSpace = new Discrete(2);
@@ -122,9 +138,9 @@ export class CartPole extends BaseEnv<Float32Array, number> {
     const costheta = Math.cos(theta);
     const sintheta = Math.sin(theta);
     // https://coneural.org/florian/papers/05_cart_pole.pdf; same operation order as Gymnasium.
-    const temp = (force + POLEMASS_LENGTH * (thetaDot * thetaDot) * sintheta) / TOTAL_MASS;
-    const thetaacc = (GRAVITY * sintheta - costheta * temp) / (LENGTH * (4.0 / 3.0 - (MASS_POLE * (costheta * costheta)) / TOTAL_MASS));
-    const xacc = temp - (POLEMASS_LENGTH * thetaacc * costheta) / TOTAL_MASS;
+    const temp = (force + this.polemassLength * (thetaDot * thetaDot) * sintheta) / this.totalMass;
+    const thetaacc = (GRAVITY * sintheta - costheta * temp) / (this.length * (4.0 / 3.0 - (this.massPole * (costheta * costheta)) / this.totalMass));
+    const xacc = temp - (this.polemassLength * thetaacc * costheta) / this.totalMass;
     // Gymnasium's default kinematics_integrator "euler".
     this.x = x + TAU_SECONDS * xDot;
     this.xDot = xDot + TAU_SECONDS * xacc;

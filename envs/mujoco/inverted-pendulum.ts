@@ -1,5 +1,6 @@
 import type { ResetArgs, ResetResult, StepResult } from '../../src/core/env.js';
 import { INVERTED_PENDULUM_XML } from '../../sim/assets/inverted-pendulum.js';
+import { INVERTED_PENDULUM_DAMPED_XML } from '../../sim/assets/inverted-pendulum-damped.js';
 import { MujocoEnv, unboundedBox, type MujocoAction, type MujocoEnvOptions } from './mujoco-env.js';
 
 /** Options of {@link InvertedPendulum} (Gymnasium's `InvertedPendulumEnv.__init__`). */
@@ -24,8 +25,9 @@ export class InvertedPendulum extends MujocoEnv {
   readonly observationSpace = unboundedBox(4);
   private readonly resetNoiseScale: number;
 
-  constructor(options: InvertedPendulumOptions = {}) {
-    super('InvertedPendulum-v5', INVERTED_PENDULUM_XML, 2, options);
+  /** `model`: another MJCF of the same cart-pole (a changed-dynamics variant such as {@link InvertedPendulumDamped}) and the task id its errors name. */
+  constructor(options: InvertedPendulumOptions = {}, model: { envName: string; xml: string } = { envName: 'InvertedPendulum-v5', xml: INVERTED_PENDULUM_XML }) {
+    super(model.envName, model.xml, 2, options);
     this.resetNoiseScale = options.resetNoiseScale ?? 0.01;
   }
 
@@ -53,5 +55,18 @@ export class InvertedPendulum extends MujocoEnv {
     const qpos = this.world.qpos();
     const qvel = this.world.qvel();
     return Float64Array.of(qpos[0], qpos[1], qvel[0], qvel[1]);
+  }
+}
+
+/**
+ * InvertedPendulum-damped-v0: {@link InvertedPendulum} with ten times the
+ * joint damping (`sim/assets/inverted-pendulum-damped.ts`); same spaces,
+ * reward and termination. The changed-dynamics target of reward transfer
+ * (issue 14): a reward learned by AIRL on InvertedPendulum-v5 trains a
+ * fresh agent here.
+ */
+export class InvertedPendulumDamped extends InvertedPendulum {
+  constructor(options: InvertedPendulumOptions = {}) {
+    super(options, { envName: 'InvertedPendulum-damped-v0', xml: INVERTED_PENDULUM_DAMPED_XML });
   }
 }

@@ -1,7 +1,7 @@
 import { register, registeredIds, type EnvRegistration } from '../../src/registry/registry.js';
 import { loadMujoco } from '../../sim/load-mujoco.js';
 import { Reacher, type ReacherOptions } from './reacher.js';
-import { InvertedPendulum, type InvertedPendulumOptions } from './inverted-pendulum.js';
+import { InvertedPendulum, InvertedPendulumDamped, type InvertedPendulumOptions } from './inverted-pendulum.js';
 import { ArmReach, type ArmReachOptions } from './arm-reach.js';
 import { ArmPush, type ArmPushOptions } from './arm-push.js';
 
@@ -26,6 +26,15 @@ const specs: EnvRegistration[] = [
   {
     id: 'InvertedPendulum-v5',
     entryPoint: (kwargs) => new InvertedPendulum(kwargs as InvertedPendulumOptions),
+    maxEpisodeSteps: 1000,
+    rewardThreshold: 950,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    // Changed dynamics (10x joint damping) for reward transfer; otherwise InvertedPendulum-v5.
+    id: 'InvertedPendulum-damped-v0',
+    entryPoint: (kwargs) => new InvertedPendulumDamped(kwargs as InvertedPendulumOptions),
     maxEpisodeSteps: 1000,
     rewardThreshold: 950,
     module: import.meta.url,

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, rmSync, statSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic } from '../data/atomic-write.js';
 import type { MetricRow } from '../streams/metrics.js';
@@ -97,4 +97,18 @@ export function truncateMetrics(path: string, step: number): MetricRow[] {
   }
   writeFileAtomic(path, lines.length > 0 ? lines.join('\n') + '\n' : '');
   return kept;
+}
+
+/**
+ * The run directory of a checkpoint being resumed: the parent of
+ * `checkpoint/` (or of the `checkpoint.prev` a crash mid-save left).
+ * `where` names the flag (`lamkit train --resume`); `command` the command
+ * whose `--out` made the run.
+ */
+export function runDirOfCheckpoint(checkpointDir: string, given: string, where: string, command: string): string {
+  const name = basename(checkpointDir);
+  if (name === 'checkpoint' || name === 'checkpoint.prev') return dirname(checkpointDir);
+  throw new InvalidArgument(
+    formatError(where, `a run directory (the --out of ${command}, holding checkpoint/)`, `${describeValue(given)} (a checkpoint outside a run directory)`, `To train further from these weights, start a new run with --from ${given}`),
+  );
 }

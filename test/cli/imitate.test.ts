@@ -88,3 +88,24 @@ test('bad or mismatched demonstrations and flags give errors naming the mismatch
   const code = await main(['imitate', '--algo', 'gail', '--env', 'CartPole-v1', '--data', pendulum]);
   assert.equal(code, 2);
 });
+
+test('lamkit imitate --resume continues a gail run from its checkpoint (metrics.jsonl continues); a taken --out is refused without --resume or --force; bc and dagger do not resume', async () => {
+  const out = join(root, 'gail-resume');
+  const first = await runImitate(flags({ out, episodes: '2', totalSteps: '512' }));
+  assert.equal(first.globalStep, 512);
+  assert.match(first.resumeCommand ?? '', new RegExp(`^lamkit imitate --algo gail --resume ${out} --data ${DEMOS} --episodes 2$`));
+  await assert.rejects(runImitate(flags({ out, episodes: '2', totalSteps: '512' })), { name: 'InvalidArgument', message: /^lamkit imitate --out: expected a directory without a run in it, got .*Continue that run with --resume/ });
+  await assert.rejects(runImitate(flags({ resume: out, seed: '5', episodes: '2' })), { message: /^lamkit imitate --seed: expected no such flag with --resume/ });
+  await assert.rejects(runImitate(flags({ resume: out, force: true })), { message: /^lamkit imitate --force: expected no --force with --resume/ });
+  await assert.rejects(runImitate(flags({ algo: 'airl', resume: out, episodes: '2' })), { message: /^lamkit imitate --algo: expected "gail" \(the trainer of the run being resumed\), got "airl"/ });
+  await assert.rejects(runImitate(flags({ algo: 'bc', resume: out })), { message: /^lamkit imitate --resume: expected a gail or airl run \(bc and dagger runs do not resume\)/ });
+  const rest = await runImitate({ algo: 'gail', data: DEMOS, resume: out, episodes: '2', totalSteps: '1024', progress: false });
+  assert.equal(rest.outDir, out);
+  assert.equal(rest.globalStep, 1024);
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { global_step: number });
+  const steps = rows.map((r) => r.global_step);
+  assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'one run, in order');
+  assert.ok(steps.some((s) => s <= 512) && steps.some((s) => s > 512), 'rows from both halves');
+  assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8')).algo.state.globalStep, 1024);
+  assert.equal(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).resumedFrom, out);
+});

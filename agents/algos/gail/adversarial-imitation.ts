@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../src/core/rng.js';
-import { RunningMeanStd } from '../../../src/core/running-mean-std.js';
-import { InvalidArgument, formatError } from '../../../src/core/errors.js';
+import type { Rng, RngState } from '../../../src/core/rng.js';
+import { RunningMeanStd, type RunningMeanStdState } from '../../../src/core/running-mean-std.js';
+import type { OptimizerState } from '../../optim/adamw-options.js';
+import { FileFormatError, InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
 import type { MetricStream, MetricRow } from '../../../src/streams/metrics.js';
 import type { ActorCritic } from '../../policies/actor-critic.js';
 import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
@@ -24,8 +25,20 @@ export interface AdversarialSetup {
   gamma: number;
   rng: Rng;
   metrics?: MetricStream;
-  /** A saved reward to continue from. */
+  /** A saved reward to continue from (its network only). */
   restore?: LearnedRewardState;
+  /** A saved training state to resume exactly: network, discriminator optimizer, reward scale and RNG (overrides `restore`). */
+  resume?: AdversarialState;
+}
+
+/** What resuming an {@link AdversarialImitation} needs (checkpoints keep it in `algo.state.reward` and `algo.state.adversarial`). */
+export interface AdversarialState {
+  reward: LearnedRewardState;
+  /** The discriminator's Adam moments, as JSON numbers (float32 values round-trip exactly). */
+  optimizer: { groups: Record<string, { step: number; m: number[]; v: number[] }> };
+  /** The running statistics that scale the learned reward. */
+  rewardScale: RunningMeanStdState;
+  rng: RngState;
 }
 
 /**
@@ -71,8 +84,26 @@ export class AdversarialImitation {
     const stats = expertStats(s.expert);
     const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null };
     const spec: LearnedRewardSpec = s.kind === 'gail' ? { kind: 'gail', ...common, inputs: s.config.inputs } : { kind: 'airl', ...common, stateOnly: s.config.stateOnly, gamma: s.gamma };
-    this.reward = s.restore ? LearnedReward.restore({ ...s.restore }, this.rng.spawn(), `${s.kind}.restore`) : new LearnedReward(spec, this.rng.spawn());
+    const saved = s.resume?.reward ?? s.restore;
+    this.reward = saved ? LearnedReward.restore({ ...saved }, this.rng.spawn(), `${s.kind}.restore`) : new LearnedReward(spec, this.rng.spawn());
     this.discriminator = new Discriminator(this.reward, s.config);
+    if (s.resume) {
+      try {
+        this.discriminator.setOptimizerState(optimizerFromJson(s.resume.optimizer, `${s.kind.toUpperCase()}.resume.optimizer`));
+        this.scale.setState(s.resume.rewardScale);
+        this.rng.setState(s.resume.rng);
+      } catch (err) {
+        this.dispose();
+        throw err;
+      }
+    }
+  }
+
+  /** The state {@link AdversarialSetup.resume} continues from (a copy). */
+  getState(): AdversarialState {
+    const groups: AdversarialState['optimizer']['groups'] = {};
+    for (const [name, g] of Object.entries(this.discriminator.getOptimizerState().groups)) groups[name] = { step: g.step, m: Array.from(g.m), v: Array.from(g.v) };
+    return { reward: this.reward.getState(), optimizer: { groups }, rewardScale: this.scale.getState(), rng: this.rng.getState() };
   }
 
   /** The generator whose log pi AIRL reads (call once PPO has built it). */
@@ -182,6 +213,21 @@ function rolloutLogPi(b: RolloutBuffer, rows: number): Float32Array {
   const out = new Float32Array(rows);
   b.validIndices().forEach((k, r) => (out[r] = b.logProbs[k]));
   return out;
+}
+
+/** A checkpoint's JSON optimizer state as AdamW's; a malformed one is a FileFormatError naming `where`. */
+function optimizerFromJson(state: AdversarialState['optimizer'], where: string): OptimizerState {
+  if (!state || typeof state !== 'object' || !state.groups || typeof state.groups !== 'object') {
+    throw new FileFormatError(formatError(where, '{ groups: { <name>: { step, m, v } } }', describeValue(state), 'Resume a checkpoint written by lamkit imitate --algo gail|airl'));
+  }
+  const groups: OptimizerState['groups'] = {};
+  for (const [name, g] of Object.entries(state.groups)) {
+    if (!g || typeof g.step !== 'number' || !Array.isArray(g.m) || !Array.isArray(g.v)) {
+      throw new FileFormatError(formatError(`${where}.groups.${name}`, '{ step, m: number[], v: number[] }', describeValue(g), 'Resume a checkpoint written by lamkit imitate --algo gail|airl'));
+    }
+    groups[name] = { step: g.step, m: Float32Array.from(g.m), v: Float32Array.from(g.v) };
+  }
+  return { groups };
 }
 
 function countOf(a: Uint8Array): number {

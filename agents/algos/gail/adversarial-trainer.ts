@@ -1,15 +1,16 @@
 import { Box } from '../../../src/core/spaces/box.js';
-import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
+import { FileFormatError, InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
 import type { CheckpointData } from '../../checkpoint/save-checkpoint.js';
 import type { Trainer } from '../trainer.js';
 import { PPO } from '../ppo/ppo.js';
 import { resolvePpoConfig, type ResolvedPpoConfig } from '../ppo/ppo-config.js';
 import { ppoDefaultsFor } from '../ppo/task-defaults.js';
-import { ppoCheckpoint, stripDerived } from '../ppo/ppo-checkpoint.js';
+import { ppoCheckpoint, ppoStateFromCheckpoint, stripDerived } from '../ppo/ppo-checkpoint.js';
+import type { PpoTrainingState } from '../ppo/ppo-types.js';
 import { ActionCodec } from '../../policies/action-codec.js';
 import { Rng } from '../../../src/core/rng.js';
 import { resolveDiscriminatorConfig, type DiscriminatorConfig } from '../../rewards/discriminator.js';
-import { AdversarialImitation } from './adversarial-imitation.js';
+import { AdversarialImitation, type AdversarialState } from './adversarial-imitation.js';
 import { imitationInputs, type ImitationContext } from '../imitation-inputs.js';
 
 /** A GAIL / AIRL config: PPO's fields for the generator plus `reward`, the discriminator's. */
@@ -21,7 +22,10 @@ export type AdversarialConfig = ResolvedPpoConfig & { reward: DiscriminatorConfi
  * whose reward hook is an {@link AdversarialImitation}. Checkpoints are
  * PPO's with `algo.name` = the trainer and the learned reward in
  * `algo.state.reward` (a reward for `lamkit eval`-style reuse and for
- * reward transfer). Resuming is not supported yet.
+ * reward transfer) and, in `algo.state.adversarial`, the rest of the
+ * discriminator's training state, so `ctx.resume` continues a run: from a
+ * `checkpointEvery` boundary bit for bit, from any other checkpoint with
+ * the same weights, optimizers, statistics and RNGs and fresh episodes.
  */
 export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialConfig> {
   const name = kind;
@@ -48,8 +52,16 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
       }
       return { ...resolved, reward: resolveDiscriminatorConfig((reward ?? {}) as Record<string, unknown>, `${w}.reward`) };
     },
-    resumeConfig(data: CheckpointData) {
-      throw new InvalidArgument(formatError(`lamkit imitate --resume`, 'a run of a trainer that resumes', `a ${describeValue(data.algo.name)} run`, `${where} runs do not resume yet; start a new run with --from this checkpoint`));
+    resumeConfig(data: CheckpointData, totalSteps, w) {
+      if (data.algo.name !== name) {
+        throw new FileFormatError(formatError(`${w}.algo.name`, `${describeValue(name)} (a ${where} run)`, describeValue(data.algo.name), `Resume with --algo ${data.algo.name}`));
+      }
+      const saved = { ...stripDerived(data.algo.config), ...(totalSteps !== undefined ? { totalSteps } : {}) };
+      try {
+        return this.resolveConfig(saved, `${w} config`);
+      } catch (err) {
+        throw new FileFormatError((err as Error).message, { cause: err });
+      }
     },
     endStep: (c) => c.numUpdates * c.batchSize,
     async run(ctx: ImitationContext<AdversarialConfig>) {
@@ -58,6 +70,7 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
       const { reward: rewardConfig, ...ppoConfig } = config;
       const codec = new ActionCodec(vec.singleActionSpace);
       const box = vec.singleActionSpace instanceof Box ? vec.singleActionSpace : null;
+      const resume = ctx.resume ? adversarialStateOf(ctx.resume, where) : null;
       const adv = new AdversarialImitation({
         kind,
         config: rewardConfig,
@@ -68,12 +81,14 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
         gamma: config.gamma,
         rng: new Rng(config.seed).spawn(),
         metrics: ctx.metrics,
+        ...(resume ? { resume: resume.adversarial } : {}),
       });
       let ppo: PPO | null = null;
       try {
         const save = (st: ReturnType<PPO['trainingState']>): CheckpointData => {
           const ck = ppoCheckpoint(st, ctx.meta);
-          return { ...ck, algo: { ...ck.algo, name, config: { ...stripDerived(ck.algo.config), reward: rewardConfig }, state: { ...ck.algo.state, reward: adv.reward.getState() } } };
+          const { reward, ...adversarial } = adv.getState();
+          return { ...ck, algo: { ...ck.algo, name, config: { ...stripDerived(ck.algo.config), reward: rewardConfig }, state: { ...ck.algo.state, reward, adversarial } } };
         };
         const options = {
           metrics: ctx.metrics,
@@ -81,7 +96,9 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
           rewardHook: (b: Parameters<AdversarialImitation['relabel']>[0]) => adv.relabel(b, ppo!.step, ppo!.wallSeconds()),
         };
         const ppoResolved = ppoConfig as ResolvedPpoConfig;
-        if (ctx.from) {
+        if (resume) {
+          ppo = await PPO.restore(vec, { ...resume.ppo, config: ppoResolved }, options);
+        } else if (ctx.from) {
           // A network trained on normalized observations (lamkit finetune saves the statistics) must keep seeing them.
           if (ctx.from.normalization.obs && !ppoResolved.normalizeObs) {
             throw new InvalidArgument(formatError(`${where} --from`, 'a network trained on raw observations, since normalizeObs is false', 'one saved with observation statistics (it expects normalized observations)', kind === 'gail' ? 'Add {"normalizeObs": true} to --config' : 'AIRL reads raw observations: start from scratch or from a network trained without normalization'));
@@ -108,6 +125,24 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
       }
     },
   };
+}
+
+/**
+ * The PPO and adversarial states of a GAIL / AIRL checkpoint being resumed:
+ * PPO's part is read as a PPO checkpoint, the discriminator's from
+ * `algo.state.reward` (its network) and `algo.state.adversarial` (Adam
+ * moments, reward scale, RNG).
+ */
+function adversarialStateOf(data: CheckpointData, where: string): { ppo: PpoTrainingState; adversarial: AdversarialState } {
+  const w = `${where} --resume`;
+  const { reward: _reward, ...ppoConfig } = data.algo.config;
+  const ppo = ppoStateFromCheckpoint({ ...data, algo: { ...data.algo, name: 'ppo', config: ppoConfig } }, w);
+  const st = data.algo.state as { reward?: unknown; adversarial?: Partial<AdversarialState> };
+  const adv = st.adversarial;
+  if (!st.reward || !adv || typeof adv !== 'object' || !adv.optimizer || !adv.rewardScale || !adv.rng) {
+    throw new FileFormatError(formatError(`${w}.algo.state.adversarial`, 'the discriminator state { optimizer, rewardScale, rng } beside algo.state.reward', describeValue(adv), 'Checkpoints written before resuming existed cannot resume; start a new run with --from this checkpoint'));
+  }
+  return { ppo, adversarial: { reward: st.reward as AdversarialState['reward'], optimizer: adv.optimizer, rewardScale: adv.rewardScale, rng: adv.rng } };
 }
 
 /** Checks that a resolved generator config is PPO's (used by tests). */

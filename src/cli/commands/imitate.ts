@@ -5,8 +5,9 @@ import { InvalidArgument, LamkitError, formatError, describeValue } from '../../
 import type { Env, AsyncEnv } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
 import type { Space } from '../../core/spaces/space.js';
-import { parseIntFlag, parseConfigFlag } from '../flags.js';
+import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
+import { DEFAULT_CHECKPOINT_MINUTES } from './train.js';
 
 /** Flags of `lamkit imitate` as commander hands them over. */
 export interface ImitateFlags {
@@ -16,6 +17,10 @@ export interface ImitateFlags {
   expert?: string;
   out?: string;
   force?: boolean;
+  /** gail/airl: continue the run in this directory from its last checkpoint (with the same --data and --episodes). */
+  resume?: string;
+  /** gail/airl: save a checkpoint every this many minutes (default 5, as lamkit train; 0: off). */
+  checkpointMinutes?: string;
   seed?: string;
   totalSteps?: string;
   numEnvs?: string;
@@ -34,6 +39,8 @@ export interface ImitateOutcome {
   globalStep: number;
   summary: Record<string, unknown>;
   interrupted: boolean;
+  /** The command that continues this run (gail/airl), else null. */
+  resumeCommand: string | null;
 }
 
 /** The algorithms `lamkit imitate` runs: the registered 'demonstrations' trainers and bc (lamkit finetune's code). */
@@ -55,19 +62,35 @@ export const IMITATE_ALGOS = ['bc', 'dagger', 'gail', 'airl'] as const;
  *
  * The dataset must hold the task's spaces (errors name the mismatch).
  * Outputs as `lamkit train`: `checkpoint/` (for `lamkit eval`/`bench`),
- * `metrics.jsonl`, `summary.json`, `learning-curve.svg`; Ctrl-C stops after
- * the current update and saves.
+ * `metrics.jsonl`, `summary.json`, `learning-curve.svg`; a taken `--out` is
+ * refused unless `--force` replaces it or `--resume` continues it. gail and
+ * airl save every `--checkpoint-minutes`, after Ctrl-C (which stops after
+ * the current update and prints the resume command) and at the end;
+ * `--resume <run dir> --data <same dataset>` continues from the last
+ * checkpoint (policy, optimizers, statistics, discriminator and RNGs; bit
+ * for bit from a `checkpointEvery` boundary). bc and dagger do not resume.
  */
 export async function runImitate(flags: ImitateFlags, log: (line: string) => void = () => {}): Promise<ImitateOutcome> {
   if (!(IMITATE_ALGOS as readonly string[]).includes(flags.algo)) {
     throw new InvalidArgument(formatError('lamkit imitate --algo', `one of ${IMITATE_ALGOS.join(', ')}`, describeValue(flags.algo), 'Pass e.g. --algo gail (lamkit train runs ppo)'));
   }
   if (flags.data === undefined) throw new InvalidArgument(formatError('lamkit imitate --data', 'a dataset recorded with lamkit record', 'nothing', 'Pass e.g. --data data/cartpole'));
-  if (flags.env === undefined) throw new InvalidArgument(formatError('lamkit imitate --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
+  if (flags.resume !== undefined && flags.algo !== 'gail' && flags.algo !== 'airl') {
+    throw new InvalidArgument(formatError('lamkit imitate --resume', 'a gail or airl run (bc and dagger runs do not resume)', `--algo ${flags.algo}`, 'Start a new run, or --force to replace it'));
+  }
+  if (flags.force && flags.resume !== undefined) {
+    throw new InvalidArgument(formatError('lamkit imitate --force', 'no --force with --resume (--force starts the run in --out afresh)', describeValue(flags.resume), 'Drop --force to continue the run, or --resume to replace it'));
+  }
+  const checkpointMinutes = parseNumberFlag('lamkit imitate --checkpoint-minutes', flags.checkpointMinutes, 0, '5') ?? DEFAULT_CHECKPOINT_MINUTES;
+  const lib = await import('../../index.js');
+  const resumed = flags.resume !== undefined ? lib.readCheckpoint(flags.resume) : null;
+  if (resumed && flags.env !== undefined && flags.env !== resumed.data.meta.envId) {
+    throw new InvalidArgument(formatError('lamkit imitate --env', `${describeValue(resumed.data.meta.envId)} (the task of the run being resumed) or no flag`, describeValue(flags.env), 'Drop --env'));
+  }
+  const envId = resumed?.data.meta.envId ?? flags.env;
+  if (envId === undefined) throw new InvalidArgument(formatError('lamkit imitate --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
   const seed = parseIntFlag('lamkit imitate --seed', flags.seed, 0, '1') ?? 1;
   const episodesFlag = parseIntFlag('lamkit imitate --episodes', flags.episodes, 1, '10');
-  const envId = flags.env;
-  const lib = await import('../../index.js');
   const probe = await lib.makeAsync(envId);
   const obsSpace = probe.observationSpace as Space<unknown>;
   const actSpace = probe.actionSpace as Space<unknown>;
@@ -76,13 +99,13 @@ export async function runImitate(flags: ImitateFlags, log: (line: string) => voi
   checkDatasetSpaces(ds, flags.data, envId, obsSpace, actSpace);
 
   if (flags.algo === 'bc') {
-    for (const [flag, v] of [['--expert', flags.expert], ['--total-steps', flags.totalSteps], ['--num-envs', flags.numEnvs], ['--episodes', flags.episodes]] as const) {
+    for (const [flag, v] of [['--expert', flags.expert], ['--total-steps', flags.totalSteps], ['--num-envs', flags.numEnvs], ['--episodes', flags.episodes], ['--checkpoint-minutes', flags.checkpointMinutes]] as const) {
       if (v !== undefined) throw new InvalidArgument(formatError(`lamkit imitate ${flag}`, 'no such flag with --algo bc (behaviour cloning reads the dataset\'s splits)', describeValue(v), `Drop ${flag}`));
     }
     const { runFinetune } = await import('./finetune.js');
     const o = await runFinetune({ data: flags.data, from: flags.from, policyKind: flags.from ? undefined : (flags.policyKind ?? 'mlp'), mode: 'full', out: flags.out ?? lib.autoRunDir(envId, 'bc', seed), force: flags.force, seed: String(seed), config: flags.config, progress: flags.progress }, log);
     log(o.reportText);
-    return { algo: 'bc', outDir: o.outDir, checkpointDir: o.checkpointDir, globalStep: o.steps, summary: { bestValLoss: o.bestValLoss, bestStep: o.bestStep }, interrupted: false };
+    return { algo: 'bc', outDir: o.outDir, checkpointDir: o.checkpointDir, globalStep: o.steps, summary: { bestValLoss: o.bestValLoss, bestStep: o.bestStep }, interrupted: false, resumeCommand: null };
   }
 
   const algo = lib.trainer(flags.algo, 'demonstrations', 'lamkit imitate --algo');
@@ -100,33 +123,56 @@ export async function runImitate(flags: ImitateFlags, log: (line: string) => voi
     throw new InvalidArgument(formatError('lamkit imitate --expert', `no --expert with --algo ${flags.algo} (it learns from --data alone)`, describeValue(flags.expert), 'Drop --expert'));
   }
   const discrete = !(actSpace instanceof lib.Box);
-  const config = algo.resolveConfig(
+  let resumeDir: string | null = null;
+  if (resumed) {
+    resumeDir = lib.runDirOfCheckpoint(resumed.dir, flags.resume as string, 'lamkit imitate --resume', 'lamkit imitate');
+    if (flags.out !== undefined && resolve(flags.out) !== resumeDir) {
+      throw new InvalidArgument(formatError('lamkit imitate --out', `no --out with --resume, or the run's own directory (${resumeDir})`, describeValue(flags.out), 'A run continues in its own directory; to branch it, copy the directory and resume the copy'));
+    }
+    if (resumed.data.algo.name !== algo.name) {
+      throw new InvalidArgument(formatError('lamkit imitate --algo', `${describeValue(resumed.data.algo.name)} (the trainer of the run being resumed)`, describeValue(flags.algo), `Resume with --algo ${resumed.data.algo.name}`));
+    }
+    for (const [flag, v] of [['--seed', flags.seed], ['--num-envs', flags.numEnvs], ['--config', flags.config], ['--policy-kind', flags.policyKind], ['--from', flags.from]] as const) {
+      if (v !== undefined) throw new InvalidArgument(formatError(`lamkit imitate ${flag}`, 'no such flag with --resume (a resumed run keeps its settings; only --total-steps may change)', describeValue(v), `Drop ${flag}`));
+    }
+  }
+  const totalFlag = flags.totalSteps !== undefined ? parseIntFlag('lamkit imitate --total-steps', flags.totalSteps, 1, '100000') : undefined;
+  const config = resumed ? algo.resumeConfig(resumed.data, totalFlag, 'lamkit imitate --resume') : algo.resolveConfig(
     {
       ...algo.defaults(envId, discrete),
       ...algoConfig,
       seed,
-      ...(flags.totalSteps !== undefined ? { totalSteps: parseIntFlag('lamkit imitate --total-steps', flags.totalSteps, 1, '100000') } : algo.name === 'dagger' ? {} : { totalSteps: (algoConfig.totalSteps as number | undefined) ?? 100_000 }),
+      ...(totalFlag !== undefined ? { totalSteps: totalFlag } : algo.name === 'dagger' ? {} : { totalSteps: (algoConfig.totalSteps as number | undefined) ?? 100_000 }),
       ...(flags.numEnvs !== undefined ? { numEnvs: parseIntFlag('lamkit imitate --num-envs', flags.numEnvs, 1, '8') } : {}),
     },
     'lamkit imitate --config',
   );
-  const outDir = resolve(flags.out ?? lib.autoRunDir(envId, algo.name, seed));
-  const mode = flags.force ? 'replace' : 'new';
-  lib.checkRunDir(outDir, mode, 'lamkit imitate --out');
+  const outDir = resumeDir ?? resolve(flags.out ?? lib.autoRunDir(envId, algo.name, seed));
+  const mode = resumed ? 'resume' : flags.force ? 'replace' : 'new';
+  if (!resumed) lib.checkRunDir(outDir, mode, 'lamkit imitate --out');
+  const startStep = typeof resumed?.data.algo.state.globalStep === 'number' ? resumed.data.algo.state.globalStep : 0;
+  const resumable = algo.name === 'gail' || algo.name === 'airl';
+  const resumeCommand = resumable ? `lamkit imitate --algo ${algo.name} --resume ${flags.resume !== undefined ? flags.resume.replace(/[/\\](checkpoint|checkpoint\.prev)[/\\]?$/, '') : (flags.out ?? outDir)} --data ${flags.data}${episodesFlag !== undefined ? ` --episodes ${episodesFlag}` : ''}` : null;
 
   // Demonstrations: the first --episodes episodes, else all of them.
   const all = ds.episodes.map((_, i) => i);
   const episodes = episodesFlag !== undefined ? all.slice(0, episodesFlag) : all;
   const { transitions, demonstrations } = await lib.datasetTransitions(ds, episodes, obsSpace, actSpace, `lamkit imitate --data ${flags.data}`);
-  log(`lamkit imitate: ${envId} ${algo.name} from ${episodes.length} demonstration episode(s) (${demonstrations.rows} steps); writing to ${outDir}`);
+  log(`lamkit imitate: ${envId} ${algo.name} from ${episodes.length} demonstration episode(s) (${demonstrations.rows} steps); ${resumed ? `resuming ${outDir} from step ${startStep}` : `writing to ${outDir}`}`);
   const expert = flags.expert !== undefined ? await expertSource(lib, flags.expert, envId, seed) : null;
 
   const backend = await lib.initBackend();
   const metrics = new lib.MetricStream();
   const endStep = algo.endStep(config);
-  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: endStep, mode, where: 'lamkit imitate --out', label: `${envId} ${algo.name}`, progress: flags.progress });
+  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: endStep, startStep, mode, where: 'lamkit imitate --out', label: `${envId} ${algo.name}`, progress: flags.progress });
   const checkpointDir = join(outDir, 'checkpoint');
-  const interrupt = onInterrupt({ command: 'lamkit imitate', stopping: 'stopping after this update; the checkpoint follows' });
+  const interrupt = onInterrupt({ command: 'lamkit imitate', stopping: 'stopping after this update; the checkpoint follows', resumeHint: () => resumeCommand ?? undefined });
+  let lastSaveMs = performance.now();
+  const save = (data: Parameters<typeof lib.saveCheckpoint>[1]): void => {
+    lib.saveCheckpoint(checkpointDir, data);
+    lastSaveMs = performance.now();
+  };
+  const periodMs = checkpointMinutes * 60_000;
   const vec = await lib.makeVec(envId, { numEnvs: config.numEnvs });
   try {
     const result = await algo.run({
@@ -134,18 +180,22 @@ export async function runImitate(flags: ImitateFlags, log: (line: string) => voi
       config,
       policy,
       from,
-      resume: null,
+      resume: resumed?.data ?? null,
       metrics,
       meta: { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, backend: backend.name },
-      save: (data) => lib.saveCheckpoint(checkpointDir, data),
+      save,
       stop: () => interrupt.requested,
+      // A timed save: the state after this update (the final save follows the last update anyway).
+      async afterUpdate(at: { last: boolean; checkpoint(): Parameters<typeof lib.saveCheckpoint>[1] }) {
+        if (periodMs > 0 && !at.last && !interrupt.requested && performance.now() - lastSaveMs >= periodMs) save(at.checkpoint());
+      },
       recoverable: () => false,
       log,
       imitation: { transitions, demonstrations, expert: expert?.factory ?? null, makeEnv: () => lib.makeAsync(envId), aggregateDir: join(outDir, 'aggregated'), envId },
     } as Parameters<typeof algo.run>[0]);
     metrics.complete();
-    const summary = await outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: null });
-    return { algo: algo.name, outDir, checkpointDir, globalStep: result.globalStep, summary, interrupted: interrupt.requested };
+    const summary = await outputs.finish({ envId, algo: algo.name, config, backend: backend.name, result, resumedFrom: resumed ? outDir : null });
+    return { algo: algo.name, outDir, checkpointDir, globalStep: result.globalStep, summary, interrupted: interrupt.requested, resumeCommand };
   } catch (err) {
     if (existsSync(checkpointDir)) outputs.close();
     else outputs.discardIfUnused();
@@ -213,12 +263,17 @@ export function register(program: Command): void {
     .option('--num-envs <n>', "gail/airl: parallel sub-envs (default: the task's tuned PPO value)")
     .option('--out <dir>', 'run directory (default runs/<env>__<algo>__<seed>__<unix time>)')
     .option('--force', 'replace the run already in --out')
+    .option('--resume <dir>', 'gail/airl: continue the run saved in this directory from its last checkpoint (pass the same --data and --episodes)')
+    .option('--checkpoint-minutes <m>', `gail/airl: save a checkpoint every m minutes of training (0: off; default ${DEFAULT_CHECKPOINT_MINUTES})`)
     .option('--config <json>', 'algorithm config overrides, plus an optional "policy" object (gail/airl: PPO fields + "reward"; dagger: rounds, episodesPerRound, betaSchedule, bc; bc: lamkit finetune\'s)')
     .option('--no-progress', 'do not draw the progress bar')
     .action(async (flags: ImitateFlags) => {
       const o = await runImitate(flags, (line) => process.stdout.write(line + '\n'));
       const s = o.summary as { finalMeanReturn20?: number | null; wallSeconds?: number };
       process.stdout.write(`lamkit imitate: ${o.algo} done at step ${o.globalStep}${s.finalMeanReturn20 != null ? `; env return (last 20 episodes) ${s.finalMeanReturn20.toFixed(2)}` : ''}; checkpoint in ${o.checkpointDir}\n`);
-      if (o.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
+      if (o.interrupted) {
+        if (o.resumeCommand) process.stdout.write(`lamkit imitate: stopped by Ctrl-C at step ${o.globalStep}, checkpoint saved; continue with: ${o.resumeCommand}\n`);
+        process.exitCode = INTERRUPTED_EXIT_CODE;
+      }
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
-import { checkRunDir, autoRunDir, type RunDirMode } from '../../run/run-directory.js';
+import { checkRunDir, autoRunDir, runDirOfCheckpoint, type RunDirMode } from '../../run/run-directory.js';
 import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
@@ -164,7 +164,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   let resumeDir: string | null = null;
   if (flags.resume !== undefined) {
     resumed = readCheckpoint(flags.resume);
-    resumeDir = runDirOf(resumed.dir, flags.resume);
+    resumeDir = runDirOfCheckpoint(resumed.dir, flags.resume, 'lamkit train --resume', 'lamkit train');
     if (flags.out !== undefined && resolve(flags.out) !== resumeDir) {
       throw new InvalidArgument(formatError('lamkit train --out', `no --out with --resume, or the run's own directory (${resumeDir})`, describeValue(flags.out), `A run continues in its own directory; to branch it, copy the directory and resume the copy`));
     }
@@ -243,15 +243,6 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     await fleet?.close();
     await broker?.close();
   }
-}
-
-/** The run directory of a checkpoint being resumed: the parent of `checkpoint/` (or of the `checkpoint.prev` a crash mid-save left). */
-function runDirOf(checkpointDir: string, given: string): string {
-  const name = basename(checkpointDir);
-  if (name === 'checkpoint' || name === 'checkpoint.prev') return dirname(checkpointDir);
-  throw new InvalidArgument(
-    formatError('lamkit train --resume', 'a run directory (the --out of lamkit train, holding checkpoint/)', `${describeValue(given)} (a checkpoint outside a run directory)`, `To train further from these weights, start a new run with --from ${given}`),
-  );
 }
 
 interface TrainPlan {

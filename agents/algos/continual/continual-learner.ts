@@ -107,7 +107,7 @@ export class ContinualLearner {
   }
 
   /** Learns the next task of the sequence (one stage). */
-  async learn(task: ContinualTask, options: { stop?: () => boolean } = {}): Promise<StageResult> {
+  async learn(task: ContinualTask, options: { stop?: () => boolean; metrics?: MetricStream } = {}): Promise<StageResult> {
     if (this.tasks.has(task.id)) throw new InvalidArgument(formatError('ContinualLearner.learn.task.id', 'a task id not learned yet', describeValue(task.id), 'Give every dataset of the sequence its own task'));
     let net: TransformerActorCritic;
     if (this.adapters && this.base) {
@@ -130,7 +130,7 @@ export class ContinualLearner {
         : undefined;
     let result: BcResult;
     try {
-      result = await new BehaviorCloning(net, { train: task.train, val: task.val }, this.bc, this.metrics).fit({ stop: options.stop, ...(extraLoss ? { extraLoss } : {}) });
+      result = await new BehaviorCloning(net, { train: task.train, val: task.val }, this.bc, options.metrics ?? this.metrics).fit({ stop: options.stop, ...(extraLoss ? { extraLoss } : {}) });
     } catch (err) {
       net.dispose();
       throw err;

@@ -153,7 +153,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   try {
     const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested });
     metrics.complete();
-    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize });
+    const classNames = ds.info.features.action?.class_names;
+    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize, ...(classNames ? { classNames: [classNames] } : {}) });
     const reportText = lib.formatActionReport(report);
     if (flags.merge && net instanceof lib.TransformerActorCritic && net.spec.lora) {
       const merged = net.merged();

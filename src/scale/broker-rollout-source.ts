@@ -5,7 +5,7 @@ import { LamkitError } from '../core/errors.js';
 import type { BrokerRun } from './broker-run.js';
 import { decodeRolloutInto } from './rollout-message.js';
 import { encodeWeights } from './weights-message.js';
-import { retryUntilDone } from './retry.js';
+import { brokerCall } from './retry.js';
 
 /** Options of {@link BrokerRolloutSource}. */
 export interface BrokerRolloutSourceOptions {
@@ -49,7 +49,7 @@ export interface BrokerLearnerStats {
  * older than `maxPolicyLag` updates (or by an earlier learner instance),
  * hands the rest to `PPO.acceptRollout`, and after each update
  * acknowledges the rollout (so a learner killed mid-update gets it again)
- * and publishes the new weights. The first `collect` (re)publishes the
+ * and publishes the new weights (awaited, together with the ack). The first `collect` (re)publishes the
  * current weights: a learner resumed from its checkpoint starts its workers
  * on them.
  */
@@ -62,12 +62,6 @@ export class BrokerRolloutSource implements RolloutSource {
   private lastAge = 0;
   private queuedBehind = 0;
   private published = false;
-  /** The weights publish in flight (it overlaps the next update instead of delaying it). */
-  private publishing: Promise<void> | null = null;
-  /** The weights changed while a publish was in flight: publish again (the newest only) when it ends. */
-  private stale = false;
-  /** A background publish failed for a reason other than the broker (rethrown by the next call). */
-  private failure: unknown = null;
 
   constructor(opts: BrokerRolloutSourceOptions) {
     this.opts = opts;
@@ -119,20 +113,16 @@ export class BrokerRolloutSource implements RolloutSource {
       st.brokerSeconds += (performance.now() - t1) / 1000;
       return episodes;
     }
-    // Stopped: the weights being published are out before PPO saves and is disposed.
-    await this.flushWeights();
     return null;
   }
 
   async afterUpdate(ppo: PPO): Promise<void> {
-    if (this.failure) throw this.failure;
     const t0 = performance.now();
     const pending = this.pending;
     this.pending = null;
-    this.queueWeights(ppo);
-    if (pending) await this.ack(pending);
-    // The last weights (finished: workers exit) are out before the run returns.
-    if (ppo.updates >= ppo.config.numUpdates || this.opts.stop()) await this.flushWeights();
+    // Stored before the next rollout is taken: workers collect with weights at most one update old
+    // (in the background the put would only progress while the learner waits, a few updates late).
+    await Promise.all([pending ? this.ack(pending) : null, this.publishWeights(ppo)]);
     const st = this.stats;
     st.brokerSeconds += (performance.now() - t0) / 1000;
     const elapsed = Math.max(1e-9, (performance.now() - this.startMs) / 1000);
@@ -152,41 +142,14 @@ export class BrokerRolloutSource implements RolloutSource {
     this.opts.broker.publishStats('learner', { learnerId: this.opts.learnerId, version: ppo.updates, globalStep: ppo.step, used: st.used, dropped: st.dropped, workersSeen: st.workersSeen.size });
   }
 
-  /** Publishes the current weights now (the first, or a learner resumed from its checkpoint) and waits until they are stored. */
+  /** Publishes the current weights (the first: also those of a learner resumed from its checkpoint) and waits until they are stored. */
   async publishWeights(ppo: PPO): Promise<void> {
-    this.queueWeights(ppo);
-    await this.flushWeights();
+    const bytes = this.encodeWeights(ppo);
+    await this.broker(() => this.opts.broker.publishWeights(bytes));
     this.published = true;
   }
 
-  /** Waits until the newest weights are stored. */
-  private async flushWeights(): Promise<void> {
-    while (this.publishing) await this.publishing;
-    if (this.failure) throw this.failure;
-  }
-
-  /**
-   * Publishes the weights in the background: at most one put in flight;
-   * updates made meanwhile are coalesced into one put of the newest
-   * weights when it ends (workers want the newest, not every version).
-   */
-  private queueWeights(ppo: PPO): void {
-    if (this.publishing) {
-      this.stale = true;
-      return;
-    }
-    this.publishing = (async () => {
-      do {
-        this.stale = false;
-        const bytes = this.encodeWeights(ppo);
-        await this.broker(() => this.opts.broker.publishWeights(bytes));
-      } while (this.stale);
-    })()
-      .catch((err: unknown) => void (this.failure = err))
-      .finally(() => (this.publishing = null));
-  }
-
-  /** The current weights as version `ppo.updates` (`finished` once the run reached its last update). Called between updates. */
+  /** The current weights as version `ppo.updates` (`finished` once the run reached its last update). */
   private encodeWeights(ppo: PPO): Uint8Array {
     const state = ppo.trainingState();
     const { batchSize: _b, minibatchSize: _m, numUpdates: _n, ...config } = state.config;
@@ -206,16 +169,8 @@ export class BrokerRolloutSource implements RolloutSource {
     return this.broker(() => msg.ackAck());
   }
 
-  /** A broker call that rides out a broker restart (a line when it failed three times in a row, one when it works again). */
-  private async broker<T>(call: () => Promise<T>): Promise<T> {
-    let failed = 0;
-    const result = await retryUntilDone(call, {
-      onFailure: (err, tries) => {
-        failed = tries;
-        if (tries === 3) this.opts.log(`lamkit train: the broker does not answer (${(err as Error).message}); retrying`);
-      },
-    });
-    if (failed >= 3) this.opts.log('lamkit train: the broker answers again');
-    return result;
+  /** A broker call that rides out a broker restart. */
+  private broker<T>(call: () => Promise<T>): Promise<T> {
+    return brokerCall(call, 'lamkit train', this.opts.log);
   }
 }

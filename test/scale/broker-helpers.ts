@@ -44,9 +44,11 @@ export function publishedCount(stdout: string): number {
   return Number(m[1]);
 }
 
-/** The rows of a run's metrics.jsonl. */
+/** The complete rows of a run's metrics.jsonl (a line being written is left out). */
 export function metricRows(outDir: string): Array<Record<string, number>> {
-  return readFileSync(`${outDir}/metrics.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  const lines = readFileSync(`${outDir}/metrics.jsonl`, 'utf8').split('\n');
+  lines.pop(); // after the last newline: '' or a partial row
+  return lines.map((l) => JSON.parse(l) as Record<string, number>);
 }
 
 /** Best mean of 20 consecutive episode returns, and the mean of the first 20. */

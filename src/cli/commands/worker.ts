@@ -60,7 +60,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   const { BrokerError } = await import('../../scale/broker-error.js');
   const { decodeWeights } = await import('../../scale/weights-message.js');
   const { encodeRollout } = await import('../../scale/rollout-message.js');
-  const { retryUntilDone } = await import('../../scale/retry.js');
+  const { brokerCall } = await import('../../scale/retry.js');
   if (!lib.registeredIds().includes(flags.env)) throw new RegistryError(formatError(`${where} --env`, 'a registered task id (see `lamkit envs`)', describeValue(flags.env), 'Pass the task the learner trains'));
 
   const interrupt = onInterrupt({ command: `lamkit worker ${workerId}`, stopping: 'stopping after the rollout being published' });
@@ -70,18 +70,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
     throw err;
   });
   const instance = Date.now().toString(36);
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    let failed = 0;
-    const out = await retryUntilDone(fn, {
-      giveUp: () => interrupt.requested,
-      onFailure: (err, tries) => {
-        failed = tries;
-        if (tries === 3) log(`lamkit worker ${workerId}: the broker does not answer (${(err as Error).message}); retrying`);
-      },
-    });
-    if (failed >= 3) log(`lamkit worker ${workerId}: the broker answers again`);
-    return out;
-  };
+  const call = <T>(fn: () => Promise<T>): Promise<T> => brokerCall(fn, `lamkit worker ${workerId}`, log, () => interrupt.requested);
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   let vec: import('../../core/vector-env.js').VectorEnv | null = null;

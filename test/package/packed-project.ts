@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** What `npm pack` needs from the repository: the manifest, the sources tsc compiles, and the files that ship. */
-const STAGED = ['package.json', 'package-lock.json', 'README.md', 'docs', 'bin', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'src', 'envs', 'agents', 'sim'];
+const STAGED = ['package.json', 'package-lock.json', 'README.md', 'assets', 'docs', 'bin', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'src', 'envs', 'agents', 'sim'];
 
 /**
  * The environment for child npm/node processes: the parent's, without what

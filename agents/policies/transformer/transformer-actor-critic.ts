@@ -98,8 +98,10 @@ export class TransformerActorCritic implements ActorCritic {
   /**
    * A new network acting on `io`'s spaces, sharing this one's trunk: the
    * matching tokenizers and heads when the network holds them (a multi-task
-   * model), else fresh ones with a new task-embedding row (the mean of the
-   * learned rows); the previously active space joins `otherSpaces`, so
+   * model), else new ones with a new task-embedding row (the mean of the
+   * learned rows): a fresh observation tokenizer, and the action-side
+   * tensors (previous-action tokenizer, heads) copied from a held space with
+   * the same action head when there is one, else fresh; the previously active space joins `otherSpaces`, so
    * nothing learned is dropped. With `allowNew: false` an unknown space is
    * an error naming the sizes the network has. This one is left as it is.
    */
@@ -122,7 +124,12 @@ export class TransformerActorCritic implements ActorCritic {
       for (let r = 0; r < tasks - 1; r++) for (let j = 0; j < d; j++) grown[(tasks - 1) * d + j] += table[r * d + j] / (tasks - 1);
       mine.set('task.embedding', grown);
       const init = initTransformerParams({ ...this.spec, obsDim: io.obsDim, head: io.head, otherSpaces: undefined, tasks, taskIndex: tasks - 1, lora: undefined }, rng, { logStdInit: options.logStdInit ?? 0 });
-      for (const p of spaceParams(this.spec, io, '', 'bank', 'bank', this.spec.pretrainHeads === true)) mine.set(`new.${p.name}`, init.get(p.name) as Float32Array);
+      // A held space with the same action head lends its action-side tensors (previous-action tokenizer, heads) as the start; the observation side is fresh.
+      const same = entries.find((e) => JSON.stringify(e.head) === JSON.stringify(io.head));
+      for (const p of spaceParams(this.spec, io, '', 'bank', 'bank', this.spec.pretrainHeads === true)) {
+        const lend = same && !p.name.startsWith('tok.obs.') && !p.name.startsWith('pred.obs.');
+        mine.set(`new.${p.name}`, lend ? (mine.get(`${same.prefix}${p.name}`) as Float32Array).slice() : (init.get(p.name) as Float32Array));
+      }
       entries.push(fresh);
       index = entries.length - 1;
     }

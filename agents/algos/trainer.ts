@@ -3,7 +3,7 @@ import type { Policy } from '../../src/core/policy.js';
 import type { MetricStream } from '../../src/streams/metrics.js';
 import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import type { CheckpointData, CheckpointMeta } from '../checkpoint/save-checkpoint.js';
-import type { RolloutSource } from './ppo/ppo-types.js';
+import type { RewardHook, RolloutSource } from './ppo/ppo-types.js';
 
 /**
  * What a trainer learns from: `reward` trainers (`lamkit train --algo`)
@@ -53,6 +53,13 @@ export interface TrainerContext<C extends TrainerConfigBase = TrainerConfigBase>
    * it refuse it (PPO uses it).
    */
   rolloutSource?: RolloutSource;
+  /**
+   * Relabels each rollout's rewards before the update (`lamkit train
+   * --reward <gail|airl run>`: a frozen learned reward, e.g. for reward
+   * transfer to changed dynamics). Trainers that cannot use it refuse it
+   * (PPO uses it).
+   */
+  rewardHook?: RewardHook;
   /** A failure after which the last good state is worth saving (e.g. a robot disconnected). */
   recoverable(err: unknown): boolean;
   /** Status lines for the user. */

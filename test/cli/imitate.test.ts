@@ -10,6 +10,8 @@ import { runEval } from '../../src/cli/commands/eval.js';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { main } from '../../src/cli/main.js';
 import { runReward } from '../../src/cli/commands/reward.js';
+import { runTrain } from '../../src/cli/commands/train.js';
+import { readCheckpoint } from '../../agents/checkpoint/read-checkpoint.js';
 
 const DEMOS = fileURLToPath(new URL('../fixtures/imitation/cartpole-demos', import.meta.url));
 const EXPERT = fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url));
@@ -108,4 +110,28 @@ test('lamkit imitate --resume continues a gail run from its checkpoint (metrics.
   assert.ok(steps.some((s) => s <= 512) && steps.some((s) => s > 512), 'rows from both halves');
   assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint/checkpoint.json'), 'utf8')).algo.state.globalStep, 1024);
   assert.equal(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).resumedFrom, out);
+});
+
+test('lamkit train --reward <airl run>: PPO on a changed-dynamics variant trains on the frozen learned reward (the checkpoint names it, a resume must name it again); a reward of other spaces is refused', async () => {
+  const airl = join(root, 'airl-for-transfer');
+  await runImitate(flags({ algo: 'airl', out: airl, episodes: '2', totalSteps: '512' }));
+  const train = (f: Record<string, string>): ReturnType<typeof runTrain> => runTrain({ algo: 'ppo', env: 'CartPole-heavy-v0', seed: '1', totalSteps: '512', checkpointMinutes: '0', vectorization: 'sync', progress: false, ...f });
+  const lines: string[] = [];
+  const onReward = await runTrain({ algo: 'ppo', env: 'CartPole-heavy-v0', seed: '1', totalSteps: '512', checkpointMinutes: '0', vectorization: 'sync', progress: false, reward: airl, out: join(root, 'transfer') }, { log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => l.includes(`training on the learned reward of ${airl} (AIRL's g)`)), lines.join('\n'));
+  const ck = readCheckpoint(onReward.checkpointDir).data;
+  assert.deepEqual(ck.algo.state.learnedReward, { run: airl, kind: 'airl' });
+  assert.equal((ck.algo.config as { normalizeReward: boolean }).normalizeReward, false);
+  const rows = readFileSync(join(root, 'transfer', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(rows.some((r) => r['charts/episodic_return'] !== undefined), "the env's reward is still reported");
+  // Same seed and settings on the env's reward: the learned reward changed what PPO learned.
+  const onEnv = await train({ out: join(root, 'transfer-env'), config: '{"normalizeReward": false}' });
+  const bytes = (dir: string): Buffer[] => readCheckpoint(dir).data.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  assert.notDeepEqual(bytes(onReward.checkpointDir), bytes(onEnv.checkpointDir));
+  await assert.rejects(train({ resume: join(root, 'transfer'), totalSteps: '768' }), { name: 'InvalidArgument', message: new RegExp(`^lamkit train --reward: expected "${airl}" \\(the learned reward the run being resumed trains on\\), got no --reward`) });
+  await assert.rejects(train({ resume: join(root, 'transfer-env'), totalSteps: '768', reward: airl }), { message: /^lamkit train --reward: expected no --reward when resuming a run trained on the env's reward/ });
+  const resumed = await train({ resume: join(root, 'transfer'), totalSteps: '768', reward: airl });
+  assert.equal(resumed.globalStep, 768);
+  await assert.rejects(train({ env: 'Pendulum-v1', totalSteps: '4096', reward: airl, out: join(root, 'transfer-pendulum') }), { message: /^lamkit train --reward: expected a reward learned on a task with Pendulum-v1's spaces .*, got one learned on CartPole-v1/ });
+  await assert.rejects(train({ reward: join(root, 'transfer-env'), out: join(root, 'transfer-bad') }), { message: /^lamkit train --reward: expected a run of lamkit imitate --algo gail or airl/ });
 });

@@ -33,7 +33,7 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
   endStep: (c) => c.numUpdates * c.batchSize,
   async run(ctx) {
     const { vec, config } = ctx;
-    const options = { metrics: ctx.metrics, onCheckpoint: (s: PpoTrainingState) => ctx.save(ppoCheckpoint(s, ctx.meta)), rolloutSource: ctx.rolloutSource };
+    const options = { metrics: ctx.metrics, onCheckpoint: (s: PpoTrainingState) => ctx.save(ppoCheckpoint(s, ctx.meta)), rolloutSource: ctx.rolloutSource, rewardHook: ctx.rewardHook };
     let ppo: PPO;
     if (ctx.resume) {
       if (config.klRefCoef > 0) {

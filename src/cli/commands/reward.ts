@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
+import { InvalidArgument, formatError } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
+import { readLearnedReward } from './train-reward.js';
 
 /** Flags of `lamkit reward` as commander hands them over. */
 export interface RewardFlags {
@@ -32,14 +33,9 @@ export async function runReward(flags: RewardFlags): Promise<RewardOutcome> {
   const episodes = parseIntFlag('lamkit reward --episodes', flags.episodes, 1, '5') as number;
   const seed = parseIntFlag('lamkit reward --seed', flags.seed, 0, '0') as number;
   const lib = await import('../../index.js');
-  const { data } = lib.readCheckpoint(flags.checkpoint);
-  const state = (data.algo.state as { reward?: unknown }).reward;
-  if (state === undefined) {
-    throw new InvalidArgument(formatError('lamkit reward --checkpoint', 'a run of lamkit imitate --algo gail or airl (its checkpoint holds the learned reward)', `a ${describeValue(data.algo.name)} checkpoint`, 'Pass the --out of a gail or airl run'));
-  }
+  const { reward, data } = readLearnedReward(lib, flags.checkpoint, 'lamkit reward --checkpoint', seed);
   const envId = flags.env ?? data.meta.envId;
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
-  const reward = lib.LearnedReward.restore(state as import('../../../agents/rewards/learned-reward.js').LearnedRewardState, new lib.Rng(seed), 'lamkit reward --checkpoint algo.state.reward');
   const env = await lib.makeAsync(envId);
   try {
     const obsDim = env.observationSpace.flatDim;

@@ -6,6 +6,7 @@ import { checkRunDir, autoRunDir, runDirOfCheckpoint, type RunDirMode } from '..
 import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
+import { trainRewardSource, type TrainRewardSource } from './train-reward.js';
 import { ppoFinetuneConfig, type PpoFinetuneFlags } from './ppo-finetune-flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
 import { parseTrainBrokerFlags, connectBrokerLearner, DEFAULT_MAX_POLICY_LAG, DEFAULT_MAX_QUEUED, type BrokerLearnerLink, type TrainBrokerFlags } from './train-broker.js';
@@ -23,6 +24,8 @@ export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags, TrainBrok
   out?: string;
   config?: string;
   resume?: string;
+  /** `--reward <gail|airl run>`: train on that run's frozen learned reward instead of the env's (src/cli/commands/train-reward.ts). */
+  reward?: string;
   /** Replace the run already in `--out` (its checkpoint, best/, metrics and report). */
   force?: boolean;
   /** Save a checkpoint when this many minutes passed since the last one (default {@link DEFAULT_CHECKPOINT_MINUTES}; 0: off). */
@@ -143,6 +146,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   const fleetOpts = parseRobotFlags(flags);
   const brokerOpts = parseTrainBrokerFlags(flags);
   if (brokerOpts && fleetOpts) throw new InvalidArgument(formatError('lamkit train --broker', 'no --broker with --robots (robots connect to the learner directly)', describeValue(flags.broker), 'Drop one of them'));
+  if (brokerOpts && flags.reward !== undefined) throw new InvalidArgument(formatError('lamkit train --reward', 'no --reward with --broker (workers collect the rewards)', describeValue(flags.reward), 'Train on the learned reward without --broker'));
   if (fleetOpts) {
     const n = fleetOpts.count;
     if (numEnvsFlag !== undefined) throw new InvalidArgument(formatError('lamkit train --num-envs', 'no --num-envs with --robots (each robot is one sub-env)', describeValue(flags.numEnvs), `Drop --num-envs; --robots ${n} trains on ${n} sub-envs`));
@@ -281,6 +285,8 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     : algo.resolveConfig(
         {
           ...algo.defaults(envId, discrete),
+          // The learned reward is normalized by its hook; PPO's return scaling would scale it again.
+          ...(flags.reward !== undefined ? { normalizeReward: false } : {}),
           ...userConfig,
           seed: seedFlag ?? (userConfig.seed as number | undefined) ?? 1,
           totalSteps: totalFlag ?? (userConfig.totalSteps as number | undefined) ?? 100_000,
@@ -299,6 +305,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     plan.broker ? plan.broker.resumeFlags : '',
     plan.evalEvery !== null ? ` --eval-every ${plan.evalEvery} --eval-episodes ${plan.evalEpisodes}` : '',
     plan.checkpointMinutes !== DEFAULT_CHECKPOINT_MINUTES ? ` --checkpoint-minutes ${plan.checkpointMinutes}` : '',
+    flags.reward !== undefined ? ` --reward ${flags.reward}` : '',
   ].join('');
   if (resumed) log(`lamkit train: resuming ${shownOut} from step ${startStep} (its last checkpoint); training to step ${endStep}`);
   else log(`lamkit train: ${envId} ${algo.name}, ${endStep} steps; writing to ${shownOut}`);
@@ -312,12 +319,15 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   let evalEnv: import('../../core/env.js').AsyncEnv<unknown, unknown> | import('../../core/env.js').Env<unknown, unknown> | null = null;
   const interrupt = onInterrupt({ command: 'lamkit train', stopping: 'stopping after this update; the checkpoint follows', resumeHint: () => resumeCommand });
   let failure = '';
+  let learned: TrainRewardSource | null = null;
   try {
     vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
+    learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, (config as { gamma?: number }).gamma ?? 0.99, config.seed);
+    if (learned) log(`lamkit train: training on the learned reward of ${learned.run} (${learned.kind === 'airl' ? "AIRL's g" : "GAIL's logit"}); the env's reward is only reported`);
     if (plan.evalEvery !== null) evalEnv = await lib.makeAsync(envId);
     let lastSaveMs = performance.now();
     const save = (data: CheckpointData): void => {
-      lib.saveCheckpoint(checkpointDir, data);
+      lib.saveCheckpoint(checkpointDir, learned ? learned.mark(data) : data);
       lastSaveMs = performance.now();
     };
     const evaluator = evalEnv
@@ -329,6 +339,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     if (plan.broker) log(`lamkit train: waiting for rollouts from lamkit worker processes on ${plan.broker.broker.shownServers} (run ${plan.broker.broker.run}); start each with: lamkit worker --broker ${plan.broker.broker.shownServers}${plan.broker.broker.run !== 'lamkit' ? ` --broker-run ${plan.broker.broker.run}` : ''} --env ${envId}`);
     const result = await algo.run({
       ...(rolloutSource ? { rolloutSource } : {}),
+      ...(learned ? { rewardHook: learned.hook } : {}),
       vec: theVec,
       config,
       policy: plan.policy,
@@ -365,6 +376,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     evalEnv?.close();
     // Robots' vector env belongs to the fleet (closed by runTrain).
     if (vec && !fleet) await vec.close();
+    learned?.dispose();
   }
 }
 
@@ -400,6 +412,7 @@ export function register(program: Command): void {
     .option('--kl-ref-target <kl>', 'with --kl-ref-coef: adapt the coefficient to keep each update\'s KL near this (halve below kl/1.5, double above 1.5 kl)')
     .option('--train-params <which>', 'PPO: all (default) or lora (transformer: LoRA adapters and heads on a frozen trunk)')
     .option('--resume <dir>', 'continue the run saved in this directory from its last checkpoint')
+    .option('--reward <run>', "train on the frozen learned reward of a lamkit imitate --algo gail|airl run (AIRL's g: reward transfer to a task variant) instead of the env's")
     .option('--force', 'replace the run already in --out')
     .option('--checkpoint-minutes <m>', `save a checkpoint every m minutes of training (0: off; a kill loses at most this much)`, String(DEFAULT_CHECKPOINT_MINUTES))
     .option('--eval-every <steps>', 'evaluate the deterministic policy every this many env steps on a separate env; keep the best in best/')

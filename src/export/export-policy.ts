@@ -7,10 +7,11 @@ import type { ExportSource, OnnxExporter } from './export-source.js';
 import { mlpOnnx, windowMlpOnnx } from './mlp-onnx.js';
 import { transformerOnnx } from './transformer-onnx.js';
 import { lamkitVersion } from './lamkit-version.js';
+import { mlpTfjs } from './mlp-tfjs.js';
 import type { OnnxStepper } from './onnx-stepper.js';
 
 /** Export formats of `lamkit export --format`. */
-export const EXPORT_FORMATS = ['onnx'] as const;
+export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The manifest written beside the models: kind, task, spaces, spec, and per file its role and recurrent state pairs (what an {@link OnnxStepper} needs). */
@@ -57,7 +58,7 @@ export function exportPolicy(checkpointDir: string, outDir: string, options: Exp
   const outputs: ExportOutputs = { distribution: options.distribution ?? false, value: options.value ?? false };
   const { dir, data } = readCheckpoint(checkpointDir);
   const exporter = ONNX_EXPORTERS.get(data.policy.kind);
-  if (!exporter) {
+  if (!exporter && options.format === 'onnx') {
     throw new FileFormatError(formatError(`lamkit export: ${join(dir, 'checkpoint.json')} policy.kind`, `a kind with an ONNX exporter (${[...ONNX_EXPORTERS.keys()].join(', ')})`, describeValue(data.policy.kind), 'Register one with registerOnnxExporter, or export another checkpoint'));
   }
   const source: ExportSource = {
@@ -71,9 +72,10 @@ export function exportPolicy(checkpointDir: string, outDir: string, options: Exp
     obsStats: data.normalization.obs,
     clipObs: data.normalization.clipObs,
   };
+  if (options.format === 'tfjs') return exportTfjs(source, outDir, outputs);
   let graphs;
   try {
-    graphs = exporter(source, outputs);
+    graphs = (exporter as OnnxExporter)(source, outputs);
   } catch (err) {
     if (err instanceof FileFormatError) throw err;
     const fix = err instanceof LamkitError ? err.message : `exporter failed: ${(err as Error).message}`;
@@ -116,4 +118,18 @@ export function exportPolicy(checkpointDir: string, outDir: string, options: Exp
     writeSynced(join(tmp, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2));
   });
   return { dir: outDir, files: encoded.map((e) => ({ file: e.file, role: e.role, bytes: e.bytes.length })), kind: source.kind, envId: source.envId };
+}
+
+/** `--format tfjs`: `model.json` + `weights.bin` (a tfjs graph model) and `export.json`, replacing `outDir` atomically. */
+function exportTfjs(source: ExportSource, outDir: string, outputs: ExportOutputs): ExportResult {
+  const version = lamkitVersion();
+  const metadata = { lamkitVersion: version, kind: source.kind, task: source.envId, observationSpace: source.observationSpace.toJSON(), actionSpace: source.actionSpace.toJSON(), spec: source.spec, normalization: source.obsStats ? 'folded' : 'none' };
+  const { modelJson, weightsBin } = mlpTfjs(source, outputs, metadata);
+  const json = JSON.stringify(modelJson);
+  replaceDirAtomic(outDir, (tmp) => {
+    writeSynced(join(tmp, 'model.json'), json);
+    writeSynced(join(tmp, 'weights.bin'), weightsBin);
+    writeSynced(join(tmp, EXPORT_MANIFEST), JSON.stringify({ format: 'lamkit-export', version: 1, ...metadata, files: [{ file: 'model.json', role: 'step', doc: 'tfjs graph model: tf.loadGraphModel; input obs [batch, obsDim] raw', state: [] }] }, null, 2));
+  });
+  return { dir: outDir, files: [{ file: 'model.json', role: 'step', bytes: json.length + weightsBin.length }], kind: source.kind, envId: source.envId };
 }

@@ -16,6 +16,7 @@ export const PARITY_ENVS = ['CartPole-v1', 'Pendulum-v1'] as const;
 
 /** One parity case: an exported random-weight checkpoint and lamkit's own answers on recorded steps. */
 export interface ParityCase {
+  checkpointDir: string;
   exportDir: string;
   state: StatePair[];
   rec: RecordedSteps;
@@ -39,7 +40,7 @@ export async function prepareParityCase(root: string, kind: (typeof PARITY_KINDS
       const rec = await recordSteps(env, policy, steps, 3);
       const actDim = new ActionCodec(env.actionSpace).actDim;
       const discrete = env.actionSpace instanceof Discrete ? env.actionSpace : null;
-      return { exportDir, state: manifest.files[0].state, rec, actDim, discrete, actIn: discrete ? discrete.n : actDim };
+      return { checkpointDir: ckpt, exportDir, state: manifest.files[0].state, rec, actDim, discrete, actIn: discrete ? discrete.n : actDim };
     } finally {
       policy.dispose?.();
     }

@@ -1,5 +1,6 @@
 // Table and plot of bench/imitate.ts's results (one JSON per task, algo and seed).
 import { renderVegaLiteSvg, type VegaLiteSpec } from '../src/bench/vega-svg.js';
+import { reference } from './references.js';
 
 /** One (task, algo, seed) result of bench/imitate.ts. */
 export interface ImitationRow {
@@ -27,11 +28,8 @@ export interface ImitationRow {
   transfer?: { target: string; return: number; trueRewardReturn: number; randomReturn: number; demonstratorReturn: number; normalizedScore: number };
 }
 
-/**
- * The `imitation` library's published mean normalized scores (its documentation's benchmark
- * summary, seals MuJoCo suite: a different suite, named so; docs/references.md).
- */
-export const IMITATION_LIBRARY_MEANS: Record<string, number> = { bc: 0.932, dagger: 0.995, gail: 0.939, airl: 0.792 };
+/** The `imitation` library's published mean normalized score of an algo (seals MuJoCo suite: a different suite; docs/references.md holds the figures and their source). */
+const imitationLibraryMean = (algo: string): number => reference(`imitation.${algo}.normalized-mean`).value as number;
 /** Issue 14's targets (BC: reported as it comes). */
 export const TARGETS: Record<string, number | null> = { bc: null, dagger: 0.95, gail: 0.9, airl: 0.8 };
 const ALGOS = ['bc', 'dagger', 'gail', 'airl'];
@@ -57,7 +55,7 @@ export function imitationReport(rows: ImitationRow[]): { markdown: string; svg: 
     lines.push(`| ${env} | ${cells.join(' | ')} |`);
   }
   lines.push(`| target (issue 14) | ${algos.map((a) => (TARGETS[a] === null ? 'reported' : `>= ${TARGETS[a]}`)).join(' | ')} |`);
-  lines.push(`| imitation library, seals MuJoCo suite (different tasks) | ${algos.map((a) => fmt(IMITATION_LIBRARY_MEANS[a])).join(' | ')} |`);
+  lines.push(`| \`imitation\` library's published mean, seals MuJoCo suite (other tasks; docs/references.md) | ${algos.map((a) => fmt(imitationLibraryMean(a))).join(' | ')} |`);
   const transfers = rows.filter((r) => r.transfer);
   if (transfers.length > 0) {
     lines.push('', '| reward transfer | seed | PPO on the learned reward | PPO on the true reward | random | the demonstrator | transfer score |', '|---|---|---|---|---|---|---|');

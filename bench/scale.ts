@@ -7,6 +7,12 @@
  * docs/scale-out.md's throughput model takes (collect, update, broker).
  *
  *   npm run bench:scale -- [--env Reacher-v5] [--updates 12] [--workers 1,2,4] [--config '{...}'] [--json out.json]
+ *   npm run bench:scale -- --faults --env CartPole-v1 --total-steps 80000 [--kill-every 30] [--seeds 1,2]
+ *
+ * `--faults`: the issue's fault target instead: two workers train the task
+ * to `--total-steps`, once undisturbed and once with a worker killed
+ * (SIGKILL) every `--kill-every` seconds and restarted; prints the final
+ * mean return of 20 episodes of each, per seed.
  *
  * Default task: Reacher-v5 with its tuned config (1 env x 2048 steps,
  * normalization on): rollouts of ~240 KB. Each figure is measured over the
@@ -73,7 +79,53 @@ function flags(out: string, broker?: string): TrainFlags {
 
 const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-scale-'));
 const results: Measured[] = [];
+
+function startWorker(url: string, id: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--broker', url, '--env', envId, '--worker-id', id], { stdio: 'ignore' });
+}
+
+/** Two workers train to `--total-steps`; with `killEverySeconds`, one of them (in turn) is SIGKILLed and restarted that often. */
+async function faultRun(seed: number, killEverySeconds: number | null): Promise<{ finalMean20: number; kills: number; load: [number, number] }> {
+  const server = await LocalNatsServer.start();
+  const workers = [startWorker(server.url, 'f0'), startWorker(server.url, 'f1')];
+  let kills = 0;
+  const load0 = loadavg()[0];
+  const timer = killEverySeconds === null ? null : setInterval(() => {
+    const i = kills % 2;
+    workers[i].kill('SIGKILL');
+    workers[i] = startWorker(server.url, `f${i}-${++kills}`);
+  }, killEverySeconds * 1000);
+  try {
+    const out = join(root, `faults-${seed}-${killEverySeconds ?? 'none'}`);
+    const outcome = await runTrain({ ...flags(out, server.url), seed: String(seed), totalSteps: args.get('total-steps') ?? '80000' });
+    return { finalMean20: (outcome.summary as { finalMeanReturn20: number }).finalMeanReturn20, kills, load: [load0, loadavg()[0]] };
+  } finally {
+    if (timer) clearInterval(timer);
+    for (const w of workers) w.kill('SIGKILL');
+    await server.close();
+  }
+}
+
 try {
+  if (args.has('faults')) {
+    const killEvery = Number(args.get('kill-every') ?? 30);
+    const runs = [];
+    for (const seed of (args.get('seeds') ?? '1,2').split(',').map(Number)) {
+      const calm = await faultRun(seed, null);
+      const faulty = await faultRun(seed, killEvery);
+      runs.push({ seed, calm, faulty });
+      console.log(`${envId} seed ${seed}, 2 workers: final mean return (20 episodes) ${calm.finalMean20.toFixed(1)} undisturbed | ${faulty.finalMean20.toFixed(1)} with a worker killed every ${killEvery} s (${faulty.kills} kills) | target: the same band | load ${calm.load[0].toFixed(1)}->${faulty.load[1].toFixed(1)} on ${cpus().length} cores`);
+    }
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(args.get('json') ?? `bench/results/scale-faults-${envId}.json`, JSON.stringify({ envId, killEvery, runs }, null, 2));
+  } else {
+    await throughputBench();
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+async function throughputBench(): Promise<void> {
   // One process: the same trainer and config, rollouts from its own vector env.
   const lib = await import('../src/index.js');
   const probeEnv = await lib.makeAsync(envId);
@@ -91,9 +143,7 @@ try {
     const server = await LocalNatsServer.start();
     const children: ChildProcess[] = [];
     try {
-      for (let i = 0; i < n; i++) {
-        children.push(spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--broker', server.url, '--env', envId, '--worker-id', `bench-${i}`], { stdio: 'ignore' }));
-      }
+      for (let i = 0; i < n; i++) children.push(startWorker(server.url, `bench-${i}`));
       const out = join(root, `workers-${n}`);
       load0 = loadavg()[0];
       await runTrain({ ...flags(out, server.url), totalSteps });
@@ -117,6 +167,4 @@ try {
   }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(args.get('json') ?? 'bench/results/scale.json', JSON.stringify({ envId, updates, batch, shareTarget: SHARE_TARGET, results }, null, 2));
-} finally {
-  rmSync(root, { recursive: true, force: true });
 }

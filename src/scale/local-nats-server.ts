@@ -25,6 +25,8 @@ export interface LocalNatsServerOptions {
   storeDir?: string;
   /** Port (default: a free loopback port). */
   port?: number;
+  /** Require TLS with this server certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -61,15 +63,16 @@ export class LocalNatsServer {
     return server;
   }
 
-  /** `nats://127.0.0.1:<port>`. */
+  /** `nats://127.0.0.1:<port>` (`tls://` with TLS). */
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'tls' : 'nats'}://127.0.0.1:${this.port}`;
   }
 
   /** Starts the stopped server again (same port, same store). */
   async resume(): Promise<void> {
     if (this.child) return;
     const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port)];
+    if (this.opts.tls) args.push('--tls', '--tlscert', this.opts.tls.certFile, '--tlskey', this.opts.tls.keyFile);
     if (this.opts.token !== undefined || this.opts.user !== undefined) {
       // Secrets go through a config file, not the command line (ps).
       const conf = join(this.storeDir, 'auth.conf');

@@ -52,7 +52,8 @@ interface Row {
 
 /** Raw flat observations and expert labels of `n` fresh episodes of `phrasing`. */
 async function labelled(phrasing: lib.PhrasingSplit, n: number, seed: number): Promise<{ obs: Float32Array; labels: Int32Array }> {
-  const env = await lib.makeAsync(ENV, { phrasing } as never);
+  const env = await lib.makeAsync(ENV, { kwargs: { phrasing } });
+  const allowed = new Set(lib.COMMAND_ACTIONS.flatMap((a) => lib.commandPhrasings(a, phrasing)));
   try {
     const expert = new lib.CommandAvatarExpert(env);
     const rows: Float32Array[] = [];
@@ -62,6 +63,9 @@ async function labelled(phrasing: lib.PhrasingSplit, n: number, seed: number): P
       seed,
       deterministic: true,
       onStep: (s) => {
+        // Guard: every evaluated instruction is of the split asked for (held-out ones never seen in training).
+        const { instruction } = s.obs as { instruction: string };
+        if (!allowed.has(instruction)) throw new Error(`bench:language: ${JSON.stringify(instruction)} is not a ${phrasing} phrasing`);
         const flat = env.observationSpace.flatten(s.obs) as Float32Array;
         rows.push(flat);
         labels.push(s.action as number);

@@ -138,3 +138,25 @@ test('text-transformer policy kind: config defaults (pretrained vectors), and a 
   assert.throws(() => policyKind('text-transformer').create(cfg, { obsDim: SPACE.flatDim, head: { kind: 'categorical', nvec: [3] } }, new Rng(0)), /policy\.text: expected the instruction's place and the training vocabulary \(text, vocab\), got none/);
   assert.throws(() => textPolicyInputs(new Box(0, 1, [3]), []), /textPolicyInputs\.space: expected an observation space with exactly one Text part/);
 });
+
+test('text-transformer word dropout: words become <unk> only while a gradient is taken; scoring outside training sees every word', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const d = demos(4, 2, 8);
+  const { vocab } = textPolicyInputs(SPACE, ['go left', 'step to the right', 'jump now']);
+  const net = TextTransformerActorCritic.create({ ...spec('learned', ['<pad>', '<unk>', ...vocab], 8), wordDropout: 0.5 }, new Rng(1), { logStdInit: 0 });
+  try {
+    const batch = { obs: { rows: d.rows, flat: d.obs }, actions: d.actions };
+    const score = (): number[] => tf.tidy(() => [...net.evaluate(batch).logProb.dataSync()]);
+    const a = score();
+    assert.deepEqual(score(), a, 'no dropout outside a gradient');
+    const vars = net.variables().map((v) => v.variable);
+    const { value, grads } = tf.variableGrads(() => tf.sum(net.evaluate(batch).logProb) as tf.Scalar, vars);
+    const inTraining = value.dataSync()[0];
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.notEqual(inTraining, a.reduce((x, y) => x + y, 0), 'dropout changed the training loss');
+  } finally {
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

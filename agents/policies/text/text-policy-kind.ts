@@ -6,7 +6,7 @@ import { registerPolicyKind, parseWith, policyKinds } from '../policy-kinds.js';
 import { Vocabulary } from '../../text/vocabulary.js';
 import { loadWordVectors, vectorsFor } from '../../text/word-vectors.js';
 import { TextTransformerActorCritic } from './text-transformer-actor-critic.js';
-import type { TextTransformerSpec } from './text-transformer-spec.js';
+import { unitRows, type TextTransformerSpec } from './text-transformer-spec.js';
 
 /** The policy kind name of instruction-following networks. */
 export const TEXT_TRANSFORMER_KIND = 'text-transformer';
@@ -26,6 +26,8 @@ const schema = z
     heads: z.number().int().positive().default(4),
     mlpRatio: z.number().positive().default(2),
     logStdInit: z.number().default(0),
+    /** Probability of replacing a training word by <unk> (word dropout): robustness to words never seen in training. */
+    wordDropout: z.number().min(0).max(0.9).default(0.1),
     /** Filled from the data by `lamkit finetune` ({@link textPolicyInputs}): where the instruction lies in the flat observation. */
     text: z.object({ offset: z.number().int().min(0), maxLength: z.number().int().positive(), charset: z.string().min(1) }).strict().optional(),
     /** Filled from the data: the training instructions' words. */
@@ -55,14 +57,14 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });
       }
       const source = loadWordVectors();
       const vocab = new Vocabulary([...cfg.vocab, ...source.words.slice(0, cfg.pretrainedWords)]).words.slice();
-      return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, { logStdInit: cfg.logStdInit, vectors: vectorsFor(vocab, source) });
+      return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, { logStdInit: cfg.logStdInit, vectors: unitRows(vectorsFor(vocab, source), source.dim) });
     },
     fromCheckpoint: (spec, tensors) => TextTransformerActorCritic.fromTensors(spec as unknown as TextTransformerSpec, tensors),
   });

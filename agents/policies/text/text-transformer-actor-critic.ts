@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../src/core/rng.js';
+import { Rng } from '../../../src/core/rng.js';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../../src/core/errors.js';
 import { matMul, embed } from '../../tf-ops.js';
 import { batchMatMul } from '../../nn/batch-matmul.js';
@@ -7,7 +7,7 @@ import { layerNorm, gelu } from '../../nn/transformer-layers.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
-import { Vocabulary, PAD_ID } from '../../text/vocabulary.js';
+import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns } from './text-transformer-spec.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
@@ -53,10 +53,13 @@ export class TextTransformerActorCritic implements ActorCritic {
   private readonly stateCols: Int32Array;
   private readonly chars: string[];
   private readonly tokenCache = new Map<string, Int32Array>();
+  /** Draws of word dropout (seeded from the spec's init, so training runs repeat exactly). */
+  private readonly dropoutRng: Rng;
   private disposed = false;
 
-  private constructor(spec: TextTransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
+  private constructor(spec: TextTransformerSpec, tensors: ReadonlyMap<string, Float32Array>, dropoutSeed = 0) {
     this.spec = spec;
+    this.dropoutRng = new Rng(dropoutSeed);
     this.layout = textTransformerLayout(spec);
     this.dist = makeDistribution(spec.head);
     this.vocabulary = new Vocabulary(spec.vocab.slice(2));
@@ -77,7 +80,7 @@ export class TextTransformerActorCritic implements ActorCritic {
 
   /** A freshly initialized network; `vectors` (`[vocab x embedDim]`) are required for pretrained embeddings. */
   static create(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array }): TextTransformerActorCritic {
-    return new TextTransformerActorCritic(spec, initTextTransformerParams(spec, rng, options));
+    return new TextTransformerActorCritic(spec, initTextTransformerParams(spec, rng, options), rng.integer(0, 2 ** 31));
   }
 
   /** Rebuilds a network from its spec and tensors (a checkpoint); extra tensors are an error. */
@@ -132,6 +135,11 @@ export class TextTransformerActorCritic implements ActorCritic {
     const actionInput = new Float32Array(rows * this.dist.actInputDim);
     this.dist.encodeActions(batch.actions.subarray(0, rows * this.dist.actDim), rows, actionInput);
     const ids = this.tokenIds(batch.obs);
+    // Word dropout only while a gradient is taken (training); validation, reports and rollouts see every word.
+    const p = this.spec.wordDropout ?? 0;
+    if (p > 0 && (tf.engine().state as { gradientDepth: number }).gradientDepth > 0) {
+      for (let i = 0; i < ids.length; i++) if (ids[i] !== PAD_ID && this.dropoutRng.uniform(0, 1) < p) ids[i] = UNK_ID;
+    }
     return tf.tidy((): tf.TensorContainer => {
       const { actorOut, value } = this.forward(batch.obs, ids);
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;

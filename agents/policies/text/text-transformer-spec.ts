@@ -27,6 +27,13 @@ export interface TextTransformerSpec {
   heads: number;
   /** Hidden width of each block's MLP as a multiple of `dModel`. */
   mlpRatio: number;
+  /**
+   * Word dropout (Iyyer et al. 2015, arXiv:1506.06726 sec. 3.1; Sennrich et
+   * al.'s unknown-word training): while a gradient is taken, each word is
+   * replaced by `<unk>` with this probability, so the network learns to act
+   * on the words it knows when others are unknown. 0 or absent: off.
+   */
+  wordDropout?: number;
 }
 
 /** One named parameter tensor of the layout. `vectors` (pretrained) is data, never trained: it is in no parameter group. */
@@ -109,8 +116,8 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
     else if (leaf === 'beta' || leaf === 'bias' || leaf === 'b1' || leaf === 'b2') t.fill(0);
     else if (p.name === 'text.embedding') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.embedDim);
     else if (p.name === 'tok.word.weight' && spec.embeddings === 'pretrained') {
-      // Unit-variance-preserving projection of the frozen vectors (their entries are ~0.1-1 in size).
-      for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.embedDim);
+      // The frozen vectors have unit length (see unitRows): a unit-variance projection keeps word tokens O(1).
+      for (let i = 0; i < size; i++) t[i] = rng.normal();
     } else {
       const std = leaf === 'wo' || leaf === 'w2' ? residualStd : 0.02;
       for (let i = 0; i < size; i++) t[i] = std * rng.normal();
@@ -129,9 +136,22 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
   if (spec.dModel % spec.heads !== 0) bad('heads', `a divisor of dModel (${spec.dModel})`, spec.heads);
   if (!(spec.mlpRatio > 0)) bad('mlpRatio', 'a positive number', spec.mlpRatio);
   if (spec.embeddings !== 'learned' && spec.embeddings !== 'pretrained') bad('embeddings', "'learned' or 'pretrained'", spec.embeddings);
+  if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const t = spec.text;
   if (!t || !Number.isInteger(t.offset) || !Number.isInteger(t.maxLength) || t.offset < 0 || t.maxLength <= 0 || t.offset + t.maxLength > spec.obsDim || typeof t.charset !== 'string') {
     bad('text', `the instruction's place in the flat observation ({ offset, maxLength, charset } inside ${spec.obsDim} columns)`, t);
   }
   if (!Array.isArray(spec.vocab) || spec.vocab.length < 2 || spec.vocab[0] !== '<pad>' || spec.vocab[1] !== '<unk>') bad('vocab', "a word list starting with '<pad>', '<unk>'", spec.vocab);
+}
+
+/** Scales each row of `table [rows x dim]` to unit length in place (zero rows stay zero): word similarity is the vectors' direction. */
+export function unitRows(table: Float32Array, dim: number): Float32Array {
+  for (let r = 0; r < table.length / dim; r++) {
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += table[r * dim + k] ** 2;
+    if (sum === 0) continue;
+    const inv = 1 / Math.sqrt(sum);
+    for (let k = 0; k < dim; k++) table[r * dim + k] *= inv;
+  }
+  return table;
 }

@@ -42,7 +42,8 @@ async function defaultData(): Promise<string[]> {
   }
   return dirs;
 }
-const data = argList('--data').length > 0 ? argList('--data') : await defaultData();
+const skipContinual = process.argv.includes('--skip-continual');
+const data = argList('--data').length > 0 ? argList('--data') : skipContinual ? [] : await defaultData();
 const strategies = (arg('--strategies') ?? 'naive,rehearsal,ewc,adapters').split(',');
 const seeds = (arg('--seeds') ?? '1,2,3').split(',').map(Number);
 const maxSteps = arg('--max-steps') ?? '300';
@@ -147,7 +148,7 @@ async function ppoSpeed(): Promise<Record<string, unknown>> {
 
 const results: Record<string, unknown> = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, data, strategies, seeds, maxSteps: Number(maxSteps), evalEpisodes: Number(evalEpisodes), policy };
 if (process.argv.includes('--ppo-speed')) results.ppoSpeed = await ppoSpeed();
-if (!process.argv.includes('--skip-continual')) {
+if (!skipContinual) {
   await loadVega();
   const runs = await continual();
   const { markdown, svg } = report(runs);

@@ -113,9 +113,11 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   let newHeads = true;
   if (flags.from !== undefined) {
     const from = lib.readCheckpoint(flags.from).data;
+    net.dispose();
     net = lib.restorePolicy(from.policy, 'lamkit finetune --from policy');
     const fits = net.obsDim === io.obsDim && JSON.stringify(net.head) === JSON.stringify(io.head);
-    newHeads = !fits;
+    // A multi-task transformer (lamkit-base) may hold this space's tokenizers and heads already: adaptedTo selects them.
+    newHeads = net instanceof lib.TransformerActorCritic ? !net.hasSpace(io) : !fits;
     if (!fits) {
       if (!(net instanceof lib.TransformerActorCritic)) {
         net.dispose();

@@ -16,3 +16,9 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 for (const [from, to] of ASSETS) cpSync(new URL(`../${from}`, import.meta.url), new URL(`../dist/${to}`, import.meta.url), { recursive: true });
+
+// The page of `lamkit view --in-browser`, bundled once here (esbuild is a
+// devDependency): an installed lamkit serves this file without bundling.
+const { bundleInBrowserLoop } = await import('../dist/src/export/in-browser-server.js');
+const { writeFileSync } = await import('node:fs');
+writeFileSync(new URL('../dist/src/export/page/in-browser-loop.bundle.js', import.meta.url), await bundleInBrowserLoop());

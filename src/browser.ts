@@ -14,6 +14,9 @@
  * - `MlpPolicy`: a trained MLP actor-critic with a plain-JS forward pass
  *   (build it from a checkpoint's parts; `loadPolicy` reads files, so it
  *   stays in 'lamkit');
+ * - `OnnxPolicy` / `OnnxStepper`: a policy exported with `lamkit export`
+ *   run on onnxruntime-web (pass its session and `Tensor`), recurrent state
+ *   carried between steps;
  * - `RobotClient`: the robot side of the bridge on the page's own
  *   `WebSocket` (it never loads the `ws` package), `envRobotHandler` to
  *   drive it with an `Env`, and the bridge's error classes.
@@ -32,5 +35,7 @@ export {
   type WebSocketConstructor,
 } from './bridge/robot-client-core.js';
 export { envRobotHandler, type EnvRobotHandler } from './bridge/env-robot-handler.js';
+export { OnnxPolicy, type ExportManifest } from './export/onnx-policy.js';
+export { OnnxStepper, type OrtSessionLike, type OrtTensorLike, type OrtTensorConstructor } from './export/onnx-stepper.js';
 export { BridgeProtocolError, BridgeTimeoutError, BridgeDisconnectedError, type BridgeErrorCode } from './bridge/errors.js';
 export { PROTOCOL_VERSION } from './bridge/protocol.js';

@@ -13,6 +13,7 @@ export * from './data/index.js';
 export * from './bridge/index.js';
 export * from './bench/index.js';
 export * from './run/index.js';
+export * from './export/index.js';
 export * from '../envs/index.js';
 export * from '../agents/index.js';
 export * from '../sim/index.js';

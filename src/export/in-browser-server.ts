@@ -34,7 +34,8 @@ export interface InBrowserLoopServer {
 
 /** Where `npm run build` leaves the prebuilt page bundle (dist/), beside this module. */
 const PREBUILT = new URL('./page/in-browser-loop.bundle.js', import.meta.url);
-const PAGE_ENTRY = new URL('./page/in-browser-loop.ts', import.meta.url);
+/** The page's entry: the TypeScript source, or its compiled form under dist/. */
+const PAGE_ENTRY = [new URL('./page/in-browser-loop.ts', import.meta.url), new URL('./page/in-browser-loop.js', import.meta.url)];
 
 /**
  * Bundles the in-browser loop page with esbuild (ESM, platform browser):
@@ -51,7 +52,7 @@ export async function bundleInBrowserLoop(): Promise<string> {
     throw new BackendError(formatError('lamkit view --in-browser', 'the prebuilt page bundle (npm run build) or esbuild installed', 'neither', 'Run `npm run build`, or install esbuild'), { cause: err });
   }
   const out = await esbuild.build({
-    entryPoints: [fileURLToPath(PAGE_ENTRY)],
+    entryPoints: [fileURLToPath(PAGE_ENTRY.find((u) => existsSync(fileURLToPath(u))) ?? PAGE_ENTRY[0])],
     bundle: true,
     platform: 'browser',
     format: 'esm',

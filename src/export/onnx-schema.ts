@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 
 /**
  * The part of ONNX's `onnx.proto` (proto2, package `onnx`; field numbers as
@@ -71,7 +72,8 @@ let root: protobuf.Root | null = null;
 
 /** protobufjs types of the subset, parsed on first use (nothing at import time). */
 export function onnxTypes(): { ModelProto: protobuf.Type } {
-  root ??= protobuf.parse(ONNX_PROTO_SUBSET, { keepCase: true }).root;
+  // Loaded on first use: importing lamkit does not load protobufjs.
+  root ??= (createRequire(import.meta.url)('protobufjs') as typeof protobuf).parse(ONNX_PROTO_SUBSET, { keepCase: true }).root;
   return { ModelProto: root.lookupType('onnx.ModelProto') };
 }
 

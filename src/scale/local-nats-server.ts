@@ -21,6 +21,8 @@ export interface LocalNatsServerOptions {
   token?: string;
   /** Require this user and password. */
   user?: { name: string; password: string };
+  /** Require the NKey of this public user key (`U...`). */
+  nkeyUser?: string;
   /** JetStream file store (default: a new temporary directory, removed by `close()`). */
   storeDir?: string;
   /** Port (default: a free loopback port). */
@@ -73,10 +75,15 @@ export class LocalNatsServer {
     if (this.child) return;
     const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port)];
     if (this.opts.tls) args.push('--tls', '--tlscert', this.opts.tls.certFile, '--tlskey', this.opts.tls.keyFile);
-    if (this.opts.token !== undefined || this.opts.user !== undefined) {
+    const o = this.opts;
+    if (o.token !== undefined || o.user !== undefined || o.nkeyUser !== undefined) {
       // Secrets go through a config file, not the command line (ps).
       const conf = join(this.storeDir, 'auth.conf');
-      const auth = this.opts.token !== undefined ? `authorization { token: ${JSON.stringify(this.opts.token)} }` : `authorization { user: ${JSON.stringify(this.opts.user!.name)}, password: ${JSON.stringify(this.opts.user!.password)} }`;
+      const auth = o.token !== undefined
+        ? `authorization { token: ${JSON.stringify(o.token)} }`
+        : o.user !== undefined
+        ? `authorization { user: ${JSON.stringify(o.user.name)}, password: ${JSON.stringify(o.user.password)} }`
+        : `authorization { users: [{ nkey: ${JSON.stringify(o.nkeyUser)} }] }`;
       writeFileSync(conf, auth + '\n', { mode: 0o600 });
       args.push('-c', conf);
     }

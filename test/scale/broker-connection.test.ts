@@ -47,3 +47,29 @@ test('nothing listening: a BrokerError naming the server and how to start one', 
     return true;
   });
 });
+
+test('nkey: the seed file of the configured user connects, another seed is refused naming the server', { skip }, async () => {
+  const { nkeys } = await import('@nats-io/transport-node');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const user = nkeys.createUser();
+  const server = closeAtEnd(await LocalNatsServer.start({ nkeyUser: user.getPublicKey() }));
+  const dir = mkdtempSync(join(tmpdir(), 'lamkit-nkey-'));
+  try {
+    const seed = join(dir, 'user.nk');
+    writeFileSync(seed, new TextDecoder().decode(user.getSeed()) + '\n');
+    const nc = await connectBroker(parseBrokerFlags({ broker: server.url, brokerNkeySeed: seed }, 'lamkit worker', {})!, 'lamkit worker --broker', 'test');
+    await nc.close();
+    const other = join(dir, 'other.nk');
+    writeFileSync(other, new TextDecoder().decode(nkeys.createUser().getSeed()));
+    await assert.rejects(connectBroker(parseBrokerFlags({ broker: server.url, brokerNkeySeed: other }, 'lamkit worker', {})!, 'lamkit worker --broker', 'test'), (err: Error) => {
+      assert.equal(err.name, 'BrokerError');
+      assert.ok(err.message.includes(`credentials that ${server.url} accepts`) && err.message.includes('(sent: nkey)'), err.message);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await server.close();
+  }
+});

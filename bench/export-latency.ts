@@ -4,7 +4,8 @@
  * Discrete(2), 64x64 tanh) and a transformer step (obs 21, Box(6); d 128,
  * 4 heads, 2 layers, MLP x4, window 16, the cache full), through
  *   - lamkit's plain-JS forward (`MlpPolicy.act` / `TransformerPolicy.act`, deterministic),
- *   - tfjs on its default backend (MLP: `MlpActorCritic.forward` + read back;
+ *   - tfjs on its default backend (MLP: `MlpActorCritic.forward` + read back,
+ *     and the `--format tfjs` graph model;
  *     transformer: no cached step exists in tfjs, so the whole window through
  *     `evaluate`, what acting with tfjs costs per step),
  *   - ONNX Runtime Node (`policy.onnx` from `lamkit export`),
@@ -56,17 +57,24 @@ const record = (model: string, path: string, batch: number, us: number, target: 
   console.log(`${model.padEnd(11)} ${path.padEnd(34)} batch ${String(batch).padStart(2)}: ${us.toFixed(1).padStart(8)} us/call${vs}  [load ${load.toFixed(1)}]`);
 };
 
-/** Median microseconds per call of `f` (sync or async) after a warm-up. */
-async function median(f: () => unknown, calls = CALLS): Promise<number> {
-  for (let i = 0; i < Math.min(200, calls); i++) await f();
-  const t = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
-    const t0 = performance.now();
+/** Median microseconds per call of `f` (sync or async) after a warm-up; at most `calls` calls and about `budgetMs` of timed calls. */
+async function median(f: () => unknown, calls = CALLS, budgetMs = QUICK ? 1000 : 4000): Promise<number> {
+  const t0 = performance.now();
+  let warm = 0;
+  while (warm < Math.min(200, calls) && (warm < 5 || performance.now() - t0 < budgetMs / 4)) {
     await f();
-    t[i] = (performance.now() - t0) * 1000;
+    warm++;
+  }
+  const perCallMs = (performance.now() - t0) / warm;
+  const n = Math.max(5, Math.min(calls, Math.floor(budgetMs / perCallMs)));
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await f();
+    t[i] = (performance.now() - s) * 1000;
   }
   t.sort();
-  return t[calls >> 1];
+  return t[n >> 1];
 }
 
 /** Saves `net` as a checkpoint with observation statistics and exports it to ONNX; returns both directories. */
@@ -125,6 +133,22 @@ for (const batch of BATCHES) {
     tf.dispose([ev.logProb, ev.entropy, ev.value]);
   }, QUICK ? 10 : 40));
 }
+
+// The exported tfjs graph model of the MLP (lamkit export --format tfjs).
+exportPolicy(mlp.ckpt, join(dir, 'mlp-tfjs'), { format: 'tfjs' });
+const graphJson = JSON.parse(readFileSync(join(dir, 'mlp-tfjs', 'model.json'), 'utf8'));
+const graphBin = readFileSync(join(dir, 'mlp-tfjs', 'weights.bin'));
+const graph = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: graphJson.modelTopology, weightSpecs: graphJson.weightsManifest[0].weights, weightData: graphBin.buffer.slice(graphBin.byteOffset, graphBin.byteOffset + graphBin.byteLength), format: 'graph-model' }));
+for (const batch of BATCHES) {
+  const obs = rng.fillNormal(new Float32Array(batch * 4)) as Float32Array;
+  record('mlp', `tfjs ${backend.name} graph model (export)`, batch, await median(() => {
+    const x = tf.tensor2d(obs, [batch, 4]);
+    const a = graph.execute({ obs: x }, 'action') as tf.Tensor;
+    a.dataSync();
+    tf.dispose([x, a]);
+  }, QUICK ? 100 : 500));
+}
+graph.dispose();
 
 // ONNX Runtime Node and Web: the same exported files.
 const feedsFor = (name: string, batch: number): Record<string, number[]> =>

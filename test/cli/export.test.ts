@@ -1,0 +1,53 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+
+const cartpole = fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url));
+const transformer = fileURLToPath(new URL('../fixtures/export/cartpole-transformer', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'lamkit-cli-export-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+test('lamkit export writes the ONNX files and export.json; an existing --out needs --force; bad flags and files exit 2 with one line', async () => {
+  const out = join(root, 'cartpole');
+  const first = await run(['export', '--checkpoint', cartpole, '--out', out]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /mlp policy of CartPole-v1 -> .*policy\.onnx \(step/);
+  const manifest = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8'));
+  assert.equal(manifest.task, 'CartPole-v1');
+  assert.equal(manifest.kind, 'mlp');
+  const again = await run(['export', '--checkpoint', cartpole, '--out', out]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /^lamkit: InvalidArgument: lamkit export --out: expected a path that does not exist yet, got ".*" \(it exists\)\. Replace it with --force, or pick another --out\.\n$/);
+  assert.equal((await run(['export', '--checkpoint', cartpole, '--out', out, '--force', '--format', 'tfjs'])).code, 0);
+  assert.ok(existsSync(join(out, 'model.json')) && !existsSync(join(out, 'policy.onnx')), '--force replaced the directory');
+  const format = await run(['export', '--checkpoint', cartpole, '--out', join(root, 'x'), '--format', 'torch']);
+  assert.equal(format.code, 2);
+  assert.match(format.stderr, /lamkit export --format: expected onnx or tfjs, got "torch"/);
+  const missing = await run(['export', '--checkpoint', join(root, 'nope'), '--out', join(root, 'y')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /FileFormatError: loadCheckpoint\.dir: .*no such directory/);
+  const tfjsTransformer = await run(['export', '--checkpoint', transformer, '--out', join(root, 'z'), '--format', 'tfjs']);
+  assert.equal(tfjsTransformer.code, 2);
+  assert.match(tfjsTransformer.stderr, /checkpoint\.json policy\.kind: expected 'mlp'.*Export it with --format onnx/);
+  const both = await run(['export', '--checkpoint', transformer, '--out', join(root, 't')]);
+  assert.equal(both.code, 0, both.stderr);
+  assert.match(both.stdout, /policy\.onnx \(step, .*policy-window\.onnx \(window/);
+});

@@ -44,6 +44,11 @@ export class ActionCodec {
     this.high = space instanceof Box ? space.high : null;
   }
 
+  /** A Box space's bounds as plain arrays (what a binned head discretizes), else null. */
+  get bounds(): { low: number[]; high: number[] } | null {
+    return this.low && this.high ? { low: Array.from(this.low), high: Array.from(this.high) } : null;
+  }
+
   /** Writes env actions for `rows` stored actions `[rows x actDim]` into `out` (an ActionBatch of the space). */
   toEnvActions(stored: Float32Array, rows: number, out: ActionBatch): void {
     const d = this.actDim;

@@ -58,6 +58,16 @@ export interface EvalBatch {
   chunks?: ChunkLayout;
   /** Also return the actor's raw output per scored row (`ActorCriticEval.actorOut`; supervised reports take the mode from it). */
   withActorOut?: boolean;
+  /**
+   * Supervised targets of an action-chunking network (`ActorCritic.actionChunk > 1`):
+   * `actions [scoredRows x chunk x actDim]`, the actions of each scored step and
+   * the `chunk - 1` after it, and `mask [scoredRows x chunk]`, 1 where that step
+   * lies inside the episode. With them `logProb` is each row's mean log-prob over
+   * its chunk's unmasked steps; without, the log-prob of `actions` alone.
+   */
+  chunkTargets?: { chunk: number; actions: Float32Array; mask: Float32Array };
+  /** Training randomness (dropout), a seeded Rng; absent at inference and in PPO, where dropout is off. */
+  dropoutRng?: Rng;
 }
 
 /** Differentiable per-row results of {@link ActorCritic.evaluate}, `[scoredRows]` each. */
@@ -178,6 +188,8 @@ export interface ActorCritic {
   readonly dist: ActionDistribution;
   /** null for memoryless networks. */
   readonly sequence: SequenceSpec | null;
+  /** Steps each row's actor output predicts (action chunking, see `EvalBatch.chunkTargets`); absent = 1. */
+  readonly actionChunk?: number;
   /** Log-probs, entropies and values of stored actions (differentiable). */
   evaluate(batch: EvalBatch): ActorCriticEval;
   /** Rollout inference: samples actions for `obs.rows` sub-envs into `out`. */

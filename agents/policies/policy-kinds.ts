@@ -19,6 +19,8 @@ export type { PolicyParts };
 export interface PolicyIo {
   obsDim: number;
   head: HeadSpec;
+  /** A Box action's bounds (what a binned head discretizes); absent for discrete actions. */
+  actionBounds?: { low: number[]; high: number[] };
 }
 
 /**
@@ -136,16 +138,36 @@ const transformerSchema = z
     taskIndex: z.number().int().min(0).default(0),
     /** Initial log-std of Gaussian heads. */
     logStdInit: z.number().default(0),
+    /** Box actions: a diagonal Gaussian, or `bins` categorical bins per dimension over the bounds. */
+    continuousHead: z.enum(['gaussian', 'binned']).default('gaussian'),
+    bins: z.number().int().min(2).default(21),
+    /** Action chunking: steps each token predicts (1 = off); run time averages the overlaps with weights exp(-ensembleCoef i). */
+    chunk: z.number().int().min(1).default(1),
+    ensembleCoef: z.number().min(0).default(0.01),
+    /** Dropout on attention weights and residual branches, training only. */
+    dropout: z.number().min(0).lt(1).default(0),
   })
   .strict();
+
+/** The transformer spec's head options (chunking, binning, dropout) from a resolved config; binning needs the Box bounds. */
+export function transformerHeadOptions(c: Pick<z.infer<typeof transformerSchema>, 'continuousHead' | 'bins' | 'chunk' | 'ensembleCoef' | 'dropout'>, io: PolicyIo): Pick<TransformerSpec, 'chunk' | 'ensembleCoef' | 'binned' | 'dropout'> {
+  const out: Pick<TransformerSpec, 'chunk' | 'ensembleCoef' | 'binned' | 'dropout'> = {};
+  if (c.chunk > 1) Object.assign(out, { chunk: c.chunk, ensembleCoef: c.ensembleCoef });
+  if (c.dropout > 0) out.dropout = c.dropout;
+  if (c.continuousHead === 'binned' && io.head.kind === 'gaussian') {
+    if (!io.actionBounds) throw new InvalidArgument(formatError('policy.continuousHead', "'gaussian' when the action bounds are unknown", "'binned'", 'Pass the Box action space\'s bounds (PolicyIo.actionBounds)'));
+    out.binned = { bins: c.bins, low: [...io.actionBounds.low], high: [...io.actionBounds.high] };
+  }
+  return out;
+}
 
 registerPolicyKind({
   kind: 'transformer',
   description: 'causal transformer over (observation, previous action) tokens: ALiBi band attention, plain-JS cached rollouts, autodiff training',
   resolveConfig: (c, where) => parseWith(transformerSchema, c, where),
   create: (c, io, rng) => {
-    const { logStdInit, ...arch } = c as z.infer<typeof transformerSchema>;
-    return TransformerActorCritic.create({ obsDim: io.obsDim, head: io.head, ...arch }, rng, { logStdInit });
+    const { logStdInit, continuousHead, bins, chunk, ensembleCoef, dropout, ...arch } = c as z.infer<typeof transformerSchema>;
+    return TransformerActorCritic.create({ obsDim: io.obsDim, head: io.head, ...arch, ...transformerHeadOptions({ continuousHead, bins, chunk, ensembleCoef, dropout }, io) }, rng, { logStdInit });
   },
   fromCheckpoint: (spec, tensors) => TransformerActorCritic.fromTensors(spec as unknown as TransformerSpec, tensors),
   jsPolicy: (spec, tensors, parts) => new TransformerPolicy(spec as unknown as TransformerSpec, new Map(tensors.map((t) => [t.name, t.data])), parts),

@@ -70,7 +70,10 @@ export interface BcResult {
  * fine-tuning), linear warm-up then cosine decay, and early stopping on the
  * validation split: the weights of the best validation loss are restored at
  * the end. Sequence networks train on chunks of consecutive steps with the
- * history before them, as they act.
+ * history before them, as they act. An action-chunking network
+ * (`actionChunk > 1`) is scored on every step of each chunk that lies inside
+ * the episode (ACT); dropout gets a seeded Rng on training steps only
+ * (validation and reports run without it).
  *
  * Metrics: `losses/bc_nll`, `charts/learning_rate` per step; `eval/val_nll` per validation.
  */
@@ -81,6 +84,8 @@ export class BehaviorCloning {
   private readonly val: Demonstrations;
   private readonly metrics: MetricStream | undefined;
   private readonly rng: Rng;
+  /** Dropout masks (training steps only; validation and reports run without dropout). */
+  private readonly dropoutRng: Rng;
 
   constructor(net: ActorCritic, data: { train: Demonstrations; val: Demonstrations }, config: BcConfig, metrics?: MetricStream) {
     checkDemonstrations(data.train, 'BehaviorCloning.train');
@@ -99,6 +104,7 @@ export class BehaviorCloning {
     this.val = data.val;
     this.metrics = metrics;
     this.rng = new Rng(config.seed);
+    this.dropoutRng = new Rng(config.seed).spawn(); // its own stream: minibatch sampling is the same with or without dropout
   }
 
   /** The learning rate at `step`: linear warm-up, then cosine decay to `minLrRatio x learningRate`. */
@@ -114,7 +120,7 @@ export class BehaviorCloning {
     let count = 0;
     const per = this.net.sequence ? this.config.batchSize : this.config.batchSize * len;
     for (let i = 0; i < starts.length; i += per) {
-      const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), this.net.sequence?.context ?? null, len);
+      const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), this.net.sequence?.context ?? null, len, false, this.net.actionChunk ?? 1);
       const lp = tf.tidy(() => this.net.evaluate(batch).logProb.dataSync().slice());
       for (let r = 0; r < weights.length; r++) {
         if (!weights[r]) continue;
@@ -150,7 +156,8 @@ export class BehaviorCloning {
     try {
       for (; step < c.maxSteps; step++) {
         const lr = this.learningRate(step);
-        const { batch, weights } = labelledBatch(this.train, sampleStarts(this.train, c.batchSize, this.rng), context, len);
+        const { batch, weights } = labelledBatch(this.train, sampleStarts(this.train, c.batchSize, this.rng), context, len, false, this.net.actionChunk ?? 1);
+        batch.dropoutRng = this.dropoutRng;
         const w = tf.tensor1d(weights);
         let nllT: tf.Scalar | null = null;
         const { value, grads } = tf.variableGrads(() => {

@@ -46,8 +46,12 @@ export function checkDemonstrations(d: Demonstrations, where: string): void {
  * `context` history rows, cut at the episode start the way rollouts cut
  * history (rows before it are padding marked as episode starts); scored
  * rows past the data's end are padding with weight 0.
+ *
+ * With `chunk > 1` (action chunking, sequence networks) the batch also
+ * carries `chunkTargets`: for each scored row the actions of its step and
+ * the `chunk - 1` steps after it, masked (0) past the end of its episode.
  */
-export function labelledBatch(d: Demonstrations, starts: ArrayLike<number>, context: number | null, length: number, withActorOut = false): LabelledBatch {
+export function labelledBatch(d: Demonstrations, starts: ArrayLike<number>, context: number | null, length: number, withActorOut = false, chunk = 1): LabelledBatch {
   const { obsDim: od, actDim: ad } = d;
   if (context === null) {
     const n = starts.length;
@@ -86,7 +90,29 @@ export function labelledBatch(d: Demonstrations, starts: ArrayLike<number>, cont
       if (scored) weights[c * length + q - context] = 1;
     }
   }
-  return { batch: { obs: { rows, flat: obs }, actions, prevActions, chunks: { count, context, length, episodeStart }, withActorOut }, weights };
+  const batch: EvalBatch = { obs: { rows, flat: obs }, actions, prevActions, chunks: { count, context, length, episodeStart }, withActorOut };
+  if (chunk > 1) batch.chunkTargets = chunkTargets(d, starts, length, weights, chunk);
+  return { batch, weights };
+}
+
+/** `actions [count x length x chunk x actDim]` and `mask [count x length x chunk]` of the scored rows (see {@link labelledBatch}). */
+function chunkTargets(d: Demonstrations, starts: ArrayLike<number>, length: number, weights: Float32Array, chunk: number): NonNullable<EvalBatch['chunkTargets']> {
+  const ad = d.actDim;
+  const scored = starts.length * length;
+  const actions = new Float32Array(scored * chunk * ad);
+  const mask = new Float32Array(scored * chunk);
+  for (let r = 0; r < scored; r++) {
+    if (!weights[r]) continue;
+    const k = starts[Math.floor(r / length)] + (r % length);
+    for (let j = 0; j < chunk; j++) {
+      const kk = k + j;
+      // The chunk ends with the episode: the next row is another episode's start, or there is none.
+      if (kk >= d.rows || (j > 0 && d.episodeStart[kk])) break;
+      actions.set(d.actions.subarray(kk * ad, (kk + 1) * ad), (r * chunk + j) * ad);
+      mask[r * chunk + j] = 1;
+    }
+  }
+  return { chunk, actions, mask };
 }
 
 /** `count` start rows drawn uniformly from the data with `rng` (sequence chunks may start anywhere; they are cut at episode starts). */

@@ -122,7 +122,8 @@ export class PPO {
     let net = options.net;
     if (!net) {
       const policy = resolvePolicyConfig(options.policy, 'PPO.policy');
-      net = policyKind(policy.kind).create(policy, { obsDim: vec.obsDim, head: new ActionCodec(vec.singleActionSpace).head }, netRng);
+      const codec = new ActionCodec(vec.singleActionSpace);
+      net = policyKind(policy.kind).create(policy, { obsDim: vec.obsDim, head: codec.head, ...(codec.bounds ? { actionBounds: codec.bounds } : {}) }, netRng);
     }
     // The KL reference is the network as it starts (before adapters, which start as a no-op).
     const reference = options.reference ?? (config.klRefCoef > 0 ? restorePolicy(capturePolicy(net), 'PPO.reference') : undefined);

@@ -6,7 +6,8 @@ import { batchMatMul } from '../../nn/batch-matmul.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
-import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams } from './transformer-spec.js';
+import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim } from './transformer-spec.js';
+import { BinnedContinuous } from '../../distributions/binned-continuous.js';
 import type { HeadSpec } from '../param-layout.js';
 import { TransformerJs, LN_EPS } from './transformer-js.js';
 
@@ -55,7 +56,7 @@ export class TransformerActorCritic implements ActorCritic {
     this.spec = spec;
     this.layout = transformerLayout(spec);
     this.carried = carriedLayout(spec);
-    this.dist = makeDistribution(spec.head);
+    this.dist = spec.binned ? new BinnedContinuous(spec.binned) : makeDistribution(spec.head);
     this.sequence = { context: receptiveContext(spec) };
     this.slopes = alibiSlopes(spec.heads);
     const id = nextId++;
@@ -105,13 +106,18 @@ export class TransformerActorCritic implements ActorCritic {
    * nothing learned is dropped. With `allowNew: false` an unknown space is
    * an error naming the sizes the network has. This one is left as it is.
    */
-  adaptedTo(io: { obsDim: number; head: HeadSpec }, rng: Rng, options: { logStdInit?: number; allowNew?: boolean } = {}): TransformerActorCritic {
+  adaptedTo(io: { obsDim: number; head: HeadSpec; actionBounds?: { low: number[]; high: number[] } }, rng: Rng, options: { logStdInit?: number; allowNew?: boolean } = {}): TransformerActorCritic {
     const sig = spaceSignature(io);
     const entries = spaceEntries(this.spec);
     let index = entries.findIndex((e) => spaceSignature(e) === sig);
     const mine = this.tensorMap();
     let tasks = this.spec.tasks;
     const fresh: SpaceEntry & { prefix: string } = { obsDim: io.obsDim, head: io.head, taskIndex: tasks, prefix: 'new.' };
+    // A network with a binned head bins a new Box action too, over its bounds.
+    if (index < 0 && this.spec.binned && io.head.kind === 'gaussian') {
+      if (!io.actionBounds) throw new InvalidArgument(formatError('TransformerActorCritic.adaptedTo.io.actionBounds', 'the Box bounds of the new action (the network has a binned head)', 'none', 'Pass the action space\'s low and high'));
+      fresh.binned = { bins: this.spec.binned.bins, low: [...io.actionBounds.low], high: [...io.actionBounds.high] };
+    }
     if (index < 0) {
       if (options.allowNew === false) {
         throw new InvalidArgument(formatError('TransformerActorCritic.adaptedTo', `observation and action sizes the network has tokenizers and heads for (${entries.map((e) => spaceSignature(e)).join(', ')})`, sig, 'Pick a dataset of one of those spaces, or allow new tokenizers and heads (fine-tuning does)'));
@@ -123,10 +129,10 @@ export class TransformerActorCritic implements ActorCritic {
       grown.set(table);
       for (let r = 0; r < tasks - 1; r++) for (let j = 0; j < d; j++) grown[(tasks - 1) * d + j] += table[r * d + j] / (tasks - 1);
       mine.set('task.embedding', grown);
-      const init = initTransformerParams({ ...this.spec, obsDim: io.obsDim, head: io.head, otherSpaces: undefined, tasks, taskIndex: tasks - 1, lora: undefined }, rng, { logStdInit: options.logStdInit ?? 0 });
-      // A held space with the same action head lends its action-side tensors (previous-action tokenizer, heads) as the start; the observation side is fresh.
-      const same = entries.find((e) => JSON.stringify(e.head) === JSON.stringify(io.head));
-      for (const p of spaceParams(this.spec, io, '', 'bank', 'bank', this.spec.pretrainHeads === true)) {
+      const init = initTransformerParams({ ...this.spec, obsDim: io.obsDim, head: io.head, binned: fresh.binned, otherSpaces: undefined, tasks, taskIndex: tasks - 1, lora: undefined }, rng, { logStdInit: options.logStdInit ?? 0 });
+      // A held space with the same action head (and binning) lends its action-side tensors (previous-action tokenizer, heads) as the start; the observation side is fresh.
+      const same = entries.find((e) => JSON.stringify(e.head) === JSON.stringify(io.head) && JSON.stringify(e.binned ?? null) === JSON.stringify(fresh.binned ?? null));
+      for (const p of spaceParams(this.spec, fresh, '', 'bank', 'bank', this.spec.pretrainHeads === true)) {
         const lend = same && !p.name.startsWith('tok.obs.') && !p.name.startsWith('pred.obs.');
         mine.set(`new.${p.name}`, lend ? (mine.get(`${same.prefix}${p.name}`) as Float32Array).slice() : (init.get(p.name) as Float32Array));
       }
@@ -135,10 +141,11 @@ export class TransformerActorCritic implements ActorCritic {
     }
     const chosen = entries[index];
     const rest = entries.filter((_, i) => i !== index);
-    const spec: TransformerSpec = { ...this.spec, obsDim: chosen.obsDim, head: chosen.head, taskIndex: chosen.taskIndex, tasks, otherSpaces: rest.length > 0 ? rest.map(({ obsDim, head, taskIndex }) => ({ obsDim, head, taskIndex })) : undefined };
+    const spec: TransformerSpec = { ...this.spec, obsDim: chosen.obsDim, head: chosen.head, taskIndex: chosen.taskIndex, binned: chosen.binned, tasks, otherSpaces: rest.length > 0 ? rest.map(({ obsDim, head, taskIndex, binned }) => ({ obsDim, head, taskIndex, ...(binned ? { binned } : {}) })) : undefined };
     if (!spec.otherSpaces) delete spec.otherSpaces;
+    if (!spec.binned) delete spec.binned;
     const out = new Map<string, Float32Array>();
-    const perSpace = (e: { obsDim: number; head: HeadSpec }, prefix: string): string[] => spaceParams(this.spec, e, prefix, 'bank', 'bank', this.spec.pretrainHeads === true).map((p) => p.name);
+    const perSpace = (e: SpaceEntry, prefix: string): string[] => spaceParams(this.spec, e, prefix, 'bank', 'bank', this.spec.pretrainHeads === true).map((p) => p.name);
     const moved = new Set(entries.flatMap((e) => perSpace(e, e.prefix)));
     for (const [name, t] of mine) if (!moved.has(name)) out.set(name, t);
     [chosen, ...rest].forEach((e, i) => {
@@ -162,6 +169,11 @@ export class TransformerActorCritic implements ActorCritic {
     return this.spec.head;
   }
 
+  /** Steps each token predicts (action chunking; 1 = off). */
+  get actionChunk(): number {
+    return chunkOf(this.spec);
+  }
+
   evaluate(batch: EvalBatch): ActorCriticEval {
     const c = batch.chunks;
     if (!c) throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunks', 'a chunk layout (this is a sequence policy)', 'none', 'Pass chunks of consecutive steps (PPO does, see ChunkLayout)'));
@@ -173,19 +185,40 @@ export class TransformerActorCritic implements ActorCritic {
     const scored = c.count * c.length;
     const actions = new Float32Array(scored * ad);
     for (let k = 0; k < c.count; k++) actions.set(batch.actions.subarray((k * span + c.context) * ad, (k + 1) * span * ad), k * c.length * ad);
-    const actionInput = new Float32Array(scored * this.dist.actInputDim);
-    this.dist.encodeActions(actions, scored, actionInput);
+    const chunk = chunkOf(spec);
+    const targets = chunk > 1 ? batch.chunkTargets : undefined;
+    if (targets && (targets.chunk !== chunk || targets.actions.length !== scored * chunk * ad || targets.mask.length !== scored * chunk)) {
+      throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunkTargets', `chunk ${chunk}: actions [${scored} x ${chunk} x ${ad}] and mask [${scored} x ${chunk}]`, `chunk ${targets.chunk}, ${targets.actions.length} actions, ${targets.mask.length} mask entries`, 'Build them with labelledBatch(..., chunk)'));
+    }
+    // Chunk targets: every predicted step is scored (padding past an episode's end masked); else only the step's own action.
+    const actionInput = new Float32Array((targets ? scored * chunk : scored) * this.dist.actInputDim);
+    this.dist.encodeActions(targets ? targets.actions : actions, targets ? scored * chunk : scored, actionInput);
+    const dropout = batch.dropoutRng && spec.dropout ? { rate: spec.dropout, rng: batch.dropoutRng } : null;
     return tf.tidy((): tf.TensorContainer => {
       const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
       const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
       const x = this.tokens('', spec, batch.obs.flat.subarray(0, rows * spec.obsDim), batch.prevActions ?? null, c.episodeStart, null);
-      const xf = this.trunk(x, c.count, span, c.episodeStart);
+      const xf = this.trunk(x, c.count, span, c.episodeStart, dropout);
       const last = tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D;
-      const actorOut = tf.add(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+      const allOut = tf.add(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+      const outStep = stepOutDim(spec);
+      // The step's own prediction is the first of its chunk.
+      const actorOut = chunk > 1 ? (tf.slice(allOut, [0, 0], [scored, outStep]) as tf.Tensor2D) : allOut;
       const value = tf.reshape(tf.add(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
-      const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, this.dist.actInputDim]));
-      return batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
+      let logProb: tf.Tensor1D;
+      let entropy: tf.Tensor1D;
+      if (targets) {
+        // ACT's loss over the whole chunk: per row, the mean log-prob of the chunk's steps that lie inside the episode.
+        const ev = this.dist.evaluate(tf.reshape(allOut, [scored * chunk, outStep]) as tf.Tensor2D, logStd, tf.tensor2d(actionInput, [scored * chunk, this.dist.actInputDim]));
+        const mask = tf.tensor2d(targets.mask, [scored, chunk]);
+        logProb = tf.div(tf.sum(tf.mul(tf.reshape(ev.logProb, [scored, chunk]), mask), 1), tf.maximum(tf.sum(mask, 1), 1)) as tf.Tensor1D;
+        entropy = tf.reshape(tf.slice(tf.reshape(ev.entropy, [scored, chunk]), [0, 0], [scored, 1]), [-1]) as tf.Tensor1D;
+      } else {
+        ({ logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, this.dist.actInputDim])));
+      }
+      if (!batch.withActorOut) return { logProb, entropy, value };
+      return { logProb, entropy, value, actorOut: this.dist instanceof BinnedContinuous ? binnedMode(actorOut, this.dist) : actorOut };
     }) as unknown as ActorCriticEval;
   }
 
@@ -218,9 +251,11 @@ export class TransformerActorCritic implements ActorCritic {
   /**
    * The shared trunk over `count` chunks of `span` tokens (`x [count span x
    * dModel]`): the blocks with banded ALiBi attention cut at episode starts,
-   * then the final LayerNorm. Call inside `tf.tidy`.
+   * then the final LayerNorm. With `dropout` (training only), inverted
+   * dropout on the attention weights and on each residual branch, masks
+   * drawn from its seeded Rng. Call inside `tf.tidy`.
    */
-  trunk(x: tf.Tensor2D, count: number, span: number, episodeStart: Uint8Array): tf.Tensor2D {
+  trunk(x: tf.Tensor2D, count: number, span: number, episodeStart: Uint8Array, dropout: { rate: number; rng: Rng } | null = null): tf.Tensor2D {
     const { spec } = this;
     const d = spec.dModel;
     const H = spec.heads;
@@ -230,6 +265,7 @@ export class TransformerActorCritic implements ActorCritic {
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
     const biasT = tf.tensor3d(this.attentionBias(count, span, episodeStart), [count * H, span, span]);
     const heads = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [count, span, H, dh]), [0, 2, 1, 3]), [count * H, span, dh]) as tf.Tensor3D;
+    const drop = <T extends tf.Tensor>(t: T): T => (dropout && dropout.rate > 0 ? (tf.mul(t, tf.tensor(dropoutMask(t.size, dropout.rate, dropout.rng), t.shape)) as T) : t);
     for (let l = 0; l < spec.layers; l++) {
       const p = `blocks.${l}`;
       const h = this.layerNorm(x, `${p}.ln1`);
@@ -237,12 +273,12 @@ export class TransformerActorCritic implements ActorCritic {
       const kT = tf.transpose(heads(this.project(h, `${p}.attn.wk`)), [0, 2, 1]) as tf.Tensor3D;
       const val = heads(this.project(h, `${p}.attn.wv`));
       const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
-      const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
+      const o = batchMatMul(drop(tf.softmax(scores) as tf.Tensor3D), val);
       const merged = tf.reshape(tf.transpose(tf.reshape(o, [count, H, span, dh]), [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D;
-      x = tf.add(x, this.project(merged, `${p}.attn.wo`)) as tf.Tensor2D;
+      x = tf.add(x, drop(this.project(merged, `${p}.attn.wo`))) as tf.Tensor2D;
       const h2 = this.layerNorm(x, `${p}.ln2`);
       const hidden = geluT(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
-      x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
+      x = tf.add(x, drop(tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`)) as tf.Tensor2D)) as tf.Tensor2D;
     }
     return this.layerNorm(x, 'ln_f');
   }
@@ -402,6 +438,25 @@ function encodePrevActions(head: HeadSpec, rows: number, prevActions: Float32Arr
     }
   }
   return prev;
+}
+
+/**
+ * Inverted dropout's mask (`Float32Array [size]`): 0 with probability `rate`,
+ * else `1 / (1 - rate)`, drawn from the caller's seeded `rng` (deterministic).
+ */
+export function dropoutMask(size: number, rate: number, rng: Rng): Float32Array {
+  const keep = 1 / (1 - rate);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = rng.random() < rate ? 0 : keep;
+  return out;
+}
+
+/** The binned head's mode as actions `[rows x dim]`: the centre of each dimension's most likely bin (not differentiable; for reports). */
+function binnedMode(logits: tf.Tensor2D, dist: BinnedContinuous): tf.Tensor2D {
+  const { actDim: dim, bins } = dist;
+  const k = tf.cast(tf.argMax(tf.reshape(logits, [-1, dim, bins]), 2), 'float32');
+  const width = Float32Array.from(dist.low, (lo, j) => (dist.high[j] - lo) / bins);
+  return tf.add(tf.tensor2d(Float32Array.from(dist.low), [1, dim]), tf.mul(tf.add(k, 0.5), tf.tensor2d(width, [1, dim]))) as tf.Tensor2D;
 }
 
 /** GELU (tanh approximation), as the plain-JS pass computes it. */

@@ -1,5 +1,4 @@
-import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora } from './transformer-spec.js';
-import { actorOutDim } from '../param-layout.js';
+import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora, chunkOf, stepOutDim } from './transformer-spec.js';
 
 /** One sub-env's decoding state: per layer, keys and values of its last `window - 1` tokens (a ring), and its previous action. */
 interface SubEnvCache {
@@ -43,7 +42,10 @@ export function gelu(x: number): number {
  */
 export class TransformerJs {
   readonly spec: TransformerSpec;
+  /** Actor outputs per step: `chunk x stepOutDim` (the chunk's predicted steps side by side). */
   readonly outDim: number;
+  /** Actor outputs per predicted step. */
+  readonly stepOutDim: number;
   private readonly d: number;
   private readonly dh: number;
   private readonly actIn: number;
@@ -69,7 +71,8 @@ export class TransformerJs {
     this.d = spec.dModel;
     this.dh = spec.dModel / spec.heads;
     this.actIn = actionInputDim(spec.head);
-    this.outDim = actorOutDim(spec.head);
+    this.stepOutDim = stepOutDim(spec);
+    this.outDim = chunkOf(spec) * this.stepOutDim;
     this.slopes = alibiSlopes(spec.heads);
     const hidden = Math.round(spec.mlpRatio * spec.dModel);
     this.x = new Float64Array(this.d);

@@ -7,17 +7,20 @@ import { InvalidObservation, formatError, describeValue } from '../../../src/cor
 import type { RunningMeanStdState } from '../../../src/core/running-mean-std.js';
 import { normalizeRows } from '../../algos/ppo/vec-normalizer.js';
 import type { ActionSampler } from '../../distributions/action-distribution.js';
-import { makeSampler } from '../make-sampler.js';
 import { ActionCodec } from '../action-codec.js';
 import type { PolicyParts } from '../policy-parts.js';
-import type { TransformerSpec } from './transformer-spec.js';
+import { type TransformerSpec, chunkOf, transformerSampler } from './transformer-spec.js';
 import { TransformerJs } from './transformer-js.js';
+import { TemporalEnsemble } from './temporal-ensemble.js';
 
 /**
  * A trained transformer as a {@link Policy} in plain JS (no tfjs): the
  * cached incremental decoder of {@link TransformerJs}, one history per row
  * (sub-env) until `resetEpisode(i)`, frozen observation normalization,
  * actions sampled with a seeded `Rng` or the mode with `{ deterministic: true }`.
+ * An action-chunking network (`spec.chunk > 1`) acts on the temporal
+ * ensemble of its overlapping chunk predictions ({@link TemporalEnsemble},
+ * coefficient `spec.ensembleCoef`, default 0.01).
  * What `loadPolicy` returns for `transformer` checkpoints.
  */
 export class TransformerPolicy implements Policy {
@@ -32,6 +35,8 @@ export class TransformerPolicy implements Policy {
   private readonly rng: Rng;
   private normBuf = new Float32Array(0);
   private readonly out: Float64Array;
+  private readonly ensemble: TemporalEnsemble | null;
+  private readonly ensembled: Float64Array;
   private actBuf = new Float32Array(0);
 
   constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>, parts: PolicyParts) {
@@ -39,12 +44,14 @@ export class TransformerPolicy implements Policy {
     this.observationSpace = parts.observationSpace;
     this.actionSpace = parts.actionSpace;
     this.js = new TransformerJs(spec, tensors);
-    this.sampler = makeSampler(spec.head);
+    this.sampler = transformerSampler(spec);
     this.codec = new ActionCodec(parts.actionSpace);
     this.obsStats = parts.obsStats;
     this.clipObs = parts.clipObs;
     this.rng = new Rng(parts.seed ?? 0);
     this.out = new Float64Array(this.js.outDim);
+    this.ensemble = chunkOf(spec) > 1 ? new TemporalEnsemble(chunkOf(spec), this.js.stepOutDim, spec.ensembleCoef ?? 0.01) : null;
+    this.ensembled = new Float64Array(this.js.stepOutDim);
   }
 
   /** @param obs `Float32Array [numEnvs x obsDim]`; row i continues sub-env i's history. */
@@ -55,7 +62,12 @@ export class TransformerPolicy implements Policy {
     if (this.actBuf.length < rows * ad) this.actBuf = new Float32Array(rows * ad);
     for (let i = 0; i < rows; i++) {
       this.js.step(i, x, i * this.spec.obsDim, this.out, 0, true);
-      this.sampler.sampleRow(this.out, 0, this.js.logStd, this.rng, options.deterministic === true, this.actBuf, i * ad);
+      let row = this.out;
+      if (this.ensemble) {
+        this.ensemble.step(i, this.out, 0, this.ensembled, 0);
+        row = this.ensembled;
+      }
+      this.sampler.sampleRow(row, 0, this.js.logStd, this.rng, options.deterministic === true, this.actBuf, i * ad);
       this.js.recordAction(i, this.actBuf, i * ad);
     }
     const actions = allocateActions(this.actionSpace, rows);
@@ -74,6 +86,7 @@ export class TransformerPolicy implements Policy {
 
   resetEpisode(envIndex: number): void {
     this.js.resetEpisode(envIndex);
+    this.ensemble?.reset(envIndex);
   }
 
   /** Nothing to release (plain JS). */

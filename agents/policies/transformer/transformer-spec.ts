@@ -3,6 +3,9 @@ import type { Rng } from '../../../src/core/rng.js';
 import type { HeadSpec } from '../param-layout.js';
 import { actorOutDim } from '../param-layout.js';
 import { orthogonalInto } from '../orthogonal-init.js';
+import type { ActionSampler } from '../../distributions/action-distribution.js';
+import { BinnedContinuousSampler, type BinSpec } from '../../distributions/binned-continuous-sampler.js';
+import { makeSampler } from '../make-sampler.js';
 
 /** Architecture of a {@link TransformerActorCritic}: everything needed to rebuild it from its tensors. */
 export interface TransformerSpec {
@@ -32,6 +35,22 @@ export interface TransformerSpec {
   otherSpaces?: SpaceEntry[];
   /** Pretraining heads are held (`tok.mask`, and per space `pred.obs.*`, `pred.prev.*`; group `bank`). */
   pretrainHeads?: boolean;
+  /**
+   * Action chunking (ACT, Zhao et al. 2023, arXiv:2304.13705): each token
+   * predicts the actions of its step and of the `chunk - 1` steps after it
+   * (every space's actor head). Absent or 1: off.
+   */
+  chunk?: number;
+  /**
+   * Temporal ensembling at run time (with `chunk > 1`): the predictions made
+   * for a step by the last `chunk` tokens are averaged with weights
+   * `exp(-m i)`, i = 0 for the oldest (ACT's m = 0.01, the default).
+   */
+  ensembleCoef?: number;
+  /** The active space's Box action as `bins` categorical bins per dimension over its bounds, instead of the Gaussian head. */
+  binned?: BinSpec;
+  /** Dropout rate on attention weights and on each residual branch, applied only while training (absent or 0: none). */
+  dropout?: number;
 }
 
 /** One observation/action space of a multi-task network and the task-embedding row it uses. */
@@ -39,6 +58,8 @@ export interface SpaceEntry {
   obsDim: number;
   head: HeadSpec;
   taskIndex: number;
+  /** A binned continuous head for this space (see {@link TransformerSpec.binned}). */
+  binned?: BinSpec;
 }
 
 /** The key of a space: `obs:Box[4]|act:Discrete(2)` (tokenizers and heads are keyed by it). */
@@ -50,7 +71,7 @@ export function spaceSignature(io: { obsDim: number; head: HeadSpec }): string {
 
 /** The spaces of a network, the active one first (prefix `''`), then `otherSpaces` (prefix `spaces.<i>.`). */
 export function spaceEntries(spec: TransformerSpec): Array<SpaceEntry & { prefix: string }> {
-  return [{ obsDim: spec.obsDim, head: spec.head, taskIndex: spec.taskIndex, prefix: '' }, ...(spec.otherSpaces ?? []).map((e, i) => ({ ...e, prefix: `spaces.${i}.` }))];
+  return [{ obsDim: spec.obsDim, head: spec.head, taskIndex: spec.taskIndex, ...(spec.binned ? { binned: spec.binned } : {}), prefix: '' }, ...(spec.otherSpaces ?? []).map((e, i) => ({ ...e, prefix: `spaces.${i}.` }))];
 }
 
 /** Low-rank adapters `W + (alpha / rank) A B` on the named attention projections of every block. */
@@ -68,6 +89,21 @@ export interface TransformerParam {
   shape: number[];
 }
 
+/** Actor outputs per predicted step of a space: logits (categorical, binned) or the Gaussian mean. */
+export function stepOutDim(io: { head: HeadSpec; binned?: BinSpec }): number {
+  return io.binned && io.head.kind === 'gaussian' ? io.head.dim * io.binned.bins : actorOutDim(io.head);
+}
+
+/** Steps each token predicts (1 without action chunking). */
+export function chunkOf(spec: Pick<TransformerSpec, 'chunk'>): number {
+  return spec.chunk ?? 1;
+}
+
+/** The plain-JS sampler of the actor's per-step output (binned or the head's own; no tfjs). */
+export function transformerSampler(io: { head: HeadSpec; binned?: BinSpec }): ActionSampler {
+  return io.binned ? new BinnedContinuousSampler(io.binned) : makeSampler(io.head);
+}
+
 /** Numbers per step of the previous-action input: one-hot over every categorical component, or the raw Box action. */
 export function actionInputDim(head: HeadSpec): number {
   return head.kind === 'categorical' ? head.nvec.reduce((a, b) => a + b, 0) : head.dim;
@@ -81,8 +117,10 @@ export function actionInputDim(head: HeadSpec): number {
  * - `trunk`, per block l: `blocks.l.ln1.gamma/beta`, `blocks.l.attn.wq/wk/wv/wo [d x d]`,
  *   `blocks.l.ln2.gamma/beta`, `blocks.l.mlp.w1 [d x r d]`, `b1`, `w2 [r d x d]`, `b2`;
  *   then `ln_f.gamma/beta`;
- * - `heads`: `head.actor.weight [d x outDim]`, `head.actor.bias`, (Gaussian)
- *   `head.actor.log_std`, `head.value.weight [d x 1]`, `head.value.bias [1]`.
+ * - `heads`: `head.actor.weight [d x chunk stepOut]` (`stepOutDim` per
+ *   predicted step, the chunk's steps side by side), `head.actor.bias`,
+ *   (Gaussian, not binned) `head.actor.log_std`, `head.value.weight [d x 1]`,
+ *   `head.value.bias [1]`.
  */
 export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
   checkTransformerSpec(spec);
@@ -124,9 +162,10 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
  * and, with `pretrainHeads`, `pred.obs.weight [d x obsDim]`, `pred.obs.bias`,
  * `pred.prev.weight [d x outDim]`, `pred.prev.bias` (group `heads`).
  */
-export function spaceParams(spec: TransformerSpec, io: { obsDim: number; head: HeadSpec }, prefix: string, tok: TransformerParam['group'], heads: TransformerParam['group'], withPred = false): TransformerParam[] {
+export function spaceParams(spec: TransformerSpec, io: { obsDim: number; head: HeadSpec; binned?: BinSpec }, prefix: string, tok: TransformerParam['group'], heads: TransformerParam['group'], withPred = false): TransformerParam[] {
   const d = spec.dModel;
-  const outDim = actorOutDim(io.head);
+  const outDim = chunkOf(spec) * stepOutDim(io);
+  const prevDim = actorOutDim(io.head);
   const out: TransformerParam[] = [
     { name: `${prefix}tok.obs.weight`, group: tok, shape: [io.obsDim, d] },
     { name: `${prefix}tok.obs.bias`, group: tok, shape: [d] },
@@ -134,14 +173,14 @@ export function spaceParams(spec: TransformerSpec, io: { obsDim: number; head: H
     { name: `${prefix}head.actor.weight`, group: heads, shape: [d, outDim] },
     { name: `${prefix}head.actor.bias`, group: heads, shape: [outDim] },
   ];
-  if (io.head.kind === 'gaussian') out.push({ name: `${prefix}head.actor.log_std`, group: heads, shape: [io.head.dim] });
+  if (io.head.kind === 'gaussian' && !io.binned) out.push({ name: `${prefix}head.actor.log_std`, group: heads, shape: [io.head.dim] });
   out.push({ name: `${prefix}head.value.weight`, group: heads, shape: [d, 1] }, { name: `${prefix}head.value.bias`, group: heads, shape: [1] });
   if (withPred) {
     out.push(
       { name: `${prefix}pred.obs.weight`, group: heads, shape: [d, io.obsDim] },
       { name: `${prefix}pred.obs.bias`, group: heads, shape: [io.obsDim] },
-      { name: `${prefix}pred.prev.weight`, group: heads, shape: [d, outDim] },
-      { name: `${prefix}pred.prev.bias`, group: heads, shape: [outDim] },
+      { name: `${prefix}pred.prev.weight`, group: heads, shape: [d, prevDim] },
+      { name: `${prefix}pred.prev.bias`, group: heads, shape: [prevDim] },
     );
   }
   return out;
@@ -219,6 +258,16 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
     const sig = spaceSignature(e);
     if (sigs.has(sig)) bad(`otherSpaces[${i - 1}]`, 'a space the network does not hold yet', sig);
     sigs.add(sig);
+  }
+  if (spec.chunk !== undefined && !(Number.isInteger(spec.chunk) && spec.chunk >= 1)) bad('chunk', 'a positive integer (1: no action chunking)', spec.chunk);
+  if (spec.ensembleCoef !== undefined && !(Number.isFinite(spec.ensembleCoef) && spec.ensembleCoef >= 0)) bad('ensembleCoef', 'a finite number >= 0', spec.ensembleCoef);
+  if (spec.dropout !== undefined && !(spec.dropout >= 0 && spec.dropout < 1)) bad('dropout', 'a rate in [0, 1)', spec.dropout);
+  for (const [i, e] of spaceEntries(spec).entries()) {
+    if (!e.binned) continue;
+    const where = i === 0 ? 'binned' : `otherSpaces[${i - 1}].binned`;
+    if (e.head.kind !== 'gaussian') bad(where, 'absent for a discrete action head (bins are for Box actions)', e.binned);
+    else if (e.binned.low?.length !== e.head.dim) bad(`${where}.low`, `${e.head.dim} bounds (one per action dimension)`, e.binned.low);
+    new BinnedContinuousSampler(e.binned); // validates bins and bounds
   }
   if (spec.lora) {
     if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > spec.dModel) bad('lora.rank', `an integer in [1, ${spec.dModel}]`, spec.lora.rank);

@@ -86,7 +86,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
 
   const backend = await lib.initBackend();
   const codec = new lib.ActionCodec(spaces.action);
-  const io = { obsDim: spaces.observation.flatDim, head: codec.head };
+  const io = { obsDim: spaces.observation.flatDim, head: codec.head, ...(codec.bounds ? { actionBounds: codec.bounds } : {}) };
   const rng = new lib.Rng(seed);
   const read = (list: readonly number[], split: string) => lib.datasetDemonstrations(ds, list, spaces.observation, spaces.action, `lamkit finetune --data ${flags.data} (${split} split)`);
   const train = await read(splits.train, 'train');
@@ -186,7 +186,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
 
 type Lib = typeof import('../../index.js');
 
-async function buildNetwork(lib: Lib, flags: FinetuneFlags, policyConfig: Record<string, unknown> | undefined, io: { obsDim: number; head: import('../../../agents/policies/param-layout.js').HeadSpec }, rng: import('../../core/rng.js').Rng) {
+async function buildNetwork(lib: Lib, flags: FinetuneFlags, policyConfig: Record<string, unknown> | undefined, io: import('../../../agents/policies/policy-kinds.js').PolicyIo, rng: import('../../core/rng.js').Rng) {
   const config = lib.resolvePolicyConfig({ kind: flags.policyKind ?? 'transformer', ...(policyConfig ?? {}), ...(flags.policyKind ? { kind: flags.policyKind } : {}) }, 'lamkit finetune --policy-kind/--config policy');
   return lib.policyKind(config.kind).create(config, io, rng.spawn());
 }

@@ -43,6 +43,8 @@ interface Measured {
   waitShare: number | null;
   rolloutBytes: number | null;
   meanAge: number | null;
+  /** Per rollout, seconds: the learner's update, its broker work, a worker's collection. */
+  perRollout: { update: number; broker: number; collect: number } | null;
   load: [number, number];
 }
 
@@ -60,7 +62,7 @@ function measure(out: string, workers: number, load0: number): Measured {
   const b = upd.at(-1)!;
   const dWall = b.wall_s - a.wall_s;
   const dUpd = upd.length - 2;
-  const m: Measured = { workers, stepsPerSecond: (b.global_step - a.global_step) / dWall, secondsPerUpdate: dWall / dUpd, brokerShare: null, waitShare: null, rolloutBytes: null, meanAge: null, load: [load0, loadavg()[0]] };
+  const m: Measured = { workers, stepsPerSecond: (b.global_step - a.global_step) / dWall, secondsPerUpdate: dWall / dUpd, brokerShare: null, waitShare: null, rolloutBytes: null, meanAge: null, perRollout: null, load: [load0, loadavg()[0]] };
   const br = rows.filter((r) => r['broker/broker_s'] !== undefined);
   if (br.length > 2) {
     const x = br[1];
@@ -69,6 +71,8 @@ function measure(out: string, workers: number, load0: number): Measured {
     m.waitShare = (y['broker/wait_s'] - x['broker/wait_s']) / dWall;
     m.rolloutBytes = (y['broker/mb_per_s'] * 1e6 * y.wall_s) / Math.max(1, y['broker/rollouts_received']);
     m.meanAge = br.slice(1).reduce((s, r) => s + r['broker/rollout_age'], 0) / (br.length - 1);
+    const used = br.length - 2;
+    m.perRollout = { update: (y['broker/update_s'] - x['broker/update_s']) / used, broker: (y['broker/broker_s'] - x['broker/broker_s']) / used, collect: (y['broker/collect_s'] - x['broker/collect_s']) / used };
   }
   return m;
 }
@@ -157,13 +161,11 @@ async function throughputBench(): Promise<void> {
       await server.close();
     }
   }
-  // The throughput model's inputs (docs/scale-out.md): per rollout of `batch` steps.
-  const w1 = results.find((r) => r.workers === 1);
-  if (w1 && w1.brokerShare !== null && w1.waitShare !== null) {
-    const update = w1.secondsPerUpdate * (1 - w1.brokerShare - w1.waitShare);
-    const broker = w1.secondsPerUpdate * w1.brokerShare;
-    const collect = Math.max(0, local.secondsPerUpdate - update);
-    console.log(`model inputs (${batch}-step rollout): update ${update.toFixed(3)} s, broker ${broker.toFixed(3)} s on the learner, collect ~${collect.toFixed(3)} s per worker (one process minus update) -> learner saturates at N ~ ${(collect / (update + broker)).toFixed(1)} workers, ${(batch / (update + broker)).toFixed(0)} steps/s`);
+  // The throughput model's inputs (docs/scale-out.md), per rollout of `batch` steps, from the 1-worker run.
+  const p = results.find((r) => r.workers === 1)?.perRollout;
+  if (p) {
+    const nStar = p.collect / (p.update + p.broker);
+    console.log(`model inputs (${batch}-step rollout, 1 worker): collect c = ${p.collect.toFixed(3)} s (worker), update u = ${p.update.toFixed(3)} s, broker b = ${p.broker.toFixed(3)} s (learner) -> learner saturates at N* = c/(u+b) = ${nStar.toFixed(2)} workers, ${(batch / (p.update + p.broker)).toFixed(0)} steps/s; best speed-up over one process (c+u)/(u+b) = ${((p.collect + p.update) / (p.update + p.broker)).toFixed(2)}x`);
   }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(args.get('json') ?? 'bench/results/scale.json', JSON.stringify({ envId, updates, batch, shareTarget: SHARE_TARGET, results }, null, 2));

@@ -40,6 +40,10 @@ export interface BrokerLearnerStats {
   brokerSeconds: number;
   /** Seconds spent waiting for a rollout when none was queued (workers slower than the learner). */
   waitSeconds: number;
+  /** Seconds of the updates themselves (from a rollout's acceptance to the end of its update). */
+  updateSeconds: number;
+  /** Seconds the workers spent collecting the rollouts trained on (their own clocks). */
+  collectSeconds: number;
   workersSeen: Set<string>;
 }
 
@@ -54,12 +58,13 @@ export interface BrokerLearnerStats {
  * on them.
  */
 export class BrokerRolloutSource implements RolloutSource {
-  readonly stats: BrokerLearnerStats = { received: 0, used: 0, dropped: 0, duplicates: 0, rejected: 0, bytes: 0, brokerSeconds: 0, waitSeconds: 0, workersSeen: new Set() };
+  readonly stats: BrokerLearnerStats = { received: 0, used: 0, dropped: 0, duplicates: 0, rejected: 0, bytes: 0, brokerSeconds: 0, waitSeconds: 0, updateSeconds: 0, collectSeconds: 0, workersSeen: new Set() };
   private readonly opts: BrokerRolloutSourceOptions;
   private readonly highestSeq = new Map<string, number>();
   private readonly startMs = performance.now();
   private pending: JsMsg | null = null;
   private lastAge = 0;
+  private acceptedAtMs = 0;
   private queuedBehind = 0;
   private published = false;
 
@@ -107,10 +112,12 @@ export class BrokerRolloutSource implements RolloutSource {
         continue;
       }
       st.used++;
+      st.collectSeconds += Number.isFinite(meta.collectSeconds) ? meta.collectSeconds : 0;
       this.lastAge = age;
       this.pending = msg;
       const episodes = ppo.acceptRollout(lastValues, meta.episodes);
-      st.brokerSeconds += (performance.now() - t1) / 1000;
+      this.acceptedAtMs = performance.now();
+      st.brokerSeconds += (this.acceptedAtMs - t1) / 1000;
       return episodes;
     }
     return null;
@@ -118,6 +125,7 @@ export class BrokerRolloutSource implements RolloutSource {
 
   async afterUpdate(ppo: PPO): Promise<void> {
     const t0 = performance.now();
+    this.stats.updateSeconds += (t0 - this.acceptedAtMs) / 1000;
     const pending = this.pending;
     this.pending = null;
     // Stored before the next rollout is taken: workers collect with weights at most one update old
@@ -138,6 +146,8 @@ export class BrokerRolloutSource implements RolloutSource {
       'broker/wait_share': st.waitSeconds / elapsed,
       'broker/broker_s': st.brokerSeconds,
       'broker/wait_s': st.waitSeconds,
+      'broker/update_s': st.updateSeconds,
+      'broker/collect_s': st.collectSeconds,
     });
     this.opts.broker.publishStats('learner', { learnerId: this.opts.learnerId, version: ppo.updates, globalStep: ppo.step, used: st.used, dropped: st.dropped, workersSeen: st.workersSeen.size });
   }

@@ -160,3 +160,32 @@ test('text-transformer word dropout: words become <unk> only while a gradient is
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('text-transformer image tokens: the image changes the output, masking the image tokens out removes that effect; the data decides where the image is', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const space = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }), image: new Box(0, 255, [16, 16, 3], 'uint8') });
+  const inputs = textPolicyInputs(space, ['touch the red ball']);
+  assert.deepEqual(inputs.image, { offset: 0, height: 16, width: 16, channels: 3 });
+  const obsDim = space.flatDim;
+  const net = TextTransformerActorCritic.create(
+    { obsDim, head: { kind: 'categorical', nvec: [3] }, text: inputs.text, vocab: ['<pad>', '<unk>', ...inputs.vocab], maxTokens: 6, embeddings: 'learned', embedDim: 8, dModel: 16, layers: 1, heads: 2, mlpRatio: 2, image: { ...inputs.image!, patch: 4, grid: 2 } },
+    new Rng(2),
+    { logStdInit: 0 },
+  );
+  try {
+    const rng = new Rng(3);
+    const imageA = Uint8Array.from({ length: 16 * 16 * 3 }, () => rng.integer(0, 256));
+    const imageB = Uint8Array.from({ length: 16 * 16 * 3 }, () => rng.integer(0, 256));
+    const flat = new Float32Array(2 * obsDim);
+    space.flattenInto({ state: Float32Array.of(1, 2), instruction: 'touch the red ball', image: imageA }, flat, 0);
+    space.flattenInto({ state: Float32Array.of(1, 2), instruction: 'touch the red ball', image: imageB }, flat, obsDim);
+    const seen = net.probabilities({ rows: 2, flat });
+    assert.notDeepEqual([...seen.subarray(0, 3)], [...seen.subarray(3, 6)], 'different images, different outputs');
+    const blind = net.probabilities({ rows: 2, flat }, { maskImage: true });
+    assert.deepEqual([...blind.subarray(0, 3)], [...blind.subarray(3, 6)], 'image tokens masked: the image has no effect');
+  } finally {
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

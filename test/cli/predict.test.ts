@@ -56,6 +56,34 @@ test('lamkit predict: an instruction longer than the space allows, a character o
   const long = 'please step to the left and keep going left until you reach the far wall';
   await assert.rejects(runPredict({ checkpoint: out, input: input([`{"instruction": "${long}"}`]) }, () => {}), (e: unknown) => e instanceof InvalidArgument && /:1\.instruction: expected an instruction in the checkpoint's space Text\(1, 64, charset=.*got "please step.*\(a string of 72 characters is outside \[1, 64\]\)\. Shorten it to at most 64 characters/.test((e as Error).message));
   await assert.rejects(runPredict({ checkpoint: out, input: input(['{"instruction": "jump"}', '{"instruction": "jump @ once"}']) }, () => {}), /:2\.instruction: .*character "@" is not in the charset/);
-  await assert.rejects(runPredict({ checkpoint: out, input: input(['{"instruction": "jump", "state": [1, 2]}']) }, () => {}), /:1\.state: expected a state in Box\(-inf, inf, \(9,\), float32\), got \[1, 2\]/);
+  await assert.rejects(runPredict({ checkpoint: out, input: input(['{"instruction": "jump", "state": [1, 2]}']) }, () => {}), /:1\.state: expected state values in the checkpoint's space Box\(-inf, inf, \(9,\), float32\), got \[1, 2\]/);
   await assert.rejects(runPredict({ checkpoint: out, input: input(['jump']) }, () => {}), (e: unknown) => e instanceof FileFormatError && /:1: expected a JSON object/.test((e as Error).message));
+});
+
+test('lamkit predict on a checkpoint that sees a camera image: an image of the wrong shape is an error naming both; a right one predicts', async () => {
+  const { initBackend, saveCheckpoint, capturePolicy, TextTransformerActorCritic, textPolicyInputs } = await import('../../agents/index.js');
+  const { Dict, Box, Discrete, Text, INSTRUCTION_CHARSET, Rng } = await import('../../src/core/index.js');
+  await initBackend();
+  const space = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }), image: new Box(0, 255, [8, 8, 3], 'uint8') });
+  const inputs = textPolicyInputs(space, ['touch the red ball']);
+  const net = TextTransformerActorCritic.create(
+    { obsDim: space.flatDim, head: { kind: 'categorical', nvec: [2] }, text: inputs.text, vocab: ['<pad>', '<unk>', ...inputs.vocab], maxTokens: 4, embeddings: 'learned', embedDim: 4, dModel: 8, layers: 1, heads: 2, mlpRatio: 1, image: { ...inputs.image!, patch: 4, grid: 1 } },
+    new Rng(1),
+    { logStdInit: 0 },
+  );
+  const dir = join(root, 'image-ckpt');
+  saveCheckpoint(dir, {
+    meta: { envId: 'Synthetic-v0', observationSpace: space, actionSpace: new Discrete(2), backend: 'wasm' },
+    policy: capturePolicy(net),
+    normalization: { obs: null, ret: null, clipObs: 10 },
+    algo: { name: 'bc', config: { classNames: ['red', 'green'] }, state: {}, optimizer: null },
+  });
+  net.dispose();
+  await assert.rejects(
+    runPredict({ checkpoint: dir, input: input(['{"instruction": "touch the red ball", "image": [1, 2, 3]}']) }, () => {}),
+    (e: unknown) => e instanceof InvalidArgument && /:1\.image: expected image values in the checkpoint's space Box\(0\.0, 255\.0, \(8, 8, 3\), uint8\), got \[1, 2, 3\] \(length 3 does not match shape \(8, 8, 3\) \(192 values\)\)/.test((e as Error).message),
+  );
+  const lines: string[] = [];
+  await runPredict({ checkpoint: dir, input: input([JSON.stringify({ instruction: 'touch the red ball', image: new Array(192).fill(200) })]) }, (l) => lines.push(l));
+  assert.deepEqual(Object.keys(JSON.parse(lines[0]).probabilities), ['red', 'green']);
 });

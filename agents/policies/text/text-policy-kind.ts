@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 import type { Space } from '../../../src/core/spaces/space.js';
 import { textRanges } from '../../../src/core/spaces/text.js';
+import { Dict } from '../../../src/core/spaces/dict.js';
+import { Box } from '../../../src/core/spaces/box.js';
 import { registerPolicyKind, parseWith, policyKinds } from '../policy-kinds.js';
 import { Vocabulary } from '../../text/vocabulary.js';
 import { loadWordVectors, vectorsFor } from '../../text/word-vectors.js';
@@ -32,6 +34,11 @@ const schema = z
     text: z.object({ offset: z.number().int().min(0), maxLength: z.number().int().positive(), charset: z.string().min(1) }).strict().optional(),
     /** Filled from the data: the training instructions' words. */
     vocab: z.array(z.string().min(1)).optional(),
+    /** Image observations: patch side in pixels, and the side of the pooled token grid (grid^2 image tokens). */
+    imagePatch: z.number().int().positive().default(8),
+    imageGrid: z.number().int().positive().default(4),
+    /** Filled from the data: where a camera image (Box uint8 [H, W, C]) lies in the flat observation. */
+    image: z.object({ offset: z.number().int().min(0), height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() }).strict().optional(),
   })
   .strict();
 
@@ -40,11 +47,21 @@ const schema = z
  * space with one `Text` part: its place in the flat form, and the
  * vocabulary of `instructions` (the training split's).
  */
-export function textPolicyInputs(space: Space<unknown>, instructions: Iterable<string>): { text: TextTransformerSpec['text']; vocab: string[] } {
+export function textPolicyInputs(space: Space<unknown>, instructions: Iterable<string>): { text: TextTransformerSpec['text']; vocab: string[]; image?: { offset: number; height: number; width: number; channels: number } } {
   const ranges = textRanges(space);
   if (ranges.length !== 1) throw new InvalidArgument(formatError('textPolicyInputs.space', 'an observation space with exactly one Text part (e.g. Dict { state, instruction })', space.toString(), 'Use another policy kind for spaces without text'));
   const r = ranges[0];
-  return { text: { offset: r.offset, maxLength: r.space.maxLength, charset: r.space.charset }, vocab: Vocabulary.fromTexts(instructions).words.slice(2) };
+  const out: ReturnType<typeof textPolicyInputs> = { text: { offset: r.offset, maxLength: r.space.maxLength, charset: r.space.charset }, vocab: Vocabulary.fromTexts(instructions).words.slice(2) };
+  // A camera image: a uint8 Box [H, W, C] member of the Dict.
+  if (space instanceof Dict) {
+    let offset = 0;
+    for (const k of space.keys) {
+      const s = space.spaces[k];
+      if (s instanceof Box && s.dtype === 'uint8' && s.shape.length === 3) out.image = { offset, height: s.shape[0], width: s.shape[1], channels: s.shape[2] };
+      offset += s.flatDim;
+    }
+  }
+  return out;
 }
 
 if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
@@ -57,7 +74,7 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid } } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });

@@ -8,7 +8,7 @@ import type { ActionDistribution } from '../../distributions/action-distribution
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
-import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns } from './text-transformer-spec.js';
+import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
 type Group = (typeof GROUPS)[number];
@@ -162,11 +162,11 @@ export class TextTransformerActorCritic implements ActorCritic {
     out.set(this.infer(obs).values.subarray(0, obs.rows));
   }
 
-  /** Class probabilities (softmax of the actor's logits) per row, `Float64Array [rows x n]`; categorical heads only. */
-  probabilities(obs: ObsBatch): Float64Array {
+  /** Class probabilities (softmax of the actor's logits) per row, `Float64Array [rows x n]`; categorical heads only. `maskImage`: without the image tokens. */
+  probabilities(obs: ObsBatch, options: { maskImage?: boolean } = {}): Float64Array {
     if (this.spec.head.kind !== 'categorical') throw new InvalidArgument(formatError('TextTransformerActorCritic.probabilities', 'a categorical head', this.spec.head.kind, 'Use act() for continuous actions'));
     const ids = this.tokenIds(obs);
-    const probs = tf.tidy(() => tf.softmax(this.forward(obs, ids).actorOut).dataSync());
+    const probs = tf.tidy(() => tf.softmax(this.forward(obs, ids, options.maskImage === true).actorOut).dataSync());
     return Float64Array.from(probs);
   }
 
@@ -222,6 +222,39 @@ export class TextTransformerActorCritic implements ActorCritic {
     for (const v of this.vars.values()) v.dispose();
   }
 
+  /**
+   * `[rows x grid^2 x d]` image tokens: pixels / 255 cut into patches
+   * (im2col in JS), a linear patch embedding, mean-pooled over each grid
+   * cell's patches, plus learned cell positions.
+   */
+  private imageTokenTensor(obs: ObsBatch): tf.Tensor3D {
+    const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
+    const d = this.spec.dModel;
+    const { patch: P, channels: C, grid: G } = im;
+    const ph = im.height / P;
+    const pw = im.width / P;
+    const per = P * P * C;
+    const patches = new Float32Array(obs.rows * ph * pw * per);
+    // Patch order: grid cell by grid cell, so one reshape + mean pools each cell's patches.
+    const cellH = ph / G;
+    const cellW = pw / G;
+    let o = 0;
+    for (let r = 0; r < obs.rows; r++) {
+      const base = r * this.spec.obsDim + im.offset;
+      for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
+        for (let cy = 0; cy < cellH; cy++) for (let cx = 0; cx < cellW; cx++) {
+          const py = gy * cellH + cy;
+          const px = gx * cellW + cx;
+          for (let y = 0; y < P; y++) for (let xx = 0; xx < P; xx++) for (let c = 0; c < C; c++) patches[o++] = obs.flat[base + ((py * P + y) * im.width + px * P + xx) * C + c] / 255;
+        }
+      }
+    }
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const emb = tf.add(matMul(tf.tensor2d(patches, [obs.rows * ph * pw, per]), v('tok.image.weight') as tf.Tensor2D), tf.reshape(v('tok.image.bias'), [1, -1]));
+    const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
+    return tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
+  }
+
   /** Actor outputs `[rows x outDim]` and values `[rows]` as plain arrays (rollouts, prediction). */
   private infer(obs: ObsBatch): { actor: Float64Array; values: Float64Array; outDim: number } {
     const ids = this.tokenIds(obs);
@@ -232,12 +265,17 @@ export class TextTransformerActorCritic implements ActorCritic {
     return { actor: Float64Array.from(actor), values: Float64Array.from(values), outDim: actor.length / Math.max(1, obs.rows) };
   }
 
-  /** The token sequence through the trunk; call inside `tf.tidy`. */
-  private forward(obs: ObsBatch, ids: Int32Array): { actorOut: tf.Tensor2D; value: tf.Tensor1D } {
+  /**
+   * The token sequence `[state, words, image]` through the trunk; call
+   * inside `tf.tidy`. `maskImage` hides the image tokens from every query
+   * (what the output is without sight).
+   */
+  private forward(obs: ObsBatch, ids: Int32Array, maskImage = false): { actorOut: tf.Tensor2D; value: tf.Tensor1D } {
     const { spec } = this;
     const rows = obs.rows;
     const L = spec.maxTokens;
-    const T = 1 + L;
+    const K = imageTokens(spec);
+    const T = 1 + L + K;
     const d = spec.dModel;
     const H = spec.heads;
     const dh = d / H;
@@ -258,12 +296,15 @@ export class TextTransformerActorCritic implements ActorCritic {
     for (let r = 0; r < rows; r++) for (let j = 0; j < S; j++) state[r * S + j] = obs.flat[r * spec.obsDim + this.stateCols[j]];
     const wordTok = tf.reshape(tf.add(matMul(words, v('tok.word.weight') as tf.Tensor2D), row('tok.word.bias')), [rows, L, d]);
     const stateTok = tf.reshape(tf.add(matMul(tf.tensor2d(state, [rows, Math.max(1, S)]), v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
-    let x = tf.reshape(tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, T, d])), [rows * T, d]) as tf.Tensor2D;
-    // Keys that are padding words are masked for every query.
+    const parts: tf.Tensor[] = [tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, 1 + L, d]))];
+    if (K > 0) parts.push(this.imageTokenTensor(obs));
+    let x = tf.reshape(parts.length > 1 ? tf.concat(parts, 1) : parts[0], [rows * T, d]) as tf.Tensor2D;
+    // Keys that are padding words (or hidden image tokens) are masked for every query.
     const bias = new Float32Array(rows * H * T * T);
     for (let r = 0; r < rows; r++) {
       for (let j = 1; j < T; j++) {
-        if (ids[r * L + j - 1] !== PAD_ID) continue;
+        const hidden = j <= L ? ids[r * L + j - 1] === PAD_ID : maskImage;
+        if (!hidden) continue;
         for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) bias[((r * H + h) * T + i) * T + j] = MASKED;
       }
     }

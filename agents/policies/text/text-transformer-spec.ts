@@ -28,6 +28,15 @@ export interface TextTransformerSpec {
   /** Hidden width of each block's MLP as a multiple of `dModel`. */
   mlpRatio: number;
   /**
+   * Camera image in the flat observation (a `Box(0, 255, [height, width,
+   * channels], uint8)` part, row-major HWC), or absent: cut into
+   * `patch x patch` patches, each linearly embedded (a patch embedding is a
+   * matmul, which trains on wasm, unlike a convolution's filter gradient:
+   * FINDINGS.md), then average-pooled to a `grid x grid` map: `grid^2`
+   * image tokens join the sequence after the words.
+   */
+  image?: { offset: number; height: number; width: number; channels: number; patch: number; grid: number };
+  /**
    * Word dropout (Iyyer et al. 2015, arXiv:1506.06726 sec. 3.1; Sennrich et
    * al.'s unknown-word training): while a gradient is taken, each word is
    * replaced by `<unk>` with this probability, so the network learns to act
@@ -43,11 +52,22 @@ export interface TextTransformerParam {
   shape: number[];
 }
 
-/** Columns of the flat observation that are not the instruction: the numeric state. */
-export function stateColumns(spec: Pick<TextTransformerSpec, 'obsDim' | 'text'>): number[] {
+/** Columns of the flat observation that are neither the instruction nor the image: the numeric state. */
+export function stateColumns(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' | 'image'>): number[] {
   const out: number[] = [];
-  for (let j = 0; j < spec.obsDim; j++) if (j < spec.text.offset || j >= spec.text.offset + spec.text.maxLength) out.push(j);
+  const im = spec.image;
+  const imageEnd = im ? im.offset + im.height * im.width * im.channels : -1;
+  for (let j = 0; j < spec.obsDim; j++) {
+    if (j >= spec.text.offset && j < spec.text.offset + spec.text.maxLength) continue;
+    if (im && j >= im.offset && j < imageEnd) continue;
+    out.push(j);
+  }
   return out;
+}
+
+/** Image tokens per step (`grid^2`, 0 without an image). */
+export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
+  return spec.image ? spec.image.grid * spec.image.grid : 0;
 }
 
 /**
@@ -70,6 +90,12 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
   add('tok.state.weight', 'tokenizers', [Math.max(1, stateColumns(spec).length), d]);
   add('tok.state.bias', 'tokenizers', [d]);
   add('tok.pos', 'tokenizers', [1 + spec.maxTokens, d]);
+  if (spec.image) {
+    const im = spec.image;
+    add('tok.image.weight', 'tokenizers', [im.patch * im.patch * im.channels, d]);
+    add('tok.image.bias', 'tokenizers', [d]);
+    add('tok.image.pos', 'tokenizers', [im.grid * im.grid, d]);
+  }
   for (let l = 0; l < spec.layers; l++) {
     const p = `blocks.${l}`;
     add(`${p}.ln1.gamma`, 'trunk', [d]);
@@ -136,6 +162,12 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
   if (spec.dModel % spec.heads !== 0) bad('heads', `a divisor of dModel (${spec.dModel})`, spec.heads);
   if (!(spec.mlpRatio > 0)) bad('mlpRatio', 'a positive number', spec.mlpRatio);
   if (spec.embeddings !== 'learned' && spec.embeddings !== 'pretrained') bad('embeddings', "'learned' or 'pretrained'", spec.embeddings);
+  const im = spec.image;
+  if (im) {
+    const ints = [im.offset, im.height, im.width, im.channels, im.patch, im.grid].every((v) => Number.isInteger(v) && v >= 0);
+    const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
+    if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
+  }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const t = spec.text;
   if (!t || !Number.isInteger(t.offset) || !Number.isInteger(t.maxLength) || t.offset < 0 || t.maxLength <= 0 || t.offset + t.maxLength > spec.obsDim || typeof t.charset !== 'string') {

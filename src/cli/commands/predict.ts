@@ -82,12 +82,14 @@ export async function loadInstructionClassifier(dir: string, where = 'lamkit pre
 /**
  * `lamkit predict --checkpoint <ckpt> --input <file.jsonl>`: the
  * instruction-to-action classifier as a tool other programs call. Each input
- * line is `{"instruction": "...", "state": [...]}` (`state` optional: the
- * training mean, i.e. a normalized 0); the output is one JSON line per input
+ * line is `{"instruction": "...", "state": [...]}`: the instruction and
+ * optionally any other part of the observation by its key (`state`, a
+ * camera `image` as a flat row-major array; a missing part is the training
+ * mean, i.e. a normalized 0); the output is one JSON line per input
  * line, `{"action", "index", "probabilities": {name: p}}`, names from the
  * dataset's class names. A line that is not JSON, an instruction the
  * checkpoint's `Text` space does not allow (too long, a character outside
- * its charset) or a state of the wrong size is an error naming the line,
+ * its charset) or a state or image of the wrong size is an error naming the line,
  * the value and the space. Returns the number of predictions.
  */
 export async function runPredict(flags: PredictFlags, write: (line: string) => void): Promise<number> {
@@ -100,12 +102,12 @@ export async function runPredict(flags: PredictFlags, write: (line: string) => v
   const clf = await loadInstructionClassifier(flags.checkpoint);
   try {
     const { space, text: range } = clf;
-    const stateKeys = space.keys.filter((k) => k !== range.key);
-    const stateSpace = stateKeys.length === 1 ? space.spaces[stateKeys[0]] : null;
-    let stateOffset = 0;
+    // Every other part of the observation (state, image) by its key, with its place in the flat form.
+    const parts: Array<{ key: string; offset: number; space: import('../../core/spaces/space.js').Space<unknown> }> = [];
+    let offset = 0;
     for (const k of space.keys) {
-      if (k === stateKeys[0]) break;
-      stateOffset += space.spaces[k].flatDim;
+      if (k !== range.key) parts.push({ key: k, offset, space: space.spaces[k] });
+      offset += space.spaces[k].flatDim;
     }
     const obsDim = space.flatDim;
     const rows: Float32Array[] = [];
@@ -125,11 +127,14 @@ export async function runPredict(flags: PredictFlags, write: (line: string) => v
       if (why !== null) throw new InvalidArgument(formatError(`${where}.instruction`, `an instruction in the checkpoint's space ${range.space.toString()}`, `${describeValue(instruction)} (${why})`, `Shorten it to at most ${range.space.maxLength} characters of the charset`));
       const flat = clf.mean.slice();
       range.space.flattenInto(instruction as string, flat, range.offset);
-      if (o.state !== undefined) {
-        const value = Array.isArray(o.state) ? Float32Array.from(o.state as number[]) : o.state;
-        const sWhy = stateSpace ? stateSpace.explain(value) : 'this checkpoint has no single state part';
-        if (sWhy !== null || !stateSpace) throw new InvalidArgument(formatError(`${where}.state`, `a state in ${stateSpace?.toString() ?? 'the observation space'}`, `${describeValue(o.state)} (${sWhy})`, 'Pass the state as the env observes it, or omit it'));
-        stateSpace.flattenInto(value, flat, stateOffset);
+      for (const part of parts) {
+        if (o[part.key] === undefined) continue;
+        const given = o[part.key];
+        const box = part.space as { dtype?: string };
+        const value = Array.isArray(given) ? (box.dtype === 'uint8' ? Uint8Array.from(given as number[]) : Float32Array.from(given as number[])) : given;
+        const why = part.space.explain(value);
+        if (why !== null) throw new InvalidArgument(formatError(`${where}.${part.key}`, `${part.key} values in the checkpoint's space ${part.space.toString()}`, `${describeValue(given)} (${why})`, `Pass the ${part.key} as the env observes it (a flat array, row-major), or omit it`));
+        part.space.flattenInto(value, flat, part.offset);
       }
       rows.push(flat);
     });

@@ -14,8 +14,13 @@ export interface TrainBrokerFlags extends BrokerFlags {
 
 /** Default `--max-policy-lag`: rollouts up to this many updates old are trained on. */
 export const DEFAULT_MAX_POLICY_LAG = 4;
-/** Default `--max-queued`: workers wait while the learner has this many rollouts stored and unacknowledged. */
-export const DEFAULT_MAX_QUEUED = 2;
+/**
+ * Default `--max-queued`: workers wait while this many rollouts are stored
+ * and not yet taken by the learner. 1 lets one rollout wait while the
+ * learner updates on the one in hand (collection overlaps the update), so
+ * rollouts are typically 1-2 updates old with a few workers.
+ */
+export const DEFAULT_MAX_QUEUED = 1;
 
 /** Parsed learner broker settings. */
 export interface BrokerLearnerOptions {
@@ -41,7 +46,7 @@ export interface BrokerLearnerLink extends BrokerLearnerOptions {
 export function parseTrainBrokerFlags(flags: TrainBrokerFlags): BrokerLearnerOptions | null {
   const broker = parseBrokerFlags(flags, 'lamkit train');
   const maxPolicyLag = parseIntFlag('lamkit train --max-policy-lag', flags.maxPolicyLag, 0, '4');
-  const maxQueued = parseIntFlag('lamkit train --max-queued', flags.maxQueued, 1, '2');
+  const maxQueued = parseIntFlag('lamkit train --max-queued', flags.maxQueued, 1, '1');
   if (!broker) {
     for (const [flag, v] of [['--max-policy-lag', flags.maxPolicyLag], ['--max-queued', flags.maxQueued]] as const) {
       if (v !== undefined) throw new InvalidArgument(formatError(`lamkit train ${flag}`, 'no such flag without --broker', describeValue(v), 'Add --broker nats://host:4222 to train on rollouts from lamkit worker processes, or drop the flag'));

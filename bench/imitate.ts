@@ -64,10 +64,10 @@ const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((
 const demos = Number(values.demos);
 const sources = await lamkitBenchSources();
 
-/** Mean return of `source` (random | expert | checkpoint) on `envId` over the EVAL episodes. */
-async function meanReturn(source: string, envId: string): Promise<number> {
+/** Mean return of `source` (random | expert | checkpoint of `sourceEnvId`) on `envId` over the EVAL episodes. */
+async function meanReturn(source: string, envId: string, sourceEnvId = envId): Promise<number> {
   const env = await lib.makeAsync(envId);
-  const policy = await sources.makePolicy(source, env, envId, 0);
+  const policy = await sources.makePolicy(source, env, sourceEnvId, 0);
   try {
     return (await lib.evaluatePolicy(policy, env, EVAL)).meanReturn;
   } finally {
@@ -162,10 +162,11 @@ if (runGrid) {
           console.log(`imitate ${envId} ${algo} seed ${seed}: return ${ret.toFixed(2)}, normalized score ${row.normalizedScore.toFixed(3)}, ${row.envSteps} env steps (${wallSeconds.toFixed(0)} s, load ${load0.toFixed(1)}-${loadavg()[0].toFixed(1)})`);
           const target = values['transfer-to'];
           if (target && adversarial) {
+            // The demonstrator's policy as it is on the variant (policy transfer, for comparison).
+            const demonstratorOnTarget = await meanReturn(expert, target, envId);
+            const randomTarget = await meanReturn('random', target);
             const tr = await ppoOn(target, o.checkpointDir, seed, o.globalStep);
             const trueReward = await ppoOn(target, null, seed, o.globalStep);
-            const randomTarget = await meanReturn('random', target);
-            const demonstratorOnTarget = await meanReturn(expert, target);
             row.transfer = { target, return: tr, trueRewardReturn: trueReward, randomReturn: randomTarget, demonstratorReturn: demonstratorOnTarget, normalizedScore: (tr - randomTarget) / (trueReward - randomTarget) };
             console.log(`imitate ${envId} -> ${target}, PPO on ${algo}'s frozen reward, seed ${seed}: return ${tr.toFixed(2)}; PPO on the true reward ${trueReward.toFixed(2)}, random ${randomTarget.toFixed(2)}, the demonstrator ${demonstratorOnTarget.toFixed(2)}; transfer score ${row.transfer.normalizedScore.toFixed(3)} (target >= 0.8 for AIRL)`);
           }

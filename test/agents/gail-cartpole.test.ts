@@ -31,7 +31,7 @@ test('GAIL learns CartPole-v1 from 4 demonstrations of a PPO expert (last-20 mea
   const { transitions, demonstrations } = await datasetTransitions(ds, [0, 1, 2, 3], env.observationSpace, env.actionSpace, 'test demos');
   env.close();
   // Pinned here (not read from the defaults) so retuning the defaults cannot weaken the test.
-  const config = gailTrainer.resolveConfig({ ...gailTrainer.defaults('CartPole-v1', true), seed: 1, totalSteps: 30_000, reward: { learningRate: 1e-3, updatesPerRollout: 8, labelSmoothing: 0.1 } }, 'test');
+  const config = gailTrainer.resolveConfig({ ...gailTrainer.defaults('CartPole-v1', true), seed: 1, totalSteps: 30_000, entCoef: 0.01, reward: { learningRate: 1e-3, updatesPerRollout: 8, labelSmoothing: 0.1 } }, 'test');
   const vec = await makeVec('CartPole-v1', { numEnvs: config.numEnvs, makeOptions: { disableEnvChecker: true } });
   const metrics = new MetricStream();
   const returns: number[] = [];

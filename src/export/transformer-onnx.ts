@@ -109,9 +109,9 @@ class TransformerGraphs {
       const q = g.op('Reshape', [this.proj(g, h, l, 'wq'), g.constI64('shape', [-1, heads, 1, dh])]);
       const kNew = g.op('Unsqueeze', [this.proj(g, h, l, 'wk'), g.constI64('axes', [1])]);
       const vNew = g.op('Unsqueeze', [this.proj(g, h, l, 'wv'), g.constI64('axes', [1])]);
-      const layer = g.constI64('layer', [l], []);
-      const keys = pastKeys ? g.op('Concat', [g.op('Gather', [pastKeys, layer], { axis: 0 }), kNew], { axis: 1 }) : kNew;
-      const values = pastValues ? g.op('Concat', [g.op('Gather', [pastValues, layer], { axis: 0 }), vNew], { axis: 1 }) : vNew;
+      const past = (cache: string | null, now: string): string => (cache ? g.op('Concat', [g.op('Gather', [cache, g.constI64('layer', [l], [])], { axis: 0 }), now], { axis: 1 }) : now);
+      const keys = past(pastKeys, kNew);
+      const values = past(pastValues, vNew);
       const K = g.op('Transpose', [g.op('Reshape', [keys, g.constI64('shape', [-1, W + 1, heads, dh])])], { perm: [0, 2, 3, 1] });
       const V = g.op('Transpose', [g.op('Reshape', [values, g.constI64('shape', [-1, W + 1, heads, dh])])], { perm: [0, 2, 1, 3] });
       let s = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, K]), g.constF('scale', [1 / Math.sqrt(dh)], [])]), alibi]);

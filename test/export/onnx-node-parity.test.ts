@@ -9,7 +9,12 @@ import { make } from '../../src/registry/index.js';
 import { exportPolicy } from '../../src/export/export-policy.js';
 import { FileFormatError } from '../../src/core/errors.js';
 import { writeRandomCheckpoint } from './random-checkpoint.js';
-import { assertParity } from './parity-episodes.js';
+import { assertParity, recordSteps } from './parity-episodes.js';
+import { loadPolicy } from '../../agents/checkpoint/load-policy.js';
+import { OnnxStepper } from '../../src/export/onnx-stepper.js';
+import { Rng } from '../../src/core/rng.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { MultiDiscrete } from '../../src/core/spaces/multi-discrete.js';
 import { prepareParityCase, PARITY_KINDS, PARITY_ENVS } from './parity-case.js';
 import { replayStepModel, replayWindowModel } from './onnx-replay.js';
 
@@ -44,6 +49,63 @@ for (const kind of PARITY_KINDS) {
       }
     });
   }
+}
+
+for (const kind of ['window-mlp', 'transformer'] as const) {
+  test(`${kind} with window 1 (no history, no cache inputs) exports and matches lamkit on 300 recorded steps`, { timeout: 60000 }, async () => {
+    const env = make('CartPole-v1', { disableEnvChecker: true });
+    const ckpt = join(root, `${kind}-w1`);
+    writeRandomCheckpoint(ckpt, { kind, envId: 'CartPole-v1', observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 2, window: 1 });
+    const out = join(root, `${kind}-w1-onnx`);
+    exportPolicy(ckpt, out, { format: 'onnx', value: true });
+    const manifest = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8'));
+    const policy = await loadPolicy(ckpt);
+    const session = await ort.InferenceSession.create(join(out, 'policy.onnx'));
+    try {
+      assert.deepEqual(session.inputNames.filter((n) => n.startsWith('past_') || n === 'history'), []);
+      const rec = await recordSteps(env, policy, 300, 1);
+      assertParity(await replayStepModel(session, ort.Tensor, manifest.files[0].state, rec, 1), rec, true, `${kind}, window 1`);
+    } finally {
+      await session.release();
+      policy.dispose?.();
+      env.close();
+    }
+  });
+}
+
+for (const kind of ['mlp', 'transformer'] as const) {
+  test(`${kind} with a MultiDiscrete action space (two components, non-zero starts): onnxruntime-node gives lamkit's actions on 300 sequential observations`, { timeout: 60000 }, async () => {
+    const actionSpace = new MultiDiscrete([3, 4], [1, -2]);
+    const ckpt = join(root, `${kind}-multidiscrete`);
+    writeRandomCheckpoint(ckpt, { kind, envId: 'Synthetic-v0', observationSpace: new Box(-3, 3, [5]), actionSpace, seed: 5 });
+    const out = join(root, `${kind}-multidiscrete-onnx`);
+    exportPolicy(ckpt, out, { format: 'onnx', value: true });
+    const manifest = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8'));
+    const policy = await loadPolicy(ckpt);
+    const session = await ort.InferenceSession.create(join(out, 'policy.onnx'));
+    try {
+      const stepper = new OnnxStepper(session, ort.Tensor, manifest.files[0].state, 5, 1);
+      const rng = new Rng(9);
+      let differ = 0;
+      const starts = new Set<number>();
+      for (let t = 0; t < 300; t++) {
+        if (t % 50 === 0) {
+          policy.resetEpisode?.(0);
+          stepper.resetEpisode(0);
+        }
+        const obs = rng.fillNormal(new Float32Array(5)) as Float32Array;
+        const want = Array.from(policy.act(obs, { deterministic: true }) as Int32Array);
+        const got = Array.from((await stepper.step(obs)).action.data as BigInt64Array, Number);
+        if (JSON.stringify(want) !== JSON.stringify(got)) differ++;
+        starts.add(want[1]);
+      }
+      assert.equal(differ, 0, `actions differ on ${differ} of 300 steps`);
+      assert.ok(starts.has(-2) || starts.has(-1), 'the second component uses its start of -2');
+    } finally {
+      await session.release();
+      policy.dispose?.();
+    }
+  });
 }
 
 test('lamkit export: a checkpoint of an unknown kind, or a corrupt one, is an error naming the file', () => {

@@ -68,3 +68,19 @@ test('the whole loop in a page (Chromium): MuJoCo WASM, three.js and the policy 
 test('lamkit view --in-browser refuses a checkpoint whose task cannot run in the page', async () => {
   await assert.rejects(startInBrowserLoop({ checkpoint: fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url)), port: 0 }), (err: Error) => err instanceof InvalidArgument && err.message.includes('CartPole-v1'));
 });
+
+test('lamkit view --in-browser: no checkpoint, or one of another task, exits 2 with one typed line', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const err: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['view', '--env', 'ArmReach-v0', '--in-browser', '--port', '0']), 2);
+    assert.match(err.join(''), /lamkit view --in-browser --policy: expected a checkpoint directory/);
+    err.length = 0;
+    assert.equal(await main(['view', '--env', 'Reacher-v5', '--in-browser', '--policy', fixture, '--port', '0']), 2);
+    assert.match(err.join(''), /view --policy: expected a checkpoint trained on Reacher-v5, got one trained on ArmReach-v0/);
+  } finally {
+    process.stderr.write = orig;
+  }
+});

@@ -116,22 +116,33 @@ async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[
     await ds.readFile(k, specs.map((s) => s.name), { arrays: cols as Record<string, Float32Array>, rowOffset: offset });
     offset += ds.dataFiles()[k].rows;
   }
-  const rows: number[] = [];
-  const episode: number[] = [];
-  const frame: number[] = [];
-  const start: number[] = [];
+  // Row bookkeeping in typed arrays sized up front (JS arrays of a million numbers each cost more than the decode).
+  let n = 0;
+  for (const k of files) for (const e of ds.dataFiles()[k].episodes) if (selected.has(e)) n += ds.episodes[e].length;
+  const rows = new Int32Array(n);
+  const episode = new Int32Array(n);
+  const frame = new Int32Array(n);
+  const start = new Int32Array(n);
   let base = 0;
+  let i = 0;
   for (const k of files) {
     const f = ds.dataFiles()[k];
     let row = base;
     for (const e of f.episodes) {
       const len = ds.episodes[e].length;
-      if (selected.has(e)) for (let t = 0; t < len; t++) (rows.push(row + t), episode.push(e), frame.push(t), start.push(row));
+      if (selected.has(e)) {
+        episode.fill(e, i, i + len);
+        start.fill(row, i, i + len);
+        for (let t = 0; t < len; t++, i++) {
+          rows[i] = row + t;
+          frame[i] = t;
+        }
+      }
       row += len;
     }
     base += f.rows;
   }
-  return { cols, rows: Int32Array.from(rows), episode: Int32Array.from(episode), frame: Int32Array.from(frame), episodeStart: Int32Array.from(start) };
+  return { cols, rows, episode, frame, episodeStart: start };
 }
 
 /** Per-feature `(x - mean) * invStd` parameters from the dataset's stats (null: copy as is). */

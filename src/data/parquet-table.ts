@@ -41,10 +41,12 @@ export interface TableInput {
 /** Encoding options of {@link encodeParquet}. */
 export interface EncodeOptions {
   /**
-   * `'auto'` (default): Snappy for scalar and string columns, no compression
-   * for float vector columns (pure-JS Snappy decodes incompressible float
-   * data at a fraction of memory speed, and robot states barely compress);
-   * `'snappy'` or `'none'` for every column.
+   * `'auto'` (default): Snappy for string and nullable columns, no
+   * compression for fixed-width numeric columns (pure-JS Snappy decodes
+   * incompressible float data at a fraction of memory speed, robot states
+   * barely compress, and compressing the index columns cost more CPU when
+   * recording than the rest of the encoding); `'snappy'` or `'none'` for
+   * every column.
    */
   compression?: 'auto' | 'snappy' | 'none';
   /** Rows per row group. Default 100,000. */

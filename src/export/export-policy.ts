@@ -8,13 +8,12 @@ import { mlpOnnx, windowMlpOnnx } from './mlp-onnx.js';
 import { transformerOnnx } from './transformer-onnx.js';
 import { lamkitVersion } from './lamkit-version.js';
 import { mlpTfjs } from './mlp-tfjs.js';
-import type { OnnxStepper } from './onnx-stepper.js';
 
 /** Export formats of `lamkit export --format`. */
 export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** The manifest written beside the models: kind, task, spaces, spec, and per file its role and recurrent state pairs (what an {@link OnnxStepper} needs). */
+/** The manifest written beside the models: kind, task, spaces, spec, and per file its role and recurrent state pairs (what an `OnnxStepper` needs). */
 export const EXPORT_MANIFEST = 'export.json';
 
 /** Options of {@link exportPolicy}. */

@@ -1,3 +1,4 @@
+import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { onnxTypes, ONNX_FLOAT, ONNX_INT64 } from './onnx-schema.js';
 
 /** A tensor dimension: a size, or a symbolic name (`batch`) for a size fixed at run time. */
@@ -111,14 +112,14 @@ export class OnnxGraph {
   }
 
   private claim(name: string): void {
-    if (this.names.has(name)) throw new Error(`OnnxGraph: duplicate graph input/output '${name}'`);
+    if (this.names.has(name)) throw new InvalidArgument(formatError('OnnxGraph.input/output', 'a name not used yet', describeValue(name), 'Give each graph input and output its own name'));
     this.names.add(name);
   }
 }
 
 function checkSize(hint: string, length: number, dims: readonly number[]): void {
   const size = dims.reduce((a, b) => a * b, 1);
-  if (size !== length) throw new Error(`OnnxGraph.const(${hint}): ${length} values for shape [${dims.join(',')}]`);
+  if (size !== length) throw new InvalidArgument(formatError(`OnnxGraph.const(${hint})`, `${size} values (shape [${dims.join(',')}])`, `${length}`, 'Pass data of the declared shape'));
 }
 
 function valueInfo(name: string, type: ElemType, dims: readonly Dim[], doc: string): object {

@@ -16,6 +16,7 @@ import { writeGeomPoses, POSE_STRIDE } from '../../../sim/scene/geom-poses.js';
 import { TimeLimit } from '../../wrappers/time-limit.js';
 import { runEpisodes } from '../../core/run-episodes.js';
 import type { Env } from '../../core/env.js';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import { IN_BROWSER_TASKS, type InBrowserTask } from './in-browser-tasks.js';
 import { policyFromCheckpointFiles } from './policy-from-files.js';
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const hud = document.getElementById('hud') as HTMLElement;
   try {
     const task: InBrowserTask | undefined = IN_BROWSER_TASKS[config.task];
-    if (!task) throw new Error(`task ${config.task} does not run in the page (${Object.keys(IN_BROWSER_TASKS).join(', ')} do)`);
+    if (!task) throw new InvalidArgument(formatError('lamkitLoopConfig.task', `a task the page can build (${Object.keys(IN_BROWSER_TASKS).join(', ')})`, describeValue(config.task), 'Serve a checkpoint of one of those tasks'));
     const [json, bin] = await Promise.all([fetch(config.checkpointJson).then((r) => r.json()), fetch(config.policyBin).then((r) => r.arrayBuffer())]);
     const policy = policyFromCheckpointFiles(json, new Uint8Array(bin), config.seed);
     state.policyKind = policy.kind;

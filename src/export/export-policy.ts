@@ -96,7 +96,6 @@ export function exportPolicy(checkpointDir: string, outDir: string, options: Exp
         'lamkit.spec': JSON.stringify(source.spec),
         'lamkit.normalization': source.obsStats ? `folded in (clip ${source.clipObs})` : 'none',
         'lamkit.state': JSON.stringify(e.state),
-        'lamkit.checkpoint': dir,
       },
     }),
   }));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
+import { onnxTypes } from '../../src/export/onnx-schema.js';
 
 const cartpole = fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url));
 const transformer = fileURLToPath(new URL('../fixtures/export/cartpole-transformer', import.meta.url));
@@ -33,6 +34,17 @@ test('lamkit export writes the ONNX files and export.json; an existing --out nee
   const manifest = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8'));
   assert.equal(manifest.task, 'CartPole-v1');
   assert.equal(manifest.kind, 'mlp');
+  // The metadata travels in the ONNX file itself (ModelProto.metadata_props), decoded here with the same schema.
+  const { ModelProto } = onnxTypes();
+  const model = ModelProto.toObject(ModelProto.decode(readFileSync(join(out, 'policy.onnx'))), { longs: Number }) as { opset_import: Array<{ version: number }>; metadata_props: Array<{ key: string; value: string }> };
+  const meta = Object.fromEntries(model.metadata_props.map((p) => [p.key, p.value]));
+  assert.equal(model.opset_import[0].version, 17);
+  assert.equal(meta['lamkit.task'], 'CartPole-v1');
+  assert.equal(meta['lamkit.kind'], 'mlp');
+  assert.equal(meta['lamkit.version'], JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')).version);
+  assert.deepEqual(JSON.parse(meta['lamkit.action_space']), { type: 'Discrete', n: 2, start: 0 });
+  assert.equal(JSON.parse(meta['lamkit.observation_space']).type, 'Box');
+  assert.equal(meta['lamkit.normalization'], 'none', 'this fixture trained without observation normalization (the parity tests cover folded statistics)');
   const again = await run(['export', '--checkpoint', cartpole, '--out', out]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /^lamkit: InvalidArgument: lamkit export --out: expected a path that does not exist yet, got ".*" \(it exists\)\. Replace it with --force, or pick another --out\.\n$/);

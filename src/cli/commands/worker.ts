@@ -63,12 +63,12 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   const { brokerCall } = await import('../../scale/retry.js');
   if (!lib.registeredIds().includes(flags.env)) throw new RegistryError(formatError(`${where} --env`, 'a registered task id (see `lamkit envs`)', describeValue(flags.env), 'Pass the task the learner trains'));
 
-  const interrupt = onInterrupt({ command: `lamkit worker ${workerId}`, stopping: 'stopping after the rollout being published' });
   const nc = await connectBroker(broker, `${where} --broker`, `lamkit worker ${workerId}`);
   const run = await BrokerRun.open(nc, broker.run, 'worker', `${where} --broker`, broker.shownServers).catch(async (err: unknown) => {
     await nc.close();
     throw err;
   });
+  const interrupt = onInterrupt({ command: `lamkit worker ${workerId}`, stopping: 'stopping after the rollout being published' });
   const instance = Date.now().toString(36);
   const call = <T>(fn: () => Promise<T>): Promise<T> => brokerCall(fn, `lamkit worker ${workerId}`, log, () => interrupt.requested);
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -112,6 +112,11 @@ test('multi-space network: adaptedTo selects a held space or adds one (the old o
   assert.equal(c.spec.tasks, 3);
   assert.equal(c.spec.otherSpaces?.length, 2);
   assert.deepEqual(read(c, 'blocks.0.attn.wq'), read(net, 'blocks.0.attn.wq'), 'the trunk is shared');
+  const lent = net.adaptedTo({ obsDim: 7, head: gauss }, new Rng(1));
+  opened.push(lent);
+  assert.deepEqual(read(lent, 'head.actor.weight'), read(net, 'head.actor.weight'), 'a new space with a held action head starts from that head');
+  assert.deepEqual(read(lent, 'tok.act.weight'), read(net, 'tok.act.weight'));
+  assert.equal(read(lent, 'tok.obs.weight').length, 7 * ARCH.dModel, 'its observation tokenizer is new');
   assert.throws(() => net.adaptedTo({ obsDim: 7, head: gauss }, new Rng(1), { allowNew: false }), (err: Error) => {
     assert.ok(err instanceof InvalidArgument);
     assert.match(err.message, /obs:Box\[3\]\|act:Box\[1\], obs:Box\[2\]\|act:Discrete\(2\).*got obs:Box\[7\]\|act:Box\[1\]/);

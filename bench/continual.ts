@@ -1,11 +1,12 @@
 // npm run bench:continual -- [--data d1 d2 ...] [--strategies naive,rehearsal,ewc,adapters] [--seeds 1,2,3]
-//   [--max-steps 300] [--eval-episodes 0] [--policy '{"dModel":64,...}'] [--ppo-speed] [--skip-continual] [--out bench/results/continual.json]
+//   [--max-steps 300] [--eval-episodes 0] [--ewc-lambda 1000] [--rehearsal-size 2000] [--policy '{"dModel":64,...}'] [--ppo-speed] [--skip-continual] [--out bench/results/continual.json]
 //
 // Continual learning (issue 13): for each strategy and seed, `lamkit finetune --continual` over the
 // datasets in order; prints the retention matrix (test NLL; success where rollouts run), average final
 // performance and average forgetting per strategy, and writes a JSON plus a heat-map SVG
 // (bench/results/continual-heatmap.svg). With --ppo-speed it also measures PPO env steps/s on
-// ArmPush-v0 with the transformer (T=20, d=128, 2 layers) beside the MLP's (target >= 300 overall).
+// ArmPush-v0 with the transformer (T=20, d=128, 2 layers) beside the MLP's (target >= 300 overall);
+// --ppo-updates n (default 2), --ppo-seq-len L (chunk length, default 16; 64 = one chunk per sub-env and rollout).
 // Every figure is printed with its target and the 1-minute load average.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
@@ -62,7 +63,7 @@ async function continual(): Promise<Run[]> {
     for (const seed of seeds) {
       const l0 = load();
       const t0 = performance.now();
-      const o = await runContinual({ data, strategy, seed: String(seed), maxSteps, evalEpisodes, out: join(tmpdir(), `lamkit-bench-continual-${strategy}-${seed}`), force: true, progress: false, config: JSON.stringify({ policy, batchSize: 16, seqLen: 16, evalEvery: 50, warmupSteps: 20 }) });
+      const o = await runContinual({ data, strategy, seed: String(seed), maxSteps, evalEpisodes, ewcLambda: arg('--ewc-lambda'), rehearsalSize: arg('--rehearsal-size'), out: join(tmpdir(), `lamkit-bench-continual-${strategy}-${seed}`), force: true, progress: false, config: JSON.stringify({ policy, batchSize: 16, seqLen: 16, evalEvery: 50, warmupSteps: 20 }) });
       const wall = (performance.now() - t0) / 1000;
       const { reportText: _r, ...outcome } = o;
       runs.push({ strategy, seed, outcome, wallSeconds: wall, load: [l0, load()] });
@@ -119,7 +120,8 @@ async function ppoSpeed(): Promise<Record<string, unknown>> {
   for (const [name, pol] of [['mlp', { kind: 'mlp' }], ['transformer T=20 d=128 L=2', { kind: 'transformer', dModel: 128, layers: 2, heads: 4, window: 20 }]] as const) {
     const numEnvs = 8;
     const numSteps = 64;
-    const config = resolvePpoConfig({ ...ppoDefaultsFor('ArmPush-v0', false), seed: 1, numEnvs, numSteps, seqLen: 16, numMinibatches: 4, updateEpochs: 4, totalSteps: numEnvs * numSteps * updates });
+    const seqLen = Number(arg('--ppo-seq-len') ?? '16');
+    const config = resolvePpoConfig({ ...ppoDefaultsFor('ArmPush-v0', false), seed: 1, numEnvs, numSteps, seqLen, numMinibatches: 4, updateEpochs: 4, totalSteps: numEnvs * numSteps * updates });
     const vec = await makeVec('ArmPush-v0', { numEnvs });
     const ppo = await PPO.create(vec, config, { policy: pol });
     const l0 = load();
@@ -140,7 +142,7 @@ async function ppoSpeed(): Promise<Record<string, unknown>> {
     }
     const steps = numEnvs * numSteps * updates;
     const sps = steps / (collectS + updateS);
-    out[name] = { steps, rolloutSps: steps / collectS, overallSps: sps, collectS, updateS, config: { numEnvs, numSteps, numMinibatches: 4, updateEpochs: 4, seqLen: 16 }, load: [l0, load()] };
+    out[name] = { steps, rolloutSps: steps / collectS, overallSps: sps, collectS, updateS, config: { numEnvs, numSteps, numMinibatches: 4, updateEpochs: 4, seqLen }, load: [l0, load()] };
     console.log(`PPO ArmPush-v0 ${name}: ${sps.toFixed(0)} env steps/s overall (rollout ${(steps / collectS).toFixed(0)}/s, update ${updateS.toFixed(1)} s for ${steps} steps x 4 epochs); target >= 300 (transformer); load ${l0} -> ${load()}`);
   }
   return out;

@@ -13,6 +13,7 @@
  * report's test-split accuracy.
  *
  * npm run bench:language -- [--seeds 1,2,3] [--episodes 100] [--eval-episodes 50] [--max-steps 800]
+ *   [--embeddings learned,pretrained] [--policy '{"pretrainedWords": 20000}']
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'eval-episodes': { type: 'string', default: '50' },
     'max-steps': { type: 'string', default: '800' },
     embeddings: { type: 'string', default: 'learned,pretrained' },
+    policy: { type: 'string' },
   },
 });
 const seeds = values.seeds.split(',').map(Number);
@@ -36,6 +38,8 @@ const episodes = Number(values.episodes);
 const evalEpisodes = Number(values['eval-episodes']);
 const maxSteps = Number(values['max-steps']);
 const kinds = values.embeddings.split(',') as Array<'learned' | 'pretrained'>;
+// Extra policy config for every run (e.g. '{"pretrainedWords": 20000}'), recorded in the results.
+const policyExtra = JSON.parse(values.policy ?? '{}') as Record<string, unknown>;
 const ENV = 'CommandAvatar-v0';
 
 interface Row {
@@ -105,7 +109,7 @@ try {
       const load0 = loadavg()[0];
       const t0 = performance.now();
       const out = join(root, `ft-${seed}-${embeddings}`);
-      const o = await runFinetune({ data, out, force: true, seed: String(seed), maxSteps: String(maxSteps), mode: 'full', progress: false, config: JSON.stringify({ policy: { embeddings }, evalEvery: 100, patience: 3 }) });
+      const o = await runFinetune({ data, out, force: true, seed: String(seed), maxSteps: String(maxSteps), mode: 'full', progress: false, config: JSON.stringify({ policy: { ...policyExtra, embeddings }, evalEvery: 100, patience: 3 }) });
       const wallSeconds = (performance.now() - t0) / 1000;
       const clf = await loadInstructionClassifier(o.checkpointDir, 'bench:language');
       const n = clf.names.length;
@@ -138,4 +142,4 @@ for (const e of kinds) {
   console.log(`| ${e} | ${f('seenTestSplit')} | ${f('seenFresh')} | ${f('heldOut')} | ${r.map((x) => x.seed).join(', ')} |`);
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/language-CommandAvatar-v0.json', JSON.stringify({ date: new Date().toISOString(), episodes, evalEpisodes, maxSteps, cpus: cpus().length, rows }, null, 2) + '\n');
+writeFileSync(`bench/results/language-CommandAvatar-v0-${kinds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), episodes, evalEpisodes, maxSteps, policy: policyExtra, cpus: cpus().length, rows }, null, 2) + '\n');

@@ -33,6 +33,7 @@ import { capturePolicy } from '../agents/policies/policy-state.js';
 import { saveCheckpoint } from '../agents/checkpoint/save-checkpoint.js';
 import { loadPolicy } from '../agents/checkpoint/load-policy.js';
 import { exportPolicy } from '../src/export/export-policy.js';
+import { OnnxGraph } from '../src/export/onnx-graph.js';
 import { openOrtWebPage } from '../test/helpers/ort-web.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -149,6 +150,16 @@ for (const batch of BATCHES) {
   }, QUICK ? 100 : 500));
 }
 graph.dispose();
+
+// ONNX Runtime Node's per-call floor: a graph that only copies its input (obs [1 x 4] -> Identity).
+{
+  const g = new OnnxGraph('floor');
+  g.output(g.input('obs', 'float32', ['batch', 4]), 'action', 'float32', ['batch', 4]);
+  const floor = await ort.InferenceSession.create(g.encode({ producerVersion: 'bench', docString: '', metadata: {} }), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const feeds = { obs: new ort.Tensor('float32', new Float32Array(4), [1, 4]) };
+  record('(floor)', 'ONNX Runtime Node, Identity graph', 1, await median(() => floor.run(feeds)));
+  await floor.release();
+}
 
 // ONNX Runtime Node and Web: the same exported files.
 const feedsFor = (name: string, batch: number): Record<string, number[]> =>

@@ -60,7 +60,7 @@ export async function runContinual(flags: ContinualFlags, log: (line: string) =>
   const seed = parseIntFlag('lamkit finetune --seed', flags.seed, 0, '1') ?? 1;
   const maxSteps = parseIntFlag('lamkit finetune --max-steps', flags.maxSteps, 1, '2000');
   const rehearsalSize = parseIntFlag('lamkit finetune --rehearsal-size', flags.rehearsalSize, 1, '2000');
-  const ewcLambda = parseNumberFlag('lamkit finetune --ewc-lambda', flags.ewcLambda, 0, '1000');
+  const ewcLambda = parseNumberFlag('lamkit finetune --ewc-lambda', flags.ewcLambda, 0, '100000');
   const evalEpisodes = parseIntFlag('lamkit finetune --eval-episodes', flags.evalEpisodes, 0, '20') ?? 20;
   const { policy: policyConfig, continual: continualConfig, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
   if (flags.from !== undefined && (flags.policyKind !== undefined || policyConfig !== undefined)) {

@@ -18,7 +18,11 @@
  *    nothing interferes) p50/p99/max, first without, then with the flood.
  *    Target on a quiet 2-core machine: p99 < 20 ms, max < 250 ms.
  *
- * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), env
+ *    Also: the server's event-loop time per flood message (large messages are
+ *    parsed in worker threads; `--no-offload` parses them on the loop, as
+ *    before, for an A/B in the same tree).
+ *
+ * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), `--no-offload`, env
  * `BENCH_MS` (phase length, default 5000). The machine has 2 cores shared
  * with other work: the load average is printed with the figures (and per
  * phase in the JSON). Writes bench/results/bridge-latency.json.
@@ -26,7 +30,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Box } from '../src/core/spaces/box.js';
 import { BridgeServer } from '../src/bridge/bridge-server.js';
@@ -281,7 +285,9 @@ async function main(): Promise<void> {
   // Phase 3: noisy neighbour. A fresh server with a token and the DEFAULT budgets; the flooder is authenticated.
   if (only === null || only === 'noisy') {
     const token = 'bench-noisy-neighbour';
-    const noisy = await BridgeServer.listen({ port: 0, token });
+    // `--no-offload`: every message parsed on the event loop (what the server did before the parse pool), for an A/B.
+    const offload = !process.argv.includes('--no-offload');
+    const noisy = await BridgeServer.listen({ port: 0, token, offloadParseBytes: offload ? undefined : Number.POSITIVE_INFINITY });
     const robots = await startRobots(noisy.url, 1, 'healthy', token, 100);
     const [env] = (await noisy.waitForRobots(1)) as RemoteEnv<Float32Array, Float32Array>[];
     await env.reset({ seed: 0 });
@@ -295,7 +301,9 @@ async function main(): Promise<void> {
     });
     await stepAt100Hz(env, action, 500); // warm-up
     const load1Quiet = loadavg()[0];
+    const eluQuiet0 = perf.eventLoopUtilization();
     const quiet = summarize(await stepAt100Hz(env, action, Math.min(PHASE_MS, 3000)));
+    const eluQuiet = perf.eventLoopUtilization(eluQuiet0);
     const flooder = await startChild(['--flood-process', noisy.url, token, String(noisy.maxMessageBytes)]);
     await new Promise((r) => setTimeout(r, 1000)); // the flood reaches the server, the budget is spent
     const errors0 = floodErrors;
@@ -304,7 +312,9 @@ async function main(): Promise<void> {
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
     const t0 = performance.now();
+    const elu0 = perf.eventLoopUtilization();
     const flooded = summarize(await stepAt100Hz(env, action, PHASE_MS));
+    const elu = perf.eventLoopUtilization(elu0);
     const wall = performance.now() - t0;
     loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
@@ -324,13 +334,16 @@ async function main(): Promise<void> {
       flooderCpuPct: flood.cpuPct,
       robotCpuPct,
       maxProcessingMsPerSecond: noisy.inboundLimits.maxProcessingMsPerSecond,
+      offloadParseBytes: noisy.offloadParseBytes,
+      // Event-loop time per handled flood message: the loop's busy time while flooded, less what the 100 Hz robot alone cost (quiet window, same rate).
+      loopMsPerFloodMessage: handled > 0 ? (elu.active - eluQuiet.utilization * elu.idle - eluQuiet.utilization * elu.active) / handled : NaN,
     };
     results.noisyNeighbour = noisyResult;
     const f = (x: number): string => x.toFixed(1);
     console.log(`noisy neighbour, no flood: 100 Hz robot step gap p50/p99/max ${f(quiet.p50Ms)} / ${f(quiet.p99Ms)} / ${f(quiet.maxMs)} ms (${quiet.steps} steps; load ${load1Quiet.toFixed(2)})`);
     console.log(`noisy neighbour, flooding: 100 Hz robot step gap p99 ${f(flooded.p99Ms)} ms (target < 20 ms), max ${f(flooded.maxMs)} ms (target < 250 ms), p50 ${f(flooded.p50Ms)} ms, ${flooded.steps} steps in ${(wall / 1000).toFixed(1)} s (load ${noisyResult.flooded.load1.toFixed(2)})`);
     console.log(`noisy neighbour: the flooder's ~${(noisyResult.floodMessageBytes / 1024).toFixed(0)} KB messages handled at ${noisyResult.floodMessagesHandledPerSecond.toFixed(1)}/s (it sent ${flood.report.sent}); CPU: server ${noisyResult.serverCpuPct.toFixed(0)}% + flooder ${noisyResult.flooderCpuPct.toFixed(0)}% + robot ${robotCpuPct.toFixed(0)}% of a core`);
-    console.log(`noisy neighbour: server event loop blocked p99 ${f(noisyResult.serverLoopDelayP99Ms)} ms, max ${f(noisyResult.serverLoopDelayMaxMs)} ms`);
+    console.log(`noisy neighbour: server event loop blocked p99 ${f(noisyResult.serverLoopDelayP99Ms)} ms, max ${f(noisyResult.serverLoopDelayMaxMs)} ms; event-loop time per flood message ${noisyResult.loopMsPerFloodMessage.toFixed(2)} ms (${offload ? `parsed in worker threads from ${noisy.offloadParseBytes} bytes` : 'parsed on the event loop: --no-offload'})`);
     await noisy.close();
   }
 

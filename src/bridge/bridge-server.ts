@@ -12,6 +12,7 @@ import { checkSpaceLimits } from './space-limits.js';
 import { RemoteEnv, type RemoteEnvTimeouts, type RobotLink } from './remote-env.js';
 import { RobotConnection, type ConnectionHost } from './robot-connection.js';
 import { RosbridgeConnection } from './rosbridge-connection.js';
+import { MessageParsePool } from './parse-pool.js';
 import { resolveRosbridgeConfig, type RosbridgeConfig, type ResolvedRosbridgeConfig } from './rosbridge-config.js';
 import { tokenOf, tokensEqual } from './token-auth.js';
 
@@ -43,6 +44,12 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
    * connection's messages are handled for more than 2 ms back to back before others get a turn. Default 200 (a fifth of a core).
    */
   maxProcessingMsPerSecond?: number;
+  /**
+   * Text messages of at least this many bytes are decoded, parsed and validated in worker threads (started on
+   * the first such message), so one large message never holds the event loop; smaller ones (a step's
+   * observation, typically under 1 KiB) are handled inline, without the hop. Default 16384.
+   */
+  offloadParseBytes?: number;
   /** Heartbeat period, ms. Default 1000. */
   heartbeatMs?: number;
   /** A connection silent for this long is closed. Default 5 x heartbeatMs. */
@@ -78,6 +85,10 @@ export class BridgeServer implements ConnectionHost {
   readonly maxMessagesPerSecond: number;
   /** @internal Per-connection budgets (see the options of the same names). */
   readonly inboundLimits: InboundLimits;
+  /** @internal */
+  readonly offloadParseBytes: number;
+  /** @internal Parses large messages off the event loop (no thread until the first one). */
+  readonly parsePool = new MessageParsePool();
   private readonly http: HttpServer | HttpsServer;
   private readonly ownsHttp: boolean;
   private readonly wss: WebSocketServer;
@@ -107,6 +118,7 @@ export class BridgeServer implements ConnectionHost {
       maxBytesPerSecond: opts.maxBytesPerSecond ?? 16 * 1024 * 1024,
       maxProcessingMsPerSecond: opts.maxProcessingMsPerSecond ?? 200,
     };
+    this.offloadParseBytes = opts.offloadParseBytes ?? 16384;
     this.forgetAfterMs = opts.forgetAfterMs ?? 60000;
     this.paceToControlRate = opts.paceToControlRate ?? false;
     this.timeouts = { stepTimeoutMs: opts.stepTimeoutMs, resetTimeoutMs: opts.resetTimeoutMs, reconnectGraceMs: opts.reconnectGraceMs };
@@ -142,7 +154,7 @@ export class BridgeServer implements ConnectionHost {
   /** Starts a server (or attaches to `options.server`) and resolves once it listens. */
   static async listen(options: BridgeServerOptions = {}): Promise<BridgeServer> {
     if (options === null || typeof options !== 'object') throw new InvalidArgument(formatError('BridgeServer.listen.options', 'an object', describeValue(options), 'Pass e.g. { port: 8765 }'));
-    for (const k of ['maxMessageBytes', 'maxMessagesPerSecond', 'maxBytesPerSecond', 'maxProcessingMsPerSecond', 'heartbeatMs', 'idleTimeoutMs', 'handshakeTimeoutMs', 'maxPendingConnections', 'closeTimeoutMs', 'forgetAfterMs'] as const) {
+    for (const k of ['maxMessageBytes', 'maxMessagesPerSecond', 'maxBytesPerSecond', 'maxProcessingMsPerSecond', 'heartbeatMs', 'idleTimeoutMs', 'handshakeTimeoutMs', 'maxPendingConnections', 'closeTimeoutMs', 'forgetAfterMs', 'offloadParseBytes'] as const) {
       const v = options[k];
       if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new InvalidArgument(formatError(`BridgeServer.listen.${k}`, 'a positive number', describeValue(v), 'Omit it for the default'));
     }
@@ -309,6 +321,7 @@ export class BridgeServer implements ConnectionHost {
     for (const env of this.envs.values()) await env.close();
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.parsePool.close();
     if (this.ownsHttp) {
       this.http.closeAllConnections();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));

@@ -51,6 +51,9 @@ class DebtBucket {
  */
 export const SLICE_MS = 2;
 
+/** Most messages of one connection pending off the event loop at once (parsed in worker threads, or waiting behind one to keep their order); then its socket is paused. The bytes budget bounds the memory they hold. */
+export const MAX_IN_FLIGHT = 64;
+
 /**
  * Admits one connection's incoming messages against its budget, so that a
  * robot whose messages are legal but expensive (large, deeply structured
@@ -72,6 +75,11 @@ export const SLICE_MS = 2;
  *   burst (a quarter second's worth) is then only a tolerance: a robot far
  *   under its budget is not throttled because one message was slow (a GC
  *   pause, the process preempted on a busy machine).
+ * - a handler may go on off the event loop (it returns a promise of the ms
+ *   it spent there, e.g. a large message parsed in a worker thread; the ms
+ *   are charged like time on the loop when it settles). The handler keeps
+ *   its own order; with {@link MAX_IN_FLIGHT} pending the socket is paused
+ *   until one settles.
  * - if messages pile up while throttled (more than 4 x `maxMessageBytes`,
  *   which a paused socket cannot deliver), `onOverflow` is called (the
  *   connection closes itself).
@@ -88,6 +96,8 @@ export class InboundBudget {
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private paused = false;
   private disposed = false;
+  /** Messages being handled off the event loop (their handler's promise is pending), at most MAX_IN_FLIGHT. */
+  private inFlight = 0;
   /** ms handled back to back in the current slice, and when the last message ended. */
   private sliceMs = 0;
   private lastEndMs = -Infinity;
@@ -99,7 +109,7 @@ export class InboundBudget {
   constructor(
     private readonly socket: PausableSocket,
     limits: InboundLimits,
-    private readonly handle: (data: Buffer, isBinary: boolean) => void,
+    private readonly handle: (data: Buffer, isBinary: boolean) => void | Promise<number>,
     private readonly onOverflow: () => void,
   ) {
     const now = performance.now();
@@ -129,7 +139,8 @@ export class InboundBudget {
     // Back to back with the previous message (the same read from the socket): the same slice.
     if (nowMs - this.lastEndMs > 0.5) this.sliceMs = 0;
     this.run(data, isBinary);
-    if (this.inDebt(performance.now()) || this.sliceMs >= SLICE_MS) this.pauseUntilDue();
+    if (this.inFlight >= MAX_IN_FLIGHT) this.pauseForInFlight();
+    else if (this.inDebt(performance.now()) || this.sliceMs >= SLICE_MS) this.pauseUntilDue();
     return true;
   }
 
@@ -152,17 +163,48 @@ export class InboundBudget {
 
   private run(data: Buffer, isBinary: boolean): void {
     const t0 = performance.now();
+    let offloaded: void | Promise<number> = undefined;
     try {
-      this.handle(data, isBinary);
+      offloaded = this.handle(data, isBinary);
     } finally {
       const t1 = performance.now();
-      const dt = t1 - t0;
-      this.processingMs += dt;
-      this.sliceMs += dt;
+      this.charge(t1 - t0, t1);
+      this.sliceMs += t1 - t0;
       this.lastEndMs = t1;
-      this.processing.refill(t1);
-      this.processing.tokens -= dt;
     }
+    if (offloaded) this.await(offloaded);
+  }
+
+  private charge(ms: number, nowMs: number): void {
+    this.processingMs += ms;
+    this.processing.refill(nowMs);
+    this.processing.tokens -= ms;
+  }
+
+  /**
+   * The handler went on off the event loop: its time there (the promise's
+   * value, ms) is charged when it settles. The handler keeps the order of
+   * what it does for successive messages itself; at most MAX_IN_FLIGHT are
+   * pending, then the connection reads nothing more until one settles.
+   */
+  private await(offloaded: Promise<number>): void {
+    this.inFlight++;
+    const done = (ms: number): void => {
+      this.inFlight--;
+      if (this.disposed) return;
+      this.charge(ms, performance.now());
+      // Paused for in-flight messages only (no wake-up scheduled): go on now.
+      if (this.paused && this.timer === null && this.immediate === null) this.drain();
+    };
+    offloaded.then(done, () => done(0));
+  }
+
+  private pauseForInFlight(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.cancelWake();
   }
 
   /** Stops reading and schedules the next slice: after the debt is paid back, else on the next turn of the event loop. */
@@ -197,11 +239,13 @@ export class InboundBudget {
   /** One slice of queued messages; reads from the socket again once the queue is empty and the budget is not in debt. */
   private drain(): void {
     this.sliceMs = 0;
+    if (this.inFlight >= MAX_IN_FLIGHT) return this.pauseForInFlight();
     while (!this.disposed && this.queue.length > 0) {
       if (this.inDebt(performance.now()) || this.sliceMs >= SLICE_MS) return this.pauseUntilDue();
       const next = this.queue.shift()!;
       this.queuedBytes -= next.data.length;
       this.run(next.data, next.isBinary);
+      if (this.inFlight >= MAX_IN_FLIGHT) return this.pauseForInFlight(); // drained again when one settles
     }
     if (this.disposed) return;
     if (this.inDebt(performance.now())) return this.pauseUntilDue();

@@ -2,9 +2,10 @@ import type { WebSocket, RawData } from 'ws';
 import { formatError, describeValue, LamkitError } from '../core/errors.js';
 import { BridgeProtocolError } from './errors.js';
 import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './binary-frame.js';
-import { PROTOCOL_VERSION, RobotMessageSchema, checkJsonShape, parseJSON, validateMessage, type HelloMessage, type RobotMessage } from './protocol.js';
-import type { RemoteEnv, RobotLink } from './remote-env.js';
+import { PROTOCOL_VERSION, type HelloMessage } from './protocol.js';
+import type { RemoteEnv, RobotLink, RobotObservationEvent } from './remote-env.js';
 import { InboundBudget, type InboundLimits } from './inbound-budget.js';
+import { lazyInfo, parseRobotMessage, type MessageParsePool, type ParseReply, type ParsedRobotMessage } from './parse-pool.js';
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
@@ -13,6 +14,10 @@ export interface ConnectionHost {
   readonly maxMessagesPerSecond: number;
   /** Per-connection budgets of incoming traffic. */
   readonly inboundLimits: InboundLimits;
+  /** Text messages of at least this many bytes are parsed and validated by `parsePool`, off the event loop. */
+  readonly offloadParseBytes: number;
+  /** Worker threads that parse large messages (see `offloadParseBytes`). */
+  readonly parsePool: MessageParsePool;
   /** Validates the hello and returns the robot's `RemoteEnv`, attached to `link`; throws BridgeProtocolError. */
   attachRobot(hello: HelloMessage, link: RobotLink): RemoteEnv;
   detachRobot(env: RemoteEnv, reason: string): void;
@@ -54,6 +59,9 @@ export class RobotConnection implements RobotLink {
   private binary = false;
   private readonly budget: InboundBudget;
   private rateLimitedReportedMs = -Infinity;
+  /** Settles when the last message handled off the event loop has been dispatched (null when none is pending). */
+  private pending: Promise<void> | null = null;
+  private closed = false;
   /** performance.now() of the last message received. */
   lastSeenMs = performance.now();
 
@@ -86,22 +94,67 @@ export class RobotConnection implements RobotLink {
     this.fail(new BridgeProtocolError('RATE_LIMITED', formatError('BridgeServer.message', `at most ${this.host.maxMessagesPerSecond} messages per second`, 'more', 'Messages are dropped until the rate falls; send at the announced control rate')));
   }
 
-  /** Handles one admitted message (the budget measures the time spent here). */
-  private handle(buf: Buffer, isBinary: boolean): void {
-    try {
-      if (buf.length > this.host.maxMessageBytes) {
-        throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages or raise maxMessageBytes'));
+  /**
+   * Handles one admitted message (the budget measures the time spent here).
+   * A large text message is parsed and validated in the server's parse pool
+   * (once its workers are ready) and dispatched when that is done: the
+   * returned promise resolves with the ms spent off the event loop (also
+   * charged to the budget).
+   */
+  private handle(buf: Buffer, isBinary: boolean): void | Promise<number> {
+    if (!isBinary && buf.length >= this.host.offloadParseBytes && buf.length <= this.host.maxMessageBytes) {
+      const pool = this.host.parsePool;
+      if (pool.ready) {
+        // Parsing starts now, in parallel with this connection's other messages; dispatching keeps their order.
+        const parsed = pool.parse(buf, 'BridgeServer.message');
+        return this.inOrder(async () => {
+          const reply = await parsed;
+          this.guard(() => this.onParsed(reply));
+          return reply.ms;
+        });
       }
-      if (isBinary) return this.onFrame(buf);
-      checkJsonShape(buf, 'BridgeServer.message');
-      this.dispatch(validateMessage(RobotMessageSchema, parseJSON(buf.toString('utf8'), 'BridgeServer.message'), 'BridgeServer.message'));
-    } catch (err) {
-      this.fail(
-        err instanceof BridgeProtocolError
-          ? err
-          : new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : formatError('BridgeServer.message', 'a valid message', describeValue(err), 'See docs/bridge-protocol.md'), { cause: err }),
-      );
+      pool.warm(); // the first large messages are parsed here while the workers start
     }
+    // Behind a message still in a worker: handled after it (replies keep the order of the messages).
+    if (this.pending) return this.inOrder(async () => (this.guard(() => this.handleNow(buf, isBinary)), 0));
+    this.guard(() => this.handleNow(buf, isBinary));
+  }
+
+  private handleNow(buf: Buffer, isBinary: boolean): void {
+    if (buf.length > this.host.maxMessageBytes) {
+      throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages or raise maxMessageBytes'));
+    }
+    if (isBinary) return this.onFrame(buf);
+    this.onParsed(parseRobotMessage(buf, 'BridgeServer.message'));
+  }
+
+  /** Runs `f` after everything queued with `inOrder` before it; resolves with its value. */
+  private inOrder(f: () => Promise<number>): Promise<number> {
+    const run = (this.pending ?? Promise.resolve()).then(f);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending = settled;
+    void settled.then(() => {
+      if (this.pending === settled) this.pending = null;
+    });
+    return run;
+  }
+
+  /** Runs `f`, answering what it throws with an `error` message (nothing once the socket closed: a result that came back late). */
+  private guard(f: () => void): void {
+    if (this.closed) return;
+    try {
+      f();
+    } catch (err) {
+      this.fail(toProtocolError(err));
+    }
+  }
+
+  private onParsed(reply: ParseReply): void {
+    if (!reply.ok) throw new BridgeProtocolError(reply.code, reply.message);
+    this.dispatch(reply.msg);
   }
 
   private fail(err: BridgeProtocolError): void {
@@ -115,15 +168,12 @@ export class RobotConnection implements RobotLink {
     this.receiveObs(frame.seq, frame.values, frame.reward, frame.terminated, frame.truncated);
   }
 
-  private dispatch(msg: RobotMessage): void {
+  private dispatch(msg: ParsedRobotMessage): void {
     switch (msg.type) {
       case 'hello':
         return this.onHello(msg);
-      case 'obs': {
-        const obs = new Float32Array(msg.obs.length);
-        for (let i = 0; i < obs.length; i++) obs[i] = msg.obs[i];
-        return this.receiveObs(msg.seq, obs, msg.reward ?? 0, msg.terminated ?? false, msg.truncated ?? false, msg.info);
-      }
+      case 'obs':
+        return this.receiveObs(msg.seq, msg.obs, msg.reward, msg.terminated, msg.truncated, msg.infoJson);
       case 'heartbeat':
         this.requireEnv('heartbeat');
         return;
@@ -146,14 +196,15 @@ export class RobotConnection implements RobotLink {
     this.sendJSON({ type: 'welcome', protocol: PROTOCOL_VERSION, robotId: hello.robotId, heartbeatMs: this.host.heartbeatMs, maxMessageBytes: this.host.maxMessageBytes });
   }
 
-  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean, info?: Record<string, unknown>): void {
+  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean, infoJson?: string): void {
     const env = this.requireEnv('obs');
     for (let i = 0; i < obs.length; i++) {
       if (!Number.isFinite(obs[i])) {
         throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`BridgeServer.message.obs.obs[${i}]`, 'a finite float32', describeValue(obs[i]), 'Send finite sensor values'));
       }
     }
-    env.receiveObservation({ robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs, info });
+    const ev: RobotObservationEvent = { robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs };
+    env.receiveObservation(infoJson === undefined ? ev : lazyInfo(ev, infoJson));
   }
 
   private requireEnv(type: string): RemoteEnv {
@@ -162,6 +213,7 @@ export class RobotConnection implements RobotLink {
   }
 
   private onClose(code: number, reason: string): void {
+    this.closed = true;
     this.budget.dispose();
     const env = this.env;
     this.env = null;
@@ -205,4 +257,10 @@ export class RobotConnection implements RobotLink {
     this.budget.dispose(); // read again, so the peer's close frame can arrive
     this.ws.close(code, reason);
   }
+}
+
+/** The protocol error a failure while handling a message stands for. */
+function toProtocolError(err: unknown): BridgeProtocolError {
+  if (err instanceof BridgeProtocolError) return err;
+  return new BridgeProtocolError('BAD_MESSAGE', err instanceof LamkitError ? err.message : formatError('BridgeServer.message', 'a valid message', describeValue(err), 'See docs/bridge-protocol.md'), { cause: err });
 }

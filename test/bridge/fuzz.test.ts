@@ -181,7 +181,8 @@ async function attacker(url: string, n: number, seed: number, handshake: boolean
 test('fuzz: 10,000 malformed messages under the DEFAULT rate limits each get the error code they must get, naming the problem; other robots are unaffected', async () => {
   // Default message/byte/processing budgets. Only the deadlines are long: the attackers, the server and the healthy
   // robot share one event loop here, and the pre-handshake attacker must outlive the hello deadline.
-  const r = closeAtEnd(await rig(1, { heartbeatMs: 60000, handshakeTimeoutMs: 60000, stepTimeoutMs: 10000 }));
+  // The attackers that never complete a hello must outlast the whole run: 30-60 s at load 20-30, up to 100 s at load 35.
+  const r = closeAtEnd(await rig(1, { heartbeatMs: 60000, handshakeTimeoutMs: 180000, stepTimeoutMs: 10000 }));
   const remote = r.server.robot('robot-0')!;
   const local = new LineEnv();
   let healthySteps = 0;

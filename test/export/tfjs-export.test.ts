@@ -29,10 +29,10 @@ for (const envId of PARITY_ENVS) {
     const model = await loadExported(out);
     try {
       const before = tf.memory().numTensors;
-      const [actions, values] = tf.tidy(() => {
-        const [a, v] = model.execute({ obs: tf.tensor2d(c.rec.obs, [c.rec.episodeStart.length, c.rec.obsDim]) }, ['action', 'value']) as tf.Tensor[];
-        return [Float64Array.from(a.dataSync()), Float64Array.from(v.dataSync())];
-      });
+      const [a, v] = tf.tidy(() => model.execute({ obs: tf.tensor2d(c.rec.obs, [c.rec.episodeStart.length, c.rec.obsDim]) }, ['action', 'value']) as tf.Tensor[]);
+      const actions = Float64Array.from(a.dataSync());
+      const values = Float64Array.from(v.dataSync());
+      tf.dispose([a, v]);
       assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
       assertParity({ actions, values }, c.rec, c.discrete !== null, 'tfjs graph model');
     } finally {

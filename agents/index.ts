@@ -47,6 +47,9 @@ export { BehaviorCloning, resolveBcConfig, bcConfigSchema, type BcConfig, type B
 export { actionReport, classificationReport, formatActionReport, type ActionReport, type ClassificationReport, type ClassScores } from './algos/bc/action-report.js';
 export { labelledBatch, checkDemonstrations, observationStats, normalizeDemonstrations, type Demonstrations, type LabelledBatch } from './algos/bc/demonstrations.js';
 export { datasetDemonstrations } from './algos/bc/dataset-demonstrations.js';
+export { KlReference, klDivergence } from './algos/ppo/kl-reference.js';
+export { loraOnly, DEFAULT_LORA } from './algos/ppo/lora-only.js';
+export { ContinualLearner, resolveContinualConfig, CONTINUAL_STRATEGIES, EwcPenalty, estimateFisher, RehearsalBuffer, AdapterBank, retentionSummary, type ContinualStrategy, type ContinualConfig, type ContinualTask, type StageResult, type RetentionSummary } from './algos/continual/index.js';
 export { ActionCodec } from './policies/action-codec.js';
 export { TransformerActorCritic } from './policies/transformer/transformer-actor-critic.js';
 export { TextTransformerActorCritic } from './policies/text/text-transformer-actor-critic.js';

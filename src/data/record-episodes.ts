@@ -116,8 +116,11 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
         frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.length === 0 ? NO_TEXT : textNames.map((n) => textFns[n](s)));
       },
       onEpisodeEnd: async (outcome) => {
-        const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames);
-        writer ??= await DatasetWriter.open(options.out, { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } }, options.writer);
+        if (!writer) {
+          // The features are fixed by the first episode (whether the task reports success) or by the dataset appended to.
+          const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames);
+          writer = await DatasetWriter.open(options.out, { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } }, options.writer);
+        }
         const index = writer.addEpisode(frames.episode(task, outcome, executedColumn, writer.features));
         if (firstIndex < 0) firstIndex = index;
         outcomes.push(outcome);

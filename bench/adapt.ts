@@ -8,7 +8,8 @@
 //   a    the default transformer (TRANSFORMER below) from scratch
 //   b    lamkit-base + full fine-tuning      c  lamkit-base + LoRA      d  lamkit-base + head only
 //   mlp  an MLP 256x256 (`--policy-kind mlp`), the plain behaviour-cloning baseline
-// b-d need the pretrained base (`--base`, default lamkit-base); while it cannot be found
+// b-d need the pretrained base (`--base`, default lamkit-base; its heads are widened to
+// TRANSFORMER.chunk, `lamkit finetune --config '{"chunk": k}'`); while it cannot be found
 // they are skipped with a message, and picked up as soon as it resolves.
 //
 // Demonstrations: per (demos N, seed s) `lamkit record --policy expert` records N training
@@ -150,7 +151,7 @@ try {
           seed: String(s + 1),
           maxSteps: String(maxSteps),
           progress: false,
-          ...(fromBase ? { from: base as string, config: JSON.stringify(BC) } : { policyKind: v === 'mlp' ? 'mlp' : 'transformer', config: JSON.stringify({ ...BC, policy: v === 'mlp' ? MLP : (({ kind: _k, ...rest }) => rest)(TRANSFORMER) }) }),
+          ...(fromBase ? { from: base as string, config: JSON.stringify({ ...BC, chunk: TRANSFORMER.chunk }) } : { policyKind: v === 'mlp' ? 'mlp' : 'transformer', config: JSON.stringify({ ...BC, policy: v === 'mlp' ? MLP : (({ kind: _k, ...rest }) => rest)(TRANSFORMER) }) }),
         });
         const trainSeconds = (performance.now() - t1) / 1000;
         const policy = await lib.loadPolicy(o.checkpointDir, { seed: s });

@@ -322,3 +322,37 @@ test('behaviour cloning with chunking, a binned head and dropout: the loss falls
     net.dispose();
   }
 });
+
+test('withChunk widens every actor head for fine-tuning: the step\'s own prediction is unchanged, new positions start as copies of it', async () => {
+  await initBackend({ report: null });
+  const net = TransformerActorCritic.create(spec({ otherSpaces: [{ obsDim: 5, head: { kind: 'categorical', nvec: [3] }, taskIndex: 0 }] }), new Rng(21), { logStdInit: -0.5 });
+  const chunked = net.withChunk(3, 0.05);
+  try {
+    assert.equal(chunked.spec.chunk, 3);
+    assert.equal(chunked.spec.ensembleCoef, 0.05);
+    assert.deepEqual(chunked.readTensors().find((t) => t.name === 'spaces.0.head.actor.weight')!.shape, [16, 9], 'the held space is widened too');
+    const before = jsRollout(net, 8, -1, 22);
+    const after = jsRollout(chunked, 8, -1, 22);
+    for (let t = 0; t < 8; t++) {
+      for (let j = 0; j < 3; j++) {
+        for (let o = 0; o < 2; o++) assert.equal(after.rows[t * 6 + j * 2 + o], before.rows[t * 2 + o], `step ${t}, position ${j}`);
+      }
+    }
+    assert.throws(() => net.withChunk(0), /TransformerSpec.chunk: expected a positive integer/);
+    const back = chunked.withChunk(1);
+    try {
+      assert.equal(back.spec.chunk, undefined);
+      assert.deepEqual(Array.from(jsRollout(back, 8, -1, 22).rows), Array.from(before.rows));
+    } finally {
+      back.dispose();
+    }
+  } finally {
+    net.dispose();
+    chunked.dispose();
+  }
+});
+
+test('lamkit finetune --config chunk: a bad value is a typed error naming the field', async () => {
+  const { runFinetune } = await import('../../src/cli/commands/finetune.js');
+  await assert.rejects(runFinetune({ data: 'no-such-dataset', mode: 'full', config: '{"chunk": 0}', progress: false }), (e: unknown) => e instanceof InvalidArgument && /lamkit finetune --config chunk: expected a positive integer .*, got 0\./.test((e as Error).message));
+});

@@ -6,7 +6,7 @@ import { batchMatMul } from '../../nn/batch-matmul.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
-import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim } from './transformer-spec.js';
+import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim, checkTransformerSpec } from './transformer-spec.js';
 import { BinnedContinuous } from '../../distributions/binned-continuous.js';
 import type { HeadSpec } from '../param-layout.js';
 import { TransformerJs, LN_EPS } from './transformer-js.js';
@@ -153,6 +153,43 @@ export class TransformerActorCritic implements ActorCritic {
       perSpace(e, i === 0 ? '' : `spaces.${i - 1}.`).forEach((name, k) => out.set(name, mine.get(from[k]) as Float32Array));
     });
     return new TransformerActorCritic(spec, out);
+  }
+
+  /**
+   * A new network whose tokens predict `chunk` steps (action chunking,
+   * {@link TransformerSpec.chunk}): every space's actor head gets `chunk`
+   * positions; those it had keep their weights and each new one starts as a
+   * copy of position 0 (the next steps' actions start as this step's). The
+   * heads are in group `heads`, trainable in every fine-tuning mode. This one
+   * is left as it is.
+   */
+  withChunk(chunk: number, ensembleCoef = this.spec.ensembleCoef ?? 0.01): TransformerActorCritic {
+    const spec: TransformerSpec = { ...this.spec, chunk, ensembleCoef };
+    if (chunk === 1) {
+      delete spec.chunk;
+      delete spec.ensembleCoef;
+    }
+    checkTransformerSpec(spec);
+    const was = chunkOf(this.spec);
+    const d = spec.dModel;
+    const tensors = this.tensorMap();
+    for (const e of spaceEntries(this.spec)) {
+      const step = stepOutDim(e);
+      const w = tensors.get(`${e.prefix}head.actor.weight`) as Float32Array;
+      const b = tensors.get(`${e.prefix}head.actor.bias`) as Float32Array;
+      const nw = new Float32Array(d * chunk * step);
+      const nb = new Float32Array(chunk * step);
+      for (let j = 0; j < chunk; j++) {
+        const from = j < was ? j : 0;
+        for (let o = 0; o < step; o++) {
+          nb[j * step + o] = b[from * step + o];
+          for (let i = 0; i < d; i++) nw[(i * chunk + j) * step + o] = w[(i * was + from) * step + o];
+        }
+      }
+      tensors.set(`${e.prefix}head.actor.weight`, nw);
+      tensors.set(`${e.prefix}head.actor.bias`, nb);
+    }
+    return new TransformerActorCritic(spec, tensors);
   }
 
   /** A new network with the adapters folded into their projections (`lamkit finetune --merge`). */

@@ -66,7 +66,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   if (!(MODES as readonly string[]).includes(flags.mode)) throw new InvalidArgument(formatError('lamkit finetune --mode', `one of ${MODES.join(', ')}`, describeValue(flags.mode), 'Pass --mode full, lora or head'));
   const seed = parseIntFlag('lamkit finetune --seed', flags.seed, 0, '1') ?? 1;
   const maxSteps = parseIntFlag('lamkit finetune --max-steps', flags.maxSteps, 1, '2000');
-  const { policy: policyConfig, lora: loraConfig, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
+  const { policy: policyConfig, lora: loraConfig, chunk: chunkConfig, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
+  if (chunkConfig !== undefined && !(Number.isInteger(chunkConfig) && (chunkConfig as number) >= 1)) throw new InvalidArgument(formatError('lamkit finetune --config chunk', 'a positive integer (steps each token predicts; 1: no action chunking)', describeValue(chunkConfig), 'Pass e.g. {"chunk": 8}'));
   if (flags.from !== undefined && (flags.policyKind !== undefined || policyConfig !== undefined)) {
     throw new InvalidArgument(formatError('lamkit finetune --from', 'no --policy-kind or config policy with --from (the network comes from the checkpoint)', describeValue(flags.from), 'Drop one of them'));
   }
@@ -126,6 +127,18 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
       const adapted = net.adaptedTo(io, rng.spawn());
       net.dispose();
       net = adapted;
+    }
+  }
+  // Action chunking on a checkpoint's transformer (its heads get the new positions): --config '{"chunk": k}'.
+  if (chunkConfig !== undefined) {
+    if (!(net instanceof lib.TransformerActorCritic)) {
+      net.dispose();
+      throw new InvalidArgument(formatError('lamkit finetune --config chunk', 'a transformer network (action chunking is a transformer head option)', `a '${net.kind}' network`, 'Drop chunk, or fine-tune a transformer'));
+    }
+    if (chunkConfig !== (net.spec.chunk ?? 1)) {
+      const chunked = net.withChunk(chunkConfig as number);
+      net.dispose();
+      net = chunked;
     }
   }
   // Every group trains in full mode (a checkpoint may carry frozen flags from an earlier fine-tuning).
@@ -210,7 +223,7 @@ export function register(program: Command): void {
     .option('--force', 'replace an existing run in --out')
     .option('--seed <n>', 'seed of the network init and minibatch sampling (default 1)')
     .option('--max-steps <n>', 'gradient steps at most (default 2000)')
-    .option('--config <json>', 'behaviour-cloning config overrides (agents/algos/bc/behavior-cloning.ts), plus optional "policy" and "lora" objects')
+    .option('--config <json>', 'behaviour-cloning config overrides (agents/algos/bc/behavior-cloning.ts), plus optional "policy" and "lora" objects and "chunk" (action chunking of a --from transformer)')
     .option('--no-progress', 'do not draw the progress bar')
     .action(async (all: Omit<FinetuneFlags, 'data'> & ContinualFlags & { continual?: boolean }) => {
       const print = (line: string): void => void process.stdout.write(line + '\n');

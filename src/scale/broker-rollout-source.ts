@@ -123,6 +123,11 @@ export class BrokerRolloutSource implements RolloutSource {
     return null;
   }
 
+  /** True when the learner took the rollout `seq` of this worker instance (trained on, dropped or a duplicate): each instance's rollouts arrive in order. */
+  taken(workerId: string, instance: string, seq: number): boolean {
+    return (this.highestSeq.get(`${workerId}/${instance}`) ?? -1) >= seq;
+  }
+
   async afterUpdate(ppo: PPO): Promise<void> {
     const t0 = performance.now();
     this.stats.updateSeconds += (t0 - this.acceptedAtMs) / 1000;

@@ -36,6 +36,8 @@ export interface BrokerLearnerLink extends BrokerLearnerOptions {
   learnerId: string;
   /** The flags that reconnect a resumed run (secrets left out). */
   resumeFlags: string;
+  /** The rollout source made by {@link source} (null before). */
+  readonly made: BrokerRolloutSource | null;
   /** The rollout source PPO trains from. */
   source(opts: { envId: string; metrics: MetricStream; stop: () => boolean; log: (line: string) => void }): Promise<BrokerRolloutSource>;
   /** Closes the connection. Idempotent. */
@@ -72,15 +74,19 @@ export async function connectBrokerLearner(opts: BrokerLearnerOptions): Promise<
   }
   const b = opts.broker;
   const resumeFlags = [` --broker ${b.shownServers}`, b.run !== 'lamkit' ? ` --broker-run ${b.run}` : '', opts.maxPolicyLag !== DEFAULT_MAX_POLICY_LAG ? ` --max-policy-lag ${opts.maxPolicyLag}` : '', opts.maxQueued !== DEFAULT_MAX_QUEUED ? ` --max-queued ${opts.maxQueued}` : ''].join('');
-  return {
+  const link: BrokerLearnerLink = {
     ...opts,
     run,
     learnerId,
     resumeFlags,
+    made: null,
     async source(s) {
       const { BrokerRolloutSource } = await import('../../scale/broker-rollout-source.js');
-      return new BrokerRolloutSource({ broker: run, envId: s.envId, maxPolicyLag: opts.maxPolicyLag, maxQueued: opts.maxQueued, learnerId, metrics: s.metrics, stop: s.stop, log: s.log });
+      const made = new BrokerRolloutSource({ broker: run, envId: s.envId, maxPolicyLag: opts.maxPolicyLag, maxQueued: opts.maxQueued, learnerId, metrics: s.metrics, stop: s.stop, log: s.log });
+      (link as { made: BrokerRolloutSource | null }).made = made;
+      return made;
     },
     close: () => run.close(),
   };
+  return link;
 }

@@ -81,6 +81,8 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /** With `--robots`: called with the URL once the bridge server listens. */
   onListening?: (url: string) => void;
+  /** With `--broker`: called with the learner's broker link once connected (tests inspect its rollout source). */
+  onBroker?: (link: BrokerLearnerLink) => void;
 }
 
 /**
@@ -237,7 +239,10 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   try {
     if (flags.out === undefined && !resumed) checkRunDir(outDir, mode, 'lamkit train --out');
     // Connect before anything is written: wrong credentials fail fast.
-    if (brokerOpts) broker = await connectBrokerLearner(brokerOpts);
+    if (brokerOpts) {
+      broker = await connectBrokerLearner(brokerOpts);
+      hooks.onBroker?.(broker);
+    }
     const plan: TrainPlan = {
       algo, envId, discrete, fleet, broker, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
       checkpointMinutes, evalEvery: evalEvery ?? null, evalEpisodes: evalEpisodes ?? DEFAULT_EVAL_EPISODES,

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
-import { tempDir, writeSynthetic } from './helpers.js';
+import { tempDir, writeForeignMeta, writeSynthetic } from './helpers.js';
 
 // DuckDB (@duckdb/node-api, a dev dependency) is the independent Parquet engine of issue 11: its own
 // C++ reader and writer, nothing shared with hyparquet. It reads what lamkit wrote, and writes LeRobot
@@ -100,19 +100,6 @@ test('DuckDB reads the data, episodes and tasks Parquet files lamkit wrote: dtyp
   }
 });
 
-const FEATURES = {
-  'observation.state': { dtype: 'float32', shape: [3], names: { motors: ['a', 'b', 'c'] } },
-  action: { dtype: 'float32', shape: [2], names: ['x', 'y'] },
-  'observation.images.top': { dtype: 'video', shape: [96, 96, 3], names: ['height', 'width', 'channels'], info: { 'video.fps': 10 } },
-  timestamp: { dtype: 'float32', shape: [1], names: null },
-  frame_index: { dtype: 'int64', shape: [1], names: null },
-  episode_index: { dtype: 'int64', shape: [1], names: null },
-  index: { dtype: 'int64', shape: [1], names: null },
-  task_index: { dtype: 'int64', shape: [1], names: null },
-  'next.reward': { dtype: 'float32', shape: [1], names: null },
-  'next.done': { dtype: 'bool', shape: [1], names: null },
-};
-
 /**
  * SQL of the frames of the given episodes ([episode, length, first index, task]) as LeRobot lays them out:
  * state = [episode + i/10, -i, 0.5], action = [i/4, 1], reward 1 and done on the last frame.
@@ -154,8 +141,7 @@ test('lamkit reads a LeRobot v3.0 dataset that DuckDB wrote (data and episodes f
   const { dir, cleanup } = tempDir();
   try {
     const lengths = [4, 6, 3];
-    mkdirSync(join(dir, 'meta'), { recursive: true });
-    writeFileSync(join(dir, 'meta/info.json'), JSON.stringify({ codebase_version: 'v3.0', robot_type: 'so100', total_episodes: 3, total_frames: 13, total_tasks: 2, chunks_size: 1000, data_files_size_in_mb: 100, video_files_size_in_mb: 200, fps: 10, splits: { train: '0:3' }, data_path: 'data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet', video_path: 'videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4', features: FEATURES }));
+    writeForeignMeta(dir, 'v3.0');
     // Episodes 0-1 in file-000, episode 2 in file-001 (several files per chunk).
     await copyTo(join(dir, 'data/chunk-000/file-000.parquet'), framesSql([[0, 4, 0, 0], [1, 6, 4, 1]]));
     await copyTo(join(dir, 'data/chunk-000/file-001.parquet'), framesSql([[2, 3, 10, 0]]));
@@ -189,17 +175,9 @@ test('lamkit reads a LeRobot v3.0 dataset that DuckDB wrote (data and episodes f
 test('lamkit reads a LeRobot v2.1 dataset that DuckDB wrote (a file per episode, jsonl metadata)', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const lengths = [5, 2];
-    mkdirSync(join(dir, 'meta'), { recursive: true });
-    writeFileSync(join(dir, 'meta/info.json'), JSON.stringify({ codebase_version: 'v2.1', robot_type: 'koch', total_episodes: 2, total_frames: 7, total_tasks: 1, total_videos: 2, total_chunks: 1, chunks_size: 1000, fps: 10, splits: { train: '0:2' }, data_path: 'data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet', video_path: 'videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4', features: FEATURES }));
+    writeForeignMeta(dir, 'v2.1'); // episodes of 5 and 2 frames
     await copyTo(join(dir, 'data/chunk-000/episode_000000.parquet'), framesSql([[0, 5, 0, 0]]));
     await copyTo(join(dir, 'data/chunk-000/episode_000001.parquet'), framesSql([[1, 2, 5, 0]]));
-    writeFileSync(join(dir, 'meta/episodes.jsonl'), lengths.map((length, i) => JSON.stringify({ episode_index: i, tasks: ['stack the blocks'], length })).join('\n') + '\n');
-    writeFileSync(join(dir, 'meta/tasks.jsonl'), JSON.stringify({ task_index: 0, task: 'stack the blocks' }) + '\n');
-    writeFileSync(join(dir, 'meta/episodes_stats.jsonl'), [
-      { episode_index: 0, stats: { 'next.reward': { min: [0], max: [1], mean: [0.2], std: [0.4], count: [5] } } },
-      { episode_index: 1, stats: { 'next.reward': { min: [0], max: [1], mean: [0.5], std: [0.5], count: [2] } } },
-    ].map((r) => JSON.stringify(r)).join('\n'));
     const ds = await openDataset(dir);
     assert.equal(ds.version, 'v2.1');
     assert.deepEqual(ds.tasks, ['stack the blocks']);

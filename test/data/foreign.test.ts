@@ -6,7 +6,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { Discrete } from '../../src/core/spaces/discrete.js';
-import { tempDir } from './helpers.js';
+import { tempDir, writeForeignMeta } from './helpers.js';
 
 // Datasets laid out as LeRobot documents them, written here with hyparquet-writer's general encoder
 // (OPTIONAL lists and elements as pyarrow writes them, dictionary pages where they pay, its own
@@ -29,8 +29,6 @@ function writeTable(path: string, cols: Col[], kv?: Array<{ key: string; value: 
   writeFileSync(path, new Uint8Array(parquetWriteBuffer({ columnData: columnData as never, schema: schema as never, kvMetadata: kv })));
 }
 
-const feature = (dtype: string, shape: number[], names: unknown = null) => ({ dtype, shape, names });
-
 function frames(episode: number, length: number, first: number, task: number): Col[] {
   const t = Array.from({ length }, (_, i) => i);
   return [
@@ -46,24 +44,11 @@ function frames(episode: number, length: number, first: number, task: number): C
   ];
 }
 
-const FEATURES = {
-  'observation.state': feature('float32', [3], { motors: ['a', 'b', 'c'] }),
-  action: feature('float32', [2], ['x', 'y']),
-  'observation.images.top': { dtype: 'video', shape: [96, 96, 3], names: ['height', 'width', 'channels'], info: { 'video.fps': 10 } },
-  timestamp: feature('float32', [1]),
-  frame_index: feature('int64', [1]),
-  episode_index: feature('int64', [1]),
-  index: feature('int64', [1]),
-  task_index: feature('int64', [1]),
-  'next.reward': feature('float32', [1]),
-  'next.done': feature('bool', [1]),
-};
-
 test('reads a LeRobot v3.0 dataset written by another Parquet encoder; video features are listed as not loaded', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const lengths = [4, 6, 3];
-    writeFileSync(join(mkdirp(dir, 'meta'), 'info.json'), JSON.stringify({ codebase_version: 'v3.0', robot_type: 'so100', total_episodes: 3, total_frames: 13, total_tasks: 2, chunks_size: 1000, data_files_size_in_mb: 100, video_files_size_in_mb: 200, fps: 10, splits: { train: '0:3' }, data_path: 'data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet', video_path: 'videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4', features: FEATURES }));
+    writeForeignMeta(dir, 'v3.0');
     // Episodes 0-1 in file-000, episode 2 in file-001.
     const cat = (parts: Col[][]): Col[] => parts[0].map((c, i) => ({ ...c, data: parts.flatMap((p) => p[i].data) }));
     writeTable(join(dir, 'data/chunk-000/file-000.parquet'), cat([frames(0, 4, 0, 0), frames(1, 6, 4, 1)]));
@@ -108,17 +93,9 @@ test('reads a LeRobot v3.0 dataset written by another Parquet encoder; video fea
 test('reads a LeRobot v2.1 dataset: one file per episode, jsonl metadata, stats from episodes_stats.jsonl', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const lengths = [5, 2];
-    const v2Features = FEATURES;
-    writeFileSync(join(mkdirp(dir, 'meta'), 'info.json'), JSON.stringify({ codebase_version: 'v2.1', robot_type: 'koch', total_episodes: 2, total_frames: 7, total_tasks: 1, total_videos: 2, total_chunks: 1, chunks_size: 1000, fps: 10, splits: { train: '0:2' }, data_path: 'data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet', video_path: 'videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4', features: v2Features }));
+    writeForeignMeta(dir, 'v2.1'); // episodes of 5 and 2 frames
     writeTable(join(dir, 'data/chunk-000/episode_000000.parquet'), frames(0, 5, 0, 0));
     writeTable(join(dir, 'data/chunk-000/episode_000001.parquet'), frames(1, 2, 5, 0));
-    writeFileSync(join(dir, 'meta/episodes.jsonl'), lengths.map((length, i) => JSON.stringify({ episode_index: i, tasks: ['stack the blocks'], length })).join('\n') + '\n');
-    writeFileSync(join(dir, 'meta/tasks.jsonl'), JSON.stringify({ task_index: 0, task: 'stack the blocks' }) + '\n');
-    writeFileSync(join(dir, 'meta/episodes_stats.jsonl'), [
-      { episode_index: 0, stats: { 'next.reward': { min: [0], max: [1], mean: [0.2], std: [0.4], count: [5] } } },
-      { episode_index: 1, stats: { 'next.reward': { min: [0], max: [1], mean: [0.5], std: [0.5], count: [2] } } },
-    ].map((r) => JSON.stringify(r)).join('\n'));
     const ds = await openDataset(dir);
     assert.equal(ds.version, 'v2.1');
     assert.deepEqual(ds.tasks, ['stack the blocks']);

@@ -32,8 +32,8 @@ import type { ActorCritic } from '../agents/policies/actor-critic.js';
 import { capturePolicy } from '../agents/policies/policy-state.js';
 import { saveCheckpoint } from '../agents/checkpoint/save-checkpoint.js';
 import { loadPolicy } from '../agents/checkpoint/load-policy.js';
-import { exportPolicy } from '../src/export/export-policy.js';
-import { OnnxGraph } from '../src/export/onnx-graph.js';
+import { exportPolicy } from '../agents/export/export-policy.js';
+import { OnnxGraph } from '../agents/export/onnx-graph.js';
 import { openOrtWebPage } from '../test/helpers/ort-web.js';
 
 const QUICK = process.argv.includes('--quick');

@@ -19,6 +19,6 @@ for (const [from, to] of ASSETS) cpSync(new URL(`../${from}`, import.meta.url), 
 
 // The page of `lamkit view --in-browser`, bundled once here (esbuild is a
 // devDependency): an installed lamkit serves this file without bundling.
-const { bundleInBrowserLoop } = await import('../dist/src/export/in-browser-server.js');
+const { bundleInBrowserLoop } = await import('../dist/src/cli/in-browser/in-browser-server.js');
 const { writeFileSync } = await import('node:fs');
-writeFileSync(new URL('../dist/src/export/page/in-browser-loop.bundle.js', import.meta.url), await bundleInBrowserLoop());
+writeFileSync(new URL('../dist/src/cli/in-browser/in-browser-loop.bundle.js', import.meta.url), await bundleInBrowserLoop());

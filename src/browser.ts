@@ -35,7 +35,7 @@ export {
   type WebSocketConstructor,
 } from './bridge/robot-client-core.js';
 export { envRobotHandler, type EnvRobotHandler } from './bridge/env-robot-handler.js';
-export { OnnxPolicy, type ExportManifest } from './export/onnx-policy.js';
-export { OnnxStepper, type OrtSessionLike, type OrtTensorLike, type OrtTensorConstructor } from './export/onnx-stepper.js';
+export { OnnxPolicy, type ExportManifest } from '../agents/export/onnx-policy.js';
+export { OnnxStepper, type OrtSessionLike, type OrtTensorLike, type OrtTensorConstructor } from '../agents/export/onnx-stepper.js';
 export { BridgeProtocolError, BridgeTimeoutError, BridgeDisconnectedError, type BridgeErrorCode } from './bridge/errors.js';
 export { PROTOCOL_VERSION } from './bridge/protocol.js';

@@ -1,6 +1,6 @@
 /**
  * lamkit's public API: `import { make, PPO, Box } from 'lamkit'`.
- * This file and `src/cli` are the only files in `src/` that import
+ * This file, `src/browser.ts` and `src/cli` are the only files in `src/` that import
  * `envs`, `agents` or `sim`. Importing it does no heavy work: MuJoCo and
  * tfjs load only when an env or agent is created.
  */
@@ -13,7 +13,8 @@ export * from './data/index.js';
 export * from './bridge/index.js';
 export * from './bench/index.js';
 export * from './run/index.js';
-export * from './export/index.js';
+export * from '../agents/export/index.js';
+export { startInBrowserLoop, bundleInBrowserLoop, type InBrowserLoopOptions, type InBrowserLoopServer } from './cli/in-browser/in-browser-server.js';
 export * from '../envs/index.js';
 export * from '../agents/index.js';
 export * from '../sim/index.js';

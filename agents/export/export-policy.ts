@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { readCheckpoint } from '../../agents/checkpoint/read-checkpoint.js';
-import { FileFormatError, InvalidArgument, LamkitError, formatError, describeValue } from '../core/errors.js';
-import { replaceDirAtomic, writeSynced } from '../data/atomic-write.js';
+import { readCheckpoint } from '../checkpoint/read-checkpoint.js';
+import { FileFormatError, InvalidArgument, LamkitError, formatError, describeValue } from '../../src/core/errors.js';
+import { replaceDirAtomic, writeSynced } from '../../src/data/atomic-write.js';
 import type { ExportOutputs } from './graph-parts.js';
 import type { ExportSource, OnnxExporter } from './export-source.js';
 import { mlpOnnx, windowMlpOnnx } from './mlp-onnx.js';

@@ -1,6 +1,6 @@
-import type { Space } from '../core/spaces/space.js';
-import type { RunningMeanStdState } from '../core/running-mean-std.js';
-import type { NamedTensor } from '../../agents/policies/actor-critic.js';
+import type { Space } from '../../src/core/spaces/space.js';
+import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
+import type { NamedTensor } from '../policies/actor-critic.js';
 import type { OnnxGraph } from './onnx-graph.js';
 import type { ExportOutputs } from './graph-parts.js';
 

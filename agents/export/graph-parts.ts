@@ -1,9 +1,9 @@
-import type { Space } from '../core/spaces/space.js';
-import { Box } from '../core/spaces/box.js';
-import { allocateActions } from '../core/vector-env.js';
-import type { RunningMeanStdState } from '../core/running-mean-std.js';
-import type { HeadSpec } from '../../agents/policies/param-layout.js';
-import { ActionCodec } from '../../agents/policies/action-codec.js';
+import type { Space } from '../../src/core/spaces/space.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { allocateActions } from '../../src/core/vector-env.js';
+import type { RunningMeanStdState } from '../../src/core/running-mean-std.js';
+import type { HeadSpec } from '../policies/param-layout.js';
+import { ActionCodec } from '../policies/action-codec.js';
 import type { OnnxGraph, Dim } from './onnx-graph.js';
 
 /** Which optional outputs an export carries besides the deterministic action. */

@@ -1,6 +1,6 @@
-import type { MlpSpec } from '../../agents/policies/param-layout.js';
-import { actorOutDim, flatFromTensors, paramLayout } from '../../agents/policies/param-layout.js';
-import type { WindowMlpSpec } from '../../agents/policies/window-mlp-actor-critic.js';
+import type { MlpSpec } from '../policies/param-layout.js';
+import { actorOutDim, flatFromTensors, paramLayout } from '../policies/param-layout.js';
+import type { WindowMlpSpec } from '../policies/window-mlp-actor-critic.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { actionHead, mlpTrunk, normalizeObs, type ExportOutputs } from './graph-parts.js';
 import type { ExportSource, ExportedGraph, StatePair } from './export-source.js';

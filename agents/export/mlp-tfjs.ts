@@ -1,8 +1,8 @@
-import { Box } from '../core/spaces/box.js';
-import { allocateActions } from '../core/vector-env.js';
-import { FileFormatError, formatError, describeValue } from '../core/errors.js';
-import { ActionCodec } from '../../agents/policies/action-codec.js';
-import { actorOutDim, flatFromTensors, paramLayout, type MlpSpec } from '../../agents/policies/param-layout.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { allocateActions } from '../../src/core/vector-env.js';
+import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
+import { ActionCodec } from '../policies/action-codec.js';
+import { actorOutDim, flatFromTensors, paramLayout, type MlpSpec } from '../policies/param-layout.js';
 import { TfGraph } from './tfjs-graph.js';
 import type { ExportOutputs } from './graph-parts.js';
 import type { ExportSource } from './export-source.js';

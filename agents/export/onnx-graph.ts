@@ -1,4 +1,4 @@
-import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import { onnxTypes, ONNX_FLOAT, ONNX_INT64 } from './onnx-schema.js';
 
 /** A tensor dimension: a size, or a symbolic name (`batch`) for a size fixed at run time. */

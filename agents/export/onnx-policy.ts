@@ -1,8 +1,8 @@
-import type { Policy } from '../core/policy.js';
-import type { Space } from '../core/spaces/space.js';
-import { spaceFromJSON } from '../core/spaces/from-json.js';
-import { allocateActions, type ActionBatch } from '../core/vector-env.js';
-import { FileFormatError, formatError, describeValue } from '../core/errors.js';
+import type { Policy } from '../../src/core/policy.js';
+import type { Space } from '../../src/core/spaces/space.js';
+import { spaceFromJSON } from '../../src/core/spaces/from-json.js';
+import { allocateActions, type ActionBatch } from '../../src/core/vector-env.js';
+import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import type { StatePair } from './export-source.js';
 import { OnnxStepper, type OrtSessionLike, type OrtTensorConstructor } from './onnx-stepper.js';
 

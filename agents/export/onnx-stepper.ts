@@ -1,4 +1,4 @@
-import { InvalidObservation, formatError, describeValue } from '../core/errors.js';
+import { InvalidObservation, formatError, describeValue } from '../../src/core/errors.js';
 import type { StatePair } from './export-source.js';
 
 /** The part of an ONNX Runtime tensor lamkit reads (onnxruntime-node and onnxruntime-web share it). */

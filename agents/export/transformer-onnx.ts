@@ -1,7 +1,7 @@
-import { FileFormatError, formatError } from '../core/errors.js';
-import { actorOutDim } from '../../agents/policies/param-layout.js';
-import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora, checkTransformerSpec } from '../../agents/policies/transformer/transformer-spec.js';
-import { LN_EPS } from '../../agents/policies/transformer/transformer-js.js';
+import { FileFormatError, formatError } from '../../src/core/errors.js';
+import { actorOutDim } from '../policies/param-layout.js';
+import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora, checkTransformerSpec } from '../policies/transformer/transformer-spec.js';
+import { LN_EPS } from '../policies/transformer/transformer-js.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { actionHead, normalizeObs, type ExportOutputs } from './graph-parts.js';
 import type { ExportSource, ExportedGraph, StatePair } from './export-source.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
-import { onnxTypes } from '../../src/export/onnx-schema.js';
+import { onnxTypes } from '../../agents/export/onnx-schema.js';
 
 const cartpole = fileURLToPath(new URL('../fixtures/imitation/cartpole-ppo', import.meta.url));
 const transformer = fileURLToPath(new URL('../fixtures/export/cartpole-transformer', import.meta.url));

@@ -8,11 +8,11 @@ import '../../envs/index.js';
 import { makeAsync } from '../../src/registry/index.js';
 import { loadPolicy } from '../../agents/checkpoint/load-policy.js';
 import { evaluatePolicy } from '../../src/bench/evaluate-policy.js';
-import { startInBrowserLoop } from '../../src/export/in-browser-server.js';
+import { startInBrowserLoop } from '../../src/cli/in-browser/in-browser-server.js';
 import { acquireBrowser, releaseBrowser } from '../../sim/render/shared-browser.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
-import type { LoopPageState } from '../../src/export/page/in-browser-loop.js';
+import type { LoopPageState } from '../../src/cli/in-browser/in-browser-loop.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/export/armreach-mlp', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lamkit-in-browser-'));

@@ -1,5 +1,5 @@
-import { OnnxStepper, type OrtSessionLike, type OrtTensorConstructor } from '../../src/export/onnx-stepper.js';
-import type { StatePair } from '../../src/export/export-source.js';
+import { OnnxStepper, type OrtSessionLike, type OrtTensorConstructor } from '../../agents/export/onnx-stepper.js';
+import type { StatePair } from '../../agents/export/export-source.js';
 
 /** What an exported model answered on recorded steps. */
 export interface ReplayResult {

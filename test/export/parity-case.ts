@@ -4,9 +4,9 @@ import '../../envs/index.js';
 import { make } from '../../src/registry/index.js';
 import { loadPolicy } from '../../agents/checkpoint/load-policy.js';
 import { ActionCodec } from '../../agents/policies/action-codec.js';
-import { exportPolicy } from '../../src/export/export-policy.js';
+import { exportPolicy } from '../../agents/export/export-policy.js';
 import { Discrete } from '../../src/core/spaces/discrete.js';
-import type { StatePair } from '../../src/export/export-source.js';
+import type { StatePair } from '../../agents/export/export-source.js';
 import { writeRandomCheckpoint } from './random-checkpoint.js';
 import { recordSteps, type RecordedSteps } from './parity-episodes.js';
 

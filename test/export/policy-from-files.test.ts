@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.js';
 import { loadPolicy } from '../../agents/checkpoint/load-policy.js';
-import { policyFromCheckpointFiles } from '../../src/export/page/policy-from-files.js';
+import { policyFromCheckpointFiles } from '../../src/cli/in-browser/policy-from-files.js';
 import { FileFormatError } from '../../src/core/errors.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import '../../envs/index.js';
 import { make } from '../../src/registry/index.js';
 import { runEpisodes } from '../../src/core/run-episodes.js';
-import { OnnxPolicy } from '../../src/export/onnx-policy.js';
+import { OnnxPolicy } from '../../agents/export/onnx-policy.js';
 
 const [dir, episodes] = process.argv.slice(2);
 const manifest = JSON.parse(readFileSync(join(dir, 'export.json'), 'utf8'));

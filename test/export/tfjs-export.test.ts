@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../agents/backend.js';
-import { exportPolicy } from '../../src/export/export-policy.js';
+import { exportPolicy } from '../../agents/export/export-policy.js';
 import { FileFormatError } from '../../src/core/errors.js';
 import { assertParity } from './parity-episodes.js';
 import { prepareParityCase, PARITY_ENVS } from './parity-case.js';

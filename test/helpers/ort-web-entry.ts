@@ -5,7 +5,7 @@
  */
 import type * as OrtWeb from 'onnxruntime-web';
 import { replayStepModel, replayWindowModel } from '../export/onnx-replay.js';
-import type { StatePair } from '../../src/export/export-source.js';
+import type { StatePair } from '../../agents/export/export-source.js';
 
 /** A recorded run as plain arrays (what page.evaluate carries). */
 export interface PageRecording {

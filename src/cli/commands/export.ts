@@ -17,8 +17,8 @@ export interface ExportFlags {
  * graph model) in `--out` with an `export.json` manifest; an existing
  * `--out` is refused unless `--force`.
  */
-export async function runExport(flags: ExportFlags): Promise<import('../../export/export-policy.js').ExportResult> {
-  const { exportPolicy, EXPORT_FORMATS } = await import('../../export/export-policy.js');
+export async function runExport(flags: ExportFlags): Promise<import('../../../agents/export/export-policy.js').ExportResult> {
+  const { exportPolicy, EXPORT_FORMATS } = await import('../../../agents/export/export-policy.js');
   const format = flags.format as (typeof EXPORT_FORMATS)[number];
   if (!EXPORT_FORMATS.includes(format)) {
     throw new InvalidArgument(formatError('lamkit export --format', EXPORT_FORMATS.join(' or '), describeValue(flags.format), `Pass --format ${EXPORT_FORMATS[0]}`));

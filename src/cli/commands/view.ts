@@ -226,7 +226,7 @@ async function viewInBrowser(o: { envId: string; checkpoint: string | undefined;
   if (o.checkpoint === undefined || o.checkpoint === 'expert') {
     throw new InvalidArgument(formatError('lamkit view --in-browser --policy', 'a checkpoint directory (the policy runs in the page)', describeValue(o.checkpoint), 'Pass --policy <checkpoint> of an mlp or transformer policy'));
   }
-  const { startInBrowserLoop } = await import('../../export/in-browser-server.js');
+  const { startInBrowserLoop } = await import('../in-browser/in-browser-server.js');
   const server = await startInBrowserLoop({ checkpoint: o.checkpoint, port: o.port, host: o.host, seed: o.seed, stepsPerSecond: o.stepsPerSecond });
   if (server.task !== o.envId) {
     await server.close();

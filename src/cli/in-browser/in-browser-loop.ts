@@ -2,7 +2,7 @@
  * The whole control loop in a web page (`lamkit view --in-browser`): MuJoCo's
  * WASM physics, the three.js scene and the policy all run here; the server
  * only serves files (this bundle, mujoco.wasm, the checkpoint). Bundled with
- * esbuild by src/export/in-browser-server.ts.
+ * esbuild by src/cli/in-browser/in-browser-server.ts.
  *
  * State for tests and overlays: `window.lamkitLoop` ({@link LoopPageState}).
  */

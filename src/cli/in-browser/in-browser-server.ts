@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgument, BackendError, formatError, describeValue } from '../core/errors.js';
-import { readCheckpoint } from '../../agents/checkpoint/read-checkpoint.js';
-import { listenError } from '../cli/flags.js';
-import { IN_BROWSER_TASK_IDS } from './page/in-browser-task-ids.js';
-import type { LoopPageConfig } from './page/in-browser-loop.js';
+import { InvalidArgument, BackendError, formatError, describeValue } from '../../core/errors.js';
+import { readCheckpoint } from '../../../agents/checkpoint/read-checkpoint.js';
+import { listenError } from '../flags.js';
+import { IN_BROWSER_TASK_IDS } from './in-browser-task-ids.js';
+import type { LoopPageConfig } from './in-browser-loop.js';
 
 /** Options of {@link startInBrowserLoop}. */
 export interface InBrowserLoopOptions {
@@ -33,9 +33,9 @@ export interface InBrowserLoopServer {
 }
 
 /** Where `npm run build` leaves the prebuilt page bundle (dist/), beside this module. */
-const PREBUILT = new URL('./page/in-browser-loop.bundle.js', import.meta.url);
+const PREBUILT = new URL('./in-browser-loop.bundle.js', import.meta.url);
 /** The page's entry: the TypeScript source, or its compiled form under dist/. */
-const PAGE_ENTRY = [new URL('./page/in-browser-loop.ts', import.meta.url), new URL('./page/in-browser-loop.js', import.meta.url)];
+const PAGE_ENTRY = [new URL('./in-browser-loop.ts', import.meta.url), new URL('./in-browser-loop.js', import.meta.url)];
 
 /**
  * Bundles the in-browser loop page with esbuild (ESM, platform browser):

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runRecord } from '../../src/cli/commands/record.js';
-import { runImitate, type ImitateFlags } from '../../src/cli/commands/imitate.js';
+import { runImitate, checkDatasetSpaces, type ImitateFlags } from '../../src/cli/commands/imitate.js';
 import { runEval } from '../../src/cli/commands/eval.js';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { main } from '../../src/cli/main.js';
@@ -134,4 +134,14 @@ test('lamkit train --reward <airl run>: PPO on a changed-dynamics variant trains
   assert.equal(resumed.globalStep, 768);
   await assert.rejects(train({ env: 'Pendulum-v1', totalSteps: '4096', reward: airl, out: join(root, 'transfer-pendulum') }), { message: /^lamkit train --reward: expected a reward learned on a task with Pendulum-v1's spaces .*, got one learned on CartPole-v1/ });
   await assert.rejects(train({ reward: join(root, 'transfer-env'), out: join(root, 'transfer-bad') }), { message: /^lamkit train --reward: expected a run of lamkit imitate --algo gail or airl/ });
+});
+
+test('an empty dataset, or one without recorded spaces, is refused naming the problem', async () => {
+  const ds = await openDataset(DEMOS);
+  const spaces = ds.spaces!;
+  assert.throws(() => checkDatasetSpaces({ spaces, episodes: [] }, 'data/empty', 'CartPole-v1', spaces.observation, spaces.action), {
+    name: 'InvalidArgument',
+    message: /^lamkit imitate --data data\/empty: expected at least one episode, got an empty dataset\. Record demonstrations: lamkit record --env CartPole-v1/,
+  });
+  assert.throws(() => checkDatasetSpaces({ spaces: null, episodes: ds.episodes }, 'data/x', 'CartPole-v1', spaces.observation, spaces.action), { message: /^lamkit imitate --data data\/x: expected a dataset recorded by lamkit \(its spaces in meta\/info\.json\), got no spaces/ });
 });

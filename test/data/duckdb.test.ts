@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
+import { encodeParquet, openParquet, readColumns, type ColumnSpec } from '../../src/data/parquet-table.js';
 import { tempDir, writeForeignMeta, writeSynthetic } from './helpers.js';
 
 // DuckDB (@duckdb/node-api, a dev dependency) is the independent Parquet engine of issue 11: its own
@@ -186,6 +187,45 @@ test('lamkit reads a LeRobot v2.1 dataset that DuckDB wrote (a file per episode,
     const ep0 = await ds.readEpisode(0, ['observation.state']);
     assert.deepEqual(Array.from(ep0['observation.state'] as Float32Array).slice(12, 15), [0.4, -4, 0.5].map(Math.fround));
     assert.equal(ds.stats['next.reward'].count[0], 7);
+  } finally {
+    cleanup();
+  }
+});
+
+test('the typed-array encoder: int64 beyond 32 bits and negative, booleans and list levels not a multiple of 8, several pages, Snappy: DuckDB and lamkit read the same values', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const n = 50_003; // odd: the last bit-packed group is partial; 50,003 x 3 float64 = 1.2 MB: two pages
+    const big = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? -(2 ** 40) - i : i % 5 === 1 ? 2 ** 33 + i : i % 5 === 2 ? -1 : i));
+    const flags = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 || i === n - 1 ? 1 : 0));
+    const vec = Float64Array.from({ length: n * 3 }, (_, k) => k / 7 - 1000);
+    const small = Float32Array.from({ length: n * 5 }, (_, k) => Math.fround(Math.sin(k)));
+    const specs: ColumnSpec[] = [
+      { name: 'big', kind: 'int64', dim: null },
+      { name: 'flag', kind: 'bool', dim: null },
+      { name: 'vec', kind: 'float64', dim: 3 },
+      { name: 'small', kind: 'float32', dim: 5 },
+    ];
+    const data = [big, flags, vec, small];
+    for (const compression of ['auto', 'snappy'] as const) {
+      const file = join(dir, `t-${compression}.parquet`);
+      writeFileSync(file, encodeParquet({ columns: specs.map((spec, k) => ({ spec, data: data[k] })), rows: n }, { compression, rowGroupRows: 30_000 }));
+      const back = await readColumns(openParquet(file), specs);
+      assert.deepEqual(back.big, big, `lamkit reads int64 (${compression})`);
+      assert.deepEqual(back.flag, flags);
+      assert.deepEqual(back.vec, vec);
+      assert.deepEqual(back.small, small);
+      const f = sqlPath(file);
+      const [agg] = await rows(`SELECT count(*) AS n, sum(CASE WHEN flag THEN 1 ELSE 0 END) AS flags, min(big) AS lo, max(big) AS hi, sum(big) AS total FROM read_parquet('${f}')`);
+      const total = big.reduce((a, b) => a + BigInt(b), 0n);
+      assert.deepEqual(agg, { n: String(n), flags: String(flags.reduce((a, b) => a + b, 0)), lo: String(Math.min(...big)), hi: String(Math.max(...big)), total: total.toString() }, `DuckDB (${compression})`);
+      const picks = [0, 1, 2, 7, 29_999, 30_000, 49_999, n - 1];
+      const got = await rows(`SELECT row_number() OVER () - 1 AS i, big, flag, vec, small FROM read_parquet('${f}') QUALIFY i IN (${picks.join(',')}) ORDER BY i`);
+      assert.deepEqual(
+        got.map((r) => [r.i, r.big, r.flag, r.vec, r.small]),
+        picks.map((i) => [String(i), String(big[i]), flags[i] === 1, Array.from(vec.subarray(3 * i, 3 * i + 3)), Array.from(small.subarray(5 * i, 5 * i + 5))]),
+      );
+    }
   } finally {
     cleanup();
   }

@@ -7,3 +7,6 @@ export { SceneVideoEncoder } from './scene-video-encoder.js';
 export type { SceneVideoEncoderOptions, EncodedVideo, VideoCodecName } from './scene-video-encoder.js';
 export { SceneVideoCapture } from './scene-video-capture.js';
 export type { SceneVideoCaptureOptions, SceneVideoClip } from './scene-video-capture.js';
+// Many sub-envs' frames in one round trip (tiles of one canvas).
+export { BatchedSceneRenderer } from './batched-scene-renderer.js';
+export type { BatchedSceneRendererOptions } from './batched-scene-renderer.js';

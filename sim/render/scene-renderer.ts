@@ -5,8 +5,8 @@ import type { ModelLike, SceneDescription } from '../scene/scene-description.js'
 import { writeGeomPoses, POSE_STRIDE } from '../scene/geom-poses.js';
 import type { CameraPose } from '../scene/camera-pose.js';
 import { resolveCameraPose } from './resolve-camera-pose.js';
-import { StaticAssets, IMPORT_MAP, LAMKIT_PREFIX } from '../viewer/static-assets.js';
-import { acquireBrowser, releaseBrowser } from './shared-browser.js';
+import { releaseBrowser } from './shared-browser.js';
+import { openRenderPage } from './open-render-page.js';
 
 /** An RGB image: `data` is `Uint8Array [height x width x 3]`, rows top to bottom (Gymnasium's `rgb_array`). */
 export interface RgbImage {
@@ -39,9 +39,6 @@ export interface SceneRendererOptions {
   /** Background colour `0xRRGGBB`; default the viewer's dark blue-grey. */
   background?: number;
 }
-
-/** Origin the renderer page is served from; requests never leave the browser (answered by `page.route`). */
-const ORIGIN = 'http://lamkit-render.invalid';
 
 /**
  * Renders MuJoCo scenes to RGB images with three.js in headless Chromium
@@ -83,23 +80,8 @@ export class SceneRenderer {
         throw new InvalidArgument(formatError(`SceneRenderer.${name}`, 'an integer number of pixels in [1, 4096]', describeValue(v), 'Pass e.g. { width: 84, height: 84 }'));
       }
     }
-    const browser = await acquireBrowser();
-    try {
-      const page = await browser.newPage({ viewport: { width, height } });
-      const assets = new StaticAssets();
-      await page.route(`${ORIGIN}/**`, async (route) => {
-        const path = new URL(route.request().url()).pathname;
-        if (path === '/') return route.fulfill({ status: 200, contentType: 'text/html', body: renderHtml() });
-        const asset = await assets.get(path);
-        return asset ? route.fulfill({ status: 200, contentType: asset.contentType, body: asset.body }) : route.fulfill({ status: 404, body: '' });
-      });
-      await page.goto(`${ORIGIN}/`);
-      await page.waitForFunction(() => 'lamkitRender' in window, null, { timeout: 30_000 });
-      return new SceneRenderer(page, width, height, options.background ?? 0x1d2330);
-    } catch (err) {
-      await releaseBrowser();
-      throw err;
-    }
+    const page = await openRenderPage(width, height);
+    return new SceneRenderer(page, width, height, options.background ?? 0x1d2330);
   }
 
   /**
@@ -137,11 +119,4 @@ export class SceneRenderer {
     })();
     return this.closing;
   }
-}
-
-function renderHtml(): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><style>html,body{margin:0;background:#000}</style>
-<script type="importmap">${IMPORT_MAP}</script></head><body>
-<script type="module">import { installRenderPage } from '${LAMKIT_PREFIX}sim/render/page/render-page.js'; installRenderPage();</script>
-</body></html>`;
 }

@@ -18,8 +18,20 @@ export interface SceneDrawer {
   readonly height: number;
   /** Replaces the scene and sizes the canvas to `width x height` pixels. */
   setScene(description: SceneDescription, width: number, height: number, background: number): void;
-  /** Applies `poses` (`[ngeom x 7]`) and the camera, and draws. */
-  draw(poses: number[], pose: CameraPose): void;
+  /**
+   * Applies `poses` (`[ngeom x 7]`) and the camera, and draws; with
+   * `viewport` (GL pixels, origin bottom-left) only into that rectangle of
+   * the canvas, at its aspect ratio (tiles of a batched frame).
+   */
+  draw(poses: ArrayLike<number>, pose: CameraPose, viewport?: TileViewport): void;
+}
+
+/** A rectangle of the canvas in GL pixels (origin bottom-left). */
+export interface TileViewport {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 /**
@@ -51,9 +63,19 @@ export function createSceneDrawer(options: { preserveDrawingBuffer: boolean }): 
       camera.far = description.extent * 100;
       camera.updateProjectionMatrix();
     },
-    draw(poses: number[], pose: CameraPose) {
+    draw(poses: ArrayLike<number>, pose: CameraPose, viewport?: TileViewport) {
       if (!mujoco || !scene) throw new Error('SceneDrawer.draw: expected setScene() first, got no scene. Call setScene.');
       mujoco.syncFromPoses(poses);
+      if (viewport) {
+        // The clear and the draw both stay inside the scissor rectangle, so tiles drawn earlier survive.
+        renderer.setViewport(viewport.x, viewport.y, viewport.width, viewport.height);
+        renderer.setScissor(viewport.x, viewport.y, viewport.width, viewport.height);
+        renderer.setScissorTest(true);
+        if (camera.aspect !== viewport.width / viewport.height) {
+          camera.aspect = viewport.width / viewport.height;
+          camera.updateProjectionMatrix();
+        }
+      }
       applyCameraPose(camera, pose);
       renderer.render(scene, camera);
     },

@@ -1,0 +1,154 @@
+import type { Page } from 'playwright-core';
+import { ClosedError, InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
+import { describeModel } from '../scene/scene-description.js';
+import type { ModelLike, SceneDescription } from '../scene/scene-description.js';
+import { writeGeomPoses, POSE_STRIDE } from '../scene/geom-poses.js';
+import type { CameraPose } from '../scene/camera-pose.js';
+import { resolveCameraPose } from './resolve-camera-pose.js';
+import { releaseBrowser } from './shared-browser.js';
+import { openRenderPage } from './open-render-page.js';
+import type { CameraSpec, RenderSource } from './scene-renderer.js';
+
+/** Options of {@link BatchedSceneRenderer.create}. */
+export interface BatchedSceneRendererOptions {
+  /** Sub-envs drawn per call (1-1024). */
+  numEnvs: number;
+  /** Image width in pixels; default 64. The tile grid (`ceil(sqrt(numEnvs))` columns) must fit in 4096 x 4096. */
+  width?: number;
+  /** Image height in pixels; default 64. */
+  height?: number;
+  /** Background colour `0xRRGGBB`; default the viewer's dark blue-grey. */
+  background?: number;
+}
+
+/** Largest canvas side the tile grid may take (WebGL on SwiftShader allows 8192; this keeps readPixels small). */
+const MAX_CANVAS = 4096;
+
+/**
+ * Renders the states of many sub-envs of one task (same MJCF model) in one
+ * round trip to headless Chromium: each sub-env is drawn into its own tile
+ * of one canvas (viewport + scissor), the canvas is read back with one
+ * `readPixels`, and the tiles come back as one
+ * `Uint8Array [numEnvs x height x width x 3]` (rows top to bottom, like
+ * {@link SceneRenderer}'s images, and bit for bit the same pixels).
+ *
+ * Why: a single-frame round trip costs ~5 ms of fixed overhead
+ * (`page.evaluate`, base64) beside the draw; batching pays it once per
+ * vector step. Figures: docs/benchmarks.md, "Rendering" (`npm run bench:render`).
+ *
+ * ```ts
+ * const renderer = await BatchedSceneRenderer.create({ numEnvs: 8, width: 64, height: 64 });
+ * const images = await renderer.render(worlds, { name: 'overview' }); // [8 x 64 x 64 x 3]
+ * await renderer.close();
+ * ```
+ */
+export class BatchedSceneRenderer {
+  readonly numEnvs: number;
+  readonly width: number;
+  readonly height: number;
+  /** Tiles per canvas row. */
+  readonly columns: number;
+  private readonly background: number;
+  private page: Page | null;
+  private description: SceneDescription | null = null;
+  private model: ModelLike | null = null;
+  private readonly poses: Float32Array[] = [];
+  private closing: Promise<void> | null = null;
+
+  private constructor(page: Page, numEnvs: number, width: number, height: number, columns: number, background: number) {
+    this.page = page;
+    this.numEnvs = numEnvs;
+    this.width = width;
+    this.height = height;
+    this.columns = columns;
+    this.background = background;
+  }
+
+  /** Opens a renderer page (launching Chromium if this process has none yet). */
+  static async create(options: BatchedSceneRendererOptions): Promise<BatchedSceneRenderer> {
+    const where = 'BatchedSceneRenderer.create';
+    const numEnvs = options?.numEnvs;
+    if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > 1024) {
+      throw new InvalidArgument(formatError(`${where}.numEnvs`, 'an integer in [1, 1024]', describeValue(numEnvs), 'Pass the vector env\'s numEnvs'));
+    }
+    const width = options.width ?? 64;
+    const height = options.height ?? 64;
+    for (const [name, v] of [['width', width], ['height', height]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > MAX_CANVAS) {
+        throw new InvalidArgument(formatError(`${where}.${name}`, `an integer number of pixels in [1, ${MAX_CANVAS}]`, describeValue(v), 'Pass e.g. { width: 64, height: 64 }'));
+      }
+    }
+    const columns = Math.ceil(Math.sqrt(numEnvs));
+    const rows = Math.ceil(numEnvs / columns);
+    if (columns * width > MAX_CANVAS || rows * height > MAX_CANVAS) {
+      throw new InvalidArgument(formatError(where, `a tile grid within ${MAX_CANVAS} x ${MAX_CANVAS} pixels`, `${columns * width} x ${rows * height} (${numEnvs} images of ${width} x ${height})`, 'Render fewer or smaller images per call'));
+    }
+    const page = await openRenderPage(columns * width, rows * height);
+    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330);
+  }
+
+  /**
+   * Renders the current state of each of `sources` (one `MujocoWorld` per
+   * sub-env, all of the same model, after `step`/`forward`) from `camera`
+   * (one for all, or one per sub-env). The scene is sent to the page once
+   * per model. Writes into `out` when given (`Uint8Array [numEnvs x height x width x 3]`).
+   */
+  async render(sources: readonly RenderSource[], camera?: CameraSpec | readonly CameraSpec[], out?: Uint8Array): Promise<Uint8Array> {
+    const where = 'BatchedSceneRenderer.render';
+    const page = this.page;
+    if (!page) throw new ClosedError(formatError(where, 'an open renderer', 'a closed one', 'Create a new BatchedSceneRenderer'));
+    const n = this.numEnvs;
+    if (!Array.isArray(sources) || sources.length !== n) {
+      throw new InvalidArgument(formatError(`${where}.sources`, `${n} worlds (numEnvs)`, Array.isArray(sources) ? `${sources.length}` : describeValue(sources), 'Pass one MujocoWorld per sub-env'));
+    }
+    const bytes = n * this.height * this.width * 3;
+    if (out !== undefined && (!(out instanceof Uint8Array) || out.length !== bytes)) {
+      throw new InvalidArgument(formatError(`${where}.out`, `Uint8Array [${n} x ${this.height} x ${this.width} x 3] (${bytes} bytes)`, describeValue(out), 'Allocate new Uint8Array(numEnvs * height * width * 3)'));
+    }
+    if (Array.isArray(camera) && camera.length !== n) {
+      throw new InvalidArgument(formatError(`${where}.camera`, `one camera or ${n} (numEnvs)`, `${camera.length}`, 'Pass one CameraSpec for all sub-envs, or one per sub-env'));
+    }
+    if (sources[0].model !== this.model) {
+      const description = describeModel(sources[0].model);
+      await page.evaluate(([d, w, h, bg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg), [description, this.columns * this.width, Math.ceil(n / this.columns) * this.height, this.background] as const);
+      this.description = description;
+      this.model = sources[0].model;
+      this.poses.length = 0;
+      for (let i = 0; i < n; i++) this.poses.push(new Float32Array(description.ngeom * POSE_STRIDE));
+    }
+    const description = this.description!;
+    const poses: number[][] = new Array(n);
+    const cameras: CameraPose[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = sources[i];
+      if ((s.model as { ngeom: number }).ngeom !== description.ngeom) {
+        throw new InvalidArgument(formatError(`${where}.sources[${i}]`, `a world of the same model as sources[0] (${description.ngeom} geoms)`, `${(s.model as { ngeom: number }).ngeom} geoms`, 'Batch only sub-envs of one task'));
+      }
+      writeGeomPoses(s.data.geom_xpos, s.data.geom_xmat, description.ngeom, this.poses[i]);
+      poses[i] = Array.from(this.poses[i]);
+      cameras[i] = resolveCameraPose(`${where}.camera`, description, s, Array.isArray(camera) ? (camera as readonly CameraSpec[])[i] : (camera as CameraSpec));
+    }
+    const base64 = await page.evaluate(
+      ([p, c, w, h, cols]) => (window as unknown as { lamkitRender: { renderBatch(...a: unknown[]): string } }).lamkitRender.renderBatch(p, c, w, h, cols),
+      [poses, cameras, this.width, this.height, this.columns] as const,
+    );
+    const decoded = Buffer.from(base64, 'base64');
+    const target = out ?? new Uint8Array(bytes);
+    target.set(decoded);
+    return target;
+  }
+
+  /** Closes this renderer's page; the shared browser closes with its last user. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const page = this.page;
+      this.page = null;
+      try {
+        await page?.close();
+      } finally {
+        await releaseBrowser();
+      }
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,85 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { MujocoWorld } from '../../sim/mujoco-world.js';
+import { BatchedSceneRenderer, SceneRenderer } from '../../sim/render/index.js';
+import { ClosedError, InvalidArgument } from '../../src/core/errors.js';
+import { chromiumSkip } from '../helpers/chromium-gate.js';
+
+const skip = chromiumSkip();
+
+/** A red box that slides along x, seen from straight above, on a grey floor. */
+const XML = `<mujoco model="slider">
+  <worldbody>
+    <light pos="0 0 3" dir="0 0 -1"/>
+    <geom name="floor" type="plane" size="1 1 0.1" rgba="0.5 0.5 0.5 1"/>
+    <camera name="top" pos="0 0 2" xyaxes="1 0 0 0 1 0" fovy="60"/>
+    <body name="red" pos="0 0 0.1"><joint name="slide" type="slide" axis="1 0 0"/><geom type="box" size="0.1 0.1 0.1" rgba="1 0 0 1"/></body>
+  </worldbody>
+</mujoco>`;
+
+const N = 5; // 3 columns x 2 rows, one tile empty: tests the grid's edges
+const W = 40;
+const H = 32;
+const worlds: MujocoWorld[] = [];
+let batched: BatchedSceneRenderer;
+let single: SceneRenderer;
+
+before(async () => {
+  if (skip) return;
+  for (let i = 0; i < N; i++) {
+    const world = await MujocoWorld.create({ xml: XML });
+    const qpos = world.qpos().slice();
+    qpos[0] = -0.5 + 0.25 * i;
+    world.setState(qpos, world.qvel().slice());
+    world.forward();
+    worlds.push(world);
+  }
+  batched = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H });
+  single = await SceneRenderer.create({ width: W, height: H });
+});
+after(async () => {
+  await batched?.close();
+  await single?.close();
+  for (const w of worlds) w.close();
+});
+
+/** Mean column of the red pixels of image `i` in a batch. */
+function redColumn(images: Uint8Array, i: number): number {
+  let sum = 0, count = 0;
+  for (let p = 0; p < W * H; p++) {
+    const o = (i * W * H + p) * 3;
+    if (images[o] > 100 && images[o] - images[o + 1] > 60) {
+      sum += p % W;
+      count++;
+    }
+  }
+  assert.ok(count > 4, `image ${i}: red box visible (${count} px)`);
+  return sum / count;
+}
+
+test('BatchedSceneRenderer: one call gives [n x H x W x 3], each image equal to a single render of that world', { skip }, async () => {
+  const images = await batched.render(worlds, { name: 'top' });
+  assert.equal(images.length, N * H * W * 3);
+  for (let i = 0; i < N; i++) {
+    const one = await single.render(worlds[i], { name: 'top' });
+    assert.deepEqual(images.subarray(i * H * W * 3, (i + 1) * H * W * 3), one.data, `image ${i} equals the single-frame render`);
+  }
+  // Each tile shows its own world: the box moves right from sub-env to sub-env.
+  for (let i = 1; i < N; i++) assert.ok(redColumn(images, i) > redColumn(images, i - 1) + 2, `box of sub-env ${i} right of ${i - 1}`);
+  // Into a caller's buffer, with one camera per sub-env.
+  const out = new Uint8Array(N * H * W * 3);
+  const same = await batched.render(worlds, Array.from({ length: N }, () => ({ name: 'top' })), out);
+  assert.equal(same, out);
+  assert.deepEqual(out, images);
+});
+
+test('BatchedSceneRenderer: wrong counts and sizes name both; close is idempotent', { skip }, async () => {
+  await assert.rejects(batched.render(worlds.slice(0, 2)), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.render.sources: expected 5 worlds (numEnvs), got 2. Pass one MujocoWorld per sub-env.');
+  await assert.rejects(batched.render(worlds, undefined, new Uint8Array(7)), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('BatchedSceneRenderer.render.out: expected Uint8Array [5 x 32 x 40 x 3] (19200 bytes), got'));
+  await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 1024, width: 512, height: 512 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.create: expected a tile grid within 4096 x 4096 pixels, got 16384 x 16384 (1024 images of 512 x 512). Render fewer or smaller images per call.');
+  await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 0 }), InvalidArgument);
+  const r = await BatchedSceneRenderer.create({ numEnvs: 1, width: 8, height: 8 });
+  await r.close();
+  await r.close();
+  await assert.rejects(r.render(worlds.slice(0, 1)), ClosedError);
+});

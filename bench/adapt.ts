@@ -3,6 +3,8 @@
 //
 //   npm run bench:adapt -- [--demos 10,50,200] [--seeds 0,1,2] [--variants a,b,c,d,mlp]
 //        [--episodes 50] [--max-steps 600] [--base lamkit-base] [--resume] [--out bench/results/adapt.json]
+//   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
+//        their rows into one file, then the table and plot; nothing is trained)
 //
 // Variants (every one trained by `lamkit finetune` on the same demonstrations):
 //   a    the default transformer (TRANSFORMER below) from scratch
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     base: { type: 'string', default: 'lamkit-base' },
     out: { type: 'string', default: 'bench/results/adapt.json' },
     resume: { type: 'boolean', default: false },
+    merge: { type: 'string' },
   },
 });
 
@@ -117,6 +120,16 @@ async function evaluate(policy: lib.Policy | ((env: lib.Env<unknown, unknown>) =
 }
 
 const outFile = values.out!;
+if (values.merge !== undefined) {
+  const parts = values.merge.split(',').map((f) => JSON.parse(readFileSync(f.trim(), 'utf8')) as Results);
+  const merged: Results = { ...parts[0], rows: parts.flatMap((p) => p.rows), load: parts.flatMap((p) => p.load) };
+  writeFileAtomic(outFile, JSON.stringify(merged, null, 2) + '\n');
+  console.log(table(merged));
+  await loadVega();
+  writeFileAtomic(join(dirname(outFile), 'adapt-armpush.svg'), renderVegaLiteSvg(plotSpec(merged)));
+  console.log(`bench:adapt: merged ${parts.length} result files (${merged.rows.length} runs) into ${outFile} and adapt-armpush.svg beside it`);
+  process.exit(0);
+}
 const previous: Results | null = values.resume && existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Results) : null;
 const base = findBase();
 const interrupt = onInterrupt({ command: 'bench:adapt', stopping: 'stopping after this run; finished runs are saved', resumeHint: () => `npm run bench:adapt -- --resume (same flags)` });

@@ -24,7 +24,7 @@ export const continualConfigSchema = z
     rehearsalSize: z.number().int().positive().default(2000),
     /** rehearsal: weight of the replayed tasks' mean NLL in each step's loss. */
     rehearsalWeight: z.number().positive().default(1),
-    /** ewc: lambda of the penalty `lambda / 2 sum F (theta - anchor)^2` (the Fisher is of a batch-mean loss, so small: 1e5 halved forgetting in bench:continual where 1e3 did not; docs/benchmarks.md). */
+    /** ewc: lambda of the penalty `lambda / 2 sum F (theta - anchor)^2` (the Fisher is of a batch-mean loss, so small: in bench:continual 1e5 lowered forgetting more than 1e3 on average, though not on every seed; docs/benchmarks.md). */
     ewcLambda: z.number().positive().default(100_000),
     /** ewc: decay of earlier tasks' Fisher in online EWC (1: plain sum). */
     ewcGamma: z.number().min(0).max(1).default(1),

@@ -59,7 +59,7 @@ test('--policy-kind builds another registered network; --from starts a new run f
   const ck2 = JSON.parse(readFileSync(join(tuned, 'checkpoint/checkpoint.json'), 'utf8'));
   assert.deepEqual(ck2.policy.spec, ck.policy.spec);
   await assert.rejects(runTrain(flags({ env: 'Pendulum-v1', out: join(root, 'x'), from: win })), (err: Error) => err instanceof InvalidArgument && err.message.startsWith('lamkit train --from: expected a policy for obs 3 and head {"kind":"gaussian","dim":1}, got a \'window-mlp\' policy for obs 4'));
-  await assert.rejects(runTrain(flags({ env: 'CartPole-v1', out: join(root, 'x'), policyKind: 'lstm' })), { message: /^PPO\.policy\.kind: expected a registered policy kind \(mlp, window-mlp, transformer\), got "lstm"\./ });
+  await assert.rejects(runTrain(flags({ env: 'CartPole-v1', out: join(root, 'x'), policyKind: 'lstm' })), { message: /^PPO\.policy\.kind: expected a registered policy kind \(mlp, window-mlp, transformer, text-transformer\), got "lstm"\./ });
   await assert.rejects(runTrain(flags({ resume: win, policyKind: 'mlp' })), { message: /^lamkit train --policy-kind: expected "window-mlp" \(the value of the run being resumed\) or no flag/ });
 });
 

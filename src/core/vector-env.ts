@@ -44,6 +44,8 @@ export interface VectorResetResult {
   info: VectorInfo;
   /** Present when the observation space has `Text` parts: by key (`'obs'` for a whole `Text` space), one string per sub-env. */
   text?: Readonly<Record<string, string[]>>;
+  /** Present when images are observed (see `AddImageObservation`): by key, `Uint8Array [numEnvs x H x W x 3]`. */
+  images?: Readonly<Record<string, Uint8Array>>;
 }
 
 /**
@@ -67,6 +69,12 @@ export interface VectorStepResult {
    * flatten of `Text`). Reused like the arrays.
    */
   text?: Readonly<Record<string, string[]>>;
+  /**
+   * Present when images are observed (see `AddImageObservation`): by key,
+   * `Uint8Array [numEnvs x H x W x 3]` (the same pixels also lie, as
+   * numbers 0-255, in `obs` at the image's place in the Dict). Reused like the arrays.
+   */
+  images?: Readonly<Record<string, Uint8Array>>;
 }
 
 /**

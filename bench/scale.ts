@@ -6,7 +6,7 @@
  * rollouts of ~300 KB). Also prints the per-rollout costs that
  * docs/scale-out.md's throughput model takes (collect, update, broker).
  *
- *   npm run bench:scale -- [--env Reacher-v5] [--updates 12] [--workers 1,2,4] [--config '{...}'] [--json out.json]
+ *   npm run bench:scale -- [--env Reacher-v5] [--updates 12] [--workers 1,2,4] [--max-policy-lag 0] [--config '{...}'] [--json out.json]
  *   npm run bench:scale -- --faults --env CartPole-v1 --total-steps 80000 [--kill-every 30] [--seeds 1,2]
  *
  * `--faults`: the issue's fault target instead: two workers train the task
@@ -78,7 +78,8 @@ function measure(out: string, workers: number, load0: number): Measured {
 }
 
 function flags(out: string, broker?: string): TrainFlags {
-  return { env: envId, algo: 'ppo', out, vectorization: 'sync', progress: false, checkpointMinutes: '0', ...(config ? { config } : {}), ...(broker ? { broker } : {}) } as TrainFlags;
+  const lag = args.get('max-policy-lag');
+  return { env: envId, algo: 'ppo', out, vectorization: 'sync', progress: false, checkpointMinutes: '0', ...(config ? { config } : {}), ...(broker ? { broker, ...(lag !== undefined ? { maxPolicyLag: lag } : {}) } : {}) } as TrainFlags;
 }
 
 const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-scale-'));

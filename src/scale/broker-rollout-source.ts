@@ -176,6 +176,7 @@ export class BrokerRolloutSource implements RolloutSource {
       policy: state.policy,
       normalizer: state.normalizer,
       maxQueued: this.opts.maxQueued,
+      maxPolicyLag: this.opts.maxPolicyLag,
       finished: ppo.updates >= state.config.numUpdates,
     });
   }

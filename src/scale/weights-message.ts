@@ -19,6 +19,8 @@ export interface WeightsMessage {
   normalizer: VecNormalizerState;
   /** Workers wait while this many rollouts are stored and not yet taken by the learner (see docs/scale-out.md). */
   maxQueued: number;
+  /** The learner's `--max-policy-lag`: at 0 a worker collects one rollout per version (others would be dropped). */
+  maxPolicyLag: number;
   /** The run reached its last update: workers exit. */
   finished: boolean;
 }

@@ -40,7 +40,7 @@ test('a rollout of another shape or truncated bytes is a FileFormatError naming 
 
 test('weights travel bit for bit with their version and config', () => {
   const w = {
-    version: 4, learnerId: 'L', envId: 'CartPole-v1', config: { numEnvs: 8, numSteps: 32 }, maxQueued: 1, finished: false,
+    version: 4, learnerId: 'L', envId: 'CartPole-v1', config: { numEnvs: 8, numSteps: 32 }, maxQueued: 1, maxPolicyLag: 0, finished: false,
     policy: { kind: 'mlp', spec: { obsDim: 4 }, groups: [{ name: 'actor', trainable: true }], tensors: [{ name: 'a.w', group: 'actor', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6.5]) }] },
     normalizer: { obs: null, ret: null },
   };

@@ -77,6 +77,8 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   let ppo: import('../../../agents/algos/ppo/ppo.js').PPO | null = null;
   let specKey = '';
   let weightsId: string | null = null;
+  /** The weights the last rollout was collected with (at --max-policy-lag 0, one rollout per version). */
+  let publishedWith: string | null = null;
   let weights: import('../../scale/weights-message.js').WeightsMessage | null = null;
   let published = 0;
   let envSteps = 0;
@@ -122,6 +124,11 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
         weights = w;
       }
       if (ppo === null || weights === null) continue;
+      // On-policy learner: a second rollout with these weights would be too old by the time it is taken.
+      if (weights.maxPolicyLag === 0 && publishedWith === weightsId) {
+        await sleep(20);
+        continue;
+      }
       // Do not run ahead of the learner: wait while it has enough rollouts in hand.
       if ((await call(() => run.queuedRollouts())) >= weights.maxQueued) {
         await sleep(20);
@@ -142,6 +149,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
       }
       const msgId = `${workerId}:${instance}:${published}`;
       await call(() => run.publishRollout(bytes, msgId));
+      publishedWith = weightsId;
       published++;
       envSteps += ppo.config.batchSize;
       for (const e of episodes) {

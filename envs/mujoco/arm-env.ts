@@ -18,7 +18,7 @@ export interface ArmEnvOptions extends MujocoEnvOptions {
  * commands in [-1, 1] (2 rad/s at 1), and one env step is 8 physics steps of
  * 5 ms (dt = 0.04 s, 25 Hz).
  */
-export abstract class ArmEnv extends MujocoEnv {
+export abstract class ArmEnv<Obs = Float64Array> extends MujocoEnv<Obs> {
   protected readonly eeSite: number;
   protected readonly resetNoiseScale: number;
   readonly successThresholdM: number;

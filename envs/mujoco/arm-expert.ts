@@ -29,6 +29,8 @@ export abstract class ArmExpert implements Policy {
   /** Proportional gain (1/s) of the Cartesian controller. */
   protected readonly gain: number;
   private readonly obsDim: number;
+  /** Where the 6 joint angles start in an observation row. */
+  private readonly stateOffset: number;
   private readonly ik: ArmIk;
   private readonly vel = new Float64Array(3);
   private readonly qdot = new Float64Array(ARM_DOF);
@@ -37,12 +39,14 @@ export abstract class ArmExpert implements Policy {
    * @param where the subclass's name, for error messages.
    * @param env the task's env (wrapped or not); its spaces are the policy's.
    * @param obsDim the task's observation size.
+   * @param stateOffset where the joint angles start in a flat observation row (0 for the flat arm tasks; after the instruction in a `{ instruction, state }` Dict).
    */
-  protected constructor(where: string, env: Pick<Env, 'observationSpace' | 'actionSpace'>, obsDim: number, options: ArmExpertOptions) {
+  protected constructor(where: string, env: Pick<Env, 'observationSpace' | 'actionSpace'>, obsDim: number, options: ArmExpertOptions, stateOffset = 0) {
     checkSpaces(where, env, obsDim);
     this.observationSpace = env.observationSpace;
     this.actionSpace = env.actionSpace;
     this.obsDim = obsDim;
+    this.stateOffset = stateOffset;
     this.gain = options.gain ?? 5;
     this.ik = new ArmIk(options);
   }
@@ -62,7 +66,7 @@ export abstract class ArmExpert implements Policy {
       const o = obs.subarray(e * d, (e + 1) * d);
       const speed = this.cartesianVelocity(o, this.vel);
       capNorm(this.vel, speed);
-      this.ik.jointVelocity(o, this.vel, this.qdot);
+      this.ik.jointVelocity(o.subarray(this.stateOffset), this.vel, this.qdot);
       writeAction(this.qdot, out, e * ARM_DOF);
     }
     return out;

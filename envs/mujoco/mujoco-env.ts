@@ -1,3 +1,4 @@
+import type { Space } from '../../src/core/spaces/space.js';
 import { BaseEnv, type EnvMetadata, type ResetArgs } from '../../src/core/env.js';
 import { Box } from '../../src/core/spaces/box.js';
 import { BackendError, InvalidAction, InvalidArgument, ResetNeeded, formatError, describeValue } from '../../src/core/errors.js';
@@ -41,8 +42,9 @@ export interface MujocoEnvOptions {
  * actuator's `ctrlrange` (as Gymnasium does); only a wrong length or a
  * non-finite entry is rejected.
  */
-export abstract class MujocoEnv extends BaseEnv<Float64Array, MujocoAction> {
-  abstract override readonly observationSpace: Float64Box;
+export abstract class MujocoEnv<Obs = Float64Array> extends BaseEnv<Obs, MujocoAction> {
+  /** A float64 Box for the flat tasks; a `Dict` (e.g. `{ instruction, state }`) for instruction-following ones. */
+  abstract override readonly observationSpace: Space<Obs> & (Obs extends Float64Array ? Float64Box : unknown);
   readonly actionSpace: Box;
   override readonly metadata: EnvMetadata;
   /** The physics world (poses for scenes/viewers, Jacobians for experts). */

@@ -4,6 +4,7 @@ import { Reacher, type ReacherOptions } from './reacher.js';
 import { InvertedPendulum, InvertedPendulumDamped, type InvertedPendulumOptions } from './inverted-pendulum.js';
 import { ArmReach, type ArmReachOptions } from './arm-reach.js';
 import { ArmPush, type ArmPushOptions } from './arm-push.js';
+import { LangReach, type LangReachOptions } from './lang-reach.js';
 
 /** Loads MuJoCo's WASM module (once per process) so `make` can build the task synchronously. */
 const prepare = (): Promise<void> => loadMujoco().then(() => undefined);
@@ -53,6 +54,14 @@ const specs: EnvRegistration[] = [
     id: 'ArmPush-v0',
     entryPoint: (kwargs) => new ArmPush(kwargs as ArmPushOptions),
     maxEpisodeSteps: 150,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    // Issue 15: the instruction names one of several coloured objects; 2 s at dt 0.04 s as ArmReach-v0.
+    id: 'LangReach-v0',
+    entryPoint: (kwargs) => new LangReach(kwargs as LangReachOptions),
+    maxEpisodeSteps: 50,
     module: import.meta.url,
     prepare,
   },

@@ -4,6 +4,8 @@ export interface ArmXmlOptions {
   puck?: boolean;
   /** Model name. Default 'arm_reach' or 'arm_push'. */
   name?: string;
+  /** MJCF bodies (and cameras) placed in the world instead of the reach `target` marker (LangReach-v0's coloured objects). */
+  objects?: string;
 }
 
 /** Joint names of the arm, base to hand. */
@@ -46,7 +48,9 @@ export function armXml(options: ArmXmlOptions = {}): string {
     <body name="goal" mocap="true" pos="0.4 0.15 0.001">
       <geom name="goal" type="cylinder" size="${ARM_PUCK_RADIUS} 0.001" contype="0" conaffinity="0" rgba="0.2 0.8 0.2 0.6"/>
     </body>`
-    : `
+    : options.objects !== undefined
+      ? options.objects
+      : `
     <body name="target" mocap="true" pos="0.4 0 0.2">
       <geom name="target" type="sphere" size="0.02" contype="0" conaffinity="0" rgba="0.9 0.2 0.2 0.8"/>
     </body>`;

@@ -10,3 +10,4 @@ export type { SceneVideoCaptureOptions, SceneVideoClip } from './scene-video-cap
 // Many sub-envs' frames in one round trip (tiles of one canvas).
 export { BatchedSceneRenderer } from './batched-scene-renderer.js';
 export type { BatchedSceneRendererOptions } from './batched-scene-renderer.js';
+export { worldsImageSource } from './worlds-image-source.js';

@@ -247,6 +247,7 @@ export async function expertFactory(envId: string): Promise<(env: Env<unknown, u
     'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
     'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
     'CommandAvatar-v0': (env) => new envs.CommandAvatarExpert(env),
+    'LangReach-v0': (env) => new envs.LangReachExpert(env),
   };
   const make = experts[envId];
   if (!make) {

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { make, makeAsync } from '../../../src/registry/registry.js';
+import { checkEnv } from '../../../src/core/check-env.js';
+import { Box } from '../../../src/core/spaces/box.js';
+import { Dict } from '../../../src/core/spaces/dict.js';
+import { InvalidArgument } from '../../../src/core/errors.js';
+import '../../../envs/index.js';
+import { LangReach, LANG_REACH_OBJECTS, LANG_REACH_MAX_CHARS, type LangReachObs } from '../../../envs/mujoco/lang-reach.js';
+import { LangReachExpert } from '../../../envs/mujoco/lang-reach-expert.js';
+import { makeImageVec } from '../../../envs/make-image-vec.js';
+import type { Env } from '../../../src/core/env.js';
+import { chromiumSkip } from '../../helpers/chromium-gate.js';
+
+/** The object an instruction names, e.g. "go to the green box" -> "green cube". */
+function named(instruction: string): string {
+  const [colour, word] = instruction.split(' ').slice(-2);
+  return `${colour} ${word === 'ball' || word === 'sphere' ? 'ball' : 'cube'}`;
+}
+
+test('LangReach-v0: checkEnv clean; state is joints only; the instruction names the target object; seeded', async () => {
+  checkEnv((await makeAsync('LangReach-v0')) as never, { makeFresh: () => make('LangReach-v0'), steps: 60 });
+  const env = (await makeAsync('LangReach-v0')) as Env<LangReachObs, Float32Array>;
+  try {
+    const space = env.observationSpace as unknown as Dict;
+    assert.deepEqual(space.keys, ['instruction', 'state']);
+    assert.deepEqual((space.spaces.state as Box).shape, [12]);
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const { obs, info } = env.reset({ seed });
+      assert.ok(obs.instruction.length <= LANG_REACH_MAX_CHARS);
+      assert.equal(named(obs.instruction), info.target, obs.instruction);
+      assert.ok(LANG_REACH_OBJECTS.some((o) => o.name === info.target));
+      seen.add(info.target as string);
+      // The target's place is nowhere in what the env observes: the state is the 12 joint numbers.
+      assert.equal(obs.state.length, 12);
+    }
+    assert.ok(seen.size >= 6, `targets drawn: ${[...seen].join(', ')}`);
+    const a = env.reset({ seed: 7 });
+    const p = Array.from((env.unwrapped as LangReach).targetPoint());
+    const b = env.reset({ seed: 7 });
+    assert.equal(a.obs.instruction, b.obs.instruction);
+    assert.deepEqual(Array.from((env.unwrapped as LangReach).targetPoint()), p);
+  } finally {
+    env.close();
+  }
+});
+
+test('LangReach-v0: the scripted expert touches the named object within the time limit; bad options are typed errors', async () => {
+  const env = (await makeAsync('LangReach-v0')) as Env<LangReachObs, Float32Array>;
+  const expert = new LangReachExpert(env);
+  try {
+    let successes = 0;
+    const episodes = 10;
+    for (let seed = 0; seed < episodes; seed++) {
+      let { obs } = env.reset({ seed: 100 + seed });
+      let success = false;
+      for (let t = 0; t < 50 && !success; t++) {
+        const flat = new Float32Array(env.observationSpace.flatDim);
+        env.observationSpace.flattenInto(obs, flat, 0);
+        const r = env.step(expert.act(flat));
+        obs = r.obs;
+        success = r.info.isSuccess === true;
+        if (r.truncated) break;
+      }
+      if (success) successes++;
+    }
+    assert.equal(successes, episodes, `expert successes ${successes}/${episodes}`);
+    assert.throws(() => expert.act(new Float32Array(2 * env.observationSpace.flatDim)), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReachExpert.act.obs: expected one observation row'));
+  } finally {
+    expert.dispose();
+    env.close();
+  }
+  assert.throws(() => new LangReach({ objects: 1 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReach-v0.objects: expected an integer in [2, 8], got 1. Omit it for 3 objects.');
+});
+
+test('LangReach-v0 with images (makeImageVec): { image, instruction, state } batches; each image shows its own scene', { skip: chromiumSkip() }, async () => {
+  const n = 4;
+  const vec = await makeImageVec('LangReach-v0', n, { width: 48, height: 48 });
+  try {
+    const space = vec.singleObservationSpace;
+    assert.deepEqual(space.keys, ['image', 'instruction', 'state']);
+    assert.deepEqual((space.spaces.image as Box).shape, [48, 48, 3]);
+    const r = await vec.reset({ seed: 3 });
+    const images = r.images!.image;
+    assert.equal(images.length, n * 48 * 48 * 3);
+    assert.equal(r.text!.instruction.length, n);
+    const per = 48 * 48 * 3;
+    for (let i = 0; i < n; i++) {
+      // The flat obs holds the same pixels at the image's offset (first key).
+      assert.equal(r.obs[i * vec.obsDim + 100], images[i * per + 100]);
+      // The named object's colour is in the picture: count pixels where that channel dominates.
+      const colour = named(r.text!.instruction[i]).split(' ')[0];
+      let count = 0;
+      for (let p = 0; p < 48 * 48; p++) {
+        const [R, G, B] = [images[i * per + 3 * p], images[i * per + 3 * p + 1], images[i * per + 3 * p + 2]];
+        const hit = colour === 'red' ? R > 120 && R - G > 70 && R - B > 70 : colour === 'green' ? G > 90 && G - R > 50 && G - B > 40 : colour === 'blue' ? B > 120 && B - R > 70 && B - G > 40 : R > 150 && G > 130 && R - B > 80 && G - B > 80;
+        if (hit) count++;
+      }
+      assert.ok(count >= 3, `sub-env ${i}: ${colour} object visible (${count} px) for "${r.text!.instruction[i]}"`);
+    }
+    for (let i = 1; i < n; i++) assert.notDeepEqual(images.subarray(i * per, (i + 1) * per), images.subarray(0, per), `sub-env ${i} differs from 0`);
+    const s = await vec.step(new Float32Array(n * 6));
+    assert.equal(s.images!.image.length, n * per);
+  } finally {
+    await vec.close();
+    await vec.close();
+  }
+});

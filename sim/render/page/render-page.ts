@@ -25,7 +25,7 @@ export interface RenderPageApi {
 }
 
 export function installRenderPage(): RenderPageApi {
-  const drawer = createSceneDrawer({ preserveDrawingBuffer: false });
+  const drawer = createSceneDrawer({ preserveDrawingBuffer: false, offscreen: true });
   let rgba = new Uint8Array(0);
   let rgb = new Uint8Array(0);
 

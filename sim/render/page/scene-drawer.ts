@@ -40,10 +40,12 @@ export interface TileViewport {
  * it (the video encoder reads the canvas asynchronously); without it, read
  * in the same task as `draw`.
  */
-export function createSceneDrawer(options: { preserveDrawingBuffer: boolean }): SceneDrawer {
-  const renderer = new WebGLRenderer({ antialias: false, preserveDrawingBuffer: options.preserveDrawingBuffer, alpha: false });
+export function createSceneDrawer(options: { preserveDrawingBuffer: boolean; offscreen?: boolean }): SceneDrawer {
+  // An OffscreenCanvas is never composited onto the page: pixels read back with readPixels cost no compositor frame.
+  const canvas = options.offscreen ? new OffscreenCanvas(1, 1) : undefined;
+  const renderer = new WebGLRenderer({ antialias: false, preserveDrawingBuffer: options.preserveDrawingBuffer, alpha: false, ...(canvas ? { canvas } : {}) });
   renderer.setPixelRatio(1);
-  document.body.appendChild(renderer.domElement);
+  if (!canvas) document.body.appendChild(renderer.domElement);
   const camera = new PerspectiveCamera(45, 1, 0.01, 100);
   let mujoco: MujocoScene | null = null;
   let scene: Scene | null = null;

@@ -4,7 +4,7 @@ import { BridgeProtocolError } from './errors.js';
 import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './binary-frame.js';
 import { PROTOCOL_VERSION, type HelloMessage } from './protocol.js';
 import type { RemoteEnv, RobotLink, RobotObservationEvent } from './remote-env.js';
-import { InboundBudget, type InboundLimits } from './inbound-budget.js';
+import { InboundBudget, SLICE_MS, type InboundLimits } from './inbound-budget.js';
 import { lazyInfo, parseRobotMessage, type MessageParsePool, type ParseReply, type ParsedRobotMessage } from './parse-pool.js';
 
 /** What a connection needs from the server that owns it. */
@@ -62,6 +62,8 @@ export class RobotConnection implements RobotLink {
   /** Settles when the last message handled off the event loop has been dispatched (null when none is pending). */
   private pending: Promise<void> | null = null;
   private closed = false;
+  /** When the current run of deferred messages started (see `deferred`). */
+  private sliceStartMs = 0;
   /** performance.now() of the last message received. */
   lastSeenMs = performance.now();
 
@@ -109,14 +111,13 @@ export class RobotConnection implements RobotLink {
         const parsed = pool.parse(buf, 'BridgeServer.message');
         return this.inOrder(async () => {
           const reply = await parsed;
-          this.guard(() => this.onParsed(reply));
-          return reply.ms;
+          return reply.ms + this.timed(() => this.onParsed(reply));
         });
       }
       pool.warm(); // the first large messages are parsed here while the workers start
     }
     // Behind a message still in a worker: handled after it (replies keep the order of the messages).
-    if (this.pending) return this.inOrder(async () => (this.guard(() => this.handleNow(buf, isBinary)), 0));
+    if (this.pending) return this.inOrder(() => this.deferred(() => this.handleNow(buf, isBinary)));
     this.guard(() => this.handleNow(buf, isBinary));
   }
 
@@ -126,6 +127,29 @@ export class RobotConnection implements RobotLink {
     }
     if (isBinary) return this.onFrame(buf);
     this.onParsed(parseRobotMessage(buf, 'BridgeServer.message'));
+  }
+
+  /**
+   * Runs `f` (guarded) and returns the ms it took: work done after a message
+   * came back from a worker is charged to the budget like work done at once.
+   */
+  private timed(f: () => void): number {
+    const t0 = performance.now();
+    this.guard(f);
+    return performance.now() - t0;
+  }
+
+  /**
+   * A message handled later, behind one in a worker: the messages that waited
+   * run back to back for at most `SLICE_MS`, then the event loop gets a turn
+   * (as the budget does for messages handled at once).
+   */
+  private async deferred(f: () => void): Promise<number> {
+    if (performance.now() - this.sliceStartMs >= SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.sliceStartMs = performance.now();
+    }
+    return this.timed(f);
   }
 
   /** Runs `f` after everything queued with `inOrder` before it; resolves with its value. */

@@ -4,7 +4,9 @@
  * WebGL2 on SwiftShader, no GPU): browser start-up, first frame (scene
  * upload) and ms per frame at 84x84 and 480x480, stepping ArmReach-v0 between
  * frames (the step is timed separately and excluded). Also the live viewer's
- * frame message size. References: FINDINGS.md (84x84 ~100 frames/s per Node
+ * frame message size. Then frames/s at 64x64 single (one round trip per
+ * frame) vs batched (`BatchedSceneRenderer`: 16 and 64 sub-envs' frames per
+ * round trip; target >= 500 frames/s quiet, issue 15). References: FINDINGS.md (84x84 ~100 frames/s per Node
  * round trip, start-up ~4 s).
  *
  * Options: `--quick` (fewer frames). Writes bench/results/render-cost.json.
@@ -14,7 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import '../envs/mujoco/register.js';
 import { makeAsync } from '../src/registry/registry.js';
 import { Rng } from '../src/core/rng.js';
-import { SceneRenderer } from '../sim/render/index.js';
+import { BatchedSceneRenderer, SceneRenderer } from '../sim/render/index.js';
 import { acquireBrowser, releaseBrowser } from '../sim/render/shared-browser.js';
 import type { RenderSource } from '../sim/render/index.js';
 import { reference, referenceText } from './references.js';
@@ -67,6 +69,49 @@ for (const size of [84, 480]) {
   report({ name: `${size}x${size} frames/s`, value: 1000 / msPerFrame, unit: 'frames/s' });
   await renderer.close();
 }
+// Single vs batched at 64x64: sub-envs' worlds stepped apart, frames/s counts images delivered.
+const BATCHES = QUICK ? [16] : [16, 64];
+const subEnvs = await Promise.all(Array.from({ length: Math.max(...BATCHES) }, () => makeAsync(TASK)));
+subEnvs.forEach((e, i) => e.reset({ seed: i }));
+const worlds = subEnvs.map((e) => (e.unwrapped as unknown as { world: RenderSource }).world);
+const stepAll = () => {
+  for (const e of subEnvs) {
+    const r = e.step(e.actionSpace.sample(rng));
+    if (r.terminated || r.truncated) e.reset();
+  }
+};
+{
+  const renderer = await SceneRenderer.create({ width: 64, height: 64 });
+  await renderer.render(worlds[0]);
+  let renderMs = 0;
+  const frames = QUICK ? 30 : 200;
+  for (let i = 0; i < frames; i++) {
+    step();
+    t = performance.now();
+    await renderer.render(world);
+    renderMs += performance.now() - t;
+  }
+  report({ name: '64x64 single frames/s', value: (1000 * frames) / renderMs, unit: 'frames/s', reference: '64-182 frames/s (issue 15: 5.5-15.6 ms per 84x84 frame)' });
+  await renderer.close();
+}
+for (const n of BATCHES) {
+  const renderer = await BatchedSceneRenderer.create({ numEnvs: n, width: 64, height: 64 });
+  const out = new Uint8Array(n * 64 * 64 * 3);
+  const batchWorlds = worlds.slice(0, n);
+  await renderer.render(batchWorlds, undefined, out);
+  let renderMs = 0;
+  const calls = QUICK ? 5 : 20;
+  for (let i = 0; i < calls; i++) {
+    stepAll();
+    t = performance.now();
+    await renderer.render(batchWorlds, undefined, out);
+    renderMs += performance.now() - t;
+  }
+  report({ name: `64x64 batched x${n}: ms per call`, value: renderMs / calls, unit: 'ms' });
+  report({ name: `64x64 batched x${n} frames/s`, value: (1000 * n * calls) / renderMs, unit: 'frames/s', reference: '>= 500 frames/s quiet (issue 15 target)' });
+  await renderer.close();
+}
+for (const e of subEnvs) e.close();
 await releaseBrowser();
 const ngeom = (world.model as { ngeom: number }).ngeom;
 report({ name: `viewer frame message (${TASK}, ${ngeom} geoms)`, value: 32 + 28 * ngeom, unit: 'bytes' });

@@ -32,6 +32,15 @@ export async function openRenderPage(width: number, height: number): Promise<Pag
   }
 }
 
+/** Closes a page of {@link openRenderPage} and releases the shared browser (closing it with its last user). */
+export async function closeRenderPage(page: Page | null): Promise<void> {
+  try {
+    await page?.close();
+  } finally {
+    await releaseBrowser();
+  }
+}
+
 function renderHtml(): string {
   return `<!doctype html><html><head><meta charset="utf-8"><style>html,body{margin:0;background:#000}</style>
 <script type="importmap">${IMPORT_MAP}</script></head><body>

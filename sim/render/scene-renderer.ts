@@ -5,8 +5,7 @@ import type { ModelLike, SceneDescription } from '../scene/scene-description.js'
 import { writeGeomPoses, POSE_STRIDE } from '../scene/geom-poses.js';
 import type { CameraPose } from '../scene/camera-pose.js';
 import { resolveCameraPose } from './resolve-camera-pose.js';
-import { releaseBrowser } from './shared-browser.js';
-import { openRenderPage } from './open-render-page.js';
+import { openRenderPage, closeRenderPage } from './open-render-page.js';
 
 /** An RGB image: `data` is `Uint8Array [height x width x 3]`, rows top to bottom (Gymnasium's `rgb_array`). */
 export interface RgbImage {
@@ -108,15 +107,9 @@ export class SceneRenderer {
 
   /** Closes this renderer's page; the shared browser closes with its last user. Safe to call twice. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      const page = this.page;
-      this.page = null;
-      try {
-        await page?.close();
-      } finally {
-        await releaseBrowser();
-      }
-    })();
+    const page = this.page;
+    this.page = null;
+    this.closing ??= closeRenderPage(page);
     return this.closing;
   }
 }

@@ -19,9 +19,12 @@ export interface RenderPageApi {
   /**
    * `poses[i]`: sub-env i's `[ngeom x 7]`; tile i of `tileWidth x tileHeight`
    * sits at column `i % columns`, row `floor(i / columns)` of the canvas.
-   * Returns base64 of `Uint8Array [n x tileHeight x tileWidth x 3]`.
+   * Returns base64 of the zlib stream (`CompressionStream('deflate')`) of
+   * `Uint8Array [n x tileHeight x tileWidth x 3]`: the page-to-Node
+   * transfer costs ~0.2 ms per KB under load (docs/benchmarks.md, "Batched rendering"), and rendered scenes
+   * (flat table, background) deflate several times over.
    */
-  renderBatch(poses: number[][], cameras: CameraPose[], tileWidth: number, tileHeight: number, columns: number): string;
+  renderBatch(poses: number[][], cameras: CameraPose[], tileWidth: number, tileHeight: number, columns: number): Promise<string>;
 }
 
 export function installRenderPage(): RenderPageApi {
@@ -76,7 +79,8 @@ export function installRenderPage(): RenderPageApi {
       readCanvas();
       const out = rgb.length >= n * tw * th * 3 ? rgb.subarray(0, n * tw * th * 3) : (rgb = new Uint8Array(n * tw * th * 3));
       for (let i = 0; i < n; i++) copyTile(drawer.width, (i % columns) * tw, drawer.height - (Math.floor(i / columns) + 1) * th, tw, th, i * tw * th * 3);
-      return base64(out);
+      const deflated = new Response(new Blob([out]).stream().pipeThrough(new CompressionStream('deflate')));
+      return deflated.arrayBuffer().then((b) => base64(new Uint8Array(b)));
     },
   };
   (window as unknown as { lamkitRender: RenderPageApi }).lamkitRender = api;

@@ -7,6 +7,7 @@ import { Dict } from '../../src/core/spaces/dict.js';
 import { Text } from '../../src/core/spaces/text.js';
 import { InvalidArgument, InvalidObservation } from '../../src/core/errors.js';
 import { TestEnv } from '../helpers/test-env.js';
+import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js';
 
 const N = 3;
 const H = 4;
@@ -78,6 +79,9 @@ test('AddImageObservation: Dict space gains image Box(0,255,[H,W,3],uint8); obs 
     }
     assert.deepEqual(Array.from(s.rewards), [1, 1, 1]);
     assert.equal(source.calls, 2);
+    // The text-transformer finds the image where the wrapper put it (its image tokens read these columns).
+    assert.deepEqual(textPolicyInputs(space, ['ab']).image, { offset: 0, height: H, width: W, channels: 3 });
+    assert.equal(textPolicyInputs(space, ['ab']).text.offset, H * W * 3);
   } finally {
     await vec.close();
     await vec.close();

@@ -4,18 +4,12 @@ import { MujocoWorld } from '../../sim/mujoco-world.js';
 import { BatchedSceneRenderer, SceneRenderer } from '../../sim/render/index.js';
 import { ClosedError, InvalidArgument } from '../../src/core/errors.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
+import { SLIDER_XML } from '../fixtures/slider-xml.js';
 
 const skip = chromiumSkip();
 
-/** A red box that slides along x, seen from straight above, on a grey floor. */
-const XML = `<mujoco model="slider">
-  <worldbody>
-    <light pos="0 0 3" dir="0 0 -1"/>
-    <geom name="floor" type="plane" size="1 1 0.1" rgba="0.5 0.5 0.5 1"/>
-    <camera name="top" pos="0 0 2" xyaxes="1 0 0 0 1 0" fovy="60"/>
-    <body name="red" pos="0 0 0.1"><joint name="slide" type="slide" axis="1 0 0"/><geom type="box" size="0.1 0.1 0.1" rgba="1 0 0 1"/></body>
-  </worldbody>
-</mujoco>`;
+/** A red box that slides along x under a camera looking straight down (image right = +x). */
+const XML = SLIDER_XML;
 
 const N = 5; // 3 columns x 2 rows, one tile empty: tests the grid's edges
 const W = 40;

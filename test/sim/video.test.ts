@@ -13,6 +13,7 @@ import { ArmReachExpert } from '../../envs/mujoco/arm-reach-expert.js';
 import type { MujocoEnv } from '../../envs/mujoco/mujoco-env.js';
 import '../../envs/mujoco/register.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
+import { SLIDER_XML } from '../fixtures/slider-xml.js';
 import { probeVideo, ffprobeVideo, type VideoProbe } from '../helpers/video-probe.js';
 
 const skip = chromiumSkip();
@@ -20,14 +21,7 @@ const root = mkdtempSync(join(tmpdir(), 'lamkit-video-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** A red box that slides along x under a camera looking straight down (image right = +x). */
-const XML = `<mujoco model="slide">
-  <worldbody>
-    <light pos="0 0 3" dir="0 0 -1"/>
-    <geom name="floor" type="plane" size="1 1 0.1" rgba="0.5 0.5 0.5 1"/>
-    <camera name="top" pos="0 0 2" xyaxes="1 0 0 0 1 0" fovy="60"/>
-    <body name="red" pos="0 0 0.1"><joint name="slide" type="slide" axis="1 0 0"/><geom type="box" size="0.1 0.1 0.1" rgba="1 0 0 1"/></body>
-  </worldbody>
-</mujoco>`;
+const XML = SLIDER_XML;
 
 /** Mean column (0 = left, 1 = right) of the red pixels of thumbnail `k`, or NaN when none. */
 function redColumn(p: VideoProbe, k: number): number {

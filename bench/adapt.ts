@@ -198,10 +198,10 @@ try {
 }
 if (interrupt.requested) process.exitCode = INTERRUPTED_EXIT_CODE;
 
-function meanStd(xs: number[]): string {
+function meanStd(xs: number[], digits: number): string {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length);
-  return xs.length > 1 ? `${m.toFixed(2)} ± ${sd.toFixed(2)}` : m.toFixed(2);
+  return xs.length > 1 ? `${m.toFixed(digits)} ± ${sd.toFixed(digits)}` : m.toFixed(digits);
 }
 
 /** Markdown: one row per variant, per demo count the success rate (%) and normalized return, mean ± std over seeds. */
@@ -214,7 +214,7 @@ function table(r: Results): string {
     if (rows.length === 0) continue;
     const cells = ns.map((n) => {
       const xs = rows.filter((x) => x.demos === n);
-      return xs.length === 0 ? '— | —' : `${meanStd(xs.map((x) => 100 * x.successRate))} (n=${xs.length}) | ${meanStd(xs.map((x) => x.normalizedReturn))}`;
+      return xs.length === 0 ? '— | —' : `${meanStd(xs.map((x) => 100 * x.successRate), 0)} (n=${xs.length}) | ${meanStd(xs.map((x) => x.normalizedReturn), 2)}`;
     });
     lines.push(`| ${LABEL[v]} | ${(100 * rows[0].trainableShare).toFixed(1)}% | ${cells.join(' | ')} |`);
   }

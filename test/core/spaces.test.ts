@@ -94,7 +94,7 @@ test('constructors validate their arguments with exact messages', () => {
     [() => new Dict({ a: 3 as unknown as Space<unknown> }), 'Dict.spaces.a: expected a Space, got 3. Every value must be a Space instance.'],
     [
       () => spaceFromJSON({ type: 'Foo' }),
-      "spaceFromJSON.type: expected one of 'Box', 'Discrete', 'MultiDiscrete', 'MultiBinary', 'Dict', 'Tuple', got \"Foo\". Pass the value of space.toJSON().",
+      "spaceFromJSON.type: expected one of 'Box', 'Discrete', 'MultiDiscrete', 'MultiBinary', 'Dict', 'Tuple', 'Text', got \"Foo\". Pass the value of space.toJSON().",
     ],
   ];
   for (const [fn, message] of cases) assert.throws(fn, (err: unknown) => err instanceof InvalidSpace && err.message === message);

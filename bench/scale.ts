@@ -24,7 +24,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './ppo-goal-run.js';
-import { LocalNatsServer } from '../src/scale/local-nats-server.js';
+import { LocalNatsServer } from '../agents/scale/local-nats-server.js';
 import { runTrain, type TrainFlags } from '../src/cli/commands/train.js';
 
 const args = benchArgs(process.argv.slice(2));

@@ -49,7 +49,7 @@ export interface TrainerContext<C extends TrainerConfigBase = TrainerConfigBase>
   afterUpdate?(at: UpdateBoundary): Promise<void>;
   /**
    * Rollouts from elsewhere instead of `vec` (scale-out: `lamkit train --broker`,
-   * src/scale); `vec` then only gives the spaces. Trainers that cannot use
+   * agents/scale); `vec` then only gives the spaces. Trainers that cannot use
    * it refuse it (PPO uses it).
    */
   rolloutSource?: RolloutSource;

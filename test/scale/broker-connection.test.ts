@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { LocalNatsServer, freePort } from '../../src/scale/local-nats-server.js';
-import { connectBroker } from '../../src/scale/broker-connection.js';
-import { parseBrokerFlags } from '../../src/scale/broker-options.js';
+import { LocalNatsServer, freePort } from '../../agents/scale/local-nats-server.js';
+import { connectBroker } from '../../agents/scale/broker-connection.js';
+import { parseBrokerFlags } from '../../agents/scale/broker-options.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 import { natsSkip } from './broker-helpers.js';
 

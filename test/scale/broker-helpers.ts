@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findNatsServer } from '../../src/scale/local-nats-server.js';
+import { findNatsServer } from '../../agents/scale/local-nats-server.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalNatsServer } from '../../src/scale/local-nats-server.js';
+import { LocalNatsServer } from '../../agents/scale/local-nats-server.js';
 import { runTrain, type TrainFlags } from '../../src/cli/commands/train.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 import { until } from '../helpers/until.js';

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { LocalNatsServer } from '../../src/scale/local-nats-server.js';
+import { LocalNatsServer } from '../../agents/scale/local-nats-server.js';
 import { runTrain, type TrainFlags } from '../../src/cli/commands/train.js';
 import type { BrokerLearnerLink } from '../../src/cli/commands/train-broker.js';
-import { unpackMessage } from '../../src/scale/binary-message.js';
+import { unpackMessage } from '../../agents/scale/binary-message.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 import { until } from '../helpers/until.js';
 import { natsSkip, lamkit, publishedCount, metricRows, returnWindows } from './broker-helpers.js';
@@ -135,7 +135,7 @@ test('wrong credentials: a BrokerError naming the server, exit code 2, nothing w
   assert.equal(code, 2);
   assert.match(w.stderr(), new RegExp(`BrokerError: lamkit worker --broker: expected credentials that ${server.url.replace(/[./]/g, '\\$&')} accepts, got 'Authorization Violation' from`));
   // The right token connects.
-  const { connectBroker } = await import('../../src/scale/broker-connection.js');
+  const { connectBroker } = await import('../../agents/scale/broker-connection.js');
   const nc = await connectBroker({ servers: [server.url], shownServers: server.url, run: 'x', token: 'right-token' }, 'test', 'test');
   await nc.close();
   await server.close();

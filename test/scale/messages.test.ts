@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RolloutBuffer } from '../../agents/buffers/rollout-buffer.js';
-import { encodeRollout, decodeRolloutInto, type RolloutMeta } from '../../src/scale/rollout-message.js';
-import { encodeWeights, decodeWeights } from '../../src/scale/weights-message.js';
-import { packMessage } from '../../src/scale/binary-message.js';
-import { parseBrokerFlags } from '../../src/scale/broker-options.js';
+import { encodeRollout, decodeRolloutInto, type RolloutMeta } from '../../agents/scale/rollout-message.js';
+import { encodeWeights, decodeWeights } from '../../agents/scale/weights-message.js';
+import { packMessage } from '../../agents/scale/binary-message.js';
+import { parseBrokerFlags } from '../../agents/scale/broker-options.js';
 import { FileFormatError, InvalidArgument } from '../../src/core/errors.js';
 
 function filled(steps: number, envs: number, obsDim: number, actDim: number, salt: number): RolloutBuffer {

@@ -36,7 +36,7 @@ export type RewardHook = (rollout: RolloutBuffer) => void | Promise<void>;
 
 /**
  * Rollouts collected elsewhere (remote workers running `collect()` on copies
- * of the network, src/scale): `collect` fills `ppo.rollout` and calls
+ * of the network, agents/scale): `collect` fills `ppo.rollout` and calls
  * `ppo.acceptRollout`, returning its finished episodes, or null to stop
  * (Ctrl-C while waiting); `afterUpdate` runs after each update (to publish
  * the new weights).
@@ -54,7 +54,7 @@ export interface PpoOptions {
   onCheckpoint?: (state: PpoTrainingState) => void | Promise<void>;
   /** Called by {@link PPO.learn} between `collect()` and `update()`. */
   rewardHook?: RewardHook;
-  /** Where {@link PPO.learn} gets its rollouts instead of `collect()` (scale-out: remote workers, src/scale). */
+  /** Where {@link PPO.learn} gets its rollouts instead of `collect()` (scale-out: remote workers, agents/scale). */
   rolloutSource?: RolloutSource;
   /**
    * How gradient steps are computed. 'explicit' (default): the network's fast

@@ -327,7 +327,7 @@ export class PPO {
   }
 
   /**
-   * Scale-out, learner side (see src/scale): takes a rollout that a copy of
+   * Scale-out, learner side (see agents/scale): takes a rollout that a copy of
    * this network collected elsewhere with {@link collect}, in place of
    * {@link collect}. The caller has written its transitions into
    * {@link rollout} (`rewards` = the env's rewards); `lastValues` is V of the

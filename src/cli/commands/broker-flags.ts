@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 /**
  * Adds the broker flags shared by `lamkit worker` and `lamkit train`
- * (parsed by src/scale/broker-options.ts; docs/scale-out.md shows the
+ * (parsed by agents/scale/broker-options.ts; docs/scale-out.md shows the
  * server side of each auth method).
  * @param required true for `lamkit worker` (the broker is what it works for).
  */

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
-import { parseBrokerFlags, type BrokerFlags, type BrokerOptions } from '../../scale/broker-options.js';
-import type { BrokerRun } from '../../scale/broker-run.js';
-import type { BrokerRolloutSource } from '../../scale/broker-rollout-source.js';
+import { parseBrokerFlags, type BrokerFlags, type BrokerOptions } from '../../../agents/scale/broker-options.js';
+import type { BrokerRun } from '../../../agents/scale/broker-run.js';
+import type { BrokerRolloutSource } from '../../../agents/scale/broker-rollout-source.js';
 import type { MetricStream } from '../../streams/metrics.js';
 
 /** The `lamkit train` flags of a learner fed through a broker. */
@@ -68,8 +68,8 @@ export function parseTrainBrokerFlags(flags: TrainBrokerFlags): BrokerLearnerOpt
 
 /** Connects the learner and opens its run on the broker (stream, consumer, weights bucket). */
 export async function connectBrokerLearner(opts: BrokerLearnerOptions): Promise<BrokerLearnerLink> {
-  const { connectBroker } = await import('../../scale/broker-connection.js');
-  const { BrokerRun } = await import('../../scale/broker-run.js');
+  const { connectBroker } = await import('../../../agents/scale/broker-connection.js');
+  const { BrokerRun } = await import('../../../agents/scale/broker-run.js');
   const where = 'lamkit train --broker';
   const learnerId = `${hostname()}-${process.pid}-${Date.now().toString(36)}`;
   const nc = await connectBroker(opts.broker, where, `lamkit train ${learnerId}`);
@@ -89,7 +89,7 @@ export async function connectBrokerLearner(opts: BrokerLearnerOptions): Promise<
     resumeFlags,
     made: null,
     async source(s) {
-      const { BrokerRolloutSource } = await import('../../scale/broker-rollout-source.js');
+      const { BrokerRolloutSource } = await import('../../../agents/scale/broker-rollout-source.js');
       const made = new BrokerRolloutSource({ broker: run, envId: s.envId, maxPolicyLag: opts.maxPolicyLag, maxQueued: opts.maxQueued, learnerId, metrics: s.metrics, stop: s.stop, log: s.log });
       (link as { made: BrokerRolloutSource | null }).made = made;
       return made;

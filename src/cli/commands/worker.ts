@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { InvalidArgument, RegistryError, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
-import { parseBrokerFlags, type BrokerFlags } from '../../scale/broker-options.js';
+import { parseBrokerFlags, type BrokerFlags } from '../../../agents/scale/broker-options.js';
 import { registerBrokerFlags } from './broker-flags.js';
 
 /** Flags of `lamkit worker` as commander hands them over. */
@@ -31,7 +31,7 @@ const PROGRESS_EVERY_S = 5;
 /**
  * `lamkit worker --broker nats://host:4222 --env <id>`: a rollout worker of
  * a scale-out run (docs/scale-out.md). It waits for the learner's weights
- * (see src/scale/broker-run.ts), builds the same PPO the
+ * (see agents/scale/broker-run.ts), builds the same PPO the
  * learner runs over its own vector env (the learner's `numEnvs` and
  * `numSteps`; `--num-envs`, when given, must match), then loops: take the
  * newest weights and statistics, `collect()` one rollout with the code of
@@ -55,12 +55,12 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerId)) throw new InvalidArgument(formatError(`${where} --worker-id`, '1-64 letters, digits, _, . or -', describeValue(workerId), 'Pass e.g. --worker-id gpu-box-3'));
   const seed = parseIntFlag(`${where} --seed`, flags.seed, 0, '1') ?? seedOf(workerId);
   const lib = await import('../../index.js');
-  const { connectBroker } = await import('../../scale/broker-connection.js');
-  const { BrokerRun, subjectToken } = await import('../../scale/broker-run.js');
-  const { BrokerError } = await import('../../scale/broker-error.js');
-  const { decodeWeights } = await import('../../scale/weights-message.js');
-  const { encodeRollout } = await import('../../scale/rollout-message.js');
-  const { brokerCall } = await import('../../scale/retry.js');
+  const { connectBroker } = await import('../../../agents/scale/broker-connection.js');
+  const { BrokerRun, subjectToken } = await import('../../../agents/scale/broker-run.js');
+  const { BrokerError } = await import('../../../agents/scale/broker-error.js');
+  const { decodeWeights } = await import('../../../agents/scale/weights-message.js');
+  const { encodeRollout } = await import('../../../agents/scale/rollout-message.js');
+  const { brokerCall } = await import('../../../agents/scale/retry.js');
   if (!lib.registeredIds().includes(flags.env)) throw new RegistryError(formatError(`${where} --env`, 'a registered task id (see `lamkit envs`)', describeValue(flags.env), 'Pass the task the learner trains'));
 
   const nc = await connectBroker(broker, `${where} --broker`, `lamkit worker ${workerId}`);
@@ -79,7 +79,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   let weightsId: string | null = null;
   /** The weights the last rollout was collected with (at --max-policy-lag 0, one rollout per version). */
   let publishedWith: string | null = null;
-  let weights: import('../../scale/weights-message.js').WeightsMessage | null = null;
+  let weights: import('../../../agents/scale/weights-message.js').WeightsMessage | null = null;
   let published = 0;
   let envSteps = 0;
   let reason: WorkerOutcome['reason'] = 'interrupted';

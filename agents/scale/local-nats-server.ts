@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { formatError } from '../core/errors.js';
+import { formatError } from '../../src/core/errors.js';
 import { BrokerError } from './broker-error.js';
 
 /** Where `nats-server` is: `$LAMKIT_NATS_SERVER`, else the PATH (Debian installs /usr/sbin/nats-server), else null. */

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 
 /** The broker flags shared by `lamkit worker` and `lamkit train --broker` (strings as commander hands them over). */
 export interface BrokerFlags {

@@ -1,5 +1,5 @@
 import type { NatsConnection, ConnectionOptions } from '@nats-io/transport-node';
-import { formatError } from '../core/errors.js';
+import { formatError } from '../../src/core/errors.js';
 import { BrokerError } from './broker-error.js';
 import type { BrokerOptions } from './broker-options.js';
 

@@ -1,4 +1,4 @@
-import { LamkitError } from '../core/errors.js';
+import { LamkitError } from '../../src/core/errors.js';
 
 /**
  * A failure talking to the NATS broker of a scale-out run (`lamkit worker`,

@@ -1,6 +1,6 @@
-import type { PolicyState } from '../../agents/policies/policy-state.js';
-import type { VecNormalizerState } from '../../agents/algos/ppo/vec-normalizer.js';
-import { FileFormatError, formatError, describeValue } from '../core/errors.js';
+import type { PolicyState } from '../policies/policy-state.js';
+import type { VecNormalizerState } from '../algos/ppo/vec-normalizer.js';
+import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import { packMessage, unpackMessage } from './binary-message.js';
 
 /** Format tag and version of weights messages. */

@@ -1,5 +1,5 @@
-import type { RolloutBuffer } from '../../agents/buffers/rollout-buffer.js';
-import { FileFormatError, formatError, describeValue } from '../core/errors.js';
+import type { RolloutBuffer } from '../buffers/rollout-buffer.js';
+import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import { packMessage, unpackMessage } from './binary-message.js';
 
 /** Format tag and version of rollout messages. */

@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, Consumer, JsMsg } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import type { KV } from '@nats-io/kv';
-import { formatError } from '../core/errors.js';
+import { formatError } from '../../src/core/errors.js';
 import { BrokerError } from './broker-error.js';
 
 /** Name of the learner's durable consumer on the rollout stream. */

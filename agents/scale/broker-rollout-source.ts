@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { PPO, RolloutSource, EpisodeRecord } from '../../agents/algos/ppo/ppo.js';
-import type { MetricStream } from '../streams/metrics.js';
-import { LamkitError } from '../core/errors.js';
+import type { PPO, RolloutSource, EpisodeRecord } from '../algos/ppo/ppo.js';
+import type { MetricStream } from '../../src/streams/metrics.js';
+import { LamkitError } from '../../src/core/errors.js';
 import type { BrokerRun } from './broker-run.js';
 import { decodeRolloutInto } from './rollout-message.js';
 import { encodeWeights } from './weights-message.js';

@@ -1,4 +1,4 @@
-import { FileFormatError, formatError, describeValue } from '../core/errors.js';
+import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 
 /** The typed arrays a message may carry. */
 export type PackedArray = Float32Array | Float64Array | Uint8Array;

@@ -3,6 +3,7 @@ import type { Rng } from '../../../src/core/rng.js';
 import type { HeadSpec } from '../param-layout.js';
 import { actorOutDim } from '../param-layout.js';
 import { orthogonalInto } from '../orthogonal-init.js';
+import { addTrunkParams } from '../transformer/transformer-spec.js';
 
 /**
  * Architecture of a {@link TextTransformerActorCritic}: an instruction's
@@ -96,20 +97,7 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
     add('tok.image.bias', 'tokenizers', [d]);
     add('tok.image.pos', 'tokenizers', [im.grid * im.grid, d]);
   }
-  for (let l = 0; l < spec.layers; l++) {
-    const p = `blocks.${l}`;
-    add(`${p}.ln1.gamma`, 'trunk', [d]);
-    add(`${p}.ln1.beta`, 'trunk', [d]);
-    for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
-    add(`${p}.ln2.gamma`, 'trunk', [d]);
-    add(`${p}.ln2.beta`, 'trunk', [d]);
-    add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
-    add(`${p}.mlp.b1`, 'trunk', [hidden]);
-    add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
-    add(`${p}.mlp.b2`, 'trunk', [d]);
-  }
-  add('ln_f.gamma', 'trunk', [d]);
-  add('ln_f.beta', 'trunk', [d]);
+  addTrunkParams((name, _group, shape) => add(name, 'trunk', shape), d, hidden, spec.layers);
   add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
   add('head.actor.bias', 'heads', [actorOutDim(spec.head)]);
   if (spec.head.kind === 'gaussian') add('head.actor.log_std', 'heads', [spec.head.dim]);

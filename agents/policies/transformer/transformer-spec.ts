@@ -132,14 +132,26 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
   out.push(...own.filter((p) => p.name.startsWith('tok.')));
   add('tok.start', 'tokenizers', [d]);
   add('task.embedding', 'tokenizers', [spec.tasks, d]);
-  for (let l = 0; l < spec.layers; l++) {
+  addTrunkParams(add, d, hidden, spec.layers, spec.lora);
+  out.push(...own.filter((p) => p.name.startsWith('head.')));
+  return out;
+}
+
+/**
+ * The trunk's parameters in layout order, shared by the transformer kinds:
+ * per block `ln1`, the attention projections `wq/wk/wv/wo [d x d]` (then
+ * their LoRA adapters, group `lora`), `ln2`, the MLP `w1 [d x hidden]`,
+ * `b1`, `w2 [hidden x d]`, `b2`; then the final `ln_f`.
+ */
+export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shape: number[]) => void, d: number, hidden: number, layers: number, lora?: LoraSpec): void {
+  for (let l = 0; l < layers; l++) {
     const p = `blocks.${l}`;
     add(`${p}.ln1.gamma`, 'trunk', [d]);
     add(`${p}.ln1.beta`, 'trunk', [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
-    for (const w of spec.lora?.targets ?? []) {
-      add(`${p}.attn.${w}.lora_a`, 'lora', [d, spec.lora!.rank]);
-      add(`${p}.attn.${w}.lora_b`, 'lora', [spec.lora!.rank, d]);
+    for (const w of lora?.targets ?? []) {
+      add(`${p}.attn.${w}.lora_a`, 'lora', [d, lora!.rank]);
+      add(`${p}.attn.${w}.lora_b`, 'lora', [lora!.rank, d]);
     }
     add(`${p}.ln2.gamma`, 'trunk', [d]);
     add(`${p}.ln2.beta`, 'trunk', [d]);
@@ -150,8 +162,6 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
   }
   add('ln_f.gamma', 'trunk', [d]);
   add('ln_f.beta', 'trunk', [d]);
-  out.push(...own.filter((p) => p.name.startsWith('head.')));
-  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { PPO, RolloutSource, EpisodeRecord } from '../algos/ppo/ppo.js';
 import type { MetricStream } from '../../src/streams/metrics.js';
 import { LamkitError } from '../../src/core/errors.js';
 import type { BrokerRun } from './broker-run.js';
-import { decodeRolloutInto } from './rollout-message.js';
+import { readRollout, type RolloutMeta } from './rollout-message.js';
 import { encodeWeights } from './weights-message.js';
 import { brokerCall } from './retry.js';
 
@@ -15,6 +15,13 @@ export interface BrokerRolloutSourceOptions {
   maxPolicyLag: number;
   /** Workers wait while this many rollouts are stored and not yet handed to the learner. */
   maxQueued: number;
+  /**
+   * One update is assembled from this many rollouts collected with the same
+   * weights (K): each worker collects `numEnvs / K` sub-envs x `numSteps`,
+   * and the learner places the K rollouts side by side in its
+   * `numEnvs x numSteps` buffer (default 1).
+   */
+  rolloutsPerUpdate?: number;
   /** This learner instance (rollouts of earlier instances are dropped). */
   learnerId: string;
   /** Where the `broker/*` rows go (one after every update). */
@@ -51,8 +58,10 @@ export interface BrokerLearnerStats {
  * The learner's side of scale-out as PPO's {@link RolloutSource}: takes
  * rollouts from the work-queue stream, drops those collected with weights
  * older than `maxPolicyLag` updates (or by an earlier learner instance),
- * hands the rest to `PPO.acceptRollout`, and after each update
- * acknowledges the rollout (so a learner killed mid-update gets it again)
+ * assembles `rolloutsPerUpdate` of one weights version side by side in
+ * PPO's buffer (versions never mix within an update), hands them to
+ * `PPO.acceptRollout`, and after each update acknowledges them (so a
+ * learner killed mid-update gets them again)
  * and publishes the new weights (awaited, together with the ack). The first `collect` (re)publishes the
  * current weights: a learner resumed from its checkpoint starts its workers
  * on them.
@@ -62,7 +71,9 @@ export class BrokerRolloutSource implements RolloutSource {
   private readonly opts: BrokerRolloutSourceOptions;
   private readonly highestSeq = new Map<string, number>();
   private readonly startMs = performance.now();
-  private pending: JsMsg | null = null;
+  private pending: JsMsg[] = [];
+  /** The last update's rollouts: how many, from how many workers, of how many weights versions (always 1). */
+  private lastBatch = { rollouts: 0, workers: 0, versions: 0 };
   private lastAge = 0;
   private acceptedAtMs = 0;
   private queuedBehind = 0;
@@ -74,8 +85,14 @@ export class BrokerRolloutSource implements RolloutSource {
 
   async collect(ppo: PPO): Promise<EpisodeRecord[] | null> {
     const { broker, maxPolicyLag, learnerId, stop } = this.opts;
+    const K = this.opts.rolloutsPerUpdate ?? 1;
     if (!this.published) await this.publishWeights(ppo);
     const st = this.stats;
+    const n = ppo.rollout.numEnvs / K;
+    const lastValues = new Float64Array(ppo.rollout.numEnvs);
+    // The rollouts of the update being assembled: all collected with the weights `version`.
+    let batch: Array<{ msg: JsMsg; meta: RolloutMeta }> = [];
+    let version = -1;
     while (!stop()) {
       const t0 = performance.now();
       const msg = await this.broker(() => broker.nextRollout(1000));
@@ -84,9 +101,9 @@ export class BrokerRolloutSource implements RolloutSource {
       else st.waitSeconds += (t1 - t0) / 1000;
       if (!msg) continue;
       this.queuedBehind = msg.info.pending;
-      let decoded: ReturnType<typeof decodeRolloutInto>;
+      let read: ReturnType<typeof readRollout>;
       try {
-        decoded = decodeRolloutInto(msg.data, ppo.rollout, 'lamkit train --broker rollout');
+        read = readRollout(msg.data, ppo.rollout, K, 'lamkit train --broker rollout');
       } catch (err) {
         if (!(err instanceof LamkitError)) throw err;
         st.rejected++;
@@ -94,11 +111,12 @@ export class BrokerRolloutSource implements RolloutSource {
         msg.term();
         continue;
       }
-      const { meta, lastValues } = decoded;
+      const { meta } = read;
       const key = `${meta.workerId}/${meta.instance}`;
       if ((this.highestSeq.get(key) ?? -1) >= meta.seq) {
         st.duplicates++;
         await this.ack(msg);
+        st.brokerSeconds += (performance.now() - t1) / 1000;
         continue;
       }
       this.highestSeq.set(key, meta.seq);
@@ -106,18 +124,35 @@ export class BrokerRolloutSource implements RolloutSource {
       st.bytes += msg.data.length;
       st.workersSeen.add(meta.workerId);
       const age = ppo.updates - meta.policyVersion;
-      if (meta.learnerId !== learnerId || age < 0 || age > maxPolicyLag) {
+      // Versions never mix within an update: an older rollout than the batch's is dropped; a newer one
+      // (possible only at --max-policy-lag >= 1) replaces the batch, whose rollouts are dropped.
+      const older = batch.length > 0 && meta.policyVersion < version;
+      if (meta.learnerId !== learnerId || age < 0 || age > maxPolicyLag || older) {
         st.dropped++;
         await this.ack(msg);
+        st.brokerSeconds += (performance.now() - t1) / 1000;
         continue;
       }
-      st.used++;
-      st.collectSeconds += Number.isFinite(meta.collectSeconds) ? meta.collectSeconds : 0;
+      if (batch.length > 0 && meta.policyVersion > version) {
+        st.dropped += batch.length;
+        await Promise.all(batch.map((b) => this.ack(b.msg)));
+        batch = [];
+      }
+      version = meta.policyVersion;
+      lastValues.set(read.place(batch.length), batch.length * n);
+      batch.push({ msg, meta });
+      st.brokerSeconds += (performance.now() - t1) / 1000;
+      if (batch.length < K) continue;
+      const finished = batch.flatMap((b) => b.meta.episodes);
+      for (const b of batch) st.collectSeconds += Number.isFinite(b.meta.collectSeconds) ? b.meta.collectSeconds : 0;
+      st.used += K;
       this.lastAge = age;
-      this.pending = msg;
-      const episodes = ppo.acceptRollout(lastValues, meta.episodes);
+      this.pending = batch.map((b) => b.msg);
+      this.lastBatch = { rollouts: K, workers: new Set(batch.map((b) => b.meta.workerId)).size, versions: new Set(batch.map((b) => b.meta.policyVersion)).size };
+      const t2 = performance.now();
+      const episodes = ppo.acceptRollout(lastValues, finished);
       this.acceptedAtMs = performance.now();
-      st.brokerSeconds += (this.acceptedAtMs - t1) / 1000;
+      st.brokerSeconds += (this.acceptedAtMs - t2) / 1000;
       return episodes;
     }
     return null;
@@ -132,10 +167,10 @@ export class BrokerRolloutSource implements RolloutSource {
     const t0 = performance.now();
     this.stats.updateSeconds += (t0 - this.acceptedAtMs) / 1000;
     const pending = this.pending;
-    this.pending = null;
+    this.pending = [];
     // Stored before the next rollout is taken: workers collect with weights at most one update old
     // (in the background the put would only progress while the learner waits, a few updates late).
-    await Promise.all([pending ? this.ack(pending) : null, this.publishWeights(ppo)]);
+    await Promise.all([...pending.map((m) => this.ack(m)), this.publishWeights(ppo)]);
     const st = this.stats;
     st.brokerSeconds += (performance.now() - t0) / 1000;
     const elapsed = Math.max(1e-9, (performance.now() - this.startMs) / 1000);
@@ -146,6 +181,9 @@ export class BrokerRolloutSource implements RolloutSource {
       'broker/workers_seen': st.workersSeen.size,
       'broker/rollouts_received': st.received,
       'broker/rollouts_dropped': st.dropped,
+      'broker/batch_rollouts': this.lastBatch.rollouts,
+      'broker/batch_workers': this.lastBatch.workers,
+      'broker/batch_versions': this.lastBatch.versions,
       'broker/mb_per_s': st.bytes / 1e6 / elapsed,
       'broker/time_share': st.brokerSeconds / elapsed,
       'broker/wait_share': st.waitSeconds / elapsed,
@@ -177,6 +215,7 @@ export class BrokerRolloutSource implements RolloutSource {
       normalizer: state.normalizer,
       maxQueued: this.opts.maxQueued,
       maxPolicyLag: this.opts.maxPolicyLag,
+      rolloutsPerUpdate: this.opts.rolloutsPerUpdate ?? 1,
       finished: ppo.updates >= state.config.numUpdates,
     });
   }

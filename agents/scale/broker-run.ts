@@ -4,6 +4,7 @@ import type { ObjectStore } from '@nats-io/obj';
 import type { KV } from '@nats-io/kv';
 import { formatError } from '../../src/core/errors.js';
 import { BrokerError } from './broker-error.js';
+import { MAX_HELD_ROLLOUTS } from './broker-limits.js';
 
 /** Name of the learner's durable consumer on the rollout stream. */
 const LEARNER_CONSUMER = 'learner';
@@ -99,7 +100,7 @@ export class BrokerRun {
     const pointer = await new Kvm(js).create(`lamkit-${run}`, { history: 1 });
     const broker = new BrokerRun(nc, run, js, jsm, weights, pointer);
     if (role === 'learner') {
-      await jsm.consumers.add(streamName, { durable_name: LEARNER_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ROLLOUT_ACK_WAIT_MS * 1e6, max_ack_pending: 16 });
+      await jsm.consumers.add(streamName, { durable_name: LEARNER_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ROLLOUT_ACK_WAIT_MS * 1e6, max_ack_pending: MAX_HELD_ROLLOUTS });
     }
     return broker;
   }
@@ -127,6 +128,20 @@ export class BrokerRun {
     } catch {
       // No learner consumer yet: count what the stream holds.
       return (await this.jsm.streams.info(this.streamName)).state.messages;
+    }
+  }
+
+  /**
+   * The learner's consumer: rollouts stored and not yet handed out
+   * (`queued`), and handed to the learner but not yet acknowledged (`held`:
+   * the ones it is assembling an update from, or updating on).
+   */
+  async consumerState(): Promise<{ queued: number; held: number }> {
+    try {
+      const info = await this.jsm.consumers.info(this.streamName, LEARNER_CONSUMER);
+      return { queued: info.num_pending, held: info.num_ack_pending };
+    } catch {
+      return { queued: (await this.jsm.streams.info(this.streamName)).state.messages, held: 0 };
     }
   }
 

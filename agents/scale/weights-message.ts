@@ -21,6 +21,8 @@ export interface WeightsMessage {
   maxQueued: number;
   /** The learner's `--max-policy-lag`: at 0 a worker collects one rollout per version (others would be dropped). */
   maxPolicyLag: number;
+  /** The learner's `--rollouts-per-update` (K): a worker collects `config.numEnvs / K` sub-envs (absent from older learners: 1). */
+  rolloutsPerUpdate?: number;
   /** The run reached its last update: workers exit. */
   finished: boolean;
 }

@@ -49,6 +49,37 @@ test('two workers and a learner train CartPole-v1 through the broker to a mean r
   await server.close();
 });
 
+test('--rollouts-per-update 2: each update is assembled from two rollouts of the same weights (4 of the 8 sub-envs each), collected by the two workers in parallel; CartPole-v1 learns', { skip }, async () => {
+  const server = closeAtEnd(await LocalNatsServer.start());
+  const out = join(root, 'k2');
+  const workers = [worker(server.url, 'k2a'), worker(server.url, 'k2b')];
+  let link: BrokerLearnerLink | null = null;
+  const outcome = await runTrain({ ...learnerFlags(server.url, out, 80_000), rolloutsPerUpdate: '2' }, { onBroker: (l) => (link = l) });
+  const rows = metricRows(out);
+  const { best20, first20 } = returnWindows(rows);
+  assert.ok(best20 >= 475, `best mean of 20 episodes: ${best20}`);
+  assert.ok(first20 < 50, `first 20 episodes: ${first20}`);
+  const updates = rows.filter((r) => r['broker/batch_rollouts'] !== undefined);
+  assert.equal(updates.length, Math.floor(80_000 / 256));
+  for (const r of updates) {
+    assert.equal(r['broker/batch_rollouts'], 2, 'every update consumed two rollouts');
+    assert.equal(r['broker/batch_versions'], 1, 'versions never mix within an update');
+    assert.equal(r['broker/rollout_age'], 0, 'both collected with the current weights (on-policy)');
+  }
+  // Each worker collects its share in parallel; only when one straggles (a loaded machine) does the other complete the update.
+  const fromBoth = updates.filter((r) => r['broker/batch_workers'] === 2).length;
+  assert.ok(fromBoth >= updates.length / 2, `updates with a rollout of each worker: ${fromBoth} of ${updates.length}`);
+  const source = (link as BrokerLearnerLink | null)!.made!;
+  assert.equal(source.stats.used, 2 * updates.length);
+  assert.equal(outcome.globalStep, updates.length * 256, 'an update is the config batch (8 envs x 32 steps), not twice it');
+  for (const w of workers) {
+    const { code } = await w.exited;
+    assert.equal(code, 0, w.stderr());
+    assert.match(w.stdout(), /the learner finished/);
+  }
+  await server.close();
+});
+
 test('a worker killed with SIGKILL mid-run does not stop training', { skip }, async () => {
   const server = closeAtEnd(await LocalNatsServer.start());
   const out = join(root, 'kill');

@@ -9,7 +9,7 @@ import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-trainin
 import { trainRewardSource, type TrainRewardSource } from './train-reward.js';
 import { ppoFinetuneConfig, type PpoFinetuneFlags } from './ppo-finetune-flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
-import { parseTrainBrokerFlags, connectBrokerLearner, DEFAULT_MAX_POLICY_LAG, DEFAULT_MAX_QUEUED, type BrokerLearnerLink, type TrainBrokerFlags } from './train-broker.js';
+import { parseTrainBrokerFlags, connectBrokerLearner, checkRolloutsPerUpdate, DEFAULT_MAX_POLICY_LAG, DEFAULT_MAX_QUEUED, DEFAULT_ROLLOUTS_PER_UPDATE, type BrokerLearnerLink, type TrainBrokerFlags } from './train-broker.js';
 import { registerBrokerFlags } from './broker-flags.js';
 
 /** Flags of `lamkit train` as commander hands them over. */
@@ -299,6 +299,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
         },
         'lamkit train --config',
       );
+  if (plan.broker) checkRolloutsPerUpdate(config.numEnvs, (config as { numSteps?: number }).numSteps ?? 1, plan.broker.rolloutsPerUpdate);
   const endStep = algo.endStep(config);
   if (endStep !== config.totalSteps) {
     log(`lamkit train: training ${endStep} of the ${config.totalSteps} steps asked: ${algo.name} trains in whole updates, and the last ${config.totalSteps - endStep} steps would not fill one`);
@@ -327,7 +328,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   let learned: TrainRewardSource | null = null;
   try {
     vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
-    learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, (config as { gamma?: number }).gamma ?? 0.99, config.seed);
+    learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, config.seed);
     if (learned) log(`lamkit train: training on the learned reward of ${learned.run} (${learned.kind === 'airl' ? "AIRL's g" : "GAIL's logit"}); the env's reward is only reported`);
     if (plan.evalEvery !== null) evalEnv = await lib.makeAsync(envId);
     let lastSaveMs = performance.now();
@@ -431,7 +432,8 @@ export function register(program: Command): void {
     .option('--step-timeout-ms <ms>', 'with --robots: a step fails when a robot does not answer within this (default 1000)')
     .option('--wait-ms <ms>', `with --robots: how long to wait for all robots to connect (default ${DEFAULT_ROBOT_WAIT_MS})`)
     .option('--max-policy-lag <n>', `with --broker: drop rollouts collected with weights more than n updates old (default ${DEFAULT_MAX_POLICY_LAG})`)
-    .option('--max-queued <n>', `with --broker: workers wait while n rollouts are stored and not yet trained on (default ${DEFAULT_MAX_QUEUED})`);
+    .option('--max-queued <n>', `with --broker: workers wait while n rollouts are stored and not yet trained on (default ${DEFAULT_MAX_QUEUED})`)
+    .option('--rollouts-per-update <k>', `with --broker: assemble each update from k rollouts of the same weights, each of numEnvs/k sub-envs x numSteps, collected by k workers in parallel (default ${DEFAULT_ROLLOUTS_PER_UPDATE})`);
   registerBrokerFlags(trainCommand, false)
     .action(async (flags: TrainFlags) => {
       const outcome = await runTrain(flags, { log: (line) => process.stdout.write(line + '\n') });

@@ -25,6 +25,16 @@ export interface WorkerOutcome {
   reason: 'finished' | 'interrupted';
 }
 
+/**
+ * At `--max-policy-lag 0`, a worker that published its rollout for the
+ * current weights collects another one for them when, this long (or twice
+ * its collection time) later, the learner still waits for rollouts of
+ * that version (none queued, fewer than `--rollouts-per-update` held): a
+ * worker of the update died or straggles. The learner takes any K rollouts
+ * of the version; one arriving after the update is dropped as stale.
+ */
+const STRAGGLER_MIN_MS = 1000;
+
 /** Seconds between progress lines. */
 const PROGRESS_EVERY_S = 5;
 
@@ -32,8 +42,9 @@ const PROGRESS_EVERY_S = 5;
  * `lamkit worker --broker nats://host:4222 --env <id>`: a rollout worker of
  * a scale-out run (docs/scale-out.md). It waits for the learner's weights
  * (see agents/scale/broker-run.ts), builds the same PPO the
- * learner runs over its own vector env (the learner's `numEnvs` and
- * `numSteps`; `--num-envs`, when given, must match), then loops: take the
+ * learner runs over its own vector env (the learner's `numSteps` and its
+ * `numEnvs / --rollouts-per-update` sub-envs; `--num-envs`, when given,
+ * must match), then loops: take the
  * newest weights and statistics, `collect()` one rollout with the code of
  * local training, publish it on the work-queue stream with its policy
  * version, worker id, seed and episode stats. It waits while the learner
@@ -79,6 +90,8 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   let weightsId: string | null = null;
   /** The weights the last rollout was collected with (at --max-policy-lag 0, one rollout per version). */
   let publishedWith: string | null = null;
+  let publishedAt = 0;
+  let lastCollectMs = 0;
   let weights: import('../../../agents/scale/weights-message.js').WeightsMessage | null = null;
   let published = 0;
   let envSteps = 0;
@@ -100,13 +113,18 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
         const w = decodeWeights(bytes, `${where}: the learner's weights`);
         weightsId = id;
         if (w.envId !== flags.env) throw new InvalidArgument(formatError(`${where} --env`, `${describeValue(w.envId)} (the task the learner on ${broker.shownServers} trains, run ${broker.run})`, describeValue(flags.env), `Start the worker with --env ${w.envId}, or use another --broker-run`));
-        const numEnvs = w.config.numEnvs as number;
-        if (numEnvsFlag !== undefined && numEnvsFlag !== numEnvs) throw new InvalidArgument(formatError(`${where} --num-envs`, `${numEnvs} (the learner's numEnvs: rollouts must fit its batch) or no flag`, String(numEnvsFlag), 'Drop --num-envs, or start the learner with --num-envs to match'));
+        // The learner assembles one update from K rollouts side by side: each has its numEnvs / K sub-envs.
+        const parts = w.rolloutsPerUpdate ?? 1;
+        const numEnvs = (w.config.numEnvs as number) / parts;
+        if (numEnvsFlag !== undefined && numEnvsFlag !== numEnvs) {
+          const theirs = parts > 1 ? `the learner's numEnvs ${w.config.numEnvs as number} / --rollouts-per-update ${parts}` : "the learner's numEnvs";
+          throw new InvalidArgument(formatError(`${where} --num-envs`, `${numEnvs} (${theirs}: rollouts must fit its batch) or no flag`, String(numEnvsFlag), 'Drop --num-envs, or start the learner with --num-envs to match'));
+        }
         if (w.finished) {
           reason = 'finished';
           break;
         }
-        const key = JSON.stringify([w.policy.kind, w.policy.spec, w.config]);
+        const key = JSON.stringify([w.policy.kind, w.policy.spec, w.config, parts]);
         if (ppo === null || key !== specKey) {
           ppo?.dispose();
           ppo = null;
@@ -115,7 +133,8 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
             vec = null;
             vec = await lib.makeVec(flags.env, { numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
           }
-          const config = lib.resolvePpoConfig({ ...w.config, seed, totalSteps: numEnvs * (w.config.numSteps as number) }, `${where}: the learner's config`);
+          // A worker never updates: one minibatch keeps a share smaller than the learner's minibatch count valid.
+          const config = lib.resolvePpoConfig({ ...w.config, numEnvs, numMinibatches: 1, seed, totalSteps: numEnvs * (w.config.numSteps as number) }, `${where}: the learner's config`);
           ppo = await lib.PPO.create(vec, config, { net: lib.restorePolicy(w.policy, `${where}: the learner's policy`), normalization: w.normalizer });
           specKey = key;
         } else {
@@ -124,19 +143,30 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
         weights = w;
       }
       if (ppo === null || weights === null) continue;
-      // On-policy learner: a second rollout with these weights would be too old by the time it is taken.
+      const parts = weights.rolloutsPerUpdate ?? 1;
+      // On-policy learner: a second rollout with these weights would be too old by the time it is taken,
+      // unless the learner still lacks rollouts of this version for its update long after ours (a worker of
+      // the K died or straggles): then another one of ours completes it.
       if (weights.maxPolicyLag === 0 && publishedWith === weightsId) {
-        await sleep(20);
-        continue;
+        if (performance.now() - publishedAt < Math.max(STRAGGLER_MIN_MS, 2 * lastCollectMs)) {
+          await sleep(20);
+          continue;
+        }
+        const { queued, held } = await call(() => run.consumerState());
+        if (queued > 0 || held >= parts) {
+          await sleep(20);
+          continue;
+        }
       }
-      // Do not run ahead of the learner: wait while it has enough rollouts in hand.
-      if ((await call(() => run.queuedRollouts())) >= weights.maxQueued) {
+      // Do not run ahead of the learner: wait while it has enough rollouts in hand (an update takes K).
+      if ((await call(() => run.queuedRollouts())) >= Math.max(weights.maxQueued, parts)) {
         await sleep(20);
         continue;
       }
       const t0 = performance.now();
       const episodes = await ppo.collect();
       const collectSeconds = (performance.now() - t0) / 1000;
+      lastCollectMs = collectSeconds * 1000;
       const w = weights;
       const bytes = encodeRollout(
         { workerId, instance, seq: published, policyVersion: w.version, learnerId: w.learnerId, envId: flags.env, seed, episodes: episodes.map((e) => ({ return: e.return, length: e.length })), collectSeconds },
@@ -150,6 +180,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
       const msgId = `${workerId}:${instance}:${published}`;
       await call(() => run.publishRollout(bytes, msgId));
       publishedWith = weightsId;
+      publishedAt = performance.now();
       published++;
       envSteps += ppo.config.batchSize;
       for (const e of episodes) {
@@ -188,7 +219,7 @@ export function register(program: Command): void {
     .command('worker')
     .description('Collect rollouts for a learner on another machine through a NATS JetStream broker (lamkit train --broker)')
     .option('--env <id>', 'the task the learner trains, e.g. CartPole-v1')
-    .option('--num-envs <n>', "sub-envs per rollout (default: the learner's; must match it)")
+    .option('--num-envs <n>', "sub-envs per rollout (default: the learner's numEnvs / its --rollouts-per-update; must match it)")
     .option('--seed <n>', 'seed of env resets and action sampling (default: derived from the worker id)')
     .option('--worker-id <id>', 'name in stats and rollouts (default <hostname>-<pid>)')
     .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync');

@@ -10,6 +10,14 @@ export type AttrValue = number | number[] | string | { f: number };
 /** Element types of graph inputs and outputs. */
 export type ElemType = 'float32' | 'int64';
 
+interface NodeInit {
+  op_type: string;
+  input: string[];
+  output: string[];
+  name: string;
+  attribute?: object[];
+}
+
 interface TensorInit {
   name: string;
   dims: number[];
@@ -29,7 +37,7 @@ export const ONNX_IR_VERSION = 8;
  * network's forward pass with it, op by op, from the kind's parameter layout.
  */
 export class OnnxGraph {
-  private readonly nodes: object[] = [];
+  private readonly nodes: NodeInit[] = [];
   private readonly inits: TensorInit[] = [];
   private readonly inputs: object[] = [];
   private readonly outputs: object[] = [];
@@ -99,10 +107,47 @@ export class OnnxGraph {
       producer_name: 'lamkit',
       producer_version: options.producerVersion,
       doc_string: options.docString,
-      graph: { name: this.name, node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs },
+      graph: { name: this.name, ...this.finalGraph(), input: this.inputs, output: this.outputs },
       metadata_props: Object.entries(options.metadata).map(([key, value]) => ({ key, value })),
     };
     return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  }
+
+  /**
+   * The nodes and initializers to encode: each output's renaming Identity
+   * folded into the node that produces the value (when that node is the
+   * only producer and the value feeds no other output), then every node and
+   * initializer no output depends on dropped (e.g. the encoded action a
+   * stateless MLP never feeds back). ONNX Runtime runs each node as a
+   * kernel call, so this is per-call time saved, not just file size.
+   */
+  private finalGraph(): { node: NodeInit[]; initializer: TensorInit[] } {
+    const nodes = this.nodes.map((n) => ({ ...n, input: [...n.input], output: [...n.output] }));
+    const producer = new Map<string, NodeInit>();
+    for (const n of nodes) for (const o of n.output) producer.set(o, n);
+    const renamed = new Set<string>();
+    for (const idn of nodes.filter((n) => n.name.startsWith('out_') && n.op_type === 'Identity')) {
+      const value = idn.input[0];
+      const prod = producer.get(value);
+      if (!prod || prod.name.startsWith('out_') || renamed.has(value)) continue;
+      const name = idn.output[0];
+      renamed.add(value);
+      prod.output = prod.output.map((o) => (o === value ? name : o));
+      for (const n of nodes) n.input = n.input.map((i) => (i === value ? name : i));
+      // Other outputs renaming the same value now read it under its new name.
+      idn.op_type = '';
+    }
+    const live = nodes.filter((n) => n.op_type !== '');
+    const needed = new Set<string>(this.outputs.map((o) => (o as { name: string }).name));
+    const kept: NodeInit[] = [];
+    for (let i = live.length - 1; i >= 0; i--) {
+      const n = live[i];
+      if (!n.output.some((o) => needed.has(o))) continue;
+      kept.push(n);
+      for (const inp of n.input) if (inp) needed.add(inp);
+    }
+    kept.reverse();
+    return { node: kept, initializer: this.inits.filter((t) => needed.has(t.name)) };
   }
 
   private init(hint: string, dims: readonly number[], dataType: number, bytes: Uint8Array): string {

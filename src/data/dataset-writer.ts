@@ -25,6 +25,7 @@ import {
 import { readCommittedState, type CommittedState } from './committed-state.js';
 import { acquireWriterLock, journalPath, type WriterLock } from './writer-lock.js';
 import { readStatsJson } from './stats-json.js';
+import { checkImageFrames, computeImageStats, imageShapeOf, statsJsonWithImages } from './image-feature.js';
 
 /** What a dataset holds per frame (besides LeRobot's default index columns), and where it came from. */
 export interface DatasetSpec {
@@ -182,7 +183,8 @@ export class DatasetWriter {
       let row = 0;
       episodes.forEach((p, k) => {
         const n = p.episode.length;
-        episodeStats[k][spec.name] = computeStats((data as Float32Array).subarray(row * width, (row + n) * width), n, width);
+        const rows = (data as Float32Array | Uint8Array).subarray(row * width, (row + n) * width);
+        episodeStats[k][spec.name] = spec.kind === 'image' ? computeImageStats(rows as Uint8Array, n, imageShapeOf(spec.shape ?? [], spec.name)) : computeStats(rows, n, width);
         row += n;
       });
     }
@@ -200,7 +202,7 @@ export class DatasetWriter {
       if (this.stats[name]) parts.unshift(this.stats[name]);
       this.stats[name] = aggregateStats(parts) as FeatureStats;
     }
-    writeFileAtomic(join(this.root, STATS_PATH), JSON.stringify(this.stats, null, 4));
+    writeFileAtomic(join(this.root, STATS_PATH), JSON.stringify(statsJsonWithImages(this.stats, this.info.features), null, 4));
     const totalEpisodes = this.info.total_episodes + episodes.length;
     this.info = { ...this.info, total_episodes: totalEpisodes, total_frames: firstFrame + rows, total_tasks: this.tasks.length, splits: { train: `0:${totalEpisodes}` } };
     writeFileAtomic(join(this.root, INFO_PATH), JSON.stringify(this.info, null, 4));
@@ -257,6 +259,10 @@ export class DatasetWriter {
     for (const spec of this.specs) {
       if (spec.name in DEFAULT_FEATURES) continue;
       const v = ep.frames[spec.name];
+      if (spec.kind === 'image') {
+        checkImageFrames(v, ep.length, imageShapeOf(spec.shape ?? [], spec.name), `${where}.frames.${spec.name}`);
+        continue;
+      }
       const width = spec.dim ?? 1;
       const ctor = spec.kind === 'float32' ? Float32Array : spec.kind === 'bool' ? Uint8Array : spec.kind === 'string' ? Array : Float64Array;
       const ok = spec.kind === 'string' ? Array.isArray(v) && v.length === ep.length && v.every((s) => typeof s === 'string') : v instanceof ctor && v.length === ep.length * width;

@@ -56,7 +56,8 @@ export interface OpenDatasetOptions {
  * metadata in memory, frames read on demand file by file.
  *
  * Low-dimensional features (state, action, reward, done flags, indices,
- * text) are loaded; image and video features are listed in
+ * text) and `image` features (PNGs in the data, decoded to `Uint8Array
+ * [rows x H x W x 3]`) are loaded; video features are listed in
  * {@link skippedFeatures} with the reason, never silently dropped.
  */
 export class LeRobotDataset {
@@ -77,7 +78,7 @@ export class LeRobotDataset {
     this.skippedFeatures = [];
     for (const [name, f] of Object.entries(info.features)) {
       if (isVisualFeature(f)) {
-        this.skippedFeatures.push({ name, dtype: f.dtype, shape: f.shape, reason: `${f.dtype} features are not loaded by lamkit (low-dimensional data only)` });
+        this.skippedFeatures.push({ name, dtype: f.dtype, shape: f.shape, reason: `${f.dtype} features are not loaded by lamkit (low-dimensional data and PNG images only)` });
         continue;
       }
       try {
@@ -185,7 +186,8 @@ export class LeRobotDataset {
   /**
    * Reads columns of data file `k` (all loadable features by default):
    * `Float32Array [rows x dim]` for float32, `Float64Array` for int64 and
-   * float64, `Uint8Array` for bool, `string[]` for text. With `into`,
+   * float64, `Uint8Array` for bool, `string[]` for text, `Uint8Array
+   * [rows x H x W x 3]` for an image. With `into`,
    * numeric columns are decoded into the given arrays (from `rowOffset`).
    * @throws FileFormatError naming the file and the column when it does not match `info.json`.
    */

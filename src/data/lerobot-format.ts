@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { SpaceJSON } from '../core/spaces/space.js';
 import { FileFormatError, formatError, describeValue } from '../core/errors.js';
 import type { ColumnKind, ColumnSpec } from './parquet-table.js';
+import { imageShapeOf, imageSize } from './image-feature.js';
 
 /**
  * The LeRobotDataset layout, as LeRobot's own code writes and reads it
@@ -137,9 +138,9 @@ export const DEFAULT_FEATURES: Record<string, FeatureInfo> = {
   task_index: { dtype: 'int64', shape: [1], names: null },
 };
 
-/** True for features not stored in the Parquet data (pixels). */
+/** True for features not stored in the Parquet data (videos: frames in MP4 files). `image` features are PNGs in the data and are loaded. */
 export function isVisualFeature(f: FeatureInfo): boolean {
-  return f.dtype === 'image' || f.dtype === 'video';
+  return f.dtype === 'video';
 }
 
 /**
@@ -147,12 +148,17 @@ export function isVisualFeature(f: FeatureInfo): boolean {
  * scalar column (LeRobot: `datasets.Value`), a 1-d one a list
  * (`datasets.Sequence(length=n)`). Higher ranks are stored flattened in
  * lamkit's reader (LeRobot's Array2D+ are nested lists; not supported).
+ * An `image` feature (`[H, W, 3]`) is a column of PNGs (image-feature.ts).
  */
 export function columnSpecOf(name: string, f: FeatureInfo, where: string): ColumnSpec {
+  if (f.dtype === 'image') {
+    const shape = imageShapeOf(f.shape, `${where}.features.${name}`);
+    return { name, kind: 'image', dim: imageSize(shape), shape };
+  }
   const kinds: Record<string, ColumnKind> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int64', bool: 'bool', string: 'string' };
   const kind = kinds[f.dtype];
   if (!kind || f.shape.length !== 1 || (kind === 'string' && f.shape[0] !== 1)) {
-    throw new FileFormatError(formatError(`${where}.features.${name}`, 'a float32/float64/int64/bool feature of shape [n], or a string of shape [1]', `dtype ${describeValue(f.dtype)} shape ${describeValue(f.shape)}`, 'lamkit reads low-dimensional features; image/video features are listed but not loaded'));
+    throw new FileFormatError(formatError(`${where}.features.${name}`, 'a float32/float64/int64/bool feature of shape [n], a string of shape [1], or an image of shape [H, W, 3]', `dtype ${describeValue(f.dtype)} shape ${describeValue(f.shape)}`, 'lamkit reads low-dimensional features and PNG images; video features are listed but not loaded'));
   }
   return { name, kind, dim: f.shape[0] === 1 ? null : f.shape[0] };
 }

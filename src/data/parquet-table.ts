@@ -10,6 +10,7 @@ import { parquetReadColumn } from 'hyparquet/src/read.js';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { FileFormatError, formatError, describeValue } from '../core/errors.js';
+import { decodeImageRows, imageSchemaElements, imageShapeOf, imageStructRows } from './image-feature.js';
 
 /**
  * The column types a dataset uses, and their in-memory form:
@@ -18,15 +19,19 @@ import { FileFormatError, formatError, describeValue } from '../core/errors.js';
  * - `bool`: `Uint8Array [rows]` (0/1)
  * - `string`: `string[]`; `string-list`: `string[][]` (variable length)
  * - `bool?` / `float64?` / `int64?`: nullable scalars as `(boolean | number | null)[]`
+ * - `image`: `Uint8Array [rows x H x W x 3]` (`dim` = H x W x 3, `shape` [H, W, 3]); on disk one
+ *   PNG per row in LeRobot's `struct<bytes, path>` (see image-feature.ts)
  */
-export type ColumnKind = 'float32' | 'float64' | 'int64' | 'bool' | 'string' | 'string-list' | 'bool?' | 'float64?' | 'int64?';
+export type ColumnKind = 'float32' | 'float64' | 'int64' | 'bool' | 'string' | 'string-list' | 'bool?' | 'float64?' | 'int64?' | 'image';
 
 /** One column: a scalar (`dim: null`) or a fixed-length list (`dim: n`, Parquet LIST). */
 export interface ColumnSpec {
   name: string;
   kind: ColumnKind;
-  /** `null` for a scalar; the list length for a vector column (numeric kinds only). */
+  /** `null` for a scalar; the list length for a vector column (numeric kinds only); H x W x 3 for an image. */
   dim: number | null;
+  /** `image` only: `[H, W, 3]`. */
+  shape?: readonly number[];
 }
 
 /** In-memory column data, laid out as {@link ColumnKind} says. */
@@ -69,6 +74,7 @@ type WriterSchema = Parameters<typeof schemaPathResolver>[0];
 
 /** The Parquet schema elements of one column (3-level LIST for vectors, as pyarrow writes them). */
 export function schemaElements(spec: ColumnSpec): SchemaElement[] {
+  if (spec.kind === 'image') return imageSchemaElements(spec.name);
   const leaf = (name: string, repetition: 'REQUIRED' | 'OPTIONAL'): SchemaElement => {
     switch (spec.kind) {
       case 'float32':
@@ -85,6 +91,8 @@ export function schemaElements(spec: ColumnSpec): SchemaElement[] {
       case 'string':
       case 'string-list':
         return { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: repetition };
+      case 'image':
+        throw new Error('unreachable: image columns are structs');
     }
   };
   if (spec.kind === 'string-list') {
@@ -115,7 +123,7 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
   const schema = [{ name: 'schema', num_children: table.columns.length }, ...table.columns.flatMap((c) => schemaElements(c.spec))] as WriterSchema;
   // Size the buffer up front: growing by doubling copies the file several times.
   let estimate = 1 << 16;
-  for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
+  for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' || c.spec.kind === 'image' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
   estimate = Math.ceil(estimate * 1.05);
   const writer = new ByteWriter(options.reuseBuffer ? 1 : estimate);
   if (options.reuseBuffer) {
@@ -133,6 +141,10 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
     const groupStart = writer.offset;
     const chunks: Array<ReturnType<typeof writeColumn>['chunk']> = [];
     for (const { spec, data } of table.columns) {
+      if (spec.kind === 'image') {
+        chunks.push(...writeImageChunks(writer, spec, data as Uint8Array, g, n, resolve([spec.name]), state.compressors));
+        continue;
+      }
       let path = resolve([spec.name]);
       while (path[path.length - 1].children.length > 0) path = [...path, path[path.length - 1].children[0]];
       const schemaPath = path.map((node) => node.element);
@@ -172,6 +184,25 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
   pw.finish();
   if (options.reuseBuffer) shared = writer.buffer;
   return options.reuseBuffer ? writer.getBytes() : new Uint8Array(writer.buffer, 0, writer.offset);
+}
+
+/**
+ * Rows `[g, g + n)` of an image column: each frame encoded as a PNG, then
+ * the struct's two leaves (`bytes`, `path`) through hyparquet-writer's
+ * Dremel encoder, uncompressed (PNG is deflated already).
+ */
+function writeImageChunks(writer: ByteWriter, spec: ColumnSpec, data: Uint8Array, g: number, n: number, path: Parameters<typeof encodeNestedValues>[0], compressors: ParquetWriter['compressors']): Chunk[] {
+  const rows = imageStructRows(data, g, n, imageShapeOf(spec.shape ?? [], `encodeParquet.${spec.name}`));
+  const node = path[path.length - 1];
+  return node.children.map((leaf) => {
+    const leafPath = [...path, leaf];
+    const schemaPath = leafPath.map((x) => x.element);
+    return writeColumn({
+      writer,
+      column: { columnName: schemaPath.slice(1).map((s) => s.name).join('.'), element: leaf.element, schemaPath, codec: 'UNCOMPRESSED', compressors, stats: false, pageSize: PAGE_BYTES, columnIndex: false, offsetIndex: false, encoding: 'PLAIN' },
+      pageData: encodeNestedValues(leafPath, rows),
+    }).chunk;
+  });
 }
 
 /** Levels and values of rows `[g, g + n)` of one column. */
@@ -442,6 +473,7 @@ const PHYSICAL: Record<string, string[]> = {
   'bool?': ['BOOLEAN'],
   'float64?': ['DOUBLE', 'FLOAT'],
   'int64?': ['INT64', 'INT32'],
+  image: ['BYTE_ARRAY'],
 };
 
 let scratch = new Uint8Array(1 << 16);
@@ -467,6 +499,11 @@ export async function readColumns(file: ParquetFile, specs: readonly ColumnSpec[
       const shape = columnShape(file, spec.name);
       const where = `Parquet(${file.path}).${spec.name}`;
       if (!shape) throw new FileFormatError(formatError(where, `a column ${spec.name} (${spec.kind}${spec.dim === null ? '' : ` x ${spec.dim}`})`, `columns ${describeValue(file.columnNames)}`, 'Check meta/info.json features against the data files'));
+      if (spec.kind === 'image') {
+        if (!shape.list || !columnHasChild(file, spec.name, 'bytes')) throw new FileFormatError(formatError(where, 'a struct { bytes, path } (LeRobot image)', shape.list ? 'a group without a bytes field' : (shape.leaf.type ?? 'a group'), 'Fix the column type or the feature dtype in meta/info.json'));
+        out[spec.name] = decodeImageRows(await readRaw(file, spec.name, false), imageShapeOf(spec.shape ?? [], where), where);
+        continue;
+      }
       const wantList = spec.dim !== null || spec.kind === 'string-list';
       if (!PHYSICAL[spec.kind].includes(shape.leaf.type ?? '') || shape.list !== wantList) {
         throw new FileFormatError(formatError(where, `${wantList ? 'a list of ' : ''}${PHYSICAL[spec.kind][0]}`, `${shape.list ? 'a list of ' : ''}${shape.leaf.type ?? 'a group'}`, 'Fix the column type or the feature dtype/shape in meta/info.json'));
@@ -569,10 +606,23 @@ function fixedRows(view: DataView, offset: number, byteLength: number, rows: num
   return true;
 }
 
-/** Any layout, through hyparquet's general reader, flattened with checks. */
-async function readGeneric(file: ParquetFile, spec: ColumnSpec, where: string): Promise<ColumnValues> {
+/** True when top-level column `name` is a group with a direct child `child`. */
+function columnHasChild(file: ParquetFile, name: string, child: string): boolean {
+  const schema = file.metadata.schema;
+  let i = 1;
+  while (i < schema.length && schema[i].name !== name) i = skipSubtree(schema, i);
+  if (i >= schema.length) return false;
+  let j = i + 1;
+  for (let c = 0; c < (schema[i].num_children ?? 0); c++) {
+    if (schema[j].name === child) return true;
+    j = skipSubtree(schema, j);
+  }
+  return false;
+}
+
+/** One column's rows as hyparquet assembles them (structs as objects, lists as arrays); `utf8: false` keeps un-annotated BYTE_ARRAYs (an image's PNG) as bytes. */
+async function readRaw(file: ParquetFile, name: string, utf8 = true): Promise<ArrayLike<unknown>> {
   const fd = openSync(file.path, 'r');
-  let raw: ArrayLike<unknown>;
   try {
     const asyncBuffer = {
       byteLength: fstatSync(fd).size,
@@ -582,10 +632,15 @@ async function readGeneric(file: ParquetFile, spec: ColumnSpec, where: string): 
         return buf.buffer;
       },
     };
-    raw = (await parquetReadColumn({ file: asyncBuffer, metadata: file.metadata, columns: [spec.name], utf8: true })) as ArrayLike<unknown>;
+    return (await parquetReadColumn({ file: asyncBuffer, metadata: file.metadata, columns: [name], utf8 })) as ArrayLike<unknown>;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Any layout, through hyparquet's general reader, flattened with checks. */
+async function readGeneric(file: ParquetFile, spec: ColumnSpec, where: string): Promise<ColumnValues> {
+  const raw = await readRaw(file, spec.name);
   const bad = (row: number, got: unknown, expected: string): never => {
     throw new FileFormatError(formatError(`${where}[row ${row}]`, expected, describeValue(got), 'Fix the data file or the feature shape in meta/info.json'));
   };

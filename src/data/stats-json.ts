@@ -5,6 +5,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { aggregateStats, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import { STATS_PATH, type DatasetInfoJson } from './lerobot-format.js';
 import { openParquet, readColumns, columnShape } from './parquet-table.js';
+import { flattenStats, statsJsonWithImages } from './image-feature.js';
 import type { CommittedState } from './committed-state.js';
 
 /**
@@ -19,14 +20,17 @@ export async function readStatsJson(root: string, info: DatasetInfoJson, state: 
   if (existsSync(path)) {
     try {
       stats = JSON.parse(readFileSync(path, 'utf8')) as Record<string, FeatureStats>;
+      // Image statistics are [3, 1, 1] in stats.json (LeRobot's shape); lamkit keeps them flat.
+      for (const [n, f] of Object.entries(info.features)) if (f.dtype === 'image' && stats[n]) stats[n] = flattenStats(stats[n] as unknown as Record<string, unknown>);
     } catch (err) {
       throw new FileFormatError(formatError(path, 'valid JSON', (err as Error).message, 'Delete it; lamkit recomputes it from meta/episodes'), { cause: err });
     }
   }
-  const consistent = Object.values(stats).every((s) => Array.isArray(s.count) && s.count[0] === info.total_frames) && (info.total_frames === 0 || Object.keys(stats).length > 0);
+  // An image's count is its sampled frames (LeRobot's sample_indices), not every frame.
+  const consistent = Object.entries(stats).every(([n, s]) => Array.isArray(s.count) && (info.features[n]?.dtype === 'image' || s.count[0] === info.total_frames)) && (info.total_frames === 0 || Object.keys(stats).length > 0);
   if (consistent) return stats;
   stats = await statsFromEpisodes(info, state);
-  if (options.repair) writeFileAtomic(path, JSON.stringify(stats, null, 4));
+  if (options.repair) writeFileAtomic(path, JSON.stringify(statsJsonWithImages(stats, info.features), null, 4));
   return stats;
 }
 
@@ -36,8 +40,8 @@ export async function statsFromEpisodes(info: DatasetInfoJson, state: CommittedS
   for (const f of state.episodeFiles) {
     const pq = openParquet(f.path);
     const names = Object.entries(info.features)
-      .filter(([n, ft]) => ft.dtype !== 'string' && ft.dtype !== 'image' && ft.dtype !== 'video' && columnShape(pq, `stats/${n}/mean`))
-      .map(([n, ft]) => ({ n, dim: ft.shape[0] }));
+      .filter(([n, ft]) => ft.dtype !== 'string' && ft.dtype !== 'video' && columnShape(pq, `stats/${n}/mean`))
+      .map(([n, ft]) => ({ n, dim: ft.dtype === 'image' ? 3 : ft.shape[0] }));
     const specs = names.flatMap(({ n, dim }) => STAT_NAMES.map((s) => ({ name: `stats/${n}/${s}`, kind: s === 'count' ? ('int64' as const) : ('float64' as const), dim: s === 'count' ? 1 : dim })));
     const cols = await readColumns(pq, [{ name: 'episode_index', kind: 'int64', dim: null }, ...specs]);
     const idx = cols.episode_index as Float64Array;

@@ -6,16 +6,23 @@
  * rollouts of ~300 KB). Also prints the per-rollout costs that
  * docs/scale-out.md's throughput model takes (collect, update, broker).
  *
- *   npm run bench:scale -- [--env Reacher-v5] [--updates 12] [--workers 1,2,4] [--max-policy-lag 0] [--config '{...}'] [--json out.json]
- *   npm run bench:scale -- --faults --env CartPole-v1 --total-steps 80000 [--kill-every 30] [--seeds 1,2]
+ *   npm run bench:scale -- [--env Reacher-v5] [--updates 12] [--workers 1,2,4] [--rollouts-per-update workers|<k>] [--max-policy-lag 0] [--config '{...}'] [--json out.json]
+ *   npm run bench:scale -- --faults --env CartPole-v1 --total-steps 80000 [--kill-every 30] [--seeds 1,2] [--rollouts-per-update <k>]
+ *
+ * Throughput runs default to `--rollouts-per-update workers`: with N
+ * workers each update is assembled from N rollouts of the same weights
+ * (on-policy, `--max-policy-lag 0`), each worker collecting 1/N of the
+ * batch; the default config (Reacher-v5's, with 4 envs x 512 steps instead
+ * of 1 x 2048: the same 2048-step batch, split evenly by 1, 2 and 4) is
+ * the same for the one-process run.
  *
  * `--faults`: the issue's fault target instead: two workers train the task
  * to `--total-steps`, once undisturbed and once with a worker killed
  * (SIGKILL) every `--kill-every` seconds and restarted; prints the final
  * mean return of 20 episodes of each, per seed.
  *
- * Default task: Reacher-v5 with its tuned config (1 env x 2048 steps,
- * normalization on): rollouts of ~240 KB. Each figure is measured over the
+ * Default task: Reacher-v5 with its tuned config (2048-step batches,
+ * normalization on): rollouts of ~240 KB with one worker, 1/N of that with N. Each figure is measured over the
  * updates after the first (process start-up and the wait for the first
  * rollout are left out). Writes bench/results/scale.json.
  */
@@ -31,11 +38,16 @@ const args = benchArgs(process.argv.slice(2));
 const envId = args.get('env') ?? 'Reacher-v5';
 const updates = Number(args.get('updates') ?? 12);
 const workerCounts = (args.get('workers') ?? '1,2,4').split(',').map(Number);
-const config = args.get('config');
+const faults = args.has('faults');
+const config = args.get('config') ?? (faults || envId !== 'Reacher-v5' ? undefined : JSON.stringify({ numEnvs: 4, numSteps: 512 }));
+/** `--rollouts-per-update`: a number, or `workers` (K = the run's worker count; the throughput default). */
+const perUpdate = args.get('rollouts-per-update') ?? (faults ? '1' : 'workers');
 const SHARE_TARGET = 0.05;
 
 interface Measured {
   workers: number;
+  /** Rollouts per update (K). */
+  rolloutsPerUpdate: number;
   stepsPerSecond: number;
   /** Seconds per update of the learner, all included. */
   secondsPerUpdate: number;
@@ -43,7 +55,7 @@ interface Measured {
   waitShare: number | null;
   rolloutBytes: number | null;
   meanAge: number | null;
-  /** Per rollout, seconds: the learner's update, its broker work, a worker's collection. */
+  /** Per update, seconds: the learner's update, its broker work, and a worker's collection of one of its K rollouts (mean). */
   perRollout: { update: number; broker: number; collect: number } | null;
   load: [number, number];
 }
@@ -55,14 +67,14 @@ function rowsOf(out: string): Row[] {
 }
 
 /** Figures over the update rows after the first one. */
-function measure(out: string, workers: number, load0: number): Measured {
+function measure(out: string, workers: number, k: number, load0: number): Measured {
   const rows = rowsOf(out);
   const upd = rows.filter((r) => r['losses/policy_loss'] !== undefined);
   const a = upd[1];
   const b = upd.at(-1)!;
   const dWall = b.wall_s - a.wall_s;
   const dUpd = upd.length - 2;
-  const m: Measured = { workers, stepsPerSecond: (b.global_step - a.global_step) / dWall, secondsPerUpdate: dWall / dUpd, brokerShare: null, waitShare: null, rolloutBytes: null, meanAge: null, perRollout: null, load: [load0, loadavg()[0]] };
+  const m: Measured = { workers, rolloutsPerUpdate: k, stepsPerSecond: (b.global_step - a.global_step) / dWall, secondsPerUpdate: dWall / dUpd, brokerShare: null, waitShare: null, rolloutBytes: null, meanAge: null, perRollout: null, load: [load0, loadavg()[0]] };
   const br = rows.filter((r) => r['broker/broker_s'] !== undefined);
   if (br.length > 2) {
     const x = br[1];
@@ -72,14 +84,19 @@ function measure(out: string, workers: number, load0: number): Measured {
     m.rolloutBytes = (y['broker/mb_per_s'] * 1e6 * y.wall_s) / Math.max(1, y['broker/rollouts_received']);
     m.meanAge = br.slice(1).reduce((s, r) => s + r['broker/rollout_age'], 0) / (br.length - 1);
     const used = br.length - 2;
-    m.perRollout = { update: (y['broker/update_s'] - x['broker/update_s']) / used, broker: (y['broker/broker_s'] - x['broker/broker_s']) / used, collect: (y['broker/collect_s'] - x['broker/collect_s']) / used };
+    m.perRollout = { update: (y['broker/update_s'] - x['broker/update_s']) / used, broker: (y['broker/broker_s'] - x['broker/broker_s']) / used, collect: (y['broker/collect_s'] - x['broker/collect_s']) / used / k };
   }
   return m;
 }
 
-function flags(out: string, broker?: string): TrainFlags {
+/** K for a run with `workers` workers. */
+function kFor(workers: number): number {
+  return perUpdate === 'workers' ? workers : Number(perUpdate);
+}
+
+function flags(out: string, broker?: { url: string; k: number }): TrainFlags {
   const lag = args.get('max-policy-lag');
-  return { env: envId, algo: 'ppo', out, vectorization: 'sync', progress: false, checkpointMinutes: '0', ...(config ? { config } : {}), ...(broker ? { broker, ...(lag !== undefined ? { maxPolicyLag: lag } : {}) } : {}) } as TrainFlags;
+  return { env: envId, algo: 'ppo', out, vectorization: 'sync', progress: false, checkpointMinutes: '0', ...(config ? { config } : {}), ...(broker ? { broker: broker.url, rolloutsPerUpdate: String(broker.k), ...(lag !== undefined ? { maxPolicyLag: lag } : {}) } : {}) } as TrainFlags;
 }
 
 const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-scale-'));
@@ -102,7 +119,7 @@ async function faultRun(seed: number, killEverySeconds: number | null): Promise<
   }, killEverySeconds * 1000);
   try {
     const out = join(root, `faults-${seed}-${killEverySeconds ?? 'none'}`);
-    const outcome = await runTrain({ ...flags(out, server.url), seed: String(seed), totalSteps: args.get('total-steps') ?? '80000' });
+    const outcome = await runTrain({ ...flags(out, { url: server.url, k: kFor(2) }), seed: String(seed), totalSteps: args.get('total-steps') ?? '80000' });
     return { finalMean20: (outcome.summary as { finalMeanReturn20: number }).finalMeanReturn20, kills, load: [load0, loadavg()[0]] };
   } finally {
     if (timer) clearInterval(timer);
@@ -112,17 +129,17 @@ async function faultRun(seed: number, killEverySeconds: number | null): Promise<
 }
 
 try {
-  if (args.has('faults')) {
+  if (faults) {
     const killEvery = Number(args.get('kill-every') ?? 30);
     const runs = [];
     for (const seed of (args.get('seeds') ?? '1,2').split(',').map(Number)) {
       const calm = await faultRun(seed, null);
       const faulty = await faultRun(seed, killEvery);
       runs.push({ seed, calm, faulty });
-      console.log(`${envId} seed ${seed}, 2 workers: final mean return (20 episodes) ${calm.finalMean20.toFixed(1)} undisturbed | ${faulty.finalMean20.toFixed(1)} with a worker killed every ${killEvery} s (${faulty.kills} kills) | target: the same band | load ${calm.load[0].toFixed(1)}->${faulty.load[1].toFixed(1)} on ${cpus().length} cores`);
+      console.log(`${envId} seed ${seed}, 2 workers, --rollouts-per-update ${kFor(2)}: final mean return (20 episodes) ${calm.finalMean20.toFixed(1)} undisturbed | ${faulty.finalMean20.toFixed(1)} with a worker killed every ${killEvery} s (${faulty.kills} kills) | target: the same band | load ${calm.load[0].toFixed(1)}->${faulty.load[1].toFixed(1)} on ${cpus().length} cores`);
     }
     mkdirSync('bench/results', { recursive: true });
-    writeFileSync(args.get('json') ?? `bench/results/scale-faults-${envId}.json`, JSON.stringify({ envId, killEvery, runs }, null, 2));
+    writeFileSync(args.get('json') ?? `bench/results/scale-faults-${envId}.json`, JSON.stringify({ envId, killEvery, rolloutsPerUpdate: kFor(2), runs }, null, 2));
   } else {
     await throughputBench();
   }
@@ -141,7 +158,7 @@ async function throughputBench(): Promise<void> {
   const totalSteps = String(batch * updates);
   let load0 = loadavg()[0];
   await runTrain({ ...flags(join(root, 'local')), totalSteps });
-  const local = measure(join(root, 'local'), 0, load0);
+  const local = measure(join(root, 'local'), 0, 1, load0);
   results.push(local);
   console.log(`${envId} one process: ${local.stepsPerSecond.toFixed(0)} env steps/s (${local.secondsPerUpdate.toFixed(3)} s per ${batch}-step update incl. collection) | load ${local.load[0].toFixed(1)}->${local.load[1].toFixed(1)} on ${cpus().length} cores`);
   for (const n of workerCounts) {
@@ -151,22 +168,27 @@ async function throughputBench(): Promise<void> {
       for (let i = 0; i < n; i++) children.push(startWorker(server.url, `bench-${i}`));
       const out = join(root, `workers-${n}`);
       load0 = loadavg()[0];
-      await runTrain({ ...flags(out, server.url), totalSteps });
-      const m = measure(out, n, load0);
+      const k = kFor(n);
+      await runTrain({ ...flags(out, { url: server.url, k }), totalSteps });
+      const m = measure(out, n, k, load0);
       results.push(m);
       console.log(
-        `${envId} ${n} worker process(es) via nats on loopback: ${m.stepsPerSecond.toFixed(0)} env steps/s = ${(m.stepsPerSecond / local.stepsPerSecond).toFixed(2)}x one process | broker share of learner wall ${((m.brokerShare ?? 0) * 100).toFixed(1)}% (target <= ${SHARE_TARGET * 100}%), waiting for rollouts ${((m.waitShare ?? 0) * 100).toFixed(1)}% | rollout ${((m.rolloutBytes ?? 0) / 1024).toFixed(0)} KB, mean age ${m.meanAge?.toFixed(2)} updates | load ${m.load[0].toFixed(1)}->${m.load[1].toFixed(1)} on ${cpus().length} cores`,
+        `${envId} ${n} worker process(es) via nats on loopback, ${k} rollout(s) per update: ${m.stepsPerSecond.toFixed(0)} env steps/s = ${(m.stepsPerSecond / local.stepsPerSecond).toFixed(2)}x one process | broker share of learner wall ${((m.brokerShare ?? 0) * 100).toFixed(1)}% (target <= ${SHARE_TARGET * 100}%), waiting for rollouts ${((m.waitShare ?? 0) * 100).toFixed(1)}% | rollout ${((m.rolloutBytes ?? 0) / 1024).toFixed(0)} KB, mean age ${m.meanAge?.toFixed(2)} updates | load ${m.load[0].toFixed(1)}->${m.load[1].toFixed(1)} on ${cpus().length} cores`,
       );
     } finally {
       for (const c of children) c.kill('SIGKILL');
       await server.close();
     }
   }
-  // The throughput model's inputs (docs/scale-out.md), per rollout of `batch` steps, from the 1-worker run.
+  // The throughput model's inputs (docs/scale-out.md), per update of `batch` steps, from the 1-worker run, and its
+  // lag-0 prediction for K = N workers each collecting batch/N steps: SPS = B / (c/N + p + u + b).
   const p = results.find((r) => r.workers === 1)?.perRollout;
   if (p) {
-    const nStar = p.collect / (p.update + p.broker);
-    console.log(`model inputs (${batch}-step rollout, 1 worker): collect c = ${p.collect.toFixed(3)} s (worker), update u = ${p.update.toFixed(3)} s, broker b = ${p.broker.toFixed(3)} s (learner) -> learner saturates at N* = c/(u+b) = ${nStar.toFixed(2)} workers, ${(batch / (p.update + p.broker)).toFixed(0)} steps/s; best speed-up over one process (c+u)/(u+b) = ${((p.collect + p.update) / (p.update + p.broker)).toFixed(2)}x`);
+    console.log(`model inputs (${batch}-step batch, 1 worker): collect c = ${p.collect.toFixed(3)} s (worker), update u = ${p.update.toFixed(3)} s, broker b = ${p.broker.toFixed(3)} s (learner); one process would take c + u = ${(p.collect + p.update).toFixed(3)} s per update`);
+    for (const m of results.filter((r) => r.workers > 0)) {
+      const model = batch / (p.collect / m.rolloutsPerUpdate + p.update + p.broker);
+      console.log(`  ${m.workers} worker(s), K = ${m.rolloutsPerUpdate}: model (lag 0, p ~ 0) B / (c/K + u + b) = ${model.toFixed(0)} steps/s, measured ${m.stepsPerSecond.toFixed(0)}; the limit K -> inf is B / (u + b) = ${(batch / (p.update + p.broker)).toFixed(0)} steps/s`);
+    }
   }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(args.get('json') ?? 'bench/results/scale.json', JSON.stringify({ envId, updates, batch, shareTarget: SHARE_TARGET, results }, null, 2));

@@ -5,14 +5,17 @@
  * 1. Recording overhead: `recordEpisodes` (journal per episode, Parquet at
  *    close) vs the bare `runEpisodes` loop, ArmReach-v0 with its scripted
  *    expert, same seeds. Runs alternate (bare, record, bare, ...) and the
- *    median of REPEATS pairs is reported. Target: <= 10 %.
+ *    median of REPEATS pairs is reported, in wall and CPU time, split into
+ *    the loop (to the last episode's journal write) and the final commit;
+ *    every pair with the load it ran under. Target: <= 10 %.
  * 2. Reading a 1,000,000-frame dataset (state dim 30, action dim 6, 1,000
  *    episodes of 1,000 frames) into shuffled training batches of 256:
  *    frames/s of the first epoch (cold: decoding the files included) and of
  *    a second epoch (data in memory), and of the block-shuffle mode under a
  *    64 MiB budget (files of 25 MB); peak RSS. Target: >= 1M frames/s.
  *
- * Options: `--quick` (fewer episodes/frames). Writes bench/results/data-throughput.json.
+ * Options: `--quick` (fewer episodes/frames); `--recording-only` (figure 1
+ * only, nothing written). Writes bench/results/data-throughput.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -29,7 +32,7 @@ import { Rng } from '../src/core/rng.js';
 
 const QUICK = process.argv.includes('--quick');
 const EPISODES = QUICK ? 100 : 400;
-const REPEATS = QUICK ? 3 : 5;
+const REPEATS = QUICK ? 3 : 7;
 const FRAMES = QUICK ? 200_000 : 1_000_000;
 const EPISODE_FRAMES = 1000;
 const STATE = 30;
@@ -49,42 +52,64 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; bareCpuMs: number; recordCpuMs: number; steps: number; pairs: Array<[number, number, number]> }> {
+interface Pair {
+  bareMs: number;
+  recordMs: number;
+  /** Recorded run up to the last episode's journal write (before the final commit). */
+  loopMs: number;
+  bareCpuMs: number;
+  recordCpuMs: number;
+  loopCpuMs: number;
+  /** 1-minute load average after the pair. */
+  load: number;
+}
+
+async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; steps: number; pairs: Pair[] }> {
   const env = await makeAsync('ArmReach-v0');
   const expert = new ArmReachExpert(env);
   await runEpisodes(env, expert, { episodes: 20, seed: 0, deterministic: true }); // warm-up (JIT, MuJoCo)
   await recordEpisodes(expert, env, { out: join(scratch, 'warm'), episodes: 20, seed: 0 });
-  // [bare ms, recorded ms, recorded ms up to the last episode (before the final commit)]
-  const pairs: Array<[number, number, number]> = [];
-  const cpuPairs: Array<[number, number]> = [];
+  const pairs: Pair[] = [];
   let steps = 0;
   for (let r = 0; r < REPEATS; r++) {
     let c0 = cpuMs();
     let t0 = performance.now();
     const bare = await runEpisodes(env, expert, { episodes: EPISODES, seed: 1000, deterministic: true, keepEpisodes: false });
     const bareMs = performance.now() - t0;
-    const bareCpu = cpuMs() - c0;
+    const bareCpuMs = cpuMs() - c0;
     const out = join(scratch, `rec-${r}`);
     let lastEpisodeAt = 0;
+    let lastEpisodeCpu = 0;
     c0 = cpuMs();
     t0 = performance.now();
-    await recordEpisodes(expert, env, { out, episodes: EPISODES, seed: 1000, onEpisode: () => (lastEpisodeAt = performance.now()) });
+    await recordEpisodes(expert, env, {
+      out,
+      episodes: EPISODES,
+      seed: 1000,
+      onEpisode: () => {
+        lastEpisodeAt = performance.now();
+        lastEpisodeCpu = cpuMs();
+      },
+    });
     const recordMs = performance.now() - t0;
-    cpuPairs.push([bareCpu, cpuMs() - c0]);
+    const recordCpuMs = cpuMs() - c0;
     rmSync(out, { recursive: true, force: true });
     steps = bare.steps;
-    pairs.push([bareMs, recordMs, lastEpisodeAt - t0]);
+    pairs.push({ bareMs, recordMs, loopMs: lastEpisodeAt - t0, bareCpuMs, recordCpuMs, loopCpuMs: lastEpisodeCpu - c0, load: loadavg()[0] });
   }
   env.close();
+  const med = (f: (p: Pair) => number): number => median(pairs.map(f));
   return {
-    bareMs: median(pairs.map((p) => p[0])),
-    recordMs: median(pairs.map((p) => p[1])),
-    overhead: median(pairs.map(([b, r]) => r / b - 1)),
-    loopOverhead: median(pairs.map(([b, , l]) => l / b - 1)),
-    commitMs: median(pairs.map(([, r, l]) => r - l)),
-    cpuOverhead: median(cpuPairs.map(([b, r]) => r / b - 1)),
-    bareCpuMs: median(cpuPairs.map((p) => p[0])),
-    recordCpuMs: median(cpuPairs.map((p) => p[1])),
+    bareMs: med((p) => p.bareMs),
+    recordMs: med((p) => p.recordMs),
+    overhead: med((p) => p.recordMs / p.bareMs - 1),
+    loopOverhead: med((p) => p.loopMs / p.bareMs - 1),
+    commitMs: med((p) => p.recordMs - p.loopMs),
+    cpuOverhead: med((p) => p.recordCpuMs / p.bareCpuMs - 1),
+    loopCpuOverhead: med((p) => p.loopCpuMs / p.bareCpuMs - 1),
+    commitCpuMs: med((p) => p.recordCpuMs - p.loopCpuMs),
+    bareCpuMs: med((p) => p.bareCpuMs),
+    recordCpuMs: med((p) => p.recordCpuMs),
     steps,
     pairs,
   };
@@ -155,8 +180,17 @@ async function readEpochs(root: string, budget?: number): Promise<{ mode: string
 
 const overhead = await recordingOverhead();
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${overhead.steps} steps), median of ${REPEATS} alternating pairs: bare ${fmt(overhead.bareMs)} ms, recorded ${fmt(overhead.recordMs)} ms -> +${fmt(100 * overhead.overhead, 1)} % in all (target <= 10 %); +${fmt(100 * overhead.loopOverhead, 1)} % while recording (every episode journaled), then ${fmt(overhead.commitMs)} ms for the final Parquet commit (5 files written and fsynced)`);
-console.log(`recording overhead in CPU time (insensitive to other work on the machine): bare ${fmt(overhead.bareCpuMs)} ms, recorded ${fmt(overhead.recordCpuMs)} ms -> +${fmt(100 * overhead.cpuOverhead, 1)} % (target <= 10 %)`);
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(100 * x, 1)} %`;
+console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${overhead.steps} steps), median of ${REPEATS} alternating pairs (target <= 10 %):`);
+console.log(`  wall: bare ${fmt(overhead.bareMs)} ms, recorded ${fmt(overhead.recordMs)} ms -> ${pct(overhead.overhead)} in all; ${pct(overhead.loopOverhead)} while recording (every episode journaled), then ${fmt(overhead.commitMs)} ms for the final commit (data, episodes, tasks, stats files written and fsynced together, then info.json)`);
+console.log(`  CPU (user + system; less disturbed by other work on the machine): bare ${fmt(overhead.bareCpuMs)} ms, recorded ${fmt(overhead.recordCpuMs)} ms -> ${pct(overhead.cpuOverhead)} in all; ${pct(overhead.loopCpuOverhead)} while recording, then ${fmt(overhead.commitCpuMs)} ms for the commit`);
+for (const [i, p] of overhead.pairs.entries()) {
+  console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), load ${p.load.toFixed(1)}`);
+}
+if (process.argv.includes('--recording-only')) {
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(0);
+}
 
 const big = join(scratch, 'big');
 const writeCpu0 = cpuMs();

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ftruncateSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, writevSync, ftruncateSync, fstatSync } from 'node:fs';
+import * as zlib from 'node:zlib';
 
 /** Per-frame values of one feature: `[length x dim]` numbers, or one string per frame. */
 export type FrameValues = Float32Array | Float64Array | Uint8Array | string[];
@@ -38,7 +39,7 @@ const HEADER_BYTES = 12;
  * `magic u32 | jsonLength u32 | payloadLength u32 | json | payload | crc32 u32`
  * (little endian; the CRC covers json and payload). A process killed
  * mid-append leaves at most one torn record at the end, which
- * {@link readJournal} detects and drops. One `write` per record, no fsync by
+ * {@link readJournal} detects and drops. One `writev` per record, no fsync by
  * default: what `write` returned survives the death of the process (the
  * kernel holds it); `sync: true` also survives power loss, at ~ms per record.
  */
@@ -52,11 +53,23 @@ export class EpisodeJournal {
     this.sync = options.sync ?? false;
   }
 
-  /** Appends one record (one `write` call). */
+  /**
+   * Appends one record: one `writev` of its header and the episode's own
+   * column bytes (no copy of the episode into a record buffer; a short
+   * write, rare on a regular file, is finished with plain writes).
+   */
   append(record: JournalRecord): void {
-    const bytes = encodeRecord(record);
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    const parts = encodeRecord(record);
+    let written = writevSync(this.fd, parts);
+    for (const part of parts) {
+      if (written >= part.length) {
+        written -= part.length;
+        continue;
+      }
+      let off = written;
+      while (off < part.length) off += writeSync(this.fd, part, off, part.length - off);
+      written = 0;
+    }
     if (this.sync) fsyncSync(this.fd);
   }
 
@@ -107,7 +120,10 @@ interface ColumnHeader {
   length: number;
 }
 
-function encodeRecord({ episodeIndex, episode }: JournalRecord): Uint8Array {
+const ZEROS = new Uint8Array(8);
+
+/** A record as the byte ranges to write in order: header, JSON, the columns (views of the episode's arrays, 8-byte aligned), CRC. */
+function encodeRecord({ episodeIndex, episode }: JournalRecord): Uint8Array[] {
   const columns: ColumnHeader[] = [];
   const parts: Uint8Array[] = [];
   let payload = 0;
@@ -123,7 +139,7 @@ function encodeRecord({ episodeIndex, episode }: JournalRecord): Uint8Array {
     }
     // Keep every numeric column 8-byte aligned in the payload so it can be viewed without copying.
     const pad = (8 - (payload % 8)) % 8;
-    if (pad) parts.push(new Uint8Array(pad));
+    if (pad) parts.push(ZEROS.subarray(0, pad));
     payload += pad;
     columns.push({ name, type, byteOffset: payload, byteLength: bytes.length, length: values.length });
     parts.push(bytes);
@@ -133,19 +149,15 @@ function encodeRecord({ episodeIndex, episode }: JournalRecord): Uint8Array {
     JSON.stringify({ episodeIndex, length: episode.length, task: episode.task, return: episode.return ?? null, success: episode.success ?? null, seed: episode.seed ?? null, columns }),
     'utf8',
   );
-  const total = HEADER_BYTES + json.length + payload + 4;
-  const out = Buffer.alloc(total);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(json.length, 4);
-  out.writeUInt32LE(payload, 8);
-  json.copy(out, HEADER_BYTES);
-  let p = HEADER_BYTES + json.length;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
-  }
-  out.writeUInt32LE(crc32(out.subarray(HEADER_BYTES, p)), p);
-  return out;
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(json.length, 4);
+  header.writeUInt32LE(payload, 8);
+  let crc = crc32(json);
+  for (const part of parts) crc = crc32(part, crc);
+  const tail = Buffer.allocUnsafe(4);
+  tail.writeUInt32LE(crc, 0);
+  return [header, json, ...parts, tail];
 }
 
 function decodeRecord(buf: Buffer, off: number): { record: JournalRecord; next: number } | null {
@@ -186,9 +198,20 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (IEEE, as zlib), to tell a whole record from a torn or overwritten one. */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
+/**
+ * CRC-32 (IEEE, as zlib), to tell a whole record from a torn or overwritten
+ * one; `value` continues a CRC over preceding bytes. zlib's native
+ * `crc32` where Node has it (20.15+, ~10x faster), else a table in JS.
+ */
+export function crc32(bytes: Uint8Array, value = 0): number {
+  return nativeCrc32 ? nativeCrc32(bytes, value) : crc32Js(bytes, value);
+}
+
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** {@link crc32} in JavaScript (Node < 20.15). */
+export function crc32Js(bytes: Uint8Array, value = 0): number {
+  let c = (value ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

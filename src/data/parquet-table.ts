@@ -37,9 +37,52 @@ export interface ColumnSpec {
 /** In-memory column data, laid out as {@link ColumnKind} says. */
 export type ColumnValues = Float32Array | Float64Array | Uint8Array | string[] | string[][] | Array<boolean | number | null>;
 
+/**
+ * A fixed-width numeric column (`float32`, `float64`, `int64`, `bool`) given
+ * to {@link encodeParquet} without its values in one array: consecutive
+ * pieces (one typed array per episode, see {@link concatSource}) or values
+ * computed per range (a dataset's index columns). The encoder copies each
+ * page's values into a scratch array it reuses, so a data file is encoded
+ * without first concatenating its columns into fresh memory (memory touched
+ * for the first time costs ~5 ms of CPU per MB on the 2-core VM, see
+ * docs/benchmarks.md "Datasets").
+ */
+export interface NumericColumnSource {
+  /** Number of values (rows x dim). */
+  readonly length: number;
+  /** Writes values `[from, from + out.length)` into `out` (the column kind's typed array: Float64Array for int64, Uint8Array for bool). */
+  read(out: Float32Array | Float64Array | Uint8Array, from: number): void;
+}
+
+/** The column made of `parts` one after another (e.g. one typed array per episode), as a {@link NumericColumnSource}. */
+export function concatSource(parts: ReadonlyArray<Float32Array | Float64Array | Uint8Array>): NumericColumnSource {
+  const starts = new Float64Array(parts.length + 1);
+  for (let k = 0; k < parts.length; k++) starts[k + 1] = starts[k] + parts[k].length;
+  return {
+    length: starts[parts.length],
+    read(out, from) {
+      // The first part holding `from` (binary search), then part by part.
+      let lo = 0;
+      let hi = parts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= from) lo = mid;
+        else hi = mid - 1;
+      }
+      let at = 0;
+      for (let k = lo; at < out.length && k < parts.length; k++) {
+        const begin = k === lo ? from - starts[k] : 0;
+        const take = Math.min(parts[k].length - begin, out.length - at);
+        out.set(parts[k].subarray(begin, begin + take), at);
+        at += take;
+      }
+    },
+  };
+}
+
 /** A table to encode: the columns in file order with their data (all of `rows` rows). */
 export interface TableInput {
-  columns: ReadonlyArray<{ spec: ColumnSpec; data: ColumnValues }>;
+  columns: ReadonlyArray<{ spec: ColumnSpec; data: ColumnValues | NumericColumnSource }>;
   rows: number;
 }
 
@@ -67,6 +110,19 @@ export interface EncodeOptions {
 }
 
 let shared: ArrayBuffer | null = null;
+let sharedHeld = false;
+
+/**
+ * Keeps the buffer of the last `reuseBuffer` encode from being reused until
+ * the returned function is called (while its bytes are written
+ * asynchronously): encodes meanwhile get a buffer of their own.
+ */
+export function holdEncodeBuffer(): () => void {
+  sharedHeld = true;
+  return () => {
+    sharedHeld = false;
+  };
+}
 
 const PAGE_BYTES = 1 << 20;
 
@@ -125,8 +181,9 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
   let estimate = 1 << 16;
   for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' || c.spec.kind === 'image' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
   estimate = Math.ceil(estimate * 1.05);
-  const writer = new ByteWriter(options.reuseBuffer ? 1 : estimate);
-  if (options.reuseBuffer) {
+  const reuse = options.reuseBuffer === true && !sharedHeld;
+  const writer = new ByteWriter(reuse ? 1 : estimate);
+  if (reuse) {
     if (!shared || shared.byteLength < estimate) shared = new ArrayBuffer(estimate);
     writer.buffer = shared;
     writer.view = new DataView(shared);
@@ -151,7 +208,7 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
       const vector = spec.dim !== null && spec.kind !== 'string-list';
       if (NUMERIC_FAST && (spec.kind === 'float32' || spec.kind === 'float64' || spec.kind === 'int64' || spec.kind === 'bool')) {
         // 'auto': fixed-width numeric columns are stored uncompressed (see writeNumericChunk).
-        const fast = writeNumericChunk(writer, spec, data as Float32Array | Float64Array | Uint8Array, g, n, schemaPath, compression === 'snappy' ? state.compressors.SNAPPY! : null);
+        const fast = writeNumericChunk(writer, spec, data as Float32Array | Float64Array | Uint8Array | NumericColumnSource, g, n, schemaPath, compression === 'snappy' ? state.compressors.SNAPPY! : null);
         if (fast) {
           chunks.push(fast);
           continue;
@@ -172,7 +229,7 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
           offsetIndex: false,
           encoding: spec.kind === 'bool' || spec.kind === 'bool?' ? undefined : 'PLAIN',
         },
-        pageData: pageData(spec, data, g, n, path),
+        pageData: pageData(spec, isSource(data) ? materialize(spec, data) : data, g, n, path),
       });
       chunks.push(result.chunk);
     }
@@ -182,8 +239,8 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
     state.num_rows += BigInt(n);
   }
   pw.finish();
-  if (options.reuseBuffer) shared = writer.buffer;
-  return options.reuseBuffer ? writer.getBytes() : new Uint8Array(writer.buffer, 0, writer.offset);
+  if (reuse) shared = writer.buffer;
+  return reuse ? writer.getBytes() : new Uint8Array(writer.buffer, 0, writer.offset);
 }
 
 /**
@@ -203,6 +260,35 @@ function writeImageChunks(writer: ByteWriter, spec: ColumnSpec, data: Uint8Array
       pageData: encodeNestedValues(leafPath, rows),
     }).chunk;
   });
+}
+
+function isSource(data: ColumnValues | NumericColumnSource): data is NumericColumnSource {
+  return !Array.isArray(data) && !ArrayBuffer.isView(data);
+}
+
+/** A source's values in one new typed array (the general encoder's path: big-endian machines, unsafe int64). */
+function materialize(spec: ColumnSpec, source: NumericColumnSource): Float32Array | Float64Array | Uint8Array {
+  const out = spec.kind === 'float32' ? new Float32Array(source.length) : spec.kind === 'bool' ? new Uint8Array(source.length) : new Float64Array(source.length);
+  source.read(out, 0);
+  return out;
+}
+
+/** Scratch arrays for a source's page values, reused from page to page and file to file (at most a page, ~1 MiB, each). */
+const pageScratch = { float32: new Float32Array(0), float64: new Float64Array(0), bool: new Uint8Array(0) };
+let wordScratch = new Int32Array(0);
+
+/** Values `[from, from + count)` of a column: a view of its typed array, or a source's values copied into a scratch array. */
+function pageOf(data: Float32Array | Float64Array | Uint8Array | NumericColumnSource, kind: 'float32' | 'float64' | 'int64' | 'bool', from: number, count: number): Float32Array | Float64Array | Uint8Array {
+  if (!isSource(data)) return data.subarray(from, from + count);
+  const key = kind === 'int64' ? 'float64' : kind;
+  if (pageScratch[key].length < count) {
+    if (key === 'float32') pageScratch.float32 = new Float32Array(count);
+    else if (key === 'float64') pageScratch.float64 = new Float64Array(count);
+    else pageScratch.bool = new Uint8Array(count);
+  }
+  const out = pageScratch[key].subarray(0, count);
+  data.read(out, from);
+  return out;
 }
 
 /** Levels and values of rows `[g, g + n)` of one column. */
@@ -246,7 +332,7 @@ type Chunk = ReturnType<typeof writeColumn>['chunk'];
 function writeNumericChunk(
   writer: ByteWriter,
   spec: ColumnSpec,
-  data: Float32Array | Float64Array | Uint8Array,
+  data: Float32Array | Float64Array | Uint8Array | NumericColumnSource,
   g: number,
   n: number,
   schemaPath: SchemaElement[],
@@ -254,29 +340,7 @@ function writeNumericChunk(
 ): Chunk | null {
   const width = spec.dim ?? 1;
   const list = spec.dim !== null;
-  const values = data.subarray(g * width, (g + n) * width);
   const kind = spec.kind as 'float32' | 'float64' | 'int64' | 'bool';
-  let stats: { min_value: unknown; max_value: unknown; null_count: bigint; nan_count?: bigint } | undefined;
-  if (kind === 'int64') {
-    for (let i = 0; i < values.length; i++) if (!Number.isSafeInteger(values[i])) return null;
-  }
-  if (!list) {
-    let min = Infinity;
-    let max = -Infinity;
-    let nan = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v !== v) nan++;
-      else {
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-    }
-    const has = nan < values.length;
-    const conv = (v: number): unknown => (!has ? undefined : kind === 'int64' ? BigInt(v) : kind === 'bool' ? v !== 0 : v === 0 ? v : v);
-    stats = { min_value: conv(min === 0 ? -0 : min), max_value: conv(max === 0 ? 0 : max), null_count: 0n };
-    if (kind === 'float32' || kind === 'float64') stats.nan_count = BigInt(nan);
-  }
   const type = kind === 'float32' ? 'FLOAT' : kind === 'float64' ? 'DOUBLE' : kind === 'int64' ? 'INT64' : 'BOOLEAN';
   const encoding = kind === 'bool' ? 'RLE' : 'PLAIN';
   const valueBytes = kind === 'float32' ? 4 : kind === 'bool' ? 1 : 8;
@@ -284,10 +348,34 @@ function writeNumericChunk(
   const offsetStart = writer.offset;
   let uncompressed = 0;
   let pages = 0;
+  // Statistics (scalar columns), accumulated page by page.
+  let min = Infinity;
+  let max = -Infinity;
+  let nan = 0;
   for (let r0 = 0; r0 < n; r0 += rowsPerPage) {
     const rows = Math.min(rowsPerPage, n - r0);
     const count = rows * width;
-    const page = values.subarray(r0 * width, r0 * width + count);
+    const page = pageOf(data, kind, (g + r0) * width, count);
+    if (kind === 'int64') {
+      for (let i = 0; i < count; i++) {
+        if (!Number.isSafeInteger(page[i])) {
+          // Drop the pages written so far: the general encoder writes the chunk.
+          writer.index -= writer.offset - offsetStart;
+          writer.offset = offsetStart;
+          return null;
+        }
+      }
+    }
+    if (!list) {
+      for (let i = 0; i < count; i++) {
+        const v = page[i];
+        if (v !== v) nan++;
+        else {
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+    }
     const levels = list ? listLevels(rows, width) : null;
     const raw = pageValues(kind, page);
     const stored = snappy ? snappy(raw) : raw;
@@ -314,6 +402,13 @@ function writeNumericChunk(
     uncompressed += levelBytes + raw.length;
     pages++;
   }
+  let stats: { min_value: unknown; max_value: unknown; null_count: bigint; nan_count?: bigint } | undefined;
+  if (!list) {
+    const has = nan < n;
+    const conv = (v: number): unknown => (!has ? undefined : kind === 'int64' ? BigInt(v) : kind === 'bool' ? v !== 0 : v === 0 ? v : v);
+    stats = { min_value: conv(min === 0 ? -0 : min), max_value: conv(max === 0 ? 0 : max), null_count: 0n };
+    if (kind === 'float32' || kind === 'float64') stats.nan_count = BigInt(nan);
+  }
   const element = schemaPath[schemaPath.length - 1];
   return {
     meta_data: {
@@ -321,7 +416,7 @@ function writeNumericChunk(
       encodings: [encoding],
       path_in_schema: schemaPath.slice(1).map((e) => e.name),
       codec: snappy ? 'SNAPPY' : 'UNCOMPRESSED',
-      num_values: BigInt(values.length),
+      num_values: BigInt(n * width),
       total_compressed_size: BigInt(writer.offset - offsetStart),
       // The page headers are counted in the compressed size (the bytes on disk) but not here, as the general encoder does.
       total_uncompressed_size: BigInt(uncompressed),
@@ -337,14 +432,16 @@ function writeNumericChunk(
 function pageValues(kind: 'float32' | 'float64' | 'int64' | 'bool', page: Float32Array | Float64Array | Uint8Array): Uint8Array {
   if (kind === 'float32' || kind === 'float64') return new Uint8Array(page.buffer, page.byteOffset, page.byteLength);
   if (kind === 'int64') {
-    const words = new Int32Array(page.length * 2);
+    // Into a scratch array reused page to page: the caller copies (or compresses) the bytes at once.
+    if (wordScratch.length < page.length * 2) wordScratch = new Int32Array(page.length * 2);
+    const words = wordScratch;
     for (let i = 0; i < page.length; i++) {
       const v = page[i];
       const hi = Math.floor(v / 4294967296);
       words[2 * i] = (v - hi * 4294967296) | 0;
       words[2 * i + 1] = hi;
     }
-    return new Uint8Array(words.buffer);
+    return new Uint8Array(words.buffer, 0, page.length * 8);
   }
   const { out: packed, bits } = bitPackedRun(page.length);
   for (let i = 0; i < page.length; i++) if (page[i] !== 0) packed[bits + (i >> 3)] |= 1 << (i & 7);

@@ -128,7 +128,8 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
       },
     });
     const w = writer as DatasetWriter | null;
-    w?.close();
+    // The last commit's files are written and fsynced concurrently (see closeAsync).
+    await w?.closeAsync();
     const info = w ? { e: w.totalEpisodes, f: w.totalFrames } : existsSync(join(options.out, INFO_PATH)) ? { e: readInfo(options.out).total_episodes, f: readInfo(options.out).total_frames } : { e: 0, f: 0 };
     return { root: options.out, episodes: outcomes, firstIndex: Math.max(firstIndex, 0), totalEpisodes: info.e, totalFrames: info.f, aborted: run.aborted };
   } finally {

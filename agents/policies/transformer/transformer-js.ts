@@ -52,6 +52,9 @@ export class TransformerJs {
   private readonly slopes: Float64Array;
   private p = new Map<string, Float64Array>();
   private dense = new Map<string, Dense>();
+  /** Per block, its dense layers and LayerNorm parameters (no string lookups per step). */
+  private blocks: Array<{ wq: Dense; wk: Dense; wv: Dense; wo: Dense; w1: Dense; w2: Dense; ln1: [Float64Array, Float64Array]; ln2: [Float64Array, Float64Array] }> = [];
+  private lnF: [Float64Array, Float64Array] = [new Float64Array(0), new Float64Array(0)];
   private readonly caches: SubEnvCache[] = [];
   // Scratch.
   private readonly x: Float64Array;
@@ -63,6 +66,8 @@ export class TransformerJs {
   private readonly att: Float64Array;
   private readonly mlp: Float64Array;
   private readonly tmp: Float64Array;
+  /** The observation as float64 (every dense input one array type: the hot loop stays monomorphic). */
+  private readonly obs64: Float64Array;
   /** The Gaussian head's log-std (float32, as sampled), or null. */
   logStd: Float32Array | null = null;
 
@@ -84,6 +89,7 @@ export class TransformerJs {
     this.att = new Float64Array(spec.window);
     this.mlp = new Float64Array(hidden);
     this.tmp = new Float64Array(Math.max(this.d, this.outDim, 1));
+    this.obs64 = new Float64Array(spec.obsDim);
     this.setParams(tensors);
   }
 
@@ -110,6 +116,19 @@ export class TransformerJs {
     }
     this.dense.set('actor', dense('head.actor.weight', 'head.actor.bias', d, this.outDim));
     this.dense.set('value', dense('head.value.weight', 'head.value.bias', d, 1));
+    const ln = (name: string): [Float64Array, Float64Array] => [this.p.get(`${name}.gamma`) as Float64Array, this.p.get(`${name}.beta`) as Float64Array];
+    const at = (name: string): Dense => this.dense.get(name) as Dense;
+    this.blocks = Array.from({ length: this.spec.layers }, (_, l) => ({
+      wq: at(`${l}.wq`),
+      wk: at(`${l}.wk`),
+      wv: at(`${l}.wv`),
+      wo: at(`${l}.wo`),
+      w1: at(`${l}.w1`),
+      w2: at(`${l}.w2`),
+      ln1: ln(`blocks.${l}.ln1`),
+      ln2: ln(`blocks.${l}.ln2`),
+    }));
+    this.lnF = ln('ln_f');
     this.logStd = tensors.has('head.actor.log_std') ? get('head.actor.log_std').slice() : null;
   }
 
@@ -134,7 +153,9 @@ export class TransformerJs {
     const { d, dh, spec } = this;
     const x = this.x;
     // Token: obs tokenizer + (previous action or the start embedding) + task embedding.
-    this.apply(this.dense.get('obs') as Dense, obs, obsOffset, x, false);
+    const obs64 = this.obs64;
+    for (let j = 0; j < obs64.length; j++) obs64[j] = obs[obsOffset + j];
+    this.apply(this.dense.get('obs') as Dense, obs64, 0, x, false);
     if (c.hasPrev) {
       this.apply(this.dense.get('act') as Dense, c.prevAction, 0, this.tmp, false);
       for (let j = 0; j < d; j++) x[j] += this.tmp[j];
@@ -148,10 +169,11 @@ export class TransformerJs {
     const W = spec.window - 1;
     const scale = 1 / Math.sqrt(dh);
     for (let l = 0; l < spec.layers; l++) {
-      this.layerNorm(x, `blocks.${l}.ln1`, this.h);
-      this.apply(this.dense.get(`${l}.wq`) as Dense, this.h, 0, this.q, false);
-      this.apply(this.dense.get(`${l}.wk`) as Dense, this.h, 0, this.k, false);
-      this.apply(this.dense.get(`${l}.wv`) as Dense, this.h, 0, this.v, false);
+      const B = this.blocks[l];
+      this.layerNorm(x, B.ln1, this.h);
+      this.apply(B.wq, this.h, 0, this.q, false);
+      this.apply(B.wk, this.h, 0, this.k, false);
+      this.apply(B.wv, this.h, 0, this.v, false);
       const K = c.keys[l];
       const V = c.values[l];
       for (let hh = 0; hh < spec.heads; hh++) {
@@ -190,18 +212,18 @@ export class TransformerJs {
         K.set(this.k, slot * d);
         V.set(this.v, slot * d);
       }
-      this.apply(this.dense.get(`${l}.wo`) as Dense, this.o, 0, this.tmp, false);
+      this.apply(B.wo, this.o, 0, this.tmp, false);
       for (let j = 0; j < d; j++) x[j] += this.tmp[j];
-      this.layerNorm(x, `blocks.${l}.ln2`, this.h);
-      this.apply(this.dense.get(`${l}.w1`) as Dense, this.h, 0, this.mlp, true);
-      this.apply(this.dense.get(`${l}.w2`) as Dense, this.mlp, 0, this.tmp, false);
+      this.layerNorm(x, B.ln2, this.h);
+      this.apply(B.w1, this.h, 0, this.mlp, true);
+      this.apply(B.w2, this.mlp, 0, this.tmp, false);
       for (let j = 0; j < d; j++) x[j] += this.tmp[j];
     }
     if (record && W > 0) {
       if (held < W) c.length += 1;
       else c.start = (c.start + 1) % W;
     }
-    this.layerNorm(x, 'ln_f', this.h);
+    this.layerNorm(x, this.lnF, this.h);
     this.apply(this.dense.get('actor') as Dense, this.h, 0, this.tmp, false);
     for (let j = 0; j < this.outDim; j++) out[outOffset + j] = this.tmp[j];
     this.apply(this.dense.get('value') as Dense, this.h, 0, this.tmp, false);
@@ -240,33 +262,57 @@ export class TransformerJs {
     return this.caches[i];
   }
 
-  /** `y = W x + b` (optionally GELU), four partial sums per row. */
-  private apply(L: Dense, x: ArrayLike<number>, xOff: number, y: Float64Array, geluOut: boolean): void {
+  /** `y = W x + b` (optionally GELU): four rows at a time, each `x[i]` loaded once for all four. */
+  private apply(L: Dense, x: Float64Array, xOff: number, y: Float64Array, geluOut: boolean): void {
     const n = L.in;
     const w = L.w;
-    for (let j = 0; j < L.out; j++) {
-      const row = j * n;
+    const b = L.b;
+    let j = 0;
+    for (; j + 3 < L.out; j += 4) {
+      const r0 = j * n;
+      const r1 = r0 + n;
+      const r2 = r1 + n;
+      const r3 = r2 + n;
       let a0 = 0;
       let a1 = 0;
       let a2 = 0;
       let a3 = 0;
-      let i = 0;
-      for (; i + 3 < n; i += 4) {
-        a0 += x[xOff + i] * w[row + i];
-        a1 += x[xOff + i + 1] * w[row + i + 1];
-        a2 += x[xOff + i + 2] * w[row + i + 2];
-        a3 += x[xOff + i + 3] * w[row + i + 3];
+      for (let i = 0; i < n; i++) {
+        const xi = x[xOff + i];
+        a0 += xi * w[r0 + i];
+        a1 += xi * w[r1 + i];
+        a2 += xi * w[r2 + i];
+        a3 += xi * w[r3 + i];
       }
-      for (; i < n; i++) a0 += x[xOff + i] * w[row + i];
-      const acc = (L.b ? L.b[j] : 0) + (a0 + a1 + (a2 + a3));
-      y[j] = geluOut ? gelu(acc) : acc;
+      if (b) {
+        a0 += b[j];
+        a1 += b[j + 1];
+        a2 += b[j + 2];
+        a3 += b[j + 3];
+      }
+      if (geluOut) {
+        y[j] = gelu(a0);
+        y[j + 1] = gelu(a1);
+        y[j + 2] = gelu(a2);
+        y[j + 3] = gelu(a3);
+      } else {
+        y[j] = a0;
+        y[j + 1] = a1;
+        y[j + 2] = a2;
+        y[j + 3] = a3;
+      }
+    }
+    for (; j < L.out; j++) {
+      const row = j * n;
+      let a = 0;
+      for (let i = 0; i < n; i++) a += x[xOff + i] * w[row + i];
+      if (b) a += b[j];
+      y[j] = geluOut ? gelu(a) : a;
     }
   }
 
-  private layerNorm(x: Float64Array, name: string, out: Float64Array): void {
+  private layerNorm(x: Float64Array, [g, b]: [Float64Array, Float64Array], out: Float64Array): void {
     const d = this.d;
-    const g = this.p.get(`${name}.gamma`) as Float64Array;
-    const b = this.p.get(`${name}.beta`) as Float64Array;
     let mean = 0;
     for (let j = 0; j < d; j++) mean += x[j];
     mean /= d;

@@ -21,5 +21,6 @@ export { CommandAvatar, COMMAND_AVATAR_STATE, COMMAND_AVATAR_MAX_CHARS, type Com
 export { CommandAvatarExpert } from './command/command-avatar-expert.js';
 export { LangReach, LANG_REACH_OBJECTS, LANG_REACH_COLOURS, LANG_REACH_SHAPES, LANG_REACH_VERBS, LANG_REACH_MAX_CHARS, type LangReachOptions, type LangReachObs } from './mujoco/lang-reach.js';
 export { makeImageVec, type MakeImageVecOptions } from './make-image-vec.js';
+export { makeImageEnv, ImageObservationEnv } from './make-image-env.js';
 export { LangReachExpert, type LangReachExpertOptions } from './mujoco/lang-reach-expert.js';
 export { COMMAND_ACTIONS, CORES as COMMAND_CORES, phrasings as commandPhrasings, type CommandAction, type PhrasingSplit } from './command/phrasings.js';

@@ -30,8 +30,13 @@ export class LangReachExpert extends ArmExpert {
     if (!(inner instanceof LangReach) || !(space instanceof Dict) || !space.spaces.instruction) {
       throw new InvalidArgument(formatError('LangReachExpert.env', 'a LangReach-v0 env (wrapped or not)', String(space), "Build it with makeAsync('LangReach-v0')"));
     }
-    // Flat Dict rows: instruction first (sorted keys), then the state whose first 6 entries are the joint angles.
-    super('LangReachExpert', env, space.flatDim, options, space.spaces.instruction.flatDim);
+    // Flat Dict rows in sorted keys (image when a camera is added, instruction, state): the state's first 6 entries are the joint angles.
+    let stateOffset = 0;
+    for (const k of space.keys) {
+      if (k === 'state') break;
+      stateOffset += space.spaces[k].flatDim;
+    }
+    super('LangReachExpert', env, space.flatDim, options, stateOffset);
     this.env = inner;
     this.maxSpeed = options.maxSpeed ?? 0.6;
   }

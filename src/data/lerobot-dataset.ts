@@ -12,6 +12,7 @@ import { readStatsJson } from './stats-json.js';
 import { readJournal } from './episode-journal.js';
 import { journalPath, lockHolder, LAMKIT_DIR } from './writer-lock.js';
 import { DatasetWriter, datasetSpecOf } from './dataset-writer.js';
+import { stateDimWithoutImages } from './image-observations.js';
 
 /** What opening a dataset found beside its committed contents, and did about it. */
 export interface RecoveryReport {
@@ -249,7 +250,8 @@ export class LeRobotDataset {
       const f = this.info.features[feature];
       if (!f) throw new InvalidArgument(formatError(`LeRobotDataset(${this.root}).features.${feature}`, `a ${feature} feature for the policy's ${what}`, 'none', 'Record the dataset with this task'));
       const discrete = space.kind === 'Discrete';
-      const size = discrete ? 1 : space.flatDim;
+      // Camera images are image columns of their own, not part of observation.state.
+      const size = discrete ? 1 : feature === 'observation.state' ? stateDimWithoutImages(space) : space.flatDim;
       const flatFeature = f.shape.reduce((a, b) => a * b, 1);
       if (feature === 'action' && discrete !== (f.dtype === 'int64')) {
         throw new InvalidArgument(formatError(`LeRobotDataset(${this.root}).features.action`, `${discrete ? 'int64 class indices' : 'float32 vectors'} for ${space.toString()}`, `${f.dtype}[${f.shape.join(',')}]`, 'Use a policy for this dataset\'s action space'));

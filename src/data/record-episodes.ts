@@ -13,6 +13,7 @@ import { DatasetWriter, type DatasetSpec, type DatasetWriterOptions } from './da
 import { PerturbedPolicy } from './perturbed-policy.js';
 import { INFO_PATH, readInfo, type FeatureInfo } from './lerobot-format.js';
 import type { EpisodeData } from './episode-journal.js';
+import { imageFeatures, imageParts, splitObservationInto, stateDimWithoutImages, type ImagePart } from './image-observations.js';
 
 /** Options of {@link recordEpisodes}. */
 export interface RecordEpisodesOptions {
@@ -66,7 +67,9 @@ export interface RecordResult {
  * episode is journaled before the next starts (it survives a kill); the
  * dataset is committed in files of the writer's size and on return.
  *
- * Observations are stored flattened as float32 `observation.state`;
+ * Observations are stored flattened as float32 `observation.state`
+ * (camera images apart: a LeRobot `image` column `observation.<key>` each,
+ * see image-observations.ts);
  * actions as float32 vectors (Box) or int64 (Discrete, MultiDiscrete,
  * MultiBinary). With noise or epsilon, `action` is the policy's clean
  * action and `action.executed` what the env got.
@@ -77,7 +80,9 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
   const actor = new PerturbedPolicy(policy, { actionNoiseStd: options.actionNoiseStd, epsilon: options.epsilon, rng: new Rng(seed + 0x5eed) });
   const obsSpace = env.observationSpace;
   const actSpace = env.actionSpace;
-  const stateDim = obsSpace.flatDim;
+  // Camera images (a Dict's uint8 [H, W, 3] parts) get an image column each; observation.state is the rest.
+  const images = imageParts(obsSpace);
+  const stateDim = stateDimWithoutImages(obsSpace);
   const action = actionLayout(actSpace);
   // Text parts of the observation (an instruction) also get a string column each, LeRobot's way of storing text.
   const textFns: Record<string, (step: EpisodeStep) => string> = { ...observationTextColumns(obsSpace), ...options.text };
@@ -95,7 +100,7 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
   }
 
   let writer: DatasetWriter | null = null;
-  const frames = new FrameBuffer(stateDim, action.dim, textNames);
+  const frames = new FrameBuffer(stateDim, action.dim, textNames, images);
   const outcomes: EpisodeOutcome[] = [];
   let firstIndex = -1;
   let steps = 0;
@@ -112,7 +117,7 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
       onStep: (s) => {
         steps++;
         frames.reserve();
-        obsSpace.flattenInto(s.obs, frames.stateBuffer, frames.length * stateDim);
+        splitObservationInto(obsSpace, images, s.obs, frames.stateBuffer, frames.length * stateDim, frames.imageBuffers, frames.length);
         frames.pushStep(actor.clean, s.action, s.reward, s.terminated, s.truncated, s.info.isSuccess, textNames.length === 0 ? NO_TEXT : textNames.map((n) => textFns[n](s)));
       },
       onEpisodeEnd: async (outcome) => {
@@ -173,7 +178,8 @@ export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLay
   if (actionNames && act instanceof Discrete && actionNames.length !== act.n) throw new InvalidArgument(formatError('recordEpisodes.actionNames', `${act.n} names`, describeValue(actionNames), 'Name every action'));
   const scalar = (dtype: string): FeatureInfo => ({ dtype, shape: [1], names: null });
   const features: DatasetSpec['features'] = {
-    'observation.state': { dtype: 'float32', shape: [obs.flatDim], names: null },
+    'observation.state': { dtype: 'float32', shape: [stateDimWithoutImages(obs)], names: null },
+    ...imageFeatures(obs),
     action: actionFeature,
   };
   if (executed) features['action.executed'] = { ...actionFeature };
@@ -207,8 +213,11 @@ class FrameBuffer {
   private truncated = new Uint8Array(64);
   private success = new Uint8Array(64);
   private texts: string[][];
+  /** Image column -> `Uint8Array [capacity x H x W x 3]`. */
+  readonly imageBuffers: Record<string, Uint8Array> = {};
 
-  constructor(private readonly stateDim: number, private readonly actionDim: number, textNames: readonly string[]) {
+  constructor(private readonly stateDim: number, private readonly actionDim: number, textNames: readonly string[], private readonly images: readonly ImagePart[] = []) {
+    for (const p of images) this.imageBuffers[p.column] = new Uint8Array(this.cap * p.shape[0] * p.shape[1] * 3);
     this.state = new Float32Array(this.cap * stateDim);
     this.action = new Float64Array(this.cap * actionDim);
     this.executed = new Float64Array(this.cap * actionDim);
@@ -267,6 +276,7 @@ class FrameBuffer {
       'next.truncated': truncated,
     };
     if (executedColumn) frames['action.executed'] = actionOf(this.executed);
+    for (const p of this.images) frames[p.column] = this.imageBuffers[p.column].slice(0, n * p.shape[0] * p.shape[1] * 3);
     if ('next.success' in features) frames['next.success'] = this.success.slice(0, n);
     const textNames = Object.keys(features).filter((k) => features[k].dtype === 'string');
     textNames.forEach((name, i) => (frames[name] = this.texts[i].slice()));
@@ -287,5 +297,6 @@ class FrameBuffer {
     this.terminated = g(this.terminated, 1);
     this.truncated = g(this.truncated, 1);
     this.success = g(this.success, 1);
+    for (const p of this.images) this.imageBuffers[p.column] = g(this.imageBuffers[p.column], p.shape[0] * p.shape[1] * 3);
   }
 }

@@ -2,6 +2,7 @@ import { InvalidArgument, formatError, describeValue } from '../../../src/core/e
 import type { LeRobotDataset } from '../../../src/data/lerobot-dataset.js';
 import type { Space } from '../../../src/core/spaces/space.js';
 import { ActionCodec } from '../../policies/action-codec.js';
+import { flatObservations, imageParts } from '../../../src/data/image-observations.js';
 import type { Demonstrations } from './demonstrations.js';
 
 /** Which rows a split holds: episode indices of the dataset. */
@@ -11,7 +12,8 @@ export type EpisodeList = readonly number[];
  * Reads episodes of a recorded dataset (`observation.state`, `action`) into
  * {@link Demonstrations} for supervised training: actions in the stored form
  * of the policy head for `actionSpace` (discrete values minus the space's
- * `start`; Box values as recorded).
+ * `start`; Box values as recorded). Camera images stored as `image` columns
+ * are put back at their place in the flat observation (pixels 0-255).
  * @throws InvalidArgument naming the dataset when an episode list is empty.
  */
 export async function datasetDemonstrations(ds: LeRobotDataset, episodes: EpisodeList, observationSpace: Space<unknown>, actionSpace: Space<unknown>, where: string): Promise<Demonstrations> {
@@ -19,10 +21,12 @@ export async function datasetDemonstrations(ds: LeRobotDataset, episodes: Episod
   const codec = new ActionCodec(actionSpace);
   const offset = codec.head.kind === 'categorical' ? startsOf(actionSpace, codec.actDim) : null;
   const parts: Array<{ obs: Float32Array; act: Float64Array | Float32Array; rows: number }> = [];
+  const images = imageParts(observationSpace).filter((p) => ds.features[p.column]?.dtype === 'image');
   for (const e of episodes) {
-    const cols = await ds.readEpisode(e, ['observation.state', 'action']);
-    const obs = cols['observation.state'] as Float32Array;
+    const cols = await ds.readEpisode(e, ['observation.state', 'action', ...images.map((p) => p.column)]);
     const act = cols.action as Float64Array | Float32Array;
+    const stored = cols['observation.state'] as Float32Array;
+    const obs = images.length > 0 ? flatObservations(observationSpace, stored, cols as Record<string, Uint8Array>, act.length / codec.actDim, `${where}.episode ${e}`) : stored;
     const rows = obs.length / observationSpace.flatDim;
     if (!Number.isInteger(rows) || act.length !== rows * codec.actDim) {
       throw new InvalidArgument(formatError(`${where}.episode ${e}`, `observation.state [rows x ${observationSpace.flatDim}] and action [rows x ${codec.actDim}]`, `${obs.length} and ${act.length} values`, 'Record the dataset with this task'));

@@ -98,6 +98,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   // An instruction's columns are charset indices, not features: left as they are (mean 0, variance 1, never clipped).
   const textParts = lib.textRanges(spaces.observation);
   for (const r of textParts) for (let j = r.offset; j < r.offset + r.space.maxLength; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
+  // So are a camera image's pixels (0-255): the text-transformer's image tokenizer scales them itself.
+  for (const p of lib.imageParts(spaces.observation)) for (let j = p.offset; j < p.offset + p.shape[0] * p.shape[1] * 3; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
   const clipObs = textParts.length > 0 ? TEXT_CLIP_OBS : 10;
   for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, clipObs);
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { Env } from '../../core/env.js';
+import type { AsyncEnv, Env } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
 import { Rng } from '../../core/rng.js';
 import { allocateActions } from '../../core/vector-env.js';
@@ -21,6 +21,9 @@ export interface RecordFlags {
   fps?: string;
   stochastic?: boolean;
   progress?: boolean;
+  /** `false` (`--no-images`): no camera images even when the task has a camera (LangReach-v0). */
+  images?: boolean;
+  imageSize?: string;
 }
 
 /** What `lamkit record` did. */
@@ -50,13 +53,19 @@ export async function runRecord(flags: RecordFlags): Promise<RecordOutcome> {
   const fps = parseIntFlag('lamkit record --fps', flags.fps, 1, '25');
   const actionNoiseStd = parseFraction('lamkit record --action-noise', flags.actionNoise, Infinity, '0.1');
   const epsilon = parseFraction('lamkit record --epsilon', flags.epsilon, 1, '0.1');
+  const imageSize = parseIntFlag('lamkit record --image-size', flags.imageSize, 8, '64') ?? 64;
   const lib = await import('../../index.js');
-  const env = await lib.makeAsync(flags.env);
+  let env: Env<unknown, unknown> | AsyncEnv<unknown, unknown> = await lib.makeAsync(flags.env);
+  // A task with a camera (LangReach-v0: imageCamera) records its images: rendered after every step by the batched renderer.
+  if (flags.images !== false && (env.unwrapped as { imageCamera?: unknown }).imageCamera !== undefined) {
+    env.close();
+    env = await lib.makeImageEnv(flags.env, { width: imageSize, height: imageSize });
+  }
   let policy: Policy | undefined;
   const interrupt = onInterrupt({ command: 'lamkit record', stopping: 'stopping after this step; finished episodes are committed', resumeHint: () => `lamkit record --env ${flags.env} --out ${flags.out} ... (appends)` });
   let bar: cliProgress.SingleBar | null = null;
   try {
-    policy = await resolvePolicy(flags.policy, flags.env, env, seed);
+    policy = await resolvePolicy(flags.policy, flags.env, env as Env<unknown, unknown>, seed);
     const returns: number[] = [];
     let successes = 0;
     let reported = 0;
@@ -109,7 +118,7 @@ export async function runRecord(flags: RecordFlags): Promise<RecordOutcome> {
     bar?.stop();
     interrupt.dispose();
     policy?.dispose?.();
-    env.close();
+    await env.close();
   }
 }
 
@@ -173,6 +182,8 @@ export function register(program: Command): void {
     .option('--epsilon <p>', 'probability of executing a random action instead (recorded as action.executed)')
     .option('--fps <n>', 'frames per second (default: 1 / the env dt)')
     .option('--stochastic', "sample the policy's actions instead of taking the mode")
+    .option('--no-images', 'no camera images, even for a task with a camera (LangReach-v0 records image, instruction and state by default)')
+    .option('--image-size <px>', 'camera image width and height in pixels, for tasks with a camera', '64')
     .option('--no-progress', 'no progress bar')
     .action(async (flags: RecordFlags) => {
       const r = await runRecord(flags);

@@ -98,7 +98,7 @@ async function ppoOn(target: string, checkpointDir: string | null, seed: number,
   const config = lib.resolvePpoConfig({ ...defaults, ...(checkpointDir ? { normalizeReward: false } : {}), seed, totalSteps: steps }, 'bench transfer');
   const reward = checkpointDir ? lib.LearnedReward.restore((lib.readCheckpoint(checkpointDir).data.algo.state as { reward: lib.LearnedRewardState }).reward, new lib.Rng(seed), 'bench transfer') : null;
   const vec = await lib.makeVec(target, { numEnvs: config.numEnvs });
-  const ppo = await lib.PPO.create(vec, config, reward ? { rewardHook: lib.learnedRewardHook(reward, { gamma: config.gamma }) } : {});
+  const ppo = await lib.PPO.create(vec, config, reward ? { rewardHook: lib.learnedRewardHook(reward) } : {});
   try {
     await ppo.learn();
     const policy = ppo.policy();

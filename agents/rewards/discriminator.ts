@@ -27,16 +27,30 @@ export const discriminatorConfigSchema = z
     gradientPenalty: z.number().min(0).default(0),
     /** Global gradient-norm clip of the discriminator step. */
     maxGradNorm: z.number().positive().default(10),
+    /**
+     * The fixed statistics the reward networks standardize observations with
+     * (then clip to +-10). `expert`: the demonstrations' alone; a near-constant
+     * feature of the expert (CartPole's pole angle: std 0.013 rad) then
+     * saturates a step away from the demonstrations, and the reward is flat
+     * (no way back) everywhere else. `mixture`: the equal-weight mixture of
+     * the expert's and the first rollout's states (the discriminator's
+     * balanced batches; the `imitation` library's RunningNorm on its reward
+     * net's inputs sees the same mixture), set before the first
+     * discriminator step and frozen after.
+     */
+    inputStats: z.enum(['expert', 'mixture']).default('expert'),
     /** Divide the learned reward by a running std of it (no mean shift: a shift would be a per-step survival bonus or penalty). */
     normalizeReward: z.boolean().default(true),
     /**
      * Treat terminations as entering an absorbing state (Kostrikov et al.
      * 2019): the discriminator also sees absorbing-state samples (one per
-     * terminated episode, expert and policy), and a terminal step's reward
-     * gets the absorbing state's discounted tail gamma/(1-gamma) r(absorbing),
-     * which PPO's GAE does not bootstrap. Off: the reward of the absorbing
-     * state is 0 (the usual bias: log-D-style rewards then favour or punish
-     * ending episodes depending on their sign).
+     * terminated episode, expert and policy), and PPO is given the reward
+     * minus the absorbing state's (so the absorbing state is worth 0 forever
+     * after, which PPO's GAE does not need to bootstrap; the same returns up
+     * to a constant as adding the discounted tail gamma/(1-gamma)
+     * r(absorbing) at terminal steps: `writeLearnedRewards`). Off: the reward
+     * of the absorbing state is 0 (the usual bias: log-D-style rewards then
+     * favour or punish ending episodes depending on their sign).
      */
     absorbing: z.boolean().default(true),
   })

@@ -32,13 +32,13 @@ export interface LearnedRewardState {
  * trained on when the reward is reused on its own: GAIL's logit, AIRL's g.
  */
 export class LearnedReward {
-  readonly spec: LearnedRewardSpec;
-  private readonly encoder: FeatureEncoder;
+  private _spec: LearnedRewardSpec;
+  private encoder: FeatureEncoder;
   private readonly nets: RewardMlp[];
 
   constructor(spec: LearnedRewardSpec, rng: Rng) {
-    this.spec = spec;
-    this.encoder = new FeatureEncoder(spec.obsDim, spec.head, { mean: spec.obsMean, var: spec.obsVar }, spec.actionLow && spec.actionHigh ? { low: spec.actionLow, high: spec.actionHigh } : null);
+    this._spec = spec;
+    this.encoder = LearnedReward.encoderOf(spec);
     const od = spec.obsDim;
     const aw = this.encoder.actFeatures;
     if (spec.kind === 'gail') {
@@ -48,6 +48,27 @@ export class LearnedReward {
       if (!(spec.gamma > 0 && spec.gamma <= 1)) throw new InvalidArgument(formatError('LearnedReward.spec.gamma', 'a discount in (0, 1]', describeValue(spec.gamma), "Use the generator's gamma"));
       this.nets = [new RewardMlp('reward/g', od + 1 + (spec.stateOnly ? 0 : aw), spec.hidden, rng), new RewardMlp('reward/h', od + 1, spec.hidden, rng)];
     }
+  }
+
+  /** The architecture and input statistics (checkpoints store it). */
+  get spec(): LearnedRewardSpec {
+    return this._spec;
+  }
+
+  /**
+   * Replaces the fixed observation statistics the networks' inputs are
+   * standardized with (`obsDim` each). The adversarial trainers set them
+   * once, from the expert's and the first rollout's states, before the
+   * first discriminator step (see `AdversarialImitation`).
+   */
+  setInputStats(mean: readonly number[], variance: readonly number[]): void {
+    const spec = { ...this._spec, obsMean: [...mean], obsVar: [...variance] };
+    this.encoder = LearnedReward.encoderOf(spec);
+    this._spec = spec;
+  }
+
+  private static encoderOf(spec: LearnedRewardSpec): FeatureEncoder {
+    return new FeatureEncoder(spec.obsDim, spec.head, { mean: spec.obsMean, var: spec.obsVar }, spec.actionLow && spec.actionHigh ? { low: spec.actionLow, high: spec.actionHigh } : null);
   }
 
   /** A reward of `state.spec` with `state.tensors`. */

@@ -161,7 +161,7 @@ test('mismatched demonstrations give errors naming the mismatch', () => {
   assert.throws(() => enc.actions(Float32Array.of(0.4), new Uint8Array(1), 1), { message: /FeatureEncoder\.actions\[0\]\[0\]: expected a category index in \[0, 2\), got 0\.4/ });
 });
 
-test('learnedRewardHook writes the frozen reward (AIRL: g) of each valid transition, plus the absorbing tail at terminal steps', async () => {
+test('learnedRewardHook writes the frozen reward (AIRL: g) of each valid transition measured from the absorbing state\'s, 0 on invalid rows', async () => {
   const { learnedRewardHook } = await import('../../agents/rewards/learned-reward-hook.js');
   const spec: LearnedRewardSpec = { kind: 'airl', obsDim: 1, head: HEAD2, hidden: [8], stateOnly: true, gamma: 0.5, obsMean: [0], obsVar: [1], actionLow: null, actionHigh: null };
   const reward = new LearnedReward(spec, new Rng(2));
@@ -173,11 +173,85 @@ test('learnedRewardHook writes the frozen reward (AIRL: g) of each valid transit
   b.rewards.fill(7);
   const g = reward.reward({ obsDim: 1, actDim: 1, rows: 2, obs: Float32Array.of(0.1, 0.2), actions: new Float32Array(2), nextObs: new Float32Array(2), terminated: new Uint8Array(2), absorbing: new Uint8Array(2) });
   const gAbs = reward.reward({ obsDim: 1, actDim: 1, rows: 1, obs: new Float32Array(1), actions: new Float32Array(1), nextObs: new Float32Array(1), terminated: new Uint8Array(1), absorbing: Uint8Array.of(1) })[0];
-  await learnedRewardHook(reward, { gamma: 0.5, normalize: false })(b);
-  assert.ok(Math.abs(b.rewards[0] - g[0]) < 1e-6);
-  assert.ok(Math.abs(b.rewards[1] - (g[1] + gAbs)) < 1e-6, 'tail gamma/(1-gamma) = 1 x g(absorbing)');
+  assert.ok(Math.abs(gAbs - g[0]) > 1e-4, 'a fresh g tells the absorbing state apart');
+  await learnedRewardHook(reward, { normalize: false })(b);
+  assert.ok(Math.abs(b.rewards[0] - (g[0] - gAbs)) < 1e-6);
+  assert.ok(Math.abs(b.rewards[1] - (g[1] - gAbs)) < 1e-6, 'the terminal step too: after it the absorbing state is worth 0');
   assert.equal(b.rewards[2], 0);
+  b.rewards.fill(7);
+  await learnedRewardHook(reward, { normalize: false, absorbing: false })(b);
+  assert.ok(Math.abs(b.rewards[0] - g[0]) < 1e-6 && Math.abs(b.rewards[1] - g[1]) < 1e-6, 'absorbing off: the raw reward');
   reward.dispose();
+});
+
+test("writeLearnedRewards: measuring rewards from the absorbing state's changes every discounted return by the same constant as the terminal tail gamma/(1-gamma) r_abs (same policy ranking), without the tail's spike", async () => {
+  const { writeLearnedRewards } = await import('../../agents/rewards/learned-reward-hook.js');
+  const gamma = 0.98;
+  const rAbs = -2.3;
+  const rng = new Rng(9);
+  const differences: number[] = [];
+  let maxShifted = 0;
+  for (const T of [1, 5, 40, 200]) {
+    const r = Array.from({ length: T }, () => rng.uniform(-3, 3));
+    // Tail form: r_t, plus gamma/(1-gamma) r_abs at the terminal step.
+    let tail = 0;
+    for (let t = T - 1; t >= 0; t--) tail = r[t] + (t === T - 1 ? (gamma / (1 - gamma)) * rAbs : 0) + gamma * tail;
+    const b = new RolloutBuffer(T, 1, 1, 1);
+    b.valid.fill(1);
+    b.terminated[T - 1] = 1;
+    writeLearnedRewards(b, r, rAbs, 1);
+    let shifted = 0;
+    for (let t = T - 1; t >= 0; t--) shifted = b.rewards[t] + gamma * shifted;
+    for (let t = 0; t < T; t++) maxShifted = Math.max(maxShifted, Math.abs(b.rewards[t]));
+    differences.push(tail - shifted);
+  }
+  for (const d of differences) assert.ok(Math.abs(d - rAbs / (1 - gamma)) < 1e-6, `return difference ${d} = r_abs / (1 - gamma) = ${rAbs / (1 - gamma)} for every length`);
+  assert.ok(maxShifted <= 3 + Math.abs(rAbs) + 1e-9, 'no step carries the ~50x tail');
+});
+
+test("AIRL/GAIL input statistics: 'mixture' sets the reward's observation statistics to the equal-weight mixture of the expert's and the first rollout's states, then freezes them; 'expert' keeps the demonstrations' own", async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  // Expert: obs[0] ~ 1 with tiny spread (a near-constant feature), obs[1] ~ 0; the rollout: obs[0] ~ -1.
+  const rows = 64;
+  const expert: Transitions = { obsDim: 2, actDim: 1, rows, obs: new Float32Array(rows * 2), actions: new Float32Array(rows), nextObs: new Float32Array(rows * 2), terminated: new Uint8Array(rows), absorbing: new Uint8Array(rows) };
+  for (let r = 0; r < rows; r++) {
+    expert.obs[2 * r] = 1 + (r % 2 ? 0.01 : -0.01);
+    expert.obs[2 * r + 1] = r % 2 ? 0.5 : -0.5;
+  }
+  expert.nextObs.set(expert.obs);
+  const rollout = (): RolloutBuffer => {
+    const b = new RolloutBuffer(16, 1, 2, 1);
+    for (let k = 0; k < 16; k++) b.rawObs.set([-1 + (k % 2 ? 0.2 : -0.2), 0], 2 * k);
+    b.lastRawObs.set([-1, 0]);
+    b.valid.fill(1);
+    return b;
+  };
+  const make = (inputStats: 'mixture' | 'expert') => new AdversarialImitation({ kind: 'gail', config: resolveDiscriminatorConfig({ inputStats, hidden: [8], updatesPerRollout: 1 }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+  // One at a time: tfjs variable names are global.
+  const mix = make('mixture');
+  try {
+    assert.ok(Math.abs(mix.reward.spec.obsMean[0] - 1) < 1e-6 && Math.abs(mix.reward.spec.obsVar[0] - 1e-4) < 1e-6, 'before the first rollout: the expert statistics');
+    mix.relabel(rollout(), 16, 0);
+    // Mixture of N(1, 1e-4) and N(-1, 0.04): mean 0, var (1e-4 + 0.04) / 2 + 1.
+    assert.ok(Math.abs(mix.reward.spec.obsMean[0]) < 1e-6, `mean ${mix.reward.spec.obsMean[0]}`);
+    assert.ok(Math.abs(mix.reward.spec.obsVar[0] - (0.0401 / 2 + 1)) < 1e-5, `var ${mix.reward.spec.obsVar[0]}`);
+    assert.ok(Math.abs(mix.reward.spec.obsVar[1] - 0.125) < 1e-6, `var of obs[1]: (0.25 + 0) / 2, got ${mix.reward.spec.obsVar[1]}`);
+    const frozen = [...mix.reward.spec.obsMean, ...mix.reward.spec.obsVar];
+    const b = rollout();
+    b.rawObs.fill(5);
+    mix.relabel(b, 32, 0);
+    assert.deepEqual([...mix.reward.spec.obsMean, ...mix.reward.spec.obsVar], frozen, 'frozen after the first rollout');
+    assert.deepEqual(mix.getState().reward.spec.obsVar, frozen.slice(2), 'checkpoints store the statistics in use');
+  } finally {
+    mix.dispose();
+  }
+  const exp = make('expert');
+  try {
+    exp.relabel(rollout(), 16, 0);
+    assert.ok(Math.abs(exp.reward.spec.obsVar[0] - 1e-4) < 1e-6, "'expert' keeps the demonstrations' statistics");
+  } finally {
+    exp.dispose();
+  }
 });
 
 test('the gradient penalty (GAIL and AIRL) is reported, positive, shrinks the expert input gradient, and leaks nothing', () => {

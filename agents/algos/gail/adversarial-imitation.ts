@@ -8,6 +8,7 @@ import type { ActorCritic } from '../../policies/actor-critic.js';
 import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
 import { LearnedReward, type LearnedRewardSpec, type LearnedRewardState } from '../../rewards/learned-reward.js';
 import { Discriminator, type DiscriminatorConfig, type DiscriminatorStats } from '../../rewards/discriminator.js';
+import { writeLearnedRewards } from '../../rewards/learned-reward-hook.js';
 import { absorbingRows, checkTransitions, concatTransitions, selectTransitions, type Transitions } from '../../rewards/transitions.js';
 import type { HeadSpec } from '../../policies/param-layout.js';
 
@@ -21,7 +22,7 @@ export interface AdversarialSetup {
   head: HeadSpec;
   /** Box action bounds for continuous tasks (the encoder clips to them), else null. */
   actionBounds: { low: number[]; high: number[] } | null;
-  /** The generator's discount (AIRL's shaping and the absorbing tail). */
+  /** The generator's discount (AIRL's shaping term). */
   gamma: number;
   rng: Rng;
   metrics?: MetricStream;
@@ -48,9 +49,10 @@ export interface AdversarialState {
  * transitions, then the rollout's rewards are overwritten with the logit
  * reward `log D - log(1 - D)` (= the discriminator logit: GAIL's score,
  * AIRL's `f - log pi`), which has no built-in survival bonus or penalty,
- * divided by its running std (`normalizeReward`). With `absorbing`, a
- * terminal step also gets the absorbing state's discounted tail (see
- * {@link DiscriminatorConfig.absorbing}).
+ * divided by its running std (`normalizeReward`). With `absorbing`, the
+ * reward is measured from the absorbing state's logit, so ending an episode
+ * is worth exactly what the discriminator says the absorbing state is
+ * (see {@link DiscriminatorConfig.absorbing} and `writeLearnedRewards`).
  *
  * AIRL reads log pi of the expert's actions under the generator, so the
  * generator must see raw observations (PPO `normalizeObs: false`) and be
@@ -62,11 +64,12 @@ export class AdversarialImitation {
   readonly expert: Transitions;
   private readonly kind: 'gail' | 'airl';
   private readonly config: DiscriminatorConfig;
-  private readonly gamma: number;
   private readonly rng: Rng;
   private readonly metrics: MetricStream | undefined;
   private readonly scale = new RunningMeanStd([]);
   private generator: ActorCritic | null = null;
+  /** `inputStats: 'mixture'` on a new reward: its input statistics wait for the first rollout. */
+  private statsPending: boolean;
   /** The last discriminator step's figures (tests, logs). */
   last: DiscriminatorStats | null = null;
 
@@ -74,18 +77,18 @@ export class AdversarialImitation {
     checkTransitions(s.expert, s.obsDim, s.head.kind === 'categorical' ? s.head.nvec.length : s.head.dim, `${s.kind.toUpperCase()}.demonstrations`);
     this.kind = s.kind;
     this.config = s.config;
-    this.gamma = s.gamma;
     this.rng = s.rng;
     this.metrics = s.metrics;
     // One absorbing-state sample per terminated expert episode (the absorbing state is where it went).
     let ends = 0;
     for (let k = 0; k < s.expert.rows; k++) ends += s.expert.terminated[k];
     this.expert = s.config.absorbing && ends > 0 ? concatTransitions(s.expert, absorbingRows(s.obsDim, s.expert.actDim, ends)) : s.expert;
-    const stats = expertStats(s.expert);
+    const stats = observationStats(s.expert);
     const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null };
     const spec: LearnedRewardSpec = s.kind === 'gail' ? { kind: 'gail', ...common, inputs: s.config.inputs } : { kind: 'airl', ...common, stateOnly: s.config.stateOnly, gamma: s.gamma };
     const saved = s.resume?.reward ?? s.restore;
     this.reward = saved ? LearnedReward.restore({ ...saved }, this.rng.spawn(), `${s.kind}.restore`) : new LearnedReward(spec, this.rng.spawn());
+    this.statsPending = !saved && s.config.inputStats === 'mixture';
     this.discriminator = new Discriminator(this.reward, s.config);
     if (s.resume) {
       try {
@@ -118,6 +121,16 @@ export class AdversarialImitation {
   relabel(b: RolloutBuffer, globalStep: number, wallSeconds: number): void {
     const policy = rolloutTransitions(b, this.config.absorbing);
     const c = this.config;
+    if (this.statsPending) {
+      // Equal-weight mixture of the expert's and this rollout's states (as the balanced batches).
+      const e = observationStats(this.expert);
+      const p = observationStats(policy);
+      this.reward.setInputStats(
+        e.mean.map((m, j) => (m + p.mean[j]) / 2),
+        e.var.map((v, j) => (v + p.var[j]) / 2 + ((e.mean[j] - p.mean[j]) / 2) ** 2),
+      );
+      this.statsPending = false;
+    }
     const policyLogPi = this.kind === 'airl' ? rolloutLogPi(b, policy.rows) : null;
     const sums = { loss: 0, accExpert: 0, accPolicy: 0, gradPenalty: 0 };
     for (let u = 0; u < c.updatesPerRollout; u++) {
@@ -135,18 +148,9 @@ export class AdversarialImitation {
     const real = policy.rows - countOf(policy.absorbing);
     this.scale.update(logits.subarray(0, real), real);
     const div = c.normalizeReward ? Math.sqrt(this.scale.var[0] + 1e-8) : 1;
-    const tail = (this.gamma / (1 - this.gamma)) * absorbingLogit;
-    let j = 0;
+    writeLearnedRewards(b, logits, absorbingLogit, div);
     let sum = 0;
-    for (let k = 0; k < b.valid.length; k++) {
-      if (!b.valid[k]) {
-        b.rewards[k] = 0;
-        continue;
-      }
-      const r = logits[j++] + (c.absorbing && b.terminated[k] ? tail : 0);
-      b.rewards[k] = r / div;
-      sum += logits[j - 1];
-    }
+    for (let k = 0; k < real; k++) sum += logits[k];
     if (this.metrics && c.updatesPerRollout > 0) {
       const row: MetricRow = { global_step: globalStep, wall_s: wallSeconds, 'disc/loss': sums.loss, 'disc/acc_expert': sums.accExpert, 'disc/acc_policy': sums.accPolicy, 'charts/learned_reward_mean': sum / Math.max(1, real) };
       if (c.gradientPenalty > 0) row['disc/grad_penalty'] = sums.gradPenalty;
@@ -236,8 +240,8 @@ function countOf(a: Uint8Array): number {
   return n;
 }
 
-/** Mean and variance of the expert's real observations (the reward's fixed input statistics). */
-function expertStats(t: Transitions): { mean: number[]; var: number[] } {
+/** Mean and variance of the real (non-absorbing) observations of `t`. */
+function observationStats(t: Transitions): { mean: number[]; var: number[] } {
   const od = t.obsDim;
   const mean = new Array<number>(od).fill(0);
   const variance = new Array<number>(od).fill(0);

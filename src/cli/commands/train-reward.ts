@@ -41,16 +41,16 @@ export interface TrainRewardSource {
 
 /**
  * `lamkit train --reward <gail|airl run>`: PPO trains on the frozen learned
- * reward instead of the env's (normalized by its running std, the absorbing
- * tail at terminations, as during GAIL/AIRL training: `learnedRewardHook`);
- * the env's reward is still reported (`charts/episodic_return`). This is
+ * reward instead of the env's (measured from the absorbing state's reward
+ * and normalized by its running std, as during GAIL/AIRL training:
+ * `learnedRewardHook`); the env's reward is still reported (`charts/episodic_return`). This is
  * reward transfer (Fu et al. 2018): learn g with AIRL on one task, train a
  * fresh agent with it on a variant of changed dynamics.
  *
  * A resumed run must name the same reward run: `resumed` is the checkpoint
  * being resumed (or null), whose mark is compared.
  */
-export function trainRewardSource(lib: Lib, flag: string | undefined, resumed: CheckpointData | null, target: { envId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown> }, gamma: number, seed: number): TrainRewardSource | null {
+export function trainRewardSource(lib: Lib, flag: string | undefined, resumed: CheckpointData | null, target: { envId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown> }, seed: number): TrainRewardSource | null {
   const saved = (resumed?.algo.state as { learnedReward?: { run?: unknown } } | undefined)?.learnedReward?.run;
   if (resumed && saved !== undefined && (flag === undefined || resolve(flag) !== saved)) {
     throw new InvalidArgument(formatError('lamkit train --reward', `${describeValue(saved)} (the learned reward the run being resumed trains on)`, flag === undefined ? 'no --reward' : describeValue(flag), `Resume with --reward ${String(saved)}`));
@@ -62,7 +62,7 @@ export function trainRewardSource(lib: Lib, flag: string | undefined, resumed: C
   const { reward } = readLearnedReward(lib, flag, 'lamkit train --reward', seed, target);
   const run = resolve(flag);
   return {
-    hook: lib.learnedRewardHook(reward, { gamma }),
+    hook: lib.learnedRewardHook(reward),
     run,
     kind: reward.spec.kind,
     mark: (data) => ({ ...data, algo: { ...data.algo, state: { ...data.algo.state, learnedReward: { run, kind: reward.spec.kind } } } }),

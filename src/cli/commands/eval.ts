@@ -42,15 +42,18 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
   const lib = await import('../../index.js');
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
   try {
-    const env = await lib.makeAsync(policy.envId);
+    // A policy that sees a camera image (trained on a LangReach-v0 recording with images) is evaluated with the image env.
+    const camera = lib.imageParts(policy.observationSpace)[0];
+    const env = camera ? await lib.makeImageEnv(policy.envId, { height: camera.shape[0], width: camera.shape[1] }) : await lib.makeAsync(policy.envId);
     // --video: every evaluated episode is filmed (RecordVideo at the async layer; frames drawn and encoded in Chromium).
     let recorder: InstanceType<typeof lib.RecordVideo> | null = null;
     try {
       if (flags.video !== undefined && videoSize) {
-        if (!(env.unwrapped instanceof lib.MujocoEnv)) {
+        const unwrapped = (env as { unwrapped?: unknown }).unwrapped;
+        if (!(unwrapped instanceof lib.MujocoEnv)) {
           throw new InvalidArgument(formatError('lamkit eval --video', 'a task with a MuJoCo scene to film (e.g. ArmReach-v0, Reacher-v5)', `${policy.envId}, which has none`, 'Evaluate it without --video'));
         }
-        const capture = new lib.SceneVideoCapture(env.unwrapped.world, videoSize);
+        const capture = new lib.SceneVideoCapture(unwrapped.world, videoSize);
         recorder = new lib.RecordVideo(env, { videoFolder: flags.video, capture, episodeTrigger: () => true, namePrefix: policy.envId });
       }
       const ev = await lib.evaluatePolicy(policy, recorder ?? env, { episodes, seed, deterministic: !flags.stochastic });
@@ -59,7 +62,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
       return { envId: policy.envId, episodes, returns: ev.returns, lengths: ev.lengths, meanReturn: ev.meanReturn, stdReturn: ev.stdReturn, successRate: ev.successRate, videos };
     } finally {
       if (recorder) await recorder.close();
-      else env.close();
+      else await env.close();
     }
   } finally {
     policy.dispose?.();

@@ -99,46 +99,14 @@ export async function runPredict(flags: PredictFlags, write: (line: string) => v
   } catch (err) {
     throw new InvalidArgument(formatError('lamkit predict --input', 'a readable JSON-lines file', describeValue(flags.input), (err as Error).message));
   }
+  const lib = await import('../../index.js');
+  const checkpoint = lib.readCheckpoint(flags.checkpoint).data;
+  if (checkpoint.meta.actionSpace instanceof lib.Box) return predictActions(flags, text, write);
   const clf = await loadInstructionClassifier(flags.checkpoint);
   try {
-    const { space, text: range } = clf;
-    // Every other part of the observation (state, image) by its key, with its place in the flat form.
-    const parts: Array<{ key: string; offset: number; space: import('../../core/spaces/space.js').Space<unknown> }> = [];
-    let offset = 0;
-    for (const k of space.keys) {
-      if (k !== range.key) parts.push({ key: k, offset, space: space.spaces[k] });
-      offset += space.spaces[k].flatDim;
-    }
-    const obsDim = space.flatDim;
-    const rows: Float32Array[] = [];
-    text.split('\n').forEach((line, i) => {
-      if (line.trim() === '') return;
-      const where = `lamkit predict --input ${flags.input}:${i + 1}`;
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch {
-        obj = undefined;
-      }
-      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FileFormatError(formatError(where, 'a JSON object {"instruction": "...", "state": [...]}', describeValue(line), 'Write one JSON object per line'));
-      const o = obj as Record<string, unknown>;
-      const instruction = o.instruction ?? o[range.key];
-      const why = range.space.explain(instruction);
-      if (why !== null) throw new InvalidArgument(formatError(`${where}.instruction`, `an instruction in the checkpoint's space ${range.space.toString()}`, `${describeValue(instruction)} (${why})`, `Shorten it to at most ${range.space.maxLength} characters of the charset`));
-      const flat = clf.mean.slice();
-      range.space.flattenInto(instruction as string, flat, range.offset);
-      for (const part of parts) {
-        if (o[part.key] === undefined) continue;
-        const given = o[part.key];
-        const box = part.space as { dtype?: string };
-        const value = Array.isArray(given) ? (box.dtype === 'uint8' ? Uint8Array.from(given as number[]) : Float32Array.from(given as number[])) : given;
-        const why = part.space.explain(value);
-        if (why !== null) throw new InvalidArgument(formatError(`${where}.${part.key}`, `${part.key} values in the checkpoint's space ${part.space.toString()}`, `${describeValue(given)} (${why})`, `Pass the ${part.key} as the env observes it (a flat array, row-major), or omit it`));
-        part.space.flattenInto(value, flat, part.offset);
-      }
-      rows.push(flat);
-    });
+    const rows = parseObservations(text, flags.input, clf.space, clf.text, clf.mean);
     if (rows.length === 0) return 0;
+    const obsDim = clf.space.flatDim;
     const batch = new Float32Array(rows.length * obsDim);
     rows.forEach((r, i) => batch.set(r, i * obsDim));
     const probs = clf.classify(batch, rows.length);
@@ -158,11 +126,84 @@ export async function runPredict(flags: PredictFlags, write: (line: string) => v
   }
 }
 
+/**
+ * A continuous-action checkpoint (LangReach-v0: joint velocities from an
+ * instruction, the joints and a camera image): one line
+ * `{"action": [...]}` per input, the policy's deterministic action (the
+ * mean), through the checkpoint's own observation normalization.
+ */
+async function predictActions(flags: PredictFlags, text: string, write: (line: string) => void): Promise<number> {
+  const lib = await import('../../index.js');
+  const policy = await lib.loadPolicy(flags.checkpoint);
+  try {
+    const space = policy.observationSpace;
+    const ranges = lib.textRanges(space);
+    if (ranges.length !== 1 || !(space instanceof lib.Dict)) {
+      throw new InvalidArgument(formatError('lamkit predict --checkpoint', 'a checkpoint of an instruction-following network (its observation a Dict with one Text part)', `observations ${space.toString()}`, 'Train one with lamkit finetune on a dataset recorded from LangReach-v0 or CommandAvatar-v0'));
+    }
+    const stats = lib.readCheckpoint(flags.checkpoint).data.normalization.obs;
+    const mean = new Float32Array(space.flatDim);
+    if (stats) mean.set(stats.mean);
+    const rows = parseObservations(text, flags.input, space, ranges[0], mean);
+    for (const row of rows) {
+      const a = await policy.act(row, { deterministic: true });
+      write(JSON.stringify({ action: Array.from(a, (v) => Number(v.toFixed(6))) }));
+    }
+    return rows.length;
+  } finally {
+    policy.dispose?.();
+  }
+}
+
+/**
+ * The flat observations of a JSON-lines input: each line's instruction and
+ * any other part by its key (state, image), a missing part the training
+ * mean. Typed errors name the line, the value and the space.
+ */
+function parseObservations(text: string, input: string, space: Dict, range: TextRange, mean: Float32Array): Float32Array[] {
+  // Every other part of the observation (state, image) by its key, with its place in the flat form.
+  const parts: Array<{ key: string; offset: number; space: import('../../core/spaces/space.js').Space<unknown> }> = [];
+  let offset = 0;
+  for (const k of space.keys) {
+    if (k !== range.key) parts.push({ key: k, offset, space: space.spaces[k] });
+    offset += space.spaces[k].flatDim;
+  }
+  const rows: Float32Array[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `lamkit predict --input ${input}:${i + 1}`;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      obj = undefined;
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FileFormatError(formatError(where, 'a JSON object {"instruction": "...", "state": [...]}', describeValue(line), 'Write one JSON object per line'));
+    const o = obj as Record<string, unknown>;
+    const instruction = o.instruction ?? o[range.key];
+    const why = range.space.explain(instruction);
+    if (why !== null) throw new InvalidArgument(formatError(`${where}.instruction`, `an instruction in the checkpoint's space ${range.space.toString()}`, `${describeValue(instruction)} (${why})`, `Shorten it to at most ${range.space.maxLength} characters of the charset`));
+    const flat = mean.slice();
+    range.space.flattenInto(instruction as string, flat, range.offset);
+    for (const part of parts) {
+      if (o[part.key] === undefined) continue;
+      const given = o[part.key];
+      const box = part.space as { dtype?: string };
+      const value = Array.isArray(given) ? (box.dtype === 'uint8' ? Uint8Array.from(given as number[]) : Float32Array.from(given as number[])) : given;
+      const why = part.space.explain(value);
+      if (why !== null) throw new InvalidArgument(formatError(`${where}.${part.key}`, `${part.key} values in the checkpoint's space ${part.space.toString()}`, `${describeValue(given)} (${why})`, `Pass the ${part.key} as the env observes it (a flat array, row-major), or omit it`));
+      part.space.flattenInto(value, flat, part.offset);
+    }
+    rows.push(flat);
+  });
+  return rows;
+}
+
 /** Registers `lamkit predict`. */
 export function register(program: Command): void {
   program
     .command('predict')
-    .description('Instruction to action: one JSON line per input line with the predicted action and the class probabilities')
+    .description('Instruction to action: one JSON line per input line with the predicted action and the class probabilities (a continuous action: its values)')
     .requiredOption('--checkpoint <dir>', 'a checkpoint of lamkit finetune on an instruction dataset')
     .requiredOption('--input <file.jsonl>', 'lines like {"instruction": "jump!", "state": [...]} (state optional)')
     .action(async (flags: PredictFlags) => {

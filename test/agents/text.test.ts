@@ -184,6 +184,16 @@ test('text-transformer image tokens: the image changes the output, masking the i
     assert.notDeepEqual([...seen.subarray(0, 3)], [...seen.subarray(3, 6)], 'different images, different outputs');
     const blind = net.probabilities({ rows: 2, flat }, { maskImage: true });
     assert.deepEqual([...blind.subarray(0, 3)], [...blind.subarray(3, 6)], 'image tokens masked: the image has no effect');
+    // Checkpoint round trip: the image tokenizer's weights and its place in the observation travel with the policy.
+    const back = restorePolicy(capturePolicy(net), 'test');
+    try {
+      assert.ok(back instanceof TextTransformerActorCritic);
+      assert.deepEqual(back.spec.image, { offset: 0, height: 16, width: 16, channels: 3, patch: 4, grid: 2 });
+      assert.deepEqual(back.probabilities({ rows: 2, flat }), seen);
+      assert.deepEqual(back.probabilities({ rows: 2, flat }, { maskImage: true }), blind);
+    } finally {
+      back.dispose();
+    }
   } finally {
     net.dispose();
   }

@@ -106,23 +106,40 @@ function startWorker(url: string, id: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--broker', url, '--env', envId, '--worker-id', id], { stdio: 'ignore' });
 }
 
-/** Two workers train to `--total-steps`; with `killEverySeconds`, one of them (in turn) is SIGKILLed and restarted that often. */
-async function faultRun(seed: number, killEverySeconds: number | null): Promise<{ finalMean20: number; kills: number; load: [number, number] }> {
+/**
+ * Two workers train to `--total-steps`; with `killEverySeconds`, one of them (in turn) is SIGKILLed and restarted that
+ * often, unless the other one has not published a rollout since it (re)started: a tick then kills nobody (counted in
+ * `skipped`). On a loaded machine a restarted worker can take longer than the period to start, and killing the only
+ * working one would test start-up time, not a crash; one crash at a time is the fault modelled.
+ */
+async function faultRun(seed: number, killEverySeconds: number | null): Promise<{ finalMean20: number; kills: number; skipped: number; load: [number, number] }> {
   const server = await LocalNatsServer.start();
-  const workers = [startWorker(server.url, 'f0'), startWorker(server.url, 'f1')];
+  const ids = ['f0', 'f1'];
+  const workers = [startWorker(server.url, ids[0]), startWorker(server.url, ids[1])];
+  const publishedBy = new Set<string>();
+  const { connect } = await import('@nats-io/transport-node');
+  const nc = await connect({ servers: server.url });
+  nc.subscribe('lamkit.lamkit.stats.worker.>', { callback: (_e, m) => void publishedBy.add((m.json() as { workerId: string }).workerId) });
   let kills = 0;
+  let skipped = 0;
   const load0 = loadavg()[0];
   const timer = killEverySeconds === null ? null : setInterval(() => {
-    const i = kills % 2;
+    const i = (kills + skipped) % 2;
+    if (!publishedBy.has(ids[1 - i])) {
+      skipped++;
+      return;
+    }
     workers[i].kill('SIGKILL');
-    workers[i] = startWorker(server.url, `f${i}-${++kills}`);
+    ids[i] = `f${i}-${++kills}`;
+    workers[i] = startWorker(server.url, ids[i]);
   }, killEverySeconds * 1000);
   try {
     const out = join(root, `faults-${seed}-${killEverySeconds ?? 'none'}`);
     const outcome = await runTrain({ ...flags(out, { url: server.url, k: kFor(2) }), seed: String(seed), totalSteps: args.get('total-steps') ?? '80000' });
-    return { finalMean20: (outcome.summary as { finalMeanReturn20: number }).finalMeanReturn20, kills, load: [load0, loadavg()[0]] };
+    return { finalMean20: (outcome.summary as { finalMeanReturn20: number }).finalMeanReturn20, kills, skipped, load: [load0, loadavg()[0]] };
   } finally {
     if (timer) clearInterval(timer);
+    await nc.close();
     for (const w of workers) w.kill('SIGKILL');
     await server.close();
   }
@@ -136,7 +153,7 @@ try {
       const calm = await faultRun(seed, null);
       const faulty = await faultRun(seed, killEvery);
       runs.push({ seed, calm, faulty });
-      console.log(`${envId} seed ${seed}, 2 workers, --rollouts-per-update ${kFor(2)}: final mean return (20 episodes) ${calm.finalMean20.toFixed(1)} undisturbed | ${faulty.finalMean20.toFixed(1)} with a worker killed every ${killEvery} s (${faulty.kills} kills) | target: the same band | load ${calm.load[0].toFixed(1)}->${faulty.load[1].toFixed(1)} on ${cpus().length} cores`);
+      console.log(`${envId} seed ${seed}, 2 workers, --rollouts-per-update ${kFor(2)}: final mean return (20 episodes) ${calm.finalMean20.toFixed(1)} undisturbed | ${faulty.finalMean20.toFixed(1)} with a worker killed every ${killEvery} s (${faulty.kills} kills, ${faulty.skipped} ticks skipped: the other worker not yet publishing) | target: the same band | load ${calm.load[0].toFixed(1)}->${faulty.load[1].toFixed(1)} on ${cpus().length} cores`);
     }
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(args.get('json') ?? `bench/results/scale-faults-${envId}.json`, JSON.stringify({ envId, killEvery, rolloutsPerUpdate: kFor(2), runs }, null, 2));

@@ -29,6 +29,8 @@ import { DatasetWriter } from '../src/data/dataset-writer.js';
 import { openDataset } from '../src/data/lerobot-dataset.js';
 import { iterateBatches } from '../src/data/dataset-batches.js';
 import { Rng } from '../src/core/rng.js';
+import type { Env, StepResult } from '../src/core/env.js';
+import type { Policy } from '../src/core/policy.js';
 
 const QUICK = process.argv.includes('--quick');
 const EPISODES = QUICK ? 100 : 400;
@@ -64,7 +66,7 @@ interface Pair {
   load: number;
 }
 
-async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; steps: number; pairs: Pair[] }> {
+async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; minBareCpuMs: number } }> {
   const env = await makeAsync('ArmReach-v0');
   const expert = new ArmReachExpert(env);
   await runEpisodes(env, expert, { episodes: 20, seed: 0, deterministic: true }); // warm-up (JIT, MuJoCo)
@@ -97,6 +99,7 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
     steps = bare.steps;
     pairs.push({ bareMs, recordMs, loopMs: lastEpisodeAt - t0, bareCpuMs, recordCpuMs, loopCpuMs: lastEpisodeCpu - c0, load: loadavg()[0] });
   }
+  const isolated = await recorderCost(env, expert, QUICK ? 5 : 15);
   env.close();
   const med = (f: (p: Pair) => number): number => median(pairs.map(f));
   return {
@@ -112,7 +115,76 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
     recordCpuMs: med((p) => p.recordCpuMs),
     steps,
     pairs,
+    isolated: { ...isolated, minBareCpuMs: Math.min(...pairs.map((p) => p.bareCpuMs)) },
   };
+}
+
+/**
+ * The recorder's own cost, isolated: the same episodes replayed from memory
+ * (the env's observations and results and the expert's actions, captured
+ * once), so env and policy cost ~nothing; a recorded replay minus a bare
+ * replay is what recording adds (journal, copies, statistics, commit).
+ * Short runs, so the minimum of many is taken: less sensitive to other work
+ * on the machine than the difference of two ~1 s loops. In the real loop
+ * MuJoCo competes for the caches, so this is a lower bound of the overhead.
+ */
+async function recorderCost(env: Awaited<ReturnType<typeof makeAsync>>, expert: ArmReachExpert, runs: number): Promise<{ bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number }> {
+  const resets: unknown[] = [];
+  const results: Array<StepResult<unknown>> = [];
+  const actions: Float32Array[] = [];
+  const capture: Policy = {
+    observationSpace: expert.observationSpace,
+    actionSpace: expert.actionSpace,
+    act: (obs, o) => {
+      const a = expert.act(obs, o);
+      actions.push(Float32Array.from(a));
+      return a;
+    },
+  };
+  await runEpisodes(env, capture, {
+    episodes: EPISODES,
+    seed: 1000,
+    deterministic: true,
+    keepEpisodes: false,
+    onEpisodeStart: (s) => void resets.push(structuredClone(s.obs)),
+    onStep: (s) => void results.push({ obs: structuredClone(s.nextObs), reward: s.reward, terminated: s.terminated, truncated: s.truncated, info: { ...s.info } }),
+  });
+  const replay = (): { env: Env<unknown, unknown>; policy: Policy } => {
+    let e = 0;
+    let t = 0;
+    let a = 0;
+    const dt = (env.unwrapped as { dt?: number }).dt;
+    const replayEnv = {
+      observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace,
+      metadata: env.metadata,
+      reset: () => ({ obs: resets[e++], info: {} }),
+      step: () => results[t++],
+      close: () => {},
+      unwrapped: { dt },
+    } as unknown as Env<unknown, unknown>;
+    return { env: replayEnv, policy: { observationSpace: expert.observationSpace, actionSpace: expert.actionSpace, act: () => actions[a++] } };
+  };
+  const bare: Array<[number, number]> = [];
+  const recorded: Array<[number, number]> = [];
+  for (let r = 0; r < runs; r++) {
+    let { env: re, policy } = replay();
+    let c0 = cpuMs();
+    let t0 = performance.now();
+    await runEpisodes(re, policy, { episodes: EPISODES, seed: 1000, deterministic: true, keepEpisodes: false });
+    bare.push([cpuMs() - c0, performance.now() - t0]);
+    ({ env: re, policy } = replay());
+    const out = join(scratch, `replay-${r}`);
+    c0 = cpuMs();
+    t0 = performance.now();
+    await recordEpisodes(policy, re, { out, episodes: EPISODES, seed: 1000 });
+    recorded.push([cpuMs() - c0, performance.now() - t0]);
+    rmSync(out, { recursive: true, force: true });
+  }
+  const min = (xs: number[]): number => Math.min(...xs);
+  const bareCpuMs = min(bare.map((x) => x[0]));
+  const recordCpuMs = min(recorded.map((x) => x[0]));
+  return { bareCpuMs, recordCpuMs, costCpuMs: recordCpuMs - bareCpuMs, costWallMs: min(recorded.map((x) => x[1])) - min(bare.map((x) => x[1])) };
 }
 
 async function writeBig(root: string): Promise<{ ms: number; bytes: number; files: number }> {
@@ -187,6 +259,9 @@ console.log(`  CPU (user + system; less disturbed by other work on the machine):
 for (const [i, p] of overhead.pairs.entries()) {
   console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), load ${p.load.toFixed(1)}`);
 }
+const iso = overhead.isolated;
+console.log(`  the recorder's own cost, isolated (the same ${EPISODES} episodes replayed from memory, min of ${QUICK ? 5 : 15}): bare replay ${fmt(iso.bareCpuMs, 1)} ms CPU, recorded replay ${fmt(iso.recordCpuMs, 1)} ms -> ${fmt(iso.costCpuMs, 1)} ms of CPU (${fmt(iso.costWallMs, 1)} ms wall) = ${pct(iso.costCpuMs / iso.minBareCpuMs)} of the bare loop's CPU (its min, ${fmt(iso.minBareCpuMs)} ms; a lower bound: MuJoCo shares the caches in the real loop)`);
+console.log(`  load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 if (process.argv.includes('--recording-only')) {
   rmSync(scratch, { recursive: true, force: true });
   process.exit(0);

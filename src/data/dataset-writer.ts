@@ -4,7 +4,7 @@ import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
 import { concatSource, encodeParquet, holdEncodeBuffer, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
-import { aggregateStats, computeStats, type FeatureStats, STAT_NAMES } from './feature-stats.js';
+import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,
   DEFAULT_CHUNKS_SIZE,
@@ -80,6 +80,8 @@ export class DatasetWriter {
   private pending: PendingEpisode[] = [];
   private pendingBytes = 0;
   private pendingFrames = 0;
+  /** Per-episode statistics of the pending episodes, per feature (every non-string column). */
+  private readonly pendingStats: Record<string, StatsRows> = {};
   private readonly journal: EpisodeJournal;
   private readonly lock: WriterLock;
   private closed = false;
@@ -157,8 +159,8 @@ export class DatasetWriter {
     const index = this.totalEpisodes;
     this.journal.append({ episodeIndex: index, episode });
     // The statistics of the episode now, while its arrays are in cache: the commit only aggregates them.
-    const pending: PendingEpisode = { index, episode, taskIndex: this.taskIndexOf(episode.task), firstFrame: this.totalFrames, stats: {} };
-    pending.stats = this.episodeStats(pending);
+    const pending: PendingEpisode = { index, episode, taskIndex: this.taskIndexOf(episode.task), firstFrame: this.totalFrames };
+    this.addEpisodeStats(pending);
     this.pending.push(pending);
     this.pendingFrames += episode.length;
     this.pendingBytes += Object.values(episode.frames).reduce((s, v) => s + (Array.isArray(v) ? v.join('').length : v.byteLength), 0) + 40 * episode.length;
@@ -231,18 +233,13 @@ export class DatasetWriter {
     files.push({ path: dataPath, data: encodeParquet({ columns, rows }, { compression: this.options.compression, reuseBuffer: true }) });
 
     // 2. The episodes' metadata rows.
-    const episodeStats = episodes.map((p) => p.stats);
     const metaPath = join(this.root, fillTemplate(EPISODES_PATH_TEMPLATE, { chunk_index: this.nextMeta.chunk, file_index: this.nextMeta.file }));
-    files.push({ path: metaPath, data: encodeParquet(this.episodesTable(episodes, episodeStats, firstFrame)) });
+    files.push({ path: metaPath, data: encodeParquet(this.episodesTable(episodes, firstFrame)) });
 
     // 3. Tasks (only grow), stats, then info.json: the commit.
     if (this.tasks.length > this.info.total_tasks) files.push({ path: join(this.root, TASKS_PATH), data: encodeTasks(this.tasks) });
     const stats = { ...this.stats };
-    for (const name of Object.keys(episodeStats[0])) {
-      const parts = episodeStats.map((s) => s[name]);
-      if (stats[name]) parts.unshift(stats[name]);
-      stats[name] = aggregateStats(parts) as FeatureStats;
-    }
+    for (const [name, rows] of Object.entries(this.pendingStats)) stats[name] = rows.aggregate(this.stats[name]);
     files.push({ path: join(this.root, STATS_PATH), data: JSON.stringify(statsJsonWithImages(stats, this.info.features), null, 4) });
     const totalEpisodes = this.info.total_episodes + episodes.length;
     const info = { ...this.info, total_episodes: totalEpisodes, total_frames: firstFrame + rows, total_tasks: this.tasks.length, splits: { train: `0:${totalEpisodes}` } };
@@ -257,6 +254,7 @@ export class DatasetWriter {
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingFrames = 0;
+    for (const rows of Object.values(this.pendingStats)) rows.clear();
     this.nextData = this.advance(this.nextData);
     this.nextMeta = this.advance(this.nextMeta);
   }
@@ -343,9 +341,8 @@ export class DatasetWriter {
     return out;
   }
 
-  /** Per-feature statistics of one episode (every non-string column, LeRobot's index columns included). */
-  private episodeStats(p: PendingEpisode): Record<string, FeatureStats> {
-    const out: Record<string, FeatureStats> = {};
+  /** Appends each feature's statistics of a pending episode to {@link pendingStats} (every non-string column, LeRobot's index columns included). */
+  private addEpisodeStats(p: PendingEpisode): void {
     const n = p.episode.length;
     for (const spec of this.specs) {
       if (spec.kind === 'string') continue;
@@ -355,9 +352,11 @@ export class DatasetWriter {
         values = spec.kind === 'float32' ? this.scratch32(n) : this.scratch64(n);
         fillDefaultColumn(spec.name, values, p, 0, this.info.fps);
       } else values = p.episode.frames[spec.name] as Exclude<FrameValues, string[]>;
-      out[spec.name] = spec.kind === 'image' ? computeImageStats(values as Uint8Array, n, imageShapeOf(spec.shape ?? [], spec.name)) : computeStats(values, n, spec.dim ?? 1);
+      if (spec.kind === 'image') {
+        const s = computeImageStats(values as Uint8Array, n, imageShapeOf(spec.shape ?? [], spec.name));
+        (this.pendingStats[spec.name] ??= new StatsRows(s.mean.length)).addStats(s);
+      } else (this.pendingStats[spec.name] ??= new StatsRows(spec.dim ?? 1)).add(values, n);
     }
-    return out;
   }
 
   private scratchF32 = new Float32Array(64);
@@ -373,7 +372,7 @@ export class DatasetWriter {
     return this.scratchF64.subarray(0, n);
   }
 
-  private episodesTable(episodes: PendingEpisode[], episodeStats: Array<Record<string, FeatureStats>>, firstFrame: number): Parameters<typeof encodeParquet>[0] {
+  private episodesTable(episodes: PendingEpisode[], firstFrame: number): Parameters<typeof encodeParquet>[0] {
     const n = episodes.length;
     const ints = (f: (k: number) => number): Float64Array => Float64Array.from({ length: n }, (_, k) => f(k));
     const from: number[] = [];
@@ -394,13 +393,10 @@ export class DatasetWriter {
       int('meta/episodes/chunk_index', ints(() => this.nextMeta.chunk)),
       int('meta/episodes/file_index', ints(() => this.nextMeta.file)),
     ];
-    for (const name of Object.keys(episodeStats[0])) {
-      const dim = episodeStats[0][name].mean.length;
+    for (const [name, rows] of Object.entries(this.pendingStats)) {
       for (const stat of STAT_NAMES) {
-        const width = stat === 'count' ? 1 : dim;
-        const data = new Float64Array(n * width);
-        episodeStats.forEach((s, k) => data.set(s[name][stat], k * width));
-        columns.push({ spec: { name: `stats/${name}/${stat}`, kind: stat === 'count' ? 'int64' : 'float64', dim: width }, data });
+        const width = stat === 'count' ? 1 : rows.dim;
+        columns.push({ spec: { name: `stats/${name}/${stat}`, kind: stat === 'count' ? 'int64' : 'float64', dim: width }, data: rows[stat].subarray(0, n * width) });
       }
     }
     const returns = episodes.map((p) => p.episode.return ?? sum(p.episode.frames['next.reward'] as Float32Array | undefined));
@@ -415,14 +411,13 @@ export class DatasetWriter {
   }
 }
 
-/** An episode added but not committed yet, with its index columns and statistics. */
+/** An episode added but not committed yet (its statistics are rows of the writer's `pendingStats`). */
 interface PendingEpisode {
   index: number;
   episode: EpisodeData;
   taskIndex: number;
   /** Global index of its first frame. */
   firstFrame: number;
-  stats: Record<string, FeatureStats>;
 }
 
 /** Frames `[t0, t0 + out.length)` of one of LeRobot's index columns (`timestamp`, `frame_index`, `episode_index`, `index`, `task_index`) of episode `p`. */

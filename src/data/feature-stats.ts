@@ -72,3 +72,121 @@ export function aggregateStats(parts: readonly FeatureStats[]): FeatureStats | n
   }
   return { min, max, mean, std: m2.map((s) => Math.sqrt(s / n)), count: [n] };
 }
+
+/**
+ * Per-episode statistics of one feature, one row per episode, in the
+ * layout of the episodes file's `stats/<feature>/<stat>` columns
+ * (`[rows x dim]` each, `count` `[rows]`): a recorder appends each
+ * episode's row into arrays it reuses from commit to commit instead of
+ * keeping five small arrays per feature and episode alive until the commit.
+ * Rows are computed as {@link computeStats} and aggregated as
+ * {@link aggregateStats} (the same arithmetic, so the same numbers).
+ */
+export class StatsRows {
+  rows = 0;
+  min: Float64Array;
+  max: Float64Array;
+  mean: Float64Array;
+  std: Float64Array;
+  count: Float64Array;
+  private capacity = 64;
+
+  constructor(readonly dim: number) {
+    this.min = new Float64Array(this.capacity * dim);
+    this.max = new Float64Array(this.capacity * dim);
+    this.mean = new Float64Array(this.capacity * dim);
+    this.std = new Float64Array(this.capacity * dim);
+    this.count = new Float64Array(this.capacity);
+  }
+
+  /** Appends the statistics of `values [n x dim]` (n >= 1) as a row, by the two passes of {@link computeStats}. */
+  add(values: ArrayLike<number>, n: number): void {
+    const dim = this.dim;
+    const o = this.reserve();
+    const { min, max, mean, std } = this;
+    for (let j = 0; j < dim; j++) {
+      min[o + j] = Infinity;
+      max[o + j] = -Infinity;
+      mean[o + j] = 0;
+      std[o + j] = 0;
+    }
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < dim; j++) {
+        const v = values[r * dim + j];
+        if (v < min[o + j]) min[o + j] = v;
+        if (v > max[o + j]) max[o + j] = v;
+        mean[o + j] += v;
+      }
+    }
+    for (let j = 0; j < dim; j++) mean[o + j] = mean[o + j] / n;
+    // std holds the sum of squared deviations until the last line.
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < dim; j++) {
+        const d = values[r * dim + j] - mean[o + j];
+        std[o + j] += d * d;
+      }
+    }
+    for (let j = 0; j < dim; j++) std[o + j] = Math.sqrt(std[o + j] / n);
+    this.count[this.rows] = n;
+    this.rows++;
+  }
+
+  /** Appends statistics computed elsewhere (e.g. an image's, over sampled frames) as a row. */
+  addStats(s: FeatureStats): void {
+    const o = this.reserve();
+    this.min.set(s.min, o);
+    this.max.set(s.max, o);
+    this.mean.set(s.mean, o);
+    this.std.set(s.std, o);
+    this.count[this.rows] = s.count[0];
+    this.rows++;
+  }
+
+  /** {@link aggregateStats} of `prior` (when given) followed by every row. */
+  aggregate(prior?: FeatureStats): FeatureStats {
+    const dim = this.dim;
+    let n = 0;
+    const mean = new Array<number>(dim).fill(0);
+    const m2 = new Array<number>(dim).fill(0);
+    const min = new Array<number>(dim).fill(Infinity);
+    const max = new Array<number>(dim).fill(-Infinity);
+    const fold = (nb: number, pMin: ArrayLike<number>, pMax: ArrayLike<number>, pMean: ArrayLike<number>, pStd: ArrayLike<number>, o: number): void => {
+      if (nb <= 0) return;
+      const total = n + nb;
+      for (let j = 0; j < dim; j++) {
+        const delta = pMean[o + j] - mean[j];
+        mean[j] += (delta * nb) / total;
+        m2[j] += pStd[o + j] * pStd[o + j] * nb + (delta * delta * n * nb) / total;
+        if (pMin[o + j] < min[j]) min[j] = pMin[o + j];
+        if (pMax[o + j] > max[j]) max[j] = pMax[o + j];
+      }
+      n = total;
+    };
+    if (prior) fold(prior.count[0], prior.min, prior.max, prior.mean, prior.std, 0);
+    for (let k = 0; k < this.rows; k++) fold(this.count[k], this.min, this.max, this.mean, this.std, k * dim);
+    if (n === 0) return prior ?? { min: new Array<number>(dim).fill(0), max: new Array<number>(dim).fill(0), mean, std: mean.slice(), count: [0] };
+    return { min, max, mean, std: m2.map((s) => Math.sqrt(s / n)), count: [n] };
+  }
+
+  /** Empties the rows (the arrays are kept for the next ones). */
+  clear(): void {
+    this.rows = 0;
+  }
+
+  private reserve(): number {
+    if (this.rows === this.capacity) {
+      this.capacity *= 2;
+      const grow = (a: Float64Array, w: number): Float64Array => {
+        const b = new Float64Array(this.capacity * w);
+        b.set(a);
+        return b;
+      };
+      this.min = grow(this.min, this.dim);
+      this.max = grow(this.max, this.dim);
+      this.mean = grow(this.mean, this.dim);
+      this.std = grow(this.std, this.dim);
+      this.count = grow(this.count, 1);
+    }
+    return this.rows * this.dim;
+  }
+}

@@ -10,6 +10,7 @@ import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { journalPath } from '../../src/data/writer-lock.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
+import { StatsRows, computeStats, aggregateStats, type FeatureStats } from '../../src/data/feature-stats.js';
 import { tempDir, syntheticSpec, syntheticEpisode } from './helpers.js';
 
 /** `whole` cut into pieces of the given lengths (the last takes the rest). */
@@ -103,4 +104,29 @@ test('closeAsync commits what is pending like close: readable dataset, stats, jo
   } finally {
     cleanup();
   }
+});
+
+test('StatsRows: rows equal computeStats, aggregate equals aggregateStats (prior first), bit for bit; rows grow past their capacity', () => {
+  const rng = new Rng(7);
+  const dim = 5;
+  const rows = new StatsRows(dim);
+  const parts: FeatureStats[] = [];
+  for (let k = 0; k < 100; k++) {
+    const n = 1 + (k % 13);
+    const values = new Float32Array(n * dim);
+    rng.fillNormal(values);
+    rows.add(values, n);
+    parts.push(computeStats(values, n, dim));
+  }
+  assert.equal(rows.rows, 100);
+  for (const k of [0, 63, 64, 99]) {
+    for (const stat of ['min', 'max', 'mean', 'std'] as const) assert.deepEqual(Array.from(rows[stat].subarray(k * dim, (k + 1) * dim)), parts[k][stat], `row ${k} ${stat}`);
+    assert.equal(rows.count[k], parts[k].count[0]);
+  }
+  const prior = computeStats(Float32Array.from({ length: 4 * dim }, (_, i) => i), 4, dim);
+  assert.deepEqual(rows.aggregate(prior), aggregateStats([prior, ...parts]));
+  assert.deepEqual(rows.aggregate(), aggregateStats(parts));
+  rows.clear();
+  rows.addStats(prior);
+  assert.deepEqual(rows.aggregate(), prior);
 });

@@ -13,6 +13,7 @@ import { readJournal } from './episode-journal.js';
 import { journalPath, lockHolder, LAMKIT_DIR } from './writer-lock.js';
 import { DatasetWriter, datasetSpecOf } from './dataset-writer.js';
 import { stateDimWithoutImages } from './image-observations.js';
+import { flattenStats } from './image-feature.js';
 
 /** What opening a dataset found beside its committed contents, and did about it. */
 export interface RecoveryReport {
@@ -143,7 +144,7 @@ export class LeRobotDataset {
     if (existsSync(join(root, 'meta/stats.json'))) stats = JSON.parse(readFileSync(join(root, 'meta/stats.json'), 'utf8'));
     else if (existsSync(join(root, 'meta/episodes_stats.jsonl'))) {
       const per: Record<string, FeatureStats[]> = {};
-      for (const r of jsonl('meta/episodes_stats.jsonl')) for (const [n, s] of Object.entries(r.stats as Record<string, FeatureStats>)) (per[n] ??= []).push(flatStats(s));
+      for (const r of jsonl('meta/episodes_stats.jsonl')) for (const [n, s] of Object.entries(r.stats as Record<string, FeatureStats>)) (per[n] ??= []).push(flattenStats(s as unknown as Record<string, unknown>));
       for (const [n, parts] of Object.entries(per)) stats[n] = aggregateStats(parts) as FeatureStats;
     }
     const files = episodes.map((e) => ({ path: join(root, fillTemplate(info.data_path, { episode_chunk: e.dataChunk, episode_index: e.episodeIndex, chunk_index: e.dataChunk })), episodes: [e.episodeIndex], rows: e.length }));
@@ -309,11 +310,6 @@ async function recover(root: string, info: DatasetInfoJson, readOnly: boolean): 
   report.repaired = true;
   report.message = `recovered a recording that stopped before committing: ${what.map((w) => (w.startsWith('dropped') ? w : w.startsWith(`${report.journalEpisodes} finished`) ? `committed ${w}` : `removed ${w}`)).join('; ')}`;
   return report;
-}
-
-function flatStats(s: FeatureStats): FeatureStats {
-  const flat = (v: unknown): number[] => (Array.isArray(v) ? (v as unknown[]).flat(Infinity as 1) as number[] : [Number(v)]);
-  return { min: flat(s.min), max: flat(s.max), mean: flat(s.mean), std: flat(s.std), count: [flat(s.count)[0]] };
 }
 
 function groupFiles(root: string, episodes: readonly EpisodeRecord[], pathOf: (e: EpisodeRecord) => string): DataFile[] {

@@ -22,7 +22,8 @@
  *    parsed in worker threads; `--no-offload` parses them on the loop, as
  *    before, for an A/B in the same tree).
  *
- * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), `--no-offload`, env
+ * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), `--no-offload`, `--worker-nice N`
+ * (the parse threads' nice value, default 10; 0 for an A/B), env
  * `BENCH_MS` (phase length, default 5000). The machine has 2 cores shared
  * with other work: the load average is printed with the figures (and per
  * phase in the JSON). Writes bench/results/bridge-latency.json.
@@ -176,8 +177,12 @@ function percentile(xs: Float64Array, n: number, p: number): number {
  * Steps `env` on a 100 Hz schedule for `ms` (a late step goes at once, the next one is due a period later)
  * and returns the gaps between consecutive completed steps, ms.
  */
-async function stepAt100Hz(env: RemoteEnv<Float32Array, Float32Array>, action: Float32Array, ms: number): Promise<{ gaps: Float64Array; n: number }> {
+async function stepAt100Hz(env: RemoteEnv<Float32Array, Float32Array>, action: Float32Array, ms: number): Promise<{ gaps: Float64Array; late: Float64Array; rtt: Float64Array; n: number }> {
   const gaps = new Float64Array(Math.ceil(ms / 10) + 10);
+  // Each gap is the step's start lateness (the server's timer fired late: its event loop was busy, or the
+  // process waited for a core) plus its round trip, minus the previous step's round trip.
+  const late = new Float64Array(gaps.length);
+  const rtt = new Float64Array(gaps.length);
   let n = 0;
   const t0 = performance.now();
   let last = t0;
@@ -187,12 +192,44 @@ async function stepAt100Hz(env: RemoteEnv<Float32Array, Float32Array>, action: F
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     else due = performance.now();
+    const s = performance.now();
     await env.step(action);
     const now = performance.now();
+    late[n] = s - due;
+    rtt[n] = now - s;
     gaps[n++] = now - last;
     last = now;
   }
-  return { gaps, n };
+  return { gaps, late, rtt, n };
+}
+
+/** A thread's CPU time and run-queue wait so far, ms, and its time slices (Linux /proc schedstat; null elsewhere). */
+function threadSchedstat(tid: number | null): { cpuMs: number; waitMs: number; slices: number } | null {
+  try {
+    const [run, wait, slices] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { cpuMs: run / 1e6, waitMs: wait / 1e6, slices };
+  } catch {
+    return null;
+  }
+}
+
+/** Main-thread GC pauses while `f` runs (PerformanceObserver 'gc'): count, total and longest, ms. */
+async function withGcPauses<T>(f: () => Promise<T>): Promise<{ value: T; gc: { pauses: number; totalMs: number; maxMs: number } }> {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  const gc = { pauses: 0, totalMs: 0, maxMs: 0 };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.pauses++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  try {
+    return { value: await f(), gc };
+  } finally {
+    obs.disconnect();
+  }
 }
 
 async function main(): Promise<void> {
@@ -318,38 +355,63 @@ async function main(): Promise<void> {
     const token = 'bench-noisy-neighbour';
     // `--no-offload`: every message parsed on the event loop (what the server did before the parse pool), for an A/B.
     const offload = !process.argv.includes('--no-offload');
-    const noisy = await BridgeServer.listen({ port: 0, token, offloadParseBytes: offload ? undefined : Number.POSITIVE_INFINITY });
+    // `--worker-nice N`: the parse threads' nice value (0: the process's priority, as before issue 10's last change).
+    const niceAt = process.argv.indexOf('--worker-nice');
+    const parseWorkerNice = niceAt >= 0 ? Number(process.argv[niceAt + 1]) : undefined;
+    const noisy = await BridgeServer.listen({ port: 0, token, offloadParseBytes: offload ? undefined : Number.POSITIVE_INFINITY, parseWorkerNice });
     const robots = await startRobots(noisy.url, 1, 'healthy', token, 100);
     const [env] = (await noisy.waitForRobots(1)) as RemoteEnv<Float32Array, Float32Array>[];
     await env.reset({ seed: 0 });
     let floodErrors = 0;
     noisy.onError((_e, id) => void (id === 'flooder' && floodErrors++));
-    const summarize = (g: { gaps: Float64Array; n: number }): { steps: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
+    const summarize = (g: { gaps: Float64Array; late: Float64Array; rtt: Float64Array; n: number }) => ({
       steps: g.n,
       p50Ms: percentile(g.gaps, g.n, 0.5),
       p99Ms: percentile(g.gaps, g.n, 0.99),
       maxMs: Math.max(...g.gaps.subarray(0, g.n)),
+      startLateP99Ms: percentile(g.late, g.n, 0.99),
+      roundTripP99Ms: percentile(g.rtt, g.n, 0.99),
     });
     await stepAt100Hz(env, action, 500); // warm-up
     const load1Quiet = loadavg()[0];
     const eluQuiet0 = perf.eventLoopUtilization();
-    const quiet = summarize(await stepAt100Hz(env, action, Math.min(PHASE_MS, 3000)));
+    const main0 = threadSchedstat(process.pid);
+    const quietRun = await withGcPauses(() => stepAt100Hz(env, action, Math.min(PHASE_MS, 3000)));
+    const quiet = { ...summarize(quietRun.value), gc: quietRun.gc };
+    const main1 = threadSchedstat(process.pid);
     const eluQuiet = perf.eventLoopUtilization(eluQuiet0);
     const flooder = await startChild(['--flood-process', noisy.url, token, String(noisy.maxMessageBytes)]);
     await new Promise((r) => setTimeout(r, 1000)); // the flood reaches the server, the budget is spent
+    // The parse workers start on the first large message and take it from there (seconds from the TypeScript sources on a busy machine).
+    if (offload && !(await noisy.parsePool.whenReady())) throw new Error('bench: no parse worker started');
     const errors0 = floodErrors;
+    const requests0 = noisy.parsePool.requests;
     const cpu0 = process.cpuUsage();
+    const workerTid = noisy.parsePool.workerThreadIds[0] ?? null;
+    const worker0 = offload ? threadSchedstat(workerTid) : null;
+    const main2 = threadSchedstat(process.pid);
     // How long the server's event loop was blocked at worst (a flood message, a GC pause), to tell it from the robot's own delays.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
     const t0 = performance.now();
     const elu0 = perf.eventLoopUtilization();
-    const flooded = summarize(await stepAt100Hz(env, action, PHASE_MS));
+    const floodedRun = await withGcPauses(() => stepAt100Hz(env, action, PHASE_MS));
+    const flooded = { ...summarize(floodedRun.value), gc: floodedRun.gc };
     const elu = perf.eventLoopUtilization(elu0);
     const wall = performance.now() - t0;
     loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
+    const main3 = threadSchedstat(process.pid);
+    const worker1 = offload ? threadSchedstat(workerTid) : null;
     const handled = floodErrors - errors0;
+    // Main-thread CPU per flood message (Linux schedstat: load-insensitive, unlike wall-clock figures): the
+    // thread's CPU while flooded, less what the same stepping cost without the flood, per message handled.
+    const perMs = (a: typeof main0, b: typeof main0, ms: number) => (a && b ? ((b.cpuMs - a.cpuMs) / ms) * 1000 : NaN);
+    const mainCpuPerSecQuiet = perMs(main0, main1, Math.min(PHASE_MS, 3000));
+    const mainCpuPerSecFlooded = perMs(main2, main3, wall);
+    const mainCpuMsPerFloodMessage = handled > 0 ? ((mainCpuPerSecFlooded - mainCpuPerSecQuiet) * wall) / 1000 / handled : NaN;
+    const workerCpuMsPerFloodMessage = worker0 && worker1 && handled > 0 ? (worker1.cpuMs - worker0.cpuMs) / handled : NaN;
+    const mainRunQueueWaitMsPerSecond = main2 && main3 ? ((main3.waitMs - main2.waitMs) / wall) * 1000 : NaN;
     const flood = await flooder.stop();
     const robotCpuPct = await robots.stop();
     const noisyResult = {
@@ -369,13 +431,24 @@ async function main(): Promise<void> {
       // Event-loop utilization with and without the flood (wall-clock based: a thread preempted by other work counts as busy).
       loopUtilizationQuiet: eluQuiet.utilization,
       loopUtilizationFlooded: elu.utilization,
+      parseWorkerNice: offload ? noisy.parsePool.workerNice[0] : null,
+      floodMessagesParsedInWorkers: noisy.parsePool.requests - requests0,
+      mainCpuMsPerSecondQuiet: mainCpuPerSecQuiet,
+      mainCpuMsPerSecondFlooded: mainCpuPerSecFlooded,
+      mainCpuMsPerFloodMessage,
+      workerCpuMsPerFloodMessage,
+      mainRunQueueWaitMsPerSecond,
     };
     results.noisyNeighbour = noisyResult;
     const f = (x: number): string => x.toFixed(1);
     console.log(`noisy neighbour, no flood: 100 Hz robot step gap p50/p99/max ${f(quiet.p50Ms)} / ${f(quiet.p99Ms)} / ${f(quiet.maxMs)} ms (${quiet.steps} steps; load ${load1Quiet.toFixed(2)})`);
     console.log(`noisy neighbour, flooding: 100 Hz robot step gap p99 ${f(flooded.p99Ms)} ms (target < 20 ms), max ${f(flooded.maxMs)} ms (target < 250 ms), p50 ${f(flooded.p50Ms)} ms, ${flooded.steps} steps in ${(wall / 1000).toFixed(1)} s (load ${noisyResult.flooded.load1.toFixed(2)})`);
     console.log(`noisy neighbour: the flooder's ~${(noisyResult.floodMessageBytes / 1024).toFixed(0)} KB messages handled at ${noisyResult.floodMessagesHandledPerSecond.toFixed(1)}/s (it sent ${flood.report.sent}); CPU: server ${noisyResult.serverCpuPct.toFixed(0)}% + flooder ${noisyResult.flooderCpuPct.toFixed(0)}% + robot ${robotCpuPct.toFixed(0)}% of a core`);
-    console.log(`noisy neighbour: server event loop blocked p99 ${f(noisyResult.serverLoopDelayP99Ms)} ms, max ${f(noisyResult.serverLoopDelayMaxMs)} ms; event-loop utilization ${(100 * noisyResult.loopUtilizationQuiet).toFixed(0)}% without the flood, ${(100 * noisyResult.loopUtilizationFlooded).toFixed(0)}% with it (${offload ? `parsed in worker threads from ${noisy.offloadParseBytes} bytes` : 'parsed on the event loop: --no-offload'})`);
+    console.log(`noisy neighbour: server event loop blocked p99 ${f(noisyResult.serverLoopDelayP99Ms)} ms, max ${f(noisyResult.serverLoopDelayMaxMs)} ms; event-loop utilization ${(100 * noisyResult.loopUtilizationQuiet).toFixed(0)}% without the flood, ${(100 * noisyResult.loopUtilizationFlooded).toFixed(0)}% with it (${offload ? `parsed in worker threads at nice ${noisyResult.parseWorkerNice} from ${noisy.offloadParseBytes} bytes` : 'parsed on the event loop: --no-offload'})`);
+    console.log(`noisy neighbour, where a step's delay comes from (p99): start late (the server's timer) ${f(quiet.startLateP99Ms)} ms without the flood, ${f(flooded.startLateP99Ms)} ms with it; round trip ${f(quiet.roundTripP99Ms)} / ${f(flooded.roundTripP99Ms)} ms`);
+    const g = (x: { pauses: number; totalMs: number; maxMs: number }): string => `${x.pauses} pauses, ${f(x.totalMs)} ms in all, longest ${f(x.maxMs)} ms`;
+    console.log(`noisy neighbour, server main thread: GC ${g(quiet.gc)} without the flood (${(Math.min(PHASE_MS, 3000) / 1000).toFixed(0)} s), ${g(flooded.gc)} with it (${(wall / 1000).toFixed(0)} s)`);
+    console.log(`noisy neighbour, CPU per flood message (schedstat, load-insensitive): main thread ${mainCpuMsPerFloodMessage.toFixed(2)} ms (${f(mainCpuPerSecQuiet)} ms/s without the flood, ${f(mainCpuPerSecFlooded)} ms/s with it), parse worker ${workerCpuMsPerFloodMessage.toFixed(2)} ms; main thread waited for a core ${f(mainRunQueueWaitMsPerSecond)} ms/s`);
     await noisy.close();
   }
 

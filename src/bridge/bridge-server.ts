@@ -50,6 +50,11 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
    * observation, typically under 1 KiB) are handled inline, without the hop. Default 16384.
    */
   offloadParseBytes?: number;
+  /**
+   * Nice value of the parse worker threads (Linux; an integer 0-19): how far below the event loop and
+   * the robots they run when cores are scarce. 0 keeps the process's priority. Default 10 (PARSE_WORKER_NICE).
+   */
+  parseWorkerNice?: number;
   /** Heartbeat period, ms. Default 1000. */
   heartbeatMs?: number;
   /** A connection silent for this long is closed. Default 5 x heartbeatMs. */
@@ -88,7 +93,7 @@ export class BridgeServer implements ConnectionHost {
   /** @internal */
   readonly offloadParseBytes: number;
   /** @internal Parses large messages off the event loop (no thread until the first one). */
-  readonly parsePool = new MessageParsePool();
+  readonly parsePool: MessageParsePool;
   private readonly http: HttpServer | HttpsServer;
   private readonly ownsHttp: boolean;
   private readonly wss: WebSocketServer;
@@ -119,6 +124,7 @@ export class BridgeServer implements ConnectionHost {
       maxProcessingMsPerSecond: opts.maxProcessingMsPerSecond ?? 200,
     };
     this.offloadParseBytes = opts.offloadParseBytes ?? 16384;
+    this.parsePool = new MessageParsePool(undefined, opts.parseWorkerNice);
     this.forgetAfterMs = opts.forgetAfterMs ?? 60000;
     this.paceToControlRate = opts.paceToControlRate ?? false;
     this.timeouts = { stepTimeoutMs: opts.stepTimeoutMs, resetTimeoutMs: opts.resetTimeoutMs, reconnectGraceMs: opts.reconnectGraceMs };
@@ -157,6 +163,10 @@ export class BridgeServer implements ConnectionHost {
     for (const k of ['maxMessageBytes', 'maxMessagesPerSecond', 'maxBytesPerSecond', 'maxProcessingMsPerSecond', 'heartbeatMs', 'idleTimeoutMs', 'handshakeTimeoutMs', 'maxPendingConnections', 'closeTimeoutMs', 'forgetAfterMs', 'offloadParseBytes'] as const) {
       const v = options[k];
       if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new InvalidArgument(formatError(`BridgeServer.listen.${k}`, 'a positive number', describeValue(v), 'Omit it for the default'));
+    }
+    const nice = options.parseWorkerNice;
+    if (nice !== undefined && !(Number.isInteger(nice) && nice >= 0 && nice <= 19)) {
+      throw new InvalidArgument(formatError('BridgeServer.listen.parseWorkerNice', 'an integer in [0, 19]', describeValue(nice), 'Omit it for the default (10); 0 keeps the process priority'));
     }
     if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0)) {
       throw new InvalidArgument(formatError('BridgeServer.listen.token', 'a non-empty string', describeValue(options.token), 'Omit it to accept any client (loopback only!)'));

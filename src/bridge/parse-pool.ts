@@ -6,15 +6,41 @@ import { RobotMessageSchema, checkJsonShape, parseJSON, validateMessage, type Ro
 
 /**
  * A robot message ready to dispatch: the validated message, except that an
- * `obs` carries its vector as a `Float32Array` and its `info` as JSON text
+ * `obs` carries its vector as a `Float32Array`, the index of its first value
+ * that is not a finite float32 (-1: none; checked while converting, so the
+ * event loop does not scan a large vector again) and its `info` as JSON text
  * (parsed only when someone reads it, see {@link lazyInfo}).
  */
 export type ParsedRobotMessage =
   | Exclude<RobotMessage, { type: 'obs' }>
-  | { type: 'obs'; seq: number; obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; infoJson?: string };
+  | { type: 'obs'; seq: number; obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; infoJson?: string; firstNonFinite: number };
 
 /** What parsing one message gave: the message, or the protocol error to answer with; `ms` is the time it took. */
 export type ParseReply = ({ ok: true; msg: ParsedRobotMessage } | { ok: false; code: BridgeErrorCode; message: string }) & { ms: number };
+
+/**
+ * Default nice value of the parse workers' threads (Linux; 0 is the process's
+ * own priority, 19 the lowest): the event loop and the robots' processes
+ * preempt a parse instead of waiting for a core behind it, so one
+ * connection's expensive messages cost the others less scheduling delay.
+ * Not 19: on a saturated machine a thread at 19 gets ~1/70 of a nice-0
+ * thread's share, and every large message (a healthy robot's too) would
+ * crawl.
+ */
+export const PARSE_WORKER_NICE = 10;
+
+/** @internal A worker's first message: it answers requests now; `tid` and `nice`: its thread's id and nice value (Linux; else null). */
+export interface WorkerReady {
+  ready: true;
+  tid: number | null;
+  nice: number | null;
+}
+
+/** @internal What a parse worker is started with (`entry`: the module the tsx bootstrap loads). */
+export interface ParseWorkerData {
+  entry: string;
+  nice: number;
+}
 
 /** @internal A request to a parse worker. */
 export interface ParseRequest {
@@ -37,8 +63,12 @@ export function parseRobotMessage(bytes: Uint8Array, where: string): ParseReply 
     let msg: ParsedRobotMessage;
     if (m.type === 'obs') {
       const obs = new Float32Array(m.obs.length);
-      for (let i = 0; i < obs.length; i++) obs[i] = m.obs[i];
-      msg = { type: 'obs', seq: m.seq, obs, reward: m.reward ?? 0, terminated: m.terminated ?? false, truncated: m.truncated ?? false };
+      let firstNonFinite = -1;
+      for (let i = 0; i < obs.length; i++) {
+        obs[i] = m.obs[i];
+        if (firstNonFinite < 0 && !Number.isFinite(obs[i])) firstNonFinite = i;
+      }
+      msg = { type: 'obs', seq: m.seq, obs, reward: m.reward ?? 0, terminated: m.terminated ?? false, truncated: m.truncated ?? false, firstNonFinite };
       if (m.info !== undefined) msg.infoJson = JSON.stringify(m.info);
     } else msg = m;
     return { ok: true, msg, ms: performance.now() - t0 };
@@ -76,16 +106,24 @@ interface Slot {
   pending: Map<number, (r: ParseReply) => void>;
   /** The worker has loaded its modules and answers requests. */
   ready: boolean;
+  /** Its thread's id and nice value once ready (null where unknown). */
+  tid: number | null;
+  nice: number | null;
 }
+
+/** How long {@link MessageParsePool.whenReady} waits for a starting worker before giving up (the caller parses inline). */
+const START_TIMEOUT_MS = 30000;
 
 /**
  * Worker threads that parse and validate large JSON messages, so that one
  * connection's expensive message never holds the server's event loop for
  * longer than it takes to hand its bytes over (a copy) and take the result
- * back (a transferred `Float32Array`). Nothing starts at import or
- * construction: `warm()` starts the workers in the background (the server
- * calls it on the first large message) and `ready` says when one answers;
- * until then the caller parses inline. Requests go round-robin over the
+ * back (a transferred `Float32Array`). The threads run at a lower CPU
+ * priority ({@link PARSE_WORKER_NICE}, Linux), so that they delay the loop
+ * and the robots less for a core too. Nothing starts at import or
+ * construction: `warm()` or `whenReady()` starts the workers in the
+ * background (the server does on the first large message, which waits for
+ * them) and `ready` says when one answers. Requests go round-robin over the
  * ready workers; a worker that dies is dropped (its pending requests are
  * answered with an error) and replaced on the next `warm()`. `close()` is
  * idempotent.
@@ -96,34 +134,90 @@ export class MessageParsePool {
   private nextId = 1;
   private closed = false;
   private starting = false;
+  /** Callers of `whenReady` waiting for a worker: resolved true when one is ready, false when none can be. */
+  private waiters: Array<(ready: boolean) => void> = [];
   /** Requests handed to the workers so far. */
   requests = 0;
 
-  /** `size`: worker threads (default: one less than the cores, 1 to 4). */
-  constructor(private readonly size = Math.max(1, Math.min(4, availableParallelism() - 1))) {}
+  /**
+   * `size`: worker threads (default: one less than the cores, 1 to 4); `nice`: their threads' nice value on
+   * Linux (an integer 0-19, default {@link PARSE_WORKER_NICE}; 0 keeps the process's priority).
+   */
+  constructor(
+    private readonly size = Math.max(1, Math.min(4, availableParallelism() - 1)),
+    private readonly nice = PARSE_WORKER_NICE,
+  ) {}
 
   /** True when at least one worker is ready for {@link parse}. */
   get ready(): boolean {
     return this.slots.some((s) => s.ready);
   }
 
+  /** The ready workers' thread nice values (null where unknown): the pool's `nice` on Linux. */
+  get workerNice(): Array<number | null> {
+    return this.slots.filter((s) => s.ready).map((s) => s.nice);
+  }
+
+  /** The ready workers' thread ids (Linux, e.g. for /proc/self/task/<tid>/schedstat; null where unknown). */
+  get workerThreadIds(): Array<number | null> {
+    return this.slots.filter((s) => s.ready).map((s) => s.tid);
+  }
+
+  /**
+   * Resolves true once a worker is ready (at once when one is), starting the
+   * workers if needed; false when none can be: the pool is closed, every
+   * worker failed to start, or none was ready within 30 s. The server's
+   * large messages wait for this instead of being parsed on the event loop
+   * while the workers start.
+   */
+  whenReady(): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    this.warm();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(false), START_TIMEOUT_MS);
+      timer.unref();
+      const settle = (ok: boolean): void => {
+        clearTimeout(timer);
+        const i = this.waiters.indexOf(settle);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(ok);
+      };
+      this.waiters.push(settle);
+    });
+  }
+
+  private wake(ready: boolean): void {
+    for (const w of [...this.waiters]) w(ready);
+  }
+
   /** Starts the missing workers in the background (no-op while they start, or after close). */
   warm(): void {
     if (this.closed || this.starting || this.slots.length >= this.size) return;
     this.starting = true;
-    void this.start().finally(() => (this.starting = false));
+    void this.start()
+      .catch(() => undefined) // a worker that cannot be created: none is ready, callers parse inline
+      .finally(() => {
+        this.starting = false;
+        if (this.slots.length === 0) this.wake(false);
+      });
   }
 
-  /** Parses `bytes` (UTF-8 JSON text) in a ready worker; never rejects (a failure is a `{ ok: false }` reply). */
-  parse(bytes: Uint8Array, where: string): Promise<ParseReply> {
+  /**
+   * Parses `bytes` (UTF-8 JSON text) in a ready worker; never rejects (a failure is a `{ ok: false }` reply).
+   * `handOver`: the caller is done with `bytes`; when they are the whole of their ArrayBuffer (ws's
+   * concatenation of a message's fragments) it is transferred, not copied, and `bytes` becomes empty.
+   */
+  parse(bytes: Uint8Array, where: string, handOver = false): Promise<ParseReply> {
     const ready = this.slots.filter((s) => s.ready);
     if (this.closed || ready.length === 0) {
       return Promise.resolve({ ok: false, code: 'BAD_MESSAGE', message: formatError('BridgeServer.parsePool', 'a running parse worker', this.closed ? 'a closed server' : 'none ready', 'The message was dropped; send it again'), ms: 0 });
     }
     const slot = ready[this.next++ % ready.length];
-    // A copy (a memcpy, ~0.05 ms for 256 KiB), transferred: the socket's buffers may be ws's own, still in use
-    // (a Buffer covering a whole ArrayBuffer can be the receiver's read buffer).
-    const own = new Uint8Array(bytes).buffer;
+    // Else a copy (a memcpy, ~0.05 ms for 256 KiB, and 256 KiB more for the garbage collector), transferred: a
+    // slice of the socket's read buffer shares it with other bytes.
+    const whole = handOver && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const own = whole ? (bytes.buffer as ArrayBuffer) : new Uint8Array(bytes).buffer;
     const id = this.nextId++;
     this.requests++;
     return new Promise<ParseReply>((resolve) => {
@@ -137,13 +231,16 @@ export class MessageParsePool {
     // The bootstrap registers tsx itself: drop the parent's `--import tsx` so it is not loaded twice.
     const execArgv = !FROM_SOURCE ? process.execArgv : process.execArgv.filter((a, k, all) => !(a === 'tsx' && all[k - 1] === '--import') && !(a === '--import' && all[k + 1] === 'tsx') && a !== '--import=tsx');
     while (!this.closed && this.slots.length < this.size) {
-      const worker = new Worker(WORKER_URL, { workerData: { entry: WORKER_ENTRY }, execArgv });
+      const worker = new Worker(WORKER_URL, { workerData: { entry: WORKER_ENTRY, nice: this.nice } satisfies ParseWorkerData, execArgv });
       worker.unref();
-      const slot: Slot = { worker, pending: new Map(), ready: false };
+      const slot: Slot = { worker, pending: new Map(), ready: false, tid: null, nice: null };
       this.slots.push(slot);
-      worker.on('message', (r: (ParseReply & { id: number }) | { ready: true }) => {
+      worker.on('message', (r: (ParseReply & { id: number }) | WorkerReady) => {
         if ('ready' in r) {
           slot.ready = true;
+          slot.tid = r.tid;
+          slot.nice = r.nice;
+          this.wake(true);
           return;
         }
         const resolve = slot.pending.get(r.id);
@@ -158,6 +255,7 @@ export class MessageParsePool {
           resolve({ ok: false, code: 'BAD_MESSAGE', message: formatError('BridgeServer.parsePool', 'a running parse worker', why, 'The message was dropped; send it again'), ms: 0 });
         }
         slot.pending.clear();
+        if (this.slots.length === 0) this.wake(false); // none left to wait for (the next warm() starts new ones)
       };
       worker.on('error', (err) => fail(describeValue(err.message)));
       worker.on('exit', (code) => fail(`a worker that exited with code ${code}`));
@@ -168,6 +266,7 @@ export class MessageParsePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wake(false);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots.length = 0;
   }

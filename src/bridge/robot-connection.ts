@@ -99,16 +99,21 @@ export class RobotConnection implements RobotLink {
   /**
    * Handles one admitted message (the budget measures the time spent here).
    * A large text message is parsed and validated in the server's parse pool
-   * (once its workers are ready) and dispatched when that is done: the
-   * returned promise resolves with the ms spent off the event loop (also
-   * charged to the budget).
+   * and dispatched when that is done: the returned promise resolves with the
+   * ms spent off the event loop (also charged to the budget). The first
+   * large message starts the pool's workers; until one is ready, large
+   * messages are parsed here. (Waiting for the workers instead was tried:
+   * the waiting messages cost the budget nothing while receiving them still
+   * cost the event loop, so a flooder was read at the bytes budget's rate
+   * and the loop stalled for 0.3-0.8 s at a time on a busy machine.)
    */
   private handle(buf: Buffer, isBinary: boolean): void | Promise<number> {
     if (!isBinary && buf.length >= this.host.offloadParseBytes && buf.length <= this.host.maxMessageBytes) {
       const pool = this.host.parsePool;
       if (pool.ready) {
         // Parsing starts now, in parallel with this connection's other messages; dispatching keeps their order.
-        const parsed = pool.parse(buf, 'BridgeServer.message');
+        // The bytes are handed over: nothing reads `buf` after this (the budget counted its length already).
+        const parsed = pool.parse(buf, 'BridgeServer.message', true);
         return this.inOrder(async () => {
           const reply = await parsed;
           return reply.ms + this.timed(() => this.onParsed(reply));
@@ -197,7 +202,7 @@ export class RobotConnection implements RobotLink {
       case 'hello':
         return this.onHello(msg);
       case 'obs':
-        return this.receiveObs(msg.seq, msg.obs, msg.reward, msg.terminated, msg.truncated, msg.infoJson);
+        return this.receiveObs(msg.seq, msg.obs, msg.reward, msg.terminated, msg.truncated, msg.infoJson, msg.firstNonFinite);
       case 'heartbeat':
         this.requireEnv('heartbeat');
         return;
@@ -220,12 +225,12 @@ export class RobotConnection implements RobotLink {
     this.sendJSON({ type: 'welcome', protocol: PROTOCOL_VERSION, robotId: hello.robotId, heartbeatMs: this.host.heartbeatMs, maxMessageBytes: this.host.maxMessageBytes });
   }
 
-  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean, infoJson?: string): void {
+  /** `firstNonFinite`: the index of the first value that is not finite (-1: none), when the parse already looked; else the values are checked here. */
+  private receiveObs(seq: number, obs: Float32Array, reward: number, terminated: boolean, truncated: boolean, infoJson?: string, firstNonFinite?: number): void {
     const env = this.requireEnv('obs');
-    for (let i = 0; i < obs.length; i++) {
-      if (!Number.isFinite(obs[i])) {
-        throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`BridgeServer.message.obs.obs[${i}]`, 'a finite float32', describeValue(obs[i]), 'Send finite sensor values'));
-      }
+    const bad = firstNonFinite ?? obs.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`BridgeServer.message.obs.obs[${bad}]`, 'a finite float32', describeValue(obs[bad]), 'Send finite sensor values'));
     }
     const ev: RobotObservationEvent = { robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs };
     env.receiveObservation(infoJson === undefined ? ev : lazyInfo(ev, infoJson));

@@ -145,27 +145,41 @@ export class StatsRows {
   /** {@link aggregateStats} of `prior` (when given) followed by every row. */
   aggregate(prior?: FeatureStats): FeatureStats {
     const dim = this.dim;
+    // Float64Array accumulators and loops over this class's own arrays: no boxed numbers (the same float64 arithmetic).
+    const mean = new Float64Array(dim);
+    const m2 = new Float64Array(dim);
+    const min = new Float64Array(dim).fill(Infinity);
+    const max = new Float64Array(dim).fill(-Infinity);
     let n = 0;
-    const mean = new Array<number>(dim).fill(0);
-    const m2 = new Array<number>(dim).fill(0);
-    const min = new Array<number>(dim).fill(Infinity);
-    const max = new Array<number>(dim).fill(-Infinity);
-    const fold = (nb: number, pMin: ArrayLike<number>, pMax: ArrayLike<number>, pMean: ArrayLike<number>, pStd: ArrayLike<number>, o: number): void => {
-      if (nb <= 0) return;
-      const total = n + nb;
+    if (prior && prior.count[0] > 0) {
+      // The first step of the fold below, written out (n = 0 before it), so the numbers match aggregateStats' exactly.
+      const nb = prior.count[0];
       for (let j = 0; j < dim; j++) {
-        const delta = pMean[o + j] - mean[j];
+        const delta = prior.mean[j] - mean[j];
+        mean[j] += (delta * nb) / nb;
+        m2[j] += prior.std[j] * prior.std[j] * nb + (delta * delta * 0 * nb) / nb;
+        if (prior.min[j] < min[j]) min[j] = prior.min[j];
+        if (prior.max[j] > max[j]) max[j] = prior.max[j];
+      }
+      n = nb;
+    }
+    const { count, min: rMin, max: rMax, mean: rMean, std: rStd } = this;
+    for (let k = 0; k < this.rows; k++) {
+      const nb = count[k];
+      if (nb <= 0) continue;
+      const total = n + nb;
+      const o = k * dim;
+      for (let j = 0; j < dim; j++) {
+        const delta = rMean[o + j] - mean[j];
         mean[j] += (delta * nb) / total;
-        m2[j] += pStd[o + j] * pStd[o + j] * nb + (delta * delta * n * nb) / total;
-        if (pMin[o + j] < min[j]) min[j] = pMin[o + j];
-        if (pMax[o + j] > max[j]) max[j] = pMax[o + j];
+        m2[j] += rStd[o + j] * rStd[o + j] * nb + (delta * delta * n * nb) / total;
+        if (rMin[o + j] < min[j]) min[j] = rMin[o + j];
+        if (rMax[o + j] > max[j]) max[j] = rMax[o + j];
       }
       n = total;
-    };
-    if (prior) fold(prior.count[0], prior.min, prior.max, prior.mean, prior.std, 0);
-    for (let k = 0; k < this.rows; k++) fold(this.count[k], this.min, this.max, this.mean, this.std, k * dim);
-    if (n === 0) return prior ?? { min: new Array<number>(dim).fill(0), max: new Array<number>(dim).fill(0), mean, std: mean.slice(), count: [0] };
-    return { min, max, mean, std: m2.map((s) => Math.sqrt(s / n)), count: [n] };
+    }
+    if (n === 0) return prior ?? { min: new Array<number>(dim).fill(0), max: new Array<number>(dim).fill(0), mean: Array.from(mean), std: Array.from(mean), count: [0] };
+    return { min: Array.from(min), max: Array.from(max), mean: Array.from(mean), std: Array.from(m2, (s) => Math.sqrt(s / n)), count: [n] };
   }
 
   /** Empties the rows (the arrays are kept for the next ones). */

@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../src/core/rng.js';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../../src/core/errors.js';
-import { matMul, fastTanh } from '../../tf-ops.js';
-import { batchMatMul } from '../../nn/batch-matmul.js';
+import { matMul, biasAdd } from '../../tf-ops.js';
+import { multiHeadAttention } from '../../nn/attention.js';
+import { layerNorm, gelu } from '../../nn/transformer-layers.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
 import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim, checkTransformerSpec } from './transformer-spec.js';
 import { BinnedContinuous } from '../../distributions/binned-continuous.js';
 import type { HeadSpec } from '../param-layout.js';
-import { TransformerJs, LN_EPS } from './transformer-js.js';
+import { TransformerJs } from './transformer-js.js';
 
 const GROUPS = ['tokenizers', 'trunk', 'heads', 'lora'] as const;
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 /** Added to the scores of masked keys (softmax weight exp(-1e9) = 0 in float32). */
 const MASKED = -1e9;
 let nextId = 0;
@@ -237,11 +237,11 @@ export class TransformerActorCritic implements ActorCritic {
       const x = this.tokens('', spec, batch.obs.flat.subarray(0, rows * spec.obsDim), batch.prevActions ?? null, c.episodeStart, null);
       const xf = this.trunk(x, c.count, span, c.episodeStart, dropout);
       const last = tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D;
-      const allOut = tf.add(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+      const allOut = biasAdd(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias'));
       const outStep = stepOutDim(spec);
       // The step's own prediction is the first of its chunk.
       const actorOut = chunk > 1 ? (tf.slice(allOut, [0, 0], [scored, outStep]) as tf.Tensor2D) : allOut;
-      const value = tf.reshape(tf.add(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
+      const value = tf.reshape(biasAdd(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
       let logProb: tf.Tensor1D;
       let entropy: tf.Tensor1D;
@@ -275,14 +275,14 @@ export class TransformerActorCritic implements ActorCritic {
     const start = new Float32Array(rows);
     for (let r = 0; r < rows; r++) start[r] = episodeStart[r] ? 1 : 0;
     const v = (name: string): tf.Tensor2D => this.param(name) as tf.Tensor2D;
-    let x = tf.add(matMul(tf.tensor2d(obs, [rows, space.obsDim]), v(`${prefix}tok.obs.weight`)), tf.reshape(v(`${prefix}tok.obs.bias`), [1, d])) as tf.Tensor2D;
+    let x = biasAdd(matMul(tf.tensor2d(obs, [rows, space.obsDim]), v(`${prefix}tok.obs.weight`)), tf.reshape(v(`${prefix}tok.obs.bias`), [1, d]) as tf.Tensor2D);
     x = tf.add(x, matMul(tf.tensor2d(prev, [rows, actIn]), v(`${prefix}tok.act.weight`))) as tf.Tensor2D;
     x = tf.add(x, matMul(tf.tensor2d(start, [rows, 1]), tf.reshape(v('tok.start'), [1, d]) as tf.Tensor2D)) as tf.Tensor2D;
     if (masked) {
       const m = Float32Array.from(masked, (b, r) => (b && !episodeStart[r] ? 1 : 0));
       x = tf.add(x, matMul(tf.tensor2d(m, [rows, 1]), tf.reshape(v('tok.mask'), [1, d]) as tf.Tensor2D)) as tf.Tensor2D;
     }
-    return tf.add(x, tf.slice(v('task.embedding'), [space.taskIndex, 0], [1, d])) as tf.Tensor2D;
+    return biasAdd(x, tf.slice(v('task.embedding'), [space.taskIndex, 0], [1, d]));
   }
 
   /**
@@ -296,33 +296,26 @@ export class TransformerActorCritic implements ActorCritic {
     const { spec } = this;
     const d = spec.dModel;
     const H = spec.heads;
-    const dh = d / H;
-    const rows = count * span;
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
     const biasT = tf.tensor3d(this.attentionBias(count, span, episodeStart), [count * H, span, span]);
-    const heads = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [count, span, H, dh]), [0, 2, 1, 3]), [count * H, span, dh]) as tf.Tensor3D;
     const drop = <T extends tf.Tensor>(t: T): T => (dropout && dropout.rate > 0 ? (tf.mul(t, tf.tensor(dropoutMask(t.size, dropout.rate, dropout.rng), t.shape)) as T) : t);
     for (let l = 0; l < spec.layers; l++) {
       const p = `blocks.${l}`;
       const h = this.layerNorm(x, `${p}.ln1`);
-      const q = heads(this.project(h, `${p}.attn.wq`));
-      const kT = tf.transpose(heads(this.project(h, `${p}.attn.wk`)), [0, 2, 1]) as tf.Tensor3D;
-      const val = heads(this.project(h, `${p}.attn.wv`));
-      const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
-      const o = batchMatMul(drop(tf.softmax(scores) as tf.Tensor3D), val);
-      const merged = tf.reshape(tf.transpose(tf.reshape(o, [count, H, span, dh]), [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D;
+      const keep = dropout && dropout.rate > 0 ? tf.tensor3d(dropoutMask(count * H * span * span, dropout.rate, dropout.rng), [count * H, span, span]) : null;
+      const merged = multiHeadAttention(this.qkv(h, `${p}.attn`), biasT, keep, count, span, H);
       x = tf.add(x, drop(this.project(merged, `${p}.attn.wo`))) as tf.Tensor2D;
       const h2 = this.layerNorm(x, `${p}.ln2`);
-      const hidden = geluT(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
-      x = tf.add(x, drop(tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`)) as tf.Tensor2D)) as tf.Tensor2D;
+      const hidden = gelu(biasAdd(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)));
+      x = tf.add(x, drop(biasAdd(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`)))) as tf.Tensor2D;
     }
     return this.layerNorm(x, 'ln_f');
   }
 
   /** `x @ <name>.weight + <name>.bias` (a head of any space, e.g. `spaces.0.pred.obs`). Call inside `tf.tidy`. */
   linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return tf.add(matMul(x, this.param(`${name}.weight`) as tf.Tensor2D), tf.reshape(this.param(`${name}.bias`), [1, -1])) as tf.Tensor2D;
+    return biasAdd(matMul(x, this.param(`${name}.weight`) as tf.Tensor2D), tf.reshape(this.param(`${name}.bias`), [1, -1]) as tf.Tensor2D);
   }
 
   /** The variable `name` (any tensor of the layout or the carried ones). */
@@ -412,7 +405,7 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   /**
-   * `Float32Array [count x heads x span x span]`: ALiBi penalty `-slope_h (i - j)`
+   * `Float32Array [heads x count x span x span]` (head-major, as {@link multiHeadAttention} takes it): ALiBi penalty `-slope_h (i - j)`
    * where query i may see key j (j <= i, i - j < window, no episode start in
    * (j, i]), else {@link MASKED}.
    */
@@ -426,7 +419,7 @@ export class TransformerActorCritic implements ActorCritic {
         if (episodeStart[k * span + i]) first = i;
         const lo = Math.max(first, i - W + 1);
         for (let h = 0; h < H; h++) {
-          const base = ((k * H + h) * span + i) * span;
+          const base = ((h * count + k) * span + i) * span;
           for (let j = lo; j <= i; j++) out[base + j] = -this.slopes[h] * (i - j);
         }
       }
@@ -444,11 +437,18 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    const mean = tf.mean(x, 1, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), 1, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS)));
-    return tf.add(tf.mul(normed, tf.reshape(this.vars.get(`${name}.gamma`) as tf.Tensor, [1, -1])), tf.reshape(this.vars.get(`${name}.beta`) as tf.Tensor, [1, -1])) as tf.Tensor2D;
+    return layerNorm(x, this.vars.get(`${name}.gamma`) as tf.Tensor, this.vars.get(`${name}.beta`) as tf.Tensor);
+  }
+
+  /**
+   * The fused query/key/value projection `h @ [wq | wk | wv]` of `<prefix>.wq|wk|wv`
+   * ({@link multiHeadAttention}'s input): one matmul, one transpose of `h` in
+   * its gradient; with LoRA adapters the three projections (each with its adapter) side by side.
+   */
+  private qkv(h: tf.Tensor2D, prefix: string): tf.Tensor2D {
+    const names = ['wq', 'wk', 'wv'].map((n) => `${prefix}.${n}`);
+    if (this.spec.lora && names.some((n) => this.vars.has(`${n}.lora_a`))) return tf.concat(names.map((n) => this.project(h, n)), 1);
+    return matMul(h, tf.concat(names.map((n) => this.vars.get(n) as tf.Tensor2D), 1));
   }
 }
 
@@ -494,11 +494,4 @@ function binnedMode(logits: tf.Tensor2D, dist: BinnedContinuous): tf.Tensor2D {
   const k = tf.cast(tf.argMax(tf.reshape(logits, [-1, dim, bins]), 2), 'float32');
   const width = Float32Array.from(dist.low, (lo, j) => (dist.high[j] - lo) / bins);
   return tf.add(tf.tensor2d(Float32Array.from(dist.low), [1, dim]), tf.mul(tf.add(k, 0.5), tf.tensor2d(width, [1, dim]))) as tf.Tensor2D;
-}
-
-/** GELU (tanh approximation), as the plain-JS pass computes it. */
-function geluT(x: tf.Tensor2D): tf.Tensor2D {
-  // x^3 as products: tf.pow's gradient costs ~30 ms a training step on wasm (it goes through log).
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), SQRT_2_OVER_PI);
-  return tf.mul(tf.mul(x, 0.5), tf.add(fastTanh(inner), 1)) as tf.Tensor2D;
 }

@@ -28,7 +28,7 @@ export async function mergeDatasets(sources: readonly string[], out: string, opt
   const opened = await Promise.all(sources.map((s) => openDataset(s)));
   const spec = datasetSpecOf(opened[0].info);
   for (const ds of opened) {
-    if (ds.skippedFeatures.length > 0) throw new InvalidArgument(formatError(`mergeDatasets(${ds.root})`, 'a dataset of low-dimensional features only', `image/video features ${ds.skippedFeatures.map((s) => s.name).join(', ')}`, 'Merge video datasets with LeRobot'));
+    if (ds.skippedFeatures.length > 0) throw new InvalidArgument(formatError(`mergeDatasets(${ds.root})`, 'a dataset without video features (low-dimensional data and PNG images merge)', `video features ${ds.skippedFeatures.map((s) => s.name).join(', ')}`, 'Merge video datasets with LeRobot'));
   }
   const writer = await DatasetWriter.open(out, spec, options);
   try {

@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { decode as decodePng } from 'fast-png';
 import { DatasetWriter } from '../../src/data/dataset-writer.js';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
+import { mergeDatasets } from '../../src/data/dataset-tools.js';
 import { computeImageStats, imageFeature, sampleIndices, estimateNumSamples, decodeImagePng, encodeImagePng } from '../../src/data/image-feature.js';
 import { Rng } from '../../src/core/rng.js';
 import { FileFormatError, InvalidArgument } from '../../src/core/errors.js';
@@ -167,4 +168,22 @@ test("image stats follow LeRobot's sampling (estimate_num_samples, sample_indice
   const s = computeImageStats(px, 150, shape);
   assert.deepEqual(s.max, [0, 0, 0]);
   assert.deepEqual(s.count, [100]);
+});
+
+test('datasets with images merge: the images of every source come through exactly', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const rng = new Rng(11);
+    const eps = [3, 2, 4].map((n, k) => episodeWithImages(rng, n, k));
+    for (const [name, list] of [['a', eps.slice(0, 2)], ['b', eps.slice(2)]] as const) {
+      const w = await DatasetWriter.open(join(dir, name), imageSpec());
+      for (const e of list) w.addEpisode(e);
+      w.close();
+    }
+    assert.equal(await mergeDatasets([join(dir, 'a'), join(dir, 'b')], join(dir, 'all')), 3);
+    const ds = await openDataset(join(dir, 'all'));
+    for (let e = 0; e < 3; e++) assert.deepEqual((await ds.readEpisode(e))['observation.image'], eps[e].frames['observation.image']);
+  } finally {
+    cleanup();
+  }
 });

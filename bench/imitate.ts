@@ -149,7 +149,10 @@ if (runGrid) {
           const t0 = performance.now();
           const load0 = loadavg()[0];
           const extra = JSON.parse(algo === 'gail' ? values['gail-config']! : algo === 'airl' ? values['airl-config']! : '{}') as Record<string, unknown>;
-          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 } } : algo === 'bc' ? { maxSteps: 1000 } : { ...extra, reward: { updatesPerRollout: 8, labelSmoothing: 0.1, ...(extra.reward as object | undefined) } };
+          // Label smoothing: 0.1 for GAIL (its CartPole tuning); none for AIRL, whose g must keep the absorbing
+          // state below the states off the demonstrations (smoothing floors both at the same logit log(0.1/0.9),
+          // so the transferred g gave no reason to stay alive: docs/benchmarks.md, reward transfer).
+          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 } } : algo === 'bc' ? { maxSteps: 1000 } : { ...extra, reward: { updatesPerRollout: 8, labelSmoothing: algo === 'gail' ? 0.1 : 0, ...(extra.reward as object | undefined) } };
           const adversarial = algo === 'gail' || algo === 'airl';
           const o = await runImitate({ algo, env: envId, data, seed: String(seed), out, progress: false, config: JSON.stringify(config), ...(algo === 'bc' ? {} : { episodes: String(demos) }), ...(adversarial ? { totalSteps: String(steps), checkpointMinutes: '0' } : {}), ...(algo === 'dagger' ? { expert } : {}) });
           const wallSeconds = (performance.now() - t0) / 1000;

@@ -8,7 +8,7 @@
  *   (batch 1, T = 20, d = 128, 2 layers, heads included); reference: a naive
  *   plain-JS step with a cache, 0.6-0.9 ms (FINDINGS.md); target <= 1 ms.
  *
- *   node --import tsx bench/transformer-speed.ts [--steps 20] [--batch 32]
+ *   npm run bench:transformer -- [--steps 20] [--batch 32]   (node --import tsx bench/transformer-speed.ts)
  *
  * Writes bench/results/transformer-speed.json.
  */
@@ -73,7 +73,7 @@ lat.sort((a, b) => a - b);
 const p50 = lat[Math.floor(n * 0.5)];
 const p99 = lat[Math.floor(n * 0.99)];
 const load1 = loadavg()[0];
-console.log(`transformer training step (T ${T}, d 128, 4 heads, 2 layers, batch ${batch}, ${kernels} kernels): ${trainPerSec.toFixed(1)} steps/s, ${trainCpuMs.toFixed(1)} CPU-ms/step (${(1000 / trainCpuMs).toFixed(1)} steps per CPU-second) | reference 1.5/s (tfjs gradient), 6.5/s (explicit-transpose) | target >= 10/s | backend ${info.name}`);
+console.log(`transformer training step (T ${T}, d 128, 4 heads, 2 layers, batch ${batch}, ${kernels} kernels): ${trainPerSec.toFixed(1)} steps/s, ${trainCpuMs.toFixed(1)} CPU-ms/step (${(1000 / trainCpuMs).toFixed(1)} steps per CPU-second) | reference 1.5/s (tfjs gradient), 6.5/s (explicit-transpose), 6.7/s quiet before the explicit attention/LayerNorm/GELU backwards (docs/benchmarks.md) | target >= 10/s | backend ${info.name}`);
 console.log(`transformer control step (batch 1, T ${T}, d 128, 2 layers, cached plain JS): p50 ${(p50 * 1000).toFixed(0)} us, p99 ${(p99 * 1000).toFixed(0)} us | reference 600-900 us (naive cached JS) | target <= 1000 us`);
 console.log(`load ${load0.toFixed(1)}->${load1.toFixed(1)}`);
 mkdirSync('bench/results', { recursive: true });

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../../src/core/rng.js';
 import { InvalidArgument, FileFormatError, formatError, describeValue } from '../../../src/core/errors.js';
-import { matMul, embed } from '../../tf-ops.js';
-import { batchMatMul } from '../../nn/batch-matmul.js';
+import { matMul, embed, biasAdd } from '../../tf-ops.js';
+import { multiHeadAttention } from '../../nn/attention.js';
 import { layerNorm, gelu } from '../../nn/transformer-layers.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
@@ -278,7 +278,6 @@ export class TextTransformerActorCritic implements ActorCritic {
     const T = 1 + L + K;
     const d = spec.dModel;
     const H = spec.heads;
-    const dh = d / H;
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
     // Word inputs [rows*L x E]: learned one-hot x table, or the frozen vectors copied in JS.
@@ -305,24 +304,20 @@ export class TextTransformerActorCritic implements ActorCritic {
       for (let j = 1; j < T; j++) {
         const hidden = j <= L ? ids[r * L + j - 1] === PAD_ID : maskImage;
         if (!hidden) continue;
-        for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) bias[((r * H + h) * T + i) * T + j] = MASKED;
+        for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) bias[((h * rows + r) * T + i) * T + j] = MASKED;
       }
     }
+    // Head-major [H * rows, T, T], as multiHeadAttention takes it.
     const biasT = tf.tensor3d(bias, [rows * H, T, T]);
-    const split = (t: tf.Tensor2D): tf.Tensor3D => tf.reshape(tf.transpose(tf.reshape(t, [rows, T, H, dh]), [0, 2, 1, 3]), [rows * H, T, dh]) as tf.Tensor3D;
     for (let l = 0; l < spec.layers; l++) {
       const p = `blocks.${l}`;
       const h = layerNorm(x, v(`${p}.ln1.gamma`), v(`${p}.ln1.beta`));
-      const q = split(matMul(h, v(`${p}.attn.wq`) as tf.Tensor2D));
-      const kT = tf.transpose(split(matMul(h, v(`${p}.attn.wk`) as tf.Tensor2D)), [0, 2, 1]) as tf.Tensor3D;
-      const val = split(matMul(h, v(`${p}.attn.wv`) as tf.Tensor2D));
-      const scores = tf.add(tf.mul(batchMatMul(q, kT), 1 / Math.sqrt(dh)), biasT) as tf.Tensor3D;
-      const o = batchMatMul(tf.softmax(scores) as tf.Tensor3D, val);
-      const merged = tf.reshape(tf.transpose(tf.reshape(o, [rows, H, T, dh]), [0, 2, 1, 3]), [rows * T, d]) as tf.Tensor2D;
+      const qkv = matMul(h, tf.concat(['wq', 'wk', 'wv'].map((n) => v(`${p}.attn.${n}`) as tf.Tensor2D), 1));
+      const merged = multiHeadAttention(qkv, biasT, null, rows, T, H);
       x = tf.add(x, matMul(merged, v(`${p}.attn.wo`) as tf.Tensor2D)) as tf.Tensor2D;
       const h2 = layerNorm(x, v(`${p}.ln2.gamma`), v(`${p}.ln2.beta`));
-      const hidden = gelu(tf.add(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)) as tf.Tensor2D);
-      x = tf.add(x, tf.add(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
+      const hidden = gelu(biasAdd(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)));
+      x = tf.add(x, biasAdd(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`))) as tf.Tensor2D;
     }
     const xf = layerNorm(x, v('ln_f.gamma'), v('ln_f.beta'));
     const first = tf.reshape(tf.slice(tf.reshape(xf, [rows, T, d]), [0, 0, 0], [rows, 1, d]), [rows, d]) as tf.Tensor2D;

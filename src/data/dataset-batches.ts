@@ -67,7 +67,7 @@ export function planSampling(ds: LeRobotDataset, options: DatasetSamplingOptions
   const specs = (options.features ?? ['observation.state', 'action']).map((n) => ds.columnSpec(n));
   for (const s of specs) if (s.kind === 'string') throw new InvalidArgument(formatError(`${where}.features`, 'numeric features', describeValue(s.name), 'Read text with dataset.readEpisode'));
   const episodes = selectEpisodes(ds, options.split ?? 'all');
-  const bytesPerRow = specs.reduce((s, c) => s + (c.dim ?? 1) * (c.kind === 'float32' ? 4 : c.kind === 'bool' ? 1 : 8), 0);
+  const bytesPerRow = specs.reduce((s, c) => s + (c.dim ?? 1) * (c.kind === 'float32' ? 4 : c.kind === 'bool' || c.kind === 'image' ? 1 : 8), 0);
   const selected = new Set(episodes);
   const fileIdx = ds.dataFiles().map((f, k) => (f.episodes.some((e) => selected.has(e)) ? k : -1)).filter((k) => k >= 0);
   const fileBytes = (k: number): number => ds.dataFiles()[k].rows * bytesPerRow;
@@ -108,7 +108,7 @@ async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[
   for (const s of specs) {
     const need = totalRows * (s.dim ?? 1);
     let a = pool[s.name];
-    if (!a || a.length < need) a = pool[s.name] = s.kind === 'float32' ? new Float32Array(need) : s.kind === 'bool' ? new Uint8Array(need) : new Float64Array(need);
+    if (!a || a.length < need) a = pool[s.name] = s.kind === 'float32' ? new Float32Array(need) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(need) : new Float64Array(need);
     cols[s.name] = a.subarray(0, need);
   }
   let offset = 0;
@@ -159,7 +159,7 @@ function allocate(specs: ColumnSpec[], size: number, steps = 1): Record<string, 
   const out: Record<string, Float32Array | Float64Array | Uint8Array> = {};
   for (const s of specs) {
     const n = size * steps * (s.dim ?? 1);
-    out[s.name] = s.kind === 'float32' ? new Float32Array(n) : s.kind === 'bool' ? new Uint8Array(n) : new Float64Array(n);
+    out[s.name] = s.kind === 'float32' ? new Float32Array(n) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(n) : new Float64Array(n);
   }
   return out;
 }
@@ -264,7 +264,7 @@ function copyColumn(from: Float32Array | Float64Array | Uint8Array, to: Float32A
 
 /** Consecutive files (in the given order) grouped into blocks of at most `maxBytes` decoded bytes. */
 function groupBlocks(ds: LeRobotDataset, order: number[], maxBytes: number, specs: ColumnSpec[]): number[][] {
-  const bytesPerRow = specs.reduce((s, c) => s + (c.dim ?? 1) * (c.kind === 'float32' ? 4 : c.kind === 'bool' ? 1 : 8), 0);
+  const bytesPerRow = specs.reduce((s, c) => s + (c.dim ?? 1) * (c.kind === 'float32' ? 4 : c.kind === 'bool' || c.kind === 'image' ? 1 : 8), 0);
   const blocks: number[][] = [];
   let cur: number[] = [];
   let bytes = 0;

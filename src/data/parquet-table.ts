@@ -54,30 +54,42 @@ export interface NumericColumnSource {
   read(out: Float32Array | Float64Array | Uint8Array, from: number): void;
 }
 
-/** The column made of `parts` one after another (e.g. one typed array per episode), as a {@link NumericColumnSource}. */
-export function concatSource(parts: ReadonlyArray<Float32Array | Float64Array | Uint8Array>): NumericColumnSource {
-  const starts = new Float64Array(parts.length + 1);
-  for (let k = 0; k < parts.length; k++) starts[k + 1] = starts[k] + parts[k].length;
+/**
+ * A column made of consecutive pieces of `lengths[k]` values each, the
+ * values of piece `k` from offset `at` written by `fill(k, out, at)`
+ * (`out` holds as many as are asked), as a {@link NumericColumnSource}.
+ */
+export function piecesSource(lengths: ArrayLike<number>, fill: (k: number, out: Float32Array | Float64Array | Uint8Array, at: number) => void): NumericColumnSource {
+  const starts = new Float64Array(lengths.length + 1);
+  for (let k = 0; k < lengths.length; k++) starts[k + 1] = starts[k] + lengths[k];
   return {
-    length: starts[parts.length],
+    length: starts[lengths.length],
     read(out, from) {
-      // The first part holding `from` (binary search), then part by part.
+      // The first piece holding `from` (binary search), then piece by piece.
       let lo = 0;
-      let hi = parts.length - 1;
+      let hi = lengths.length - 1;
       while (lo < hi) {
         const mid = (lo + hi + 1) >> 1;
         if (starts[mid] <= from) lo = mid;
         else hi = mid - 1;
       }
-      let at = 0;
-      for (let k = lo; at < out.length && k < parts.length; k++) {
-        const begin = k === lo ? from - starts[k] : 0;
-        const take = Math.min(parts[k].length - begin, out.length - at);
-        out.set(parts[k].subarray(begin, begin + take), at);
-        at += take;
+      let done = 0;
+      for (let k = lo; done < out.length && k < lengths.length; k++) {
+        const at = k === lo ? from - starts[k] : 0;
+        const take = Math.min(lengths[k] - at, out.length - done);
+        fill(k, out.subarray(done, done + take), at);
+        done += take;
       }
     },
   };
+}
+
+/** The column made of `parts` one after another (e.g. one typed array per episode), as a {@link NumericColumnSource}. */
+export function concatSource(parts: ReadonlyArray<Float32Array | Float64Array | Uint8Array>): NumericColumnSource {
+  return piecesSource(
+    parts.map((p) => p.length),
+    (k, out, at) => out.set(parts[k].subarray(at, at + out.length)),
+  );
 }
 
 /** A table to encode: the columns in file order with their data (all of `rows` rows). */
@@ -598,7 +610,10 @@ export async function readColumns(file: ParquetFile, specs: readonly ColumnSpec[
       if (!shape) throw new FileFormatError(formatError(where, `a column ${spec.name} (${spec.kind}${spec.dim === null ? '' : ` x ${spec.dim}`})`, `columns ${describeValue(file.columnNames)}`, 'Check meta/info.json features against the data files'));
       if (spec.kind === 'image') {
         if (!shape.list || !columnHasChild(file, spec.name, 'bytes')) throw new FileFormatError(formatError(where, 'a struct { bytes, path } (LeRobot image)', shape.list ? 'a group without a bytes field' : (shape.leaf.type ?? 'a group'), 'Fix the column type or the feature dtype in meta/info.json'));
-        out[spec.name] = decodeImageRows(await readRaw(file, spec.name, false), imageShapeOf(spec.shape ?? [], where), where);
+        const pixels = decodeImageRows(await readRaw(file, spec.name, false), imageShapeOf(spec.shape ?? [], where), where);
+        const dst = target(into, spec, file.rows);
+        if (dst) dst.set(pixels);
+        out[spec.name] = dst ?? pixels;
         continue;
       }
       const wantList = spec.dim !== null || spec.kind === 'string-list';

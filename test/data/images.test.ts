@@ -7,6 +7,7 @@ import { decode as decodePng } from 'fast-png';
 import { DatasetWriter } from '../../src/data/dataset-writer.js';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { mergeDatasets } from '../../src/data/dataset-tools.js';
+import { iterateBatches } from '../../src/data/dataset-batches.js';
 import { computeImageStats, imageFeature, sampleIndices, estimateNumSamples, decodeImagePng, encodeImagePng } from '../../src/data/image-feature.js';
 import { Rng } from '../../src/core/rng.js';
 import { FileFormatError, InvalidArgument } from '../../src/core/errors.js';
@@ -183,6 +184,32 @@ test('datasets with images merge: the images of every source come through exactl
     assert.equal(await mergeDatasets([join(dir, 'a'), join(dir, 'b')], join(dir, 'all')), 3);
     const ds = await openDataset(join(dir, 'all'));
     for (let e = 0; e < 3; e++) assert.deepEqual((await ds.readEpisode(e))['observation.image'], eps[e].frames['observation.image']);
+  } finally {
+    cleanup();
+  }
+});
+
+test('minibatches of an image column: Uint8Array [batch x H x W x 3], each row the frame it names', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const rng = new Rng(5);
+    const eps = [4, 5].map((n, k) => episodeWithImages(rng, n, k));
+    const w = await DatasetWriter.open(dir, imageSpec());
+    for (const e of eps) w.addEpisode(e);
+    w.close();
+    const ds = await openDataset(dir);
+    const size = H * W * 3;
+    let rows = 0;
+    for await (const b of iterateBatches(ds, { batchSize: 4, features: ['observation.image', 'observation.state'], seed: 1 })) {
+      const px = b.columns['observation.image'];
+      assert.ok(px instanceof Uint8Array);
+      for (let i = 0; i < b.size; i++) {
+        const want = (eps[b.episodeIndex[i]].frames['observation.image'] as Uint8Array).subarray(b.frameIndex[i] * size, (b.frameIndex[i] + 1) * size);
+        assert.deepEqual(px.subarray(i * size, (i + 1) * size), want);
+      }
+      rows += b.size;
+    }
+    assert.equal(rows, 9);
   } finally {
     cleanup();
   }

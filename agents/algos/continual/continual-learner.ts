@@ -24,8 +24,8 @@ export const continualConfigSchema = z
     rehearsalSize: z.number().int().positive().default(2000),
     /** rehearsal: weight of the replayed tasks' mean NLL in each step's loss. */
     rehearsalWeight: z.number().positive().default(1),
-    /** ewc: lambda of the penalty `lambda / 2 sum F (theta - anchor)^2` (the Fisher is of a batch-mean loss, so small: in bench:continual 1e5 lowered forgetting more than 1e3 on average, though not on every seed; docs/benchmarks.md). */
-    ewcLambda: z.number().positive().default(100_000),
+    /** ewc: lambda of the penalty `lambda / 2 sum F (theta - anchor)^2` (the Fisher is of a batch-mean loss, so small: in bench:continual 1e6 halved naive's forgetting on every seed, 1e5 on two of three, 1e3 on none; docs/benchmarks.md). */
+    ewcLambda: z.number().positive().default(1_000_000),
     /** ewc: decay of earlier tasks' Fisher in online EWC (1: plain sum). */
     ewcGamma: z.number().min(0).max(1).default(1),
     /** ewc: minibatches of the Fisher estimate after each task. */

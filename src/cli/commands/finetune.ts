@@ -215,7 +215,7 @@ export function register(program: Command): void {
     .option('--continual', 'continual learning: fine-tune on each --data in turn, evaluating every earlier task after each stage (retention.json)')
     .option('--strategy <s>', 'with --continual: naive, rehearsal, ewc or adapters (default naive)')
     .option('--rehearsal-size <steps>', 'with --strategy rehearsal: steps of earlier tasks kept for replay (default 2000)')
-    .option('--ewc-lambda <x>', 'with --strategy ewc: weight of the EWC penalty (default 100000)')
+    .option('--ewc-lambda <x>', 'with --strategy ewc: weight of the EWC penalty (default 1000000)')
     .option('--eval-episodes <n>', 'with --continual: rollouts per task and stage where the task is registered (default 20; 0: NLL only)')
     .option('--from <checkpoint>', 'start from this checkpoint\'s network (a transformer on other spaces gets new tokenizers and heads)')
     .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp, text-transformer; default transformer, text-transformer when observations have an instruction)')

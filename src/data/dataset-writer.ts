@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
-import { concatSource, encodeParquet, holdEncodeBuffer, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
+import { concatSource, encodeParquet, holdEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
 import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,
@@ -446,29 +446,10 @@ function fillDefaultColumn(name: string, out: Float32Array | Float64Array | Uint
 
 /** One of LeRobot's index columns over the pending episodes, generated page by page as the encoder asks (no array of it is kept). */
 function defaultColumnSource(name: string, episodes: readonly PendingEpisode[], fps: number): NumericColumnSource {
-  const first = episodes[0].firstFrame;
-  const length = episodes[episodes.length - 1].firstFrame + episodes[episodes.length - 1].episode.length - first;
-  return {
-    length,
-    read(out, from) {
-      // The episode holding row `from` (binary search on first frames), then episode by episode.
-      let lo = 0;
-      let hi = episodes.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (episodes[mid].firstFrame - first <= from) lo = mid;
-        else hi = mid - 1;
-      }
-      let at = 0;
-      for (let k = lo; at < out.length && k < episodes.length; k++) {
-        const p = episodes[k];
-        const t0 = k === lo ? from - (p.firstFrame - first) : 0;
-        const take = Math.min(p.episode.length - t0, out.length - at);
-        fillDefaultColumn(name, out.subarray(at, at + take), p, t0, fps);
-        at += take;
-      }
-    },
-  };
+  return piecesSource(
+    episodes.map((p) => p.episode.length),
+    (k, out, at) => fillDefaultColumn(name, out, episodes[k], at, fps),
+  );
 }
 
 /** The files of one commit, in the order they are made durable, then the `info.json` that commits them. */

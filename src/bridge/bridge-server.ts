@@ -38,8 +38,8 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
    */
   maxBytesPerSecond?: number;
   /**
-   * Per-connection server time, in ms per second, spent handling its messages (parse, validate, dispatch,
-   * error replies; wall clock; burst a quarter second's worth). Over it the connection is throttled like
+   * Per-connection server time, in ms per second, spent receiving and handling its messages (socket reads,
+   * unmasking, parse, validate, dispatch, error replies; wall clock; burst a quarter second's worth). Over it the connection is throttled like
    * `maxBytesPerSecond`, so one robot sending legal but expensive messages cannot starve the others; and no
    * connection's messages are handled for more than 2 ms back to back before others get a turn. Default 200 (a fifth of a core).
    */
@@ -313,6 +313,7 @@ export class BridgeServer implements ConnectionHost {
   private accept(ws: WebSocket, socket: Duplex, ros: ResolvedRosbridgeConfig | null, rosRobotId: string | null): void {
     if (this.closed) return void ws.close(1001, 'server closing');
     const conn: Conn = ros ? new RosbridgeConnection(ws, this, ros, rosRobotId && /^[A-Za-z0-9_.:-]{1,64}$/.test(rosRobotId) ? rosRobotId : null) : new RobotConnection(ws, this);
+    conn.meterReception(socket); // ws's work receiving the connection's bytes is charged to its budget too
     this.conns.add(conn);
     // The handshake deadline (from TCP accept) now closes the WebSocket with a close frame.
     this.gate.bind(socket, conn);

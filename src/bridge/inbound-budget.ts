@@ -63,7 +63,8 @@ export const MAX_IN_FLIGHT = 64;
  * - messages over `maxMessagesPerSecond` are dropped (`offer` returns false;
  *   the caller answers `RATE_LIMITED`);
  * - bytes received and the time spent handling each message (decode, parse,
- *   validate, dispatch, error reply; wall-clock `performance.now()`) are
+ *   validate, dispatch, error reply; with `meterReception`, also receiving
+ *   its bytes; wall-clock `performance.now()`) are
  *   charged to two budgets that may run into debt. While either is in debt,
  *   the socket stops reading (TCP backpressure reaches the sender) and
  *   messages already received wait, in order, until the debt is paid back.
@@ -101,8 +102,10 @@ export class InboundBudget {
   /** ms handled back to back in the current slice, and when the last message ended. */
   private sliceMs = 0;
   private lastEndMs = -Infinity;
-  /** Total ms spent handling this connection's messages. */
+  /** Total ms spent handling this connection's messages (reception metered with `meterReception` included). */
   processingMs = 0;
+  /** Of which receiving the bytes (see `meterReception`). */
+  receptionMs = 0;
   /** How many times the connection was throttled for debt. */
   throttles = 0;
 
@@ -142,6 +145,31 @@ export class InboundBudget {
     if (this.inFlight >= MAX_IN_FLIGHT) this.pauseForInFlight();
     else if (this.inDebt(performance.now()) || this.sliceMs >= SLICE_MS) this.pauseUntilDue();
     return true;
+  }
+
+  /**
+   * Also charges the time the event loop spends receiving this connection's
+   * bytes before they are a message (ws reading the socket, unmasking the
+   * frames, checking UTF-8, joining a message's chunks: ~1-3 ms for 256 KiB,
+   * measured), so a connection pays for all the loop time its traffic costs.
+   * `socket`: the connection's TCP socket, whose 'data' listeners ws runs;
+   * time spent in `offer` meanwhile is charged already and left out.
+   */
+  meterReception(socket: { prependListener(ev: 'data', f: () => void): unknown; on(ev: 'data', f: () => void): unknown }): void {
+    let t0 = 0;
+    let handled0 = 0;
+    socket.prependListener('data', () => {
+      t0 = performance.now();
+      handled0 = this.processingMs;
+    });
+    socket.on('data', () => {
+      if (this.disposed) return;
+      const now = performance.now();
+      const ms = now - t0 - (this.processingMs - handled0);
+      if (ms <= 0) return;
+      this.charge(ms, now);
+      this.receptionMs += ms;
+    });
   }
 
   /** Stops processing (queued messages are dropped) and lets the socket read again, e.g. to complete a close handshake. Idempotent. */

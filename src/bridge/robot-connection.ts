@@ -281,6 +281,11 @@ export class RobotConnection implements RobotLink {
     this.sendJSON({ type: 'heartbeat', t: Date.now() });
   }
 
+  /** Charges the time spent receiving this socket's bytes to the connection's budget (see `InboundBudget.meterReception`). */
+  meterReception(socket: Parameters<InboundBudget['meterReception']>[0]): void {
+    this.budget.meterReception(socket);
+  }
+
   /** Starts the close handshake; the server destroys the socket if it does not complete within its closeTimeoutMs. */
   close(code: number, reason: string): void {
     this.budget.dispose(); // read again, so the peer's close frame can arrive

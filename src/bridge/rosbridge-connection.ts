@@ -226,6 +226,11 @@ export class RosbridgeConnection implements RobotLink {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 
+  /** Charges the time spent receiving this socket's bytes to the connection's budget (see `InboundBudget.meterReception`). */
+  meterReception(socket: Parameters<InboundBudget['meterReception']>[0]): void {
+    this.budget.meterReception(socket);
+  }
+
   close(code: number, reason: string): void {
     this.budget.dispose(); // read again, so the peer's close frame can arrive
     this.ws.close(code, reason);

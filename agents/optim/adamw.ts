@@ -1,21 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import type { GroupVariable } from '../policies/actor-critic.js';
+import { adamwCoefficients, adamwSpan } from './js-adamw.js';
 import { type AdamWOptions, type GroupOptions, type GroupAdamState, type OptimizerState, checkAdamWOptions, checkGroupOptions, checkGroupState } from './adamw-options.js';
 
 interface Slot {
   variable: tf.Variable;
   size: number;
+  /** Offset of this variable inside its group's moment arrays. */
+  local: number;
+  /** The new values before upload (wasm only: its upload copies them). */
+  scratch?: Float32Array;
 }
 
 interface Group {
   slots: Slot[];
   size: number;
   trainable: boolean;
-  step: number;
-  /** Moments per slot, created the first time the group trains (frozen groups hold none). */
-  m: tf.Variable[] | null;
-  v: tf.Variable[] | null;
+  /** Moments flat over the group's variables in order, created the first time the group trains (frozen groups hold none). */
+  state: GroupAdamState | null;
 }
 
 /**
@@ -25,8 +28,16 @@ interface Group {
  * float64 bias corrections from each group's own step count, so a restored
  * state continues bit for bit (tfjs's own `AdamOptimizer` re-derives its
  * beta powers on `setWeights`, which is not bit-exact). Optional global
- * grad-norm clipping over the trainable gradients, in-graph (no sync):
+ * grad-norm clipping over the trainable gradients:
  * `g *= min(1, maxNorm / (||g|| + 1e-6))`, as `clip_grad_norm_`.
+ *
+ * The update runs in plain JS over flat arrays (the same {@link adamwSpan}
+ * as {@link JsAdamW}): each gradient and parameter is read in place
+ * (on wasm, a view of its heap; elsewhere `dataSync`), the moments live in
+ * JS, and each variable is assigned one new tensor. On wasm that is 0 kernels a step instead of ~10 per variable
+ * (the transformer's ~60 variables took 583 kernels, 13-18 CPU-ms:
+ * docs/benchmarks.md "Transformer speed"). The cost is one sync per step,
+ * which every trainer already pays to read the loss.
  *
  * The state format ({@link OptimizerState}: per group, moments flat over the
  * group's variables in order) is shared with {@link JsAdamW}.
@@ -44,10 +55,10 @@ export class AdamW {
     for (const { group, variable } of variables) {
       let g = this.groups.get(group);
       if (!g) {
-        g = { slots: [], size: 0, trainable: on.has(group), step: 0, m: null, v: null };
+        g = { slots: [], size: 0, trainable: on.has(group), state: null };
         this.groups.set(group, g);
       }
-      g.slots.push({ variable, size: variable.size });
+      g.slots.push({ variable, size: variable.size, local: g.size });
       g.size += variable.size;
     }
     checkGroupOptions(groupOptions, [...this.groups.keys()], 'AdamW.groupOptions');
@@ -68,59 +79,55 @@ export class AdamW {
 
   /**
    * One update from gradients keyed by variable name (as `tf.variableGrads`
-   * returns them). A trainable variable the loss does not depend on has no
-   * gradient and is left as it is (as PyTorch skips parameters whose grad is None).
+   * returns them; the caller still owns and disposes them). A trainable
+   * variable the loss does not depend on has no gradient and is left as it
+   * is, moments included (as PyTorch skips parameters whose grad is None).
    * @param lr the scheduled learning rate (each group uses `lr x lrScale`).
    * @returns the norm before clipping, as a scalar tensor the caller disposes.
    */
   apply(grads: tf.NamedTensorMap, lr: number, maxGradNorm: number): tf.Scalar {
-    const { beta1, beta2, eps } = this.options;
-    return tf.tidy(() => {
-      const active = [...this.groups.entries()].filter(([, g]) => g.trainable);
-      const gradOf = (s: Slot): tf.Tensor | undefined => grads[s.variable.name];
-      const all = active.flatMap(([, g]) => g.slots.map(gradOf)).filter((g): g is tf.Tensor => g !== undefined);
-      if (all.length === 0) {
-        throw new InvalidArgument(formatError('AdamW.apply.grads', 'a gradient for at least one trainable variable', `none of ${Object.keys(grads).length} given`, 'Differentiate with respect to trainableVariables()'));
+    const active = [...this.groups.entries()].filter(([, g]) => g.trainable);
+    // Read every gradient once; the norm sums in the same order as the update.
+    const heap = wasmHeap();
+    const read = active.map(([, g]) => g.slots.map((s) => readGrad(grads[s.variable.name], s, heap)));
+    let ss = 0;
+    let count = 0;
+    for (const group of read) {
+      for (const gr of group) {
+        if (!gr) continue;
+        count += 1;
+        for (let i = 0; i < gr.length; i++) ss += gr[i] * gr[i];
       }
-      const norm = tf.sqrt(tf.addN(all.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-      const scale = Number.isFinite(maxGradNorm) ? tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))) : null;
-      for (const [name, g] of active) {
-        if (!g.m || !g.v) {
-          g.m = g.slots.map((s) => tf.variable(tf.zerosLike(s.variable), false));
-          g.v = g.slots.map((s) => tf.variable(tf.zerosLike(s.variable), false));
-        }
-        g.step += 1;
-        const o = this.groupOptions[name];
-        const glr = o?.lrScale !== undefined ? lr * o.lrScale : lr;
-        const wd = o?.weightDecay ?? this.options.weightDecay;
-        const bc1 = 1 - beta1 ** g.step;
-        const bc2 = 1 - beta2 ** g.step;
-        g.slots.forEach((s, k) => {
-          const raw = gradOf(s);
-          if (!raw) return;
-          const grad = scale ? tf.mul(raw, scale) : raw;
-          const mv = (g.m as tf.Variable[])[k];
-          const vv = (g.v as tf.Variable[])[k];
-          const m = tf.add(tf.mul(mv, beta1), tf.mul(grad, 1 - beta1));
-          const v = tf.add(tf.mul(vv, beta2), tf.mul(tf.square(grad), 1 - beta2));
-          const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
-          const theta = wd !== 0 ? tf.mul(s.variable, 1 - glr * wd) : s.variable;
-          s.variable.assign(tf.sub(theta, tf.mul(tf.div(m, denom), glr / bc1)));
-          mv.assign(m);
-          vv.assign(v);
-        });
-      }
-      return tf.keep(norm);
+    }
+    if (count === 0) {
+      throw new InvalidArgument(formatError('AdamW.apply.grads', 'a gradient for at least one trainable variable', `none of ${Object.keys(grads).length} given`, 'Differentiate with respect to trainableVariables()'));
+    }
+    const norm = Math.sqrt(ss);
+    const scale = Number.isFinite(maxGradNorm) ? Math.min(1, maxGradNorm / (norm + 1e-6)) : 1;
+    active.forEach(([name, g], n) => {
+      g.state ??= { step: 0, m: new Float32Array(g.size), v: new Float32Array(g.size) };
+      g.state.step += 1;
+      const c = adamwCoefficients(this.options, this.groupOptions[name], lr, g.state.step);
+      g.slots.forEach((s, k) => {
+        if (!read[n][k]) return;
+        // Views again: the previous variable's upload may have grown (and so detached) the wasm heap.
+        const grad = readGrad(grads[s.variable.name], s, heap) as Float32Array;
+        const theta = heap ? heap.typedArrayFromHeap(s.variable) as Float32Array : (s.variable.dataSync() as Float32Array);
+        // wasm copies a new tensor's values into its heap, so one scratch per variable serves every step; other backends may keep the array.
+        const out = heap ? (s.scratch ??= new Float32Array(s.size)) : new Float32Array(s.size);
+        adamwSpan(theta, out, grad, 0, g.state as GroupAdamState, s.local, s.size, scale, c);
+        const t = tf.tensor(out, s.variable.shape, 'float32');
+        s.variable.assign(t);
+        t.dispose();
+      });
     });
+    return tf.scalar(norm);
   }
 
   /** A copy of the state for checkpoints. */
   getState(): OptimizerState {
     const groups: Record<string, GroupAdamState> = {};
-    for (const [name, g] of this.groups) {
-      if (!g.m || !g.v) continue;
-      groups[name] = { step: g.step, m: concat(g.m, g.size), v: concat(g.v, g.size) };
-    }
+    for (const [name, g] of this.groups) if (g.state) groups[name] = { step: g.state.step, m: g.state.m.slice(), v: g.state.v.slice() };
     return { groups };
   }
 
@@ -129,35 +136,18 @@ export class AdamW {
     for (const name of Object.keys(state.groups)) this.group(name, 'AdamW.setState.groups');
     for (const [name, g] of this.groups) {
       const s = state.groups[name];
-      g.m?.forEach((t) => t.dispose());
-      g.v?.forEach((t) => t.dispose());
-      g.m = g.v = null;
-      g.step = 0;
+      g.state = null;
       if (s === undefined) continue;
       checkGroupState(s, g.size, `AdamW.setState.groups.${name}`);
-      g.step = s.step;
-      let off = 0;
-      g.m = [];
-      g.v = [];
-      for (const slot of g.slots) {
-        const shape = slot.variable.shape;
-        // In tidy: the variable copies the initial tensor, which must not outlive it.
-        g.m.push(tf.tidy(() => tf.variable(tf.tensor(s.m.subarray(off, off + slot.size), shape), false)));
-        g.v.push(tf.tidy(() => tf.variable(tf.tensor(s.v.subarray(off, off + slot.size), shape), false)));
-        off += slot.size;
-      }
+      g.state = { step: s.step, m: s.m.slice(), v: s.v.slice() };
     }
   }
 
-  /** Frees the moment variables. Idempotent. */
+  /** Frees the moments. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const g of this.groups.values()) {
-      g.m?.forEach((t) => t.dispose());
-      g.v?.forEach((t) => t.dispose());
-      g.m = g.v = null;
-    }
+    for (const g of this.groups.values()) g.state = null;
   }
 
   private group(name: string, where = 'AdamW.group'): Group {
@@ -167,12 +157,27 @@ export class AdamW {
   }
 }
 
-function concat(parts: readonly tf.Variable[], size: number): Float32Array {
-  const out = new Float32Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p.dataSync() as Float32Array, off);
-    off += p.size;
+/** The wasm backend's zero-copy view of a tensor's data (a public method of its `BackendWasm`, used by custom kernels). */
+interface WasmHeap {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** The wasm backend when it is the active one (reads then cost no copy), else null (`dataSync`). */
+function wasmHeap(): WasmHeap | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const b = tf.backend() as unknown as Partial<WasmHeap>;
+  return typeof b.typedArrayFromHeap === 'function' ? (b as WasmHeap) : null;
+}
+
+/**
+ * A gradient's values, or null where the loss does not depend on the
+ * variable. On wasm a view into its heap: valid only until the next
+ * allocation there, so used at once and never kept.
+ */
+function readGrad(grad: tf.Tensor | undefined, slot: Slot, heap: WasmHeap | null): Float32Array | null {
+  if (grad === undefined) return null;
+  if (grad.size !== slot.size || grad.dtype !== 'float32') {
+    throw new InvalidArgument(formatError(`AdamW.apply.grads.${slot.variable.name}`, `a float32 gradient of shape [${slot.variable.shape.join(', ')}]`, `${grad.dtype} [${grad.shape.join(', ')}]`, 'Pass the gradients tf.variableGrads returns for trainableVariables()'));
   }
-  return out;
+  return (heap ? heap.typedArrayFromHeap(grad) : grad.dataSync()) as Float32Array;
 }

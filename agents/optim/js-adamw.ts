@@ -71,7 +71,6 @@ export class JsAdamW {
    * @returns the norm before clipping.
    */
   apply(theta: Float32Array, grad: Float32Array, lr: number, maxGradNorm: number): number {
-    const { beta1, beta2, eps } = this.options;
     let ss = 0;
     for (const r of this.ranges) {
       if (!this.slot(r.group).trainable) continue;
@@ -88,23 +87,7 @@ export class JsAdamW {
       const g = this.slot(r.group);
       if (!g.trainable) continue;
       const st = g.state as GroupAdamState;
-      const o = this.groupOptions[r.group];
-      const glr = o?.lrScale !== undefined ? lr * o.lrScale : lr;
-      const wd = o?.weightDecay ?? this.options.weightDecay;
-      const bc1 = 1 - beta1 ** st.step;
-      const sqrtBc2 = Math.sqrt(1 - beta2 ** st.step);
-      const step = glr / bc1;
-      const decay = 1 - glr * wd;
-      const { m, v } = st;
-      for (let k = 0; k < r.size; k++) {
-        const i = r.offset + k;
-        const j = r.local + k;
-        if (wd !== 0) theta[i] *= decay;
-        const gi = grad[i] * scale;
-        const mi = (m[j] = beta1 * m[j] + (1 - beta1) * gi);
-        const vi = (v[j] = beta2 * v[j] + (1 - beta2) * gi * gi);
-        theta[i] -= (mi / (Math.sqrt(vi) / sqrtBc2 + eps)) * step;
-      }
+      adamwSpan(theta, theta, grad, r.offset, st, r.local, r.size, scale, adamwCoefficients(this.options, this.groupOptions[r.group], lr, st.step));
     }
     return norm;
   }
@@ -137,5 +120,49 @@ export class JsAdamW {
     const g = this.groups.get(group);
     if (!g) throw new InvalidArgument(formatError(where, `a parameter group (${[...this.groups.keys()].join(', ')})`, describeValue(group), 'Fix the group name'));
     return g;
+  }
+}
+
+/** The per-group constants of one AdamW step (see {@link adamwCoefficients}). */
+export interface AdamWCoefficients {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** `lr x lrScale / (1 - beta1^step)`. */
+  step: number;
+  /** `sqrt(1 - beta2^step)`. */
+  sqrtBc2: number;
+  /** The group's weight decay (0: none). */
+  wd: number;
+  /** `1 - lr x lrScale x wd`. */
+  decay: number;
+}
+
+/** A group's constants for its `step`-th update (bias corrections in float64, as PyTorch). */
+export function adamwCoefficients(options: AdamWOptions, group: GroupOptions | undefined, lr: number, step: number): AdamWCoefficients {
+  const { beta1, beta2, eps } = options;
+  const glr = group?.lrScale !== undefined ? lr * group.lrScale : lr;
+  const wd = group?.weightDecay ?? options.weightDecay;
+  return { beta1, beta2, eps, step: glr / (1 - beta1 ** step), sqrtBc2: Math.sqrt(1 - beta2 ** step), wd, decay: 1 - glr * wd };
+}
+
+/**
+ * The AdamW update of `size` parameters, PyTorch's order (decay, moments,
+ * step): reads `theta[offset..]` and `grad[offset..]` (the gradient times
+ * `scale`, the clipping factor), writes `out[offset..]` (may be `theta`:
+ * in place) and the moments `state.m/v[local..]`. Shared by {@link JsAdamW}
+ * and the tensor {@link AdamW}'s flat path so the two cannot drift apart.
+ */
+export function adamwSpan(theta: Float32Array, out: Float32Array, grad: Float32Array, offset: number, state: GroupAdamState, local: number, size: number, scale: number, c: AdamWCoefficients): void {
+  const { beta1, beta2, eps, step, sqrtBc2, wd, decay } = c;
+  const { m, v } = state;
+  for (let k = 0; k < size; k++) {
+    const i = offset + k;
+    const j = local + k;
+    out[i] = wd !== 0 ? theta[i] * decay : theta[i];
+    const gi = grad[i] * scale;
+    const mi = (m[j] = beta1 * m[j] + (1 - beta1) * gi);
+    const vi = (v[j] = beta2 * v[j] + (1 - beta2) * gi * gi);
+    out[i] -= (mi / (Math.sqrt(vi) / sqrtBc2 + eps)) * step;
   }
 }

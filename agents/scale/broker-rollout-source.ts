@@ -78,6 +78,8 @@ export class BrokerRolloutSource implements RolloutSource {
   private acceptedAtMs = 0;
   private queuedBehind = 0;
   private published = false;
+  /** The hint about --rollouts-per-update was printed. */
+  private hinted = false;
 
   constructor(opts: BrokerRolloutSourceOptions) {
     this.opts = opts;
@@ -123,6 +125,10 @@ export class BrokerRolloutSource implements RolloutSource {
       st.received++;
       st.bytes += msg.data.length;
       st.workersSeen.add(meta.workerId);
+      if (st.workersSeen.size === 2 && K === 1 && maxPolicyLag === 0 && !this.hinted) {
+        this.hinted = true;
+        this.opts.log(`lamkit train: a second worker (${meta.workerId}): at --rollouts-per-update 1 and --max-policy-lag 0 each update takes one rollout, so the others' rollouts of the same weights are dropped as stale; --rollouts-per-update <k> (a divisor of numEnvs ${ppo.rollout.numEnvs}) has k workers collect each update together (docs/scale-out.md)`);
+      }
       const age = ppo.updates - meta.policyVersion;
       // Versions never mix within an update: an older rollout than the batch's is dropped; a newer one
       // (possible only at --max-policy-lag >= 1) replaces the batch, whose rollouts are dropped.

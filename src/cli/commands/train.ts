@@ -342,7 +342,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     const periodMs = plan.checkpointMinutes * 60_000;
     const theVec = vec;
     const rolloutSource = plan.broker ? await plan.broker.source({ envId, metrics, stop: () => interrupt.requested, log }) : undefined;
-    if (plan.broker) log(`lamkit train: waiting for rollouts from lamkit worker processes on ${plan.broker.broker.shownServers} (run ${plan.broker.broker.run}); start each with: lamkit worker --broker ${plan.broker.broker.shownServers}${plan.broker.broker.run !== 'lamkit' ? ` --broker-run ${plan.broker.broker.run}` : ''} --env ${envId}`);
+    if (plan.broker) log(`lamkit train: waiting for rollouts from lamkit worker processes on ${plan.broker.broker.shownServers} (run ${plan.broker.broker.run}); start each with: lamkit worker --broker ${plan.broker.broker.shownServers}${plan.broker.broker.run !== 'lamkit' ? ` --broker-run ${plan.broker.broker.run}` : ''} --env ${envId}${plan.broker.rolloutsPerUpdate > 1 ? ` (at least ${plan.broker.rolloutsPerUpdate} of them: each update takes ${plan.broker.rolloutsPerUpdate} rollouts of ${config.numEnvs / plan.broker.rolloutsPerUpdate} sub-envs x ${(config as { numSteps?: number }).numSteps} steps)` : ''}`);
     const result = await algo.run({
       ...(rolloutSource ? { rolloutSource } : {}),
       ...(learned ? { rewardHook: learned.hook } : {}),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
-import { concatSource, encodeParquet, holdEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
+import { encodeParquet, holdEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
 import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,
@@ -82,6 +82,8 @@ export class DatasetWriter {
   private pendingFrames = 0;
   /** Per-episode statistics of the pending episodes, per feature (every non-string column). */
   private readonly pendingStats: Record<string, StatsRows> = {};
+  /** The pending frames of every numeric column (not LeRobot's index columns), `[capacity x dim]`; the capacity is kept from commit to commit. */
+  private readonly columnStore: Record<string, Float32Array | Float64Array | Uint8Array> = {};
   private readonly journal: EpisodeJournal;
   private readonly lock: WriterLock;
   private closed = false;
@@ -159,8 +161,22 @@ export class DatasetWriter {
     const index = this.totalEpisodes;
     this.journal.append({ episodeIndex: index, episode });
     // The statistics of the episode now, while its arrays are in cache: the commit only aggregates them.
-    const pending: PendingEpisode = { index, episode, taskIndex: this.taskIndexOf(episode.task), firstFrame: this.totalFrames };
-    this.addEpisodeStats(pending);
+    // What the commit needs of the episode: its numeric columns copied into the writer's column store
+    // (a few large arrays instead of ~8 small ones per episode kept alive until the commit: less GC work in the loop),
+    // text and image columns, and the per-episode facts of the episodes file.
+    const kept: EpisodeData['frames'] = {};
+    for (const spec of this.specs) if (!(spec.name in DEFAULT_FEATURES) && !isNumericKind(spec.kind)) kept[spec.name] = episode.frames[spec.name];
+    const pending: PendingEpisode = {
+      index,
+      episode: { length: episode.length, task: episode.task, frames: kept, success: episode.success, seed: episode.seed },
+      return: episode.return ?? sum(episode.frames['next.reward'] as Float32Array | undefined),
+      terminated: lastFlag(episode.frames['next.terminated']),
+      truncated: lastFlag(episode.frames['next.truncated']),
+      taskIndex: this.taskIndexOf(episode.task),
+      firstFrame: this.totalFrames,
+    };
+    this.addEpisodeStats(pending, episode);
+    this.storeColumns(episode);
     this.pending.push(pending);
     this.pendingFrames += episode.length;
     this.pendingBytes += Object.values(episode.frames).reduce((s, v) => s + (Array.isArray(v) ? v.join('').length : v.byteLength), 0) + 40 * episode.length;
@@ -220,11 +236,10 @@ export class DatasetWriter {
     // 1. The data file: numeric columns straight from the episodes' arrays (no concatenated copy).
     const columns: Array<{ spec: ColumnSpec; data: ColumnValues | NumericColumnSource }> = [];
     for (const spec of this.specs) {
-      const numeric = spec.kind === 'float32' || spec.kind === 'float64' || spec.kind === 'int64' || spec.kind === 'bool';
       const data = spec.name in DEFAULT_FEATURES
         ? defaultColumnSource(spec.name, episodes, this.info.fps)
-        : numeric
-          ? concatSource(episodes.map((p) => p.episode.frames[spec.name] as Exclude<FrameValues, string[]>))
+        : isNumericKind(spec.kind)
+          ? this.columnStore[spec.name].subarray(0, rows * (spec.dim ?? 1))
           : this.concatColumn(spec, episodes, rows);
       columns.push({ spec, data });
     }
@@ -342,8 +357,8 @@ export class DatasetWriter {
   }
 
   /** Appends each feature's statistics of a pending episode to {@link pendingStats} (every non-string column, LeRobot's index columns included). */
-  private addEpisodeStats(p: PendingEpisode): void {
-    const n = p.episode.length;
+  private addEpisodeStats(p: PendingEpisode, episode: EpisodeData): void {
+    const n = episode.length;
     for (const spec of this.specs) {
       if (spec.kind === 'string') continue;
       let values: Exclude<FrameValues, string[]>;
@@ -351,11 +366,28 @@ export class DatasetWriter {
         // Generated into a scratch array reused episode to episode (the data file's values are generated again at the commit).
         values = spec.kind === 'float32' ? this.scratch32(n) : this.scratch64(n);
         fillDefaultColumn(spec.name, values, p, 0, this.info.fps);
-      } else values = p.episode.frames[spec.name] as Exclude<FrameValues, string[]>;
+      } else values = episode.frames[spec.name] as Exclude<FrameValues, string[]>;
       if (spec.kind === 'image') {
         const s = computeImageStats(values as Uint8Array, n, imageShapeOf(spec.shape ?? [], spec.name));
         (this.pendingStats[spec.name] ??= new StatsRows(s.mean.length)).addStats(s);
       } else (this.pendingStats[spec.name] ??= new StatsRows(spec.dim ?? 1)).add(values, n);
+    }
+  }
+
+  /** Appends the episode's numeric columns to {@link columnStore} (after the pending frames), growing it by doubling. */
+  private storeColumns(episode: EpisodeData): void {
+    for (const spec of this.specs) {
+      if (spec.name in DEFAULT_FEATURES || !isNumericKind(spec.kind)) continue;
+      const width = spec.dim ?? 1;
+      const values = episode.frames[spec.name] as Exclude<FrameValues, string[]>;
+      const at = this.pendingFrames * width;
+      let store = this.columnStore[spec.name];
+      if (!store || store.length < at + values.length) {
+        const grown = new (values.constructor as Float32ArrayConstructor)(Math.max(at + values.length, 2 * (store?.length ?? 0), 1024 * width));
+        if (store) grown.set(store.subarray(0, at));
+        this.columnStore[spec.name] = store = grown;
+      }
+      store.set(values, at);
     }
   }
 
@@ -399,13 +431,13 @@ export class DatasetWriter {
         columns.push({ spec: { name: `stats/${name}/${stat}`, kind: stat === 'count' ? 'int64' : 'float64', dim: width }, data: rows[stat].subarray(0, n * width) });
       }
     }
-    const returns = episodes.map((p) => p.episode.return ?? sum(p.episode.frames['next.reward'] as Float32Array | undefined));
+    const returns = episodes.map((p) => p.return);
     columns.push(
       { spec: { name: 'lamkit/return', kind: 'float64?', dim: null }, data: returns },
       { spec: { name: 'lamkit/success', kind: 'bool?', dim: null }, data: episodes.map((p) => p.episode.success ?? null) },
       { spec: { name: 'lamkit/seed', kind: 'int64?', dim: null }, data: episodes.map((p) => p.episode.seed ?? null) },
-      { spec: { name: 'lamkit/terminated', kind: 'bool?', dim: null }, data: episodes.map((p) => lastFlag(p.episode.frames['next.terminated'])) },
-      { spec: { name: 'lamkit/truncated', kind: 'bool?', dim: null }, data: episodes.map((p) => lastFlag(p.episode.frames['next.truncated'])) },
+      { spec: { name: 'lamkit/terminated', kind: 'bool?', dim: null }, data: episodes.map((p) => p.terminated) },
+      { spec: { name: 'lamkit/truncated', kind: 'bool?', dim: null }, data: episodes.map((p) => p.truncated) },
     );
     return { columns, rows: n };
   }
@@ -414,10 +446,19 @@ export class DatasetWriter {
 /** An episode added but not committed yet (its statistics are rows of the writer's `pendingStats`). */
 interface PendingEpisode {
   index: number;
+  /** The episode without its numeric columns (those are in the writer's column store). */
   episode: EpisodeData;
+  /** Facts of the episodes file: the return (given, or the sum of `next.reward`), whether the last frame terminated / truncated. */
+  return: number | null;
+  terminated: boolean | null;
+  truncated: boolean | null;
   taskIndex: number;
   /** Global index of its first frame. */
   firstFrame: number;
+}
+
+function isNumericKind(kind: ColumnSpec['kind']): boolean {
+  return kind === 'float32' || kind === 'float64' || kind === 'int64' || kind === 'bool';
 }
 
 /** Frames `[t0, t0 + out.length)` of one of LeRobot's index columns (`timestamp`, `frame_index`, `episode_index`, `index`, `task_index`) of episode `p`. */

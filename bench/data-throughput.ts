@@ -7,7 +7,9 @@
  *    expert, same seeds. Runs alternate (bare, record, bare, ...) and the
  *    median of REPEATS pairs is reported, in wall and CPU time, split into
  *    the loop (to the last episode's journal write) and the final commit;
- *    every pair with the load it ran under. Target: <= 10 %.
+ *    every pair with the load it ran under; and the recorder's own cost
+ *    isolated (the same episodes replayed from memory, see recorderCost).
+ *    Target: <= 10 %.
  * 2. Reading a 1,000,000-frame dataset (state dim 30, action dim 6, 1,000
  *    episodes of 1,000 frames) into shuffled training batches of 256:
  *    frames/s of the first epoch (cold: decoding the files included) and of

@@ -25,7 +25,7 @@ export interface ImitationRow {
   load: [number, number];
   date: string;
   /** With --transfer-to: PPO on the frozen learned reward on a changed-dynamics variant. */
-  transfer?: { target: string; return: number; trueRewardReturn: number; randomReturn: number; demonstratorReturn: number; normalizedScore: number };
+  transfer?: { target: string; /** PPO steps of both transfer agents (older rows: the imitation run's). */ steps?: number; return: number; trueRewardReturn: number; randomReturn: number; demonstratorReturn: number; normalizedScore: number };
 }
 
 /** The `imitation` library's published mean normalized score of an algo (seals MuJoCo suite: a different suite; docs/references.md holds the figures and their source). */
@@ -58,10 +58,10 @@ export function imitationReport(rows: ImitationRow[]): { markdown: string; svg: 
   lines.push(`| \`imitation\` library's published mean, seals MuJoCo suite (other tasks; docs/references.md) | ${algos.map((a) => fmt(imitationLibraryMean(a))).join(' | ')} |`);
   const transfers = rows.filter((r) => r.transfer);
   if (transfers.length > 0) {
-    lines.push('', '| reward transfer | seed | PPO on the learned reward | PPO on the true reward | random | the demonstrator | transfer score |', '|---|---|---|---|---|---|---|');
+    lines.push('', '| reward transfer | seed | PPO steps | PPO on the learned reward | PPO on the true reward | random | the demonstrator | transfer score |', '|---|---|---|---|---|---|---|---|');
     for (const r of transfers.sort((x, y) => x.algo.localeCompare(y.algo) || x.seed - y.seed)) {
       const t = r.transfer!;
-      lines.push(`| ${r.algo.toUpperCase()} ${r.env} -> ${t.target} | ${r.seed} | ${t.return.toFixed(1)} | ${t.trueRewardReturn.toFixed(1)} | ${t.randomReturn.toFixed(1)} | ${t.demonstratorReturn.toFixed(1)} | **${fmt(t.normalizedScore)}** |`);
+      lines.push(`| ${r.algo.toUpperCase()} ${r.env} -> ${t.target} | ${r.seed} | ${(t.steps ?? r.envSteps).toLocaleString('en-US')} | ${t.return.toFixed(1)} | ${t.trueRewardReturn.toFixed(1)} | ${t.randomReturn.toFixed(1)} | ${t.demonstratorReturn.toFixed(1)} | **${fmt(t.normalizedScore)}** |`);
     }
   }
   const spec: VegaLiteSpec = {

@@ -3,7 +3,7 @@
 //
 //   npm run bench:imitate -- [--envs CartPole-v1,Pendulum-v1,InvertedPendulum-v5,Reacher-v5,ArmReach-v0]
 //        [--seeds 1,2,3] [--algos bc,dagger,gail,airl] [--demos 4] [--steps <n>] [--quick]
-//        [--gail-config <json>] [--airl-config <json>] [--transfer-to <env id>] [--report]
+//        [--gail-config <json>] [--airl-config <json>] [--transfer-to <env id>] [--transfer-steps <n>] [--report]
 //        [--results bench/results/imitate]
 //
 // The whole grid (5 tasks x 4 algos x 3 seeds) takes hours on 2 cores: shrink it with --envs,
@@ -19,7 +19,7 @@
 // episodes, seeds 10000+, for the learner, the demonstrator and the random policy alike.
 //
 // --transfer-to <variant>: after each gail/airl run, a fresh PPO agent trains on the frozen
-// learned reward (AIRL's g(s), GAIL's logit) on the variant for the same env steps; scored there
+// learned reward (AIRL's g(s), GAIL's logit) on the variant for the same env steps (or --transfer-steps); scored there
 // against the random policy (0) and a PPO agent trained on the variant's true reward with the
 // same budget and seed (1). The demonstrator's own return on the variant is printed beside it.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,6 +55,7 @@ const { values } = parseArgs({
     'gail-config': { type: 'string', default: '{}' },
     'airl-config': { type: 'string', default: '{}' },
     'transfer-to': { type: 'string' },
+    'transfer-steps': { type: 'string' },
     report: { type: 'boolean', default: false },
     results: { type: 'string', default: 'bench/results/imitate' },
   },
@@ -168,10 +169,12 @@ if (runGrid) {
             // The demonstrator's policy as it is on the variant (policy transfer, for comparison).
             const demonstratorOnTarget = await meanReturn(expert, target, envId);
             const randomTarget = await meanReturn('random', target);
-            const tr = await ppoOn(target, o.checkpointDir, seed, o.globalStep);
-            const trueReward = await ppoOn(target, null, seed, o.globalStep);
-            row.transfer = { target, return: tr, trueRewardReturn: trueReward, randomReturn: randomTarget, demonstratorReturn: demonstratorOnTarget, normalizedScore: (tr - randomTarget) / (trueReward - randomTarget) };
-            console.log(`imitate ${envId} -> ${target}, PPO on ${algo}'s frozen reward, seed ${seed}: return ${tr.toFixed(2)}; PPO on the true reward ${trueReward.toFixed(2)}, random ${randomTarget.toFixed(2)}, the demonstrator ${demonstratorOnTarget.toFixed(2)}; transfer score ${row.transfer.normalizedScore.toFixed(3)} (target >= 0.8 for AIRL)`);
+            const transferSteps = values['transfer-steps'] !== undefined ? Number(values['transfer-steps']) : o.globalStep;
+            if (!(Number.isInteger(transferSteps) && transferSteps > 0)) throw new Error(`bench/imitate --transfer-steps: expected a positive integer, got ${values['transfer-steps']}. Pass e.g. 60000.`);
+            const tr = await ppoOn(target, o.checkpointDir, seed, transferSteps);
+            const trueReward = await ppoOn(target, null, seed, transferSteps);
+            row.transfer = { target, steps: transferSteps, return: tr, trueRewardReturn: trueReward, randomReturn: randomTarget, demonstratorReturn: demonstratorOnTarget, normalizedScore: (tr - randomTarget) / (trueReward - randomTarget) };
+            console.log(`imitate ${envId} -> ${target}, PPO on ${algo}'s frozen reward, seed ${seed}, ${transferSteps} steps: return ${tr.toFixed(2)}; PPO on the true reward ${trueReward.toFixed(2)}, random ${randomTarget.toFixed(2)}, the demonstrator ${demonstratorOnTarget.toFixed(2)}; transfer score ${row.transfer.normalizedScore.toFixed(3)} (target >= 0.8 for AIRL)`);
           }
           save(row);
         }

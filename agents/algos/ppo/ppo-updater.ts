@@ -8,7 +8,7 @@ import type { AdamWOptions, GroupOptions, OptimizerState } from '../../optim/ada
 import { ppoLoss, PPO_STAT_NAMES, type PpoMinibatch } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import { MinibatchAssembler } from './minibatch-assembler.js';
-import { ChunkAssembler } from './chunk-assembler.js';
+import { ChunkAssembler, chunkLength } from './chunk-assembler.js';
 import type { KlReference } from './kl-reference.js';
 import { isValueVariable } from './value-warmup.js';
 
@@ -55,7 +55,7 @@ export class PpoUpdater {
     this.net = net;
     this.buffer = buffer;
     this.config = config;
-    this.chunks = net.sequence ? new ChunkAssembler(buffer, config.seqLen, net.sequence.context) : null;
+    this.chunks = net.sequence ? new ChunkAssembler(buffer, chunkLength(config), net.sequence.context) : null;
     this.klRef = klRef;
     // The hand-derived gradient knows only the PPO objective: a KL penalty goes through autodiff.
     const fast = path === 'explicit' && !net.sequence && !klRef ? net.fastGradient() : null;

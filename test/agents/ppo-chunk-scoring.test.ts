@@ -6,6 +6,7 @@ import { initBackend } from '../../agents/backend.js';
 import { makeVec } from '../../src/registry/make-vec.js';
 import { TransformerActorCritic } from '../../agents/policies/transformer/transformer-actor-critic.js';
 import { ChunkAssembler, chunkLength } from '../../agents/algos/ppo/chunk-assembler.js';
+import { ROW_ATTENTION_MAX_ROWS } from '../../agents/policies/transformer/row-attention.js';
 import { PPO } from '../../agents/algos/ppo/ppo.js';
 import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
 import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
@@ -25,10 +26,10 @@ test('chunkLength: seqLen 0 gives the longest chunks that fill every minibatch (
  * are the specification: scoring the rollout through `evaluate` on chunks of
  * any length, with the carried history, must give them back.
  */
-test('chunked scoring equals per-window scoring on a rollout: whole-rollout chunks, short chunks and one-step chunks give the rollout\'s log-probs and values, across episode ends and a carried history', async () => {
+test('chunked scoring equals per-window scoring on a rollout: whole-rollout chunks, short chunks and one-step chunks (per-row and batched attention) give the rollout\'s log-probs and values, across episode ends and a carried history', async () => {
   await initBackend({ report: null });
   const N = 3;
-  const T = 24;
+  const T = 48;
   const policy = { kind: 'transformer', dModel: 16, layers: 2, heads: 2, mlpRatio: 2, window: 4 };
   const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 3, numEnvs: N, numSteps: T, numMinibatches: 1, totalSteps: N * T * 2 });
   const vec = await makeVec('CartPole-v1', { numEnvs: N });
@@ -39,6 +40,8 @@ test('chunked scoring equals per-window scoring on a rollout: whole-rollout chun
     const ctx = net.sequence.context;
     assert.equal(ctx, 6, 'two layers x (window - 1)');
     const lengths = [T, 8, 1];
+    // Both attention forms: whole-rollout and 8-step chunks fit the per-row form, one-step chunks (144 x 7 rows) take the batched one.
+    assert.ok(N * (T + ctx) <= ROW_ATTENTION_MAX_ROWS && N * T * (1 + ctx) > ROW_ATTENTION_MAX_ROWS);
     const asms = lengths.map((L) => new ChunkAssembler(ppo.rollout, L, ctx));
     for (const a of asms) a.carryContext(true);
     await ppo.collect();

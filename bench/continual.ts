@@ -1,12 +1,11 @@
 // npm run bench:continual -- [--data d1 d2 ...] [--strategies naive,rehearsal,ewc,adapters] [--seeds 1,2,3]
-//   [--max-steps 300] [--eval-episodes 0] [--ewc-lambda 1000] [--rehearsal-size 2000] [--policy '{"dModel":64,...}'] [--ppo-speed] [--skip-continual] [--out bench/results/continual.json]
+//   [--max-steps 300] [--eval-episodes 0] [--ewc-lambda 1000] [--rehearsal-size 2000] [--policy '{"dModel":64,...}'] [--out bench/results/continual.json]
 //
 // Continual learning (issue 13): for each strategy and seed, `lamkit finetune --continual` over the
 // datasets in order; prints the retention matrix (test NLL; success where rollouts run), average final
 // performance and average forgetting per strategy, and writes a JSON plus a heat-map SVG
-// (bench/results/continual-heatmap.svg). With --ppo-speed it also measures PPO env steps/s on
-// ArmPush-v0 with the transformer (T=20, d=128, 2 layers) beside the MLP's (target >= 300 overall);
-// --ppo-updates n (default 2), --ppo-seq-len L (chunk length, default 16; 64 = one chunk per sub-env and rollout).
+// (bench/results/continual-heatmap.svg). PPO's throughput with the transformer (issue 13's other
+// target) is bench/ppo-transformer.ts (`npm run bench:ppo-transformer`).
 // Every figure is printed with its target and the 1-minute load average.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
@@ -15,11 +14,6 @@ import '../envs/index.js';
 import { runContinual, type ContinualOutcome } from '../src/cli/commands/finetune-continual.js';
 import { runRecord, type RecordFlags } from '../src/cli/commands/record.js';
 import { renderVegaLiteSvg, loadVega, type VegaLiteSpec } from '../src/bench/vega-svg.js';
-import { makeVec } from '../src/registry/make-vec.js';
-import { PPO } from '../agents/algos/ppo/ppo.js';
-import { resolvePpoConfig } from '../agents/algos/ppo/ppo-config.js';
-import { ppoDefaultsFor } from '../agents/algos/ppo/task-defaults.js';
-import { initBackend } from '../agents/backend.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -43,8 +37,7 @@ async function defaultData(): Promise<string[]> {
   }
   return dirs;
 }
-const skipContinual = process.argv.includes('--skip-continual');
-const data = argList('--data').length > 0 ? argList('--data') : skipContinual ? [] : await defaultData();
+const data = argList('--data').length > 0 ? argList('--data') : await defaultData();
 const strategies = (arg('--strategies') ?? 'naive,rehearsal,ewc,adapters').split(',');
 const seeds = (arg('--seeds') ?? '1,2,3').split(',').map(Number);
 const maxSteps = arg('--max-steps') ?? '300';
@@ -112,56 +105,17 @@ function report(runs: Run[]): { markdown: string; svg: string } {
   return { markdown: lines.join('\n'), svg: renderVegaLiteSvg(spec) };
 }
 
-/** PPO env steps/s on ArmPush-v0 (rollout + update), transformer vs MLP, a few updates each. */
-async function ppoSpeed(): Promise<Record<string, unknown>> {
-  await initBackend({ report: null });
-  const out: Record<string, unknown> = {};
-  const updates = Number(arg('--ppo-updates') ?? '2');
-  for (const [name, pol] of [['mlp', { kind: 'mlp' }], ['transformer T=20 d=128 L=2', { kind: 'transformer', dModel: 128, layers: 2, heads: 4, window: 20 }]] as const) {
-    const numEnvs = 8;
-    const numSteps = 64;
-    const seqLen = Number(arg('--ppo-seq-len') ?? '16');
-    const config = resolvePpoConfig({ ...ppoDefaultsFor('ArmPush-v0', false), seed: 1, numEnvs, numSteps, seqLen, numMinibatches: 4, updateEpochs: 4, totalSteps: numEnvs * numSteps * updates });
-    const vec = await makeVec('ArmPush-v0', { numEnvs });
-    const ppo = await PPO.create(vec, config, { policy: pol });
-    const l0 = load();
-    let collectS = 0;
-    let updateS = 0;
-    try {
-      for (let u = 0; u < updates; u++) {
-        const t0 = performance.now();
-        await ppo.collect();
-        const t1 = performance.now();
-        ppo.update();
-        collectS += (t1 - t0) / 1000;
-        updateS += (performance.now() - t1) / 1000;
-      }
-    } finally {
-      ppo.dispose();
-      await vec.close();
-    }
-    const steps = numEnvs * numSteps * updates;
-    const sps = steps / (collectS + updateS);
-    out[name] = { steps, rolloutSps: steps / collectS, overallSps: sps, collectS, updateS, config: { numEnvs, numSteps, numMinibatches: 4, updateEpochs: 4, seqLen }, load: [l0, load()] };
-    console.log(`PPO ArmPush-v0 ${name}: ${sps.toFixed(0)} env steps/s overall (rollout ${(steps / collectS).toFixed(0)}/s, update ${updateS.toFixed(1)} s for ${steps} steps x 4 epochs); target >= 300 (transformer); load ${l0} -> ${load()}`);
-  }
-  return out;
-}
-
 const results: Record<string, unknown> = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, data, strategies, seeds, maxSteps: Number(maxSteps), evalEpisodes: Number(evalEpisodes), policy };
-if (process.argv.includes('--ppo-speed')) results.ppoSpeed = await ppoSpeed();
-if (!skipContinual) {
-  await loadVega();
-  const runs = await continual();
-  const { markdown, svg } = report(runs);
-  console.log(markdown);
-  results.runs = runs;
-  results.table = markdown;
-  const svgFile = join(dirname(outFile), 'continual-heatmap.svg');
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(svgFile, svg);
-  console.log(`heat map: ${svgFile}`);
-}
+await loadVega();
+const runs = await continual();
+const { markdown, svg } = report(runs);
+console.log(markdown);
+results.runs = runs;
+results.table = markdown;
+const svgFile = join(dirname(outFile), 'continual-heatmap.svg');
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(svgFile, svg);
+console.log(`heat map: ${svgFile}`);
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 console.log(`results: ${outFile}`);

@@ -166,6 +166,21 @@ export class ChunkAssembler {
   }
 }
 
+/**
+ * The chunk length PPO uses: `config.seqLen`, or with 0 the longest chunks
+ * (a divisor of `numSteps`) that still give at least `numMinibatches` chunks
+ * in all: 8 sub-envs x 64 steps in 4 minibatches -> 64 (a minibatch is two
+ * sub-envs' whole rollouts, scored with 38 context rows each instead of 38
+ * before every 16 steps); 1 sub-env x 2048 steps in 32 minibatches -> 64.
+ */
+export function chunkLength(config: { seqLen: number; numSteps: number; numEnvs: number; numMinibatches: number }): number {
+  if (config.seqLen > 0) return config.seqLen;
+  const perEnv = Math.max(1, Math.ceil(config.numMinibatches / config.numEnvs));
+  let chunks = Math.min(perEnv, config.numSteps);
+  while (config.numSteps % chunks !== 0) chunks += 1;
+  return config.numSteps / chunks;
+}
+
 /** `(x - mean) / (std + 1e-8)` over the rows with weight 1 (torch's unbiased std, as CleanRL); others become 0. */
 function normalizeWeighted(x: Float64Array, w: Float32Array, normAdv: boolean): Float32Array {
   const out = new Float32Array(x.length);

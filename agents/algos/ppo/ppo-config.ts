@@ -59,9 +59,12 @@ export const ppoConfigSchema = z
     /**
      * Sequence policies only: minibatches are chunks of this many consecutive
      * steps of one sub-env (plus the network's context before each chunk),
-     * as recurrent PPO; must divide `numSteps`.
+     * as recurrent PPO; must divide `numSteps`. 0 (the default): the longest
+     * chunks that still give every minibatch at least one, i.e. each sub-env's
+     * whole rollout when `numEnvs >= numMinibatches`, so the context is paid
+     * once per sub-env instead of once per chunk (see `chunkLength`).
      */
-    seqLen: z.number().int().positive(),
+    seqLen: z.number().int().min(0),
     /** Normalize observations with running statistics (SB3 VecNormalize / CleanRL NormalizeObservation). */
     normalizeObs: z.boolean(),
     /** Scale rewards by the running std of the discounted return. */

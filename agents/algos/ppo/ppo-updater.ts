@@ -8,9 +8,17 @@ import type { AdamWOptions, GroupOptions, OptimizerState } from '../../optim/ada
 import { ppoLoss, PPO_STAT_NAMES, type PpoMinibatch } from './ppo-loss.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import { MinibatchAssembler } from './minibatch-assembler.js';
-import { ChunkAssembler } from './chunk-assembler.js';
-import type { KlReference } from './kl-reference.js';
+import { ChunkAssembler, chunkLength } from './chunk-assembler.js';
+import type { KlReference, ReferenceOutput } from './kl-reference.js';
 import { isValueVariable } from './value-warmup.js';
+
+/** Rows of `all` (the reference's outputs on every chunk, chunk-major) for chunks `units[start..end)`: a minibatch's reference outputs. */
+function gatherChunks(all: ReferenceOutput, units: Int32Array, start: number, end: number, seqLen: number): ReferenceOutput {
+  const rows = new Int32Array((end - start) * seqLen);
+  for (let c = start, r = 0; c < end; c++) for (let q = 0; q < seqLen; q++) rows[r++] = units[c] * seqLen + q;
+  const actorOut = tf.tidy(() => tf.gather(all.actorOut, tf.tensor1d(rows, 'int32')) as tf.Tensor2D);
+  return { actorOut, logStd: all.logStd ? tf.clone(all.logStd) : null };
+}
 
 /** How PPO computes its gradient steps: the network's fast path when it offers one, or autodiff. */
 export type GradientPath = 'explicit' | 'autodiff';
@@ -55,7 +63,7 @@ export class PpoUpdater {
     this.net = net;
     this.buffer = buffer;
     this.config = config;
-    this.chunks = net.sequence ? new ChunkAssembler(buffer, config.seqLen, net.sequence.context) : null;
+    this.chunks = net.sequence ? new ChunkAssembler(buffer, chunkLength(config), net.sequence.context) : null;
     this.klRef = klRef;
     // The hand-derived gradient knows only the PPO objective: a KL penalty goes through autodiff.
     const fast = path === 'explicit' && !net.sequence && !klRef ? net.fastGradient() : null;
@@ -127,6 +135,24 @@ export class PpoUpdater {
     return Array.from(sums, (s) => s / Math.max(1, count));
   }
 
+  /** The reference's outputs on every chunk of the rollout, chunk-major (minibatch-sized forward passes). */
+  private referenceOutputs(klRef: KlReference, chunks: ChunkAssembler, mbSize: number, normAdv: boolean): ReferenceOutput {
+    const order = Int32Array.from({ length: chunks.numChunks }, (_, k) => k);
+    const parts: tf.Tensor2D[] = [];
+    let logStd: tf.Tensor1D | null = null;
+    for (let start = 0; start < order.length; start += mbSize) {
+      const mb = chunks.tensors(order, start, Math.min(order.length, start + mbSize), normAdv);
+      const out = klRef.outputs(mb.batch);
+      parts.push(out.actorOut);
+      logStd?.dispose();
+      logStd = out.logStd;
+      tf.dispose([mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues, ...(mb.weights ? [mb.weights] : [])]);
+    }
+    const actorOut = tf.concat(parts, 0) as tf.Tensor2D;
+    tf.dispose(parts);
+    return { actorOut, logStd };
+  }
+
   /** {@link update} on the autodiff path (`ppoLoss` under `tf.variableGrads`, tensor AdamW). */
   private updateAutodiff(rng: Rng, lr: number, clipCoef: number, valueOnly: boolean): number[] {
     const c = this.config;
@@ -139,6 +165,8 @@ export class PpoUpdater {
     const coefs = { clipCoef, clipVloss: c.clipVloss, entCoef: c.entCoef, vfCoef: c.vfCoef };
     const vars = valueOnly ? adam.trainableVariables().filter((v) => isValueVariable(this.net, v)) : adam.trainableVariables();
     const klRef = this.klRef;
+    // The reference is frozen: score every chunk once per update, not once per minibatch and epoch.
+    const refAll = klRef && chunks ? this.referenceOutputs(klRef, chunks, mbSize, c.normAdv) : null;
     let statSum = tf.zeros([PPO_STAT_NAMES.length + (klRef ? 1 : 0)]) as tf.Tensor1D;
     let count = 0;
     for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
@@ -148,7 +176,7 @@ export class PpoUpdater {
         const end = Math.min(n, start + mbSize);
         const mb: PpoMinibatch = chunks ? chunks.tensors(units, start, end, c.normAdv) : this.assembler.tensors(units, start, end, c.normAdv);
         let stats: tf.Tensor1D | null = null;
-        const refOut = klRef ? klRef.outputs(mb.batch) : null;
+        const refOut = refAll && chunks ? gatherChunks(refAll, units, start, end, chunks.seqLen) : klRef ? klRef.outputs(mb.batch) : null;
         const extras = { valueOnly, ...(klRef && refOut ? { klRef: { reference: klRef, outputs: refOut, coef: klRef.coef } } : {}) };
         const { value, grads } = tf.variableGrads(() => {
           const out = ppoLoss(this.net, mb, coefs, extras);
@@ -171,6 +199,7 @@ export class PpoUpdater {
     }
     const sums = Array.from(statSum.dataSync());
     statSum.dispose();
+    if (refAll) tf.dispose([refAll.actorOut, ...(refAll.logStd ? [refAll.logStd] : [])]);
     return sums.map((s) => s / Math.max(1, count));
   }
 }

@@ -21,7 +21,7 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   adamEps: 1e-5,
   weightDecay: 0,
   paramGroups: {},
-  seqLen: 16,
+  seqLen: 0,
   normalizeObs: true,
   normalizeReward: true,
   clipObs: 10,

@@ -11,10 +11,9 @@ import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceE
 import { BinnedContinuous } from '../../distributions/binned-continuous.js';
 import type { HeadSpec } from '../param-layout.js';
 import { TransformerJs } from './transformer-js.js';
+import { rowAttention, rowAttentionBias, firstVisible, MASKED, ROW_ATTENTION_MAX_ROWS } from './row-attention.js';
 
 const GROUPS = ['tokenizers', 'trunk', 'heads', 'lora'] as const;
-/** Added to the scores of masked keys (softmax weight exp(-1e9) = 0 in float32). */
-const MASKED = -1e9;
 let nextId = 0;
 
 /**
@@ -235,8 +234,10 @@ export class TransformerActorCritic implements ActorCritic {
       const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
       const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
       const x = this.tokens('', spec, batch.obs.flat.subarray(0, rows * spec.obsDim), batch.prevActions ?? null, c.episodeStart, null);
-      const xf = this.trunk(x, c.count, span, c.episodeStart, dropout);
-      const last = tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D;
+      // Without dropout the trunk skips the context rows after the last attention (their masks would shift the dropout draws).
+      const from = dropout ? 0 : c.context;
+      const xf = this.trunk(x, c.count, span, c.episodeStart, dropout, from);
+      const last = from > 0 ? xf : (tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D);
       const allOut = biasAdd(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias'));
       const outStep = stepOutDim(spec);
       // The step's own prediction is the first of its chunk.
@@ -290,21 +291,39 @@ export class TransformerActorCritic implements ActorCritic {
    * dModel]`): the blocks with banded ALiBi attention cut at episode starts,
    * then the final LayerNorm. With `dropout` (training only), inverted
    * dropout on the attention weights and on each residual branch, masks
-   * drawn from its seeded Rng. Call inside `tf.tidy`.
+   * drawn from its seeded Rng. Minibatches of few long chunks (at most
+   * `ROW_ATTENTION_MAX_ROWS` rows, no dropout: PPO's) attend per head over
+   * all their rows in 2-D matmuls ({@link rowAttention}); others per chunk
+   * ({@link multiHeadAttention}). With `from > 0`, only the rows from `from`
+   * on of each chunk are returned (`[count (span - from) x dModel]`), and the
+   * last block's output projection, MLP and the final LayerNorm run on those
+   * rows only: rows before them are history that nothing reads after the
+   * last attention (PPO's context rows). Call inside `tf.tidy`.
    */
-  trunk(x: tf.Tensor2D, count: number, span: number, episodeStart: Uint8Array, dropout: { rate: number; rng: Rng } | null = null): tf.Tensor2D {
+  trunk(x: tf.Tensor2D, count: number, span: number, episodeStart: Uint8Array, dropout: { rate: number; rng: Rng } | null = null, from = 0): tf.Tensor2D {
     const { spec } = this;
     const d = spec.dModel;
     const H = spec.heads;
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-    const biasT = tf.tensor3d(this.attentionBias(count, span, episodeStart), [count * H, span, span]);
+    const byRows = !dropout && count * span <= ROW_ATTENTION_MAX_ROWS;
+    const rowBias = byRows ? splitHeads(rowAttentionBias(count, span, episodeStart, this.slopes, spec.window), H, count * span) : null;
+    const biasT = byRows ? null : tf.tensor3d(this.attentionBias(count, span, episodeStart), [count * H, span, span]);
     const drop = <T extends tf.Tensor>(t: T): T => (dropout && dropout.rate > 0 ? (tf.mul(t, tf.tensor(dropoutMask(t.size, dropout.rate, dropout.rng), t.shape)) as T) : t);
     for (let l = 0; l < spec.layers; l++) {
       const p = `blocks.${l}`;
       const h = this.layerNorm(x, `${p}.ln1`);
-      const keep = dropout && dropout.rate > 0 ? tf.tensor3d(dropoutMask(count * H * span * span, dropout.rate, dropout.rng), [count * H, span, span]) : null;
-      const merged = multiHeadAttention(this.qkv(h, `${p}.attn`), biasT, keep, count, span, H);
+      let merged: tf.Tensor2D;
+      if (rowBias) {
+        merged = rowAttention(this.qkv(h, `${p}.attn`), rowBias);
+      } else {
+        const keep = dropout && dropout.rate > 0 ? tf.tensor3d(dropoutMask(count * H * span * span, dropout.rate, dropout.rng), [count * H, span, span]) : null;
+        merged = multiHeadAttention(this.qkv(h, `${p}.attn`), biasT as tf.Tensor3D, keep, count, span, H);
+      }
+      if (from > 0 && l === spec.layers - 1) {
+        x = rowsFrom(x, count, span, from);
+        merged = rowsFrom(merged, count, span, from);
+      }
       x = tf.add(x, drop(this.project(merged, `${p}.attn.wo`))) as tf.Tensor2D;
       const h2 = this.layerNorm(x, `${p}.ln2`);
       const hidden = gelu(biasAdd(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)));
@@ -411,16 +430,13 @@ export class TransformerActorCritic implements ActorCritic {
    */
   private attentionBias(count: number, span: number, episodeStart: Uint8Array): Float32Array {
     const H = this.spec.heads;
-    const W = this.spec.window;
+    const lo = firstVisible(count, span, episodeStart, this.spec.window);
     const out = new Float32Array(count * H * span * span).fill(MASKED);
     for (let k = 0; k < count; k++) {
-      let first = 0;
       for (let i = 0; i < span; i++) {
-        if (episodeStart[k * span + i]) first = i;
-        const lo = Math.max(first, i - W + 1);
         for (let h = 0; h < H; h++) {
           const base = ((h * count + k) * span + i) * span;
-          for (let j = lo; j <= i; j++) out[base + j] = -this.slopes[h] * (i - j);
+          for (let j = lo[k * span + i]; j <= i; j++) out[base + j] = -this.slopes[h] * (i - j);
         }
       }
     }
@@ -475,6 +491,17 @@ function encodePrevActions(head: HeadSpec, rows: number, prevActions: Float32Arr
     }
   }
   return prev;
+}
+
+/** `[heads x rows x rows]` biases as one `[rows x rows]` tensor per head. */
+function splitHeads(bias: Float32Array, heads: number, rows: number): tf.Tensor2D[] {
+  return Array.from({ length: heads }, (_, h) => tf.tensor2d(bias.subarray(h * rows * rows, (h + 1) * rows * rows), [rows, rows]));
+}
+
+/** Rows `from ... span - 1` of each of `count` chunks of `t [count span x d]`: `[count (span - from) x d]`. */
+function rowsFrom(t: tf.Tensor2D, count: number, span: number, from: number): tf.Tensor2D {
+  const d = t.shape[1];
+  return tf.reshape(tf.slice(tf.reshape(t, [count, span, d]), [0, from, 0], [count, span - from, d]), [count * (span - from), d]) as tf.Tensor2D;
 }
 
 /**

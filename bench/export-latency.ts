@@ -8,7 +8,8 @@
  *     and the `--format tfjs` graph model;
  *     transformer: no cached step exists in tfjs, so the whole window through
  *     `evaluate`, what acting with tfjs costs per step),
- *   - ONNX Runtime Node (`policy.onnx` from `lamkit export`),
+ *   - ONNX Runtime Node (`policy.onnx` from `lamkit export`), through its
+ *     public async `run` and synchronously (`createOrtNodeSyncSession`),
  *   - ONNX Runtime Web (wasm, one thread) in headless Chromium.
  * Each figure is the median of timed calls after a warm-up, printed beside
  * its target (issue 18: ORT Node MLP batch-1 <= 15 us; transformer step <= 1 ms)
@@ -34,6 +35,7 @@ import { saveCheckpoint } from '../agents/checkpoint/save-checkpoint.js';
 import { loadPolicy } from '../agents/checkpoint/load-policy.js';
 import { exportPolicy } from '../agents/export/export-policy.js';
 import { OnnxGraph } from '../agents/export/onnx-graph.js';
+import { createOrtNodeSyncSession } from '../agents/export/ort-node-sync.js';
 import { openOrtWebPage } from '../test/helpers/ort-web.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -159,6 +161,9 @@ graph.dispose();
   const feeds = { obs: new ort.Tensor('float32', new Float32Array(4), [1, 4]) };
   record('(floor)', 'ONNX Runtime Node, Identity graph', 1, await median(() => floor.run(feeds)));
   await floor.release();
+  const floorSync = createOrtNodeSyncSession(g.encode({ producerVersion: 'bench', docString: '', metadata: {} }));
+  record('(floor)', 'ORT Node sync (runSync), Identity', 1, await median(() => floorSync.runSync(feeds)));
+  floorSync.release();
 }
 
 // ONNX Runtime Node and Web: the same exported files.
@@ -172,6 +177,14 @@ for (const [name, c] of [['mlp', mlp], ['transformer', trans]] as const) {
     record(name, 'ONNX Runtime Node (1 thread)', batch, await median(() => session.run(feeds)), batch === 1 ? (name === 'mlp' ? 15 : 1000) : null);
   }
   await session.release();
+  // The same native session called synchronously (createOrtNodeSyncSession: no setImmediate, no output wrapping).
+  const sync = createOrtNodeSyncSession(join(c.onnx, 'policy.onnx'));
+  for (const batch of BATCHES) {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [k, dims] of Object.entries(feedsFor(name, batch))) feeds[k] = new ort.Tensor('float32', k === 'past_mask' ? new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(1) : rng.fillNormal(new Float32Array(dims.reduce((a, b) => a * b, 1))) as Float32Array, dims);
+    record(name, 'ORT Node sync (runSync, 1 thread)', batch, await median(() => sync.runSync(feeds)), batch === 1 ? (name === 'mlp' ? 15 : 1000) : null);
+  }
+  sync.release();
 }
 try {
   const page = await openOrtWebPage();

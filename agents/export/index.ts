@@ -11,3 +11,4 @@ export type { ExportSource, ExportedGraph, OnnxExporter, StatePair } from './exp
 export { OnnxGraph, ONNX_OPSET, ONNX_IR_VERSION, type Dim, type AttrValue, type ElemType } from './onnx-graph.js';
 export { OnnxStepper, type OrtSessionLike, type OrtTensorLike, type OrtTensorConstructor } from './onnx-stepper.js';
 export { OnnxPolicy, type ExportManifest } from './onnx-policy.js';
+export { createOrtNodeSyncSession, type OrtSyncSession, type OrtNodeSyncOptions } from './ort-node-sync.js';

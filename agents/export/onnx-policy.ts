@@ -4,7 +4,7 @@ import { spaceFromJSON } from '../../src/core/spaces/from-json.js';
 import { allocateActions, type ActionBatch } from '../../src/core/vector-env.js';
 import { FileFormatError, formatError, describeValue } from '../../src/core/errors.js';
 import type { StatePair } from './export-source.js';
-import { OnnxStepper, type OrtSessionLike, type OrtTensorConstructor } from './onnx-stepper.js';
+import { OnnxStepper, type OrtSessionLike, type OrtTensorConstructor, type OrtTensorLike } from './onnx-stepper.js';
 
 /** The fields of an export's `export.json` a runtime reads. */
 export interface ExportManifest {
@@ -21,7 +21,8 @@ export interface ExportManifest {
  * {@link Policy}: deterministic actions from ONNX Runtime (Node or Web: pass
  * its session and `Tensor`), recurrent state carried per sub-env. What a
  * robot computer or a web page runs without tfjs or lamkit's networks;
- * `act` is asynchronous (ONNX Runtime's `run` is).
+ * `act` is asynchronous with ONNX Runtime's own `run`, synchronous with
+ * `createOrtNodeSyncSession` (Node).
  */
 export class OnnxPolicy implements Policy {
   readonly observationSpace: Space<unknown>;
@@ -44,13 +45,21 @@ export class OnnxPolicy implements Policy {
     this.state = manifest.files.find((f) => f.role === 'step')?.state ?? [];
   }
 
-  /** Deterministic actions for `obs Float32Array [numEnvs x obsDim]` (raw); row i continues sub-env i's episode. */
-  async act(obs: Float32Array): Promise<ActionBatch> {
+  /**
+   * Deterministic actions for `obs Float32Array [numEnvs x obsDim]` (raw); row
+   * i continues sub-env i's episode. Synchronous when the session runs
+   * synchronously (`createOrtNodeSyncSession`), a promise otherwise.
+   */
+  act(obs: Float32Array): ActionBatch | Promise<ActionBatch> {
     const d = this.observationSpace.flatDim;
     const rows = obs.length / d;
     let stepper = this.steppers.get(rows);
     if (!stepper) this.steppers.set(rows, (stepper = new OnnxStepper(this.session, this.Tensor, this.state, d, rows)));
-    const out = await stepper.step(obs);
+    if (stepper.canStepSync) return this.actions(stepper.stepSync(obs), rows);
+    return stepper.step(obs).then((out) => this.actions(out, rows));
+  }
+
+  private actions(out: Record<string, OrtTensorLike>, rows: number): ActionBatch {
     const data = out.action.data as ArrayLike<number | bigint>;
     const actions = allocateActions(this.actionSpace, rows);
     for (let i = 0; i < actions.length; i++) actions[i] = Number(data[i]);

@@ -12,6 +12,11 @@ export interface OrtSessionLike {
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
 }
 
+/** A session that can run synchronously (`createOrtNodeSyncSession`). */
+interface OrtSyncRunner {
+  runSync(feeds: Record<string, OrtTensorLike>): Record<string, OrtTensorLike>;
+}
+
 /** ONNX Runtime's `Tensor` constructor for float32 data (pass `ort.Tensor`). */
 export type OrtTensorConstructor = new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensorLike;
 
@@ -45,12 +50,31 @@ export class OnnxStepper {
    * when exported). The state outputs become the next call's inputs.
    */
   async step(obs: Float32Array): Promise<Record<string, OrtTensorLike>> {
+    return this.takeState(await this.session.run(this.feeds(obs)));
+  }
+
+  /** Whether the session runs synchronously ({@link stepSync}): e.g. `createOrtNodeSyncSession`. */
+  get canStepSync(): boolean {
+    return typeof (this.session as Partial<OrtSyncRunner>).runSync === 'function';
+  }
+
+  /** {@link step} without a promise, for a session with `runSync` (see {@link canStepSync}). */
+  stepSync(obs: Float32Array): Record<string, OrtTensorLike> {
+    return this.takeState((this.session as unknown as OrtSyncRunner).runSync(this.feeds(obs)));
+  }
+
+  private feeds(obs: Float32Array): Record<string, OrtTensorLike> {
     if (!(obs instanceof Float32Array) || obs.length !== this.batch * this.obsDim) {
       throw new InvalidObservation(formatError('OnnxStepper.step.obs', `Float32Array [${this.batch} x ${this.obsDim}]`, describeValue(obs), 'Pass one raw flattened observation per sub-env'));
     }
     const feeds: Record<string, OrtTensorLike> = { obs: new this.Tensor('float32', obs, [this.batch, this.obsDim]) };
     for (const [name, s] of this.state) feeds[name] = new this.Tensor('float32', s.data, s.dims);
-    const out = await this.session.run(feeds);
+    return feeds;
+  }
+
+  /** The state outputs become the next call's inputs; returns the rest. */
+  private takeState(out: Record<string, OrtTensorLike>): Record<string, OrtTensorLike> {
+    if (this.state.size === 0) return out;
     const rest: Record<string, OrtTensorLike> = { ...out };
     for (const s of this.state.values()) {
       s.data = Float32Array.from(out[s.pair.output].data as Float32Array);

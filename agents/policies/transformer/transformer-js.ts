@@ -51,8 +51,8 @@ export class TransformerJs {
   private readonly actIn: number;
   private readonly slopes: Float64Array;
   private p = new Map<string, Float64Array>();
-  private dense = new Map<string, Dense>();
-  /** Per block, its dense layers and LayerNorm parameters (no string lookups per step). */
+  /** Tokenizers, heads and per-block layers, packed once per setParams (no string lookups per step). */
+  private io!: { obs: Dense; act: Dense; actor: Dense; value: Dense };
   private blocks: Array<{ wq: Dense; wk: Dense; wv: Dense; wo: Dense; w1: Dense; w2: Dense; ln1: [Float64Array, Float64Array]; ln2: [Float64Array, Float64Array] }> = [];
   private lnF: [Float64Array, Float64Array] = [new Float64Array(0), new Float64Array(0)];
   private readonly caches: SubEnvCache[] = [];
@@ -106,25 +106,20 @@ export class TransformerJs {
     };
     const d = this.d;
     const hidden = this.mlp.length;
-    this.dense = new Map();
-    this.dense.set('obs', dense('tok.obs.weight', 'tok.obs.bias', this.spec.obsDim, d));
-    this.dense.set('act', dense('tok.act.weight', null, this.actIn, d));
-    for (let l = 0; l < this.spec.layers; l++) {
-      for (const w of ['wq', 'wk', 'wv', 'wo']) this.dense.set(`${l}.${w}`, dense(`blocks.${l}.attn.${w}`, null, d, d));
-      this.dense.set(`${l}.w1`, dense(`blocks.${l}.mlp.w1`, `blocks.${l}.mlp.b1`, d, hidden));
-      this.dense.set(`${l}.w2`, dense(`blocks.${l}.mlp.w2`, `blocks.${l}.mlp.b2`, hidden, d));
-    }
-    this.dense.set('actor', dense('head.actor.weight', 'head.actor.bias', d, this.outDim));
-    this.dense.set('value', dense('head.value.weight', 'head.value.bias', d, 1));
     const ln = (name: string): [Float64Array, Float64Array] => [this.p.get(`${name}.gamma`) as Float64Array, this.p.get(`${name}.beta`) as Float64Array];
-    const at = (name: string): Dense => this.dense.get(name) as Dense;
+    this.io = {
+      obs: dense('tok.obs.weight', 'tok.obs.bias', this.spec.obsDim, d),
+      act: dense('tok.act.weight', null, this.actIn, d),
+      actor: dense('head.actor.weight', 'head.actor.bias', d, this.outDim),
+      value: dense('head.value.weight', 'head.value.bias', d, 1),
+    };
     this.blocks = Array.from({ length: this.spec.layers }, (_, l) => ({
-      wq: at(`${l}.wq`),
-      wk: at(`${l}.wk`),
-      wv: at(`${l}.wv`),
-      wo: at(`${l}.wo`),
-      w1: at(`${l}.w1`),
-      w2: at(`${l}.w2`),
+      wq: dense(`blocks.${l}.attn.wq`, null, d, d),
+      wk: dense(`blocks.${l}.attn.wk`, null, d, d),
+      wv: dense(`blocks.${l}.attn.wv`, null, d, d),
+      wo: dense(`blocks.${l}.attn.wo`, null, d, d),
+      w1: dense(`blocks.${l}.mlp.w1`, `blocks.${l}.mlp.b1`, d, hidden),
+      w2: dense(`blocks.${l}.mlp.w2`, `blocks.${l}.mlp.b2`, hidden, d),
       ln1: ln(`blocks.${l}.ln1`),
       ln2: ln(`blocks.${l}.ln2`),
     }));
@@ -155,9 +150,9 @@ export class TransformerJs {
     // Token: obs tokenizer + (previous action or the start embedding) + task embedding.
     const obs64 = this.obs64;
     for (let j = 0; j < obs64.length; j++) obs64[j] = obs[obsOffset + j];
-    this.apply(this.dense.get('obs') as Dense, obs64, 0, x, false);
+    this.apply(this.io.obs, obs64, 0, x, false);
     if (c.hasPrev) {
-      this.apply(this.dense.get('act') as Dense, c.prevAction, 0, this.tmp, false);
+      this.apply(this.io.act, c.prevAction, 0, this.tmp, false);
       for (let j = 0; j < d; j++) x[j] += this.tmp[j];
     } else {
       const s = this.p.get('tok.start') as Float64Array;
@@ -224,9 +219,9 @@ export class TransformerJs {
       else c.start = (c.start + 1) % W;
     }
     this.layerNorm(x, this.lnF, this.h);
-    this.apply(this.dense.get('actor') as Dense, this.h, 0, this.tmp, false);
+    this.apply(this.io.actor, this.h, 0, this.tmp, false);
     for (let j = 0; j < this.outDim; j++) out[outOffset + j] = this.tmp[j];
-    this.apply(this.dense.get('value') as Dense, this.h, 0, this.tmp, false);
+    this.apply(this.io.value, this.h, 0, this.tmp, false);
     return this.tmp[0];
   }
 

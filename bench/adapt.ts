@@ -3,6 +3,7 @@
 //
 //   npm run bench:adapt -- [--demos 10,50,200] [--seeds 0,1,2] [--variants a,b,c,d,mlp]
 //        [--episodes 50] [--max-steps 600] [--base lamkit-base] [--resume] [--out bench/results/adapt.json]
+//        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
 //   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
 //        their rows into one file, then the table and plot; nothing is trained)
 //
@@ -22,7 +23,7 @@
 // Every finished run is appended to --out at once (atomic write); --resume skips runs it holds,
 // so a long grid on a loaded machine can be stopped (Ctrl-C) and continued.
 // Writes a markdown table to stdout and a plot next to --out (adapt-armpush.svg).
-import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results/adapt.json' },
     resume: { type: 'boolean', default: false },
     merge: { type: 'string' },
+    keep: { type: 'string' },
   },
 });
 
@@ -167,6 +169,7 @@ try {
           ...(fromBase ? { from: base as string, config: JSON.stringify({ ...BC, chunk: TRANSFORMER.chunk }) } : { policyKind: v === 'mlp' ? 'mlp' : 'transformer', config: JSON.stringify({ ...BC, policy: v === 'mlp' ? MLP : (({ kind: _k, ...rest }) => rest)(TRANSFORMER) }) }),
         });
         const trainSeconds = (performance.now() - t1) / 1000;
+        if (values.keep !== undefined) cpSync(o.checkpointDir, join(values.keep, `${v}-${n}-${s}`), { recursive: true });
         const policy = await lib.loadPolicy(o.checkpointDir, { seed: s });
         let ev: lib.PolicyEvaluation;
         try {

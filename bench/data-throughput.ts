@@ -17,9 +17,16 @@
  *    64 MiB budget (files of 25 MB); peak RSS. Target: >= 1M frames/s.
  *
  * Options: `--quick` (fewer episodes/frames); `--recording-only` (figure 1
- * only, nothing written). Writes bench/results/data-throughput.json.
+ * only, nothing written); `--no-offload` (record with `offload: false`: the
+ * statistics, encoding and commit on the loop's thread, for comparison).
+ * Writes bench/results/data-throughput.json.
+ *
+ * CPU is reported twice: the process's (user + system, every thread: with
+ * the default offloaded writer it includes the writer thread's work) and
+ * the env loop's own thread (Linux `/proc/thread-self/schedstat`), which is
+ * what slows the loop down when another core is free for the writer.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import '../envs/mujoco/register.js';
@@ -35,6 +42,7 @@ import type { Env, StepResult } from '../src/core/env.js';
 import type { Policy } from '../src/core/policy.js';
 
 const QUICK = process.argv.includes('--quick');
+const OFFLOAD = !process.argv.includes('--no-offload');
 const EPISODES = QUICK ? 100 : 400;
 const REPEATS = QUICK ? 3 : 7;
 const FRAMES = QUICK ? 200_000 : 1_000_000;
@@ -56,6 +64,11 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
+/** CPU time of this thread (the env loop's) in ms, from the scheduler's own clock (ns); NaN where the kernel does not expose it. */
+const THREAD_CLOCK = '/proc/thread-self/schedstat';
+const HAS_THREAD_CLOCK = existsSync(THREAD_CLOCK);
+const mainCpuMs = (): number => (HAS_THREAD_CLOCK ? Number(readFileSync(THREAD_CLOCK, 'utf8').split(' ')[0]) / 1e6 : NaN);
+
 interface Pair {
   bareMs: number;
   recordMs: number;
@@ -64,33 +77,41 @@ interface Pair {
   bareCpuMs: number;
   recordCpuMs: number;
   loopCpuMs: number;
+  /** CPU of the env loop's thread alone. */
+  bareMainMs: number;
+  recordMainMs: number;
   /** 1-minute load average after the pair. */
   load: number;
 }
 
-async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; minBareCpuMs: number } }> {
+async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; mainOverhead: number; bareMainMs: number; recordMainMs: number; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; minBareCpuMs: number } }> {
   const env = await makeAsync('ArmReach-v0');
   const expert = new ArmReachExpert(env);
   await runEpisodes(env, expert, { episodes: 20, seed: 0, deterministic: true }); // warm-up (JIT, MuJoCo)
-  await recordEpisodes(expert, env, { out: join(scratch, 'warm'), episodes: 20, seed: 0 });
+  // Also starts the offloaded writer's thread (kept between recordings).
+  await recordEpisodes(expert, env, { out: join(scratch, 'warm'), episodes: 20, seed: 0, offload: OFFLOAD });
   const pairs: Pair[] = [];
   let steps = 0;
   for (let r = 0; r < REPEATS; r++) {
     let c0 = cpuMs();
+    let m0 = mainCpuMs();
     let t0 = performance.now();
     const bare = await runEpisodes(env, expert, { episodes: EPISODES, seed: 1000, deterministic: true, keepEpisodes: false });
     const bareMs = performance.now() - t0;
     const bareCpuMs = cpuMs() - c0;
+    const bareMainMs = mainCpuMs() - m0;
     const out = join(scratch, `rec-${r}`);
     let lastEpisodeAt = 0;
     let lastEpisodeCpu = 0;
     let finished = 0;
     c0 = cpuMs();
+    m0 = mainCpuMs();
     t0 = performance.now();
     await recordEpisodes(expert, env, {
       out,
       episodes: EPISODES,
       seed: 1000,
+      offload: OFFLOAD,
       // Only the last episode reads the CPU clock: process.cpuUsage() (a getrusage call) per
       // episode would be charged to the recorded side alone.
       onEpisode: () => {
@@ -101,9 +122,10 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
     });
     const recordMs = performance.now() - t0;
     const recordCpuMs = cpuMs() - c0;
+    const recordMainMs = mainCpuMs() - m0;
     rmSync(out, { recursive: true, force: true });
     steps = bare.steps;
-    pairs.push({ bareMs, recordMs, loopMs: lastEpisodeAt - t0, bareCpuMs, recordCpuMs, loopCpuMs: lastEpisodeCpu - c0, load: loadavg()[0] });
+    pairs.push({ bareMs, recordMs, loopMs: lastEpisodeAt - t0, bareCpuMs, recordCpuMs, loopCpuMs: lastEpisodeCpu - c0, bareMainMs, recordMainMs, load: loadavg()[0] });
   }
   const isolated = await recorderCost(env, expert, QUICK ? 5 : 15);
   env.close();
@@ -119,6 +141,9 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
     commitCpuMs: med((p) => p.recordCpuMs - p.loopCpuMs),
     bareCpuMs: med((p) => p.bareCpuMs),
     recordCpuMs: med((p) => p.recordCpuMs),
+    mainOverhead: med((p) => p.recordMainMs / p.bareMainMs - 1),
+    bareMainMs: med((p) => p.bareMainMs),
+    recordMainMs: med((p) => p.recordMainMs),
     steps,
     pairs,
     isolated: { ...isolated, minBareCpuMs: Math.min(...pairs.map((p) => p.bareCpuMs)) },
@@ -183,7 +208,7 @@ async function recorderCost(env: Awaited<ReturnType<typeof makeAsync>>, expert: 
     const out = join(scratch, `replay-${r}`);
     c0 = cpuMs();
     t0 = performance.now();
-    await recordEpisodes(policy, re, { out, episodes: EPISODES, seed: 1000 });
+    await recordEpisodes(policy, re, { out, episodes: EPISODES, seed: 1000, offload: OFFLOAD });
     recorded.push([cpuMs() - c0, performance.now() - t0]);
     rmSync(out, { recursive: true, force: true });
   }
@@ -259,11 +284,12 @@ async function readEpochs(root: string, budget?: number): Promise<{ mode: string
 const overhead = await recordingOverhead();
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(100 * x, 1)} %`;
-console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${overhead.steps} steps), median of ${REPEATS} alternating pairs (target <= 10 %):`);
+console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${overhead.steps} steps), median of ${REPEATS} alternating pairs, writer ${OFFLOAD ? 'offloaded to its thread (default)' : 'on the loop\'s thread (--no-offload)'} (target <= 10 %):`);
 console.log(`  wall: bare ${fmt(overhead.bareMs)} ms, recorded ${fmt(overhead.recordMs)} ms -> ${pct(overhead.overhead)} in all; ${pct(overhead.loopOverhead)} while recording (every episode journaled), then ${fmt(overhead.commitMs)} ms for the final commit (data, episodes, tasks, stats files written and fsynced together, then info.json)`);
 console.log(`  CPU (user + system; less disturbed by other work on the machine): bare ${fmt(overhead.bareCpuMs)} ms, recorded ${fmt(overhead.recordCpuMs)} ms -> ${pct(overhead.cpuOverhead)} in all; ${pct(overhead.loopCpuOverhead)} while recording, then ${fmt(overhead.commitCpuMs)} ms for the commit`);
+console.log(`  CPU of the env loop's thread: bare ${fmt(overhead.bareMainMs)} ms, recorded ${fmt(overhead.recordMainMs)} ms -> ${pct(overhead.mainOverhead)} (the process figure above includes the writer thread's work)`);
 for (const [i, p] of overhead.pairs.entries()) {
-  console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), load ${p.load.toFixed(1)}`);
+  console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), loop thread ${pct(p.recordMainMs / p.bareMainMs - 1)}, load ${p.load.toFixed(1)}`);
 }
 const iso = overhead.isolated;
 console.log(`  the recorder's own cost, isolated (the same ${EPISODES} episodes replayed from memory, min of ${QUICK ? 5 : 15}): bare replay ${fmt(iso.bareCpuMs, 1)} ms CPU, recorded replay ${fmt(iso.recordCpuMs, 1)} ms -> ${fmt(iso.costCpuMs, 1)} ms of CPU (${fmt(iso.costWallMs, 1)} ms wall) = ${pct(iso.costCpuMs / iso.minBareCpuMs)} of the bare loop's CPU (its min, ${fmt(iso.minBareCpuMs)} ms; a lower bound: MuJoCo shares the caches in the real loop)`);
@@ -289,5 +315,5 @@ rmSync(scratch, { recursive: true, force: true });
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(
   join(import.meta.dirname, 'results', 'data-throughput.json'),
-  JSON.stringify({ date: new Date().toISOString(), quick: QUICK, loadavg: loadavg(), recording: { env: 'ArmReach-v0', policy: 'ArmReachExpert', episodes: EPISODES, ...overhead, target: 0.1 }, write: { frames: FRAMES, state: STATE, action: ACTION, cpuMs: writeCpuMs, ...written }, read: { batchSize: BATCH, inMemory, blockShuffle: { budgetBytes: budget, ...blocks }, target: 1_000_000 }, peakRssBytes: peakRss }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), quick: QUICK, offload: OFFLOAD, loadavg: loadavg(), recording: { env: 'ArmReach-v0', policy: 'ArmReachExpert', episodes: EPISODES, ...overhead, target: 0.1 }, write: { frames: FRAMES, state: STATE, action: ACTION, cpuMs: writeCpuMs, ...written }, read: { batchSize: BATCH, inMemory, blockShuffle: { budgetBytes: budget, ...blocks }, target: 1_000_000 }, peakRssBytes: peakRss }, null, 2) + '\n',
 );

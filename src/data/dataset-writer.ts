@@ -85,6 +85,8 @@ export class DatasetWriter {
   /** The pending frames of every numeric column (not LeRobot's index columns), `[capacity x dim]`; the capacity is kept from commit to commit. */
   private readonly columnStore: Record<string, Float32Array | Float64Array | Uint8Array> = {};
   private readonly journal: EpisodeJournal;
+  /** Another thread appends the journal (see {@link detachJournal}). */
+  private journalDetached = false;
   private readonly lock: WriterLock;
   private closed = false;
 
@@ -159,7 +161,7 @@ export class DatasetWriter {
     if (this.closed) throw new InvalidArgument(formatError('DatasetWriter.addEpisode', 'an open writer', 'a closed one', 'Open the dataset again to append'));
     this.checkEpisode(episode);
     const index = this.totalEpisodes;
-    this.journal.append({ episodeIndex: index, episode });
+    if (!this.journalDetached) this.journal.append({ episodeIndex: index, episode });
     // The statistics of the episode now, while its arrays are in cache: the commit only aggregates them.
     // What the commit needs of the episode: its numeric columns copied into the writer's column store
     // (a few large arrays instead of ~8 small ones per episode kept alive until the commit: less GC work in the loop),
@@ -179,9 +181,27 @@ export class DatasetWriter {
     this.storeColumns(episode);
     this.pending.push(pending);
     this.pendingFrames += episode.length;
-    this.pendingBytes += Object.values(episode.frames).reduce((s, v) => s + (Array.isArray(v) ? v.join('').length : v.byteLength), 0) + 40 * episode.length;
-    if (this.pendingBytes >= this.options.dataFileSizeMb * 1024 * 1024) this.flush();
+    this.pendingBytes += episodeBytes(episode);
+    if (this.pendingBytes >= this.fileBytes) this.flush();
     return index;
+  }
+
+  /** Pending bytes (as {@link episodeBytes} counts them) at which a data file is written. */
+  get fileBytes(): number {
+    return this.options.dataFileSizeMb * 1024 * 1024;
+  }
+
+  /**
+   * For the recording worker (record-worker.ts): from now on the journal is
+   * appended, emptied after each commit and removed by another thread (the
+   * recording loop's, see `OffloadedWriter`); this writer only commits
+   * (and still removes the journal when it closes with nothing pending).
+   * Call right after {@link open} (which replayed and emptied the journal).
+   * @internal
+   */
+  detachJournal(): void {
+    this.journalDetached = true;
+    this.journal.close();
   }
 
   /**
@@ -265,7 +285,7 @@ export class DatasetWriter {
   private completeCommit(commit: Commit): void {
     this.info = commit.info;
     this.stats = commit.stats;
-    this.journal.truncate();
+    if (!this.journalDetached) this.journal.truncate();
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingFrames = 0;
@@ -283,6 +303,18 @@ export class DatasetWriter {
       this.closed = true;
       this.release();
     }
+  }
+
+  /**
+   * Closes without committing the pending episodes (they stay in the
+   * journal, and opening the dataset commits them) and releases the lock.
+   * For the recording worker after a failed episode. @internal
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.journal.close();
+    this.lock.release();
   }
 
   /** Closes the journal (removed when everything is committed) and releases the lock. */
@@ -455,6 +487,13 @@ interface PendingEpisode {
   taskIndex: number;
   /** Global index of its first frame. */
   firstFrame: number;
+}
+
+/** What an episode adds to the pending size that rolls data files over (its column bytes, text as characters, 40 bytes a frame of index columns). */
+export function episodeBytes(episode: EpisodeData): number {
+  let bytes = 40 * episode.length;
+  for (const v of Object.values(episode.frames)) bytes += Array.isArray(v) ? v.join('').length : v.byteLength;
+  return bytes;
 }
 
 function isNumericKind(kind: ColumnSpec['kind']): boolean {

@@ -10,10 +10,12 @@ import { Rng } from '../core/rng.js';
 import { runEpisodes, type EpisodeOutcome, type EpisodeStep } from '../core/run-episodes.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { DatasetWriter, type DatasetSpec, type DatasetWriterOptions } from './dataset-writer.js';
+import { OffloadedWriter, startRecordWorker } from './offloaded-writer.js';
 import { PerturbedPolicy } from './perturbed-policy.js';
 import { INFO_PATH, readInfo, type FeatureInfo } from './lerobot-format.js';
 import type { EpisodeData } from './episode-journal.js';
 import { imageFeatures, imageParts, splitObservationInto, stateDimWithoutImages, type ImagePart } from './image-observations.js';
+import { observationNames } from './observation-names.js';
 
 /** Options of {@link recordEpisodes}. */
 export interface RecordEpisodesOptions {
@@ -45,6 +47,14 @@ export interface RecordEpisodesOptions {
   onEpisode?: (outcome: EpisodeOutcome, datasetIndex: number, steps: number) => void;
   /** Writer options (file size, compression, fsync per episode). */
   writer?: DatasetWriterOptions;
+  /**
+   * Statistics, Parquet encoding and commits on a worker thread (shared by
+   * the process's recordings, see offloaded-writer.ts), so that on two or
+   * more cores they overlap the env loop; each episode is still journaled
+   * on the loop's thread before the next starts. Default true; false does
+   * everything on the calling thread.
+   */
+  offload?: boolean;
 }
 
 /** What {@link recordEpisodes} did. */
@@ -92,6 +102,8 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
   const fps = options.fps ?? (dtSeconds ? Math.max(1, Math.round(1 / dtSeconds)) : 30);
   const task = options.task ?? options.envId ?? 'task';
   const existing = earlySpaceCheck(options.out, obsSpace, actSpace);
+  // The env's named observation fields (metadata.observationFields) name observation.state's columns.
+  const obsNames = images.length === 0 ? observationNames(env.metadata?.observationFields, stateDim) : null;
   // Appending: the dataset's columns decide. Clean episodes go into a dataset with `action.executed`
   // (executed = clean); perturbed ones cannot go into one without it.
   const executedColumn = existing ? 'action.executed' in existing : perturbed;
@@ -99,7 +111,10 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
     throw new InvalidArgument(formatError(`Dataset(${options.out}).features`, "an action.executed column for perturbed actions (--action-noise / --epsilon)", 'a dataset recorded without perturbation', 'Record play data into its own dataset first, then append clean episodes to it (or merge them into it)'));
   }
 
-  let writer: DatasetWriter | null = null;
+  const offload = options.offload ?? true;
+  // The writer thread loads while the first episode runs.
+  if (offload) startRecordWorker();
+  let writer: DatasetWriter | OffloadedWriter | null = null;
   const frames = new FrameBuffer(stateDim, action.dim, textNames, images);
   const outcomes: EpisodeOutcome[] = [];
   let firstIndex = -1;
@@ -123,22 +138,26 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
       onEpisodeEnd: async (outcome) => {
         if (!writer) {
           // The features are fixed by the first episode (whether the task reports success) or by the dataset appended to.
-          const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames);
-          writer = await DatasetWriter.open(options.out, { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } }, options.writer);
+          const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames, obsNames);
+          const datasetSpec: DatasetSpec = { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } };
+          writer = offload ? await OffloadedWriter.open(options.out, datasetSpec, options.writer) : await DatasetWriter.open(options.out, datasetSpec, options.writer);
         }
+        // The episode's arrays are fresh (FrameBuffer.episode): the offloaded writer may take them.
         const index = writer.addEpisode(frames.episode(task, outcome, executedColumn, writer.features));
+        if (writer instanceof OffloadedWriter && writer.flushDue) await writer.flush();
         if (firstIndex < 0) firstIndex = index;
         outcomes.push(outcome);
         options.onEpisode?.(outcome, index, steps);
       },
     });
-    const w = writer as DatasetWriter | null;
+    const w = writer as DatasetWriter | OffloadedWriter | null;
     // The last commit's files are written and fsynced concurrently (see closeAsync).
     await w?.closeAsync();
     const info = w ? { e: w.totalEpisodes, f: w.totalFrames } : existsSync(join(options.out, INFO_PATH)) ? { e: readInfo(options.out).total_episodes, f: readInfo(options.out).total_frames } : { e: 0, f: 0 };
     return { root: options.out, episodes: outcomes, firstIndex: Math.max(firstIndex, 0), totalEpisodes: info.e, totalFrames: info.f, aborted: run.aborted };
   } finally {
-    (writer as DatasetWriter | null)?.close();
+    // After an error: commit what was recorded (a no-op after a normal close).
+    await (writer as DatasetWriter | OffloadedWriter | null)?.closeAsync();
   }
 }
 
@@ -171,14 +190,14 @@ function actionLayout(space: Space<unknown>): ActionLayout {
 }
 
 /** The per-frame features for these spaces (LeRobot names; lamkit's extra flags). */
-export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLayout, success: boolean, executed: boolean, text: readonly string[], actionNames?: readonly string[]): DatasetSpec['features'] {
+export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLayout, success: boolean, executed: boolean, text: readonly string[], actionNames?: readonly string[], obsNames?: readonly string[] | null): DatasetSpec['features'] {
   const actionFeature: FeatureInfo = { dtype: layout.kind, shape: [layout.dim], names: null };
   if (act instanceof Discrete) actionFeature.class_names = actionNames ? [...actionNames] : Array.from({ length: act.n }, (_, i) => String(act.start + i));
   if (actionNames && !(act instanceof Discrete)) throw new InvalidArgument(formatError('recordEpisodes.actionNames', 'a Discrete action space', act.toString(), 'Omit actionNames'));
   if (actionNames && act instanceof Discrete && actionNames.length !== act.n) throw new InvalidArgument(formatError('recordEpisodes.actionNames', `${act.n} names`, describeValue(actionNames), 'Name every action'));
   const scalar = (dtype: string): FeatureInfo => ({ dtype, shape: [1], names: null });
   const features: DatasetSpec['features'] = {
-    'observation.state': { dtype: 'float32', shape: [stateDimWithoutImages(obs)], names: null },
+    'observation.state': { dtype: 'float32', shape: [stateDimWithoutImages(obs)], names: obsNames ? [...obsNames] : null },
     ...imageFeatures(obs),
     action: actionFeature,
   };

@@ -12,7 +12,8 @@
  *    assets/lamkit-base/recipe.json (the recipe, seeds, wall times, losses).
  *
  * Flags: `--work <dir>` (default runs/lamkit-base; replaced), `--max-steps <n>`
- * (default 700), `--quick` (a tiny version for checking the script).
+ * (default 700), `--dest <dir>` (default assets/lamkit-base; replaced),
+ * `--quick` (a tiny version for checking the script).
  * The recipe and figures are in docs/lamkit-base.md.
  */
 import { renameSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
@@ -86,7 +87,7 @@ const o = await runPretrain({ data: envs.map((e) => join(work, 'data', e)), out:
 const pretrainSeconds = secs(tPre);
 say(`pretrained ${o.steps} steps in ${pretrainSeconds} s: loss ${o.first?.total.toFixed(4)} -> ${o.last?.total.toFixed(4)}; validation ${o.validation?.total.toFixed(4)}`);
 
-const dest = join(root, 'assets', 'lamkit-base');
+const dest = resolve(flag('--dest') ?? join(root, 'assets', 'lamkit-base'));
 const tmp = `${dest}.tmp`;
 rmSync(tmp, { recursive: true, force: true });
 // The shipped copy leaves the optimizer moments out (2x the weights; only --resume needs them, and the run keeps them).

@@ -69,6 +69,8 @@ export class ArmPush extends ArmEnv {
     this.goalMocap = this.world.mocapId('goal');
     this.puckQposAdr = this.world.jointQposAdr('puck');
     this.puckDofAdr = this.world.jointDofAdr('puck');
+    // Named observation fields (qpos, qvel, ee as ArmReach-v0's): see ArmReach's.
+    this.metadata.observationFields = ARM_PUSH_OBS;
   }
 
   reset(args?: ResetArgs): ResetResult<Float64Array> {

@@ -43,6 +43,8 @@ export class ArmReach extends ArmEnv {
     super('ArmReach-v0', armXml({ puck: false }), options);
     this.controlCostWeight = options.controlCostWeight ?? 0.01;
     this.targetMocap = this.world.mocapId('target');
+    // Named observation fields: recorded datasets name their columns after them, and a pretrained transformer lends a new task's tokenizer the columns of fields it knows.
+    this.metadata.observationFields = ARM_REACH_OBS;
   }
 
   reset(args?: ResetArgs): ResetResult<Float64Array> {

@@ -14,4 +14,5 @@ export { PerturbedPolicy, type PerturbationOptions } from './perturbed-policy.js
 export { mergeDatasets, compactDataset, describeDataset, episodeData } from './dataset-tools.js';
 export { datasetSpecOf } from './dataset-writer.js';
 export { imageFeature, type ImageShape } from './image-feature.js';
+export { observationNames, featureNames } from './observation-names.js';
 export { imageParts, stateDimWithoutImages, flatObservations, type ImagePart } from './image-observations.js';

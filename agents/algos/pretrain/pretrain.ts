@@ -332,10 +332,11 @@ function actionLoss(out: tf.Tensor2D, head: HeadSpec, actions: Float32Array, wei
  * A fresh multi-task transformer for pretraining: the architecture `arch`
  * (dModel, layers, heads, mlpRatio, window), one task-embedding row per
  * space, the first space active, the others in `otherSpaces`, with the
- * pretraining heads.
+ * pretraining heads; a space's `obsNames` (its dataset's observation names)
+ * are kept in the spec, for tokenizers of new spaces later.
  */
-export function pretrainNetwork(create: (spec: import('../../policies/transformer/transformer-spec.js').TransformerSpec) => TransformerActorCritic, arch: { dModel: number; layers: number; heads: number; mlpRatio: number; window: number }, spaces: ReadonlyArray<{ obsDim: number; head: HeadSpec }>): TransformerActorCritic {
+export function pretrainNetwork(create: (spec: import('../../policies/transformer/transformer-spec.js').TransformerSpec) => TransformerActorCritic, arch: { dModel: number; layers: number; heads: number; mlpRatio: number; window: number }, spaces: ReadonlyArray<{ obsDim: number; head: HeadSpec; obsNames?: readonly string[] | null }>): TransformerActorCritic {
   if (spaces.length === 0) throw new InvalidArgument(formatError('pretrainNetwork.spaces', 'at least one space', 'none', 'Pass the spaces of the datasets'));
   const [first, ...rest] = spaces;
-  return create({ ...arch, obsDim: first.obsDim, head: first.head, tasks: spaces.length, taskIndex: 0, ...(rest.length > 0 ? { otherSpaces: rest.map((s, i) => ({ obsDim: s.obsDim, head: s.head, taskIndex: i + 1 })) } : {}), pretrainHeads: true });
+  return create({ ...arch, obsDim: first.obsDim, head: first.head, tasks: spaces.length, taskIndex: 0, ...(first.obsNames ? { obsNames: [...first.obsNames] } : {}), ...(rest.length > 0 ? { otherSpaces: rest.map((s, i) => ({ obsDim: s.obsDim, head: s.head, taskIndex: i + 1, ...(s.obsNames ? { obsNames: [...s.obsNames] } : {}) })) } : {}), pretrainHeads: true });
 }

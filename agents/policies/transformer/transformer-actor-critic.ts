@@ -102,16 +102,26 @@ export class TransformerActorCritic implements ActorCritic {
    * learned rows): a fresh observation tokenizer, and the action-side
    * tensors (previous-action tokenizer, heads) copied from a held space with
    * the same action head when there is one, else fresh; the previously active space joins `otherSpaces`, so
-   * nothing learned is dropped. With `allowNew: false` an unknown space is
+   * nothing learned is dropped.
+   *
+   * Named observations (`io.obsNames`, e.g. `"qpos.0"` from the env's
+   * `metadata.observationFields`): the held space sharing the most names
+   * (at least one) is the source: each new observation dimension with a name
+   * it holds starts as that name's column of its observation tokenizer (and
+   * the bias as its bias), the other dimensions' columns start at zero (the
+   * first tokens are the source's, with unknown fields contributing nothing;
+   * they still get gradients), the new task-embedding row is the source's,
+   * and the source lends the action side when its action head matches. With `allowNew: false` an unknown space is
    * an error naming the sizes the network has. This one is left as it is.
    */
-  adaptedTo(io: { obsDim: number; head: HeadSpec; actionBounds?: { low: number[]; high: number[] } }, rng: Rng, options: { logStdInit?: number; allowNew?: boolean } = {}): TransformerActorCritic {
+  adaptedTo(io: { obsDim: number; head: HeadSpec; actionBounds?: { low: number[]; high: number[] }; obsNames?: readonly string[] | null }, rng: Rng, options: { logStdInit?: number; allowNew?: boolean } = {}): TransformerActorCritic {
     const sig = spaceSignature(io);
     const entries = spaceEntries(this.spec);
     let index = entries.findIndex((e) => spaceSignature(e) === sig);
     const mine = this.tensorMap();
     let tasks = this.spec.tasks;
-    const fresh: SpaceEntry & { prefix: string } = { obsDim: io.obsDim, head: io.head, taskIndex: tasks, prefix: 'new.' };
+    const names = io.obsNames && io.obsNames.length === io.obsDim ? [...io.obsNames] : undefined;
+    const fresh: SpaceEntry & { prefix: string } = { obsDim: io.obsDim, head: io.head, taskIndex: tasks, ...(names ? { obsNames: names } : {}), prefix: 'new.' };
     // A network with a binned head bins a new Box action too, over its bounds.
     if (index < 0 && this.spec.binned && io.head.kind === 'gaussian') {
       if (!io.actionBounds) throw new InvalidArgument(formatError('TransformerActorCritic.adaptedTo.io.actionBounds', 'the Box bounds of the new action (the network has a binned head)', 'none', 'Pass the action space\'s low and high'));
@@ -123,26 +133,43 @@ export class TransformerActorCritic implements ActorCritic {
       }
       tasks += 1;
       const d = this.spec.dModel;
+      // The held space whose observation names overlap the new ones most (none without names).
+      const shared = (e: SpaceEntry): number => (names && e.obsNames ? names.filter((n) => e.obsNames!.includes(n)).length : 0);
+      const source = entries.reduce<(typeof entries)[number] | null>((best, e) => (shared(e) > (best ? shared(best) : 0) ? e : best), null);
       const table = mine.get('task.embedding') as Float32Array;
       const grown = new Float32Array(tasks * d);
       grown.set(table);
-      for (let r = 0; r < tasks - 1; r++) for (let j = 0; j < d; j++) grown[(tasks - 1) * d + j] += table[r * d + j] / (tasks - 1);
+      if (source) grown.set(table.subarray(source.taskIndex * d, (source.taskIndex + 1) * d), (tasks - 1) * d);
+      else for (let r = 0; r < tasks - 1; r++) for (let j = 0; j < d; j++) grown[(tasks - 1) * d + j] += table[r * d + j] / (tasks - 1);
       mine.set('task.embedding', grown);
-      const init = initTransformerParams({ ...this.spec, obsDim: io.obsDim, head: io.head, binned: fresh.binned, otherSpaces: undefined, tasks, taskIndex: tasks - 1, lora: undefined }, rng, { logStdInit: options.logStdInit ?? 0 });
-      // A held space with the same action head (and binning) lends its action-side tensors (previous-action tokenizer, heads) as the start; the observation side is fresh.
-      const same = entries.find((e) => JSON.stringify(e.head) === JSON.stringify(io.head) && JSON.stringify(e.binned ?? null) === JSON.stringify(fresh.binned ?? null));
+      const init = initTransformerParams({ ...this.spec, obsDim: io.obsDim, head: io.head, binned: fresh.binned, otherSpaces: undefined, obsNames: undefined, tasks, taskIndex: tasks - 1, lora: undefined }, rng, { logStdInit: options.logStdInit ?? 0 });
+      // A held space with the same action head (and binning) lends its action-side tensors (previous-action tokenizer, heads) as the start, the name source first.
+      const sameHead = (e: SpaceEntry): boolean => JSON.stringify(e.head) === JSON.stringify(io.head) && JSON.stringify(e.binned ?? null) === JSON.stringify(fresh.binned ?? null);
+      const same = source && sameHead(source) ? source : entries.find(sameHead);
       for (const p of spaceParams(this.spec, fresh, '', 'bank', 'bank', this.spec.pretrainHeads === true)) {
         const lend = same && !p.name.startsWith('tok.obs.') && !p.name.startsWith('pred.obs.');
         mine.set(`new.${p.name}`, lend ? (mine.get(`${same.prefix}${p.name}`) as Float32Array).slice() : (init.get(p.name) as Float32Array));
+      }
+      // The observation tokenizer from named columns: known names copy the source's column, the rest start at zero.
+      if (source && names && source.obsNames) {
+        const w = new Float32Array(io.obsDim * d);
+        const from = mine.get(`${source.prefix}tok.obs.weight`) as Float32Array;
+        names.forEach((n, i) => {
+          const j = source.obsNames!.indexOf(n);
+          if (j >= 0) w.set(from.subarray(j * d, (j + 1) * d), i * d);
+        });
+        mine.set('new.tok.obs.weight', w);
+        mine.set('new.tok.obs.bias', (mine.get(`${source.prefix}tok.obs.bias`) as Float32Array).slice());
       }
       entries.push(fresh);
       index = entries.length - 1;
     }
     const chosen = entries[index];
     const rest = entries.filter((_, i) => i !== index);
-    const spec: TransformerSpec = { ...this.spec, obsDim: chosen.obsDim, head: chosen.head, taskIndex: chosen.taskIndex, binned: chosen.binned, tasks, otherSpaces: rest.length > 0 ? rest.map(({ obsDim, head, taskIndex, binned }) => ({ obsDim, head, taskIndex, ...(binned ? { binned } : {}) })) : undefined };
+    const spec: TransformerSpec = { ...this.spec, obsDim: chosen.obsDim, head: chosen.head, taskIndex: chosen.taskIndex, binned: chosen.binned, tasks, otherSpaces: rest.length > 0 ? rest.map(({ obsDim, head, taskIndex, binned, obsNames }) => ({ obsDim, head, taskIndex, ...(binned ? { binned } : {}), ...(obsNames ? { obsNames } : {}) })) : undefined, obsNames: chosen.obsNames };
     if (!spec.otherSpaces) delete spec.otherSpaces;
     if (!spec.binned) delete spec.binned;
+    if (!spec.obsNames) delete spec.obsNames;
     const out = new Map<string, Float32Array>();
     const perSpace = (e: SpaceEntry, prefix: string): string[] => spaceParams(this.spec, e, prefix, 'bank', 'bank', this.spec.pretrainHeads === true).map((p) => p.name);
     const moved = new Set(entries.flatMap((e) => perSpace(e, e.prefix)));

@@ -51,6 +51,13 @@ export interface TransformerSpec {
   binned?: BinSpec;
   /** Dropout rate on attention weights and on each residual branch, applied only while training (absent or 0: none). */
   dropout?: number;
+  /**
+   * Names of the active space's observation dimensions (`"qpos.0"`, ...; from
+   * the env's `metadata.observationFields` through the dataset), or absent.
+   * A new space's observation tokenizer starts with the columns of the names
+   * a held space shares ({@link TransformerActorCritic.adaptedTo}).
+   */
+  obsNames?: string[];
 }
 
 /** One observation/action space of a multi-task network and the task-embedding row it uses. */
@@ -60,6 +67,8 @@ export interface SpaceEntry {
   taskIndex: number;
   /** A binned continuous head for this space (see {@link TransformerSpec.binned}). */
   binned?: BinSpec;
+  /** Names of its observation dimensions (see {@link TransformerSpec.obsNames}). */
+  obsNames?: string[];
 }
 
 /** The key of a space: `obs:Box[4]|act:Discrete(2)` (tokenizers and heads are keyed by it). */
@@ -71,7 +80,7 @@ export function spaceSignature(io: { obsDim: number; head: HeadSpec }): string {
 
 /** The spaces of a network, the active one first (prefix `''`), then `otherSpaces` (prefix `spaces.<i>.`). */
 export function spaceEntries(spec: TransformerSpec): Array<SpaceEntry & { prefix: string }> {
-  return [{ obsDim: spec.obsDim, head: spec.head, taskIndex: spec.taskIndex, ...(spec.binned ? { binned: spec.binned } : {}), prefix: '' }, ...(spec.otherSpaces ?? []).map((e, i) => ({ ...e, prefix: `spaces.${i}.` }))];
+  return [{ obsDim: spec.obsDim, head: spec.head, taskIndex: spec.taskIndex, ...(spec.binned ? { binned: spec.binned } : {}), ...(spec.obsNames ? { obsNames: spec.obsNames } : {}), prefix: '' }, ...(spec.otherSpaces ?? []).map((e, i) => ({ ...e, prefix: `spaces.${i}.` }))];
 }
 
 /** Low-rank adapters `W + (alpha / rank) A B` on the named attention projections of every block. */
@@ -268,6 +277,7 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
     const sig = spaceSignature(e);
     if (sigs.has(sig)) bad(`otherSpaces[${i - 1}]`, 'a space the network does not hold yet', sig);
     sigs.add(sig);
+    if (e.obsNames !== undefined && !(Array.isArray(e.obsNames) && e.obsNames.length === e.obsDim && e.obsNames.every((n) => typeof n === 'string'))) bad(i === 0 ? 'obsNames' : `otherSpaces[${i - 1}].obsNames`, `${e.obsDim} names (one per observation dimension) or absent`, e.obsNames);
   }
   if (spec.chunk !== undefined && !(Number.isInteger(spec.chunk) && spec.chunk >= 1)) bad('chunk', 'a positive integer (1: no action chunking)', spec.chunk);
   if (spec.ensembleCoef !== undefined && !(Number.isFinite(spec.ensembleCoef) && spec.ensembleCoef >= 0)) bad('ensembleCoef', 'a finite number >= 0', spec.ensembleCoef);

@@ -126,7 +126,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
         net.dispose();
         throw new InvalidArgument(formatError('lamkit finetune --from', `a network for obs ${io.obsDim} and head ${JSON.stringify(io.head)} (or a transformer, which gets new tokenizers and heads)`, `a '${from.policy.kind}' network for obs ${net.obsDim} and head ${JSON.stringify(net.head)}`, 'Fine-tune a checkpoint of the same task, or a transformer'));
       }
-      const adapted = net.adaptedTo(io, rng.spawn());
+      // Named observation columns (the env's observationFields, through the dataset) let a new tokenizer start from the base's columns of the same names.
+      const adapted = net.adaptedTo({ ...io, obsNames: lib.featureNames(ds.info.features['observation.state'], io.obsDim) }, rng.spawn());
       net.dispose();
       net = adapted;
     }

@@ -86,7 +86,7 @@ export async function runPretrain(flags: PretrainFlags, log: (line: string) => v
   const cfg = lib.resolvePretrainConfig({ ...(resumed ? savedFields : fields), ...(seedFlag !== undefined ? { seed: seedFlag } : {}), ...(maxStepsFlag !== undefined ? { maxSteps: maxStepsFlag } : {}) }, `${cmd} --config`);
 
   // The datasets, grouped by space (same observation and action spaces: one tokenizer/head set).
-  type Group = { signature: string; observation: Space<unknown>; action: Space<unknown>; head: import('../../../agents/policies/param-layout.js').HeadSpec; envIds: string[]; data: string[]; parts: { train: Demos[]; val: Demos[] } };
+  type Group = { signature: string; observation: Space<unknown>; action: Space<unknown>; head: import('../../../agents/policies/param-layout.js').HeadSpec; envIds: string[]; data: string[]; obsNames: string[] | null; parts: { train: Demos[]; val: Demos[] } };
   const groups: Group[] = [];
   for (const dir of dataDirs) {
     const ds = await lib.openDataset(dir);
@@ -100,8 +100,10 @@ export async function runPretrain(flags: PretrainFlags, log: (line: string) => v
     const where = `${cmd} --data ${dir}`;
     let g = groups.find((x) => x.signature === signature);
     if (!g) {
-      g = { signature, observation: spaces.observation, action: spaces.action, head, envIds: [], data: [], parts: { train: [], val: [] } };
+      g = { signature, observation: spaces.observation, action: spaces.action, head, envIds: [], data: [], obsNames: lib.featureNames(ds.info.features['observation.state'], spaces.observation.flatDim), parts: { train: [], val: [] } };
       groups.push(g);
+    } else if (JSON.stringify(g.obsNames) !== JSON.stringify(lib.featureNames(ds.info.features['observation.state'], spaces.observation.flatDim))) {
+      g.obsNames = null; // datasets of one space that name their observations differently: no names
     }
     const envId = ds.info.lamkit?.envId ?? dir;
     if (!g.envIds.includes(envId)) g.envIds.push(envId);
@@ -131,7 +133,7 @@ export async function runPretrain(flags: PretrainFlags, log: (line: string) => v
   } else {
     const arch = lib.resolvePolicyConfig({ kind: 'transformer', ...PRETRAIN_ARCH, ...((policyConfig ?? {}) as Record<string, unknown>) }, `${cmd} --config policy`);
     const a = Object.fromEntries(ARCH_KEYS.map((k) => [k, arch[k]])) as typeof PRETRAIN_ARCH;
-    net = lib.pretrainNetwork((spec) => lib.TransformerActorCritic.create(spec, rng.spawn(), { logStdInit: typeof arch.logStdInit === 'number' ? arch.logStdInit : 0 }), a, groups.map((g) => ({ obsDim: g.observation.flatDim, head: g.head })));
+    net = lib.pretrainNetwork((spec) => lib.TransformerActorCritic.create(spec, rng.spawn(), { logStdInit: typeof arch.logStdInit === 'number' ? arch.logStdInit : 0 }), a, groups.map((g) => ({ obsDim: g.observation.flatDim, head: g.head, obsNames: g.obsNames })));
   }
   const metrics = new lib.MetricStream();
   let trainer: InstanceType<typeof lib.Pretrainer>;

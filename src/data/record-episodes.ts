@@ -15,6 +15,7 @@ import { PerturbedPolicy } from './perturbed-policy.js';
 import { INFO_PATH, readInfo, type FeatureInfo } from './lerobot-format.js';
 import type { EpisodeData } from './episode-journal.js';
 import { imageFeatures, imageParts, splitObservationInto, stateDimWithoutImages, type ImagePart } from './image-observations.js';
+import { observationNames } from './observation-names.js';
 
 /** Options of {@link recordEpisodes}. */
 export interface RecordEpisodesOptions {
@@ -101,6 +102,8 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
   const fps = options.fps ?? (dtSeconds ? Math.max(1, Math.round(1 / dtSeconds)) : 30);
   const task = options.task ?? options.envId ?? 'task';
   const existing = earlySpaceCheck(options.out, obsSpace, actSpace);
+  // The env's named observation fields (metadata.observationFields) name observation.state's columns.
+  const obsNames = images.length === 0 ? observationNames(env.metadata?.observationFields, stateDim) : null;
   // Appending: the dataset's columns decide. Clean episodes go into a dataset with `action.executed`
   // (executed = clean); perturbed ones cannot go into one without it.
   const executedColumn = existing ? 'action.executed' in existing : perturbed;
@@ -135,7 +138,7 @@ export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> 
       onEpisodeEnd: async (outcome) => {
         if (!writer) {
           // The features are fixed by the first episode (whether the task reports success) or by the dataset appended to.
-          const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames);
+          const features = spec(obsSpace, actSpace, action, existing ? 'next.success' in existing : outcome.success !== null, executedColumn, textNames, options.actionNames, obsNames);
           const datasetSpec: DatasetSpec = { fps, features, lamkit: { envId: options.envId ?? null, spaces: { observation: obsSpace.toJSON(), action: actSpace.toJSON() }, dtSeconds, textFeatures: textNames } };
           writer = offload ? await OffloadedWriter.open(options.out, datasetSpec, options.writer) : await DatasetWriter.open(options.out, datasetSpec, options.writer);
         }
@@ -187,14 +190,14 @@ function actionLayout(space: Space<unknown>): ActionLayout {
 }
 
 /** The per-frame features for these spaces (LeRobot names; lamkit's extra flags). */
-export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLayout, success: boolean, executed: boolean, text: readonly string[], actionNames?: readonly string[]): DatasetSpec['features'] {
+export function spec(obs: Space<unknown>, act: Space<unknown>, layout: ActionLayout, success: boolean, executed: boolean, text: readonly string[], actionNames?: readonly string[], obsNames?: readonly string[] | null): DatasetSpec['features'] {
   const actionFeature: FeatureInfo = { dtype: layout.kind, shape: [layout.dim], names: null };
   if (act instanceof Discrete) actionFeature.class_names = actionNames ? [...actionNames] : Array.from({ length: act.n }, (_, i) => String(act.start + i));
   if (actionNames && !(act instanceof Discrete)) throw new InvalidArgument(formatError('recordEpisodes.actionNames', 'a Discrete action space', act.toString(), 'Omit actionNames'));
   if (actionNames && act instanceof Discrete && actionNames.length !== act.n) throw new InvalidArgument(formatError('recordEpisodes.actionNames', `${act.n} names`, describeValue(actionNames), 'Name every action'));
   const scalar = (dtype: string): FeatureInfo => ({ dtype, shape: [1], names: null });
   const features: DatasetSpec['features'] = {
-    'observation.state': { dtype: 'float32', shape: [stateDimWithoutImages(obs)], names: null },
+    'observation.state': { dtype: 'float32', shape: [stateDimWithoutImages(obs)], names: obsNames ? [...obsNames] : null },
     ...imageFeatures(obs),
     action: actionFeature,
   };

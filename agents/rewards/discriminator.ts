@@ -53,6 +53,20 @@ export const discriminatorConfigSchema = z
      * favour or punish ending episodes depending on their sign).
      */
     absorbing: z.boolean().default(true),
+    /**
+     * Weight of each absorbing-state sample in the discriminator loss,
+     * relative to a real transition (`absorbing` on). An episode that ends
+     * stays in the absorbing state for good, so in the discounted occupancy
+     * measure GAIL matches one termination stands for ~1/(1-gamma) visits of
+     * it, not one: 0 (default) takes that weight, 1/(1-gamma) with the
+     * generator's gamma; a positive number fixes it (1: one sample each).
+     * With weight 1 on InvertedPendulum-v5 (the expert never terminates) the
+     * absorbing state's logit stayed at the level of every policy state
+     * (the encoded absorbing row is the expert's mean state plus an
+     * indicator), so ending an episode cost nothing and the generator
+     * learned to fall in 2-3 steps (docs/benchmarks.md, Imitation).
+     */
+    absorbingWeight: z.number().min(0).default(0),
   })
   .strict();
 
@@ -93,8 +107,9 @@ export class Discriminator {
   /**
    * One minibatch step.
    * @param logPiExpert / logPiPolicy `Float32Array [rows]`: log pi(a|s) of each row for AIRL (0 on absorbing rows); null for GAIL.
+   * @param absorbingWeight the loss weight of an absorbing-state row (real rows 1); the resolved value, not 0.
    */
-  step(expert: Transitions, policy: Transitions, logPiExpert: Float32Array | null, logPiPolicy: Float32Array | null): DiscriminatorStats {
+  step(expert: Transitions, policy: Transitions, logPiExpert: Float32Array | null, logPiPolicy: Float32Array | null, absorbingWeight = 1): DiscriminatorStats {
     const c = this.config;
     const s = c.labelSmoothing;
     const stats = new Float32Array(4);
@@ -104,9 +119,14 @@ export class Discriminator {
       const p = this.reward.score(policy);
       const ze = logPiExpert ? tf.sub(e.out, tf.tensor1d(logPiExpert)) : e.out;
       const zp = logPiPolicy ? tf.sub(p, tf.tensor1d(logPiPolicy)) : p;
-      // BCE on logits: softplus(z) - y z.
-      const le = tf.mean(tf.sub(tf.softplus(ze), tf.mul(1 - s, ze)));
-      const lp = tf.mean(tf.sub(tf.softplus(zp), tf.mul(s, zp)));
+      // BCE on logits: softplus(z) - y z, each side a weighted mean (absorbing rows weigh absorbingWeight).
+      const mean = (x: tf.Tensor, t: Transitions): tf.Tensor => {
+        if (absorbingWeight === 1) return tf.mean(x);
+        const w = Float32Array.from(t.absorbing, (v) => (v ? absorbingWeight : 1));
+        return tf.div(tf.sum(tf.mul(x, tf.tensor1d(w))), w.reduce((a, b) => a + b, 0));
+      };
+      const le = mean(tf.sub(tf.softplus(ze), tf.mul(1 - s, ze)), expert);
+      const lp = mean(tf.sub(tf.softplus(zp), tf.mul(s, zp)), policy);
       let loss = tf.mul(0.5, tf.add(le, lp));
       let penalty: tf.Tensor = tf.scalar(0);
       if (e.gradSq) {

@@ -279,3 +279,43 @@ test('the gradient penalty (GAIL and AIRL) is reported, positive, shrinks the ex
     assert.ok(penalized < free, `${kind}: mean ||grad||^2 on expert rows ${penalized} with the penalty < ${free} without`);
   }
 });
+
+test('absorbingWeight: when the expert never terminates, weighting each absorbing sample as its discounted occupancy (1/(1-gamma)) puts the absorbing state below the states the policy visits, so ending an episode costs reward, by a wider margin than at weight 1', () => {
+  // As on InvertedPendulum-v5: the expert stays near its mean state (never terminates), the policy
+  // wanders and its episodes end every 3 steps; the encoded absorbing row is the expert's mean state
+  // (standardized zeros) plus the indicator.
+  const margin = (weight: number): { below: number; gap: number } => {
+    const rng = new Rng(11);
+    const spec: LearnedRewardSpec = { ...gailSpec(), obsVar: [4e-4, 4e-4] };
+    const reward = new LearnedReward(spec, rng.spawn());
+    const disc = new Discriminator(reward, resolveDiscriminatorConfig({ labelSmoothing: 0.1 }));
+    const batch = (expert: boolean): Transitions => {
+      const t = toy(96, expert, rng);
+      for (let k = 0; k < t.obs.length; k++) t.obs[k] = rng.normal() * (expert ? 0.02 : 0.2);
+      if (!expert) for (let r = 2; r < t.rows; r += 3) t.absorbing[r] = 1;
+      return t;
+    };
+    const tensors = tf.memory().numTensors;
+    for (let s = 0; s < 150; s++) disc.step(batch(true), batch(false), null, null, weight);
+    const probe = batch(false);
+    const r = reward.reward(probe);
+    const rAbs = reward.reward({ ...probe, rows: 1, obs: new Float32Array(2), actions: new Float32Array(1), nextObs: new Float32Array(2), terminated: new Uint8Array(1), absorbing: Uint8Array.of(1) })[0];
+    let below = 0;
+    let n = 0;
+    let sum = 0;
+    for (let k = 0; k < probe.rows; k++) {
+      if (probe.absorbing[k]) continue;
+      n++;
+      sum += r[k] - rAbs;
+      if (r[k] > rAbs) below++;
+    }
+    disc.dispose();
+    reward.dispose();
+    assert.ok(tf.memory().numTensors <= tensors, 'weighted steps leak no tensors');
+    return { below: below / n, gap: sum / n };
+  };
+  const weighted = margin(1 / (1 - 0.99));
+  const unit = margin(1);
+  assert.ok(weighted.below > 0.9, `weight 100: policy states above the absorbing state: ${weighted.below}`);
+  assert.ok(weighted.gap > unit.gap + 0.5, `mean r - r(absorbing): weight 100 ${weighted.gap} vs weight 1 ${unit.gap}`);
+});

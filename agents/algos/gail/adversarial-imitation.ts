@@ -65,6 +65,8 @@ export class AdversarialImitation {
   private readonly kind: 'gail' | 'airl';
   private readonly config: DiscriminatorConfig;
   private readonly rng: Rng;
+  /** The loss weight of an absorbing-state sample (`config.absorbingWeight`, 0 resolved to 1/(1-gamma)). */
+  private readonly absorbingWeight: number;
   private readonly metrics: MetricStream | undefined;
   private readonly scale = new RunningMeanStd([]);
   private generator: ActorCritic | null = null;
@@ -79,6 +81,7 @@ export class AdversarialImitation {
     this.config = s.config;
     this.rng = s.rng;
     this.metrics = s.metrics;
+    this.absorbingWeight = s.config.absorbingWeight > 0 ? s.config.absorbingWeight : 1 / (1 - Math.min(s.gamma, 0.999));
     // One absorbing-state sample per terminated expert episode (the absorbing state is where it went).
     let ends = 0;
     for (let k = 0; k < s.expert.rows; k++) ends += s.expert.terminated[k];
@@ -138,7 +141,7 @@ export class AdversarialImitation {
       const ip = Int32Array.from({ length: Math.min(c.batchSize, policy.rows) }, () => this.rng.integer(0, policy.rows));
       const e = selectTransitions(this.expert, ie);
       const p = selectTransitions(policy, ip);
-      const st = this.discriminator.step(e, p, this.kind === 'airl' ? this.logPi(e) : null, policyLogPi ? Float32Array.from(ip, (k) => policyLogPi[k]) : null);
+      const st = this.discriminator.step(e, p, this.kind === 'airl' ? this.logPi(e) : null, policyLogPi ? Float32Array.from(ip, (k) => policyLogPi[k]) : null, this.absorbingWeight);
       for (const k of Object.keys(sums) as Array<keyof DiscriminatorStats>) sums[k] += st[k] / c.updatesPerRollout;
       this.last = st;
     }

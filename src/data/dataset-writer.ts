@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { BackendError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
-import { encodeParquet, holdEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
+import { ParquetEncoder, encodeParquet, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
 import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,
@@ -46,6 +46,13 @@ export interface DatasetWriterOptions {
   chunksSize?: number;
   /** Compression of the data files (see `encodeParquet`). Default `'auto'`. */
   compression?: 'auto' | 'snappy' | 'none';
+  /**
+   * Rows per row group of the data files (whole episodes: a group closes at
+   * the first episode end past this many rows). Default 4096: a commit
+   * encodes at most about this many rows, the others were encoded as their
+   * episodes came (by the recording worker, while the env loop runs).
+   */
+  rowGroupRows?: number;
   /** fsync the journal after every episode: finished episodes then also survive power loss (~ms per episode). Default false: they survive the process being killed. */
   syncEveryEpisode?: boolean;
 }
@@ -82,8 +89,17 @@ export class DatasetWriter {
   private pendingFrames = 0;
   /** Per-episode statistics of the pending episodes, per feature (every non-string column). */
   private readonly pendingStats: Record<string, StatsRows> = {};
-  /** The pending frames of every numeric column (not LeRobot's index columns), `[capacity x dim]`; the capacity is kept from commit to commit. */
+  /** The pending frames not encoded yet of every numeric column (not LeRobot's index columns), `[capacity x dim]`; the capacity is kept from commit to commit. */
   private readonly columnStore: Record<string, Float32Array | Float64Array | Uint8Array> = {};
+  /** The next data file, encoded a row group at a time as episodes arrive (see {@link ROW_GROUP_ROWS}); null until its first row group. */
+  private encoder: ParquetEncoder | null = null;
+  /** Pending episodes / frames already in {@link encoder}'s row groups. */
+  private encodedEpisodes = 0;
+  private encodedFrames = 0;
+  /** The data files' encoding memory, reused file to file (not touching fresh pages for every file). */
+  private fileBuffer: ArrayBuffer | null = null;
+  /** The finished bytes of a data file whose commit failed (written again by the next flush / close; no episode may be added meanwhile). */
+  private finishedData: Uint8Array | null = null;
   private readonly journal: EpisodeJournal;
   /** Another thread appends the journal (see {@link detachJournal}). */
   private journalDetached = false;
@@ -99,6 +115,7 @@ export class DatasetWriter {
       dataFileSizeMb: options.dataFileSizeMb ?? info.data_files_size_in_mb ?? DEFAULT_DATA_FILE_SIZE_MB,
       chunksSize: options.chunksSize ?? info.chunks_size ?? DEFAULT_CHUNKS_SIZE,
       compression: options.compression ?? 'auto',
+      rowGroupRows: options.rowGroupRows ?? ROW_GROUP_ROWS,
     };
     this.tasks = state.tasks.slice();
     this.stats = stats;
@@ -117,6 +134,8 @@ export class DatasetWriter {
    */
   static async open(root: string, spec: DatasetSpec, options: DatasetWriterOptions = {}): Promise<DatasetWriter> {
     checkSpec(spec);
+    const rg = options.rowGroupRows;
+    if (rg !== undefined && !(Number.isSafeInteger(rg) && rg >= 1)) throw new InvalidArgument(formatError('DatasetWriter.open.options.rowGroupRows', 'a positive integer', describeValue(rg), 'Pass e.g. 4096, or omit it'));
     mkdirSync(root, { recursive: true });
     const lock = acquireWriterLock(root);
     try {
@@ -159,6 +178,7 @@ export class DatasetWriter {
    */
   addEpisode(episode: EpisodeData): number {
     if (this.closed) throw new InvalidArgument(formatError('DatasetWriter.addEpisode', 'an open writer', 'a closed one', 'Open the dataset again to append'));
+    if (this.finishedData) throw new BackendError(formatError(`DatasetWriter(${this.root}).addEpisode`, 'a writer whose last commit succeeded', 'a failed commit of the pending episodes (they are in the journal)', 'Call flush() or close() again once the cause (e.g. a full disk) is fixed, or open the dataset again to recover them'));
     this.checkEpisode(episode);
     const index = this.totalEpisodes;
     if (!this.journalDetached) this.journal.append({ episodeIndex: index, episode });
@@ -183,6 +203,7 @@ export class DatasetWriter {
     this.pendingFrames += episode.length;
     this.pendingBytes += episodeBytes(episode);
     if (this.pendingBytes >= this.fileBytes) this.flush();
+    else if (this.pendingFrames - this.encodedFrames >= this.options.rowGroupRows) this.encodePending();
     return index;
   }
 
@@ -231,13 +252,8 @@ export class DatasetWriter {
     try {
       const commit = this.prepareCommit();
       if (commit) {
-        // The data file's bytes live in the encoder's shared buffer until written: no other encode may reuse it meanwhile.
-        const release = holdEncodeBuffer();
-        try {
-          await writeFilesAtomic(commit.files);
-        } finally {
-          release();
-        }
+        // (The data file's bytes are a view of this writer's own encoding buffer.)
+        await writeFilesAtomic(commit.files);
         await writeFilesAtomic([{ path: join(this.root, INFO_PATH), data: JSON.stringify(commit.info, null, 4) }]);
         this.completeCommit(commit);
       }
@@ -253,19 +269,14 @@ export class DatasetWriter {
     const rows = this.pendingFrames;
     const firstFrame = this.info.total_frames;
 
-    // 1. The data file: numeric columns straight from the episodes' arrays (no concatenated copy).
-    const columns: Array<{ spec: ColumnSpec; data: ColumnValues | NumericColumnSource }> = [];
-    for (const spec of this.specs) {
-      const data = spec.name in DEFAULT_FEATURES
-        ? defaultColumnSource(spec.name, episodes, this.info.fps)
-        : isNumericKind(spec.kind)
-          ? this.columnStore[spec.name].subarray(0, rows * (spec.dim ?? 1))
-          : this.concatColumn(spec, episodes, rows);
-      columns.push({ spec, data });
+    // 1. The data file: the row groups encoded as the episodes came, the rest now, the footer.
+    if (!this.finishedData) {
+      this.encodePending();
+      this.finishedData = this.encoder!.finish();
     }
     const files: Commit['files'] = [];
     const dataPath = join(this.root, fillTemplate(DATA_PATH_TEMPLATE, { chunk_index: this.nextData.chunk, file_index: this.nextData.file }));
-    files.push({ path: dataPath, data: encodeParquet({ columns, rows }, { compression: this.options.compression, reuseBuffer: true }) });
+    files.push({ path: dataPath, data: this.finishedData });
 
     // 2. The episodes' metadata rows.
     const metaPath = join(this.root, fillTemplate(EPISODES_PATH_TEMPLATE, { chunk_index: this.nextMeta.chunk, file_index: this.nextMeta.file }));
@@ -289,6 +300,12 @@ export class DatasetWriter {
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingFrames = 0;
+    // The data file is written: its memory encodes the next one.
+    this.fileBuffer = this.encoder!.buffer;
+    this.encoder = null;
+    this.finishedData = null;
+    this.encodedEpisodes = 0;
+    this.encodedFrames = 0;
     for (const rows of Object.values(this.pendingStats)) rows.clear();
     this.nextData = this.advance(this.nextData);
     this.nextMeta = this.advance(this.nextMeta);
@@ -373,6 +390,33 @@ export class DatasetWriter {
     }
   }
 
+  /**
+   * Encodes the pending episodes not encoded yet as the next row group of
+   * the data file: numeric columns straight from the column store (no
+   * concatenated copy), LeRobot's index columns generated page by page.
+   * Their text and image columns are let go.
+   */
+  private encodePending(): void {
+    const episodes = this.pending.slice(this.encodedEpisodes);
+    const rows = this.pendingFrames - this.encodedFrames;
+    if (rows === 0) return;
+    const columns: Array<{ spec: ColumnSpec; data: ColumnValues | NumericColumnSource }> = [];
+    for (const spec of this.specs) {
+      const data = spec.name in DEFAULT_FEATURES
+        ? defaultColumnSource(spec.name, episodes, this.info.fps)
+        : isNumericKind(spec.kind)
+          ? this.columnStore[spec.name].subarray(0, rows * (spec.dim ?? 1))
+          : this.concatColumn(spec, episodes, rows);
+      columns.push({ spec, data });
+    }
+    // rowGroupRows: a whole batch is one row group however long.
+    this.encoder ??= new ParquetEncoder(this.specs, { compression: this.options.compression, rowGroupRows: Number.MAX_SAFE_INTEGER }, this.fileBuffer ?? new ArrayBuffer(1 << 20));
+    this.encoder.addRows({ columns, rows });
+    for (const p of episodes) p.episode.frames = {};
+    this.encodedEpisodes = this.pending.length;
+    this.encodedFrames = this.pendingFrames;
+  }
+
   /** A string or image column of the pending episodes, concatenated (numeric columns are encoded from the episodes' arrays). */
   private concatColumn(spec: ColumnSpec, episodes: PendingEpisode[], rows: number): ColumnValues {
     const width = spec.dim ?? 1;
@@ -412,7 +456,7 @@ export class DatasetWriter {
       if (spec.name in DEFAULT_FEATURES || !isNumericKind(spec.kind)) continue;
       const width = spec.dim ?? 1;
       const values = episode.frames[spec.name] as Exclude<FrameValues, string[]>;
-      const at = this.pendingFrames * width;
+      const at = (this.pendingFrames - this.encodedFrames) * width;
       let store = this.columnStore[spec.name];
       if (!store || store.length < at + values.length) {
         const grown = new (values.constructor as Float32ArrayConstructor)(Math.max(at + values.length, 2 * (store?.length ?? 0), 1024 * width));
@@ -495,6 +539,9 @@ export function episodeBytes(episode: EpisodeData): number {
   for (const v of Object.values(episode.frames)) bytes += Array.isArray(v) ? v.join('').length : v.byteLength;
   return bytes;
 }
+
+/** Default of {@link DatasetWriterOptions.rowGroupRows}. */
+const ROW_GROUP_ROWS = 4096;
 
 function isNumericKind(kind: ColumnSpec['kind']): boolean {
   return kind === 'float32' || kind === 'float64' || kind === 'int64' || kind === 'bool';

@@ -61,14 +61,16 @@ class WriterHost {
     return this.nextId++;
   }
 
-  /** Hands an episode over; its arrays that own their whole buffer are transferred (detached here), the rest copied. */
-  add(writer: number, episode: EpisodeData): void {
+  /** Hands episodes over; their arrays that own their whole buffer are transferred (detached here), the rest copied. */
+  add(writer: number, episodes: EpisodeData[]): void {
     if (this.dead) throw this.dead;
     const transfer = new Set<ArrayBuffer>();
-    for (const v of Object.values(episode.frames)) {
-      if (!Array.isArray(v) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer) transfer.add(v.buffer);
+    for (const episode of episodes) {
+      for (const v of Object.values(episode.frames)) {
+        if (!Array.isArray(v) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer) transfer.add(v.buffer);
+      }
     }
-    this.worker.postMessage({ type: 'add', writer, episode } satisfies WriterRequest, [...transfer]);
+    this.worker.postMessage({ type: 'add', writer, episodes } satisfies WriterRequest, [...transfer]);
   }
 
   terminate(): Promise<number> {
@@ -102,11 +104,19 @@ function errorFrom(e: { name: string; message: string }): Error {
 }
 
 /**
+ * Episodes are handed to the writer thread in batches of at least this many
+ * frames (they are journaled one by one before that): one message and one
+ * wake-up of the writer thread per ~10 short episodes instead of per
+ * episode, which costs CPU on both threads.
+ */
+const HANDOVER_FRAMES = 512;
+
+/**
  * A {@link DatasetWriter} whose work after the journal runs on a worker
  * thread, for `recordEpisodes`: `addEpisode` journals the episode on the
  * calling thread (one `writev`: when it returns, the episode survives a
- * kill, as with `DatasetWriter`) and hands its arrays over (transferred:
- * the caller must not use them again); the writer thread computes the
+ * kill, as with `DatasetWriter`) and hands its arrays over in batches
+ * (transferred: the caller must not use them again); the writer thread computes the
  * statistics, keeps the pending columns and encodes and commits the files,
  * with `DatasetWriter`'s own code and order guarantees. On two cores that
  * work overlaps the env loop instead of interrupting it.
@@ -117,6 +127,9 @@ export class OffloadedWriter {
   private episodes: number;
   private frames: number;
   private pendingBytes = 0;
+  /** Journaled episodes not handed over yet (see {@link HANDOVER_FRAMES}). */
+  private batch: EpisodeData[] = [];
+  private batchFrames = 0;
   private closed = false;
 
   private constructor(
@@ -168,12 +181,23 @@ export class OffloadedWriter {
     this.episodes++;
     this.frames += episode.length;
     this.pendingBytes += episodeBytes(episode);
-    this.host.add(this.id, episode);
+    this.batch.push(episode);
+    this.batchFrames += episode.length;
+    if (this.batchFrames >= HANDOVER_FRAMES) this.handOver();
     return index;
+  }
+
+  private handOver(): void {
+    if (this.batch.length === 0) return;
+    const episodes = this.batch;
+    this.batch = [];
+    this.batchFrames = 0;
+    this.host.add(this.id, episodes);
   }
 
   /** Commits the pending episodes as a data file (in the writer thread), then empties the journal. */
   async flush(): Promise<void> {
+    this.handOver();
     await this.host.request({ type: 'flush', id: this.host.id(), writer: this.id });
     // Nothing was journaled meanwhile (the caller awaited): every journaled episode is committed.
     this.journal.truncate();
@@ -185,6 +209,7 @@ export class OffloadedWriter {
     if (this.closed) return;
     this.closed = true;
     try {
+      this.handOver();
       await this.host.request({ type: 'close', id: this.host.id(), writer: this.id });
     } finally {
       this.journal.close();

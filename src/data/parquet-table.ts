@@ -187,72 +187,120 @@ export function schemaElements(spec: ColumnSpec): SchemaElement[] {
  * Pages are DATA_PAGE_V2, PLAIN (or RLE for booleans), as pyarrow reads them.
  */
 export function encodeParquet(table: TableInput, options: EncodeOptions = {}): Uint8Array {
-  // hyparquet-writer carries its own copy of hyparquet's types: the same shapes, another module.
-  const schema = [{ name: 'schema', num_children: table.columns.length }, ...table.columns.flatMap((c) => schemaElements(c.spec))] as WriterSchema;
   // Size the buffer up front: growing by doubling copies the file several times.
   let estimate = 1 << 16;
   for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' || c.spec.kind === 'image' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
   estimate = Math.ceil(estimate * 1.05);
   const reuse = options.reuseBuffer === true && !sharedHeld;
-  const writer = new ByteWriter(reuse ? 1 : estimate);
-  if (reuse) {
-    if (!shared || shared.byteLength < estimate) shared = new ArrayBuffer(estimate);
-    writer.buffer = shared;
-    writer.view = new DataView(shared);
+  if (reuse && (!shared || shared.byteLength < estimate)) shared = new ArrayBuffer(estimate);
+  const encoder = new ParquetEncoder(table.columns.map((c) => c.spec), options, reuse ? shared! : new ArrayBuffer(estimate));
+  encoder.addRows(table);
+  const bytes = encoder.finish();
+  if (reuse) shared = bytes.buffer as ArrayBuffer;
+  return bytes;
+}
+
+/**
+ * A Parquet file encoded a batch of rows at a time ({@link encodeParquet}
+ * in steps): each {@link addRows} call becomes one or more row groups
+ * (`rowGroupRows` at most), {@link finish} writes the footer. The writer's
+ * data files are encoded this way as episodes arrive, so that a commit only
+ * encodes the rows added since the last batch.
+ */
+export class ParquetEncoder {
+  private readonly writer: ByteWriter;
+  private readonly pw: ParquetWriter;
+  private readonly resolve: ReturnType<typeof schemaPathResolver>;
+  private readonly groupRows: number;
+  private readonly compression: 'auto' | 'snappy' | 'none';
+  private readonly state: { row_groups: unknown[]; num_rows: bigint; pendingIndexes: unknown[]; compressors: ParquetWriter['compressors'] };
+  private readonly specs: readonly ColumnSpec[];
+  private finished = false;
+
+  /** @param buffer Memory to encode into (grown by doubling when too small): reuse one file to file to avoid touching fresh pages. */
+  constructor(specs: readonly ColumnSpec[], options: Omit<EncodeOptions, 'reuseBuffer'> = {}, buffer: ArrayBuffer = new ArrayBuffer(1 << 16)) {
+    this.specs = specs;
+    // hyparquet-writer carries its own copy of hyparquet's types: the same shapes, another module.
+    const schema = [{ name: 'schema', num_children: specs.length }, ...specs.flatMap((spec) => schemaElements(spec))] as WriterSchema;
+    this.writer = new ByteWriter(1);
+    this.writer.buffer = buffer;
+    this.writer.view = new DataView(buffer);
+    this.pw = new ParquetWriter({ writer: this.writer, schema, codec: 'SNAPPY', kvMetadata: options.kvMetadata, createdBy: 'lamkit (hyparquet-writer)' });
+    this.resolve = schemaPathResolver(schema);
+    this.groupRows = options.rowGroupRows ?? 100_000;
+    this.compression = options.compression ?? 'auto';
+    this.state = this.pw as unknown as ParquetEncoder['state'];
   }
-  const pw = new ParquetWriter({ writer, schema, codec: 'SNAPPY', kvMetadata: options.kvMetadata, createdBy: 'lamkit (hyparquet-writer)' });
-  const resolve = schemaPathResolver(schema);
-  const groupRows = options.rowGroupRows ?? 100_000;
-  const compression = options.compression ?? 'auto';
-  const state = pw as unknown as { row_groups: unknown[]; num_rows: bigint; pendingIndexes: unknown[]; compressors: ParquetWriter['compressors'] };
-  for (let g = 0; g < table.rows; g += groupRows) {
-    const n = Math.min(groupRows, table.rows - g);
-    const groupStart = writer.offset;
-    const chunks: Array<ReturnType<typeof writeColumn>['chunk']> = [];
-    for (const { spec, data } of table.columns) {
-      if (spec.kind === 'image') {
-        chunks.push(...writeImageChunks(writer, spec, data as Uint8Array, g, n, resolve([spec.name]), state.compressors));
-        continue;
-      }
-      let path = resolve([spec.name]);
-      while (path[path.length - 1].children.length > 0) path = [...path, path[path.length - 1].children[0]];
-      const schemaPath = path.map((node) => node.element);
-      const vector = spec.dim !== null && spec.kind !== 'string-list';
-      if (NUMERIC_FAST && (spec.kind === 'float32' || spec.kind === 'float64' || spec.kind === 'int64' || spec.kind === 'bool')) {
-        // 'auto': fixed-width numeric columns are stored uncompressed (see writeNumericChunk).
-        const fast = writeNumericChunk(writer, spec, data as Float32Array | Float64Array | Uint8Array | NumericColumnSource, g, n, schemaPath, compression === 'snappy' ? state.compressors.SNAPPY! : null);
-        if (fast) {
-          chunks.push(fast);
+
+  /** Rows encoded so far. */
+  get rows(): number {
+    return Number(this.state.num_rows);
+  }
+
+  /** Encodes the rows of `table` (its columns in the constructor's order) as the next row group(s). */
+  addRows(table: TableInput): void {
+    if (this.finished) throw new Error('ParquetEncoder.addRows: the footer is written already');
+    const { writer, state, resolve, compression } = this;
+    for (let g = 0; g < table.rows; g += this.groupRows) {
+      const n = Math.min(this.groupRows, table.rows - g);
+      const groupStart = writer.offset;
+      const chunks: Array<ReturnType<typeof writeColumn>['chunk']> = [];
+      for (const [k, { spec, data }] of table.columns.entries()) {
+        if (spec.name !== this.specs[k].name) throw new Error(`ParquetEncoder.addRows: column ${k} is ${spec.name}, expected ${this.specs[k].name}`);
+        if (spec.kind === 'image') {
+          chunks.push(...writeImageChunks(writer, spec, data as Uint8Array, g, n, resolve([spec.name]), state.compressors));
           continue;
         }
+        let path = resolve([spec.name]);
+        while (path[path.length - 1].children.length > 0) path = [...path, path[path.length - 1].children[0]];
+        const schemaPath = path.map((node) => node.element);
+        const vector = spec.dim !== null && spec.kind !== 'string-list';
+        if (NUMERIC_FAST && (spec.kind === 'float32' || spec.kind === 'float64' || spec.kind === 'int64' || spec.kind === 'bool')) {
+          // 'auto': fixed-width numeric columns are stored uncompressed (see writeNumericChunk).
+          const fast = writeNumericChunk(writer, spec, data as Float32Array | Float64Array | Uint8Array | NumericColumnSource, g, n, schemaPath, compression === 'snappy' ? state.compressors.SNAPPY! : null);
+          if (fast) {
+            chunks.push(fast);
+            continue;
+          }
+        }
+        const codec = compression === 'none' || (compression === 'auto' && vector && (spec.kind === 'float32' || spec.kind === 'float64')) ? 'UNCOMPRESSED' : 'SNAPPY';
+        const result = writeColumn({
+          writer,
+          column: {
+            columnName: schemaPath.slice(1).map((s) => s.name).join('.'),
+            element: schemaPath[schemaPath.length - 1],
+            schemaPath,
+            codec,
+            compressors: state.compressors,
+            stats: !vector && spec.kind !== 'string-list',
+            pageSize: PAGE_BYTES,
+            columnIndex: false,
+            offsetIndex: false,
+            encoding: spec.kind === 'bool' || spec.kind === 'bool?' ? undefined : 'PLAIN',
+          },
+          pageData: pageData(spec, isSource(data) ? materialize(spec, data) : data, g, n, path),
+        });
+        chunks.push(result.chunk);
       }
-      const codec = compression === 'none' || (compression === 'auto' && vector && (spec.kind === 'float32' || spec.kind === 'float64')) ? 'UNCOMPRESSED' : 'SNAPPY';
-      const result = writeColumn({
-        writer,
-        column: {
-          columnName: schemaPath.slice(1).map((s) => s.name).join('.'),
-          element: schemaPath[schemaPath.length - 1],
-          schemaPath,
-          codec,
-          compressors: state.compressors,
-          stats: !vector && spec.kind !== 'string-list',
-          pageSize: PAGE_BYTES,
-          columnIndex: false,
-          offsetIndex: false,
-          encoding: spec.kind === 'bool' || spec.kind === 'bool?' ? undefined : 'PLAIN',
-        },
-        pageData: pageData(spec, isSource(data) ? materialize(spec, data) : data, g, n, path),
-      });
-      chunks.push(result.chunk);
+      let totalBytes = 0n;
+      for (const c of chunks) totalBytes += c.meta_data?.total_uncompressed_size ?? 0n;
+      state.row_groups.push({ columns: chunks, total_byte_size: totalBytes, num_rows: BigInt(n), total_compressed_size: BigInt(writer.offset - groupStart) });
+      state.num_rows += BigInt(n);
     }
-    let totalBytes = 0n;
-    for (const c of chunks) totalBytes += c.meta_data?.total_uncompressed_size ?? 0n;
-    state.row_groups.push({ columns: chunks, total_byte_size: totalBytes, num_rows: BigInt(n), total_compressed_size: BigInt(writer.offset - groupStart) });
-    state.num_rows += BigInt(n);
   }
-  pw.finish();
-  if (reuse) shared = writer.buffer;
-  return reuse ? writer.getBytes() : new Uint8Array(writer.buffer, 0, writer.offset);
+
+  /** Writes the footer; returns the file's bytes, a view of the encoder's buffer (see {@link buffer}). */
+  finish(): Uint8Array {
+    if (this.finished) throw new Error('ParquetEncoder.finish: the footer is written already');
+    this.finished = true;
+    this.pw.finish();
+    return this.writer.getBytes();
+  }
+
+  /** The memory encoded into (grown as needed): pass it to the next encoder once the bytes are written. */
+  get buffer(): ArrayBuffer {
+    return this.writer.buffer;
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type { EpisodeData } from './episode-journal.js';
 /** Messages to the worker. Every one but `add` is answered with the same `id`. */
 export type WriterRequest =
   | { type: 'open'; id: number; writer: number; root: string; spec: DatasetSpec; options: DatasetWriterOptions }
-  | { type: 'add'; writer: number; episode: EpisodeData }
+  | { type: 'add'; writer: number; episodes: EpisodeData[] }
   | { type: 'flush'; id: number; writer: number }
   | { type: 'close'; id: number; writer: number };
 
@@ -35,7 +35,7 @@ port.on('message', (msg: WriterRequest) => {
     const w = writers.get(msg.writer);
     if (!w || failed.has(msg.writer)) return;
     try {
-      w.addEpisode(msg.episode);
+      for (const episode of msg.episodes) w.addEpisode(episode);
     } catch (err) {
       failed.set(msg.writer, err);
     }

@@ -10,7 +10,10 @@ import { journalPath } from '../../src/data/writer-lock.js';
 import { Box } from '../../src/core/spaces/box.js';
 import type { Policy } from '../../src/core/policy.js';
 import { TestEnv } from '../helpers/test-env.js';
-import { syntheticSpec, tempDir } from './helpers.js';
+import { syntheticEpisode, syntheticSpec, tempDir } from './helpers.js';
+import { openParquet } from '../../src/data/parquet-table.js';
+import type { EpisodeData } from '../../src/data/episode-journal.js';
+import { Rng } from '../../src/core/rng.js';
 
 /** A 3-d drifting point: obs = position, action = velocity (2 of the 3 axes), episodes of 6-11 steps, success reported. */
 function driftEnv(): TestEnv<Float32Array, Float32Array> {
@@ -54,10 +57,11 @@ const files = (root: string): string[] => {
 test('a recording offloaded to the writer thread writes the same bytes as one written on the loop thread, rolling files included', { timeout: 60_000 }, async () => {
   const { dir, cleanup } = tempDir();
   try {
-    // Small data files: the pending episodes roll over into several files mid-recording (the loop waits for each commit).
+    // Small data files: the pending episodes roll over into several files mid-recording (the loop waits for each commit),
+    // each of several row groups encoded as the episodes came.
     for (const offload of [true, false]) {
       const env = driftEnv();
-      const r = await recordEpisodes(policyFor(env), env, { out: join(dir, String(offload)), episodes: 60, seed: 3, envId: 'Drift-v0', offload, writer: { dataFileSizeMb: 0.004 } });
+      const r = await recordEpisodes(policyFor(env), env, { out: join(dir, String(offload)), episodes: 60, seed: 3, envId: 'Drift-v0', offload, writer: { dataFileSizeMb: 0.004, rowGroupRows: 40 } });
       assert.equal(r.totalEpisodes, 60);
     }
     const a = join(dir, 'true');
@@ -122,6 +126,37 @@ test('offloaded: the writer thread\'s typed errors reach the caller (a dataset a
     // The dataset's features match (a 3-d state, a 2-d action) but it records no spaces: refused by the writer thread, naming the field.
     await assert.rejects(recordEpisodes(policyFor(env), env, { out: dir, episodes: 2 }), { name: 'InvalidArgument', message: /^Dataset\(.*\)\.lamkit\.spaces: expected \{"observation"/ });
   } finally {
+    cleanup();
+  }
+});
+
+test('data files encoded a row group at a time as episodes arrive read back like one-group files (lamkit and DuckDB); bad rowGroupRows is refused', async () => {
+  const { dir, cleanup } = tempDir();
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  try {
+    const lengths = Array.from({ length: 23 }, (_, k) => 3 + ((k * 7) % 11));
+    const eps = (): EpisodeData[] => lengths.map((n, k) => syntheticEpisode(new Rng(50 + k), n, 4, 2, `task ${k % 2}`));
+    for (const [name, rowGroupRows] of [['many', 25], ['one', 1_000_000]] as const) {
+      const w = await DatasetWriter.open(join(dir, name), syntheticSpec(4, 2), { rowGroupRows });
+      for (const ep of eps()) w.addEpisode(ep);
+      await w.closeAsync();
+    }
+    const groups = (name: string): number => openParquet(join(dir, name, 'data/chunk-000/file-000.parquet')).metadata.row_groups.length;
+    assert.ok(groups('many') >= 5, `${groups('many')} row groups`);
+    assert.equal(groups('one'), 1);
+    const many = await openDataset(join(dir, 'many'));
+    const one = await openDataset(join(dir, 'one'));
+    assert.deepEqual(many.stats, one.stats);
+    assert.deepEqual(many.episodes, one.episodes);
+    for (let k = 0; k < lengths.length; k++) assert.deepEqual(await many.readEpisode(k), await one.readEpisode(k), `episode ${k}`);
+    const q = async (name: string): Promise<unknown> => (await db.runAndReadAll(`SELECT count(*)::INT AS n, sum("index")::INT AS s, sum(list_sum("observation.state"))::DOUBLE AS x FROM read_parquet('${join(dir, name, 'data/chunk-000/file-000.parquet')}')`)).getRowObjectsJson();
+    assert.deepEqual(await q('many'), await q('one'));
+    await assert.rejects(DatasetWriter.open(join(dir, 'bad'), syntheticSpec(4, 2), { rowGroupRows: 0 }), { name: 'InvalidArgument', message: /^DatasetWriter\.open\.options\.rowGroupRows: expected a positive integer, got 0\./ });
+  } finally {
+    db.closeSync();
+    instance.closeSync();
     cleanup();
   }
 });

@@ -5,7 +5,8 @@
 //        [--episodes 50] [--max-steps 600] [--base lamkit-base] [--resume] [--out bench/results/adapt.json]
 //        [--lora-lr <lr>]   (variant c's learning rate; default the shared 1e-3)
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
-//        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]   (variant e)
+//        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
+//        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
 //   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
 //        their rows into one file, then the table and plot; nothing is trained)
 //
@@ -25,7 +26,8 @@
 //        against the start on the same episodes (train's eval seeds); the long run evaluates
 //        --ppo-eval-episodes every --ppo-eval-every steps (metrics.jsonl, the log). With --keep both PPO
 //        runs stay in <dir>/e-<demos>-<seed>{,-first}. Ctrl-C stops PPO after its update and still
-//        evaluates the end policy (a second Ctrl-C exits at once).
+//        evaluates the end policy (a second Ctrl-C exits at once). --ppo-parts first / long runs only the
+//        no-collapse check / only the long run (two processes side by side; `--merge` joins their rows).
 //
 // Demonstrations: per (demos N, seed s) `lamkit record --policy expert` records N training
 // episodes plus max(2, N/10) validation episodes (early stopping), seeds 1000 + 100000 s + k.
@@ -41,7 +43,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runRecord } from '../src/cli/commands/record.js';
 import { runFinetune } from '../src/cli/commands/finetune.js';
-import { runTrain } from '../src/cli/commands/train.js';
+import { runTrain, EVAL_SEED_OFFSET } from '../src/cli/commands/train.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../src/cli/interrupt.js';
 import { writeFileAtomic } from '../src/data/atomic-write.js';
 import { loadVega, renderVegaLiteSvg } from '../src/bench/vega-svg.js';
@@ -80,6 +82,7 @@ const { values } = parseArgs({
     'ppo-config': { type: 'string', default: '{}' },
     'ppo-eval-every': { type: 'string', default: '20480' },
     'ppo-eval-episodes': { type: 'string', default: '20' },
+    'ppo-parts': { type: 'string', default: 'first,long' },
   },
 });
 
@@ -98,6 +101,10 @@ const variants = values.variants!.split(',').map((v) => v.trim()) as Variant[];
 const [ppoSteps] = intList('ppo-steps', values['ppo-steps']!, 1);
 const [ppoEvalEvery] = intList('ppo-eval-every', values['ppo-eval-every']!, 1);
 const [ppoEvalEpisodes] = intList('ppo-eval-episodes', values['ppo-eval-episodes']!, 1);
+const ppoParts = new Set(values['ppo-parts']!.split(',').map((p) => p.trim()));
+if (ppoParts.size === 0 || ![...ppoParts].every((p) => p === 'first' || p === 'long')) {
+  throw new lib.InvalidArgument(lib.formatError('bench:adapt --ppo-parts', 'a comma-separated list of first, long', lib.describeValue(values['ppo-parts']), 'Pass e.g. --ppo-parts first,long'));
+}
 const ppoConfig: Record<string, unknown> = { ...PPO_FT, ...(JSON.parse(values['ppo-config']!) as Record<string, unknown>) };
 for (const v of variants) {
   if (!VARIANTS.includes(v)) throw new lib.InvalidArgument(lib.formatError('bench:adapt --variants', `a comma-separated list of ${VARIANTS.join(', ')}`, lib.describeValue(v), 'Pass e.g. --variants a,mlp'));
@@ -127,8 +134,8 @@ interface PpoPart {
   /** Success of the (b) policy over the bench's eval episodes (seeds 10000+), as successRate is for the end. */
   startSuccess: number;
   startNormalizedReturn: number;
-  /** The no-collapse check: the start and after each of the short run's updates, over the same episodes (train's eval seeds). */
-  firstUpdates: { startSuccess: number; afterUpdate: { update: number; globalStep: number; successRate: number; meanReturn: number }[]; warmupUpdates: number };
+  /** The no-collapse check: the start and after each of the short run's updates, over the same episodes (train's eval seeds); null without --ppo-parts first. */
+  firstUpdates: null | { startSuccess: number; afterUpdate: { update: number; globalStep: number; successRate: number; meanReturn: number }[]; warmupUpdates: number };
   /** The long run's periodic evaluations (--ppo-eval-episodes each). */
   curve: { globalStep: number; successRate: number; meanReturn: number }[];
 }
@@ -212,7 +219,8 @@ try {
           writeFileAtomic(outFile, JSON.stringify(results, null, 2) + '\n');
           done += 1;
           const p = row.ppo as PpoPart;
-          console.log(`[${done}/${jobs.length}] ${LABEL[v]}, ${n} demos, seed ${s}: success ${(100 * p.startSuccess).toFixed(0)}% -> ${(100 * row.successRate).toFixed(0)}% after ${p.envSteps} PPO env steps${p.interrupted ? ' (stopped early)' : ''}; first updates ${p.firstUpdates.afterUpdate.map((u) => `${(100 * u.successRate).toFixed(0)}%`).join(', ')} (start ${(100 * p.firstUpdates.startSuccess).toFixed(0)}%, ${p.firstUpdates.warmupUpdates} value warm-up); PPO ${(row.trainSeconds / 60).toFixed(1)} min, load ${loadavg()[0].toFixed(1)}`);
+          const f = p.firstUpdates;
+          console.log(`[${done}/${jobs.length}] ${LABEL[v]}, ${n} demos, seed ${s}: success ${(100 * p.startSuccess).toFixed(0)}% -> ${(100 * row.successRate).toFixed(0)}% after ${p.envSteps} PPO env steps${p.interrupted ? ' (stopped early)' : ''}${f ? `; first updates ${f.afterUpdate.map((u) => `${(100 * u.successRate).toFixed(0)}%`).join(', ')} (start ${(100 * f.startSuccess).toFixed(0)}%, ${f.warmupUpdates} value warm-up)` : ''}; PPO ${(row.trainSeconds / 60).toFixed(1)} min, load ${loadavg()[0].toFixed(1)}`);
           continue;
         }
         const t1 = performance.now();
@@ -279,6 +287,8 @@ async function evaluateCheckpoint(dir: string, seed: number, signal: AbortSignal
   }
 }
 
+const trainLog = (line: string): void => console.log(`  ${line} (load ${loadavg()[0].toFixed(1)})`);
+
 /** Variant e: PPO on the (b) checkpoint of (n, s); null when that checkpoint is not there. */
 async function ppoVariant(n: number, s: number, root: string, randomReturn: number, expertReturn: number, signal: AbortSignal): Promise<Row | null> {
   const from = trained.get(`b-${n}-${s}`) ?? (values.keep !== undefined && existsSync(join(values.keep, `b-${n}-${s}`)) ? join(values.keep, `b-${n}-${s}`) : null);
@@ -294,20 +304,26 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   const warmup = (ppoConfig.valueWarmupUpdates as number | undefined) ?? 0;
   const t1 = performance.now();
   const start = await evaluateCheckpoint(from, s, signal);
-  // The no-collapse check on train's own eval episodes (seed + EVAL_SEED_OFFSET + k).
-  const startTrainSeeds = await evaluateCheckpoint(from, s, signal, trainSeed + 1_000_000);
-  console.log(`bench:adapt (e) ${n} demos, seed ${s}: start success ${(100 * (start.successRate ?? NaN)).toFixed(0)}% (norm. return ${norm(start.meanReturn).toFixed(3)}), on train's eval episodes ${(100 * (startTrainSeeds.successRate ?? NaN)).toFixed(0)}%; PPO config ${JSON.stringify(ppoConfig)}`);
-  const firstOut = join(dir, `e-${n}-${s}-first`);
-  const first = await runTrain({ ...flags, out: firstOut, totalSteps: String((warmup + 5) * batch), evalEvery: String(batch), evalEpisodes: String(episodes) });
-  const afterUpdate = evalRows(firstOut).map((r) => ({ update: Math.round(r.globalStep / batch), ...r }));
-  console.log(`bench:adapt (e): success after updates 1..${afterUpdate.length}: ${afterUpdate.map((u) => `${(100 * u.successRate).toFixed(0)}%`).join(', ')} (${warmup} value warm-up; start ${(100 * (startTrainSeeds.successRate ?? NaN)).toFixed(0)}%, 80% of it ${(80 * (startTrainSeeds.successRate ?? NaN)).toFixed(0)}%); load ${loadavg()[0].toFixed(1)}`);
-  let envSteps = first.globalStep;
-  let interrupted = first.interrupted;
-  let out = firstOut;
+  console.log(`bench:adapt (e) ${n} demos, seed ${s}: start success ${(100 * (start.successRate ?? NaN)).toFixed(0)}% (norm. return ${norm(start.meanReturn).toFixed(3)}); PPO config ${JSON.stringify(ppoConfig)}; load ${loadavg()[0].toFixed(1)}`);
+  let firstUpdates: PpoPart['firstUpdates'] = null;
+  let envSteps = 0;
+  let interrupted = false;
+  let out = '';
   let curve: PpoPart['curve'] = [];
-  if (!interrupted && ppoSteps > first.globalStep) {
+  if (ppoParts.has('first')) {
+    // The no-collapse check on train's own eval episodes (seed + EVAL_SEED_OFFSET + k).
+    const startTrainSeeds = await evaluateCheckpoint(from, s, signal, trainSeed + EVAL_SEED_OFFSET);
+    out = join(dir, `e-${n}-${s}-first`);
+    const first = await runTrain({ ...flags, out, totalSteps: String((warmup + 5) * batch), evalEvery: String(batch), evalEpisodes: String(episodes) }, { log: trainLog });
+    const afterUpdate = evalRows(out).map((r) => ({ update: Math.round(r.globalStep / batch), ...r }));
+    firstUpdates = { startSuccess: startTrainSeeds.successRate ?? NaN, afterUpdate, warmupUpdates: warmup };
+    console.log(`bench:adapt (e): success after updates 1..${afterUpdate.length}: ${afterUpdate.map((u) => `${(100 * u.successRate).toFixed(0)}%`).join(', ')} (${warmup} value warm-up; start on the same episodes ${(100 * firstUpdates.startSuccess).toFixed(0)}%, 80% of it ${(80 * firstUpdates.startSuccess).toFixed(0)}%); load ${loadavg()[0].toFixed(1)}`);
+    envSteps = first.globalStep;
+    interrupted = first.interrupted;
+  }
+  if (ppoParts.has('long') && !interrupted && ppoSteps > envSteps) {
     out = join(dir, `e-${n}-${s}`);
-    const long = await runTrain({ ...flags, out, totalSteps: String(ppoSteps), evalEvery: String(ppoEvalEvery), evalEpisodes: String(ppoEvalEpisodes) });
+    const long = await runTrain({ ...flags, out, totalSteps: String(ppoSteps), evalEvery: String(ppoEvalEvery), evalEpisodes: String(ppoEvalEpisodes) }, { log: trainLog });
     envSteps = long.globalStep;
     interrupted = long.interrupted;
     curve = evalRows(out);
@@ -317,8 +333,8 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   const end = await evaluateCheckpoint(join(out, 'checkpoint'), s, new AbortController().signal);
   return {
     variant: 'e', demos: n, seed: s, successRate: end.successRate ?? NaN, meanReturn: end.meanReturn, normalizedReturn: norm(end.meanReturn),
-    trainableShare: 1, steps: envSteps, bestValNll: NaN, trainSeconds,
-    ppo: { config: ppoConfig, envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates: { startSuccess: startTrainSeeds.successRate ?? NaN, afterUpdate, warmupUpdates: warmup }, curve },
+    trainableShare: ppoConfig.trainParams === 'lora' ? NaN : 1, steps: envSteps, bestValNll: NaN, trainSeconds,
+    ppo: { config: ppoConfig, envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve },
   };
 }
 

@@ -5,6 +5,8 @@ import { tokenizeInstruction } from './tokenize.js';
 export const PAD_ID = 0;
 /** Id of every word the vocabulary does not hold. */
 export const UNK_ID = 1;
+/** Shortest known prefix an unknown word may fall back to (see {@link Vocabulary.id}). */
+export const MIN_PREFIX = 4;
 
 /**
  * Word -> id table of a text encoder: id 0 is padding, id 1 the unknown
@@ -16,8 +18,11 @@ export class Vocabulary {
   /** Words by id (`words[0] = '<pad>'`, `words[1] = '<unk>'`). */
   readonly words: readonly string[];
   private readonly ids: Map<string, number>;
+  /** Unknown words fall back to their longest known prefix of {@link MIN_PREFIX}+ letters. */
+  readonly prefixFallback: boolean;
 
-  constructor(words: readonly string[]) {
+  constructor(words: readonly string[], options: { prefixFallback?: boolean } = {}) {
+    this.prefixFallback = options.prefixFallback === true;
     if (!Array.isArray(words) || !words.every((w) => typeof w === 'string' && w.length > 0)) {
       throw new InvalidArgument(formatError('Vocabulary.words', 'an array of non-empty words', describeValue(words), 'Build it with Vocabulary.fromTexts'));
     }
@@ -43,9 +48,22 @@ export class Vocabulary {
     return this.words.length;
   }
 
-  /** The id of `word`, {@link UNK_ID} when unknown. */
+  /**
+   * The id of `word`, {@link UNK_ID} when unknown; with `prefixFallback`,
+   * an unknown word is read as the longest vocabulary word of at least
+   * {@link MIN_PREFIX} letters that begins it ("leftward" -> "left"), a
+   * cheap stand-in for stemming compounds and suffixes the vectors lack.
+   */
   id(word: string): number {
-    return this.ids.get(word) ?? UNK_ID;
+    const id = this.ids.get(word);
+    if (id !== undefined) return id;
+    if (this.prefixFallback) {
+      for (let n = word.length - 1; n >= MIN_PREFIX; n--) {
+        const p = this.ids.get(word.slice(0, n));
+        if (p !== undefined) return p;
+      }
+    }
+    return UNK_ID;
   }
 
   /**

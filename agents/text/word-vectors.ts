@@ -86,3 +86,35 @@ export function vectorsFor(words: readonly string[], source: WordVectors): Float
   });
   return out;
 }
+
+/**
+ * Nearest neighbours by cosine similarity in a table of unit-length rows
+ * (`table [rows x dim]`, as the text-transformer carries its frozen
+ * vectors): for each row of `queries`, up to `k` rows of `candidates`
+ * (other than itself) with cosine >= `minCosine`, most similar first.
+ * Zero rows (padding, words without a vector) neither query nor answer.
+ * The answers are row indices of `table`, so a neighbour is always a word
+ * of the same vocabulary.
+ */
+export function nearestNeighbours(table: Float32Array, dim: number, queries: readonly number[], candidates: readonly number[], k: number, minCosine: number): Int32Array[] {
+  const norm = (r: number): number => {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += table[r * dim + j] ** 2;
+    return Math.sqrt(s);
+  };
+  const live = candidates.map((c) => [c, norm(c)] as const).filter(([, n]) => n > 0);
+  return queries.map((q) => {
+    const nq = norm(q);
+    if (nq === 0 || k <= 0) return new Int32Array(0);
+    const found: Array<[number, number]> = [];
+    for (const [c, nc] of live) {
+      if (c === q) continue;
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += table[q * dim + j] * table[c * dim + j];
+      s /= nq * nc;
+      if (s >= minCosine) found.push([s, c]);
+    }
+    found.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    return Int32Array.from(found.slice(0, k).map(([, c]) => c));
+  });
+}

@@ -6,7 +6,7 @@ import { Dict } from '../../../src/core/spaces/dict.js';
 import { Box } from '../../../src/core/spaces/box.js';
 import { registerPolicyKind, parseWith, policyKinds } from '../policy-kinds.js';
 import { Vocabulary } from '../../text/vocabulary.js';
-import { loadWordVectors, vectorsFor } from '../../text/word-vectors.js';
+import { loadWordVectors, vectorsFor, type WordVectors } from '../../text/word-vectors.js';
 import { TextTransformerActorCritic } from './text-transformer-actor-critic.js';
 import { unitRows, type TextTransformerSpec } from './text-transformer-spec.js';
 
@@ -34,6 +34,21 @@ const schema = z
     logStdInit: z.number().default(0),
     /** Probability of replacing a training word by <unk> (word dropout): robustness to words never seen in training. */
     wordDropout: z.number().min(0).max(0.9).default(0.1),
+    /**
+     * Pretrained only: probability of replacing a training word by one of its `neighbourCount` nearest
+     * non-training words in the frozen vectors (cosine >= `neighbourMinCosine`) while training; see TextTransformerSpec.neighbourSwap.
+     */
+    neighbourSwap: z.number().min(0).max(0.9).default(0.5),
+    neighbourCount: z.number().int().min(0).default(20),
+    neighbourMinCosine: z.number().min(-1).max(1).default(0.45),
+    /**
+     * Pretrained only: subtract the mean vector of the `pretrainedWords` most frequent words before scaling to unit
+     * length (the first step of "all-but-the-top", Mu & Viswanath 2018): raw skip-gram vectors share a large common
+     * direction, so raw cosines are high for unrelated words; centred, similarity reflects meaning more.
+     */
+    centerVectors: z.boolean().default(true),
+    /** An unknown word is read as its longest known prefix of 4+ letters ("leftward" -> "left"). */
+    prefixFallback: z.boolean().default(true),
     /** Filled from the data by `lamkit finetune` ({@link textPolicyInputs}): where the instruction lies in the flat observation. */
     text: z.object({ offset: z.number().int().min(0), maxLength: z.number().int().positive(), charset: z.string().min(1) }).strict().optional(),
     /** Filled from the data: the training instructions' words. */
@@ -78,15 +93,30 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid } } : {}) };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid } } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });
       }
       const source = loadWordVectors();
       const vocab = new Vocabulary([...cfg.vocab, ...source.words.slice(0, cfg.pretrainedWords)]).words.slice();
-      return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, { logStdInit: cfg.logStdInit, vectors: unitRows(vectorsFor(vocab, source), source.dim) });
+      const trainingWords = new Vocabulary(cfg.vocab).size - 2;
+      const neighbourSwap = cfg.neighbourSwap > 0 ? { neighbourSwap: { swap: cfg.neighbourSwap, count: cfg.neighbourCount, minCosine: cfg.neighbourMinCosine, trainingWords } } : {};
+      return TextTransformerActorCritic.create({ ...base, ...neighbourSwap, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, { logStdInit: cfg.logStdInit, vectors: unitRows(cfg.centerVectors ? centred(vectorsFor(vocab, source), vocab, source, cfg.pretrainedWords) : vectorsFor(vocab, source), source.dim) });
     },
     fromCheckpoint: (spec, tensors) => TextTransformerActorCritic.fromTensors(spec as unknown as TextTransformerSpec, tensors),
   });
+}
+
+/** `table` (the rows of `vocab`) minus the mean vector of the `top` most frequent words of `source`, in place; `<pad>` stays zero. */
+function centred(table: Float32Array, vocab: readonly string[], source: WordVectors, top: number): Float32Array {
+  const E = source.dim;
+  const n = Math.max(1, Math.min(top, source.words.length));
+  const mean = new Float64Array(E);
+  for (let i = 0; i < n; i++) for (let k = 0; k < E; k++) mean[k] += source.vectors[i * E + k] / n;
+  vocab.forEach((w, r) => {
+    if (w === '<pad>') return;
+    for (let k = 0; k < E; k++) table[r * E + k] -= mean[k];
+  });
+  return table;
 }

@@ -8,6 +8,7 @@ import type { ActionDistribution } from '../../distributions/action-distribution
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
+import { nearestNeighbours } from '../../text/word-vectors.js';
 import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
@@ -56,13 +57,14 @@ export class TextTransformerActorCritic implements ActorCritic {
   /** Draws of word dropout (seeded from the spec's init, so training runs repeat exactly). */
   private readonly dropoutRng: Rng;
   private disposed = false;
+  private neighbours: Map<number, Int32Array> | null = null;
 
   private constructor(spec: TextTransformerSpec, tensors: ReadonlyMap<string, Float32Array>, dropoutSeed = 0) {
     this.spec = spec;
     this.dropoutRng = new Rng(dropoutSeed);
     this.layout = textTransformerLayout(spec);
     this.dist = makeDistribution(spec.head);
-    this.vocabulary = new Vocabulary(spec.vocab.slice(2));
+    this.vocabulary = new Vocabulary(spec.vocab.slice(2), { prefixFallback: spec.prefixFallback === true });
     this.stateCols = Int32Array.from(stateColumns(spec));
     this.chars = [...spec.text.charset];
     this.vectors = null;
@@ -136,10 +138,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     this.dist.encodeActions(batch.actions.subarray(0, rows * this.dist.actDim), rows, actionInput);
     const ids = this.tokenIds(batch.obs);
     // Word dropout only while a gradient is taken (training); validation, reports and rollouts see every word.
-    const p = this.spec.wordDropout ?? 0;
-    if (p > 0 && (tf.engine().state as { gradientDepth: number }).gradientDepth > 0) {
-      for (let i = 0; i < ids.length; i++) if (ids[i] !== PAD_ID && this.dropoutRng.uniform(0, 1) < p) ids[i] = UNK_ID;
-    }
+    if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
     return tf.tidy((): tf.TensorContainer => {
       const { actorOut, value } = this.forward(batch.obs, ids);
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
@@ -253,6 +252,37 @@ export class TextTransformerActorCritic implements ActorCritic {
     const emb = tf.add(matMul(tf.tensor2d(patches, [obs.rows * ph * pw, per]), v('tok.image.weight') as tf.Tensor2D), tf.reshape(v('tok.image.bias'), [1, -1]));
     const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
     return tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
+  }
+
+  /**
+   * Training-time input noise on token ids, in place: neighbour
+   * substitution (`spec.neighbourSwap`: a training word becomes one of its
+   * nearest non-training words in the frozen vectors), then word dropout
+   * (`spec.wordDropout`: any word becomes `<unk>`). Seeded, so runs repeat.
+   */
+  augment(ids: Int32Array): void {
+    const ns = this.spec.neighbourSwap;
+    if (ns && ns.swap > 0 && ns.count > 0) {
+      const table = this.neighbourTable(ns);
+      for (let i = 0; i < ids.length; i++) {
+        const options = table.get(ids[i]);
+        if (options && options.length > 0 && this.dropoutRng.uniform(0, 1) < ns.swap) ids[i] = options[this.dropoutRng.integer(0, options.length)];
+      }
+    }
+    const p = this.spec.wordDropout ?? 0;
+    if (p > 0) for (let i = 0; i < ids.length; i++) if (ids[i] !== PAD_ID && this.dropoutRng.uniform(0, 1) < p) ids[i] = UNK_ID;
+  }
+
+  /** Training word id -> its neighbour ids (computed once from the frozen vectors). */
+  private neighbourTable(ns: NonNullable<TextTransformerSpec['neighbourSwap']>): Map<number, Int32Array> {
+    if (this.neighbours) return this.neighbours;
+    const V = this.spec.vocab.length;
+    const first = 2 + ns.trainingWords;
+    const queries = Array.from({ length: ns.trainingWords }, (_, i) => 2 + i);
+    const candidates = Array.from({ length: Math.max(0, V - first) }, (_, i) => first + i);
+    const found = nearestNeighbours(this.vectors as Float32Array, this.spec.embedDim, queries, candidates, ns.count, ns.minCosine);
+    this.neighbours = new Map(queries.map((q, i) => [q, found[i]]));
+    return this.neighbours;
   }
 
   /** Actor outputs `[rows x outDim]` and values `[rows]` as plain arrays (rollouts, prediction). */

@@ -44,6 +44,26 @@ export interface TextTransformerSpec {
    * on the words it knows when others are unknown. 0 or absent: off.
    */
   wordDropout?: number;
+  /**
+   * Neighbour substitution (pretrained embeddings only), a synonym
+   * augmentation from the vectors themselves: while a gradient is taken,
+   * each training word is replaced with probability `swap` by one of its
+   * `count` nearest words in the frozen vectors (cosine >= `minCosine`),
+   * drawn among the vocabulary's words that are NOT training words (so
+   * "left" never becomes the training word "right" under the label left).
+   * The network learns to read a region of the vector space rather than
+   * one exact vector, which is what an unseen synonym needs. `trainingWords`:
+   * how many words after `<pad>`, `<unk>` came from the training data (the
+   * vocabulary lists them first). Absent: off.
+   */
+  neighbourSwap?: { swap: number; count: number; minCosine: number; trainingWords: number };
+  /**
+   * Unknown-word fallback: a word outside the vocabulary is read as the
+   * longest vocabulary word of at least 4 letters that begins it
+   * ("leftward" -> "left", "sidestep" -> "side"), else `<unk>`. Absent or
+   * false: every unknown word is `<unk>`.
+   */
+  prefixFallback?: boolean;
 }
 
 /** One named parameter tensor of the layout. `vectors` (pretrained) is data, never trained: it is in no parameter group. */
@@ -157,6 +177,11 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
+  const ns = spec.neighbourSwap;
+  if (ns !== undefined) {
+    const ok = ns !== null && typeof ns === 'object' && ns.swap >= 0 && ns.swap < 1 && Number.isInteger(ns.count) && ns.count >= 0 && ns.minCosine >= -1 && ns.minCosine <= 1 && Number.isInteger(ns.trainingWords) && ns.trainingWords >= 0 && ns.trainingWords <= (spec.vocab?.length ?? 0);
+    if (!ok || spec.embeddings !== 'pretrained') bad('neighbourSwap', "{ swap in [0, 1), count >= 0, minCosine in [-1, 1], trainingWords <= the vocabulary } with pretrained embeddings", ns);
+  }
   const t = spec.text;
   if (!t || !Number.isInteger(t.offset) || !Number.isInteger(t.maxLength) || t.offset < 0 || t.maxLength <= 0 || t.offset + t.maxLength > spec.obsDim || typeof t.charset !== 'string') {
     bad('text', `the instruction's place in the flat observation ({ offset, maxLength, charset } inside ${spec.obsDim} columns)`, t);

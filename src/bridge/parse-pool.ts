@@ -42,11 +42,30 @@ export interface ParseWorkerData {
   nice: number;
 }
 
+/**
+ * What an `obs` must hold on this connection (known from its hello): `length`
+ * numbers; `where` and `what` name them in the error (as `RemoteEnv` does).
+ * Checked where the message is parsed, so a worker answers a wrong-length
+ * observation with a short error instead of shipping its vector back to the
+ * event loop only to be refused there.
+ */
+export interface ObsExpectation {
+  length: number;
+  where: string;
+  what: string;
+}
+
+/** The error for an observation of the wrong length (the same text wherever it is checked). */
+export function obsLengthError(expect: ObsExpectation, got: number): BridgeProtocolError {
+  return new BridgeProtocolError('BAD_OBSERVATION', formatError(expect.where, `${expect.length} numbers for ${expect.what}`, `${got} numbers`, 'Send observationSpace.flatten(obs)'));
+}
+
 /** @internal A request to a parse worker. */
 export interface ParseRequest {
   id: number;
   bytes: ArrayBuffer;
   where: string;
+  obs?: ObsExpectation;
 }
 
 /**
@@ -55,15 +74,20 @@ export interface ParseRequest {
  * the event loop (small messages) and in the pool's workers (large ones), so
  * both give the same answer and the same error codes.
  */
-export function parseRobotMessage(bytes: Uint8Array, where: string): ParseReply {
+export function parseRobotMessage(bytes: Uint8Array, where: string, expectObs?: ObsExpectation): ParseReply {
   const t0 = performance.now();
   try {
     checkJsonShape(bytes, where);
     const m = validateMessage(RobotMessageSchema, parseJSON(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), where), where);
     let msg: ParsedRobotMessage;
     if (m.type === 'obs') {
-      const obs = new Float32Array(m.obs.length);
       let firstNonFinite = -1;
+      if (expectObs && m.obs.length !== expectObs.length) {
+        // Refused without building the vector; a value that is not a finite float32 is still named first.
+        for (let i = 0; i < m.obs.length && firstNonFinite < 0; i++) if (!Number.isFinite(Math.fround(m.obs[i]))) firstNonFinite = i;
+        if (firstNonFinite < 0) throw obsLengthError(expectObs, m.obs.length);
+      }
+      const obs = new Float32Array(m.obs.length);
       for (let i = 0; i < obs.length; i++) {
         obs[i] = m.obs[i];
         if (firstNonFinite < 0 && !Number.isFinite(obs[i])) firstNonFinite = i;
@@ -207,8 +231,9 @@ export class MessageParsePool {
    * Parses `bytes` (UTF-8 JSON text) in a ready worker; never rejects (a failure is a `{ ok: false }` reply).
    * `handOver`: the caller is done with `bytes`; when they are the whole of their ArrayBuffer (ws's
    * concatenation of a message's fragments) it is transferred, not copied, and `bytes` becomes empty.
+   * `expectObs`: an `obs` of another length is refused in the worker (see {@link ObsExpectation}).
    */
-  parse(bytes: Uint8Array, where: string, handOver = false): Promise<ParseReply> {
+  parse(bytes: Uint8Array, where: string, handOver = false, expectObs?: ObsExpectation): Promise<ParseReply> {
     const ready = this.slots.filter((s) => s.ready);
     if (this.closed || ready.length === 0) {
       return Promise.resolve({ ok: false, code: 'BAD_MESSAGE', message: formatError('BridgeServer.parsePool', 'a running parse worker', this.closed ? 'a closed server' : 'none ready', 'The message was dropped; send it again'), ms: 0 });
@@ -222,7 +247,7 @@ export class MessageParsePool {
     this.requests++;
     return new Promise<ParseReply>((resolve) => {
       slot.pending.set(id, resolve);
-      slot.worker.postMessage({ id, bytes: own, where } satisfies ParseRequest, [own]);
+      slot.worker.postMessage((expectObs ? { id, bytes: own, where, obs: expectObs } : { id, bytes: own, where }) satisfies ParseRequest, [own]);
     });
   }
 

@@ -28,7 +28,7 @@ const port = parentPort;
 if (port) {
   const thread = lowerPriority((workerData as ParseWorkerData).nice);
   port.on('message', (req: ParseRequest) => {
-    const reply = parseRobotMessage(new Uint8Array(req.bytes), req.where);
+    const reply = parseRobotMessage(new Uint8Array(req.bytes), req.where, req.obs);
     port.postMessage({ id: req.id, ...reply }, reply.ok && reply.msg.type === 'obs' ? [reply.msg.obs.buffer as ArrayBuffer] : []);
   });
   port.postMessage({ ready: true, ...thread } satisfies WorkerReady);

@@ -67,6 +67,8 @@ export const HelloSchema = z.strictObject({
   safeAction: finiteVector,
   /** The robot sends observations as binary frames and wants actions as binary frames. */
   binary: z.boolean().optional(),
+  /** With `binary`: the robot can send packed frames (uint8 image parts as bytes); the server agrees in its welcome. */
+  packedFrames: z.boolean().optional(),
 });
 
 /** Robot -> server: the observation answering request `seq` (a reset or an action). */
@@ -105,6 +107,8 @@ export const WelcomeSchema = z.strictObject({
   robotId,
   heartbeatMs: z.number().positive(),
   maxMessageBytes: z.number().int().positive(),
+  /** Present (true) only when the hello asked for packed frames: the server accepts them. */
+  packedFrames: z.literal(true).optional(),
 });
 
 /** Server -> robot: start a new episode, answer with an `obs` carrying the same seq. */

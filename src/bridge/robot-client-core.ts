@@ -3,6 +3,7 @@ import { InvalidArgument, LamkitError, formatError, describeValue } from '../cor
 import { ActionGuard, decodeAction } from './action-guard.js';
 import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './binary-frame.js';
 import { BridgeProtocolError } from './errors.js';
+import { obsLayout, packObs, type ObsLayout } from './packed-obs.js';
 import { PROTOCOL_VERSION, ServerMessageSchema, parseJSON, validateMessage, type ServerMessage } from './protocol.js';
 
 /** What the robot reports after a reset or an action: a flat observation (`observationSpace.flatten`) and the step outcome. */
@@ -48,6 +49,11 @@ export interface RobotClientOptions {
   watchdogMs?: number;
   /** Send observations / receive actions as binary frames. Default true. */
   binary?: boolean;
+  /**
+   * With `binary`, when the observation space has `uint8` Box parts (camera images): send them as one byte a
+   * pixel in packed frames, if the server agrees in its welcome (4x smaller than float32). Default true.
+   */
+  packedFrames?: boolean;
   /** Reconnect with exponential backoff after an unexpected close (false: do not). */
   reconnect?: false | { initialDelayMs?: number; maxDelayMs?: number; factor?: number };
   /** Node (`ws` package) only: certificate authority to trust for wss:// (e.g. a self-signed server certificate, PEM). */
@@ -93,6 +99,10 @@ export class RobotClientCore {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Map<keyof RobotClientEvents, Set<(ev: never) => void>>();
+  /** The observation's layout when packed frames were asked for (images in the space), else null. */
+  private readonly packLayout: ObsLayout | null;
+  /** The server agreed to packed frames on the current connection. */
+  private packing = false;
   /** Times the watchdog fired (for monitoring). */
   watchdogFires = 0;
 
@@ -101,6 +111,8 @@ export class RobotClientCore {
     this.guard = new ActionGuard(opts.actionSpace, opts.safeAction, 'RobotClient');
     this.scratch = new Float64Array(this.guard.actDim);
     this.watchdogMs = opts.watchdogMs ?? Math.max(3000 / opts.controlRateHz, 20);
+    const layout = (opts.binary ?? true) && (opts.packedFrames ?? true) ? obsLayout(opts.observationSpace) : null;
+    this.packLayout = layout && layout.byteCount > 0 ? layout : null;
   }
 
   /** Connects and resolves after the server's `welcome`; rejects if the server refuses (bad token, bad hello). */
@@ -162,7 +174,7 @@ export class RobotClientCore {
       ws.onopen = () => {
         const o = this.opts;
         ws.send(
-          JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, robotId: o.robotId, observationSpace: o.observationSpace.toJSON(), actionSpace: o.actionSpace.toJSON(), controlRateHz: o.controlRateHz, safeAction: Array.from(o.safeAction), binary: o.binary ?? true }),
+          JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, robotId: o.robotId, observationSpace: o.observationSpace.toJSON(), actionSpace: o.actionSpace.toJSON(), controlRateHz: o.controlRateHz, safeAction: Array.from(o.safeAction), binary: o.binary ?? true, ...(this.packLayout ? { packedFrames: true } : {}) }),
         );
       };
       ws.onmessage = (ev: MessageEvent) => {
@@ -171,6 +183,7 @@ export class RobotClientCore {
           const msg = this.parse(ev.data);
           if (msg.type === 'welcome') {
             welcomed = true;
+            this.packing = this.packLayout !== null && msg.packedFrames === true;
             this.attempt = 0;
             this.startHeartbeat(msg.heartbeatMs);
             this.emit('connected', { robotId: msg.robotId });
@@ -262,7 +275,12 @@ export class RobotClientCore {
   private sendObs(seq: number, s: RobotStep): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== 1) return;
-    if ((this.opts.binary ?? true) && s.info === undefined) ws.send(encodeFrame(FRAME_KIND_OBS, seq, s.obs, s.reward ?? 0, s.terminated ?? false, s.truncated ?? false));
+    if ((this.opts.binary ?? true) && s.info === undefined) {
+      if (this.packing && this.packLayout) {
+        const { values, bytes } = packObs(s.obs, this.packLayout, 'RobotClient.obs');
+        ws.send(encodeFrame(FRAME_KIND_OBS, seq, values, s.reward ?? 0, s.terminated ?? false, s.truncated ?? false, bytes));
+      } else ws.send(encodeFrame(FRAME_KIND_OBS, seq, s.obs, s.reward ?? 0, s.terminated ?? false, s.truncated ?? false));
+    }
     else ws.send(JSON.stringify({ type: 'obs', seq, obs: Array.from(s.obs), reward: s.reward ?? 0, terminated: s.terminated ?? false, truncated: s.truncated ?? false, ...(s.info ? { info: s.info } : {}) }));
     if (!s.terminated && !s.truncated) this.arm();
   }

@@ -5,7 +5,8 @@ import { decodeFrame, encodeFrame, FRAME_KIND_ACTION, FRAME_KIND_OBS } from './b
 import { PROTOCOL_VERSION, type HelloMessage } from './protocol.js';
 import type { RemoteEnv, RobotLink, RobotObservationEvent } from './remote-env.js';
 import { InboundBudget, SLICE_MS, type InboundLimits } from './inbound-budget.js';
-import { lazyInfo, parseRobotMessage, type MessageParsePool, type ParseReply, type ParsedRobotMessage } from './parse-pool.js';
+import { checkObsContent, obsLayout, unpackObs, type ObsLayout } from './packed-obs.js';
+import { lazyInfo, obsLengthError, parseRobotMessage, type MessageParsePool, type ObsExpectation, type ParseReply, type ParsedRobotMessage } from './parse-pool.js';
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
@@ -56,6 +57,12 @@ export class RobotConnection implements RobotLink {
   private readonly ws: WebSocket;
   private readonly host: ConnectionHost;
   private env: RemoteEnv | null = null;
+  /** What an `obs` must hold, from the hello (checked where it is parsed, a worker included). */
+  private expectObs: ObsExpectation | undefined;
+  /** Where the announced observation's images and instructions lie (from the hello; checked on every obs, unpacks packed frames). */
+  private layout: ObsLayout | null = null;
+  /** The robot asked for packed frames in its hello (and the welcome agreed). */
+  private packed = false;
   private binary = false;
   private readonly budget: InboundBudget;
   private rateLimitedReportedMs = -Infinity;
@@ -113,7 +120,7 @@ export class RobotConnection implements RobotLink {
       if (pool.ready) {
         // Parsing starts now, in parallel with this connection's other messages; dispatching keeps their order.
         // The bytes are handed over: nothing reads `buf` after this (the budget counted its length already).
-        const parsed = pool.parse(buf, 'BridgeServer.message', true);
+        const parsed = pool.parse(buf, 'BridgeServer.message', true, this.expectObs);
         return this.inOrder(async () => {
           const reply = await parsed;
           return reply.ms + this.timed(() => this.onParsed(reply));
@@ -131,7 +138,7 @@ export class RobotConnection implements RobotLink {
       throw new BridgeProtocolError('PAYLOAD_TOO_LARGE', formatError('BridgeServer.message', `at most ${this.host.maxMessageBytes} bytes`, `${buf.length} bytes`, 'Send smaller messages or raise maxMessageBytes'));
     }
     if (isBinary) return this.onFrame(buf);
-    this.onParsed(parseRobotMessage(buf, 'BridgeServer.message'));
+    this.onParsed(parseRobotMessage(buf, 'BridgeServer.message', this.expectObs));
   }
 
   /**
@@ -194,7 +201,13 @@ export class RobotConnection implements RobotLink {
   private onFrame(buf: Buffer): void {
     const frame = decodeFrame(buf, 'BridgeServer.frame');
     if (frame.kind !== FRAME_KIND_OBS) throw new BridgeProtocolError('BAD_FRAME', formatError('BridgeServer.frame.kind', '1 (obs) from a robot', String(frame.kind), 'Robots send observation frames only'));
-    this.receiveObs(frame.seq, frame.values, frame.reward, frame.terminated, frame.truncated);
+    let values = frame.values;
+    if (frame.bytes) {
+      this.requireEnv('obs');
+      if (!this.packed) throw new BridgeProtocolError('BAD_FRAME', formatError('BridgeServer.frame.flags', 'no packed frame (bit 2) before the hello asked for them (packedFrames: true)', 'a packed frame', 'Send packedFrames: true in the hello, or unpacked frames'));
+      values = unpackObs(frame.values, frame.bytes, this.layout as ObsLayout, 'BridgeServer.frame');
+    }
+    this.receiveObs(frame.seq, values, frame.reward, frame.terminated, frame.truncated);
   }
 
   private dispatch(msg: ParsedRobotMessage): void {
@@ -221,8 +234,11 @@ export class RobotConnection implements RobotLink {
       throw new BridgeProtocolError('UNSUPPORTED_VERSION', formatError('BridgeServer.message.hello.protocol', `protocol ${PROTOCOL_VERSION}`, String(hello.protocol), 'Upgrade the robot client or the server'));
     }
     this.env = this.host.attachRobot(hello, this);
+    this.expectObs = { length: this.env.observationSpace.flatDim, where: `RemoteEnv(${this.env.robotId}).obs.obs`, what: this.env.observationSpace.toString() };
     this.binary = hello.binary ?? false;
-    this.sendJSON({ type: 'welcome', protocol: PROTOCOL_VERSION, robotId: hello.robotId, heartbeatMs: this.host.heartbeatMs, maxMessageBytes: this.host.maxMessageBytes });
+    this.layout = obsLayout(this.env.observationSpace);
+    this.packed = hello.packedFrames === true;
+    this.sendJSON({ type: 'welcome', protocol: PROTOCOL_VERSION, robotId: hello.robotId, heartbeatMs: this.host.heartbeatMs, maxMessageBytes: this.host.maxMessageBytes, ...(this.packed ? { packedFrames: true } : {}) });
   }
 
   /** `firstNonFinite`: the index of the first value that is not finite (-1: none), when the parse already looked; else the values are checked here. */
@@ -231,6 +247,11 @@ export class RobotConnection implements RobotLink {
     const bad = firstNonFinite ?? obs.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       throw new BridgeProtocolError('BAD_OBSERVATION', formatError(`BridgeServer.message.obs.obs[${bad}]`, 'a finite float32', describeValue(obs[bad]), 'Send finite sensor values'));
+    }
+    if (this.expectObs && obs.length !== this.expectObs.length) throw obsLengthError(this.expectObs, obs.length);
+    if (this.layout && (this.layout.bytes.length > 0 || this.layout.text.length > 0)) {
+      const wrong = checkObsContent(obs, this.layout, this.expectObs?.where ?? 'BridgeServer.message.obs.obs');
+      if (wrong) throw wrong;
     }
     const ev: RobotObservationEvent = { robotId: env.robotId, seq, obs, reward, terminated, truncated, receivedMs: this.lastSeenMs };
     env.receiveObservation(infoJson === undefined ? ev : lazyInfo(ev, infoJson));

@@ -10,6 +10,16 @@ export const MAX_TEXT_CHARSET = 512;
 /** Most subspaces (Dict / Tuple members, all levels together) an announced space may have. */
 export const MAX_SPACE_PARTS = 128;
 
+/**
+ * Most numbers one `uint8` Box (a camera image, `Box(0, 255, [H, W, 3], 'uint8')`)
+ * may have: 27,648, a 96 x 96 RGB image. The hello announcing it must fit in
+ * one message (`Box.toJSON` lists every element's bounds: ~170 KB for 96 x 96
+ * x 3, under the 256 KiB `maxMessageBytes`). Packed (one byte a pixel), such
+ * an image at 100 Hz is 2.8 MB/s, under the default bytes budget of 16 MiB/s;
+ * as float32 (an unpacked frame) it is four times that.
+ */
+export const MAX_IMAGE_BYTES = 96 * 96 * 3;
+
 const WHY = `a space has at most ${MAX_VECTOR_LENGTH} numbers in its flat form`;
 const FIX = 'Announce a smaller space (see Limits in docs/bridge-protocol.md)';
 
@@ -37,7 +47,13 @@ function walk(json: unknown, where: string, depth: number, parts: { n: number })
   if (depth > MAX_JSON_DEPTH) throw bad(where, `spaces nested at most ${MAX_JSON_DEPTH} levels deep`, 'deeper');
   const j = json as Record<string, unknown>;
   switch (j.type) {
-    case 'Box':
+    case 'Box': {
+      const n = elements(j.shape, `${where}.shape`);
+      if (j.dtype === 'uint8' && n > MAX_IMAGE_BYTES) {
+        throw bad(`${where}.shape`, `at most ${MAX_IMAGE_BYTES} numbers in a uint8 Box (the bridge's image size limit: 96 x 96 x 3)`, describeValue(j.shape));
+      }
+      return n;
+    }
     case 'MultiBinary':
       return elements(j.shape, `${where}.shape`);
     case 'Discrete': {

@@ -68,6 +68,8 @@ function malformed(rng: Rng, handshaken: boolean): Case {
       return { data: f, kind: 'huge frame length', code: 'BAD_FRAME' };
     }
     case 4: {
+      // A packed frame (image bytes) the hello did not ask for: out of order before the handshake.
+      if (rng.bernoulli(0.25)) return { data: encodeFrame(FRAME_KIND_OBS, 1, Float32Array.of(1), 0, false, false, Uint8Array.of(7)), kind: 'unagreed packed frame', code: handshaken ? 'BAD_FRAME' : 'OUT_OF_ORDER' };
       // Non-finite values in a binary frame.
       const vals = Float32Array.of(rng.normal(), pick([NaN, Infinity, -Infinity]));
       return { data: encodeFrame(FRAME_KIND_OBS, 1, vals), kind: 'NaN', code: 'BAD_FRAME' };
@@ -110,9 +112,10 @@ function malformed(rng: Rng, handshaken: boolean): Case {
         : { data: JSON.stringify({ ...validObs(), info: Object.fromEntries(Array.from({ length: rng.integer(1025, 5000) }, (_, i) => [`k${i}`, i])) }), kind: 'too many fields', code: 'TOO_MANY_FIELDS' };
     case 11: {
       // Announcements over the documented limits: space sizes, control rate.
-      const which = rng.integer(0, 4);
+      const which = rng.integer(0, 5);
       const m = validHello();
-      if (which === 0) m.observationSpace = { type: 'Discrete', n: 1e308 };
+      if (which === 4) m.observationSpace = { type: 'Dict', spaces: { image: { type: 'Box', low: [0], high: [255], shape: [97, 96, 3], dtype: 'uint8' } } }; // over the image limit
+      else if (which === 0) m.observationSpace = { type: 'Discrete', n: 1e308 };
       else if (which === 1) m.observationSpace = { type: 'MultiBinary', shape: [1e9] };
       else if (which === 2) m.actionSpace = { type: 'MultiDiscrete', nvec: [2, 1e9] };
       else m.controlRateHz = pick([5e-324, 0.01, 1e6]);

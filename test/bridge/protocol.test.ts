@@ -23,7 +23,7 @@ test('binary frames round-trip and reject every malformed header field', () => {
   bad((v) => v.setUint8(0, 0), "F.magic: expected 0x4c ('L'), got 0x0. See the binary frame layout in docs/bridge-protocol.md.");
   bad((v) => v.setUint8(1, 2), 'F.version: expected 1, got 2. See the binary frame layout in docs/bridge-protocol.md.');
   bad((v) => v.setUint8(2, 7), 'F.kind: expected 1 (obs) or 2 (action), got 7. See the binary frame layout in docs/bridge-protocol.md.');
-  bad((v) => v.setUint8(3, 8), 'F.flags: expected only bits 0 (terminated) and 1 (truncated), got 0x8. See the binary frame layout in docs/bridge-protocol.md.');
+  bad((v) => v.setUint8(3, 8), 'F.flags: expected only bits 0 (terminated), 1 (truncated) and 2 (packed), got 0x8. See the binary frame layout in docs/bridge-protocol.md.');
   bad((v) => v.setUint32(16, 1000, true), 'F.n: expected 24 + 4 x n = 28 bytes to match n, got n = 1000. See the binary frame layout in docs/bridge-protocol.md.');
   bad((v) => v.setFloat64(8, NaN, true), 'F.reward: expected a finite number, got NaN. See the binary frame layout in docs/bridge-protocol.md.');
   assert.throws(() => decodeFrame(new Uint8Array(3), 'F'), { message: 'F.length: expected at least 24 bytes, got 3 bytes. See the binary frame layout in docs/bridge-protocol.md.' });

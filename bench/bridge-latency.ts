@@ -22,7 +22,7 @@
  *    parsed in worker threads; `--no-offload` parses them on the loop, as
  *    before, for an A/B in the same tree).
  *
- * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), `--no-offload`, `--worker-nice N`
+ * Options: `--quick` (1 s phases), `--only noisy` (phase 3 only), `--no-offload`, `--worker-nice N`, `--processing-ms N`
  * (the parse threads' nice value, default 10; 0 for an A/B), env
  * `BENCH_MS` (phase length, default 5000). The machine has 2 cores shared
  * with other work: the load average is printed with the figures (and per
@@ -214,14 +214,15 @@ function threadSchedstat(tid: number | null): { cpuMs: number; waitMs: number; s
 }
 
 /** Main-thread GC pauses while `f` runs (PerformanceObserver 'gc'): count, total and longest, ms. */
-async function withGcPauses<T>(f: () => Promise<T>): Promise<{ value: T; gc: { pauses: number; totalMs: number; maxMs: number } }> {
-  const { PerformanceObserver } = await import('node:perf_hooks');
-  const gc = { pauses: 0, totalMs: 0, maxMs: 0 };
+async function withGcPauses<T>(f: () => Promise<T>): Promise<{ value: T; gc: { pauses: number; totalMs: number; maxMs: number; major: number } }> {
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  const gc = { pauses: 0, totalMs: 0, maxMs: 0, major: 0 };
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gc.pauses++;
       gc.totalMs += e.duration;
       gc.maxMs = Math.max(gc.maxMs, e.duration);
+      if ((e as { detail?: { kind?: number } | null }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
     }
   });
   obs.observe({ entryTypes: ['gc'] });
@@ -358,7 +359,10 @@ async function main(): Promise<void> {
     // `--worker-nice N`: the parse threads' nice value (0: the process's priority, as before issue 10's last change).
     const niceAt = process.argv.indexOf('--worker-nice');
     const parseWorkerNice = niceAt >= 0 ? Number(process.argv[niceAt + 1]) : undefined;
-    const noisy = await BridgeServer.listen({ port: 0, token, offloadParseBytes: offload ? undefined : Number.POSITIVE_INFINITY, parseWorkerNice });
+    // `--processing-ms N`: the per-connection processing budget, ms/s (default: the server's default), for an A/B.
+    const procAt = process.argv.indexOf('--processing-ms');
+    const maxProcessingMsPerSecond = procAt >= 0 ? Number(process.argv[procAt + 1]) : undefined;
+    const noisy = await BridgeServer.listen({ port: 0, token, offloadParseBytes: offload ? undefined : Number.POSITIVE_INFINITY, parseWorkerNice, maxProcessingMsPerSecond });
     const robots = await startRobots(noisy.url, 1, 'healthy', token, 100);
     const [env] = (await noisy.waitForRobots(1)) as RemoteEnv<Float32Array, Float32Array>[];
     await env.reset({ seed: 0 });
@@ -446,7 +450,7 @@ async function main(): Promise<void> {
     console.log(`noisy neighbour: the flooder's ~${(noisyResult.floodMessageBytes / 1024).toFixed(0)} KB messages handled at ${noisyResult.floodMessagesHandledPerSecond.toFixed(1)}/s (it sent ${flood.report.sent}); CPU: server ${noisyResult.serverCpuPct.toFixed(0)}% + flooder ${noisyResult.flooderCpuPct.toFixed(0)}% + robot ${robotCpuPct.toFixed(0)}% of a core`);
     console.log(`noisy neighbour: server event loop blocked p99 ${f(noisyResult.serverLoopDelayP99Ms)} ms, max ${f(noisyResult.serverLoopDelayMaxMs)} ms; event-loop utilization ${(100 * noisyResult.loopUtilizationQuiet).toFixed(0)}% without the flood, ${(100 * noisyResult.loopUtilizationFlooded).toFixed(0)}% with it (${offload ? `parsed in worker threads at nice ${noisyResult.parseWorkerNice} from ${noisy.offloadParseBytes} bytes` : 'parsed on the event loop: --no-offload'})`);
     console.log(`noisy neighbour, where a step's delay comes from (p99): start late (the server's timer) ${f(quiet.startLateP99Ms)} ms without the flood, ${f(flooded.startLateP99Ms)} ms with it; round trip ${f(quiet.roundTripP99Ms)} / ${f(flooded.roundTripP99Ms)} ms`);
-    const g = (x: { pauses: number; totalMs: number; maxMs: number }): string => `${x.pauses} pauses, ${f(x.totalMs)} ms in all, longest ${f(x.maxMs)} ms`;
+    const g = (x: { pauses: number; totalMs: number; maxMs: number; major: number }): string => `${x.pauses} pauses (${x.major} major), ${f(x.totalMs)} ms in all, longest ${f(x.maxMs)} ms`;
     console.log(`noisy neighbour, server main thread: GC ${g(quiet.gc)} without the flood (${(Math.min(PHASE_MS, 3000) / 1000).toFixed(0)} s), ${g(flooded.gc)} with it (${(wall / 1000).toFixed(0)} s)`);
     console.log(`noisy neighbour, CPU per flood message (schedstat, load-insensitive): main thread ${mainCpuMsPerFloodMessage.toFixed(2)} ms (${f(mainCpuPerSecQuiet)} ms/s without the flood, ${f(mainCpuPerSecFlooded)} ms/s with it), parse worker ${workerCpuMsPerFloodMessage.toFixed(2)} ms; main thread waited for a core ${f(mainRunQueueWaitMsPerSecond)} ms/s`);
     await noisy.close();

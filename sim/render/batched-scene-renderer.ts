@@ -8,6 +8,7 @@ import type { CameraPose } from '../scene/camera-pose.js';
 import { resolveCameraPose } from './resolve-camera-pose.js';
 import { openRenderPage, closeRenderPage } from './open-render-page.js';
 import type { CameraSpec, RenderSource } from './scene-renderer.js';
+import { CAMERA_STRIDE, packCamera } from './page/batch-packing.js';
 
 /** Options of {@link BatchedSceneRenderer.create}. */
 export interface BatchedSceneRendererOptions {
@@ -19,6 +20,22 @@ export interface BatchedSceneRendererOptions {
   height?: number;
   /** Background colour `0xRRGGBB`; default the viewer's dark blue-grey. */
   background?: number;
+  /**
+   * Draw all tiles with one instanced draw per geom when every sub-env has
+   * the same camera (default `true`); `false` draws each tile separately,
+   * bit for bit {@link SceneRenderer}'s images but ~N times the draw calls.
+   */
+  instanced?: boolean;
+}
+
+/** See {@link BatchedSceneRenderer.lastBatchStats}. */
+export interface BatchStats {
+  drawMs: number;
+  readMs: number;
+  packMs: number;
+  drawCalls: number;
+  triangles: number;
+  bytesOut: number;
 }
 
 /** Largest canvas side the tile grid may take (WebGL on SwiftShader allows 8192; this keeps readPixels small). */
@@ -49,19 +66,25 @@ export class BatchedSceneRenderer {
   /** Tiles per canvas row. */
   readonly columns: number;
   private readonly background: number;
+  private readonly instanced: boolean;
   private page: Page | null;
   private description: SceneDescription | null = null;
   private model: ModelLike | null = null;
-  private readonly poses: Float32Array[] = [];
+  /** `[numEnvs x ngeom x 7]`, sent packed. */
+  private poses = new Float32Array(0);
+  /** `[numEnvs x CAMERA_STRIDE]`, sent packed. */
+  private readonly cameras: Float64Array;
   private closing: Promise<void> | null = null;
 
-  private constructor(page: Page, numEnvs: number, width: number, height: number, columns: number, background: number) {
+  private constructor(page: Page, numEnvs: number, width: number, height: number, columns: number, background: number, instanced: boolean) {
+    this.instanced = instanced;
     this.page = page;
     this.numEnvs = numEnvs;
     this.width = width;
     this.height = height;
     this.columns = columns;
     this.background = background;
+    this.cameras = new Float64Array(numEnvs * CAMERA_STRIDE);
   }
 
   /** Opens a renderer page (launching Chromium if this process has none yet). */
@@ -84,7 +107,7 @@ export class BatchedSceneRenderer {
       throw new InvalidArgument(formatError(where, `a tile grid within ${MAX_CANVAS} x ${MAX_CANVAS} pixels`, `${columns * width} x ${rows * height} (${numEnvs} images of ${width} x ${height})`, 'Render fewer or smaller images per call'));
     }
     const page = await openRenderPage(columns * width, rows * height);
-    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330);
+    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330, options.instanced ?? true);
   }
 
   /**
@@ -113,29 +136,41 @@ export class BatchedSceneRenderer {
       await page.evaluate(([d, w, h, bg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg), [description, this.columns * this.width, Math.ceil(n / this.columns) * this.height, this.background] as const);
       this.description = description;
       this.model = sources[0].model;
-      this.poses.length = 0;
-      for (let i = 0; i < n; i++) this.poses.push(new Float32Array(description.ngeom * POSE_STRIDE));
+      this.poses = new Float32Array(n * description.ngeom * POSE_STRIDE);
     }
     const description = this.description!;
-    const poses: number[][] = new Array(n);
-    const cameras: CameraPose[] = new Array(n);
+    const poses = this.poses;
+    const cameras = this.cameras;
+    const stride = description.ngeom * POSE_STRIDE;
     for (let i = 0; i < n; i++) {
       const s = sources[i];
       if ((s.model as { ngeom: number }).ngeom !== description.ngeom) {
         throw new InvalidArgument(formatError(`${where}.sources[${i}]`, `a world of the same model as sources[0] (${description.ngeom} geoms)`, `${(s.model as { ngeom: number }).ngeom} geoms`, 'Batch only sub-envs of one task'));
       }
-      writeGeomPoses(s.data.geom_xpos, s.data.geom_xmat, description.ngeom, this.poses[i]);
-      poses[i] = Array.from(this.poses[i]);
-      cameras[i] = resolveCameraPose(`${where}.camera`, description, s, Array.isArray(camera) ? (camera as readonly CameraSpec[])[i] : (camera as CameraSpec));
+      writeGeomPoses(s.data.geom_xpos, s.data.geom_xmat, description.ngeom, poses.subarray(i * stride, (i + 1) * stride));
+      const pose = resolveCameraPose(`${where}.camera`, description, s, Array.isArray(camera) ? (camera as readonly CameraSpec[])[i] : (camera as CameraSpec));
+      packCamera(pose, cameras, i * CAMERA_STRIDE);
     }
+    // Packed as base64 strings: Playwright would serialise each number of an array argument as an object.
     const base64 = await page.evaluate(
-      ([p, c, w, h, cols]) => (window as unknown as { lamkitRender: { renderBatch(...a: unknown[]): Promise<string> } }).lamkitRender.renderBatch(p, c, w, h, cols),
-      [poses, cameras, this.width, this.height, this.columns] as const,
+      ([p, c, w, h, cols, inst]) => (window as unknown as { lamkitRender: { renderBatch(...a: unknown[]): Promise<string> } }).lamkitRender.renderBatch(p, c, w, h, cols, inst),
+      [toBase64(poses), toBase64(cameras), this.width, this.height, this.columns, this.instanced] as const,
     );
     const target = out ?? new Uint8Array(bytes);
     // The page deflates the pixels (the transfer, not the draw, dominates a batch); inflate straight into `target`.
     inflateSync(Buffer.from(base64, 'base64'), { info: false }).copy(target);
     return target;
+  }
+
+  /**
+   * What the page spent on the last {@link render} (for benchmarks): ms by
+   * phase (issuing draws, `readPixels` waiting for the GPU process, copy +
+   * deflate + base64), draw calls, triangles, base64 characters returned.
+   */
+  async lastBatchStats(): Promise<BatchStats> {
+    const page = this.page;
+    if (!page) throw new ClosedError(formatError('BatchedSceneRenderer.lastBatchStats', 'an open renderer', 'a closed one', 'Create a new BatchedSceneRenderer'));
+    return page.evaluate(() => ({ ...(window as unknown as { lamkitRender: { lastBatch: BatchStats } }).lamkitRender.lastBatch }));
   }
 
   /** Closes this renderer's page; the shared browser closes with its last user. Safe to call twice. */
@@ -145,4 +180,9 @@ export class BatchedSceneRenderer {
     this.closing ??= closeRenderPage(page);
     return this.closing;
   }
+}
+
+/** Base64 of a typed array's bytes (no copy). */
+function toBase64(a: Float32Array | Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 }

@@ -9,5 +9,5 @@ export { SceneVideoCapture } from './scene-video-capture.js';
 export type { SceneVideoCaptureOptions, SceneVideoClip } from './scene-video-capture.js';
 // Many sub-envs' frames in one round trip (tiles of one canvas).
 export { BatchedSceneRenderer } from './batched-scene-renderer.js';
-export type { BatchedSceneRendererOptions } from './batched-scene-renderer.js';
+export type { BatchedSceneRendererOptions, BatchStats } from './batched-scene-renderer.js';
 export { worldsImageSource } from './worlds-image-source.js';

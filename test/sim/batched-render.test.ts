@@ -16,6 +16,7 @@ const W = 40;
 const H = 32;
 const worlds: MujocoWorld[] = [];
 let batched: BatchedSceneRenderer;
+let perTile: BatchedSceneRenderer;
 let single: SceneRenderer;
 
 before(async () => {
@@ -29,10 +30,12 @@ before(async () => {
     worlds.push(world);
   }
   batched = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H });
+  perTile = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H, instanced: false });
   single = await SceneRenderer.create({ width: W, height: H });
 });
 after(async () => {
   await batched?.close();
+  await perTile?.close();
   await single?.close();
   for (const w of worlds) w.close();
 });
@@ -67,6 +70,27 @@ test('BatchedSceneRenderer: one call gives [n x H x W x 3], each image equal to 
   assert.deepEqual(out, images);
 });
 
+test('BatchedSceneRenderer: one camera for all draws each geom once for the whole batch (instanced), one camera per sub-env per tile; same images', { skip }, async () => {
+  const images = await batched.render(worlds, { name: 'top' });
+  const instancedStats = await batched.lastBatchStats();
+  const tiled = await perTile.render(worlds, { name: 'top' });
+  const tiledStats = await perTile.lastBatchStats();
+  assert.deepEqual(tiled, images, 'instanced and per-tile drawing give the same pixels');
+  // The slider scene draws 2 geoms (floor, box) per tile.
+  assert.ok(instancedStats.drawCalls >= 1 && instancedStats.drawCalls <= 4, `instanced: ${instancedStats.drawCalls} draws for ${N} tiles`);
+  assert.equal(tiledStats.drawCalls, N * instancedStats.drawCalls, 'per tile: the same draws once per tile');
+  assert.equal(tiledStats.triangles, instancedStats.triangles, 'the same triangles either way');
+  assert.ok(instancedStats.bytesOut > 0 && instancedStats.drawMs >= 0 && instancedStats.readMs >= 0 && instancedStats.packMs >= 0);
+  // Different cameras per sub-env: per tile (no shared view matrix), still each image equal to a single render.
+  const cameras = worlds.map((_, i) => (i % 2 === 0 ? { name: 'top' } : { position: [0.2 * i, -1.2, 1], lookAt: [0, 0, 0] }));
+  const mixed = await batched.render(worlds, cameras);
+  assert.equal((await batched.lastBatchStats()).drawCalls, tiledStats.drawCalls, 'mixed cameras: drawn per tile');
+  for (let i = 0; i < N; i++) {
+    const one = await single.render(worlds[i], cameras[i]);
+    assert.deepEqual(mixed.subarray(i * H * W * 3, (i + 1) * H * W * 3), one.data, `image ${i} (camera ${JSON.stringify(cameras[i])}) equals the single-frame render`);
+  }
+});
+
 test('BatchedSceneRenderer: wrong counts and sizes name both; close is idempotent', { skip }, async () => {
   await assert.rejects(batched.render(worlds.slice(0, 2)), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.render.sources: expected 5 worlds (numEnvs), got 2. Pass one MujocoWorld per sub-env.');
   await assert.rejects(batched.render(worlds, undefined, new Uint8Array(7)), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('BatchedSceneRenderer.render.out: expected Uint8Array [5 x 32 x 40 x 3] (19200 bytes), got'));
@@ -76,4 +100,5 @@ test('BatchedSceneRenderer: wrong counts and sizes name both; close is idempoten
   await r.close();
   await r.close();
   await assert.rejects(r.render(worlds.slice(0, 1)), ClosedError);
+  await assert.rejects(r.lastBatchStats(), ClosedError);
 });

@@ -9,6 +9,7 @@
 import type { CameraPose } from '../../scene/camera-pose.js';
 import type { SceneDescription } from '../../scene/scene-description.js';
 import { createSceneDrawer } from './scene-drawer.js';
+import { CAMERA_STRIDE, unpackCamera } from './batch-packing.js';
 
 /** What the page exposes as `window.lamkitRender`. */
 export interface RenderPageApi {
@@ -17,14 +18,43 @@ export interface RenderPageApi {
   /** `poses`: `[ngeom x 7]`; returns base64 of `Uint8Array [height x width x 3]`. */
   render(poses: number[], camera: CameraPose): string;
   /**
-   * `poses[i]`: sub-env i's `[ngeom x 7]`; tile i of `tileWidth x tileHeight`
-   * sits at column `i % columns`, row `floor(i / columns)` of the canvas.
+   * Draws `n` sub-envs into tiles of `tileWidth x tileHeight`; tile i sits at
+   * column `i % columns`, row `floor(i / columns)` of the canvas. With
+   * `instanced`, one instanced draw per geom when all cameras are equal
+   * (instanced-tiles.ts), else one draw per geom per tile.
+   * `poses`: base64 of `Float32Array [n x ngeom x 7]`; `cameras`: base64 of
+   * `Float64Array [n x CAMERA_STRIDE]` (batch-packing.ts). Packed arguments,
+   * not arrays of numbers: Playwright serialises every number of an array
+   * argument as an object, which cost more than the draw (docs/benchmarks.md,
+   * "Batched rendering").
    * Returns base64 of the zlib stream (`CompressionStream('deflate')`) of
    * `Uint8Array [n x tileHeight x tileWidth x 3]`: the page-to-Node
-   * transfer costs ~0.2 ms per KB under load (docs/benchmarks.md, "Batched rendering"), and rendered scenes
+   * transfer costs ~0.2 ms per KB under load, and rendered scenes
    * (flat table, background) deflate several times over.
    */
-  renderBatch(poses: number[][], cameras: CameraPose[], tileWidth: number, tileHeight: number, columns: number): Promise<string>;
+  renderBatch(poses: string, cameras: string, tileWidth: number, tileHeight: number, columns: number, instanced: boolean): Promise<string>;
+  /**
+   * The last `renderBatch`, for benchmarks: milliseconds in the page by phase
+   * (draw calls issued, `readPixels` (waits for the GPU process), copy +
+   * deflate + base64), draw calls, triangles, and base64 characters returned.
+   */
+  lastBatch: { drawMs: number; readMs: number; packMs: number; drawCalls: number; triangles: number; bytesOut: number };
+}
+
+/** Bytes of a base64 string (browser side: `atob`). */
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Whether the `n` packed cameras are all equal. */
+function sameCameras(cams: Float64Array, n: number): boolean {
+  for (let i = 1; i < n; i++) {
+    for (let k = 0; k < CAMERA_STRIDE; k++) if (cams[i * CAMERA_STRIDE + k] !== cams[k]) return false;
+  }
+  return true;
 }
 
 export function installRenderPage(): RenderPageApi {
@@ -70,18 +100,48 @@ export function installRenderPage(): RenderPageApi {
       copyTile(drawer.width, 0, 0, drawer.width, drawer.height, 0);
       return base64(rgb);
     },
-    renderBatch(poses, cameras, tw, th, columns) {
-      const n = poses.length;
-      for (let i = 0; i < n; i++) {
-        // Tile row 0 at the top of the canvas: GL y counts from the bottom.
-        drawer.draw(poses[i], cameras[i], { x: (i % columns) * tw, y: drawer.height - (Math.floor(i / columns) + 1) * th, width: tw, height: th });
+    renderBatch(posesB64, camerasB64, tw, th, columns, instanced) {
+      let t0 = performance.now();
+      const poses = new Float32Array(fromBase64(posesB64).buffer);
+      const cams = new Float64Array(fromBase64(camerasB64).buffer);
+      const n = cams.length / CAMERA_STRIDE;
+      const stride = poses.length / n;
+      const camera: CameraPose = { posWorld: [0, 0, 0], xmat: new Array(9).fill(0), fovyDeg: 45 };
+      let drawCalls = 0;
+      let triangles = 0;
+      // One instanced draw per geom when every sub-env has the same camera; else one draw per geom per tile.
+      if (!instanced || !sameCameras(cams, n) || !drawer.drawTiles(poses, n, unpackCamera(cams, 0, camera), tw, th, columns)) {
+        for (let i = 0; i < n; i++) {
+          unpackCamera(cams, i * CAMERA_STRIDE, camera);
+          // Tile row 0 at the top of the canvas: GL y counts from the bottom.
+          drawer.draw(poses.subarray(i * stride, (i + 1) * stride), camera, { x: (i % columns) * tw, y: drawer.height - (Math.floor(i / columns) + 1) * th, width: tw, height: th });
+          drawCalls += drawer.renderer.info.render.calls;
+          triangles += drawer.renderer.info.render.triangles;
+        }
+      } else {
+        drawCalls = drawer.renderer.info.render.calls;
+        triangles = drawer.renderer.info.render.triangles;
       }
+      let t1 = performance.now();
+      api.lastBatch.drawMs = t1 - t0;
+      api.lastBatch.drawCalls = drawCalls;
+      api.lastBatch.triangles = triangles;
+      t0 = t1;
       readCanvas();
+      t1 = performance.now();
+      api.lastBatch.readMs = t1 - t0;
+      t0 = t1;
       const out = rgb.length >= n * tw * th * 3 ? rgb.subarray(0, n * tw * th * 3) : (rgb = new Uint8Array(n * tw * th * 3));
       for (let i = 0; i < n; i++) copyTile(drawer.width, (i % columns) * tw, drawer.height - (Math.floor(i / columns) + 1) * th, tw, th, i * tw * th * 3);
       const deflated = new Response(new Blob([out]).stream().pipeThrough(new CompressionStream('deflate')));
-      return deflated.arrayBuffer().then((b) => base64(new Uint8Array(b)));
+      return deflated.arrayBuffer().then((b) => {
+        const text = base64(new Uint8Array(b));
+        api.lastBatch.packMs = performance.now() - t0;
+        api.lastBatch.bytesOut = text.length;
+        return text;
+      });
     },
+    lastBatch: { drawMs: 0, readMs: 0, packMs: 0, drawCalls: 0, triangles: 0, bytesOut: 0 },
   };
   (window as unknown as { lamkitRender: RenderPageApi }).lamkitRender = api;
   return api;

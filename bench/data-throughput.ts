@@ -2,8 +2,9 @@
  * Dataset throughput (`npm run bench:data`), the two figures of the
  * datasets issue:
  *
- * 1. Recording overhead: `recordEpisodes` (journal per episode, Parquet at
- *    close) vs the bare `runEpisodes` loop, ArmReach-v0 with its scripted
+ * 1. Recording overhead: `recordEpisodes` (each episode journaled on the
+ *    loop's thread; statistics, Parquet row groups and the commit on the
+ *    writer thread by default) vs the bare `runEpisodes` loop, ArmReach-v0 with its scripted
  *    expert, same seeds. Runs alternate (bare, record, bare, ...) and the
  *    median of REPEATS pairs is reported, in wall and CPU time, split into
  *    the loop (to the last episode's journal write) and the final commit;

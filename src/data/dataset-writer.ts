@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BackendError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
-import { ParquetEncoder, encodeParquet, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
+import { ParquetEncoder, encodeParquet, giveBackEncodeBuffer, takeEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
 import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,
@@ -96,8 +96,6 @@ export class DatasetWriter {
   /** Pending episodes / frames already in {@link encoder}'s row groups. */
   private encodedEpisodes = 0;
   private encodedFrames = 0;
-  /** The data files' encoding memory, reused file to file (not touching fresh pages for every file). */
-  private fileBuffer: ArrayBuffer | null = null;
   /** The finished bytes of a data file whose commit failed (written again by the next flush / close; no episode may be added meanwhile). */
   private finishedData: Uint8Array | null = null;
   private readonly journal: EpisodeJournal;
@@ -300,8 +298,8 @@ export class DatasetWriter {
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingFrames = 0;
-    // The data file is written: its memory encodes the next one.
-    this.fileBuffer = this.encoder!.buffer;
+    // The data file is written: its memory encodes the next one (of any writer of this thread).
+    giveBackEncodeBuffer(this.encoder!.buffer);
     this.encoder = null;
     this.finishedData = null;
     this.encodedEpisodes = 0;
@@ -410,7 +408,7 @@ export class DatasetWriter {
       columns.push({ spec, data });
     }
     // rowGroupRows: a whole batch is one row group however long.
-    this.encoder ??= new ParquetEncoder(this.specs, { compression: this.options.compression, rowGroupRows: Number.MAX_SAFE_INTEGER }, this.fileBuffer ?? new ArrayBuffer(1 << 20));
+    this.encoder ??= new ParquetEncoder(this.specs, { compression: this.options.compression, rowGroupRows: Number.MAX_SAFE_INTEGER }, takeEncodeBuffer());
     this.encoder.addRows({ columns, rows });
     for (const p of episodes) p.episode.frames = {};
     this.encodedEpisodes = this.pending.length;

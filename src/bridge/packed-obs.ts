@@ -110,7 +110,8 @@ export function unpackObs(values: Float32Array, bytes: Uint8Array, layout: ObsLa
   for (const [offset, length] of layout.bytes) {
     out.set(values.subarray(f, f + offset - i), i);
     f += offset - i;
-    out.set(bytes.subarray(b, b + length), offset);
+    // A plain loop: TypedArray.set from a Uint8Array into a Float32Array converts element by element, ~10x slower.
+    for (let j = 0; j < length; j++) out[offset + j] = bytes[b + j];
     b += length;
     i = offset + length;
   }

@@ -7,6 +7,7 @@ import { writeGeomPoses, POSE_STRIDE } from '../scene/geom-poses.js';
 import type { CameraPose } from '../scene/camera-pose.js';
 import { resolveCameraPose } from './resolve-camera-pose.js';
 import { openRenderPage, closeRenderPage } from './open-render-page.js';
+import { checkRadialSegments } from './scene-renderer.js';
 import type { CameraSpec, RenderSource } from './scene-renderer.js';
 import { CAMERA_STRIDE, packCamera } from './page/batch-packing.js';
 
@@ -20,6 +21,13 @@ export interface BatchedSceneRendererOptions {
   height?: number;
   /** Background colour `0xRRGGBB`; default the viewer's dark blue-grey. */
   background?: number;
+  /**
+   * Segments around curved geoms (spheres, capsules, cylinders), 3-64;
+   * default 24 (the viewer's). SwiftShader's cost grows with triangles more
+   * than with pixels: 8 draws a 64x64 batch in ~60% of the CPU time
+   * (docs/benchmarks.md, "Batched rendering"); images then differ from the default's.
+   */
+  radialSegments?: number;
   /**
    * Draw all tiles with one instanced draw per geom when every sub-env has
    * the same camera (default `true`); `false` draws each tile separately,
@@ -66,6 +74,7 @@ export class BatchedSceneRenderer {
   /** Tiles per canvas row. */
   readonly columns: number;
   private readonly background: number;
+  private readonly radialSegments: number;
   private readonly instanced: boolean;
   private page: Page | null;
   private description: SceneDescription | null = null;
@@ -76,7 +85,8 @@ export class BatchedSceneRenderer {
   private readonly cameras: Float64Array;
   private closing: Promise<void> | null = null;
 
-  private constructor(page: Page, numEnvs: number, width: number, height: number, columns: number, background: number, instanced: boolean) {
+  private constructor(page: Page, numEnvs: number, width: number, height: number, columns: number, background: number, instanced: boolean, radialSegments: number) {
+    this.radialSegments = radialSegments;
     this.instanced = instanced;
     this.page = page;
     this.numEnvs = numEnvs;
@@ -106,8 +116,9 @@ export class BatchedSceneRenderer {
     if (columns * width > MAX_CANVAS || rows * height > MAX_CANVAS) {
       throw new InvalidArgument(formatError(where, `a tile grid within ${MAX_CANVAS} x ${MAX_CANVAS} pixels`, `${columns * width} x ${rows * height} (${numEnvs} images of ${width} x ${height})`, 'Render fewer or smaller images per call'));
     }
+    const radialSegments = checkRadialSegments(`${where}.radialSegments`, options.radialSegments);
     const page = await openRenderPage(columns * width, rows * height);
-    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330, options.instanced ?? true);
+    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330, options.instanced ?? true, radialSegments);
   }
 
   /**
@@ -133,7 +144,7 @@ export class BatchedSceneRenderer {
     }
     if (sources[0].model !== this.model) {
       const description = describeModel(sources[0].model);
-      await page.evaluate(([d, w, h, bg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg), [description, this.columns * this.width, Math.ceil(n / this.columns) * this.height, this.background] as const);
+      await page.evaluate(([d, w, h, bg, seg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg, seg), [description, this.columns * this.width, Math.ceil(n / this.columns) * this.height, this.background, this.radialSegments] as const);
       this.description = description;
       this.model = sources[0].model;
       this.poses = new Float32Array(n * description.ngeom * POSE_STRIDE);

@@ -37,6 +37,13 @@ export interface SceneRendererOptions {
   height?: number;
   /** Background colour `0xRRGGBB`; default the viewer's dark blue-grey. */
   background?: number;
+  /**
+   * Segments around curved geoms (spheres, capsules, cylinders), 3-64;
+   * default 24 (the viewer's). SwiftShader's cost grows with triangles more
+   * than with pixels: 8 draws a 64x64 batch in ~60% of the CPU time
+   * (docs/benchmarks.md, "Batched rendering"); images then differ from the default's.
+   */
+  radialSegments?: number;
 }
 
 /**
@@ -57,13 +64,15 @@ export class SceneRenderer {
   readonly width: number;
   readonly height: number;
   private readonly background: number;
+  private readonly radialSegments: number;
   private page: Page | null;
   private description: SceneDescription | null = null;
   private model: ModelLike | null = null;
   private poses = new Float32Array(0);
   private closing: Promise<void> | null = null;
 
-  private constructor(page: Page, width: number, height: number, background: number) {
+  private constructor(page: Page, width: number, height: number, background: number, radialSegments: number) {
+    this.radialSegments = radialSegments;
     this.page = page;
     this.width = width;
     this.height = height;
@@ -79,8 +88,9 @@ export class SceneRenderer {
         throw new InvalidArgument(formatError(`SceneRenderer.${name}`, 'an integer number of pixels in [1, 4096]', describeValue(v), 'Pass e.g. { width: 84, height: 84 }'));
       }
     }
+    const radialSegments = checkRadialSegments('SceneRenderer.radialSegments', options.radialSegments);
     const page = await openRenderPage(width, height);
-    return new SceneRenderer(page, width, height, options.background ?? 0x1d2330);
+    return new SceneRenderer(page, width, height, options.background ?? 0x1d2330, radialSegments);
   }
 
   /**
@@ -92,7 +102,7 @@ export class SceneRenderer {
     if (!page) throw new ClosedError(formatError('SceneRenderer.render', 'an open renderer', 'a closed one', 'Create a new SceneRenderer'));
     if (source.model !== this.model) {
       const description = describeModel(source.model);
-      await page.evaluate(([d, w, h, bg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg), [description, this.width, this.height, this.background] as const);
+      await page.evaluate(([d, w, h, bg, seg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg, seg), [description, this.width, this.height, this.background, this.radialSegments] as const);
       this.description = description;
       this.model = source.model;
       this.poses = new Float32Array(description.ngeom * POSE_STRIDE);
@@ -112,4 +122,13 @@ export class SceneRenderer {
     this.closing ??= closeRenderPage(page);
     return this.closing;
   }
+}
+
+/** Validates a renderer's `radialSegments` option (default 24); shared with the batched renderer. */
+export function checkRadialSegments(where: string, value: unknown): number {
+  if (value === undefined) return 24;
+  if (!Number.isInteger(value) || (value as number) < 3 || (value as number) > 64) {
+    throw new InvalidArgument(formatError(where, 'an integer number of segments in [3, 64]', describeValue(value), 'Pass e.g. 8 for small images, or leave it out for 24'));
+  }
+  return value as number;
 }

@@ -91,11 +91,33 @@ test('BatchedSceneRenderer: one camera for all draws each geom once for the whol
   }
 });
 
+test('BatchedSceneRenderer: radialSegments tessellates curved geoms as SceneRenderer does (same images, fewer triangles)', { skip }, async () => {
+  // A ball on the slider scene's floor.
+  const xml = SLIDER_XML.replace('</worldbody>', '<geom name="ball" type="sphere" pos="0.4 0.3 0.15" size="0.15" rgba="0 0 1 1"/></worldbody>');
+  const world = await MujocoWorld.create({ xml });
+  const coarse = await BatchedSceneRenderer.create({ numEnvs: 2, width: W, height: H, radialSegments: 6 });
+  const fine = await BatchedSceneRenderer.create({ numEnvs: 2, width: W, height: H });
+  const one = await SceneRenderer.create({ width: W, height: H, radialSegments: 6 });
+  try {
+    const images = await coarse.render([world, world], { name: 'top' });
+    const coarseTriangles = (await coarse.lastBatchStats()).triangles;
+    await fine.render([world, world], { name: 'top' });
+    assert.ok((await fine.lastBatchStats()).triangles > 4 * coarseTriangles, 'fewer triangles with 6 segments than 24');
+    assert.deepEqual(images.subarray(0, W * H * 3), (await one.render(world, { name: 'top' })).data, 'batched equals single at the same tessellation');
+  } finally {
+    await coarse.close();
+    await fine.close();
+    await one.close();
+    world.close();
+  }
+});
+
 test('BatchedSceneRenderer: wrong counts and sizes name both; close is idempotent', { skip }, async () => {
   await assert.rejects(batched.render(worlds.slice(0, 2)), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.render.sources: expected 5 worlds (numEnvs), got 2. Pass one MujocoWorld per sub-env.');
   await assert.rejects(batched.render(worlds, undefined, new Uint8Array(7)), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('BatchedSceneRenderer.render.out: expected Uint8Array [5 x 32 x 40 x 3] (19200 bytes), got'));
   await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 1024, width: 512, height: 512 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.create: expected a tile grid within 4096 x 4096 pixels, got 16384 x 16384 (1024 images of 512 x 512). Render fewer or smaller images per call.');
   await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 0 }), InvalidArgument);
+  await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 4, radialSegments: 2 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.create.radialSegments: expected an integer number of segments in [3, 64], got 2. Pass e.g. 8 for small images, or leave it out for 24.');
   const r = await BatchedSceneRenderer.create({ numEnvs: 1, width: 8, height: 8 });
   await r.close();
   await r.close();

@@ -13,8 +13,8 @@ import { CAMERA_STRIDE, unpackCamera } from './batch-packing.js';
 
 /** What the page exposes as `window.lamkitRender`. */
 export interface RenderPageApi {
-  /** The canvas becomes `width x height` pixels (a batched renderer passes the whole tile grid). */
-  setScene(description: SceneDescription, width: number, height: number, background: number): void;
+  /** The canvas becomes `width x height` pixels (a batched renderer passes the whole tile grid); `radialSegments`: see `GeometryDetail`. */
+  setScene(description: SceneDescription, width: number, height: number, background: number, radialSegments?: number): void;
   /** `poses`: `[ngeom x 7]`; returns base64 of `Uint8Array [height x width x 3]`. */
   render(poses: number[], camera: CameraPose): string;
   /**
@@ -89,8 +89,8 @@ export function installRenderPage(): RenderPageApi {
   }
 
   const api: RenderPageApi = {
-    setScene(description, w, h, background) {
-      drawer.setScene(description, w, h, background);
+    setScene(description, w, h, background, radialSegments) {
+      drawer.setScene(description, w, h, background, radialSegments);
       rgba = new Uint8Array(w * h * 4);
       rgb = new Uint8Array(w * h * 3);
     },

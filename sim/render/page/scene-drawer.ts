@@ -17,8 +17,8 @@ export interface SceneDrawer {
   /** Size of the drawing buffer in pixels (set by `setScene`). */
   readonly width: number;
   readonly height: number;
-  /** Replaces the scene and sizes the canvas to `width x height` pixels. */
-  setScene(description: SceneDescription, width: number, height: number, background: number): void;
+  /** Replaces the scene and sizes the canvas to `width x height` pixels; `radialSegments`: tessellation of curved geoms (default 24). */
+  setScene(description: SceneDescription, width: number, height: number, background: number, radialSegments?: number): void;
   /**
    * Applies `poses` (`[ngeom x 7]`) and the camera, and draws; with
    * `viewport` (GL pixels, origin bottom-left) only into that rectangle of
@@ -71,11 +71,11 @@ export function createSceneDrawer(options: { preserveDrawingBuffer: boolean; off
     renderer,
     width: 0,
     height: 0,
-    setScene(description: SceneDescription, w: number, h: number, background: number) {
+    setScene(description: SceneDescription, w: number, h: number, background: number, radialSegments?: number) {
       tiles?.dispose();
       tiles = null;
       mujoco?.dispose();
-      mujoco = new MujocoScene(description);
+      mujoco = new MujocoScene(description, { radialSegments });
       scene = litScene(mujoco, { background });
       drawer.width = w;
       drawer.height = h;

@@ -85,7 +85,7 @@ interface Pair {
   load: number;
 }
 
-async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; mainOverhead: number; bareMainMs: number; recordMainMs: number; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; minBareCpuMs: number } }> {
+async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; mainOverhead: number; bareMainMs: number; recordMainMs: number; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; costMainMs: number; minBareCpuMs: number } }> {
   const env = await makeAsync('ArmReach-v0');
   const expert = new ArmReachExpert(env);
   await runEpisodes(env, expert, { episodes: 20, seed: 0, deterministic: true }); // warm-up (JIT, MuJoCo)
@@ -160,7 +160,7 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
  * on the machine than the difference of two ~1 s loops. In the real loop
  * MuJoCo competes for the caches, so this is a lower bound of the overhead.
  */
-async function recorderCost(env: Awaited<ReturnType<typeof makeAsync>>, expert: ArmReachExpert, runs: number): Promise<{ bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number }> {
+async function recorderCost(env: Awaited<ReturnType<typeof makeAsync>>, expert: ArmReachExpert, runs: number): Promise<{ bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; costMainMs: number }> {
   const resets: unknown[] = [];
   const results: Array<StepResult<unknown>> = [];
   const actions: Float32Array[] = [];
@@ -197,26 +197,28 @@ async function recorderCost(env: Awaited<ReturnType<typeof makeAsync>>, expert: 
     } as unknown as Env<unknown, unknown>;
     return { env: replayEnv, policy: { observationSpace: expert.observationSpace, actionSpace: expert.actionSpace, act: () => actions[a++] } };
   };
-  const bare: Array<[number, number]> = [];
-  const recorded: Array<[number, number]> = [];
+  const bare: Array<[number, number, number]> = [];
+  const recorded: Array<[number, number, number]> = [];
   for (let r = 0; r < runs; r++) {
     let { env: re, policy } = replay();
     let c0 = cpuMs();
+    let m0 = mainCpuMs();
     let t0 = performance.now();
     await runEpisodes(re, policy, { episodes: EPISODES, seed: 1000, deterministic: true, keepEpisodes: false });
-    bare.push([cpuMs() - c0, performance.now() - t0]);
+    bare.push([cpuMs() - c0, performance.now() - t0, mainCpuMs() - m0]);
     ({ env: re, policy } = replay());
     const out = join(scratch, `replay-${r}`);
     c0 = cpuMs();
+    m0 = mainCpuMs();
     t0 = performance.now();
     await recordEpisodes(policy, re, { out, episodes: EPISODES, seed: 1000, offload: OFFLOAD });
-    recorded.push([cpuMs() - c0, performance.now() - t0]);
+    recorded.push([cpuMs() - c0, performance.now() - t0, mainCpuMs() - m0]);
     rmSync(out, { recursive: true, force: true });
   }
   const min = (xs: number[]): number => Math.min(...xs);
   const bareCpuMs = min(bare.map((x) => x[0]));
   const recordCpuMs = min(recorded.map((x) => x[0]));
-  return { bareCpuMs, recordCpuMs, costCpuMs: recordCpuMs - bareCpuMs, costWallMs: min(recorded.map((x) => x[1])) - min(bare.map((x) => x[1])) };
+  return { bareCpuMs, recordCpuMs, costCpuMs: recordCpuMs - bareCpuMs, costWallMs: min(recorded.map((x) => x[1])) - min(bare.map((x) => x[1])), costMainMs: min(recorded.map((x) => x[2])) - min(bare.map((x) => x[2])) };
 }
 
 async function writeBig(root: string): Promise<{ ms: number; bytes: number; files: number }> {
@@ -293,7 +295,7 @@ for (const [i, p] of overhead.pairs.entries()) {
   console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), loop thread ${pct(p.recordMainMs / p.bareMainMs - 1)}, load ${p.load.toFixed(1)}`);
 }
 const iso = overhead.isolated;
-console.log(`  the recorder's own cost, isolated (the same ${EPISODES} episodes replayed from memory, min of ${QUICK ? 5 : 15}): bare replay ${fmt(iso.bareCpuMs, 1)} ms CPU, recorded replay ${fmt(iso.recordCpuMs, 1)} ms -> ${fmt(iso.costCpuMs, 1)} ms of CPU (${fmt(iso.costWallMs, 1)} ms wall) = ${pct(iso.costCpuMs / iso.minBareCpuMs)} of the bare loop's CPU (its min, ${fmt(iso.minBareCpuMs)} ms; a lower bound: MuJoCo shares the caches in the real loop)`);
+console.log(`  the recorder's own cost, isolated (the same ${EPISODES} episodes replayed from memory, min of ${QUICK ? 5 : 15}): bare replay ${fmt(iso.bareCpuMs, 1)} ms CPU, recorded replay ${fmt(iso.recordCpuMs, 1)} ms -> ${fmt(iso.costCpuMs, 1)} ms of CPU (${fmt(iso.costWallMs, 1)} ms wall) = ${pct(iso.costCpuMs / iso.minBareCpuMs)} of the bare loop's CPU (its min, ${fmt(iso.minBareCpuMs)} ms; a lower bound: MuJoCo shares the caches in the real loop); on the loop's own thread ${fmt(iso.costMainMs, 1)} ms = ${pct(iso.costMainMs / iso.minBareCpuMs)}`);
 console.log(`  load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 if (process.argv.includes('--recording-only')) {
   rmSync(scratch, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
 //        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
+//        [--references-from <results.json>]   (reuse its random / expert returns: same --episodes, nothing re-run)
 //   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
 //        their rows into one file, then the table and plot; nothing is trained)
 //
@@ -83,6 +84,7 @@ const { values } = parseArgs({
     'ppo-eval-every': { type: 'string', default: '20480' },
     'ppo-eval-episodes': { type: 'string', default: '20' },
     'ppo-parts': { type: 'string', default: 'first,long' },
+    'references-from': { type: 'string' },
   },
 });
 
@@ -193,8 +195,12 @@ const t0 = performance.now();
 try {
   console.log(`bench:adapt ${ENV_ID}: demos ${demoCounts.join(',')} x seeds ${seeds.join(',')} x variants ${variants.join(',')}; ${episodes} eval episodes; at most ${maxSteps} BC steps; machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
   if (!base && variants.some((v) => v === 'b' || v === 'c' || v === 'd')) console.log(`bench:adapt: the base checkpoint '${values.base}' is not available: variants b, c, d skipped until it is`);
-  const random = await evaluate((env) => new lib.RandomPolicy(env, 0), interrupt.signal);
-  const expert = await evaluate((env) => new lib.ArmPushExpert(env), interrupt.signal);
+  const refs = values['references-from'] !== undefined ? (JSON.parse(readFileSync(values['references-from'], 'utf8')) as Results) : null;
+  if (refs !== null && refs.episodes !== episodes) {
+    throw new lib.InvalidArgument(lib.formatError('bench:adapt --references-from', `a results file over ${episodes} episodes (--episodes)`, `one over ${refs.episodes}`, 'Pass a file of the same --episodes, or drop the flag'));
+  }
+  const random = refs !== null ? { meanReturn: refs.randomReturn, successRate: null } : await evaluate((env) => new lib.RandomPolicy(env, 0), interrupt.signal);
+  const expert = refs !== null ? { meanReturn: refs.expertReturn, successRate: refs.expertSuccess } : await evaluate((env) => new lib.ArmPushExpert(env), interrupt.signal);
   console.log(`bench:adapt references over the ${episodes} eval episodes: random return ${random.meanReturn.toFixed(2)} (success ${random.successRate}), expert ${expert.meanReturn.toFixed(2)} (success ${expert.successRate})`);
   const results: Results = { envId: ENV_ID, episodes, maxSteps, transformer: TRANSFORMER, bc: BC, randomReturn: random.meanReturn, expertReturn: expert.meanReturn, expertSuccess: expert.successRate ?? NaN, rows: previous?.rows ?? [], load: [loadavg()[0]], date: new Date().toISOString() };
   const jobs = demoCounts.flatMap((n) => seeds.flatMap((s) => variants.filter((v) => v === 'a' || v === 'mlp' || base).map((v) => ({ n, s, v }))));
@@ -287,7 +293,9 @@ async function evaluateCheckpoint(dir: string, seed: number, signal: AbortSignal
   }
 }
 
-const trainLog = (line: string): void => console.log(`  ${line} (load ${loadavg()[0].toFixed(1)})`);
+function trainLog(line: string): void {
+  console.log(`  ${line} (load ${loadavg()[0].toFixed(1)})`);
+}
 
 /** Variant e: PPO on the (b) checkpoint of (n, s); null when that checkpoint is not there. */
 async function ppoVariant(n: number, s: number, root: string, randomReturn: number, expertReturn: number, signal: AbortSignal): Promise<Row | null> {

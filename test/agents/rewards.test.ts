@@ -319,3 +319,30 @@ test('absorbingWeight: when the expert never terminates, weighting each absorbin
   assert.ok(weighted.below > 0.9, `weight 100: policy states above the absorbing state: ${weighted.below}`);
   assert.ok(weighted.gap > unit.gap + 0.5, `mean r - r(absorbing): weight 100 ${weighted.gap} vs weight 1 ${unit.gap}`);
 });
+
+test("AIRL reads log pi of the expert's actions on observations as the generator's network sees them (attach's networkObs: PPO's running statistics when it normalizes)", async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  const { MlpActorCritic } = await import('../../agents/policies/mlp-actor-critic.js');
+  const rng = new Rng(5);
+  const expert = toy(32, true, rng);
+  for (let k = 0; k < expert.obs.length; k++) expert.obs[k] = 100 + expert.obs[k];
+  const adv = new AdversarialImitation({ kind: 'airl', config: resolveDiscriminatorConfig({ hidden: [8], updatesPerRollout: 2, batchSize: 16 }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+  const net = MlpActorCritic.create({ obsDim: 2, hidden: [8], activation: 'tanh', head: HEAD2 }, rng.spawn(), { logStdInit: 0 });
+  try {
+    const seen: number[] = [];
+    adv.attach(net, (raw, rows) => {
+      for (let k = 0; k < rows * 2; k++) seen.push(raw[k]);
+      return Float32Array.from(raw.subarray(0, rows * 2), (v) => v - 100);
+    });
+    const b = new RolloutBuffer(16, 1, 2, 1);
+    b.rawObs.set(rng.fillNormal(new Float32Array(32)));
+    b.valid.fill(1);
+    adv.relabel(b, 16, 0);
+    assert.ok(seen.length > 0, 'the transform was called');
+    assert.ok(seen.every((v) => v > 90), "it was handed the expert's raw observations (~100), not the rollout's");
+    assert.ok(Array.from(b.rewards).every(Number.isFinite), 'finite rewards');
+  } finally {
+    net.dispose();
+    adv.dispose();
+  }
+});

@@ -83,7 +83,6 @@ test('bad or mismatched demonstrations and flags give errors naming the mismatch
   await assert.rejects(runImitate(flags({ env: 'InvertedPendulum-v5' })), { message: /lamkit imitate --data .* action: expected Box.* actions \(InvertedPendulum-v5\), got Discrete\(2\) labels/ });
   await assert.rejects(runImitate(flags({ algo: 'ppo' })), { message: /^lamkit imitate --algo: expected one of bc, dagger, gail, airl, got "ppo"/ });
   await assert.rejects(runImitate(flags({ algo: 'dagger' })), { message: /^lamkit imitate --expert: expected a labeller for DAgger/ });
-  await assert.rejects(runImitate(flags({ algo: 'airl', config: '{"normalizeObs": true}' })), { message: /normalizeObs: expected false for AIRL/ });
   await assert.rejects(runImitate(flags({ config: '{"reward": {"labelSmoothing": 0.7}}' })), { message: /lamkit imitate --config\.reward\.labelSmoothing/ });
   // A BC network expects normalized observations; GAIL's CartPole defaults feed raw ones.
   await assert.rejects(runImitate(flags({ from: join(root, 'bc'), totalSteps: '256', out: join(root, 'gail-from') })), { message: /^GAIL --from: expected a network trained on raw observations, since normalizeObs is false/ });

@@ -55,8 +55,9 @@ export interface AdversarialState {
  * (see {@link DiscriminatorConfig.absorbing} and `writeLearnedRewards`).
  *
  * AIRL reads log pi of the expert's actions under the generator, so the
- * generator must see raw observations (PPO `normalizeObs: false`) and be
- * memoryless (an `evaluate` on single rows).
+ * generator must be memoryless (an `evaluate` on single rows); it sees the
+ * expert's observations as the generator does (`attach`'s `networkObs`:
+ * PPO's running observation statistics when it normalizes them).
  */
 export class AdversarialImitation {
   readonly reward: LearnedReward;
@@ -70,6 +71,8 @@ export class AdversarialImitation {
   private readonly metrics: MetricStream | undefined;
   private readonly scale = new RunningMeanStd([]);
   private generator: ActorCritic | null = null;
+  /** Raw observations as the generator's network sees them (identity by default). */
+  private networkObs: (raw: Float32Array, rows: number) => Float32Array = (raw) => raw;
   /** `inputStats: 'mixture'` on a new reward: its input statistics wait for the first rollout. */
   private statsPending: boolean;
   /** The last discriminator step's figures (tests, logs). */
@@ -112,12 +115,17 @@ export class AdversarialImitation {
     return { reward: this.reward.getState(), optimizer: { groups }, rewardScale: this.scale.getState(), rng: this.rng.getState() };
   }
 
-  /** The generator whose log pi AIRL reads (call once PPO has built it). */
-  attach(net: ActorCritic): void {
+  /**
+   * The generator whose log pi AIRL reads (call once PPO has built it), and
+   * how raw observations become its network's inputs (PPO's `networkObs`;
+   * default: as they are).
+   */
+  attach(net: ActorCritic, networkObs?: (raw: Float32Array, rows: number) => Float32Array): void {
     if (this.kind === 'airl' && net.sequence) {
       throw new InvalidArgument(formatError('AIRL.generator', 'a memoryless network (mlp)', `a sequence network '${net.kind}'`, 'Use GAIL for sequence networks, or --policy-kind mlp'));
     }
     this.generator = net;
+    if (networkObs) this.networkObs = networkObs;
   }
 
   /** The PPO reward hook: discriminator steps, then relabelling. */
@@ -177,7 +185,7 @@ export class AdversarialImitation {
   private logPi(t: Transitions): Float32Array {
     const net = this.generator;
     if (!net) throw new InvalidArgument(formatError('AIRL.logPi', 'a generator attached', 'none', 'Call attach(net) before the first rollout'));
-    const lp = tf.tidy(() => net.evaluate({ obs: { rows: t.rows, flat: t.obs }, actions: t.actions }).logProb);
+    const lp = tf.tidy(() => net.evaluate({ obs: { rows: t.rows, flat: this.networkObs(t.obs, t.rows) }, actions: t.actions }).logProb);
     const out = Float32Array.from(lp.dataSync(), (v, i) => (t.absorbing[i] ? 0 : v));
     lp.dispose();
     return out;

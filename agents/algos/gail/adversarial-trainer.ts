@@ -38,8 +38,6 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
       ...ppoDefaultsFor(envId, discrete),
       // The learned reward is normalized by the hook; PPO's return scaling would scale it again.
       normalizeReward: false,
-      // AIRL reads log pi of expert actions on raw observations.
-      ...(kind === 'airl' ? { normalizeObs: false } : {}),
       // GAIL: an entropy bonus keeps the generator exploring against the discriminator. CartPole-v1,
       // 4 demos, 30k steps (bench/imitate, docs/benchmarks.md): normalized score 0.760 at 0 (seed 1),
       // 0.912 / 0.931 / 1.000 at 0.01 (seeds 1-3). AIRL's reward already holds -log pi.
@@ -51,9 +49,6 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
         throw new InvalidArgument(formatError(`${w}.reward`, 'an object of discriminator settings (agents/rewards/discriminator.ts)', describeValue(reward), 'Pass e.g. {"reward": {"gradientPenalty": 1}}'));
       }
       const resolved = resolvePpoConfig(ppo, w);
-      if (kind === 'airl' && resolved.normalizeObs) {
-        throw new InvalidArgument(formatError(`${w}.normalizeObs`, 'false for AIRL (its discriminator reads log pi of expert actions on raw observations)', 'true', 'Drop normalizeObs from the config'));
-      }
       return { ...resolved, reward: resolveDiscriminatorConfig((reward ?? {}) as Record<string, unknown>, `${w}.reward`) };
     },
     resumeConfig(data: CheckpointData, totalSteps, w) {
@@ -105,7 +100,7 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
         } else if (ctx.from) {
           // A network trained on normalized observations (lamkit finetune saves the statistics) must keep seeing them.
           if (ctx.from.normalization.obs && !ppoResolved.normalizeObs) {
-            throw new InvalidArgument(formatError(`${where} --from`, 'a network trained on raw observations, since normalizeObs is false', 'one saved with observation statistics (it expects normalized observations)', kind === 'gail' ? 'Add {"normalizeObs": true} to --config' : 'AIRL reads raw observations: start from scratch or from a network trained without normalization'));
+            throw new InvalidArgument(formatError(`${where} --from`, 'a network trained on raw observations, since normalizeObs is false', 'one saved with observation statistics (it expects normalized observations)', 'Add {"normalizeObs": true} to --config'));
           }
           const { restorePolicy } = await import('../../policies/policy-state.js');
           const { initBackend } = await import('../../backend.js');
@@ -116,7 +111,8 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
         } else {
           ppo = await PPO.create(vec, ppoResolved, { ...options, policy: ctx.policy });
         }
-        adv.attach(ppo.net);
+        const gen = ppo;
+        adv.attach(gen.net, (raw, rows) => gen.networkObs(raw, rows));
         const p = ppo;
         const afterUpdate = ctx.afterUpdate?.bind(ctx);
         return await p.learn({

@@ -309,6 +309,17 @@ export class PPO {
   }
 
   /**
+   * Raw observations `[rows x obsDim]` as the network sees them: through the
+   * running observation statistics (no update) when `normalizeObs`, else a
+   * copy. AIRL reads log pi of the expert's actions with it.
+   */
+  networkObs(raw: Float32Array, rows: number): Float32Array {
+    const out = new Float32Array(rows * this.vec.obsDim);
+    this.normalizer.normalizeObs(raw, rows, out, false);
+    return out;
+  }
+
+  /**
    * The current network as a {@link Policy} with frozen normalization: plain
    * JS when the kind has a JS forward (the MLP), else a {@link NetworkPolicy}
    * over a copy of the network. The caller disposes it.

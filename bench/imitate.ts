@@ -3,7 +3,7 @@
 //
 //   npm run bench:imitate -- [--envs CartPole-v1,Pendulum-v1,InvertedPendulum-v5,Reacher-v5,ArmReach-v0]
 //        [--seeds 1,2,3] [--algos bc,dagger,gail,airl] [--demos 4] [--steps <n>] [--quick]
-//        [--gail-config <json>] [--airl-config <json>] [--transfer-to <env id>] [--transfer-steps <n>] [--report]
+//        [--gail-config <json>] [--airl-config <json>] [--dagger-config <json>] [--transfer-to <env id>] [--transfer-steps <n>] [--report]
 //        [--results bench/results/imitate]
 //
 // The whole grid (5 tasks x 4 algos x 3 seeds) takes hours on 2 cores: shrink it with --envs,
@@ -54,6 +54,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     'gail-config': { type: 'string', default: '{}' },
     'airl-config': { type: 'string', default: '{}' },
+    'dagger-config': { type: 'string', default: '{}' },
     'transfer-to': { type: 'string' },
     'transfer-steps': { type: 'string' },
     report: { type: 'boolean', default: false },
@@ -149,11 +150,11 @@ if (runGrid) {
           const out = join(root, `${envId}-${algo}-${seed}`);
           const t0 = performance.now();
           const load0 = loadavg()[0];
-          const extra = JSON.parse(algo === 'gail' ? values['gail-config']! : algo === 'airl' ? values['airl-config']! : '{}') as Record<string, unknown>;
+          const extra = JSON.parse(algo === 'gail' ? values['gail-config']! : algo === 'airl' ? values['airl-config']! : algo === 'dagger' ? values['dagger-config']! : '{}') as Record<string, unknown>;
           // Label smoothing: 0.1 for GAIL (its CartPole tuning); none for AIRL, whose g must keep the absorbing
           // state below the states off the demonstrations (smoothing floors both at the same logit log(0.1/0.9),
           // so the transferred g gave no reason to stay alive: docs/benchmarks.md, reward transfer).
-          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 } } : algo === 'bc' ? { maxSteps: 1000 } : { ...extra, reward: { updatesPerRollout: 8, labelSmoothing: algo === 'gail' ? 0.1 : 0, ...(extra.reward as object | undefined) } };
+          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 }, ...extra } : algo === 'bc' ? { maxSteps: 1000 } : { ...extra, reward: { updatesPerRollout: 8, labelSmoothing: algo === 'gail' ? 0.1 : 0, ...(extra.reward as object | undefined) } };
           const adversarial = algo === 'gail' || algo === 'airl';
           const o = await runImitate({ algo, env: envId, data, seed: String(seed), out, progress: false, config: JSON.stringify(config), ...(algo === 'bc' ? {} : { episodes: String(demos) }), ...(adversarial ? { totalSteps: String(steps), checkpointMinutes: '0' } : {}), ...(algo === 'dagger' ? { expert } : {}) });
           const wallSeconds = (performance.now() - t0) / 1000;

@@ -92,10 +92,15 @@ export function expensiveMessage(bytes: number): string {
   return `${head}"obs":[${new Array(numbers).fill('0.125').join(',')}],${info}}`;
 }
 
-/** A raw WebSocket peer for protocol tests: every JSON reply is collected; `closed` resolves with the close code. */
+/**
+ * A raw WebSocket peer for protocol tests: every JSON reply is collected; `closed` resolves with the close code.
+ * The server's own heartbeats (one per `heartbeatMs`, 1 s by default) go to `heartbeats`, not `replies`: on a loaded
+ * machine a test can take seconds, and a heartbeat landing between two expected replies must not shift them.
+ */
 export interface RawPeer {
   ws: import('ws').WebSocket;
   replies: Array<Record<string, any>>;
+  heartbeats: Array<Record<string, any>>;
   /** Resolves once `n` replies (of any type) have arrived; rejects after `timeoutMs`. */
   waitFor(n: number, timeoutMs?: number): Promise<Array<Record<string, any>>>;
   closed: Promise<{ code: number; reason: string }>;
@@ -105,7 +110,11 @@ export async function rawPeer(url: string, headers: Record<string, string> = {})
   const { WebSocket } = await import('ws');
   const ws = new WebSocket(url, { headers });
   const replies: Array<Record<string, any>> = [];
-  ws.on('message', (d) => replies.push(JSON.parse(String(d))));
+  const heartbeats: Array<Record<string, any>> = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as Record<string, any>;
+    (m.type === 'heartbeat' ? heartbeats : replies).push(m);
+  });
   ws.on('error', () => {});
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   await new Promise<void>((resolve, reject) => {
@@ -116,6 +125,7 @@ export async function rawPeer(url: string, headers: Record<string, string> = {})
   return {
     ws,
     replies,
+    heartbeats,
     closed,
     async waitFor(n, timeoutMs = 5000) {
       const t0 = performance.now();

@@ -89,7 +89,9 @@ test('defect 4: unauthenticated connections are capped (maxPendingConnections); 
 });
 
 test('defect 7: nesting and field count are bounded before parsing (TOO_DEEP, TOO_MANY_FIELDS), crafted objects are described, long field names are truncated', async () => {
-  const server = await BridgeServer.listen({ port: 0 });
+  // The large messages below are parsed in worker threads; nice 0 so a machine loaded by other processes cannot
+  // starve them (the replies, not the priority, are under test here).
+  const server = await BridgeServer.listen({ port: 0, parseWorkerNice: 0 });
   const peer = await rawPeer(server.url);
   try {
     const deep = 100000;

@@ -30,8 +30,13 @@ export interface BatchedSceneRendererOptions {
   radialSegments?: number;
   /**
    * Draw all tiles with one instanced draw per geom when every sub-env has
-   * the same camera (default `true`); `false` draws each tile separately,
-   * bit for bit {@link SceneRenderer}'s images but ~N times the draw calls.
+   * the same camera (page/instanced-tiles.ts) instead of one draw per geom
+   * per tile; default `false`. On SwiftShader it saves no CPU time (the
+   * cost follows triangles and pixels, not draw calls: docs/benchmarks.md,
+   * "Batched rendering"), and on LangReach-v0 9 of 65,536 pixels differed
+   * from the single renderer's (edges of the floor where a tile clips it),
+   * so the exact per-tile path is the default; kept for GPUs, where draw
+   * calls dominate.
    */
   instanced?: boolean;
 }
@@ -118,7 +123,7 @@ export class BatchedSceneRenderer {
     }
     const radialSegments = checkRadialSegments(`${where}.radialSegments`, options.radialSegments);
     const page = await openRenderPage(columns * width, rows * height);
-    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330, options.instanced ?? true, radialSegments);
+    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330, options.instanced ?? false, radialSegments);
   }
 
   /**

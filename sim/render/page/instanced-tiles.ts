@@ -1,12 +1,10 @@
 /**
- * Browser side of the batched renderer's fast path: every sub-env's scene
+ * Browser side of the batched renderer's optional instanced path: every sub-env's scene
  * drawn into its tile of one canvas with one instanced draw per geom
- * (instance i = sub-env i) instead of one draw per geom per tile. On
- * SwiftShader each draw call costs ~0.1 ms of CPU in the GPU process
- * whatever its size, so 18 geoms x 64 tiles = 1,152 draws cost more than
- * the pixels (docs/benchmarks.md, "Batched rendering").
+ * (instance i = sub-env i) instead of one draw per geom per tile
+ * (18 geoms x 64 tiles = 1,152 draws become 18).
  *
- * Same pixels as one draw per tile, by construction where it matters:
+ * Built to give the pixels of one draw per tile:
  * - each instance's model-view matrix and normal matrix are computed on
  *   the CPU exactly as three.js computes them for a single `Mesh`
  *   (`camera.matrixWorldInverse x object.matrixWorld`, then
@@ -16,10 +14,13 @@
  * What differs: each instance's clip-space position is mapped into its
  * tile's rectangle of the full-canvas viewport (instead of a viewport per
  * tile), and clipped to the tile by `gl_ClipDistance` on the tile frustum's
- * four sides (`WEBGL_clip_cull_distance`). The mapping rounds differently
- * before the rasteriser snaps vertices to its sub-pixel grid; measured, the
- * images stay bit for bit equal (test/sim/batched-render.test.ts, and
- * ArmReach-v0 x16, LangReach-v0 x16 at 64x64).
+ * four sides (`WEBGL_clip_cull_distance`). The mapping and that clipping
+ * round differently before the rasteriser snaps vertices to its sub-pixel
+ * grid. Measured at 64x64 x16: ArmReach-v0 bit for bit equal to one draw per
+ * tile, LangReach-v0 9 of 65,536 pixels different (one pixel per tile on the
+ * floor's far edge, in tiles whose right side is not the canvas edge).
+ * SwiftShader's cost follows triangles, not draw calls, so this path saves
+ * no CPU there (docs/benchmarks.md): opt-in (`instanced: true`).
  *
  * Used only when every sub-env has the same camera (one view matrix, so
  * one set of light uniforms), at most one geom is transparent (three.js

@@ -216,3 +216,49 @@ test('PPO fine-tuning of a transformer: value warm-up leaves the actor untouched
     await vec.close();
   }
 });
+
+test('PPO actorLogStd: sets the Gaussian log-std of the network (and of the KL reference: kl_ref 0 after a value warm-up update); refused for a categorical head', async () => {
+  await initBackend({ report: null });
+  const config = resolvePpoConfig({ ...ppoDefaultsFor('Pendulum-v1', false), seed: 1, numEnvs: 2, numSteps: 16, numMinibatches: 1, updateEpochs: 1, totalSteps: 32, valueWarmupUpdates: 1, klRefCoef: 0.1, actorLogStd: -2 });
+  const vec = await makeVec('Pendulum-v1', { numEnvs: 2, makeOptions: { disableEnvChecker: true } });
+  const metrics = new MetricStream();
+  const rows: MetricRow[] = [];
+  metrics.subscribe({ next: (r) => void (r['charts/learning_rate'] !== undefined && rows.push(r)) });
+  const ppo = await PPO.create(vec, config, { metrics, policy: { kind: 'transformer', dModel: 16, layers: 1, heads: 2, window: 4, logStdInit: -0.3 } });
+  try {
+    const logStd = ppo.net.readTensors().find((t) => t.name === 'head.actor.log_std');
+    assert.deepEqual(Array.from(logStd?.data ?? []), [-2]);
+    await ppo.collect();
+    ppo.update();
+    assert.equal(rows[0]['losses/kl_ref'], 0, 'the reference has the same log-std');
+  } finally {
+    ppo.dispose();
+    await vec.close();
+  }
+  const cart = await makeVec('CartPole-v1', { numEnvs: 1, makeOptions: { disableEnvChecker: true } });
+  try {
+    const bad = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 1, totalSteps: 256, actorLogStd: -2 });
+    await assert.rejects(PPO.create(cart, bad, { policy: { kind: 'mlp' } }), (e: Error) => /actorLogStd: expected a network with a Gaussian head/.test(e.message));
+  } finally {
+    await cart.close();
+  }
+});
+
+test('PPO freezeObsStats: the observation statistics stay as they started through rollouts (and move without it)', async () => {
+  await initBackend({ report: null });
+  for (const freeze of [true, false]) {
+    const config = resolvePpoConfig({ ...ppoDefaultsFor('Pendulum-v1', false), seed: 1, numEnvs: 2, numSteps: 16, numMinibatches: 1, updateEpochs: 1, totalSteps: 32, normalizeObs: true, freezeObsStats: freeze });
+    const vec = await makeVec('Pendulum-v1', { numEnvs: 2, makeOptions: { disableEnvChecker: true } });
+    const start = { mean: [0.5, 0.1, -0.2], var: [0.3, 0.4, 2], count: 1000 };
+    const ppo = await PPO.create(vec, config, { policy: { kind: 'mlp', hidden: [8] }, normalization: { obs: start, ret: null } });
+    try {
+      await ppo.collect();
+      const after = ppo.trainingState().normalizer.obs as { mean: number[]; count: number };
+      if (freeze) assert.deepEqual({ mean: Array.from(after.mean), count: after.count }, { mean: start.mean, count: start.count });
+      else assert.ok(after.count > start.count, `statistics updated: count ${after.count}`);
+    } finally {
+      ppo.dispose();
+      await vec.close();
+    }
+  }
+});

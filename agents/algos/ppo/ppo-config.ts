@@ -100,6 +100,22 @@ export const ppoConfigSchema = z
      * and tokenizers frozen). `paramGroups` applies after it.
      */
     trainParams: z.enum(['all', 'lora']).default('all'),
+    /**
+     * A new run: set the Gaussian actor's log-std to this before the first
+     * rollout (the KL reference is taken after it); null: keep the network's.
+     * For fine-tuning a behaviour-cloned policy whose learned log-std is wide
+     * (a `lamkit-base` fine-tune keeps ~-0.3, std 0.73: its sampled rollouts
+     * score like random actions while its mean action succeeds).
+     */
+    actorLogStd: z.number().nullable().default(null),
+    /**
+     * With `normalizeObs`: keep the observation statistics as they start (the
+     * `--from` checkpoint's) instead of updating them with every rollout. A
+     * behaviour-cloned policy reads its inputs through its dataset's
+     * statistics; updating them moves its actions even while the actor is
+     * frozen (value warm-up).
+     */
+    freezeObsStats: z.boolean().default(false),
   })
   .strict();
 

@@ -125,6 +125,7 @@ export class PPO {
       const codec = new ActionCodec(vec.singleActionSpace);
       net = policyKind(policy.kind).create(policy, { obsDim: vec.obsDim, head: codec.head, ...(codec.bounds ? { actionBounds: codec.bounds } : {}) }, netRng);
     }
+    if (config.actorLogStd !== null) setActorLogStd(net, config.actorLogStd);
     // The KL reference is the network as it starts (before adapters, which start as a no-op).
     const reference = options.reference ?? (config.klRefCoef > 0 ? restorePolicy(capturePolicy(net), 'PPO.reference') : undefined);
     if (config.trainParams === 'lora') net = loraOnly(net, rng.spawn());
@@ -265,7 +266,7 @@ export class PPO {
         this.nextDone[i] = this.ended[i];
       }
       this.nextRawObs.set(res.obs.subarray(0, N * obsDim));
-      this.normalizer.normalizeObs(res.obs, N, this.nextObs, true);
+      this.normalizer.normalizeObs(res.obs, N, this.nextObs, !this.config.freezeObsStats);
     }
     b.lastRawObs.set(this.nextRawObs);
     this.net.value({ rows: N, flat: this.nextObs }, this.lastValues);
@@ -422,7 +423,7 @@ export class PPO {
     const { obs } = await this.vec.reset({ seed });
     const N = this.vec.numEnvs;
     this.nextRawObs.set(obs.subarray(0, N * this.vec.obsDim));
-    this.normalizer.normalizeObs(obs, N, this.nextObs, true);
+    this.normalizer.normalizeObs(obs, N, this.nextObs, !this.config.freezeObsStats);
     this.normalizer.resetReturns();
     this.nextDone.fill(0);
     this.startNext.fill(1);
@@ -448,4 +449,15 @@ export class PPO {
     this.options.metrics?.emit(row);
     return rec;
   }
+}
+
+/** Sets the Gaussian actor's state-independent log-std (`actor.log_std` of the MLP, `head.actor.log_std` of the transformer) to `value`. */
+function setActorLogStd(net: ActorCritic, value: number): void {
+  const tensors = net.readTensors();
+  const name = tensors.some((t) => t.name === 'head.actor.log_std') ? 'head.actor.log_std' : 'actor.log_std';
+  if (!tensors.some((t) => t.name === name)) {
+    net.dispose();
+    throw new InvalidArgument(formatError('PPO config.actorLogStd', 'a network with a Gaussian head and a learned log-std', `a '${net.kind}' network for head ${JSON.stringify(net.head)}`, 'Drop actorLogStd for this network'));
+  }
+  net.writeTensors(tensors.map((t) => (t.name === name ? { ...t, data: new Float32Array(t.data.length).fill(value) } : t)));
 }

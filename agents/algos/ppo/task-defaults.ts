@@ -31,6 +31,8 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   klRefCoef: 0,
   klRefTarget: null,
   trainParams: 'all',
+  actorLogStd: null,
+  freezeObsStats: false,
 };
 
 /** Overrides for discrete-action tasks without a tuned entry (CleanRL `ppo.py`). */

@@ -18,7 +18,9 @@
  *    64 MiB budget (files of 25 MB); peak RSS. Target: >= 1M frames/s.
  *
  * Options: `--quick` (fewer episodes/frames); `--recording-only` (figure 1
- * only, nothing written); `--no-offload` (record with `offload: false`: the
+ * only, nothing written); `--read-only [--dataset DIR]` (figure 2's read
+ * part only, on DIR, which is written once when it holds no dataset and
+ * reused after: e.g. for `node --cpu-prof`); `--no-offload` (record with `offload: false`: the
  * statistics, encoding and commit on the loop's thread, for comparison).
  * Writes bench/results/data-throughput.json.
  *
@@ -284,9 +286,32 @@ async function readEpochs(root: string, budget?: number): Promise<{ mode: string
   return { mode, epochMs, framesPerSecond: epochMs.map((ms) => FRAMES / (ms / 1000)), framesPerCpuSecond: epochCpu.map((ms) => FRAMES / (ms / 1000)) };
 }
 
-const overhead = await recordingOverhead();
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(100 * x, 1)} %`;
+
+// --read-only [--dataset DIR]: figure 2's read part alone, on DIR (written there once if missing; reused after).
+const READ_ONLY = process.argv.includes('--read-only');
+const datasetArg = process.argv.indexOf('--dataset');
+const DATASET_DIR = datasetArg >= 0 ? process.argv[datasetArg + 1] : null;
+if (datasetArg >= 0 && (!DATASET_DIR || DATASET_DIR.startsWith('--'))) {
+  console.error('bench:data --dataset: expected a directory, got nothing. Pass e.g. --dataset .lamkit-tmp/big-data');
+  process.exit(2);
+}
+if (READ_ONLY) {
+  const root = DATASET_DIR ?? join(scratch, 'big');
+  if (!existsSync(join(root, 'meta/info.json'))) {
+    const w = await writeBig(root);
+    console.log(`wrote ${fmt(FRAMES)} frames to ${root} (${w.files} file(s), ${fmt(w.bytes / 2 ** 20, 1)} MiB) in ${fmt(w.ms)} ms`);
+  }
+  const mem = await readEpochs(root);
+  console.log(`read into shuffled batches of ${BATCH} (${mem.mode}): epoch 1 (decode + shuffle) ${fmt(mem.framesPerSecond[0])} frames/s, epoch 2 ${fmt(mem.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(mem.framesPerCpuSecond[0])} and ${fmt(mem.framesPerCpuSecond[1])}`);
+  const blk = await readEpochs(root, 64 * 2 ** 20);
+  console.log(`read into shuffled batches of ${BATCH} (${blk.mode}, budget 64 MiB): epoch 1 ${fmt(blk.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blk.framesPerSecond[1])} frames/s; per CPU second ${fmt(blk.framesPerCpuSecond[0])} and ${fmt(blk.framesPerCpuSecond[1])}`);
+  console.log(`peak RSS ${fmt(peakRss / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(0);
+}
+const overhead = await recordingOverhead();
 console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${overhead.steps} steps), median of ${REPEATS} alternating pairs, writer ${OFFLOAD ? 'offloaded to its thread (default)' : 'on the loop\'s thread (--no-offload)'} (target <= 10 %):`);
 console.log(`  wall: bare ${fmt(overhead.bareMs)} ms, recorded ${fmt(overhead.recordMs)} ms -> ${pct(overhead.overhead)} in all; ${pct(overhead.loopOverhead)} while recording (every episode journaled), then ${fmt(overhead.commitMs)} ms for the final commit (data, episodes, tasks, stats files written and fsynced together, then info.json)`);
 console.log(`  CPU (user + system; less disturbed by other work on the machine): bare ${fmt(overhead.bareCpuMs)} ms, recorded ${fmt(overhead.recordCpuMs)} ms -> ${pct(overhead.cpuOverhead)} in all; ${pct(overhead.loopCpuOverhead)} while recording, then ${fmt(overhead.commitCpuMs)} ms for the commit`);

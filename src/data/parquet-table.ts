@@ -772,8 +772,19 @@ function readFast(fd: number, file: ParquetFile, spec: ColumnSpec, dst: Float32A
   return row === file.rows ? out : null;
 }
 
+/** listLevels(rows, dim).rep by `${rows}x${dim}` (row groups share a few shapes). */
+const expectedLevels = new Map<string, Buffer>();
+
 /** True when the repetition levels (bit width 1) at `offset` say every row has exactly `dim` values. */
 function fixedRows(view: DataView, offset: number, byteLength: number, rows: number, dim: number): boolean {
+  // Pages lamkit wrote hold exactly listLevels' bytes: one comparison instead of decoding rows x dim levels.
+  const key = `${rows}x${dim}`;
+  let expected = expectedLevels.get(key);
+  if (!expected) {
+    if (expectedLevels.size > 64) expectedLevels.clear();
+    expectedLevels.set(key, (expected = Buffer.from(listLevels(rows, dim).rep)));
+  }
+  if (byteLength === expected.length && expected.equals(new Uint8Array(view.buffer, view.byteOffset + offset, byteLength))) return true;
   const count = rows * dim;
   if (levels.length < count) levels = new Uint8Array(Math.max(count, levels.length * 2));
   const reps = levels.subarray(0, count);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstValueFrom, toArray, take } from 'rxjs';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
-import { iterateBatches, iterateWindows, planSampling } from '../../src/data/dataset-batches.js';
+import { iterateBatches, iterateWindows, planSampling, pretouchSettings } from '../../src/data/dataset-batches.js';
 import { datasetBatches, datasetWindows } from '../../src/data/dataset-streams.js';
 import { splitEpisodes, writeSplits } from '../../src/data/episode-splits.js';
 import { tempDir, writeSynthetic } from './helpers.js';
@@ -95,6 +95,40 @@ test('beyond the memory budget files are read block by block (block shuffle) wit
     assert.equal(new Set(keys).size, 600);
     assert.throws(() => planSampling(ds, { batchSize: 16, memoryBudgetBytes: 1000 }), /memoryBudgetBytes: expected at least twice the largest data file's decoded columns/);
   } finally {
+    cleanup();
+  }
+});
+
+test('in memory, a helper thread taking the first touch of the pages changes no batch (same frames, same values, same order)', async () => {
+  const { dir, cleanup } = tempDir();
+  const saved = { ...pretouchSettings };
+  try {
+    await writeSynthetic(dir, new Array(12).fill(50), 30, 6, { dataFileSizeMb: 0.02 });
+    const ds = await openDataset(dir);
+    assert.ok(ds.dataFiles().length >= 4);
+    const read = async (minBytes: number) => {
+      pretouchSettings.minBytes = minBytes;
+      return collect(iterateBatches(ds, { batchSize: 16, seed: 3, epochs: 2 }));
+    };
+    const alone = await read(Infinity);
+    let helped: Awaited<ReturnType<typeof read>> = [];
+    // The helper first (it touches every file), last (files the decoder claimed are not its to touch), and both at once.
+    for (const order of ['helper-first', 'helper-last', 'race'] as const) {
+      pretouchSettings.order = order;
+      helped = await read(0); // every load starts the helper
+      assert.equal(helped.length, alone.length);
+      for (let i = 0; i < alone.length; i++) {
+        assert.deepEqual(helped[i].episodeIndex, alone[i].episodeIndex);
+        assert.deepEqual(helped[i].frameIndex, alone[i].frameIndex);
+        for (const name of ['observation.state', 'action']) assert.deepEqual(helped[i].columns[name], alone[i].columns[name], `${order}: batch ${i} ${name}`);
+      }
+    }
+    // And the values are the files' rows.
+    const b = helped[0];
+    const ep = await ds.readEpisode(b.episodeIndex[0], ['observation.state']);
+    assert.deepEqual(b.columns['observation.state'].subarray(0, 30), (ep['observation.state'] as Float32Array).subarray(b.frameIndex[0] * 30, b.frameIndex[0] * 30 + 30));
+  } finally {
+    Object.assign(pretouchSettings, saved);
     cleanup();
   }
 });

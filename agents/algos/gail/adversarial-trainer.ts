@@ -38,10 +38,12 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
       ...ppoDefaultsFor(envId, discrete),
       // The learned reward is normalized by the hook; PPO's return scaling would scale it again.
       normalizeReward: false,
-      // GAIL: an entropy bonus keeps the generator exploring against the discriminator. CartPole-v1,
-      // 4 demos, 30k steps (bench/imitate, docs/benchmarks.md): normalized score 0.760 at 0 (seed 1),
-      // 0.912 / 0.931 / 1.000 at 0.01 (seeds 1-3). AIRL's reward already holds -log pi.
-      ...(kind === 'gail' ? { entCoef: 0.01 } : {}),
+      // GAIL on discrete actions: an entropy bonus keeps the generator exploring against the
+      // discriminator. CartPole-v1, 4 demos, 30k steps (bench/imitate, docs/benchmarks.md): normalized
+      // score 0.760 at 0 (seed 1), 0.912 / 0.931 / 1.000 at 0.01 (seeds 1-3). Not on Gaussian heads:
+      // InvertedPendulum-v5 GAIL 1.000 / 1.000 / 0.124 at 0.01, 1.000 x 3 at 0 (100k steps), and PPO on
+      // its true reward 764 at 0.01 vs 1000 at 0 (61k steps). AIRL's reward already holds -log pi.
+      ...(kind === 'gail' && discrete ? { entCoef: 0.01 } : {}),
     }),
     resolveConfig(config, w) {
       const { reward, ...ppo } = config;

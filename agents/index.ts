@@ -54,7 +54,7 @@ export { ActionCodec } from './policies/action-codec.js';
 export { TransformerActorCritic } from './policies/transformer/transformer-actor-critic.js';
 export { TextTransformerActorCritic } from './policies/text/text-transformer-actor-critic.js';
 export type { TextTransformerSpec } from './policies/text/text-transformer-spec.js';
-export { TEXT_TRANSFORMER_KIND, textPolicyInputs } from './policies/text/text-policy-kind.js';
+export { TEXT_TRANSFORMER_KIND, textPolicyInputs, classPrototypeWords, prototypeVectors } from './policies/text/text-policy-kind.js';
 export { tokenizeInstruction } from './text/tokenize.js';
 export { Vocabulary, PAD_ID, UNK_ID } from './text/vocabulary.js';
 export { loadWordVectors, vectorsFor, WORD_VECTORS_PACKAGE, type WordVectors } from './text/word-vectors.js';

@@ -5,7 +5,8 @@ import { textRanges } from '../../../src/core/spaces/text.js';
 import { Dict } from '../../../src/core/spaces/dict.js';
 import { Box } from '../../../src/core/spaces/box.js';
 import { registerPolicyKind, parseWith, policyKinds } from '../policy-kinds.js';
-import { Vocabulary } from '../../text/vocabulary.js';
+import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
+import { tokenizeInstruction } from '../../text/tokenize.js';
 import { loadWordVectors, vectorsFor, type WordVectors } from '../../text/word-vectors.js';
 import { TextTransformerActorCritic } from './text-transformer-actor-critic.js';
 import { unitRows, type TextTransformerSpec } from './text-transformer-spec.js';
@@ -49,6 +50,13 @@ const schema = z
     centerVectors: z.boolean().default(true),
     /** An unknown word is read as its longest known prefix of 4+ letters ("leftward" -> "left"). */
     prefixFallback: z.boolean().default(true),
+    /**
+     * Pretrained, categorical actions: class prototypes from the vectors of each class's words (its name and its
+     * training words, `classWords`), scored against a learned query and added to the logits (TextTransformerSpec.prototypes).
+     */
+    prototypes: z.boolean().default(false),
+    /** Filled from the data by `lamkit finetune` ({@link classPrototypeWords}): per class, its name's words and the training words only its instructions use. */
+    classWords: z.array(z.array(z.string().min(1)).min(1)).optional(),
     /** Filled from the data by `lamkit finetune` ({@link textPolicyInputs}): where the instruction lies in the flat observation. */
     text: z.object({ offset: z.number().int().min(0), maxLength: z.number().int().positive(), charset: z.string().min(1) }).strict().optional(),
     /** Filled from the data: the training instructions' words. */
@@ -101,11 +109,53 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       const source = loadWordVectors();
       const vocab = new Vocabulary([...cfg.vocab, ...source.words.slice(0, cfg.pretrainedWords)]).words.slice();
       const trainingWords = new Vocabulary(cfg.vocab).size - 2;
+      const useProtos = cfg.prototypes && cfg.classWords !== undefined && io.head.kind === 'categorical';
       const neighbourSwap = cfg.neighbourSwap > 0 ? { neighbourSwap: { swap: cfg.neighbourSwap, count: cfg.neighbourCount, minCosine: cfg.neighbourMinCosine, trainingWords } } : {};
-      return TextTransformerActorCritic.create({ ...base, ...neighbourSwap, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, { logStdInit: cfg.logStdInit, vectors: unitRows(cfg.centerVectors ? centred(vectorsFor(vocab, source), vocab, source, cfg.pretrainedWords) : vectorsFor(vocab, source), source.dim) });
+      const vectors = unitRows(cfg.centerVectors ? centred(vectorsFor(vocab, source), vocab, source, cfg.pretrainedWords) : vectorsFor(vocab, source), source.dim);
+      const protos = useProtos ? { prototypes: { classWords: cfg.classWords as string[][] } } : {};
+      return TextTransformerActorCritic.create({ ...base, ...neighbourSwap, ...protos, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, {
+        logStdInit: cfg.logStdInit,
+        vectors,
+        ...(useProtos ? { prototypes: prototypeVectors(cfg.classWords as string[][], new Vocabulary(vocab.slice(2)), vectors, source.dim) } : {}),
+      });
     },
     fromCheckpoint: (spec, tensors) => TextTransformerActorCritic.fromTensors(spec as unknown as TextTransformerSpec, tensors),
   });
+}
+
+/**
+ * The words of each class's prototype: the words of its name, then the
+ * words of the training instructions `labelled` (text, class index) that
+ * occur under that class only (so "left" joins left, "the" joins none).
+ */
+export function classPrototypeWords(classNames: readonly string[], labelled: Iterable<readonly [string, number]>): string[][] {
+  const classesOf = new Map<string, Set<number>>();
+  for (const [text, k] of labelled) {
+    for (const w of tokenizeInstruction(text)) {
+      let s = classesOf.get(w);
+      if (!s) classesOf.set(w, (s = new Set()));
+      s.add(k);
+    }
+  }
+  return classNames.map((name, k) => {
+    const own = tokenizeInstruction(name);
+    const words = own.length > 0 ? own : [name.toLowerCase()];
+    for (const [w, s] of classesOf) if (s.size === 1 && s.has(k) && !words.includes(w)) words.push(w);
+    return words;
+  });
+}
+
+/** Unit-length mean of the rows (of `table`, the vocabulary's unit vectors) of each class's known words; a class without one gets zeros. */
+export function prototypeVectors(classWords: readonly (readonly string[])[], vocabulary: Vocabulary, table: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(classWords.length * dim);
+  classWords.forEach((words, c) => {
+    for (const w of words) {
+      const id = vocabulary.id(w);
+      if (id === UNK_ID || id === PAD_ID) continue;
+      for (let k = 0; k < dim; k++) out[c * dim + k] += table[id * dim + k];
+    }
+  });
+  return unitRows(out, dim);
 }
 
 /** `table` (the rows of `vocab`) minus the mean vector of the `top` most frequent words of `source`, in place; `<pad>` stays zero. */

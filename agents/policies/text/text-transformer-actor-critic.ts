@@ -50,6 +50,8 @@ export class TextTransformerActorCritic implements ActorCritic {
   private readonly layout: TextTransformerParam[];
   private readonly vars = new Map<string, tf.Variable>();
   private vectors: Float32Array | null;
+  /** Frozen class prototypes `[classes x embedDim]` (spec.prototypes), or null. */
+  private prototypes: Float32Array | null = null;
   private readonly trainable: Record<Group, boolean> = { embeddings: true, tokenizers: true, trunk: true, heads: true };
   private readonly stateCols: Int32Array;
   private readonly chars: string[];
@@ -75,13 +77,13 @@ export class TextTransformerActorCritic implements ActorCritic {
       if (!t || t.length !== size) {
         throw new FileFormatError(formatError(`TextTransformerActorCritic.tensors['${p.name}']`, `${size} values of shape [${p.shape.join(',')}]`, t ? `${t.length} values` : 'no such tensor', 'The weights do not match the architecture'));
       }
-      if (p.group === 'vectors') this.vectors = t.slice();
+      if (p.group === 'vectors') this.setFrozen(p.name, t);
       else this.vars.set(p.name, tf.tidy(() => tf.variable(tf.tensor(t, p.shape), true, `text_transformer${id}/${p.name}`)));
     }
   }
 
   /** A freshly initialized network; `vectors` (`[vocab x embedDim]`) are required for pretrained embeddings. */
-  static create(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array }): TextTransformerActorCritic {
+  static create(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array; prototypes?: Float32Array }): TextTransformerActorCritic {
     return new TextTransformerActorCritic(spec, initTextTransformerParams(spec, rng, options), rng.integer(0, 2 ** 31));
   }
 
@@ -189,7 +191,7 @@ export class TextTransformerActorCritic implements ActorCritic {
   paramsChanged(): void {}
 
   readTensors(): NamedTensor[] {
-    return this.layout.map((p) => ({ name: p.name, group: p.group, shape: [...p.shape], data: p.group === 'vectors' ? (this.vectors as Float32Array).slice() : ((this.vars.get(p.name) as tf.Variable).dataSync().slice() as Float32Array) }));
+    return this.layout.map((p) => ({ name: p.name, group: p.group, shape: [...p.shape], data: p.group === 'vectors' ? this.frozen(p.name).slice() : ((this.vars.get(p.name) as tf.Variable).dataSync().slice() as Float32Array) }));
   }
 
   writeTensors(tensors: readonly NamedTensor[]): void {
@@ -200,7 +202,7 @@ export class TextTransformerActorCritic implements ActorCritic {
         if (!t || JSON.stringify(t.shape) !== JSON.stringify(p.shape)) {
           throw new FileFormatError(formatError(`TextTransformerActorCritic.writeTensors['${p.name}']`, `shape [${p.shape.join(',')}]`, t ? `shape [${t.shape.join(',')}]` : 'no such tensor', 'The weights do not match the architecture'));
         }
-        if (p.group === 'vectors') this.vectors = t.data.slice();
+        if (p.group === 'vectors') this.setFrozen(p.name, t.data);
         else (this.vars.get(p.name) as tf.Variable).assign(tf.tensor(t.data, p.shape));
       }
     });
@@ -219,6 +221,42 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.vars.values()) v.dispose();
+  }
+
+  private setFrozen(name: string, data: Float32Array): void {
+    if (name === 'text.prototypes') this.prototypes = data.slice();
+    else this.vectors = data.slice();
+  }
+
+  private frozen(name: string): Float32Array {
+    return (name === 'text.prototypes' ? this.prototypes : this.vectors) as Float32Array;
+  }
+
+  /**
+   * Prototype scores `[rows x classes]` added to the logits (spec.prototypes):
+   * the query `first . head.proto.weight + head.proto.gain x mean word
+   * vector` (the frozen vectors of the row's non-padding words, after any
+   * training-time substitution in `ids`) against each frozen prototype.
+   */
+  private prototypeScores(first: tf.Tensor2D, ids: Int32Array, rows: number): tf.Tensor2D {
+    const E = this.spec.embedDim;
+    const L = this.spec.maxTokens;
+    const table = this.vectors as Float32Array;
+    const pooled = new Float32Array(rows * E);
+    for (let r = 0; r < rows; r++) {
+      let n = 0;
+      for (let i = 0; i < L; i++) {
+        const id = ids[r * L + i];
+        if (id === PAD_ID) continue;
+        n++;
+        for (let k = 0; k < E; k++) pooled[r * E + k] += table[id * E + k];
+      }
+      if (n > 0) for (let k = 0; k < E; k++) pooled[r * E + k] /= n;
+    }
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const query = tf.add(matMul(first, v('head.proto.weight') as tf.Tensor2D), tf.mul(tf.tensor2d(pooled, [rows, E]), v('head.proto.gain')));
+    const protos = this.prototypes as Float32Array;
+    return matMul(query as tf.Tensor2D, tf.transpose(tf.tensor2d(protos, [protos.length / E, E])) as tf.Tensor2D);
   }
 
   /**
@@ -351,7 +389,8 @@ export class TextTransformerActorCritic implements ActorCritic {
     }
     const xf = layerNorm(x, v('ln_f.gamma'), v('ln_f.beta'));
     const first = tf.reshape(tf.slice(tf.reshape(xf, [rows, T, d]), [0, 0, 0], [rows, 1, d]), [rows, d]) as tf.Tensor2D;
-    const actorOut = tf.add(matMul(first, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+    let actorOut = tf.add(matMul(first, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+    if (spec.prototypes) actorOut = tf.add(actorOut, this.prototypeScores(first, ids, rows)) as tf.Tensor2D;
     const value = tf.reshape(tf.add(matMul(first, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
     return { actorOut, value };
   }

@@ -64,6 +64,20 @@ export interface TextTransformerSpec {
    * false: every unknown word is `<unk>`.
    */
   prefixFallback?: boolean;
+  /**
+   * Class prototypes (pretrained embeddings, categorical head): per class,
+   * the words whose frozen vectors are averaged into its prototype (the
+   * action's own name, plus the training words that occur only in
+   * instructions of that class: {@link classPrototypeWords}). The
+   * prototypes are frozen data (`text.prototypes [classes x embedDim]`);
+   * a learned query, `state token . head.proto.weight + head.proto.gain x
+   * the mean frozen vector of the instruction's words` (a bag-of-vectors
+   * path beside the transformer), is scored against each prototype and the
+   * scores are added to the actor's logits: an unseen word whose vector
+   * lies near a class's words votes for that class (a zero-shot device).
+   * Absent: off.
+   */
+  prototypes?: { classWords: string[][] };
 }
 
 /** One named parameter tensor of the layout. `vectors` (pretrained) is data, never trained: it is in no parameter group. */
@@ -121,6 +135,11 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
   add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
   add('head.actor.bias', 'heads', [actorOutDim(spec.head)]);
   if (spec.head.kind === 'gaussian') add('head.actor.log_std', 'heads', [spec.head.dim]);
+  if (spec.prototypes) {
+    add('text.prototypes', 'vectors', [spec.prototypes.classWords.length, spec.embedDim]);
+    add('head.proto.weight', 'heads', [d, spec.embedDim]);
+    add('head.proto.gain', 'heads', [1]);
+  }
   add('head.value.weight', 'heads', [d, 1]);
   add('head.value.bias', 'heads', [1]);
   return out;
@@ -132,7 +151,7 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
  * orthogonal heads). `vectors` (pretrained) must be given: the rows of the
  * vocabulary's words.
  */
-export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array }): Map<string, Float32Array> {
+export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, options: { logStdInit: number; vectors?: Float32Array; prototypes?: Float32Array }): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const residualStd = 0.02 / Math.sqrt(2 * spec.layers);
   for (const p of textTransformerLayout(spec)) {
@@ -141,6 +160,20 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
     if (p.name === 'text.vectors') {
       if (!options.vectors || options.vectors.length !== size) throw new InvalidArgument(formatError('initTextTransformerParams.vectors', `${size} numbers (${spec.vocab.length} words x ${spec.embedDim})`, describeValue(options.vectors), 'Pass the pretrained vectors of the vocabulary (vectorsFor)'));
       out.set(p.name, options.vectors.slice());
+      continue;
+    }
+    if (p.name === 'text.prototypes') {
+      if (!options.prototypes || options.prototypes.length !== size) throw new InvalidArgument(formatError('initTextTransformerParams.prototypes', `${size} numbers (${p.shape[0]} classes x ${spec.embedDim})`, describeValue(options.prototypes), 'Pass the class prototypes (prototypeVectors)'));
+      out.set(p.name, options.prototypes.slice());
+      continue;
+    }
+    if (p.name === 'head.proto.gain') {
+      // The bag-of-vectors path starts as a plain cosine vote; the state token's query starts at zero (below).
+      out.set(p.name, Float32Array.of(1));
+      continue;
+    }
+    if (p.name === 'head.proto.weight') {
+      out.set(p.name, new Float32Array(size));
       continue;
     }
     const t = new Float32Array(size);
@@ -181,6 +214,12 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
   if (ns !== undefined) {
     const ok = ns !== null && typeof ns === 'object' && ns.swap >= 0 && ns.swap < 1 && Number.isInteger(ns.count) && ns.count >= 0 && ns.minCosine >= -1 && ns.minCosine <= 1 && Number.isInteger(ns.trainingWords) && ns.trainingWords >= 0 && ns.trainingWords <= (spec.vocab?.length ?? 0);
     if (!ok || spec.embeddings !== 'pretrained') bad('neighbourSwap', "{ swap in [0, 1), count >= 0, minCosine in [-1, 1], trainingWords <= the vocabulary } with pretrained embeddings", ns);
+  }
+  const pr = spec.prototypes;
+  if (pr !== undefined) {
+    const classes = spec.head?.kind === 'categorical' ? actorOutDim(spec.head) : -1;
+    const ok = pr !== null && typeof pr === 'object' && Array.isArray(pr.classWords) && pr.classWords.length === classes && pr.classWords.every((w) => Array.isArray(w) && w.length > 0 && w.every((x) => typeof x === 'string' && x.length > 0));
+    if (!ok || spec.embeddings !== 'pretrained') bad('prototypes', `{ classWords: one non-empty word list per class (${classes > 0 ? classes : 'a categorical head'}) } with pretrained embeddings`, pr);
   }
   const t = spec.text;
   if (!t || !Number.isInteger(t.offset) || !Number.isInteger(t.maxLength) || t.offset < 0 || t.maxLength <= 0 || t.offset + t.maxLength > spec.obsDim || typeof t.charset !== 'string') {

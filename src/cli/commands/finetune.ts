@@ -109,8 +109,16 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
     // The vocabulary comes from the training split's instructions only (the dev and test words stay unseen).
     const instructions = new Set<string>();
     const space = spaces.observation;
-    for (let r = 0; r < train.rows; r++) instructions.add((space.unflatten(train.obs, r * train.obsDim) as Record<string, string>)[textParts[0]?.key] ?? '');
-    policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions) };
+    // With class names (a Discrete action), each class's words for the prototype path (policy.prototypes): its name and the training words only it uses.
+    const classNames = ds.info.features.action?.class_names;
+    const labelled: Array<[string, number]> = [];
+    for (let r = 0; r < train.rows; r++) {
+      const text = (space.unflatten(train.obs, r * train.obsDim) as Record<string, string>)[textParts[0]?.key] ?? '';
+      instructions.add(text);
+      if (classNames && train.actDim === 1) labelled.push([text, Math.round(train.actions[r])]);
+    }
+    const classWords = classNames && train.actDim === 1 ? { classWords: lib.classPrototypeWords(classNames, labelled) } : {};
+    policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions), ...classWords };
   }
   let net = await buildNetwork(lib, flags, policy, io, rng);
   let newHeads = true;

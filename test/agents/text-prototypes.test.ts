@@ -94,7 +94,7 @@ test('prototypes: frozen data in no trainable group; a checkpoint round trip (re
   }
 });
 
-test('prototypes: a class-word list per class, pretrained embeddings only (typed errors); off by default in the policy config', () => {
+test('prototypes: a class-word list per class, pretrained embeddings only (typed errors); on by default in the policy config', () => {
   const { net, spec } = netWithPrototypes();
   net.dispose();
   assert.throws(
@@ -105,5 +105,5 @@ test('prototypes: a class-word list per class, pretrained embeddings only (typed
     () => TextTransformerActorCritic.create({ ...spec, embeddings: 'learned' }, new Rng(1), { logStdInit: 0 }),
     (e: unknown) => e instanceof InvalidArgument && /TextTransformerSpec\.prototypes: expected .* with pretrained embeddings/.test((e as Error).message),
   );
-  assert.equal(resolvePolicyConfig({ kind: 'text-transformer' }).prototypes, false);
+  assert.equal(resolvePolicyConfig({ kind: 'text-transformer' }).prototypes, true);
 });

@@ -54,7 +54,7 @@ const schema = z
      * Pretrained, categorical actions: class prototypes from the vectors of each class's words (its name and its
      * training words, `classWords`), scored against a learned query and added to the logits (TextTransformerSpec.prototypes).
      */
-    prototypes: z.boolean().default(false),
+    prototypes: z.boolean().default(true),
     /** Filled from the data by `lamkit finetune` ({@link classPrototypeWords}): per class, its name's words and the training words only its instructions use. */
     classWords: z.array(z.array(z.string().min(1)).min(1)).optional(),
     /** Filled from the data by `lamkit finetune` ({@link textPolicyInputs}): where the instruction lies in the flat observation. */

@@ -23,6 +23,13 @@ function learnerFlags(url: string, out: string, totalSteps: number): TrainFlags 
   return { env: 'CartPole-v1', algo: 'ppo', broker: url, totalSteps: String(totalSteps), out, vectorization: 'sync', progress: false, checkpointMinutes: '0' } as TrainFlags;
 }
 
+/**
+ * The two learning runs' budget. Which worker's rollout a learner update takes (and, with --rollouts-per-update,
+ * which worker collects which half) depends on scheduling, so these runs are not seed-deterministic: under two CPU
+ * hogs 80,000 steps peaked at 472.7 (K = 1) and 430 (K = 2) in one run each; 120,000 leaves a margin for 475.
+ */
+const LEARN_STEPS = 120_000;
+
 function worker(url: string, id: string): ReturnType<typeof lamkit> {
   return lamkit(['worker', '--broker', url, '--env', 'CartPole-v1', '--worker-id', id]);
 }
@@ -31,7 +38,7 @@ test('two workers and a learner train CartPole-v1 through the broker to a mean r
   const server = closeAtEnd(await LocalNatsServer.start());
   const out = join(root, 'learn');
   const workers = [worker(server.url, 'wa'), worker(server.url, 'wb')];
-  const outcome = await runTrain(learnerFlags(server.url, out, 80_000));
+  const outcome = await runTrain(learnerFlags(server.url, out, LEARN_STEPS));
   const rows = metricRows(out);
   const { best20, first20 } = returnWindows(rows);
   assert.ok(best20 >= 475, `best mean of 20 episodes: ${best20}`);
@@ -45,7 +52,7 @@ test('two workers and a learner train CartPole-v1 through the broker to a mean r
     assert.equal(code, 0, w.stderr());
     assert.match(w.stdout(), /the learner finished/);
   }
-  assert.equal(outcome.globalStep, 80_000 - (80_000 % 256));
+  assert.equal(outcome.globalStep, LEARN_STEPS - (LEARN_STEPS % 256));
   await server.close();
 });
 
@@ -54,16 +61,13 @@ test('--rollouts-per-update 2: each update is assembled from two rollouts of the
   const out = join(root, 'k2');
   const workers = [worker(server.url, 'k2a'), worker(server.url, 'k2b')];
   let link: BrokerLearnerLink | null = null;
-  const outcome = await runTrain({ ...learnerFlags(server.url, out, 80_000), rolloutsPerUpdate: '2' }, { onBroker: (l) => (link = l) });
+  const outcome = await runTrain({ ...learnerFlags(server.url, out, LEARN_STEPS), rolloutsPerUpdate: '2' }, { onBroker: (l) => (link = l) });
   const rows = metricRows(out);
   const { best20, first20 } = returnWindows(rows);
-  // This test checks the assembly exactly (below); learning is its sanity check. Which worker collects which half,
-  // and whether the straggler rule hands both halves to one worker, depends on scheduling, so the run is not
-  // seed-deterministic: under two CPU hogs one run peaked at 430 (random ~22). The 475 criterion is the K = 1 test's.
-  assert.ok(best20 >= 400, `best mean of 20 episodes: ${best20}`);
+  assert.ok(best20 >= 475, `best mean of 20 episodes: ${best20}`);
   assert.ok(first20 < 50, `first 20 episodes: ${first20}`);
   const updates = rows.filter((r) => r['broker/batch_rollouts'] !== undefined);
-  assert.equal(updates.length, Math.floor(80_000 / 256));
+  assert.equal(updates.length, Math.floor(LEARN_STEPS / 256));
   for (const r of updates) {
     assert.equal(r['broker/batch_rollouts'], 2, 'every update consumed two rollouts');
     assert.equal(r['broker/batch_versions'], 1, 'versions never mix within an update');

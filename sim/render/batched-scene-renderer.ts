@@ -29,16 +29,18 @@ export interface BatchedSceneRendererOptions {
    */
   radialSegments?: number;
   /**
-   * Draw all tiles with one instanced draw per geom when every sub-env has
-   * the same camera (page/instanced-tiles.ts) instead of one draw per geom
-   * per tile; default `false`. On SwiftShader it saves no CPU time (the
-   * cost follows triangles and pixels, not draw calls: docs/benchmarks.md,
-   * "Batched rendering"), and on LangReach-v0 9 of 65,536 pixels differed
-   * from the single renderer's (edges of the floor where a tile clips it),
-   * so the exact per-tile path is the default; kept for GPUs, where draw
-   * calls dominate.
+   * Chromium instances the batch is split over, 1-8 (at most `numEnvs`);
+   * default 1. Shard k draws a contiguous run of sub-envs on browser slot k
+   * (`acquireBrowser(k)`: its own GPU process, i.e. its own SwiftShader),
+   * all shards in flight at once, tiles reassembled in order; each tile is
+   * drawn where it lies in the unsharded canvas, so the images are those
+   * of one shard, bit for bit. One Chromium keeps one GPU process
+   * busy while the renderer process waits for it and vice versa; two use
+   * both cores of a 2-core machine (docs/benchmarks.md, "Batched
+   * rendering"). Each extra shard costs a Chromium (~100-200 MB) and its
+   * start-up.
    */
-  instanced?: boolean;
+  shards?: number;
 }
 
 /** See {@link BatchedSceneRenderer.lastBatchStats}. */
@@ -49,6 +51,17 @@ export interface BatchStats {
   drawCalls: number;
   triangles: number;
   bytesOut: number;
+}
+
+/** Largest `shards` of {@link BatchedSceneRendererOptions}. */
+const MAX_SHARDS = 8;
+
+/** One Chromium page drawing sub-envs `[start, start + count)` at their tiles of the batch's grid. */
+interface Shard {
+  page: Page;
+  slot: number;
+  start: number;
+  count: number;
 }
 
 /** Largest canvas side the tile grid may take (WebGL on SwiftShader allows 8192; this keeps readPixels small). */
@@ -76,12 +89,13 @@ export class BatchedSceneRenderer {
   readonly numEnvs: number;
   readonly width: number;
   readonly height: number;
+  /** Chromium pages (one per browser slot) the batch is split over. */
+  readonly shards: number;
   /** Tiles per canvas row. */
   readonly columns: number;
   private readonly background: number;
   private readonly radialSegments: number;
-  private readonly instanced: boolean;
-  private page: Page | null;
+  private pages: Shard[] | null;
   private description: SceneDescription | null = null;
   private model: ModelLike | null = null;
   /** `[numEnvs x ngeom x 7]`, sent packed. */
@@ -90,19 +104,19 @@ export class BatchedSceneRenderer {
   private readonly cameras: Float64Array;
   private closing: Promise<void> | null = null;
 
-  private constructor(page: Page, numEnvs: number, width: number, height: number, columns: number, background: number, instanced: boolean, radialSegments: number) {
+  private constructor(pages: Shard[], numEnvs: number, width: number, height: number, columns: number, background: number, radialSegments: number) {
     this.radialSegments = radialSegments;
-    this.instanced = instanced;
-    this.page = page;
+    this.columns = columns;
+    this.pages = pages;
+    this.shards = pages.length;
     this.numEnvs = numEnvs;
     this.width = width;
     this.height = height;
-    this.columns = columns;
     this.background = background;
     this.cameras = new Float64Array(numEnvs * CAMERA_STRIDE);
   }
 
-  /** Opens a renderer page (launching Chromium if this process has none yet). */
+  /** Opens one renderer page per shard (launching Chromium on each browser slot that has none yet). */
   static async create(options: BatchedSceneRendererOptions): Promise<BatchedSceneRenderer> {
     const where = 'BatchedSceneRenderer.create';
     const numEnvs = options?.numEnvs;
@@ -121,9 +135,26 @@ export class BatchedSceneRenderer {
     if (columns * width > MAX_CANVAS || rows * height > MAX_CANVAS) {
       throw new InvalidArgument(formatError(where, `a tile grid within ${MAX_CANVAS} x ${MAX_CANVAS} pixels`, `${columns * width} x ${rows * height} (${numEnvs} images of ${width} x ${height})`, 'Render fewer or smaller images per call'));
     }
+    const shards = options.shards ?? 1;
+    if (!Number.isInteger(shards) || shards < 1 || shards > Math.min(MAX_SHARDS, numEnvs)) {
+      throw new InvalidArgument(formatError(`${where}.shards`, `an integer in [1, ${Math.min(MAX_SHARDS, numEnvs)}] (at most ${MAX_SHARDS} and numEnvs)`, describeValue(shards), 'Pass 2 on a 2-core machine, or leave it out for 1'));
+    }
     const radialSegments = checkRadialSegments(`${where}.radialSegments`, options.radialSegments);
-    const page = await openRenderPage(columns * width, rows * height);
-    return new BatchedSceneRenderer(page, numEnvs, width, height, columns, options.background ?? 0x1d2330, options.instanced ?? false, radialSegments);
+    // Contiguous runs of sub-envs, as equal as possible; every shard's canvas is the whole grid (it draws and reads only its tiles' rows).
+    const opened = await Promise.allSettled(
+      Array.from({ length: shards }, async (_, slot): Promise<Shard> => {
+        const start = Math.floor((slot * numEnvs) / shards);
+        const count = Math.floor(((slot + 1) * numEnvs) / shards) - start;
+        return { page: await openRenderPage(columns * width, rows * height, slot), slot, start, count };
+      }),
+    );
+    const pages = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(pages.map((p) => closeRenderPage(p.page, p.slot)));
+      throw failed.reason;
+    }
+    return new BatchedSceneRenderer(pages, numEnvs, width, height, columns, options.background ?? 0x1d2330, radialSegments);
   }
 
   /**
@@ -134,8 +165,8 @@ export class BatchedSceneRenderer {
    */
   async render(sources: readonly RenderSource[], camera?: CameraSpec | readonly CameraSpec[], out?: Uint8Array): Promise<Uint8Array> {
     const where = 'BatchedSceneRenderer.render';
-    const page = this.page;
-    if (!page) throw new ClosedError(formatError(where, 'an open renderer', 'a closed one', 'Create a new BatchedSceneRenderer'));
+    const pages = this.pages;
+    if (!pages) throw new ClosedError(formatError(where, 'an open renderer', 'a closed one', 'Create a new BatchedSceneRenderer'));
     const n = this.numEnvs;
     if (!Array.isArray(sources) || sources.length !== n) {
       throw new InvalidArgument(formatError(`${where}.sources`, `${n} worlds (numEnvs)`, Array.isArray(sources) ? `${sources.length}` : describeValue(sources), 'Pass one MujocoWorld per sub-env'));
@@ -149,7 +180,11 @@ export class BatchedSceneRenderer {
     }
     if (sources[0].model !== this.model) {
       const description = describeModel(sources[0].model);
-      await page.evaluate(([d, w, h, bg, seg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg, seg), [description, this.columns * this.width, Math.ceil(n / this.columns) * this.height, this.background, this.radialSegments] as const);
+      await Promise.all(
+        pages.map(({ page }) =>
+          page.evaluate(([d, w, h, bg, seg]) => (window as unknown as { lamkitRender: { setScene(...a: unknown[]): void } }).lamkitRender.setScene(d, w, h, bg, seg), [description, this.columns * this.width, Math.ceil(n / this.columns) * this.height, this.background, this.radialSegments] as const),
+        ),
+      );
       this.description = description;
       this.model = sources[0].model;
       this.poses = new Float32Array(n * description.ngeom * POSE_STRIDE);
@@ -167,33 +202,43 @@ export class BatchedSceneRenderer {
       const pose = resolveCameraPose(`${where}.camera`, description, s, Array.isArray(camera) ? (camera as readonly CameraSpec[])[i] : (camera as CameraSpec));
       packCamera(pose, cameras, i * CAMERA_STRIDE);
     }
-    // Packed as base64 strings: Playwright would serialise each number of an array argument as an object.
-    const base64 = await page.evaluate(
-      ([p, c, w, h, cols, inst]) => (window as unknown as { lamkitRender: { renderBatch(...a: unknown[]): Promise<string> } }).lamkitRender.renderBatch(p, c, w, h, cols, inst),
-      [toBase64(poses), toBase64(cameras), this.width, this.height, this.columns, this.instanced] as const,
-    );
     const target = out ?? new Uint8Array(bytes);
-    // The page deflates the pixels (the transfer, not the draw, dominates a batch); inflate straight into `target`.
-    inflateSync(Buffer.from(base64, 'base64'), { info: false }).copy(target);
+    const tileBytes = this.height * this.width * 3;
+    // All shards in flight at once, each on its own Chromium; tiles land in order.
+    await Promise.all(
+      pages.map(async ({ page, start, count }) => {
+        // Packed as base64 strings: Playwright would serialise each number of an array argument as an object.
+        const base64 = await page.evaluate(
+          ([p, c, w, h, cols, first]) => (window as unknown as { lamkitRender: { renderBatch(...a: unknown[]): Promise<string> } }).lamkitRender.renderBatch(p, c, w, h, cols, first),
+          [toBase64(poses.subarray(start * stride, (start + count) * stride)), toBase64(cameras.subarray(start * CAMERA_STRIDE, (start + count) * CAMERA_STRIDE)), this.width, this.height, this.columns, start] as const,
+        );
+        // The page deflates the pixels (the transfer, not the draw, dominates a batch); inflate straight into `target`.
+        inflateSync(Buffer.from(base64, 'base64'), { info: false }).copy(target, start * tileBytes);
+      }),
+    );
     return target;
   }
 
   /**
-   * What the page spent on the last {@link render} (for benchmarks): ms by
+   * What the pages spent on the last {@link render} (for benchmarks): ms by
    * phase (issuing draws, `readPixels` waiting for the GPU process, copy +
-   * deflate + base64), draw calls, triangles, base64 characters returned.
+   * deflate + base64), draw calls, triangles, base64 characters returned;
+   * each summed over the shards.
    */
   async lastBatchStats(): Promise<BatchStats> {
-    const page = this.page;
-    if (!page) throw new ClosedError(formatError('BatchedSceneRenderer.lastBatchStats', 'an open renderer', 'a closed one', 'Create a new BatchedSceneRenderer'));
-    return page.evaluate(() => ({ ...(window as unknown as { lamkitRender: { lastBatch: BatchStats } }).lamkitRender.lastBatch }));
+    const pages = this.pages;
+    if (!pages) throw new ClosedError(formatError('BatchedSceneRenderer.lastBatchStats', 'an open renderer', 'a closed one', 'Create a new BatchedSceneRenderer'));
+    const all = await Promise.all(pages.map(({ page }) => page.evaluate(() => ({ ...(window as unknown as { lamkitRender: { lastBatch: BatchStats } }).lamkitRender.lastBatch }))));
+    const sum: BatchStats = { drawMs: 0, readMs: 0, packMs: 0, drawCalls: 0, triangles: 0, bytesOut: 0 };
+    for (const stats of all) for (const k of Object.keys(sum) as (keyof BatchStats)[]) sum[k] += stats[k];
+    return sum;
   }
 
-  /** Closes this renderer's page; the shared browser closes with its last user. Safe to call twice. */
+  /** Closes this renderer's pages; each browser closes with its last user. Safe to call twice. */
   close(): Promise<void> {
-    const page = this.page;
-    this.page = null;
-    this.closing ??= closeRenderPage(page);
+    const pages = this.pages;
+    this.pages = null;
+    this.closing ??= Promise.all((pages ?? []).map((p) => closeRenderPage(p.page, p.slot))).then(() => undefined);
     return this.closing;
   }
 }

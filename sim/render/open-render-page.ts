@@ -6,14 +6,14 @@ import { acquireBrowser, releaseBrowser } from './shared-browser.js';
 const ORIGIN = 'http://lamkit-render.invalid';
 
 /**
- * Opens a page of the process's shared browser (acquired here: the caller
- * must `releaseBrowser()` after closing the page) running
+ * Opens a page of the process's browser of `slot` (default 0, the shared
+ * one; acquired here: the caller must `closeRenderPage(page, slot)`) running
  * `sim/render/page/render-page` (`window.lamkitRender`), with a viewport of
  * `width x height`. Shared by {@link SceneRenderer} and
  * {@link BatchedSceneRenderer}; on failure the browser is released.
  */
-export async function openRenderPage(width: number, height: number): Promise<Page> {
-  const browser = await acquireBrowser();
+export async function openRenderPage(width: number, height: number, slot = 0): Promise<Page> {
+  const browser = await acquireBrowser(slot);
   try {
     const page = await browser.newPage({ viewport: { width, height } });
     const assets = new StaticAssets();
@@ -27,17 +27,17 @@ export async function openRenderPage(width: number, height: number): Promise<Pag
     await page.waitForFunction(() => 'lamkitRender' in window, null, { timeout: 30_000 });
     return page;
   } catch (err) {
-    await releaseBrowser();
+    await releaseBrowser(slot);
     throw err;
   }
 }
 
-/** Closes a page of {@link openRenderPage} and releases the shared browser (closing it with its last user). */
-export async function closeRenderPage(page: Page | null): Promise<void> {
+/** Closes a page of {@link openRenderPage} and releases its browser slot (closing that browser with its last user). */
+export async function closeRenderPage(page: Page | null, slot = 0): Promise<void> {
   try {
     await page?.close();
   } finally {
-    await releaseBrowser();
+    await releaseBrowser(slot);
   }
 }
 

@@ -4,6 +4,7 @@ import { MujocoWorld } from '../../sim/mujoco-world.js';
 import { BatchedSceneRenderer, SceneRenderer } from '../../sim/render/index.js';
 import { ClosedError, InvalidArgument } from '../../src/core/errors.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
+import { acquireBrowser, releaseBrowser } from '../../sim/render/shared-browser.js';
 import { SLIDER_XML } from '../fixtures/slider-xml.js';
 
 const skip = chromiumSkip();
@@ -16,7 +17,7 @@ const W = 40;
 const H = 32;
 const worlds: MujocoWorld[] = [];
 let batched: BatchedSceneRenderer;
-let instanced: BatchedSceneRenderer;
+let sharded: BatchedSceneRenderer;
 let single: SceneRenderer;
 
 before(async () => {
@@ -30,12 +31,12 @@ before(async () => {
     worlds.push(world);
   }
   batched = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H });
-  instanced = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H, instanced: true });
+  sharded = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H, shards: 2 });
   single = await SceneRenderer.create({ width: W, height: H });
 });
 after(async () => {
   await batched?.close();
-  await instanced?.close();
+  await sharded?.close();
   await single?.close();
   for (const w of worlds) w.close();
 });
@@ -70,24 +71,36 @@ test('BatchedSceneRenderer: one call gives [n x H x W x 3], each image equal to 
   assert.deepEqual(out, images);
 });
 
-test('BatchedSceneRenderer: instanced draws each geom once for the whole batch (one camera for all), per tile when cameras differ; same images as per tile', { skip }, async () => {
-  const tiled = await batched.render(worlds, { name: 'top' });
-  const tiledStats = await batched.lastBatchStats();
-  const images = await instanced.render(worlds, { name: 'top' });
-  const instancedStats = await instanced.lastBatchStats();
-  assert.deepEqual(images, tiled, 'instanced and per-tile drawing give the same pixels on this scene');
-  // The slider scene draws 2 geoms (floor, box) per tile.
-  assert.ok(instancedStats.drawCalls >= 1 && instancedStats.drawCalls <= 4, `instanced: ${instancedStats.drawCalls} draws for ${N} tiles`);
-  assert.equal(tiledStats.drawCalls, N * instancedStats.drawCalls, 'per tile: the same draws once per tile');
-  assert.equal(tiledStats.triangles, instancedStats.triangles, 'the same triangles either way');
-  assert.ok(instancedStats.bytesOut > 0 && instancedStats.drawMs >= 0 && instancedStats.readMs >= 0 && instancedStats.packMs >= 0);
-  // Different cameras per sub-env: per tile (no shared view matrix), still each image equal to a single render.
+test('BatchedSceneRenderer: shards split the batch over separate Chromium instances; same images, tiles in order, per-sub-env cameras kept', { skip }, async () => {
+  assert.equal(sharded.shards, 2);
+  // Shard 1 runs on browser slot 1: a second Chromium, not a page of the shared one.
+  const [shared, second] = await Promise.all([acquireBrowser(0), acquireBrowser(1)]);
+  try {
+    assert.notEqual(second, shared, 'slot 1 is a separate browser');
+  } finally {
+    await releaseBrowser(0);
+    await releaseBrowser(1);
+  }
+  const whole = await batched.render(worlds, { name: 'top' });
+  const stats = await batched.lastBatchStats();
+  const split = await sharded.render(worlds, { name: 'top' });
+  assert.deepEqual(split, whole, 'two shards give the one-shard batch bit for bit');
+  const splitStats = await sharded.lastBatchStats();
+  assert.equal(splitStats.drawCalls, stats.drawCalls, 'the same draws, summed over the shards');
+  assert.equal(splitStats.triangles, stats.triangles);
+  assert.ok(splitStats.bytesOut > 0 && splitStats.drawMs >= 0 && splitStats.readMs >= 0 && splitStats.packMs >= 0);
+  // One camera per sub-env: shard 1's tiles get cameras 2..4, in order.
   const cameras = worlds.map((_, i) => (i % 2 === 0 ? { name: 'top' } : { position: [0.2 * i, -1.2, 1], lookAt: [0, 0, 0] }));
-  const mixed = await instanced.render(worlds, cameras);
-  assert.equal((await instanced.lastBatchStats()).drawCalls, tiledStats.drawCalls, 'mixed cameras: drawn per tile');
-  for (let i = 0; i < N; i++) {
-    const one = await single.render(worlds[i], cameras[i]);
-    assert.deepEqual(mixed.subarray(i * H * W * 3, (i + 1) * H * W * 3), one.data, `image ${i} (camera ${JSON.stringify(cameras[i])}) equals the single-frame render`);
+  const three = await BatchedSceneRenderer.create({ numEnvs: N, width: W, height: H, shards: 3 });
+  try {
+    const mixed = await three.render(worlds, cameras);
+    assert.deepEqual(await sharded.render(worlds, cameras), mixed, 'two and three shards agree');
+    for (let i = 0; i < N; i++) {
+      const one = await single.render(worlds[i], cameras[i]);
+      assert.deepEqual(mixed.subarray(i * H * W * 3, (i + 1) * H * W * 3), one.data, `image ${i} (camera ${JSON.stringify(cameras[i])}) equals the single-frame render`);
+    }
+  } finally {
+    await three.close();
   }
 });
 
@@ -117,10 +130,12 @@ test('BatchedSceneRenderer: wrong counts and sizes name both; close is idempoten
   await assert.rejects(batched.render(worlds, undefined, new Uint8Array(7)), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('BatchedSceneRenderer.render.out: expected Uint8Array [5 x 32 x 40 x 3] (19200 bytes), got'));
   await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 1024, width: 512, height: 512 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.create: expected a tile grid within 4096 x 4096 pixels, got 16384 x 16384 (1024 images of 512 x 512). Render fewer or smaller images per call.');
   await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 0 }), InvalidArgument);
+  await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 4, shards: 5 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.create.shards: expected an integer in [1, 4] (at most 8 and numEnvs), got 5. Pass 2 on a 2-core machine, or leave it out for 1.');
+  await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 64, shards: 1.5 }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('BatchedSceneRenderer.create.shards: expected an integer in [1, 8]'));
   await assert.rejects(BatchedSceneRenderer.create({ numEnvs: 4, radialSegments: 2 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'BatchedSceneRenderer.create.radialSegments: expected an integer number of segments in [3, 64], got 2. Pass e.g. 8 for small images, or leave it out for 24.');
-  const r = await BatchedSceneRenderer.create({ numEnvs: 1, width: 8, height: 8 });
+  const r = await BatchedSceneRenderer.create({ numEnvs: 2, width: 8, height: 8, shards: 2 });
   await r.close();
   await r.close();
-  await assert.rejects(r.render(worlds.slice(0, 1)), ClosedError);
+  await assert.rejects(r.render(worlds.slice(0, 2)), ClosedError);
   await assert.rejects(r.lastBatchStats(), ClosedError);
 });

@@ -18,10 +18,14 @@ export interface RenderPageApi {
   /** `poses`: `[ngeom x 7]`; returns base64 of `Uint8Array [height x width x 3]`. */
   render(poses: number[], camera: CameraPose): string;
   /**
-   * Draws `n` sub-envs into tiles of `tileWidth x tileHeight`; tile i sits at
-   * column `i % columns`, row `floor(i / columns)` of the canvas. With
-   * `instanced`, one instanced draw per geom when all cameras are equal
-   * (instanced-tiles.ts), else one draw per geom per tile.
+   * Draws `n` sub-envs into tiles of `tileWidth x tileHeight`, one draw per
+   * geom per tile; tile i sits at column `(first + i) % columns`, row
+   * `floor((first + i) / columns)` of the canvas, and only the rows of
+   * tiles drawn are read back. A shard of a batch passes the whole batch's
+   * grid and its first sub-env: each tile keeps the canvas position it has
+   * in an unsharded batch, so its pixels are the same (SwiftShader's
+   * rounding depends, rarely and by a unit or so, on where in the canvas a
+   * tile lies).
    * `poses`: base64 of `Float32Array [n x ngeom x 7]`; `cameras`: base64 of
    * `Float64Array [n x CAMERA_STRIDE]` (batch-packing.ts). Packed arguments,
    * not arrays of numbers: Playwright serialises every number of an array
@@ -32,7 +36,7 @@ export interface RenderPageApi {
    * transfer costs ~0.2 ms per KB under load, and rendered scenes
    * (flat table, background) deflate several times over.
    */
-  renderBatch(poses: string, cameras: string, tileWidth: number, tileHeight: number, columns: number, instanced: boolean): Promise<string>;
+  renderBatch(poses: string, cameras: string, tileWidth: number, tileHeight: number, columns: number, first?: number): Promise<string>;
   /**
    * The last `renderBatch`, for benchmarks: milliseconds in the page by phase
    * (draw calls issued, `readPixels` (waits for the GPU process), copy +
@@ -47,14 +51,6 @@ function fromBase64(text: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-/** Whether the `n` packed cameras are all equal. */
-function sameCameras(cams: Float64Array, n: number): boolean {
-  for (let i = 1; i < n; i++) {
-    for (let k = 0; k < CAMERA_STRIDE; k++) if (cams[i * CAMERA_STRIDE + k] !== cams[k]) return false;
-  }
-  return true;
 }
 
 export function installRenderPage(): RenderPageApi {
@@ -82,10 +78,11 @@ export function installRenderPage(): RenderPageApi {
     return btoa(binary);
   }
 
-  function readCanvas(): void {
+  /** Reads GL rows `[y0, y0 + rows)` of the canvas into `rgba` (at row y0 of it). */
+  function readCanvas(y0 = 0, rows = drawer.height): void {
     const gl = drawer.renderer.getContext();
     // Read in the same task as the draw: no preserveDrawingBuffer needed.
-    gl.readPixels(0, 0, drawer.width, drawer.height, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
+    gl.readPixels(0, y0, drawer.width, rows, gl.RGBA, gl.UNSIGNED_BYTE, rgba.subarray(y0 * drawer.width * 4));
   }
 
   const api: RenderPageApi = {
@@ -100,7 +97,7 @@ export function installRenderPage(): RenderPageApi {
       copyTile(drawer.width, 0, 0, drawer.width, drawer.height, 0);
       return base64(rgb);
     },
-    renderBatch(posesB64, camerasB64, tw, th, columns, instanced) {
+    renderBatch(posesB64, camerasB64, tw, th, columns, first = 0) {
       let t0 = performance.now();
       const poses = new Float32Array(fromBase64(posesB64).buffer);
       const cams = new Float64Array(fromBase64(camerasB64).buffer);
@@ -109,30 +106,27 @@ export function installRenderPage(): RenderPageApi {
       const camera: CameraPose = { posWorld: [0, 0, 0], xmat: new Array(9).fill(0), fovyDeg: 45 };
       let drawCalls = 0;
       let triangles = 0;
-      // One instanced draw per geom when every sub-env has the same camera; else one draw per geom per tile.
-      if (!instanced || !sameCameras(cams, n) || !drawer.drawTiles(poses, n, unpackCamera(cams, 0, camera), tw, th, columns)) {
-        for (let i = 0; i < n; i++) {
-          unpackCamera(cams, i * CAMERA_STRIDE, camera);
-          // Tile row 0 at the top of the canvas: GL y counts from the bottom.
-          drawer.draw(poses.subarray(i * stride, (i + 1) * stride), camera, { x: (i % columns) * tw, y: drawer.height - (Math.floor(i / columns) + 1) * th, width: tw, height: th });
-          drawCalls += drawer.renderer.info.render.calls;
-          triangles += drawer.renderer.info.render.triangles;
-        }
-      } else {
-        drawCalls = drawer.renderer.info.render.calls;
-        triangles = drawer.renderer.info.render.triangles;
+      // Tile row 0 at the top of the canvas: GL y counts from the bottom.
+      const tileX = (i: number) => ((first + i) % columns) * tw;
+      const tileY = (i: number) => drawer.height - (Math.floor((first + i) / columns) + 1) * th;
+      for (let i = 0; i < n; i++) {
+        unpackCamera(cams, i * CAMERA_STRIDE, camera);
+        drawer.draw(poses.subarray(i * stride, (i + 1) * stride), camera, { x: tileX(i), y: tileY(i), width: tw, height: th });
+        drawCalls += drawer.renderer.info.render.calls;
+        triangles += drawer.renderer.info.render.triangles;
       }
       let t1 = performance.now();
       api.lastBatch.drawMs = t1 - t0;
       api.lastBatch.drawCalls = drawCalls;
       api.lastBatch.triangles = triangles;
       t0 = t1;
-      readCanvas();
+      // Only the rows holding this call's tiles (the last tile is lowest in GL).
+      readCanvas(tileY(n - 1), tileY(0) + th - tileY(n - 1));
       t1 = performance.now();
       api.lastBatch.readMs = t1 - t0;
       t0 = t1;
       const out = rgb.length >= n * tw * th * 3 ? rgb.subarray(0, n * tw * th * 3) : (rgb = new Uint8Array(n * tw * th * 3));
-      for (let i = 0; i < n; i++) copyTile(drawer.width, (i % columns) * tw, drawer.height - (Math.floor(i / columns) + 1) * th, tw, th, i * tw * th * 3);
+      for (let i = 0; i < n; i++) copyTile(drawer.width, tileX(i), tileY(i), tw, th, i * tw * th * 3);
       const deflated = new Response(new Blob([out]).stream().pipeThrough(new CompressionStream('deflate')));
       return deflated.arrayBuffer().then((b) => {
         const text = base64(new Uint8Array(b));

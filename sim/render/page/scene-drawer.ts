@@ -5,7 +5,6 @@
 import { PerspectiveCamera, WebGLRenderer } from 'three';
 import type { Scene } from 'three';
 import { MujocoScene } from '../../scene/mujoco-scene.js';
-import { InstancedTiles } from './instanced-tiles.js';
 import { litScene } from '../../scene/lit-scene.js';
 import { applyCameraPose } from '../../scene/camera-pose.js';
 import type { CameraPose } from '../../scene/camera-pose.js';
@@ -25,15 +24,6 @@ export interface SceneDrawer {
    * the canvas, at its aspect ratio (tiles of a batched frame).
    */
   draw(poses: ArrayLike<number>, pose: CameraPose, viewport?: TileViewport): void;
-  /**
-   * Draws `n` sub-envs seen from one camera into tiles of `tileWidth x
-   * tileHeight` (`columns` per row, row 0 at the top) of the whole canvas,
-   * one instanced draw per geom (see instanced-tiles.ts); `poses` holds
-   * `[n x ngeom x 7]`. Returns `false`, drawing nothing, when the scene
-   * does not allow it (more than one transparent geom, no
-   * `WEBGL_clip_cull_distance`): draw per tile then.
-   */
-  drawTiles(poses: Float32Array, n: number, pose: CameraPose, tileWidth: number, tileHeight: number, columns: number): boolean;
 }
 
 /** A rectangle of the canvas in GL pixels (origin bottom-left). */
@@ -59,7 +49,6 @@ export function createSceneDrawer(options: { preserveDrawingBuffer: boolean; off
   const camera = new PerspectiveCamera(45, 1, 0.01, 100);
   let mujoco: MujocoScene | null = null;
   let scene: Scene | null = null;
-  let tiles: InstancedTiles | null = null;
   /** Sets the camera's aspect ratio (and projection) when it changes. */
   const setAspect = (aspect: number) => {
     if (camera.aspect !== aspect) {
@@ -72,8 +61,6 @@ export function createSceneDrawer(options: { preserveDrawingBuffer: boolean; off
     width: 0,
     height: 0,
     setScene(description: SceneDescription, w: number, h: number, background: number, radialSegments?: number) {
-      tiles?.dispose();
-      tiles = null;
       mujoco?.dispose();
       mujoco = new MujocoScene(description, { radialSegments });
       scene = litScene(mujoco, { background });
@@ -97,22 +84,6 @@ export function createSceneDrawer(options: { preserveDrawingBuffer: boolean; off
       }
       applyCameraPose(camera, pose);
       renderer.render(scene, camera);
-    },
-    drawTiles(poses: Float32Array, n: number, pose: CameraPose, tileWidth: number, tileHeight: number, columns: number): boolean {
-      if (!mujoco || !scene) throw new Error('SceneDrawer.drawTiles: expected setScene() first, got no scene. Call setScene.');
-      const m = mujoco;
-      if (!tiles || tiles.capacity < n) {
-        tiles?.dispose();
-        tiles = new InstancedTiles(m, scene, renderer, n);
-      }
-      if (!tiles.usable) return false;
-      renderer.setViewport(0, 0, drawer.width, drawer.height);
-      renderer.setScissorTest(false);
-      setAspect(tileWidth / tileHeight);
-      applyCameraPose(camera, pose);
-      const stride = poses.length / n;
-      tiles.draw(renderer, camera, n, (i) => m.syncFromPoses(poses.subarray(i * stride, (i + 1) * stride)), tileWidth, tileHeight, columns, drawer.width, drawer.height);
-      return true;
     },
   };
   return drawer;

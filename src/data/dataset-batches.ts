@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import { Rng } from '../core/rng.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import type { LeRobotDataset } from './lerobot-dataset.js';
 import type { ColumnSpec, ColumnValues } from './parquet-table.js';
+import { startBatchHelper, type BatchHelper, type PretouchOrder } from './batch-helper.js';
 
 /** Options shared by {@link iterateBatches} and {@link iterateWindows}. */
 export interface DatasetSamplingOptions {
@@ -31,6 +31,21 @@ export interface DatasetSamplingOptions {
   memoryBudgetBytes?: number;
   /** Float features to normalize with `meta/stats.json`: `(x - mean) / (std + 1e-8)`, as LeRobot's MEAN_STD. */
   normalize?: readonly string[];
+  /**
+   * A second thread for the reading (src/data/batch-helper.ts): it takes the
+   * first touch of freshly allocated column memory while the files decode,
+   * then assembles every other batch (batches, not windows). `'auto'`
+   * (default): when a block's decoded columns reach 32 MiB (below, starting
+   * it costs more than it saves); `true`: always; `false`: never. Batches
+   * are the same either way.
+   */
+  helperThread?: 'auto' | boolean;
+  /** @internal Tests: when the helper's first touch runs relative to the decoding (default `'race'`). */
+  pretouchOrder?: PretouchOrder;
+  /** @internal Tests: the iterating thread waits for the helper to assemble every odd batch (default: it takes those the helper has not claimed yet). */
+  helperTakesOdd?: boolean;
+  /** @internal Tests and benches: called once the iteration ends, with how many batches the helper assembled. */
+  onHelperStats?: (stats: { helperBatches: number }) => void;
 }
 
 /** A minibatch of frames: `columns[name]` is `[size x dim]` (Float32Array for float features, Float64Array for int64, Uint8Array for bool). */
@@ -102,39 +117,60 @@ interface Block {
   episodeStart: Int32Array;
 }
 
-async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>, pool: Record<string, Float32Array | Float64Array | Uint8Array>): Promise<Block> {
+/** What one iteration keeps between blocks: reused column buffers, buffers written once already, the helper thread. */
+interface ReadState {
+  pool: Record<string, Float32Array | Float64Array | Uint8Array>;
+  /** Buffers whose pages were all written once already (decoded into): no first touch to take. */
+  touched: WeakSet<ArrayBufferLike>;
+  helper: BatchHelper | null;
+  pretouchOrder: PretouchOrder;
+}
+
+async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>, st: ReadState, pool: Record<string, Float32Array | Float64Array | Uint8Array>): Promise<Block> {
   // Decode every file of the block straight into one array per column, reused from block to block.
   const totalRows = files.reduce((s, k) => s + ds.dataFiles()[k].rows, 0);
   const cols: Record<string, ColumnValues> = {};
+  // Shared memory when a helper thread is there: it takes the first touch of the pages and gathers batches from them.
+  const Buffer = st.helper ? SharedArrayBuffer : ArrayBuffer;
   for (const s of specs) {
     const need = totalRows * (s.dim ?? 1);
     let a = pool[s.name];
     if (!a || a.length < need) {
-      // Shared memory, so that a helper thread can take the first touch of its pages (see startPretouch).
-      const buffer = need * bytesPerValue(s) >= pretouchSettings.minBytes / 4 ? new SharedArrayBuffer(need * bytesPerValue(s)) : new ArrayBuffer(need * bytesPerValue(s));
+      const buffer = new Buffer(need * bytesPerValue(s));
       a = pool[s.name] = s.kind === 'float32' ? new Float32Array(buffer) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(buffer) : new Float64Array(buffer);
     }
     cols[s.name] = a.subarray(0, need);
   }
-  const fresh = specs.filter((s) => pool[s.name].buffer instanceof SharedArrayBuffer && !touched.has(pool[s.name].buffer));
-  const helper = fresh.length > 0 && files.length > 1 && fresh.reduce((b, s) => b + pool[s.name].byteLength, 0) >= pretouchSettings.minBytes ? startPretouch(ds, files, fresh.map((s) => pool[s.name]), fresh.map((s) => bytesPerValue(s) * (s.dim ?? 1))) : null;
+  const fresh = specs.filter((s) => pool[s.name].buffer instanceof SharedArrayBuffer && !st.touched.has(pool[s.name].buffer));
+  let pretouch: { claim(f: number): void; close(): void } | null = null;
+  if (st.helper && fresh.length > 0 && files.length > 1) {
+    const ranges: Array<Array<[number, number]>> = [];
+    let row = 0;
+    for (const k of files) {
+      const rows = ds.dataFiles()[k].rows;
+      ranges.push(fresh.map((s) => [row * bytesPerValue(s) * (s.dim ?? 1), (row + rows) * bytesPerValue(s) * (s.dim ?? 1)]));
+      row += rows;
+    }
+    pretouch = st.helper.pretouch(fresh.map((s) => pool[s.name].buffer as SharedArrayBuffer), ranges, st.pretouchOrder);
+  }
   try {
     let offset = 0;
     for (let f = 0; f < files.length; f++) {
-      helper?.claim(f);
+      pretouch?.claim(f);
       await ds.readFile(files[f], specs.map((s) => s.name), { arrays: cols as Record<string, Float32Array>, rowOffset: offset });
       offset += ds.dataFiles()[files[f]].rows;
     }
   } finally {
-    helper?.close();
+    pretouch?.close();
   }
-  for (const s of specs) touched.add(pool[s.name].buffer);
+  for (const s of specs) st.touched.add(pool[s.name].buffer);
   // Row bookkeeping in typed arrays sized up front (JS arrays of a million numbers each cost more than the decode).
   let n = 0;
   for (const k of files) for (const e of ds.dataFiles()[k].episodes) if (selected.has(e)) n += ds.episodes[e].length;
-  const rows = new Int32Array(n);
-  const episode = new Int32Array(n);
-  const frame = new Int32Array(n);
+  const int32s = (): Int32Array => new Int32Array(new Buffer(4 * n));
+  const rows = int32s();
+  const episode = int32s();
+  const frame = int32s();
   const start = new Int32Array(n);
   let base = 0;
   let i = 0;
@@ -160,90 +196,8 @@ async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[
 
 const bytesPerValue = (s: ColumnSpec): number => (s.kind === 'float32' ? 4 : s.kind === 'bool' || s.kind === 'image' ? 1 : 8);
 
-/** Buffers whose pages were all written once already (decoded into). */
-const touched = new WeakSet<ArrayBufferLike>();
-
-/**
- * Below `minBytes` fresh bytes a helper thread costs more than it saves.
- * `order`: `'race'` (both at once); `'helper-first'`: decode only once the
- * helper is done (it takes every file); `'helper-last'`: the helper starts
- * after the decoding (it must take none).
- * @internal Tests set them to run the helper on small datasets.
- */
-export const pretouchSettings: { minBytes: number; order: 'race' | 'helper-first' | 'helper-last' } = { minBytes: 32 * 2 ** 20, order: 'race' };
-
-/**
- * The helper thread: claims files from the last one backwards and writes
- * one zero per 4 KiB page of each claimed file's rows (the arrays are zero
- * already, so only the page faults change), until it meets a file the
- * decoding thread claimed. Plain JS, no imports: it starts in milliseconds.
- */
-const PRETOUCH_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { claims, buffers, ranges, waitGo } = workerData;
-const files = ranges.length;
-if (waitGo) Atomics.wait(claims, 2 * files + 1, 0);
-const views = buffers.map((b) => new Uint8Array(b));
-for (let f = files - 1; f >= 0; f--) {
-  if (Atomics.compareExchange(claims, f, 0, 2) !== 0) break;
-  for (let c = 0; c < views.length; c++) {
-    const v = views[c];
-    const to = ranges[f][c][1];
-    for (let i = ranges[f][c][0]; i < to; i += 4096) v[i] = 0;
-  }
-  Atomics.store(claims, files + f, 1);
-  Atomics.notify(claims, files + f);
-}
-Atomics.store(claims, 2 * files, 1);
-Atomics.notify(claims, 2 * files);
-`;
-
-/**
- * Where fresh memory's first write is slow (a page fault each 4 KiB: ~5 ms
- * per MiB measured in lamkit's VMs, 3x the decoding itself), a second
- * thread takes the first touch of the last files' rows while this thread
- * decodes the first ones. Files are claimed atomically, one thread each,
- * and the decoder waits for a file the helper claimed to be done before
- * writing into it: no byte is written by both. Falls back to decoding
- * alone when the thread cannot start.
- */
-function startPretouch(ds: LeRobotDataset, files: number[], arrays: ReadonlyArray<Float32Array | Float64Array | Uint8Array>, rowBytes: number[]): { claim(f: number): void; close(): void } | null {
-  const claims = new Int32Array(new SharedArrayBuffer(4 * (2 * files.length + 2)));
-  const done = 2 * files.length;
-  const order = pretouchSettings.order;
-  const ranges: Array<Array<[number, number]>> = [];
-  let row = 0;
-  for (const k of files) {
-    const rows = ds.dataFiles()[k].rows;
-    ranges.push(rowBytes.map((w) => [row * w, (row + rows) * w]));
-    row += rows;
-  }
-  let worker: Worker;
-  try {
-    worker = new Worker(PRETOUCH_SOURCE, { eval: true, execArgv: [], workerData: { claims, buffers: arrays.map((a) => a.buffer), ranges, waitGo: order === 'helper-last' } });
-  } catch {
-    return null;
-  }
-  worker.on('error', () => {}); // claims nothing more: the decoder touches the rest itself
-  worker.unref();
-  if (order === 'helper-first') Atomics.wait(claims, done, 0, 30_000);
-  let closed = false;
-  return {
-    claim(f) {
-      if (Atomics.compareExchange(claims, f, 0, 1) === 2) Atomics.wait(claims, files.length + f, 0);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      if (order === 'helper-last') {
-        Atomics.store(claims, done + 1, 1);
-        Atomics.notify(claims, done + 1);
-        Atomics.wait(claims, done, 0, 30_000);
-      }
-      void worker.terminate();
-    },
-  };
-}
+/** Below this many decoded bytes per block, `helperThread: 'auto'` does without the helper (its start and the shared memory cost more than they save). */
+const HELPER_MIN_BYTES = 32 * 2 ** 20;
 
 /** Per-feature `(x - mean) * invStd` parameters from the dataset's stats (null: copy as is). */
 function normalizers(ds: LeRobotDataset, specs: ColumnSpec[], names: readonly string[]): Array<{ mean: Float64Array; invStd: Float64Array } | null> {
@@ -255,32 +209,48 @@ function normalizers(ds: LeRobotDataset, specs: ColumnSpec[], names: readonly st
   });
 }
 
-/**
- * A batch's arrays carved from one ArrayBuffer: one allocation per batch
- * instead of one per column (each large typed array is a separate zeroed
- * allocation; at batch 256 they cost more than the copies). 8-byte aligned.
- */
-function allocate(specs: ColumnSpec[], size: number, steps: number, withMask: boolean): { columns: Record<string, Float32Array | Float64Array | Uint8Array>; episodeIndex: Int32Array; frameIndex: Int32Array; mask: Uint8Array | null } {
+/** Where a batch's arrays lie in its one buffer (byte offsets, 8-byte aligned). */
+interface BatchLayout {
+  size: number;
+  steps: number;
+  bytes: number;
+  columns: number[];
+  episodeIndex: number;
+  frameIndex: number;
+  /** -1: no mask. */
+  mask: number;
+}
+
+function batchLayout(specs: ColumnSpec[], size: number, steps: number, withMask: boolean): BatchLayout {
   const align = (n: number): number => (n + 7) & ~7;
-  const bytesOf = (s: ColumnSpec): number => size * steps * (s.dim ?? 1) * (s.kind === 'float32' ? 4 : s.kind === 'bool' || s.kind === 'image' ? 1 : 8);
-  let total = 2 * align(4 * size) + (withMask ? align(size * steps) : 0);
-  for (const s of specs) total += align(bytesOf(s));
-  const buf = new ArrayBuffer(total);
   let at = 0;
   const take = (bytes: number): number => {
     const from = at;
     at += align(bytes);
     return from;
   };
+  const columns = specs.map((s) => take(size * steps * (s.dim ?? 1) * bytesPerValue(s)));
+  const episodeIndex = take(4 * size);
+  const frameIndex = take(4 * size);
+  const mask = withMask ? take(size * steps) : -1;
+  return { size, steps, bytes: at, columns, episodeIndex, frameIndex, mask };
+}
+
+/**
+ * A batch's arrays carved from one ArrayBuffer: one allocation per batch
+ * instead of one per column (each large typed array is a separate zeroed
+ * allocation; at batch 256 they cost more than the copies).
+ */
+function carve(specs: ColumnSpec[], l: BatchLayout, buf: ArrayBuffer = new ArrayBuffer(l.bytes)): { columns: Record<string, Float32Array | Float64Array | Uint8Array>; episodeIndex: Int32Array; frameIndex: Int32Array; mask: Uint8Array | null } {
   const columns: Record<string, Float32Array | Float64Array | Uint8Array> = {};
-  for (const s of specs) {
-    const n = size * steps * (s.dim ?? 1);
-    const from = take(bytesOf(s));
-    columns[s.name] = s.kind === 'float32' ? new Float32Array(buf, from, n) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(buf, from, n) : new Float64Array(buf, from, n);
+  for (let c = 0; c < specs.length; c++) {
+    const s = specs[c];
+    const n = l.size * l.steps * (s.dim ?? 1);
+    columns[s.name] = s.kind === 'float32' ? new Float32Array(buf, l.columns[c], n) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(buf, l.columns[c], n) : new Float64Array(buf, l.columns[c], n);
   }
-  const episodeIndex = new Int32Array(buf, take(4 * size), size);
-  const frameIndex = new Int32Array(buf, take(4 * size), size);
-  const mask = withMask ? new Uint8Array(buf, take(size * steps), size * steps) : null;
+  const episodeIndex = new Int32Array(buf, l.episodeIndex, l.size);
+  const frameIndex = new Int32Array(buf, l.frameIndex, l.size);
+  const mask = l.mask >= 0 ? new Uint8Array(buf, l.mask, l.size * l.steps) : null;
   return { columns, episodeIndex, frameIndex, mask };
 }
 
@@ -312,33 +282,69 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
   const rng = new Rng(options.seed ?? 0);
   const B = options.batchSize;
   const T = Math.max(windowLength, 1);
+  const useHelper = options.helperThread ?? 'auto';
+  const st: ReadState = {
+    pool: {},
+    touched: new WeakSet(),
+    helper: useHelper === true || (useHelper === 'auto' && plan.blockBytes >= HELPER_MIN_BYTES) ? startBatchHelper([prefetchRows, copyColumn]) : null,
+    pretouchOrder: options.pretouchOrder ?? 'race',
+  };
+  const full = batchLayout(specs, B, 1, false);
   let cached: Block | null = null;
-  // Block buffers, reused while no batch remainder still points into the previous block.
-  const pool: Record<string, Float32Array | Float64Array | Uint8Array> = {};
+  // The shuffled order in shared memory for the helper, reused from pass to pass.
+  let sharedOrder: Int32Array<ArrayBufferLike> = new Int32Array(0);
   // Source row of every output row of a batch (-1: padding), reused from batch to batch.
   let srcRowScratch = new Int32Array(0);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const blocks = plan.mode === 'in-memory' ? plan.blocks : groupBlocks(ds, shuffle ? rng.shuffle(plan.blocks.map((b) => b[0])) : plan.blocks.map((b) => b[0]), plan.blockBytes, specs);
-    let carry: { block: Block; index: number }[] = [];
-    for (let bi = 0; bi < blocks.length; bi++) {
-      const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected, {})) : await loadBlock(ds, blocks[bi], specs, selected, carry.length > 0 ? {} : pool);
-      const order = shuffle ? rng.permutation(block.rows.length) : Int32Array.from({ length: block.rows.length }, (_, i) => i);
-      let i = 0;
-      // A batch never mixes blocks except for the remainder carried over (its block stays referenced until then).
-      while (carry.length > 0 && i < order.length && carry.length < B) carry.push({ block, index: order[i++] });
-      if (carry.length === B) {
-        yield build(carry.map((c) => c.block), carry.map((c) => c.index));
-        carry = [];
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const blocks = plan.mode === 'in-memory' ? plan.blocks : groupBlocks(ds, shuffle ? rng.shuffle(plan.blocks.map((b) => b[0])) : plan.blocks.map((b) => b[0]), plan.blockBytes, specs);
+      let carry: { block: Block; index: number }[] = [];
+      for (let bi = 0; bi < blocks.length; bi++) {
+        // Block buffers are reused while no batch remainder still points into the previous block.
+        const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected, st, st.pool)) : await loadBlock(ds, blocks[bi], specs, selected, st, carry.length > 0 ? {} : st.pool);
+        let order: Int32Array<ArrayBufferLike> = shuffle ? rng.permutation(block.rows.length) : Int32Array.from({ length: block.rows.length }, (_, i) => i);
+        let i = 0;
+        // A batch never mixes blocks except for the remainder carried over (its block stays referenced until then).
+        while (carry.length > 0 && i < order.length && carry.length < B) carry.push({ block, index: order[i++] });
+        if (carry.length === B) {
+          yield build(carry.map((c) => c.block), carry.map((c) => c.index));
+          carry = [];
+        }
+        const count = Math.floor((order.length - i) / B);
+        let job = null;
+        if (st.helper && windowLength === 0 && count >= 2 && block.rows.buffer instanceof SharedArrayBuffer) {
+          if (sharedOrder.length < order.length) sharedOrder = new Int32Array(new SharedArrayBuffer(4 * order.length));
+          sharedOrder.set(order);
+          order = sharedOrder.subarray(0, order.length);
+          job = st.helper.gather({
+            order, from: i, count, batchSize: B, rows: block.rows, episode: block.episode, frame: block.frame,
+            columns: specs.map((s, c) => ({ values: block.cols[s.name] as Float32Array, width: s.dim ?? 1, offset: full.columns[c], norm: norm[c] })),
+            episodeOffset: full.episodeIndex, frameOffset: full.frameIndex, batchBytes: full.bytes, waitForHelper: options.helperTakesOdd ?? false,
+          });
+        }
+        try {
+          for (let j = 0; j < count; j++, i += B) {
+            const made = job?.take(j) ?? null;
+            if (made) {
+              const { columns, episodeIndex, frameIndex } = carve(specs, full, made);
+              yield { size: B, episodeIndex, frameIndex, columns };
+            } else yield build(null, order.subarray(i, i + B), block);
+          }
+        } finally {
+          job?.close();
+        }
+        for (; i < order.length; i++) carry.push({ block, index: order[i] });
       }
-      for (; i + B <= order.length; i += B) yield build(null, order.subarray(i, i + B), block);
-      for (; i < order.length; i++) carry.push({ block, index: order[i] });
+      if (carry.length > 0 && !(options.dropLast ?? false)) yield build(carry.map((c) => c.block), carry.map((c) => c.index));
     }
-    if (carry.length > 0 && !(options.dropLast ?? false)) yield build(carry.map((c) => c.block), carry.map((c) => c.index));
+  } finally {
+    options.onHelperStats?.({ helperBatches: st.helper?.helperBatches ?? 0 });
+    st.helper?.close();
   }
 
   function build(blocksOf: Block[] | null, picks: ArrayLike<number>, single?: Block): Batch | WindowBatch {
     const size = picks.length;
-    const { columns, episodeIndex, frameIndex, mask } = allocate(specs, size, T, windowLength > 0);
+    const { columns, episodeIndex, frameIndex, mask } = carve(specs, size === B && windowLength === 0 ? full : batchLayout(specs, size, T, windowLength > 0));
     if (srcRowScratch.length < size * T) srcRowScratch = new Int32Array(size * T);
     const srcRow = srcRowScratch.subarray(0, size * T).fill(-1);
     for (let b = 0; b < size; b++) {

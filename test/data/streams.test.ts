@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstValueFrom, toArray, take } from 'rxjs';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
-import { iterateBatches, iterateWindows, planSampling, pretouchSettings } from '../../src/data/dataset-batches.js';
+import { iterateBatches, iterateWindows, planSampling, type Batch } from '../../src/data/dataset-batches.js';
 import { datasetBatches, datasetWindows } from '../../src/data/dataset-streams.js';
 import { splitEpisodes, writeSplits } from '../../src/data/episode-splits.js';
 import { tempDir, writeSynthetic } from './helpers.js';
@@ -99,36 +99,66 @@ test('beyond the memory budget files are read block by block (block shuffle) wit
   }
 });
 
+/** The batches of `read` with the helper thread and without it are the same frames, values and order. */
+function assertSameBatches(helped: Batch[], alone: Batch[], what: string): void {
+  assert.equal(helped.length, alone.length, what);
+  for (let i = 0; i < alone.length; i++) {
+    assert.equal(helped[i].size, alone[i].size, `${what}: batch ${i} size`);
+    assert.deepEqual(helped[i].episodeIndex, alone[i].episodeIndex, `${what}: batch ${i} episodes`);
+    assert.deepEqual(helped[i].frameIndex, alone[i].frameIndex, `${what}: batch ${i} frames`);
+    for (const name of Object.keys(alone[i].columns)) assert.deepEqual(helped[i].columns[name], alone[i].columns[name], `${what}: batch ${i} ${name}`);
+  }
+}
+
 test('in memory, a helper thread taking the first touch of the pages changes no batch (same frames, same values, same order)', async () => {
   const { dir, cleanup } = tempDir();
-  const saved = { ...pretouchSettings };
   try {
     await writeSynthetic(dir, new Array(12).fill(50), 30, 6, { dataFileSizeMb: 0.02 });
     const ds = await openDataset(dir);
     assert.ok(ds.dataFiles().length >= 4);
-    const read = async (minBytes: number) => {
-      pretouchSettings.minBytes = minBytes;
-      return collect(iterateBatches(ds, { batchSize: 16, seed: 3, epochs: 2 }));
-    };
-    const alone = await read(Infinity);
-    let helped: Awaited<ReturnType<typeof read>> = [];
+    const alone = await collect(iterateBatches(ds, { batchSize: 16, seed: 3, epochs: 2, helperThread: false }));
+    let helped: Batch[] = [];
     // The helper first (it touches every file), last (files the decoder claimed are not its to touch), and both at once.
     for (const order of ['helper-first', 'helper-last', 'race'] as const) {
-      pretouchSettings.order = order;
-      helped = await read(0); // every load starts the helper
-      assert.equal(helped.length, alone.length);
-      for (let i = 0; i < alone.length; i++) {
-        assert.deepEqual(helped[i].episodeIndex, alone[i].episodeIndex);
-        assert.deepEqual(helped[i].frameIndex, alone[i].frameIndex);
-        for (const name of ['observation.state', 'action']) assert.deepEqual(helped[i].columns[name], alone[i].columns[name], `${order}: batch ${i} ${name}`);
-      }
+      helped = await collect(iterateBatches(ds, { batchSize: 16, seed: 3, epochs: 2, helperThread: true, pretouchOrder: order }));
+      assertSameBatches(helped, alone, order);
     }
     // And the values are the files' rows.
     const b = helped[0];
     const ep = await ds.readEpisode(b.episodeIndex[0], ['observation.state']);
     assert.deepEqual(b.columns['observation.state'].subarray(0, 30), (ep['observation.state'] as Float32Array).subarray(b.frameIndex[0] * 30, b.frameIndex[0] * 30 + 30));
   } finally {
-    Object.assign(pretouchSettings, saved);
+    cleanup();
+  }
+});
+
+test('batches the helper thread assembles (every other one) are exactly those of the serial path: in memory, block shuffle, normalized, stopped early', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    await writeSynthetic(dir, new Array(12).fill(50), 30, 6, { dataFileSizeMb: 0.02 });
+    const ds = await openDataset(dir);
+    const cases: Array<[string, Parameters<typeof iterateBatches>[1]]> = [
+      ['in memory', { batchSize: 8, seed: 4, epochs: 3 }],
+      ['normalized, unshuffled', { batchSize: 7, shuffle: false, normalize: ['observation.state'], features: ['observation.state', 'action', 'next.reward'] }],
+      ['block shuffle', { batchSize: 16, seed: 2, epochs: 2, memoryBudgetBytes: 2 * planSampling(ds, { batchSize: 16 }).totalBytes / ds.dataFiles().length + 1 }],
+    ];
+    for (const [what, options] of cases) {
+      const alone = await collect(iterateBatches(ds, { ...options, helperThread: false }));
+      // Racing (the default: the iterating thread takes the odd batches the helper has not claimed yet).
+      assertSameBatches(await collect(iterateBatches(ds, { ...options, helperThread: true })), alone, `${what}, racing`);
+      // The helper assembles every odd batch of each pass.
+      let helperBatches = -1;
+      const helped = await collect(iterateBatches(ds, { ...options, helperThread: true, helperTakesOdd: true, onHelperStats: (s) => (helperBatches = s.helperBatches) }));
+      assertSameBatches(helped, alone, what);
+      // Every odd full batch of a pass (block shuffle: per block, the batches straddling two blocks are the iterating thread's).
+      assert.ok(helperBatches >= (what === 'block shuffle' ? helped.length / 4 : helped.length / 2 - 2), `${what}: the helper assembled ${helperBatches} of ${helped.length} batches`);
+    }
+    // Stopping early ends the helper's pass (the iteration returns, nothing hangs).
+    let stats: { helperBatches: number } | null = null;
+    const it = iterateBatches(ds, { batchSize: 4, seed: 1, epochs: 100, helperThread: true, onHelperStats: (s) => (stats = s) });
+    for await (const b of it) if (b.episodeIndex.length === 4) break;
+    assert.ok(stats, 'the iteration ended');
+  } finally {
     cleanup();
   }
 });

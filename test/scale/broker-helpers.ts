@@ -33,7 +33,8 @@ export function lamkit(args: string[], env: NodeJS.ProcessEnv = process.env): Cl
   let err = '';
   child.stdout!.on('data', (d) => (out += String(d)));
   child.stderr!.on('data', (d) => (err += String(d)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': the process ended and its stdout/stderr are read to the end (the last line is in stdout()).
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -57,4 +58,34 @@ export function returnWindows(rows: Array<Record<string, number>>): { best20: nu
   let best20 = -Infinity;
   for (let i = 20; i <= r.length; i++) best20 = Math.max(best20, r.slice(i - 20, i).reduce((a, b) => a + b, 0) / 20);
   return { best20, first20: r.slice(0, 20).reduce((a, b) => a + b, 0) / Math.min(20, r.length) };
+}
+
+/**
+ * Ends a learning run as soon as it passed its test: polls `outDir`'s
+ * metrics.jsonl and, once the best mean of 20 consecutive episodes reaches
+ * `threshold`, asks the learner to stop as Ctrl-C does (its SIGINT handler:
+ * it stops after the current update, saves and returns `interrupted`).
+ * The test's criterion is unchanged (the best 20-episode mean within the
+ * budget); only the steps after it was met are saved (issue 9: suite time;
+ * CartPole-v1 through the broker reached 475 at ~31,500 of 120,000 steps).
+ * Call the returned function once the run ended (it stops the polling);
+ * `fired()` says whether the stop was requested.
+ */
+export function stopWhenLearned(outDir: string, threshold: number, everyMs = 500): { fired: () => boolean; dispose: () => void } {
+  let fired = false;
+  const timer = setInterval(() => {
+    if (fired) return;
+    let rows: Array<Record<string, number>>;
+    try {
+      rows = metricRows(outDir);
+    } catch {
+      return; // metrics.jsonl not written yet
+    }
+    if (returnWindows(rows).best20 >= threshold) {
+      fired = true;
+      clearInterval(timer);
+      process.emit('SIGINT', 'SIGINT');
+    }
+  }, everyMs);
+  return { fired: () => fired, dispose: () => clearInterval(timer) };
 }

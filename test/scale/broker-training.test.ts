@@ -10,7 +10,7 @@ import type { BrokerLearnerLink } from '../../src/cli/commands/train-broker.js';
 import { unpackMessage } from '../../agents/scale/binary-message.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 import { until } from '../helpers/until.js';
-import { natsSkip, lamkit, publishedCount, metricRows, returnWindows } from './broker-helpers.js';
+import { natsSkip, lamkit, publishedCount, metricRows, returnWindows, stopWhenLearned, type CliProcess } from './broker-helpers.js';
 
 // A real nats-server on a free loopback port (started and killed here), the
 // learner in this process (lamkit train --broker), workers as `lamkit worker`
@@ -27,8 +27,25 @@ function learnerFlags(url: string, out: string, totalSteps: number): TrainFlags 
  * The two learning runs' budget. Which worker's rollout a learner update takes (and, with --rollouts-per-update,
  * which worker collects which half) depends on scheduling, so these runs are not seed-deterministic: under two CPU
  * hogs 80,000 steps peaked at 472.7 (K = 1) and 430 (K = 2) in one run each; 120,000 leaves a margin for 475.
+ * The budget is a cap: a run stops (as by Ctrl-C) once it passed, i.e. its best 20-episode mean reached 475
+ * (K = 1 at load ~10: at 31,488 steps), so the margin costs no time when it is not needed.
  */
 const LEARN_STEPS = 120_000;
+const LEARNED = 475;
+
+/**
+ * How the workers end: when the learner ran its whole budget, its last weights say `finished` and both exit 0
+ * saying so; when it was stopped once it learned, they wait for weights that will not come, and Ctrl-C stops them
+ * (exit 130, 'stopped by Ctrl-C'). The budget-end path is also checked by the SIGKILL test below.
+ */
+async function workersEnd(workers: CliProcess[], learnerInterrupted: boolean): Promise<void> {
+  for (const w of workers) {
+    if (learnerInterrupted) w.child.kill('SIGINT');
+    const { code } = await w.exited;
+    assert.equal(code, learnerInterrupted ? 130 : 0, w.stderr());
+    assert.match(w.stdout(), learnerInterrupted ? /stopped by Ctrl-C/ : /the learner finished/);
+  }
+}
 
 function worker(url: string, id: string): ReturnType<typeof lamkit> {
   return lamkit(['worker', '--broker', url, '--env', 'CartPole-v1', '--worker-id', id]);
@@ -38,21 +55,20 @@ test('two workers and a learner train CartPole-v1 through the broker to a mean r
   const server = closeAtEnd(await LocalNatsServer.start());
   const out = join(root, 'learn');
   const workers = [worker(server.url, 'wa'), worker(server.url, 'wb')];
-  const outcome = await runTrain(learnerFlags(server.url, out, LEARN_STEPS));
+  const stop = stopWhenLearned(out, LEARNED);
+  const outcome = await runTrain(learnerFlags(server.url, out, LEARN_STEPS)).finally(stop.dispose);
   const rows = metricRows(out);
   const { best20, first20 } = returnWindows(rows);
-  assert.ok(best20 >= 475, `best mean of 20 episodes: ${best20}`);
+  assert.ok(best20 >= LEARNED, `best mean of 20 episodes: ${best20} (${outcome.globalStep} steps)`);
   assert.ok(first20 < 50, `the untrained policy scores ~20; first 20 episodes: ${first20}`);
   const broker = rows.filter((r) => r['broker/workers_seen'] !== undefined);
   assert.equal(broker.at(-1)!['broker/workers_seen'], 2);
   assert.ok(broker.every((r) => r['broker/rollout_age'] === 0), 'on-policy by default (--max-policy-lag 0): every rollout trained on was collected with the current weights');
-  // The learner's end tells the workers to stop: both exit 0 and say so.
-  for (const w of workers) {
-    const { code } = await w.exited;
-    assert.equal(code, 0, w.stderr());
-    assert.match(w.stdout(), /the learner finished/);
-  }
-  assert.equal(outcome.globalStep, LEARN_STEPS - (LEARN_STEPS % 256));
+  assert.equal(outcome.interrupted, stop.fired());
+  assert.equal(outcome.globalStep % 256, 0, 'whole updates');
+  assert.ok(outcome.globalStep <= LEARN_STEPS - (LEARN_STEPS % 256), `${outcome.globalStep} steps`);
+  if (!outcome.interrupted) assert.equal(outcome.globalStep, LEARN_STEPS - (LEARN_STEPS % 256));
+  await workersEnd(workers, outcome.interrupted);
   await server.close();
 });
 
@@ -61,13 +77,15 @@ test('--rollouts-per-update 2: each update is assembled from two rollouts of the
   const out = join(root, 'k2');
   const workers = [worker(server.url, 'k2a'), worker(server.url, 'k2b')];
   let link: BrokerLearnerLink | null = null;
-  const outcome = await runTrain({ ...learnerFlags(server.url, out, LEARN_STEPS), rolloutsPerUpdate: '2' }, { onBroker: (l) => (link = l) });
+  const stop = stopWhenLearned(out, LEARNED);
+  const outcome = await runTrain({ ...learnerFlags(server.url, out, LEARN_STEPS), rolloutsPerUpdate: '2' }, { onBroker: (l) => (link = l) }).finally(stop.dispose);
   const rows = metricRows(out);
   const { best20, first20 } = returnWindows(rows);
-  assert.ok(best20 >= 475, `best mean of 20 episodes: ${best20}`);
+  assert.ok(best20 >= LEARNED, `best mean of 20 episodes: ${best20} (${outcome.globalStep} steps)`);
   assert.ok(first20 < 50, `first 20 episodes: ${first20}`);
+  assert.equal(outcome.interrupted, stop.fired());
   const updates = rows.filter((r) => r['broker/batch_rollouts'] !== undefined);
-  assert.equal(updates.length, Math.floor(LEARN_STEPS / 256));
+  assert.equal(updates.length, outcome.interrupted ? outcome.globalStep / 256 : Math.floor(LEARN_STEPS / 256));
   for (const r of updates) {
     assert.equal(r['broker/batch_rollouts'], 2, 'every update consumed two rollouts');
     assert.equal(r['broker/batch_versions'], 1, 'versions never mix within an update');
@@ -79,11 +97,7 @@ test('--rollouts-per-update 2: each update is assembled from two rollouts of the
   const source = (link as BrokerLearnerLink | null)!.made!;
   assert.equal(source.stats.used, 2 * updates.length);
   assert.equal(outcome.globalStep, updates.length * 256, 'an update is the config batch (8 envs x 32 steps), not twice it');
-  for (const w of workers) {
-    const { code } = await w.exited;
-    assert.equal(code, 0, w.stderr());
-    assert.match(w.stdout(), /the learner finished/);
-  }
+  await workersEnd(workers, outcome.interrupted);
   await server.close();
 });
 
@@ -111,7 +125,9 @@ test('a worker killed with SIGKILL mid-run does not stop training', { skip }, as
   const last = metricRows(out).filter((r) => r['broker/workers_seen'] !== undefined).at(-1)!;
   assert.equal(last['broker/workers_seen'], 2);
   assert.ok(last['broker/rollouts_received'] > killedAt + 5, `training went on with kb (${last['broker/rollouts_received']} rollouts received)`);
+  // The learner's end tells the surviving worker to stop: it exits 0 and says so.
   assert.equal((await b.exited).code, 0);
+  assert.match(b.stdout(), /the learner finished/);
   await server.close();
 });
 

@@ -3,6 +3,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { tuneAllocator } from '../core/tune-allocator.js';
 import { spaceFromJSON } from '../core/spaces/from-json.js';
 import { BridgeProtocolError } from './errors.js';
 import type { HelloMessage } from './protocol.js';
@@ -41,7 +42,7 @@ export interface BridgeServerOptions extends Partial<RemoteEnvTimeouts> {
    * Per-connection server time, in ms per second, spent receiving and handling its messages (socket reads,
    * unmasking, parse, validate, dispatch, error replies; wall clock; burst a quarter second's worth). Over it the connection is throttled like
    * `maxBytesPerSecond`, so one robot sending legal but expensive messages cannot starve the others; and no
-   * connection's messages are handled for more than 2 ms back to back before others get a turn. Default 200 (a fifth of a core).
+   * connection's messages are handled for more than 2 ms back to back before others get a turn. Default 100 (a tenth of a core).
    */
   maxProcessingMsPerSecond?: number;
   /**
@@ -121,7 +122,7 @@ export class BridgeServer implements ConnectionHost {
       maxMessageBytes: this.maxMessageBytes,
       maxMessagesPerSecond: this.maxMessagesPerSecond,
       maxBytesPerSecond: opts.maxBytesPerSecond ?? 16 * 1024 * 1024,
-      maxProcessingMsPerSecond: opts.maxProcessingMsPerSecond ?? 200,
+      maxProcessingMsPerSecond: opts.maxProcessingMsPerSecond ?? 100,
     };
     this.offloadParseBytes = opts.offloadParseBytes ?? 16384;
     this.parsePool = new MessageParsePool(undefined, opts.parseWorkerNice);
@@ -172,6 +173,8 @@ export class BridgeServer implements ConnectionHost {
       throw new InvalidArgument(formatError('BridgeServer.listen.token', 'a non-empty string', describeValue(options.token), 'Omit it to accept any client (loopback only!)'));
     }
     const ros = options.rosbridge ? resolveRosbridgeConfig(options.rosbridge) : null;
+    // Large messages and camera frames are buffers of 28-256 KiB made and freed per message: keep their memory mapped.
+    await tuneAllocator();
     if (options.server) {
       const addr = options.server.address();
       return new BridgeServer(options.server, false, typeof addr === 'object' && addr ? addr.port : 0, options, ros);

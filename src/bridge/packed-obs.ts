@@ -123,10 +123,11 @@ export function unpackObs(values: Float32Array, bytes: Uint8Array, layout: ObsLa
  * Checks what the flat form says about images and instructions: every value
  * of a `uint8` part an integer 0-255, every value of a `Text` part an integer
  * charset index or the pad (the charset's length). Returns the protocol error
- * for the first value that is not, or null.
+ * for the first value that is not, or null. `bytesKnownValid`: the uint8 parts
+ * came as bytes (a packed frame), so only the Text parts are checked.
  */
-export function checkObsContent(obs: Float32Array, layout: ObsLayout, where: string): BridgeProtocolError | null {
-  for (const [offset, length] of layout.bytes) {
+export function checkObsContent(obs: Float32Array, layout: ObsLayout, where: string, bytesKnownValid = false): BridgeProtocolError | null {
+  if (!bytesKnownValid) for (const [offset, length] of layout.bytes) {
     for (let i = offset; i < offset + length; i++) {
       const v = obs[i];
       if (!(v >= 0 && v <= 255 && v === Math.floor(v))) return badPixel(where, i, v);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LamkitError } from '../core/errors.js';
+import { tuneAllocator } from '../core/tune-allocator.js';
 
 /**
  * Each subcommand lives in `src/cli/commands/<name>.ts` and exports
@@ -55,6 +56,9 @@ export async function main(argv: readonly string[]): Promise<number> {
  * cannot be recognised from `process.argv[1]`.
  */
 export function runCli(argv: readonly string[]): Promise<void> {
+  // Every command but the listings works with buffers made and freed in loops: keep freed memory mapped (in the
+  // background: a worker thread that exits at once, see tune-allocator.ts).
+  if (argv.length > 0 && argv[0] !== 'envs' && !argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) void tuneAllocator();
   return main(argv).then(
     (code) => {
       // An action may have set its own code (130: stopped by Ctrl-C, see interrupt.ts).

@@ -173,6 +173,8 @@ export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | 
   worker.unref();
   let closed = false;
   let helped = 0;
+  // The ring of slots, reused from pass to pass (a pass's batches are all consumed before the next starts; the thread would hold on to a new buffer per pass until its own GC runs).
+  let slots = new SharedArrayBuffer(0);
   const jobs = new Set<{ close(): void }>();
   return {
     get helperBatches() {
@@ -206,12 +208,13 @@ export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | 
     gather(spec) {
       const ctl = new Int32Array(new SharedArrayBuffer(12));
       const claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, spec.count)));
-      const slots = new SharedArrayBuffer(SLOTS * spec.batchBytes);
+      if (slots.byteLength < SLOTS * spec.batchBytes) slots = new SharedArrayBuffer(SLOTS * spec.batchBytes);
+      const ring = slots;
       worker.postMessage({
         type: 'gather',
         ctl,
         claims,
-        slots,
+        slots: ring,
         order: spec.order,
         from: spec.from,
         count: spec.count,
@@ -234,7 +237,7 @@ export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | 
             while ((state = Atomics.load(claims, j)) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, 1000);
             if (state === HELPER_DONE) {
               out = new ArrayBuffer(spec.batchBytes);
-              new Uint8Array(out).set(new Uint8Array(slots, (j % SLOTS) * spec.batchBytes, spec.batchBytes));
+              new Uint8Array(out).set(new Uint8Array(ring, (j % SLOTS) * spec.batchBytes, spec.batchBytes));
             }
           }
           Atomics.store(ctl, CONSUMED, j + 1);

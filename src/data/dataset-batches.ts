@@ -115,31 +115,37 @@ interface Block {
   frame: Int32Array;
   /** Row in the block of each selected frame's episode start (for windows). */
   episodeStart: Int32Array;
+  /** The buffers it lies in (reused by a later block once no batch remainder refers to this one). */
+  pool: Pool;
 }
+
+/** Decoded columns and row bookkeeping of one block, by column name (`#rows`, `#episode`, `#frame` for the bookkeeping). */
+type Pool = Record<string, Float32Array | Float64Array | Uint8Array | Int32Array>;
 
 /** What one iteration keeps between blocks: reused column buffers, buffers written once already, the helper thread. */
 interface ReadState {
-  pool: Record<string, Float32Array | Float64Array | Uint8Array>;
+  /** Block buffers, reused: one in memory, two (rarely more) in block shuffle, where a batch remainder holds on to the previous block. */
+  pools: Pool[];
   /** Buffers whose pages were all written once already (decoded into): no first touch to take. */
   touched: WeakSet<ArrayBufferLike>;
   helper: BatchHelper | null;
   pretouchOrder: PretouchOrder;
 }
 
-async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>, st: ReadState, pool: Record<string, Float32Array | Float64Array | Uint8Array>): Promise<Block> {
+async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[], selected: Set<number>, st: ReadState, pool: Pool): Promise<Block> {
   // Decode every file of the block straight into one array per column, reused from block to block.
   const totalRows = files.reduce((s, k) => s + ds.dataFiles()[k].rows, 0);
   const cols: Record<string, ColumnValues> = {};
   // Shared memory when a helper thread is there: it takes the first touch of the pages and gathers batches from them.
   const Buffer = st.helper ? SharedArrayBuffer : ArrayBuffer;
+  const reuse = <A extends Pool[string]>(key: string, length: number, make: (b: ArrayBufferLike) => A, bytes: number): A => {
+    let a = pool[key] as A | undefined;
+    if (!a || a.length < length) a = pool[key] = make(new Buffer(length * bytes));
+    return a.subarray(0, length) as A;
+  };
   for (const s of specs) {
-    const need = totalRows * (s.dim ?? 1);
-    let a = pool[s.name];
-    if (!a || a.length < need) {
-      const buffer = new Buffer(need * bytesPerValue(s));
-      a = pool[s.name] = s.kind === 'float32' ? new Float32Array(buffer) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(buffer) : new Float64Array(buffer);
-    }
-    cols[s.name] = a.subarray(0, need);
+    const make = (b: ArrayBufferLike): Float32Array | Float64Array | Uint8Array => (s.kind === 'float32' ? new Float32Array(b) : s.kind === 'bool' || s.kind === 'image' ? new Uint8Array(b) : new Float64Array(b));
+    cols[s.name] = reuse(s.name, totalRows * (s.dim ?? 1), make, bytesPerValue(s)) as ColumnValues;
   }
   const fresh = specs.filter((s) => pool[s.name].buffer instanceof SharedArrayBuffer && !st.touched.has(pool[s.name].buffer));
   let pretouch: { claim(f: number): void; close(): void } | null = null;
@@ -167,10 +173,10 @@ async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[
   // Row bookkeeping in typed arrays sized up front (JS arrays of a million numbers each cost more than the decode).
   let n = 0;
   for (const k of files) for (const e of ds.dataFiles()[k].episodes) if (selected.has(e)) n += ds.episodes[e].length;
-  const int32s = (): Int32Array => new Int32Array(new Buffer(4 * n));
-  const rows = int32s();
-  const episode = int32s();
-  const frame = int32s();
+  const int32s = (key: string): Int32Array => reuse(key, n, (b) => new Int32Array(b), 4);
+  const rows = int32s('#rows');
+  const episode = int32s('#episode');
+  const frame = int32s('#frame');
   const start = new Int32Array(n);
   let base = 0;
   let i = 0;
@@ -191,7 +197,7 @@ async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[
     }
     base += f.rows;
   }
-  return { cols, rows, episode, frame, episodeStart: start };
+  return { cols, rows, episode, frame, episodeStart: start, pool };
 }
 
 const bytesPerValue = (s: ColumnSpec): number => (s.kind === 'float32' ? 4 : s.kind === 'bool' || s.kind === 'image' ? 1 : 8);
@@ -284,7 +290,7 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
   const T = Math.max(windowLength, 1);
   const useHelper = options.helperThread ?? 'auto';
   const st: ReadState = {
-    pool: {},
+    pools: [],
     touched: new WeakSet(),
     helper: useHelper === true || (useHelper === 'auto' && plan.blockBytes >= HELPER_MIN_BYTES) ? startBatchHelper([prefetchRows, copyColumn]) : null,
     pretouchOrder: options.pretouchOrder ?? 'race',
@@ -300,8 +306,11 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
       const blocks = plan.mode === 'in-memory' ? plan.blocks : groupBlocks(ds, shuffle ? rng.shuffle(plan.blocks.map((b) => b[0])) : plan.blocks.map((b) => b[0]), plan.blockBytes, specs);
       let carry: { block: Block; index: number }[] = [];
       for (let bi = 0; bi < blocks.length; bi++) {
-        // Block buffers are reused while no batch remainder still points into the previous block.
-        const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected, st, st.pool)) : await loadBlock(ds, blocks[bi], specs, selected, st, carry.length > 0 ? {} : st.pool);
+        // Block buffers are reused unless a batch remainder still points into them (then a second set: at most the budget in all).
+        const busy = new Set(carry.map((c) => c.block.pool));
+        let pool = st.pools.find((p) => !busy.has(p));
+        if (!pool) st.pools.push((pool = {}));
+        const block = plan.mode === 'in-memory' ? (cached ??= await loadBlock(ds, blocks[0], specs, selected, st, pool)) : await loadBlock(ds, blocks[bi], specs, selected, st, pool);
         let order: Int32Array<ArrayBufferLike> = shuffle ? rng.permutation(block.rows.length) : Int32Array.from({ length: block.rows.length }, (_, i) => i);
         let i = 0;
         // A batch never mixes blocks except for the remainder carried over (its block stays referenced until then).

@@ -13,10 +13,12 @@ import { ArmReachExpert } from '../../envs/mujoco/arm-reach-expert.js';
 import type { MujocoEnv } from '../../envs/mujoco/mujoco-env.js';
 import '../../envs/mujoco/register.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
+import { browserPerFile } from '../helpers/browser-per-file.js';
 import { SLIDER_XML } from '../fixtures/slider-xml.js';
 import { probeVideo, ffprobeVideo, type VideoProbe } from '../helpers/video-probe.js';
 
 const skip = chromiumSkip();
+browserPerFile();
 const root = mkdtempSync(join(tmpdir(), 'lamkit-video-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 

@@ -66,6 +66,8 @@ export interface GatherJob {
   close(): void;
 }
 
+/** How long the iterating thread waits for a batch the helper is assembling before assembling it itself. */
+const PATIENCE_MS = 0.25;
 /** Ring slots per pass: how far (in batches) the helper may run ahead of the consumer. */
 const SLOTS = 8;
 // ctl: [0] stop, [1] batches consumed, [2] helper batches (count).
@@ -234,7 +236,12 @@ export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | 
           let state = Atomics.compareExchange(claims, j, FREE, MINE);
           let out: ArrayBuffer | null = null;
           if (state !== FREE) {
-            while ((state = Atomics.load(claims, j)) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, 1000);
+            // The helper is on it: wait a little (a batch takes it ~40 us on a free core), then, when it is not
+            // done (descheduled on a loaded machine), assemble the batch here as well: the helper's copy, the
+            // same bytes, is ignored, and its slot is only rewritten once the helper has finished with it.
+            if (Atomics.load(claims, j) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, PATIENCE_MS);
+            while (spec.waitForHelper && Atomics.load(claims, j) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, 1000);
+            state = Atomics.load(claims, j);
             if (state === HELPER_DONE) {
               out = new ArrayBuffer(spec.batchBytes);
               new Uint8Array(out).set(new Uint8Array(ring, (j % SLOTS) * spec.batchBytes, spec.batchBytes));

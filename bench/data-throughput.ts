@@ -72,6 +72,20 @@ const THREAD_CLOCK = '/proc/thread-self/schedstat';
 const HAS_THREAD_CLOCK = existsSync(THREAD_CLOCK);
 const mainCpuMs = (): number => (HAS_THREAD_CLOCK ? Number(readFileSync(THREAD_CLOCK, 'utf8').split(' ')[0]) / 1e6 : NaN);
 
+/**
+ * Minor page faults (first touches of memory; ~5 ms a MiB on the 2-core
+ * VM, see docs/benchmarks.md) of this thread (the env loop's, Linux
+ * `/proc/thread-self/stat` field 10; NaN elsewhere) and of the whole process
+ * (every thread: the writer thread's, V8's and libuv's helpers').
+ */
+const HAS_THREAD_STAT = existsSync('/proc/thread-self/stat');
+const faults = (): { loop: number; all: number } => {
+  const all = process.resourceUsage().minorPageFault;
+  if (!HAS_THREAD_STAT) return { loop: NaN, all };
+  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+  return { loop: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]), all };
+};
+
 interface Pair {
   bareMs: number;
   recordMs: number;
@@ -83,11 +97,16 @@ interface Pair {
   /** CPU of the env loop's thread alone. */
   bareMainMs: number;
   recordMainMs: number;
+  /** Minor page faults of the env loop's thread and of the process's other threads, bare and recorded. */
+  bareLoopFaults: number;
+  recordLoopFaults: number;
+  bareOtherFaults: number;
+  recordOtherFaults: number;
   /** 1-minute load average after the pair. */
   load: number;
 }
 
-async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; mainOverhead: number; bareMainMs: number; recordMainMs: number; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; costMainMs: number; minBareCpuMs: number } }> {
+async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; overhead: number; loopOverhead: number; commitMs: number; cpuOverhead: number; loopCpuOverhead: number; commitCpuMs: number; bareCpuMs: number; recordCpuMs: number; mainOverhead: number; bareMainMs: number; recordMainMs: number; faults: { bareLoop: number; recordLoop: number; bareOther: number; recordOther: number }; steps: number; pairs: Pair[]; isolated: { bareCpuMs: number; recordCpuMs: number; costCpuMs: number; costWallMs: number; costMainMs: number; minBareCpuMs: number } }> {
   const env = await makeAsync('ArmReach-v0');
   const expert = new ArmReachExpert(env);
   await runEpisodes(env, expert, { episodes: 20, seed: 0, deterministic: true }); // warm-up (JIT, MuJoCo)
@@ -98,17 +117,22 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
   for (let r = 0; r < REPEATS; r++) {
     let c0 = cpuMs();
     let m0 = mainCpuMs();
+    let f0 = faults();
     let t0 = performance.now();
     const bare = await runEpisodes(env, expert, { episodes: EPISODES, seed: 1000, deterministic: true, keepEpisodes: false });
     const bareMs = performance.now() - t0;
     const bareCpuMs = cpuMs() - c0;
     const bareMainMs = mainCpuMs() - m0;
+    let f1 = faults();
+    const bareLoopFaults = f1.loop - f0.loop;
+    const bareOtherFaults = f1.all - f0.all - bareLoopFaults;
     const out = join(scratch, `rec-${r}`);
     let lastEpisodeAt = 0;
     let lastEpisodeCpu = 0;
     let finished = 0;
     c0 = cpuMs();
     m0 = mainCpuMs();
+    f0 = faults();
     t0 = performance.now();
     await recordEpisodes(expert, env, {
       out,
@@ -126,9 +150,12 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
     const recordMs = performance.now() - t0;
     const recordCpuMs = cpuMs() - c0;
     const recordMainMs = mainCpuMs() - m0;
+    f1 = faults();
+    const recordLoopFaults = f1.loop - f0.loop;
+    const recordOtherFaults = f1.all - f0.all - recordLoopFaults;
     rmSync(out, { recursive: true, force: true });
     steps = bare.steps;
-    pairs.push({ bareMs, recordMs, loopMs: lastEpisodeAt - t0, bareCpuMs, recordCpuMs, loopCpuMs: lastEpisodeCpu - c0, bareMainMs, recordMainMs, load: loadavg()[0] });
+    pairs.push({ bareMs, recordMs, loopMs: lastEpisodeAt - t0, bareCpuMs, recordCpuMs, loopCpuMs: lastEpisodeCpu - c0, bareMainMs, recordMainMs, bareLoopFaults, recordLoopFaults, bareOtherFaults, recordOtherFaults, load: loadavg()[0] });
   }
   const isolated = await recorderCost(env, expert, QUICK ? 5 : 15);
   env.close();
@@ -147,6 +174,7 @@ async function recordingOverhead(): Promise<{ bareMs: number; recordMs: number; 
     mainOverhead: med((p) => p.recordMainMs / p.bareMainMs - 1),
     bareMainMs: med((p) => p.bareMainMs),
     recordMainMs: med((p) => p.recordMainMs),
+    faults: { bareLoop: med((p) => p.bareLoopFaults), recordLoop: med((p) => p.recordLoopFaults), bareOther: med((p) => p.bareOtherFaults), recordOther: med((p) => p.recordOtherFaults) },
     steps,
     pairs,
     isolated: { ...isolated, minBareCpuMs: Math.min(...pairs.map((p) => p.bareCpuMs)) },
@@ -316,8 +344,10 @@ console.log(`recording overhead, ArmReach-v0 + expert, ${EPISODES} episodes (${o
 console.log(`  wall: bare ${fmt(overhead.bareMs)} ms, recorded ${fmt(overhead.recordMs)} ms -> ${pct(overhead.overhead)} in all; ${pct(overhead.loopOverhead)} while recording (every episode journaled), then ${fmt(overhead.commitMs)} ms for the final commit (data, episodes, tasks, stats files written and fsynced together, then info.json)`);
 console.log(`  CPU (user + system; less disturbed by other work on the machine): bare ${fmt(overhead.bareCpuMs)} ms, recorded ${fmt(overhead.recordCpuMs)} ms -> ${pct(overhead.cpuOverhead)} in all; ${pct(overhead.loopCpuOverhead)} while recording, then ${fmt(overhead.commitCpuMs)} ms for the commit`);
 console.log(`  CPU of the env loop's thread: bare ${fmt(overhead.bareMainMs)} ms, recorded ${fmt(overhead.recordMainMs)} ms -> ${pct(overhead.mainOverhead)} (the process figure above includes the writer thread's work)`);
+const pf = overhead.faults;
+console.log(`  minor page faults (4 KiB first touches, ~5 ms a MiB on the 2-core VM), median: env loop's thread bare ${fmt(pf.bareLoop)}, recorded ${fmt(pf.recordLoop)}; the other threads (writer, V8, libuv) bare ${fmt(pf.bareOther)}, recorded ${fmt(pf.recordOther)}`);
 for (const [i, p] of overhead.pairs.entries()) {
-  console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), loop thread ${pct(p.recordMainMs / p.bareMainMs - 1)}, load ${p.load.toFixed(1)}`);
+  console.log(`  pair ${i + 1}: wall ${fmt(p.bareMs)} -> ${fmt(p.recordMs)} ms (${pct(p.recordMs / p.bareMs - 1)}; commit ${fmt(p.recordMs - p.loopMs)} ms), CPU ${fmt(p.bareCpuMs)} -> ${fmt(p.recordCpuMs)} ms (${pct(p.recordCpuMs / p.bareCpuMs - 1)}; commit ${fmt(p.recordCpuMs - p.loopCpuMs)} ms), loop thread ${pct(p.recordMainMs / p.bareMainMs - 1)}, page faults loop ${p.bareLoopFaults} -> ${p.recordLoopFaults} / other threads ${p.bareOtherFaults} -> ${p.recordOtherFaults}, load ${p.load.toFixed(1)}`);
 }
 const iso = overhead.isolated;
 console.log(`  the recorder's own cost, isolated (the same ${EPISODES} episodes replayed from memory, min of ${QUICK ? 5 : 15}): bare replay ${fmt(iso.bareCpuMs, 1)} ms CPU, recorded replay ${fmt(iso.recordCpuMs, 1)} ms -> ${fmt(iso.costCpuMs, 1)} ms of CPU (${fmt(iso.costWallMs, 1)} ms wall) = ${pct(iso.costCpuMs / iso.minBareCpuMs)} of the bare loop's CPU (its min, ${fmt(iso.minBareCpuMs)} ms; a lower bound: MuJoCo shares the caches in the real loop); on the loop's own thread ${fmt(iso.costMainMs, 1)} ms = ${pct(iso.costMainMs / iso.minBareCpuMs)}`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BackendError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
-import { ParquetEncoder, encodeParquet, giveBackEncodeBuffer, takeEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
+import { ParquetEncoder, encodeParquet, estimateParquetBytes, giveBackEncodeBuffer, takeEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
 import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,
@@ -278,7 +278,11 @@ export class DatasetWriter {
 
     // 2. The episodes' metadata rows.
     const metaPath = join(this.root, fillTemplate(EPISODES_PATH_TEMPLATE, { chunk_index: this.nextMeta.chunk, file_index: this.nextMeta.file }));
-    files.push({ path: metaPath, data: encodeParquet(this.episodesTable(episodes, firstFrame)) });
+    // Into a buffer of an earlier commit (this thread's), given back when the files are written.
+    const table = this.episodesTable(episodes, firstFrame);
+    const metaEncoder = new ParquetEncoder(table.columns.map((c) => c.spec), {}, takeEncodeBuffer(estimateParquetBytes(table), 'fit'));
+    metaEncoder.addRows(table);
+    files.push({ path: metaPath, data: metaEncoder.finish() });
 
     // 3. Tasks (only grow), stats, then info.json: the commit.
     if (this.tasks.length > this.info.total_tasks) files.push({ path: join(this.root, TASKS_PATH), data: encodeTasks(this.tasks) });
@@ -287,7 +291,7 @@ export class DatasetWriter {
     files.push({ path: join(this.root, STATS_PATH), data: JSON.stringify(statsJsonWithImages(stats, this.info.features), null, 4) });
     const totalEpisodes = this.info.total_episodes + episodes.length;
     const info = { ...this.info, total_episodes: totalEpisodes, total_frames: firstFrame + rows, total_tasks: this.tasks.length, splits: { train: `0:${totalEpisodes}` } };
-    return { files, info, stats };
+    return { files, info, stats, buffers: [metaEncoder.buffer] };
   }
 
   /** After a commit's files and `info.json` are in place: the journal is emptied, the next files numbered. */
@@ -300,6 +304,7 @@ export class DatasetWriter {
     this.pendingFrames = 0;
     // The data file is written: its memory encodes the next one (of any writer of this thread).
     giveBackEncodeBuffer(this.encoder!.buffer);
+    for (const b of commit.buffers) giveBackEncodeBuffer(b);
     this.encoder = null;
     this.finishedData = null;
     this.encodedEpisodes = 0;
@@ -330,6 +335,7 @@ export class DatasetWriter {
     this.closed = true;
     this.journal.close();
     this.lock.release();
+    this.giveBackMemory();
   }
 
   /** Closes the journal (removed when everything is committed) and releases the lock. */
@@ -337,6 +343,19 @@ export class DatasetWriter {
     this.journal.close();
     if (this.pending.length === 0) rmSync(journalPath(this.root), { force: true });
     this.lock.release();
+    this.giveBackMemory();
+  }
+
+  /** The column stores and statistics rows go to the thread's next writer (a recording per writer would otherwise touch fresh memory each time). */
+  private giveBackMemory(): void {
+    for (const [name, store] of Object.entries(this.columnStore)) {
+      giveBackStore(store);
+      delete this.columnStore[name];
+    }
+    for (const [name, rows] of Object.entries(this.pendingStats)) {
+      giveBackStatsRows(rows);
+      delete this.pendingStats[name];
+    }
   }
 
   /** Re-adds the journal's whole episodes that are not committed (a crash after `addEpisode`, before the flush). */
@@ -443,8 +462,8 @@ export class DatasetWriter {
       } else values = episode.frames[spec.name] as Exclude<FrameValues, string[]>;
       if (spec.kind === 'image') {
         const s = computeImageStats(values as Uint8Array, n, imageShapeOf(spec.shape ?? [], spec.name));
-        (this.pendingStats[spec.name] ??= new StatsRows(s.mean.length)).addStats(s);
-      } else (this.pendingStats[spec.name] ??= new StatsRows(spec.dim ?? 1)).add(values, n);
+        (this.pendingStats[spec.name] ??= takeStatsRows(s.mean.length)).addStats(s);
+      } else (this.pendingStats[spec.name] ??= takeStatsRows(spec.dim ?? 1)).add(values, n);
     }
   }
 
@@ -457,8 +476,11 @@ export class DatasetWriter {
       const at = (this.pendingFrames - this.encodedFrames) * width;
       let store = this.columnStore[spec.name];
       if (!store || store.length < at + values.length) {
-        const grown = new (values.constructor as Float32ArrayConstructor)(Math.max(at + values.length, 2 * (store?.length ?? 0), 1024 * width));
-        if (store) grown.set(store.subarray(0, at));
+        const grown = takeStore(values.constructor as Float32ArrayConstructor, Math.max(at + values.length, 2 * (store?.length ?? 0), 1024 * width));
+        if (store) {
+          grown.set(store.subarray(0, at));
+          giveBackStore(store);
+        }
         this.columnStore[spec.name] = store = grown;
       }
       store.set(values, at);
@@ -538,6 +560,44 @@ export function episodeBytes(episode: EpisodeData): number {
   return bytes;
 }
 
+type Store = Float32Array | Float64Array | Uint8Array;
+/** Column stores of closed writers (and outgrown ones) of this thread, for the next writer: touching fresh memory is slow on some machines (~5 ms a MiB on the 2-core VM). */
+const storePool: Store[] = [];
+/** Statistics rows of closed writers of this thread, for the next writer. */
+const statsPool: StatsRows[] = [];
+/** Kept at most (the smallest dropped first): a few writers' worth. */
+const MAX_POOLED = 32;
+
+/** The smallest pooled store of this type holding `length` values (its old values stay: callers write before they read), else a new one. */
+function takeStore(ctor: new (length: number) => Store, length: number): Store {
+  let best = -1;
+  for (let i = 0; i < storePool.length; i++) {
+    const a = storePool[i];
+    if (a.constructor === ctor && a.length >= length && (best < 0 || a.length < storePool[best].length)) best = i;
+  }
+  return best < 0 ? new ctor(length) : storePool.splice(best, 1)[0];
+}
+
+function giveBackStore(store: Store): void {
+  storePool.push(store);
+  if (storePool.length > MAX_POOLED) {
+    let smallest = 0;
+    for (let i = 1; i < storePool.length; i++) if (storePool[i].byteLength < storePool[smallest].byteLength) smallest = i;
+    storePool.splice(smallest, 1);
+  }
+}
+
+function takeStatsRows(dim: number): StatsRows {
+  const i = statsPool.findIndex((r) => r.dim === dim);
+  return i < 0 ? new StatsRows(dim) : statsPool.splice(i, 1)[0];
+}
+
+function giveBackStatsRows(rows: StatsRows): void {
+  rows.clear();
+  if (statsPool.length >= MAX_POOLED) statsPool.shift();
+  statsPool.push(rows);
+}
+
 /** Default of {@link DatasetWriterOptions.rowGroupRows}. */
 const ROW_GROUP_ROWS = 4096;
 
@@ -582,6 +642,8 @@ interface Commit {
   files: Array<{ path: string; data: string | Uint8Array }>;
   info: DatasetInfoJson;
   stats: Record<string, FeatureStats>;
+  /** Encoding memory to give back once the files are written (see takeEncodeBuffer). */
+  buffers: ArrayBuffer[];
 }
 
 /** The spec an existing dataset was written with (to append to it, copy or compact it). */

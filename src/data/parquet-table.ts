@@ -138,23 +138,43 @@ export function holdEncodeBuffer(): () => void {
 
 const PAGE_BYTES = 1 << 20;
 
-let spare: ArrayBuffer | null = null;
+/** Buffers of finished files, kept for the next encoders of this thread (see {@link takeEncodeBuffer}). */
+const spares: ArrayBuffer[] = [];
+/** At most this many are kept (a data file's, an episodes file's, and those of writers committing at once). */
+const MAX_SPARES = 4;
 
 /**
- * Memory for a {@link ParquetEncoder}: the buffer a finished file gave back
+ * Memory for a {@link ParquetEncoder}: a buffer a finished file gave back
  * ({@link giveBackEncodeBuffer}) when there is one (memory touched for the
  * first time is slow on some machines: ~150 MB/s on the 2-core VM), else a
- * new one of `bytes`.
+ * new one of `bytes`. `prefer: 'largest'` (a data file, whose size is not
+ * known yet) takes the largest kept; `'fit'` the smallest that holds
+ * `bytes` (else the largest: the encoder grows it).
  */
-export function takeEncodeBuffer(bytes = 1 << 20): ArrayBuffer {
-  const b = spare;
-  spare = null;
-  return b ?? new ArrayBuffer(bytes);
+export function takeEncodeBuffer(bytes = 1 << 20, prefer: 'largest' | 'fit' = 'largest'): ArrayBuffer {
+  let best = -1;
+  for (let i = 0; i < spares.length; i++) {
+    if (best < 0) {
+      best = i;
+      continue;
+    }
+    const b = spares[i].byteLength;
+    const cur = spares[best].byteLength;
+    const better = prefer === 'fit' && b >= bytes ? cur < bytes || b < cur : b > cur && (prefer === 'largest' || cur < bytes);
+    if (better) best = i;
+  }
+  return best < 0 ? new ArrayBuffer(bytes) : spares.splice(best, 1)[0];
 }
 
-/** Returns an encoder's buffer once the file's bytes are written (the larger of it and the one kept is kept). */
+/** Returns an encoder's buffer once the file's bytes are written (the {@link MAX_SPARES} largest are kept). */
 export function giveBackEncodeBuffer(buffer: ArrayBuffer): void {
-  if (!spare || spare.byteLength < buffer.byteLength) spare = buffer;
+  if (spares.includes(buffer)) return;
+  spares.push(buffer);
+  if (spares.length > MAX_SPARES) {
+    let smallest = 0;
+    for (let i = 1; i < spares.length; i++) if (spares[i].byteLength < spares[smallest].byteLength) smallest = i;
+    spares.splice(smallest, 1);
+  }
 }
 
 type WriterSchema = Parameters<typeof schemaPathResolver>[0];
@@ -207,9 +227,7 @@ export function schemaElements(spec: ColumnSpec): SchemaElement[] {
  */
 export function encodeParquet(table: TableInput, options: EncodeOptions = {}): Uint8Array {
   // Size the buffer up front: growing by doubling copies the file several times.
-  let estimate = 1 << 16;
-  for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' || c.spec.kind === 'image' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
-  estimate = Math.ceil(estimate * 1.05);
+  const estimate = estimateParquetBytes(table);
   const reuse = options.reuseBuffer === true && !sharedHeld;
   if (reuse && (!shared || shared.byteLength < estimate)) shared = new ArrayBuffer(estimate);
   const encoder = new ParquetEncoder(table.columns.map((c) => c.spec), options, reuse ? shared! : new ArrayBuffer(estimate));
@@ -217,6 +235,13 @@ export function encodeParquet(table: TableInput, options: EncodeOptions = {}): U
   const bytes = encoder.finish();
   if (reuse) shared = bytes.buffer as ArrayBuffer;
   return bytes;
+}
+
+/** About the bytes {@link encodeParquet} writes for `table` (a little more), to size its buffer up front. */
+export function estimateParquetBytes(table: TableInput): number {
+  let estimate = 1 << 16;
+  for (const c of table.columns) estimate += table.rows * (c.spec.dim ?? 1) * (c.spec.kind === 'float32' ? 4 : c.spec.kind === 'bool' || c.spec.kind === 'bool?' || c.spec.kind === 'image' ? 1 : 8) + (Array.isArray(c.data) ? table.rows * 32 : 0);
+  return Math.ceil(estimate * 1.05);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { concatSource, encodeParquet, openParquet, readColumns, type ColumnSpec, type NumericColumnSource } from '../../src/data/parquet-table.js';
@@ -11,7 +11,7 @@ import { journalPath } from '../../src/data/writer-lock.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { StatsRows, computeStats, aggregateStats, type FeatureStats } from '../../src/data/feature-stats.js';
-import { tempDir, syntheticSpec, syntheticEpisode } from './helpers.js';
+import { tempDir, syntheticSpec, syntheticEpisode, writeSynthetic } from './helpers.js';
 
 /** `whole` cut into pieces of the given lengths (the last takes the rest). */
 function pieces<T extends Float32Array | Float64Array | Uint8Array>(whole: T, lengths: number[]): T[] {
@@ -129,4 +129,27 @@ test('StatsRows: rows equal computeStats, aggregate equals aggregateStats (prior
   rows.clear();
   rows.addStats(prior);
   assert.deepEqual(rows.aggregate(), prior);
+});
+
+test("memory a writer gives back (column stores, statistics rows, encoding buffers) is reused by the next writer of the thread without leaking into its files", async () => {
+  const a = tempDir();
+  const b = tempDir();
+  const c = tempDir();
+  try {
+    // B, then a larger A with other values (and another state width: other statistics rows), then B again: B's files must be the same bytes.
+    const rowGroups = { rowGroupRows: 64 };
+    await writeSynthetic(a.dir, [30, 7, 50, 12], 3, 2, rowGroups, 5);
+    await writeSynthetic(b.dir, [400, 300, 90, 700], 5, 2, rowGroups, 9);
+    await writeSynthetic(b.dir + '-3', [500, 40], 3, 2, rowGroups, 11);
+    await writeSynthetic(c.dir, [30, 7, 50, 12], 3, 2, rowGroups, 5);
+    const files = ['data/chunk-000/file-000.parquet', 'meta/episodes/chunk-000/file-000.parquet', 'meta/tasks.parquet', 'meta/stats.json', 'meta/info.json'];
+    for (const f of files) assert.deepEqual(readFileSync(join(c.dir, f)), readFileSync(join(a.dir, f)), f);
+    const ds = await openDataset(c.dir);
+    assert.equal(ds.info.total_frames, 99);
+  } finally {
+    a.cleanup();
+    b.cleanup();
+    rmSync(b.dir + '-3', { recursive: true, force: true });
+    c.cleanup();
+  }
 });

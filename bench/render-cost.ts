@@ -6,10 +6,13 @@
  * frames (the step is timed separately and excluded). Also the live viewer's
  * frame message size. Then frames/s at 64x64 single (one round trip per
  * frame) vs batched (`BatchedSceneRenderer`: 16 and 64 sub-envs' frames per
- * round trip; per tile (default), instanced, and with 8 radial segments;
- * target >= 500 frames/s quiet, issue 15), each with the CPU time per frame
- * of the Chromium processes and of Node (the machine is shared: CPU time
- * varies less with load than wall time) and where the page's time goes.
+ * round trip; one Chromium, split over 2 and 3 Chromium instances
+ * (`shards`), and with 8 radial segments; target >= 500 frames/s quiet,
+ * issue 15), each with the CPU time per frame of the Chromium processes
+ * and of Node (the machine is shared: CPU time varies less with load than
+ * wall time), the parallel efficiency (Chromium CPU per frame / wall per
+ * frame: ~1 when one core does the work, up to ~2 on 2 cores) and where
+ * the page's time goes.
  * References: FINDINGS.md (84x84 ~100 frames/s per Node round trip,
  * start-up ~4 s).
  *
@@ -40,7 +43,7 @@ interface Figure {
 const figures: Figure[] = [];
 function report(f: Figure): void {
   figures.push(f);
-  process.stdout.write(`${f.name}: ${f.value.toFixed(f.unit === 'ms CPU' ? 2 : f.unit === 'ms' ? 1 : 0)} ${f.unit}${f.reference ? `  (reference: ${f.reference})` : ''}\n`);
+  process.stdout.write(`${f.name}: ${f.value.toFixed(f.unit === 'ms CPU' || f.unit === 'cores' ? 2 : f.unit === 'ms' ? 1 : 0)} ${f.unit}${f.reference ? `  (reference: ${f.reference})` : ''}\n`);
 }
 
 const loadAtStart = loadavg()[0];
@@ -129,14 +132,19 @@ function childrenCpuMs(): number {
   }
 }
 
-// Batched configurations: the default (one draw per geom per tile), instanced (one draw per geom for all tiles), lighter tessellation.
-const CONFIGS: { n: number; label: string; options: { instanced?: boolean; radialSegments?: number } }[] = QUICK
-  ? [{ n: 16, label: 'x16', options: {} }]
+// Batched configurations: one Chromium (default), the batch split over 2 and 3 Chromium instances (same images), lighter tessellation (other images).
+const CONFIGS: { n: number; label: string; options: { shards?: number; radialSegments?: number } }[] = QUICK
+  ? [
+      { n: 16, label: 'x16', options: {} },
+      { n: 16, label: 'x16 shards 2', options: { shards: 2 } },
+    ]
   : [
       { n: 16, label: 'x16', options: {} },
       { n: 64, label: 'x64', options: {} },
-      { n: 64, label: 'x64 instanced', options: { instanced: true } },
+      { n: 64, label: 'x64 shards 2', options: { shards: 2 } },
+      { n: 64, label: 'x64 shards 3', options: { shards: 3 } },
       { n: 64, label: 'x64 radialSegments 8', options: { radialSegments: 8 } },
+      { n: 64, label: 'x64 radialSegments 8, shards 2', options: { radialSegments: 8, shards: 2 } },
     ];
 for (const { n, label, options } of CONFIGS) {
   const renderer = await BatchedSceneRenderer.create({ numEnvs: n, width: 64, height: 64, ...options });
@@ -164,7 +172,8 @@ for (const { n, label, options } of CONFIGS) {
   report({ name: `64x64 batched ${label} frames/s`, value: (1000 * frames) / renderMs, unit: 'frames/s', reference: '>= 500 frames/s quiet (issue 15 target)' });
   report({ name: `64x64 batched ${label}: Chromium CPU per frame`, value: chromiumMs / frames, unit: 'ms CPU' });
   report({ name: `64x64 batched ${label}: Node CPU per frame (render call only)`, value: nodeMs / frames, unit: 'ms CPU' });
-  process.stdout.write(`  in the page per call: draw ${(page.drawMs / calls).toFixed(1)} ms (${page.drawCalls / calls} draw calls, ${page.triangles / calls} triangles), readPixels ${(page.readMs / calls).toFixed(1)} ms, copy + deflate + base64 ${(page.packMs / calls).toFixed(1)} ms\n`);
+  report({ name: `64x64 batched ${label}: parallel efficiency (Chromium CPU / wall)`, value: chromiumMs / renderMs, unit: 'cores', reference: '~1 = one core busy; 2 cores here' });
+  process.stdout.write(`  in the page${options.shards ? 's (summed over shards)' : ''} per call: draw ${(page.drawMs / calls).toFixed(1)} ms (${page.drawCalls / calls} draw calls, ${page.triangles / calls} triangles), readPixels ${(page.readMs / calls).toFixed(1)} ms, copy + deflate + base64 ${(page.packMs / calls).toFixed(1)} ms\n`);
   await renderer.close();
 }
 for (const e of subEnvs) e.close();

@@ -17,6 +17,12 @@ export interface MakeImageVecOptions extends VectorEnvOptions {
   camera?: CameraSpec;
   /** Passed to `make` for every sub-env (`kwargs`, ...). */
   make?: MakeOptions;
+  /**
+   * Chromium instances the renderer splits each batch over
+   * (`BatchedSceneRenderer`'s `shards`); default 1. Same images at any
+   * value; 2 uses both cores of a 2-core machine (docs/benchmarks.md, "Batched rendering").
+   */
+  renderShards?: number;
 }
 
 /**
@@ -36,7 +42,7 @@ export async function makeImageVec(id: string, numEnvs: number, options: MakeIma
     throw new InvalidArgument(formatError('makeImageVec.numEnvs', 'a positive integer', describeValue(numEnvs), 'Pass e.g. 8'));
   }
   await prepare(id);
-  const { width = 64, height = 64, camera, make: makeOptions, ...vectorOptions } = options;
+  const { width = 64, height = 64, camera, make: makeOptions, renderShards, ...vectorOptions } = options;
   const inner = new SyncVectorEnv(Array.from({ length: numEnvs }, () => () => make(id, makeOptions)), vectorOptions);
   const worlds = inner.envs.map((e) => (e.unwrapped as unknown as { world?: RenderSource }).world);
   if (worlds.some((w) => !w)) {
@@ -45,7 +51,7 @@ export async function makeImageVec(id: string, numEnvs: number, options: MakeIma
   }
   let renderer: BatchedSceneRenderer;
   try {
-    renderer = await BatchedSceneRenderer.create({ numEnvs, width, height });
+    renderer = await BatchedSceneRenderer.create({ numEnvs, width, height, shards: renderShards });
   } catch (err) {
     await inner.close();
     throw err;

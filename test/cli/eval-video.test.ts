@@ -10,11 +10,14 @@ import { runTrain } from '../../src/cli/commands/train.js';
 import { runEval } from '../../src/cli/commands/eval.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
+import { browserPerFile } from '../helpers/browser-per-file.js';
 import { probeVideo, ffprobeVideo } from '../helpers/video-probe.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lamkit-eval-video-'));
 after(() => rmSync(root, { recursive: true, force: true }));
+// One Chromium for the file: the video probes of both episodes (and the renderer) share it.
+browserPerFile();
 
 test('lamkit eval --checkpoint <trained ArmReach> --video writes one video per episode that decodes to 51 frames over 2.04 s', { skip: chromiumSkip(), timeout: 300_000 }, async () => {
   const run = join(root, 'arm');

@@ -9,7 +9,11 @@ import { runEval } from '../../src/cli/commands/eval.js';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 import { chromiumSkip } from '../helpers/chromium-gate.js';
+import { browserPerFile } from '../helpers/browser-per-file.js';
 import { tempDir } from '../data/helpers.js';
+
+// One Chromium for the file: the recorder's camera and the image env of lamkit eval share it.
+browserPerFile();
 
 // The whole LangReach-v0 vision recipe on a tiny model (issue 15): record the expert with camera
 // images, fine-tune the text-transformer (image tokens beside the words and the state), predict from

@@ -104,6 +104,30 @@ test('BatchedSceneRenderer: shards split the batch over separate Chromium instan
   }
 });
 
+test('makeImageVec renderShards: LangReach-v0 images over 2 Chromium shards equal those of one, step after step', { skip }, async () => {
+  await import('../../envs/index.js');
+  const { makeImageVec } = await import('../../envs/make-image-vec.js');
+  const n = 5;
+  const one = await makeImageVec('LangReach-v0', n, { width: 48, height: 48 });
+  const two = await makeImageVec('LangReach-v0', n, { width: 48, height: 48, renderShards: 2 });
+  try {
+    const a = await one.reset({ seed: 7 });
+    const b = await two.reset({ seed: 7 });
+    assert.deepEqual(b.images!.image, a.images!.image, 'reset: same pixels');
+    const per = 48 * 48 * 3;
+    for (let i = 1; i < n; i++) assert.notDeepEqual(a.images!.image.subarray(i * per, (i + 1) * per), a.images!.image.subarray(0, per), `sub-env ${i} shows its own scene`);
+    const action = new Float32Array(n * 6).map((_, k) => ((k % 7) - 3) / 3);
+    for (let t = 0; t < 3; t++) {
+      const sa = await one.step(action);
+      const sb = await two.step(action);
+      assert.deepEqual(sb.images!.image, sa.images!.image, `step ${t}: same pixels`);
+    }
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});
+
 test('BatchedSceneRenderer: radialSegments tessellates curved geoms as SceneRenderer does (same images, fewer triangles)', { skip }, async () => {
   // A ball on the slider scene's floor.
   const xml = SLIDER_XML.replace('</worldbody>', '<geom name="ball" type="sphere" pos="0.4 0.3 0.15" size="0.15" rgba="0 0 1 1"/></worldbody>');

@@ -21,7 +21,10 @@
  * only, nothing written); `--read-only [--dataset DIR]` (figure 2's read
  * part only, on DIR, which is written once when it holds no dataset and
  * reused after: e.g. for `node --cpu-prof`); `--no-offload` (record with `offload: false`: the
- * statistics, encoding and commit on the loop's thread, for comparison).
+ * statistics, encoding and commit on the loop's thread, for comparison);
+ * `--no-helper` (read with `helperThread: false`: decoding, first touch and
+ * every batch on the iterating thread, for comparison with the default
+ * helper thread).
  * Writes bench/results/data-throughput.json.
  *
  * CPU is reported twice: the process's (user + system, every thread: with
@@ -286,11 +289,12 @@ async function writeBig(root: string): Promise<{ ms: number; bytes: number; file
   return { ms, bytes: files.reduce((s, f) => s + statSync(join(dataDir, f)).size, 0), files: files.length };
 }
 
-async function readEpochs(root: string, budget?: number): Promise<{ mode: string; epochMs: number[]; framesPerSecond: number[]; framesPerCpuSecond: number[] }> {
+async function readEpochs(root: string, budget?: number): Promise<{ mode: string; epochMs: number[]; framesPerSecond: number[]; framesPerCpuSecond: number[]; helperBatches: number; helperNote: string }> {
   const ds = await openDataset(root);
   const epochMs: number[] = [];
   let mode = '';
-  const it = iterateBatches(ds, { batchSize: BATCH, epochs: 2, seed: 1, memoryBudgetBytes: budget });
+  let helperBatches = 0;
+  const it = iterateBatches(ds, { batchSize: BATCH, epochs: 2, seed: 1, memoryBudgetBytes: budget, helperThread: process.argv.includes('--no-helper') ? false : 'auto', onHelperStats: (s) => (helperBatches = s.helperBatches) });
   const { planSampling } = await import('../src/data/dataset-batches.js');
   mode = planSampling(ds, { batchSize: BATCH, memoryBudgetBytes: budget }).mode;
   const epochCpu: number[] = [];
@@ -311,7 +315,8 @@ async function readEpochs(root: string, budget?: number): Promise<{ mode: string
     }
   }
   if (!Number.isFinite(checksum)) throw new Error('bad batch data');
-  return { mode, epochMs, framesPerSecond: epochMs.map((ms) => FRAMES / (ms / 1000)), framesPerCpuSecond: epochCpu.map((ms) => FRAMES / (ms / 1000)) };
+  const helperNote = process.argv.includes('--no-helper') ? '; no helper thread (--no-helper)' : `; the helper thread assembled ${fmt(helperBatches)} of ${fmt((2 * FRAMES) / BATCH)} batches`;
+  return { mode, epochMs, framesPerSecond: epochMs.map((ms) => FRAMES / (ms / 1000)), framesPerCpuSecond: epochCpu.map((ms) => FRAMES / (ms / 1000)), helperBatches, helperNote };
 }
 
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -332,9 +337,9 @@ if (READ_ONLY) {
     console.log(`wrote ${fmt(FRAMES)} frames to ${root} (${w.files} file(s), ${fmt(w.bytes / 2 ** 20, 1)} MiB) in ${fmt(w.ms)} ms`);
   }
   const mem = await readEpochs(root);
-  console.log(`read into shuffled batches of ${BATCH} (${mem.mode}): epoch 1 (decode + shuffle) ${fmt(mem.framesPerSecond[0])} frames/s, epoch 2 ${fmt(mem.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(mem.framesPerCpuSecond[0])} and ${fmt(mem.framesPerCpuSecond[1])}`);
+  console.log(`read into shuffled batches of ${BATCH} (${mem.mode}): epoch 1 (decode + shuffle) ${fmt(mem.framesPerSecond[0])} frames/s, epoch 2 ${fmt(mem.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(mem.framesPerCpuSecond[0])} and ${fmt(mem.framesPerCpuSecond[1])}${mem.helperNote}`);
   const blk = await readEpochs(root, 64 * 2 ** 20);
-  console.log(`read into shuffled batches of ${BATCH} (${blk.mode}, budget 64 MiB): epoch 1 ${fmt(blk.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blk.framesPerSecond[1])} frames/s; per CPU second ${fmt(blk.framesPerCpuSecond[0])} and ${fmt(blk.framesPerCpuSecond[1])}`);
+  console.log(`read into shuffled batches of ${BATCH} (${blk.mode}, budget 64 MiB): epoch 1 ${fmt(blk.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blk.framesPerSecond[1])} frames/s; per CPU second ${fmt(blk.framesPerCpuSecond[0])} and ${fmt(blk.framesPerCpuSecond[1])}${blk.helperNote}`);
   console.log(`peak RSS ${fmt(peakRss / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   rmSync(scratch, { recursive: true, force: true });
   process.exit(0);
@@ -363,10 +368,10 @@ const written = await writeBig(big);
 const writeCpuMs = cpuMs() - writeCpu0;
 console.log(`write ${fmt(FRAMES)} frames (state ${STATE}, action ${ACTION}): ${fmt(written.ms)} ms = ${fmt(FRAMES / (written.ms / 1000))} frames/s; ${written.files} data file(s), ${fmt(written.bytes / 2 ** 20, 1)} MiB; ${fmt(FRAMES / (writeCpuMs / 1000))} frames per CPU second`);
 const inMemory = await readEpochs(big);
-console.log(`read into shuffled batches of ${BATCH} (${inMemory.mode}): epoch 1 (decode + shuffle) ${fmt(inMemory.framesPerSecond[0])} frames/s, epoch 2 ${fmt(inMemory.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(inMemory.framesPerCpuSecond[0])} and ${fmt(inMemory.framesPerCpuSecond[1])}`);
+console.log(`read into shuffled batches of ${BATCH} (${inMemory.mode}): epoch 1 (decode + shuffle) ${fmt(inMemory.framesPerSecond[0])} frames/s, epoch 2 ${fmt(inMemory.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(inMemory.framesPerCpuSecond[0])} and ${fmt(inMemory.framesPerCpuSecond[1])}${inMemory.helperNote}`);
 const budget = 64 * 2 ** 20;
 const blocks = await readEpochs(big, budget);
-console.log(`read into shuffled batches of ${BATCH} (${blocks.mode}, budget 64 MiB): epoch 1 ${fmt(blocks.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blocks.framesPerSecond[1])} frames/s; per CPU second ${fmt(blocks.framesPerCpuSecond[0])} and ${fmt(blocks.framesPerCpuSecond[1])}`);
+console.log(`read into shuffled batches of ${BATCH} (${blocks.mode}, budget 64 MiB): epoch 1 ${fmt(blocks.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blocks.framesPerSecond[1])} frames/s; per CPU second ${fmt(blocks.framesPerCpuSecond[0])} and ${fmt(blocks.framesPerCpuSecond[1])}${blocks.helperNote}`);
 console.log(`peak RSS ${fmt(peakRss / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 rmSync(scratch, { recursive: true, force: true });
 

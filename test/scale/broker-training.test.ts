@@ -131,19 +131,25 @@ test('a worker killed with SIGKILL mid-run does not stop training', { skip }, as
   await server.close();
 });
 
-test('--rollouts-per-update 2 with one of the two workers killed: the survivor completes each update with a second rollout of the same weights, training finishes', { skip }, async () => {
+const K2_KILL_STEPS = 4_096;
+
+test('--rollouts-per-update 2 with one of the two workers killed: the survivor completes each update with a second rollout of the same weights, training finishes', { skip }, async (t) => {
   const server = closeAtEnd(await LocalNatsServer.start());
   const out = join(root, 'k2kill');
   const [a, b] = [worker(server.url, 'k2ka'), worker(server.url, 'k2kb')];
-  const training = runTrain({ ...learnerFlags(server.url, out, 6_144), rolloutsPerUpdate: '2' });
+  // 16 updates: the kill lands after update 3 (4-5 under load), leaving ~11 for the survivor, of which the last 5 are
+  // checked. Each of them waits >= 1 s for the dead worker (the worker's straggler rule), so updates cost time here.
+  const training = runTrain({ ...learnerFlags(server.url, out, K2_KILL_STEPS), rolloutsPerUpdate: '2' });
   await until(() => existsSync(join(out, 'metrics.jsonl')) && metricRows(out).filter((r) => r['broker/batch_rollouts'] !== undefined).length >= 3, 'the learner to make 3 updates', 600_000);
   a.child.kill('SIGKILL');
+  const killedAfter = metricRows(out).filter((r) => r['broker/batch_rollouts'] !== undefined).length;
   const outcome = await training;
   assert.equal((await a.exited).signal, 'SIGKILL');
-  assert.equal(outcome.globalStep, 6_144, 'every update done after the kill');
+  assert.equal(outcome.globalStep, K2_KILL_STEPS, 'every update done after the kill');
   const updates = metricRows(out).filter((r) => r['broker/batch_rollouts'] !== undefined);
   assert.ok(updates.every((r) => r['broker/batch_rollouts'] === 2 && r['broker/batch_versions'] === 1 && r['broker/rollout_age'] === 0), 'still two rollouts of the current weights per update');
-  assert.ok(updates.slice(-5).every((r) => r['broker/batch_workers'] === 1), 'the last updates came from the survivor alone');
+  t.diagnostic(`the kill landed after update ${killedAfter} of ${updates.length}; the last 5 are checked`);
+  assert.ok(updates.slice(-5).every((r) => r['broker/batch_workers'] === 1), `the last updates came from the survivor alone (killed after update ${killedAfter} of ${updates.length})`);
   assert.equal((await b.exited).code, 0);
   await server.close();
 });

@@ -23,7 +23,15 @@ import { Worker } from 'node:worker_threads';
  * fails leaves the work to the iterating thread.
  */
 export interface BatchHelper {
-  /** Starts the first touch of `ranges[f][c]` (byte ranges of file f in buffer c); the decoder calls `claim(f)` before writing file f and `close()` after the last. */
+  /**
+   * Starts the first touch of `ranges[f][c]` (byte ranges of file f in
+   * buffer c), from the last file backwards; the decoder calls `claim(f)`
+   * before writing file f (the helper then leaves it alone: it stops at the
+   * first file the decoder claimed) and `close()` after the last. The touch
+   * is an atomic compare-exchange of 0 with 0 per page, so it never changes
+   * a byte: the decoder never waits for it, even on a file the helper is
+   * still touching.
+   */
   pretouch(buffers: readonly SharedArrayBuffer[], ranges: ReadonlyArray<ReadonlyArray<readonly [number, number]>>, order: PretouchOrder): { claim(f: number): void; close(): void };
   /** Starts gathering the odd batches of one pass; see {@link GatherJob}. */
   gather(job: GatherJobSpec): GatherJob;
@@ -33,7 +41,7 @@ export interface BatchHelper {
   close(): void;
 }
 
-/** When the helper's first touch runs relative to the decoding: `'race'` (default, both at once); `'helper-first'` (it takes every file); `'helper-last'` (it must take none). */
+/** When the helper's first touch runs relative to the decoding: `'race'` (default, both at once); `'helper-first'` (it takes every file, then the decoder writes); `'helper-last'` (after the decoding it touches every page once more: it must change no byte). */
 export type PretouchOrder = 'race' | 'helper-first' | 'helper-last';
 
 /** One pass of full batches: batch j takes `order[from + j*batchSize + b]` for b < batchSize, each an index into `rows`/`episode`/`frame`. */
@@ -94,20 +102,20 @@ ${gatherFns.join('\n')}
 const view = (kind, buffer) => kind === 'f32' ? new Float32Array(buffer) : kind === 'f64' ? new Float64Array(buffer) : new Uint8Array(buffer);
 function pretouch({ claims, buffers, ranges, waitGo }) {
   const files = ranges.length;
-  if (waitGo) Atomics.wait(claims, 2 * files + 1, 0);
+  if (waitGo) Atomics.wait(claims, files + 1, 0);
   const views = buffers.map((b) => new Uint8Array(b));
   for (let f = files - 1; f >= 0; f--) {
-    if (Atomics.compareExchange(claims, f, 0, 2) !== 0) break;
+    // After the decoding (waitGo, a test mode) it touches every file again, claimed or not: it must change no byte.
+    if (Atomics.compareExchange(claims, f, 0, 2) !== 0 && !waitGo) break;
     for (let c = 0; c < views.length; c++) {
       const v = views[c];
       const to = ranges[f][c][1];
-      for (let i = ranges[f][c][0]; i < to; i += 4096) v[i] = 0;
+      // An atomic "0 -> 0": faults the page in for writing, and cannot undo a value the decoder wrote meanwhile.
+      for (let i = ranges[f][c][0]; i < to; i += 4096) Atomics.compareExchange(v, i, 0, 0);
     }
-    Atomics.store(claims, files + f, 1);
-    Atomics.notify(claims, files + f);
   }
-  Atomics.store(claims, 2 * files, 1);
-  Atomics.notify(claims, 2 * files);
+  Atomics.store(claims, files, 1);
+  Atomics.notify(claims, files);
 }
 function gather(m) {
   const { ctl, claims, slots, order, from, count, batchSize: B, rows, episode, frame, columns, episodeOffset, frameOffset, batchBytes } = m;
@@ -184,14 +192,15 @@ export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | 
     },
     pretouch(buffers, ranges, order) {
       const files = ranges.length;
-      const claims = new Int32Array(new SharedArrayBuffer(4 * (2 * files + 2)));
-      const done = 2 * files;
+      // claims[f]: 0 free, 1 the decoder's, 2 the helper's; [files]: helper done; [files + 1]: go (helper-last).
+      const claims = new Int32Array(new SharedArrayBuffer(4 * (files + 2)));
+      const done = files;
       worker.postMessage({ type: 'pretouch', claims, buffers, ranges, waitGo: order === 'helper-last' });
       if (order === 'helper-first') Atomics.wait(claims, done, 0, 30_000);
       let ended = false;
       return {
         claim(f) {
-          if (Atomics.compareExchange(claims, f, 0, 1) === 2) Atomics.wait(claims, files + f, 0);
+          Atomics.compareExchange(claims, f, 0, 1);
         },
         close() {
           if (ended) return;
@@ -200,9 +209,6 @@ export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | 
             Atomics.store(claims, done + 1, 1);
             Atomics.notify(claims, done + 1);
             Atomics.wait(claims, done, 0, 30_000);
-          } else {
-            // Files the helper has not claimed yet are the decoder's already: claim them all so it stops.
-            for (let f = 0; f < files; f++) Atomics.compareExchange(claims, f, 0, 1);
           }
         },
       };

@@ -118,7 +118,7 @@ test('in memory, a helper thread taking the first touch of the pages changes no 
     assert.ok(ds.dataFiles().length >= 4);
     const alone = await collect(iterateBatches(ds, { batchSize: 16, seed: 3, epochs: 2, helperThread: false }));
     let helped: Batch[] = [];
-    // The helper first (it touches every file), last (files the decoder claimed are not its to touch), and both at once.
+    // The helper first (it touches every file), last (it touches every page of the decoded data once more: no byte may change), and both at once.
     for (const order of ['helper-first', 'helper-last', 'race'] as const) {
       helped = await collect(iterateBatches(ds, { batchSize: 16, seed: 3, epochs: 2, helperThread: true, pretouchOrder: order }));
       assertSameBatches(helped, alone, order);

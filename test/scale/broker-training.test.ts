@@ -161,7 +161,9 @@ test('the broker restarted mid-run (file storage): training finishes and no ackn
   const logs: string[] = [];
   let link: BrokerLearnerLink | null = null;
   const training = runTrain(learnerFlags(server.url, out, 16_384), { log: (l) => logs.push(l), onBroker: (l) => (link = l) });
-  await until(() => existsSync(join(out, 'metrics.jsonl')) && metricRows(out).some((r) => (r['broker/rollouts_received'] ?? 0) >= 5), 'the learner to take 5 rollouts', 600_000);
+  // Both workers connected first: a worker slow to start (a loaded machine) whose first connection fell into the
+  // restart's second failed with 'connection refused' (exit 2); only reconnects are survived, by design.
+  await until(() => workers.every((w) => / connected to /.test(w.stdout())) && existsSync(join(out, 'metrics.jsonl')) && metricRows(out).some((r) => (r['broker/rollouts_received'] ?? 0) >= 5), 'both workers to connect and the learner to take 5 rollouts', 600_000);
   await server.stop();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await server.resume();

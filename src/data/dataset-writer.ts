@@ -565,8 +565,9 @@ type Store = Float32Array | Float64Array | Uint8Array;
 const storePool: Store[] = [];
 /** Statistics rows of closed writers of this thread, for the next writer. */
 const statsPool: StatsRows[] = [];
-/** Kept at most (the smallest dropped first): a few writers' worth. */
+/** Kept at most (the smallest dropped first): a few writers' worth, and at most {@link MAX_POOLED_BYTES} of stores. */
 const MAX_POOLED = 32;
+const MAX_POOLED_BYTES = 64 * 2 ** 20;
 
 /** The smallest pooled store of this type holding `length` values (its old values stay: callers write before they read), else a new one. */
 function takeStore(ctor: new (length: number) => Store, length: number): Store {
@@ -579,11 +580,13 @@ function takeStore(ctor: new (length: number) => Store, length: number): Store {
 }
 
 function giveBackStore(store: Store): void {
+  if (store.byteLength > MAX_POOLED_BYTES) return;
   storePool.push(store);
-  if (storePool.length > MAX_POOLED) {
+  let bytes = storePool.reduce((sum, a) => sum + a.byteLength, 0);
+  while (storePool.length > MAX_POOLED || bytes > MAX_POOLED_BYTES) {
     let smallest = 0;
     for (let i = 1; i < storePool.length; i++) if (storePool[i].byteLength < storePool[smallest].byteLength) smallest = i;
-    storePool.splice(smallest, 1);
+    bytes -= storePool.splice(smallest, 1)[0].byteLength;
   }
 }
 

@@ -140,8 +140,8 @@ const PAGE_BYTES = 1 << 20;
 
 /** Buffers of finished files, kept for the next encoders of this thread (see {@link takeEncodeBuffer}). */
 const spares: ArrayBuffer[] = [];
-/** At most this many are kept (a data file's, an episodes file's, and those of writers committing at once). */
-const MAX_SPARES = 4;
+/** At most this many are kept: a commit's data file's and episodes file's (more would keep big data-file buffers alive for nothing). */
+const MAX_SPARES = 2;
 
 /**
  * Memory for a {@link ParquetEncoder}: a buffer a finished file gave back

@@ -90,15 +90,16 @@ const HELPER_DONE = 3;
 const HELPER_FAILED = 4;
 
 /**
- * The worker's own code. `gatherFns` are the iterating thread's prefetch
- * and copy functions, inserted as source so that both threads run the same
- * arithmetic; they must not refer to anything outside themselves but
- * `prefetchSink`.
+ * The worker's own code. `prefetchRows` and `copyColumn` are the iterating
+ * thread's, inserted as source (function expressions, whatever a bundler
+ * named them) so that both threads run the same arithmetic; they must refer
+ * to nothing outside themselves.
  */
-const helperSource = (gatherFns: readonly string[]): string => `
+const helperSource = (prefetchRows: string, copyColumn: string): string => `
 const { parentPort } = require('node:worker_threads');
+const prefetchRows = (${prefetchRows});
+const copyColumn = (${copyColumn});
 let prefetchSink = 0;
-${gatherFns.join('\n')}
 const view = (kind, buffer) => kind === 'f32' ? new Float32Array(buffer) : kind === 'f64' ? new Float64Array(buffer) : new Uint8Array(buffer);
 function pretouch({ claims, buffers, ranges, waitGo }) {
   const files = ranges.length;
@@ -141,7 +142,7 @@ function gather(m) {
         fr[b] = frame[p];
         srcRow[b] = rows[p];
       }
-      for (let c = 0; c < src.length; c++) prefetchRows(src[c], srcRow, columns[c].width);
+      for (let c = 0; c < src.length; c++) prefetchSink += prefetchRows(src[c], srcRow, columns[c].width);
       for (let c = 0; c < src.length; c++) {
         const col = columns[c];
         const n = B * col.width;
@@ -168,14 +169,15 @@ const kindOf = (a: Float32Array | Float64Array | Uint8Array): 'f32' | 'f64' | 'u
 
 /**
  * Starts the helper thread, or returns null when it cannot start (the
- * caller then does everything itself). `gatherFns`: the iterating thread's
- * `prefetchRows(from, srcRow, w)` and `copyColumn(from, to, srcRow, w, nz)`,
- * self-contained functions whose source the helper runs.
+ * caller then does everything itself). The iterating thread's
+ * `prefetchRows(from, srcRow, w)` (returns the sum of what it loaded) and
+ * `copyColumn(from, to, srcRow, w, nz)`: self-contained functions whose
+ * source the helper runs.
  */
-export function startBatchHelper(gatherFns: readonly Function[]): BatchHelper | null {
+export function startBatchHelper(prefetchRows: Function, copyColumn: Function): BatchHelper | null {
   let worker: Worker;
   try {
-    worker = new Worker(helperSource(gatherFns.map((f) => f.toString())), { eval: true, execArgv: [] });
+    worker = new Worker(helperSource(prefetchRows.toString(), copyColumn.toString()), { eval: true, execArgv: [] });
   } catch {
     return null;
   }

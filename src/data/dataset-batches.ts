@@ -137,10 +137,10 @@ async function loadBlock(ds: LeRobotDataset, files: number[], specs: ColumnSpec[
   const totalRows = files.reduce((s, k) => s + ds.dataFiles()[k].rows, 0);
   const cols: Record<string, ColumnValues> = {};
   // Shared memory when a helper thread is there: it takes the first touch of the pages and gathers batches from them.
-  const Buffer = st.helper ? SharedArrayBuffer : ArrayBuffer;
+  const Backing = st.helper ? SharedArrayBuffer : ArrayBuffer;
   const reuse = <A extends Pool[string]>(key: string, length: number, make: (b: ArrayBufferLike) => A, bytes: number): A => {
     let a = pool[key] as A | undefined;
-    if (!a || a.length < length) a = pool[key] = make(new Buffer(length * bytes));
+    if (!a || a.length < length) a = pool[key] = make(new Backing(length * bytes));
     return a.subarray(0, length) as A;
   };
   for (const s of specs) {
@@ -292,7 +292,7 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
   const st: ReadState = {
     pools: [],
     touched: new WeakSet(),
-    helper: useHelper === true || (useHelper === 'auto' && plan.blockBytes >= HELPER_MIN_BYTES) ? startBatchHelper([prefetchRows, copyColumn]) : null,
+    helper: useHelper === true || (useHelper === 'auto' && plan.blockBytes >= HELPER_MIN_BYTES) ? startBatchHelper(prefetchRows, copyColumn) : null,
     pretouchOrder: options.pretouchOrder ?? 'race',
   };
   const full = batchLayout(specs, B, 1, false);
@@ -374,7 +374,7 @@ async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, win
       }
     }
     // First load one value per cache line of every source row (all columns), then copy: see prefetchRows.
-    if (single) for (let c = 0; c < specs.length; c++) prefetchRows(single.cols[specs[c].name] as Float32Array, srcRow, specs[c].dim ?? 1);
+    if (single) for (let c = 0; c < specs.length; c++) prefetchSink += prefetchRows(single.cols[specs[c].name] as Float32Array, srcRow, specs[c].dim ?? 1);
     // Column by column, so each copy loop sees one array type (batches mixing blocks take the slow path per row).
     for (let c = 0; c < specs.length; c++) {
       const w = specs[c].dim ?? 1;
@@ -399,9 +399,10 @@ let prefetchSink = 0;
  * flight at once, and the copy that follows hits the cache (256 rows x 2-3
  * lines: ~50 KiB). Measured: gathering 1M shuffled rows of 30 + 6 float32
  * from 144 MiB, 370-520 -> 105-180 ms CPU (2.5-3x; .lamkit-tmp bench in
- * docs/benchmarks.md "Datasets").
+ * docs/benchmarks.md "Datasets"). Self-contained: the helper thread runs
+ * its source (src/data/batch-helper.ts). Returns the sum of the loaded values.
  */
-function prefetchRows(from: Float32Array | Float64Array | Uint8Array, srcRow: Int32Array, w: number): void {
+function prefetchRows(from: Float32Array | Float64Array | Uint8Array, srcRow: Int32Array, w: number): number {
   const perLine = 64 / from.BYTES_PER_ELEMENT;
   const last = w - 1;
   let x = 0;
@@ -412,10 +413,10 @@ function prefetchRows(from: Float32Array | Float64Array | Uint8Array, srcRow: In
     for (let j = perLine; j < last; j += perLine) x += from[a + j];
     x += from[a] + from[a + last];
   }
-  prefetchSink += x;
+  return x;
 }
 
-/** `to[i] = from[srcRow[i]]` row by row (`w` values each; rows < 0 left as zeros), normalized when `nz`. */
+/** `to[i] = from[srcRow[i]]` row by row (`w` values each; rows < 0 left as zeros), normalized when `nz`. Self-contained: the helper thread runs its source. */
 function copyColumn(from: Float32Array | Float64Array | Uint8Array, to: Float32Array | Float64Array | Uint8Array, srcRow: Int32Array, w: number, nz: { mean: Float64Array; invStd: Float64Array } | null): void {
   for (let i = 0; i < srcRow.length; i++) {
     const r = srcRow[i];

@@ -240,7 +240,7 @@ export function startBatchHelper(prefetchRows: Function, copyColumn: Function): 
       let ended = false;
       const job = {
         take(j: number): ArrayBuffer | null {
-          if (spec.waitForHelper && j % 2 === 1) while (Atomics.wait(claims, j, FREE, 30_000) === 'timed-out');
+          if (spec.waitForHelper && j % 2 === 1) Atomics.wait(claims, j, FREE, 30_000); // then it is the helper's (or the helper is gone: taken here)
           let state = Atomics.compareExchange(claims, j, FREE, MINE);
           let out: ArrayBuffer | null = null;
           if (state !== FREE) {
@@ -248,7 +248,7 @@ export function startBatchHelper(prefetchRows: Function, copyColumn: Function): 
             // done (descheduled on a loaded machine), assemble the batch here as well: the helper's copy, the
             // same bytes, is ignored, and its slot is only rewritten once the helper has finished with it.
             if (Atomics.load(claims, j) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, PATIENCE_MS);
-            while (spec.waitForHelper && Atomics.load(claims, j) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, 1000);
+            if (spec.waitForHelper && Atomics.load(claims, j) === HELPER_WORKING) Atomics.wait(claims, j, HELPER_WORKING, 30_000);
             state = Atomics.load(claims, j);
             if (state === HELPER_DONE) {
               out = new ArrayBuffer(spec.batchBytes);

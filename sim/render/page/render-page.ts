@@ -57,16 +57,18 @@ export function installRenderPage(): RenderPageApi {
   const drawer = createSceneDrawer({ preserveDrawingBuffer: false, offscreen: true });
   let rgba = new Uint8Array(0);
   let rgb = new Uint8Array(0);
+  /** `renderBatch` calls whose pixels the compression stream has not consumed yet. */
+  let compressing = 0;
 
-  /** Copies the `w x h` rectangle at GL (x0, y0) of `rgba` (canvas `canvasWidth` wide) into `rgb` at `outOffset`, rows flipped to top-to-bottom. */
-  function copyTile(canvasWidth: number, x0: number, y0: number, w: number, h: number, outOffset: number): void {
+  /** Copies the `w x h` rectangle at GL (x0, y0) of `rgba` (canvas `canvasWidth` wide) into `into` at `outOffset`, rows flipped to top-to-bottom. */
+  function copyTile(into: Uint8Array, canvasWidth: number, x0: number, y0: number, w: number, h: number, outOffset: number): void {
     for (let y = 0; y < h; y++) {
       const src = ((y0 + h - 1 - y) * canvasWidth + x0) * 4;
       const dst = outOffset + y * w * 3;
       for (let x = 0; x < w; x++) {
-        rgb[dst + 3 * x] = rgba[src + 4 * x];
-        rgb[dst + 3 * x + 1] = rgba[src + 4 * x + 1];
-        rgb[dst + 3 * x + 2] = rgba[src + 4 * x + 2];
+        into[dst + 3 * x] = rgba[src + 4 * x];
+        into[dst + 3 * x + 1] = rgba[src + 4 * x + 1];
+        into[dst + 3 * x + 2] = rgba[src + 4 * x + 2];
       }
     }
   }
@@ -94,8 +96,9 @@ export function installRenderPage(): RenderPageApi {
     render(poses, pose) {
       drawer.draw(poses, pose);
       readCanvas();
-      copyTile(drawer.width, 0, 0, drawer.width, drawer.height, 0);
-      return base64(rgb);
+      const out = compressing === 0 ? rgb : new Uint8Array(rgb.length);
+      copyTile(out, drawer.width, 0, 0, drawer.width, drawer.height, 0);
+      return base64(out);
     },
     renderBatch(posesB64, camerasB64, tw, th, columns, first = 0) {
       let t0 = performance.now();
@@ -125,10 +128,16 @@ export function installRenderPage(): RenderPageApi {
       t1 = performance.now();
       api.lastBatch.readMs = t1 - t0;
       t0 = t1;
-      const out = rgb.length >= n * tw * th * 3 ? rgb.subarray(0, n * tw * th * 3) : (rgb = new Uint8Array(n * tw * th * 3));
-      for (let i = 0; i < n; i++) copyTile(drawer.width, tileX(i), tileY(i), tw, th, i * tw * th * 3);
-      const deflated = new Response(new Blob([out]).stream().pipeThrough(new CompressionStream('deflate')));
-      return deflated.arrayBuffer().then((b) => {
+      // The compression stream reads `out` after this returns: a call overlapping one still compressing gets its own buffer.
+      const out = compressing === 0 && rgb.length >= n * tw * th * 3 ? rgb.subarray(0, n * tw * th * 3) : compressing === 0 ? (rgb = new Uint8Array(n * tw * th * 3)) : new Uint8Array(n * tw * th * 3);
+      for (let i = 0; i < n; i++) copyTile(out, drawer.width, tileX(i), tileY(i), tw, th, i * tw * th * 3);
+      // Written straight into the stream: a Blob of the pixels would be copied to the browser process and read back.
+      const compression = new CompressionStream('deflate');
+      const writer = compression.writable.getWriter();
+      void writer.write(out);
+      void writer.close();
+      compressing++;
+      return new Response(compression.readable).arrayBuffer().finally(() => compressing--).then((b) => {
         const text = base64(new Uint8Array(b));
         api.lastBatch.packMs = performance.now() - t0;
         api.lastBatch.bytesOut = text.length;

@@ -9,6 +9,7 @@ import { textRanges } from '../core/spaces/text.js';
 import { Rng } from '../core/rng.js';
 import { runEpisodes, type EpisodeOutcome, type EpisodeStep } from '../core/run-episodes.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { tuneAllocator } from '../core/tune-allocator.js';
 import { DatasetWriter, type DatasetSpec, type DatasetWriterOptions } from './dataset-writer.js';
 import { OffloadedWriter, startRecordWorker } from './offloaded-writer.js';
 import { PerturbedPolicy } from './perturbed-policy.js';
@@ -85,6 +86,8 @@ export interface RecordResult {
  * action and `action.executed` what the env got.
  */
 export async function recordEpisodes(policy: Policy, env: Env<unknown, unknown> | AsyncEnv<unknown, unknown>, options: RecordEpisodesOptions): Promise<RecordResult> {
+  // Episodes' arrays, journal records and the writer's pages are made and freed all the time: keep that memory mapped.
+  await tuneAllocator();
   const seed = options.seed ?? 0;
   const perturbed = (options.actionNoiseStd ?? 0) > 0 || (options.epsilon ?? 0) > 0;
   const actor = new PerturbedPolicy(policy, { actionNoiseStd: options.actionNoiseStd, epsilon: options.epsilon, rng: new Rng(seed + 0x5eed) });

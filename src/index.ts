@@ -5,6 +5,8 @@
  * tfjs load only when an env or agent is created.
  */
 export * from './core/index.js';
+// Node only (not in src/core/index.ts, which the browser entry shares): see the module comment.
+export { tuneAllocator } from './core/tune-allocator.js';
 export * from './wrappers/index.js';
 export * from './vector/index.js';
 export * from './registry/index.js';

@@ -11,7 +11,8 @@ import type { VectorEnv } from '../../src/core/vector-env.js';
 import { CountingEnv, COUNTING_ID } from './fixtures/counting-env.js';
 import { registeredEnvFactory } from '../../src/registry/registered-env-factory.js';
 
-const FIXTURE_URL = new URL('./fixtures/counting-env.ts', import.meta.url).href;
+// The fixture as this file runs: .ts under tsx, .js when the tests run transpiled (scripts/test-js.mjs; a worker without tsx loads no .ts).
+const FIXTURE_URL = new URL(import.meta.url.endsWith('.ts') ? './fixtures/counting-env.ts' : './fixtures/counting-env.js', import.meta.url).href;
 import { TestEnv } from '../helpers/test-env.js';
 import { closeAtEnd } from '../helpers/close-at-end.js';
 
@@ -130,7 +131,7 @@ describe('vector env errors', () => {
     );
     await assert.rejects(AsyncVectorEnv.create({ factory: { module: FIXTURE_URL, exportName: 'noSuchExport' }, numEnvs: 1 }), (e: Error) => {
       assert.ok(e instanceof InvalidArgument, `got ${e.name}: ${e.message}`);
-      assert.match(e.message, /^AsyncVectorEnv worker\.factory \(file:.*counting-env\.ts\)\.noSuchExport: expected an exported function \(args\) => \(index\) => Env, got undefined\. Export it from the module, or fix exportName \(exports: .*makeCounting/);
+      assert.match(e.message, /^AsyncVectorEnv worker\.factory \(file:.*counting-env\.[jt]s\)\.noSuchExport: expected an exported function \(args\) => \(index\) => Env, got undefined\. Export it from the module, or fix exportName \(exports: .*makeCounting/);
       return true;
     });
   });

@@ -18,7 +18,7 @@ test('the classic tasks are registered with Gymnasium settings', () => {
   assert.equal(spec('CartPole-v1').maxEpisodeSteps, 500);
   assert.equal(spec('CartPole-v1').rewardThreshold, 475);
   assert.equal(spec('Pendulum-v1').maxEpisodeSteps, 200);
-  assert.match(spec('CartPole-v1').module ?? '', /^file:.*envs\/classic\/register\.ts$/);
+  assert.match(spec('CartPole-v1').module ?? '', /^file:.*envs\/classic\/register\.[jt]s$/); // .js when the tests run transpiled (scripts/test-js.mjs)
 });
 
 test('make wraps like Gymnasium: TimeLimit(OrderEnforcing(PassiveEnvChecker(env))) with spec set', () => {

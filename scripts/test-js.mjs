@@ -14,11 +14,12 @@
 // already runs from compiled JavaScript (its workers pick the .js entries, as
 // in dist/); CLI processes that tests spawn with `--import tsx` still find
 // their .ts sources. Type checking stays `tsc --noEmit`, as in npm test.
-import { cpSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import ts_ from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const mirror = join(root, '.lamkit-tmp', 'test-js');
@@ -42,6 +43,25 @@ for (const f of files) {
 }
 symlinkSync(join(root, 'node_modules'), join(mirror, 'node_modules'), 'dir');
 esbuild.buildSync({ entryPoints: ts.map((f) => join(mirror, f)), outdir: mirror, outbase: mirror, format: 'esm', platform: 'node', target: 'node20', tsconfig: join(mirror, 'tsconfig.json'), logLevel: 'error' });
+// tsconfig `paths` ('lamkit' -> ./src/index.ts, ...), which tsx applies and plain Node does not (it would take
+// package.json's exports into dist/): the transpiled files import the transpiled sources by relative path.
+const { config } = ts_.readConfigFile(join(root, 'tsconfig.json'), ts_.sys.readFile);
+const paths = Object.fromEntries(Object.entries(config.compilerOptions?.paths ?? {}).map(([k, [target]]) => [k, join(mirror, target.replace(/\.ts$/, '.js'))]));
+for (const f of ts) {
+  const out = join(mirror, f.replace(/\.ts$/, '.js'));
+  const code = readFileSync(out, 'utf8');
+  // Import specifiers only (TypeScript's scanner; code inside strings, e.g. a user's file a test writes, stays).
+  // (`pos` is the opening quote in TypeScript 5's answer; the name follows it.)
+  const at = (r) => [r.pos, r.pos + 1].find((p) => code.slice(p, p + r.fileName.length) === r.fileName && /["']/.test(code[p - 1]) && code[p + r.fileName.length] === code[p - 1]);
+  const refs = ts_.preProcessFile(code, true, true).importedFiles.filter((r) => r.fileName in paths && at(r) !== undefined);
+  let rewritten = code;
+  for (const r of refs.sort((a, b) => b.pos - a.pos)) {
+    const start = at(r);
+    const rel = relative(dirname(out), paths[r.fileName]);
+    rewritten = rewritten.slice(0, start) + (rel.startsWith('.') ? rel : `./${rel}`) + rewritten.slice(start + r.fileName.length);
+  }
+  if (rewritten !== code) writeFileSync(out, rewritten);
+}
 console.error(`scripts/test-js.mjs: ${files.length} files copied, ${ts.length} transpiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 const wanted = process.argv.slice(2).map((p) => p.replace(/\/$/, ''));

@@ -56,8 +56,8 @@ export async function main(argv: readonly string[]): Promise<number> {
  * cannot be recognised from `process.argv[1]`.
  */
 export function runCli(argv: readonly string[]): Promise<void> {
-  // Every command but the listings works with buffers made and freed in loops: keep freed memory mapped (in the
-  // background: a worker thread that exits at once, see tune-allocator.ts).
+  // Every command but the listings works with buffers made and freed in loops: keep freed memory mapped (~3 ms, in
+  // the background; see tune-allocator.ts).
   if (argv.length > 0 && argv[0] !== 'envs' && !argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) void tuneAllocator();
   return main(argv).then(
     (code) => {

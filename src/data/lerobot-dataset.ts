@@ -4,6 +4,7 @@ import type { Policy } from '../core/policy.js';
 import type { Space } from '../core/spaces/space.js';
 import { spaceFromJSON } from '../core/spaces/from-json.js';
 import { FileFormatError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
+import { tuneAllocator } from '../core/tune-allocator.js';
 import { columnSpecOf, fillTemplate, isVisualFeature, readInfo, type DatasetInfoJson, type EpisodeSplits, type FeatureInfo } from './lerobot-format.js';
 import { readCommittedState, listChunkFiles, type EpisodeRecord } from './committed-state.js';
 import { openParquet, readColumns, type ColumnSpec, type ColumnValues, type ParquetFile, type ReadInto } from './parquet-table.js';
@@ -274,7 +275,9 @@ export class LeRobotDataset {
  * that never committed are removed; `dataset.recovery.message` says what.
  * @throws FileFormatError naming the file and field (missing `meta/info.json`, bad columns).
  */
-export function openDataset(root: string, options: OpenDatasetOptions = {}): Promise<LeRobotDataset> {
+export async function openDataset(root: string, options: OpenDatasetOptions = {}): Promise<LeRobotDataset> {
+  // Reading it makes and frees pages and batches all the time: keep freed memory mapped (once per process).
+  await tuneAllocator();
   return LeRobotDataset.open(root, options);
 }
 

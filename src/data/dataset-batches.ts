@@ -1,6 +1,5 @@
 import { Rng } from '../core/rng.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
-import { tuneAllocator } from '../core/tune-allocator.js';
 import type { LeRobotDataset } from './lerobot-dataset.js';
 import type { ColumnSpec, ColumnValues } from './parquet-table.js';
 import { startBatchHelper, type BatchHelper, type PretouchOrder } from './batch-helper.js';
@@ -280,9 +279,8 @@ export async function* iterateWindows(ds: LeRobotDataset, options: DatasetSampli
 }
 
 async function* iterate(ds: LeRobotDataset, options: DatasetSamplingOptions, windowLength: number): AsyncGenerator<Batch | WindowBatch> {
+  // Batches (tens of KiB each) are made and freed all the time: LeRobotDataset.open tuned the allocator for that.
   const plan = planSampling(ds, options);
-  // Batches (tens of KiB each) are made and freed all the time: keep that memory mapped.
-  await tuneAllocator();
   const { specs } = plan;
   const selected = new Set(plan.episodes);
   const norm = normalizers(ds, specs, options.normalize ?? []);

@@ -99,6 +99,8 @@ export class LeRobotDataset {
 
   /** Opens `root`; see {@link openDataset}. */
   static async open(root: string, options: OpenDatasetOptions = {}): Promise<LeRobotDataset> {
+    // Reading it makes and frees pages and batches all the time: keep freed memory mapped (once per process).
+    await tuneAllocator();
     let info = readInfo(root);
     const version = info.codebase_version;
     if (version.startsWith('v2')) return LeRobotDataset.openV2(root, info);
@@ -276,8 +278,6 @@ export class LeRobotDataset {
  * @throws FileFormatError naming the file and field (missing `meta/info.json`, bad columns).
  */
 export async function openDataset(root: string, options: OpenDatasetOptions = {}): Promise<LeRobotDataset> {
-  // Reading it makes and frees pages and batches all the time: keep freed memory mapped (once per process).
-  await tuneAllocator();
   return LeRobotDataset.open(root, options);
 }
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { BackendError, InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { EpisodeJournal, readJournal, type EpisodeData, type FrameValues } from './episode-journal.js';
-import { ParquetEncoder, encodeParquet, estimateParquetBytes, giveBackEncodeBuffer, takeEncodeBuffer, piecesSource, openParquet, type ColumnSpec, type ColumnValues, type NumericColumnSource } from './parquet-table.js';
+import { ParquetEncoder, encodeParquet, estimateParquetBytes, giveBackEncodeBuffer, takeEncodeBuffer, piecesSource, type NumericColumnSource } from './parquet-encoder.js';
+import { openParquet, type ColumnSpec, type ColumnValues } from './parquet-table.js';
 import { StatsRows, type FeatureStats, STAT_NAMES } from './feature-stats.js';
 import {
   DATA_PATH_TEMPLATE,

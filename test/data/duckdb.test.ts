@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { openDataset } from '../../src/data/lerobot-dataset.js';
-import { encodeParquet, openParquet, readColumns, type ColumnSpec } from '../../src/data/parquet-table.js';
+import { encodeParquet } from '../../src/data/parquet-encoder.js';
+import { openParquet, readColumns, type ColumnSpec } from '../../src/data/parquet-table.js';
 import { tempDir, writeForeignMeta, writeSynthetic } from './helpers.js';
 
 // DuckDB (@duckdb/node-api, a dev dependency) is the independent Parquet engine of issue 11: its own

@@ -47,18 +47,29 @@ async function run(): Promise<boolean> {
   if (typeof process === 'undefined' || process.platform !== 'linux') return false;
   if (process.env.LAMKIT_TUNE_ALLOCATOR === '0') return false;
   try {
-    const { MessageChannel } = await import('node:worker_threads');
-    await new Promise<void>((resolve) => {
-      const { port1, port2 } = new MessageChannel();
-      const block = new ArrayBuffer(TUNE_BLOCK_BYTES); // calloc: a fresh mmap of its own, one page touched below
-      new Uint8Array(block)[0] = 1;
-      port1.postMessage(block, [block]); // the block now belongs to the message, which is never received
-      port2.once('close', () => setImmediate(resolve));
-      port1.close();
-      port2.close(); // the undelivered message is dropped with the channel, and its block freed (no GC needed)
-    });
+    const block = new ArrayBuffer(TUNE_BLOCK_BYTES); // calloc: a fresh mmap of its own, one page touched below
+    new Uint8Array(block)[0] = 1;
+    await freeNow(block);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * Frees an `ArrayBuffer`'s memory now instead of at a later garbage
+ * collection: it is transferred into a message on a channel that is closed
+ * before anyone receives it, and the undelivered message is dropped with the
+ * channel. Resolves once that has happened (~1 ms). The buffer is detached
+ * (length 0) from the call on.
+ */
+export async function freeNow(buffer: ArrayBuffer): Promise<void> {
+  const { MessageChannel } = await import('node:worker_threads');
+  await new Promise<void>((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(buffer, [buffer]); // the memory now belongs to the message, which is never received
+    port2.once('close', () => setImmediate(resolve));
+    port1.close();
+    port2.close(); // the undelivered message is dropped with the channel, and its memory freed (no GC needed)
+  });
 }

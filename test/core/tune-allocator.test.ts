@@ -3,17 +3,50 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { tuneAllocator } from '../../src/core/tune-allocator.js';
 
-/**
- * Minor page faults per buffer of a fresh Node process that makes and drops
- * buffers of 256 KiB and 1 MiB (each filled, as a received WebSocket message
- * or a decoded page is), with or without `tuneAllocator()` first. Page faults, not time; the untuned count still
- * moves with the load (see the test).
- */
-function faultsPerBuffer(tuned: boolean): number {
+/** Runs `body` in a fresh Node process after `tuneAllocator()` (or with it turned off) and returns what it printed last, parsed. */
+function inFreshProcess<T>(tuned: boolean, body: string): T {
   const script = `
     import { readFileSync } from 'node:fs';
-    const { tuneAllocator } = await import(${JSON.stringify(new URL('../../src/core/tune-allocator.ts', import.meta.url).href)});
+    const { tuneAllocator, freeNow } = await import(${JSON.stringify(new URL('../../src/core/tune-allocator.ts', import.meta.url).href)});
     const ran = await tuneAllocator();
+    ${body}
+  `;
+  const env = { ...process.env, LAMKIT_TUNE_ALLOCATOR: tuned ? '1' : '0' };
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as T & { ran: boolean };
+  assert.equal(r.ran, tuned, 'tuneAllocator() runs unless LAMKIT_TUNE_ALLOCATOR=0');
+  return r;
+}
+
+const linuxOnly = { skip: process.platform !== 'linux' ? 'Linux only' : false, timeout: 60_000 };
+
+test('tuneAllocator: a freed 24 MiB block is reused by the next one, not mapped afresh (Linux, glibc)', linuxOnly, () => {
+  // Deterministic: no garbage collection is involved (freeNow frees the first block at once). Minor page faults while
+  // the second block is made and filled: by default the first went back to the kernel (its own mmap) and every page of
+  // the second is fresh; tuned, glibc serves both from its heap and keeps the freed memory (mmap threshold 31 MiB,
+  // trim threshold 62 MiB), so the second block reuses the first one's pages.
+  const body = `
+    const minflt = () => Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
+    const first = new Float32Array(24 * 1024 * 256);
+    first.fill(1);
+    await freeNow(first.buffer);
+    const f0 = minflt();
+    const second = new Float32Array(24 * 1024 * 256);
+    second.fill(1);
+    console.log(JSON.stringify({ ran, faults: minflt() - f0, keep: second[3] }));
+  `;
+  const pages = (24 * 1024) / 4;
+  const untuned = inFreshProcess<{ faults: number }>(false, body).faults;
+  const tuned = inFreshProcess<{ faults: number }>(true, body).faults;
+  console.log(`minor page faults for a 24 MiB block (${pages} pages) after one was freed: ${untuned} by default, ${tuned} tuned`);
+  assert.ok(untuned > pages / 2, `by default the second block faults its pages in (${untuned} of ${pages}, expected over half): if not, this C library keeps freed memory anyway and the next check says nothing`);
+  assert.ok(tuned < pages / 10, `tuned, the second block reuses the first one's memory (${tuned} page faults of ${pages}, expected under a tenth): tuneAllocator() did not raise glibc's thresholds`);
+});
+
+test('tuneAllocator: buffers of 256 KiB and 1 MiB made and freed in a loop stop faulting in fresh pages (Linux)', linuxOnly, () => {
+  // Minor page faults per buffer while a fresh process makes and drops buffers (each filled, as a received WebSocket
+  // message or a decoded page is). Page faults, not time.
+  const body = `
     const minflt = () => Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
     let keep = 0;
     const make = (kb) => { const a = new Float32Array(kb * 256); a.fill(1); keep += a[3]; };
@@ -23,23 +56,15 @@ function faultsPerBuffer(tuned: boolean): number {
     for (let i = 0; i < 100; i++) make(1024);
     console.log(JSON.stringify({ ran, faults: (minflt() - f0) / 500, keep }));
   `;
-  const env = { ...process.env, LAMKIT_TUNE_ALLOCATOR: tuned ? '1' : '0' };
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { ran: boolean; faults: number };
-  assert.equal(r.ran, tuned, 'tuneAllocator() runs unless LAMKIT_TUNE_ALLOCATOR=0');
-  return r.faults;
-}
-
-test('tuneAllocator: buffers of 256 KiB and 1 MiB made and freed in a loop stop faulting in fresh pages (Linux)', { skip: process.platform !== 'linux' ? 'Linux only' : false, timeout: 60_000 }, () => {
-  const untuned = faultsPerBuffer(false);
-  const tuned = faultsPerBuffer(true);
+  const untuned = inFreshProcess<{ faults: number }>(false, body).faults;
+  const tuned = inFreshProcess<{ faults: number }>(true, body).faults;
   // Pages a buffer spans, on average (4 KiB pages): what each would fault in if all of its memory were fresh.
   const pages = (400 * 64 + 100 * 256) / 500;
+  // The default count is reported, not asserted: glibc raises its own thresholds when V8's garbage collector frees an
+  // mmap block, so it depends on when collections happen. Measured: 38-86 per buffer on a quiet machine here, 21.6 with
+  // two CPU hogs, 4.3 on the CI machine; tuned 4-5 everywhere. The previous test shows deterministically that the tuning acts.
   console.log(`minor page faults per buffer (400 of 256 KiB, 100 of 1 MiB, ${pages} pages each on average): ${untuned.toFixed(1)} by default, ${tuned.toFixed(1)} tuned`);
-  // Measured here: 38-86 per buffer by default on a quiet machine, 21.6 with two CPU hogs running (glibc's own dynamic
-  // threshold takes over sooner or later depending on when V8's GC frees the buffers, which the load changes); 4-5 tuned.
   assert.ok(tuned < pages / 10, `tuned: ${tuned.toFixed(1)} faults per buffer, expected under a tenth of the ${pages} pages a buffer spans (at least 90% of its memory reused)`);
-  assert.ok(untuned > 2 * tuned, `without tuning, fresh buffers fault more of their pages in (got ${untuned.toFixed(1)} per buffer against ${tuned.toFixed(1)} tuned): if not, this C library keeps freed memory anyway and the test says nothing`);
 });
 
 test('tuneAllocator: runs once per process and resolves the same answer', async () => {

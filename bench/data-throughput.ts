@@ -16,6 +16,10 @@
  *    frames/s of the first epoch (cold: decoding the files included) and of
  *    a second epoch (data in memory), and of the block-shuffle mode under a
  *    64 MiB budget (files of 25 MB); peak RSS. Target: >= 1M frames/s.
+ *    Each read runs in a fresh child process, with the default allocator
+ *    and with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (transparent huge
+ *    pages for malloc) alternating, `--read-runs N` pairs (default 2), with
+ *    the first epoch's minor page faults.
  *
  * Options: `--quick` (fewer episodes/frames); `--recording-only` (figure 1
  * only, nothing written); `--read-only [--dataset DIR]` (figure 2's read
@@ -35,6 +39,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import '../envs/mujoco/register.js';
 import { makeAsync } from '../src/registry/registry.js';
 import { runEpisodes } from '../src/core/run-episodes.js';
@@ -330,17 +336,91 @@ if (datasetArg >= 0 && (!DATASET_DIR || DATASET_DIR.startsWith('--'))) {
   console.error('bench:data --dataset: expected a directory, got nothing. Pass e.g. --dataset .lamkit-tmp/big-data');
   process.exit(2);
 }
+/** The glibc setting that makes malloc ask the kernel for transparent huge pages (glibc >= 2.35; Linux with THP `madvise` or `always`). */
+const HUGE_PAGES = 'glibc.malloc.hugetlb=1';
+
+/** The read figures of one child process. */
+interface ReadRun {
+  hugePages: boolean;
+  inMemory: Awaited<ReturnType<typeof readEpochs>>;
+  blockShuffle: Awaited<ReturnType<typeof readEpochs>>;
+  peakRssBytes: number;
+  epoch1Faults: number;
+}
+
+/**
+ * `--read-child`: the read figures in a process of their own, printed as one
+ * JSON line. Each setting gets a fresh process: the allocator is chosen at
+ * process start (GLIBC_TUNABLES is read by the dynamic loader) and the
+ * first touch of fresh memory is part of what the first epoch measures.
+ */
+if (process.argv.includes('--read-child')) {
+  const root = DATASET_DIR as string;
+  const f0 = processFaults();
+  const inMemory = await readEpochs(root);
+  const epoch1Faults = processFaults() - f0;
+  const blockShuffle = await readEpochs(root, 64 * 2 ** 20);
+  const run: ReadRun = { hugePages: (process.env.GLIBC_TUNABLES ?? '').includes(HUGE_PAGES), inMemory, blockShuffle, peakRssBytes: peakRss, epoch1Faults };
+  process.stdout.write(JSON.stringify(run) + '\n');
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(0);
+}
+
+/** Minor page faults of the whole process (every thread), Linux; NaN elsewhere. */
+function processFaults(): number {
+  try {
+    return Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs the read figures in a fresh child process, with or without huge pages for malloc. */
+function readInChild(root: string, hugePages: boolean): ReadRun {
+  const env = { ...process.env };
+  if (hugePages) env.GLIBC_TUNABLES = HUGE_PAGES;
+  else delete env.GLIBC_TUNABLES;
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--read-child', '--dataset', root, ...process.argv.filter((a) => a === '--no-helper' || a === '--quick')];
+  const out = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (out.status !== 0) throw new Error(`bench:data: the read child exited with ${out.status}: ${out.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1) as string) as ReadRun;
+}
+
+/**
+ * Figure 2's read part: READ_RUNS pairs of child processes, default
+ * allocator and huge pages alternating (the first epoch's rate on the
+ * 2-core VM is bimodal with the VM's memory state, so one run says little).
+ */
+const readRunsArg = process.argv.indexOf('--read-runs');
+const READ_RUNS = readRunsArg >= 0 ? Number(process.argv[readRunsArg + 1]) : 2;
+if (!Number.isInteger(READ_RUNS) || READ_RUNS < 1) {
+  console.error(`bench:data --read-runs: expected a positive integer, got ${process.argv[readRunsArg + 1]}. Pass e.g. --read-runs 3`);
+  process.exit(2);
+}
+function readFigures(root: string): ReadRun[] {
+  const runs: ReadRun[] = [];
+  const hugeOk = process.platform === 'linux';
+  for (let r = 0; r < READ_RUNS; r++) {
+    for (const hugePages of hugeOk ? [false, true] : [false]) {
+      const run = readInChild(root, hugePages);
+      runs.push(run);
+      const label = hugePages ? `GLIBC_TUNABLES=${HUGE_PAGES}` : 'default allocator';
+      const m = run.inMemory;
+      const b = run.blockShuffle;
+      console.log(`read into shuffled batches of ${BATCH}, ${label} (run ${r + 1}): ${m.mode}: epoch 1 (decode + shuffle) ${fmt(m.framesPerSecond[0])} frames/s, epoch 2 ${fmt(m.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(m.framesPerCpuSecond[0])} and ${fmt(m.framesPerCpuSecond[1])}; epoch 1 page faults ${fmt(run.epoch1Faults)} (${fmt((run.epoch1Faults * 4) / 1024)} MiB of 4 KiB pages)${m.helperNote}`);
+      console.log(`  ${b.mode} (budget 64 MiB): epoch 1 ${fmt(b.framesPerSecond[0])} frames/s, epoch 2 ${fmt(b.framesPerSecond[1])} frames/s; per CPU second ${fmt(b.framesPerCpuSecond[0])} and ${fmt(b.framesPerCpuSecond[1])}${b.helperNote}; peak RSS ${fmt(run.peakRssBytes / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    }
+  }
+  return runs;
+}
+
 if (READ_ONLY) {
   const root = DATASET_DIR ?? join(scratch, 'big');
   if (!existsSync(join(root, 'meta/info.json'))) {
     const w = await writeBig(root);
     console.log(`wrote ${fmt(FRAMES)} frames to ${root} (${w.files} file(s), ${fmt(w.bytes / 2 ** 20, 1)} MiB) in ${fmt(w.ms)} ms`);
   }
-  const mem = await readEpochs(root);
-  console.log(`read into shuffled batches of ${BATCH} (${mem.mode}): epoch 1 (decode + shuffle) ${fmt(mem.framesPerSecond[0])} frames/s, epoch 2 ${fmt(mem.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(mem.framesPerCpuSecond[0])} and ${fmt(mem.framesPerCpuSecond[1])}${mem.helperNote}`);
-  const blk = await readEpochs(root, 64 * 2 ** 20);
-  console.log(`read into shuffled batches of ${BATCH} (${blk.mode}, budget 64 MiB): epoch 1 ${fmt(blk.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blk.framesPerSecond[1])} frames/s; per CPU second ${fmt(blk.framesPerCpuSecond[0])} and ${fmt(blk.framesPerCpuSecond[1])}${blk.helperNote}`);
-  console.log(`peak RSS ${fmt(peakRss / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  readFigures(root);
   rmSync(scratch, { recursive: true, force: true });
   process.exit(0);
 }
@@ -367,16 +447,11 @@ const writeCpu0 = cpuMs();
 const written = await writeBig(big);
 const writeCpuMs = cpuMs() - writeCpu0;
 console.log(`write ${fmt(FRAMES)} frames (state ${STATE}, action ${ACTION}): ${fmt(written.ms)} ms = ${fmt(FRAMES / (written.ms / 1000))} frames/s; ${written.files} data file(s), ${fmt(written.bytes / 2 ** 20, 1)} MiB; ${fmt(FRAMES / (writeCpuMs / 1000))} frames per CPU second`);
-const inMemory = await readEpochs(big);
-console.log(`read into shuffled batches of ${BATCH} (${inMemory.mode}): epoch 1 (decode + shuffle) ${fmt(inMemory.framesPerSecond[0])} frames/s, epoch 2 ${fmt(inMemory.framesPerSecond[1])} frames/s (target >= 1,000,000); per CPU second ${fmt(inMemory.framesPerCpuSecond[0])} and ${fmt(inMemory.framesPerCpuSecond[1])}${inMemory.helperNote}`);
-const budget = 64 * 2 ** 20;
-const blocks = await readEpochs(big, budget);
-console.log(`read into shuffled batches of ${BATCH} (${blocks.mode}, budget 64 MiB): epoch 1 ${fmt(blocks.framesPerSecond[0])} frames/s, epoch 2 ${fmt(blocks.framesPerSecond[1])} frames/s; per CPU second ${fmt(blocks.framesPerCpuSecond[0])} and ${fmt(blocks.framesPerCpuSecond[1])}${blocks.helperNote}`);
-console.log(`peak RSS ${fmt(peakRss / 2 ** 20)} MiB; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+const reads = readFigures(big);
 rmSync(scratch, { recursive: true, force: true });
 
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(
   join(import.meta.dirname, 'results', 'data-throughput.json'),
-  JSON.stringify({ date: new Date().toISOString(), quick: QUICK, offload: OFFLOAD, loadavg: loadavg(), recording: { env: 'ArmReach-v0', policy: 'ArmReachExpert', episodes: EPISODES, ...overhead, target: 0.1 }, write: { frames: FRAMES, state: STATE, action: ACTION, cpuMs: writeCpuMs, ...written }, read: { batchSize: BATCH, inMemory, blockShuffle: { budgetBytes: budget, ...blocks }, target: 1_000_000 }, peakRssBytes: peakRss }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), quick: QUICK, offload: OFFLOAD, loadavg: loadavg(), recording: { env: 'ArmReach-v0', policy: 'ArmReachExpert', episodes: EPISODES, ...overhead, target: 0.1 }, write: { frames: FRAMES, state: STATE, action: ACTION, cpuMs: writeCpuMs, ...written }, read: { batchSize: BATCH, blockShuffleBudgetBytes: 64 * 2 ** 20, runs: reads, target: 1_000_000 } }, null, 2) + '\n',
 );

@@ -12,7 +12,7 @@
  * each split (other seeds than the training data), plus the finetune
  * report's test-split accuracy.
  *
- * npm run bench:language -- [--seeds 1,2,3] [--episodes 100] [--eval-episodes 50] [--max-steps 800]
+ * npm run bench:language -- [--seeds 1,2,3] [--episodes 100] [--eval-episodes 50] [--max-steps 1600]
  *   [--embeddings learned,pretrained] [--policy '{"pretrainedWords": 20000}']
  */
 import { parseArgs } from 'node:util';
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     episodes: { type: 'string', default: '100' },
     'eval-episodes': { type: 'string', default: '50' },
-    'max-steps': { type: 'string', default: '800' },
+    'max-steps': { type: 'string', default: '1600' },
     embeddings: { type: 'string', default: 'learned,pretrained' },
     policy: { type: 'string' },
   },

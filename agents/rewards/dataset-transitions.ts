@@ -20,8 +20,9 @@ export async function datasetTransitions(ds: LeRobotDataset, episodes: EpisodeLi
   const od = demos.obsDim;
   const ad = demos.actDim;
   const lastTerminated: boolean[] = [];
-  for (const e of episodes) {
-    const cols = await ds.readEpisode(e, ['next.terminated']);
+  const read = await ds.readEpisodes(episodes, ['next.terminated']);
+  for (const [i, e] of episodes.entries()) {
+    const cols = read[i];
     const term = cols['next.terminated'] as ArrayLike<number | boolean | bigint> | undefined;
     if (!term || term.length === 0) throw new InvalidArgument(formatError(`${where}.episode ${e}.next.terminated`, 'one flag per frame', 'none', 'Record the dataset with lamkit record'));
     lastTerminated.push(Boolean(Number(term[term.length - 1])));

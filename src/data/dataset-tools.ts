@@ -6,15 +6,34 @@ import { writeSplits } from './episode-splits.js';
 import { DEFAULT_FEATURES } from './lerobot-format.js';
 import type { EpisodeData, FrameValues } from './episode-journal.js';
 
-/** Episode `k` of a dataset as the writer takes it (its frames, task and per-episode facts). */
-export async function episodeData(ds: LeRobotDataset, k: number, fillExecuted = false): Promise<EpisodeData> {
+/** Episodes `ks` of a dataset as the writer takes them (their frames, task and per-episode facts); each data file is decoded once. */
+export async function episodesData(ds: LeRobotDataset, ks: readonly number[], fillExecuted = false): Promise<EpisodeData[]> {
   const names = Object.keys(ds.columns).filter((n) => !(n in DEFAULT_FEATURES));
-  const frames = (await ds.readEpisode(k, names)) as Record<string, FrameValues>;
-  // A clean episode in a dataset with perturbed ones: what was executed is the action itself.
-  if (fillExecuted && !('action.executed' in frames)) frames['action.executed'] = (frames.action as Float32Array).slice();
-  const e = ds.episodes[k];
-  const task = e.tasks[0] ?? ds.tasks[0] ?? 'task';
-  return { length: e.length, task, frames, return: e.return ?? undefined, success: e.success, seed: e.seed };
+  const read = await ds.readEpisodes(ks, names);
+  return ks.map((k, i) => {
+    const frames = read[i] as Record<string, FrameValues>;
+    // A clean episode in a dataset with perturbed ones: what was executed is the action itself.
+    if (fillExecuted && !('action.executed' in frames)) frames['action.executed'] = (frames.action as Float32Array).slice();
+    const e = ds.episodes[k];
+    const task = e.tasks[0] ?? ds.tasks[0] ?? 'task';
+    return { length: e.length, task, frames, return: e.return ?? undefined, success: e.success, seed: e.seed };
+  });
+}
+
+/** Episode `k` of a dataset as the writer takes it (see {@link episodesData}). */
+export async function episodeData(ds: LeRobotDataset, k: number, fillExecuted = false): Promise<EpisodeData> {
+  return (await episodesData(ds, [k], fillExecuted))[0];
+}
+
+/** Every episode of `ds` in index order, to `writer`; the episodes of one data file are decoded together. */
+async function copyEpisodes(ds: LeRobotDataset, writer: DatasetWriter, fillExecuted = false): Promise<void> {
+  const fileOf = new Map<number, number>();
+  ds.dataFiles().forEach((f, i) => f.episodes.forEach((e) => fileOf.set(e, i)));
+  for (let k = 0; k < ds.episodes.length; ) {
+    const run = [k];
+    while (++k < ds.episodes.length && fileOf.get(k) === fileOf.get(run[0])) run.push(k);
+    for (const data of await episodesData(ds, run, fillExecuted)) writer.addEpisode(data);
+  }
 }
 
 /**
@@ -39,7 +58,7 @@ export async function mergeDatasets(sources: readonly string[], out: string, opt
       if (JSON.stringify(other.features) !== JSON.stringify(spec.features) || other.fps !== spec.fps) {
         throw new InvalidArgument(formatError(`mergeDatasets(${ds.root}).features`, `the features and fps of ${opened[0].root}`, `${Object.keys(other.features).join(', ')} at ${other.fps} fps`, 'Merge datasets of the same task and spaces'));
       }
-      for (let k = 0; k < ds.episodes.length; k++) writer.addEpisode(await episodeData(ds, k, fill));
+      await copyEpisodes(ds, writer, fill);
     }
     return writer.totalEpisodes;
   } finally {
@@ -62,7 +81,7 @@ export async function compactDataset(root: string, options: DatasetWriterOptions
   await replaceDirAtomicAsync(root, async (tmp) => {
     const writer = await DatasetWriter.open(tmp, datasetSpecOf(ds.info), { dataFileSizeMb: ds.info.data_files_size_in_mb, ...options });
     try {
-      for (let k = 0; k < ds.episodes.length; k++) writer.addEpisode(await episodeData(ds, k));
+      await copyEpisodes(ds, writer);
     } finally {
       writer.close();
     }

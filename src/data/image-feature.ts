@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import type { SchemaElement } from 'hyparquet';
 import { FileFormatError, InvalidArgument, describeValue, formatError } from '../core/errors.js';
@@ -101,6 +102,8 @@ export function decodeImageRows(rows: ArrayLike<unknown>, shape: ImageShape, whe
 
 /** One PNG as `[H, W, 3]` pixels. @throws FileFormatError naming both shapes when it is another size, depth or colour type. */
 export function decodeImagePng(bytes: Uint8Array, shape: ImageShape, where: string): Uint8Array {
+  const fast = decodeRgb8Png(bytes, shape);
+  if (fast) return fast;
   let png: ReturnType<typeof decodePng>;
   try {
     png = decodePng(bytes);
@@ -214,4 +217,80 @@ export function statsJsonWithImages(stats: Record<string, FeatureStats>, feature
 export function flattenStats(s: Record<string, unknown>): FeatureStats {
   const flat = (v: unknown): number[] => (Array.isArray(v) ? ((v as unknown[]).flat(Infinity as 1) as number[]) : [Number(v)]);
   return { min: flat(s.min), max: flat(s.max), mean: flat(s.mean), std: flat(s.std), count: [flat(s.count)[0]] };
+}
+
+const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
+/**
+ * The common case of {@link decodeImagePng}, what lamkit writes: an 8-bit
+ * RGB, non-interlaced PNG of `shape`, inflated by Node's zlib (native) and
+ * unfiltered here, ~5x faster than fast-png's JavaScript inflate on
+ * 64 x 64 camera frames. Returns null for anything else (another size,
+ * depth, colour type, interlacing, or bytes that do not parse), which
+ * fast-png then decodes or reports.
+ */
+function decodeRgb8Png(bytes: Uint8Array, shape: ImageShape): Uint8Array | null {
+  if (bytes.length < 33) return null;
+  for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_SIGNATURE[i]) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // IHDR: width, height, bit depth, colour type, compression, filter, interlace.
+  if (view.getUint32(8) !== 13 || view.getUint32(12) !== 0x49484452) return null;
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width !== shape[1] || height !== shape[0] || bytes[24] !== 8 || bytes[25] !== 2 || bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] !== 0) return null;
+  const parts: Uint8Array[] = [];
+  let at = 33;
+  while (at + 12 <= bytes.length) {
+    const length = view.getUint32(at);
+    const type = view.getUint32(at + 4);
+    if (at + 12 + length > bytes.length) return null;
+    if (type === 0x49444154) parts.push(bytes.subarray(at + 8, at + 8 + length)); // IDAT
+    if (type === 0x49454e44) break; // IEND
+    at += 12 + length;
+  }
+  if (parts.length === 0) return null;
+  let raw: Uint8Array;
+  try {
+    raw = inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+  } catch {
+    return null;
+  }
+  const stride = width * 3;
+  if (raw.length !== height * (stride + 1)) return null;
+  const out = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const src = y * (stride + 1) + 1;
+    const row = y * stride;
+    const up = row - stride;
+    switch (filter) {
+      case 0:
+        out.set(raw.subarray(src, src + stride), row);
+        break;
+      case 1: // Sub
+        for (let x = 0; x < stride; x++) out[row + x] = (raw[src + x] + (x >= 3 ? out[row + x - 3] : 0)) & 255;
+        break;
+      case 2: // Up
+        for (let x = 0; x < stride; x++) out[row + x] = (raw[src + x] + (y > 0 ? out[up + x] : 0)) & 255;
+        break;
+      case 3: // Average
+        for (let x = 0; x < stride; x++) out[row + x] = (raw[src + x] + (((x >= 3 ? out[row + x - 3] : 0) + (y > 0 ? out[up + x] : 0)) >> 1)) & 255;
+        break;
+      case 4: // Paeth
+        for (let x = 0; x < stride; x++) {
+          const a = x >= 3 ? out[row + x - 3] : 0;
+          const b = y > 0 ? out[up + x] : 0;
+          const c = x >= 3 && y > 0 ? out[up + x - 3] : 0;
+          const p = a + b - c;
+          const pa = Math.abs(p - a);
+          const pb = Math.abs(p - b);
+          const pc = Math.abs(p - c);
+          out[row + x] = (raw[src + x] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 255;
+        }
+        break;
+      default:
+        return null;
+    }
+  }
+  return out;
 }

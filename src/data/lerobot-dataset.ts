@@ -211,17 +211,41 @@ export class LeRobotDataset {
 
   /** Reads one episode's frames (same layout as {@link readFile}). */
   async readEpisode(index: number, names: readonly string[] = Object.keys(this.columns)): Promise<Record<string, ColumnValues>> {
-    const e = this.episodes[index];
-    if (!e) throw new InvalidArgument(formatError(`LeRobotDataset(${this.root}).readEpisode`, `an episode index in [0, ${this.episodes.length})`, describeValue(index), 'See episodes'));
-    const k = this.files.findIndex((f) => f.episodes.includes(index));
-    const cols = await this.readFile(k, names);
-    const start = this.rowOffset(k, index);
-    const out: Record<string, ColumnValues> = {};
-    for (const n of names) {
-      const spec = this.columns[n];
-      const w = spec.dim ?? 1;
-      const v = cols[n];
-      out[n] = Array.isArray(v) ? (v as string[]).slice(start, start + e.length) : (v as Float32Array).slice(start * w, (start + e.length) * w);
+    return (await this.readEpisodes([index], names))[0];
+  }
+
+  /**
+   * Reads several episodes' frames, one record per index in the order given
+   * (same layout as {@link readFile}). Each data file is read and decoded
+   * once for all of its requested episodes (a file holds many episodes:
+   * reading them one by one would decode the whole file each time), one
+   * file at a time.
+   */
+  async readEpisodes(indices: readonly number[], names: readonly string[] = Object.keys(this.columns)): Promise<Array<Record<string, ColumnValues>>> {
+    const byFile = new Map<number, number[]>();
+    indices.forEach((index, i) => {
+      const e = this.episodes[index];
+      if (!e) throw new InvalidArgument(formatError(`LeRobotDataset(${this.root}).readEpisode`, `an episode index in [0, ${this.episodes.length})`, describeValue(index), 'See episodes'));
+      const k = this.files.findIndex((f) => f.episodes.includes(index));
+      const list = byFile.get(k);
+      if (list) list.push(i);
+      else byFile.set(k, [i]);
+    });
+    const out = new Array<Record<string, ColumnValues>>(indices.length);
+    for (const [k, positions] of byFile) {
+      const cols = await this.readFile(k, names);
+      for (const i of positions) {
+        const index = indices[i];
+        const start = this.rowOffset(k, index);
+        const length = this.episodes[index].length;
+        const episode: Record<string, ColumnValues> = {};
+        for (const n of names) {
+          const w = this.columns[n].dim ?? 1;
+          const v = cols[n];
+          episode[n] = Array.isArray(v) ? (v as string[]).slice(start, start + length) : (v as Float32Array).slice(start * w, (start + length) * w);
+        }
+        out[i] = episode;
+      }
     }
     return out;
   }

@@ -214,3 +214,59 @@ test('minibatches of an image column: Uint8Array [batch x H x W x 3], each row t
     cleanup();
   }
 });
+
+test('decodeImagePng: the native-zlib path equals fast-png bit for bit on every PNG filter type, split IDAT chunks and fast-png-only formats', async () => {
+  const { deflateSync, crc32 } = await import('node:zlib');
+  const { decode } = await import('fast-png');
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  /** An 8-bit PNG of `channels` (3: RGB, 4: RGBA) whose row y uses filter filters[y % 5]; IDAT split into `parts` chunks. */
+  const png = (pixels: Uint8Array, h: number, w: number, channels: number, parts: number): Uint8Array => {
+    const stride = w * channels;
+    const raw = new Uint8Array(h * (stride + 1));
+    for (let y = 0; y < h; y++) {
+      const f = y % 5;
+      raw[y * (stride + 1)] = f;
+      for (let x = 0; x < stride; x++) {
+        const v = pixels[y * stride + x];
+        const a = x >= channels ? pixels[y * stride + x - channels] : 0;
+        const b = y > 0 ? pixels[(y - 1) * stride + x] : 0;
+        const c = x >= channels && y > 0 ? pixels[(y - 1) * stride + x - channels] : 0;
+        const p = a + b - c;
+        const pred = [0, a, b, (a + b) >> 1, Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c][f];
+        raw[y * (stride + 1) + 1 + x] = (v - pred) & 255;
+      }
+    }
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(h, 4);
+    ihdr[8] = 8;
+    ihdr[9] = channels === 3 ? 2 : 6;
+    const z = deflateSync(raw);
+    const size = Math.ceil(z.length / parts);
+    const idats = Array.from({ length: parts }, (_, k) => chunk('IDAT', z.subarray(k * size, (k + 1) * size)));
+    return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), ...idats, chunk('IEND', new Uint8Array(0))]));
+  };
+  const rng = new Rng(7);
+  const [h, w] = [11, 9];
+  const pixels = Uint8Array.from({ length: h * w * 3 }, () => Math.floor(rng.random() * 256));
+  // Few distinct values: Paeth's ties (which neighbour wins) happen often.
+  const flat = Uint8Array.from({ length: h * w * 3 }, () => 80 * Math.floor(rng.random() * 3));
+  for (const [image, parts] of [[pixels, 1], [pixels, 3], [flat, 1]] as const) {
+    const bytes = png(image, h, w, 3, parts);
+    const ours = decodeImagePng(bytes, [h, w, 3], 'x');
+    assert.deepEqual(ours, image, `${parts} IDAT chunk(s): every filter type unfiltered exactly`);
+    assert.deepEqual(ours, Uint8Array.from(decode(bytes).data as Uint8Array), 'and as fast-png decodes it');
+  }
+  // What lamkit writes (fast-png's encoder) round-trips through the fast path too.
+  assert.deepEqual(decodeImagePng(encodeImagePng(pixels, [h, w, 3]), [h, w, 3], 'x'), pixels);
+  // RGBA is not the fast path's: fast-png decodes it and the shape check names it.
+  const rgba = Uint8Array.from({ length: h * w * 4 }, () => Math.floor(rng.random() * 256));
+  assert.throws(() => decodeImagePng(png(rgba, h, w, 4, 1), [h, w, 3], 'x'), /expected an 8-bit RGB PNG of shape \[11, 9, 3\].*got a PNG of shape \[11, 9, 4\]/);
+});

@@ -152,6 +152,17 @@ test('files roll over at the size limit; the reader streams them in order', asyn
     assert.equal(ds.dataFiles().reduce((s, f) => s + f.rows, 0), 1000);
     const ep = await ds.readEpisode(9);
     assert.deepEqual(ep['observation.state'], written[9].frames['observation.state']);
+    // readEpisodes: any order, repeats allowed, each data file decoded once for all its episodes.
+    const order = [7, 0, 9, 3, 0, 8, 1];
+    const files = new Set(order.map((e) => ds.dataFiles().findIndex((f) => f.episodes.includes(e))));
+    const decoded: number[] = [];
+    const readFile = ds.readFile.bind(ds);
+    ds.readFile = (k, names, into) => (decoded.push(k), readFile(k, names, into));
+    const eps = await ds.readEpisodes(order, ['observation.state', 'action']);
+    assert.deepEqual(eps.map((e) => e['observation.state']), order.map((e) => written[e].frames['observation.state']));
+    assert.deepEqual(eps.map((e) => e.action), order.map((e) => written[e].frames.action));
+    assert.deepEqual([...decoded].sort(), [...files].sort(), 'one decode per file');
+    await assert.rejects(ds.readEpisodes([0, 10]), /readEpisode: expected an episode index in \[0, 10\), got 10/);
   } finally {
     cleanup();
   }

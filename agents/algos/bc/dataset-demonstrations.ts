@@ -22,8 +22,10 @@ export async function datasetDemonstrations(ds: LeRobotDataset, episodes: Episod
   const offset = codec.head.kind === 'categorical' ? startsOf(actionSpace, codec.actDim) : null;
   const parts: Array<{ obs: Float32Array; act: Float64Array | Float32Array; rows: number }> = [];
   const images = imageParts(observationSpace).filter((p) => ds.features[p.column]?.dtype === 'image');
-  for (const e of episodes) {
-    const cols = await ds.readEpisode(e, ['observation.state', 'action', ...images.map((p) => p.column)]);
+  // Each data file is decoded once for all of its episodes.
+  const read = await ds.readEpisodes(episodes, ['observation.state', 'action', ...images.map((p) => p.column)]);
+  for (const [i, e] of episodes.entries()) {
+    const cols = read[i];
     const act = cols.action as Float64Array | Float32Array;
     const stored = cols['observation.state'] as Float32Array;
     const obs = images.length > 0 ? flatObservations(observationSpace, stored, cols as Record<string, Uint8Array>, act.length / codec.actDim, `${where}.episode ${e}`) : stored;

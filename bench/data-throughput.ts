@@ -356,23 +356,14 @@ interface ReadRun {
  */
 if (process.argv.includes('--read-child')) {
   const root = DATASET_DIR as string;
-  const f0 = processFaults();
+  const f0 = faults().all;
   const inMemory = await readEpochs(root);
-  const epoch1Faults = processFaults() - f0;
+  const epoch1Faults = faults().all - f0;
   const blockShuffle = await readEpochs(root, 64 * 2 ** 20);
   const run: ReadRun = { hugePages: (process.env.GLIBC_TUNABLES ?? '').includes(HUGE_PAGES), inMemory, blockShuffle, peakRssBytes: peakRss, epoch1Faults };
   process.stdout.write(JSON.stringify(run) + '\n');
   rmSync(scratch, { recursive: true, force: true });
   process.exit(0);
-}
-
-/** Minor page faults of the whole process (every thread), Linux; NaN elsewhere. */
-function processFaults(): number {
-  try {
-    return Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
-  } catch {
-    return NaN;
-  }
 }
 
 /** Runs the read figures in a fresh child process, with or without huge pages for malloc. */

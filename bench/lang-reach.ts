@@ -15,7 +15,7 @@
  * images).
  *
  * npm run bench:lang-reach -- [--demos 50,200] [--inputs image,no-image] [--seeds 1]
- *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64]
+ *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64] [--config '<lamkit finetune --config JSON>']
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     'eval-episodes': { type: 'string', default: '50' },
     'max-steps': { type: 'string', default: '2000' },
     'image-size': { type: 'string', default: '64' },
+    config: { type: 'string' },
   },
 });
 const list = (flag: string, text: string): number[] => text.split(',').map((x) => parseIntFlag(`bench:lang-reach --${flag}`, x, 1, '1') as number);
@@ -80,7 +81,7 @@ try {
         writeSplits(data, { seed: null, train: [...Array(n).keys()], val: [...Array(val).keys()].map((k) => n + k), test: [] });
         const recordSeconds = (performance.now() - t0) / 1000;
         t0 = performance.now();
-        const ft = await runFinetune({ data, out: join(root, `ft-${seed}-${n}-${input}`), force: true, seed: String(seed), maxSteps: String(maxSteps), mode: 'full', progress: false });
+        const ft = await runFinetune({ data, out: join(root, `ft-${seed}-${n}-${input}`), force: true, seed: String(seed), maxSteps: String(maxSteps), mode: 'full', progress: false, ...(values.config !== undefined ? { config: values.config } : {}) });
         const trainSeconds = (performance.now() - t0) / 1000;
         t0 = performance.now();
         const ev = await runEval({ checkpoint: ft.checkpointDir, episodes: String(evalEpisodes), seed: String(900_000 + 1000 * seed) });

@@ -68,6 +68,12 @@ export interface EvalBatch {
   chunkTargets?: { chunk: number; actions: Float32Array; mask: Float32Array };
   /** Training randomness (dropout), a seeded Rng; absent at inference and in PPO, where dropout is off. */
   dropoutRng?: Rng;
+  /**
+   * `Float32Array [scoredRows x obsDim]`: the last observation of each scored
+   * row's episode (hindsight goal; behaviour cloning's `goalLoss`). A network
+   * with a goal head (`ActorCritic.goalHead`) then returns `goalError`.
+   */
+  goalObs?: Float32Array;
 }
 
 /** Differentiable per-row results of {@link ActorCritic.evaluate}, `[scoredRows]` each. */
@@ -77,6 +83,8 @@ export interface ActorCriticEval {
   value: tf.Tensor1D;
   /** `[scoredRows x outDim]` logits (categorical) or means (Gaussian); only with `EvalBatch.withActorOut`. */
   actorOut?: tf.Tensor2D;
+  /** `[scoredRows]`: mean squared error of the goal head's prediction of the state part of `EvalBatch.goalObs`; only with it. */
+  goalError?: tf.Tensor1D;
 }
 
 /** Where {@link ActorCritic.act} writes, one row per observation row. */
@@ -190,6 +198,8 @@ export interface ActorCritic {
   readonly sequence: SequenceSpec | null;
   /** Steps each row's actor output predicts (action chunking, see `EvalBatch.chunkTargets`); absent = 1. */
   readonly actionChunk?: number;
+  /** True when the network has a hindsight goal head (it scores `EvalBatch.goalObs` into `ActorCriticEval.goalError`); absent = false. */
+  readonly goalHead?: boolean;
   /** Log-probs, entropies and values of stored actions (differentiable). */
   evaluate(batch: EvalBatch): ActorCriticEval;
   /** Rollout inference: samples actions for `obs.rows` sub-envs into `out`. */

@@ -6,7 +6,7 @@ import type { MetricStream } from '../../../src/streams/metrics.js';
 import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
-import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts } from './demonstrations.js';
+import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts, episodeEnds, goalObservations } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
 export const bcConfigSchema = z
@@ -32,6 +32,12 @@ export const bcConfigSchema = z
     evalEvery: z.number().int().positive().default(100),
     /** Stop after this many validations without improvement. */
     patience: z.number().int().positive().default(5),
+    /**
+     * Weight of the hindsight goal loss (0: off): the network's goal head (`ActorCritic.goalHead`) predicts the
+     * state of each step's episode end, and the mean squared error is added to the NLL. Needs a network with a
+     * goal head (`lamkit finetune` builds a text-transformer with one when this is set).
+     */
+    goalLoss: z.number().min(0).default(0),
   })
   .strict();
 
@@ -86,6 +92,8 @@ export class BehaviorCloning {
   private readonly rng: Rng;
   /** Dropout masks (training steps only; validation and reports run without dropout). */
   private readonly dropoutRng: Rng;
+  /** The last row of each training row's episode (hindsight goals, `goalLoss`). */
+  private readonly trainEnds: Int32Array;
 
   constructor(net: ActorCritic, data: { train: Demonstrations; val: Demonstrations }, config: BcConfig, metrics?: MetricStream) {
     checkDemonstrations(data.train, 'BehaviorCloning.train');
@@ -98,6 +106,9 @@ export class BehaviorCloning {
         throw new InvalidArgument(formatError(`BehaviorCloning.${name}.actDim`, `the network's action size (${net.dist.actDim})`, describeValue(d.actDim), 'Fine-tune on a dataset of the task the network was built for'));
       }
     }
+    if (config.goalLoss > 0 && net.goalHead !== true) {
+      throw new InvalidArgument(formatError('BehaviorCloning.config.goalLoss', `0 for a network without a goal head (this '${net.kind}' has none)`, describeValue(config.goalLoss), 'Build a text-transformer with policy.goalHead true, or drop goalLoss'));
+    }
     this.net = net;
     this.config = config;
     this.train = data.train;
@@ -105,6 +116,7 @@ export class BehaviorCloning {
     this.metrics = metrics;
     this.rng = new Rng(config.seed);
     this.dropoutRng = new Rng(config.seed).spawn(); // its own stream: minibatch sampling is the same with or without dropout
+    this.trainEnds = episodeEnds(data.train);
   }
 
   /** The learning rate at `step`: linear warm-up, then cosine decay to `minLrRatio x learningRate`. */
@@ -156,21 +168,32 @@ export class BehaviorCloning {
     try {
       for (; step < c.maxSteps; step++) {
         const lr = this.learningRate(step);
-        const { batch, weights } = labelledBatch(this.train, sampleStarts(this.train, c.batchSize, this.rng), context, len, false, this.net.actionChunk ?? 1);
+        const starts = sampleStarts(this.train, c.batchSize, this.rng);
+        const { batch, weights } = labelledBatch(this.train, starts, context, len, false, this.net.actionChunk ?? 1);
         batch.dropoutRng = this.dropoutRng;
+        if (c.goalLoss > 0) batch.goalObs = goalObservations(this.train, this.trainEnds, starts, context === null ? 1 : len);
         const w = tf.tensor1d(weights);
         let nllT: tf.Scalar | null = null;
+        let goalT: tf.Scalar | null = null;
         const { value, grads } = tf.variableGrads(() => {
-          const lp = this.net.evaluate(batch).logProb;
-          const nll = tf.div(tf.neg(tf.sum(tf.mul(lp, w))), tf.maximum(tf.sum(w), 1)) as tf.Scalar;
-          if (!options.extraLoss) return nll;
+          const ev = this.net.evaluate(batch);
+          const denom = tf.maximum(tf.sum(w), 1);
+          const nll = tf.div(tf.neg(tf.sum(tf.mul(ev.logProb, w))), denom) as tf.Scalar;
+          let loss = nll;
+          if (c.goalLoss > 0) {
+            goalT = tf.keep(tf.div(tf.sum(tf.mul(ev.goalError as tf.Tensor1D, w)), denom) as tf.Scalar);
+            loss = tf.add(loss, tf.mul(goalT, c.goalLoss)) as tf.Scalar;
+          }
+          if (options.extraLoss) loss = tf.add(loss, options.extraLoss(step)) as tf.Scalar;
+          if (loss === nll) return nll;
           nllT = tf.keep(nll);
-          return tf.add(nll, options.extraLoss(step)) as tf.Scalar;
+          return loss;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);
         const nll = ((nllT ?? value) as tf.Scalar).dataSync()[0];
-        tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : [])]);
-        this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr });
+        const goal = goalT ? (goalT as tf.Scalar).dataSync()[0] : null;
+        tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : []), ...(goalT ? [goalT] : [])]);
+        this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}) });
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
           this.net.paramsChanged();
           const val = this.loss(this.val);

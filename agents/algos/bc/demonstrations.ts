@@ -115,6 +115,37 @@ function chunkTargets(d: Demonstrations, starts: ArrayLike<number>, length: numb
   return { chunk, actions, mask };
 }
 
+/** For each row, the last row of its episode (the row before the next episode start, or the data's last row). */
+export function episodeEnds(d: Demonstrations): Int32Array {
+  const out = new Int32Array(d.rows);
+  let end = d.rows - 1;
+  for (let k = d.rows - 1; k >= 0; k--) {
+    out[k] = end;
+    if (d.episodeStart[k]) end = k - 1;
+  }
+  return out;
+}
+
+/**
+ * `Float32Array [starts x length x obsDim]`: for each scored row of a batch
+ * (`length` consecutive steps from each start; rows past the data repeat
+ * the last one, and carry weight 0), the last observation of its episode:
+ * the hindsight goal of behaviour cloning's `goalLoss`. `ends` is
+ * {@link episodeEnds} of `d`.
+ */
+export function goalObservations(d: Demonstrations, ends: Int32Array, starts: ArrayLike<number>, length: number): Float32Array {
+  const od = d.obsDim;
+  const out = new Float32Array(starts.length * length * od);
+  for (let c = 0; c < starts.length; c++) {
+    for (let q = 0; q < length; q++) {
+      const k = Math.min(starts[c] + q, d.rows - 1);
+      const e = ends[k];
+      out.set(d.obs.subarray(e * od, (e + 1) * od), (c * length + q) * od);
+    }
+  }
+  return out;
+}
+
 /** `count` start rows drawn uniformly from the data with `rng` (sequence chunks may start anywhere; they are cut at episode starts). */
 export function sampleStarts(d: Demonstrations, count: number, rng: Rng): Int32Array {
   return Int32Array.from({ length: count }, () => rng.integer(0, d.rows));

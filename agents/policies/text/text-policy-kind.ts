@@ -72,6 +72,19 @@ const schema = z
     /** Image observations: patch side in pixels, and the side of the pooled token grid (grid^2 image tokens). */
     imagePatch: z.number().int().positive().default(8),
     imageGrid: z.number().int().positive().default(4),
+    /**
+     * Instruction-conditioned spatial-softmax keypoints (TextTransformerSpec.image.keypoints): how many (0: none),
+     * the pixel window and stride of their feature map, and its features.
+     */
+    imageKeypoints: z.number().int().min(0).default(0),
+    keypointWindow: z.number().int().positive().default(5),
+    keypointStride: z.number().int().positive().default(2),
+    keypointFeatures: z.number().int().positive().default(32),
+    /**
+     * A hindsight goal head (TextTransformerSpec.goal): predicts the last step's state of the episode, trained by
+     * behaviour cloning's `goalLoss` (which turns it on when the network is built from scratch).
+     */
+    goalHead: z.boolean().default(false),
     /** Filled from the data: where a camera image (Box uint8 [H, W, C]) lies in the flat observation. */
     image: z.object({ offset: z.number().int().min(0), height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() }).strict().optional(),
   })
@@ -109,7 +122,7 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid } } : {}) };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });

@@ -9,7 +9,7 @@ import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
-import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
+import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens, keypointGrid } from './text-transformer-spec.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
 type Group = (typeof GROUPS)[number];
@@ -99,6 +99,10 @@ export class TextTransformerActorCritic implements ActorCritic {
     return this.spec.obsDim;
   }
 
+  get goalHead(): boolean {
+    return this.spec.goal === true;
+  }
+
   get head(): TextTransformerSpec['head'] {
     return this.spec.head;
   }
@@ -142,10 +146,12 @@ export class TextTransformerActorCritic implements ActorCritic {
     // Word dropout only while a gradient is taken (training); validation, reports and rollouts see every word.
     if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
     return tf.tidy((): tf.TensorContainer => {
-      const { actorOut, value } = this.forward(batch.obs, ids);
+      const { actorOut, value, first } = this.forward(batch.obs, ids);
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
       const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [rows, this.dist.actInputDim]));
-      return batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
+      const out: ActorCriticEval = batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
+      if (batch.goalObs && this.spec.goal) out.goalError = this.goalError(first, batch.goalObs, rows);
+      return out as unknown as tf.TensorContainer;
     }) as unknown as ActorCriticEval;
   }
 
@@ -259,12 +265,27 @@ export class TextTransformerActorCritic implements ActorCritic {
     return matMul(query as tf.Tensor2D, tf.transpose(tf.tensor2d(protos, [protos.length / E, E])) as tf.Tensor2D);
   }
 
+  /** Per row, the mean squared error of `head.goal` (on the state token `first`) against the state columns of `goalObs [rows x obsDim]`. */
+  private goalError(first: tf.Tensor2D, goalObs: Float32Array, rows: number): tf.Tensor1D {
+    if (goalObs.length !== rows * this.spec.obsDim) {
+      throw new InvalidArgument(formatError('TextTransformerActorCritic.evaluate.goalObs', `${rows} rows x ${this.spec.obsDim} numbers`, `${goalObs.length} numbers`, 'Pass one goal observation per scored row'));
+    }
+    const S = Math.max(1, this.stateCols.length);
+    const target = new Float32Array(rows * S);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < this.stateCols.length; j++) target[r * S + j] = goalObs[r * this.spec.obsDim + this.stateCols[j]];
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const pred = tf.add(matMul(first, v('head.goal.weight') as tf.Tensor2D), tf.reshape(v('head.goal.bias'), [1, -1]));
+    return tf.mean(tf.square(tf.sub(pred, tf.tensor2d(target, [rows, S]))), 1) as tf.Tensor1D;
+  }
+
   /**
-   * `[rows x grid^2 x d]` image tokens: pixels / 255 cut into patches
-   * (im2col in JS), a linear patch embedding, mean-pooled over each grid
-   * cell's patches, plus learned cell positions.
+   * `[rows x (grid^2 + keypoints) x d]` image tokens: pixels / 255 cut
+   * into patches (im2col in JS), a linear patch embedding, mean-pooled over
+   * each grid cell's patches, plus learned cell positions; then the
+   * keypoint tokens (spec.image.keypoints), each its coordinates through a
+   * linear map plus a learned per-keypoint embedding.
    */
-  private imageTokenTensor(obs: ObsBatch): tf.Tensor3D {
+  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): tf.Tensor3D {
     const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
     const d = this.spec.dModel;
     const { patch: P, channels: C, grid: G } = im;
@@ -289,7 +310,69 @@ export class TextTransformerActorCritic implements ActorCritic {
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const emb = tf.add(matMul(tf.tensor2d(patches, [obs.rows * ph * pw, per]), v('tok.image.weight') as tf.Tensor2D), tf.reshape(v('tok.image.bias'), [1, -1]));
     const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
-    return tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
+    const tokens = tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
+    if (!im.keypoints) return tokens;
+    const { coords } = this.keypoints(obs, words, ids);
+    const kp = tf.add(tf.reshape(matMul(coords, v('tok.kp.wout') as tf.Tensor2D), [obs.rows, im.keypoints.count, d]), tf.reshape(v('tok.kp.pos'), [1, im.keypoints.count, d]));
+    return tf.concat([tokens, kp], 1) as tf.Tensor3D;
+  }
+
+  /**
+   * Instruction-conditioned spatial-softmax keypoints (spec.image.keypoints;
+   * call inside `tf.tidy`): `coords [rows*count x 2]`, each query's expected
+   * (x, y) in [-1, 1] (x to the right, y down the image), and the softmax
+   * `attention [rows x count x positions]`. `words [rows*maxTokens x E]` are
+   * the word inputs; the query is projected from the mean over non-padding words.
+   */
+  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
+    const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
+    const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
+    const { window: Wn, stride: S, features: F, count: K } = kp;
+    const C = im.channels;
+    const [gh, gw] = keypointGrid(im);
+    const P = gh * gw;
+    const per = Wn * Wn * C;
+    // im2col: the window centred on each position (zeros outside the image), pixels scaled to [-1, 1].
+    const cols = new Float32Array(obs.rows * P * per);
+    const half = Math.floor(Wn / 2);
+    const centre = Math.floor(S / 2);
+    let o = 0;
+    for (let r = 0; r < obs.rows; r++) {
+      const base = r * this.spec.obsDim + im.offset;
+      for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
+        for (let y = 0; y < Wn; y++) {
+          const py = gy * S + centre - half + y;
+          for (let x = 0; x < Wn; x++) {
+            const px = gx * S + centre - half + x;
+            const inside = py >= 0 && py < im.height && px >= 0 && px < im.width;
+            for (let c = 0; c < C; c++) cols[o++] = inside ? obs.flat[base + (py * im.width + px) * C + c] / 127.5 - 1 : 0;
+          }
+        }
+      }
+    }
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
+    const feats = gelu(biasAdd(matMul(tf.tensor2d(cols, [obs.rows * P, per]), v('tok.kp.w1') as tf.Tensor2D), row('tok.kp.b1')));
+    // The mean vector of each row's words (padding excluded).
+    const L = this.spec.maxTokens;
+    const E = this.spec.embedDim;
+    const weights = new Float32Array(obs.rows * L);
+    for (let r = 0; r < obs.rows; r++) {
+      let n = 0;
+      for (let i = 0; i < L; i++) if (ids[r * L + i] !== PAD_ID) n++;
+      for (let i = 0; i < L; i++) if (ids[r * L + i] !== PAD_ID) weights[r * L + i] = 1 / n;
+    }
+    const mean = tf.sum(tf.mul(tf.reshape(words, [obs.rows, L, E]), tf.tensor3d(weights, [obs.rows, L, 1])), 1) as tf.Tensor2D;
+    const query = tf.reshape(biasAdd(matMul(mean, v('tok.kp.wq') as tf.Tensor2D), row('tok.kp.bq')), [obs.rows, K, F]);
+    const scores = tf.mul(tf.matMul(query, tf.reshape(feats, [obs.rows, P, F]), false, true), tf.exp(v('tok.kp.log_temp')));
+    const attention = tf.softmax(scores) as tf.Tensor3D;
+    const grid = new Float32Array(P * 2);
+    for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
+      grid[(gy * gw + gx) * 2] = gw > 1 ? (2 * gx) / (gw - 1) - 1 : 0;
+      grid[(gy * gw + gx) * 2 + 1] = gh > 1 ? (2 * gy) / (gh - 1) - 1 : 0;
+    }
+    const coords = matMul(tf.reshape(attention, [obs.rows * K, P]) as tf.Tensor2D, tf.tensor2d(grid, [P, 2]));
+    return { coords, attention };
   }
 
   /**
@@ -338,7 +421,7 @@ export class TextTransformerActorCritic implements ActorCritic {
    * inside `tf.tidy`. `maskImage` hides the image tokens from every query
    * (what the output is without sight).
    */
-  private forward(obs: ObsBatch, ids: Int32Array, maskImage = false): { actorOut: tf.Tensor2D; value: tf.Tensor1D } {
+  private forward(obs: ObsBatch, ids: Int32Array, maskImage = false): { actorOut: tf.Tensor2D; value: tf.Tensor1D; first: tf.Tensor2D } {
     const { spec } = this;
     const rows = obs.rows;
     const L = spec.maxTokens;
@@ -364,7 +447,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     const wordTok = tf.reshape(tf.add(matMul(words, v('tok.word.weight') as tf.Tensor2D), row('tok.word.bias')), [rows, L, d]);
     const stateTok = tf.reshape(tf.add(matMul(tf.tensor2d(state, [rows, Math.max(1, S)]), v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
     const parts: tf.Tensor[] = [tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, 1 + L, d]))];
-    if (K > 0) parts.push(this.imageTokenTensor(obs));
+    if (K > 0) parts.push(this.imageTokenTensor(obs, words, ids));
     let x = tf.reshape(parts.length > 1 ? tf.concat(parts, 1) : parts[0], [rows * T, d]) as tf.Tensor2D;
     // Keys that are padding words (or hidden image tokens) are masked for every query.
     const bias = new Float32Array(rows * H * T * T);
@@ -392,6 +475,6 @@ export class TextTransformerActorCritic implements ActorCritic {
     let actorOut = tf.add(matMul(first, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
     if (spec.prototypes) actorOut = tf.add(actorOut, this.prototypeScores(first, ids, rows)) as tf.Tensor2D;
     const value = tf.reshape(tf.add(matMul(first, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
-    return { actorOut, value };
+    return { actorOut, value, first };
   }
 }

@@ -36,7 +36,7 @@ export interface TextTransformerSpec {
    * FINDINGS.md), then average-pooled to a `grid x grid` map: `grid^2`
    * image tokens join the sequence after the words.
    */
-  image?: { offset: number; height: number; width: number; channels: number; patch: number; grid: number };
+  image?: { offset: number; height: number; width: number; channels: number; patch: number; grid: number; keypoints?: KeypointSpec };
   /**
    * Word dropout (Iyyer et al. 2015, arXiv:1506.06726 sec. 3.1; Sennrich et
    * al.'s unknown-word training): while a gradient is taken, each word is
@@ -78,7 +78,39 @@ export interface TextTransformerSpec {
    * Absent: off.
    */
   prototypes?: { classWords: string[][] };
+  /**
+   * Hindsight goal head (`head.goal.*`, on the state token): predicts the
+   * numeric state of the episode's last step from the current observation,
+   * trained as an auxiliary loss by behaviour cloning (`goalLoss`). In a
+   * reaching demonstration the last state is where the expert was going,
+   * so the loss asks every step (not only the first ones, where the motion
+   * does not yet give the goal away) to read the goal from the words and
+   * the image. Absent or false: no head.
+   */
+  goal?: boolean;
 }
+
+/**
+ * Instruction-conditioned spatial-softmax keypoints (Levine et al. 2016,
+ * arXiv:1504.00702, sec. 4.1, with the query taken from the words): a
+ * one-hidden-layer feature map over `window x window` pixel windows every
+ * `stride` pixels (im2col + matmuls, so it trains on wasm), scored against
+ * `count` queries projected from the mean vector of the instruction's
+ * words; a softmax over the positions gives each query's expected image
+ * coordinates in [-1, 1], and each keypoint becomes a token. A small
+ * coloured object named by the words is found by one query wherever it
+ * lies, which pooled patch tokens (a position per grid cell, learnt from the
+ * data) locate poorly from a few demonstrations.
+ */
+export interface KeypointSpec {
+  count: number;
+  window: number;
+  stride: number;
+  features: number;
+}
+
+/** The keypoint scores' learned scale starts here (`tok.kp.log_temp` = its log). */
+export const KEYPOINT_TEMPERATURE_INIT = 2;
 
 /** One named parameter tensor of the layout. `vectors` (pretrained) is data, never trained: it is in no parameter group. */
 export interface TextTransformerParam {
@@ -100,9 +132,15 @@ export function stateColumns(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' |
   return out;
 }
 
-/** Image tokens per step (`grid^2`, 0 without an image). */
+/** Image tokens per step (`grid^2` pooled patches plus the keypoints, 0 without an image). */
 export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
-  return spec.image ? spec.image.grid * spec.image.grid : 0;
+  return spec.image ? spec.image.grid * spec.image.grid + (spec.image.keypoints?.count ?? 0) : 0;
+}
+
+/** Positions of the keypoint feature map, `[rows, cols]` (one per `stride` pixels). */
+export function keypointGrid(im: NonNullable<TextTransformerSpec['image']>): [number, number] {
+  const s = im.keypoints?.stride ?? 1;
+  return [Math.ceil(im.height / s), Math.ceil(im.width / s)];
 }
 
 /**
@@ -130,6 +168,16 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
     add('tok.image.weight', 'tokenizers', [im.patch * im.patch * im.channels, d]);
     add('tok.image.bias', 'tokenizers', [d]);
     add('tok.image.pos', 'tokenizers', [im.grid * im.grid, d]);
+    const kp = im.keypoints;
+    if (kp) {
+      add('tok.kp.w1', 'tokenizers', [kp.window * kp.window * im.channels, kp.features]);
+      add('tok.kp.b1', 'tokenizers', [kp.features]);
+      add('tok.kp.wq', 'tokenizers', [spec.embedDim, kp.count * kp.features]);
+      add('tok.kp.bq', 'tokenizers', [kp.count * kp.features]);
+      add('tok.kp.log_temp', 'tokenizers', [1]);
+      add('tok.kp.wout', 'tokenizers', [2, d]);
+      add('tok.kp.pos', 'tokenizers', [kp.count, d]);
+    }
   }
   addTrunkParams((name, _group, shape) => add(name, 'trunk', shape), d, hidden, spec.layers);
   add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
@@ -139,6 +187,10 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
     add('text.prototypes', 'vectors', [spec.prototypes.classWords.length, spec.embedDim]);
     add('head.proto.weight', 'heads', [d, spec.embedDim]);
     add('head.proto.gain', 'heads', [1]);
+  }
+  if (spec.goal) {
+    add('head.goal.weight', 'heads', [d, Math.max(1, stateColumns(spec).length)]);
+    add('head.goal.bias', 'heads', [Math.max(1, stateColumns(spec).length)]);
   }
   add('head.value.weight', 'heads', [d, 1]);
   add('head.value.bias', 'heads', [1]);
@@ -177,6 +229,18 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
       continue;
     }
     const t = new Float32Array(size);
+    // Keypoints: features and scores O(1) at the start (window pixels in [-1, 1], mean square ~0.1 on a plain
+    // table), so an object stands out of the background and the softmax over positions is not flat.
+    const kpStd: Record<string, number> = { 'tok.kp.w1': Math.sqrt(10 / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1 };
+    if (p.name === 'tok.kp.log_temp') {
+      out.set(p.name, Float32Array.of(Math.log(KEYPOINT_TEMPERATURE_INIT)));
+      continue;
+    }
+    if (kpStd[p.name] !== undefined) {
+      for (let i = 0; i < size; i++) t[i] = kpStd[p.name] * rng.normal();
+      out.set(p.name, t);
+      continue;
+    }
     if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
     else if (p.name === 'head.actor.log_std') t.fill(options.logStdInit);
     else if (leaf === 'gamma') t.fill(1);
@@ -208,6 +272,8 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const ints = [im.offset, im.height, im.width, im.channels, im.patch, im.grid].every((v) => Number.isInteger(v) && v >= 0);
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
+    const kp = im.keypoints;
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0))) bad('image.keypoints', '{ count, window, stride, features }, positive integers', kp);
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const ns = spec.neighbourSwap;
@@ -215,6 +281,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const ok = ns !== null && typeof ns === 'object' && ns.swap >= 0 && ns.swap < 1 && Number.isInteger(ns.count) && ns.count >= 0 && ns.minCosine >= -1 && ns.minCosine <= 1 && Number.isInteger(ns.trainingWords) && ns.trainingWords >= 0 && ns.trainingWords <= (spec.vocab?.length ?? 0);
     if (!ok || spec.embeddings !== 'pretrained') bad('neighbourSwap', "{ swap in [0, 1), count >= 0, minCosine in [-1, 1], trainingWords <= the vocabulary } with pretrained embeddings", ns);
   }
+  if (spec.goal !== undefined && typeof spec.goal !== 'boolean') bad('goal', 'a boolean', spec.goal);
   const pr = spec.prototypes;
   if (pr !== undefined) {
     const classes = spec.head?.kind === 'categorical' ? actorOutDim(spec.head) : -1;

@@ -118,7 +118,9 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
       if (classNames && train.actDim === 1) labelled.push([text, Math.round(train.actions[r])]);
     }
     const classWords = classNames && train.actDim === 1 ? { classWords: lib.classPrototypeWords(classNames, labelled) } : {};
-    policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions), ...classWords };
+    // A goal loss needs a goal head: built with the network unless the config says otherwise.
+    const goalHead = bc.goalLoss > 0 && policy?.goalHead === undefined ? { goalHead: true } : {};
+    policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions), ...classWords, ...goalHead };
   }
   let net = await buildNetwork(lib, flags, policy, io, rng);
   let newHeads = true;

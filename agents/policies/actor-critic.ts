@@ -200,6 +200,10 @@ export interface ActorCritic {
   readonly actionChunk?: number;
   /** True when the network has a hindsight goal head (it scores `EvalBatch.goalObs` into `ActorCriticEval.goalError`); absent = false. */
   readonly goalHead?: boolean;
+  /** True when the network has a goal head on its image keypoints alone (behaviour cloning's `startGoalLoss`); absent = false. */
+  readonly keypointGoalHead?: boolean;
+  /** That head's per-row error against the state part of `goalObs [rows x obsDim]` (differentiable); present on networks that may have it. */
+  keypointGoalError?(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D;
   /** Log-probs, entropies and values of stored actions (differentiable). */
   evaluate(batch: EvalBatch): ActorCriticEval;
   /** Rollout inference: samples actions for `obs.rows` sub-envs into `out`. */

@@ -38,6 +38,12 @@ export const bcConfigSchema = z
      * goal head (`lamkit finetune` builds a text-transformer with one when this is set).
      */
     goalLoss: z.number().min(0).default(0),
+    /**
+     * Weight of the first-step goal loss (0: off): each step also scores `batchSize` episodes' first steps with the
+     * network's keypoint goal head (a text-transformer with `keypointGoal`), the state at the episode's end as target.
+     * At a first step the image and the words are the only clue to where the episode goes.
+     */
+    startGoalLoss: z.number().min(0).default(0),
   })
   .strict();
 
@@ -94,6 +100,8 @@ export class BehaviorCloning {
   private readonly dropoutRng: Rng;
   /** The last row of each training row's episode (hindsight goals, `goalLoss`). */
   private readonly trainEnds: Int32Array;
+  /** The first row of each training episode (`startGoalLoss`). */
+  private readonly trainFirsts: Int32Array;
 
   constructor(net: ActorCritic, data: { train: Demonstrations; val: Demonstrations }, config: BcConfig, metrics?: MetricStream) {
     checkDemonstrations(data.train, 'BehaviorCloning.train');
@@ -109,6 +117,9 @@ export class BehaviorCloning {
     if (config.goalLoss > 0 && net.goalHead !== true) {
       throw new InvalidArgument(formatError('BehaviorCloning.config.goalLoss', `0 for a network without a goal head (this '${net.kind}' has none)`, describeValue(config.goalLoss), 'Build a text-transformer with policy.goalHead true, or drop goalLoss'));
     }
+    if (config.startGoalLoss > 0 && (net.keypointGoalHead !== true || !net.keypointGoalError)) {
+      throw new InvalidArgument(formatError('BehaviorCloning.config.startGoalLoss', `0 for a network without a keypoint goal head (this '${net.kind}' has none)`, describeValue(config.startGoalLoss), 'Build a text-transformer with policy.imageKeypoints > 0 and keypointGoal true, or drop startGoalLoss'));
+    }
     this.net = net;
     this.config = config;
     this.train = data.train;
@@ -117,11 +128,20 @@ export class BehaviorCloning {
     this.rng = new Rng(config.seed);
     this.dropoutRng = new Rng(config.seed).spawn(); // its own stream: minibatch sampling is the same with or without dropout
     this.trainEnds = episodeEnds(data.train);
+    this.trainFirsts = Int32Array.from(Array.from(data.train.episodeStart).flatMap((f, r) => (f ? [r] : [])));
   }
 
   /** The learning rate at `step`: linear warm-up, then cosine decay to `minLrRatio x learningRate`. */
   learningRate(step: number): number {
     return warmupCosine(step, this.config);
+  }
+
+  /** The keypoint goal head's error `[batchSize]` on first steps of training episodes drawn with the sampling Rng (inside the step's gradient). */
+  private startGoalError(): tf.Tensor1D {
+    const firsts = this.trainFirsts;
+    const starts = Int32Array.from({ length: this.config.batchSize }, () => firsts[this.rng.integer(0, firsts.length)]);
+    const { batch } = labelledBatch(this.train, starts, null, 1);
+    return (this.net.keypointGoalError as NonNullable<ActorCritic['keypointGoalError']>).call(this.net, batch.obs, goalObservations(this.train, this.trainEnds, starts, 1));
   }
 
   /** Mean NLL of `d`'s actions under the network (every step once). */
@@ -175,6 +195,7 @@ export class BehaviorCloning {
         const w = tf.tensor1d(weights);
         let nllT: tf.Scalar | null = null;
         let goalT: tf.Scalar | null = null;
+        let startT: tf.Scalar | null = null;
         const { value, grads } = tf.variableGrads(() => {
           const ev = this.net.evaluate(batch);
           const denom = tf.maximum(tf.sum(w), 1);
@@ -184,6 +205,10 @@ export class BehaviorCloning {
             goalT = tf.keep(tf.div(tf.sum(tf.mul(ev.goalError as tf.Tensor1D, w)), denom) as tf.Scalar);
             loss = tf.add(loss, tf.mul(goalT, c.goalLoss)) as tf.Scalar;
           }
+          if (c.startGoalLoss > 0) {
+            startT = tf.keep(tf.mean(this.startGoalError()) as tf.Scalar);
+            loss = tf.add(loss, tf.mul(startT, c.startGoalLoss)) as tf.Scalar;
+          }
           if (options.extraLoss) loss = tf.add(loss, options.extraLoss(step)) as tf.Scalar;
           if (loss === nll) return nll;
           nllT = tf.keep(nll);
@@ -192,8 +217,9 @@ export class BehaviorCloning {
         const norm = adam.apply(grads, lr, c.maxGradNorm);
         const nll = ((nllT ?? value) as tf.Scalar).dataSync()[0];
         const goal = goalT ? (goalT as tf.Scalar).dataSync()[0] : null;
-        tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : []), ...(goalT ? [goalT] : [])]);
-        this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}) });
+        const start = startT ? (startT as tf.Scalar).dataSync()[0] : null;
+        tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : []), ...(goalT ? [goalT] : []), ...(startT ? [startT] : [])]);
+        this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}), ...(start !== null ? { 'losses/start_goal_mse': start } : {}) });
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
           this.net.paramsChanged();
           const val = this.loss(this.val);

@@ -103,6 +103,10 @@ export class TextTransformerActorCritic implements ActorCritic {
     return this.spec.goal === true;
   }
 
+  get keypointGoalHead(): boolean {
+    return this.spec.image?.keypoints?.goal === true;
+  }
+
   get head(): TextTransformerSpec['head'] {
     return this.spec.head;
   }
@@ -267,15 +271,9 @@ export class TextTransformerActorCritic implements ActorCritic {
 
   /** Per row, the mean squared error of `head.goal` (on the state token `first`) against the state columns of `goalObs [rows x obsDim]`. */
   private goalError(first: tf.Tensor2D, goalObs: Float32Array, rows: number): tf.Tensor1D {
-    if (goalObs.length !== rows * this.spec.obsDim) {
-      throw new InvalidArgument(formatError('TextTransformerActorCritic.evaluate.goalObs', `${rows} rows x ${this.spec.obsDim} numbers`, `${goalObs.length} numbers`, 'Pass one goal observation per scored row'));
-    }
-    const S = Math.max(1, this.stateCols.length);
-    const target = new Float32Array(rows * S);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < this.stateCols.length; j++) target[r * S + j] = goalObs[r * this.spec.obsDim + this.stateCols[j]];
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const pred = tf.add(matMul(first, v('head.goal.weight') as tf.Tensor2D), tf.reshape(v('head.goal.bias'), [1, -1]));
-    return tf.mean(tf.square(tf.sub(pred, tf.tensor2d(target, [rows, S]))), 1) as tf.Tensor1D;
+    return tf.mean(tf.square(tf.sub(pred, this.stateTargets(goalObs, rows))), 1) as tf.Tensor1D;
   }
 
   /**
@@ -312,7 +310,9 @@ export class TextTransformerActorCritic implements ActorCritic {
     const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
     const tokens = tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
     if (!im.keypoints) return tokens;
-    const { coords } = this.keypoints(obs, words, ids);
+    const found = this.keypoints(obs, words, ids).coords;
+    // With their own goal head the keypoints learn from it alone: the trunk reads them detached.
+    const coords = im.keypoints.goal ? tf.tensor2d(found.dataSync(), found.shape) : found; // a copy: no gradient flows back
     const kp = tf.add(tf.reshape(matMul(coords, v('tok.kp.wout') as tf.Tensor2D), [obs.rows, im.keypoints.count, d]), tf.reshape(v('tok.kp.pos'), [1, im.keypoints.count, d]));
     return tf.concat([tokens, kp], 1) as tf.Tensor3D;
   }
@@ -416,6 +416,46 @@ export class TextTransformerActorCritic implements ActorCritic {
     return { actor: Float64Array.from(actor), values: Float64Array.from(values), outDim: actor.length / Math.max(1, obs.rows) };
   }
 
+  /** Word inputs `[ids x E]` (call inside `tf.tidy`): learned one-hot x table, or the frozen vectors copied in JS. */
+  private wordInputs(ids: Int32Array): tf.Tensor2D {
+    if (this.spec.embeddings === 'learned') return embed(ids, this.vars.get('text.embedding') as tf.Tensor2D);
+    const E = this.spec.embedDim;
+    const table = this.vectors as Float32Array;
+    const buf = new Float32Array(ids.length * E);
+    for (let i = 0; i < ids.length; i++) buf.set(table.subarray(ids[i] * E, (ids[i] + 1) * E), i * E);
+    return tf.tensor2d(buf, [ids.length, E]);
+  }
+
+  /**
+   * Per row, the mean squared error of the keypoint goal head (spec.image.keypoints.goal: an MLP on the keypoints'
+   * coordinates alone) against the state columns of `goalObs [rows x obsDim]` (call inside a gradient; differentiable).
+   * Behaviour cloning's `startGoalLoss` scores it on episodes' first steps, where the image and the words are the only
+   * clue to the goal: this is what trains the keypoints (the trunk sees them detached).
+   */
+  keypointGoalError(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D {
+    if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalError', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
+    const ids = this.tokenIds(obs);
+    if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
+    const { coords } = this.keypoints(obs, this.wordInputs(ids), ids);
+    const K = this.spec.image.keypoints.count;
+    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
+    const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
+    const hidden = gelu(biasAdd(matMul(tf.reshape(coords, [obs.rows, 2 * K]) as tf.Tensor2D, v('head.kp_goal.w1') as tf.Tensor2D), row('head.kp_goal.b1')));
+    const pred = biasAdd(matMul(hidden, v('head.kp_goal.w2') as tf.Tensor2D), row('head.kp_goal.b2'));
+    return tf.mean(tf.square(tf.sub(pred, this.stateTargets(goalObs, obs.rows))), 1) as tf.Tensor1D;
+  }
+
+  /** The state columns of `goalObs [rows x obsDim]` as `[rows x S]`. */
+  private stateTargets(goalObs: Float32Array, rows: number): tf.Tensor2D {
+    if (goalObs.length !== rows * this.spec.obsDim) {
+      throw new InvalidArgument(formatError('TextTransformerActorCritic.goalObs', `${rows} rows x ${this.spec.obsDim} numbers`, `${goalObs.length} numbers`, 'Pass one goal observation per scored row'));
+    }
+    const S = Math.max(1, this.stateCols.length);
+    const target = new Float32Array(rows * S);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < this.stateCols.length; j++) target[r * S + j] = goalObs[r * this.spec.obsDim + this.stateCols[j]];
+    return tf.tensor2d(target, [rows, S]);
+  }
+
   /**
    * The token sequence `[state, words, image]` through the trunk; call
    * inside `tf.tidy`. `maskImage` hides the image tokens from every query
@@ -432,15 +472,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
     // Word inputs [rows*L x E]: learned one-hot x table, or the frozen vectors copied in JS.
-    let words: tf.Tensor2D;
-    if (spec.embeddings === 'learned') words = embed(ids, v('text.embedding') as tf.Tensor2D);
-    else {
-      const E = spec.embedDim;
-      const table = this.vectors as Float32Array;
-      const buf = new Float32Array(ids.length * E);
-      for (let i = 0; i < ids.length; i++) buf.set(table.subarray(ids[i] * E, (ids[i] + 1) * E), i * E);
-      words = tf.tensor2d(buf, [ids.length, E]);
-    }
+    const words = this.wordInputs(ids);
     const S = this.stateCols.length;
     const state = new Float32Array(rows * Math.max(1, S));
     for (let r = 0; r < rows; r++) for (let j = 0; j < S; j++) state[r * S + j] = obs.flat[r * spec.obsDim + this.stateCols[j]];

@@ -107,7 +107,19 @@ export interface KeypointSpec {
   window: number;
   stride: number;
   features: number;
+  /**
+   * A goal head on the keypoints alone (`head.kp_goal.*`, an MLP of
+   * {@link KEYPOINT_GOAL_HIDDEN} units on their coordinates): trained by
+   * behaviour cloning's `startGoalLoss` on episodes' first steps, it is
+   * what trains the keypoints; the trunk then reads them detached, so
+   * later steps (where the arm's motion gives the goal away) cannot pull
+   * them elsewhere. Absent or false: the keypoints train with the trunk.
+   */
+  goal?: boolean;
 }
+
+/** Hidden units of the keypoint goal head. */
+export const KEYPOINT_GOAL_HIDDEN = 64;
 
 /** The keypoint scores' learned scale starts here (`tok.kp.log_temp` = its log). */
 export const KEYPOINT_TEMPERATURE_INIT = 2;
@@ -177,6 +189,13 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
       add('tok.kp.log_temp', 'tokenizers', [1]);
       add('tok.kp.wout', 'tokenizers', [2, d]);
       add('tok.kp.pos', 'tokenizers', [kp.count, d]);
+      if (kp.goal) {
+        const S = Math.max(1, stateColumns(spec).length);
+        add('head.kp_goal.w1', 'heads', [2 * kp.count, KEYPOINT_GOAL_HIDDEN]);
+        add('head.kp_goal.b1', 'heads', [KEYPOINT_GOAL_HIDDEN]);
+        add('head.kp_goal.w2', 'heads', [KEYPOINT_GOAL_HIDDEN, S]);
+        add('head.kp_goal.b2', 'heads', [S]);
+      }
     }
   }
   addTrunkParams((name, _group, shape) => add(name, 'trunk', shape), d, hidden, spec.layers);
@@ -231,7 +250,7 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
     const t = new Float32Array(size);
     // Keypoints: features and scores O(1) at the start (window pixels in [-1, 1], mean square ~0.1 on a plain
     // table), so an object stands out of the background and the softmax over positions is not flat.
-    const kpStd: Record<string, number> = { 'tok.kp.w1': Math.sqrt(10 / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1 };
+    const kpStd: Record<string, number> = { 'tok.kp.w1': Math.sqrt(10 / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1, 'head.kp_goal.w1': 1, 'head.kp_goal.w2': 1 / Math.sqrt(KEYPOINT_GOAL_HIDDEN) };
     if (p.name === 'tok.kp.log_temp') {
       out.set(p.name, Float32Array.of(Math.log(KEYPOINT_TEMPERATURE_INIT)));
       continue;
@@ -273,7 +292,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0))) bad('image.keypoints', '{ count, window, stride, features }, positive integers', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.goal === undefined || typeof kp.goal === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, and goal a boolean', kp);
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const ns = spec.neighbourSwap;

@@ -118,8 +118,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
       if (classNames && train.actDim === 1) labelled.push([text, Math.round(train.actions[r])]);
     }
     const classWords = classNames && train.actDim === 1 ? { classWords: lib.classPrototypeWords(classNames, labelled) } : {};
-    // A goal loss needs a goal head: built with the network unless the config says otherwise.
-    const goalHead = bc.goalLoss > 0 && policy?.goalHead === undefined ? { goalHead: true } : {};
+    // A goal loss needs its goal head: built with the network unless the config says otherwise.
+    const goalHead = { ...(bc.goalLoss > 0 && policy?.goalHead === undefined ? { goalHead: true } : {}), ...(bc.startGoalLoss > 0 && policy?.keypointGoal === undefined ? { keypointGoal: true } : {}) };
     policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions), ...classWords, ...goalHead };
   }
   let net = await buildNetwork(lib, flags, policy, io, rng);

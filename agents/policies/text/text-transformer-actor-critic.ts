@@ -9,7 +9,8 @@ import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
-import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens, keypointGrid } from './text-transformer-spec.js';
+import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
+import { instructionKeypoints } from './instruction-keypoints.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
 type Group = (typeof GROUPS)[number];
@@ -317,63 +318,11 @@ export class TextTransformerActorCritic implements ActorCritic {
     return tf.concat([tokens, kp], 1) as tf.Tensor3D;
   }
 
-  /**
-   * Instruction-conditioned spatial-softmax keypoints (spec.image.keypoints;
-   * call inside `tf.tidy`): `coords [rows*count x 2]`, each query's expected
-   * (x, y) in [-1, 1] (x to the right, y down the image), and the softmax
-   * `attention [rows x count x positions]`. `words [rows*maxTokens x E]` are
-   * the word inputs; the query is projected from the mean over non-padding words.
-   */
+  /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
   keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
-    const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
-    const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
-    const { window: Wn, stride: S, features: F, count: K } = kp;
-    const C = im.channels;
-    const [gh, gw] = keypointGrid(im);
-    const P = gh * gw;
-    const per = Wn * Wn * C;
-    // im2col: the window centred on each position (zeros outside the image), pixels scaled to [-1, 1].
-    const cols = new Float32Array(obs.rows * P * per);
-    const half = Math.floor(Wn / 2);
-    const centre = Math.floor(S / 2);
-    let o = 0;
-    for (let r = 0; r < obs.rows; r++) {
-      const base = r * this.spec.obsDim + im.offset;
-      for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
-        for (let y = 0; y < Wn; y++) {
-          const py = gy * S + centre - half + y;
-          for (let x = 0; x < Wn; x++) {
-            const px = gx * S + centre - half + x;
-            const inside = py >= 0 && py < im.height && px >= 0 && px < im.width;
-            for (let c = 0; c < C; c++) cols[o++] = inside ? obs.flat[base + (py * im.width + px) * C + c] / 127.5 - 1 : 0;
-          }
-        }
-      }
-    }
-    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
-    const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-    const feats = gelu(biasAdd(matMul(tf.tensor2d(cols, [obs.rows * P, per]), v('tok.kp.w1') as tf.Tensor2D), row('tok.kp.b1')));
-    // The mean vector of each row's words (padding excluded).
-    const L = this.spec.maxTokens;
-    const E = this.spec.embedDim;
-    const weights = new Float32Array(obs.rows * L);
-    for (let r = 0; r < obs.rows; r++) {
-      let n = 0;
-      for (let i = 0; i < L; i++) if (ids[r * L + i] !== PAD_ID) n++;
-      for (let i = 0; i < L; i++) if (ids[r * L + i] !== PAD_ID) weights[r * L + i] = 1 / n;
-    }
-    const mean = tf.sum(tf.mul(tf.reshape(words, [obs.rows, L, E]), tf.tensor3d(weights, [obs.rows, L, 1])), 1) as tf.Tensor2D;
-    const query = tf.reshape(biasAdd(matMul(mean, v('tok.kp.wq') as tf.Tensor2D), row('tok.kp.bq')), [obs.rows, K, F]);
-    const scores = tf.mul(tf.matMul(query, tf.reshape(feats, [obs.rows, P, F]), false, true), tf.exp(v('tok.kp.log_temp')));
-    const attention = tf.softmax(scores) as tf.Tensor3D;
-    const grid = new Float32Array(P * 2);
-    for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
-      grid[(gy * gw + gx) * 2] = gw > 1 ? (2 * gx) / (gw - 1) - 1 : 0;
-      grid[(gy * gw + gx) * 2 + 1] = gh > 1 ? (2 * gy) / (gh - 1) - 1 : 0;
-    }
-    const coords = matMul(tf.reshape(attention, [obs.rows * K, P]) as tf.Tensor2D, tf.tensor2d(grid, [P, 2]));
-    return { coords, attention };
+    return instructionKeypoints(this.spec, this.vars, obs, words, ids);
   }
+
 
   /**
    * Training-time input noise on token ids, in place: neighbour

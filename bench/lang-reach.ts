@@ -16,6 +16,7 @@
  *
  * npm run bench:lang-reach -- [--demos 50,200] [--inputs image,no-image] [--seeds 1]
  *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64] [--config '<lamkit finetune --config JSON>']
+ *   [--action-noise <std>]  (DART: lamkit record --action-noise, the clean expert action recorded)
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'max-steps': { type: 'string', default: '2000' },
     'image-size': { type: 'string', default: '64' },
     config: { type: 'string' },
+    'action-noise': { type: 'string' },
   },
 });
 const list = (flag: string, text: string): number[] => text.split(',').map((x) => parseIntFlag(`bench:lang-reach --${flag}`, x, 1, '1') as number);
@@ -77,7 +79,7 @@ try {
         const data = join(root, `data-${seed}-${n}-${input}`);
         const val = Math.max(2, Math.round(n / 10));
         let t0 = performance.now();
-        await runRecord({ env: ENV, policy: 'expert', episodes: String(n + val), seed: String(100_000 * seed), out: data, progress: false, images: input === 'image', imageSize: values['image-size'] });
+        await runRecord({ env: ENV, policy: 'expert', episodes: String(n + val), seed: String(100_000 * seed), out: data, progress: false, images: input === 'image', imageSize: values['image-size'], ...(values['action-noise'] !== undefined ? { actionNoise: values['action-noise'] } : {}) });
         writeSplits(data, { seed: null, train: [...Array(n).keys()], val: [...Array(val).keys()].map((k) => n + k), test: [] });
         const recordSeconds = (performance.now() - t0) / 1000;
         t0 = performance.now();

@@ -74,6 +74,14 @@ export interface EvalBatch {
    * with a goal head (`ActorCritic.goalHead`) then returns `goalError`.
    */
   goalObs?: Float32Array;
+  /**
+   * `Float32Array [rows x obsDim]`: the first observation of each row's
+   * episode. Required by a network with episode memory
+   * (`ActorCritic.firstObsInput`), which reads it beside the row's own
+   * observation, as it does at run time from the first step after
+   * `resetEpisode`.
+   */
+  firstObs?: Float32Array;
 }
 
 /** Differentiable per-row results of {@link ActorCritic.evaluate}, `[scoredRows]` each. */
@@ -194,8 +202,15 @@ export interface ActorCritic {
   readonly obsDim: number;
   readonly head: HeadSpec;
   readonly dist: ActionDistribution;
-  /** null for memoryless networks. */
+  /** null for networks that read no history window (a network with episode memory, `firstObsInput`, has none either). */
   readonly sequence: SequenceSpec | null;
+  /**
+   * True when the network keeps, per row, what it read from the first
+   * observation of the row's episode (the first `act` after `resetEpisode`)
+   * and acts on it at every later step; `evaluate` then needs
+   * `EvalBatch.firstObs`. Absent = false.
+   */
+  readonly firstObsInput?: boolean;
   /** Steps each row's actor output predicts (action chunking, see `EvalBatch.chunkTargets`); absent = 1. */
   readonly actionChunk?: number;
   /** True when the network has a hindsight goal head (it scores `EvalBatch.goalObs` into `ActorCriticEval.goalError`); absent = false. */
@@ -210,7 +225,7 @@ export interface ActorCritic {
   act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void;
   /** V(obs) into `out [rows]` (a sequence policy scores the step after its history, without recording it). */
   value(obs: ObsBatch, out: Float64Array): void;
-  /** Sub-env `envIndex` starts a new episode (sequence policies clear its history; others do nothing). */
+  /** Sub-env `envIndex` starts a new episode (sequence policies clear its history, networks with episode memory forget its first observation; others do nothing). */
   resetEpisode(envIndex: number): void;
   /** Parameter groups in a fixed order. */
   paramGroups(): ParamGroupInfo[];

@@ -12,18 +12,18 @@ import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { firstStepGoalError } from './fixtures/goal-error.js';
-import { episodeEnds, goalObservations, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
+import { episodeEnds, observationsAt, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
 
 const SPACE = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }) });
 
-test('episodeEnds and goalObservations: each row maps to the last row of its own episode; chunks that cross an episode start follow the row', () => {
+test('episodeEnds and observationsAt: each row maps to the last row of its own episode; chunks that cross an episode start follow the row', () => {
   // Episodes of lengths 3, 1, 2; observation = row index.
   const d: Demonstrations = { obsDim: 1, actDim: 1, rows: 6, obs: Float32Array.of(0, 1, 2, 3, 4, 5), actions: new Float32Array(6), episodeStart: Uint8Array.of(1, 0, 0, 1, 1, 0) };
   const ends = episodeEnds(d);
   assert.deepEqual([...ends], [2, 2, 2, 3, 5, 5]);
-  assert.deepEqual([...goalObservations(d, ends, [0, 3, 4], 1)], [2, 3, 5]);
+  assert.deepEqual([...observationsAt(d, ends, [0, 3, 4], 1)], [2, 3, 5]);
   // Chunks of 3 from rows 1 and 4: rows 1, 2, 3 (3 starts the next episode) and 4, 5, past the end (the last row).
-  assert.deepEqual([...goalObservations(d, ends, [1, 4], 3)], [2, 2, 3, 5, 5, 5]);
+  assert.deepEqual([...observationsAt(d, ends, [1, 4], 3)], [2, 2, 3, 5, 5, 5]);
 });
 
 /**

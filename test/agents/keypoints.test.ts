@@ -2,60 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../agents/backend.js';
-import { Rng } from '../../src/core/rng.js';
-import { Dict } from '../../src/core/spaces/dict.js';
-import { Box } from '../../src/core/spaces/box.js';
-import { Text, INSTRUCTION_CHARSET } from '../../src/core/spaces/text.js';
-import { policyKind, resolvePolicyConfig } from '../../agents/policies/policy-kinds.js';
-import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js';
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { firstStepGoalError } from './fixtures/goal-error.js';
-import { episodeEnds, goalObservations, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
-
-const SIZE = 16;
-const SPACE = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }), image: new Box(0, 255, [SIZE, SIZE, 3], 'uint8') });
-const COLOURS: Record<string, [number, number, number]> = { red: [230, 40, 40], blue: [40, 70, 230], green: [40, 180, 50] };
-
-/**
- * Two-step episodes on a tan table with three 3x3 dots (red, blue, green) at random places: the instruction names
- * one; the state is (0, 0) at the first step and the named dot's place (x, y in [-1, 1]) at the last. So the
- * first step's goal (the last state) is where the named dot is: only found in the image.
- */
-function dots(episodes: number, seed: number): { d: Demonstrations; first: number[] } {
-  const rng = new Rng(seed);
-  const od = SPACE.flatDim;
-  const rows = episodes * 2;
-  const obs = new Float32Array(rows * od);
-  const episodeStart = new Uint8Array(rows);
-  const first: number[] = [];
-  const names = Object.keys(COLOURS);
-  for (let e = 0; e < episodes; e++) {
-    const image = new Uint8Array(SIZE * SIZE * 3);
-    for (let i = 0; i < SIZE * SIZE; i++) image.set([190, 150, 110], 3 * i);
-    const places: Array<[number, number]> = [];
-    while (places.length < names.length) {
-      const p: [number, number] = [rng.integer(1, SIZE - 1), rng.integer(1, SIZE - 1)];
-      if (places.every((q) => Math.abs(q[0] - p[0]) > 3 || Math.abs(q[1] - p[1]) > 3)) places.push(p);
-    }
-    names.forEach((c, k) => {
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) image.set(COLOURS[c], 3 * ((places[k][1] + dy) * SIZE + places[k][0] + dx));
-    });
-    const k = rng.integer(0, names.length);
-    const goal = Float32Array.of((2 * places[k][0]) / (SIZE - 1) - 1, (2 * places[k][1]) / (SIZE - 1) - 1);
-    first.push(2 * e);
-    episodeStart[2 * e] = 1;
-    SPACE.flattenInto({ state: Float32Array.of(0, 0), instruction: `touch ${names[k]}`, image }, obs, 2 * e * od);
-    SPACE.flattenInto({ state: goal, instruction: `touch ${names[k]}`, image }, obs, (2 * e + 1) * od);
-  }
-  return { d: { obsDim: od, actDim: 2, rows, obs, actions: new Float32Array(rows * 2), episodeStart }, first };
-}
-
-function net(keypoints: number, keypointGoal = false): TextTransformerActorCritic {
-  const config = resolvePolicyConfig({ kind: 'text-transformer', embeddings: 'learned', embedDim: 8, dModel: 16, layers: 1, heads: 2, goalHead: true, imagePatch: 4, imageGrid: 2, imageKeypoints: keypoints, keypointWindow: 3, keypointStride: 1, keypointFeatures: 8, keypointGoal, ...textPolicyInputs(SPACE, Object.keys(COLOURS).map((c) => `touch ${c}`)) });
-  return policyKind('text-transformer').create(config, { obsDim: SPACE.flatDim, head: { kind: 'gaussian', dim: 2 } }, new Rng(5)) as TextTransformerActorCritic;
-}
-
+import { dots, dotsNet as net } from './fixtures/dots.js';
+import { labelledBatch } from '../../agents/algos/bc/demonstrations.js';
 
 test('image keypoints: the words pick which dot a spatial-softmax keypoint finds; held-out scenes are located', async () => {
   await initBackend({ report: null });

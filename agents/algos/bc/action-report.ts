@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActorCritic } from '../../policies/actor-critic.js';
-import { type Demonstrations, labelledBatch, coveringStarts } from './demonstrations.js';
+import { type Demonstrations, labelledBatch, coveringStarts, episodeFirsts, withFirstObs } from './demonstrations.js';
 
 /** Per-class scores, as a row of scikit-learn's `classification_report`. */
 export interface ClassScores {
@@ -39,9 +39,11 @@ export function actionReport(net: ActorCritic, d: Demonstrations, options: { seq
   const head = net.head;
   const ad = d.actDim;
   const predicted = new Float64Array(d.rows * ad);
+  const firsts = net.firstObsInput === true ? episodeFirsts(d) : undefined;
   let row = 0;
   for (let i = 0; i < starts.length; i += per) {
     const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), net.sequence?.context ?? null, len, true);
+    withFirstObs(net, d, batch, starts.subarray(i, i + per), len, firsts);
     const out = tf.tidy(() => {
       const ev = net.evaluate(batch);
       const o = (ev.actorOut as tf.Tensor2D).dataSync().slice();

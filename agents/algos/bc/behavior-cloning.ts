@@ -6,7 +6,7 @@ import type { MetricStream } from '../../../src/streams/metrics.js';
 import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
-import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts, episodeEnds, goalObservations } from './demonstrations.js';
+import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, observationsAt, withFirstObs } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
 export const bcConfigSchema = z
@@ -102,6 +102,8 @@ export class BehaviorCloning {
   private readonly trainEnds: Int32Array;
   /** The first row of each training episode (`startGoalLoss`). */
   private readonly trainFirsts: Int32Array;
+  /** For each training row, the first row of its episode (networks with episode memory). */
+  private readonly trainFirstOf: Int32Array;
 
   constructor(net: ActorCritic, data: { train: Demonstrations; val: Demonstrations }, config: BcConfig, metrics?: MetricStream) {
     checkDemonstrations(data.train, 'BehaviorCloning.train');
@@ -128,6 +130,7 @@ export class BehaviorCloning {
     this.rng = new Rng(config.seed);
     this.dropoutRng = new Rng(config.seed).spawn(); // its own stream: minibatch sampling is the same with or without dropout
     this.trainEnds = episodeEnds(data.train);
+    this.trainFirstOf = episodeFirsts(data.train);
     this.trainFirsts = Int32Array.from(Array.from(data.train.episodeStart).flatMap((f, r) => (f ? [r] : [])));
   }
 
@@ -141,7 +144,7 @@ export class BehaviorCloning {
     const firsts = this.trainFirsts;
     const starts = Int32Array.from({ length: this.config.batchSize }, () => firsts[this.rng.integer(0, firsts.length)]);
     const { batch } = labelledBatch(this.train, starts, null, 1);
-    return (this.net.keypointGoalError as NonNullable<ActorCritic['keypointGoalError']>).call(this.net, batch.obs, goalObservations(this.train, this.trainEnds, starts, 1));
+    return (this.net.keypointGoalError as NonNullable<ActorCritic['keypointGoalError']>).call(this.net, batch.obs, observationsAt(this.train, this.trainEnds, starts, 1));
   }
 
   /** Mean NLL of `d`'s actions under the network (every step once). */
@@ -151,8 +154,10 @@ export class BehaviorCloning {
     let sum = 0;
     let count = 0;
     const per = this.net.sequence ? this.config.batchSize : this.config.batchSize * len;
+    const firsts = this.net.firstObsInput === true ? episodeFirsts(d) : undefined;
     for (let i = 0; i < starts.length; i += per) {
       const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), this.net.sequence?.context ?? null, len, false, this.net.actionChunk ?? 1);
+      withFirstObs(this.net, d, batch, starts.subarray(i, i + per), len, firsts);
       const lp = tf.tidy(() => this.net.evaluate(batch).logProb.dataSync().slice());
       for (let r = 0; r < weights.length; r++) {
         if (!weights[r]) continue;
@@ -191,7 +196,8 @@ export class BehaviorCloning {
         const starts = sampleStarts(this.train, c.batchSize, this.rng);
         const { batch, weights } = labelledBatch(this.train, starts, context, len, false, this.net.actionChunk ?? 1);
         batch.dropoutRng = this.dropoutRng;
-        if (c.goalLoss > 0) batch.goalObs = goalObservations(this.train, this.trainEnds, starts, context === null ? 1 : len);
+        withFirstObs(this.net, this.train, batch, starts, len, this.trainFirstOf);
+        if (c.goalLoss > 0) batch.goalObs = observationsAt(this.train, this.trainEnds, starts, context === null ? 1 : len);
         const w = tf.tensor1d(weights);
         let nllT: tf.Scalar | null = null;
         let goalT: tf.Scalar | null = null;

@@ -1,6 +1,6 @@
 import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
 import type { Rng } from '../../../src/core/rng.js';
-import type { EvalBatch } from '../../policies/actor-critic.js';
+import type { ActorCritic, EvalBatch } from '../../policies/actor-critic.js';
 
 /**
  * Labelled steps in memory, episodes back to back (what a dataset split
@@ -126,24 +126,48 @@ export function episodeEnds(d: Demonstrations): Int32Array {
   return out;
 }
 
+/** For each row, the first row of its episode (the nearest episode start at or before it; row 0 for rows before any). */
+export function episodeFirsts(d: Demonstrations): Int32Array {
+  const out = new Int32Array(d.rows);
+  let first = 0;
+  for (let k = 0; k < d.rows; k++) {
+    if (d.episodeStart[k]) first = k;
+    out[k] = first;
+  }
+  return out;
+}
+
 /**
  * `Float32Array [starts x length x obsDim]`: for each scored row of a batch
  * (`length` consecutive steps from each start; rows past the data repeat
- * the last one, and carry weight 0), the last observation of its episode:
- * the hindsight goal of behaviour cloning's `goalLoss`. `ends` is
- * {@link episodeEnds} of `d`.
+ * the last one, and carry weight 0), the observation of row `index[row]`.
+ * With `index` = {@link episodeEnds} of `d`, the last observation of the
+ * row's episode (the hindsight goal of behaviour cloning's `goalLoss`);
+ * with {@link episodeFirsts}, its first (`EvalBatch.firstObs`).
  */
-export function goalObservations(d: Demonstrations, ends: Int32Array, starts: ArrayLike<number>, length: number): Float32Array {
+export function observationsAt(d: Demonstrations, index: Int32Array, starts: ArrayLike<number>, length: number): Float32Array {
   const od = d.obsDim;
   const out = new Float32Array(starts.length * length * od);
   for (let c = 0; c < starts.length; c++) {
     for (let q = 0; q < length; q++) {
       const k = Math.min(starts[c] + q, d.rows - 1);
-      const e = ends[k];
+      const e = index[k];
       out.set(d.obs.subarray(e * od, (e + 1) * od), (c * length + q) * od);
     }
   }
   return out;
+}
+
+/**
+ * Gives `batch` (built by {@link labelledBatch} from `starts`, `length`
+ * steps each, no history context) the first observation of each row's
+ * episode when `net` has episode memory (`ActorCritic.firstObsInput`);
+ * otherwise leaves it as it is. `firsts`: {@link episodeFirsts} of `d`
+ * (computed when absent).
+ */
+export function withFirstObs(net: Pick<ActorCritic, 'firstObsInput'>, d: Demonstrations, batch: EvalBatch, starts: ArrayLike<number>, length: number, firsts?: Int32Array): EvalBatch {
+  if (net.firstObsInput === true) batch.firstObs = observationsAt(d, firsts ?? episodeFirsts(d), starts, length);
+  return batch;
 }
 
 /** `count` start rows drawn uniformly from the data with `rng` (sequence chunks may start anywhere; they are cut at episode starts). */

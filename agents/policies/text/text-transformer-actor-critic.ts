@@ -61,6 +61,8 @@ export class TextTransformerActorCritic implements ActorCritic {
   private readonly dropoutRng: Rng;
   private disposed = false;
   private neighbours: Map<number, Int32Array> | null = null;
+  /** Episode memory (spec.image.keypoints.memory): row -> the keypoint coordinates `[count x 2]` of its episode's first frame. */
+  private readonly memory = new Map<number, Float32Array>();
 
   private constructor(spec: TextTransformerSpec, tensors: ReadonlyMap<string, Float32Array>, dropoutSeed = 0) {
     this.spec = spec;
@@ -102,6 +104,11 @@ export class TextTransformerActorCritic implements ActorCritic {
 
   get goalHead(): boolean {
     return this.spec.goal === true;
+  }
+
+  /** True with episode memory (spec.image.keypoints.memory): `evaluate` needs `EvalBatch.firstObs`. */
+  get firstObsInput(): boolean {
+    return this.spec.image?.keypoints?.memory === true;
   }
 
   get keypointGoalHead(): boolean {
@@ -150,8 +157,12 @@ export class TextTransformerActorCritic implements ActorCritic {
     const ids = this.tokenIds(batch.obs);
     // Word dropout only while a gradient is taken (training); validation, reports and rollouts see every word.
     if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
+    if (this.firstObsInput && (!batch.firstObs || batch.firstObs.length !== rows * this.spec.obsDim)) {
+      throw new InvalidArgument(formatError('TextTransformerActorCritic.evaluate.firstObs', `the first observation of each row's episode (${rows} rows x ${this.spec.obsDim} numbers): this network has episode memory`, describeValue(batch.firstObs), 'Pass EvalBatch.firstObs (behaviour cloning does: withFirstObs), or build the policy without keypointMemory'));
+    }
+    const firstCoords = batch.firstObs ? this.firstFrameKeypoints({ rows, flat: batch.firstObs }) : null;
     return tf.tidy((): tf.TensorContainer => {
-      const { actorOut, value, first } = this.forward(batch.obs, ids);
+      const { actorOut, value, first } = this.forward(batch.obs, ids, false, firstCoords);
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
       const { logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [rows, this.dist.actInputDim]));
       const out: ActorCriticEval = batch.withActorOut ? { logProb, entropy, value, actorOut } : { logProb, entropy, value };
@@ -161,7 +172,7 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
-    const { actor, values, outDim } = this.infer(obs);
+    const { actor, values, outDim } = this.infer(obs, true);
     const logStd = this.vars.get('head.actor.log_std')?.dataSync() as Float32Array | undefined;
     const ad = this.dist.actDim;
     for (let i = 0; i < obs.rows; i++) {
@@ -171,18 +182,25 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   value(obs: ObsBatch, out: Float64Array): void {
-    out.set(this.infer(obs).values.subarray(0, obs.rows));
+    out.set(this.infer(obs, false).values.subarray(0, obs.rows));
   }
 
-  /** Class probabilities (softmax of the actor's logits) per row, `Float64Array [rows x n]`; categorical heads only. `maskImage`: without the image tokens. */
+  /**
+   * Class probabilities (softmax of the actor's logits) per row, `Float64Array [rows x n]`; categorical heads only.
+   * `maskImage`: without the image tokens. With episode memory each row is read as its episode's first step.
+   */
   probabilities(obs: ObsBatch, options: { maskImage?: boolean } = {}): Float64Array {
     if (this.spec.head.kind !== 'categorical') throw new InvalidArgument(formatError('TextTransformerActorCritic.probabilities', 'a categorical head', this.spec.head.kind, 'Use act() for continuous actions'));
     const ids = this.tokenIds(obs);
-    const probs = tf.tidy(() => tf.softmax(this.forward(obs, ids, options.maskImage === true).actorOut).dataSync());
+    const firstCoords = this.firstObsInput ? this.firstFrameKeypoints(obs) : null;
+    const probs = tf.tidy(() => tf.softmax(this.forward(obs, ids, options.maskImage === true, firstCoords).actorOut).dataSync());
     return Float64Array.from(probs);
   }
 
-  resetEpisode(): void {}
+  /** Row `envIndex` starts a new episode: with episode memory, its next `act` reads a new first frame. */
+  resetEpisode(envIndex: number): void {
+    this.memory.delete(envIndex);
+  }
 
   paramGroups(): ParamGroupInfo[] {
     return GROUPS.filter((g) => g !== 'embeddings' || this.spec.embeddings === 'learned').map((name) => ({ name, trainable: this.trainable[name], size: this.layout.filter((p) => p.group === name).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) }));
@@ -232,6 +250,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.vars.values()) v.dispose();
+    this.memory.clear();
   }
 
   private setFrozen(name: string, data: Float32Array): void {
@@ -284,7 +303,7 @@ export class TextTransformerActorCritic implements ActorCritic {
    * keypoint tokens (spec.image.keypoints), each its coordinates through a
    * linear map plus a learned per-keypoint embedding.
    */
-  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): tf.Tensor3D {
+  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, firstCoords: Float32Array | null): tf.Tensor3D {
     const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
     const d = this.spec.dModel;
     const { patch: P, channels: C, grid: G } = im;
@@ -314,8 +333,49 @@ export class TextTransformerActorCritic implements ActorCritic {
     const found = this.keypoints(obs, words, ids).coords;
     // With their own goal head the keypoints learn from it alone: the trunk reads them detached.
     const coords = im.keypoints.goal ? tf.tensor2d(found.dataSync(), found.shape) : found; // a copy: no gradient flows back
-    const kp = tf.add(tf.reshape(matMul(coords, v('tok.kp.wout') as tf.Tensor2D), [obs.rows, im.keypoints.count, d]), tf.reshape(v('tok.kp.pos'), [1, im.keypoints.count, d]));
-    return tf.concat([tokens, kp], 1) as tf.Tensor3D;
+    const K = im.keypoints.count;
+    const kpTokens = (c: tf.Tensor2D, pos: string): tf.Tensor3D => tf.add(tf.reshape(matMul(c, v('tok.kp.wout') as tf.Tensor2D), [obs.rows, K, d]), tf.reshape(v(pos), [1, K, d])) as tf.Tensor3D;
+    const parts = [tokens, kpTokens(coords, 'tok.kp.pos')];
+    // Episode memory: the first frame's keypoints (computed detached), through the same coordinate map.
+    if (im.keypoints.memory) parts.push(kpTokens(tf.tensor2d(firstCoords as Float32Array, [obs.rows * K, 2]), 'tok.kp.mem_pos'));
+    return tf.concat(parts, 1) as tf.Tensor3D;
+  }
+
+  /**
+   * Keypoint coordinates `[rows x count x 2]` (flat) of `obs` read as first frames, as plain numbers (no gradient
+   * reaches them): what episode memory keeps.
+   */
+  private firstFrameKeypoints(obs: ObsBatch): Float32Array {
+    const ids = this.tokenIds(obs);
+    return tf.tidy(() => this.keypoints(obs, this.wordInputs(ids), ids).coords.dataSync().slice() as Float32Array);
+  }
+
+  /**
+   * Episode memory at run time: the first-frame keypoints of every row, `[rows x count x 2]`; a row with none
+   * (its first step since construction or `resetEpisode`) reads the current observation, kept when `record`.
+   */
+  private memoryCoords(obs: ObsBatch, record: boolean): Float32Array {
+    const K2 = 2 * ((this.spec.image as NonNullable<TextTransformerSpec['image']>).keypoints as { count: number }).count;
+    const out = new Float32Array(obs.rows * K2);
+    const missing: number[] = [];
+    for (let r = 0; r < obs.rows; r++) {
+      const m = this.memory.get(r);
+      if (m) out.set(m, r * K2);
+      else missing.push(r);
+    }
+    if (missing.length === 0) return out;
+    const od = this.spec.obsDim;
+    const flat = new Float32Array(missing.length * od);
+    missing.forEach((r, i) => flat.set(obs.flat.subarray(r * od, (r + 1) * od), i * od));
+    const texts = Object.values(obs.extras ?? {}).find((f) => f.kind === 'text');
+    const sub: ObsBatch = { rows: missing.length, flat, ...(texts && texts.kind === 'text' ? { extras: { text: { kind: 'text' as const, values: missing.map((r) => texts.values[r]) } } } : {}) };
+    const found = this.firstFrameKeypoints(sub);
+    missing.forEach((r, i) => {
+      const m = found.slice(i * K2, (i + 1) * K2);
+      out.set(m, r * K2);
+      if (record) this.memory.set(r, m);
+    });
+    return out;
   }
 
   /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
@@ -356,10 +416,11 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /** Actor outputs `[rows x outDim]` and values `[rows]` as plain arrays (rollouts, prediction). */
-  private infer(obs: ObsBatch): { actor: Float64Array; values: Float64Array; outDim: number } {
+  private infer(obs: ObsBatch, record: boolean): { actor: Float64Array; values: Float64Array; outDim: number } {
     const ids = this.tokenIds(obs);
+    const firstCoords = this.firstObsInput ? this.memoryCoords(obs, record) : null;
     const [actor, values] = tf.tidy(() => {
-      const { actorOut, value } = this.forward(obs, ids);
+      const { actorOut, value } = this.forward(obs, ids, false, firstCoords);
       return [actorOut.dataSync(), value.dataSync()];
     }) as unknown as [Float32Array, Float32Array];
     return { actor: Float64Array.from(actor), values: Float64Array.from(values), outDim: actor.length / Math.max(1, obs.rows) };
@@ -407,10 +468,12 @@ export class TextTransformerActorCritic implements ActorCritic {
 
   /**
    * The token sequence `[state, words, image]` through the trunk; call
-   * inside `tf.tidy`. `maskImage` hides the image tokens from every query
-   * (what the output is without sight).
+   * inside `tf.tidy`. `maskImage` hides the image tokens (the remembered
+   * keypoints too) from every query (what the output is without sight).
+   * `firstCoords`: the first-frame keypoints of each row (episode memory;
+   * null without it).
    */
-  private forward(obs: ObsBatch, ids: Int32Array, maskImage = false): { actorOut: tf.Tensor2D; value: tf.Tensor1D; first: tf.Tensor2D } {
+  private forward(obs: ObsBatch, ids: Int32Array, maskImage: boolean, firstCoords: Float32Array | null): { actorOut: tf.Tensor2D; value: tf.Tensor1D; first: tf.Tensor2D } {
     const { spec } = this;
     const rows = obs.rows;
     const L = spec.maxTokens;
@@ -428,7 +491,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     const wordTok = tf.reshape(tf.add(matMul(words, v('tok.word.weight') as tf.Tensor2D), row('tok.word.bias')), [rows, L, d]);
     const stateTok = tf.reshape(tf.add(matMul(tf.tensor2d(state, [rows, Math.max(1, S)]), v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
     const parts: tf.Tensor[] = [tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, 1 + L, d]))];
-    if (K > 0) parts.push(this.imageTokenTensor(obs, words, ids));
+    if (K > 0) parts.push(this.imageTokenTensor(obs, words, ids, firstCoords));
     let x = tf.reshape(parts.length > 1 ? tf.concat(parts, 1) : parts[0], [rows * T, d]) as tf.Tensor2D;
     // Keys that are padding words (or hidden image tokens) are masked for every query.
     const bias = new Float32Array(rows * H * T * T);

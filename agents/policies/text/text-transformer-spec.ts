@@ -116,6 +116,18 @@ export interface KeypointSpec {
    * them elsewhere. Absent or false: the keypoints train with the trunk.
    */
   goal?: boolean;
+  /**
+   * Episode memory: the keypoints found on the episode's first frame join
+   * the sequence as `count` more tokens (the same coordinate map
+   * `tok.kp.wout`, their own embeddings `tok.kp.mem_pos`), read detached,
+   * at every step of the episode. On the first frame the arm has not yet
+   * moved over the objects; later the arm may hide the target from the
+   * camera, and a memoryless policy then no longer sees where it is going.
+   * The network keeps them per row from the first `act` after
+   * `resetEpisode`; training passes `EvalBatch.firstObs`. Absent or false:
+   * no memory.
+   */
+  memory?: boolean;
 }
 
 /** Hidden units of the keypoint goal head. */
@@ -144,9 +156,10 @@ export function stateColumns(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' |
   return out;
 }
 
-/** Image tokens per step (`grid^2` pooled patches plus the keypoints, 0 without an image). */
+/** Image tokens per step (`grid^2` pooled patches plus the keypoints, twice with episode memory; 0 without an image). */
 export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
-  return spec.image ? spec.image.grid * spec.image.grid + (spec.image.keypoints?.count ?? 0) : 0;
+  const kp = spec.image?.keypoints;
+  return spec.image ? spec.image.grid * spec.image.grid + (kp ? kp.count * (kp.memory ? 2 : 1) : 0) : 0;
 }
 
 /** Positions of the keypoint feature map, `[rows, cols]` (one per `stride` pixels). */
@@ -189,6 +202,7 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
       add('tok.kp.log_temp', 'tokenizers', [1]);
       add('tok.kp.wout', 'tokenizers', [2, d]);
       add('tok.kp.pos', 'tokenizers', [kp.count, d]);
+      if (kp.memory) add('tok.kp.mem_pos', 'tokenizers', [kp.count, d]);
       if (kp.goal) {
         const S = Math.max(1, stateColumns(spec).length);
         add('head.kp_goal.w1', 'heads', [2 * kp.count, KEYPOINT_GOAL_HIDDEN]);
@@ -292,7 +306,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.goal === undefined || typeof kp.goal === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, and goal a boolean', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, and goal and memory booleans', kp);
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const ns = spec.neighbourSwap;

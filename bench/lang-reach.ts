@@ -17,6 +17,7 @@
  * npm run bench:lang-reach -- [--demos 50,200] [--inputs image,no-image] [--seeds 1]
  *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64] [--config '<lamkit finetune --config JSON>']
  *   [--action-noise <std>]  (DART: lamkit record --action-noise, the clean expert action recorded)
+ *   [--select-by nll|success|return] [--val-episodes 20]  (lamkit finetune --select-by / --eval-episodes: closed-loop validation)
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,8 @@ const { values } = parseArgs({
     'image-size': { type: 'string', default: '64' },
     config: { type: 'string' },
     'action-noise': { type: 'string' },
+    'select-by': { type: 'string' },
+    'val-episodes': { type: 'string' },
   },
 });
 const list = (flag: string, text: string): number[] => text.split(',').map((x) => parseIntFlag(`bench:lang-reach --${flag}`, x, 1, '1') as number);
@@ -83,7 +86,7 @@ try {
         writeSplits(data, { seed: null, train: [...Array(n).keys()], val: [...Array(val).keys()].map((k) => n + k), test: [] });
         const recordSeconds = (performance.now() - t0) / 1000;
         t0 = performance.now();
-        const ft = await runFinetune({ data, out: join(root, `ft-${seed}-${n}-${input}`), force: true, seed: String(seed), maxSteps: String(maxSteps), mode: 'full', progress: false, ...(values.config !== undefined ? { config: values.config } : {}) });
+        const ft = await runFinetune({ data, out: join(root, `ft-${seed}-${n}-${input}`), force: true, seed: String(seed), maxSteps: String(maxSteps), mode: 'full', progress: false, ...(values.config !== undefined ? { config: values.config } : {}), ...(values['select-by'] !== undefined ? { selectBy: values['select-by'] } : {}), ...(values['val-episodes'] !== undefined ? { evalEpisodes: values['val-episodes'] } : {}) });
         const trainSeconds = (performance.now() - t0) / 1000;
         t0 = performance.now();
         const ev = await runEval({ checkpoint: ft.checkpointDir, episodes: String(evalEpisodes), seed: String(900_000 + 1000 * seed) });

@@ -99,6 +99,34 @@ test('early stopping keeps the best validation weights (here: the initial ones, 
   }
 });
 
+test('closed-loop validation (fit({ validate })): the kept weights and the patience follow its score, not the validation NLL', async () => {
+  await initBackend({ report: null });
+  const net = build('mlp', { kind: 'gaussian', dim: 2 }, 4);
+  try {
+    const data = { train: demos(7, 10, 40, 'continuous'), val: demos(8, 4, 40, 'continuous') };
+    // A score that peaks at step 40 and falls after, while the NLL keeps improving.
+    const scores: Record<number, number> = { 0: 0.1, 20: 0.3, 40: 0.9, 60: 0.5, 80: 0.4, 100: 0.2 };
+    const called: number[] = [];
+    let kept: number[][] = [];
+    const bc = new BehaviorCloning(net, data, resolveBcConfig({ maxSteps: 400, batchSize: 64, learningRate: 3e-3, warmupSteps: 10, evalEvery: 20, patience: 3 }));
+    const res = await bc.fit({
+      validate: async (step) => {
+        called.push(step);
+        if (step === 40) kept = net.readTensors().map((t) => Array.from(t.data));
+        return scores[step];
+      },
+    });
+    assert.deepEqual(called, [0, 20, 40, 60, 80, 100]);
+    assert.equal(res.bestStep, 40);
+    assert.equal(res.bestScore, 0.9);
+    assert.ok(res.stoppedEarly && res.steps === 100, `stopped after ${res.steps} steps`);
+    assert.deepEqual(net.readTensors().map((t) => Array.from(t.data)), kept, 'the weights of step 40 are back');
+    assert.ok(Math.abs(res.bestValLoss - bc.loss(data.val)) < 1e-9, 'bestValLoss is the NLL of the kept weights');
+  } finally {
+    net.dispose();
+  }
+});
+
 test('a dataset that does not fit the network names both sizes', async () => {
   await initBackend({ report: null });
   const net = build('mlp', { kind: 'categorical', nvec: [2] }, 4);

@@ -68,3 +68,20 @@ test('lamkit finetune: discrete actions give a classification report; mismatched
   await assert.rejects(runFinetune(flags({ data: cartpole, policyKind: 'mlp', mode: 'lora', out: join(root, 'y') })), { message: /^lamkit finetune --mode: expected full for a 'mlp' network/ });
   await assert.rejects(runFinetune(flags({ mode: 'all', out: join(root, 'z') })), { message: 'lamkit finetune --mode: expected one of full, lora, head, got "all". Pass --mode full, lora or head.' });
 });
+
+test('lamkit finetune --select-by success: rollouts in the task at every validation pick the kept weights; bad flags are typed errors', async () => {
+  const out = join(root, 'select');
+  const o = await runFinetune(flags({ policyKind: 'mlp', maxSteps: '200', out, selectBy: 'success', evalEpisodes: '3', config: JSON.stringify({ evalEvery: 50 }) }));
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r['eval/success_rate'] !== undefined);
+  assert.deepEqual(rows.map((r) => r.global_step), [0, 50, 100, 150, 200]);
+  const best = Math.max(...rows.map((r) => r['eval/success_rate']));
+  const kept = rows.find((r) => r.global_step === o.bestStep);
+  assert.ok(kept && kept['eval/success_rate'] === best, `kept step ${o.bestStep} (success ${kept?.['eval/success_rate']}), best measured ${best}`);
+  assert.ok(best > rows[0]['eval/success_rate'], `success ${rows[0]['eval/success_rate']} untrained, best ${best}`);
+  const bad = [
+    [{ selectBy: 'accuracy' }, /^lamkit finetune --select-by: expected one of nll, success, return, got "accuracy"/],
+    [{ evalEpisodes: '5' }, /^lamkit finetune --eval-episodes: expected it together with --select-by success or return/],
+    [{ data: cartpole, selectBy: 'success', evalEpisodes: '1' }, /^lamkit finetune --select-by success: expected a task that reports success \(info\.isSuccess\), got CartPole-v1, which does not/],
+  ] as const;
+  for (const [f, message] of bad) await assert.rejects(runFinetune(flags({ policyKind: 'mlp', maxSteps: '1', out: join(root, 'bad'), force: true, ...f })), (err: Error) => err instanceof InvalidArgument && message.test(err.message));
+});

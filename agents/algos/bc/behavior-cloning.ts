@@ -65,9 +65,12 @@ export function warmupCosine(step: number, c: { learningRate: number; warmupStep
 /** What {@link BehaviorCloning.fit} returns. */
 export interface BcResult {
   steps: number;
-  /** The step whose validation loss was best (its weights are the network's now). */
+  /** The step whose validation score was best (its weights are the network's now): the lowest NLL, or the highest `validate` score. */
   bestStep: number;
+  /** The validation NLL at `bestStep`. */
   bestValLoss: number;
+  /** The `validate` score at `bestStep` (null without `validate`). */
+  bestScore: number | null;
   /** The first validation loss (before training). */
   initialValLoss: number;
   stoppedEarly: boolean;
@@ -174,8 +177,14 @@ export class BehaviorCloning {
    * learning: an EWC penalty, a rehearsal batch of earlier tasks) is added
    * to every step's loss, differentiated with it; it receives the step and
    * returns a scalar (built inside the step's gradient tape).
+   * `validate` (closed-loop validation, e.g. the success rate of rollouts
+   * in the task): called at every validation (and before the first step)
+   * with the step; higher is better. When given, the best weights and the
+   * patience follow its score instead of the validation NLL (which is still
+   * measured and logged): an action NLL can keep falling while what the
+   * policy does gets worse.
    */
-  async fit(options: { stop?: () => boolean; extraLoss?: (step: number) => tf.Scalar } = {}): Promise<BcResult> {
+  async fit(options: { stop?: () => boolean; extraLoss?: (step: number) => tf.Scalar; validate?: (step: number) => Promise<number> } = {}): Promise<BcResult> {
     const c = this.config;
     const t0 = performance.now();
     const trainable = this.net.paramGroups().filter((g) => g.trainable).map((g) => g.name);
@@ -185,7 +194,9 @@ export class BehaviorCloning {
     const context = this.net.sequence?.context ?? null;
     const len = this.net.sequence ? c.seqLen : 1;
     const initialValLoss = this.loss(this.val);
-    let best = { step: 0, loss: initialValLoss, tensors: this.net.readTensors() as NamedTensor[] };
+    // Higher is better: the validate score, else the negated NLL.
+    const score = async (at: number, nll: number): Promise<number> => (options.validate ? await options.validate(at) : -nll);
+    let best = { step: 0, loss: initialValLoss, score: await score(0, initialValLoss), tensors: this.net.readTensors() as NamedTensor[] };
     let sinceBest = 0;
     let step = 0;
     let stoppedEarly = false;
@@ -230,8 +241,9 @@ export class BehaviorCloning {
           this.net.paramsChanged();
           const val = this.loss(this.val);
           this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
-          if (val < best.loss) {
-            best = { step: step + 1, loss: val, tensors: this.net.readTensors() };
+          const now = await score(step + 1, val);
+          if (now > best.score) {
+            best = { step: step + 1, loss: val, score: now, tensors: this.net.readTensors() };
             sinceBest = 0;
           } else if (++sinceBest >= c.patience) {
             stoppedEarly = true;
@@ -251,6 +263,6 @@ export class BehaviorCloning {
     }
     this.net.writeTensors(best.tensors);
     this.net.paramsChanged();
-    return { steps: step, bestStep: best.step, bestValLoss: best.loss, initialValLoss, stoppedEarly, wallSeconds: (performance.now() - t0) / 1000 };
+    return { steps: step, bestStep: best.step, bestValLoss: best.loss, bestScore: options.validate ? best.score : null, initialValLoss, stoppedEarly, wallSeconds: (performance.now() - t0) / 1000 };
   }
 }

@@ -5,6 +5,7 @@ import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt } from '../interrupt.js';
 import { writeFileAtomic } from '../../data/atomic-write.js';
 import { runContinual, type ContinualFlags } from './finetune-continual.js';
+import { EVAL_SEED_OFFSET } from './train.js';
 
 /** Flags of `lamkit finetune` as commander hands them over. */
 export interface FinetuneFlags {
@@ -18,6 +19,10 @@ export interface FinetuneFlags {
   seed?: string;
   maxSteps?: string;
   config?: string;
+  /** What picks the kept weights: `nll` (validation NLL, default), `success` or `return` (rollouts in the task). */
+  selectBy?: string;
+  /** With `selectBy` success or return: episodes per validation (default 20). */
+  evalEpisodes?: string;
   progress: boolean;
 }
 
@@ -36,6 +41,7 @@ export interface FinetuneOutcome {
 }
 
 const MODES = ['full', 'lora', 'head'] as const;
+const SELECT_BY = ['nll', 'success', 'return'] as const;
 /** Observation clip when the observation has text: far above any normalized feature, so charset indices pass unchanged. */
 const TEXT_CLIP_OBS = 1e6;
 
@@ -61,10 +67,24 @@ const TEXT_CLIP_OBS = 1e6;
  *
  * Observations are normalized with the training split's statistics, saved
  * with the checkpoint, so `lamkit eval`/`serve`/`view` use the policy as is.
+ *
+ * `--select-by success|return`: closed-loop validation. At every validation
+ * (and before the first step) the deterministic policy runs
+ * `--eval-episodes` episodes (default 20) of the dataset's task (with its
+ * camera when the data has images), episode k reset with seed `--seed +
+ * 1,000,000 + k` (as `lamkit train`'s evaluations: the same episodes each
+ * time, none of `lamkit eval`'s defaults), and the weights of the best
+ * success rate (ties: the better mean return) or mean return are kept, with
+ * the patience counted on it. `eval/success_rate` and `eval/mean_return` go
+ * to metrics.jsonl.
  */
 export async function runFinetune(flags: FinetuneFlags, log: (line: string) => void = () => {}): Promise<FinetuneOutcome> {
   if (!(MODES as readonly string[]).includes(flags.mode)) throw new InvalidArgument(formatError('lamkit finetune --mode', `one of ${MODES.join(', ')}`, describeValue(flags.mode), 'Pass --mode full, lora or head'));
   const seed = parseIntFlag('lamkit finetune --seed', flags.seed, 0, '1') ?? 1;
+  const selectBy = flags.selectBy ?? 'nll';
+  if (!(SELECT_BY as readonly string[]).includes(selectBy)) throw new InvalidArgument(formatError('lamkit finetune --select-by', `one of ${SELECT_BY.join(', ')}`, describeValue(flags.selectBy), 'Pass --select-by nll, success or return'));
+  if (selectBy === 'nll' && flags.evalEpisodes !== undefined) throw new InvalidArgument(formatError('lamkit finetune --eval-episodes', 'it together with --select-by success or return (or --continual)', describeValue(flags.evalEpisodes), 'Add --select-by success, or drop it'));
+  const evalEpisodes = parseIntFlag('lamkit finetune --eval-episodes', flags.evalEpisodes, 1, '20') ?? 20;
   const maxSteps = parseIntFlag('lamkit finetune --max-steps', flags.maxSteps, 1, '2000');
   const { policy: policyConfig, lora: loraConfig, chunk: chunkConfig, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
   if (chunkConfig !== undefined && !(Number.isInteger(chunkConfig) && (chunkConfig as number) >= 1)) throw new InvalidArgument(formatError('lamkit finetune --config chunk', 'a positive integer (steps each token predicts; 1: no action chunking)', describeValue(chunkConfig), 'Pass e.g. {"chunk": 8}'));
@@ -178,8 +198,9 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   const metrics = new lib.MetricStream();
   const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: bc.maxSteps, label: `${envId} finetune ${flags.mode}`, progress: flags.progress });
   const interrupt = onInterrupt({ command: 'lamkit finetune', stopping: 'stopping after this step; the best weights so far are saved' });
+  const selection = selectBy === 'nll' ? null : await rolloutValidation(lib, { envId, spaces, net, stats, clipObs, seed, episodes: evalEpisodes, selectBy: selectBy as 'success' | 'return', metrics, log });
   try {
-    const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested });
+    const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested, ...(selection ? { validate: selection.validate } : {}) });
     metrics.complete();
     const classNames = ds.info.features.action?.class_names;
     const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize, ...(classNames ? { classNames: [classNames] } : {}) });
@@ -206,11 +227,40 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   } finally {
     interrupt.dispose();
     outputs.close();
+    await selection?.close();
     net.dispose();
   }
 }
 
 type Lib = typeof import('../../index.js');
+
+/**
+ * `--select-by success|return`: a validation score from rollouts of the network (deterministic, `episodes`
+ * episodes from seed `seed + EVAL_SEED_OFFSET`) in the dataset's task, its camera env when the observation has an
+ * image. `close()` closes the env (the network stays the caller's).
+ */
+async function rolloutValidation(
+  lib: Lib,
+  o: { envId: string; spaces: { observation: import('../../core/spaces/space.js').Space<unknown>; action: import('../../core/spaces/space.js').Space<unknown> }; net: import('../../../agents/policies/actor-critic.js').ActorCritic; stats: { mean: number[]; var: number[]; count: number }; clipObs: number; seed: number; episodes: number; selectBy: 'success' | 'return'; metrics: import('../../streams/metrics.js').MetricStream; log: (line: string) => void },
+): Promise<{ validate: (step: number) => Promise<number>; close: () => Promise<void> }> {
+  if (!lib.registeredIds().includes(o.envId)) {
+    throw new InvalidArgument(formatError(`lamkit finetune --select-by ${o.selectBy}`, 'a dataset of a registered task (rollouts need its env)', describeValue(o.envId), 'Use --select-by nll, or register the task'));
+  }
+  const camera = lib.imageParts(o.spaces.observation)[0];
+  const env = camera ? await lib.makeImageEnv(o.envId, { height: camera.shape[0], width: camera.shape[1] }) : await lib.makeAsync(o.envId);
+  // Not disposed: a NetworkPolicy owns its network, which stays the fine-tuning's.
+  const policy = new lib.NetworkPolicy(o.net, { observationSpace: o.spaces.observation, actionSpace: o.spaces.action, obsStats: o.stats, clipObs: o.clipObs, seed: o.seed } as ConstructorParameters<Lib['NetworkPolicy']>[1]);
+  const t0 = performance.now();
+  const validate = async (step: number): Promise<number> => {
+    const ev = await lib.evaluatePolicy(policy, env, { episodes: o.episodes, seed: o.seed + EVAL_SEED_OFFSET, deterministic: true });
+    o.metrics.emit({ global_step: step, wall_s: (performance.now() - t0) / 1000, 'eval/mean_return': ev.meanReturn, ...(ev.successRate !== null ? { 'eval/success_rate': ev.successRate } : {}) });
+    if (o.selectBy === 'return') return ev.meanReturn;
+    if (ev.successRate === null) throw new InvalidArgument(formatError('lamkit finetune --select-by success', `a task that reports success (info.isSuccess)`, `${o.envId}, which does not`, 'Use --select-by return'));
+    // Ties in success go to the better mean return: atan squashes it below half the success rate's 1/episodes spacing.
+    return ev.successRate + Math.atan(ev.meanReturn) / Math.PI / (o.episodes + 1);
+  };
+  return { validate, close: async () => void (await env.close()) };
+}
 
 async function buildNetwork(lib: Lib, flags: FinetuneFlags, policyConfig: Record<string, unknown> | undefined, io: import('../../../agents/policies/policy-kinds.js').PolicyIo, rng: import('../../core/rng.js').Rng) {
   const config = lib.resolvePolicyConfig({ kind: flags.policyKind ?? 'transformer', ...(policyConfig ?? {}), ...(flags.policyKind ? { kind: flags.policyKind } : {}) }, 'lamkit finetune --policy-kind/--config policy');
@@ -227,7 +277,8 @@ export function register(program: Command): void {
     .option('--strategy <s>', 'with --continual: naive, rehearsal, ewc or adapters (default naive)')
     .option('--rehearsal-size <steps>', 'with --strategy rehearsal: steps of earlier tasks kept for replay (default 2000)')
     .option('--ewc-lambda <x>', 'with --strategy ewc: weight of the EWC penalty (default 1000000)')
-    .option('--eval-episodes <n>', 'with --continual: rollouts per task and stage where the task is registered (default 20; 0: NLL only)')
+    .option('--eval-episodes <n>', 'with --continual: rollouts per task and stage where the task is registered (default 20; 0: NLL only); with --select-by success|return: episodes per validation (default 20)')
+    .option('--select-by <what>', 'what picks the kept weights at each validation: nll (validation NLL, default), success or return (rollouts of the deterministic policy in the task, seeds --seed + 1000000 + k)')
     .option('--from <checkpoint>', 'start from this checkpoint\'s network (a transformer on other spaces gets new tokenizers and heads)')
     .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp, text-transformer; default transformer, text-transformer when observations have an instruction)')
     .option('--mode <mode>', 'full, lora (adapters on a frozen trunk) or head (tokenizers and heads only)', 'full')
@@ -241,11 +292,12 @@ export function register(program: Command): void {
     .action(async (all: Omit<FinetuneFlags, 'data'> & ContinualFlags & { continual?: boolean }) => {
       const print = (line: string): void => void process.stdout.write(line + '\n');
       if (all.continual) {
+        if (all.selectBy !== undefined) throw new InvalidArgument(formatError('lamkit finetune --select-by', 'it without --continual (continual stages keep their best validation NLL)', describeValue(all.selectBy), 'Drop --select-by'));
         const c = await runContinual(all, print);
         print(`${c.reportText}\nlamkit finetune --continual: ${c.tasks.length} tasks; retention report in ${join(c.outDir, 'retention.json')}`);
         return;
       }
-      const stray = (['strategy', 'rehearsalSize', 'ewcLambda', 'evalEpisodes'] as const).find((k) => all[k] !== undefined);
+      const stray = (['strategy', 'rehearsalSize', 'ewcLambda'] as const).find((k) => all[k] !== undefined);
       if (stray) throw new InvalidArgument(formatError(`lamkit finetune --${stray.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`, 'it together with --continual', describeValue(all[stray]), 'Add --continual, or drop it'));
       if (all.data.length !== 1) throw new InvalidArgument(formatError('lamkit finetune --data', 'one dataset (several need --continual)', describeValue(all.data), 'Pass one --data, or add --continual'));
       const flags: FinetuneFlags = { ...all, data: all.data[0] };

@@ -160,7 +160,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (this.firstObsInput && (!batch.firstObs || batch.firstObs.length !== rows * this.spec.obsDim)) {
       throw new InvalidArgument(formatError('TextTransformerActorCritic.evaluate.firstObs', `the first observation of each row's episode (${rows} rows x ${this.spec.obsDim} numbers): this network has episode memory`, describeValue(batch.firstObs), 'Pass EvalBatch.firstObs (behaviour cloning does: withFirstObs), or build the policy without keypointMemory'));
     }
-    const firstCoords = batch.firstObs ? this.firstFrameKeypoints({ rows, flat: batch.firstObs }) : null;
+    const firstCoords = this.firstObsInput ? this.firstFrameKeypoints({ rows, flat: batch.firstObs as Float32Array }) : null;
     return tf.tidy((): tf.TensorContainer => {
       const { actorOut, value, first } = this.forward(batch.obs, ids, false, firstCoords);
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;

@@ -78,6 +78,7 @@ test('lamkit finetune --select-by success: rollouts in the task at every validat
   const kept = rows.find((r) => r.global_step === o.bestStep);
   assert.ok(kept && kept['eval/success_rate'] === best, `kept step ${o.bestStep} (success ${kept?.['eval/success_rate']}), best measured ${best}`);
   assert.ok(best > rows[0]['eval/success_rate'], `success ${rows[0]['eval/success_rate']} untrained, best ${best}`);
+  assert.equal(o.keptValidation?.successRate, best, 'the outcome reports the kept step\'s validation rollouts');
   const bad = [
     [{ selectBy: 'accuracy' }, /^lamkit finetune --select-by: expected one of nll, success, return, got "accuracy"/],
     [{ evalEpisodes: '5' }, /^lamkit finetune --eval-episodes: expected it together with --select-by success or return/],

@@ -33,6 +33,8 @@ export interface FinetuneOutcome {
   steps: number;
   bestStep: number;
   bestValLoss: number;
+  /** With `--select-by success|return`: what the kept step's validation rollouts measured; else null. */
+  keptValidation: { successRate: number | null; meanReturn: number } | null;
   initialValLoss: number;
   trainableParams: number;
   totalParams: number;
@@ -219,7 +221,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
     });
     writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
     await outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
-    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText };
+    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, keptValidation: selection?.measured.get(result.bestStep) ?? null, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText };
   } catch (err) {
     outputs.close();
     metrics.error(err);
@@ -242,7 +244,7 @@ type Lib = typeof import('../../index.js');
 async function rolloutValidation(
   lib: Lib,
   o: { envId: string; spaces: { observation: import('../../core/spaces/space.js').Space<unknown>; action: import('../../core/spaces/space.js').Space<unknown> }; net: import('../../../agents/policies/actor-critic.js').ActorCritic; stats: { mean: number[]; var: number[]; count: number }; clipObs: number; seed: number; episodes: number; selectBy: 'success' | 'return'; metrics: import('../../streams/metrics.js').MetricStream; log: (line: string) => void },
-): Promise<{ validate: (step: number) => Promise<number>; close: () => Promise<void> }> {
+): Promise<{ validate: (step: number) => Promise<number>; measured: Map<number, { successRate: number | null; meanReturn: number }>; close: () => Promise<void> }> {
   if (!lib.registeredIds().includes(o.envId)) {
     throw new InvalidArgument(formatError(`lamkit finetune --select-by ${o.selectBy}`, 'a dataset of a registered task (rollouts need its env)', describeValue(o.envId), 'Use --select-by nll, or register the task'));
   }
@@ -251,15 +253,17 @@ async function rolloutValidation(
   // Not disposed: a NetworkPolicy owns its network, which stays the fine-tuning's.
   const policy = new lib.NetworkPolicy(o.net, { observationSpace: o.spaces.observation, actionSpace: o.spaces.action, obsStats: o.stats, clipObs: o.clipObs, seed: o.seed } as ConstructorParameters<Lib['NetworkPolicy']>[1]);
   const t0 = performance.now();
+  const measured = new Map<number, { successRate: number | null; meanReturn: number }>();
   const validate = async (step: number): Promise<number> => {
     const ev = await lib.evaluatePolicy(policy, env, { episodes: o.episodes, seed: o.seed + EVAL_SEED_OFFSET, deterministic: true });
+    measured.set(step, { successRate: ev.successRate, meanReturn: ev.meanReturn });
     o.metrics.emit({ global_step: step, wall_s: (performance.now() - t0) / 1000, 'eval/mean_return': ev.meanReturn, ...(ev.successRate !== null ? { 'eval/success_rate': ev.successRate } : {}) });
     if (o.selectBy === 'return') return ev.meanReturn;
     if (ev.successRate === null) throw new InvalidArgument(formatError('lamkit finetune --select-by success', `a task that reports success (info.isSuccess)`, `${o.envId}, which does not`, 'Use --select-by return'));
     // Ties in success go to the better mean return: atan squashes it below half the success rate's 1/episodes spacing.
     return ev.successRate + Math.atan(ev.meanReturn) / Math.PI / (o.episodes + 1);
   };
-  return { validate, close: async () => void (await env.close()) };
+  return { validate, measured, close: async () => void (await env.close()) };
 }
 
 async function buildNetwork(lib: Lib, flags: FinetuneFlags, policyConfig: Record<string, unknown> | undefined, io: import('../../../agents/policies/policy-kinds.js').PolicyIo, rng: import('../../core/rng.js').Rng) {
@@ -302,6 +306,7 @@ export function register(program: Command): void {
       if (all.data.length !== 1) throw new InvalidArgument(formatError('lamkit finetune --data', 'one dataset (several need --continual)', describeValue(all.data), 'Pass one --data, or add --continual'));
       const flags: FinetuneFlags = { ...all, data: all.data[0] };
       const o = await runFinetune(flags, print);
-      process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps; best validation NLL ${o.bestValLoss.toFixed(4)} (from ${o.initialValLoss.toFixed(4)}) at step ${o.bestStep}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);
+      const kept = o.keptValidation === null ? `best validation NLL ${o.bestValLoss.toFixed(4)} (from ${o.initialValLoss.toFixed(4)}) at step ${o.bestStep}` : `kept step ${o.bestStep} (validation rollouts: ${o.keptValidation.successRate !== null ? `success ${(100 * o.keptValidation.successRate).toFixed(0)}%, ` : ''}return ${o.keptValidation.meanReturn.toFixed(2)}; NLL ${o.bestValLoss.toFixed(4)}, from ${o.initialValLoss.toFixed(4)})`;
+      process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps; ${kept}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);
     });
 }

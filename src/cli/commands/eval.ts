@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parseIntFlag } from '../flags.js';
+import { makePolicyEnv } from '../policy-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 
 /** Flags of `lamkit eval`. */
@@ -43,8 +44,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
   try {
     // A policy that sees a camera image (trained on a LangReach-v0 recording with images) is evaluated with the image env.
-    const camera = lib.imageParts(policy.observationSpace)[0];
-    const env = camera ? await lib.makeImageEnv(policy.envId, { height: camera.shape[0], width: camera.shape[1] }) : await lib.makeAsync(policy.envId);
+    const env = await makePolicyEnv(lib, policy.envId, policy.observationSpace);
     // --video: every evaluated episode is filmed (RecordVideo at the async layer; frames drawn and encoded in Chromium).
     let recorder: InstanceType<typeof lib.RecordVideo> | null = null;
     try {

@@ -6,6 +6,7 @@ import { onInterrupt } from '../interrupt.js';
 import { writeFileAtomic } from '../../data/atomic-write.js';
 import { runContinual, type ContinualFlags } from './finetune-continual.js';
 import { EVAL_SEED_OFFSET } from './train.js';
+import { makePolicyEnv } from '../policy-env.js';
 
 /** Flags of `lamkit finetune` as commander hands them over. */
 export interface FinetuneFlags {
@@ -200,7 +201,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   const metrics = new lib.MetricStream();
   const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: bc.maxSteps, label: `${envId} finetune ${flags.mode}`, progress: flags.progress });
   const interrupt = onInterrupt({ command: 'lamkit finetune', stopping: 'stopping after this step; the best weights so far are saved' });
-  const selection = selectBy === 'nll' ? null : await rolloutValidation(lib, { envId, spaces, net, stats, clipObs, seed, episodes: evalEpisodes, selectBy: selectBy as 'success' | 'return', metrics, log });
+  const selection = selectBy === 'nll' ? null : await rolloutValidation(lib, { envId, spaces, net, stats, clipObs, seed, episodes: evalEpisodes, selectBy: selectBy as 'success' | 'return', metrics });
   try {
     const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested, ...(selection ? { validate: selection.validate } : {}) });
     metrics.complete();
@@ -243,13 +244,12 @@ type Lib = typeof import('../../index.js');
  */
 async function rolloutValidation(
   lib: Lib,
-  o: { envId: string; spaces: { observation: import('../../core/spaces/space.js').Space<unknown>; action: import('../../core/spaces/space.js').Space<unknown> }; net: import('../../../agents/policies/actor-critic.js').ActorCritic; stats: { mean: number[]; var: number[]; count: number }; clipObs: number; seed: number; episodes: number; selectBy: 'success' | 'return'; metrics: import('../../streams/metrics.js').MetricStream; log: (line: string) => void },
+  o: { envId: string; spaces: { observation: import('../../core/spaces/space.js').Space<unknown>; action: import('../../core/spaces/space.js').Space<unknown> }; net: import('../../../agents/policies/actor-critic.js').ActorCritic; stats: { mean: number[]; var: number[]; count: number }; clipObs: number; seed: number; episodes: number; selectBy: 'success' | 'return'; metrics: import('../../streams/metrics.js').MetricStream },
 ): Promise<{ validate: (step: number) => Promise<number>; measured: Map<number, { successRate: number | null; meanReturn: number }>; close: () => Promise<void> }> {
   if (!lib.registeredIds().includes(o.envId)) {
     throw new InvalidArgument(formatError(`lamkit finetune --select-by ${o.selectBy}`, 'a dataset of a registered task (rollouts need its env)', describeValue(o.envId), 'Use --select-by nll, or register the task'));
   }
-  const camera = lib.imageParts(o.spaces.observation)[0];
-  const env = camera ? await lib.makeImageEnv(o.envId, { height: camera.shape[0], width: camera.shape[1] }) : await lib.makeAsync(o.envId);
+  const env = await makePolicyEnv(lib, o.envId, o.spaces.observation);
   // Not disposed: a NetworkPolicy owns its network, which stays the fine-tuning's.
   const policy = new lib.NetworkPolicy(o.net, { observationSpace: o.spaces.observation, actionSpace: o.spaces.action, obsStats: o.stats, clipObs: o.clipObs, seed: o.seed } as ConstructorParameters<Lib['NetworkPolicy']>[1]);
   const t0 = performance.now();

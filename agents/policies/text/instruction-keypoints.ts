@@ -42,7 +42,9 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
   }
   const v = (name: string): tf.Tensor => vars.get(name) as tf.Tensor;
   const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-  const feats = gelu(biasAdd(matMul(tf.tensor2d(cols, [obs.rows * P, per]), v('tok.kp.w1') as tf.Tensor2D), row('tok.kp.b1')));
+  const pixels = tf.tensor2d(cols, [obs.rows * P, per]);
+  const hidden = kp.hidden ? gelu(biasAdd(matMul(pixels, v('tok.kp.w0') as tf.Tensor2D), row('tok.kp.b0'))) : pixels;
+  const feats = gelu(biasAdd(matMul(hidden, v('tok.kp.w1') as tf.Tensor2D), row('tok.kp.b1')));
   // The mean vector of each row's words (padding excluded).
   const L = spec.maxTokens;
   const E = spec.embedDim;

@@ -108,6 +108,14 @@ export interface KeypointSpec {
   stride: number;
   features: number;
   /**
+   * Hidden units of a second feature layer (`tok.kp.w0`, `tok.kp.b0`): the
+   * window's pixels go through `hidden` GELU units before the `features`
+   * ones, so a feature can respond to a shape (a shaded disc against a flat
+   * square of the same colour), which one layer of pixel templates tells
+   * apart poorly. Absent or 0: one layer.
+   */
+  hidden?: number;
+  /**
    * A goal head on the keypoints alone (`head.kp_goal.*`, an MLP of
    * {@link KEYPOINT_GOAL_HIDDEN} units on their coordinates): trained by
    * behaviour cloning's `startGoalLoss` on episodes' first steps, it is
@@ -195,7 +203,12 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
     add('tok.image.pos', 'tokenizers', [im.grid * im.grid, d]);
     const kp = im.keypoints;
     if (kp) {
-      add('tok.kp.w1', 'tokenizers', [kp.window * kp.window * im.channels, kp.features]);
+      const pixels = kp.window * kp.window * im.channels;
+      if (kp.hidden) {
+        add('tok.kp.w0', 'tokenizers', [pixels, kp.hidden]);
+        add('tok.kp.b0', 'tokenizers', [kp.hidden]);
+      }
+      add('tok.kp.w1', 'tokenizers', [kp.hidden || pixels, kp.features]);
       add('tok.kp.b1', 'tokenizers', [kp.features]);
       add('tok.kp.wq', 'tokenizers', [spec.embedDim, kp.count * kp.features]);
       add('tok.kp.bq', 'tokenizers', [kp.count * kp.features]);
@@ -264,7 +277,7 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
     const t = new Float32Array(size);
     // Keypoints: features and scores O(1) at the start (window pixels in [-1, 1], mean square ~0.1 on a plain
     // table), so an object stands out of the background and the softmax over positions is not flat.
-    const kpStd: Record<string, number> = { 'tok.kp.w1': Math.sqrt(10 / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1, 'head.kp_goal.w1': 1, 'head.kp_goal.w2': 1 / Math.sqrt(KEYPOINT_GOAL_HIDDEN) };
+    const kpStd: Record<string, number> = { 'tok.kp.w0': Math.sqrt(10 / p.shape[0]), 'tok.kp.w1': Math.sqrt((spec.image?.keypoints?.hidden ? 2 : 10) / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1, 'head.kp_goal.w1': 1, 'head.kp_goal.w2': 1 / Math.sqrt(KEYPOINT_GOAL_HIDDEN) };
     if (p.name === 'tok.kp.log_temp') {
       out.set(p.name, Float32Array.of(Math.log(KEYPOINT_TEMPERATURE_INIT)));
       continue;
@@ -306,7 +319,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, and goal and memory booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, and goal and memory booleans', kp);
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const ns = spec.neighbourSwap;

@@ -125,3 +125,40 @@ test('keypointHidden: a second feature layer tells colour twins apart by shape (
   // Same data, steps and seed: the second layer locates the named twin; one layer of pixel templates has not yet.
   assert.ok(twoLayers < 0.03 && twoLayers < 0.5 * oneLayer, `held-out error: two layers ${twoLayers.toFixed(4)}, one layer ${oneLayer.toFixed(4)}`);
 });
+
+test('keypoint photometric augmentation (colourJitter, pixelNoise): only inside a gradient (training), seeded; acting is untouched; out-of-range values are refused', async () => {
+  await initBackend({ report: null });
+  const { d } = dots(4, 9);
+  const plain = net(1);
+  const noisy = net(1, false, false, { colourJitter: 0.3, pixelNoise: 0.2 });
+  try {
+    assert.deepEqual(noisy.spec.image?.keypoints, { count: 1, window: 3, stride: 1, features: 8, colourJitter: 0.3, pixelNoise: 0.2 });
+    const obs = { rows: 4, flat: d.obs.slice(0, 4 * d.obsDim) };
+    const coords = (n: TextTransformerActorCritic, training: boolean): Float32Array => {
+      const ids = n.tokenIds(obs);
+      let out: Float32Array = new Float32Array(0);
+      const run = (): tf.Scalar => {
+        const c = n.keypoints(obs, tf.zeros([4 * n.spec.maxTokens, n.spec.embedDim]) as tf.Tensor2D, ids).coords;
+        out = c.dataSync().slice() as Float32Array;
+        return tf.sum(c) as tf.Scalar;
+      };
+      if (!training) tf.tidy(() => void run());
+      else tf.tidy(() => void tf.variableGrads(run));
+      return out;
+    };
+    coords(noisy, true); // first passes build the networks' lazily made tensors
+    coords(plain, true);
+    const tensors = tf.memory().numTensors;
+    // Same weights (same seed): acting reads the image as it is, with or without augmentation configured.
+    assert.deepEqual(coords(noisy, false), coords(plain, false));
+    assert.deepEqual(coords(plain, true), coords(plain, false));
+    const a = coords(noisy, true);
+    assert.notDeepEqual(a, coords(noisy, false));
+    assert.notDeepEqual(a, coords(noisy, true), 'each training pass draws new light and noise');
+    assert.equal(tf.memory().numTensors, tensors);
+  } finally {
+    plain.dispose();
+    noisy.dispose();
+  }
+  assert.throws(() => net(1, false, false, { pixelNoise: 1.5 }), /keypointPixelNoise/);
+});

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { matMul, biasAdd } from '../../tf-ops.js';
 import { gelu } from '../../nn/transformer-layers.js';
 import type { ObsBatch } from '../actor-critic.js';
+import type { Rng } from '../../../src/core/rng.js';
 import { PAD_ID } from '../../text/vocabulary.js';
 import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.js';
 
@@ -12,9 +13,10 @@ import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.
  * image), and the softmax `attention [rows x count x positions]`.
  * `words [rows*maxTokens x E]` are the word inputs; the query is projected
  * from the mean over non-padding words. `vars`: the network's variables by
- * parameter name (`tok.kp.*`).
+ * parameter name (`tok.kp.*`). `rng` (training only): draws the photometric
+ * augmentation of spec.image.keypoints (`colourJitter`, `pixelNoise`).
  */
-export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
+export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
   const im = spec.image as NonNullable<TextTransformerSpec['image']>;
   const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
   const { window: Wn, stride: S, features: F, count: K } = kp;
@@ -26,24 +28,37 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
   const cols = new Float32Array(obs.rows * P * per);
   const half = Math.floor(Wn / 2);
   const centre = Math.floor(S / 2);
+  const pixels = im.height * im.width * C;
+  const image = new Float32Array(pixels);
+  const jitter = rng ? kp.colourJitter ?? 0 : 0;
+  const noise = rng ? kp.pixelNoise ?? 0 : 0;
+  const gain = new Float32Array(C);
+  const shift = new Float32Array(C);
   let o = 0;
   for (let r = 0; r < obs.rows; r++) {
     const base = r * spec.obsDim + im.offset;
+    // Per image and channel a gain and an offset, then per pixel Gaussian noise (training only): the same scene in
+    // other light, so features cannot key on exact pixel values.
+    for (let c = 0; c < C; c++) {
+      gain[c] = jitter > 0 ? 1 + (rng as Rng).uniform(-jitter, jitter) : 1;
+      shift[c] = jitter > 0 ? (rng as Rng).uniform(-jitter, jitter) : 0;
+    }
+    for (let i = 0; i < pixels; i++) image[i] = (obs.flat[base + i] / 127.5 - 1) * gain[i % C] + shift[i % C] + (noise > 0 ? noise * (rng as Rng).normal() : 0);
     for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
       for (let y = 0; y < Wn; y++) {
         const py = gy * S + centre - half + y;
         for (let x = 0; x < Wn; x++) {
           const px = gx * S + centre - half + x;
           const inside = py >= 0 && py < im.height && px >= 0 && px < im.width;
-          for (let c = 0; c < C; c++) cols[o++] = inside ? obs.flat[base + (py * im.width + px) * C + c] / 127.5 - 1 : 0;
+          for (let c = 0; c < C; c++) cols[o++] = inside ? image[(py * im.width + px) * C + c] : 0;
         }
       }
     }
   }
   const v = (name: string): tf.Tensor => vars.get(name) as tf.Tensor;
   const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-  const pixels = tf.tensor2d(cols, [obs.rows * P, per]);
-  const hidden = kp.hidden ? gelu(biasAdd(matMul(pixels, v('tok.kp.w0') as tf.Tensor2D), row('tok.kp.b0'))) : pixels;
+  const windows = tf.tensor2d(cols, [obs.rows * P, per]);
+  const hidden = kp.hidden ? gelu(biasAdd(matMul(windows, v('tok.kp.w0') as tf.Tensor2D), row('tok.kp.b0'))) : windows;
   const feats = gelu(biasAdd(matMul(hidden, v('tok.kp.w1') as tf.Tensor2D), row('tok.kp.b1')));
   // The mean vector of each row's words (padding excluded).
   const L = spec.maxTokens;

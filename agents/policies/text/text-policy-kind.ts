@@ -82,6 +82,9 @@ const schema = z
     keypointFeatures: z.number().int().positive().default(32),
     /** Hidden units of a second keypoint feature layer before the `keypointFeatures` ones (KeypointSpec.hidden); 0: one layer. */
     keypointHidden: z.number().int().min(0).default(0),
+    /** Training-time photometric augmentation of the keypoints' image (KeypointSpec.colourJitter, pixelNoise); 0: none. */
+    keypointColourJitter: z.number().min(0).lt(1).default(0),
+    keypointPixelNoise: z.number().min(0).lt(1).default(0),
     /** A goal head on the keypoints alone, trained by behaviour cloning's `startGoalLoss` (KeypointSpec.goal); `lamkit finetune` turns it on with that loss. */
     keypointGoal: z.boolean().default(false),
     /** Episode memory: the keypoints of the episode's first frame join every later step's tokens (KeypointSpec.memory). */
@@ -128,7 +131,7 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}) };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });

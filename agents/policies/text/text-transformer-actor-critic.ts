@@ -380,7 +380,9 @@ export class TextTransformerActorCritic implements ActorCritic {
 
   /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
   keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
-    return instructionKeypoints(this.spec, this.vars, obs, words, ids);
+    // Inside a gradient (training) the image gets the spec's photometric augmentation, drawn from the dropout stream.
+    const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
+    return instructionKeypoints(this.spec, this.vars, obs, words, ids, training ? this.dropoutRng : null);
   }
 
 

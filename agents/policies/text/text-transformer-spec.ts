@@ -116,6 +116,16 @@ export interface KeypointSpec {
    */
   hidden?: number;
   /**
+   * Training-time photometric augmentation of the keypoints' image (pixels
+   * in [-1, 1]): `colourJitter` j draws per image and channel a gain
+   * `1 + U(-j, j)` and an offset `U(-j, j)`; `pixelNoise` adds Gaussian
+   * noise of that std to every pixel. Geometry is left alone (a shifted
+   * image would move the target the labels point at). Absent or 0: none;
+   * acting and validation never see it.
+   */
+  colourJitter?: number;
+  pixelNoise?: number;
+  /**
    * A goal head on the keypoints alone (`head.kp_goal.*`, an MLP of
    * {@link KEYPOINT_GOAL_HIDDEN} units on their coordinates): trained by
    * behaviour cloning's `startGoalLoss` on episodes' first steps, it is
@@ -319,7 +329,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, and goal and memory booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, colourJitter and pixelNoise in [0, 1), and goal and memory booleans', kp);
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const ns = spec.neighbourSwap;

@@ -83,7 +83,8 @@ export class NetworkPolicy implements Policy {
     return obs.length / d;
   }
 
-  private networkInput(obs: Float32Array, rows: number): Float32Array {
+  /** `rows` raw observation rows as the network reads them (normalized with the frozen statistics; a reused buffer). */
+  networkInput(obs: Float32Array, rows: number): Float32Array {
     if (!this.obsStats) return obs;
     if (this.normBuf.length < obs.length) this.normBuf = new Float32Array(obs.length);
     normalizeRows(obs, rows, this.net.obsDim, this.obsStats.mean, this.obsStats.var, this.clipObs, this.normBuf);

@@ -31,6 +31,8 @@ const AREA_HIGH = [0.55, 0.25];
 const MIN_SEPARATION_M = 0.12;
 /** Where objects not in the episode wait: under the floor, out of every camera's sight. */
 const HIDDEN_Z = -1.5;
+/** The `overview` camera image observations are drawn from: straight down over the table (image right = +x, up = +y). */
+export const LANG_REACH_CAMERA = { pos: [0.4, 0, 0.85], fovyDeg: 45 } as const;
 /** Longest instruction in characters ("move to the yellow sphere" is 25). */
 export const LANG_REACH_MAX_CHARS = 40;
 
@@ -60,7 +62,7 @@ function objectsXml(): string {
   }).join('');
   // Straight down over the table: image right = +x (away from the arm), image up = +y.
   return `${bodies}
-    <camera name="overview" pos="0.4 0 0.85" xyaxes="1 0 0 0 1 0" fovy="45"/>`;
+    <camera name="overview" pos="${LANG_REACH_CAMERA.pos.join(' ')}" xyaxes="1 0 0 0 1 0" fovy="${LANG_REACH_CAMERA.fovyDeg}"/>`;
 }
 
 /**
@@ -123,6 +125,19 @@ export class LangReach extends ArmEnv<LangReachObs> {
    */
   targetPoint(): Float64Array {
     return this.touchPoint;
+  }
+
+  /**
+   * Privileged: the objects on the table this episode (target first), with their centres (m, world frame). For
+   * diagnostics (`bench:lang-reach-keypoints`); a policy never sees it.
+   */
+  objects(): Array<{ name: string; colour: string; shape: string; target: boolean; position: [number, number, number] }> {
+    const mocap = this.world.mocapPos();
+    return this.present.map((k, i) => {
+      const m = 3 * this.mocapIds[k];
+      const { name, colour, shape } = LANG_REACH_OBJECTS[k];
+      return { name, colour, shape, target: i === 0, position: [mocap[m], mocap[m + 1], mocap[m + 2]] };
+    });
   }
 
   /** Privileged: the end effector's position (m, world frame), `[x, y, z]`. */

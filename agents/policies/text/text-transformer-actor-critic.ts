@@ -160,7 +160,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (this.firstObsInput && (!batch.firstObs || batch.firstObs.length !== rows * this.spec.obsDim)) {
       throw new InvalidArgument(formatError('TextTransformerActorCritic.evaluate.firstObs', `the first observation of each row's episode (${rows} rows x ${this.spec.obsDim} numbers): this network has episode memory`, describeValue(batch.firstObs), 'Pass EvalBatch.firstObs (behaviour cloning does: withFirstObs), or build the policy without keypointMemory'));
     }
-    const firstCoords = this.firstObsInput ? this.firstFrameKeypoints({ rows, flat: batch.firstObs as Float32Array }) : null;
+    const firstCoords = this.firstObsInput ? this.keypointCoords({ rows, flat: batch.firstObs as Float32Array }) : null;
     return tf.tidy((): tf.TensorContainer => {
       const { actorOut, value, first } = this.forward(batch.obs, ids, false, firstCoords);
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
@@ -192,7 +192,7 @@ export class TextTransformerActorCritic implements ActorCritic {
   probabilities(obs: ObsBatch, options: { maskImage?: boolean } = {}): Float64Array {
     if (this.spec.head.kind !== 'categorical') throw new InvalidArgument(formatError('TextTransformerActorCritic.probabilities', 'a categorical head', this.spec.head.kind, 'Use act() for continuous actions'));
     const ids = this.tokenIds(obs);
-    const firstCoords = this.firstObsInput ? this.firstFrameKeypoints(obs) : null;
+    const firstCoords = this.firstObsInput ? this.keypointCoords(obs) : null;
     const probs = tf.tidy(() => tf.softmax(this.forward(obs, ids, options.maskImage === true, firstCoords).actorOut).dataSync());
     return Float64Array.from(probs);
   }
@@ -342,10 +342,12 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /**
-   * Keypoint coordinates `[rows x count x 2]` (flat) of `obs` read as first frames, as plain numbers (no gradient
-   * reaches them): what episode memory keeps.
+   * Keypoint coordinates `[rows x count x 2]` (flat; x right, y down the image, in [-1, 1]) of `obs` (network
+   * input: normalized rows), as plain numbers (no gradient reaches them): what episode memory keeps of a first
+   * frame, and what `bench:lang-reach-keypoints` projects onto the table.
    */
-  private firstFrameKeypoints(obs: ObsBatch): Float32Array {
+  keypointCoords(obs: ObsBatch): Float32Array {
+    if (!this.spec.image?.keypoints) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointCoords', 'a network with image keypoints (policy.imageKeypoints > 0)', 'none', 'Build the policy with imageKeypoints > 0'));
     const ids = this.tokenIds(obs);
     return tf.tidy(() => this.keypoints(obs, this.wordInputs(ids), ids).coords.dataSync().slice() as Float32Array);
   }
@@ -369,7 +371,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     missing.forEach((r, i) => flat.set(obs.flat.subarray(r * od, (r + 1) * od), i * od));
     const texts = Object.values(obs.extras ?? {}).find((f) => f.kind === 'text');
     const sub: ObsBatch = { rows: missing.length, flat, ...(texts && texts.kind === 'text' ? { extras: { text: { kind: 'text' as const, values: missing.map((r) => texts.values[r]) } } } : {}) };
-    const found = this.firstFrameKeypoints(sub);
+    const found = this.keypointCoords(sub);
     missing.forEach((r, i) => {
       const m = found.slice(i * K2, (i + 1) * K2);
       out.set(m, r * K2);

@@ -34,6 +34,15 @@ test('LangReach-v0: checkEnv clean; state is joints only; the instruction names 
       seen.add(info.target as string);
       // The target's place is nowhere in what the env observes: the state is the 12 joint numbers.
       assert.equal(obs.state.length, 12);
+      // objects() (privileged, for diagnostics): 3 distinct objects on the table, the target first, under its touch point.
+      const objects = (env.unwrapped as LangReach).objects();
+      assert.equal(objects.length, 3);
+      assert.deepEqual(objects.map((o) => o.target), [true, false, false]);
+      assert.equal(objects[0].name, info.target);
+      assert.equal(new Set(objects.map((o) => o.name)).size, 3);
+      const touch = (env.unwrapped as LangReach).targetPoint();
+      assert.deepEqual([objects[0].position[0], objects[0].position[1]], [touch[0], touch[1]]);
+      for (const o of objects) assert.ok(o.position[0] >= 0.25 && o.position[0] <= 0.55 && Math.abs(o.position[1]) <= 0.25 && o.position[2] > 0, `${o.name} at ${o.position}`);
     }
     assert.ok(seen.size >= 6, `targets drawn: ${[...seen].join(', ')}`);
     const a = env.reset({ seed: 7 });

@@ -1,0 +1,80 @@
+/**
+ * bench:lang-reach-keypoints — where a LangReach-v0 policy's
+ * instruction-conditioned image keypoints land on the first frame of
+ * `lamkit eval`'s episodes (issue #15 diagnostics): each keypoint is
+ * projected through the `overview` camera onto the objects' top plane and
+ * matched to the nearest object on the table: the target, its colour twin
+ * (same colour, other shape) or another object; with the distance to the
+ * target in metres. Episodes with a colour twin show whether the keypoint
+ * tells shapes apart. The first frame is where the keypoint goal head
+ * (`startGoalLoss`) trains them.
+ *
+ * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000]
+ *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
+ */
+import { parseArgs } from 'node:util';
+import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, imageParts } from '../src/index.js';
+import { parseIntFlag } from '../src/cli/flags.js';
+import type { Dict } from '../src/core/spaces/dict.js';
+
+const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' } } });
+if (!values.checkpoint) {
+  console.error('bench:lang-reach-keypoints --checkpoint: expected a lamkit finetune --out directory of a LangReach-v0 policy with image keypoints, got nothing. Pass --checkpoint <dir>');
+  process.exit(2);
+}
+const episodes = parseIntFlag('bench:lang-reach-keypoints --episodes', values.episodes, 1, '50') as number;
+const seed0 = parseIntFlag('bench:lang-reach-keypoints --seed', values.seed, 0, '901000') as number;
+const policy = await loadPolicy(values.checkpoint);
+const networkPolicy = policy instanceof NetworkPolicy ? policy : null;
+const net = networkPolicy?.net;
+const kp = net instanceof TextTransformerActorCritic ? net.spec.image?.keypoints : undefined;
+const camera = imageParts(policy.observationSpace)[0];
+if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !camera || policy.envId !== 'LangReach-v0') {
+  console.error(`bench:lang-reach-keypoints --checkpoint: expected a LangReach-v0 text-transformer with image keypoints, got a ${policy.kind} policy of ${policy.envId}. Train one with lamkit finetune --config '{"policy": {"imageKeypoints": 2}}' on a LangReach-v0 recording with images`);
+  process.exit(2);
+}
+const im = net.spec.image as NonNullable<TextTransformerActorCritic['spec']['image']>;
+const env = await makeImageEnv('LangReach-v0', { height: camera.shape[0], width: camera.shape[1] });
+const space = policy.observationSpace as Dict<Record<string, unknown>>;
+const gw = Math.floor(im.width / kp.stride);
+const gh = Math.floor(im.height / kp.stride);
+const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
+type Outcome = 'target' | 'twin' | 'other';
+const hits: Array<Array<{ twin: boolean; outcome: Outcome; error: number }>> = Array.from({ length: kp.count }, () => []);
+try {
+  const inner = env.unwrapped as unknown as LangReach;
+  for (let e = 0; e < episodes; e++) {
+    const { obs } = await env.reset({ seed: seed0 + e });
+    const flat = new Float32Array(space.flatDim);
+    space.flattenInto(obs as Record<string, unknown>, flat, 0);
+    const coords = net.keypointCoords({ rows: 1, flat: Float32Array.from(networkPolicy.networkInput(flat, 1)) });
+    const objects = inner.objects();
+    const target = objects[0];
+    const twin = objects.some((o) => o.colour === target.colour && !o.target);
+    // The objects' tops lie this far below the camera.
+    const depth = LANG_REACH_CAMERA.pos[2] - 2 * target.position[2];
+    for (let k = 0; k < kp.count; k++) {
+      // Keypoint grid coordinates -> pixel centre -> normalized image coordinates -> the top plane (image up = +y).
+      const px = ((coords[2 * k] + 1) / 2) * (gw - 1) * kp.stride + Math.floor(kp.stride / 2);
+      const py = ((coords[2 * k + 1] + 1) / 2) * (gh - 1) * kp.stride + Math.floor(kp.stride / 2);
+      const x = LANG_REACH_CAMERA.pos[0] + (((px + 0.5) / im.width) * 2 - 1) * depth * tanHalf;
+      const y = LANG_REACH_CAMERA.pos[1] - (((py + 0.5) / im.height) * 2 - 1) * depth * tanHalf;
+      const dist = (o: (typeof objects)[number]): number => Math.hypot(o.position[0] - x, o.position[1] - y);
+      const nearest = objects.reduce((a, b) => (dist(b) < dist(a) ? b : a));
+      const outcome: Outcome = nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
+      hits[k].push({ twin, outcome, error: dist(target) });
+    }
+  }
+} finally {
+  await env.close();
+  policy.dispose?.();
+}
+const pct = (xs: number[], q: number): string => (100 * [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]).toFixed(1);
+console.log(`bench:lang-reach-keypoints: ${values.checkpoint}, ${episodes} episodes from seed ${seed0}, first frame, ${kp.count} keypoints (window ${kp.window}, stride ${kp.stride}${kp.hidden ? `, ${kp.hidden} hidden` : ''})`);
+console.log('\n| keypoint | at the target | colour twin on the table: at the target / at the twin / elsewhere | no twin: at the target | distance to the target p25 / median / p75 (cm) | within 3 cm |\n|---|---:|---:|---:|---:|---:|');
+hits.forEach((h, k) => {
+  const n = (f: (x: (typeof h)[number]) => boolean): number => h.filter(f).length;
+  const twins = h.filter((x) => x.twin);
+  const errors = h.map((x) => x.error);
+  console.log(`| ${k} | ${n((x) => x.outcome === 'target')} / ${h.length} | ${twins.filter((x) => x.outcome === 'target').length} / ${twins.filter((x) => x.outcome === 'twin').length} / ${twins.filter((x) => x.outcome === 'other').length} of ${twins.length} | ${n((x) => !x.twin && x.outcome === 'target')} of ${n((x) => !x.twin)} | ${pct(errors, 0.25)} / ${pct(errors, 0.5)} / ${pct(errors, 0.75)} | ${n((x) => x.error < 0.03)} / ${h.length} |`);
+});

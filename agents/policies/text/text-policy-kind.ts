@@ -94,6 +94,11 @@ const schema = z
      * behaviour cloning's `goalLoss` (which turns it on when the network is built from scratch).
      */
     goalHead: z.boolean().default(false),
+    /**
+     * Hidden units of an MLP actor head (two GELU layers) on the state token's output plus the raw numeric state
+     * and keypoint coordinates (TextTransformerSpec.actorHidden); 0: a linear actor head on the state token.
+     */
+    actorHidden: z.number().int().min(0).default(0),
     /** Filled from the data: where a camera image (Box uint8 [H, W, C]) lies in the flat observation. */
     image: z.object({ offset: z.number().int().min(0), height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() }).strict().optional(),
   })
@@ -131,7 +136,7 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}) };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}), ...(cfg.actorHidden > 0 ? { actorHidden: cfg.actorHidden } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });

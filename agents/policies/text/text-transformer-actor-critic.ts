@@ -303,7 +303,7 @@ export class TextTransformerActorCritic implements ActorCritic {
    * keypoint tokens (spec.image.keypoints), each its coordinates through a
    * linear map plus a learned per-keypoint embedding.
    */
-  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, firstCoords: Float32Array | null): tf.Tensor3D {
+  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, firstCoords: Float32Array | null): { tokens: tf.Tensor3D; coords: tf.Tensor2D | null } {
     const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
     const d = this.spec.dModel;
     const { patch: P, channels: C, grid: G } = im;
@@ -329,16 +329,22 @@ export class TextTransformerActorCritic implements ActorCritic {
     const emb = tf.add(matMul(tf.tensor2d(patches, [obs.rows * ph * pw, per]), v('tok.image.weight') as tf.Tensor2D), tf.reshape(v('tok.image.bias'), [1, -1]));
     const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
     const tokens = tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
-    if (!im.keypoints) return tokens;
+    if (!im.keypoints) return { tokens, coords: null };
     const found = this.keypoints(obs, words, ids).coords;
     // With their own goal head the keypoints learn from it alone: the trunk reads them detached.
     const coords = im.keypoints.goal ? tf.tensor2d(found.dataSync(), found.shape) : found; // a copy: no gradient flows back
     const K = im.keypoints.count;
     const kpTokens = (c: tf.Tensor2D, pos: string): tf.Tensor3D => tf.add(tf.reshape(matMul(c, v('tok.kp.wout') as tf.Tensor2D), [obs.rows, K, d]), tf.reshape(v(pos), [1, K, d])) as tf.Tensor3D;
     const parts = [tokens, kpTokens(coords, 'tok.kp.pos')];
+    // The coordinates as the trunk reads them, [rows x 2K] (then the first frame's with memory): the MLP actor head's skip input.
+    const flatCoords = [tf.reshape(coords, [obs.rows, 2 * K])];
     // Episode memory: the first frame's keypoints (computed detached), through the same coordinate map.
-    if (im.keypoints.memory) parts.push(kpTokens(tf.tensor2d(firstCoords as Float32Array, [obs.rows * K, 2]), 'tok.kp.mem_pos'));
-    return tf.concat(parts, 1) as tf.Tensor3D;
+    if (im.keypoints.memory) {
+      const mem = tf.tensor2d(firstCoords as Float32Array, [obs.rows * K, 2]);
+      parts.push(kpTokens(mem, 'tok.kp.mem_pos'));
+      flatCoords.push(tf.reshape(mem, [obs.rows, 2 * K]));
+    }
+    return { tokens: tf.concat(parts, 1) as tf.Tensor3D, coords: (flatCoords.length > 1 ? tf.concat(flatCoords, 1) : flatCoords[0]) as tf.Tensor2D };
   }
 
   /**
@@ -495,7 +501,12 @@ export class TextTransformerActorCritic implements ActorCritic {
     const wordTok = tf.reshape(tf.add(matMul(words, v('tok.word.weight') as tf.Tensor2D), row('tok.word.bias')), [rows, L, d]);
     const stateTok = tf.reshape(tf.add(matMul(tf.tensor2d(state, [rows, Math.max(1, S)]), v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
     const parts: tf.Tensor[] = [tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, 1 + L, d]))];
-    if (K > 0) parts.push(this.imageTokenTensor(obs, words, ids, firstCoords));
+    let coords: tf.Tensor2D | null = null;
+    if (K > 0) {
+      const image = this.imageTokenTensor(obs, words, ids, firstCoords);
+      parts.push(image.tokens);
+      coords = image.coords;
+    }
     let x = tf.reshape(parts.length > 1 ? tf.concat(parts, 1) : parts[0], [rows * T, d]) as tf.Tensor2D;
     // Keys that are padding words (or hidden image tokens) are masked for every query.
     const bias = new Float32Array(rows * H * T * T);
@@ -520,7 +531,15 @@ export class TextTransformerActorCritic implements ActorCritic {
     }
     const xf = layerNorm(x, v('ln_f.gamma'), v('ln_f.beta'));
     const first = tf.reshape(tf.slice(tf.reshape(xf, [rows, T, d]), [0, 0, 0], [rows, 1, d]), [rows, d]) as tf.Tensor2D;
-    let actorOut = tf.add(matMul(first, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
+    let actorIn = first;
+    if (spec.actorHidden) {
+      // MLP actor head on [state token, raw numeric state, keypoint coordinates] (spec.actorHidden).
+      const skip: tf.Tensor2D[] = [first, tf.tensor2d(state, [rows, Math.max(1, S)])];
+      if (coords) skip.push(coords);
+      const h1 = gelu(biasAdd(matMul(tf.concat(skip, 1) as tf.Tensor2D, v('head.actor_mlp.w1') as tf.Tensor2D), row('head.actor_mlp.b1')));
+      actorIn = gelu(biasAdd(matMul(h1, v('head.actor_mlp.w2') as tf.Tensor2D), row('head.actor_mlp.b2')));
+    }
+    let actorOut = tf.add(matMul(actorIn, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias')) as tf.Tensor2D;
     if (spec.prototypes) actorOut = tf.add(actorOut, this.prototypeScores(first, ids, rows)) as tf.Tensor2D;
     const value = tf.reshape(tf.add(matMul(first, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
     return { actorOut, value, first };

@@ -88,6 +88,19 @@ export interface TextTransformerSpec {
    * the image. Absent or false: no head.
    */
   goal?: boolean;
+  /**
+   * An MLP actor head (`head.actor_mlp.*`: two GELU layers of this many
+   * units, then `head.actor.*`) on the state token's output concatenated
+   * with the raw inputs it was built from: the normalized numeric state and
+   * the keypoints' image coordinates (the current frame's and, with episode
+   * memory, the first frame's), as the trunk reads them. A reaching action is
+   * a precise function of the joint angles and the target's place; through
+   * one linear head on a LayerNormed, attention-mixed token the policy holds
+   * 5-9 cm off (docs/benchmarks.md, LangReach-v0), and the skip gives the
+   * head the numbers themselves. Absent or 0: a linear actor head on the
+   * state token. The value head stays linear on the state token.
+   */
+  actorHidden?: number;
 }
 
 /**
@@ -180,6 +193,16 @@ export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
   return spec.image ? spec.image.grid * spec.image.grid + (kp ? kp.count * (kp.memory ? 2 : 1) : 0) : 0;
 }
 
+/**
+ * Width of the MLP actor head's input (spec.actorHidden): the state token's
+ * output, the numeric state, and 2 coordinates per keypoint (twice with
+ * episode memory).
+ */
+export function actorSkipWidth(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' | 'image' | 'dModel'>): number {
+  const kp = spec.image?.keypoints;
+  return spec.dModel + Math.max(1, stateColumns(spec).length) + (kp ? 2 * kp.count * (kp.memory ? 2 : 1) : 0);
+}
+
 /** Positions of the keypoint feature map, `[rows, cols]` (one per `stride` pixels). */
 export function keypointGrid(im: NonNullable<TextTransformerSpec['image']>): [number, number] {
   const s = im.keypoints?.stride ?? 1;
@@ -236,7 +259,14 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
     }
   }
   addTrunkParams((name, _group, shape) => add(name, 'trunk', shape), d, hidden, spec.layers);
-  add('head.actor.weight', 'heads', [d, actorOutDim(spec.head)]);
+  const ah = spec.actorHidden ?? 0;
+  if (ah > 0) {
+    add('head.actor_mlp.w1', 'heads', [actorSkipWidth(spec), ah]);
+    add('head.actor_mlp.b1', 'heads', [ah]);
+    add('head.actor_mlp.w2', 'heads', [ah, ah]);
+    add('head.actor_mlp.b2', 'heads', [ah]);
+  }
+  add('head.actor.weight', 'heads', [ah > 0 ? ah : d, actorOutDim(spec.head)]);
   add('head.actor.bias', 'heads', [actorOutDim(spec.head)]);
   if (spec.head.kind === 'gaussian') add('head.actor.log_std', 'heads', [spec.head.dim]);
   if (spec.prototypes) {
@@ -297,7 +327,8 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
       out.set(p.name, t);
       continue;
     }
-    if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
+    if (p.name === 'head.actor_mlp.w1' || p.name === 'head.actor_mlp.w2') orthogonalInto(t, 0, p.shape[0], p.shape[1], Math.SQRT2, rng);
+    else if (p.name === 'head.actor.weight' || p.name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], p.name === 'head.actor.weight' ? 0.01 : 1, rng);
     else if (p.name === 'head.actor.log_std') t.fill(options.logStdInit);
     else if (leaf === 'gamma') t.fill(1);
     else if (leaf === 'beta' || leaf === 'bias' || leaf === 'b1' || leaf === 'b2') t.fill(0);
@@ -338,6 +369,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     if (!ok || spec.embeddings !== 'pretrained') bad('neighbourSwap', "{ swap in [0, 1), count >= 0, minCosine in [-1, 1], trainingWords <= the vocabulary } with pretrained embeddings", ns);
   }
   if (spec.goal !== undefined && typeof spec.goal !== 'boolean') bad('goal', 'a boolean', spec.goal);
+  if (spec.actorHidden !== undefined && !(Number.isInteger(spec.actorHidden) && spec.actorHidden >= 0)) bad('actorHidden', 'an integer >= 0 (hidden units of the MLP actor head; 0: linear)', spec.actorHidden);
   const pr = spec.prototypes;
   if (pr !== undefined) {
     const classes = spec.head?.kind === 'categorical' ? actorOutDim(spec.head) : -1;

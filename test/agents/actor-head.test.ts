@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../agents/backend.js';
+import { Rng } from '../../src/core/rng.js';
+import { policyKind, resolvePolicyConfig } from '../../agents/policies/policy-kinds.js';
+import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js';
+import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
+import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
+import { labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
+import { SPACE, SIZE, dotsNet } from './fixtures/dots.js';
+
+/** One-step episodes on a bare table: the state is uniform in [-1, 1]^2 and the action a fixed nonlinear function of it. */
+function curve(rows: number, seed: number): Demonstrations {
+  const rng = new Rng(seed);
+  const od = SPACE.flatDim;
+  const obs = new Float32Array(rows * od);
+  const actions = new Float32Array(rows * 2);
+  const image = new Uint8Array(SIZE * SIZE * 3);
+  for (let i = 0; i < SIZE * SIZE; i++) image.set([190, 150, 110], 3 * i);
+  for (let r = 0; r < rows; r++) {
+    const s = Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1));
+    SPACE.flattenInto({ state: s, instruction: 'touch red', image }, obs, r * od);
+    actions[2 * r] = 0.8 * Math.sin(3 * s[0]) * s[1];
+    actions[2 * r + 1] = s[0] * s[0] - 0.5 * Math.abs(s[1]);
+  }
+  return { obsDim: od, actDim: 2, rows, obs, actions, episodeStart: new Uint8Array(rows).fill(1) };
+}
+
+function net(actorHidden: number): TextTransformerActorCritic {
+  const config = resolvePolicyConfig({ kind: 'text-transformer', embeddings: 'learned', embedDim: 8, dModel: 16, layers: 1, heads: 2, imagePatch: 4, imageGrid: 2, actorHidden, ...textPolicyInputs(SPACE, ['touch red']) });
+  return policyKind('text-transformer').create(config, { obsDim: SPACE.flatDim, head: { kind: 'gaussian', dim: 2 } }, new Rng(5)) as TextTransformerActorCritic;
+}
+
+/** Mean squared error of the deterministic action over `d`. */
+function actionError(n: TextTransformerActorCritic, d: Demonstrations): number {
+  const out = { actions: new Float32Array(d.rows * 2), logProbs: new Float64Array(d.rows), values: new Float64Array(d.rows) };
+  n.act({ rows: d.rows, flat: d.obs }, null, true, out);
+  let sq = 0;
+  for (let i = 0; i < out.actions.length; i++) sq += (out.actions[i] - d.actions[i]) ** 2;
+  return sq / out.actions.length;
+}
+
+test('actorHidden: the MLP actor head on the raw state fits a precise nonlinear action map that the linear head on the state token fits worse in the same steps', async () => {
+  await initBackend({ report: null });
+  const train = curve(800, 1);
+  const val = curve(200, 2);
+  const errors: number[] = [];
+  for (const hidden of [0, 64]) {
+    const n = net(hidden);
+    try {
+      const bc = new BehaviorCloning(n, { train, val }, resolveBcConfig({ maxSteps: 500, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 500 }));
+      await bc.fit();
+      errors.push(actionError(n, val));
+    } finally {
+      n.dispose();
+    }
+  }
+  console.log(`held-out action MSE: linear head ${errors[0].toFixed(4)}, MLP head (64) ${errors[1].toFixed(4)}`);
+  assert.ok(errors[1] < 0.5 * errors[0], `held-out action MSE: linear head ${errors[0].toFixed(4)}, MLP head ${errors[1].toFixed(4)}`);
+});
+
+test('actorHidden: the head reads the keypoint coordinates (and the first frame\'s with memory) as the trunk does, detached with their own goal head; weights travel with the checkpoint; bad widths are refused', async () => {
+  await initBackend({ report: null });
+  const n = dotsNet(2, true, true, {});
+  const spec = { ...n.spec, actorHidden: 8 };
+  n.dispose();
+  const h = TextTransformerActorCritic.create(spec, new Rng(3), { logStdInit: 0 });
+  try {
+    // Input: state token (16) + numeric state (2) + 2 keypoints x 2 coordinates, twice (current and first frame).
+    const w1 = h.readTensors().find((t) => t.name === 'head.actor_mlp.w1');
+    assert.deepEqual(w1?.shape, [16 + 2 + 8, 8]);
+    assert.deepEqual(h.readTensors().find((t) => t.name === 'head.actor.weight')?.shape, [8, 2]);
+    const before = tf.memory().numTensors;
+    const d = curve(6, 9);
+    const batch = { ...labelledBatch(d, [0, 1, 2, 3], null, 1).batch, firstObs: d.obs.slice(0, 4 * d.obsDim) };
+    const kpVars = h.variables().filter((g) => /tok\.kp\.(w1|b1|wq|bq|log_temp)$/.test(g.variable.name)).map((g) => g.variable);
+    const mlpVars = h.variables().filter((g) => /head\.actor_mlp\./.test(g.variable.name)).map((g) => g.variable);
+    const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(h.evaluate(batch).logProb)) as tf.Scalar, [...kpVars, ...mlpVars]);
+    // The action loss reaches the head's weights, not the keypoint features (they learn from their goal head only).
+    assert.deepEqual(Object.keys(grads).map((k) => k.split('/').pop()).sort(), ['head.actor_mlp.b1', 'head.actor_mlp.b2', 'head.actor_mlp.w1', 'head.actor_mlp.w2']);
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.equal(tf.memory().numTensors, before);
+    const back = TextTransformerActorCritic.fromTensors(h.spec, h.readTensors());
+    try {
+      const act = (m: TextTransformerActorCritic): number[] => {
+        const o = { actions: new Float32Array(8), logProbs: new Float64Array(4), values: new Float64Array(4) };
+        m.act({ rows: 4, flat: d.obs.slice(0, 4 * d.obsDim) }, null, true, o);
+        return [...o.actions];
+      };
+      assert.deepEqual(act(back), act(h));
+    } finally {
+      back.dispose();
+    }
+  } finally {
+    h.dispose();
+  }
+  for (const bad of [-1, 1.5]) {
+    assert.throws(() => TextTransformerActorCritic.create({ ...spec, actorHidden: bad }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.actorHidden: expected an integer >= 0/);
+    assert.throws(() => net(bad), /actorHidden/);
+  }
+});

@@ -12,7 +12,7 @@ import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { firstStepGoalError } from './fixtures/goal-error.js';
-import { episodeEnds, observationsAt, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
+import { episodeEnds, episodeStartRows, observationsAt, labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
 
 const SPACE = new Dict({ state: new Box(-5, 5, [2]), instruction: new Text(24, { charset: INSTRUCTION_CHARSET }) });
 
@@ -24,6 +24,15 @@ test('episodeEnds and observationsAt: each row maps to the last row of its own e
   assert.deepEqual([...observationsAt(d, ends, [0, 3, 4], 1)], [2, 3, 5]);
   // Chunks of 3 from rows 1 and 4: rows 1, 2, 3 (3 starts the next episode) and 4, 5, past the end (the last row).
   assert.deepEqual([...observationsAt(d, ends, [1, 4], 3)], [2, 2, 3, 5, 5, 5]);
+});
+
+test('episodeStartRows: the rows of each episode\'s first steps (startGoalSteps), fewer in short episodes; rows before the first episode start are no episode\'s', () => {
+  // A torn head (rows 0-1), then episodes of lengths 3, 1, 2.
+  const d: Demonstrations = { obsDim: 1, actDim: 1, rows: 8, obs: new Float32Array(8), actions: new Float32Array(8), episodeStart: Uint8Array.of(0, 0, 1, 0, 0, 1, 1, 0) };
+  assert.deepEqual([...episodeStartRows(d, 1)], [2, 5, 6]);
+  assert.deepEqual([...episodeStartRows(d, 2)], [2, 3, 5, 6, 7]);
+  assert.deepEqual([...episodeStartRows(d, 5)], [2, 3, 4, 5, 6, 7]);
+  assert.throws(() => resolveBcConfig({ startGoalSteps: 0 }), /startGoalSteps/);
 });
 
 /**

@@ -6,7 +6,7 @@ import type { MetricStream } from '../../../src/streams/metrics.js';
 import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
-import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, observationsAt, withFirstObs } from './demonstrations.js';
+import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
 export const bcConfigSchema = z
@@ -44,6 +44,12 @@ export const bcConfigSchema = z
      * At a first step the image and the words are the only clue to where the episode goes.
      */
     startGoalLoss: z.number().min(0).default(0),
+    /**
+     * Steps of each episode that `startGoalLoss` scores: its first `startGoalSteps` rows (default 1, the first
+     * step only). More steps show the keypoints more images of the same scenes (the arm elsewhere each time) with
+     * the same goal; a target the arm already hides gives them a wrong clue, so keep it to the start of a reach.
+     */
+    startGoalSteps: z.number().int().positive().default(1),
   })
   .strict();
 
@@ -103,7 +109,7 @@ export class BehaviorCloning {
   private readonly dropoutRng: Rng;
   /** The last row of each training row's episode (hindsight goals, `goalLoss`). */
   private readonly trainEnds: Int32Array;
-  /** The first row of each training episode (`startGoalLoss`). */
+  /** The rows of each training episode's first `startGoalSteps` steps (`startGoalLoss`). */
   private readonly trainFirsts: Int32Array;
   /** For each training row, the first row of its episode (networks with episode memory). */
   private readonly trainFirstOf: Int32Array;
@@ -134,7 +140,7 @@ export class BehaviorCloning {
     this.dropoutRng = new Rng(config.seed).spawn(); // its own stream: minibatch sampling is the same with or without dropout
     this.trainEnds = episodeEnds(data.train);
     this.trainFirstOf = episodeFirsts(data.train);
-    this.trainFirsts = Int32Array.from(Array.from(data.train.episodeStart).flatMap((f, r) => (f ? [r] : [])));
+    this.trainFirsts = episodeStartRows(data.train, config.startGoalSteps);
   }
 
   /** The learning rate at `step`: linear warm-up, then cosine decay to `minLrRatio x learningRate`. */
@@ -142,7 +148,7 @@ export class BehaviorCloning {
     return warmupCosine(step, this.config);
   }
 
-  /** The keypoint goal head's error `[batchSize]` on first steps of training episodes drawn with the sampling Rng (inside the step's gradient). */
+  /** The keypoint goal head's error `[batchSize]` on rows of training episodes' first `startGoalSteps` steps drawn with the sampling Rng (inside the step's gradient). */
   private startGoalError(): tf.Tensor1D {
     const firsts = this.trainFirsts;
     const starts = Int32Array.from({ length: this.config.batchSize }, () => firsts[this.rng.integer(0, firsts.length)]);

@@ -126,6 +126,17 @@ export function episodeEnds(d: Demonstrations): Int32Array {
   return out;
 }
 
+/**
+ * The rows of each episode's first `steps` steps, ascending (fewer where an episode is shorter); rows before the
+ * data's first episode start belong to no whole episode and are left out. `steps` 1: the episode starts.
+ */
+export function episodeStartRows(d: Demonstrations, steps: number): Int32Array {
+  const firsts = episodeFirsts(d);
+  const out: number[] = [];
+  for (let r = 0; r < d.rows; r++) if (r - firsts[r] < steps && d.episodeStart[firsts[r]]) out.push(r);
+  return Int32Array.from(out);
+}
+
 /** For each row, the first row of its episode (the nearest episode start at or before it; row 0 for rows before any). */
 export function episodeFirsts(d: Demonstrations): Int32Array {
   const out = new Int32Array(d.rows);

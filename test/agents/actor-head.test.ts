@@ -95,6 +95,19 @@ test('actorHidden: the head reads the keypoint coordinates (and the first frame\
   } finally {
     h.dispose();
   }
+  // Masking the image hides the keypoints from the MLP head's direct path as well (categorical head, two images).
+  const cat = TextTransformerActorCritic.create({ ...spec, head: { kind: 'categorical', nvec: [3] }, image: { ...(spec.image as NonNullable<typeof spec.image>), keypoints: { count: 2, window: 3, stride: 1, features: 8 } } }, new Rng(4), { logStdInit: 0 });
+  try {
+    const rng = new Rng(6);
+    const flat = new Float32Array(2 * SPACE.flatDim);
+    for (let r = 0; r < 2; r++) SPACE.flattenInto({ state: Float32Array.of(0.5, -0.5), instruction: 'touch red', image: Uint8Array.from({ length: SIZE * SIZE * 3 }, () => rng.integer(0, 256)) }, flat, r * SPACE.flatDim);
+    const seen = cat.probabilities({ rows: 2, flat });
+    assert.notDeepEqual([...seen.subarray(0, 3)], [...seen.subarray(3, 6)], 'different images, different outputs');
+    const blind = cat.probabilities({ rows: 2, flat }, { maskImage: true });
+    assert.deepEqual([...blind.subarray(0, 3)], [...blind.subarray(3, 6)], 'image masked: no effect through the head either');
+  } finally {
+    cat.dispose();
+  }
   for (const bad of [-1, 1.5]) {
     assert.throws(() => TextTransformerActorCritic.create({ ...spec, actorHidden: bad }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.actorHidden: expected an integer >= 0/);
     assert.throws(() => net(bad), /actorHidden/);

@@ -535,7 +535,8 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (spec.actorHidden) {
       // MLP actor head on [state token, raw numeric state, keypoint coordinates] (spec.actorHidden).
       const skip: tf.Tensor2D[] = [first, tf.tensor2d(state, [rows, Math.max(1, S)])];
-      if (coords) skip.push(coords);
+      // Hidden image tokens hide the keypoints from this path too: their coordinates read as zeros.
+      if (coords) skip.push(maskImage ? (tf.zerosLike(coords) as tf.Tensor2D) : coords);
       const h1 = gelu(biasAdd(matMul(tf.concat(skip, 1) as tf.Tensor2D, v('head.actor_mlp.w1') as tf.Tensor2D), row('head.actor_mlp.b1')));
       actorIn = gelu(biasAdd(matMul(h1, v('head.actor_mlp.w2') as tf.Tensor2D), row('head.actor_mlp.b2')));
     }

@@ -8,7 +8,7 @@ import { textPolicyInputs } from '../../agents/policies/text/text-policy-kind.js
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
-import { SPACE, SIZE, dotsNet } from './fixtures/dots.js';
+import { SPACE, SIZE, dotsNet, deterministicActions } from './fixtures/dots.js';
 
 /** One-step episodes on a bare table: the state is uniform in [-1, 1]^2 and the action a fixed nonlinear function of it. */
 function curve(rows: number, seed: number): Demonstrations {
@@ -34,11 +34,10 @@ function net(actorHidden: number): TextTransformerActorCritic {
 
 /** Mean squared error of the deterministic action over `d`. */
 function actionError(n: TextTransformerActorCritic, d: Demonstrations): number {
-  const out = { actions: new Float32Array(d.rows * 2), logProbs: new Float64Array(d.rows), values: new Float64Array(d.rows) };
-  n.act({ rows: d.rows, flat: d.obs }, null, true, out);
+  const actions = deterministicActions(n, { rows: d.rows, flat: d.obs });
   let sq = 0;
-  for (let i = 0; i < out.actions.length; i++) sq += (out.actions[i] - d.actions[i]) ** 2;
-  return sq / out.actions.length;
+  for (let i = 0; i < actions.length; i++) sq += (actions[i] - d.actions[i]) ** 2;
+  return sq / actions.length;
 }
 
 test('actorHidden: the MLP actor head on the raw state fits a precise nonlinear action map that the linear head on the state token fits worse in the same steps', async () => {
@@ -83,12 +82,8 @@ test('actorHidden: the head reads the keypoint coordinates (and the first frame\
     assert.equal(tf.memory().numTensors, before);
     const back = TextTransformerActorCritic.fromTensors(h.spec, h.readTensors());
     try {
-      const act = (m: TextTransformerActorCritic): number[] => {
-        const o = { actions: new Float32Array(8), logProbs: new Float64Array(4), values: new Float64Array(4) };
-        m.act({ rows: 4, flat: d.obs.slice(0, 4 * d.obsDim) }, null, true, o);
-        return [...o.actions];
-      };
-      assert.deepEqual(act(back), act(h));
+      const obs = { rows: 4, flat: d.obs.slice(0, 4 * d.obsDim) };
+      assert.deepEqual(deterministicActions(back, obs), deterministicActions(h, obs));
     } finally {
       back.dispose();
     }

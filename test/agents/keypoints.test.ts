@@ -5,7 +5,7 @@ import { initBackend } from '../../agents/backend.js';
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { firstStepGoalError } from './fixtures/goal-error.js';
-import { dots, dotsNet as net } from './fixtures/dots.js';
+import { dots, dotsNet as net, deterministicActions } from './fixtures/dots.js';
 import { labelledBatch } from '../../agents/algos/bc/demonstrations.js';
 
 test('image keypoints: the words pick which dot a spatial-softmax keypoint finds; held-out scenes are located', async () => {
@@ -45,12 +45,7 @@ test('image keypoints: attention over positions sums to 1, coordinates lie in [-
     for (const c of coords) assert.ok(c >= -1 && c <= 1, `coordinate ${c}`);
     const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
     try {
-      const out = (m: TextTransformerActorCritic): number[] => {
-        const o = { actions: new Float32Array(rows * 2), logProbs: new Float64Array(rows), values: new Float64Array(rows) };
-        m.act(obs, null, true, o);
-        return [...o.actions];
-      };
-      assert.deepEqual(out(back), out(n));
+      assert.deepEqual(deterministicActions(back, obs), deterministicActions(n, obs));
     } finally {
       back.dispose();
     }

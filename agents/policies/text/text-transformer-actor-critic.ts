@@ -499,7 +499,8 @@ export class TextTransformerActorCritic implements ActorCritic {
     const state = new Float32Array(rows * Math.max(1, S));
     for (let r = 0; r < rows; r++) for (let j = 0; j < S; j++) state[r * S + j] = obs.flat[r * spec.obsDim + this.stateCols[j]];
     const wordTok = tf.reshape(tf.add(matMul(words, v('tok.word.weight') as tf.Tensor2D), row('tok.word.bias')), [rows, L, d]);
-    const stateTok = tf.reshape(tf.add(matMul(tf.tensor2d(state, [rows, Math.max(1, S)]), v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
+    const stateIn = tf.tensor2d(state, [rows, Math.max(1, S)]);
+    const stateTok = tf.reshape(tf.add(matMul(stateIn, v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
     const parts: tf.Tensor[] = [tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, 1 + L, d]))];
     let coords: tf.Tensor2D | null = null;
     if (K > 0) {
@@ -534,7 +535,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     let actorIn = first;
     if (spec.actorHidden) {
       // MLP actor head on [state token, raw numeric state, keypoint coordinates] (spec.actorHidden).
-      const skip: tf.Tensor2D[] = [first, tf.tensor2d(state, [rows, Math.max(1, S)])];
+      const skip: tf.Tensor2D[] = [first, stateIn];
       // Hidden image tokens hide the keypoints from this path too: their coordinates read as zeros.
       if (coords) skip.push(maskImage ? (tf.zerosLike(coords) as tf.Tensor2D) : coords);
       const h1 = gelu(biasAdd(matMul(tf.concat(skip, 1) as tf.Tensor2D, v('head.actor_mlp.w1') as tf.Tensor2D), row('head.actor_mlp.b1')));

@@ -187,10 +187,15 @@ export function stateColumns(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' |
   return out;
 }
 
+/** Keypoint readings per step: each keypoint once, twice with episode memory (the first frame's too); 0 without keypoints. */
+function keypointReadings(spec: Pick<TextTransformerSpec, 'image'>): number {
+  const kp = spec.image?.keypoints;
+  return kp ? kp.count * (kp.memory ? 2 : 1) : 0;
+}
+
 /** Image tokens per step (`grid^2` pooled patches plus the keypoints, twice with episode memory; 0 without an image). */
 export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
-  const kp = spec.image?.keypoints;
-  return spec.image ? spec.image.grid * spec.image.grid + (kp ? kp.count * (kp.memory ? 2 : 1) : 0) : 0;
+  return spec.image ? spec.image.grid * spec.image.grid + keypointReadings(spec) : 0;
 }
 
 /**
@@ -199,8 +204,7 @@ export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
  * episode memory).
  */
 export function actorSkipWidth(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' | 'image' | 'dModel'>): number {
-  const kp = spec.image?.keypoints;
-  return spec.dModel + Math.max(1, stateColumns(spec).length) + (kp ? 2 * kp.count * (kp.memory ? 2 : 1) : 0);
+  return spec.dModel + Math.max(1, stateColumns(spec).length) + 2 * keypointReadings(spec);
 }
 
 /** Positions of the keypoint feature map, `[rows, cols]` (one per `stride` pixels). */

@@ -69,7 +69,8 @@ export interface BrokerLearnerStats {
 export class BrokerRolloutSource implements RolloutSource {
   readonly stats: BrokerLearnerStats = { received: 0, used: 0, dropped: 0, duplicates: 0, rejected: 0, bytes: 0, brokerSeconds: 0, waitSeconds: 0, updateSeconds: 0, collectSeconds: 0, workersSeen: new Set() };
   private readonly opts: BrokerRolloutSourceOptions;
-  private readonly highestSeq = new Map<string, number>();
+  /** The rollout seqs taken per worker instance (`workerId/instance`). */
+  private readonly takenSeqs = new Map<string, TakenSeqs>();
   private readonly startMs = performance.now();
   private pending: JsMsg[] = [];
   /** The last update's rollouts: how many, from how many workers, of how many weights versions (always 1). */
@@ -115,13 +116,14 @@ export class BrokerRolloutSource implements RolloutSource {
       }
       const { meta } = read;
       const key = `${meta.workerId}/${meta.instance}`;
-      if ((this.highestSeq.get(key) ?? -1) >= meta.seq) {
+      let seqs = this.takenSeqs.get(key);
+      if (!seqs) this.takenSeqs.set(key, (seqs = new TakenSeqs()));
+      if (!seqs.take(meta.seq)) {
         st.duplicates++;
         await this.ack(msg);
         st.brokerSeconds += (performance.now() - t1) / 1000;
         continue;
       }
-      this.highestSeq.set(key, meta.seq);
       st.received++;
       st.bytes += msg.data.length;
       st.workersSeen.add(meta.workerId);
@@ -164,9 +166,9 @@ export class BrokerRolloutSource implements RolloutSource {
     return null;
   }
 
-  /** True when the learner took the rollout `seq` of this worker instance (trained on, dropped or a duplicate): each instance's rollouts arrive in order. */
+  /** True when the learner took the rollout `seq` of this worker instance (trained on or dropped). */
   taken(workerId: string, instance: string, seq: number): boolean {
-    return (this.highestSeq.get(`${workerId}/${instance}`) ?? -1) >= seq;
+    return this.takenSeqs.get(`${workerId}/${instance}`)?.has(seq) ?? false;
   }
 
   async afterUpdate(ppo: PPO): Promise<void> {
@@ -233,5 +235,30 @@ export class BrokerRolloutSource implements RolloutSource {
   /** A broker call that rides out a broker restart. */
   private broker<T>(call: () => Promise<T>): Promise<T> {
     return brokerCall(call, 'lamkit train', this.opts.log);
+  }
+}
+
+/**
+ * The seqs (0, 1, 2, ...) of one worker instance's rollouts the learner
+ * took. Each is counted once however often it is delivered, and not only
+ * in order: a rollout handed out as a broker restarts can be lost on the
+ * way and come back after the ack wait, behind later ones, and is then a
+ * first receipt, not a duplicate. Every seq below `next` was taken; the
+ * few taken out of order wait in `ahead`.
+ */
+export class TakenSeqs {
+  private next = 0;
+  private readonly ahead = new Set<number>();
+
+  has(seq: number): boolean {
+    return seq < this.next || this.ahead.has(seq);
+  }
+
+  /** Marks `seq` taken; false when it already was (a redelivered duplicate). */
+  take(seq: number): boolean {
+    if (this.has(seq)) return false;
+    this.ahead.add(seq);
+    while (this.ahead.delete(this.next)) this.next++;
+    return true;
   }
 }

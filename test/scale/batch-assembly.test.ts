@@ -7,7 +7,7 @@ import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
 import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import { RolloutBuffer } from '../../agents/buffers/rollout-buffer.js';
 import { MetricStream } from '../../src/streams/metrics.js';
-import { BrokerRolloutSource } from '../../agents/scale/broker-rollout-source.js';
+import { BrokerRolloutSource, TakenSeqs } from '../../agents/scale/broker-rollout-source.js';
 import { encodeRollout, type RolloutMeta } from '../../agents/scale/rollout-message.js';
 import type { BrokerRun } from '../../agents/scale/broker-run.js';
 
@@ -73,4 +73,43 @@ test('--rollouts-per-update 2 at --max-policy-lag 2: versions never mix within a
     await vec.close();
     metrics.complete();
   }
+});
+
+test('a rollout redelivered behind later ones (lost as the broker restarted, back after the ack wait) is a first receipt, not a duplicate; a second copy is a duplicate', async () => {
+  const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 3, totalSteps: 64 * 4, numEnvs: 4, numSteps: 16, numMinibatches: 2, updateEpochs: 1 });
+  const vec = await makeVec('CartPole-v1', { numEnvs: 4 });
+  const metrics = new MetricStream();
+  const ppo = await PPO.create(vec, config);
+  try {
+    await ppo.collect();
+    ppo.update();
+    const { obsDim, actDim } = ppo.rollout;
+    const acked: number[] = [];
+    // One worker instance; the learner is at version 1, the lag 0: seqs 0-2 are stale (dropped), 3 is trained on.
+    const order: Array<{ seq: number; version: number }> = [{ seq: 0, version: 0 }, { seq: 2, version: 0 }, { seq: 1, version: 0 }, { seq: 1, version: 0 }, { seq: 3, version: 1 }];
+    const messages = order.map(({ seq, version }) => {
+      const meta: RolloutMeta = { workerId: 'w', instance: 'i', seq, policyVersion: version, learnerId: 'L', envId: 'CartPole-v1', seed: 1, episodes: [], collectSeconds: 0.01 };
+      return { data: encodeRollout(meta, rollout(16, 4, obsDim, actDim, seq), new Float64Array(4), true), info: { pending: 1 }, ackAck: async () => (acked.push(seq), true), term: () => assert.fail(`${seq} rejected`) };
+    });
+    const broker = { nextRollout: async () => messages.shift() ?? null, publishWeights: async () => {}, publishStats: () => {} } as unknown as BrokerRun;
+    const source = new BrokerRolloutSource({ broker, envId: 'CartPole-v1', maxPolicyLag: 0, maxQueued: 1, learnerId: 'L', metrics, stop: () => false, log: () => {} });
+    assert.notEqual(await source.collect(ppo), null);
+    const { received, dropped, duplicates, used } = source.stats;
+    assert.deepEqual({ received, dropped, duplicates, used }, { received: 4, dropped: 3, duplicates: 1, used: 1 });
+    assert.deepEqual(acked, [0, 2, 1, 1], 'the stale ones and the duplicate acknowledged at once; 3 held for its update');
+    assert.deepEqual([0, 1, 2, 3, 4].map((s) => source.taken('w', 'i', s)), [true, true, true, true, false]);
+    assert.equal(source.taken('w', 'other-instance', 0), false);
+  } finally {
+    ppo.dispose();
+    await vec.close();
+    metrics.complete();
+  }
+});
+
+test('TakenSeqs: each seq taken once, in any order; far out-of-order seqs wait until the gap fills', () => {
+  const s = new TakenSeqs();
+  assert.equal(s.has(0), false);
+  assert.deepEqual([5, 0, 2, 1, 0, 5, 3, 4, 6].map((q) => s.take(q)), [true, true, true, true, false, false, true, true, true]);
+  for (let q = 0; q <= 6; q++) assert.equal(s.has(q), true, `seq ${q}`);
+  assert.equal(s.has(7), false);
 });

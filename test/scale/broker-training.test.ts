@@ -176,7 +176,9 @@ test('the broker restarted mid-run (file storage): training finishes and no ackn
   }
   // Every rollout the broker acknowledged to a worker was taken by the learner or is still stored. A publish
   // whose reply the restart swallowed is retried; when the first copy was already taken (and deleted), the
-  // restarted server no longer knows its id and stores a second copy: a duplicate, which the learner skips.
+  // restarted server no longer knows its id and stores a second copy: a duplicate, which the learner skips. A
+  // rollout handed to the learner as the broker went down can be lost on the way: it stays stored (unacknowledged),
+  // comes back after the ack wait behind later ones, and counts as not yet taken (CI once counted it a duplicate).
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const nc = await connect({ servers: server.url });

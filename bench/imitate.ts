@@ -2,7 +2,7 @@
 // DAgger, GAIL and AIRL learning from the same demonstrations, and reward transfer.
 //
 //   npm run bench:imitate -- [--envs CartPole-v1,Pendulum-v1,InvertedPendulum-v5,Reacher-v5,ArmReach-v0]
-//        [--seeds 1,2,3] [--algos bc,dagger,gail,airl] [--demos 4] [--steps <n>] [--quick]
+//        [--seeds 1,2,3] [--algos bc,dagger,gail,airl] [--demos <n>] [--steps <n>] [--quick]
 //        [--gail-config <json>] [--airl-config <json>] [--dagger-config <json>] [--transfer-to <env id>] [--transfer-steps <n>] [--report]
 //        [--results bench/results/imitate]
 //
@@ -14,7 +14,8 @@
 //
 // Demonstrator per task (TASKS): a PPO checkpoint (the CartPole fixture, or one this script
 // trains with lamkit train on first use and keeps in bench/results/imitate/demonstrators/), or
-// the task's scripted expert. Demonstrations: lamkit record, seed 0, the first --demos episodes
+// the task's scripted expert. Demonstrations: lamkit record, seed 0, the first --demos episodes (default: the
+// task's, TASKS: 4, ArmReach-v0 50)
 // (BC: lamkit finetune's 80/10/10 split of max(10, --demos)). Evaluation: 20 deterministic
 // episodes, seeds 10000+, for the learner, the demonstrator and the random policy alike.
 //
@@ -34,13 +35,37 @@ import * as lib from '../src/index.js';
 import { loadVega } from '../src/bench/vega-svg.js';
 import { imitationReport, type ImitationRow } from './imitate-report.js';
 
-/** Per task: the demonstrator, and the env steps of GAIL / AIRL (and of a transfer run). */
-const TASKS: Record<string, { demonstrator: { checkpoint: string } | { ppoSteps: number } | 'expert'; steps: number }> = {
+/**
+ * Per task: the demonstrator, the env steps of GAIL / AIRL (and of a transfer run), the demonstration
+ * episodes (default 4; --demos overrides), and config the task's GAIL and AIRL runs start from
+ * (`adversarial`: both; `gail` / `airl`: one), under --gail-config / --airl-config.
+ */
+interface TaskSetup {
+  demonstrator: { checkpoint: string } | { ppoSteps: number } | 'expert';
+  steps: number;
+  demos?: number;
+  adversarial?: Record<string, unknown>;
+  gail?: Record<string, unknown>;
+  airl?: Record<string, unknown>;
+}
+/** ArmReach-v0's joint speeds and target - end effector (ARM_REACH_OBS.qvel, .targetMinusEe). */
+const ARM_REACH_RELATIVE = [6, 7, 8, 9, 10, 11, 18, 19, 20];
+const TASKS: Record<string, TaskSetup> = {
   'CartPole-v1': { demonstrator: { checkpoint: 'test/fixtures/imitation/cartpole-ppo' }, steps: 30_000 },
   'Pendulum-v1': { demonstrator: { ppoSteps: 200_000 }, steps: 100_000 },
   'InvertedPendulum-v5': { demonstrator: { ppoSteps: 61_440 }, steps: 100_000 },
   'Reacher-v5': { demonstrator: { ppoSteps: 300_000 }, steps: 200_000 },
-  'ArmReach-v0': { demonstrator: 'expert', steps: 100_000 },
+  // A goal-conditioned task (docs/benchmarks.md, Imitation, session 32): 50 demonstrations (4 cover 4 goals),
+  // the reward networks read no absolute positions (the goal's would tell the expert's 50 goals from the
+  // generator's), input statistics of expert and policy states, a narrower initial policy, 500k steps;
+  // AIRL's generator reward f without -log pi (the bonus widened the Gaussian without end).
+  'ArmReach-v0': {
+    demonstrator: 'expert',
+    steps: 500_000,
+    demos: 50,
+    adversarial: { reward: { inputStats: 'mixture', observations: ARM_REACH_RELATIVE }, policy: { logStdInit: -1 } },
+    airl: { reward: { logPiWeight: 0 } },
+  },
 };
 const EVAL = { episodes: 20, seed: 10_000, deterministic: true };
 
@@ -49,7 +74,7 @@ const { values } = parseArgs({
     envs: { type: 'string', default: Object.keys(TASKS).join(',') },
     seeds: { type: 'string', default: '1,2,3' },
     algos: { type: 'string', default: 'bc,dagger,gail,airl' },
-    demos: { type: 'string', default: '4' },
+    demos: { type: 'string' },
     steps: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'gail-config': { type: 'string', default: '{}' },
@@ -63,7 +88,12 @@ const { values } = parseArgs({
 });
 const RESULTS = values.results!;
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
-const demos = Number(values.demos);
+/** `b` over `a`, one level deep for the objects `reward` and `policy`. */
+function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a, ...b };
+  for (const k of ['reward', 'policy']) if (a[k] !== undefined || b[k] !== undefined) out[k] = { ...(a[k] as object | undefined), ...(b[k] as object | undefined) };
+  return out;
+}
 const sources = await lamkitBenchSources();
 
 /** Mean return of `source` (random | expert | checkpoint of `sourceEnvId`) on `envId` over the EVAL episodes. */
@@ -136,7 +166,10 @@ if (runGrid) {
   try {
     for (const envId of list(values.envs!)) {
       if (!(envId in TASKS)) throw new Error(`bench/imitate --envs: expected some of ${Object.keys(TASKS).join(', ')}, got ${envId}. Fix the list.`);
-      const steps = values.quick ? 5000 : values.steps !== undefined ? Number(values.steps) : TASKS[envId].steps;
+      const task = TASKS[envId];
+      const steps = values.quick ? 5000 : values.steps !== undefined ? Number(values.steps) : task.steps;
+      const demos = values.demos !== undefined ? Number(values.demos) : task.demos ?? 4;
+      if (!(Number.isInteger(demos) && demos > 0)) throw new Error(`bench/imitate --demos: expected a positive integer, got ${values.demos}. Pass e.g. 4.`);
       const expert = await demonstrator(envId);
       const data = join(root, `${envId}-demos`);
       await runRecord({ env: envId, policy: expert, episodes: String(Math.max(10, demos)), seed: '0', out: data, progress: false });
@@ -154,7 +187,8 @@ if (runGrid) {
           // Label smoothing: 0.1 for GAIL (its CartPole tuning); none for AIRL, whose g must keep the absorbing
           // state below the states off the demonstrations (smoothing floors both at the same logit log(0.1/0.9),
           // so the transferred g gave no reason to stay alive: docs/benchmarks.md, reward transfer).
-          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 }, ...extra } : algo === 'bc' ? { maxSteps: 1000 } : { ...extra, reward: { updatesPerRollout: 8, labelSmoothing: algo === 'gail' ? 0.1 : 0, ...(extra.reward as object | undefined) } };
+          const taskConfig = algo === 'gail' || algo === 'airl' ? mergeConfig(task.adversarial ?? {}, task[algo] ?? {}) : {};
+          const config = algo === 'dagger' ? { rounds: 4, episodesPerRound: 2, bc: { maxSteps: 500 }, ...extra } : algo === 'bc' ? { maxSteps: 1000 } : mergeConfig({ reward: { updatesPerRollout: 8, labelSmoothing: algo === 'gail' ? 0.1 : 0 } }, mergeConfig(taskConfig, extra));
           const adversarial = algo === 'gail' || algo === 'airl';
           const o = await runImitate({ algo, env: envId, data, seed: String(seed), out, progress: false, config: JSON.stringify(config), ...(algo === 'bc' ? {} : { episodes: String(demos) }), ...(adversarial ? { totalSteps: String(steps), checkpointMinutes: '0' } : {}), ...(algo === 'dagger' ? { expert } : {}) });
           const wallSeconds = (performance.now() - t0) / 1000;

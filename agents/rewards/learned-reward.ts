@@ -15,9 +15,13 @@ import { FeatureEncoder, type Transitions } from './transitions.js';
  *   absorbing state is 0, so f = g(s, a) - h(s) on a step into it.
  * Both read an absorbing-state indicator (see {@link Transitions}).
  */
-export type LearnedRewardSpec =
+export type LearnedRewardSpec = (
   | { kind: 'gail'; obsDim: number; head: HeadSpec; hidden: number[]; inputs: 'sa' | 'sas'; obsMean: number[]; obsVar: number[]; actionLow: number[] | null; actionHigh: number[] | null }
-  | { kind: 'airl'; obsDim: number; head: HeadSpec; hidden: number[]; stateOnly: boolean; gamma: number; obsMean: number[]; obsVar: number[]; actionLow: number[] | null; actionHigh: number[] | null };
+  | { kind: 'airl'; obsDim: number; head: HeadSpec; hidden: number[]; stateOnly: boolean; gamma: number; obsMean: number[]; obsVar: number[]; actionLow: number[] | null; actionHigh: number[] | null }
+) & {
+  /** The observation dimensions read (the others are 0); absent: all (`DiscriminatorConfig.observations`). */
+  obsIndices?: number[];
+};
 
 /** A learned reward with its weights, as checkpoints store it (`algo.state.reward`). */
 export interface LearnedRewardState {
@@ -68,7 +72,7 @@ export class LearnedReward {
   }
 
   private static encoderOf(spec: LearnedRewardSpec): FeatureEncoder {
-    return new FeatureEncoder(spec.obsDim, spec.head, { mean: spec.obsMean, var: spec.obsVar }, spec.actionLow && spec.actionHigh ? { low: spec.actionLow, high: spec.actionHigh } : null);
+    return new FeatureEncoder(spec.obsDim, spec.head, { mean: spec.obsMean, var: spec.obsVar }, spec.actionLow && spec.actionHigh ? { low: spec.actionLow, high: spec.actionHigh } : null, spec.obsIndices ?? null);
   }
 
   /** A reward of `state.spec` with `state.tensors`. */

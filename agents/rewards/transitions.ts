@@ -89,14 +89,22 @@ export class FeatureEncoder {
   /**
    * @param stats observation mean and variance (`obsDim` each).
    * @param bounds Box action bounds for a Gaussian head (null: no clipping).
+   * @param keep the observation dimensions encoded (the others are 0); null: all.
    */
-  constructor(obsDim: number, head: HeadSpec, stats: { mean: ArrayLike<number>; var: ArrayLike<number> }, private readonly bounds: { low: ArrayLike<number>; high: ArrayLike<number> } | null) {
+  constructor(obsDim: number, head: HeadSpec, stats: { mean: ArrayLike<number>; var: ArrayLike<number> }, private readonly bounds: { low: ArrayLike<number>; high: ArrayLike<number> } | null, keep: readonly number[] | null = null) {
     this.obsDim = obsDim;
     this.head = head;
     this.actFeatures = head.kind === 'categorical' ? head.nvec.reduce((a, b) => a + b, 0) : head.dim;
     if (stats.mean.length !== obsDim || stats.var.length !== obsDim) throw new InvalidArgument(formatError('FeatureEncoder.stats', `mean and var of length ${obsDim}`, `${stats.mean.length} and ${stats.var.length}`));
     this.mean = Float32Array.from(stats.mean);
     this.invStd = Float32Array.from(stats.var, (v) => 1 / Math.sqrt(v + 1e-8));
+    if (keep) {
+      for (const j of keep) {
+        if (!(Number.isInteger(j) && j >= 0 && j < obsDim)) throw new InvalidArgument(formatError('FeatureEncoder.keep', `observation indices in [0, ${obsDim})`, describeValue(j), `Name dimensions of the ${obsDim}-dimensional observation`));
+      }
+      const kept = new Set(keep);
+      for (let j = 0; j < obsDim; j++) if (!kept.has(j)) this.invStd[j] = 0;
+    }
   }
 
   /** Standardized observations of rows (zeros on absorbing rows), clipped to +-10: `Float32Array [rows x obsDim]`. */

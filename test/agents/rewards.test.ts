@@ -346,3 +346,91 @@ test("AIRL reads log pi of the expert's actions on observations as the generator
     adv.dispose();
   }
 });
+
+test("reward.observations: the reward networks read only the listed observation dimensions (the others held at 0), kept through a checkpoint; an index past the observation is a typed error", async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  const rng = new Rng(7);
+  const expert = toy(64, true, rng);
+  const make = (observations?: number[]) => new AdversarialImitation({ kind: 'gail', config: resolveDiscriminatorConfig({ hidden: [8], updatesPerRollout: 1, ...(observations ? { observations } : {}) }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+  const rows = toy(16, false, new Rng(3));
+  const moved = (j: number): Transitions => {
+    const obs = rows.obs.slice();
+    for (let r = 0; r < rows.rows; r++) obs[2 * r + j] += 0.7;
+    return { ...rows, obs };
+  };
+  const scores = (reward: LearnedReward, t: Transitions): number[] => {
+    const s = reward.score(t);
+    const out = Array.from(s.dataSync());
+    s.dispose();
+    return out;
+  };
+  const n0 = tf.memory().numTensors;
+  const only1 = make([1]);
+  let saved: ReturnType<typeof only1.getState>['reward'];
+  let before: number[];
+  try {
+    assert.deepEqual(only1.reward.spec.obsIndices, [1]);
+    before = scores(only1.reward, rows);
+    assert.deepEqual(scores(only1.reward, moved(0)), before, 'dimension 0 is not read');
+    assert.notDeepEqual(scores(only1.reward, moved(1)), before, 'dimension 1 is');
+    saved = only1.getState().reward;
+  } finally {
+    only1.dispose();
+  }
+  // One at a time: tfjs variable names are global.
+  const restored = LearnedReward.restore(saved, new Rng(9), 'test');
+  try {
+    assert.deepEqual(restored.spec.obsIndices, [1]);
+    assert.deepEqual(scores(restored, moved(0)), before, 'the restored reward ignores dimension 0 too');
+  } finally {
+    restored.dispose();
+  }
+  const all = make();
+  try {
+    assert.equal(all.reward.spec.obsIndices, undefined);
+    assert.notDeepEqual(scores(all.reward, moved(0)), scores(all.reward, rows), 'by default every dimension is read');
+  } finally {
+    all.dispose();
+  }
+  assert.equal(tf.memory().numTensors, n0);
+  assert.throws(() => make([0, 2]), { name: 'InvalidArgument', message: /^GAIL\.reward\.observations: expected observation indices in \[0, 2\), got 2\./ });
+  assert.throws(() => resolveDiscriminatorConfig({ observations: [] }, 'r'), /r\.observations/);
+  assert.throws(() => resolveDiscriminatorConfig({ observations: [-1] }, 'r'), /r\.observations/);
+});
+
+test("AIRL logPiWeight: the generator's reward is f - w log pi (w = 1: AIRL's logit); the discriminator's own loss is unchanged by it", async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  const { MlpActorCritic } = await import('../../agents/policies/mlp-actor-critic.js');
+  const expert = toy(32, true, new Rng(5));
+  const buffer = (): RolloutBuffer => {
+    const b = new RolloutBuffer(8, 1, 2, 1);
+    b.rawObs.set(new Rng(4).fillNormal(new Float32Array(16)));
+    b.logProbs.set([-0.1, -0.5, -1, -2, -3, -0.2, -0.7, -4]);
+    b.valid.fill(1);
+    return b;
+  };
+  const run = (logPiWeight: number): { rewards: number[]; loss: number } => {
+    // One at a time: tfjs variable names are global. Same seeds: the same networks and minibatches.
+    const adv = new AdversarialImitation({ kind: 'airl', config: resolveDiscriminatorConfig({ hidden: [8], updatesPerRollout: 1, batchSize: 8, normalizeReward: false, absorbing: false, logPiWeight }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+    const net = MlpActorCritic.create({ obsDim: 2, hidden: [8], activation: 'tanh', head: HEAD2 }, new Rng(2), { logStdInit: 0 });
+    try {
+      adv.attach(net);
+      const b = buffer();
+      adv.relabel(b, 8, 0);
+      return { rewards: Array.from(b.rewards), loss: adv.last!.loss };
+    } finally {
+      net.dispose();
+      adv.dispose();
+    }
+  };
+  const w1 = run(1);
+  const w0 = run(0);
+  const half = run(0.5);
+  assert.equal(w0.loss, w1.loss, 'the discriminator step does not depend on the weight');
+  const logPi = buffer().logProbs;
+  for (let k = 0; k < 8; k++) {
+    assert.ok(Math.abs(w1.rewards[k] - w0.rewards[k] + logPi[k]) < 1e-5, `row ${k}: (f - log pi) - f = -log pi`);
+    assert.ok(Math.abs(half.rewards[k] - (w0.rewards[k] - 0.5 * logPi[k])) < 1e-5, `row ${k}: w = 0.5`);
+  }
+  assert.throws(() => resolveDiscriminatorConfig({ logPiWeight: 1.5 }, 'r'), /r\.logPiWeight/);
+});

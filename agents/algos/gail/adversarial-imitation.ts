@@ -90,7 +90,12 @@ export class AdversarialImitation {
     for (let k = 0; k < s.expert.rows; k++) ends += s.expert.terminated[k];
     this.expert = s.config.absorbing && ends > 0 ? concatTransitions(s.expert, absorbingRows(s.obsDim, s.expert.actDim, ends)) : s.expert;
     const stats = observationStats(s.expert);
-    const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null };
+    const keep = s.config.observations;
+    if (keep) {
+      const bad = keep.find((j) => j >= s.obsDim);
+      if (bad !== undefined) throw new InvalidArgument(formatError(`${s.kind.toUpperCase()}.reward.observations`, `observation indices in [0, ${s.obsDim})`, describeValue(bad), `The task's observation has ${s.obsDim} dimensions; list indices below that`));
+    }
+    const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null, ...(keep ? { obsIndices: [...keep] } : {}) };
     const spec: LearnedRewardSpec = s.kind === 'gail' ? { kind: 'gail', ...common, inputs: s.config.inputs } : { kind: 'airl', ...common, stateOnly: s.config.stateOnly, gamma: s.gamma };
     const saved = s.resume?.reward ?? s.restore;
     this.reward = saved ? LearnedReward.restore({ ...saved }, this.rng.spawn(), `${s.kind}.restore`) : new LearnedReward(spec, this.rng.spawn());
@@ -154,7 +159,9 @@ export class AdversarialImitation {
       this.last = st;
     }
     // Relabel: the logit of each real transition (policy rows are the valid ones, in order).
-    const logits = this.logits(policy, policyLogPi);
+    // The generator's reward: the logit, AIRL's with -log pi weighted by logPiWeight.
+    const w = c.logPiWeight;
+    const logits = this.logits(policy, policyLogPi && w !== 1 ? Float32Array.from(policyLogPi, (v) => w * v) : policyLogPi);
     const absorbingLogit = c.absorbing ? this.logits(absorbingRows(policy.obsDim, policy.actDim, 1), this.kind === 'airl' ? new Float32Array(1) : null)[0] : 0;
     const real = policy.rows - countOf(policy.absorbing);
     this.scale.update(logits.subarray(0, real), real);

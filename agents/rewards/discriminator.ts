@@ -85,10 +85,12 @@ export const discriminatorConfigSchema = z
      * bounded action space (a Box the env clips) a wider Gaussian costs
      * nothing in f once its samples clip, so that bonus widens the policy
      * without end: ArmReach-v0, entropy 8.6 -> 36 nats in 500k steps and
-     * returns below random's (docs/benchmarks.md, Imitation). 0 rewards f
-     * alone (PPO's `entCoef` still applies).
+     * returns below random's; Pendulum-v1 likewise (docs/benchmarks.md,
+     * Imitation). 0 rewards f alone (PPO's `entCoef` still applies).
+     * Default: 1 on discrete actions (log pi is bounded there), 0 on
+     * continuous ones.
      */
-    logPiWeight: z.number().min(0).max(1).default(1),
+    logPiWeight: z.number().min(0).max(1).optional(),
   })
   .strict();
 

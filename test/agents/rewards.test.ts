@@ -8,6 +8,7 @@ import { LearnedReward, type LearnedRewardSpec } from '../../agents/rewards/lear
 import { Discriminator, resolveDiscriminatorConfig } from '../../agents/rewards/discriminator.js';
 import { checkTransitions, FeatureEncoder, type Transitions } from '../../agents/rewards/transitions.js';
 import { RolloutBuffer } from '../../agents/buffers/rollout-buffer.js';
+import type { HeadSpec } from '../../agents/policies/param-layout.js';
 import { rolloutTransitions } from '../../agents/algos/gail/adversarial-imitation.js';
 
 before(async () => {
@@ -409,10 +410,11 @@ test("AIRL logPiWeight: the generator's reward is f - w log pi (w = 1: AIRL's lo
     b.valid.fill(1);
     return b;
   };
-  const run = (logPiWeight: number): { rewards: number[]; loss: number } => {
+  const run = (logPiWeight: number | undefined, head: HeadSpec = HEAD2): { rewards: number[]; loss: number } => {
     // One at a time: tfjs variable names are global. Same seeds: the same networks and minibatches.
-    const adv = new AdversarialImitation({ kind: 'airl', config: resolveDiscriminatorConfig({ hidden: [8], updatesPerRollout: 1, batchSize: 8, normalizeReward: false, absorbing: false, logPiWeight }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
-    const net = MlpActorCritic.create({ obsDim: 2, hidden: [8], activation: 'tanh', head: HEAD2 }, new Rng(2), { logStdInit: 0 });
+    const t = head.kind === 'gaussian' ? { ...expert, actions: Float32Array.from(expert.actions, (a) => a - 0.5) } : expert;
+    const adv = new AdversarialImitation({ kind: 'airl', config: resolveDiscriminatorConfig({ hidden: [8], updatesPerRollout: 1, batchSize: 8, normalizeReward: false, absorbing: false, ...(logPiWeight !== undefined ? { logPiWeight } : {}) }), expert: t, obsDim: 2, head, actionBounds: head.kind === 'gaussian' ? { low: [-1], high: [1] } : null, gamma: 0.9, rng: new Rng(1) });
+    const net = MlpActorCritic.create({ obsDim: 2, hidden: [8], activation: 'tanh', head }, new Rng(2), { logStdInit: 0 });
     try {
       adv.attach(net);
       const b = buffer();
@@ -432,5 +434,9 @@ test("AIRL logPiWeight: the generator's reward is f - w log pi (w = 1: AIRL's lo
     assert.ok(Math.abs(w1.rewards[k] - w0.rewards[k] + logPi[k]) < 1e-5, `row ${k}: (f - log pi) - f = -log pi`);
     assert.ok(Math.abs(half.rewards[k] - (w0.rewards[k] - 0.5 * logPi[k])) < 1e-5, `row ${k}: w = 0.5`);
   }
+  assert.deepEqual(run(undefined).rewards, w1.rewards, 'default on discrete actions: 1');
+  const gauss: HeadSpec = { kind: 'gaussian', dim: 1 };
+  assert.deepEqual(run(undefined, gauss).rewards, run(0, gauss).rewards, 'default on continuous actions: 0');
+  assert.notDeepEqual(run(1, gauss).rewards, run(0, gauss).rewards);
   assert.throws(() => resolveDiscriminatorConfig({ logPiWeight: 1.5 }, 'r'), /r\.logPiWeight/);
 });

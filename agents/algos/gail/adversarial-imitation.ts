@@ -160,7 +160,7 @@ export class AdversarialImitation {
     }
     // Relabel: the logit of each real transition (policy rows are the valid ones, in order).
     // The generator's reward: the logit, AIRL's with -log pi weighted by logPiWeight.
-    const w = c.logPiWeight;
+    const w = c.logPiWeight ?? (this.reward.spec.head.kind === 'categorical' ? 1 : 0);
     const logits = this.logits(policy, policyLogPi && w !== 1 ? Float32Array.from(policyLogPi, (v) => w * v) : policyLogPi);
     const absorbingLogit = c.absorbing ? this.logits(absorbingRows(policy.obsDim, policy.actDim, 1), this.kind === 'airl' ? new Float32Array(1) : null)[0] : 0;
     const real = policy.rows - countOf(policy.absorbing);

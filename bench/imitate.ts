@@ -15,7 +15,7 @@
 // Demonstrator per task (TASKS): a PPO checkpoint (the CartPole fixture, or one this script
 // trains with lamkit train on first use and keeps in bench/results/imitate/demonstrators/), or
 // the task's scripted expert. Demonstrations: lamkit record, seed 0, the first --demos episodes (default: the
-// task's, TASKS: 4, ArmReach-v0 50)
+// task's, TASKS: 4; Reacher-v5 and ArmReach-v0 50)
 // (BC: lamkit finetune's 80/10/10 split of max(10, --demos)). Evaluation: 20 deterministic
 // episodes, seeds 10000+, for the learner, the demonstrator and the random policy alike.
 //
@@ -54,7 +54,13 @@ const TASKS: Record<string, TaskSetup> = {
   'CartPole-v1': { demonstrator: { checkpoint: 'test/fixtures/imitation/cartpole-ppo' }, steps: 30_000 },
   'Pendulum-v1': { demonstrator: { ppoSteps: 200_000 }, steps: 100_000 },
   'InvertedPendulum-v5': { demonstrator: { ppoSteps: 61_440 }, steps: 100_000 },
-  'Reacher-v5': { demonstrator: { ppoSteps: 1_000_000 }, steps: 200_000 },
+  // Goal-conditioned as ArmReach-v0 below: the reward reads cos/sin of the joints, their speeds and fingertip - target.
+  'Reacher-v5': {
+    demonstrator: { ppoSteps: 1_000_000 },
+    steps: 300_000,
+    demos: 50,
+    adversarial: { reward: { inputStats: 'mixture', observations: [0, 1, 2, 3, 6, 7, 8, 9] }, policy: { logStdInit: -1 } },
+  },
   // A goal-conditioned task (docs/benchmarks.md, Imitation, session 32): 50 demonstrations (4 cover 4 goals),
   // the reward networks read no absolute positions (the goal's would tell the expert's 50 goals from the
   // generator's), input statistics of expert and policy states, a narrower initial policy, 500k steps;
@@ -147,10 +153,10 @@ async function ppoOn(target: string, checkpointDir: string | null, seed: number,
   }
 }
 
-/** Env steps DAgger's mixture policy took: the aggregated dataset's frames beyond the demonstrations. */
-async function daggerSteps(outDir: string, demoFrames: number): Promise<number> {
+/** Env steps DAgger's mixture policy took: the aggregated dataset's frames (it holds the labelled episodes only; the demonstrations stay where they are). */
+async function daggerSteps(outDir: string): Promise<number> {
   const ds = await lib.openDataset(join(outDir, 'aggregated'));
-  return ds.totalFrames - demoFrames;
+  return ds.totalFrames;
 }
 
 function save(row: ImitationRow): void {
@@ -194,7 +200,7 @@ if (runGrid) {
           const ret = await meanReturn(o.checkpointDir, envId);
           const row: ImitationRow = {
             env: envId, algo, seed, return: ret, normalizedScore: (ret - randomReturn) / (expertReturn - randomReturn), randomReturn, expertReturn, demonstrator: expert,
-            demoEpisodes: algo === 'bc' ? Math.round(0.8 * Math.max(10, demos)) : demos, envSteps: adversarial ? o.globalStep : algo === 'dagger' ? await daggerSteps(out, demoFrames) : 0,
+            demoEpisodes: algo === 'bc' ? Math.round(0.8 * Math.max(10, demos)) : demos, envSteps: adversarial ? o.globalStep : algo === 'dagger' ? await daggerSteps(out) : 0,
             config, wallSeconds, load: [load0, loadavg()[0]], date: new Date().toISOString(),
           };
           console.log(`imitate ${envId} ${algo} seed ${seed}: return ${ret.toFixed(2)}, normalized score ${row.normalizedScore.toFixed(3)}, ${row.envSteps} env steps (${wallSeconds.toFixed(0)} s, load ${load0.toFixed(1)}-${loadavg()[0].toFixed(1)})`);

@@ -8,7 +8,7 @@
 //
 // The whole grid (5 tasks x 4 algos x 3 seeds) takes hours on 2 cores: shrink it with --envs,
 // --algos, --seeds. Each (task, algo, seed) writes bench/results/imitate/<task>__<algo>__<seed>.json,
-// so the grid runs in pieces; after a run (or with --report alone) every result there goes into
+// so the grid runs in pieces; after a run (or with --report, which only reports) every result there goes into
 // the markdown table printed and the plot written to docs/img/imitate.svg (tuning runs: point
 // --results elsewhere so they stay out of the table).
 //
@@ -166,8 +166,8 @@ function save(row: ImitationRow): void {
   writeFileSync(join(RESULTS, `${row.env}__${row.algo}__${row.seed}.json`), JSON.stringify(row, null, 2) + '\n');
 }
 
-// --report alone only reports; anything else runs its grid, then reports everything saved.
-const runGrid = !(values.report && process.argv.slice(2).every((a) => a === '--report'));
+// --report only reports (what --results holds); without it the grid runs, then everything saved is reported.
+const runGrid = !values.report;
 if (runGrid) {
   const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-imitate-'));
   try {

@@ -10,7 +10,7 @@ export { MujocoEnv, type MujocoAction, type MujocoEnvOptions, type Float64Box } 
 export { Reacher, type ReacherOptions } from './mujoco/reacher.js';
 export { InvertedPendulum, type InvertedPendulumOptions } from './mujoco/inverted-pendulum.js';
 export { ArmEnv, ARM_DOF, type ArmEnvOptions } from './mujoco/arm-env.js';
-export { ArmReach, ARM_REACH_OBS, type ArmReachOptions } from './mujoco/arm-reach.js';
+export { ArmReach, ArmReachReversed, ARM_REACH_OBS, ARM_REACH_REVERSED_GEARS, type ArmReachOptions } from './mujoco/arm-reach.js';
 export { ArmPush, ARM_PUSH_OBS, type ArmPushOptions } from './mujoco/arm-push.js';
 export { ArmIk, type ArmIkOptions } from './mujoco/arm-ik.js';
 export { ArmExpert, type ArmExpertOptions } from './mujoco/arm-expert.js';

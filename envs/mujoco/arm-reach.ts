@@ -1,6 +1,6 @@
 import type { ResetArgs, ResetResult, StepResult } from '../../src/core/env.js';
 import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
-import { armXml } from '../../sim/assets/arm.js';
+import { ARM_GEAR, armXml } from '../../sim/assets/arm.js';
 import { ArmEnv, type ArmEnvOptions } from './arm-env.js';
 import { isFiniteVector, unboundedBox, type MujocoAction } from './mujoco-env.js';
 
@@ -39,8 +39,8 @@ export class ArmReach extends ArmEnv {
   private readonly controlCostWeight: number;
   private readonly targetMocap: number;
 
-  constructor(options: ArmReachOptions = {}) {
-    super('ArmReach-v0', armXml({ puck: false }), options);
+  constructor(options: ArmReachOptions = {}, variant: { envName: string; xml: string } = { envName: 'ArmReach-v0', xml: armXml({ puck: false }) }) {
+    super(variant.envName, variant.xml, options);
     this.controlCostWeight = options.controlCostWeight ?? 0.01;
     this.targetMocap = this.world.mocapId('target');
     // Named observation fields: recorded datasets name their columns after them, and a pretrained transformer lends a new task's tokenizer the columns of fields it knows.
@@ -90,5 +90,22 @@ export class ArmReach extends ArmEnv {
       obs[18 + i] = mocap[m + i] - obs[12 + i];
     }
     return obs;
+  }
+}
+
+/** The servo gears of ArmReach-reversed-v0: the shoulder's yaw motor turns the other way. */
+export const ARM_REACH_REVERSED_GEARS: readonly number[] = [-ARM_GEAR, ARM_GEAR, ARM_GEAR, ARM_GEAR, ARM_GEAR, ARM_GEAR];
+
+/**
+ * ArmReach-reversed-v0: {@link ArmReach} with the shoulder's yaw motor
+ * mounted the other way round (its servo gear negated), everything else
+ * equal: the same command turns the base the opposite way. A changed
+ * dynamics for reward transfer (issue 14): a policy learned on ArmReach-v0
+ * (or its scripted expert) swings away from targets off the centre line,
+ * while a reward of the hand's distance to the target still holds.
+ */
+export class ArmReachReversed extends ArmReach {
+  constructor(options: ArmReachOptions = {}) {
+    super(options, { envName: 'ArmReach-reversed-v0', xml: armXml({ puck: false, name: 'arm_reach_reversed', gears: ARM_REACH_REVERSED_GEARS }) });
   }
 }

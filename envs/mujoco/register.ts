@@ -2,7 +2,7 @@ import { register, registeredIds, type EnvRegistration } from '../../src/registr
 import { loadMujoco } from '../../sim/load-mujoco.js';
 import { Reacher, type ReacherOptions } from './reacher.js';
 import { InvertedPendulum, InvertedPendulumDamped, type InvertedPendulumOptions } from './inverted-pendulum.js';
-import { ArmReach, type ArmReachOptions } from './arm-reach.js';
+import { ArmReach, ArmReachReversed, type ArmReachOptions } from './arm-reach.js';
 import { ArmPush, type ArmPushOptions } from './arm-push.js';
 import { LangReach, type LangReachOptions } from './lang-reach.js';
 
@@ -45,6 +45,14 @@ const specs: EnvRegistration[] = [
     // 2 s at dt 0.04 s; the scripted expert needs about 15 steps.
     id: 'ArmReach-v0',
     entryPoint: (kwargs) => new ArmReach(kwargs as ArmReachOptions),
+    maxEpisodeSteps: 50,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    // Changed dynamics (the shoulder's yaw motor reversed) for reward transfer; otherwise ArmReach-v0.
+    id: 'ArmReach-reversed-v0',
+    entryPoint: (kwargs) => new ArmReachReversed(kwargs as ArmReachOptions),
     maxEpisodeSteps: 50,
     module: import.meta.url,
     prepare,

@@ -1,3 +1,4 @@
+import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 /** Options of {@link armXml}. */
 export interface ArmXmlOptions {
   /** Add a movable puck (free joint, `puck` body) and a goal marker (`goal` mocap body). Default false. */
@@ -6,7 +7,16 @@ export interface ArmXmlOptions {
   name?: string;
   /** MJCF bodies (and cameras) placed in the world instead of the reach `target` marker (LangReach-v0's coloured objects). */
   objects?: string;
+  /**
+   * Gear of each joint's velocity servo, base to hand (default 0.5 each:
+   * `ctrl` 1 commands 2 rad/s). A negative gear turns the joint the other
+   * way (ArmReach-reversed-v0: a motor mounted the other way round).
+   */
+  gears?: readonly number[];
 }
+
+/** Default gear of the arm's velocity servos. */
+export const ARM_GEAR = 0.5;
 
 /** Joint names of the arm, base to hand. */
 export const ARM_JOINTS = ['shoulder_yaw', 'shoulder_pitch', 'elbow_pitch', 'forearm_roll', 'wrist_pitch', 'hand_roll'] as const;
@@ -38,6 +48,11 @@ export const ARM_PUCK_HALF_HEIGHT = 0.02;
  */
 export function armXml(options: ArmXmlOptions = {}): string {
   const puck = options.puck ?? false;
+  const gears = options.gears;
+  if (gears !== undefined && !(gears.length === ARM_JOINTS.length && gears.every((g) => Number.isFinite(g) && g !== 0))) {
+    throw new InvalidArgument(formatError('armXml.gears', `${ARM_JOINTS.length} finite non-zero numbers (one per joint, base to hand)`, describeValue(gears), `Pass e.g. [${ARM_JOINTS.map(() => ARM_GEAR).join(', ')}]`));
+  }
+  const gearAttr = (k: number): string => (gears !== undefined && gears[k] !== ARM_GEAR ? ` gear="${gears[k]}"` : '');
   const name = options.name ?? (puck ? 'arm_push' : 'arm_reach');
   const puckXml = puck
     ? `
@@ -61,7 +76,7 @@ export function armXml(options: ArmXmlOptions = {}): string {
   <default>
     <joint type="hinge" armature="0.01" damping="0.1"/>
     <geom contype="0" conaffinity="0" density="800" rgba="0.75 0.75 0.8 1"/>
-    <velocity kv="400" gear="0.5" ctrlrange="-1 1"/>
+    <velocity kv="400" gear="${ARM_GEAR}" ctrlrange="-1 1"/>
   </default>
   <worldbody>
     <light name="top" pos="0.3 0 2" dir="0 0 -1" diffuse="0.8 0.8 0.8"/>
@@ -103,12 +118,12 @@ export function armXml(options: ArmXmlOptions = {}): string {
     </body>${puckXml}
   </worldbody>
   ${puck ? '<contact>\n    <pair name="pusher_puck" geom1="pusher" geom2="puck" condim="1"/>\n  </contact>\n  ' : ''}<actuator>
-    <velocity name="shoulder_yaw" joint="shoulder_yaw"/>
-    <velocity name="shoulder_pitch" joint="shoulder_pitch"/>
-    <velocity name="elbow_pitch" joint="elbow_pitch"/>
-    <velocity name="forearm_roll" joint="forearm_roll"/>
-    <velocity name="wrist_pitch" joint="wrist_pitch"/>
-    <velocity name="hand_roll" joint="hand_roll"/>
+    <velocity name="shoulder_yaw" joint="shoulder_yaw"${gearAttr(0)}/>
+    <velocity name="shoulder_pitch" joint="shoulder_pitch"${gearAttr(1)}/>
+    <velocity name="elbow_pitch" joint="elbow_pitch"${gearAttr(2)}/>
+    <velocity name="forearm_roll" joint="forearm_roll"${gearAttr(3)}/>
+    <velocity name="wrist_pitch" joint="wrist_pitch"${gearAttr(4)}/>
+    <velocity name="hand_roll" joint="hand_roll"${gearAttr(5)}/>
   </actuator>
 </mujoco>
 `;

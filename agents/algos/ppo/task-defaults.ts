@@ -61,7 +61,13 @@ export const PPO_DISCRETE_DEFAULTS: Partial<PpoConfig> = {
  * | CartPole-heavy-v0 | as CartPole-v1 | its changed-dynamics variant (reward transfer) |
  * | Reacher-v5 | CleanRL defaults with rl-zoo Reacher-v2's gamma 0.9 and clip 0.3; 8 minibatches of 256 | normalization on |
  * | ArmReach-v0 | Reacher-like | lamkit's own arm task |
+ * | ArmReach-reversed-v0 | as ArmReach-v0 | its changed-dynamics variant (reward transfer) |
  */
+const ARM_REACH_DEFAULTS: Partial<PpoConfig> = {
+  numEnvs: 4,
+  numSteps: 512,
+  gamma: 0.95,
+};
 const CARTPOLE_DEFAULTS: Partial<PpoConfig> = {
   numEnvs: 8,
   numSteps: 32,
@@ -117,11 +123,8 @@ export const PPO_TASK_DEFAULTS: Readonly<Record<string, Partial<PpoConfig>>> = {
     gaeLambda: 0.95,
     clipCoef: 0.3,
   },
-  'ArmReach-v0': {
-    numEnvs: 4,
-    numSteps: 512,
-    gamma: 0.95,
-  },
+  'ArmReach-v0': ARM_REACH_DEFAULTS,
+  'ArmReach-reversed-v0': ARM_REACH_DEFAULTS,
 };
 
 /**

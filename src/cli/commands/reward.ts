@@ -33,6 +33,8 @@ export async function runReward(flags: RewardFlags): Promise<RewardOutcome> {
   const episodes = parseIntFlag('lamkit reward --episodes', flags.episodes, 1, '5') as number;
   const seed = parseIntFlag('lamkit reward --seed', flags.seed, 0, '0') as number;
   const lib = await import('../../index.js');
+  // The backend before the reward's tensors (else they land on tfjs's default pure-JS CPU backend, with its banner).
+  await lib.initBackend();
   const { reward, data } = readLearnedReward(lib, flags.checkpoint, 'lamkit reward --checkpoint', seed);
   const envId = flags.env ?? data.meta.envId;
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
@@ -108,6 +110,6 @@ export function register(program: Command): void {
     .action(async (flags: RewardFlags) => {
       const o = await runReward(flags);
       o.episodes.forEach((e, i) => process.stdout.write(`lamkit reward: ${o.envId} episode ${i}: env return ${e.envReturn.toFixed(2)}, learned (${o.kind === 'airl' ? 'g' : 'logit'}) return ${e.learnedReturn.toFixed(2)}, ${e.length} steps\n`));
-      process.stdout.write(`lamkit reward: correlation of env and learned reward over ${o.episodes.reduce((a, e) => a + e.length, 0)} steps: ${o.stepCorrelation.toFixed(3)}\n`);
+      process.stdout.write(`lamkit reward: correlation of env and learned reward over ${o.episodes.reduce((a, e) => a + e.length, 0)} steps: ${Number.isNaN(o.stepCorrelation) ? 'undefined (one of them is constant)' : o.stepCorrelation.toFixed(3)}\n`);
     });
 }

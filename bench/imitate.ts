@@ -6,7 +6,8 @@
 //        [--gail-config <json>] [--airl-config <json>] [--dagger-config <json>] [--transfer-to <env id>] [--transfer-steps <n>] [--report]
 //        [--results bench/results/imitate]
 //
-// The whole grid (5 tasks x 4 algos x 3 seeds) takes hours on 2 cores: shrink it with --envs,
+// The whole grid (5 tasks x 4 algos x 3 seeds) takes ~30 min of runs on 2 cores (session 32: 1,616 s, plus the
+// demonstrators on first use): shrink it with --envs,
 // --algos, --seeds. Each (task, algo, seed) writes bench/results/imitate/<task>__<algo>__<seed>.json,
 // so the grid runs in pieces; after a run (or with --report, which only reports) every result there goes into
 // the markdown table printed and the plot written to docs/img/imitate.svg (tuning runs: point

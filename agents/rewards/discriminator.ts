@@ -74,8 +74,8 @@ export const discriminatorConfigSchema = z
      * goal-conditioned task the goal's absolute position is one such
      * dimension: a few dozen demonstrations cover a few dozen goals, and a
      * discriminator that reads the goal learns which goals the expert had
-     * instead of how it moved (ArmReach-v0: `[6, ..., 11, 18, 19, 20]`,
-     * joint speeds and target - end effector; docs/benchmarks.md, Imitation).
+     * instead of how it moved (ArmReach-v0: `[18, 19, 20]`, target - end
+     * effector; docs/benchmarks.md, Imitation).
      */
     observations: z.array(z.number().int().min(0)).min(1).optional(),
     /**

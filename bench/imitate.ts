@@ -68,7 +68,8 @@ const TASKS: Record<string, TaskSetup> = {
   // the reward networks read target - end effector only (the goal's position would tell the expert's 50 goals
   // from the generator's; the joint speeds made g judge motion more than distance, which did not transfer),
   // a gradient penalty (without it g is a spike at the target and flat elsewhere: no use to PPO from
-  // scratch, ArmReach-reversed-v0), input statistics of expert and policy states, a narrower initial
+  // scratch on ArmReach-reversed-v0; with it one seed of three transferred), input statistics of expert
+  // and policy states, a narrower initial
   // policy, 500k steps. (AIRL's generator reward is f without -log pi on continuous actions by default.)
   'ArmReach-v0': {
     demonstrator: 'expert',

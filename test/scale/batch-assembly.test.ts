@@ -21,12 +21,23 @@ function rollout(steps: number, envs: number, obsDim: number, actDim: number, sa
   return b;
 }
 
-test('--rollouts-per-update 2 at --max-policy-lag 2: versions never mix within an update (an older rollout is dropped, a newer one restarts the batch); the update is held until acknowledged after it', async () => {
+/** A CartPole PPO learner (4 sub-envs x 16 steps, seed 3) and a metric stream for `body`, closed after it. */
+async function withLearner(body: (ppo: PPO, metrics: MetricStream) => Promise<void>): Promise<void> {
   const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 3, totalSteps: 64 * 4, numEnvs: 4, numSteps: 16, numMinibatches: 2, updateEpochs: 1 });
   const vec = await makeVec('CartPole-v1', { numEnvs: 4 });
   const metrics = new MetricStream();
   const ppo = await PPO.create(vec, config);
   try {
+    await body(ppo, metrics);
+  } finally {
+    ppo.dispose();
+    await vec.close();
+    metrics.complete();
+  }
+}
+
+test('--rollouts-per-update 2 at --max-policy-lag 2: versions never mix within an update (an older rollout is dropped, a newer one restarts the batch); the update is held until acknowledged after it', async () => {
+  await withLearner(async (ppo, metrics) => {
     // Two local updates: the learner is at version 2, so rollouts of versions 0-2 are within the lag.
     for (let i = 0; i < 2; i++) {
       await ppo.collect();
@@ -68,19 +79,11 @@ test('--rollouts-per-update 2 at --max-policy-lag 2: versions never mix within a
     assert.deepEqual(acked.sort(), ['a', 'b', 'c', 'd']);
     const row = rows.find((r) => r['broker/batch_rollouts'] !== undefined)!;
     assert.deepEqual([row['broker/batch_rollouts'], row['broker/batch_workers'], row['broker/batch_versions'], row['broker/rollout_age']], [2, 2, 1, 0], 'two rollouts of two workers, one version: the current one (age 0)');
-  } finally {
-    ppo.dispose();
-    await vec.close();
-    metrics.complete();
-  }
+  });
 });
 
 test('a rollout redelivered behind later ones (lost as the broker restarted, back after the ack wait) is a first receipt, not a duplicate; a second copy is a duplicate', async () => {
-  const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 3, totalSteps: 64 * 4, numEnvs: 4, numSteps: 16, numMinibatches: 2, updateEpochs: 1 });
-  const vec = await makeVec('CartPole-v1', { numEnvs: 4 });
-  const metrics = new MetricStream();
-  const ppo = await PPO.create(vec, config);
-  try {
+  await withLearner(async (ppo, metrics) => {
     await ppo.collect();
     ppo.update();
     const { obsDim, actDim } = ppo.rollout;
@@ -99,11 +102,7 @@ test('a rollout redelivered behind later ones (lost as the broker restarted, bac
     assert.deepEqual(acked, [0, 2, 1, 1], 'the stale ones and the duplicate acknowledged at once; 3 held for its update');
     assert.deepEqual([0, 1, 2, 3, 4].map((s) => source.taken('w', 'i', s)), [true, true, true, true, false]);
     assert.equal(source.taken('w', 'other-instance', 0), false);
-  } finally {
-    ppo.dispose();
-    await vec.close();
-    metrics.complete();
-  }
+  });
 });
 
 test('TakenSeqs: each seq taken once, in any order; far out-of-order seqs wait until the gap fills', () => {

@@ -77,4 +77,4 @@ export { airlTrainer } from './algos/airl/airl-trainer.js';
 export { imitationInputs, type ImitationInputs, type ImitationContext } from './algos/imitation-inputs.js';
 export { daggerTrainer, resolveDaggerConfig, daggerBeta, concatDemonstrations, daggerConfigSchema, type DaggerConfig } from './algos/dagger/dagger-trainer.js';
 export { MixtureEnv } from './algos/dagger/mixture-env.js';
-export { learnedRewardHook, type LearnedRewardHookOptions } from './rewards/learned-reward-hook.js';
+export { learnedRewardHook, defaultSupportPenalty, DEFAULT_SUPPORT_PENALTY, type LearnedRewardHookOptions } from './rewards/learned-reward-hook.js';

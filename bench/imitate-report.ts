@@ -25,7 +25,24 @@ export interface ImitationRow {
   load: [number, number];
   date: string;
   /** With --transfer-to: PPO on the frozen learned reward on a changed-dynamics variant. */
-  transfer?: { target: string; /** PPO steps of both transfer agents (older rows: the imitation run's). */ steps?: number; return: number; trueRewardReturn: number; randomReturn: number; demonstratorReturn: number; normalizedScore: number };
+  transfer?: {
+    target: string;
+    /** PPO steps of both transfer agents (older rows: the imitation run's). */
+    steps?: number;
+    /** `learnedRewardHook`'s supportPenalty (older rows: 0). */
+    supportPenalty?: number;
+    return: number;
+    trueRewardReturn: number;
+    randomReturn: number;
+    /** The demonstrator's own policy on the variant (policy transfer). */
+    demonstratorReturn: number;
+    /** (return - random) / (PPO on the true reward - random). */
+    normalizedScore: number;
+    /** The variant's scripted expert, where it has one (older rows: absent). */
+    variantExpertReturn?: number;
+    /** (return - random) / (the variant's expert - random). */
+    expertScore?: number;
+  };
 }
 
 /** The `imitation` library's published mean normalized score of an algo (seals MuJoCo suite: a different suite; docs/references.md holds the figures and their source). */
@@ -58,10 +75,15 @@ export function imitationReport(rows: ImitationRow[]): { markdown: string; svg: 
   lines.push(`| \`imitation\` library's published mean, seals MuJoCo suite (other tasks; docs/references.md) | ${algos.map((a) => fmt(imitationLibraryMean(a))).join(' | ')} |`);
   const transfers = rows.filter((r) => r.transfer);
   if (transfers.length > 0) {
-    lines.push('', '| reward transfer | seed | PPO steps | PPO on the learned reward | PPO on the true reward | random | the demonstrator | transfer score |', '|---|---|---|---|---|---|---|---|');
-    for (const r of transfers.sort((x, y) => x.algo.localeCompare(y.algo) || x.seed - y.seed)) {
+    lines.push(
+      '',
+      "| reward transfer | support penalty | seed | PPO steps | PPO on the learned reward | PPO on the true reward | random | the demonstrator's policy | the variant's expert | of expert | of PPO on the true reward |",
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of transfers.sort((x, y) => x.algo.localeCompare(y.algo) || (x.transfer!.supportPenalty ?? 0) - (y.transfer!.supportPenalty ?? 0) || x.seed - y.seed)) {
       const t = r.transfer!;
-      lines.push(`| ${r.algo.toUpperCase()} ${r.env} -> ${t.target} | ${r.seed} | ${(t.steps ?? r.envSteps).toLocaleString('en-US')} | ${t.return.toFixed(1)} | ${t.trueRewardReturn.toFixed(1)} | ${t.randomReturn.toFixed(1)} | ${t.demonstratorReturn.toFixed(1)} | **${fmt(t.normalizedScore)}** |`);
+      const ve = t.variantExpertReturn !== undefined ? t.variantExpertReturn.toFixed(1) : '-';
+      lines.push(`| ${r.algo.toUpperCase()} ${r.env} -> ${t.target} | ${t.supportPenalty ?? 0} | ${r.seed} | ${(t.steps ?? r.envSteps).toLocaleString('en-US')} | ${t.return.toFixed(1)} | ${t.trueRewardReturn.toFixed(1)} | ${t.randomReturn.toFixed(1)} | ${t.demonstratorReturn.toFixed(1)} | ${ve} | **${t.expertScore !== undefined ? fmt(t.expertScore) : '-'}** | ${fmt(t.normalizedScore)} |`);
     }
   }
   const spec: VegaLiteSpec = {

@@ -3,15 +3,17 @@
 //
 //   npm run bench:imitate -- [--envs CartPole-v1,Pendulum-v1,InvertedPendulum-v5,Reacher-v5,ArmReach-v0]
 //        [--seeds 1,2,3] [--algos bc,dagger,gail,airl] [--demos <n>] [--steps <n>] [--quick]
-//        [--gail-config <json>] [--airl-config <json>] [--dagger-config <json>] [--transfer-to <env id>] [--transfer-steps <n>] [--report]
-//        [--results bench/results/imitate]
+//        [--gail-config <json>] [--airl-config <json>] [--dagger-config <json>] [--transfer-to <env id>] [--transfer-steps <n>]
+//        [--transfer-support-penalty <k>] [--report]
+//        [--results bench/results/imitate] [--keep-runs <dir>]
 //
 // The whole grid (5 tasks x 4 algos x 3 seeds) takes ~30 min of runs on 2 cores (session 32: 1,616 s, plus the
 // demonstrators on first use): shrink it with --envs,
 // --algos, --seeds. Each (task, algo, seed) writes bench/results/imitate/<task>__<algo>__<seed>.json,
 // so the grid runs in pieces; after a run (or with --report, which only reports) every result there goes into
 // the markdown table printed and the plot written to docs/img/imitate.svg (tuning runs: point
-// --results elsewhere so they stay out of the table).
+// --results elsewhere so they stay out of the table). --keep-runs <dir> (new) keeps the demonstrations and
+// every run's directory (checkpoints, metrics.jsonl) there instead of in a temporary directory.
 //
 // Demonstrator per task (TASKS): a PPO checkpoint (the CartPole fixture, or one this script
 // trains with lamkit train on first use and keeps in bench/results/imitate/demonstrators/), or
@@ -76,6 +78,10 @@ const TASKS: Record<string, TaskSetup> = {
     steps: 500_000,
     demos: 50,
     adversarial: { reward: { inputStats: 'mixture', observations: ARM_REACH_TARGET_MINUS_EE, gradientPenalty: 10 }, policy: { logStdInit: -1 } },
+    // AIRL (session 33): every rollout kept for the discriminator (replayCapacity over the whole run) and a
+    // lighter penalty; g then falls with the distance to the target along most directions, and the
+    // transfer's support penalty handles the rest (docs/benchmarks.md, Imitation, reward transfer).
+    airl: { reward: { gradientPenalty: 1, replayCapacity: 600_000 } },
   },
 };
 const EVAL = { episodes: 20, seed: 10_000, deterministic: true };
@@ -93,11 +99,16 @@ const { values } = parseArgs({
     'dagger-config': { type: 'string', default: '{}' },
     'transfer-to': { type: 'string' },
     'transfer-steps': { type: 'string' },
+    'transfer-support-penalty': { type: 'string' },
     report: { type: 'boolean', default: false },
     results: { type: 'string', default: 'bench/results/imitate' },
+    'keep-runs': { type: 'string' },
   },
 });
 const RESULTS = values.results!;
+// Default: learnedRewardHook's (lib.DEFAULT_SUPPORT_PENALTY for rewards that store the demonstrations' range).
+const SUPPORT_PENALTY = values['transfer-support-penalty'] === undefined ? lib.DEFAULT_SUPPORT_PENALTY : Number(values['transfer-support-penalty']);
+if (!(SUPPORT_PENALTY >= 0)) throw new Error(`bench/imitate --transfer-support-penalty: expected a number >= 0, got ${values['transfer-support-penalty']}. Pass e.g. 1 (0: off).`);
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
 /** `b` over `a`, one level deep for the objects `reward` and `policy`. */
 function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
@@ -141,7 +152,7 @@ async function ppoOn(target: string, checkpointDir: string | null, seed: number,
   const config = lib.resolvePpoConfig({ ...defaults, ...(checkpointDir ? { normalizeReward: false } : {}), seed, totalSteps: steps }, 'bench transfer');
   const reward = checkpointDir ? lib.LearnedReward.restore((lib.readCheckpoint(checkpointDir).data.algo.state as { reward: lib.LearnedRewardState }).reward, new lib.Rng(seed), 'bench transfer') : null;
   const vec = await lib.makeVec(target, { numEnvs: config.numEnvs });
-  const ppo = await lib.PPO.create(vec, config, reward ? { rewardHook: lib.learnedRewardHook(reward) } : {});
+  const ppo = await lib.PPO.create(vec, config, reward ? { rewardHook: lib.learnedRewardHook(reward, { supportPenalty: SUPPORT_PENALTY }) } : {});
   try {
     await ppo.learn();
     const policy = ppo.policy();
@@ -173,7 +184,10 @@ function save(row: ImitationRow): void {
 // --report only reports (what --results holds); without it the grid runs, then everything saved is reported.
 const runGrid = !values.report;
 if (runGrid) {
-  const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-imitate-'));
+  const keep = values['keep-runs'];
+  if (keep && existsSync(keep) && readdirSync(keep).length > 0) throw new Error(`bench/imitate --keep-runs: expected a new or empty directory, got ${keep} (not empty). Pass a new directory.`);
+  if (keep) mkdirSync(keep, { recursive: true });
+  const root = keep ?? mkdtempSync(join(tmpdir(), 'lamkit-bench-imitate-'));
   try {
     for (const envId of list(values.envs!)) {
       if (!(envId in TASKS)) throw new Error(`bench/imitate --envs: expected some of ${Object.keys(TASKS).join(', ')}, got ${envId}. Fix the list.`);
@@ -217,17 +231,24 @@ if (runGrid) {
             const randomTarget = await meanReturn('random', target);
             const transferSteps = values['transfer-steps'] !== undefined ? Number(values['transfer-steps']) : o.globalStep;
             if (!(Number.isInteger(transferSteps) && transferSteps > 0)) throw new Error(`bench/imitate --transfer-steps: expected a positive integer, got ${values['transfer-steps']}. Pass e.g. 60000.`);
+            // The variant's own scripted expert (the demonstrator's controller told of the change), where one exists.
+            const variantExpert = expert === 'expert' && sources.hasExpert(target) ? await meanReturn('expert', target) : null;
             const tr = await ppoOn(target, o.checkpointDir, seed, transferSteps);
             const trueReward = await ppoOn(target, null, seed, transferSteps);
-            row.transfer = { target, steps: transferSteps, return: tr, trueRewardReturn: trueReward, randomReturn: randomTarget, demonstratorReturn: demonstratorOnTarget, normalizedScore: (tr - randomTarget) / (trueReward - randomTarget) };
-            console.log(`imitate ${envId} -> ${target}, PPO on ${algo}'s frozen reward, seed ${seed}, ${transferSteps} steps: return ${tr.toFixed(2)}; PPO on the true reward ${trueReward.toFixed(2)}, random ${randomTarget.toFixed(2)}, the demonstrator ${demonstratorOnTarget.toFixed(2)}; transfer score ${row.transfer.normalizedScore.toFixed(3)} (target >= 0.8 for AIRL)`);
+            row.transfer = {
+              target, steps: transferSteps, supportPenalty: SUPPORT_PENALTY, return: tr, trueRewardReturn: trueReward, randomReturn: randomTarget, demonstratorReturn: demonstratorOnTarget,
+              normalizedScore: (tr - randomTarget) / (trueReward - randomTarget),
+              ...(variantExpert !== null ? { variantExpertReturn: variantExpert, expertScore: (tr - randomTarget) / (variantExpert - randomTarget) } : {}),
+            };
+            const vs = variantExpert !== null ? `, the variant's expert ${variantExpert.toFixed(2)}; of expert ${row.transfer.expertScore!.toFixed(3)}` : '';
+            console.log(`imitate ${envId} -> ${target}, PPO on ${algo}'s frozen reward (support penalty ${SUPPORT_PENALTY}), seed ${seed}, ${transferSteps} steps: return ${tr.toFixed(2)}; PPO on the true reward ${trueReward.toFixed(2)}, random ${randomTarget.toFixed(2)}, the demonstrator ${demonstratorOnTarget.toFixed(2)}${vs}; of PPO on the true reward ${row.transfer.normalizedScore.toFixed(3)} (target >= 0.8 of expert for AIRL)`);
           }
           save(row);
         }
       }
     }
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!keep) rmSync(root, { recursive: true, force: true });
   }
 }
 

@@ -14,7 +14,7 @@ export { ArmReach, ArmReachReversed, ARM_REACH_OBS, ARM_REACH_REVERSED_GEARS, ty
 export { ArmPush, ARM_PUSH_OBS, type ArmPushOptions } from './mujoco/arm-push.js';
 export { ArmIk, type ArmIkOptions } from './mujoco/arm-ik.js';
 export { ArmExpert, type ArmExpertOptions } from './mujoco/arm-expert.js';
-export { ArmReachExpert, type ArmReachExpertOptions } from './mujoco/arm-reach-expert.js';
+export { ArmReachExpert, ArmReachReversedExpert, type ArmReachExpertOptions } from './mujoco/arm-reach-expert.js';
 export { ArmPushExpert, type ArmPushExpertOptions } from './mujoco/arm-push-expert.js';
 // Instruction-following tasks (issue #15).
 export { CommandAvatar, COMMAND_AVATAR_STATE, COMMAND_AVATAR_MAX_CHARS, type CommandAvatarOptions, type CommandAvatarObs } from './command/command-avatar.js';

@@ -32,6 +32,8 @@ export interface CheckpointAlgo {
   state: Record<string, unknown>;
   /** Optimizer moments per parameter group, or null (nothing to continue). */
   optimizer: OptimizerState | null;
+  /** Large float32 state by name (e.g. GAIL/AIRL's replay buffer), kept out of the JSON in `arrays.bin`; absent: none. */
+  arrays?: Record<string, Float32Array>;
 }
 
 /** Everything a checkpoint holds (format v2). */

@@ -97,9 +97,23 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
     }
     optimizer = { groups };
   }
+  let arrays: Record<string, Float32Array> | undefined;
+  if (algo.arrays !== undefined) {
+    const entries = Object.entries((algo.arrays ?? {}) as Record<string, { offset: number; length: number }>);
+    const total = entries.reduce((a, [, e]) => a + (e?.length ?? 0), 0);
+    if (!existsSync(join(dir, 'arrays.bin'))) throw new FileFormatError(formatError(where('arrays.bin'), 'the file to exist (checkpoint.json lists arrays in it)', 'a missing file', 'Re-save the checkpoint or pick another one'));
+    const all = readFloat32(join(dir, 'arrays.bin'), total, where('arrays.bin'), `${total} float32 values (${entries.map(([n, e]) => `${n}: ${e?.length}`).join(', ')})`);
+    arrays = {};
+    for (const [name, e] of entries) {
+      if (!(e && Number.isInteger(e.offset) && Number.isInteger(e.length) && e.offset >= 0 && e.length >= 0 && e.offset + e.length <= total)) {
+        throw new FileFormatError(formatError(`${w}.algo.arrays.${name}`, `{ offset, length } inside arrays.bin (${total} floats)`, describeValue(e), 'Re-save the checkpoint'));
+      }
+      arrays[name] = all.slice(e.offset, e.offset + e.length);
+    }
+  }
   return {
     dir,
     version: 2,
-    data: { ...part, algo: { name: algo.name, config: algo.config, state: algo.state, optimizer } },
+    data: { ...part, algo: { name: algo.name, config: algo.config, state: algo.state, optimizer, ...(arrays ? { arrays } : {}) } },
   };
 }

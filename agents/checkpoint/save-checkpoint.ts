@@ -20,7 +20,9 @@ export type { CheckpointMeta, CheckpointNormalization, CheckpointAlgo, Checkpoin
  *   optimizer: { groups: { <name>: { step, offset, size } } } } }`;
  * - `policy.bin`: the tensors, float32 little-endian, at their offsets (in elements);
  * - `optimizer.bin`: per group, Adam's first then second moments (float32),
- *   `m` at `offset`, `v` at `offset + size`.
+ *   `m` at `offset`, `v` at `offset + size`;
+ * - `arrays.bin` (only when `algo.arrays` has entries): each array (float32)
+ *   at the `offset` its `algo.arrays.<name>` entry gives, `length` values.
  */
 export function saveCheckpoint(dir: string, data: CheckpointData): void {
   let offset = 0;
@@ -42,6 +44,15 @@ export function saveCheckpoint(dir: string, data: CheckpointData): void {
     moments.set(g.m, groups[name].offset);
     moments.set(g.v, groups[name].offset + g.m.length);
   }
+  const arrayEntries = Object.entries(data.algo.arrays ?? {});
+  const arrayIndex: Record<string, { offset: number; length: number }> = {};
+  let arraysLength = 0;
+  for (const [name, a] of arrayEntries) {
+    arrayIndex[name] = { offset: arraysLength, length: a.length };
+    arraysLength += a.length;
+  }
+  const arrays = new Float32Array(arraysLength);
+  for (const [name, a] of arrayEntries) arrays.set(a, arrayIndex[name].offset);
   const json = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -51,12 +62,13 @@ export function saveCheckpoint(dir: string, data: CheckpointData): void {
     backend: data.meta.backend,
     policy: { kind: data.policy.kind, spec: data.policy.spec, groups: data.policy.groups, numParams: weights.length, tensors },
     normalization: data.normalization,
-    algo: { name: data.algo.name, config: data.algo.config, state: data.algo.state, optimizer: data.algo.optimizer ? { groups } : null },
+    algo: { name: data.algo.name, config: data.algo.config, state: data.algo.state, optimizer: data.algo.optimizer ? { groups } : null, ...(arrayEntries.length > 0 ? { arrays: arrayIndex } : {}) },
   };
   replaceDirAtomic(dir, (tmp) => {
     writeSynced(join(tmp, 'checkpoint.json'), JSON.stringify(json, null, 2));
     writeSynced(join(tmp, 'policy.bin'), littleEndianBytes(weights));
     writeSynced(join(tmp, 'optimizer.bin'), littleEndianBytes(moments));
+    if (arrayEntries.length > 0) writeSynced(join(tmp, 'arrays.bin'), littleEndianBytes(arrays));
   });
 }
 

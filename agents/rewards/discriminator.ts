@@ -25,6 +25,20 @@ export const discriminatorConfigSchema = z
     labelSmoothing: z.number().min(0).max(0.5).default(0),
     /** Weight of the zero-centred gradient penalty on expert inputs, coef * mean ||grad_x logit||^2 (R1, Mescheder et al. 2018). 0: off. */
     gradientPenalty: z.number().min(0).default(0),
+    /**
+     * Generator replay buffer: the discriminator's policy minibatches are
+     * drawn from the policy transitions of the last rollouts that fit in
+     * this many transitions (the current rollout always included; AIRL
+     * re-reads log pi of older rows under the current generator). 0: the
+     * current rollout only (GAIL's and AIRL's usual update; the `imitation`
+     * library's `gen_replay_buffer_capacity` defaults to one rollout too).
+     * Older rollouts keep the discriminator scoring the states the policy
+     * has left behind: without them a late discriminator sees only
+     * near-expert states and the reward elsewhere drifts (ArmReach-v0:
+     * AIRL's g rising with the distance to the target; docs/benchmarks.md,
+     * Imitation).
+     */
+    replayCapacity: z.number().int().min(0).default(0),
     /** Global gradient-norm clip of the discriminator step. */
     maxGradNorm: z.number().positive().default(10),
     /**

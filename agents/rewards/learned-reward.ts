@@ -21,6 +21,14 @@ export type LearnedRewardSpec = (
 ) & {
   /** The observation dimensions read (the others are 0); absent: all (`DiscriminatorConfig.observations`). */
   obsIndices?: number[];
+  /**
+   * The demonstrations' range of each observation dimension (`obsDim` each):
+   * where the reward was trained to tell expert states from others, so where
+   * it is trusted when reused ({@link LearnedReward.clipToSupport}). Absent in
+   * rewards written before it existed.
+   */
+  supportLow?: number[];
+  supportHigh?: number[];
 };
 
 /** A learned reward with its weights, as checkpoints store it (`algo.state.reward`). */
@@ -104,6 +112,46 @@ export class LearnedReward {
     const v = Float64Array.from(out.dataSync());
     out.dispose();
     return v;
+  }
+
+  /**
+   * The rows with each read observation dimension (s and s') clipped to the
+   * demonstrations' range (`spec.supportLow/High`), and how far each row's
+   * s lay outside it: the sum over read dimensions of the distance beyond
+   * the range in units of the input statistics' std, `Float64Array [rows]`
+   * (0 inside). A reward reused on a new task is only trusted on the states
+   * it was trained on: beyond them an MLP extrapolates freely (ArmReach-v0:
+   * AIRL's g rising 50-80 cm from the target, where no demonstration or
+   * rollout went), so `learnedRewardHook`'s `supportPenalty` scores such
+   * states as their nearest supported state minus a penalty per std beyond.
+   */
+  clipToSupport(t: Transitions): { clipped: Transitions; excess: Float64Array } {
+    const { lo, hi } = this.requireSupport('LearnedReward.clipToSupport');
+    const { obsVar } = this.spec;
+    const od = t.obsDim;
+    const read = this.spec.obsIndices ?? Array.from({ length: od }, (_, j) => j);
+    const sd = read.map((j) => Math.max(Math.sqrt(obsVar[j]), 1e-6));
+    const obs = t.obs.slice();
+    const nextObs = t.nextObs.slice();
+    const excess = new Float64Array(t.rows);
+    for (let r = 0; r < t.rows; r++) {
+      read.forEach((j, q) => {
+        const k = r * od + j;
+        const x = obs[k];
+        const c = Math.min(hi[j], Math.max(lo[j], x));
+        excess[r] += Math.abs(x - c) / sd[q];
+        obs[k] = c;
+        nextObs[k] = Math.min(hi[j], Math.max(lo[j], nextObs[k]));
+      });
+    }
+    return { clipped: { ...t, obs, nextObs }, excess };
+  }
+
+  /** The demonstrations' range ({@link LearnedRewardSpec.supportLow}); a typed error naming `where` for a reward without it. */
+  requireSupport(where: string): { lo: number[]; hi: number[] } {
+    const { supportLow: lo, supportHigh: hi } = this.spec;
+    if (!lo || !hi) throw new InvalidArgument(formatError(where, "a reward whose spec holds the demonstrations' range (supportLow, supportHigh)", 'a reward without it (written before lamkit stored it)', 'Learn the reward again with lamkit imitate, or pass a support penalty of 0'));
+    return { lo, hi };
   }
 
   /** AIRL's potential h(s) on the rows' observations (0 on absorbing rows): `Float64Array [rows]` (the shaping term's test reads it). */

@@ -60,15 +60,20 @@ export function absorbingRows(obsDim: number, actDim: number, count: number): Tr
   return { obsDim, actDim, rows: count, obs: new Float32Array(count * obsDim), actions: new Float32Array(count * actDim), nextObs: new Float32Array(count * obsDim), terminated: new Uint8Array(count), absorbing: new Uint8Array(count).fill(1) };
 }
 
-/** `a` then `b`. */
-export function concatTransitions(a: Transitions, b: Transitions): Transitions {
-  const cat = <T extends Float32Array | Uint8Array>(x: T, y: T): T => {
-    const out = new (x.constructor as { new (n: number): T })(x.length + y.length);
-    out.set(x);
-    out.set(y, x.length);
+/** The rows of `parts` one after another, as a new {@link Transitions} (all of one obs / action size). */
+export function concatTransitions(...parts: Transitions[]): Transitions {
+  const cat = <T extends Float32Array | Uint8Array>(pick: (t: Transitions) => T): T => {
+    const arrays = parts.map(pick);
+    const out = new (arrays[0].constructor as { new (n: number): T })(arrays.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of arrays) {
+      out.set(x, at);
+      at += x.length;
+    }
     return out;
   };
-  return { obsDim: a.obsDim, actDim: a.actDim, rows: a.rows + b.rows, obs: cat(a.obs, b.obs), actions: cat(a.actions, b.actions), nextObs: cat(a.nextObs, b.nextObs), terminated: cat(a.terminated, b.terminated), absorbing: cat(a.absorbing, b.absorbing) };
+  const [a] = parts;
+  return { obsDim: a.obsDim, actDim: a.actDim, rows: parts.reduce((n, t) => n + t.rows, 0), obs: cat((t) => t.obs), actions: cat((t) => t.actions), nextObs: cat((t) => t.nextObs), terminated: cat((t) => t.terminated), absorbing: cat((t) => t.absorbing) };
 }
 
 /**

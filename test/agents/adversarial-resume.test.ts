@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,14 +19,15 @@ const DEMOS = fileURLToPath(new URL('../fixtures/imitation/cartpole-demos', impo
 const strip = (rows: MetricRow[]): unknown[] => rows.map(({ wall_s: _w, 'perf/sps': _s, ...rest }) => rest);
 const policyBytes = (d: CheckpointData): Buffer[] => d.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 
-for (const trainer of [gailTrainer, airlTrainer]) {
-  test(`${trainer.name}: a run stopped at a checkpoint and resumed from disk equals the uninterrupted run bit for bit (policy, PPO and discriminator optimizers, learned reward, RNGs, metrics)`, async () => {
+// AIRL with a replay buffer of 3 rollouts (8 x 32 steps each): the checkpoint carries it in arrays.bin.
+for (const [trainer, replayCapacity] of [[gailTrainer, 0], [airlTrainer, 0], [airlTrainer, 768]] as const) {
+  test(`${trainer.name}${replayCapacity ? ` with replayCapacity ${replayCapacity}` : ''}: a run stopped at a checkpoint and resumed from disk equals the uninterrupted run bit for bit (policy, PPO and discriminator optimizers, learned reward, RNGs, metrics${replayCapacity ? ', replay buffer' : ''})`, async () => {
     const env = make('CartPole-v1');
     const ds = await openDataset(DEMOS);
     const { transitions, demonstrations } = await datasetTransitions(ds, [0, 1], env.observationSpace, env.actionSpace, 'test demos');
     env.close();
     // 8 updates of 8 x 32 steps; a checkpoint every 4.
-    const config = trainer.resolveConfig({ ...trainer.defaults('CartPole-v1', true), seed: 3, totalSteps: 2048, checkpointEvery: 1024, reward: { updatesPerRollout: 2, batchSize: 64 } }, 'test');
+    const config = trainer.resolveConfig({ ...trainer.defaults('CartPole-v1', true), seed: 3, totalSteps: 2048, checkpointEvery: 1024, reward: { updatesPerRollout: 2, batchSize: 64, replayCapacity } }, 'test');
     const dir = mkdtempSync(join(tmpdir(), `lamkit-${trainer.name}-resume-`));
     const run = async (stopAt: number | undefined, resume: CheckpointData | null, saveTo: string | null): Promise<{ final: CheckpointData; rows: MetricRow[] }> => {
       const vec = await makeVec('CartPole-v1', { numEnvs: config.numEnvs, makeOptions: { disableEnvChecker: true } });
@@ -68,6 +69,16 @@ for (const trainer of [gailTrainer, airlTrainer]) {
       assert.deepEqual(a.reward, b.reward, 'the learned reward network');
       assert.deepEqual(a.adversarial, b.adversarial, 'discriminator optimizer, reward scale and RNG');
       assert.deepEqual(a.rng, b.rng);
+      if (replayCapacity) {
+        assert.deepEqual((first.final.algo.state.adversarial as { replayRows: number[] }).replayRows, [256, 256, 256], 'the checkpoint holds the last 3 rollouts');
+        assert.ok(existsSync(join(dir, 'checkpoint', 'arrays.bin')));
+        assert.deepEqual(Object.keys(rest.final.algo.arrays ?? {}).sort(), ['replay.absorbing', 'replay.actions', 'replay.nextObs', 'replay.obs', 'replay.terminated']);
+        for (const [name, arr] of Object.entries(whole.final.algo.arrays!)) assert.deepEqual(Buffer.from(rest.final.algo.arrays![name].buffer), Buffer.from(arr.buffer), name);
+        rmSync(join(dir, 'checkpoint', 'arrays.bin'));
+        assert.throws(() => readCheckpoint(dir), { name: 'FileFormatError', message: /arrays\.bin: expected the file to exist \(checkpoint\.json lists arrays in it\), got a missing file/ });
+      } else {
+        assert.equal(whole.final.algo.arrays, undefined, 'no replay: no arrays');
+      }
       const after = whole.rows.filter((r) => r.global_step > 1024);
       assert.ok(after.some((r) => r['disc/loss'] !== undefined));
       assert.deepEqual(strip(rest.rows), strip(after));

@@ -441,3 +441,127 @@ test("AIRL logPiWeight: the generator's reward is f - w log pi (w = 1: AIRL's lo
   assert.notDeepEqual(run(1, gauss).rewards, gauss0);
   assert.throws(() => resolveDiscriminatorConfig({ logPiWeight: 1.5 }, 'r'), /r\.logPiWeight/);
 });
+
+test('replayCapacity: the discriminator samples policy rows from the last rollouts that fit (at least the current one), so states the policy has left stay scored as policy; 0 keeps the current rollout only', async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  // Expert: obs[0] in [-0.5, 0.5]. The policy first visits obs[0] = +1.5, then only obs[0] = -1.5.
+  const rows = 64;
+  const rng = new Rng(8);
+  const expert: Transitions = { obsDim: 2, actDim: 1, rows, obs: new Float32Array(rows * 2), actions: new Float32Array(rows), nextObs: new Float32Array(rows * 2), terminated: new Uint8Array(rows), absorbing: new Uint8Array(rows) };
+  for (let r = 0; r < rows; r++) expert.obs.set([rng.uniform(-0.5, 0.5), rng.uniform(-1, 1)], 2 * r);
+  expert.nextObs.set(expert.obs);
+  const rollout = (x: number): RolloutBuffer => {
+    const b = new RolloutBuffer(rows, 1, 2, 1);
+    for (let k = 0; k < rows; k++) b.rawObs.set([x + rng.uniform(-0.1, 0.1), rng.uniform(-1, 1)], 2 * k);
+    b.lastRawObs.set([x, 0]);
+    b.valid.fill(1);
+    return b;
+  };
+  const probe = (x: number): Transitions => ({ obsDim: 2, actDim: 1, rows: 2, obs: Float32Array.from([x, 0, x, 0.5]), actions: Float32Array.from([0, 1]), nextObs: Float32Array.from([x, 0, x, 0.5]), terminated: new Uint8Array(2), absorbing: new Uint8Array(2) });
+  const run = (replayCapacity: number): { left: number; expert: number; pools: number[] } => {
+    const adv = new AdversarialImitation({ kind: 'gail', config: resolveDiscriminatorConfig({ hidden: [16, 16], updatesPerRollout: 20, batchSize: 32, absorbing: false, replayCapacity }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+    try {
+      const pools: number[] = [];
+      adv.relabel(rollout(1.5), rows, 0);
+      pools.push(adv.replayRows);
+      for (let k = 0; k < 12; k++) {
+        adv.relabel(rollout(-1.5), rows * (k + 2), 0);
+        pools.push(adv.replayRows);
+      }
+      const mean = (t: Transitions): number => Array.from(adv.reward.reward(t)).reduce((a, b) => a + b, 0) / t.rows;
+      return { left: mean(probe(1.5)), expert: mean(probe(0)), pools };
+    } finally {
+      adv.dispose();
+    }
+  };
+  const before = tf.memory().numTensors;
+  const off = run(0);
+  const on = run(20 * rows);
+  const short = run(2.5 * rows);
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  assert.deepEqual(off.pools, new Array(13).fill(rows), 'off: the current rollout only');
+  assert.deepEqual(on.pools, Array.from({ length: 13 }, (_, k) => (k + 1) * rows), 'every rollout so far fits');
+  assert.deepEqual(short.pools, [rows, 2 * rows, ...new Array(11).fill(2 * rows)], 'the last rollouts that fit in 2.5 rollouts: two');
+  // With the first rollout replayed, the state the policy left (+1.5) stays well below the expert's.
+  // Measured: replay 1.13 at +1.5 vs 1.54 at 0; the current rollout only: 3.19 vs 2.42 (the left state scored above the expert's).
+  assert.ok(on.left < on.expert - 0.25, `replay: reward at +1.5 ${on.left.toFixed(2)}, at the expert's 0 ${on.expert.toFixed(2)}`);
+  assert.ok(on.left < off.left - 1, `replay ${on.left.toFixed(2)} vs the current rollout only ${off.left.toFixed(2)} at +1.5`);
+});
+
+test("replayCapacity with AIRL: log pi of the policy rows is re-read under the current generator once older rollouts are pooled (a rollout's stored log pi is only used while it is the whole pool)", async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  const { MlpActorCritic } = await import('../../agents/policies/mlp-actor-critic.js');
+  const expert = toy(32, true, new Rng(5));
+  const buffer = (seed: number, storedLogPi: number | null): RolloutBuffer => {
+    const b = new RolloutBuffer(8, 1, 2, 1);
+    b.rawObs.set(new Rng(seed).fillNormal(new Float32Array(16)));
+    b.actions.set([0, 1, 1, 0, 1, 0, 0, 1]);
+    b.logProbs.fill(storedLogPi ?? Math.log(0.5));
+    b.valid.fill(1);
+    return b;
+  };
+  // The stored log pi of the second rollout: log(1/2) or a wrong -50.
+  const run = (replayCapacity: number, second: number): number => {
+    const adv = new AdversarialImitation({ kind: 'airl', config: resolveDiscriminatorConfig({ hidden: [8], updatesPerRollout: 1, batchSize: 8, absorbing: false, replayCapacity }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+    const net = MlpActorCritic.create({ obsDim: 2, hidden: [8], activation: 'tanh', head: HEAD2 }, new Rng(2), { logStdInit: 0 });
+    try {
+      adv.attach(net);
+      adv.relabel(buffer(3, null), 8, 0);
+      adv.relabel(buffer(4, second), 16, 0);
+      return adv.last!.loss;
+    } finally {
+      net.dispose();
+      adv.dispose();
+    }
+  };
+  assert.equal(run(64, -50), run(64, Math.log(0.5)), 'pooled: the stored log pi is not read');
+  assert.notEqual(run(0, -50), run(0, Math.log(0.5)), 'no replay: the rollout\'s own log pi is read');
+});
+
+test("support penalty: the adversarial trainers store the demonstrations' range in the reward's spec; learnedRewardHook scores a state beyond it as its nearest state inside minus supportPenalty per input std beyond (default 1), 0 for a reward without the range (an explicit penalty is then a typed error)", async () => {
+  const { AdversarialImitation } = await import('../../agents/algos/gail/adversarial-imitation.js');
+  const { learnedRewardHook, DEFAULT_SUPPORT_PENALTY } = await import('../../agents/rewards/learned-reward-hook.js');
+  const expert = toy(64, true, new Rng(5));
+  const adv = new AdversarialImitation({ kind: 'airl', config: resolveDiscriminatorConfig({ hidden: [8], observations: [0] }), expert, obsDim: 2, head: HEAD2, actionBounds: null, gamma: 0.9, rng: new Rng(1) });
+  try {
+    const { supportLow, supportHigh, obsVar } = adv.reward.spec;
+    const col = (j: number): number[] => Array.from({ length: 64 }, (_, r) => expert.obs[2 * r + j]);
+    assert.deepEqual(supportLow, [Math.min(...col(0)), Math.min(...col(1))]);
+    assert.deepEqual(supportHigh, [Math.max(...col(0)), Math.max(...col(1))]);
+    // Rows: inside, 0.5 beyond the top of dimension 0 (read), and beyond on dimension 1 only (not read: no penalty).
+    const hi0 = supportHigh![0];
+    const b = new RolloutBuffer(3, 1, 2, 1);
+    b.rawObs.set([0, 0, hi0 + 0.5, 0.3, 0.1, 5]);
+    b.lastRawObs.set([0, 0]);
+    b.valid.fill(1);
+    const at = (rows: number[][]): Float64Array => adv.reward.reward({ obsDim: 2, actDim: 1, rows: rows.length, obs: Float32Array.from(rows.flat()), actions: new Float32Array(rows.length), nextObs: Float32Array.from(rows.flat()), terminated: new Uint8Array(rows.length), absorbing: new Uint8Array(rows.length) });
+    const g = at([[0, 0], [hi0, 0.3], [0.1, 5]]);
+    for (const [penalty, expectDefault] of [[undefined, true], [2, false]] as const) {
+      learnedRewardHook(adv.reward, { normalize: false, absorbing: false, ...(penalty !== undefined ? { supportPenalty: penalty } : {}) })(b);
+      const k = expectDefault ? DEFAULT_SUPPORT_PENALTY : 2;
+      const excess = 0.5 / Math.sqrt(obsVar[0]);
+      assert.ok(Math.abs(b.rewards[0] - g[0]) < 1e-5, 'inside: g itself');
+      assert.ok(Math.abs(b.rewards[1] - (g[1] - k * excess)) < 1e-4, `beyond: g at the clipped state minus ${k} x ${excess.toFixed(2)} std, got ${b.rewards[1]} vs ${g[1] - k * excess}`);
+      assert.ok(Math.abs(b.rewards[2] - g[2]) < 1e-5, 'an unread dimension beyond the range costs nothing');
+    }
+    learnedRewardHook(adv.reward, { normalize: false, absorbing: false, supportPenalty: 0 })(b);
+    assert.ok(Math.abs(b.rewards[1] - at([[hi0 + 0.5, 0.3]])[0]) < 1e-5, '0: the network as it extrapolates');
+    assert.throws(() => learnedRewardHook(adv.reward, { supportPenalty: -1 }), { message: /^learnedRewardHook\.supportPenalty: expected a number >= 0, got -1/ });
+  } finally {
+    adv.dispose();
+  }
+  // A reward written before the range was stored (one at a time: tfjs variable names are global).
+  const { supportLow: _l, supportHigh: _h, ...old } = adv.reward.spec;
+  const oldReward = new LearnedReward(old as LearnedRewardSpec, new Rng(3));
+  try {
+    const b = new RolloutBuffer(2, 1, 2, 1);
+    b.rawObs.set([0, 0, 9, 0]);
+    b.valid.fill(1);
+    b.rewards.fill(7);
+    learnedRewardHook(oldReward, { normalize: false, absorbing: false })(b);
+    assert.ok(b.rewards[1] !== 7, 'default 0: it still trains');
+    assert.throws(() => learnedRewardHook(oldReward, { supportPenalty: 1 }), { name: 'InvalidArgument', message: /^learnedRewardHook\.supportPenalty: expected a reward whose spec holds the demonstrations' range/ });
+  } finally {
+    oldReward.dispose();
+  }
+});

@@ -117,9 +117,9 @@ test('lamkit train --reward <airl run>: PPO on a changed-dynamics variant trains
   const train = (f: Record<string, string>): ReturnType<typeof runTrain> => runTrain({ algo: 'ppo', env: 'CartPole-heavy-v0', seed: '1', totalSteps: '512', checkpointMinutes: '0', vectorization: 'sync', progress: false, ...f });
   const lines: string[] = [];
   const onReward = await runTrain({ algo: 'ppo', env: 'CartPole-heavy-v0', seed: '1', totalSteps: '512', checkpointMinutes: '0', vectorization: 'sync', progress: false, reward: airl, out: join(root, 'transfer') }, { log: (l) => lines.push(l) });
-  assert.ok(lines.some((l) => l.includes(`training on the learned reward of ${airl} (AIRL's g)`)), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes(`training on the learned reward of ${airl} (AIRL's g; support penalty 1 per std beyond the demonstrations' range)`)), lines.join('\n'));
   const ck = readCheckpoint(onReward.checkpointDir).data;
-  assert.deepEqual(ck.algo.state.learnedReward, { run: airl, kind: 'airl' });
+  assert.deepEqual(ck.algo.state.learnedReward, { run: airl, kind: 'airl', supportPenalty: 1 });
   assert.equal((ck.algo.config as { normalizeReward: boolean }).normalizeReward, false);
   const rows = readFileSync(join(root, 'transfer', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(rows.some((r) => r['charts/episodic_return'] !== undefined), "the env's reward is still reported");
@@ -129,8 +129,12 @@ test('lamkit train --reward <airl run>: PPO on a changed-dynamics variant trains
   assert.notDeepEqual(bytes(onReward.checkpointDir), bytes(onEnv.checkpointDir));
   await assert.rejects(train({ resume: join(root, 'transfer'), totalSteps: '768' }), { name: 'InvalidArgument', message: new RegExp(`^lamkit train --reward: expected "${airl}" \\(the learned reward the run being resumed trains on\\), got no --reward`) });
   await assert.rejects(train({ resume: join(root, 'transfer-env'), totalSteps: '768', reward: airl }), { message: /^lamkit train --reward: expected no --reward when resuming a run trained on the env's reward/ });
+  await assert.rejects(train({ resume: join(root, 'transfer'), totalSteps: '768', reward: airl, rewardSupportPenalty: '0' }), { message: /^lamkit train --reward-support-penalty: expected 1 \(the penalty of the run being resumed\), got "0"/ });
   const resumed = await train({ resume: join(root, 'transfer'), totalSteps: '768', reward: airl });
   assert.equal(resumed.globalStep, 768);
+  assert.equal((readCheckpoint(resumed.checkpointDir).data.algo.state.learnedReward as { supportPenalty: number }).supportPenalty, 1, 'the resume keeps the penalty');
+  await assert.rejects(train({ reward: airl, rewardSupportPenalty: 'lots', out: join(root, 'transfer-bad-penalty') }), { message: /^lamkit train --reward-support-penalty: expected a number >= 0, got "lots"/ });
+  await assert.rejects(train({ rewardSupportPenalty: '1', out: join(root, 'transfer-no-reward') }), { message: /^lamkit train --reward-support-penalty: expected a --reward <gail\|airl run> beside it, got no --reward/ });
   await assert.rejects(train({ env: 'Pendulum-v1', totalSteps: '4096', reward: airl, out: join(root, 'transfer-pendulum') }), { message: /^lamkit train --reward: expected a reward learned on a task with Pendulum-v1's spaces .*, got one learned on CartPole-v1/ });
   await assert.rejects(train({ reward: join(root, 'transfer-env'), out: join(root, 'transfer-bad') }), { message: /^lamkit train --reward: expected a run of lamkit imitate --algo gail or airl/ });
 });

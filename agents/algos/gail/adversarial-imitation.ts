@@ -30,7 +30,18 @@ export interface AdversarialSetup {
   restore?: LearnedRewardState;
   /** A saved training state to resume exactly: network, discriminator optimizer, reward scale and RNG (overrides `restore`). */
   resume?: AdversarialState;
+  /** The replay buffer of the run being resumed ({@link AdversarialImitation.getReplay}). */
+  resumeReplay?: ReplayState | null;
 }
+
+/** A replay buffer as checkpoints keep it: its rollouts' sizes, and their transitions as flat float32 arrays (`algo.arrays`). */
+export interface ReplayState {
+  rows: number[];
+  arrays: Record<string, Float32Array>;
+}
+
+/** The `algo.arrays` names of a saved replay buffer's columns. */
+const REPLAY_COLUMNS = ['obs', 'actions', 'nextObs', 'terminated', 'absorbing'] as const;
 
 /** What resuming an {@link AdversarialImitation} needs (checkpoints keep it in `algo.state.reward` and `algo.state.adversarial`). */
 export interface AdversarialState {
@@ -75,6 +86,9 @@ export class AdversarialImitation {
   private networkObs: (raw: Float32Array, rows: number) => Float32Array = (raw) => raw;
   /** `inputStats: 'mixture'` on a new reward: its input statistics wait for the first rollout. */
   private statsPending: boolean;
+  /** `replayCapacity`: the policy transitions of the last rollouts, oldest first (the current one last). */
+  private readonly replay: Transitions[] = [];
+  private lastPolicyRows = 0;
   /** The last discriminator step's figures (tests, logs). */
   last: DiscriminatorStats | null = null;
 
@@ -95,7 +109,7 @@ export class AdversarialImitation {
       const bad = keep.find((j) => j >= s.obsDim);
       if (bad !== undefined) throw new InvalidArgument(formatError(`${s.kind.toUpperCase()}.reward.observations`, `observation indices in [0, ${s.obsDim})`, describeValue(bad), `The task's observation has ${s.obsDim} dimensions; list indices below that`));
     }
-    const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null, ...(keep ? { obsIndices: [...keep] } : {}) };
+    const common = { obsDim: s.obsDim, head: s.head, hidden: [...s.config.hidden], obsMean: stats.mean, obsVar: stats.var, supportLow: stats.min, supportHigh: stats.max, actionLow: s.actionBounds?.low ?? null, actionHigh: s.actionBounds?.high ?? null, ...(keep ? { obsIndices: [...keep] } : {}) };
     const spec: LearnedRewardSpec = s.kind === 'gail' ? { kind: 'gail', ...common, inputs: s.config.inputs } : { kind: 'airl', ...common, stateOnly: s.config.stateOnly, gamma: s.gamma };
     const saved = s.resume?.reward ?? s.restore;
     this.reward = saved ? LearnedReward.restore({ ...saved }, this.rng.spawn(), `${s.kind}.restore`) : new LearnedReward(spec, this.rng.spawn());
@@ -103,6 +117,7 @@ export class AdversarialImitation {
     this.discriminator = new Discriminator(this.reward, s.config);
     if (s.resume) {
       try {
+        if (s.resumeReplay) this.restoreReplay(s.resumeReplay, s.obsDim, s.expert.actDim);
         this.discriminator.setOptimizerState(optimizerFromJson(s.resume.optimizer, `${s.kind.toUpperCase()}.resume.optimizer`));
         this.scale.setState(s.resume.rewardScale);
         this.rng.setState(s.resume.rng);
@@ -110,6 +125,35 @@ export class AdversarialImitation {
         this.dispose();
         throw err;
       }
+    }
+  }
+
+  /** Policy transitions the discriminator last sampled from (the replay buffer's, or the last rollout's). */
+  get replayRows(): number {
+    return this.replay.reduce((n, t) => n + t.rows, 0) || this.lastPolicyRows;
+  }
+
+  /** The replay buffer as checkpoints keep it (a copy), or null when it is off or empty. */
+  getReplay(): ReplayState | null {
+    if (this.config.replayCapacity <= 0 || this.replay.length === 0) return null;
+    const all = concatTransitions(...this.replay);
+    const arrays: Record<string, Float32Array> = {};
+    for (const c of REPLAY_COLUMNS) arrays[`replay.${c}`] = Float32Array.from(all[c]);
+    return { rows: this.replay.map((t) => t.rows), arrays };
+  }
+
+  private restoreReplay(r: ReplayState, obsDim: number, actDim: number): void {
+    const total = r.rows.reduce((a, b) => a + b, 0);
+    const width = { obs: obsDim, actions: actDim, nextObs: obsDim, terminated: 1, absorbing: 1 };
+    for (const c of REPLAY_COLUMNS) {
+      const a = r.arrays[`replay.${c}`];
+      if (!a || a.length !== total * width[c]) throw new FileFormatError(formatError(`${this.kind.toUpperCase()}.resume.replay.${c}`, `${total} x ${width[c]} float32 values (rollouts of ${r.rows.join(', ')} transitions)`, a ? `${a.length} values` : 'none', 'Resume from a checkpoint written by lamkit imitate, whole'));
+    }
+    let at = 0;
+    for (const n of r.rows) {
+      const cut = <T extends Float32Array | Uint8Array>(c: (typeof REPLAY_COLUMNS)[number], Ctor: { from(a: ArrayLike<number>): T }): T => Ctor.from(r.arrays[`replay.${c}`].subarray(at * width[c], (at + n) * width[c]));
+      this.replay.push({ obsDim, actDim, rows: n, obs: cut('obs', Float32Array), actions: cut('actions', Float32Array), nextObs: cut('nextObs', Float32Array), terminated: cut('terminated', Uint8Array), absorbing: cut('absorbing', Uint8Array) });
+      at += n;
     }
   }
 
@@ -148,13 +192,17 @@ export class AdversarialImitation {
       this.statsPending = false;
     }
     const policyLogPi = this.kind === 'airl' ? rolloutLogPi(b, policy.rows) : null;
+    const pool = this.replayPool(policy);
+    this.lastPolicyRows = policy.rows;
     const sums = { loss: 0, accExpert: 0, accPolicy: 0, gradPenalty: 0 };
     for (let u = 0; u < c.updatesPerRollout; u++) {
       const ie = Int32Array.from({ length: Math.min(c.batchSize, this.expert.rows) }, () => this.rng.integer(0, this.expert.rows));
-      const ip = Int32Array.from({ length: Math.min(c.batchSize, policy.rows) }, () => this.rng.integer(0, policy.rows));
+      const ip = Int32Array.from({ length: Math.min(c.batchSize, pool.rows) }, () => this.rng.integer(0, pool.rows));
       const e = selectTransitions(this.expert, ie);
-      const p = selectTransitions(policy, ip);
-      const st = this.discriminator.step(e, p, this.kind === 'airl' ? this.logPi(e) : null, policyLogPi ? Float32Array.from(ip, (k) => policyLogPi[k]) : null, this.absorbingWeight);
+      const p = selectTransitions(pool, ip);
+      // log pi of the policy rows: the rollout's own (its policy is the generator now), or re-read for replayed rows.
+      const lpPolicy = policyLogPi ? (pool === policy ? Float32Array.from(ip, (k) => policyLogPi[k]) : this.logPi(p)) : null;
+      const st = this.discriminator.step(e, p, this.kind === 'airl' ? this.logPi(e) : null, lpPolicy, this.absorbingWeight);
       for (const k of Object.keys(sums) as Array<keyof DiscriminatorStats>) sums[k] += st[k] / c.updatesPerRollout;
       this.last = st;
     }
@@ -172,8 +220,23 @@ export class AdversarialImitation {
     if (this.metrics && c.updatesPerRollout > 0) {
       const row: MetricRow = { global_step: globalStep, wall_s: wallSeconds, 'disc/loss': sums.loss, 'disc/acc_expert': sums.accExpert, 'disc/acc_policy': sums.accPolicy, 'charts/learned_reward_mean': sum / Math.max(1, real) };
       if (c.gradientPenalty > 0) row['disc/grad_penalty'] = sums.gradPenalty;
+      if (c.replayCapacity > 0) row['disc/replay_rows'] = pool.rows;
       this.metrics.emit(row);
     }
+  }
+
+  /**
+   * The policy transitions the discriminator samples from: `policy` itself
+   * without a replay buffer, else the last rollouts that fit in
+   * `replayCapacity` transitions (at least this one), concatenated.
+   */
+  private replayPool(policy: Transitions): Transitions {
+    const cap = this.config.replayCapacity;
+    if (cap <= 0) return policy;
+    this.replay.push(policy);
+    let total = this.replay.reduce((n, t) => n + t.rows, 0);
+    while (total > cap && this.replay.length > 1) total -= this.replay.shift()!.rows;
+    return this.replay.length === 1 ? policy : concatTransitions(...this.replay);
   }
 
   /** Discriminator logits of rows (`score - log pi` for AIRL): `Float64Array [rows]`. */
@@ -258,14 +321,24 @@ function countOf(a: Uint8Array): number {
   return n;
 }
 
-/** Mean and variance of the real (non-absorbing) observations of `t`. */
-function observationStats(t: Transitions): { mean: number[]; var: number[] } {
+/** Mean, variance and range of the real (non-absorbing) observations of `t`. */
+function observationStats(t: Transitions): { mean: number[]; var: number[]; min: number[]; max: number[] } {
   const od = t.obsDim;
   const mean = new Array<number>(od).fill(0);
   const variance = new Array<number>(od).fill(0);
+  const min = new Array<number>(od).fill(Infinity);
+  const max = new Array<number>(od).fill(-Infinity);
   let n = 0;
   for (let r = 0; r < t.rows; r++) if (!t.absorbing[r]) n++;
-  for (let r = 0; r < t.rows; r++) if (!t.absorbing[r]) for (let j = 0; j < od; j++) mean[j] += t.obs[r * od + j] / n;
+  for (let r = 0; r < t.rows; r++) {
+    if (t.absorbing[r]) continue;
+    for (let j = 0; j < od; j++) {
+      const x = t.obs[r * od + j];
+      mean[j] += x / n;
+      if (x < min[j]) min[j] = x;
+      if (x > max[j]) max[j] = x;
+    }
+  }
   for (let r = 0; r < t.rows; r++) if (!t.absorbing[r]) for (let j = 0; j < od; j++) variance[j] += (t.obs[r * od + j] - mean[j]) ** 2 / n;
-  return { mean, var: variance };
+  return { mean, var: variance, min, max };
 }

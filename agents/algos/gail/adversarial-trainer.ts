@@ -10,7 +10,7 @@ import type { PpoTrainingState } from '../ppo/ppo-types.js';
 import { ActionCodec } from '../../policies/action-codec.js';
 import { Rng } from '../../../src/core/rng.js';
 import { resolveDiscriminatorConfig, type DiscriminatorConfig } from '../../rewards/discriminator.js';
-import { AdversarialImitation, type AdversarialState } from './adversarial-imitation.js';
+import { AdversarialImitation, type AdversarialState, type ReplayState } from './adversarial-imitation.js';
 import { imitationInputs, type ImitationContext } from '../imitation-inputs.js';
 
 /** A GAIL / AIRL config: PPO's fields for the generator plus `reward`, the discriminator's. */
@@ -82,14 +82,17 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
         gamma: config.gamma,
         rng: new Rng(config.seed).spawn(),
         metrics: ctx.metrics,
-        ...(resume ? { resume: resume.adversarial } : {}),
+        ...(resume ? { resume: resume.adversarial, resumeReplay: resume.replay } : {}),
       });
       let ppo: PPO | null = null;
       try {
         const save = (st: ReturnType<PPO['trainingState']>): CheckpointData => {
           const ck = ppoCheckpoint(st, ctx.meta);
           const { reward, ...adversarial } = adv.getState();
-          return { ...ck, algo: { ...ck.algo, name, config: { ...stripDerived(ck.algo.config), reward: rewardConfig }, state: { ...ck.algo.state, reward, adversarial } } };
+          // The replay buffer (replayCapacity > 0): its rollouts' sizes in the JSON, the transitions in arrays.bin.
+          const replay = adv.getReplay();
+          const state = { ...ck.algo.state, reward, adversarial: { ...adversarial, ...(replay ? { replayRows: replay.rows } : {}) } };
+          return { ...ck, algo: { ...ck.algo, name, config: { ...stripDerived(ck.algo.config), reward: rewardConfig }, state, ...(replay ? { arrays: { ...ck.algo.arrays, ...replay.arrays } } : {}) } };
         };
         const options = {
           metrics: ctx.metrics,
@@ -135,16 +138,24 @@ export function adversarialTrainer(kind: 'gail' | 'airl'): Trainer<AdversarialCo
  * `algo.state.reward` (its network) and `algo.state.adversarial` (Adam
  * moments, reward scale, RNG).
  */
-function adversarialStateOf(data: CheckpointData, where: string): { ppo: PpoTrainingState; adversarial: AdversarialState } {
+function adversarialStateOf(data: CheckpointData, where: string): { ppo: PpoTrainingState; adversarial: AdversarialState; replay: ReplayState | null } {
   const w = `${where} --resume`;
   const { reward: _reward, ...ppoConfig } = data.algo.config;
   const ppo = ppoStateFromCheckpoint({ ...data, algo: { ...data.algo, name: 'ppo', config: ppoConfig } }, w);
-  const st = data.algo.state as { reward?: unknown; adversarial?: Partial<AdversarialState> };
+  const st = data.algo.state as { reward?: unknown; adversarial?: Partial<AdversarialState> & { replayRows?: unknown } };
   const adv = st.adversarial;
   if (!st.reward || !adv || typeof adv !== 'object' || !adv.optimizer || !adv.rewardScale || !adv.rng) {
     throw new FileFormatError(formatError(`${w}.algo.state.adversarial`, 'the discriminator state { optimizer, rewardScale, rng } beside algo.state.reward', describeValue(adv), 'Checkpoints written before resuming existed cannot resume; start a new run with --from this checkpoint'));
   }
-  return { ppo, adversarial: { reward: st.reward as AdversarialState['reward'], optimizer: adv.optimizer, rewardScale: adv.rewardScale, rng: adv.rng } };
+  let replay: ReplayState | null = null;
+  if (adv.replayRows !== undefined) {
+    const rows = adv.replayRows;
+    if (!Array.isArray(rows) || !rows.every((n) => Number.isInteger(n) && n > 0)) {
+      throw new FileFormatError(formatError(`${w}.algo.state.adversarial.replayRows`, "the replay buffer's rollout sizes (positive integers)", describeValue(rows), 'Resume from a checkpoint written by lamkit imitate, whole'));
+    }
+    replay = { rows: rows as number[], arrays: data.algo.arrays ?? {} };
+  }
+  return { ppo, adversarial: { reward: st.reward as AdversarialState['reward'], optimizer: adv.optimizer, rewardScale: adv.rewardScale, rng: adv.rng }, replay };
 }
 
 /** Checks that a resolved generator config is PPO's (used by tests). */

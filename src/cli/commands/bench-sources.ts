@@ -19,6 +19,7 @@ export async function lamkitBenchSources(): Promise<BenchSources> {
   const { loadPolicy } = await import('../../../agents/checkpoint/load-policy.js');
   const experts: Record<string, (env: Env<unknown, unknown>) => Policy> = {
     'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
+    'ArmReach-reversed-v0': (env) => new envs.ArmReachReversedExpert(env),
     'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
   };
   return {

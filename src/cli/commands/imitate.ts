@@ -232,7 +232,7 @@ async function expertSource(lib: Lib, source: string, envId: string, seed: numbe
     try {
       make = await expertFactory(envId);
     } catch (err) {
-      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit imitate --expert expert', 'a task with a scripted expert (ArmReach-v0, ArmPush-v0)', describeValue(envId), 'Pass --expert <checkpoint> (e.g. a PPO run of the task)'));
+      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit imitate --expert expert', 'a task with a scripted expert (ArmReach-v0, ArmReach-reversed-v0, ArmPush-v0, CommandAvatar-v0, LangReach-v0)', describeValue(envId), 'Pass --expert <checkpoint> (e.g. a PPO run of the task)'));
       throw err;
     }
     return { factory: (env) => make(env as Env<unknown, unknown>), dispose: () => {} };

@@ -139,7 +139,7 @@ async function resolvePolicy(source: string, envId: string, env: Env<unknown, un
     try {
       return (await expertFactory(envId))(env);
     } catch (err) {
-      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit record --policy expert', 'a task with a scripted expert (ArmReach-v0, ArmPush-v0, CommandAvatar-v0)', describeValue(envId), 'Pass --policy random or a checkpoint'));
+      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit record --policy expert', 'a task with a scripted expert (ArmReach-v0, ArmReach-reversed-v0, ArmPush-v0, CommandAvatar-v0, LangReach-v0)', describeValue(envId), 'Pass --policy random or a checkpoint'));
       throw err;
     }
   }

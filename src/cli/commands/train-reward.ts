@@ -34,6 +34,8 @@ export interface TrainRewardSource {
   /** The run the reward came from (absolute path), stored in checkpoints as `algo.state.learnedReward.run`. */
   run: string;
   kind: string;
+  /** The support penalty in use (`learnedRewardHook`; kept in the mark so a resume uses the same). */
+  supportPenalty: number;
   /** The checkpoint data with the mark added. */
   mark(data: CheckpointData): CheckpointData;
   dispose(): void;
@@ -50,8 +52,16 @@ export interface TrainRewardSource {
  * A resumed run must name the same reward run: `resumed` is the checkpoint
  * being resumed (or null), whose mark is compared.
  */
-export function trainRewardSource(lib: Lib, flag: string | undefined, resumed: CheckpointData | null, target: { envId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown> }, seed: number): TrainRewardSource | null {
-  const saved = (resumed?.algo.state as { learnedReward?: { run?: unknown } } | undefined)?.learnedReward?.run;
+export function trainRewardSource(
+  lib: Lib,
+  flag: string | undefined,
+  resumed: CheckpointData | null,
+  target: { envId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown> },
+  seed: number,
+  penaltyFlag?: string,
+): TrainRewardSource | null {
+  const mark = (resumed?.algo.state as { learnedReward?: { run?: unknown; supportPenalty?: unknown } } | undefined)?.learnedReward;
+  const saved = mark?.run;
   if (resumed && saved !== undefined && (flag === undefined || resolve(flag) !== saved)) {
     throw new InvalidArgument(formatError('lamkit train --reward', `${describeValue(saved)} (the learned reward the run being resumed trains on)`, flag === undefined ? 'no --reward' : describeValue(flag), `Resume with --reward ${String(saved)}`));
   }
@@ -59,13 +69,33 @@ export function trainRewardSource(lib: Lib, flag: string | undefined, resumed: C
   if (resumed && saved === undefined) {
     throw new InvalidArgument(formatError('lamkit train --reward', "no --reward when resuming a run trained on the env's reward", describeValue(flag), 'Drop --reward, or start a new run with --reward'));
   }
+  let penalty: number | undefined;
+  if (penaltyFlag !== undefined) {
+    penalty = Number(penaltyFlag);
+    if (penaltyFlag.trim() === '' || !(penalty >= 0 && Number.isFinite(penalty))) throw new InvalidArgument(formatError('lamkit train --reward-support-penalty', 'a number >= 0', describeValue(penaltyFlag), 'Pass e.g. 1 (0: off)'));
+  }
+  // A resumed run keeps its penalty (runs marked before it existed: 0).
+  const savedPenalty = resumed ? (typeof mark?.supportPenalty === 'number' ? mark.supportPenalty : 0) : undefined;
+  if (savedPenalty !== undefined && penalty !== undefined && penalty !== savedPenalty) {
+    throw new InvalidArgument(formatError('lamkit train --reward-support-penalty', `${savedPenalty} (the penalty of the run being resumed)`, describeValue(penaltyFlag), `Resume with --reward-support-penalty ${savedPenalty}, or drop the flag`));
+  }
   const { reward } = readLearnedReward(lib, flag, 'lamkit train --reward', seed, target);
   const run = resolve(flag);
-  return {
-    hook: lib.learnedRewardHook(reward),
-    run,
-    kind: reward.spec.kind,
-    mark: (data) => ({ ...data, algo: { ...data.algo, state: { ...data.algo.state, learnedReward: { run, kind: reward.spec.kind } } } }),
-    dispose: () => reward.dispose(),
-  };
+  let hook: RewardHook;
+  try {
+    const supportPenalty = penalty ?? savedPenalty ?? lib.defaultSupportPenalty(reward);
+    hook = lib.learnedRewardHook(reward, { supportPenalty: penalty ?? savedPenalty });
+    return {
+      hook,
+      run,
+      kind: reward.spec.kind,
+      supportPenalty,
+      mark: (data) => ({ ...data, algo: { ...data.algo, state: { ...data.algo.state, learnedReward: { run, kind: reward.spec.kind, supportPenalty } } } }),
+      dispose: () => reward.dispose(),
+    };
+  } catch (err) {
+    reward.dispose();
+    if (err instanceof InvalidArgument && penaltyFlag !== undefined) throw new InvalidArgument(err.message.replace(/^learnedRewardHook\.supportPenalty/, 'lamkit train --reward-support-penalty'));
+    throw err;
+  }
 }

@@ -26,6 +26,8 @@ export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags, TrainBrok
   resume?: string;
   /** `--reward <gail|airl run>`: train on that run's frozen learned reward instead of the env's (src/cli/commands/train-reward.ts). */
   reward?: string;
+  /** `--reward-support-penalty <k>`: pessimism beyond the demonstrations' range (`learnedRewardHook`'s supportPenalty; default 1, 0 for rewards without the range). */
+  rewardSupportPenalty?: string;
   /** Replace the run already in `--out` (its checkpoint, best/, metrics and report). */
   force?: boolean;
   /** Save a checkpoint when this many minutes passed since the last one (default {@link DEFAULT_CHECKPOINT_MINUTES}; 0: off). */
@@ -148,6 +150,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   const fleetOpts = parseRobotFlags(flags);
   const brokerOpts = parseTrainBrokerFlags(flags);
   if (brokerOpts && fleetOpts) throw new InvalidArgument(formatError('lamkit train --broker', 'no --broker with --robots (robots connect to the learner directly)', describeValue(flags.broker), 'Drop one of them'));
+  if (flags.rewardSupportPenalty !== undefined && flags.reward === undefined) throw new InvalidArgument(formatError('lamkit train --reward-support-penalty', 'a --reward <gail|airl run> beside it', 'no --reward', 'Add --reward <run>, or drop --reward-support-penalty'));
   if (brokerOpts && flags.reward !== undefined) throw new InvalidArgument(formatError('lamkit train --reward', 'no --reward with --broker (workers collect the rewards)', describeValue(flags.reward), 'Train on the learned reward without --broker'));
   if (fleetOpts) {
     const n = fleetOpts.count;
@@ -328,8 +331,11 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   let learned: TrainRewardSource | null = null;
   try {
     vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
-    learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, config.seed);
-    if (learned) log(`lamkit train: training on the learned reward of ${learned.run} (${learned.kind === 'airl' ? "AIRL's g" : "GAIL's logit"}); the env's reward is only reported`);
+    learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, config.seed, flags.rewardSupportPenalty);
+    if (learned) {
+      const support = learned.supportPenalty > 0 ? `support penalty ${learned.supportPenalty} per std beyond the demonstrations' range` : 'no support penalty';
+      log(`lamkit train: training on the learned reward of ${learned.run} (${learned.kind === 'airl' ? "AIRL's g" : "GAIL's logit"}; ${support}); the env's reward is only reported`);
+    }
     if (plan.evalEvery !== null) evalEnv = await lib.makeAsync(envId);
     let lastSaveMs = performance.now();
     const save = (data: CheckpointData): void => {
@@ -419,6 +425,7 @@ export function register(program: Command): void {
     .option('--train-params <which>', 'PPO: all (default) or lora (transformer: LoRA adapters and heads on a frozen trunk)')
     .option('--resume <dir>', 'continue the run saved in this directory from its last checkpoint')
     .option('--reward <run>', "train on the frozen learned reward of a lamkit imitate --algo gail|airl run (AIRL's g: reward transfer to a task variant) instead of the env's")
+    .option('--reward-support-penalty <k>', "with --reward: states beyond the demonstrations' range score as the nearest state inside minus k per std beyond (default 1; 0: off)")
     .option('--force', 'replace the run already in --out')
     .option('--checkpoint-minutes <m>', `save a checkpoint every m minutes of training (0: off; a kill loses at most this much)`, String(DEFAULT_CHECKPOINT_MINUTES))
     .option('--eval-every <steps>', 'evaluate the deterministic policy every this many env steps on a separate env; keep the best in best/')

@@ -245,6 +245,7 @@ export async function expertFactory(envId: string): Promise<(env: Env<unknown, u
   const envs = await import('../../../envs/index.js');
   const experts: Record<string, (env: Env<unknown, unknown>) => Policy> = {
     'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
+    'ArmReach-reversed-v0': (env) => new envs.ArmReachReversedExpert(env),
     'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
     'CommandAvatar-v0': (env) => new envs.CommandAvatarExpert(env),
     'LangReach-v0': (env) => new envs.LangReachExpert(env),

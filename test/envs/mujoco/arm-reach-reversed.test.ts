@@ -4,7 +4,7 @@ import '../../../envs/mujoco/register.js';
 import { make, makeAsync, spec } from '../../../src/registry/registry.js';
 import { checkEnv } from '../../../src/core/check-env.js';
 import { evaluatePolicy } from '../../../src/bench/evaluate-policy.js';
-import { ArmReachExpert } from '../../../envs/mujoco/arm-reach-expert.js';
+import { ArmReachExpert, ArmReachReversedExpert } from '../../../envs/mujoco/arm-reach-expert.js';
 import { ArmReach, ArmReachReversed, ARM_REACH_REVERSED_GEARS } from '../../../envs/mujoco/arm-reach.js';
 import { ARM_GEAR, armXml } from '../../../sim/assets/arm.js';
 
@@ -45,11 +45,11 @@ test('ArmReach-reversed-v0: registered like ArmReach-v0, checkEnv clean, the sam
   assert.equal(armXml({ gears: Array(6).fill(ARM_GEAR) }), armXml(), 'default gears give the same model text');
 });
 
-test("ArmReach-reversed-v0: ArmReach-v0's scripted expert fails there (its policy does not transfer), while it succeeds on ArmReach-v0", async () => {
-  const run = async (id: string): Promise<number> => {
+test("ArmReach-reversed-v0: ArmReach-v0's scripted expert fails there (its policy does not transfer), while it succeeds on ArmReach-v0; the variant's own expert (yaw command negated) succeeds on the variant only", async () => {
+  const run = async (id: string, Expert: typeof ArmReachExpert = ArmReachExpert): Promise<number> => {
     const env = await makeAsync(id);
     try {
-      return (await evaluatePolicy(new ArmReachExpert(env), env, { episodes: 10, seed: 100 })).successRate ?? NaN;
+      return (await evaluatePolicy(new Expert(env), env, { episodes: 10, seed: 100 })).successRate ?? NaN;
     } finally {
       await env.close();
     }
@@ -58,4 +58,8 @@ test("ArmReach-reversed-v0: ArmReach-v0's scripted expert fails there (its polic
   const reversed = await run('ArmReach-reversed-v0');
   assert.ok(ok >= 0.9, `ArmReach-v0 success ${ok}`);
   assert.ok(reversed <= 0.5, `ArmReach-reversed-v0 success ${reversed}`);
+  const own = await run('ArmReach-reversed-v0', ArmReachReversedExpert);
+  const ownOnBase = await run('ArmReach-v0', ArmReachReversedExpert);
+  assert.ok(own >= 0.9, `ArmReachReversedExpert on ArmReach-reversed-v0: success ${own}`);
+  assert.ok(ownOnBase <= 0.5, `ArmReachReversedExpert on ArmReach-v0: success ${ownOnBase}`);
 });

@@ -41,11 +41,35 @@ export function checkTransitions(t: Transitions, obsDim: number, actDim: number,
 
 /** Rows `idx` of `t` as a new {@link Transitions}. */
 export function selectTransitions(t: Transitions, idx: ArrayLike<number>): Transitions {
-  const { obsDim: od, actDim: ad } = t;
+  return selectFromParts([t], idx);
+}
+
+/**
+ * Rows `idx` of `parts` taken one after another (as {@link concatTransitions}
+ * would lay them out, without building that copy), as a new
+ * {@link Transitions}; all parts of one obs / action size.
+ */
+export function selectFromParts(parts: readonly Transitions[], idx: ArrayLike<number>): Transitions {
+  const { obsDim: od, actDim: ad } = parts[0];
+  const starts: number[] = [];
+  let total = 0;
+  for (const p of parts) {
+    starts.push(total);
+    total += p.rows;
+  }
   const n = idx.length;
   const out: Transitions = { obsDim: od, actDim: ad, rows: n, obs: new Float32Array(n * od), actions: new Float32Array(n * ad), nextObs: new Float32Array(n * od), terminated: new Uint8Array(n), absorbing: new Uint8Array(n) };
   for (let r = 0; r < n; r++) {
-    const k = idx[r];
+    // The last part starting at or before idx[r] (binary search).
+    let lo = 0;
+    let hi = parts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= idx[r]) lo = mid;
+      else hi = mid - 1;
+    }
+    const t = parts[lo];
+    const k = idx[r] - starts[lo];
     out.obs.set(t.obs.subarray(k * od, (k + 1) * od), r * od);
     out.nextObs.set(t.nextObs.subarray(k * od, (k + 1) * od), r * od);
     out.actions.set(t.actions.subarray(k * ad, (k + 1) * ad), r * ad);

@@ -9,7 +9,7 @@ import type { RolloutBuffer } from '../../buffers/rollout-buffer.js';
 import { LearnedReward, type LearnedRewardSpec, type LearnedRewardState } from '../../rewards/learned-reward.js';
 import { Discriminator, type DiscriminatorConfig, type DiscriminatorStats } from '../../rewards/discriminator.js';
 import { writeLearnedRewards } from '../../rewards/learned-reward-hook.js';
-import { absorbingRows, checkTransitions, concatTransitions, selectTransitions, type Transitions } from '../../rewards/transitions.js';
+import { absorbingRows, checkTransitions, concatTransitions, selectFromParts, selectTransitions, type Transitions } from '../../rewards/transitions.js';
 import type { HeadSpec } from '../../policies/param-layout.js';
 
 /** What {@link AdversarialImitation} needs to build its reward. */
@@ -88,7 +88,8 @@ export class AdversarialImitation {
   private statsPending: boolean;
   /** `replayCapacity`: the policy transitions of the last rollouts, oldest first (the current one last). */
   private readonly replay: Transitions[] = [];
-  private lastPolicyRows = 0;
+  /** Policy transitions the discriminator last sampled from. */
+  private poolRows = 0;
   /** The last discriminator step's figures (tests, logs). */
   last: DiscriminatorStats | null = null;
 
@@ -130,7 +131,7 @@ export class AdversarialImitation {
 
   /** Policy transitions the discriminator last sampled from (the replay buffer's, or the last rollout's). */
   get replayRows(): number {
-    return this.replay.reduce((n, t) => n + t.rows, 0) || this.lastPolicyRows;
+    return this.poolRows;
   }
 
   /** The replay buffer as checkpoints keep it (a copy), or null when it is off or empty. */
@@ -138,7 +139,10 @@ export class AdversarialImitation {
     if (this.config.replayCapacity <= 0 || this.replay.length === 0) return null;
     const all = concatTransitions(...this.replay);
     const arrays: Record<string, Float32Array> = {};
-    for (const c of REPLAY_COLUMNS) arrays[`replay.${c}`] = Float32Array.from(all[c]);
+    for (const c of REPLAY_COLUMNS) {
+      const a = all[c];
+      arrays[`replay.${c}`] = a instanceof Float32Array ? a : Float32Array.from(a);
+    }
     return { rows: this.replay.map((t) => t.rows), arrays };
   }
 
@@ -193,15 +197,15 @@ export class AdversarialImitation {
     }
     const policyLogPi = this.kind === 'airl' ? rolloutLogPi(b, policy.rows) : null;
     const pool = this.replayPool(policy);
-    this.lastPolicyRows = policy.rows;
+    this.poolRows = pool.reduce((n, t) => n + t.rows, 0);
     const sums = { loss: 0, accExpert: 0, accPolicy: 0, gradPenalty: 0 };
     for (let u = 0; u < c.updatesPerRollout; u++) {
       const ie = Int32Array.from({ length: Math.min(c.batchSize, this.expert.rows) }, () => this.rng.integer(0, this.expert.rows));
-      const ip = Int32Array.from({ length: Math.min(c.batchSize, pool.rows) }, () => this.rng.integer(0, pool.rows));
+      const ip = Int32Array.from({ length: Math.min(c.batchSize, this.poolRows) }, () => this.rng.integer(0, this.poolRows));
       const e = selectTransitions(this.expert, ie);
-      const p = selectTransitions(pool, ip);
+      const p = selectFromParts(pool, ip);
       // log pi of the policy rows: the rollout's own (its policy is the generator now), or re-read for replayed rows.
-      const lpPolicy = policyLogPi ? (pool === policy ? Float32Array.from(ip, (k) => policyLogPi[k]) : this.logPi(p)) : null;
+      const lpPolicy = policyLogPi ? (pool.length === 1 ? Float32Array.from(ip, (k) => policyLogPi[k]) : this.logPi(p)) : null;
       const st = this.discriminator.step(e, p, this.kind === 'airl' ? this.logPi(e) : null, lpPolicy, this.absorbingWeight);
       for (const k of Object.keys(sums) as Array<keyof DiscriminatorStats>) sums[k] += st[k] / c.updatesPerRollout;
       this.last = st;
@@ -220,23 +224,24 @@ export class AdversarialImitation {
     if (this.metrics && c.updatesPerRollout > 0) {
       const row: MetricRow = { global_step: globalStep, wall_s: wallSeconds, 'disc/loss': sums.loss, 'disc/acc_expert': sums.accExpert, 'disc/acc_policy': sums.accPolicy, 'charts/learned_reward_mean': sum / Math.max(1, real) };
       if (c.gradientPenalty > 0) row['disc/grad_penalty'] = sums.gradPenalty;
-      if (c.replayCapacity > 0) row['disc/replay_rows'] = pool.rows;
+      if (c.replayCapacity > 0) row['disc/replay_rows'] = this.poolRows;
       this.metrics.emit(row);
     }
   }
 
   /**
-   * The policy transitions the discriminator samples from: `policy` itself
-   * without a replay buffer, else the last rollouts that fit in
-   * `replayCapacity` transitions (at least this one), concatenated.
+   * The policy transitions the discriminator samples from, as rollouts in
+   * order (sampled through `selectFromParts`, never concatenated): `policy`
+   * alone without a replay buffer, else the last rollouts that fit in
+   * `replayCapacity` transitions (at least this one).
    */
-  private replayPool(policy: Transitions): Transitions {
+  private replayPool(policy: Transitions): readonly Transitions[] {
     const cap = this.config.replayCapacity;
-    if (cap <= 0) return policy;
+    if (cap <= 0) return [policy];
     this.replay.push(policy);
     let total = this.replay.reduce((n, t) => n + t.rows, 0);
     while (total > cap && this.replay.length > 1) total -= this.replay.shift()!.rows;
-    return this.replay.length === 1 ? policy : concatTransitions(...this.replay);
+    return this.replay;
   }
 
   /** Discriminator logits of rows (`score - log pi` for AIRL): `Float64Array [rows]`. */

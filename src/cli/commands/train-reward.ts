@@ -81,21 +81,21 @@ export function trainRewardSource(
   }
   const { reward } = readLearnedReward(lib, flag, 'lamkit train --reward', seed, target);
   const run = resolve(flag);
+  const supportPenalty = penalty ?? savedPenalty ?? lib.defaultSupportPenalty(reward);
   let hook: RewardHook;
   try {
-    const supportPenalty = penalty ?? savedPenalty ?? lib.defaultSupportPenalty(reward);
-    hook = lib.learnedRewardHook(reward, { supportPenalty: penalty ?? savedPenalty });
-    return {
-      hook,
-      run,
-      kind: reward.spec.kind,
-      supportPenalty,
-      mark: (data) => ({ ...data, algo: { ...data.algo, state: { ...data.algo.state, learnedReward: { run, kind: reward.spec.kind, supportPenalty } } } }),
-      dispose: () => reward.dispose(),
-    };
+    if (supportPenalty > 0) reward.requireSupport('lamkit train --reward-support-penalty');
+    hook = lib.learnedRewardHook(reward, { supportPenalty });
   } catch (err) {
     reward.dispose();
-    if (err instanceof InvalidArgument && penaltyFlag !== undefined) throw new InvalidArgument(err.message.replace(/^learnedRewardHook\.supportPenalty/, 'lamkit train --reward-support-penalty'));
     throw err;
   }
+  return {
+    hook,
+    run,
+    kind: reward.spec.kind,
+    supportPenalty,
+    mark: (data) => ({ ...data, algo: { ...data.algo, state: { ...data.algo.state, learnedReward: { run, kind: reward.spec.kind, supportPenalty } } } }),
+    dispose: () => reward.dispose(),
+  };
 }

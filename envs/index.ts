@@ -11,11 +11,11 @@ export { Reacher, type ReacherOptions } from './mujoco/reacher.js';
 export { InvertedPendulum, type InvertedPendulumOptions } from './mujoco/inverted-pendulum.js';
 export { ArmEnv, ARM_DOF, type ArmEnvOptions } from './mujoco/arm-env.js';
 export { ArmReach, ArmReachReversed, ARM_REACH_OBS, ARM_REACH_REVERSED_GEARS, type ArmReachOptions } from './mujoco/arm-reach.js';
-export { ArmPush, ARM_PUSH_OBS, type ArmPushOptions } from './mujoco/arm-push.js';
+export { ArmPush, ArmPushDisc, ARM_PUSH_OBS, ARM_PUSH_DISC_RADIUS, ARM_PUSH_DISC_MASS, type ArmPushOptions } from './mujoco/arm-push.js';
 export { ArmIk, type ArmIkOptions } from './mujoco/arm-ik.js';
 export { ArmExpert, type ArmExpertOptions } from './mujoco/arm-expert.js';
 export { ArmReachExpert, ArmReachReversedExpert, type ArmReachExpertOptions } from './mujoco/arm-reach-expert.js';
-export { ArmPushExpert, type ArmPushExpertOptions } from './mujoco/arm-push-expert.js';
+export { ArmPushExpert, ArmPushDiscExpert, type ArmPushExpertOptions } from './mujoco/arm-push-expert.js';
 // Instruction-following tasks (issue #15).
 export { CommandAvatar, COMMAND_AVATAR_STATE, COMMAND_AVATAR_MAX_CHARS, type CommandAvatarOptions, type CommandAvatarObs } from './command/command-avatar.js';
 export { CommandAvatarExpert } from './command/command-avatar-expert.js';

@@ -5,14 +5,15 @@
  * 1. `lamkit train` PPO on CartPole-v1 (the only classic task whose expert
  *    is quick to train here; the arm tasks have scripted experts);
  * 2. `lamkit record` of expert, noisy-expert and random play on CartPole-v1,
- *    Pendulum-v1, Reacher-v5, InvertedPendulum-v5 and ArmReach-v0
- *    (ArmPush-v0 is held out: it is the adaptation target);
- * 3. `lamkit pretrain` on all of it (T=20, d=128, 4 heads, 2 layers);
+ *    Pendulum-v1, Reacher-v5, InvertedPendulum-v5, ArmReach-v0 and
+ *    ArmPushDisc-v0 (ArmPush-v0 is held out: it is the adaptation target);
+ * 3. `lamkit pretrain` on all of it (T=20, d=128, 4 heads, 2 layers, action
+ *    chunks of 8 steps);
  * 4. copies the run's checkpoint to assets/lamkit-base and writes
  *    assets/lamkit-base/recipe.json (the recipe, seeds, wall times, losses).
  *
  * Flags: `--work <dir>` (default runs/lamkit-base; replaced), `--max-steps <n>`
- * (default 700), `--dest <dir>` (default assets/lamkit-base; replaced),
+ * (default 3000), `--dest <dir>` (default assets/lamkit-base; replaced),
  * `--quick` (a tiny version for checking the script).
  * The recipe and figures are in docs/lamkit-base.md.
  */
@@ -33,7 +34,7 @@ const flag = (name: string): string | undefined => {
 const quick = args.includes('--quick');
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = resolve(flag('--work') ?? join(root, 'runs', 'lamkit-base'));
-const maxSteps = flag('--max-steps') ?? (quick ? '20' : '700');
+const maxSteps = flag('--max-steps') ?? (quick ? '20' : '3000');
 const q = (n: number): string => String(quick ? Math.max(1, Math.ceil(n / 10)) : n);
 
 /** Every source of data: `lamkit record --env <env> --policy <policy> --episodes <n> --seed <seed> [--action-noise s] [--epsilon p] [--stochastic] --out <work>/data/<env>`. */
@@ -47,7 +48,13 @@ const RECIPE = [
   { env: 'ArmReach-v0', policy: 'expert', episodes: q(30), seed: '700', actionNoise: '0.3' },
   { env: 'ArmReach-v0', policy: 'expert', episodes: q(60), seed: '600' },
   { env: 'ArmReach-v0', policy: 'random', episodes: q(10), seed: '800' },
+  // The related pushing task (a larger, heavier disc in another part of the table); ArmPush-v0 itself stays held out.
+  { env: 'ArmPushDisc-v0', policy: 'expert', episodes: q(40), seed: '1100', actionNoise: '0.3' },
+  { env: 'ArmPushDisc-v0', policy: 'expert', episodes: q(120), seed: '1000' },
 ] as const;
+
+/** Architecture over `lamkit pretrain`'s default (T=20, d=128, 4 heads, 2 layers): action chunking of 8 steps, as bench:adapt's transformer, and its initial log-std. */
+const ARCH = { chunk: 8, logStdInit: -1 };
 
 const t0 = performance.now();
 const secs = (t: number): number => Math.round((performance.now() - t) / 100) / 10;
@@ -83,7 +90,7 @@ const recordSeconds = secs(tRec);
 const tPre = performance.now();
 const envs = [...new Set(RECIPE.map((r) => r.env))];
 const run = join(work, 'run');
-const o = await runPretrain({ data: envs.map((e) => join(work, 'data', e)), out: run, seed: '1', maxSteps, checkpointEvery: '100', progress: process.stderr.isTTY, config: JSON.stringify({ evalEvery: 100, warmupSteps: quick ? 5 : 100 }) }, say);
+const o = await runPretrain({ data: envs.map((e) => join(work, 'data', e)), out: run, seed: '1', maxSteps, checkpointEvery: '100', progress: process.stderr.isTTY, config: JSON.stringify({ evalEvery: 100, warmupSteps: quick ? 5 : 100, policy: ARCH }) }, say);
 const pretrainSeconds = secs(tPre);
 say(`pretrained ${o.steps} steps in ${pretrainSeconds} s: loss ${o.first?.total.toFixed(4)} -> ${o.last?.total.toFixed(4)}; validation ${o.validation?.total.toFixed(4)}`);
 
@@ -99,7 +106,7 @@ const recipe = {
   ppo: { env: 'CartPole-v1', seed: 1, totalSteps: quick ? 4000 : 40000, wallSeconds: ppoSeconds },
   record: recorded,
   recordWallSeconds: recordSeconds,
-  pretrain: { seed: 1, steps: o.steps, wallSeconds: pretrainSeconds, tasks: o.tasks.map((t) => ({ signature: t.signature, trainSteps: t.trainSteps })), params: o.totalParams, firstLoss: o.first, lastLoss: o.last, validation: o.validation },
+  pretrain: { seed: 1, steps: o.steps, policy: ARCH, wallSeconds: pretrainSeconds, tasks: o.tasks.map((t) => ({ signature: t.signature, trainSteps: t.trainSteps })), params: o.totalParams, firstLoss: o.first, lastLoss: o.last, validation: o.validation },
   totalWallSeconds: secs(t0),
   loadAverage: (await import('node:os')).loadavg().map((x) => Math.round(x * 10) / 10),
 };

@@ -1,7 +1,7 @@
 import type { Env } from '../../src/core/env.js';
 import { ARM_PUCK_HALF_HEIGHT, ARM_PUCK_RADIUS, ARM_PUSHER_RADIUS } from '../../sim/assets/arm.js';
 import { ArmExpert, type ArmExpertOptions } from './arm-expert.js';
-import { ARM_PUSH_OBS } from './arm-push.js';
+import { ARM_PUSH_OBS, ARM_PUSH_DISC_RADIUS } from './arm-push.js';
 
 /** Options of {@link ArmPushExpert}. */
 export interface ArmPushExpertOptions extends ArmExpertOptions {
@@ -9,10 +9,10 @@ export interface ArmPushExpertOptions extends ArmExpertOptions {
   approachSpeed?: number;
   /** Speed cap while pushing (m/s). Default 0.3. */
   pushSpeed?: number;
+  /** Radius of the pushed object (m). Default ArmPush-v0's puck, {@link ARM_PUCK_RADIUS}. */
+  puckRadius?: number;
 }
 
-/** Pusher and puck touch when their centres are this far apart in the plane. */
-const CONTACT = ARM_PUCK_RADIUS + ARM_PUSHER_RADIUS;
 /** Height of the pusher's centre while pushing: the puck's mid-height. */
 const Z_PUSH = ARM_PUCK_HALF_HEIGHT;
 /** Height at which the pusher travels over the puck. */
@@ -38,16 +38,20 @@ const PRE_GAP = 0.03;
 export class ArmPushExpert extends ArmExpert {
   private readonly approachSpeed: number;
   private readonly pushSpeed: number;
+  /** Pusher and puck touch when their centres are this far apart in the plane. */
+  private readonly contact: number;
 
   /** @param env an `ArmPush-v0` env (wrapped or not); its spaces are the policy's. */
-  constructor(env: Pick<Env, 'observationSpace' | 'actionSpace'>, options: ArmPushExpertOptions = {}) {
-    super('ArmPushExpert', env, 30, options);
+  constructor(env: Pick<Env, 'observationSpace' | 'actionSpace'>, options: ArmPushExpertOptions = {}, where = 'ArmPushExpert') {
+    super(where, env, 30, options);
+    this.contact = (options.puckRadius ?? ARM_PUCK_RADIUS) + ARM_PUSHER_RADIUS;
     this.approachSpeed = options.approachSpeed ?? 0.5;
     this.pushSpeed = options.pushSpeed ?? 0.3;
   }
 
   /** Writes the uncapped end-effector velocity into `vel`; returns the speed cap for the current move. */
   protected override cartesianVelocity(o: Float32Array, vel: Float64Array): number {
+    const CONTACT = this.contact;
     const [ee, puck, goal] = [ARM_PUSH_OBS.ee[0], ARM_PUSH_OBS.puck[0], ARM_PUSH_OBS.goal[0]];
     const ex = o[ee], ey = o[ee + 1], ez = o[ee + 2];
     const px = o[puck], py = o[puck + 1];
@@ -91,5 +95,12 @@ export class ArmPushExpert extends ArmExpert {
     vel[1] = this.gain * (ty - ey);
     vel[2] = this.gain * (tz - ez);
     return this.approachSpeed;
+  }
+}
+
+/** The scripted expert of `ArmPushDisc-v0`: {@link ArmPushExpert} told the disc's radius. */
+export class ArmPushDiscExpert extends ArmPushExpert {
+  constructor(env: Pick<Env, 'observationSpace' | 'actionSpace'>, options: Omit<ArmPushExpertOptions, 'puckRadius'> = {}) {
+    super(env, { ...options, puckRadius: ARM_PUSH_DISC_RADIUS }, 'ArmPushDiscExpert');
   }
 }

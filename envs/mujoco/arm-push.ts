@@ -22,6 +22,17 @@ export const ARM_PUSH_GOAL_HIGH: readonly number[] = [0.5, 0.22];
 /** Goals lie at least this far from the puck's start (m). */
 export const ARM_PUSH_MIN_GOAL_DISTANCE = 0.1;
 
+/** Where a push task draws the puck's start and the goal (x, y boxes on the table). */
+export interface ArmPushRegion {
+  puckLow: readonly number[];
+  puckHigh: readonly number[];
+  goalLow: readonly number[];
+  goalHigh: readonly number[];
+  /** Draw a side first (one more draw): with probability 1/2 both boxes are mirrored to -y. */
+  mirrorY: boolean;
+}
+const ARM_PUSH_REGION: ArmPushRegion = { puckLow: ARM_PUSH_PUCK_LOW, puckHigh: ARM_PUSH_PUCK_HIGH, goalLow: ARM_PUSH_GOAL_LOW, goalHigh: ARM_PUSH_GOAL_HIGH, mirrorY: false };
+
 /** Layout of {@link ArmPush}'s observation: `[start, end)` index ranges. */
 export const ARM_PUSH_OBS = {
   qpos: [0, 6],
@@ -60,9 +71,12 @@ export class ArmPush extends ArmEnv {
   private readonly goalMocap: number;
   private readonly puckQposAdr: number;
   private readonly puckDofAdr: number;
+  private readonly region: ArmPushRegion;
 
-  constructor(options: ArmPushOptions = {}) {
-    super('ArmPush-v0', armXml({ puck: true }), options);
+  /** @param variant the env's name and model (a variant such as {@link ArmPushDisc} passes its own). */
+  constructor(options: ArmPushOptions = {}, variant: { envName: string; xml: string; region?: ArmPushRegion } = { envName: 'ArmPush-v0', xml: armXml({ puck: true }) }) {
+    super(variant.envName, variant.xml, options);
+    this.region = variant.region ?? ARM_PUSH_REGION;
     this.rewardDistWeight = options.rewardDistWeight ?? 1;
     this.rewardNearWeight = options.rewardNearWeight ?? 0.5;
     this.rewardControlWeight = options.rewardControlWeight ?? 0.1;
@@ -76,11 +90,14 @@ export class ArmPush extends ArmEnv {
   reset(args?: ResetArgs): ResetResult<Float64Array> {
     let puckX = 0;
     let puckY = 0;
+    let side = 1;
+    const r = this.region;
     this.resetWorld(args, () => {
       const { qpos, qvel } = this.randomArmState();
       const p = this.puckQposAdr;
-      puckX = this.rng.uniform(ARM_PUSH_PUCK_LOW[0], ARM_PUSH_PUCK_HIGH[0]);
-      puckY = this.rng.uniform(ARM_PUSH_PUCK_LOW[1], ARM_PUSH_PUCK_HIGH[1]);
+      if (r.mirrorY) side = this.rng.uniform(0, 1) < 0.5 ? -1 : 1;
+      puckX = this.rng.uniform(r.puckLow[0], r.puckHigh[0]);
+      puckY = side * this.rng.uniform(r.puckLow[1], r.puckHigh[1]);
       qpos.set([puckX, puckY, ARM_PUCK_HALF_HEIGHT, 1, 0, 0, 0], p);
       this.world.setState(qpos, qvel);
     });
@@ -92,15 +109,15 @@ export class ArmPush extends ArmEnv {
     const m = 3 * this.goalMocap;
     if (goal !== undefined) {
       if (!isFiniteVector(goal, 2)) {
-        throw new InvalidArgument(formatError('ArmPush-v0.reset.options.goal', '2 finite numbers (x, y in metres)', describeValue(goal), 'Pass e.g. { goal: [0.4, 0.1] }'));
+        throw new InvalidArgument(formatError(`${this.envName}.reset.options.goal`, '2 finite numbers (x, y in metres)', describeValue(goal), 'Pass e.g. { goal: [0.4, 0.1] }'));
       }
       mocap[m] = goal[0];
       mocap[m + 1] = goal[1];
     } else {
       let gx: number, gy: number;
       do {
-        gx = this.rng.uniform(ARM_PUSH_GOAL_LOW[0], ARM_PUSH_GOAL_HIGH[0]);
-        gy = this.rng.uniform(ARM_PUSH_GOAL_LOW[1], ARM_PUSH_GOAL_HIGH[1]);
+        gx = this.rng.uniform(r.goalLow[0], r.goalHigh[0]);
+        gy = side * this.rng.uniform(r.goalLow[1], r.goalHigh[1]);
       } while (Math.hypot(gx - puckX, gy - puckY) < ARM_PUSH_MIN_GOAL_DISTANCE);
       mocap[m] = gx;
       mocap[m + 1] = gy;
@@ -142,5 +159,28 @@ export class ArmPush extends ArmEnv {
       obs[27 + i] = mocap[m + i] - qpos[p + i];
     }
     return obs;
+  }
+}
+
+/** Radius (m) and mass (kg) of ArmPushDisc-v0's disc (ArmPush-v0's puck: 0.03 m, 0.1 kg). */
+export const ARM_PUSH_DISC_RADIUS = 0.045;
+export const ARM_PUSH_DISC_MASS = 0.3;
+/** ArmPushDisc-v0's start and goal boxes, on one side of the table (mirrored to -y half the time); ArmPush-v0's puck starts within |y| <= 0.15. */
+export const ARM_PUSH_DISC_REGION: ArmPushRegion = { puckLow: [0.25, 0.2], puckHigh: [0.4, 0.3], goalLow: [0.2, 0.12], goalHigh: [0.45, 0.42], mirrorY: true };
+
+/**
+ * ArmPushDisc-v0: {@link ArmPush} with a larger, heavier object (a disc of
+ * radius 0.045 m and 0.3 kg instead of the 0.03 m, 0.1 kg puck) in another
+ * part of the table: the disc starts in x [0.25, 0.4], |y| [0.2, 0.3] (the
+ * puck: x [0.32, 0.45], |y| <= 0.15) and goals lie on the same side,
+ * x [0.2, 0.45], |y| [0.12, 0.42]. Observation layout (and names), reward
+ * and success test are ArmPush-v0's. A related task for pretraining (issue 12): `lamkit-base`
+ * learns pushing here, and ArmPush-v0 stays held out of its data, as
+ * Meta-World's ML10 trains on `sweep` and tests on `sweep-into`. The pusher
+ * must stop farther behind the bigger disc, and the disc slides differently.
+ */
+export class ArmPushDisc extends ArmPush {
+  constructor(options: ArmPushOptions = {}) {
+    super(options, { envName: 'ArmPushDisc-v0', xml: armXml({ puck: true, name: 'arm_push_disc', puckRadius: ARM_PUSH_DISC_RADIUS, puckMass: ARM_PUSH_DISC_MASS }), region: ARM_PUSH_DISC_REGION });
   }
 }

@@ -56,7 +56,7 @@ export abstract class MujocoEnv<Obs = Float64Array> extends BaseEnv<Obs, MujocoA
   protected readonly initQvel: Float64Array;
   protected hasReset = false;
   override readonly renderMode?: string;
-  private readonly envName: string;
+  protected readonly envName: string;
   private readonly renderSize: { width?: number; height?: number };
   private images: Promise<LazySceneRenderer> | null = null;
 

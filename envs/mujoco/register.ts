@@ -3,7 +3,7 @@ import { loadMujoco } from '../../sim/load-mujoco.js';
 import { Reacher, type ReacherOptions } from './reacher.js';
 import { InvertedPendulum, InvertedPendulumDamped, type InvertedPendulumOptions } from './inverted-pendulum.js';
 import { ArmReach, ArmReachReversed, type ArmReachOptions } from './arm-reach.js';
-import { ArmPush, type ArmPushOptions } from './arm-push.js';
+import { ArmPush, ArmPushDisc, type ArmPushOptions } from './arm-push.js';
 import { LangReach, type LangReachOptions } from './lang-reach.js';
 
 /** Loads MuJoCo's WASM module (once per process) so `make` can build the task synchronously. */
@@ -61,6 +61,14 @@ const specs: EnvRegistration[] = [
     // 6 s at dt 0.04 s; the scripted expert needs at most about 125 steps.
     id: 'ArmPush-v0',
     entryPoint: (kwargs) => new ArmPush(kwargs as ArmPushOptions),
+    maxEpisodeSteps: 150,
+    module: import.meta.url,
+    prepare,
+  },
+  {
+    // A larger, heavier disc instead of the puck; otherwise ArmPush-v0 (lamkit-base's related pretraining task; ArmPush-v0 is held out).
+    id: 'ArmPushDisc-v0',
+    entryPoint: (kwargs) => new ArmPushDisc(kwargs as ArmPushOptions),
     maxEpisodeSteps: 150,
     module: import.meta.url,
     prepare,

@@ -13,6 +13,10 @@ export interface ArmXmlOptions {
    * way (ArmReach-reversed-v0: a motor mounted the other way round).
    */
   gears?: readonly number[];
+  /** Radius of the puck (and of the goal marker) in metres, with `puck`. Default {@link ARM_PUCK_RADIUS}. */
+  puckRadius?: number;
+  /** Mass of the puck in kg, with `puck`. Default 0.1. */
+  puckMass?: number;
 }
 
 /** Default gear of the arm's velocity servos. */
@@ -52,16 +56,21 @@ export function armXml(options: ArmXmlOptions = {}): string {
   if (gears !== undefined && !(gears.length === ARM_JOINTS.length && gears.every((g) => Number.isFinite(g) && g !== 0))) {
     throw new InvalidArgument(formatError('armXml.gears', `${ARM_JOINTS.length} finite non-zero numbers (one per joint, base to hand)`, describeValue(gears), `Pass e.g. [${ARM_JOINTS.map(() => ARM_GEAR).join(', ')}]`));
   }
+  const puckRadius = options.puckRadius ?? ARM_PUCK_RADIUS;
+  const puckMass = options.puckMass ?? 0.1;
+  if (!(Number.isFinite(puckRadius) && puckRadius > 0 && puckRadius <= 0.1) || !(Number.isFinite(puckMass) && puckMass > 0)) {
+    throw new InvalidArgument(formatError('armXml.puckRadius/puckMass', 'a radius in (0, 0.1] m and a positive mass in kg', describeValue({ puckRadius, puckMass }), `Pass e.g. { puckRadius: ${ARM_PUCK_RADIUS}, puckMass: 0.1 }`));
+  }
   const gearAttr = (k: number): string => (gears !== undefined && gears[k] !== ARM_GEAR ? ` gear="${gears[k]}"` : '');
   const name = options.name ?? (puck ? 'arm_push' : 'arm_reach');
   const puckXml = puck
     ? `
     <body name="puck" pos="0.4 0 ${ARM_PUCK_HALF_HEIGHT}">
       <freejoint name="puck"/>
-      <geom name="puck" type="cylinder" size="${ARM_PUCK_RADIUS} ${ARM_PUCK_HALF_HEIGHT}" mass="0.1" contype="4" conaffinity="1" friction="0.5 0.005 0.0001" rgba="0.85 0.35 0.1 1"/>
+      <geom name="puck" type="cylinder" size="${puckRadius} ${ARM_PUCK_HALF_HEIGHT}" mass="${puckMass}" contype="4" conaffinity="1" friction="0.5 0.005 0.0001" rgba="0.85 0.35 0.1 1"/>
     </body>
     <body name="goal" mocap="true" pos="0.4 0.15 0.001">
-      <geom name="goal" type="cylinder" size="${ARM_PUCK_RADIUS} 0.001" contype="0" conaffinity="0" rgba="0.2 0.8 0.2 0.6"/>
+      <geom name="goal" type="cylinder" size="${puckRadius} 0.001" contype="0" conaffinity="0" rgba="0.2 0.8 0.2 0.6"/>
     </body>`
     : options.objects !== undefined
       ? options.objects

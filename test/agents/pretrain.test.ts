@@ -75,6 +75,46 @@ test('pretraining on a tiny two-task dataset: every loss goes down (validation),
   }
 });
 
+test('action chunking in pretraining: each token is scored on its next k actions (cut at the episode end, exactly the hand-computed loss), and pretraining a chunking network learns them', async () => {
+  await initBackend();
+  const k = 3;
+  const rng = new Rng(7);
+  const net = pretrainNetwork((spec) => TransformerActorCritic.create(spec, rng, { logStdInit: 0 }), { ...ARCH, chunk: k }, [
+    { obsDim: 3, head: gauss },
+    { obsDim: 2, head: cat },
+  ]);
+  opened.push(net);
+  assert.equal(net.spec.chunk, k);
+  const p = new Pretrainer(net, tasks(), resolvePretrainConfig({ seed: 3, maxSteps: 150, batchSize: 8, seqLen: 6, warmupSteps: 10, learningRate: 3e-3 }));
+  opened.push(p);
+  const t = tasks()[0];
+  const space = { obsDim: 3, head: gauss, taskIndex: 0, prefix: '' };
+  // Starts 16 (rows 16..19 end the first 20-step episode, 20..21 open the next) and 40.
+  const g = taskChunks(t.train, space, [16, 40], 6, 0, new Rng(0), k);
+  const cw = g.chunkWeights as Float32Array;
+  const ca = g.chunkActions as Float32Array;
+  assert.deepEqual(Array.from(cw.slice(0, 6 * k)), [1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1], 'the chunk of step 18 holds 18, 19; of step 19 only 19; the next episode starts afresh');
+  assert.equal(ca[1 * k + 2], t.train.actions[19], "step 17's third position is step 19's action");
+  // The loss is the weighted mean over (row, position) of the squared error of the predicted mean.
+  const [got, want] = tf.tidy(() => {
+    const out = p.forward([g])[0].actorOut.arraySync() as number[][];
+    let se = 0;
+    let n = 0;
+    out.forEach((row, r) => row.forEach((m, j) => {
+      se += cw[r * k + j] * (m - ca[r * k + j]) ** 2;
+      n += cw[r * k + j];
+    }));
+    return [p.lossTensors([g]).action.dataSync()[0], se / n];
+  });
+  assert.ok(Math.abs(got - want) < 1e-5 * Math.max(1, want), `chunked action loss ${got} vs hand-computed ${want}`);
+  const before = (p.validate(4) as NonNullable<ReturnType<Pretrainer['validate']>>).action;
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 150; i++) p.trainStep();
+  assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
+  const afterwards = (p.validate(4) as NonNullable<ReturnType<Pretrainer['validate']>>).action;
+  assert.ok(afterwards < 0.6 * before, `chunked action loss ${before} -> ${afterwards}`);
+});
+
 test('masked-action prediction: the masked action never reaches its own prediction (an unmasked one does change it)', async () => {
   await initBackend();
   const net = network(2);

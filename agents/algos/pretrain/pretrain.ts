@@ -8,7 +8,7 @@ import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
 import type { OptimizerState } from '../../optim/adamw-options.js';
 import type { TransformerActorCritic } from '../../policies/transformer/transformer-actor-critic.js';
-import { type SpaceEntry, spaceEntries, spaceSignature } from '../../policies/transformer/transformer-spec.js';
+import { type SpaceEntry, spaceEntries, spaceSignature, chunkOf } from '../../policies/transformer/transformer-spec.js';
 import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts } from '../bc/demonstrations.js';
 import { warmupCosine } from '../bc/behavior-cloning.js';
 
@@ -86,6 +86,12 @@ export interface TaskChunks {
   weights: Float32Array;
   nextObs: Float32Array;
   nextWeights: Float32Array;
+  /**
+   * With action chunking (`chunk > 1`): each row's next `chunk` actions `[rows x chunk x actDim]` and their
+   * weights `[rows x chunk]` (0 past the episode's end or for a padding row); absent otherwise.
+   */
+  chunkActions?: Float32Array;
+  chunkWeights?: Float32Array;
 }
 
 /** Per-chunk-group outputs of {@link Pretrainer.forward}, `[rows x ...]`. */
@@ -97,10 +103,11 @@ export interface PretrainOutputs {
 
 /**
  * The chunks of task data `d` starting at `starts` (`length` steps each),
- * masking each previous action with probability `maskRatio` (drawn from `rng`).
+ * masking each previous action with probability `maskRatio` (drawn from `rng`);
+ * with `chunk > 1` each row's next `chunk` actions as well (action chunking).
  */
-export function taskChunks(d: Demonstrations, space: SpaceEntry & { prefix: string }, starts: ArrayLike<number>, length: number, maskRatio: number, rng: Rng): TaskChunks {
-  const { batch, weights } = labelledBatch(d, starts, 0, length);
+export function taskChunks(d: Demonstrations, space: SpaceEntry & { prefix: string }, starts: ArrayLike<number>, length: number, maskRatio: number, rng: Rng, chunk = 1): TaskChunks {
+  const { batch, weights } = labelledBatch(d, starts, 0, length, false, chunk);
   const rows = starts.length * length;
   const od = d.obsDim;
   const episodeStart = (batch.chunks as { episodeStart: Uint8Array }).episodeStart;
@@ -119,7 +126,13 @@ export function taskChunks(d: Demonstrations, space: SpaceEntry & { prefix: stri
       }
     }
   }
-  return { space, count: starts.length, length, obs: batch.obs.flat, prev: batch.prevActions as Float32Array, actions: batch.actions, episodeStart, masked, weights, nextObs, nextWeights };
+  const out: TaskChunks = { space, count: starts.length, length, obs: batch.obs.flat, prev: batch.prevActions as Float32Array, actions: batch.actions, episodeStart, masked, weights, nextObs, nextWeights };
+  const ct = batch.chunkTargets;
+  if (ct) {
+    out.chunkActions = ct.actions;
+    out.chunkWeights = ct.mask; // 0 past the episode's end, and for the whole of a padding row
+  }
+  return out;
 }
 
 /**
@@ -130,7 +143,10 @@ export function taskChunks(d: Demonstrations, space: SpaceEntry & { prefix: stri
  * each task through its own tokenizers and heads. Loss, summed:
  *
  * - next action: the actor head predicts each step's action (MSE of the
- *   Gaussian mean, or cross-entropy), as behaviour cloning does;
+ *   Gaussian mean, or cross-entropy), as behaviour cloning does; with action
+ *   chunking (the network's `spec.chunk` k > 1) each token predicts its step's
+ *   and the next k - 1 steps' actions, each position a term (the chunk is cut
+ *   at the episode's end), as `lamkit finetune` trains a chunking policy;
  * - masked action: a fraction `maskRatio` of the previous-action inputs is
  *   replaced by the learned `tok.mask` embedding and `pred.prev` predicts the
  *   hidden action from the token (causal attention: the action never reaches
@@ -190,7 +206,7 @@ export class Pretrainer {
     pool.forEach((t, i) => {
       if (counts[i] === 0) return;
       const d = (split === 'train' ? t.train : t.val) as Demonstrations;
-      out.push(taskChunks(d, t.space, sampleStarts(d, counts[i], rng), c.seqLen, c.maskRatio, rng));
+      out.push(taskChunks(d, t.space, sampleStarts(d, counts[i], rng), c.seqLen, c.maskRatio, rng, chunkOf(this.net.spec)));
     });
     return out;
   }
@@ -223,7 +239,14 @@ export class Pretrainer {
     const outs = this.forward(groups);
     const sum = (f: (g: TaskChunks, o: PretrainOutputs) => tf.Scalar): tf.Scalar => tf.addN(groups.map((g, i) => f(g, outs[i]))) as tf.Scalar;
     const denom = (f: (g: TaskChunks) => Float32Array): number => Math.max(1, groups.reduce((a, g) => a + f(g).reduce((x: number, y: number) => x + y, 0), 0));
-    const action = tf.div(sum((g, o) => actionLoss(o.actorOut, g.space.head, g.actions, g.weights)), denom((g) => g.weights)) as tf.Scalar;
+    const chunk = chunkOf(this.net.spec);
+    const action =
+      chunk === 1
+        ? (tf.div(sum((g, o) => actionLoss(o.actorOut, g.space.head, g.actions, g.weights)), denom((g) => g.weights)) as tf.Scalar)
+        : (tf.div(
+            sum((g, o) => actionLoss(tf.reshape(o.actorOut, [g.count * g.length * chunk, -1]) as tf.Tensor2D, g.space.head, g.chunkActions as Float32Array, g.chunkWeights as Float32Array)),
+            denom((g) => g.chunkWeights as Float32Array),
+          ) as tf.Scalar);
     const maskW = (g: TaskChunks): Float32Array => Float32Array.from(g.masked, (m, r) => m * g.weights[r]);
     const masked = tf.div(sum((g, o) => actionLoss(o.prevOut, g.space.head, g.prev, maskW(g))), denom(maskW)) as tf.Scalar;
     const nextObs = tf.div(
@@ -335,7 +358,7 @@ function actionLoss(out: tf.Tensor2D, head: HeadSpec, actions: Float32Array, wei
  * pretraining heads; a space's `obsNames` (its dataset's observation names)
  * are kept in the spec, for tokenizers of new spaces later.
  */
-export function pretrainNetwork(create: (spec: import('../../policies/transformer/transformer-spec.js').TransformerSpec) => TransformerActorCritic, arch: { dModel: number; layers: number; heads: number; mlpRatio: number; window: number }, spaces: ReadonlyArray<{ obsDim: number; head: HeadSpec; obsNames?: readonly string[] | null }>): TransformerActorCritic {
+export function pretrainNetwork(create: (spec: import('../../policies/transformer/transformer-spec.js').TransformerSpec) => TransformerActorCritic, arch: { dModel: number; layers: number; heads: number; mlpRatio: number; window: number; chunk?: number; ensembleCoef?: number }, spaces: ReadonlyArray<{ obsDim: number; head: HeadSpec; obsNames?: readonly string[] | null }>): TransformerActorCritic {
   if (spaces.length === 0) throw new InvalidArgument(formatError('pretrainNetwork.spaces', 'at least one space', 'none', 'Pass the spaces of the datasets'));
   const [first, ...rest] = spaces;
   return create({ ...arch, obsDim: first.obsDim, head: first.head, tasks: spaces.length, taskIndex: 0, ...(first.obsNames ? { obsNames: [...first.obsNames] } : {}), ...(rest.length > 0 ? { otherSpaces: rest.map((s, i) => ({ obsDim: s.obsDim, head: s.head, taskIndex: i + 1, ...(s.obsNames ? { obsNames: [...s.obsNames] } : {}) })) } : {}), pretrainHeads: true });

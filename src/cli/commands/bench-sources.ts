@@ -4,8 +4,8 @@ import type { Policy } from '../../core/policy.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { RandomPolicy } from '../../bench/random-policy.js';
 
-/** Tasks with a scripted expert (envs/mujoco): the only tasks with normalized scores. */
-export const EXPERT_TASKS = ['ArmReach-v0', 'ArmPush-v0'] as const;
+/** Tasks whose scripted expert `lamkit bench` adds as the normalized score's 1 (flat-observation arm tasks; the others' experts still run with `--policies expert`). */
+const BENCH_EXPERT_TASKS = ['ArmReach-v0', 'ArmReach-reversed-v0', 'ArmPush-v0', 'ArmPushDisc-v0'] as const;
 
 /**
  * The {@link BenchSources} of `lamkit bench` (loaded in each worker thread
@@ -14,22 +14,17 @@ export const EXPERT_TASKS = ['ArmReach-v0', 'ArmPush-v0'] as const;
  * corrupt), the scripted experts of the arm tasks, seeded random actions.
  */
 export async function lamkitBenchSources(): Promise<BenchSources> {
-  const envs = await import('../../../envs/index.js');
+  await import('../../../envs/index.js'); // registers the tasks
   const { makeAsync } = await import('../../registry/registry.js');
   const { loadPolicy } = await import('../../../agents/checkpoint/load-policy.js');
-  const experts: Record<string, (env: Env<unknown, unknown>) => Policy> = {
-    'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
-    'ArmReach-reversed-v0': (env) => new envs.ArmReachReversedExpert(env),
-    'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
-  };
+
   return {
     makeEnv: (envId) => makeAsync(envId),
     async makePolicy(source: string, env: BenchEnv, envId: string, seed: number): Promise<Policy> {
       if (source === 'random') return new RandomPolicy(env, seed);
       if (source === 'expert') {
-        const make = experts[envId];
-        if (!make) throw new InvalidArgument(formatError('lamkit bench --policies expert', `a task with a scripted expert (${Object.keys(experts).join(', ')})`, describeValue(envId), 'Drop expert for this task'));
-        return make(env as Env<unknown, unknown>);
+        const { expertFactory } = await import('./experts.js');
+        return (await expertFactory(envId, 'lamkit bench --policies expert', 'Drop expert for this task'))(env as Env<unknown, unknown>);
       }
       const policy = await loadPolicy(source, { seed });
       if (policy.envId !== envId) {
@@ -38,7 +33,7 @@ export async function lamkitBenchSources(): Promise<BenchSources> {
       }
       return policy;
     },
-    hasExpert: (envId) => envId in experts,
+    hasExpert: (envId) => (BENCH_EXPERT_TASKS as readonly string[]).includes(envId),
   };
 }
 

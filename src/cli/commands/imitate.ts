@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidArgument, LamkitError, formatError, describeValue } from '../../core/errors.js';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import type { Env, AsyncEnv } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
 import type { Space } from '../../core/spaces/space.js';
@@ -227,14 +227,8 @@ export function checkDatasetSpaces(ds: { spaces: { observation: Space<unknown>; 
 /** `--expert expert` (the task's scripted expert, built for each env) or a checkpoint of the task. */
 async function expertSource(lib: Lib, source: string, envId: string, seed: number): Promise<{ factory: (env: Env<unknown, unknown> | AsyncEnv<unknown, unknown>) => Policy; dispose(): void }> {
   if (source === 'expert') {
-    const { expertFactory } = await import('./view.js');
-    let make;
-    try {
-      make = await expertFactory(envId);
-    } catch (err) {
-      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit imitate --expert expert', 'a task with a scripted expert (ArmReach-v0, ArmReach-reversed-v0, ArmPush-v0, CommandAvatar-v0, LangReach-v0)', describeValue(envId), 'Pass --expert <checkpoint> (e.g. a PPO run of the task)'));
-      throw err;
-    }
+    const { expertFactory } = await import('./experts.js');
+    const make = await expertFactory(envId, 'lamkit imitate --expert expert', 'Pass --expert <checkpoint> (e.g. a PPO run of the task)');
     return { factory: (env) => make(env as Env<unknown, unknown>), dispose: () => {} };
   }
   const policy = await lib.loadPolicy(source, { seed });

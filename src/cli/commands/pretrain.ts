@@ -132,7 +132,9 @@ export async function runPretrain(flags: PretrainFlags, log: (line: string) => v
     net = restored;
   } else {
     const arch = lib.resolvePolicyConfig({ kind: 'transformer', ...PRETRAIN_ARCH, ...((policyConfig ?? {}) as Record<string, unknown>) }, `${cmd} --config policy`);
-    const a = Object.fromEntries(ARCH_KEYS.map((k) => [k, arch[k]])) as typeof PRETRAIN_ARCH;
+    const a: Parameters<typeof lib.pretrainNetwork>[1] = Object.fromEntries(ARCH_KEYS.map((k) => [k, arch[k]])) as typeof PRETRAIN_ARCH;
+    // Action chunking ("policy": {"chunk": k}): every actor head predicts k steps, and the action loss scores all of them.
+    if (typeof arch.chunk === 'number' && arch.chunk > 1) Object.assign(a, { chunk: arch.chunk, ...(typeof arch.ensembleCoef === 'number' ? { ensembleCoef: arch.ensembleCoef } : {}) });
     net = lib.pretrainNetwork((spec) => lib.TransformerActorCritic.create(spec, rng.spawn(), { logStdInit: typeof arch.logStdInit === 'number' ? arch.logStdInit : 0 }), a, groups.map((g) => ({ obsDim: g.observation.flatDim, head: g.head, obsNames: g.obsNames })));
   }
   const metrics = new lib.MetricStream();

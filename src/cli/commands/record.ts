@@ -4,7 +4,7 @@ import type { AsyncEnv, Env } from '../../core/env.js';
 import type { Policy } from '../../core/policy.js';
 import { Rng } from '../../core/rng.js';
 import { allocateActions } from '../../core/vector-env.js';
-import { InvalidArgument, LamkitError, formatError, describeValue } from '../../core/errors.js';
+import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 
@@ -135,13 +135,8 @@ function parseFraction(flag: string, text: string | undefined, max: number, exam
 async function resolvePolicy(source: string, envId: string, env: Env<unknown, unknown>, seed: number): Promise<Policy> {
   if (source === 'random') return randomPolicy(env, new Rng(seed));
   if (source === 'expert') {
-    const { expertFactory } = await import('./view.js');
-    try {
-      return (await expertFactory(envId))(env);
-    } catch (err) {
-      if (err instanceof LamkitError) throw new InvalidArgument(formatError('lamkit record --policy expert', 'a task with a scripted expert (ArmReach-v0, ArmReach-reversed-v0, ArmPush-v0, CommandAvatar-v0, LangReach-v0)', describeValue(envId), 'Pass --policy random or a checkpoint'));
-      throw err;
-    }
+    const { expertFactory } = await import('./experts.js');
+    return (await expertFactory(envId, 'lamkit record --policy expert', 'Pass --policy random or a checkpoint'))(env);
   }
   const { loadPolicy } = await import('../../index.js');
   const policy = await loadPolicy(source, { seed });

@@ -6,6 +6,7 @@ import { allocateActions } from '../../core/vector-env.js';
 import { textRanges } from '../../core/spaces/text.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag } from '../flags.js';
+import { expertFactory } from './experts.js';
 
 /** Options of {@link startView}. */
 export interface ViewOptions {
@@ -240,22 +241,7 @@ async function viewInBrowser(o: { envId: string; checkpoint: string | undefined;
   await server.close();
 }
 
-/** The scripted expert of an arm task, as a factory taking the env (`--policy expert`). */
-export async function expertFactory(envId: string): Promise<(env: Env<unknown, unknown>) => Policy> {
-  const envs = await import('../../../envs/index.js');
-  const experts: Record<string, (env: Env<unknown, unknown>) => Policy> = {
-    'ArmReach-v0': (env) => new envs.ArmReachExpert(env),
-    'ArmReach-reversed-v0': (env) => new envs.ArmReachReversedExpert(env),
-    'ArmPush-v0': (env) => new envs.ArmPushExpert(env),
-    'CommandAvatar-v0': (env) => new envs.CommandAvatarExpert(env),
-    'LangReach-v0': (env) => new envs.LangReachExpert(env),
-  };
-  const make = experts[envId];
-  if (!make) {
-    throw new InvalidArgument(formatError('view --policy expert', `a task with a scripted expert (${Object.keys(experts).join(', ')})`, describeValue(envId), 'Pass a checkpoint, or omit --policy for random actions'));
-  }
-  return make;
-}
+export { expertFactory } from './experts.js';
 
 /**
  * Loads the policy of a checkpoint written by `lamkit train` with the agents

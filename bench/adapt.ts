@@ -4,6 +4,7 @@
 //   npm run bench:adapt -- [--demos 10,50,200] [--seeds 0,1,2] [--variants a,b,c,d,mlp]
 //        [--episodes 50] [--max-steps 600] [--base lamkit-base] [--resume] [--out bench/results/adapt.json]
 //        [--lora-lr <lr>]   (variant c's learning rate; default the shared 1e-3)
+//        [--base-config '<json>']   (merged into the fine-tuning config of b, c and d, e.g. '{"learningRate": 3e-4}' or '{"lora": {"rank": 4}}')
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
 //        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
@@ -74,6 +75,7 @@ const { values } = parseArgs({
     episodes: { type: 'string', default: '50' },
     'max-steps': { type: 'string', default: '600' },
     'lora-lr': { type: 'string' },
+    'base-config': { type: 'string' },
     base: { type: 'string', default: 'lamkit-base' },
     out: { type: 'string', default: 'bench/results/adapt.json' },
     resume: { type: 'boolean', default: false },
@@ -100,6 +102,18 @@ const seeds = intList('seeds', values.seeds!, 0);
 const [episodes] = intList('episodes', values.episodes!, 1);
 const [maxSteps] = intList('max-steps', values['max-steps']!, 1);
 const variants = values.variants!.split(',').map((v) => v.trim()) as Variant[];
+const baseConfig = ((): Record<string, unknown> => {
+  const text = values['base-config'];
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new lib.InvalidArgument(lib.formatError('bench:adapt --base-config', 'a JSON object (lamkit finetune --config fields)', lib.describeValue(text), 'Pass e.g. --base-config \'{"learningRate": 3e-4}\''));
+  return v as Record<string, unknown>;
+})();
 const [ppoSteps] = intList('ppo-steps', values['ppo-steps']!, 1);
 const [ppoEvalEvery] = intList('ppo-eval-every', values['ppo-eval-every']!, 1);
 const [ppoEvalEpisodes] = intList('ppo-eval-episodes', values['ppo-eval-episodes']!, 1);
@@ -238,7 +252,7 @@ try {
           seed: String(s + 1),
           maxSteps: String(maxSteps),
           progress: false,
-          ...(fromBase ? { from: base as string, config: JSON.stringify({ ...BC, chunk: TRANSFORMER.chunk, ...(v === 'c' && values['lora-lr'] !== undefined ? { learningRate: Number(values['lora-lr']) } : {}) }) } : { policyKind: v === 'mlp' ? 'mlp' : 'transformer', config: JSON.stringify({ ...BC, policy: v === 'mlp' ? MLP : (({ kind: _k, ...rest }) => rest)(TRANSFORMER) }) }),
+          ...(fromBase ? { from: base as string, config: JSON.stringify({ ...BC, chunk: TRANSFORMER.chunk, ...baseConfig, ...(v === 'c' && values['lora-lr'] !== undefined ? { learningRate: Number(values['lora-lr']) } : {}) }) } : { policyKind: v === 'mlp' ? 'mlp' : 'transformer', config: JSON.stringify({ ...BC, policy: v === 'mlp' ? MLP : (({ kind: _k, ...rest }) => rest)(TRANSFORMER) }) }),
         });
         const trainSeconds = (performance.now() - t1) / 1000;
         if (values.keep !== undefined) cpSync(o.checkpointDir, join(values.keep, `${v}-${n}-${s}`), { recursive: true });

@@ -13,7 +13,7 @@
  *    assets/lamkit-base/recipe.json (the recipe, seeds, wall times, losses).
  *
  * Flags: `--work <dir>` (default runs/lamkit-base; replaced), `--max-steps <n>`
- * (default 3000), `--dest <dir>` (default assets/lamkit-base; replaced),
+ * (default 4000), `--dest <dir>` (default assets/lamkit-base; replaced),
  * `--quick` (a tiny version for checking the script).
  * The recipe and figures are in docs/lamkit-base.md.
  */
@@ -34,7 +34,7 @@ const flag = (name: string): string | undefined => {
 const quick = args.includes('--quick');
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = resolve(flag('--work') ?? join(root, 'runs', 'lamkit-base'));
-const maxSteps = flag('--max-steps') ?? (quick ? '20' : '3000');
+const maxSteps = flag('--max-steps') ?? (quick ? '20' : '4000');
 const q = (n: number): string => String(quick ? Math.max(1, Math.ceil(n / 10)) : n);
 
 /** Every source of data: `lamkit record --env <env> --policy <policy> --episodes <n> --seed <seed> [--action-noise s] [--epsilon p] [--stochastic] --out <work>/data/<env>`. */
@@ -49,12 +49,14 @@ const RECIPE = [
   { env: 'ArmReach-v0', policy: 'expert', episodes: q(60), seed: '600' },
   { env: 'ArmReach-v0', policy: 'random', episodes: q(10), seed: '800' },
   // The related pushing task (a larger, heavier disc in another part of the table); ArmPush-v0 itself stays held out.
-  { env: 'ArmPushDisc-v0', policy: 'expert', episodes: q(40), seed: '1100', actionNoise: '0.3' },
-  { env: 'ArmPushDisc-v0', policy: 'expert', episodes: q(120), seed: '1000' },
+  { env: 'ArmPushDisc-v0', policy: 'expert', episodes: q(80), seed: '1100', actionNoise: '0.3' },
+  { env: 'ArmPushDisc-v0', policy: 'expert', episodes: q(240), seed: '1000' },
 ] as const;
 
 /** Architecture over `lamkit pretrain`'s default (T=20, d=128, 4 heads, 2 layers): action chunking of 8 steps, as bench:adapt's transformer, and its initial log-std. */
 const ARCH = { chunk: 8, logStdInit: -1 };
+/** Tasks drawn in proportion to sqrt(training steps): the long arm recordings get more batches than the short classic ones. */
+const TASK_SAMPLING_POWER = 0.5;
 
 const t0 = performance.now();
 const secs = (t: number): number => Math.round((performance.now() - t) / 100) / 10;
@@ -90,7 +92,7 @@ const recordSeconds = secs(tRec);
 const tPre = performance.now();
 const envs = [...new Set(RECIPE.map((r) => r.env))];
 const run = join(work, 'run');
-const o = await runPretrain({ data: envs.map((e) => join(work, 'data', e)), out: run, seed: '1', maxSteps, checkpointEvery: '100', progress: process.stderr.isTTY, config: JSON.stringify({ evalEvery: 100, warmupSteps: quick ? 5 : 100, policy: ARCH }) }, say);
+const o = await runPretrain({ data: envs.map((e) => join(work, 'data', e)), out: run, seed: '1', maxSteps, checkpointEvery: '100', progress: process.stderr.isTTY, config: JSON.stringify({ evalEvery: 100, warmupSteps: quick ? 5 : 100, taskSamplingPower: TASK_SAMPLING_POWER, policy: ARCH }) }, say);
 const pretrainSeconds = secs(tPre);
 say(`pretrained ${o.steps} steps in ${pretrainSeconds} s: loss ${o.first?.total.toFixed(4)} -> ${o.last?.total.toFixed(4)}; validation ${o.validation?.total.toFixed(4)}`);
 
@@ -106,7 +108,7 @@ const recipe = {
   ppo: { env: 'CartPole-v1', seed: 1, totalSteps: quick ? 4000 : 40000, wallSeconds: ppoSeconds },
   record: recorded,
   recordWallSeconds: recordSeconds,
-  pretrain: { seed: 1, steps: o.steps, policy: ARCH, wallSeconds: pretrainSeconds, tasks: o.tasks.map((t) => ({ signature: t.signature, trainSteps: t.trainSteps })), params: o.totalParams, firstLoss: o.first, lastLoss: o.last, validation: o.validation },
+  pretrain: { seed: 1, steps: o.steps, policy: ARCH, taskSamplingPower: TASK_SAMPLING_POWER, wallSeconds: pretrainSeconds, tasks: o.tasks.map((t) => ({ signature: t.signature, trainSteps: t.trainSteps })), params: o.totalParams, firstLoss: o.first, lastLoss: o.last, validation: o.validation },
   totalWallSeconds: secs(t0),
   loadAverage: (await import('node:os')).loadavg().map((x) => Math.round(x * 10) / 10),
 };

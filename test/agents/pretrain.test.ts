@@ -115,6 +115,28 @@ test('action chunking in pretraining: each token is scored on its next k actions
   assert.ok(afterwards < 0.6 * before, `chunked action loss ${before} -> ${afterwards}`);
 });
 
+test('taskSamplingPower: 0 draws tasks uniformly, 1 in proportion to their training steps, 0.5 in between', async () => {
+  await initBackend();
+  const net = network(4);
+  const uneven: PretrainTask[] = [
+    { name: 'A', head: gauss, train: toyTask(3, gauss, 16, 20, 1), val: null },
+    { name: 'B', head: cat, train: toyTask(2, cat, 4, 20, 3), val: null },
+  ];
+  const shareOfA = (power: number): number => {
+    const p = new Pretrainer(net, uneven, resolvePretrainConfig({ seed: 1, batchSize: 16, seqLen: 4, taskSamplingPower: power }));
+    const rng = new Rng(9);
+    let a = 0;
+    for (let i = 0; i < 100; i++) a += p.sampleBatch(rng).filter((g) => g.space.obsDim === 3).reduce((x, g) => x + g.count, 0);
+    p.dispose();
+    return a / 1600;
+  };
+  const [uniform, half, size] = [shareOfA(0), shareOfA(0.5), shareOfA(1)];
+  assert.ok(Math.abs(uniform - 0.5) < 0.05, `uniform: A's share ${uniform}`);
+  assert.ok(Math.abs(half - 2 / 3) < 0.05, `power 0.5: A's share ${half} (sqrt(320) / (sqrt(320) + sqrt(80)) = 2/3)`);
+  assert.ok(Math.abs(size - 0.8) < 0.05, `power 1: A's share ${size} (320 of 400 steps)`);
+  assert.throws(() => resolvePretrainConfig({ taskSamplingPower: 2 }), /taskSamplingPower/);
+});
+
 test('masked-action prediction: the masked action never reaches its own prediction (an unmasked one does change it)', async () => {
   await initBackend();
   const net = network(2);

@@ -19,8 +19,14 @@ export const pretrainConfigSchema = z
     seed: z.number().int().default(1),
     /** Gradient steps. */
     maxSteps: z.number().int().positive().default(3000),
-    /** Chunks per minibatch, each from a task drawn uniformly (batches mix tasks). */
+    /** Chunks per minibatch, each from a task drawn at random (batches mix tasks; see `taskSamplingPower`). */
     batchSize: z.number().int().positive().default(32),
+    /**
+     * How a chunk's task is drawn: with probability proportional to (training steps of the task)^power.
+     * 0: uniform over tasks (the default); 1: proportional to data size; 0.5: in between (temperature
+     * sampling, as multilingual translation mixes languages, Arivazhagan et al. 2019).
+     */
+    taskSamplingPower: z.number().min(0).max(1).default(0),
     /** Consecutive steps (tokens) per chunk. */
     seqLen: z.number().int().positive().default(20),
     /** Peak AdamW learning rate. */
@@ -139,7 +145,7 @@ export function taskChunks(d: Demonstrations, space: SpaceEntry & { prefix: stri
  * Self-supervised multi-task pretraining of a {@link TransformerActorCritic}
  * that holds every task's space (`otherSpaces`) and the pretraining heads
  * (`pretrainHeads`). Each minibatch mixes chunks of consecutive steps from
- * tasks drawn uniformly; all chunks go through the shared trunk at once,
+ * tasks drawn uniformly (or by data size, `taskSamplingPower`); all chunks go through the shared trunk at once,
  * each task through its own tokenizers and heads. Loss, summed:
  *
  * - next action: the actor head predicts each step's action (MSE of the
@@ -196,12 +202,24 @@ export class Pretrainer {
     return warmupCosine(step, this.config);
   }
 
-  /** A minibatch: `batchSize` chunks, each of a task drawn uniformly, grouped by task. */
+  /** A minibatch: `batchSize` chunks, each of a task drawn as `taskSamplingPower` says, grouped by task. */
   sampleBatch(rng: Rng, split: 'train' | 'val' = 'train'): TaskChunks[] {
     const c = this.config;
     const pool = this.tasks.filter((t) => (split === 'train' ? t.train : t.val) !== null);
     const counts = new Array<number>(pool.length).fill(0);
-    for (let i = 0; i < c.batchSize; i++) counts[rng.integer(0, pool.length)] += 1;
+    if (c.taskSamplingPower === 0) {
+      for (let i = 0; i < c.batchSize; i++) counts[rng.integer(0, pool.length)] += 1;
+    } else {
+      // Cumulative weights from the training split's size, the same for the validation batches.
+      const w = pool.map((t) => t.train.rows ** c.taskSamplingPower);
+      const total = w.reduce((a, b) => a + b, 0);
+      for (let i = 0; i < c.batchSize; i++) {
+        let u = rng.random() * total;
+        let j = 0;
+        while (j < w.length - 1 && u >= w[j]) u -= w[j++];
+        counts[j] += 1;
+      }
+    }
     const out: TaskChunks[] = [];
     pool.forEach((t, i) => {
       if (counts[i] === 0) return;

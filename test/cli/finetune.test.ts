@@ -35,7 +35,7 @@ test('lamkit finetune from scratch (behaviour cloning, mlp): the loss falls, rep
   assert.ok((ev.successRate ?? 0) >= 0.6, `success rate ${ev.successRate}`);
 });
 
-test('lamkit finetune --from a transformer: lora (adapters only, merged on save) and head (trunk bit-identical) modes', async () => {
+test('lamkit finetune --from a transformer: lora (adapters only, merged on save; held tokenizers frozen unless trainTokenizers) and head (trunk bit-identical, tokenizers trained) modes', async () => {
   const base = join(root, 'tf');
   await runFinetune(flags({ maxSteps: '60', out: base, config: JSON.stringify({ policy: { dModel: 16, layers: 1, heads: 2, window: 4 } }) }));
   const lora = await runFinetune(flags({ from: base, mode: 'lora', merge: true, maxSteps: '40', out: join(root, 'lora'), config: JSON.stringify({ lora: { rank: 2 } }) }));
@@ -45,12 +45,22 @@ test('lamkit finetune --from a transformer: lora (adapters only, merged on save)
   assert.ok(!merged.policy.tensors.some((t: { name: string }) => t.name.includes('lora')));
   const head = await runFinetune(flags({ from: base, mode: 'head', maxSteps: '40', out: join(root, 'head') }));
   assert.ok(head.trainableParams < head.totalParams / 4);
-  const bytes = (dir: string): Buffer[] => {
+  const bytes = (dir: string, group = 'trunk'): Buffer[] => {
     const ck = checkpoint(dir);
     const bin = readFileSync(join(dir, 'checkpoint/policy.bin'));
-    return ck.policy.tensors.filter((t: { group: string }) => t.group === 'trunk').map((t: { offset: number; shape: number[] }) => bin.subarray(t.offset * 4, (t.offset + t.shape.reduce((a, b) => a * b, 1)) * 4));
+    return ck.policy.tensors.filter((t: { group: string }) => t.group === group).map((t: { offset: number; shape: number[] }) => bin.subarray(t.offset * 4, (t.offset + t.shape.reduce((a, b) => a * b, 1)) * 4));
   };
   assert.deepEqual(bytes(join(root, 'head')), bytes(base), 'head mode leaves the trunk bit-identical');
+  assert.notDeepEqual(bytes(join(root, 'head'), 'tokenizers'), bytes(base, 'tokenizers'), 'head mode trains the tokenizers, also of a space the checkpoint holds');
+  // LoRA on a held space: its tokenizers stay frozen unless trainTokenizers says otherwise.
+  const frozen = await runFinetune(flags({ from: base, mode: 'lora', maxSteps: '20', out: join(root, 'lora-frozen') }));
+  const thawed = await runFinetune(flags({ from: base, mode: 'lora', maxSteps: '20', out: join(root, 'lora-tok'), config: JSON.stringify({ trainTokenizers: true }) }));
+  assert.deepEqual(bytes(join(root, 'lora-frozen'), 'tokenizers'), bytes(base, 'tokenizers'), 'lora: the held tokenizers are bit-identical');
+  assert.notDeepEqual(bytes(join(root, 'lora-tok'), 'tokenizers'), bytes(base, 'tokenizers'), 'lora + trainTokenizers: they train');
+  const tokenizerSize = bytes(base, 'tokenizers').reduce((a, b) => a + b.length / 4, 0);
+  assert.equal(thawed.trainableParams - frozen.trainableParams, tokenizerSize, 'the printed trainable count grows by exactly the tokenizers');
+  await assert.rejects(runFinetune(flags({ from: base, mode: 'lora', out: join(root, 'bad1'), config: JSON.stringify({ trainTokenizers: 'yes' }) })), { message: /^lamkit finetune --config trainTokenizers: expected true or false/ });
+  await assert.rejects(runFinetune(flags({ from: base, mode: 'full', out: join(root, 'bad2'), config: JSON.stringify({ trainTokenizers: true }) })), { message: /^lamkit finetune --config trainTokenizers: expected it with --mode lora/ });
   const ev = await runEval({ checkpoint: join(root, 'lora'), episodes: '2', seed: '0' });
   assert.equal(ev.returns.length, 2);
 });

@@ -89,16 +89,18 @@ test('lamkit finetune --from a pretrained run on a held-out task (new tokenizers
   assert.ok(shares.lora < 1 && shares.head < 1, JSON.stringify(shares));
 });
 
-test('lamkit-base: the shipped checkpoint resolves by name, is <= 5 MB, holds the five pretraining spaces and not ArmPush-v0', () => {
+test('lamkit-base: the shipped checkpoint resolves by name, is <= 5 MB, holds the six pretraining spaces (ArmPushDisc-v0 among them) and not ArmPush-v0, with action chunks of 8', () => {
   const dir = baseModelDir();
   assert.ok(dir && existsSync(join(dir, 'checkpoint.json')), 'assets/lamkit-base ships with the repository');
   assert.equal(resolveCheckpointDir('lamkit-base'), dir);
   const bytes = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
   assert.ok(bytes <= 5e6, `${bytes} bytes`);
   const ck = readCheckpoint('lamkit-base').data;
-  const spec = ck.policy.spec as { obsDim: number; otherSpaces: Array<{ obsDim: number }>; dModel: number; layers: number; heads: number; window: number };
-  assert.deepEqual([spec.obsDim, ...spec.otherSpaces.map((s) => s.obsDim)].sort((a, b) => a - b), [3, 4, 4, 10, 21]);
-  assert.deepEqual([spec.dModel, spec.layers, spec.heads, spec.window], [128, 2, 4, 20]);
+  const spec = ck.policy.spec as { obsDim: number; otherSpaces: Array<{ obsDim: number }>; dModel: number; layers: number; heads: number; window: number; chunk?: number };
+  assert.deepEqual([spec.obsDim, ...spec.otherSpaces.map((s) => s.obsDim)].sort((a, b) => a - b), [3, 4, 4, 10, 21, 30]);
+  assert.deepEqual([spec.dModel, spec.layers, spec.heads, spec.window, spec.chunk], [128, 2, 4, 20, 8]);
   assert.equal(ck.algo.name, 'pretrain');
-  assert.ok(!(ck.algo.config.data as string[]).some((d) => /ArmPush/.test(d)), 'ArmPush-v0 is held out of the pretraining data');
+  const envIds = (ck.algo.state as { spaces: Array<{ envIds: string[] }> }).spaces.flatMap((s) => s.envIds);
+  assert.deepEqual([...envIds].sort(), ['ArmPushDisc-v0', 'ArmReach-v0', 'CartPole-v1', 'InvertedPendulum-v5', 'Pendulum-v1', 'Reacher-v5']);
+  assert.ok(!envIds.includes('ArmPush-v0') && !(ck.algo.config.data as string[]).some((d) => /ArmPush-v0/.test(d)), 'ArmPush-v0 is held out of the pretraining data');
 });

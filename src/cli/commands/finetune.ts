@@ -66,7 +66,9 @@ const TEXT_CLIP_OBS = 1e6;
  *   every mode). `--mode head` trains tokenizers and heads on a frozen trunk;
  *   `--mode lora` adds LoRA adapters (query and value by default; rank and
  *   alpha in `--config '{"lora": {...}}'`) on a frozen trunk and trains them
- *   with the heads; `--merge` folds the adapters in before saving.
+ *   with the heads (and the tokenizers of a space the checkpoint already
+ *   holds with `"trainTokenizers": true`); `--merge` folds the adapters in
+ *   before saving.
  *
  * Observations are normalized with the training split's statistics, saved
  * with the checkpoint, so `lamkit eval`/`serve`/`view` use the policy as is.
@@ -89,7 +91,9 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   if (selectBy === 'nll' && flags.evalEpisodes !== undefined) throw new InvalidArgument(formatError('lamkit finetune --eval-episodes', 'it together with --select-by success or return (or --continual)', describeValue(flags.evalEpisodes), 'Add --select-by success, or drop it'));
   const evalEpisodes = parseIntFlag('lamkit finetune --eval-episodes', flags.evalEpisodes, 1, '20') ?? 20;
   const maxSteps = parseIntFlag('lamkit finetune --max-steps', flags.maxSteps, 1, '2000');
-  const { policy: policyConfig, lora: loraConfig, chunk: chunkConfig, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
+  const { policy: policyConfig, lora: loraConfig, chunk: chunkConfig, trainTokenizers, ...bcFields } = parseConfigFlag(flags.config, 'lamkit finetune --config');
+  if (trainTokenizers !== undefined && typeof trainTokenizers !== 'boolean') throw new InvalidArgument(formatError('lamkit finetune --config trainTokenizers', 'true or false (with --mode lora: train the tokenizers of a space the checkpoint already holds too)', describeValue(trainTokenizers), 'Pass e.g. {"trainTokenizers": true}'));
+  if (trainTokenizers === true && flags.mode !== 'lora') throw new InvalidArgument(formatError('lamkit finetune --config trainTokenizers', 'it with --mode lora (full and head train the tokenizers anyway)', describeValue(trainTokenizers), 'Drop it, or pass --mode lora'));
   if (chunkConfig !== undefined && !(Number.isInteger(chunkConfig) && (chunkConfig as number) >= 1)) throw new InvalidArgument(formatError('lamkit finetune --config chunk', 'a positive integer (steps each token predicts; 1: no action chunking)', describeValue(chunkConfig), 'Pass e.g. {"chunk": 8}'));
   if (flags.from !== undefined && (flags.policyKind !== undefined || policyConfig !== undefined)) {
     throw new InvalidArgument(formatError('lamkit finetune --from', 'no --policy-kind or config policy with --from (the network comes from the checkpoint)', describeValue(flags.from), 'Drop one of them'));
@@ -191,7 +195,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
       net = withLora;
     }
     net.setTrainable('trunk', false);
-    net.setTrainable('tokenizers', newHeads);
+    // head: tokenizers and heads. lora: a new space's tokenizers, a held space's only when asked (~1% of the base).
+    net.setTrainable('tokenizers', newHeads || flags.mode === 'head' || trainTokenizers === true);
   }
   const groups = net.paramGroups();
   const trainableParams = groups.filter((g) => g.trainable).reduce((a, g) => a + g.size, 0);

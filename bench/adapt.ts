@@ -16,8 +16,8 @@
 //   a    the default transformer (TRANSFORMER below) from scratch
 //   b    lamkit-base + full fine-tuning      c  lamkit-base + LoRA      d  lamkit-base + head only
 //   mlp  an MLP 256x256 (`--policy-kind mlp`), the plain behaviour-cloning baseline
-// b-d need the pretrained base (`--base`, default lamkit-base; its heads are widened to
-// TRANSFORMER.chunk, `lamkit finetune --config '{"chunk": k}'`); while it cannot be found
+// b-d need the pretrained base (`--base`, default lamkit-base; a base of another chunk length gets its heads
+// widened to TRANSFORMER.chunk, `lamkit finetune --config '{"chunk": k}'`); while it cannot be found
 // they are skipped with a message, and picked up as soon as it resolves.
 //   e    (b) followed by PPO (issue 13, column (e)): `lamkit train --algo ppo --from <(b) checkpoint>`
 //        for at most --ppo-steps env steps (PPO_FT below, over it --ppo-config). Needs the (b) checkpoint

@@ -51,7 +51,7 @@ export class ArmPushExpert extends ArmExpert {
 
   /** Writes the uncapped end-effector velocity into `vel`; returns the speed cap for the current move. */
   protected override cartesianVelocity(o: Float32Array, vel: Float64Array): number {
-    const CONTACT = this.contact;
+    const contact = this.contact;
     const [ee, puck, goal] = [ARM_PUSH_OBS.ee[0], ARM_PUSH_OBS.puck[0], ARM_PUSH_OBS.goal[0]];
     const ex = o[ee], ey = o[ee + 1], ez = o[ee + 2];
     const px = o[puck], py = o[puck + 1];
@@ -66,26 +66,26 @@ export class ArmPushExpert extends ArmExpert {
     const rx = ex - px, ry = ey - py;
     const along = rx * ux + ry * uy;
     const lateral = -rx * uy + ry * ux;
-    const behind = along < -(CONTACT - 0.02) && along > -(CONTACT + PRE_GAP + 0.02) && Math.abs(lateral) < 0.025;
-    const preX = px - ux * (CONTACT + PRE_GAP);
-    const preY = py - uy * (CONTACT + PRE_GAP);
+    const behind = along < -(contact - 0.02) && along > -(contact + PRE_GAP + 0.02) && Math.abs(lateral) < 0.025;
+    const preX = px - ux * (contact + PRE_GAP);
+    const preY = py - uy * (contact + PRE_GAP);
     if (behind && ez < Z_PUSH + 0.015) {
       // Push: track the contact point behind the puck (slightly inside it),
       // plus a feed-forward along the line that fades near the goal.
       const feed = this.pushSpeed * Math.min(1, dist / 0.1);
-      vel[0] = this.gain * (px - ux * (CONTACT - 0.01) - ex) + ux * feed;
-      vel[1] = this.gain * (py - uy * (CONTACT - 0.01) - ey) + uy * feed;
+      vel[0] = this.gain * (px - ux * (contact - 0.01) - ex) + ux * feed;
+      vel[1] = this.gain * (py - uy * (contact - 0.01) - ey) + uy * feed;
       vel[2] = this.gain * (Z_PUSH - ez);
       return this.pushSpeed;
     }
     let tx: number, ty: number, tz: number;
     if (Math.hypot(ex - preX, ey - preY) < 0.02) {
       [tx, ty, tz] = [preX, preY, Z_PUSH];
-    } else if (ez < Z_TRAVEL - 0.03 && Math.hypot(rx, ry) < CONTACT + 0.015) {
+    } else if (ez < Z_TRAVEL - 0.03 && Math.hypot(rx, ry) < contact + 0.015) {
       // Back away from the puck before lifting: a sudden change of direction
       // while touching it would kick it.
       const r = Math.max(Math.hypot(rx, ry), 1e-6);
-      [tx, ty, tz] = [px + (rx / r) * (CONTACT + 0.03), py + (ry / r) * (CONTACT + 0.03), ez];
+      [tx, ty, tz] = [px + (rx / r) * (contact + 0.03), py + (ry / r) * (contact + 0.03), ez];
     } else if (ez < Z_TRAVEL - 0.03) {
       [tx, ty, tz] = [ex, ey, Z_TRAVEL];
     } else {

@@ -353,8 +353,8 @@ export class TransformerActorCritic implements ActorCritic {
       }
       x = tf.add(x, drop(this.project(merged, `${p}.attn.wo`))) as tf.Tensor2D;
       const h2 = this.layerNorm(x, `${p}.ln2`);
-      const hidden = gelu(biasAdd(matMul(h2, v(`${p}.mlp.w1`) as tf.Tensor2D), row(`${p}.mlp.b1`)));
-      x = tf.add(x, drop(biasAdd(matMul(hidden, v(`${p}.mlp.w2`) as tf.Tensor2D), row(`${p}.mlp.b2`)))) as tf.Tensor2D;
+      const hidden = gelu(biasAdd(this.project(h2, `${p}.mlp.w1`), row(`${p}.mlp.b1`)));
+      x = tf.add(x, drop(biasAdd(this.project(hidden, `${p}.mlp.w2`), row(`${p}.mlp.b2`)))) as tf.Tensor2D;
     }
     return this.layerNorm(x, 'ln_f');
   }

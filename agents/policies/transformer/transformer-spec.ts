@@ -87,8 +87,17 @@ export function spaceEntries(spec: TransformerSpec): Array<SpaceEntry & { prefix
 export interface LoraSpec {
   rank: number;
   alpha: number;
-  /** Which projections get an adapter (LoRA's default: query and value). */
-  targets: Array<'wq' | 'wk' | 'wv' | 'wo'>;
+  /** Which projections get an adapter (LoRA's default: query and value): attention `wq`, `wk`, `wv`, `wo`, MLP `w1`, `w2`. */
+  targets: Array<LoraTarget>;
+}
+
+/** A projection LoRA can adapt. */
+export type LoraTarget = 'wq' | 'wk' | 'wv' | 'wo' | 'w1' | 'w2';
+export const LORA_TARGETS: readonly LoraTarget[] = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2'];
+
+/** The tensor name of block `l`'s projection `w` (`blocks.l.attn.wq`, `blocks.l.mlp.w1`). */
+export function loraTargetName(l: number, w: LoraTarget): string {
+  return `blocks.${l}.${w === 'w1' || w === 'w2' ? 'mlp' : 'attn'}.${w}`;
 }
 
 /** One named parameter tensor of the layout. */
@@ -159,6 +168,7 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
     add(`${p}.ln1.beta`, 'trunk', [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
     for (const w of lora?.targets ?? []) {
+      if (w === 'w1' || w === 'w2') continue;
       add(`${p}.attn.${w}.lora_a`, 'lora', [d, lora!.rank]);
       add(`${p}.attn.${w}.lora_b`, 'lora', [lora!.rank, d]);
     }
@@ -168,6 +178,12 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
     add(`${p}.mlp.b1`, 'trunk', [hidden]);
     add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
     add(`${p}.mlp.b2`, 'trunk', [d]);
+    for (const w of lora?.targets ?? []) {
+      if (w !== 'w1' && w !== 'w2') continue;
+      const [inDim, outDim] = w === 'w1' ? [d, hidden] : [hidden, d];
+      add(`${p}.mlp.${w}.lora_a`, 'lora', [inDim, lora!.rank]);
+      add(`${p}.mlp.${w}.lora_b`, 'lora', [lora!.rank, outDim]);
+    }
   }
   add('ln_f.gamma', 'trunk', [d]);
   add('ln_f.beta', 'trunk', [d]);
@@ -236,7 +252,7 @@ export function initTransformerParams(spec: TransformerSpec, rng: Rng, options: 
     const leaf = p.name.split('.').pop() as string;
     const name = p.name.replace(/^spaces\.\d+\./, '');
     if (leaf === 'lora_b') t.fill(0); // B = 0: the adapted network starts equal to the base
-    else if (leaf === 'lora_a') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(spec.dModel);
+    else if (leaf === 'lora_a') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(p.shape[0]); // 1/sqrt(fan-in)
     else if (name === 'head.actor.weight' || name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], name === 'head.actor.weight' ? 0.01 : 1, rng);
     else if (name === 'head.actor.log_std') t.fill(options.logStdInit);
     else if (leaf === 'gamma') t.fill(1);
@@ -292,8 +308,7 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
   if (spec.lora) {
     if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > spec.dModel) bad('lora.rank', `an integer in [1, ${spec.dModel}]`, spec.lora.rank);
     if (!(spec.lora.alpha > 0)) bad('lora.alpha', 'a positive number', spec.lora.alpha);
-    const ok = ['wq', 'wk', 'wv', 'wo'];
-    if (!Array.isArray(spec.lora.targets) || spec.lora.targets.length === 0 || !spec.lora.targets.every((t) => ok.includes(t))) bad('lora.targets', `a non-empty list of ${ok.join(', ')}`, spec.lora.targets);
+    if (!Array.isArray(spec.lora.targets) || spec.lora.targets.length === 0 || !spec.lora.targets.every((t) => LORA_TARGETS.includes(t))) bad('lora.targets', `a non-empty list of ${LORA_TARGETS.join(', ')}`, spec.lora.targets);
   }
 }
 
@@ -316,21 +331,22 @@ export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Fl
   const { lora, ...rest } = spec;
   const out = new Map(tensors);
   if (!lora) return { spec: rest, tensors: out };
-  const d = spec.dModel;
   const r = lora.rank;
   const scale = lora.alpha / r;
   for (let l = 0; l < spec.layers; l++) {
     for (const w of lora.targets) {
-      const name = `blocks.${l}.attn.${w}`;
+      const name = loraTargetName(l, w);
       const W = tensors.get(name) as Float32Array;
       const A = tensors.get(`${name}.lora_a`) as Float32Array;
       const B = tensors.get(`${name}.lora_b`) as Float32Array;
-      const merged = new Float32Array(d * d);
-      for (let i = 0; i < d; i++) {
-        for (let j = 0; j < d; j++) {
+      const rows = A.length / r;
+      const cols = B.length / r;
+      const merged = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
           let s = 0;
-          for (let k = 0; k < r; k++) s += A[i * r + k] * B[k * d + j];
-          merged[i * d + j] = W[i * d + j] + scale * s;
+          for (let k = 0; k < r; k++) s += A[i * r + k] * B[k * cols + j];
+          merged[i * cols + j] = W[i * cols + j] + scale * s;
         }
       }
       out.set(name, merged);

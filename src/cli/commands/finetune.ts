@@ -1,3 +1,4 @@
+import type { LoraTarget } from '../../../agents/policies/transformer/transformer-spec.js';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
@@ -189,7 +190,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
       throw new InvalidArgument(formatError('lamkit finetune --mode', `full for a '${net.kind}' network (lora and head need a transformer's trunk)`, describeValue(flags.mode), 'Pass --mode full, or fine-tune a transformer'));
     }
     if (flags.mode === 'lora') {
-      const lora = { rank: 8, alpha: 16, targets: ['wq', 'wv'] as Array<'wq' | 'wk' | 'wv' | 'wo'>, ...((loraConfig ?? {}) as object) };
+      const lora = { rank: 8, alpha: 16, targets: ['wq', 'wv'] as LoraTarget[], ...((loraConfig ?? {}) as object) };
       const withLora = net.withLora(lora, rng.spawn());
       net.dispose();
       net = withLora;

@@ -93,11 +93,11 @@ export interface TaskChunks {
   nextObs: Float32Array;
   nextWeights: Float32Array;
   /**
-   * With action chunking (`chunk > 1`): each row's next `chunk` actions `[rows x chunk x actDim]` and their
-   * weights `[rows x chunk]` (0 past the episode's end or for a padding row); absent otherwise.
+   * Each row's next `chunk` actions `[rows x chunk x actDim]` (action chunking; `chunk` 1: `actions`) and
+   * their weights `[rows x chunk]` (0 past the episode's end or for a padding row; `chunk` 1: `weights`).
    */
-  chunkActions?: Float32Array;
-  chunkWeights?: Float32Array;
+  chunkActions: Float32Array;
+  chunkWeights: Float32Array;
 }
 
 /** Per-chunk-group outputs of {@link Pretrainer.forward}, `[rows x ...]`. */
@@ -132,13 +132,8 @@ export function taskChunks(d: Demonstrations, space: SpaceEntry & { prefix: stri
       }
     }
   }
-  const out: TaskChunks = { space, count: starts.length, length, obs: batch.obs.flat, prev: batch.prevActions as Float32Array, actions: batch.actions, episodeStart, masked, weights, nextObs, nextWeights };
-  const ct = batch.chunkTargets;
-  if (ct) {
-    out.chunkActions = ct.actions;
-    out.chunkWeights = ct.mask; // 0 past the episode's end, and for the whole of a padding row
-  }
-  return out;
+  const ct = batch.chunkTargets; // only with chunk > 1; a chunk of one is the step's own action
+  return { space, count: starts.length, length, obs: batch.obs.flat, prev: batch.prevActions as Float32Array, actions: batch.actions, episodeStart, masked, weights, nextObs, nextWeights, chunkActions: ct ? ct.actions : batch.actions, chunkWeights: ct ? ct.mask : weights };
 }
 
 /**
@@ -257,14 +252,10 @@ export class Pretrainer {
     const outs = this.forward(groups);
     const sum = (f: (g: TaskChunks, o: PretrainOutputs) => tf.Scalar): tf.Scalar => tf.addN(groups.map((g, i) => f(g, outs[i]))) as tf.Scalar;
     const denom = (f: (g: TaskChunks) => Float32Array): number => Math.max(1, groups.reduce((a, g) => a + f(g).reduce((x: number, y: number) => x + y, 0), 0));
+    // Each token's chunk of predicted actions, one row per position (chunk 1: the actor output as it is).
     const chunk = chunkOf(this.net.spec);
-    const action =
-      chunk === 1
-        ? (tf.div(sum((g, o) => actionLoss(o.actorOut, g.space.head, g.actions, g.weights)), denom((g) => g.weights)) as tf.Scalar)
-        : (tf.div(
-            sum((g, o) => actionLoss(tf.reshape(o.actorOut, [g.count * g.length * chunk, -1]) as tf.Tensor2D, g.space.head, g.chunkActions as Float32Array, g.chunkWeights as Float32Array)),
-            denom((g) => g.chunkWeights as Float32Array),
-          ) as tf.Scalar);
+    const perPosition = (g: TaskChunks, o: PretrainOutputs): tf.Tensor2D => (chunk === 1 ? o.actorOut : (tf.reshape(o.actorOut, [g.count * g.length * chunk, -1]) as tf.Tensor2D));
+    const action = tf.div(sum((g, o) => actionLoss(perPosition(g, o), g.space.head, g.chunkActions, g.chunkWeights)), denom((g) => g.chunkWeights)) as tf.Scalar;
     const maskW = (g: TaskChunks): Float32Array => Float32Array.from(g.masked, (m, r) => m * g.weights[r]);
     const masked = tf.div(sum((g, o) => actionLoss(o.prevOut, g.space.head, g.prev, maskW(g))), denom(maskW)) as tf.Scalar;
     const nextObs = tf.div(

@@ -95,9 +95,14 @@ export interface LoraSpec {
 export type LoraTarget = 'wq' | 'wk' | 'wv' | 'wo' | 'w1' | 'w2';
 export const LORA_TARGETS: readonly LoraTarget[] = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2'];
 
+/** Whether `w` is a projection of the MLP (`w1`, `w2`) rather than of attention. */
+function isMlpTarget(w: LoraTarget): w is 'w1' | 'w2' {
+  return w === 'w1' || w === 'w2';
+}
+
 /** The tensor name of block `l`'s projection `w` (`blocks.l.attn.wq`, `blocks.l.mlp.w1`). */
 export function loraTargetName(l: number, w: LoraTarget): string {
-  return `blocks.${l}.${w === 'w1' || w === 'w2' ? 'mlp' : 'attn'}.${w}`;
+  return `blocks.${l}.${isMlpTarget(w) ? 'mlp' : 'attn'}.${w}`;
 }
 
 /** One named parameter tensor of the layout. */
@@ -167,8 +172,7 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
     add(`${p}.ln1.gamma`, 'trunk', [d]);
     add(`${p}.ln1.beta`, 'trunk', [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
-    for (const w of lora?.targets ?? []) {
-      if (w === 'w1' || w === 'w2') continue;
+    for (const w of (lora?.targets ?? []).filter((t) => !isMlpTarget(t))) {
       add(`${p}.attn.${w}.lora_a`, 'lora', [d, lora!.rank]);
       add(`${p}.attn.${w}.lora_b`, 'lora', [lora!.rank, d]);
     }
@@ -178,8 +182,7 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
     add(`${p}.mlp.b1`, 'trunk', [hidden]);
     add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
     add(`${p}.mlp.b2`, 'trunk', [d]);
-    for (const w of lora?.targets ?? []) {
-      if (w !== 'w1' && w !== 'w2') continue;
+    for (const w of (lora?.targets ?? []).filter(isMlpTarget)) {
       const [inDim, outDim] = w === 'w1' ? [d, hidden] : [hidden, d];
       add(`${p}.mlp.${w}.lora_a`, 'lora', [inDim, lora!.rank]);
       add(`${p}.mlp.${w}.lora_b`, 'lora', [lora!.rank, outDim]);

@@ -134,7 +134,8 @@ export async function runPretrain(flags: PretrainFlags, log: (line: string) => v
     const arch = lib.resolvePolicyConfig({ kind: 'transformer', ...PRETRAIN_ARCH, ...((policyConfig ?? {}) as Record<string, unknown>) }, `${cmd} --config policy`);
     const a: Parameters<typeof lib.pretrainNetwork>[1] = Object.fromEntries(ARCH_KEYS.map((k) => [k, arch[k]])) as typeof PRETRAIN_ARCH;
     // Action chunking ("policy": {"chunk": k}): every actor head predicts k steps, and the action loss scores all of them.
-    if (typeof arch.chunk === 'number' && arch.chunk > 1) Object.assign(a, { chunk: arch.chunk, ...(typeof arch.ensembleCoef === 'number' ? { ensembleCoef: arch.ensembleCoef } : {}) });
+    const { chunk, ensembleCoef } = arch as typeof arch & { chunk: number; ensembleCoef: number }; // the transformer kind's resolved defaults: 1, 0.01
+    if (chunk > 1) Object.assign(a, { chunk, ensembleCoef });
     net = lib.pretrainNetwork((spec) => lib.TransformerActorCritic.create(spec, rng.spawn(), { logStdInit: typeof arch.logStdInit === 'number' ? arch.logStdInit : 0 }), a, groups.map((g) => ({ obsDim: g.observation.flatDim, head: g.head, obsNames: g.obsNames })));
   }
   const metrics = new lib.MetricStream();

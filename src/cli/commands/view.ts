@@ -241,7 +241,7 @@ async function viewInBrowser(o: { envId: string; checkpoint: string | undefined;
   await server.close();
 }
 
-export { expertFactory } from './experts.js';
+export { expertFactory };
 
 /**
  * Loads the policy of a checkpoint written by `lamkit train` with the agents

@@ -174,8 +174,16 @@ export interface FastMinibatch {
 
 /** Sequence policies: how much history a step sees. */
 export interface SequenceSpec {
-  /** Steps of history before the current one that the network reads (window = context + 1). */
+  /**
+   * Steps of history a chunk needs before its first scored row for
+   * `evaluate` to score the policy's own actions exactly as it acted (PPO,
+   * reports): the receptive field, plus, for an action-chunking network
+   * acting on the temporal ensemble, the `chunk - 1` earlier tokens whose
+   * predictions the ensemble averages.
+   */
   context: number;
+  /** Steps of history enough when scoring supervised chunk targets (`EvalBatch.chunkTargets`); absent = `context`. */
+  labelContext?: number;
 }
 
 /**

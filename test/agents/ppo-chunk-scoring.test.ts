@@ -26,19 +26,22 @@ test('chunkLength: seqLen 0 gives the longest chunks that fill every minibatch (
  * are the specification: scoring the rollout through `evaluate` on chunks of
  * any length, with the carried history, must give them back.
  */
-test('chunked scoring equals per-window scoring on a rollout: whole-rollout chunks, short chunks and one-step chunks (per-row and batched attention) give the rollout\'s log-probs and values, across episode ends and a carried history', async () => {
+for (const [envId, chunk, expectedCtx] of [['CartPole-v1', 1, 6], ['CartPole-v1', 3, 8], ['InvertedPendulum-v5', 4, 9]] as const) {
+  const what = chunk === 1 ? `${envId}` : `${envId}, action chunks of ${chunk} acted on by temporal ensembling`;
+  test(`chunked scoring equals per-window scoring on a rollout (${what}): whole-rollout chunks, short chunks and one-step chunks (per-row and batched attention) give the rollout's log-probs and values, across episode ends and a carried history`, async () => {
   await initBackend({ report: null });
   const N = 3;
   const T = 48;
-  const policy = { kind: 'transformer', dModel: 16, layers: 2, heads: 2, mlpRatio: 2, window: 4 };
-  const config = resolvePpoConfig({ ...ppoDefaultsFor('CartPole-v1', true), seed: 3, numEnvs: N, numSteps: T, numMinibatches: 1, totalSteps: N * T * 2 });
-  const vec = await makeVec('CartPole-v1', { numEnvs: N });
+  const policy = { kind: 'transformer', dModel: 16, layers: 2, heads: 2, mlpRatio: 2, window: 4, ...(chunk > 1 ? { chunk, ensembleCoef: 0.5 } : {}) };
+  const config = resolvePpoConfig({ ...ppoDefaultsFor(envId, true), seed: 3, numEnvs: N, numSteps: T, numMinibatches: 1, totalSteps: N * T * 2 });
+  const vec = await makeVec(envId, { numEnvs: N });
   const ppo = await PPO.create(vec, config, { policy });
   const before = tf.memory().numTensors;
   try {
     const net = ppo.net as TransformerActorCritic;
     const ctx = net.sequence.context;
-    assert.equal(ctx, 6, 'two layers x (window - 1)');
+    assert.equal(net.actionChunk, chunk);
+    assert.equal(ctx, expectedCtx, 'two layers x (window - 1), plus chunk - 1 for the ensemble');
     const lengths = [T, 8, 1];
     // Both attention forms: whole-rollout and 8-step chunks fit the per-row form, one-step chunks (144 x 7 rows) take the batched one.
     assert.ok(N * (T + ctx) <= ROW_ATTENTION_MAX_ROWS && N * T * (1 + ctx) > ROW_ATTENTION_MAX_ROWS);
@@ -79,4 +82,5 @@ test('chunked scoring equals per-window scoring on a rollout: whole-rollout chun
     ppo.dispose();
     await vec.close();
   }
-});
+  });
+}

@@ -162,7 +162,7 @@ function jsRollout(net: TransformerActorCritic, steps: number, reset: number, se
 }
 
 for (const binned of [false, true]) {
-  test(`action chunking (${binned ? 'binned' : 'Gaussian'} head): the incremental JS pass equals the full forward at every chunk position, and the chunk loss is the masked mean`, async () => {
+  test(`action chunking (${binned ? 'binned' : 'Gaussian'} head): the incremental JS pass equals the full forward at every chunk position, the chunk loss is the masked mean, and the own action is scored under the temporal ensemble`, async () => {
     await initBackend({ report: null });
     const chunk = 3;
     const net = TransformerActorCritic.create(spec({ chunk, ...(binned ? { binned: BINS } : {}) }), new Rng(11), { logStdInit: -0.5 });
@@ -181,10 +181,28 @@ for (const binned of [false, true]) {
         }
       }
       const batch: EvalBatch = { obs: { rows: steps, flat: r.obs }, actions: r.actions, prevActions: r.prevActions, chunks: { count: 1, context: 0, length: steps, episodeStart: r.episodeStart }, chunkTargets: { chunk, actions: targets, mask } };
-      const [chunkLp, ownLp] = tf.tidy(() => [net.evaluate(batch).logProb.dataSync().slice(), net.evaluate({ ...batch, chunkTargets: undefined }).logProb.dataSync().slice()]);
-      // Log-prob of an action under one chunk position's actor row, in plain JS.
+      // Without targets the step's own action is scored under the ensemble, which reads the chunk - 1 rows before: two padding rows of context.
+      const pad = chunk - 1;
+      const padded = (x: Float32Array, width: number): Float32Array => {
+        const out = new Float32Array((steps + pad) * width);
+        out.set(x, pad * width);
+        return out;
+      };
+      const starts = new Uint8Array(steps + pad).fill(1);
+      starts.set(r.episodeStart, pad);
+      const ownBatch: EvalBatch = { obs: { rows: steps + pad, flat: padded(r.obs, 3) }, actions: padded(r.actions, 2), prevActions: padded(r.prevActions, 2), chunks: { count: 1, context: pad, length: steps, episodeStart: starts } };
+      const [chunkLp, ownLp] = tf.tidy(() => [net.evaluate(batch).logProb.dataSync().slice(), net.evaluate(ownBatch).logProb.dataSync().slice()]);
+      assert.throws(() => net.evaluate({ ...batch, chunkTargets: undefined }), (e: unknown) => e instanceof InvalidArgument && /evaluate\.chunks\.context: expected at least 2/.test(String(e)));
+      // The deployed ensemble of the incremental pass's rows.
+      const ensemble = new TemporalEnsemble(chunk, stepOut, net.spec.ensembleCoef ?? 0.01);
+      const ensembled = new Float64Array(steps * stepOut);
+      for (let t = 0; t < steps; t++) {
+        if (r.episodeStart[t]) ensemble.reset(0);
+        ensemble.step(0, r.rows, t * r.js.outDim, ensembled, t * stepOut);
+      }
+      // Log-prob of an action under one chunk position's actor row (j < 0: the ensembled row), in plain JS.
       const lpAt = (t: number, j: number, a: Float32Array, off: number): number => {
-        const row = r.rows.subarray(t * r.js.outDim + j * stepOut, t * r.js.outDim + (j + 1) * stepOut);
+        const row = j < 0 ? ensembled.subarray(t * stepOut, (t + 1) * stepOut) : r.rows.subarray(t * r.js.outDim + j * stepOut, t * r.js.outDim + (j + 1) * stepOut);
         if (!binned) {
           const ls = r.js.logStd as Float32Array;
           let lp = 0;
@@ -210,7 +228,7 @@ for (const binned of [false, true]) {
           sum += lpAt(t, j, targets, (t * chunk + j) * 2);
           n += 1;
         }
-        worst = Math.max(worst, Math.abs(chunkLp[t] - sum / n), Math.abs(ownLp[t] - lpAt(t, 0, r.actions, t * 2)));
+        worst = Math.max(worst, Math.abs(chunkLp[t] - sum / n), Math.abs(ownLp[t] - lpAt(t, -1, r.actions, t * 2)));
       }
       assert.ok(worst < 1e-3, `max |full forward - incremental| over chunk positions: ${worst}`);
       assert.ok(Math.abs(chunkLp[5] - ownLp[5]) > 1e-6, 'the chunk loss really scores the later positions');
@@ -355,4 +373,38 @@ test('withChunk widens every actor head for fine-tuning: the step\'s own predict
 test('lamkit finetune --config chunk: a bad value is a typed error naming the field', async () => {
   const { runFinetune } = await import('../../src/cli/commands/finetune.js');
   await assert.rejects(runFinetune({ data: 'no-such-dataset', mode: 'full', config: '{"chunk": 0}', progress: false }), (e: unknown) => e instanceof InvalidArgument && /lamkit finetune --config chunk: expected a positive integer .*, got 0\./.test((e as Error).message));
+});
+
+test('an action-chunking network acts in training (PPO) as it is deployed: TransformerActorCritic.act samples around the temporal ensemble TransformerPolicy acts on, per sub-env, across episode resets', async () => {
+  await initBackend({ report: null });
+  const net = TransformerActorCritic.create(spec({ chunk: 4, ensembleCoef: 0.5 }), new Rng(31), { logStdInit: -1 });
+  try {
+    assert.equal(net.sequence.context, 2 * 3 + 3, 'the receptive field plus the 3 earlier tokens the ensemble reads');
+    assert.equal(net.sequence.labelContext, 2 * 3, 'chunk targets need the receptive field only');
+    const tensors = new Map(net.readTensors().map((t) => [t.name, t.data]));
+    const policy = new TransformerPolicy(net.spec, tensors, { observationSpace: new Box(-10, 10, [3]), actionSpace: new Box(-5, 5, [2]), obsStats: null, clipObs: 10 });
+    const firstOnly = new TransformerPolicy({ ...net.spec, ensembleCoef: 100 }, tensors, { observationSpace: new Box(-10, 10, [3]), actionSpace: new Box(-5, 5, [2]), obsStats: null, clipObs: 10 });
+    const rng = new Rng(32);
+    const out = { actions: new Float32Array(4), logProbs: new Float64Array(2), values: new Float64Array(2) };
+    let apart = 0;
+    for (let t = 0; t < 20; t++) {
+      // Sub-env 1 restarts its episode at steps 7 and 13; sub-env 0 runs on.
+      if (t === 7 || t === 13) {
+        net.resetEpisode(1);
+        policy.resetEpisode(1);
+        firstOnly.resetEpisode(1);
+      }
+      const obs = rng.fillNormal(new Float32Array(6));
+      net.act({ rows: 2, flat: obs }, null, true, out);
+      const deployed = policy.act(obs, { deterministic: true }) as Float32Array;
+      const first = firstOnly.act(obs, { deterministic: true }) as Float32Array;
+      for (let j = 0; j < 4; j++) {
+        assert.ok(Math.abs(out.actions[j] - deployed[j]) < 1e-5, `step ${t}, value ${j}: ${out.actions[j]} vs deployed ${deployed[j]}`);
+        apart = Math.max(apart, Math.abs(out.actions[j] - first[j]));
+      }
+    }
+    assert.ok(apart > 0.01, `the ensemble differs from the first chunk position alone (max ${apart})`);
+  } finally {
+    net.dispose();
+  }
 });

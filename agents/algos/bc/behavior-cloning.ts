@@ -165,7 +165,7 @@ export class BehaviorCloning {
     const per = this.net.sequence ? this.config.batchSize : this.config.batchSize * len;
     const firsts = this.net.firstObsInput === true ? episodeFirsts(d) : undefined;
     for (let i = 0; i < starts.length; i += per) {
-      const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), this.net.sequence?.context ?? null, len, false, this.net.actionChunk ?? 1);
+      const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), labelContext(this.net), len, false, this.net.actionChunk ?? 1);
       withFirstObs(this.net, d, batch, starts.subarray(i, i + per), len, firsts);
       const lp = tf.tidy(() => this.net.evaluate(batch).logProb.dataSync().slice());
       for (let r = 0; r < weights.length; r++) {
@@ -197,7 +197,7 @@ export class BehaviorCloning {
     if (trainable.length === 0) throw new InvalidArgument(formatError('BehaviorCloning.fit', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group'));
     const adam = new AdamW(this.net.variables(), trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay });
     const vars = adam.trainableVariables();
-    const context = this.net.sequence?.context ?? null;
+    const context = labelContext(this.net);
     const len = this.net.sequence ? c.seqLen : 1;
     const initialValLoss = this.loss(this.val);
     // Higher is better: the validate score, else the negated NLL.
@@ -271,4 +271,9 @@ export class BehaviorCloning {
     this.net.paramsChanged();
     return { steps: step, bestStep: best.step, bestValLoss: best.loss, bestScore: options.validate ? best.score : null, initialValLoss, stoppedEarly, wallSeconds: (performance.now() - t0) / 1000 };
   }
+}
+
+/** The history a labelled (chunk-target) batch gives each chunk: the network's `labelContext`, else its `context`; null for a memoryless network. */
+function labelContext(net: ActorCritic): number | null {
+  return net.sequence ? (net.sequence.labelContext ?? net.sequence.context) : null;
 }

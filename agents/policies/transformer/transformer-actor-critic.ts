@@ -6,11 +6,12 @@ import { multiHeadAttention } from '../../nn/attention.js';
 import { layerNorm, gelu } from '../../nn/transformer-layers.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
-import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
+import type { ActorCritic, ActorCriticEval, ActOutput, ChunkLayout, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
 import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, addLora, mergeLora, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim, checkTransformerSpec } from './transformer-spec.js';
 import { BinnedContinuous } from '../../distributions/binned-continuous.js';
 import type { HeadSpec } from '../param-layout.js';
 import { TransformerJs } from './transformer-js.js';
+import { TemporalEnsemble } from './temporal-ensemble.js';
 import { rowAttention, rowAttentionBias, firstVisible, MASKED, ROW_ATTENTION_MAX_ROWS } from './row-attention.js';
 
 const GROUPS = ['tokenizers', 'trunk', 'heads', 'lora'] as const;
@@ -49,6 +50,9 @@ export class TransformerActorCritic implements ActorCritic {
   private readonly js: TransformerJs;
   private readonly slopes: Float64Array;
   private actorOut = new Float64Array(0);
+  /** Temporal ensembling of the chunk predictions (action chunking), as the deployed {@link TransformerPolicy} acts; null without chunking. */
+  private readonly ensemble: TemporalEnsemble | null;
+  private ensembled = new Float64Array(0);
   private disposed = false;
 
   private constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
@@ -56,7 +60,10 @@ export class TransformerActorCritic implements ActorCritic {
     this.layout = transformerLayout(spec);
     this.carried = carriedLayout(spec);
     this.dist = spec.binned ? new BinnedContinuous(spec.binned) : makeDistribution(spec.head);
-    this.sequence = { context: receptiveContext(spec) };
+    // An ensembling network's action at a step averages the predictions of the chunk - 1 tokens before it: scoring it needs their history too.
+    const chunk = chunkOf(spec);
+    this.sequence = chunk > 1 ? { context: receptiveContext(spec) + chunk - 1, labelContext: receptiveContext(spec) } : { context: receptiveContext(spec) };
+    this.ensemble = chunk > 1 ? new TemporalEnsemble(chunk, stepOutDim(spec), spec.ensembleCoef ?? 0.01) : null;
     this.slopes = alibiSlopes(spec.heads);
     const id = nextId++;
     for (const p of [...this.layout, ...this.carried]) {
@@ -250,6 +257,11 @@ export class TransformerActorCritic implements ActorCritic {
     for (let k = 0; k < c.count; k++) actions.set(batch.actions.subarray((k * span + c.context) * ad, (k + 1) * span * ad), k * c.length * ad);
     const chunk = chunkOf(spec);
     const targets = chunk > 1 ? batch.chunkTargets : undefined;
+    // Without chunk targets an ensembling network scores its ensembled action: the chunk - 1 rows before each scored one are read too.
+    const ensembleRows = chunk > 1 && !targets ? chunk - 1 : 0;
+    if (c.context < ensembleRows) {
+      throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunks.context', `at least ${ensembleRows} (the ensembled action averages the chunk predictions of the ${ensembleRows} steps before each scored one; the network's sequence.context is ${this.sequence.context})`, String(c.context), 'Give each chunk sequence.context rows of history'));
+    }
     if (targets && (targets.chunk !== chunk || targets.actions.length !== scored * chunk * ad || targets.mask.length !== scored * chunk)) {
       throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunkTargets', `chunk ${chunk}: actions [${scored} x ${chunk} x ${ad}] and mask [${scored} x ${chunk}]`, `chunk ${targets.chunk}, ${targets.actions.length} actions, ${targets.mask.length} mask entries`, 'Build them with labelledBatch(..., chunk)'));
     }
@@ -261,14 +273,18 @@ export class TransformerActorCritic implements ActorCritic {
       const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
       const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
       const x = this.tokens('', spec, batch.obs.flat.subarray(0, rows * spec.obsDim), batch.prevActions ?? null, c.episodeStart, null);
-      // Without dropout the trunk skips the context rows after the last attention (their masks would shift the dropout draws).
-      const from = dropout ? 0 : c.context;
+      // Rows whose outputs are read: the scored ones and, for the ensemble, the chunk - 1 before each chunk's first.
+      const keep = c.context - ensembleRows;
+      const outRows = c.count * (c.length + ensembleRows);
+      // Without dropout the trunk skips the earlier context rows after the last attention (their masks would shift the dropout draws).
+      const from = dropout ? 0 : keep;
       const xf = this.trunk(x, c.count, span, c.episodeStart, dropout, from);
-      const last = from > 0 ? xf : (tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D);
-      const allOut = biasAdd(matMul(last, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias'));
+      const kept = from > 0 ? xf : (tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, keep, 0], [c.count, span - keep, d]), [outRows, d]) as tf.Tensor2D);
+      const allOut = biasAdd(matMul(kept, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias'));
       const outStep = stepOutDim(spec);
-      // The step's own prediction is the first of its chunk.
-      const actorOut = chunk > 1 ? (tf.slice(allOut, [0, 0], [scored, outStep]) as tf.Tensor2D) : allOut;
+      const last = ensembleRows > 0 ? rowsFrom(kept, c.count, c.length + ensembleRows, ensembleRows) : kept;
+      // The step's own prediction is the first of its chunk; without targets an ensembling network acts on the ensemble.
+      const actorOut = ensembleRows > 0 ? this.ensembleOut(allOut, c, outStep) : chunk > 1 ? (tf.slice(allOut, [0, 0], [scored, outStep]) as tf.Tensor2D) : allOut;
       const value = tf.reshape(biasAdd(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
       const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
       let logProb: tf.Tensor1D;
@@ -285,6 +301,46 @@ export class TransformerActorCritic implements ActorCritic {
       if (!batch.withActorOut) return { logProb, entropy, value };
       return { logProb, entropy, value, actorOut: this.dist instanceof BinnedContinuous ? binnedMode(actorOut, this.dist) : actorOut };
     }) as unknown as ActorCriticEval;
+  }
+
+  /**
+   * The temporal ensemble of each scored row's action ({@link TemporalEnsemble},
+   * as the network acts): `allOut [count (chunk - 1 + length) x chunk stepOut]`
+   * holds every token's chunk predictions, the `chunk - 1` rows before each
+   * chunk's scored ones first. Scored row t averages the prediction for t of
+   * token t - a (its chunk position a) over the a < L tokens of t's episode
+   * (L = min(chunk, steps since the episode start + 1)) with weights
+   * `exp(-m (L - 1 - a))`, normalized. Slices and weighted sums only, so
+   * its gradient reaches every token that contributed. Call inside `tf.tidy`.
+   */
+  private ensembleOut(allOut: tf.Tensor2D, c: ChunkLayout, outStep: number): tf.Tensor2D {
+    const ens = this.ensemble as TemporalEnsemble;
+    const chunk = ens.chunk;
+    const ext = chunk - 1;
+    const span = c.context + c.length;
+    const all4 = tf.reshape(allOut, [c.count, c.length + ext, chunk, outStep]);
+    const weights = Array.from({ length: chunk }, () => new Float32Array(c.count * c.length));
+    for (let k = 0; k < c.count; k++) {
+      for (let i = 0; i < c.length; i++) {
+        const g = k * span + c.context + i;
+        let L = chunk;
+        for (let a = 0; a < chunk; a++) {
+          if (c.episodeStart[g - a]) {
+            L = a + 1;
+            break;
+          }
+        }
+        let total = 0;
+        for (let n = 0; n < L; n++) total += ens.weights[n];
+        for (let a = 0; a < L; a++) weights[a][k * c.length + i] = ens.weights[L - 1 - a] / total;
+      }
+    }
+    let sum: tf.Tensor | null = null;
+    for (let a = 0; a < chunk; a++) {
+      const part = tf.mul(tf.reshape(tf.slice(all4, [0, ext - a, a, 0], [c.count, c.length, 1, outStep]), [c.count * c.length, outStep]), tf.tensor2d(weights[a], [c.count * c.length, 1]));
+      sum = sum ? tf.add(sum, part) : part;
+    }
+    return sum as tf.Tensor2D;
   }
 
   /**
@@ -376,13 +432,20 @@ export class TransformerActorCritic implements ActorCritic {
     return this.carried.map((p) => ({ group: p.group, variable: this.vars.get(p.name) as tf.Variable }));
   }
 
+  /** Acts as the deployed policy does: an action-chunking network samples around the temporal ensemble of its chunk predictions. */
   act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
     const outDim = this.js.outDim;
     const ad = this.dist.actDim;
     if (this.actorOut.length < outDim) this.actorOut = new Float64Array(outDim);
+    if (this.ensemble && this.ensembled.length < this.ensemble.stepOut) this.ensembled = new Float64Array(this.ensemble.stepOut);
     for (let i = 0; i < obs.rows; i++) {
       out.values[i] = this.js.step(i, obs.flat, i * this.obsDim, this.actorOut, 0, true);
-      out.logProbs[i] = this.dist.sampleRow(this.actorOut, 0, this.js.logStd, rng, deterministic, out.actions, i * ad);
+      let row = this.actorOut;
+      if (this.ensemble) {
+        this.ensemble.step(i, this.actorOut, 0, this.ensembled, 0);
+        row = this.ensembled;
+      }
+      out.logProbs[i] = this.dist.sampleRow(row, 0, this.js.logStd, rng, deterministic, out.actions, i * ad);
       this.js.recordAction(i, out.actions, i * ad);
     }
   }
@@ -394,6 +457,7 @@ export class TransformerActorCritic implements ActorCritic {
 
   resetEpisode(envIndex: number): void {
     this.js.resetEpisode(envIndex);
+    this.ensemble?.reset(envIndex);
   }
 
   paramGroups(): ParamGroupInfo[] {

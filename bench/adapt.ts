@@ -5,6 +5,8 @@
 //        [--episodes 50] [--max-steps 600] [--base lamkit-base] [--resume] [--out bench/results/adapt.json]
 //        [--lora-lr <lr>]   (variant c's learning rate; default the shared 1e-3)
 //        [--base-config '<json>']   (merged into the fine-tuning config of b, c and d, e.g. '{"learningRate": 3e-4}' or '{"lora": {"rank": 4}}')
+//        [--select-by nll|success] [--select-episodes 20]   (every fine-tuning variant's kept weights: the best validation
+//        NLL (default), or `lamkit finetune --select-by success`: rollouts at each validation, seeds 1,000,000+, never the eval's)
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
 //        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
@@ -79,6 +81,8 @@ const { values } = parseArgs({
     'max-steps': { type: 'string', default: '600' },
     'lora-lr': { type: 'string' },
     'base-config': { type: 'string' },
+    'select-by': { type: 'string', default: 'nll' },
+    'select-episodes': { type: 'string', default: '20' },
     base: { type: 'string', default: 'lamkit-base' },
     out: { type: 'string', default: 'bench/results/adapt.json' },
     resume: { type: 'boolean', default: false },
@@ -117,6 +121,9 @@ const baseConfig = ((): Record<string, unknown> => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new lib.InvalidArgument(lib.formatError('bench:adapt --base-config', 'a JSON object (lamkit finetune --config fields)', lib.describeValue(text), 'Pass e.g. --base-config \'{"learningRate": 3e-4}\''));
   return v as Record<string, unknown>;
 })();
+const selectBy = values['select-by']!;
+if (selectBy !== 'nll' && selectBy !== 'success') throw new lib.InvalidArgument(lib.formatError('bench:adapt --select-by', 'nll or success', lib.describeValue(selectBy), 'Pass --select-by success, or leave it out'));
+const [selectEpisodes] = intList('select-episodes', values['select-episodes']!, 1);
 const [ppoSteps] = intList('ppo-steps', values['ppo-steps']!, 1);
 const [ppoEvalEvery] = intList('ppo-eval-every', values['ppo-eval-every']!, 1);
 const [ppoEvalEpisodes] = intList('ppo-eval-episodes', values['ppo-eval-episodes']!, 1);
@@ -141,6 +148,8 @@ interface Row {
   steps: number;
   bestValNll: number;
   trainSeconds: number;
+  /** How the kept weights were chosen (absent: the best validation NLL). */
+  selectBy?: 'success';
   /** Variant e: the PPO part. */
   ppo?: PpoPart;
 }
@@ -210,7 +219,7 @@ const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-adapt-'));
 const trained = new Map<string, string>();
 const t0 = performance.now();
 try {
-  console.log(`bench:adapt ${ENV_ID}: demos ${demoCounts.join(',')} x seeds ${seeds.join(',')} x variants ${variants.join(',')}; ${episodes} eval episodes; at most ${maxSteps} BC steps; machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+  console.log(`bench:adapt ${ENV_ID}: demos ${demoCounts.join(',')} x seeds ${seeds.join(',')} x variants ${variants.join(',')}; ${episodes} eval episodes; at most ${maxSteps} BC steps; kept weights by ${selectBy === 'success' ? `validation success (${selectEpisodes} episodes)` : 'validation NLL'}; machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
   if (!base && variants.some((v) => v === 'b' || v === 'c' || v === 'd')) console.log(`bench:adapt: the base checkpoint '${values.base}' is not available: variants b, c, d skipped until it is`);
   const refs = values['references-from'] !== undefined ? (JSON.parse(readFileSync(values['references-from'], 'utf8')) as Results) : null;
   if (refs !== null && refs.episodes !== episodes) {
@@ -255,6 +264,7 @@ try {
           seed: String(s + 1),
           maxSteps: String(maxSteps),
           progress: false,
+          ...(selectBy === 'success' ? { selectBy, evalEpisodes: String(selectEpisodes) } : {}),
           ...(fromBase ? { from: base as string, config: JSON.stringify({ ...BC, chunk: TRANSFORMER.chunk, ...baseConfig, ...(v === 'c' && values['lora-lr'] !== undefined ? { learningRate: Number(values['lora-lr']) } : {}) }) } : { policyKind: v === 'mlp' ? 'mlp' : 'transformer', config: JSON.stringify({ ...BC, policy: v === 'mlp' ? MLP : (({ kind: _k, ...rest }) => rest)(TRANSFORMER) }) }),
         });
         const trainSeconds = (performance.now() - t1) / 1000;
@@ -268,7 +278,7 @@ try {
           policy.dispose?.();
         }
         if (ev.aborted) break;
-        const row: Row = { variant: v, demos: n, seed: s, successRate: ev.successRate ?? NaN, meanReturn: ev.meanReturn, normalizedReturn: (ev.meanReturn - random.meanReturn) / (expert.meanReturn - random.meanReturn), trainableShare: o.trainableParams / o.totalParams, steps: o.steps, bestValNll: o.bestValLoss, trainSeconds };
+        const row: Row = { variant: v, demos: n, seed: s, successRate: ev.successRate ?? NaN, meanReturn: ev.meanReturn, normalizedReturn: (ev.meanReturn - random.meanReturn) / (expert.meanReturn - random.meanReturn), trainableShare: o.trainableParams / o.totalParams, steps: o.steps, bestValNll: o.bestValLoss, trainSeconds, ...(selectBy === 'success' ? { selectBy: 'success' as const } : {}) };
         results.rows.push(row);
         results.load.push(loadavg()[0]);
         mkdirSync(dirname(outFile), { recursive: true });

@@ -38,6 +38,18 @@ export class TemporalEnsemble {
     this.weights = Float64Array.from({ length: chunk }, (_, i) => Math.exp(-coef * i));
   }
 
+  /**
+   * The normalized weight of each prediction when `available` (1 ..
+   * `chunk`) tokens of the episode cover the step, by age (index 0: the
+   * step's own token, position 0 of its chunk): `exp(-m (available - 1 - age))
+   * / sum`, the weights {@link step} applies. For a batched (tensor) form of the ensemble.
+   */
+  ageWeights(available: number): Float64Array {
+    let total = 0;
+    for (let n = 0; n < available; n++) total += this.weights[n];
+    return Float64Array.from({ length: available }, (_, age) => this.weights[available - 1 - age] / total);
+  }
+
   /** Sub-env `i` starts an episode: its earlier predictions no longer apply. */
   reset(i: number): void {
     const h = this.histories[i];

@@ -52,7 +52,7 @@ export class TransformerActorCritic implements ActorCritic {
   private actorOut = new Float64Array(0);
   /** Temporal ensembling of the chunk predictions (action chunking), as the deployed {@link TransformerPolicy} acts; null without chunking. */
   private readonly ensemble: TemporalEnsemble | null;
-  private ensembled = new Float64Array(0);
+  private readonly ensembled: Float64Array;
   private disposed = false;
 
   private constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
@@ -64,6 +64,7 @@ export class TransformerActorCritic implements ActorCritic {
     const chunk = chunkOf(spec);
     this.sequence = chunk > 1 ? { context: receptiveContext(spec) + chunk - 1, labelContext: receptiveContext(spec) } : { context: receptiveContext(spec) };
     this.ensemble = chunk > 1 ? new TemporalEnsemble(chunk, stepOutDim(spec), spec.ensembleCoef ?? 0.01) : null;
+    this.ensembled = new Float64Array(stepOutDim(spec));
     this.slopes = alibiSlopes(spec.heads);
     const id = nextId++;
     for (const p of [...this.layout, ...this.carried]) {
@@ -319,20 +320,15 @@ export class TransformerActorCritic implements ActorCritic {
     const ext = chunk - 1;
     const span = c.context + c.length;
     const all4 = tf.reshape(allOut, [c.count, c.length + ext, chunk, outStep]);
+    const byAvailable = Array.from({ length: chunk }, (_, n) => ens.ageWeights(n + 1));
     const weights = Array.from({ length: chunk }, () => new Float32Array(c.count * c.length));
     for (let k = 0; k < c.count; k++) {
       for (let i = 0; i < c.length; i++) {
+        // Tokens of t's episode that cover it: back to its start, at most chunk.
         const g = k * span + c.context + i;
-        let L = chunk;
-        for (let a = 0; a < chunk; a++) {
-          if (c.episodeStart[g - a]) {
-            L = a + 1;
-            break;
-          }
-        }
-        let total = 0;
-        for (let n = 0; n < L; n++) total += ens.weights[n];
-        for (let a = 0; a < L; a++) weights[a][k * c.length + i] = ens.weights[L - 1 - a] / total;
+        let L = 1;
+        while (L < chunk && !c.episodeStart[g - L + 1]) L += 1;
+        byAvailable[L - 1].forEach((w, a) => (weights[a][k * c.length + i] = w));
       }
     }
     let sum: tf.Tensor | null = null;
@@ -437,15 +433,10 @@ export class TransformerActorCritic implements ActorCritic {
     const outDim = this.js.outDim;
     const ad = this.dist.actDim;
     if (this.actorOut.length < outDim) this.actorOut = new Float64Array(outDim);
-    if (this.ensemble && this.ensembled.length < this.ensemble.stepOut) this.ensembled = new Float64Array(this.ensemble.stepOut);
     for (let i = 0; i < obs.rows; i++) {
       out.values[i] = this.js.step(i, obs.flat, i * this.obsDim, this.actorOut, 0, true);
-      let row = this.actorOut;
-      if (this.ensemble) {
-        this.ensemble.step(i, this.actorOut, 0, this.ensembled, 0);
-        row = this.ensembled;
-      }
-      out.logProbs[i] = this.dist.sampleRow(row, 0, this.js.logStd, rng, deterministic, out.actions, i * ad);
+      this.ensemble?.step(i, this.actorOut, 0, this.ensembled, 0);
+      out.logProbs[i] = this.dist.sampleRow(this.ensemble ? this.ensembled : this.actorOut, 0, this.js.logStd, rng, deterministic, out.actions, i * ad);
       this.js.recordAction(i, out.actions, i * ad);
     }
   }

@@ -32,11 +32,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runRecord } from '../src/cli/commands/record.js';
 import { runImitate } from '../src/cli/commands/imitate.js';
-import { runTrain } from '../src/cli/commands/train.js';
 import { lamkitBenchSources } from '../src/cli/commands/bench-sources.js';
 import * as lib from '../src/index.js';
 import { loadVega } from '../src/bench/vega-svg.js';
 import { imitationReport, type ImitationRow } from './imitate-report.js';
+import { DEMONSTRATORS, demonstratorSource, evaluateSource, type DemonstratorSpec } from './demonstrators.js';
 
 /**
  * Per task: the demonstrator, the env steps of GAIL / AIRL (and of a transfer run), the demonstration
@@ -44,7 +44,7 @@ import { imitationReport, type ImitationRow } from './imitate-report.js';
  * (`adversarial`: both; `gail` / `airl`: one), under --gail-config / --airl-config.
  */
 interface TaskSetup {
-  demonstrator: { checkpoint: string } | { ppoSteps: number } | 'expert';
+  demonstrator: DemonstratorSpec;
   steps: number;
   demos?: number;
   adversarial?: Record<string, unknown>;
@@ -57,11 +57,11 @@ const TASKS: Record<string, TaskSetup> = {
   'CartPole-v1': { demonstrator: { checkpoint: 'test/fixtures/imitation/cartpole-ppo' }, steps: 30_000 },
   // Steps: GAIL on Pendulum-v1 0.945 / 0.619 / 0.864 at 100k, 0.995 / 0.944 / 0.914 at 300k; AIRL on
   // InvertedPendulum-v5 1.000 / 0.119 / 0.573 at 100k, 1.000 x 3 at 200k (docs/benchmarks.md, Imitation).
-  'Pendulum-v1': { demonstrator: { ppoSteps: 200_000 }, steps: 300_000 },
-  'InvertedPendulum-v5': { demonstrator: { ppoSteps: 61_440 }, steps: 200_000 },
+  'Pendulum-v1': { demonstrator: DEMONSTRATORS['Pendulum-v1'], steps: 300_000 },
+  'InvertedPendulum-v5': { demonstrator: DEMONSTRATORS['InvertedPendulum-v5'], steps: 200_000 },
   // Goal-conditioned as ArmReach-v0 below: the reward reads cos/sin of the joints, their speeds and fingertip - target.
   'Reacher-v5': {
-    demonstrator: { ppoSteps: 1_000_000 },
+    demonstrator: DEMONSTRATORS['Reacher-v5'],
     steps: 300_000,
     demos: 50,
     adversarial: { reward: { inputStats: 'mixture', observations: [0, 1, 2, 3, 6, 7, 8, 9] }, policy: { logStdInit: -1 } },
@@ -120,28 +120,11 @@ const sources = await lamkitBenchSources();
 
 /** Mean return of `source` (random | expert | checkpoint of `sourceEnvId`) on `envId` over the EVAL episodes. */
 async function meanReturn(source: string, envId: string, sourceEnvId = envId): Promise<number> {
-  const env = await lib.makeAsync(envId);
-  const policy = await sources.makePolicy(source, env, sourceEnvId, 0);
-  try {
-    return (await lib.evaluatePolicy(policy, env, EVAL)).meanReturn;
-  } finally {
-    policy.dispose?.();
-    await env.close();
-  }
+  return (await evaluateSource(source, envId, EVAL, sourceEnvId)).meanReturn;
 }
 
 /** The demonstrator of a task as a policy source: a checkpoint (trained here on first use) or `expert`. */
-async function demonstrator(envId: string): Promise<string> {
-  const d = TASKS[envId].demonstrator;
-  if (d === 'expert') return 'expert';
-  if ('checkpoint' in d) return d.checkpoint;
-  const dir = join('bench/results/imitate/demonstrators', `${envId}-ppo`);
-  if (!existsSync(join(dir, 'checkpoint'))) {
-    console.log(`imitate ${envId}: training the demonstrator (lamkit train, PPO defaults, ${d.ppoSteps} steps, seed 0) into ${dir}`);
-    await runTrain({ algo: 'ppo', env: envId, totalSteps: String(d.ppoSteps), seed: '0', out: dir, force: true, progress: false, checkpointMinutes: '0', vectorization: 'sync' });
-  }
-  return join(dir, 'checkpoint');
-}
+const demonstrator = (envId: string): Promise<string> => demonstratorSource(envId, TASKS[envId].demonstrator, (line) => console.log(`imitate ${line}`));
 
 /** A fresh PPO agent trained on `target` for `steps`, on the frozen learned reward of `checkpointDir` (or on the true reward when null); its mean return there. */
 async function ppoOn(target: string, checkpointDir: string | null, seed: number, steps: number): Promise<number> {

@@ -257,7 +257,7 @@ let results: Results;
 const merge = listAfter('--merge');
 if (merge.length > 0) {
   const parts = merge.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results);
-  results = { ...parts[0], seeds: parts.flatMap((p) => p.seeds), runs: parts.flatMap((p) => p.runs), singles: parts.flatMap((p) => p.singles) };
+  results = { ...parts[0], seeds: [...new Set(parts.flatMap((p) => p.seeds))], runs: parts.flatMap((p) => p.runs), singles: parts.flatMap((p) => p.singles) };
   results.tasks = parts[0].tasks.map((t, j) => ({ ...t, random: Object.assign({}, ...parts.map((p) => p.tasks[j].random)), expert: Object.assign({}, ...parts.map((p) => p.tasks[j].expert)) }));
 } else {
   const dataDirs = listAfter('--data');

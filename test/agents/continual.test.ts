@@ -5,11 +5,12 @@ import { initBackend } from '../../agents/backend.js';
 import { Rng } from '../../src/core/rng.js';
 import { TransformerActorCritic } from '../../agents/policies/transformer/transformer-actor-critic.js';
 import type { TransformerSpec } from '../../agents/policies/transformer/transformer-spec.js';
-import type { Demonstrations } from '../../agents/algos/bc/demonstrations.js';
+import { type Demonstrations, labelledBatchFor, sampleStarts } from '../../agents/algos/bc/demonstrations.js';
 import { resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { EwcPenalty, estimateFisher } from '../../agents/algos/continual/ewc.js';
 import { ContinualLearner, resolveContinualConfig } from '../../agents/algos/continual/continual-learner.js';
 import { retentionSummary } from '../../agents/algos/continual/retention.js';
+import { replayNll } from '../../agents/algos/continual/rehearsal.js';
 
 const spec = (obsDim = 3): TransformerSpec => ({ obsDim, head: { kind: 'gaussian', dim: 2 }, dModel: 16, layers: 1, heads: 2, mlpRatio: 2, window: 4, tasks: 1, taskIndex: 0 });
 
@@ -91,6 +92,35 @@ test('adapters: the adapter selected by task id is the one trained on that task 
     assert.throws(() => learner.netFor('C'), /ContinualLearner.netFor: expected a learned task id \(A, B\), got "C"/);
   } finally {
     learner.dispose();
+  }
+});
+
+test('rehearsal with action chunking: the replayed loss of an earlier task (other spaces, banked) is the loss behaviour cloning trains that task on', async () => {
+  await initBackend({ report: null });
+  const start = TransformerActorCritic.create({ ...spec(), chunk: 3 }, new Rng(11), { logStdInit: -0.5 });
+  const netB = start.adaptedTo({ obsDim: 5, head: { kind: 'gaussian', dim: 2 } }, new Rng(12));
+  const netA = netB.adaptedTo({ obsDim: 3, head: start.head }, new Rng(13), { allowNew: false });
+  try {
+    const data = demos(14, 1);
+    const entry = { taskId: 'A', io: { obsDim: 3, head: start.head }, data };
+    const before = tf.memory().numTensors;
+    const replayed = replayNll(netB, entry, { batchSize: 4, seqLen: 4 }, new Rng(15));
+    // What BC computes for task A on its own network: chunk targets over the label context, the same draws.
+    const { batch, weights } = labelledBatchFor(netA, data, sampleStarts(data, 4, new Rng(15)), 4);
+    assert.ok(batch.chunkTargets && batch.chunkTargets.chunk === 3, 'the batch carries chunk targets');
+    const lp = tf.tidy(() => netA.evaluate(batch).logProb.dataSync().slice());
+    let sum = 0;
+    let n = 0;
+    weights.forEach((w, r) => {
+      sum -= w * lp[r];
+      n += w;
+    });
+    const got = replayed.dataSync()[0];
+    replayed.dispose();
+    assert.ok(Number.isFinite(got) && Math.abs(got - sum / n) < 1e-4, `replayed ${got} vs BC's ${sum / n}`);
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  } finally {
+    [start, netA, netB].forEach((x) => x.dispose());
   }
 });
 

@@ -6,7 +6,7 @@ import type { MetricStream } from '../../../src/streams/metrics.js';
 import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
-import { type Demonstrations, checkDemonstrations, labelledBatch, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
+import { type Demonstrations, checkDemonstrations, labelledBatch, labelledBatchFor, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
 export const bcConfigSchema = z
@@ -165,7 +165,7 @@ export class BehaviorCloning {
     const per = this.net.sequence ? this.config.batchSize : this.config.batchSize * len;
     const firsts = this.net.firstObsInput === true ? episodeFirsts(d) : undefined;
     for (let i = 0; i < starts.length; i += per) {
-      const { batch, weights } = labelledBatch(d, starts.subarray(i, i + per), labelContext(this.net), len, false, this.net.actionChunk ?? 1);
+      const { batch, weights } = labelledBatchFor(this.net, d, starts.subarray(i, i + per), len);
       withFirstObs(this.net, d, batch, starts.subarray(i, i + per), len, firsts);
       const lp = tf.tidy(() => this.net.evaluate(batch).logProb.dataSync().slice());
       for (let r = 0; r < weights.length; r++) {
@@ -197,7 +197,6 @@ export class BehaviorCloning {
     if (trainable.length === 0) throw new InvalidArgument(formatError('BehaviorCloning.fit', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group'));
     const adam = new AdamW(this.net.variables(), trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay });
     const vars = adam.trainableVariables();
-    const context = labelContext(this.net);
     const len = this.net.sequence ? c.seqLen : 1;
     const initialValLoss = this.loss(this.val);
     // Higher is better: the validate score, else the negated NLL.
@@ -211,10 +210,10 @@ export class BehaviorCloning {
       for (; step < c.maxSteps; step++) {
         const lr = this.learningRate(step);
         const starts = sampleStarts(this.train, c.batchSize, this.rng);
-        const { batch, weights } = labelledBatch(this.train, starts, context, len, false, this.net.actionChunk ?? 1);
+        const { batch, weights } = labelledBatchFor(this.net, this.train, starts, len);
         batch.dropoutRng = this.dropoutRng;
         withFirstObs(this.net, this.train, batch, starts, len, this.trainFirstOf);
-        if (c.goalLoss > 0) batch.goalObs = observationsAt(this.train, this.trainEnds, starts, context === null ? 1 : len);
+        if (c.goalLoss > 0) batch.goalObs = observationsAt(this.train, this.trainEnds, starts, len);
         const w = tf.tensor1d(weights);
         let nllT: tf.Scalar | null = null;
         let goalT: tf.Scalar | null = null;
@@ -273,7 +272,3 @@ export class BehaviorCloning {
   }
 }
 
-/** The history a labelled (chunk-target) batch gives each chunk: the network's `labelContext`, else its `context`; null for a memoryless network. */
-function labelContext(net: ActorCritic): number | null {
-  return net.sequence ? (net.sequence.labelContext ?? net.sequence.context) : null;
-}

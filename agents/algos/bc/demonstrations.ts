@@ -95,6 +95,17 @@ export function labelledBatch(d: Demonstrations, starts: ArrayLike<number>, cont
   return { batch, weights };
 }
 
+/**
+ * The labelled batch behaviour cloning trains `net` on: its label context
+ * (`sequence.labelContext`, else `context`; none for a memoryless network,
+ * one step per row) and, with action chunking, the chunk's targets. The
+ * loss BC, rehearsal's replay and EWC's Fisher all take.
+ */
+export function labelledBatchFor(net: Pick<ActorCritic, 'sequence' | 'actionChunk'>, d: Demonstrations, starts: ArrayLike<number>, length: number): LabelledBatch {
+  const context = net.sequence ? (net.sequence.labelContext ?? net.sequence.context) : null;
+  return labelledBatch(d, starts, context, net.sequence ? length : 1, false, net.actionChunk ?? 1);
+}
+
 /** `actions [count x length x chunk x actDim]` and `mask [count x length x chunk]` of the scored rows (see {@link labelledBatch}). */
 function chunkTargets(d: Demonstrations, starts: ArrayLike<number>, length: number, weights: Float32Array, chunk: number): NonNullable<EvalBatch['chunkTargets']> {
   const ad = d.actDim;

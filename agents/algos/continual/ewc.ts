@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../src/core/rng.js';
 import type { ActorCritic } from '../../policies/actor-critic.js';
-import { type Demonstrations, labelledBatch, sampleStarts } from '../bc/demonstrations.js';
+import { type Demonstrations, labelledBatchFor, sampleStarts } from '../bc/demonstrations.js';
 
 /** A parameter's name without the network's variable prefix (`transformer3/blocks.0.attn.wq` -> `blocks.0.attn.wq`). */
 export function paramName(v: tf.Variable): string {
@@ -29,10 +29,9 @@ export function sharedVariables(net: ActorCritic): tf.Variable[] {
 export function estimateFisher(net: ActorCritic, d: Demonstrations, o: { batches: number; batchSize: number; seqLen: number }, rng: Rng): ParamArrays {
   const vars = sharedVariables(net);
   const out: ParamArrays = new Map(vars.map((v) => [paramName(v), new Float32Array(v.size)]));
-  const context = net.sequence?.context ?? null;
-  const len = net.sequence ? o.seqLen : 1;
   for (let b = 0; b < o.batches; b++) {
-    const { batch, weights } = labelledBatch(d, sampleStarts(d, o.batchSize, rng), context, len);
+    // The loss behaviour cloning trained on (label context, chunk targets).
+    const { batch, weights } = labelledBatchFor(net, d, sampleStarts(d, o.batchSize, rng), o.seqLen);
     const w = tf.tensor1d(weights);
     const { value, grads } = tf.variableGrads(() => {
       const lp = net.evaluate(batch).logProb;

@@ -2,11 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../src/core/rng.js';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 import type { HeadSpec } from '../../policies/param-layout.js';
-import { makeDistribution } from '../../policies/make-distribution.js';
-import { matMul } from '../../tf-ops.js';
 import type { TransformerActorCritic } from '../../policies/transformer/transformer-actor-critic.js';
 import { spaceEntries, spaceSignature } from '../../policies/transformer/transformer-spec.js';
-import { type Demonstrations, labelledBatch, sampleStarts } from '../bc/demonstrations.js';
+import { type Demonstrations, labelledBatchFor, sampleStarts } from '../bc/demonstrations.js';
 
 /** One earlier task's share of the replay buffer. */
 export interface ReplayEntry {
@@ -80,33 +78,17 @@ export function subsampleEpisodes(d: Demonstrations, maxRows: number, rng: Rng):
 /**
  * Mean NLL of a minibatch of `entry`'s demonstrations under `net`, through
  * the tokenizers and heads `net` holds for that task's spaces (active or
- * banked) and the shared trunk. Differentiable in the trunk; call inside
- * the training step's tape.
+ * banked) and the shared trunk: the loss behaviour cloning trains with (the
+ * network's label context; with action chunking, the whole chunk's
+ * targets). Differentiable in the trunk; call inside the training step's tape.
  */
 export function replayNll(net: TransformerActorCritic, entry: ReplayEntry, o: { batchSize: number; seqLen: number }, rng: Rng): tf.Scalar {
   const sig = spaceSignature(entry.io);
   const space = spaceEntries(net.spec).find((e) => spaceSignature(e) === sig);
   if (!space) throw new InvalidArgument(formatError('replayNll.entry', `a task whose spaces the network holds (${spaceEntries(net.spec).map((e) => spaceSignature(e)).join(', ')})`, sig, 'Replay only tasks the model was trained on'));
-  const ctx = net.sequence.context;
-  const { batch, weights } = labelledBatch(entry.data, sampleStarts(entry.data, o.batchSize, rng), ctx, o.seqLen);
-  const c = batch.chunks!;
-  const span = c.context + c.length;
-  const scored = c.count * c.length;
-  const dist = makeDistribution(space.head);
-  const ad = dist.actDim;
-  const actions = new Float32Array(scored * ad);
-  for (let k = 0; k < c.count; k++) actions.set(batch.actions.subarray((k * span + c.context) * ad, (k + 1) * span * ad), k * c.length * ad);
-  const actionInput = new Float32Array(scored * dist.actInputDim);
-  dist.encodeActions(actions, scored, actionInput);
-  const d = net.spec.dModel;
-  const p = space.prefix;
+  const { batch, weights } = labelledBatchFor(net, entry.data, sampleStarts(entry.data, o.batchSize, rng), o.seqLen);
   return tf.tidy(() => {
-    const x = net.tokens(p, space, batch.obs.flat, batch.prevActions ?? null, c.episodeStart, null);
-    const xf = net.trunk(x, c.count, span, c.episodeStart);
-    const last = tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, c.context, 0], [c.count, c.length, d]), [scored, d]) as tf.Tensor2D;
-    const actorOut = tf.add(matMul(last, net.param(`${p}head.actor.weight`) as unknown as tf.Tensor2D), tf.reshape(net.param(`${p}head.actor.bias`), [1, -1])) as tf.Tensor2D;
-    const logStd = space.head.kind === 'gaussian' ? (net.param(`${p}head.actor.log_std`) as unknown as tf.Tensor1D) : null;
-    const { logProb } = dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, dist.actInputDim]));
+    const { logProb } = net.evaluateSpace(batch, space);
     const w = tf.tensor1d(weights);
     return tf.div(tf.neg(tf.sum(tf.mul(logProb, w))), tf.maximum(tf.sum(w), 1)) as tf.Scalar;
   });

@@ -246,13 +246,30 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   evaluate(batch: EvalBatch): ActorCriticEval {
+    return this.evaluateWith(batch, spaceEntries(this.spec)[0], this.dist);
+  }
+
+  /**
+   * {@link evaluate} through another space the network holds (one of
+   * {@link spaceEntries}: its tokenizers and heads on the shared trunk), e.g.
+   * continual learning's replay of an earlier task's demonstrations. The
+   * batch is in that space's dimensions; chunk targets and the ensemble work
+   * as for the active space.
+   */
+  evaluateSpace(batch: EvalBatch, space: SpaceEntry & { prefix: string }): ActorCriticEval {
+    if (space.prefix === '') return this.evaluate(batch);
+    return this.evaluateWith(batch, space, space.binned ? new BinnedContinuous(space.binned) : makeDistribution(space.head));
+  }
+
+  private evaluateWith(batch: EvalBatch, space: SpaceEntry & { prefix: string }, dist: ActionDistribution): ActorCriticEval {
     const c = batch.chunks;
     if (!c) throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunks', 'a chunk layout (this is a sequence policy)', 'none', 'Pass chunks of consecutive steps (PPO does, see ChunkLayout)'));
     const { spec } = this;
+    const p = space.prefix;
     const d = spec.dModel;
     const span = c.context + c.length;
     const rows = c.count * span;
-    const ad = this.dist.actDim;
+    const ad = dist.actDim;
     const scored = c.count * c.length;
     const actions = new Float32Array(scored * ad);
     for (let k = 0; k < c.count; k++) actions.set(batch.actions.subarray((k * span + c.context) * ad, (k + 1) * span * ad), k * c.length * ad);
@@ -267,13 +284,13 @@ export class TransformerActorCritic implements ActorCritic {
       throw new InvalidArgument(formatError('TransformerActorCritic.evaluate.chunkTargets', `chunk ${chunk}: actions [${scored} x ${chunk} x ${ad}] and mask [${scored} x ${chunk}]`, `chunk ${targets.chunk}, ${targets.actions.length} actions, ${targets.mask.length} mask entries`, 'Build them with labelledBatch(..., chunk)'));
     }
     // Chunk targets: every predicted step is scored (padding past an episode's end masked); else only the step's own action.
-    const actionInput = new Float32Array((targets ? scored * chunk : scored) * this.dist.actInputDim);
-    this.dist.encodeActions(targets ? targets.actions : actions, targets ? scored * chunk : scored, actionInput);
+    const actionInput = new Float32Array((targets ? scored * chunk : scored) * dist.actInputDim);
+    dist.encodeActions(targets ? targets.actions : actions, targets ? scored * chunk : scored, actionInput);
     const dropout = batch.dropoutRng && spec.dropout ? { rate: spec.dropout, rng: batch.dropoutRng } : null;
     return tf.tidy((): tf.TensorContainer => {
       const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
       const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-      const x = this.tokens('', spec, batch.obs.flat.subarray(0, rows * spec.obsDim), batch.prevActions ?? null, c.episodeStart, null);
+      const x = this.tokens(p, space, batch.obs.flat.subarray(0, rows * space.obsDim), batch.prevActions ?? null, c.episodeStart, null);
       // Rows whose outputs are read: the scored ones and, for the ensemble, the chunk - 1 before each chunk's first.
       const keep = c.context - ensembleRows;
       const outRows = c.count * (c.length + ensembleRows);
@@ -281,26 +298,26 @@ export class TransformerActorCritic implements ActorCritic {
       const from = dropout ? 0 : keep;
       const xf = this.trunk(x, c.count, span, c.episodeStart, dropout, from);
       const kept = from > 0 ? xf : (tf.reshape(tf.slice(tf.reshape(xf, [c.count, span, d]), [0, keep, 0], [c.count, span - keep, d]), [outRows, d]) as tf.Tensor2D);
-      const allOut = biasAdd(matMul(kept, v('head.actor.weight') as tf.Tensor2D), row('head.actor.bias'));
-      const outStep = stepOutDim(spec);
+      const allOut = biasAdd(matMul(kept, v(`${p}head.actor.weight`) as tf.Tensor2D), row(`${p}head.actor.bias`));
+      const outStep = stepOutDim(space);
       const last = ensembleRows > 0 ? rowsFrom(kept, c.count, c.length + ensembleRows, ensembleRows) : kept;
       // The step's own prediction is the first of its chunk; without targets an ensembling network acts on the ensemble.
       const actorOut = ensembleRows > 0 ? this.ensembleOut(allOut, c, outStep) : chunk > 1 ? (tf.slice(allOut, [0, 0], [scored, outStep]) as tf.Tensor2D) : allOut;
-      const value = tf.reshape(biasAdd(matMul(last, v('head.value.weight') as tf.Tensor2D), row('head.value.bias')), [-1]) as tf.Tensor1D;
-      const logStd = (this.vars.get('head.actor.log_std') as tf.Tensor1D | undefined) ?? null;
+      const value = tf.reshape(biasAdd(matMul(last, v(`${p}head.value.weight`) as tf.Tensor2D), row(`${p}head.value.bias`)), [-1]) as tf.Tensor1D;
+      const logStd = (this.vars.get(`${p}head.actor.log_std`) as tf.Tensor1D | undefined) ?? null;
       let logProb: tf.Tensor1D;
       let entropy: tf.Tensor1D;
       if (targets) {
         // ACT's loss over the whole chunk: per row, the mean log-prob of the chunk's steps that lie inside the episode.
-        const ev = this.dist.evaluate(tf.reshape(allOut, [scored * chunk, outStep]) as tf.Tensor2D, logStd, tf.tensor2d(actionInput, [scored * chunk, this.dist.actInputDim]));
+        const ev = dist.evaluate(tf.reshape(allOut, [scored * chunk, outStep]) as tf.Tensor2D, logStd, tf.tensor2d(actionInput, [scored * chunk, dist.actInputDim]));
         const mask = tf.tensor2d(targets.mask, [scored, chunk]);
         logProb = tf.div(tf.sum(tf.mul(tf.reshape(ev.logProb, [scored, chunk]), mask), 1), tf.maximum(tf.sum(mask, 1), 1)) as tf.Tensor1D;
         entropy = tf.reshape(tf.slice(tf.reshape(ev.entropy, [scored, chunk]), [0, 0], [scored, 1]), [-1]) as tf.Tensor1D;
       } else {
-        ({ logProb, entropy } = this.dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, this.dist.actInputDim])));
+        ({ logProb, entropy } = dist.evaluate(actorOut, logStd, tf.tensor2d(actionInput, [scored, dist.actInputDim])));
       }
       if (!batch.withActorOut) return { logProb, entropy, value };
-      return { logProb, entropy, value, actorOut: this.dist instanceof BinnedContinuous ? binnedMode(actorOut, this.dist) : actorOut };
+      return { logProb, entropy, value, actorOut: dist instanceof BinnedContinuous ? binnedMode(actorOut, dist) : actorOut };
     }) as unknown as ActorCriticEval;
   }
 

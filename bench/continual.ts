@@ -1,5 +1,6 @@
 // npm run bench:continual -- [--data d1 d2 ...] [--from lamkit-base|<ckpt>|scratch] [--strategies naive,rehearsal,ewc,adapters]
-//   [--seeds 1,2,3] [--max-steps 300] [--eval-episodes 20] [--no-single] [--ewc-lambda 1000000] [--rehearsal-size 2000]
+//   [--seeds 1,2,3] [--max-steps 300] [--eval-episodes 20] [--no-single] [--compare-episodes 100] [--compare-only]
+//   [--ewc-lambda 1000000] [--rehearsal-size 2000]
 //   [--policy '{"dModel":64,...}' (with --from scratch)] [--out bench/results/continual.json] [--merge a.json b.json ...]
 //
 // Continual learning (issue 13): for each strategy and seed, `lamkit finetune --continual` over a task
@@ -12,7 +13,9 @@
 // the dataset's mean episode return is the 1). Prints the retention matrices (score; normalized return; test
 // NLL in the JSON), average final score and average forgetting per strategy with issue 13's targets
 // beside them, and, unless --no-single, each task's full fine-tune alone from the same start with the
-// same settings (the reference of the adapters target: within 5 points). Writes a JSON and a heat-map SVG
+// same settings (the reference of the adapters target: within 5 points), the two compared again over
+// --compare-episodes episodes (20 give a success rate +-11 points; --compare-only re-runs just that
+// comparison on the checkpoints an earlier run left in the temp directory). Writes a JSON and a heat-map SVG
 // (continual-heatmap.svg beside --out). --merge only reports: it merges the JSONs of runs made with
 // different --seeds (e.g. two processes side by side) into --out.
 // Every figure is printed with its target and the 1-minute load average.
@@ -51,6 +54,8 @@ const { values } = parseArgs({
     'max-steps': { type: 'string', default: '300' },
     'eval-episodes': { type: 'string', default: '20' },
     'no-single': { type: 'boolean', default: false },
+    'compare-episodes': { type: 'string', default: '100' },
+    'compare-only': { type: 'boolean', default: false },
     'ewc-lambda': { type: 'string' },
     'rehearsal-size': { type: 'string' },
     policy: { type: 'string' },
@@ -79,6 +84,10 @@ const scratch = values.from === 'scratch';
 if (!scratch && values.policy !== undefined) fail('--policy', 'it with --from scratch only (the network comes from the checkpoint)', values.policy, 'Add --from scratch, or drop --policy');
 const policy = scratch ? JSON.parse(values.policy ?? '{"dModel":64,"layers":2,"heads":4,"window":8}') : null;
 const single = !values['no-single'];
+const compareEpisodes = Number(values['compare-episodes']);
+if (!(Number.isInteger(compareEpisodes) && compareEpisodes >= 0)) fail('--compare-episodes', 'an integer >= 0', values['compare-episodes'], 'Pass e.g. 100 (0: off)');
+/** Where runs leave their output (the temp directory, one per strategy / task and seed). */
+const runDir = (kind: string, seed: number): string => join(tmpdir(), `lamkit-bench-continual-${kind}-${seed}`);
 const outFile = values.out!;
 const load = (): number => +loadavg()[0].toFixed(2);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -89,7 +98,9 @@ const pts = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : 
 interface TaskRef { env: string; data: string; demonstrator: string; random: number; expert: number }
 interface Run { strategy: string; seed: number; outcome: Omit<ContinualOutcome, 'reportText'>; score: number[][]; normalizedReturn: number[][]; wallSeconds: number; load: [number, number] }
 interface Single { task: string; seed: number; score: number; normalizedReturn: number; success: number | null; meanReturn: number; wallSeconds: number }
-interface Results { date: string; cpus: number; cpuModel?: string; from: string; policy: unknown; strategies: string[]; seeds: number[]; maxSteps: number; evalEpisodes: number; bc: typeof BC; tasks: Array<Omit<TaskRef, 'random' | 'expert'> & { random: Record<string, number>; expert: Record<string, number> }>; runs: Run[]; singles: Single[]; table?: string }
+/** The adapters' network of a task and its full fine-tune alone, over --compare-episodes episodes. */
+interface Compare { task: string; seed: number; episodes: number; adapters: number; single: number }
+interface Results { date: string; cpus: number; cpuModel?: string; from: string; policy: unknown; strategies: string[]; seeds: number[]; maxSteps: number; evalEpisodes: number; bc: typeof BC; tasks: Array<Omit<TaskRef, 'random' | 'expert'> & { random: Record<string, number>; expert: Record<string, number> }>; runs: Run[]; singles: Single[]; compare: Compare[]; table?: string }
 
 /** The default sequence's datasets, recorded once (seed 0). */
 async function defaultData(): Promise<Array<{ env: string; data: string; demonstrator: string }>> {
@@ -143,7 +154,7 @@ async function runSeed(seed: number, tasks: Array<{ env: string; data: string; d
   for (const strategy of strategies) {
     const l0 = load();
     const t0 = performance.now();
-    const o = await runContinual({ data: tasks.map((t) => t.data), ...from, strategy, seed: String(seed), maxSteps, evalEpisodes: String(evalEpisodes), ewcLambda: values['ewc-lambda'], rehearsalSize: values['rehearsal-size'], out: join(tmpdir(), `lamkit-bench-continual-${strategy}-${seed}`), force: true, progress: false, config });
+    const o = await runContinual({ data: tasks.map((t) => t.data), ...from, strategy, seed: String(seed), maxSteps, evalEpisodes: String(evalEpisodes), ewcLambda: values['ewc-lambda'], rehearsalSize: values['rehearsal-size'], out: runDir(strategy, seed), force: true, progress: false, config });
     const wall = (performance.now() - t0) / 1000;
     const { reportText: _r, ...outcome } = o;
     const score = o.matrix.return.map((row, k) => row.map((r, j) => scoreOf(o.matrix.success[k][j], r, refs[j])));
@@ -156,12 +167,37 @@ async function runSeed(seed: number, tasks: Array<{ env: string; data: string; d
   if (!single) return;
   for (const t of refs) {
     const t0 = performance.now();
-    const out = join(tmpdir(), `lamkit-bench-continual-single-${t.env}-${seed}`);
+    const out = runDir(`single-${t.env}`, seed);
     const o = await runFinetune({ data: t.data, ...from, ...(scratch ? { policyKind: 'transformer' } : {}), mode: 'full', seed: String(seed), maxSteps, out, force: true, progress: false, config });
     const ev = await evaluateSource(o.checkpointDir, t.env, { episodes: evalEpisodes, seed: evalSeed });
     const row: Single = { task: t.env, seed, score: scoreOf(ev.successRate, ev.meanReturn, t), normalizedReturn: normalize(ev.meanReturn, t.random, t.expert), success: ev.successRate, meanReturn: ev.meanReturn, wallSeconds: (performance.now() - t0) / 1000 };
     results.singles.push(row);
     console.log(`bench:continual single ${t.env} seed ${seed}: full fine-tune alone ${pts(row.score)} points${row.success !== null ? `, success ${pts(row.success)}%` : ''} (${row.wallSeconds.toFixed(0)} s, load ${load()})`);
+    save(results);
+  }
+  if (compareEpisodes > 0 && strategies.includes('adapters')) await compareAdapters(seed, tasks, results);
+}
+
+/** The adapters' network of each task against its full fine-tune alone, over --compare-episodes episodes (from the checkpoints the runs left). */
+async function compareAdapters(seed: number, tasks: Array<{ env: string; demonstrator: string; datasetReturn?: number }>, results: Results): Promise<void> {
+  const evalSeed = seed + 1_000_000;
+  for (const [j, t] of tasks.entries()) {
+    const adaptersCk = join(runDir('adapters', seed), 'tasks', `${j + 1}-${t.env}`, 'checkpoint');
+    const singleCk = join(runDir(`single-${t.env}`, seed), 'checkpoint');
+    if (!existsSync(adaptersCk) || !existsSync(singleCk)) {
+      console.log(`bench:continual compare seed ${seed} ${t.env}: ${existsSync(adaptersCk) ? singleCk : adaptersCk} is missing (run the adapters strategy and the single fine-tunes first); skipped`);
+      continue;
+    }
+    const episodes = { episodes: compareEpisodes, seed: evalSeed };
+    const ref = {
+      random: (await evaluateSource('random', t.env, episodes)).meanReturn,
+      expert: t.datasetReturn ?? (await evaluateSource(t.demonstrator, t.env, episodes)).meanReturn,
+    };
+    const a = await evaluateSource(adaptersCk, t.env, episodes);
+    const f = await evaluateSource(singleCk, t.env, episodes);
+    const row: Compare = { task: t.env, seed, episodes: compareEpisodes, adapters: scoreOf(a.successRate, a.meanReturn, ref), single: scoreOf(f.successRate, f.meanReturn, ref) };
+    results.compare.push(row);
+    console.log(`bench:continual compare seed ${seed} ${t.env} over ${compareEpisodes} episodes: adapters ${pts(row.adapters)}, full fine-tune alone ${pts(row.single)} points (gap ${pts(row.adapters - row.single)}; load ${load()})`);
     save(results);
   }
 }
@@ -196,14 +232,19 @@ function report(results: Results): { markdown: string; svg: string } {
       target = naive.length ? `forgetting <= ${pts(bound)} (half of naive's ${pts(mean(naive))}): ${mean(fgt) <= bound ? '**met**' : 'not met'}` : 'half of naive (naive not run)';
     } else if (s === 'adapters') {
       const share = rs[0].outcome.params.map((p) => p.trainable / p.total);
+      // Over --compare-episodes where they were compared, else over the retention matrix's episodes.
+      const compare = results.compare ?? [];
       const gaps = tasks.map((task, j) => {
+        const cmp = compare.filter((x) => x.task === task);
+        if (cmp.length) return mean(cmp.map((x) => x.adapters - x.single));
         const ref = singles.filter((x) => x.task === task);
         const own = rs.map((r) => r.score[K - 1][j]);
         return ref.length ? mean(own) - mean(ref.map((x) => x.score)) : NaN;
       });
+      const over = compare.length ? `${compare[0].episodes} episodes, ${new Set(compare.map((x) => x.seed)).size} seed(s)` : `${results.evalEpisodes} episodes`;
       const sizeOk = share.every((x) => x <= 0.05);
       const gapOk = gaps.every((g) => Number.isFinite(g) && g >= -ADAPTER_POINTS / 100);
-      target = `<= 5% params per task: ${sizeOk ? 'met' : 'not met'}; within ${ADAPTER_POINTS} points of the task's full fine-tune alone (gap ${gaps.map((g) => (Number.isFinite(g) ? (100 * g).toFixed(1) : '-')).join(' / ')}): ${gaps.some((g) => !Number.isFinite(g)) ? 'not measured' : gapOk ? '**met**' : 'not met'}`;
+      target = `<= 5% params per task: ${sizeOk ? 'met' : 'not met'}; within ${ADAPTER_POINTS} points of the task's full fine-tune alone (gap over ${over}: ${gaps.map((g) => (Number.isFinite(g) ? (100 * g).toFixed(1) : '-')).join(' / ')}): ${gaps.some((g) => !Number.isFinite(g)) ? 'not measured' : gapOk ? '**met**' : 'not met'}`;
     }
     const share = rs[0].outcome.params.map((x) => `${((100 * x.trainable) / x.total).toFixed(1)}%`).join(' / ');
     const perSeed = rs.map((r, i) => `${r.seed}: ${pts(fin[i])} / ${pts(fgt[i])}`).join('; ');
@@ -233,6 +274,16 @@ function report(results: Results): { markdown: string; svg: string } {
       return `${t} ${pts(mean(xs.map((x) => x.score)))}${su.length === xs.length && su.length ? ` (${pts(mean(xs.map((x) => x.normalizedReturn)))})` : ''}`;
     }).join(', ')}`);
   }
+  if ((results.compare ?? []).length) {
+    lines.push('', `Adapters against each task's full fine-tune alone over ${results.compare[0].episodes} episodes (points; per seed adapters / alone):`, '', '| task | adapters | alone | gap | per seed |', '|---|---|---|---|---|');
+    for (const t of tasks) {
+      const xs = results.compare.filter((x) => x.task === t);
+      if (!xs.length) continue;
+      const a = mean(xs.map((x) => x.adapters));
+      const f = mean(xs.map((x) => x.single));
+      lines.push(`| ${t} | ${pts(a)} | ${pts(f)} | ${pts(a - f)} | ${xs.map((x) => `${x.seed}: ${pts(x.adapters)} / ${pts(x.single)}`).join('; ')} |`);
+    }
+  }
   const refLine = results.tasks.map((t) => `${t.env} random ${mean(Object.values(t.random)).toFixed(2)} / demonstrator ${mean(Object.values(t.expert)).toFixed(2)}`).join('; ');
   lines.push('', `Reference returns (mean over seeds' evaluation episodes): ${refLine}`);
   const spec: VegaLiteSpec = {
@@ -257,14 +308,14 @@ let results: Results;
 const merge = listAfter('--merge');
 if (merge.length > 0) {
   const parts = merge.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results);
-  results = { ...parts[0], seeds: [...new Set(parts.flatMap((p) => p.seeds))], runs: parts.flatMap((p) => p.runs), singles: parts.flatMap((p) => p.singles) };
+  results = { ...parts[0], seeds: [...new Set(parts.flatMap((p) => p.seeds))], runs: parts.flatMap((p) => p.runs), singles: parts.flatMap((p) => p.singles), compare: parts.flatMap((p) => p.compare ?? []) };
   results.tasks = parts[0].tasks.map((t, j) => ({ ...t, random: Object.assign({}, ...parts.map((p) => p.tasks[j].random)), expert: Object.assign({}, ...parts.map((p) => p.tasks[j].expert)) }));
 } else {
   const dataDirs = listAfter('--data');
   const tasks = dataDirs.length > 0 ? await givenData(dataDirs) : await defaultData();
-  results = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, from: values.from!, policy, strategies, seeds, maxSteps: Number(maxSteps), evalEpisodes, bc: BC, tasks: tasks.map((t) => ({ env: t.env, data: t.data, demonstrator: t.demonstrator, random: {}, expert: {} })), runs: [], singles: [] };
+  results = { date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, from: values.from!, policy, strategies, seeds, maxSteps: Number(maxSteps), evalEpisodes, bc: BC, tasks: tasks.map((t) => ({ env: t.env, data: t.data, demonstrator: t.demonstrator, random: {}, expert: {} })), runs: [], singles: [], compare: [] };
   console.log(`bench:continual: ${tasks.map((t) => t.env).join(' -> ')} from ${values.from}; strategies ${strategies.join(', ')}; seeds ${seeds.join(', ')}; ${maxSteps} BC steps per task; ${evalEpisodes} evaluation episodes; load ${load()} on ${cpus().length} cores`);
-  for (const seed of seeds) await runSeed(seed, tasks, results);
+  for (const seed of seeds) await (values['compare-only'] ? compareAdapters(seed, tasks, results) : runSeed(seed, tasks, results));
 }
 const { markdown, svg } = report(results);
 console.log(markdown);

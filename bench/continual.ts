@@ -295,7 +295,7 @@ function report(results: Results): { markdown: string; svg: string } {
       height: 150,
       layer: [
         { mark: 'rect', encoding: { x: { field: 'task', type: 'nominal', sort: tasks }, y: { field: 'stage', type: 'nominal' }, color: { field: 'score', type: 'quantitative', title: 'score', scale: { scheme: 'viridis', domain: [0, 100] } } } },
-        { mark: { type: 'text', fontSize: 10 }, encoding: { x: { field: 'task', type: 'nominal', sort: tasks }, y: { field: 'stage', type: 'nominal' }, text: { field: 'score', type: 'quantitative', format: '.0f' }, color: { value: 'white' } } },
+        { mark: { type: 'text', fontSize: 10 }, encoding: { x: { field: 'task', type: 'nominal', sort: tasks }, y: { field: 'stage', type: 'nominal' }, text: { field: 'score', type: 'quantitative', format: '.0f' }, color: { condition: { test: 'datum.score > 60', value: 'black' }, value: 'white' } } },
       ],
     },
     title: `Retention matrix: score (success %, else normalized return) of each task after each stage, mean of ${new Set(runs.map((r) => r.seed)).size} seed(s)`,

@@ -200,10 +200,10 @@ async function evaluateTask(lib: Lib, learner: Learner, t: { id: string; envId: 
 /** The retention matrices as text. */
 export function formatRetention(o: Pick<ContinualOutcome, 'strategy' | 'tasks' | 'matrix' | 'summary' | 'params'>): string {
   const lines = [`continual (${o.strategy}): rows = after stage, columns = task`];
-  const fmt = (x: number, pct: boolean): string => (Number.isFinite(x) ? (pct ? `${(100 * x).toFixed(0)}%` : x.toFixed(3)) : '-').padStart(10);
+  const fmt = (x: number, pct: boolean): string => (Number.isFinite(x) ? (pct ? `${(100 * x).toFixed(0)}%` : x.toFixed(3)) : '-').padStart(13);
   for (const [name, m, pct] of [['test NLL', o.matrix.nll, false], ['success', o.matrix.success, true], ['return', o.matrix.return, false]] as const) {
     if (!m.some((r) => r.some((x) => Number.isFinite(x)))) continue;
-    lines.push(`${name}:`, ''.padEnd(14) + o.tasks.map((t) => t.slice(0, 10).padStart(10)).join(''));
+    lines.push(`${name}:`, ''.padEnd(14) + o.tasks.map((t) => t.slice(0, 12).padStart(13)).join(''));
     m.forEach((r, k) => lines.push(`  ${o.tasks[k].slice(0, 12).padEnd(12)}${r.map((x) => fmt(x, pct)).join('')}`));
   }
   for (const [metric, s] of Object.entries(o.summary)) lines.push(`${metric}: average final ${s.averageFinal.toFixed(3)}, average forgetting ${s.averageForgetting.toFixed(3)}`);

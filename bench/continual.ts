@@ -25,7 +25,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import '../envs/index.js';
 import * as lib from '../src/index.js';
-import { runContinual, type ContinualOutcome } from '../src/cli/commands/finetune-continual.js';
+import { runContinual, taskCheckpointDir, type ContinualOutcome } from '../src/cli/commands/finetune-continual.js';
 import { runFinetune } from '../src/cli/commands/finetune.js';
 import { runRecord } from '../src/cli/commands/record.js';
 import { retentionSummary } from '../agents/algos/continual/index.js';
@@ -130,6 +130,14 @@ async function givenData(dirs: string[]): Promise<Array<{ env: string; data: str
   return out;
 }
 
+/** A task's reference returns over `episodes` deterministic episodes from `seed`: the random policy's and the demonstrator's (with --data, the dataset's mean return). */
+async function referenceReturns(t: { env: string; demonstrator: string; datasetReturn?: number }, episodes: number, seed: number): Promise<{ random: number; expert: number }> {
+  return {
+    random: (await evaluateSource('random', t.env, { episodes, seed })).meanReturn,
+    expert: t.datasetReturn ?? (await evaluateSource(t.demonstrator, t.env, { episodes, seed })).meanReturn,
+  };
+}
+
 /** Normalized return: random policy 0, demonstrator 1. */
 const normalize = (ret: number, random: number, expert: number): number => (ret - random) / (expert - random);
 /**
@@ -142,8 +150,7 @@ async function runSeed(seed: number, tasks: Array<{ env: string; data: string; d
   const evalSeed = seed + 1_000_000; // runContinual's evaluation episodes: seed + 1,000,000 + k
   const refs: TaskRef[] = [];
   for (const [j, t] of tasks.entries()) {
-    const random = (await evaluateSource('random', t.env, { episodes: evalEpisodes, seed: evalSeed })).meanReturn;
-    const expert = t.datasetReturn ?? (await evaluateSource(t.demonstrator, t.env, { episodes: evalEpisodes, seed: evalSeed })).meanReturn;
+    const { random, expert } = await referenceReturns(t, evalEpisodes, evalSeed);
     refs.push({ env: t.env, data: t.data, demonstrator: t.demonstrator, random, expert });
     results.tasks[j].random[seed] = random;
     results.tasks[j].expert[seed] = expert;
@@ -182,17 +189,14 @@ async function runSeed(seed: number, tasks: Array<{ env: string; data: string; d
 async function compareAdapters(seed: number, tasks: Array<{ env: string; demonstrator: string; datasetReturn?: number }>, results: Results): Promise<void> {
   const evalSeed = seed + 1_000_000;
   for (const [j, t] of tasks.entries()) {
-    const adaptersCk = join(runDir('adapters', seed), 'tasks', `${j + 1}-${t.env}`, 'checkpoint');
+    const adaptersCk = taskCheckpointDir(runDir('adapters', seed), j, t.env);
     const singleCk = join(runDir(`single-${t.env}`, seed), 'checkpoint');
     if (!existsSync(adaptersCk) || !existsSync(singleCk)) {
       console.log(`bench:continual compare seed ${seed} ${t.env}: ${existsSync(adaptersCk) ? singleCk : adaptersCk} is missing (run the adapters strategy and the single fine-tunes first); skipped`);
       continue;
     }
     const episodes = { episodes: compareEpisodes, seed: evalSeed };
-    const ref = {
-      random: (await evaluateSource('random', t.env, episodes)).meanReturn,
-      expert: t.datasetReturn ?? (await evaluateSource(t.demonstrator, t.env, episodes)).meanReturn,
-    };
+    const ref = await referenceReturns(t, compareEpisodes, evalSeed);
     const a = await evaluateSource(adaptersCk, t.env, episodes);
     const f = await evaluateSource(singleCk, t.env, episodes);
     const row: Compare = { task: t.env, seed, episodes: compareEpisodes, adapters: scoreOf(a.successRate, a.meanReturn, ref), single: scoreOf(f.successRate, f.meanReturn, ref) };

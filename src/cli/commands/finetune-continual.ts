@@ -144,7 +144,7 @@ export async function runContinual(flags: ContinualFlags, log: (line: string) =>
       }
       const net = learner.netFor(t.id);
       try {
-        lib.saveCheckpoint(join(outDir, 'tasks', `${k + 1}-${t.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`, 'checkpoint'), {
+        lib.saveCheckpoint(taskCheckpointDir(outDir, k, t.id), {
           meta: { envId: t.envId, observationSpace: t.spaces.observation, actionSpace: t.spaces.action, backend: backend.name },
           policy: lib.capturePolicy(net),
           normalization: { obs: t.stats, ret: null, clipObs: 10 },
@@ -175,6 +175,11 @@ export async function runContinual(flags: ContinualFlags, log: (line: string) =>
     outputs.close();
     learner.dispose();
   }
+}
+
+/** Where `lamkit finetune --continual` saves the checkpoint of stage `k` (0-based) and its task: `tasks/<k + 1>-<task>/checkpoint` in `--out`. */
+export function taskCheckpointDir(outDir: string, k: number, taskId: string): string {
+  return join(outDir, 'tasks', `${k + 1}-${taskId.replace(/[^A-Za-z0-9_.-]/g, '_')}`, 'checkpoint');
 }
 
 type Lib = typeof import('../../index.js');

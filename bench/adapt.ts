@@ -8,7 +8,8 @@
 //        [--select-by nll|success] [--select-episodes 20]   (every fine-tuning variant's kept weights: the best validation
 //        NLL (default), or `lamkit finetune --select-by success`: rollouts at each validation, seeds 1,000,000+, never the eval's)
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
-//        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
+//        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-env-kwargs '{...}' (the training envs' ArmPush-v0 options, e.g.
+//        '{"rewardSuccessWeight": 1}'; every evaluation runs the task as registered)] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
 //        [--references-from <results.json>]   (reuse its random / expert returns: same --episodes, nothing re-run)
 //   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
@@ -90,6 +91,7 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     'ppo-steps': { type: 'string', default: '500000' },
     'ppo-config': { type: 'string', default: '{}' },
+    'ppo-env-kwargs': { type: 'string' },
     'ppo-eval-every': { type: 'string', default: '20480' },
     'ppo-eval-episodes': { type: 'string', default: '20' },
     'ppo-parts': { type: 'string', default: 'first,long' },
@@ -156,6 +158,8 @@ interface Row {
 /** Variant e: what PPO did on top of the (b) checkpoint. */
 interface PpoPart {
   config: Record<string, unknown>;
+  /** --ppo-env-kwargs: the training envs' task options (absent: ArmPush-v0 as registered). */
+  envKwargs?: unknown;
   /** Env steps PPO trained (at most --ppo-steps; fewer after Ctrl-C). */
   envSteps: number;
   interrupted: boolean;
@@ -334,12 +338,12 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   const norm = (r: number): number => (r - randomReturn) / (expertReturn - randomReturn);
   const trainSeed = s + 1;
   const dir = values.keep ?? root;
-  const flags = { env: ENV_ID, algo: 'ppo', from, seed: String(trainSeed), config: JSON.stringify(ppoConfig), vectorization: 'sync', progress: false, force: true };
+  const flags = { env: ENV_ID, algo: 'ppo', from, seed: String(trainSeed), config: JSON.stringify(ppoConfig), vectorization: 'sync', progress: false, force: true, ...(values['ppo-env-kwargs'] !== undefined ? { envKwargs: values['ppo-env-kwargs'] } : {}) };
   const batch = (ppoConfig.numEnvs as number) * (ppoConfig.numSteps as number);
   const warmup = (ppoConfig.valueWarmupUpdates as number | undefined) ?? 0;
   const t1 = performance.now();
   const start = await evaluateCheckpoint(from, s, signal);
-  console.log(`bench:adapt (e) ${n} demos, seed ${s}: start success ${(100 * (start.successRate ?? NaN)).toFixed(0)}% (norm. return ${norm(start.meanReturn).toFixed(3)}); PPO config ${JSON.stringify(ppoConfig)}; load ${loadavg()[0].toFixed(1)}`);
+  console.log(`bench:adapt (e) ${n} demos, seed ${s}: start success ${(100 * (start.successRate ?? NaN)).toFixed(0)}% (norm. return ${norm(start.meanReturn).toFixed(3)}); PPO config ${JSON.stringify(ppoConfig)}${values['ppo-env-kwargs'] !== undefined ? `, training envs ${values['ppo-env-kwargs']}` : ''}; load ${loadavg()[0].toFixed(1)}`);
   let firstUpdates: PpoPart['firstUpdates'] = null;
   let envSteps = 0;
   let interrupted = false;
@@ -369,7 +373,7 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   return {
     variant: 'e', demos: n, seed: s, successRate: end.successRate ?? NaN, meanReturn: end.meanReturn, normalizedReturn: norm(end.meanReturn),
     trainableShare: ppoConfig.trainParams === 'lora' ? NaN : 1, steps: envSteps, bestValNll: NaN, trainSeconds,
-    ppo: { config: ppoConfig, envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve },
+    ppo: { config: ppoConfig, ...(values['ppo-env-kwargs'] !== undefined ? { envKwargs: JSON.parse(values['ppo-env-kwargs']) as unknown } : {}), envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve },
   };
 }
 

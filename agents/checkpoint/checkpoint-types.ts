@@ -10,6 +10,8 @@ export interface CheckpointMeta {
   actionSpace: Space<unknown>;
   /** The tfjs backend that trained it (resume is bit-exact on the same backend). */
   backend: string;
+  /** Task options the training envs were made with (`lamkit train --env-kwargs`); absent: the registration's. */
+  envKwargs?: Record<string, unknown>;
 }
 
 /** Observation normalization and reward scaling statistics (SB3's VecNormalize), frozen in the policy at load time. */

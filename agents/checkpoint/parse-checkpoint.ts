@@ -52,8 +52,11 @@ export function parsePolicyPart(ck: Record<string, any>, weights: Float32Array, 
   if (norm.obs && !(Array.isArray(norm.obs.mean) && norm.obs.mean.length === observationSpace.flatDim)) {
     throw new FileFormatError(formatError(`${where}.normalization.obs.mean`, `${observationSpace.flatDim} numbers (the observation space's flatDim)`, describeValue(norm.obs.mean), 'Re-save the checkpoint'));
   }
+  if (ck.envKwargs !== undefined && (ck.envKwargs === null || typeof ck.envKwargs !== 'object' || Array.isArray(ck.envKwargs))) {
+    throw new FileFormatError(formatError(`${where}.envKwargs`, 'an object of task options, or no field', describeValue(ck.envKwargs), 'Re-save the checkpoint'));
+  }
   return {
-    meta: { envId: String(ck.envId), observationSpace, actionSpace, backend: String(ck.backend) },
+    meta: { envId: String(ck.envId), observationSpace, actionSpace, backend: String(ck.backend), ...(ck.envKwargs !== undefined ? { envKwargs: ck.envKwargs as Record<string, unknown> } : {}) },
     policy: { kind: policy.kind, spec: policy.spec, groups: policy.groups, tensors },
     normalization: { obs: norm.obs ?? null, ret: norm.ret ?? null, clipObs: typeof norm.clipObs === 'number' ? norm.clipObs : 10 },
   };

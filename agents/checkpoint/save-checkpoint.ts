@@ -15,7 +15,7 @@ export type { CheckpointMeta, CheckpointNormalization, CheckpointAlgo, Checkpoin
  * `replaceDirAtomic`): a reader never sees a half-written checkpoint.
  *
  * - `checkpoint.json`: `{ format, version, envId, observationSpace,
- *   actionSpace, backend, policy: { kind, spec, groups, tensors: [{ name,
+ *   actionSpace, backend, envKwargs? (the training envs' task options), policy: { kind, spec, groups, tensors: [{ name,
  *   group, shape, offset }] }, normalization, algo: { name, config, state,
  *   optimizer: { groups: { <name>: { step, offset, size } } } } }`;
  * - `policy.bin`: the tensors, float32 little-endian, at their offsets (in elements);
@@ -60,6 +60,7 @@ export function saveCheckpoint(dir: string, data: CheckpointData): void {
     observationSpace: data.meta.observationSpace.toJSON(),
     actionSpace: data.meta.actionSpace.toJSON(),
     backend: data.meta.backend,
+    ...(data.meta.envKwargs !== undefined ? { envKwargs: data.meta.envKwargs } : {}),
     policy: { kind: data.policy.kind, spec: data.policy.spec, groups: data.policy.groups, numParams: weights.length, tensors },
     normalization: data.normalization,
     algo: { name: data.algo.name, config: data.algo.config, state: data.algo.state, optimizer: data.algo.optimizer ? { groups } : null, ...(arrayEntries.length > 0 ? { arrays: arrayIndex } : {}) },

@@ -12,7 +12,16 @@ export interface ArmPushOptions extends ArmEnvOptions {
   rewardNearWeight?: number;
   /** Weight of `-sum(action^2)`. Default 0.1. */
   rewardControlWeight?: number;
+  /**
+   * Reward added on every step that ends with the puck within `successThresholdM` of the goal
+   * (`info.isSuccess`). Default 0: Pusher-v5's dense reward alone. A positive weight aligns the
+   * return with the success rate, which the dense distance terms do not (they also pay for a puck
+   * left 6 cm away), as Gymnasium-Robotics' sparse Fetch rewards score only reaching the goal.
+   */
+  rewardSuccessWeight?: number;
 }
+
+const ARM_PUSH_OPTION_KEYS: readonly string[] = ['rewardDistWeight', 'rewardNearWeight', 'rewardControlWeight', 'rewardSuccessWeight', 'resetNoiseScale', 'successThresholdM', 'renderMode', 'width', 'height'];
 
 /** Where the puck starts and where goals are drawn (x, y in metres on the table). */
 export const ARM_PUSH_PUCK_LOW: readonly number[] = [0.32, -0.15];
@@ -55,7 +64,8 @@ export const ARM_PUSH_OBS = {
  *   {@link ARM_PUSH_OBS}.
  * - Action: `Box(-1, 1, [6])` joint-speed commands (2 rad/s at 1).
  * - Reward (dense, as Gymnasium's Pusher-v5): `-|goal - puck|_xy - 0.5 |puck - ee|
- *   - 0.1 sum(action^2)`; `info.isSuccess` when the puck's centre is within
+ *   - 0.1 sum(action^2)` (weights are options), plus `rewardSuccessWeight` (default 0) on
+ *   every step that ends in success; `info.isSuccess` when the puck's centre is within
  *   `successThresholdM` (0.05 m) of the goal in the table plane, `info.distance`.
  * - Never terminates; `make` adds `TimeLimit(150)` (6 s at dt 0.04 s).
  * - Reset: home posture + U(-0.1, 0.1) rad per joint; puck uniform in
@@ -68,6 +78,7 @@ export class ArmPush extends ArmEnv {
   private readonly rewardDistWeight: number;
   private readonly rewardNearWeight: number;
   private readonly rewardControlWeight: number;
+  private readonly rewardSuccessWeight: number;
   private readonly goalMocap: number;
   private readonly puckQposAdr: number;
   private readonly puckDofAdr: number;
@@ -76,10 +87,24 @@ export class ArmPush extends ArmEnv {
   /** @param variant the env's name and model (a variant such as {@link ArmPushDisc} passes its own). */
   constructor(options: ArmPushOptions = {}, variant: { envName: string; xml: string; region?: ArmPushRegion } = { envName: 'ArmPush-v0', xml: armXml({ puck: true }) }) {
     super(variant.envName, variant.xml, options);
+    // A misspelt option would otherwise train on the default reward without a word (Gymnasium: TypeError).
+    const unknown = Object.keys(options).filter((k) => !ARM_PUSH_OPTION_KEYS.includes(k));
+    if (unknown.length > 0) {
+      throw new InvalidArgument(formatError(`${variant.envName} options`, `keys among ${ARM_PUSH_OPTION_KEYS.join(', ')}`, unknown.join(', '), 'Check the spelling (envs/mujoco/arm-push.ts, ArmPushOptions)'));
+    }
     this.region = variant.region ?? ARM_PUSH_REGION;
-    this.rewardDistWeight = options.rewardDistWeight ?? 1;
-    this.rewardNearWeight = options.rewardNearWeight ?? 0.5;
-    this.rewardControlWeight = options.rewardControlWeight ?? 0.1;
+    const weight = (key: 'rewardDistWeight' | 'rewardNearWeight' | 'rewardControlWeight' | 'rewardSuccessWeight', fallback: number): number => {
+      const w = options[key];
+      if (w === undefined) return fallback;
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+        throw new InvalidArgument(formatError(`${variant.envName}.${key}`, 'a finite number >= 0', describeValue(w), `Pass e.g. { ${key}: ${fallback || 1} } or omit it for ${fallback}`));
+      }
+      return w;
+    };
+    this.rewardDistWeight = weight('rewardDistWeight', 1);
+    this.rewardNearWeight = weight('rewardNearWeight', 0.5);
+    this.rewardControlWeight = weight('rewardControlWeight', 0.1);
+    this.rewardSuccessWeight = weight('rewardSuccessWeight', 0);
     this.goalMocap = this.world.mocapId('goal');
     this.puckQposAdr = this.world.jointQposAdr('puck');
     this.puckDofAdr = this.world.jointDofAdr('puck');
@@ -133,8 +158,9 @@ export class ArmPush extends ArmEnv {
     const obs = this.observe();
     const distance = this.distance(obs);
     const near = Math.sqrt(obs[24] * obs[24] + obs[25] * obs[25] + obs[26] * obs[26]);
-    const reward = -this.rewardDistWeight * distance - this.rewardNearWeight * near - this.rewardControlWeight * ArmEnv.squaredNorm(action);
-    return { obs, reward, terminated: false, truncated: false, info: { isSuccess: distance < this.successThresholdM, distance } };
+    const isSuccess = distance < this.successThresholdM;
+    const reward = -this.rewardDistWeight * distance - this.rewardNearWeight * near - this.rewardControlWeight * ArmEnv.squaredNorm(action) + (isSuccess ? this.rewardSuccessWeight : 0);
+    return { obs, reward, terminated: false, truncated: false, info: { isSuccess, distance } };
   }
 
   /** Puck-to-goal distance in the table plane. */

@@ -36,13 +36,13 @@ export function listenError(err: unknown, where: string, port: number, host: str
 }
 
 /** Parses `--config`: inline JSON (`'{"learningRate":1e-3}'`) or the path of a JSON file holding an object. */
-export function parseConfigFlag(text: string | undefined, flag = 'lamkit train --config'): Record<string, unknown> {
+export function parseConfigFlag(text: string | undefined, flag = 'lamkit train --config', example = `--config '{"learningRate":0.001}'`): Record<string, unknown> {
   if (text === undefined) return {};
   const trimmed = text.trim();
   let source = trimmed;
   if (!trimmed.startsWith('{')) {
     if (!existsSync(trimmed)) {
-      throw new InvalidArgument(formatError(flag, 'inline JSON object or the path of a JSON file', `${describeValue(text)} (no such file)`, `Pass e.g. --config '{"learningRate":0.001}'`));
+      throw new InvalidArgument(formatError(flag, 'inline JSON object or the path of a JSON file', `${describeValue(text)} (no such file)`, `Pass e.g. ${example}`));
     }
     source = readFileSync(trimmed, 'utf8');
   }
@@ -50,10 +50,10 @@ export function parseConfigFlag(text: string | undefined, flag = 'lamkit train -
   try {
     parsed = JSON.parse(source);
   } catch (err) {
-    throw new InvalidArgument(formatError(flag, 'valid JSON', `${describeValue(text)} (${(err as Error).message})`, `Pass e.g. --config '{"learningRate":0.001}'`));
+    throw new InvalidArgument(formatError(flag, 'valid JSON', `${describeValue(text)} (${(err as Error).message})`, `Pass e.g. ${example}`));
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidArgument(formatError(flag, 'a JSON object of config fields', describeValue(parsed), `Pass e.g. --config '{"learningRate":0.001}'`));
+    throw new InvalidArgument(formatError(flag, 'a JSON object of config fields', describeValue(parsed), `Pass e.g. ${example}`));
   }
   return parsed as Record<string, unknown>;
 }

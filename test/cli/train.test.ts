@@ -231,3 +231,38 @@ test('an unexpected error prints one line and where the full report was written'
   assert.match(report, /TypeError: boom\nsecond line\n    at /);
   assert.match(report, /Caused by:\nError: root cause/);
 });
+
+test('--env-kwargs makes the training envs with task options, keeps them in the checkpoint for --resume, and evaluates the task as registered', async () => {
+  const dir = join(root, 'kwargs');
+  const lines: string[] = [];
+  const sutton = '{"suttonBartoReward": true}';
+  await runTrain(flags({ env: 'CartPole-v1', seed: '6', totalSteps: '1024', numEnvs: '4', out: dir, config: small, progress: false, envKwargs: sutton, evalEvery: '1024', evalEpisodes: '2' }), { log: (l) => lines.push(l) });
+  assert.ok(lines.includes('lamkit train: training envs made with {"suttonBartoReward":true}; evaluations run the task as registered'), lines.join('\n'));
+  const returns = (): number[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'charts/episodic_return' in r).map((r) => r['charts/episodic_return'] as number);
+  // Sutton & Barto's reward: 0 per step, -1 when the pole falls; CartPole-v1 as registered pays +1 per step.
+  const trained = returns();
+  assert.ok(trained.length > 10 && trained.every((r) => r === -1 || r === 0), `training returns ${trained.slice(0, 8)}`);
+  const evalRow = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => 'eval/mean_return' in r);
+  assert.ok(evalRow['eval/mean_return'] >= 8, 'the evaluation runs CartPole-v1 as registered');
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'checkpoint/checkpoint.json'), 'utf8')).envKwargs, { suttonBartoReward: true });
+  // A resumed run keeps them without the flag; a different value is refused.
+  await runTrain(flags({ resume: dir, totalSteps: '2048', progress: false }));
+  assert.ok(returns().every((r) => r === -1 || r === 0));
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'checkpoint/checkpoint.json'), 'utf8')).envKwargs, { suttonBartoReward: true });
+  await assert.rejects(runTrain(flags({ resume: dir, totalSteps: '4096', envKwargs: '{}' })), {
+    message: 'lamkit train --env-kwargs: expected "{\\"suttonBartoReward\\":true}" (the value of the run being resumed) or no flag, got "{}". A resumed run keeps its settings; only --total-steps may change.',
+  });
+  // Bad input: not JSON, not an object, an option the task does not have (before anything is written), with robots.
+  const fresh = join(root, 'kwargs-never');
+  await assert.rejects(runTrain(flags({ env: 'CartPole-v1', out: fresh, envKwargs: '{"a":' })), { name: 'InvalidArgument', message: /^lamkit train --env-kwargs: expected valid JSON, got/ });
+  await assert.rejects(runTrain(flags({ env: 'CartPole-v1', out: fresh, envKwargs: '[1]' })), { message: `lamkit train --env-kwargs: expected inline JSON object or the path of a JSON file, got "[1]" (no such file). Pass e.g. --env-kwargs '{"rewardSuccessWeight":1}'.` });
+  const list = join(root, 'kwargs.json');
+  writeFileSync(list, '[1]');
+  await assert.rejects(runTrain(flags({ env: 'CartPole-v1', out: fresh, envKwargs: list })), { message: /^lamkit train --env-kwargs: expected a JSON object of config fields, got \[1\]\./ });
+  await assert.rejects(runTrain(flags({ env: 'ArmPush-v0', out: fresh, envKwargs: '{"rewardSucessWeight": 1}' })), {
+    name: 'InvalidArgument',
+    message: /^ArmPush-v0 options: expected keys among rewardDistWeight, .*rewardSuccessWeight.*, got rewardSucessWeight\. Check the spelling/,
+  });
+  assert.ok(!existsSync(fresh), 'nothing written for bad task options');
+  await assert.rejects(runTrain(flags({ robots: '1', out: fresh, envKwargs: sutton })), { message: /^lamkit train --env-kwargs: expected no --env-kwargs with --robots or --broker/ });
+});

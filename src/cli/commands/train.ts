@@ -23,6 +23,8 @@ export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags, TrainBrok
   numEnvs?: string;
   out?: string;
   config?: string;
+  /** `--env-kwargs <json>`: task options for the training envs (`make(id, { kwargs })`); evaluations run the task as registered. */
+  envKwargs?: string;
   resume?: string;
   /** `--reward <gail|airl run>`: train on that run's frozen learned reward instead of the env's (src/cli/commands/train-reward.ts). */
   reward?: string;
@@ -147,11 +149,15 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     throw new InvalidArgument(formatError('lamkit train --force', 'no --force with --resume (--force starts the run in --out afresh)', describeValue(flags.resume), 'Drop --force to continue the run, or --resume to replace it'));
   }
   const userConfig = { ...parseConfigFlag(flags.config), ...ppoFinetuneConfig(flags, flags.algo) };
+  const envKwargsFlag = flags.envKwargs !== undefined ? parseConfigFlag(flags.envKwargs, 'lamkit train --env-kwargs', `--env-kwargs '{"rewardSuccessWeight":1}'`) : undefined;
   const fleetOpts = parseRobotFlags(flags);
   const brokerOpts = parseTrainBrokerFlags(flags);
   if (brokerOpts && fleetOpts) throw new InvalidArgument(formatError('lamkit train --broker', 'no --broker with --robots (robots connect to the learner directly)', describeValue(flags.broker), 'Drop one of them'));
   if (flags.rewardSupportPenalty !== undefined && flags.reward === undefined) throw new InvalidArgument(formatError('lamkit train --reward-support-penalty', 'a --reward <gail|airl run> beside it', 'no --reward', 'Add --reward <run>, or drop --reward-support-penalty'));
   if (brokerOpts && flags.reward !== undefined) throw new InvalidArgument(formatError('lamkit train --reward', 'no --reward with --broker (workers collect the rewards)', describeValue(flags.reward), 'Train on the learned reward without --broker'));
+  if (envKwargsFlag !== undefined && (fleetOpts || brokerOpts)) {
+    throw new InvalidArgument(formatError('lamkit train --env-kwargs', 'no --env-kwargs with --robots or --broker (the robots or the workers make the envs)', describeValue(flags.envKwargs), 'Drop --env-kwargs, or train on a simulated task in this process'));
+  }
   if (fleetOpts) {
     const n = fleetOpts.count;
     if (numEnvsFlag !== undefined) throw new InvalidArgument(formatError('lamkit train --num-envs', 'no --num-envs with --robots (each robot is one sub-env)', describeValue(flags.numEnvs), `Drop --num-envs; --robots ${n} trains on ${n} sub-envs`));
@@ -190,6 +196,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     clash('--seed', seedFlag, st.seed);
     clash('--num-envs', numEnvsFlag, st.numEnvs);
     if (flags.config !== undefined) clash('--config', flags.config, '(none)');
+    if (envKwargsFlag !== undefined && JSON.stringify(envKwargsFlag) !== JSON.stringify(resumed.data.meta.envKwargs ?? {})) clash('--env-kwargs', flags.envKwargs, JSON.stringify(resumed.data.meta.envKwargs ?? {}));
     for (const [flag, given] of [['--value-warmup', flags.valueWarmup], ['--kl-ref-coef', flags.klRefCoef], ['--kl-ref-target', flags.klRefTarget], ['--train-params', flags.trainParams]] as const) if (given !== undefined) clash(flag, given, '(none)');
     if (flags.policyKind !== undefined) clash('--policy-kind', flags.policyKind, resumed.data.policy.kind);
     if (fleetOpts && st.numEnvs !== fleetOpts.count) {
@@ -200,6 +207,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     }
   }
   const label = resumed?.data.meta.envId ?? flags.env;
+  const envKwargs = resumed ? resumed.data.meta.envKwargs : envKwargsFlag;
   if (label === undefined && !fleetOpts) throw new InvalidArgument(formatError('lamkit train --env', 'a registered task id', 'nothing', 'Pass e.g. --env CartPole-v1 (see `lamkit envs`)'));
   const mode: RunDirMode = resumed ? 'resume' : flags.force ? 'replace' : 'new';
   // Refuse a taken --out before connecting robots or building envs (after an unknown task id).
@@ -228,8 +236,8 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     discrete = !(fleet.vec.singleActionSpace instanceof lib.Box);
   } else {
     envId = label as string;
-    // Discrete or continuous actions pick the default table row.
-    const probe = await lib.makeAsync(envId);
+    // Discrete or continuous actions pick the default table row; a bad --env-kwargs fails here, before --out is touched.
+    const probe = await lib.makeAsync(envId, envKwargs !== undefined ? { kwargs: envKwargs } : {});
     discrete = !(probe.actionSpace instanceof lib.Box);
     probe.close();
     checkOut();
@@ -247,7 +255,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
       hooks.onBroker?.(broker);
     }
     const plan: TrainPlan = {
-      algo, envId, discrete, fleet, broker, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
+      algo, envId, envKwargs, discrete, fleet, broker, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
       checkpointMinutes, evalEvery: evalEvery ?? null, evalEpisodes: evalEpisodes ?? DEFAULT_EVAL_EPISODES,
     };
     return await trainOn(lib, flags, plan, log);
@@ -260,6 +268,8 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
 interface TrainPlan {
   algo: Trainer;
   envId: string;
+  /** Task options of the training envs (`--env-kwargs`, or the resumed run's); undefined: the registration's. */
+  envKwargs: Record<string, unknown> | undefined;
   discrete: boolean;
   fleet: RobotFleet | null;
   /** With `--broker`: the learner's link to its workers (rollouts come from it, not from the local vector env). */
@@ -318,6 +328,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   ].join('');
   if (resumed) log(`lamkit train: resuming ${shownOut} from step ${startStep} (its last checkpoint); training to step ${endStep}`);
   else log(`lamkit train: ${envId} ${algo.name}, ${endStep} steps; writing to ${shownOut}`);
+  if (plan.envKwargs !== undefined) log(`lamkit train: training envs made with ${JSON.stringify(plan.envKwargs)}${plan.evalEvery !== null ? '; evaluations run the task as registered' : ''}`);
 
   const checkpointDir = join(outDir, 'checkpoint');
   const backend = await lib.initBackend();
@@ -330,7 +341,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   let failure = '';
   let learned: TrainRewardSource | null = null;
   try {
-    vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async' });
+    vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async', ...(plan.envKwargs !== undefined ? { makeOptions: { kwargs: plan.envKwargs } } : {}) });
     learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, config.seed, flags.rewardSupportPenalty);
     if (learned) {
       const support = learned.supportPenalty > 0 ? `support penalty ${learned.supportPenalty} per std beyond the demonstrations' range` : 'no support penalty';
@@ -358,7 +369,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       from: plan.from,
       resume: resumed?.data ?? null,
       metrics,
-      meta: { envId, observationSpace: theVec.singleObservationSpace, actionSpace: theVec.singleActionSpace, backend: backend.name },
+      meta: { envId, observationSpace: theVec.singleObservationSpace, actionSpace: theVec.singleActionSpace, backend: backend.name, ...(plan.envKwargs !== undefined ? { envKwargs: plan.envKwargs } : {}) },
       save,
       stop: () => interrupt.requested,
       async afterUpdate(at: UpdateBoundary) {
@@ -423,6 +434,7 @@ export function register(program: Command): void {
     .option('--kl-ref-coef <c>', 'PPO fine-tuning: penalty c x KL(policy || the --from network) (default 0: off; transformer)')
     .option('--kl-ref-target <kl>', 'with --kl-ref-coef: adapt the coefficient to keep each update\'s KL near this (halve below kl/1.5, double above 1.5 kl)')
     .option('--train-params <which>', 'PPO: all (default) or lora (transformer: LoRA adapters and heads on a frozen trunk)')
+    .option('--env-kwargs <json>', "task options for the training envs, inline JSON or a JSON file (e.g. '{\"rewardSuccessWeight\":1}' on ArmPush-v0); kept in the checkpoint for --resume; --eval-every and lamkit eval run the task as registered")
     .option('--resume <dir>', 'continue the run saved in this directory from its last checkpoint')
     .option('--reward <run>', "train on the frozen learned reward of a lamkit imitate --algo gail|airl run (AIRL's g: reward transfer to a task variant) instead of the env's")
     .option('--reward-support-penalty <k>', "with --reward: states beyond the demonstrations' range score as the nearest state inside minus k per std beyond (default 1; 0: off)")

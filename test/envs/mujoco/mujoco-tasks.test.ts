@@ -132,3 +132,27 @@ test('ArmPush: the puck rests on the table and moves only when pushed', async ()
   assert.ok(Math.abs(last[17] - 0.02) < 2e-3, `puck height ${last[17]}`);
   env.close();
 });
+
+test('ArmPush: rewardSuccessWeight adds its weight on each step that ends in success, nothing otherwise; bad reward options are typed errors', async () => {
+  await makeAsync('ArmPush-v0');
+  const plain = new ArmPush();
+  const bonus = new ArmPush({ rewardSuccessWeight: 2.5 });
+  const action = new Float32Array([0.1, -0.2, 0.3, 0, 0.1, -0.1]);
+  for (const env of [plain, bonus]) env.reset({ seed: 7 });
+  const far = [plain.step(action), bonus.step(action)];
+  assert.equal(far[0].info.isSuccess, false);
+  assert.equal(far[1].reward, far[0].reward, 'no bonus away from the goal');
+  // The goal on the puck: every step ends in success.
+  const p0 = plain.reset({ seed: 8 });
+  const goal = [p0.obs[15], p0.obs[16]];
+  bonus.reset({ seed: 8, options: { goal } });
+  plain.reset({ seed: 8, options: { goal } });
+  const near = [plain.step(new Float32Array(6)), bonus.step(new Float32Array(6))];
+  assert.equal(near[0].info.isSuccess, true);
+  assert.equal(near[1].reward, near[0].reward + 2.5);
+  plain.close();
+  bonus.close();
+  assert.throws(() => new ArmPush({ rewardSuccessWeight: -1 }), (e: unknown) => e instanceof InvalidArgument && /^ArmPush-v0\.rewardSuccessWeight: expected a finite number >= 0, got -1\./.test((e as Error).message));
+  assert.throws(() => make('ArmPush-v0', { kwargs: { rewardDistWeight: Number.NaN } }), /ArmPush-v0\.rewardDistWeight: expected a finite number >= 0, got NaN/);
+  assert.throws(() => make('ArmPush-v0', { kwargs: { goalBonus: 1 } }), /ArmPush-v0 options: expected keys among .*, got goalBonus\./);
+});

@@ -232,7 +232,7 @@ test('an unexpected error prints one line and where the full report was written'
   assert.match(report, /Caused by:\nError: root cause/);
 });
 
-test('--env-kwargs makes the training envs with task options, keeps them in the checkpoint for --resume, and evaluates the task as registered', async () => {
+test('--env-kwargs makes the training envs with task options, keeps them in the checkpoint for --resume; evaluations run the task as registered unless lamkit eval --env-kwargs', async () => {
   const dir = join(root, 'kwargs');
   const lines: string[] = [];
   const sutton = '{"suttonBartoReward": true}';
@@ -245,6 +245,10 @@ test('--env-kwargs makes the training envs with task options, keeps them in the 
   const evalRow = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => 'eval/mean_return' in r);
   assert.ok(evalRow['eval/mean_return'] >= 8, 'the evaluation runs CartPole-v1 as registered');
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'checkpoint/checkpoint.json'), 'utf8')).envKwargs, { suttonBartoReward: true });
+  // lamkit eval scores the task as registered, or the variant with --env-kwargs.
+  assert.ok((await runEval({ checkpoint: dir, episodes: '2', seed: '0' })).meanReturn >= 8);
+  assert.ok([-1, 0].includes((await runEval({ checkpoint: dir, episodes: '2', seed: '0', envKwargs: sutton })).returns[0]));
+  await assert.rejects(runEval({ checkpoint: dir, episodes: '2', seed: '0', envKwargs: '{"x":' }), { message: /^lamkit eval --env-kwargs: expected valid JSON/ });
   // A resumed run keeps them without the flag; a different value is refused.
   await runTrain(flags({ resume: dir, totalSteps: '2048', progress: false }));
   assert.ok(returns().every((r) => r === -1 || r === 0));

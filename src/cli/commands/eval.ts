@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { parseIntFlag } from '../flags.js';
+import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { makePolicyEnv } from '../policy-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 
@@ -14,6 +14,8 @@ export interface EvalFlags {
   video?: string;
   /** `<width>x<height>` of the videos, even pixels. Default 480x480. */
   videoSize?: string;
+  /** Task options (`make`'s kwargs), inline JSON or a file; default: the task as registered. */
+  envKwargs?: string;
 }
 
 /** What `lamkit eval` measured. */
@@ -40,11 +42,12 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
   const episodes = parseIntFlag('lamkit eval --episodes', flags.episodes, 1, '10') as number;
   const seed = parseIntFlag('lamkit eval --seed', flags.seed, 0, '0') as number;
   const videoSize = flags.video === undefined ? null : parseVideoSize(flags.videoSize);
+  const kwargs = flags.envKwargs !== undefined ? parseConfigFlag(flags.envKwargs, 'lamkit eval --env-kwargs', `--env-kwargs '{"rewardSuccessWeight":1}'`) : undefined;
   const lib = await import('../../index.js');
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
   try {
     // A policy that sees a camera image (trained on a LangReach-v0 recording with images) is evaluated with the image env.
-    const env = await makePolicyEnv(lib, policy.envId, policy.observationSpace);
+    const env = await makePolicyEnv(lib, policy.envId, policy.observationSpace, kwargs);
     // --video: every evaluated episode is filmed (RecordVideo at the async layer; frames drawn and encoded in Chromium).
     let recorder: InstanceType<typeof lib.RecordVideo> | null = null;
     try {
@@ -90,6 +93,7 @@ export function register(program: Command): void {
     .option('--stochastic', 'sample actions instead of taking the distribution mode')
     .option('--video <dir>', 'write a video of every episode to <dir> (<env>-episode-<k>.mp4, or .webm; drawn with three.js in headless Chromium)')
     .option('--video-size <WxH>', 'video frame size in even pixels', '480x480')
+    .option('--env-kwargs <json>', "task options, inline JSON or a JSON file (e.g. the training run's lamkit train --env-kwargs; default: the task as registered)")
     .action(async (flags: EvalFlags) => {
       const r = await runEval(flags);
       const success = r.successRate === null ? '' : `; success rate ${(100 * r.successRate).toFixed(1)}%`;

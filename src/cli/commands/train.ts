@@ -434,7 +434,7 @@ export function register(program: Command): void {
     .option('--kl-ref-coef <c>', 'PPO fine-tuning: penalty c x KL(policy || the --from network) (default 0: off; transformer)')
     .option('--kl-ref-target <kl>', 'with --kl-ref-coef: adapt the coefficient to keep each update\'s KL near this (halve below kl/1.5, double above 1.5 kl)')
     .option('--train-params <which>', 'PPO: all (default) or lora (transformer: LoRA adapters and heads on a frozen trunk)')
-    .option('--env-kwargs <json>', "task options for the training envs, inline JSON or a JSON file (e.g. '{\"rewardSuccessWeight\":1}' on ArmPush-v0); kept in the checkpoint for --resume; --eval-every and lamkit eval run the task as registered")
+    .option('--env-kwargs <json>', "task options for the training envs, inline JSON or a JSON file (e.g. '{\"rewardSuccessWeight\":1}' on ArmPush-v0); kept in the checkpoint for --resume; --eval-every and lamkit eval run the task as registered (lamkit eval --env-kwargs: the variant)")
     .option('--resume <dir>', 'continue the run saved in this directory from its last checkpoint')
     .option('--reward <run>', "train on the frozen learned reward of a lamkit imitate --algo gail|airl run (AIRL's g: reward transfer to a task variant) instead of the env's")
     .option('--reward-support-penalty <k>', "with --reward: states beyond the demonstrations' range score as the nearest state inside minus k per std beyond (default 1; 0: off)")

@@ -73,18 +73,22 @@ export function resolvePolicyConfig(config: Record<string, unknown> | undefined,
   return { kind: k.kind, ...k.resolveConfig(rest, where) };
 }
 
-/** Parses `config` with a zod schema; the first issue becomes a house-format `InvalidArgument`. */
-export function parseWith<T>(schema: z.ZodType<T>, config: Record<string, unknown>, where: string): T {
+/**
+ * Parses `config` with a zod schema; the first issue becomes a house-format `InvalidArgument` naming its path.
+ * `fields`: where the schema's fields are documented, for the error's hint (default: the policy kinds).
+ */
+export function parseWith<T>(schema: z.ZodType<T>, config: Record<string, unknown>, where: string, fields = 'agents/policies/policy-kinds.ts'): T {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
-    throw new InvalidArgument(formatError(where, 'only the fields of this policy kind', `unknown key(s) ${keys.join(', ')}`, 'Fix the spelling or remove them'));
+    // As PPO's config errors (agents/algos/ppo/ppo-config.ts).
+    throw new InvalidArgument(formatError([where, ...path].join('.'), `only known keys (see ${fields})`, `unknown key(s) ${keys.join(', ')}`, 'Fix the spelling or remove them'));
   }
-  const path = issue.path.map(String);
   const got = path.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
-  throw new InvalidArgument(formatError([where, ...path].join('.'), expectedOfIssue(issue as ZodIssueLike), describeValue(got), 'See the policy kinds in agents/policies/policy-kinds.ts'));
+  throw new InvalidArgument(formatError([where, ...path].join('.'), expectedOfIssue(issue as ZodIssueLike), describeValue(got), fields === 'agents/policies/policy-kinds.ts' ? 'See the policy kinds in agents/policies/policy-kinds.ts' : `See ${fields}`));
 }
 
 const mlpFields = {

@@ -113,7 +113,7 @@ export type DiscriminatorConfig = z.infer<typeof discriminatorConfigSchema>;
 
 /** Validates a discriminator config and fills the defaults; errors name the field. */
 export function resolveDiscriminatorConfig(config: Record<string, unknown>, where = 'DiscriminatorConfig'): DiscriminatorConfig {
-  return parseWith(discriminatorConfigSchema, config, where);
+  return parseWith(discriminatorConfigSchema, config, where, 'agents/rewards/discriminator.ts');
 }
 
 /** What one discriminator step measured. */

@@ -140,3 +140,28 @@ test('a dataset that does not fit the network names both sizes', async () => {
     net.dispose();
   }
 });
+
+test('paramGroups: a group with lrScale 0 keeps its weights while the others learn; an unknown group is a typed error', async () => {
+  await initBackend({ report: null });
+  const net = build('transformer', { kind: 'gaussian', dim: 2 }, 4);
+  try {
+    const byGroup = (): Map<string, number[]> => {
+      const m = new Map<string, number[]>();
+      for (const t of net.readTensors()) m.set(t.group, [...(m.get(t.group) ?? []), ...t.data]);
+      return m;
+    };
+    const before = byGroup();
+    const data = { train: demos(7, 6, 20, 'continuous'), val: demos(8, 2, 20, 'continuous') };
+    await new BehaviorCloning(net, data, resolveBcConfig({ maxSteps: 20, batchSize: 8, seqLen: 4, warmupSteps: 2, evalEvery: 10, weightDecay: 0.1, paramGroups: { trunk: { lrScale: 0, weightDecay: 0 } } })).fit();
+    const after = byGroup();
+    assert.deepEqual(after.get('trunk'), before.get('trunk'), 'trunk: lrScale 0 and no decay, bit-identical');
+    for (const g of ['tokenizers', 'heads']) assert.notDeepEqual(after.get(g), before.get(g), `${g} learned`);
+    assert.throws(() => resolveBcConfig({ paramGroups: { heads: { lr: 1 } } }), { message: 'BcConfig.paramGroups.heads: expected only known keys (see agents/algos/bc/behavior-cloning.ts), got unknown key(s) lr. Fix the spelling or remove them.' });
+    await assert.rejects(new BehaviorCloning(net, data, resolveBcConfig({ maxSteps: 2, paramGroups: { adapters: { lrScale: 0.5 } } })).fit(), {
+      name: 'InvalidArgument',
+      message: /^BehaviorCloning config\.paramGroups\.adapters: expected a parameter group of the network \(tokenizers, trunk, heads\), got "adapters"\. Fix the group name\.$/,
+    });
+  } finally {
+    net.dispose();
+  }
+});

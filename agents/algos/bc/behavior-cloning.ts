@@ -6,6 +6,7 @@ import type { MetricStream } from '../../../src/streams/metrics.js';
 import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
+import { checkGroupOptions } from '../../optim/adamw-options.js';
 import { type Demonstrations, checkDemonstrations, labelledBatch, labelledBatchFor, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
@@ -23,6 +24,12 @@ export const bcConfigSchema = z
     learningRate: z.number().positive().default(1e-3),
     /** AdamW decoupled weight decay. */
     weightDecay: z.number().min(0).default(0.01),
+    /**
+     * Per parameter group (`tokenizers`, `trunk`, `heads`, `lora` of a transformer; see the network's
+     * `paramGroups()`): `lrScale` multiplies the scheduled learning rate, `weightDecay` overrides the global
+     * one; as PPO's `paramGroups`. E.g. `{ lora: { lrScale: 0.3 } }`: adapters slower than new heads.
+     */
+    paramGroups: z.record(z.string(), z.object({ lrScale: z.number().min(0).optional(), weightDecay: z.number().min(0).optional() }).strict()).default({}),
     /** Linear warm-up steps, then cosine decay to `minLrRatio x learningRate` at `maxSteps`. */
     warmupSteps: z.number().int().min(0).default(100),
     minLrRatio: z.number().min(0).max(1).default(0.05),
@@ -58,7 +65,7 @@ export type BcConfig = z.infer<typeof bcConfigSchema>;
 
 /** Validates a config and fills the defaults; errors name the field. */
 export function resolveBcConfig(config: Record<string, unknown>, where = 'BcConfig'): BcConfig {
-  return parseWith(bcConfigSchema, config, where);
+  return parseWith(bcConfigSchema, config, where, 'agents/algos/bc/behavior-cloning.ts');
 }
 
 /** The learning rate at `step`: linear warm-up over `warmupSteps`, then cosine decay to `minLrRatio x learningRate` at `maxSteps`. */
@@ -195,7 +202,8 @@ export class BehaviorCloning {
     const t0 = performance.now();
     const trainable = this.net.paramGroups().filter((g) => g.trainable).map((g) => g.name);
     if (trainable.length === 0) throw new InvalidArgument(formatError('BehaviorCloning.fit', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group'));
-    const adam = new AdamW(this.net.variables(), trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay });
+    checkGroupOptions(c.paramGroups, this.net.paramGroups().map((g) => g.name), 'BehaviorCloning config.paramGroups');
+    const adam = new AdamW(this.net.variables(), trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay }, c.paramGroups);
     const vars = adam.trainableVariables();
     const len = this.net.sequence ? c.seqLen : 1;
     const initialValLoss = this.loss(this.val);

@@ -38,7 +38,7 @@ export const continualConfigSchema = z
 export type ContinualConfig = z.infer<typeof continualConfigSchema>;
 
 export function resolveContinualConfig(config: Record<string, unknown>, where = 'ContinualConfig'): ContinualConfig {
-  return parseWith(continualConfigSchema, config, where);
+  return parseWith(continualConfigSchema, config, where, 'agents/algos/continual/continual-learner.ts');
 }
 
 /** One task of the sequence: its id, spaces and demonstrations (observations already normalized). */

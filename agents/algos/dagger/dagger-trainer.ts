@@ -46,7 +46,7 @@ export type DaggerConfig = z.infer<typeof daggerConfigSchema>;
 
 /** Validates a DAgger config (the `bc` object too); errors name the field. */
 export function resolveDaggerConfig(config: Record<string, unknown>, where = 'DaggerConfig'): DaggerConfig {
-  const c = parseWith(daggerConfigSchema, config, where);
+  const c = parseWith(daggerConfigSchema, config, where, 'agents/algos/dagger/dagger-trainer.ts');
   resolveBcConfig({ ...c.bc, seed: c.seed }, `${where}.bc`);
   return c;
 }

@@ -53,7 +53,7 @@ export type PretrainConfig = z.infer<typeof pretrainConfigSchema>;
 
 /** Validates a config and fills the defaults; errors name the field. */
 export function resolvePretrainConfig(config: Record<string, unknown>, where = 'PretrainConfig'): PretrainConfig {
-  return parseWith(pretrainConfigSchema, config, where);
+  return parseWith(pretrainConfigSchema, config, where, 'agents/algos/pretrain/pretrain.ts');
 }
 
 /** One task's trajectories (observations already normalized) and its action head. */

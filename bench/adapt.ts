@@ -11,6 +11,7 @@
 //        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-env-kwargs '{...}' (the training envs' ArmPush-v0 options, e.g.
 //        '{"rewardSuccessWeight": 1}'; every evaluation runs the task as registered)] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
+//        [--action-noise <std>]   (DART: lamkit record --action-noise; the expert's clean action is the label)
 //        [--references-from <results.json>]   (reuse its random / expert returns: same --episodes, nothing re-run)
 //   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
 //        their rows into one file, then the table and plot; nothing is trained)
@@ -96,6 +97,7 @@ const { values } = parseArgs({
     'ppo-eval-episodes': { type: 'string', default: '20' },
     'ppo-parts': { type: 'string', default: 'first,long' },
     'references-from': { type: 'string' },
+    'action-noise': { type: 'string' },
   },
 });
 
@@ -242,7 +244,7 @@ try {
       if (todo.length === 0 || interrupt.requested) continue;
       const data = join(root, `demos-${n}-${s}`);
       const val = Math.max(2, Math.round(n / 10));
-      await runRecord({ env: ENV_ID, policy: 'expert', episodes: String(n + val), seed: String(1000 + 100_000 * s), out: data, progress: false });
+      await runRecord({ env: ENV_ID, policy: 'expert', episodes: String(n + val), seed: String(1000 + 100_000 * s), out: data, progress: false, ...(values['action-noise'] !== undefined ? { actionNoise: values['action-noise'] } : {}) });
       lib.writeSplits(data, lib.splitEpisodes(n + val, { valEpisodes: Array.from({ length: val }, (_, i) => n + i) }));
       for (const { v } of todo) {
         if (interrupt.requested) break;

@@ -51,6 +51,7 @@ import { runRecord } from '../src/cli/commands/record.js';
 import { runFinetune } from '../src/cli/commands/finetune.js';
 import { runTrain, EVAL_SEED_OFFSET } from '../src/cli/commands/train.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../src/cli/interrupt.js';
+import { parseEnvKwargsFlag } from '../src/cli/flags.js';
 import { writeFileAtomic } from '../src/data/atomic-write.js';
 import { loadVega, renderVegaLiteSvg } from '../src/bench/vega-svg.js';
 import * as lib from '../src/index.js';
@@ -135,6 +136,7 @@ const ppoParts = new Set(values['ppo-parts']!.split(',').map((p) => p.trim()));
 if (ppoParts.size === 0 || ![...ppoParts].every((p) => p === 'first' || p === 'long')) {
   throw new lib.InvalidArgument(lib.formatError('bench:adapt --ppo-parts', 'a comma-separated list of first, long', lib.describeValue(values['ppo-parts']), 'Pass e.g. --ppo-parts first,long'));
 }
+const ppoEnvKwargs = parseEnvKwargsFlag(values['ppo-env-kwargs'], 'bench:adapt --ppo-env-kwargs');
 const ppoConfig: Record<string, unknown> = { ...PPO_FT, ...(JSON.parse(values['ppo-config']!) as Record<string, unknown>) };
 for (const v of variants) {
   if (!VARIANTS.includes(v)) throw new lib.InvalidArgument(lib.formatError('bench:adapt --variants', `a comma-separated list of ${VARIANTS.join(', ')}`, lib.describeValue(v), 'Pass e.g. --variants a,mlp'));
@@ -340,12 +342,12 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   const norm = (r: number): number => (r - randomReturn) / (expertReturn - randomReturn);
   const trainSeed = s + 1;
   const dir = values.keep ?? root;
-  const flags = { env: ENV_ID, algo: 'ppo', from, seed: String(trainSeed), config: JSON.stringify(ppoConfig), vectorization: 'sync', progress: false, force: true, ...(values['ppo-env-kwargs'] !== undefined ? { envKwargs: values['ppo-env-kwargs'] } : {}) };
+  const flags = { env: ENV_ID, algo: 'ppo', from, seed: String(trainSeed), config: JSON.stringify(ppoConfig), vectorization: 'sync', progress: false, force: true, ...(ppoEnvKwargs !== undefined ? { envKwargs: JSON.stringify(ppoEnvKwargs) } : {}) };
   const batch = (ppoConfig.numEnvs as number) * (ppoConfig.numSteps as number);
   const warmup = (ppoConfig.valueWarmupUpdates as number | undefined) ?? 0;
   const t1 = performance.now();
   const start = await evaluateCheckpoint(from, s, signal);
-  console.log(`bench:adapt (e) ${n} demos, seed ${s}: start success ${(100 * (start.successRate ?? NaN)).toFixed(0)}% (norm. return ${norm(start.meanReturn).toFixed(3)}); PPO config ${JSON.stringify(ppoConfig)}${values['ppo-env-kwargs'] !== undefined ? `, training envs ${values['ppo-env-kwargs']}` : ''}; load ${loadavg()[0].toFixed(1)}`);
+  console.log(`bench:adapt (e) ${n} demos, seed ${s}: start success ${(100 * (start.successRate ?? NaN)).toFixed(0)}% (norm. return ${norm(start.meanReturn).toFixed(3)}); PPO config ${JSON.stringify(ppoConfig)}${ppoEnvKwargs !== undefined ? `, training envs ${JSON.stringify(ppoEnvKwargs)}` : ''}; load ${loadavg()[0].toFixed(1)}`);
   let firstUpdates: PpoPart['firstUpdates'] = null;
   let envSteps = 0;
   let interrupted = false;
@@ -375,7 +377,7 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   return {
     variant: 'e', demos: n, seed: s, successRate: end.successRate ?? NaN, meanReturn: end.meanReturn, normalizedReturn: norm(end.meanReturn),
     trainableShare: ppoConfig.trainParams === 'lora' ? NaN : 1, steps: envSteps, bestValNll: NaN, trainSeconds,
-    ppo: { config: ppoConfig, ...(values['ppo-env-kwargs'] !== undefined ? { envKwargs: JSON.parse(values['ppo-env-kwargs']) as unknown } : {}), envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve },
+    ppo: { config: ppoConfig, ...(ppoEnvKwargs !== undefined ? { envKwargs: ppoEnvKwargs } : {}), envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve },
   };
 }
 

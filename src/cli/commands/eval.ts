@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { parseIntFlag, parseConfigFlag } from '../flags.js';
+import { parseIntFlag, parseEnvKwargsFlag } from '../flags.js';
 import { makePolicyEnv } from '../policy-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 
@@ -42,7 +42,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalOutcome> {
   const episodes = parseIntFlag('lamkit eval --episodes', flags.episodes, 1, '10') as number;
   const seed = parseIntFlag('lamkit eval --seed', flags.seed, 0, '0') as number;
   const videoSize = flags.video === undefined ? null : parseVideoSize(flags.videoSize);
-  const kwargs = flags.envKwargs !== undefined ? parseConfigFlag(flags.envKwargs, 'lamkit eval --env-kwargs', `--env-kwargs '{"rewardSuccessWeight":1}'`) : undefined;
+  const kwargs = parseEnvKwargsFlag(flags.envKwargs, 'lamkit eval --env-kwargs');
   const lib = await import('../../index.js');
   const policy = await lib.loadPolicy(flags.checkpoint, { seed });
   try {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { checkRunDir, autoRunDir, runDirOfCheckpoint, type RunDirMode } from '../../run/run-directory.js';
-import { parseIntFlag, parseNumberFlag, parseConfigFlag } from '../flags.js';
+import { parseIntFlag, parseNumberFlag, parseConfigFlag, parseEnvKwargsFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
 import { trainRewardSource, type TrainRewardSource } from './train-reward.js';
@@ -149,7 +149,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     throw new InvalidArgument(formatError('lamkit train --force', 'no --force with --resume (--force starts the run in --out afresh)', describeValue(flags.resume), 'Drop --force to continue the run, or --resume to replace it'));
   }
   const userConfig = { ...parseConfigFlag(flags.config), ...ppoFinetuneConfig(flags, flags.algo) };
-  const envKwargsFlag = flags.envKwargs !== undefined ? parseConfigFlag(flags.envKwargs, 'lamkit train --env-kwargs', `--env-kwargs '{"rewardSuccessWeight":1}'`) : undefined;
+  const envKwargsFlag = parseEnvKwargsFlag(flags.envKwargs, 'lamkit train --env-kwargs');
   const fleetOpts = parseRobotFlags(flags);
   const brokerOpts = parseTrainBrokerFlags(flags);
   if (brokerOpts && fleetOpts) throw new InvalidArgument(formatError('lamkit train --broker', 'no --broker with --robots (robots connect to the learner directly)', describeValue(flags.broker), 'Drop one of them'));
@@ -237,7 +237,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   } else {
     envId = label as string;
     // Discrete or continuous actions pick the default table row; a bad --env-kwargs fails here, before --out is touched.
-    const probe = await lib.makeAsync(envId, envKwargs !== undefined ? { kwargs: envKwargs } : {});
+    const probe = await lib.makeAsync(envId, makeOptionsOf(envKwargs));
     discrete = !(probe.actionSpace instanceof lib.Box);
     probe.close();
     checkOut();
@@ -341,7 +341,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
   let failure = '';
   let learned: TrainRewardSource | null = null;
   try {
-    vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async', ...(plan.envKwargs !== undefined ? { makeOptions: { kwargs: plan.envKwargs } } : {}) });
+    vec ??= await lib.makeVec(envId, { numEnvs: config.numEnvs, vectorizationMode: flags.vectorization as 'sync' | 'async', makeOptions: makeOptionsOf(plan.envKwargs) });
     learned = trainRewardSource(lib, flags.reward, resumed?.data ?? null, { envId, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace }, config.seed, flags.rewardSupportPenalty);
     if (learned) {
       const support = learned.supportPenalty > 0 ? `support penalty ${learned.supportPenalty} per std beyond the demonstrations' range` : 'no support penalty';
@@ -401,6 +401,11 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     if (vec && !fleet) await vec.close();
     learned?.dispose();
   }
+}
+
+/** `make`'s options for task options `kwargs` (none: the task as registered). */
+function makeOptionsOf(kwargs: Record<string, unknown> | undefined): { kwargs?: Record<string, unknown> } {
+  return kwargs !== undefined ? { kwargs } : {};
 }
 
 /** The network config from `--policy-kind` and the config's `policy` object (undefined: the trainer's default). */

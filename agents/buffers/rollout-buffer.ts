@@ -109,6 +109,62 @@ export class RolloutBuffer {
     }
   }
 
+  /**
+   * Group-relative advantages (PPO's `groupSize`; call after
+   * {@link computeReturnsAndAdvantage}, whose `returns` stay the critic's
+   * targets): sub-envs `[g*G, (g+1)*G)` started the rollout from the same
+   * state (one reset seed per group), so at step t each one's discounted
+   * reward-to-go `R_i(t)` is compared with the mean of the others' at the
+   * same step, the leave-one-out baseline of RLOO (Kool et al. 2019;
+   * Ahmadian et al. 2024, arXiv:2402.14740) taken per step:
+   *
+   *   A_i(t) = R_i(t) - mean_{j in group, j != i, valid at t} R_j(t)
+   *
+   * The baseline depends only on the other members' rollouts, so it does
+   * not bias the policy gradient, and it removes the variance of where the
+   * episode started, which a critic of a few updates cannot. `R` cuts at
+   * termination, bootstraps a truncation or the rollout's end with V (as
+   * GAE), and is 0 where a row is invalid; a row with no valid partner gets
+   * advantage 0.
+   */
+  computeGroupAdvantage(lastValues: Float64Array, gamma: number, groupSize: number): void {
+    const T = this.numSteps;
+    const N = this.numEnvs;
+    if (lastValues.length !== N) throw new InvalidArgument(formatError('RolloutBuffer.computeGroupAdvantage.lastValues', `length ${N}`, describeValue(lastValues)));
+    if (!Number.isInteger(groupSize) || groupSize < 2 || N % groupSize !== 0) {
+      throw new InvalidArgument(formatError('RolloutBuffer.computeGroupAdvantage.groupSize', `an integer >= 2 dividing numEnvs (${N})`, describeValue(groupSize), 'Pick a group size that divides the sub-envs'));
+    }
+    const togo = new Float64Array(T * N);
+    for (let i = 0; i < N; i++) {
+      let next = 0;
+      for (let t = T - 1; t >= 0; t--) {
+        const k = t * N + i;
+        if (this.valid[k] === 0) {
+          next = 0;
+          continue;
+        }
+        const nextValue = t === T - 1 ? lastValues[i] : this.values[k + N];
+        const tail = this.terminated[k] ? 0 : this.truncated[k] || t === T - 1 ? nextValue : next;
+        next = togo[k] = this.rewards[k] + gamma * tail;
+      }
+    }
+    for (let t = 0; t < T; t++) {
+      for (let g = 0; g < N; g += groupSize) {
+        let sum = 0;
+        let count = 0;
+        for (let j = g; j < g + groupSize; j++) {
+          if (this.valid[t * N + j] === 0) continue;
+          sum += togo[t * N + j];
+          count++;
+        }
+        for (let i = g; i < g + groupSize; i++) {
+          const k = t * N + i;
+          this.advantages[k] = this.valid[k] && count > 1 ? togo[k] - (sum - togo[k]) / (count - 1) : 0;
+        }
+      }
+    }
+  }
+
   /** Flat indices `t * envs + i` of valid transitions, in order. */
   validIndices(): Int32Array {
     let count = 0;

@@ -116,6 +116,19 @@ export const ppoConfigSchema = z
      * frozen (value warm-up).
      */
     freezeObsStats: z.boolean().default(false),
+    /**
+     * Group-relative advantages (1: off, GAE). With G >= 2, sub-envs come in
+     * groups of G that share one reset seed, every rollout starts fresh
+     * episodes (one per sub-env: the steps after a sub-env's episode ends
+     * are not trained on, so make `numSteps` the episode length), and each
+     * step's advantage is its reward-to-go minus the mean of the other
+     * members' at the same step (RolloutBuffer.computeGroupAdvantage; RLOO,
+     * as GRPO uses groups). For fine-tuning a policy whose success is decided
+     * more by where an episode starts than by its exploration noise, where a
+     * fitted critic's advantages are mostly that start's luck. The critic
+     * still learns (it bootstraps a rollout that ends mid-episode).
+     */
+    groupSize: z.number().int().positive().default(1),
   })
   .strict();
 
@@ -161,6 +174,9 @@ export function resolvePpoConfig(config: Record<string, unknown>, where = 'PpoCo
   const minibatchSize = Math.floor(batchSize / c.numMinibatches);
   if (minibatchSize < 1) {
     throw new InvalidArgument(formatError(`${where}.numMinibatches`, `at most numEnvs x numSteps = ${batchSize}`, String(c.numMinibatches), 'Use fewer minibatches or a longer rollout'));
+  }
+  if (c.numEnvs % c.groupSize !== 0) {
+    throw new InvalidArgument(formatError(`${where}.groupSize`, `a divisor of numEnvs (${c.numEnvs})`, String(c.groupSize), `Use e.g. numEnvs ${c.groupSize * Math.max(1, Math.round(c.numEnvs / c.groupSize))} or groupSize 1 (off)`));
   }
   const numUpdates = Math.floor(c.totalSteps / batchSize);
   if (numUpdates < 1) {

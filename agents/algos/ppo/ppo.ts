@@ -64,6 +64,10 @@ export class PPO {
   private readonly epReturn: Float64Array;
   private readonly epLength: Int32Array;
   private readonly lastValues: Float64Array;
+  /** Group mode (`groupSize` > 1): 1 once the sub-env's episode of this rollout has ended (later rows are not trained on). */
+  private readonly finished: Uint8Array;
+  /** Group mode: the success of each sub-env's episode of this rollout (-1: none reported). */
+  private readonly groupSuccess: Int8Array;
   private readonly clockStart = performance.now();
   private globalStep = 0;
   private update_ = 0;
@@ -112,6 +116,8 @@ export class PPO {
     this.epReturn = new Float64Array(N);
     this.epLength = new Int32Array(N);
     this.lastValues = new Float64Array(N);
+    this.finished = new Uint8Array(N);
+    this.groupSuccess = new Int8Array(N);
   }
 
   /** A new run: starts the tfjs backend, builds the network of `options.policy` (or takes `options.net`) initialized from `config.seed`. */
@@ -224,7 +230,9 @@ export class PPO {
    * finished. Emits `charts/episodic_return` / `_length` (/ `charts/success`).
    */
   async collect(): Promise<EpisodeRecord[]> {
-    const reset = this.envState !== 'running';
+    // Group mode starts every rollout from fresh episodes, one reset seed per group.
+    const grouped = this.config.groupSize > 1;
+    const reset = this.envState !== 'running' || grouped;
     this.updater.chunks?.carryContext(reset);
     if (reset) await this.resetEnvs();
     const episodes: EpisodeRecord[] = [];
@@ -240,7 +248,8 @@ export class PPO {
       b.rawObs.set(this.nextRawObs, row * obsDim);
       for (let i = 0; i < N; i++) {
         // The step after an episode end is the env's reset step (next-step autoreset): not a transition.
-        b.valid[row + i] = this.nextDone[i] ? 0 : 1;
+        // Group mode trains on each sub-env's first episode only (the next one did not start with its group).
+        b.valid[row + i] = this.nextDone[i] || this.finished[i] ? 0 : 1;
         b.episodeStarts[row + i] = this.startNext[i];
       }
       this.net.act({ rows: N, flat: this.nextObs }, this.rng, false, this.rowOutput(row));
@@ -262,7 +271,14 @@ export class PPO {
           this.epReturn[i] += res.rewards[i];
           this.epLength[i] += 1;
         }
-        if (this.ended[i]) episodes.push(this.finishEpisode(i, res.info.episode?.mask[i] ? res.info.episode.success[i] : -1));
+        if (this.ended[i] && b.valid[k]) {
+          const success = res.info.episode?.mask[i] ? res.info.episode.success[i] : -1;
+          episodes.push(this.finishEpisode(i, success));
+          if (grouped) {
+            this.finished[i] = 1;
+            this.groupSuccess[i] = success < 0 ? -1 : success > 0 ? 1 : 0;
+          }
+        }
         this.nextDone[i] = this.ended[i];
       }
       this.nextRawObs.set(res.obs.subarray(0, N * obsDim));
@@ -271,6 +287,7 @@ export class PPO {
     b.lastRawObs.set(this.nextRawObs);
     this.net.value({ rows: N, flat: this.nextObs }, this.lastValues);
     this.collected = true;
+    if (grouped) this.emitGroupSpread();
     return episodes;
   }
 
@@ -286,6 +303,7 @@ export class PPO {
     const c = this.config;
     this.scaleRewards();
     this.buffer.computeReturnsAndAdvantage(this.lastValues, c.gamma, c.gaeLambda);
+    if (c.groupSize > 1) this.buffer.computeGroupAdvantage(this.lastValues, c.gamma, c.groupSize);
     // Linear annealing to 0 over the run (CleanRL: frac = 1 - (iteration - 1) / num_iterations).
     const frac = 1 - this.update_ / c.numUpdates;
     const lr = c.annealLr ? frac * c.learningRate : c.learningRate;
@@ -419,9 +437,19 @@ export class PPO {
   }
 
   private async resetEnvs(): Promise<void> {
-    const seed = this.envState === 'fresh' ? this.config.seed : this.rng.nextSeed();
-    const { obs } = await this.vec.reset({ seed });
     const N = this.vec.numEnvs;
+    const G = this.config.groupSize;
+    const fresh = this.envState === 'fresh';
+    // Group mode: the sub-envs of group g share one seed (config.seed + g on a fresh run, else one drawn per group).
+    let seed: number | number[];
+    if (G > 1) {
+      const seeds: number[] = [];
+      for (let g = 0; g < N / G; g++) seeds.push(fresh ? this.config.seed + g : this.rng.nextSeed());
+      seed = Array.from({ length: N }, (_, i) => seeds[Math.floor(i / G)]);
+    } else {
+      seed = fresh ? this.config.seed : this.rng.nextSeed();
+    }
+    const { obs } = await this.vec.reset({ seed });
     this.nextRawObs.set(obs.subarray(0, N * this.vec.obsDim));
     this.normalizer.normalizeObs(obs, N, this.nextObs, !this.config.freezeObsStats);
     this.normalizer.resetReturns();
@@ -429,8 +457,28 @@ export class PPO {
     this.startNext.fill(1);
     this.epReturn.fill(0);
     this.epLength.fill(0);
+    this.finished.fill(0);
+    this.groupSuccess.fill(-1);
     for (let i = 0; i < N; i++) this.net.resetEpisode(i);
     this.envState = 'running';
+  }
+
+  /**
+   * Group mode, after a rollout: `charts/group_mixed_success`, the share of groups whose members' episodes
+   * (tasks that report success, all ended) disagree on success: the groups whose advantages carry a success signal.
+   */
+  private emitGroupSpread(): void {
+    const G = this.config.groupSize;
+    const N = this.vec.numEnvs;
+    let groups = 0;
+    let mixed = 0;
+    for (let g = 0; g < N; g += G) {
+      const s = this.groupSuccess.subarray(g, g + G);
+      if (s.some((x) => x < 0)) continue;
+      groups++;
+      if (s.some((x) => x !== s[0])) mixed++;
+    }
+    if (groups > 0) this.options.metrics?.emit({ global_step: this.globalStep, wall_s: this.wallSeconds(), 'charts/group_mixed_success': mixed / groups });
   }
 
   private finishEpisode(i: number, success: number): EpisodeRecord {

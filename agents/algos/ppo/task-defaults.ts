@@ -33,6 +33,7 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   trainParams: 'all',
   actorLogStd: null,
   freezeObsStats: false,
+  groupSize: 1,
 };
 
 /** Overrides for discrete-action tasks without a tuned entry (CleanRL `ppo.py`). */

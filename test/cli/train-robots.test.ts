@@ -143,6 +143,9 @@ test('robots with different spaces, a label that does not match, no robots: type
     message: 'lamkit train --num-envs: expected no --num-envs with --robots (each robot is one sub-env), got "4". Drop --num-envs; --robots 2 trains on 2 sub-envs.',
   });
   await assert.rejects(runTrain(flags({ robots: '0', out })), { message: 'lamkit train --robots: expected an integer >= 1, got "0". Pass e.g. --robots 2.' });
+  await assert.rejects(runTrain(flags({ robots: '2', out, config: '{"groupSize": 2}' })), {
+    message: 'lamkit train --config groupSize: expected 1 (off) with --robots (a group must start from one state, which a robot cannot be reset to from a seed), got 2. Drop groupSize, or train the group mode in simulation.',
+  });
   assert.ok(!existsSync(join(out, 'checkpoint')));
 });
 

@@ -163,6 +163,8 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     if (numEnvsFlag !== undefined) throw new InvalidArgument(formatError('lamkit train --num-envs', 'no --num-envs with --robots (each robot is one sub-env)', describeValue(flags.numEnvs), `Drop --num-envs; --robots ${n} trains on ${n} sub-envs`));
     if (flags.vectorization !== 'sync') throw new InvalidArgument(formatError('lamkit train --vectorization', 'no --vectorization with --robots (robots step concurrently over the bridge)', describeValue(flags.vectorization), 'Drop --vectorization'));
     if (userConfig.numEnvs !== undefined && userConfig.numEnvs !== n) throw new InvalidArgument(formatError('lamkit train --config', `numEnvs ${n} (the --robots count) or no numEnvs`, describeValue(userConfig.numEnvs), 'Drop numEnvs from the config'));
+    // Group-relative advantages need members that start from the same state; robots do not reset to a seed's state.
+    if (userConfig.groupSize !== undefined && userConfig.groupSize !== 1) throw new InvalidArgument(formatError('lamkit train --config groupSize', '1 (off) with --robots (a group must start from one state, which a robot cannot be reset to from a seed)', describeValue(userConfig.groupSize), 'Drop groupSize, or train the group mode in simulation'));
   }
 
   const lib = await import('../../index.js');

@@ -5,9 +5,9 @@ import '../../envs/index.js';
 import { makeVec } from '../../src/registry/make-vec.js';
 import { MetricStream, type MetricRow } from '../../src/streams/metrics.js';
 import { RolloutBuffer } from '../../agents/buffers/rollout-buffer.js';
-import { PPO } from '../../agents/algos/ppo/ppo.js';
+import { PPO, type PpoTrainingState } from '../../agents/algos/ppo/ppo.js';
 import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
-import { PPO_BASE_DEFAULTS } from '../../agents/algos/ppo/task-defaults.js';
+import { PPO_BASE_DEFAULTS, ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 
 const close = (a: ArrayLike<number>, b: number[], eps = 1e-9): void => {
@@ -114,4 +114,29 @@ test('group mode learns CartPole-v1 (mean return of the last 16 episodes > 120 w
   assert.ok(a.tensors.every((n) => n === a.tensors[0]), `numTensors per update: ${a.tensors.join(',')}`);
   const b = await run();
   assert.deepEqual(b.returns, a.returns);
+});
+
+test('group mode: a run stopped after any update and restored from its state equals the uninterrupted run bit for bit (every rollout starts at a boundary)', async () => {
+  const config = resolvePpoConfig({ ...ppoDefaultsFor('Pendulum-v1', false), seed: 5, totalSteps: 512, numEnvs: 4, numSteps: 32, numMinibatches: 2, updateEpochs: 2, groupSize: 2 });
+  const policy = { kind: 'mlp', hidden: [16] };
+  const bytes = (s: PpoTrainingState): Buffer[] => s.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const train = async (from: PpoTrainingState | null, stopAt?: number): Promise<PpoTrainingState> => {
+    const vec = await makeVec('Pendulum-v1', { numEnvs: 4 });
+    const ppo = from ? await PPO.restore(vec, from) : await PPO.create(vec, config, { policy });
+    try {
+      await ppo.learn({ stop: () => stopAt !== undefined && ppo.step >= stopAt });
+      return ppo.trainingState();
+    } finally {
+      ppo.dispose();
+      await vec.close();
+    }
+  };
+  const whole = await train(null);
+  const half = await train(null, 256);
+  assert.equal(half.globalStep, 256);
+  const rest = await train(half);
+  assert.equal(rest.globalStep, 512);
+  assert.deepEqual(bytes(rest), bytes(whole));
+  assert.deepEqual(rest.rng, whole.rng);
+  assert.notDeepEqual(bytes(half), bytes(whole));
 });

@@ -85,16 +85,21 @@ export class RolloutBuffer {
    * @param lastValues `Float64Array [envs]`: V of the observation after the last step.
    */
   computeReturnsAndAdvantage(lastValues: Float64Array, gamma: number, gaeLambda: number): void {
+    this.gae(lastValues, gamma, gaeLambda, this.advantages, this.returns, 'RolloutBuffer.computeReturnsAndAdvantage.lastValues');
+  }
+
+  /** The GAE recursion of {@link computeReturnsAndAdvantage} into `advantages` and `returns` (with lambda 1, `returns` is the discounted reward-to-go). */
+  private gae(lastValues: Float64Array, gamma: number, gaeLambda: number, advantages: Float64Array, returns: Float64Array, where: string): void {
     const T = this.numSteps;
     const N = this.numEnvs;
-    if (lastValues.length !== N) throw new InvalidArgument(formatError('RolloutBuffer.computeReturnsAndAdvantage.lastValues', `length ${N}`, describeValue(lastValues)));
+    if (lastValues.length !== N) throw new InvalidArgument(formatError(where, `length ${N}`, describeValue(lastValues)));
     for (let i = 0; i < N; i++) {
       let lastGae = 0;
       for (let t = T - 1; t >= 0; t--) {
         const k = t * N + i;
         if (this.valid[k] === 0) {
-          this.advantages[k] = 0;
-          this.returns[k] = 0;
+          advantages[k] = 0;
+          returns[k] = 0;
           lastGae = 0;
           continue;
         }
@@ -103,8 +108,8 @@ export class RolloutBuffer {
         const delta = this.rewards[k] + gamma * nextValue * notTerminal - this.values[k];
         const carry = this.terminated[k] | this.truncated[k] ? 0 : 1;
         lastGae = delta + gamma * gaeLambda * carry * lastGae;
-        this.advantages[k] = lastGae;
-        this.returns[k] = lastGae + this.values[k];
+        advantages[k] = lastGae;
+        returns[k] = lastGae + this.values[k];
       }
     }
   }
@@ -130,24 +135,12 @@ export class RolloutBuffer {
   computeGroupAdvantage(lastValues: Float64Array, gamma: number, groupSize: number): void {
     const T = this.numSteps;
     const N = this.numEnvs;
-    if (lastValues.length !== N) throw new InvalidArgument(formatError('RolloutBuffer.computeGroupAdvantage.lastValues', `length ${N}`, describeValue(lastValues)));
     if (!Number.isInteger(groupSize) || groupSize < 2 || N % groupSize !== 0) {
       throw new InvalidArgument(formatError('RolloutBuffer.computeGroupAdvantage.groupSize', `an integer >= 2 dividing numEnvs (${N})`, describeValue(groupSize), 'Pick a group size that divides the sub-envs'));
     }
+    // Reward-to-go: GAE's returns with lambda 1 (the advantages it writes on the way are scratch).
     const togo = new Float64Array(T * N);
-    for (let i = 0; i < N; i++) {
-      let next = 0;
-      for (let t = T - 1; t >= 0; t--) {
-        const k = t * N + i;
-        if (this.valid[k] === 0) {
-          next = 0;
-          continue;
-        }
-        const nextValue = t === T - 1 ? lastValues[i] : this.values[k + N];
-        const tail = this.terminated[k] ? 0 : this.truncated[k] || t === T - 1 ? nextValue : next;
-        next = togo[k] = this.rewards[k] + gamma * tail;
-      }
-    }
+    this.gae(lastValues, gamma, 1, new Float64Array(T * N), togo, 'RolloutBuffer.computeGroupAdvantage.lastValues');
     for (let t = 0; t < T; t++) {
       for (let g = 0; g < N; g += groupSize) {
         let sum = 0;

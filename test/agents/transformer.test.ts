@@ -110,14 +110,18 @@ test('transformer through PPO (chunked sequence minibatches): CartPole-v1 learns
   }
 });
 
-for (const targets of [['wq', 'wv'], ['wv', 'w1', 'w2']] as const) test(`LoRA on ${targets.join(', ')}: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model`, async () => {
+const NORMS_AND_BIASES = ['ln1.gamma', 'ln1.beta', 'ln2.gamma', 'ln2.beta', 'mlp.b1', 'mlp.b2'];
+for (const { targets, extra } of [{ targets: ['wq', 'wv'], extra: false }, { targets: ['wv', 'w1', 'w2'], extra: false }, { targets: ['wq', 'wv'], extra: true }] as const) test(`LoRA on ${targets.join(', ')}${extra ? ' with the norms and biases' : ''}: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model`, async () => {
   await initBackend({ report: null });
   const { AdamW } = await import('../../agents/optim/adamw.js');
   const base = TransformerActorCritic.create(spec({ kind: 'gaussian', dim: 2 }), new Rng(5), { logStdInit: 0 });
-  const net = base.withLora({ rank: 2, alpha: 4, targets: [...targets] }, new Rng(6));
+  const net = base.withLora({ rank: 2, alpha: 4, targets: [...targets], ...(extra ? { norms: true, biases: true } : {}) }, new Rng(6));
   try {
     const loraNames = net.readTensors().filter((t) => t.group === 'lora').map((t) => t.name);
-    assert.equal(loraNames.length, 2 * targets.length * net.spec.layers, `an A and a B per target and block: ${loraNames.join(', ')}`);
+    const extraNames = extra ? [...Array.from({ length: net.spec.layers }, (_, l) => NORMS_AND_BIASES.map((n) => `blocks.${l}.${n}`)).flat(), 'ln_f.gamma', 'ln_f.beta'] : [];
+    assert.equal(loraNames.length, 2 * targets.length * net.spec.layers + extraNames.length, `an A and a B per target and block: ${loraNames.join(', ')}`);
+    for (const n of extraNames) assert.ok(loraNames.includes(n), `${n} trains with the adapters`);
+    const baseBefore = new Map(base.readTensors().map((t) => [t.name, t.data]));
     if ((targets as readonly string[]).includes('w1')) assert.ok(loraNames.includes('blocks.0.mlp.w1.lora_b') && loraNames.includes('blocks.0.mlp.w2.lora_a'), 'MLP projections get adapters');
     assert.deepEqual(net.paramGroups().map((g) => g.name), ['tokenizers', 'trunk', 'heads', 'lora']);
     const r = rollout(base, 12, [], 7);
@@ -127,7 +131,7 @@ for (const targets of [['wq', 'wv'], ['wv', 'w1', 'w2']] as const) test(`LoRA on
     for (const g of ['tokenizers', 'trunk', 'heads']) net.setTrainable(g, false);
     const trainable = net.paramGroups().filter((g) => g.trainable);
     const share = trainable.reduce((a, g) => a + g.size, 0) / net.paramGroups().reduce((a, g) => a + g.size, 0);
-    assert.ok(share > 0 && share < (targets.length > 2 ? 0.2 : 0.1), `trainable share ${share}`);
+    assert.ok(share > 0 && share < (targets.length > 2 || extra ? 0.2 : 0.1), `trainable share ${share}`);
     const frozenBefore = net.readTensors().filter((t) => t.group !== 'lora');
     const adam = new AdamW(net.variables(), ['lora'], { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
     for (let k = 0; k < 5; k++) {
@@ -140,9 +144,15 @@ for (const targets of [['wq', 'wv'], ['wv', 'w1', 'w2']] as const) test(`LoRA on
     assert.deepEqual(frozenAfter.map((t) => Buffer.from(t.data.buffer)), frozenBefore.map((t) => Buffer.from(t.data.buffer)), 'base weights bit-identical');
     const adapted = fullForward(net, r, 12);
     assert.notDeepEqual(Array.from(adapted.value), Array.from(before.value), 'the adapters changed the outputs');
+    const trained = new Map(net.readTensors().map((t) => [t.name, t.data]));
+    for (const n of extraNames) assert.notDeepEqual(Array.from(trained.get(n)!), Array.from(baseBefore.get(n)!), `${n} trained`);
     const merged = net.merged();
     try {
       assert.equal(merged.spec.lora, undefined);
+      for (const t of merged.readTensors().filter((x) => extraNames.includes(x.name))) {
+        assert.equal(t.group, 'trunk', `${t.name} is back in the trunk`);
+        assert.deepEqual(Array.from(t.data), Array.from(trained.get(t.name)!), `${t.name} keeps its trained values`);
+      }
       const m = fullForward(merged, r, 12);
       for (let t = 0; t < 12; t++) assert.ok(Math.abs(m.value[t] - adapted.value[t]) < 1e-5 && Math.abs(m.logProb[t] - adapted.logProb[t]) < 1e-5, `step ${t}`);
       // The cached JS pass folds the adapters in too.

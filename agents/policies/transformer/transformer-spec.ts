@@ -89,6 +89,13 @@ export interface LoraSpec {
   alpha: number;
   /** Which projections get an adapter (LoRA's default: query and value): attention `wq`, `wk`, `wv`, `wo`, MLP `w1`, `w2`. */
   targets: Array<LoraTarget>;
+  /**
+   * Also trains the trunk's LayerNorm gains and offsets (`ln1`, `ln2`, `ln_f`): they move to group `lora`
+   * ((4 layers + 2) d numbers: 1,280 at d=128, 2 layers). Merging puts them back in the trunk, as trained.
+   */
+  norms?: boolean;
+  /** Also trains the MLP's biases `b1`, `b2` (group `lora`; BitFit's biases, PEFT's `bias: "all"`). */
+  biases?: boolean;
 }
 
 /** A projection LoRA can adapt. */
@@ -167,29 +174,31 @@ export function transformerLayout(spec: TransformerSpec): TransformerParam[] {
  * `b1`, `w2 [hidden x d]`, `b2`; then the final `ln_f`.
  */
 export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shape: number[]) => void, d: number, hidden: number, layers: number, lora?: LoraSpec): void {
+  const norm = lora?.norms === true ? 'lora' : 'trunk';
+  const bias = lora?.biases === true ? 'lora' : 'trunk';
   for (let l = 0; l < layers; l++) {
     const p = `blocks.${l}`;
-    add(`${p}.ln1.gamma`, 'trunk', [d]);
-    add(`${p}.ln1.beta`, 'trunk', [d]);
+    add(`${p}.ln1.gamma`, norm, [d]);
+    add(`${p}.ln1.beta`, norm, [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
     for (const w of (lora?.targets ?? []).filter((t) => !isMlpTarget(t))) {
       add(`${p}.attn.${w}.lora_a`, 'lora', [d, lora!.rank]);
       add(`${p}.attn.${w}.lora_b`, 'lora', [lora!.rank, d]);
     }
-    add(`${p}.ln2.gamma`, 'trunk', [d]);
-    add(`${p}.ln2.beta`, 'trunk', [d]);
+    add(`${p}.ln2.gamma`, norm, [d]);
+    add(`${p}.ln2.beta`, norm, [d]);
     add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
-    add(`${p}.mlp.b1`, 'trunk', [hidden]);
+    add(`${p}.mlp.b1`, bias, [hidden]);
     add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
-    add(`${p}.mlp.b2`, 'trunk', [d]);
+    add(`${p}.mlp.b2`, bias, [d]);
     for (const w of (lora?.targets ?? []).filter(isMlpTarget)) {
       const [inDim, outDim] = w === 'w1' ? [d, hidden] : [hidden, d];
       add(`${p}.mlp.${w}.lora_a`, 'lora', [inDim, lora!.rank]);
       add(`${p}.mlp.${w}.lora_b`, 'lora', [lora!.rank, outDim]);
     }
   }
-  add('ln_f.gamma', 'trunk', [d]);
-  add('ln_f.beta', 'trunk', [d]);
+  add('ln_f.gamma', norm, [d]);
+  add('ln_f.beta', norm, [d]);
 }
 
 /**
@@ -312,6 +321,7 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
     if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > spec.dModel) bad('lora.rank', `an integer in [1, ${spec.dModel}]`, spec.lora.rank);
     if (!(spec.lora.alpha > 0)) bad('lora.alpha', 'a positive number', spec.lora.alpha);
     if (!Array.isArray(spec.lora.targets) || spec.lora.targets.length === 0 || !spec.lora.targets.every((t) => LORA_TARGETS.includes(t))) bad('lora.targets', `a non-empty list of ${LORA_TARGETS.join(', ')}`, spec.lora.targets);
+    for (const k of ['norms', 'biases'] as const) if (spec.lora[k] !== undefined && typeof spec.lora[k] !== 'boolean') bad(`lora.${k}`, 'true or false', spec.lora[k]);
   }
 }
 

@@ -262,3 +262,66 @@ test('PPO freezeObsStats: the observation statistics stay as they started throug
     }
   }
 });
+
+test('PPO with a KL reference resumes from a checkpoint on disk bit for bit: the reference travels in arrays.bin; a checkpoint without it is refused', async () => {
+  await initBackend({ report: null });
+  const { mkdtempSync, rmSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { saveCheckpoint } = await import('../../agents/checkpoint/save-checkpoint.js');
+  const { readCheckpoint } = await import('../../agents/checkpoint/read-checkpoint.js');
+  const { ppoCheckpoint, ppoStateFromCheckpoint } = await import('../../agents/algos/ppo/ppo-checkpoint.js');
+  const { Box } = await import('../../src/core/spaces/box.js');
+  type State = Awaited<ReturnType<PPO['trainingState']>>;
+  // Group mode: every rollout starts at a boundary, so a restored run continues exactly.
+  const config = resolvePpoConfig({ ...ppoDefaultsFor('Pendulum-v1', false), seed: 3, totalSteps: 384, numEnvs: 4, numSteps: 32, numMinibatches: 2, updateEpochs: 2, groupSize: 2, learningRate: 3e-3, klRefCoef: 0.5, klRefTarget: 0.01 });
+  const meta = { envId: 'Pendulum-v1', observationSpace: new Box(-8, 8, [3]), actionSpace: new Box(-2, 2, [1]), backend: 'wasm' };
+  const bytes = (s: State): Buffer[] => s.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const train = async (from: State | null, stopAt?: number, options = {}): Promise<State> => {
+    const vec = await makeVec('Pendulum-v1', { numEnvs: 4 });
+    const ppo = from ? await PPO.restore(vec, from, options) : await PPO.create(vec, config, { policy: { kind: 'transformer', dModel: 16, layers: 1, heads: 2, window: 4 } });
+    try {
+      await ppo.learn({ stop: () => stopAt !== undefined && ppo.step >= stopAt });
+      return ppo.trainingState();
+    } finally {
+      ppo.dispose();
+      await vec.close();
+    }
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'lamkit-klref-'));
+  try {
+    const whole = await train(null);
+    const half = await train(null, 128);
+    assert.ok(half.reference, 'the state carries the reference');
+    assert.notDeepEqual(bytes(half), half.reference!.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), 'the policy moved away from its reference');
+    saveCheckpoint(join(dir, 'ck'), ppoCheckpoint(half, meta));
+    const loaded = ppoStateFromCheckpoint(readCheckpoint(join(dir, 'ck')).data, 'test');
+    assert.deepEqual(loaded.reference!.tensors.map((t) => Array.from(t.data)), half.reference!.tensors.map((t) => Array.from(t.data)));
+    const rest = await train(loaded);
+    assert.equal(rest.globalStep, 384);
+    assert.deepEqual(bytes(rest), bytes(whole), 'resumed from disk = uninterrupted');
+    assert.equal(rest.klRefCoef, whole.klRefCoef, 'the adaptive coefficient continued');
+    // The penalty matters here: towards another reference (the policy at the stop) the run ends elsewhere.
+    const { restorePolicy: restore } = await import('../../agents/policies/policy-state.js');
+    const other = await train(loaded, undefined, { reference: restore(half.policy, 'test') });
+    assert.notDeepEqual(bytes(other), bytes(whole));
+    // A checkpoint without the reference (as written before lamkit stored it) is refused with the fix.
+    const ck = JSON.parse(readFileSync(join(dir, 'ck', 'checkpoint.json'), 'utf8'));
+    delete ck.algo.state.reference;
+    writeFileSync(join(dir, 'ck', 'checkpoint.json'), JSON.stringify(ck));
+    const old = ppoStateFromCheckpoint(readCheckpoint(join(dir, 'ck')).data, 'test');
+    const vec = await makeVec('Pendulum-v1', { numEnvs: 4 });
+    try {
+      await assert.rejects(PPO.restore(vec, old), /PPO\.restore\.state\.reference: expected the KL penalty's reference network.*--from/);
+    } finally {
+      await vec.close();
+    }
+    // A reference whose weights are missing from arrays.bin names the array and its size.
+    const data = readCheckpoint(join(dir, 'ck')).data;
+    const first = half.reference!.tensors[0];
+    const { [`reference.${first.name}`]: _gone, ...arrays } = ppoCheckpoint(half, meta).algo.arrays!;
+    assert.throws(() => ppoStateFromCheckpoint({ ...data, algo: { ...data.algo, state: ppoCheckpoint(half, meta).algo.state, arrays } }, 'test'), new RegExp(`test\\.algo\\.arrays\\.reference\\.${first.name.replace(/\./g, '\\.')}: expected ${first.data.length} float32 values.*got no such array`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

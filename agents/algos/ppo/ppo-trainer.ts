@@ -36,9 +36,6 @@ export const ppoTrainer: Trainer<ResolvedPpoConfig> = {
     const options = { metrics: ctx.metrics, onCheckpoint: (s: PpoTrainingState) => ctx.save(ppoCheckpoint(s, ctx.meta)), rolloutSource: ctx.rolloutSource, rewardHook: ctx.rewardHook };
     let ppo: PPO;
     if (ctx.resume) {
-      if (config.klRefCoef > 0) {
-        throw new InvalidArgument(formatError('lamkit train --resume', 'a run without a KL reference (its reference network is not stored in checkpoints yet)', `a run with klRefCoef ${config.klRefCoef}`, 'Start a new run with --from <its checkpoint> (the KL reference is then that network)'));
-      }
       ppo = await PPO.restore(vec, { ...ppoStateFromCheckpoint(ctx.resume, 'lamkit train --resume'), config }, options);
     } else if (ctx.from) {
       await initBackend();

@@ -23,6 +23,8 @@ export interface PpoTrainingState {
   wallSeconds: number;
   /** The KL penalty's coefficient now (adaptive runs change it), when the run has one. */
   klRefCoef?: number;
+  /** The KL penalty's frozen reference network, when the run has one (a resumed run keeps penalizing towards it). */
+  reference?: PolicyState;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ActorCritic, ActOutput, NamedTensor } from '../../policies/actor-c
 import { ActionCodec } from '../../policies/action-codec.js';
 import { policyKind, resolvePolicyConfig } from '../../policies/policy-kinds.js';
 import { NetworkPolicy } from '../../policies/network-policy.js';
-import { capturePolicy, restorePolicy } from '../../policies/policy-state.js';
+import { capturePolicy, restorePolicy, type PolicyState } from '../../policies/policy-state.js';
 import { PpoUpdater } from './ppo-updater.js';
 import { RolloutBuffer } from '../../buffers/rollout-buffer.js';
 import { VecNormalizer, type VecNormalizerState } from './vec-normalizer.js';
@@ -78,6 +78,8 @@ export class PPO {
   private envState: 'fresh' | 'boundary' | 'running' = 'fresh';
   private collected = false;
   private disposed = false;
+  /** The KL reference as saved state (captured once: the reference never changes). */
+  private referenceState: PolicyState | null = null;
 
   private constructor(vec: VectorEnv, config: ResolvedPpoConfig, net: ActorCritic, rng: Rng, options: PpoOptions) {
     if (vec.numEnvs !== config.numEnvs) {
@@ -150,9 +152,14 @@ export class PPO {
   /** Continues a run from a saved state (see the class note on exact resume). */
   static async restore(vec: VectorEnv, state: PpoTrainingState, options: PpoOptions = {}): Promise<PPO> {
     await initBackend();
+    if (state.config.klRefCoef > 0 && !state.reference && !options.reference) {
+      throw new InvalidArgument(formatError('PPO.restore.state.reference', 'the KL penalty\'s reference network (the run has klRefCoef > 0)', 'a state without one (a checkpoint written before lamkit stored the reference)', 'Start a new run with --from <its checkpoint> (the KL reference is then that network), or pass options.reference'));
+    }
     const net = restorePolicy(state.policy, 'PPO.restore.policy');
+    let reference: ActorCritic | undefined;
     try {
-      const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), options);
+      reference = options.reference ?? (state.config.klRefCoef > 0 && state.reference ? restorePolicy(state.reference, 'PPO.restore.reference') : undefined);
+      const ppo = new PPO(vec, state.config, net, Rng.fromState(state.rng), { ...options, ...(reference ? { reference } : {}) });
       ppo.updater.setOptimizerState(state.optimizer);
       ppo.normalizer.setState(state.normalizer);
       ppo.globalStep = ppo.stepsAtStart = state.globalStep;
@@ -164,6 +171,7 @@ export class PPO {
       return ppo;
     } catch (err) {
       net.dispose();
+      reference?.dispose();
       throw err;
     }
   }
@@ -403,7 +411,7 @@ export class PPO {
       update: this.update_,
       episodes: this.episodes,
       wallSeconds: this.wallSeconds(),
-      ...(this.updater.klRef ? { klRefCoef: this.updater.klRef.coef } : {}),
+      ...(this.updater.klRef ? { klRefCoef: this.updater.klRef.coef, reference: (this.referenceState ??= capturePolicy(this.updater.klRef.ref)) } : {}),
     };
   }
 

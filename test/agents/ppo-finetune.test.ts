@@ -18,6 +18,7 @@ import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
 import { ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import type { MetricRow } from '../../src/streams/metrics.js';
 import { MetricStream } from '../../src/streams/metrics.js';
+import { tensorBytes, trainPendulum } from '../helpers/ppo-resume.js';
 
 const spec = (head: HeadSpec): TransformerSpec => ({ obsDim: 3, head, dModel: 16, layers: 2, heads: 2, mlpRatio: 2, window: 4, tasks: 1, taskIndex: 0 });
 
@@ -276,24 +277,14 @@ test('PPO with a KL reference resumes from a checkpoint on disk bit for bit: the
   // Group mode: every rollout starts at a boundary, so a restored run continues exactly.
   const config = resolvePpoConfig({ ...ppoDefaultsFor('Pendulum-v1', false), seed: 3, totalSteps: 384, numEnvs: 4, numSteps: 32, numMinibatches: 2, updateEpochs: 2, groupSize: 2, learningRate: 3e-3, klRefCoef: 0.5, klRefTarget: 0.01 });
   const meta = { envId: 'Pendulum-v1', observationSpace: new Box(-8, 8, [3]), actionSpace: new Box(-2, 2, [1]), backend: 'wasm' };
-  const bytes = (s: State): Buffer[] => s.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  const train = async (from: State | null, stopAt?: number, options = {}): Promise<State> => {
-    const vec = await makeVec('Pendulum-v1', { numEnvs: 4 });
-    const ppo = from ? await PPO.restore(vec, from, options) : await PPO.create(vec, config, { policy: { kind: 'transformer', dModel: 16, layers: 1, heads: 2, window: 4 } });
-    try {
-      await ppo.learn({ stop: () => stopAt !== undefined && ppo.step >= stopAt });
-      return ppo.trainingState();
-    } finally {
-      ppo.dispose();
-      await vec.close();
-    }
-  };
+  const bytes = (s: State): Buffer[] => tensorBytes(s.policy.tensors);
+  const train = (from: State | null, stopAt?: number, options = {}): Promise<State> => trainPendulum(config, { kind: 'transformer', dModel: 16, layers: 1, heads: 2, window: 4 }, from, stopAt, options);
   const dir = mkdtempSync(join(tmpdir(), 'lamkit-klref-'));
   try {
     const whole = await train(null);
     const half = await train(null, 128);
     assert.ok(half.reference, 'the state carries the reference');
-    assert.notDeepEqual(bytes(half), half.reference!.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), 'the policy moved away from its reference');
+    assert.notDeepEqual(bytes(half), tensorBytes(half.reference!.tensors), 'the policy moved away from its reference');
     saveCheckpoint(join(dir, 'ck'), ppoCheckpoint(half, meta));
     const loaded = ppoStateFromCheckpoint(readCheckpoint(join(dir, 'ck')).data, 'test');
     assert.deepEqual(loaded.reference!.tensors.map((t) => Array.from(t.data)), half.reference!.tensors.map((t) => Array.from(t.data)));

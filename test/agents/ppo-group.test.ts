@@ -9,6 +9,7 @@ import { PPO, type PpoTrainingState } from '../../agents/algos/ppo/ppo.js';
 import { resolvePpoConfig } from '../../agents/algos/ppo/ppo-config.js';
 import { PPO_BASE_DEFAULTS, ppoDefaultsFor } from '../../agents/algos/ppo/task-defaults.js';
 import { InvalidArgument } from '../../src/core/errors.js';
+import { tensorBytes, trainPendulum } from '../helpers/ppo-resume.js';
 
 const close = (a: ArrayLike<number>, b: number[], eps = 1e-9): void => {
   assert.equal(a.length, b.length);
@@ -119,18 +120,8 @@ test('group mode learns CartPole-v1 (mean return of the last 16 episodes > 120 w
 test('group mode: a run stopped after any update and restored from its state equals the uninterrupted run bit for bit (every rollout starts at a boundary)', async () => {
   const config = resolvePpoConfig({ ...ppoDefaultsFor('Pendulum-v1', false), seed: 5, totalSteps: 512, numEnvs: 4, numSteps: 32, numMinibatches: 2, updateEpochs: 2, groupSize: 2 });
   const policy = { kind: 'mlp', hidden: [16] };
-  const bytes = (s: PpoTrainingState): Buffer[] => s.policy.tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  const train = async (from: PpoTrainingState | null, stopAt?: number): Promise<PpoTrainingState> => {
-    const vec = await makeVec('Pendulum-v1', { numEnvs: 4 });
-    const ppo = from ? await PPO.restore(vec, from) : await PPO.create(vec, config, { policy });
-    try {
-      await ppo.learn({ stop: () => stopAt !== undefined && ppo.step >= stopAt });
-      return ppo.trainingState();
-    } finally {
-      ppo.dispose();
-      await vec.close();
-    }
-  };
+  const bytes = (s: PpoTrainingState): Buffer[] => tensorBytes(s.policy.tensors);
+  const train = (from: PpoTrainingState | null, stopAt?: number): Promise<PpoTrainingState> => trainPendulum(config, policy, from, stopAt);
   const whole = await train(null);
   const half = await train(null, 256);
   assert.equal(half.globalStep, 256);

@@ -11,6 +11,8 @@
 //        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-env-kwargs '{...}' (the training envs' ArmPush-v0 options, e.g.
 //        '{"rewardSuccessWeight": 1}'; every evaluation runs the task as registered)] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
+//        [--ppo-select-by return|success]   (variant e: the long run keeps its best periodic evaluation in best/,
+//        `lamkit train --select-by`; best/ is also evaluated on the --episodes episodes, beside the end policy)
 //        [--action-noise <std>]   (DART: lamkit record --action-noise; the expert's clean action is the label)
 //        [--references-from <results.json>]   (reuse its random / expert returns: same --episodes, nothing re-run)
 //   npm run bench:adapt -- --merge a.json,b.json [--out merged.json]   (partial grids run side by side:
@@ -97,6 +99,7 @@ const { values } = parseArgs({
     'ppo-eval-every': { type: 'string', default: '20480' },
     'ppo-eval-episodes': { type: 'string', default: '20' },
     'ppo-parts': { type: 'string', default: 'first,long' },
+    'ppo-select-by': { type: 'string' },
     'references-from': { type: 'string' },
     'action-noise': { type: 'string' },
   },
@@ -130,6 +133,8 @@ const selectBy = values['select-by']!;
 if (selectBy !== 'nll' && selectBy !== 'success') throw new lib.InvalidArgument(lib.formatError('bench:adapt --select-by', 'nll or success', lib.describeValue(selectBy), 'Pass --select-by success, or leave it out'));
 const [selectEpisodes] = intList('select-episodes', values['select-episodes']!, 1);
 const [ppoSteps] = intList('ppo-steps', values['ppo-steps']!, 1);
+const ppoSelectBy = values['ppo-select-by'];
+if (ppoSelectBy !== undefined && ppoSelectBy !== 'return' && ppoSelectBy !== 'success') throw new lib.InvalidArgument(lib.formatError('bench:adapt --ppo-select-by', 'return or success', lib.describeValue(ppoSelectBy), 'Pass --ppo-select-by success, or leave it out (the end policy only)'));
 const [ppoEvalEvery] = intList('ppo-eval-every', values['ppo-eval-every']!, 1);
 const [ppoEvalEpisodes] = intList('ppo-eval-episodes', values['ppo-eval-episodes']!, 1);
 const ppoParts = new Set(values['ppo-parts']!.split(',').map((p) => p.trim()));
@@ -174,6 +179,11 @@ interface PpoPart {
   firstUpdates: null | { startSuccess: number; afterUpdate: { update: number; globalStep: number; successRate: number; meanReturn: number }[]; warmupUpdates: number };
   /** The long run's periodic evaluations (--ppo-eval-episodes each). */
   curve: { globalStep: number; successRate: number; meanReturn: number }[];
+  /**
+   * --ppo-select-by: the long run's best/ (picked by its periodic evaluations on train's eval seeds, 1,000,000+),
+   * evaluated like the end policy on the bench's episodes (seeds 10000+, never used to pick it).
+   */
+  selected?: { selectBy: string; globalStep: number; validationSuccess: number | null; validationReturn: number; successRate: number; normalizedReturn: number };
 }
 interface Results {
   envId: string;
@@ -353,6 +363,7 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   let interrupted = false;
   let out = '';
   let curve: PpoPart['curve'] = [];
+  let selected: PpoPart['selected'];
   if (ppoParts.has('first')) {
     // The no-collapse check on train's own eval episodes (seed + EVAL_SEED_OFFSET + k).
     const startTrainSeeds = await evaluateCheckpoint(from, s, signal, trainSeed + EVAL_SEED_OFFSET);
@@ -366,10 +377,16 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   }
   if (ppoParts.has('long') && !interrupted && ppoSteps > envSteps) {
     out = join(dir, `e-${n}-${s}`);
-    const long = await runTrain({ ...flags, out, totalSteps: String(ppoSteps), evalEvery: String(ppoEvalEvery), evalEpisodes: String(ppoEvalEpisodes) }, { log: trainLog });
+    const long = await runTrain({ ...flags, out, totalSteps: String(ppoSteps), evalEvery: String(ppoEvalEvery), evalEpisodes: String(ppoEvalEpisodes), ...(ppoSelectBy !== undefined ? { selectBy: ppoSelectBy } : {}) }, { log: trainLog });
     envSteps = long.globalStep;
     interrupted = long.interrupted;
     curve = evalRows(out);
+    if (ppoSelectBy !== undefined && long.bestEval !== null) {
+      const b = long.bestEval;
+      const ev = await evaluateCheckpoint(join(out, 'best'), s, new AbortController().signal);
+      selected = { selectBy: ppoSelectBy, globalStep: b.globalStep, validationSuccess: b.successRate, validationReturn: b.meanReturn, successRate: ev.successRate ?? NaN, normalizedReturn: norm(ev.meanReturn) };
+      console.log(`bench:adapt (e) ${n} demos, seed ${s}: best/ by ${ppoSelectBy} (step ${b.globalStep}, validation success ${(100 * (b.successRate ?? NaN)).toFixed(0)}%): success ${(100 * selected.successRate).toFixed(0)}% (norm. return ${selected.normalizedReturn.toFixed(3)}) on the eval episodes`);
+    }
   }
   const trainSeconds = (performance.now() - t1) / 1000;
   // The end policy is evaluated even after Ctrl-C (its own signal; a second Ctrl-C exits).
@@ -377,7 +394,7 @@ async function ppoVariant(n: number, s: number, root: string, randomReturn: numb
   return {
     variant: 'e', demos: n, seed: s, successRate: end.successRate ?? NaN, meanReturn: end.meanReturn, normalizedReturn: norm(end.meanReturn),
     trainableShare: ppoConfig.trainParams === 'lora' ? NaN : 1, steps: envSteps, bestValNll: NaN, trainSeconds,
-    ppo: { config: ppoConfig, ...(ppoEnvKwargs !== undefined ? { envKwargs: ppoEnvKwargs } : {}), envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve },
+    ppo: { config: ppoConfig, ...(ppoEnvKwargs !== undefined ? { envKwargs: ppoEnvKwargs } : {}), envSteps, interrupted, startSuccess: start.successRate ?? NaN, startNormalizedReturn: norm(start.meanReturn), firstUpdates, curve, ...(selected ? { selected } : {}) },
   };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.js';
+import { InvalidArgument, formatError } from '../core/errors.js';
 import type { AsyncEnv, Env } from '../core/env.js';
 import type { Policy } from '../core/policy.js';
 import type { MetricStream, MetricRow } from '../streams/metrics.js';
@@ -44,6 +45,25 @@ export interface EvalDuringTrainingOptions {
   log: (line: string) => void;
   /** The command in status lines. Default `lamkit train`. */
   command?: string;
+  /**
+   * What makes an evaluation the best so far: `return` (the mean return, SB3's
+   * EvalCallback; default) or `success` (the success rate, ties broken by the
+   * mean return; for tasks that report `info.isSuccess`, whose return is not
+   * their goal).
+   */
+  selectBy?: EvalSelectBy;
+}
+
+/** What {@link EvalDuringTraining} keeps in `best/`: the highest mean return, or the highest success rate (ties: return). */
+export type EvalSelectBy = 'return' | 'success';
+
+/** The values `--select-by` takes on `lamkit train`. */
+export const EVAL_SELECT_BY: readonly EvalSelectBy[] = ['return', 'success'];
+
+/** Whether evaluation `a` beats `b` under `selectBy` (`success` falls back to the return on a tie or where a task reports no success). */
+export function betterEval(a: TrainEvalRecord, b: TrainEvalRecord, selectBy: EvalSelectBy): boolean {
+  if (selectBy === 'success' && a.successRate !== null && b.successRate !== null && a.successRate !== b.successRate) return a.successRate > b.successRate;
+  return a.meanReturn > b.meanReturn;
 }
 
 /**
@@ -53,8 +73,9 @@ export interface EvalDuringTrainingOptions {
  * `everySteps`, the deterministic policy runs `episodes` episodes on `env`;
  * `eval/mean_return`, `eval/std_return`, `eval/mean_length` (and
  * `eval/success_rate` when the task reports success) go to the metric
- * stream, and a mean return above the best so far saves the checkpoint to
- * `best/` with `best/eval.json`. A resumed run reads the best so far from
+ * stream, and a mean return above the best so far (with `selectBy:
+ * 'success'`: a higher success rate, or the same one and a higher return)
+ * saves the checkpoint to `best/` with `best/eval.json`. A resumed run reads the best so far from
  * `best/eval.json`.
  */
 export class EvalDuringTraining {
@@ -92,11 +113,14 @@ export class EvalDuringTraining {
     } finally {
       policy.dispose?.();
     }
+    if (o.selectBy === 'success' && ev.successRate === null) {
+      throw new InvalidArgument(formatError(`${o.command ?? 'lamkit train'} --select-by success`, 'a task that reports success (info.isSuccess) in its evaluations', 'an evaluation without it', 'Use --select-by return'));
+    }
     const rec: TrainEvalRecord = { globalStep: at.globalStep, episodes: ev.episodes, meanReturn: ev.meanReturn, stdReturn: ev.stdReturn, meanLength: ev.meanLength, successRate: ev.successRate, seed: o.seed };
     const row: MetricRow = { global_step: at.globalStep, wall_s: at.wallSeconds, 'eval/mean_return': rec.meanReturn, 'eval/std_return': rec.stdReturn, 'eval/mean_length': rec.meanLength };
     if (rec.successRate !== null) row['eval/success_rate'] = rec.successRate;
     o.metrics.emit(row);
-    const better = this.best === null || rec.meanReturn > this.best.meanReturn;
+    const better = this.best === null || betterEval(rec, this.best, o.selectBy ?? 'return');
     if (better) {
       o.saveCheckpoint(this.bestDir, at.checkpoint());
       writeFileAtomic(join(this.bestDir, 'eval.json'), JSON.stringify(rec, null, 2) + '\n');

@@ -5,7 +5,7 @@ import { InvalidArgument, formatError, describeValue } from '../../core/errors.j
 import { checkRunDir, autoRunDir, runDirOfCheckpoint, type RunDirMode } from '../../run/run-directory.js';
 import { parseIntFlag, parseNumberFlag, parseConfigFlag, parseEnvKwargsFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
-import { EvalDuringTraining, type TrainEvalRecord } from '../eval-during-training.js';
+import { EvalDuringTraining, EVAL_SELECT_BY, type EvalSelectBy, type TrainEvalRecord } from '../eval-during-training.js';
 import { trainRewardSource, type TrainRewardSource } from './train-reward.js';
 import { ppoFinetuneConfig, type PpoFinetuneFlags } from './ppo-finetune-flags.js';
 import { parseRobotFlags, connectRobotFleet, robotTaskName, DEFAULT_ROBOT_WAIT_MS, type RobotFleet, type TrainRobotFlags } from './train-robots.js';
@@ -38,6 +38,8 @@ export interface TrainFlags extends TrainRobotFlags, PpoFinetuneFlags, TrainBrok
   evalEvery?: string;
   /** Episodes per evaluation (default 10). */
   evalEpisodes?: string;
+  /** With `--eval-every`: what keeps an evaluation's policy in `best/`: `return` (default) or `success`. */
+  selectBy?: string;
   vectorization: string;
   progress: boolean;
 }
@@ -120,7 +122,8 @@ export interface TrainHooks {
  * env of the task (episode k seeded `seed + 1e6 + k`, the same each time);
  * `eval/mean_return`, `eval/std_return`, `eval/mean_length` (and
  * `eval/success_rate`) go to the metrics, and the best mean so far keeps
- * its checkpoint in `best/` with `best/eval.json` (SB3's EvalCallback).
+ * its checkpoint in `best/` with `best/eval.json` (SB3's EvalCallback);
+ * `--select-by success`: the best success rate (ties: the mean return).
  *
  * With `--robots <n>` it trains on robots instead of a simulated task: it
  * starts a bridge server (`--port`, `--host`, `--token`,
@@ -142,6 +145,7 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
   if (evalEpisodes !== undefined && evalEvery === undefined) {
     throw new InvalidArgument(formatError('lamkit train --eval-episodes', 'it together with --eval-every', describeValue(flags.evalEpisodes), 'Add e.g. --eval-every 10000'));
   }
+  const selectBy = parseSelectBy(flags.selectBy, evalEvery !== undefined);
   if (flags.vectorization !== 'sync' && flags.vectorization !== 'async') {
     throw new InvalidArgument(formatError('lamkit train --vectorization', "one of sync, async", describeValue(flags.vectorization), 'Pass --vectorization async for MuJoCo tasks on several cores'));
   }
@@ -258,13 +262,23 @@ export async function runTrain(flags: TrainFlags, hooks: TrainHooks = {}): Promi
     }
     const plan: TrainPlan = {
       algo, envId, envKwargs, discrete, fleet, broker, resumed, from, policy, userConfig: algoConfig, seedFlag, totalFlag, numEnvsFlag: fleetOpts?.count ?? numEnvsFlag, outDir, shownOut, mode,
-      checkpointMinutes, evalEvery: evalEvery ?? null, evalEpisodes: evalEpisodes ?? DEFAULT_EVAL_EPISODES,
+      checkpointMinutes, evalEvery: evalEvery ?? null, evalEpisodes: evalEpisodes ?? DEFAULT_EVAL_EPISODES, selectBy,
     };
     return await trainOn(lib, flags, plan, log);
   } finally {
     await fleet?.close();
     await broker?.close();
   }
+}
+
+/** `--select-by`: `return` (default) or `success`, only with `--eval-every`. */
+function parseSelectBy(text: string | undefined, evaluating: boolean): EvalSelectBy {
+  if (text === undefined) return 'return';
+  if (!(EVAL_SELECT_BY as readonly string[]).includes(text)) {
+    throw new InvalidArgument(formatError('lamkit train --select-by', `one of ${EVAL_SELECT_BY.join(', ')}`, describeValue(text), 'Pass --select-by success (or return, the default)'));
+  }
+  if (!evaluating) throw new InvalidArgument(formatError('lamkit train --select-by', 'it together with --eval-every (it picks among the evaluations)', describeValue(text), 'Add e.g. --eval-every 10000'));
+  return text as EvalSelectBy;
 }
 
 interface TrainPlan {
@@ -290,6 +304,7 @@ interface TrainPlan {
   checkpointMinutes: number;
   evalEvery: number | null;
   evalEpisodes: number;
+  selectBy: EvalSelectBy;
 }
 
 type Lib = typeof import('../../index.js');
@@ -324,7 +339,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
     `lamkit train --resume ${shownOut}`,
     fleet ? ` --robots ${fleet.vec.numEnvs}` : '',
     plan.broker ? plan.broker.resumeFlags : '',
-    plan.evalEvery !== null ? ` --eval-every ${plan.evalEvery} --eval-episodes ${plan.evalEpisodes}` : '',
+    plan.evalEvery !== null ? ` --eval-every ${plan.evalEvery} --eval-episodes ${plan.evalEpisodes}${plan.selectBy !== 'return' ? ` --select-by ${plan.selectBy}` : ''}` : '',
     plan.checkpointMinutes !== DEFAULT_CHECKPOINT_MINUTES ? ` --checkpoint-minutes ${plan.checkpointMinutes}` : '',
     flags.reward !== undefined ? ` --reward ${flags.reward}` : '',
   ].join('');
@@ -356,7 +371,7 @@ async function trainOn(lib: Lib, flags: TrainFlags, plan: TrainPlan, log: (line:
       lastSaveMs = performance.now();
     };
     const evaluator = evalEnv
-      ? new EvalDuringTraining({ env: evalEnv, evaluate: lib.evaluatePolicy, saveCheckpoint: lib.saveCheckpoint, outDir, everySteps: plan.evalEvery as number, episodes: plan.evalEpisodes, seed: config.seed + EVAL_SEED_OFFSET, startStep, metrics, log })
+      ? new EvalDuringTraining({ env: evalEnv, evaluate: lib.evaluatePolicy, saveCheckpoint: lib.saveCheckpoint, outDir, everySteps: plan.evalEvery as number, episodes: plan.evalEpisodes, seed: config.seed + EVAL_SEED_OFFSET, startStep, metrics, log, selectBy: plan.selectBy })
       : null;
     const periodMs = plan.checkpointMinutes * 60_000;
     const theVec = vec;
@@ -449,6 +464,7 @@ export function register(program: Command): void {
     .option('--checkpoint-minutes <m>', `save a checkpoint every m minutes of training (0: off; a kill loses at most this much)`, String(DEFAULT_CHECKPOINT_MINUTES))
     .option('--eval-every <steps>', 'evaluate the deterministic policy every this many env steps on a separate env; keep the best in best/')
     .option('--eval-episodes <n>', `episodes per evaluation (default ${DEFAULT_EVAL_EPISODES})`)
+    .option('--select-by <what>', 'with --eval-every: what keeps an evaluation\'s policy in best/: return (the mean return, default) or success (the success rate, ties by return; tasks that report info.isSuccess)')
     .option('--vectorization <mode>', 'sync (one thread) or async (worker threads)', 'sync')
     .option('--no-progress', 'do not draw the progress bar')
     .option('--robots <n>', 'train on n robots that connect over WebSocket (lamkit sim-robot or RobotClient) instead of a simulated task')
@@ -464,7 +480,8 @@ export function register(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const outcome = await runTrain(flags, { log: (line) => process.stdout.write(line + '\n') });
       const s = outcome.summary as { finalMeanReturn20?: number | null; wallSeconds?: number };
-      const best = outcome.bestEval ? `; best eval ${outcome.bestEval.meanReturn.toFixed(2)} at step ${outcome.bestEval.globalStep} (best/)` : '';
+      const b = outcome.bestEval;
+      const best = b ? `; best eval ${b.meanReturn.toFixed(2)}${b.successRate !== null ? ` (success ${(100 * b.successRate).toFixed(0)}%)` : ''} at step ${b.globalStep} (best/)` : '';
       process.stdout.write(`lamkit train: ${outcome.globalStep} steps in ${s.wallSeconds?.toFixed(1)} s; mean return (last 20 episodes) ${s.finalMeanReturn20?.toFixed(2) ?? '-'}${best}; outputs in ${outcome.outDir}\n`);
       if (outcome.interrupted) {
         process.stdout.write(`lamkit train: stopped by Ctrl-C at step ${outcome.globalStep}, checkpoint saved; continue with: ${outcome.resumeCommand}\n`);

@@ -52,6 +52,7 @@ import { parseArgs } from 'node:util';
 import { runRecord } from '../src/cli/commands/record.js';
 import { runFinetune } from '../src/cli/commands/finetune.js';
 import { runTrain, EVAL_SEED_OFFSET } from '../src/cli/commands/train.js';
+import { EVAL_SELECT_BY } from '../src/cli/eval-during-training.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../src/cli/interrupt.js';
 import { parseEnvKwargsFlag } from '../src/cli/flags.js';
 import { writeFileAtomic } from '../src/data/atomic-write.js';
@@ -134,7 +135,7 @@ if (selectBy !== 'nll' && selectBy !== 'success') throw new lib.InvalidArgument(
 const [selectEpisodes] = intList('select-episodes', values['select-episodes']!, 1);
 const [ppoSteps] = intList('ppo-steps', values['ppo-steps']!, 1);
 const ppoSelectBy = values['ppo-select-by'];
-if (ppoSelectBy !== undefined && ppoSelectBy !== 'return' && ppoSelectBy !== 'success') throw new lib.InvalidArgument(lib.formatError('bench:adapt --ppo-select-by', 'return or success', lib.describeValue(ppoSelectBy), 'Pass --ppo-select-by success, or leave it out (the end policy only)'));
+if (ppoSelectBy !== undefined && !(EVAL_SELECT_BY as readonly string[]).includes(ppoSelectBy)) throw new lib.InvalidArgument(lib.formatError('bench:adapt --ppo-select-by', `one of ${EVAL_SELECT_BY.join(', ')}`, lib.describeValue(ppoSelectBy), 'Pass --ppo-select-by success, or leave it out (the end policy only)'));
 const [ppoEvalEvery] = intList('ppo-eval-every', values['ppo-eval-every']!, 1);
 const [ppoEvalEpisodes] = intList('ppo-eval-episodes', values['ppo-eval-episodes']!, 1);
 const ppoParts = new Set(values['ppo-parts']!.split(',').map((p) => p.trim()));

@@ -168,6 +168,64 @@ for (const { targets, extra } of [{ targets: ['wq', 'wv'], extra: false }, { tar
   }
 });
 
+test('LoRA with init pissa: A B holds each projection\'s top singular triplets, the rest stays frozen as the residual, outputs start as the base\'s and the base network is untouched', async () => {
+  await initBackend({ report: null });
+  const base = TransformerActorCritic.create(spec({ kind: 'gaussian', dim: 2 }), new Rng(5), { logStdInit: 0 });
+  const baseBefore = base.readTensors().map((t) => Buffer.from(t.data.slice().buffer));
+  const rank = 3;
+  const alpha = 6;
+  const net = base.withLora({ rank, alpha, targets: ['wq', 'w1'], init: 'pissa' }, new Rng(6));
+  try {
+    assert.deepEqual(base.readTensors().map((t) => Buffer.from(t.data.buffer)), baseBefore, 'the base network\'s weights are bit-identical');
+    const before = new Map(base.readTensors().map((t) => [t.name, t.data]));
+    const after = new Map(net.readTensors().map((t) => [t.name, t.data]));
+    for (const name of ['blocks.0.attn.wq', 'blocks.1.mlp.w1']) {
+      const W = before.get(name)!;
+      const R = after.get(name)!;
+      const A = after.get(`${name}.lora_a`)!;
+      const B = after.get(`${name}.lora_b`)!;
+      const cols = B.length / rank;
+      const rows = A.length / rank;
+      // residual + (alpha / rank) A B rebuilds W.
+      let worst = 0;
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let k = 0; k < rank; k++) s += A[i * rank + k] * B[k * cols + j];
+        worst = Math.max(worst, Math.abs(R[i * cols + j] + (alpha / rank) * s - W[i * cols + j]));
+      }
+      assert.ok(worst < 1e-6, `${name}: rebuilt within ${worst}`);
+      // The adapters took the principal part: the residual has less energy than W by the top singular values squared,
+      // and A's columns are orthogonal (U_r scaled), B's rows too (V_r^T scaled).
+      const energy = (x: Float32Array) => x.reduce((a, v) => a + v * v, 0);
+      let top = 0;
+      for (let k = 0; k < rank; k++) {
+        let a2 = 0;
+        let b2 = 0;
+        for (let i = 0; i < rows; i++) a2 += A[i * rank + k] ** 2;
+        for (let j = 0; j < cols; j++) b2 += B[k * cols + j] ** 2;
+        assert.ok(Math.abs(a2 - b2) < 1e-4 * a2, `${name}: column ${k} of A and row ${k} of B share sqrt(S / scale)`);
+        top += ((alpha / rank) * a2) ** 2;
+        for (let q = 0; q < k; q++) {
+          let dot = 0;
+          for (let i = 0; i < rows; i++) dot += A[i * rank + k] * A[i * rank + q];
+          assert.ok(Math.abs(dot) < 1e-5 * a2, `${name}: A's columns ${q}, ${k} orthogonal`);
+        }
+      }
+      assert.ok(Math.abs(energy(W) - energy(R) - top) < 1e-3 * energy(W), `${name}: residual energy ${energy(R)} = ${energy(W)} - ${top}`);
+      assert.ok(top > (rank / Math.min(rows, cols)) * energy(W), `${name}: the top ${rank} directions hold more than an average share`);
+    }
+    for (const name of ['blocks.0.attn.wv', 'blocks.0.attn.wk', 'blocks.0.mlp.w2']) assert.deepEqual(after.get(name), before.get(name), `${name} (no adapter) unchanged`);
+    const r = rollout(base, 12, [], 7);
+    const a = fullForward(base, r, 12);
+    const b = fullForward(net, r, 12);
+    for (let t = 0; t < 12; t++) assert.ok(Math.abs(a.value[t] - b.value[t]) < 1e-4 && Math.abs(a.logProb[t] - b.logProb[t]) < 1e-4, `step ${t}: ${a.logProb[t]} vs ${b.logProb[t]}`);
+    assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], init: 'svd' as never }, new Rng(6)), /lora\.init.*gaussian, pissa/);
+  } finally {
+    net.dispose();
+    base.dispose();
+  }
+});
+
 test('loadPolicy gives transformer checkpoints a plain-JS policy (no tfjs) that acts exactly as the network', async () => {
   await initBackend({ report: null });
   const { mkdtempSync, rmSync } = await import('node:fs');

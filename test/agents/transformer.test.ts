@@ -198,12 +198,15 @@ test('LoRA with init pissa: A B holds each projection\'s top singular triplets, 
       // and A's columns are orthogonal (U_r scaled), B's rows too (V_r^T scaled).
       const energy = (x: Float32Array) => x.reduce((a, v) => a + v * v, 0);
       let top = 0;
+      let previous = Infinity;
       for (let k = 0; k < rank; k++) {
         let a2 = 0;
         let b2 = 0;
         for (let i = 0; i < rows; i++) a2 += A[i * rank + k] ** 2;
         for (let j = 0; j < cols; j++) b2 += B[k * cols + j] ** 2;
         assert.ok(Math.abs(a2 - b2) < 1e-4 * a2, `${name}: column ${k} of A and row ${k} of B share sqrt(S / scale)`);
+        assert.ok(a2 <= previous, `${name}: singular values in descending order (the top ones, not any)`);
+        previous = a2;
         top += ((alpha / rank) * a2) ** 2;
         for (let q = 0; q < k; q++) {
           let dot = 0;

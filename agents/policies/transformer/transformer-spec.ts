@@ -102,7 +102,8 @@ export interface LoraSpec {
    * `pissa` (Meng et al. 2024, arXiv:2404.02948, PEFT's `init_lora_weights="pissa"`): A B holds the
    * projection's top-`rank` singular triplets (`A = U_r sqrt(S_r / s)`, `B = sqrt(S_r / s) V_r^T`, `s =
    * alpha / rank`) and the frozen weight becomes the residual `W - U_r S_r V_r^T`, so the adapters train
-   * the principal directions; outputs start equal to the base's up to float32 rounding.
+   * the principal directions; outputs start equal to the base's up to float32 rounding. Weight decay pulls
+   * A and B towards zero, here away from the base: set the `lora` group's `weightDecay` to 0 to avoid it.
    */
   init?: LoraInit;
 }

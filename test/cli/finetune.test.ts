@@ -77,6 +77,8 @@ test('lamkit finetune: discrete actions give a classification report; mismatched
   });
   await assert.rejects(runFinetune(flags({ data: cartpole, policyKind: 'mlp', mode: 'lora', out: join(root, 'y') })), { message: /^lamkit finetune --mode: expected full for a 'mlp' network/ });
   await assert.rejects(runFinetune(flags({ mode: 'all', out: join(root, 'z') })), { message: 'lamkit finetune --mode: expected one of full, lora, head, got "all". Pass --mode full, lora or head.' });
+  // --merge folds a LoRA run's adapters: with another mode it would do nothing, so it is refused before any training.
+  await assert.rejects(runFinetune(flags({ data: cartpole, policyKind: 'mlp', merge: true, out: join(root, 'm') })), { message: /^lamkit finetune --merge: expected it with --mode lora .*got --mode full\. Add --mode lora, or drop --merge/ });
 });
 
 test('lamkit finetune --select-by success: rollouts in the task at every validation pick the kept weights; bad flags are typed errors', async () => {

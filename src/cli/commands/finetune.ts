@@ -86,6 +86,7 @@ const TEXT_CLIP_OBS = 1e6;
  */
 export async function runFinetune(flags: FinetuneFlags, log: (line: string) => void = () => {}): Promise<FinetuneOutcome> {
   if (!(MODES as readonly string[]).includes(flags.mode)) throw new InvalidArgument(formatError('lamkit finetune --mode', `one of ${MODES.join(', ')}`, describeValue(flags.mode), 'Pass --mode full, lora or head'));
+  if (flags.merge === true && flags.mode !== 'lora') throw new InvalidArgument(formatError('lamkit finetune --merge', 'it with --mode lora (it folds the adapters that run trains into the weights)', `--mode ${flags.mode}`, 'Add --mode lora, or drop --merge (full and head runs have no adapters to fold)'));
   const seed = parseIntFlag('lamkit finetune --seed', flags.seed, 0, '1') ?? 1;
   const selectBy = flags.selectBy ?? 'nll';
   if (!(SELECT_BY as readonly string[]).includes(selectBy)) throw new InvalidArgument(formatError('lamkit finetune --select-by', `one of ${SELECT_BY.join(', ')}`, describeValue(flags.selectBy), 'Pass --select-by nll, success or return'));

@@ -1,6 +1,7 @@
 import { FileFormatError, formatError } from '../../src/core/errors.js';
 import { actorOutDim } from '../policies/param-layout.js';
-import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora, checkTransformerSpec } from '../policies/transformer/transformer-spec.js';
+import { type TransformerSpec, actionInputDim, alibiSlopes, checkTransformerSpec } from '../policies/transformer/transformer-spec.js';
+import { mergeLora } from '../policies/transformer/transformer-lora.js';
 import { LN_EPS } from '../policies/transformer/transformer-js.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { actionHead, normalizeObs, type ExportOutputs } from './graph-parts.js';

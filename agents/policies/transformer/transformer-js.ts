@@ -1,4 +1,5 @@
-import { type TransformerSpec, actionInputDim, alibiSlopes, mergeLora, chunkOf, stepOutDim } from './transformer-spec.js';
+import { type TransformerSpec, actionInputDim, alibiSlopes, chunkOf, stepOutDim } from './transformer-spec.js';
+import { mergeLora } from './transformer-lora.js';
 
 /** One sub-env's decoding state: per layer, keys and values of its last `window - 1` tokens (a ring), and its previous action. */
 interface SubEnvCache {

@@ -1,0 +1,98 @@
+// LoRA adapters on a transformer's tensors: adding them (LoRA's start or PiSSA's split) and folding them back in.
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { InvalidArgument, formatError } from '../../../src/core/errors.js';
+import type { Rng } from '../../../src/core/rng.js';
+import { type TransformerSpec, type LoraSpec, checkTransformerSpec, initTransformerParams, loraTargetName } from './transformer-spec.js';
+
+/**
+ * Adds fresh LoRA adapters to a spec and its tensors. By default A normal
+ * with std 1/sqrt(d) and B = 0, so outputs are unchanged, and the base
+ * tensors are shared, not copied. With `init: 'pissa'` each adapted
+ * projection is split by its singular value decomposition (float64): A B
+ * takes the top `rank` triplets and the projection, a new array, the
+ * residual (see {@link LoraSpec.init}); the given tensors are left as they are.
+ */
+export function addLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>, lora: LoraSpec, rng: Rng): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
+  if (spec.lora) throw new InvalidArgument(formatError('addLora.spec', 'a network without adapters', `one with rank-${spec.lora.rank} adapters`, 'Merge them first (mergeLora) or fine-tune the adapters it has'));
+  const withLora: TransformerSpec = { ...spec, lora: { ...lora, targets: [...lora.targets] } };
+  checkTransformerSpec(withLora);
+  const fresh = initTransformerParams(withLora, rng, { logStdInit: 0 });
+  const out = new Map(tensors);
+  for (const [name, t] of fresh) if (name.endsWith('.lora_a') || name.endsWith('.lora_b')) out.set(name, t);
+  if (lora.init === 'pissa') {
+    for (let l = 0; l < spec.layers; l++) {
+      for (const w of lora.targets) {
+        const name = loraTargetName(l, w);
+        const W = tensors.get(name) as Float32Array;
+        const cols = (out.get(`${name}.lora_b`) as Float32Array).length / lora.rank;
+        const split = principalSplit(W, W.length / cols, cols, lora.rank, lora.alpha / lora.rank);
+        out.set(name, split.residual);
+        out.set(`${name}.lora_a`, split.a);
+        out.set(`${name}.lora_b`, split.b);
+      }
+    }
+  }
+  return { spec: withLora, tensors: out };
+}
+
+/**
+ * PiSSA's split of a `rows x cols` matrix (row-major): `a [rows x r] =
+ * U_r sqrt(S_r / scale)`, `b [r x cols] = sqrt(S_r / scale) V_r^T` and the
+ * residual `W - U_r S_r V_r^T`, so `residual + scale a b` is `W` up to
+ * float32 rounding. The SVD (ml-matrix, float64) is of the matrix itself; a
+ * wide one is decomposed through its transpose.
+ */
+export function principalSplit(W: Float32Array, rows: number, cols: number, r: number, scale: number): { a: Float32Array; b: Float32Array; residual: Float32Array } {
+  const m = new Matrix(rows, cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, W[i * cols + j]);
+  const svd = new SingularValueDecomposition(m, { autoTranspose: true });
+  const U = svd.leftSingularVectors;
+  const V = svd.rightSingularVectors;
+  const S = svd.diagonal;
+  const a = new Float32Array(rows * r);
+  const b = new Float32Array(r * cols);
+  const top = new Float64Array(rows * cols);
+  for (let k = 0; k < r; k++) {
+    const root = Math.sqrt(S[k] / scale);
+    for (let i = 0; i < rows; i++) a[i * r + k] = U.get(i, k) * root;
+    for (let j = 0; j < cols; j++) b[k * cols + j] = V.get(j, k) * root;
+    for (let i = 0; i < rows; i++) {
+      const u = U.get(i, k) * S[k];
+      for (let j = 0; j < cols; j++) top[i * cols + j] += u * V.get(j, k);
+    }
+  }
+  const residual = new Float32Array(rows * cols);
+  for (let i = 0; i < residual.length; i++) residual[i] = W[i] - top[i];
+  return { a, b, residual };
+}
+
+/** Folds the adapters into their projections (`W + (alpha / rank) A B`, float64 sums): the same network without LoRA. */
+export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
+  const { lora, ...rest } = spec;
+  const out = new Map(tensors);
+  if (!lora) return { spec: rest, tensors: out };
+  const r = lora.rank;
+  const scale = lora.alpha / r;
+  for (let l = 0; l < spec.layers; l++) {
+    for (const w of lora.targets) {
+      const name = loraTargetName(l, w);
+      const W = tensors.get(name) as Float32Array;
+      const A = tensors.get(`${name}.lora_a`) as Float32Array;
+      const B = tensors.get(`${name}.lora_b`) as Float32Array;
+      const rows = A.length / r;
+      const cols = B.length / r;
+      const merged = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          let s = 0;
+          for (let k = 0; k < r; k++) s += A[i * r + k] * B[k * cols + j];
+          merged[i * cols + j] = W[i * cols + j] + scale * s;
+        }
+      }
+      out.set(name, merged);
+      out.delete(`${name}.lora_a`);
+      out.delete(`${name}.lora_b`);
+    }
+  }
+  return { spec: rest, tensors: out };
+}

@@ -4,6 +4,7 @@ import type { CheckpointData, CheckpointMeta } from '../../checkpoint/save-check
 import { resolvePpoConfig, type ResolvedPpoConfig } from './ppo-config.js';
 import type { PpoTrainingState } from './ppo.js';
 import type { PolicyState } from '../../policies/policy-state.js';
+import type { SelfImitationState } from './self-imitation.js';
 
 /** A PPO training state as checkpoint data (format v2, algo `ppo`). */
 export function ppoCheckpoint(state: PpoTrainingState, meta: CheckpointMeta): CheckpointData {
@@ -23,11 +24,40 @@ export function ppoCheckpoint(state: PpoTrainingState, meta: CheckpointMeta): Ch
         ...(state.klRefCoef !== undefined ? { klRefCoef: state.klRefCoef } : {}),
         // The KL reference's kind, spec, groups and tensor shapes; its weights go to arrays.bin as `reference.<tensor>`.
         ...(state.reference ? { reference: { ...state.reference, tensors: state.reference.tensors.map(({ name, group, shape }) => ({ name, group, shape })) } } : {}),
+        // Self-imitation's replay: its episode lengths here, its steps in arrays.bin.
+        ...(state.selfImitation ? { selfImitation: { lengths: state.selfImitation.lengths } } : {}),
       },
       optimizer: state.optimizer,
-      ...(state.reference ? { arrays: Object.fromEntries(state.reference.tensors.map((t) => [`${REFERENCE_PREFIX}${t.name}`, t.data])) } : {}),
+      ...(state.reference || state.selfImitation
+        ? {
+            arrays: {
+              ...(state.reference ? Object.fromEntries(state.reference.tensors.map((t) => [`${REFERENCE_PREFIX}${t.name}`, t.data])) : {}),
+              ...(state.selfImitation ? { [SELF_IMITATION_OBS]: state.selfImitation.obs, [SELF_IMITATION_ACTIONS]: state.selfImitation.actions } : {}),
+            },
+          }
+        : {}),
     },
   };
+}
+
+/** `algo.arrays` names of self-imitation's replay. */
+const SELF_IMITATION_OBS = 'selfImitation.obs';
+const SELF_IMITATION_ACTIONS = 'selfImitation.actions';
+
+/** Self-imitation's replay a checkpoint stores (`algo.state.selfImitation.lengths` and two `algo.arrays`), or undefined. */
+function selfImitationFromCheckpoint(data: CheckpointData, where: string): SelfImitationState | undefined {
+  const si = (data.algo.state as Record<string, unknown>).selfImitation as { lengths?: unknown } | undefined;
+  if (si === undefined) return undefined;
+  const lengths = si?.lengths;
+  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new FileFormatError(formatError(`${where}.algo.state.selfImitation.lengths`, 'a list of positive episode lengths', describeValue(lengths), 'Re-save the checkpoint, or start a new run with --from it'));
+  }
+  const obs = data.algo.arrays?.[SELF_IMITATION_OBS];
+  const actions = data.algo.arrays?.[SELF_IMITATION_ACTIONS];
+  if (!obs || !actions) {
+    throw new FileFormatError(formatError(`${where}.algo.arrays`, `the arrays ${SELF_IMITATION_OBS} and ${SELF_IMITATION_ACTIONS}`, `${obs ? '' : SELF_IMITATION_OBS + ' missing '}${actions ? '' : SELF_IMITATION_ACTIONS + ' missing'}`.trim(), 'Re-save the checkpoint, or start a new run with --from it'));
+  }
+  return { obs, actions, lengths: lengths as number[] };
 }
 
 /** `algo.arrays` names of the KL reference's tensors. */
@@ -75,6 +105,7 @@ export function ppoStateFromCheckpoint(data: CheckpointData, where: string): Ppo
   }
   const st = data.algo.state as Record<string, unknown>;
   const reference = referenceFromCheckpoint(data, where);
+  const selfImitation = selfImitationFromCheckpoint(data, where);
   for (const k of ['globalStep', 'update', 'episodes', 'wallSeconds']) {
     if (typeof st[k] !== 'number' || !((st[k] as number) >= 0)) throw new FileFormatError(formatError(`${where}.algo.state.${k}`, 'a non-negative number', describeValue(st[k]), 'Re-save the checkpoint'));
   }
@@ -90,6 +121,7 @@ export function ppoStateFromCheckpoint(data: CheckpointData, where: string): Ppo
     wallSeconds: st.wallSeconds as number,
     ...(typeof st.klRefCoef === 'number' ? { klRefCoef: st.klRefCoef } : {}),
     ...(reference ? { reference } : {}),
+    ...(selfImitation ? { selfImitation } : {}),
   };
 }
 

@@ -129,6 +129,19 @@ export const ppoConfigSchema = z
      * still learns (it bootstraps a rollout that ends mid-episode).
      */
     groupSize: z.number().int().positive().default(1),
+    /**
+     * Self-imitation (agents/algos/ppo/self-imitation.ts): the episodes the
+     * policy solves (tasks that report success) join a replay, and each
+     * minibatch step adds this coefficient times behaviour cloning's NLL on
+     * `selfImitationBatch` chunks of `selfImitationSeqLen` steps from it; 0: off.
+     */
+    selfImitationCoef: z.number().min(0).default(0),
+    /** The replay keeps the last this many solved episodes. */
+    selfImitationEpisodes: z.number().int().positive().default(256),
+    /** Chunks (steps, for memoryless networks) of the replay scored per minibatch step. */
+    selfImitationBatch: z.number().int().positive().default(16),
+    /** Steps per replay chunk (sequence networks). */
+    selfImitationSeqLen: z.number().int().positive().default(16),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import type { GradientPath } from './ppo-updater.js';
 import type { VecNormalizerState } from './vec-normalizer.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import type { PPO } from './ppo.js';
+import type { SelfImitationState } from './self-imitation.js';
 
 /** Everything needed to continue a run exactly (what a checkpoint stores). */
 export interface PpoTrainingState {
@@ -25,6 +26,8 @@ export interface PpoTrainingState {
   klRefCoef?: number;
   /** The KL penalty's frozen reference network, when the run has one (a resumed run keeps penalizing towards it). */
   reference?: PolicyState;
+  /** Self-imitation's replay of solved episodes, when the run has one. */
+  selfImitation?: SelfImitationState;
 }
 
 /**

@@ -11,6 +11,7 @@ import { MinibatchAssembler } from './minibatch-assembler.js';
 import { ChunkAssembler, chunkLength } from './chunk-assembler.js';
 import type { KlReference, ReferenceOutput } from './kl-reference.js';
 import { isValueVariable } from './value-warmup.js';
+import type { SelfImitation } from './self-imitation.js';
 
 /** Rows of `all` (the reference's outputs on every chunk, chunk-major) for chunks `units[start..end)`: a minibatch's reference outputs. */
 function gatherChunks(all: ReferenceOutput, units: Int32Array, start: number, end: number, seqLen: number): ReferenceOutput {
@@ -58,15 +59,18 @@ export class PpoUpdater {
   private readonly explicit: ExplicitState | null;
   /** The KL penalty towards a frozen reference (autodiff path), or null. */
   readonly klRef: KlReference | null;
+  /** Self-imitation's replay (autodiff path), or null. */
+  private readonly selfImitation: SelfImitation | null;
 
-  constructor(net: ActorCritic, buffer: RolloutBuffer, config: ResolvedPpoConfig, path: GradientPath = 'explicit', klRef: KlReference | null = null) {
+  constructor(net: ActorCritic, buffer: RolloutBuffer, config: ResolvedPpoConfig, path: GradientPath = 'explicit', klRef: KlReference | null = null, selfImitation: SelfImitation | null = null) {
     this.net = net;
     this.buffer = buffer;
     this.config = config;
     this.chunks = net.sequence ? new ChunkAssembler(buffer, chunkLength(config), net.sequence.context) : null;
     this.klRef = klRef;
-    // The hand-derived gradient knows only the PPO objective: a KL penalty goes through autodiff.
-    const fast = path === 'explicit' && !net.sequence && !klRef ? net.fastGradient() : null;
+    this.selfImitation = selfImitation;
+    // The hand-derived gradient knows only the PPO objective: a KL penalty or self-imitation goes through autodiff.
+    const fast = path === 'explicit' && !net.sequence && !klRef && !selfImitation ? net.fastGradient() : null;
     this.path = fast ? 'explicit' : 'autodiff';
     this.assembler = new MinibatchAssembler(buffer, Math.ceil(config.batchSize / config.numMinibatches));
     const options: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: config.adamEps, weightDecay: config.weightDecay };
@@ -96,7 +100,9 @@ export class PpoUpdater {
   /**
    * `updateEpochs` epochs of minibatch gradient steps over the buffer's
    * rollout (shuffled with `rng`); returns the mean of each stat in
-   * PPO_STAT_NAMES, plus the mean KL to the reference when there is one.
+   * PPO_STAT_NAMES, plus the mean KL to the reference when there is one,
+   * then self-imitation's mean NLL when there is a replay (0 while it is empty
+   * or during a value warm-up).
    * `valueOnly` (value warm-up): only the value loss, only value parameters
    * (the MLP's `critic` group, the transformer's `head.value.*`) move.
    */
@@ -167,7 +173,8 @@ export class PpoUpdater {
     const klRef = this.klRef;
     // The reference is frozen: score every chunk once per update, not once per minibatch and epoch.
     const refAll = klRef && chunks ? this.referenceOutputs(klRef, chunks, mbSize, c.normAdv) : null;
-    let statSum = tf.zeros([PPO_STAT_NAMES.length + (klRef ? 1 : 0)]) as tf.Tensor1D;
+    const sil = valueOnly ? null : this.selfImitation;
+    let statSum = tf.zeros([PPO_STAT_NAMES.length + (klRef ? 1 : 0) + (this.selfImitation ? 1 : 0)]) as tf.Tensor1D;
     let count = 0;
     for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
       rng.shuffle(units);
@@ -180,8 +187,14 @@ export class PpoUpdater {
         const extras = { valueOnly, ...(klRef && refOut ? { klRef: { reference: klRef, outputs: refOut, coef: klRef.coef } } : {}) };
         const { value, grads } = tf.variableGrads(() => {
           const out = ppoLoss(this.net, mb, coefs, extras);
-          stats = tf.keep(out.stats);
-          return out.loss;
+          if (!this.selfImitation) {
+            stats = tf.keep(out.stats);
+            return out.loss;
+          }
+          // Self-imitation: behaviour cloning's NLL on solved episodes, added with its coefficient.
+          const nll = sil?.loss(this.net, c.selfImitationBatch, c.selfImitationSeqLen, rng) ?? null;
+          stats = tf.keep(tf.concat([out.stats, nll ? tf.reshape(nll, [1]) : tf.zeros([1])]) as tf.Tensor1D);
+          return nll ? (tf.add(out.loss, tf.mul(nll, c.selfImitationCoef)) as tf.Scalar) : out.loss;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);
         tf.dispose([value, norm, ...Object.values(grads), ...(refOut ? [refOut.actorOut, ...(refOut.logStd ? [refOut.logStd] : [])] : []), mb.oldLogProb, mb.advantages, mb.returns, mb.oldValues, ...(mb.weights ? [mb.weights] : [])]);

@@ -17,6 +17,7 @@ import { PPO_STAT_NAMES } from './ppo-loss.js';
 import { KlReference } from './kl-reference.js';
 import { checkValueWarmup } from './value-warmup.js';
 import { loraOnly } from './lora-only.js';
+import { SelfImitation } from './self-imitation.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import type { PpoTrainingState, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
@@ -80,6 +81,8 @@ export class PPO {
   private disposed = false;
   /** The KL reference as saved state (captured once: the reference never changes). */
   private referenceState: PolicyState | null = null;
+  /** Self-imitation's replay of solved episodes (`selfImitationCoef` > 0), or null. */
+  private readonly selfImitation: SelfImitation | null;
 
   private constructor(vec: VectorEnv, config: ResolvedPpoConfig, net: ActorCritic, rng: Rng, options: PpoOptions) {
     if (vec.numEnvs !== config.numEnvs) {
@@ -107,7 +110,8 @@ export class PPO {
       throw new InvalidArgument(formatError('PPO.options.reference', 'the frozen reference network of the KL penalty (klRefCoef > 0)', 'none', 'Pass the network the run started from (PPO.create copies it for you)'));
     }
     const klRef = config.klRefCoef > 0 && options.reference ? new KlReference(options.reference, config.klRefCoef, config.klRefTarget) : null;
-    this.updater = new PpoUpdater(net, this.buffer, config, options.gradient ?? 'explicit', klRef);
+    this.selfImitation = config.selfImitationCoef > 0 ? new SelfImitation(N, vec.obsDim, codec.actDim, config.selfImitationEpisodes) : null;
+    this.updater = new PpoUpdater(net, this.buffer, config, options.gradient ?? 'explicit', klRef, this.selfImitation);
     this.nextObs = new Float32Array(N * vec.obsDim);
     this.nextRawObs = new Float32Array(N * vec.obsDim);
     this.nextDone = new Uint8Array(N);
@@ -167,6 +171,7 @@ export class PPO {
       ppo.episodes = state.episodes;
       ppo.wallOffset = state.wallSeconds;
       ppo.envState = 'boundary';
+      if (state.selfImitation) ppo.selfImitation?.setState(state.selfImitation, 'PPO.restore.state.selfImitation');
       if (state.klRefCoef !== undefined) ppo.updater.klRef?.setCoef(state.klRefCoef);
       return ppo;
     } catch (err) {
@@ -278,9 +283,11 @@ export class PPO {
         if (b.valid[k]) {
           this.epReturn[i] += res.rewards[i];
           this.epLength[i] += 1;
+          this.selfImitation?.record(i, b.obs.subarray(k * obsDim, (k + 1) * obsDim), b.actions.subarray(k * actDim, (k + 1) * actDim));
         }
         if (this.ended[i] && b.valid[k]) {
           const success = res.info.episode?.mask[i] ? res.info.episode.success[i] : -1;
+          this.selfImitation?.finish(i, success);
           episodes.push(this.finishEpisode(i, success));
           if (grouped) {
             this.finished[i] = 1;
@@ -329,6 +336,10 @@ export class PPO {
       row['charts/kl_ref_coef'] = klRef.coef;
       // The actor did not move during a warm-up: nothing to adapt to.
       if (!valueOnly) klRef.adapt(stats[PPO_STAT_NAMES.length]);
+    }
+    if (this.selfImitation) {
+      row['losses/self_imitation_nll'] = stats[PPO_STAT_NAMES.length + (klRef ? 1 : 0)];
+      row['charts/self_imitation_episodes'] = this.selfImitation.size;
     }
     row['perf/sps'] = Math.round((this.globalStep - this.stepsAtStart) / Math.max(1e-9, (performance.now() - this.clockStart) / 1000));
     this.options.metrics?.emit(row);
@@ -412,6 +423,7 @@ export class PPO {
       episodes: this.episodes,
       wallSeconds: this.wallSeconds(),
       ...(this.updater.klRef ? { klRefCoef: this.updater.klRef.coef, reference: (this.referenceState ??= capturePolicy(this.updater.klRef.ref)) } : {}),
+      ...(this.selfImitation ? { selfImitation: this.selfImitation.getState() } : {}),
     };
   }
 
@@ -467,6 +479,7 @@ export class PPO {
     this.epLength.fill(0);
     this.finished.fill(0);
     this.groupSuccess.fill(-1);
+    this.selfImitation?.dropRunning();
     for (let i = 0; i < N; i++) this.net.resetEpisode(i);
     this.envState = 'running';
   }

@@ -34,6 +34,10 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   actorLogStd: null,
   freezeObsStats: false,
   groupSize: 1,
+  selfImitationCoef: 0,
+  selfImitationEpisodes: 256,
+  selfImitationBatch: 16,
+  selfImitationSeqLen: 16,
 };
 
 /** Overrides for discrete-action tasks without a tuned entry (CleanRL `ppo.py`). */

@@ -131,8 +131,13 @@ export class RolloutBuffer {
    * termination, bootstraps a truncation or the rollout's end with V (as
    * GAE), and is 0 where a row is invalid; a row with no valid partner gets
    * advantage 0.
+   *
+   * `greedy`: each group's first member acted by the policy's mode, and the
+   * baseline is its reward-to-go instead (`A_i(t) = R_i(t) - R_greedy(t)`,
+   * 0 once its episode ended; self-critical training's greedy baseline); the
+   * greedy member's own advantages are 0 (PPO does not train on its rows).
    */
-  computeGroupAdvantage(lastValues: Float64Array, gamma: number, groupSize: number): void {
+  computeGroupAdvantage(lastValues: Float64Array, gamma: number, groupSize: number, greedy = false): void {
     const T = this.numSteps;
     const N = this.numEnvs;
     if (!Number.isInteger(groupSize) || groupSize < 2 || N % groupSize !== 0) {
@@ -143,6 +148,13 @@ export class RolloutBuffer {
     this.gae(lastValues, gamma, 1, new Float64Array(T * N), togo, 'RolloutBuffer.computeGroupAdvantage.lastValues');
     for (let t = 0; t < T; t++) {
       for (let g = 0; g < N; g += groupSize) {
+        if (greedy) {
+          // The greedy member (the group's first) is the baseline: its reward-to-go at t (0 once its episode ended), its own rows 0.
+          const base = this.valid[t * N + g] ? togo[t * N + g] : 0;
+          this.advantages[t * N + g] = 0;
+          for (let i = g + 1; i < g + groupSize; i++) this.advantages[t * N + i] = this.valid[t * N + i] ? togo[t * N + i] - base : 0;
+          continue;
+        }
         let sum = 0;
         let count = 0;
         for (let j = g; j < g + groupSize; j++) {

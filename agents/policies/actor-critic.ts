@@ -10,6 +10,14 @@ import type { HeadSpec } from './param-layout.js';
  * (a `Dict` with camera images and an instruction) add per-key `extras`;
  * a network that does not read a key ignores it.
  */
+/** `ActorCritic.act`'s choice of mode over sampling: for every row, or per row (`Uint8Array [rows]`, 1 = mode). */
+export type Deterministic = boolean | Uint8Array;
+
+/** Whether row `i` acts by its mode under `d`. */
+export function rowDeterministic(d: Deterministic, i: number): boolean {
+  return d === true || (d !== false && d[i] === 1);
+}
+
 export interface ObsBatch {
   rows: number;
   /** `Float32Array [rows x obsDim]`. */
@@ -229,8 +237,12 @@ export interface ActorCritic {
   keypointGoalError?(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D;
   /** Log-probs, entropies and values of stored actions (differentiable). */
   evaluate(batch: EvalBatch): ActorCriticEval;
-  /** Rollout inference: samples actions for `obs.rows` sub-envs into `out`. */
-  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void;
+  /**
+   * Rollout inference: samples actions for `obs.rows` sub-envs into `out`;
+   * `deterministic` for every row, or per row (1: that row's mode, e.g. PPO's
+   * greedy group member).
+   */
+  act(obs: ObsBatch, rng: Rng | null, deterministic: Deterministic, out: ActOutput): void;
   /** V(obs) into `out [rows]` (a sequence policy scores the step after its history, without recording it). */
   value(obs: ObsBatch, out: Float64Array): void;
   /** Sub-env `envIndex` starts a new episode (sequence policies clear its history, networks with episode memory forget its first observation; others do nothing). */

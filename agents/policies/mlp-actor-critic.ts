@@ -9,6 +9,7 @@ import { makeDistribution } from './make-distribution.js';
 import { JsActorCritic } from './js-actor-critic.js';
 import { ExplicitPpoGrad } from './explicit-ppo-grad.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, FastGradient, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from './actor-critic.js';
+import { rowDeterministic, type Deterministic } from './actor-critic.js';
 
 /** From this many rows on, `act` runs one batched tfjs call instead of the plain-JS pass. */
 export const BATCHED_INFERENCE_MIN_ROWS = 32;
@@ -120,7 +121,7 @@ export class MlpActorCritic implements ActorCritic {
     });
   }
 
-  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+  act(obs: ObsBatch, rng: Rng | null, deterministic: Deterministic, out: ActOutput): void {
     const { rows, flat } = obs;
     const d = this.obsDim;
     const outDim = this.js.outDim;
@@ -138,7 +139,7 @@ export class MlpActorCritic implements ActorCritic {
         this.js.actorRow(flat, i * d, this.actorOut, i * outDim);
         out.values[i] = this.js.valueRow(flat, i * d);
       }
-      out.logProbs[i] = this.dist.sampleRow(this.actorOut, i * outDim, this.js.logStd, rng, deterministic, out.actions, i * actDim);
+      out.logProbs[i] = this.dist.sampleRow(this.actorOut, i * outDim, this.js.logStd, rng, rowDeterministic(deterministic, i), out.actions, i * actDim);
     }
   }
 

@@ -8,6 +8,7 @@ import { initMlpParams } from './orthogonal-init.js';
 import { makeDistribution } from './make-distribution.js';
 import { flatFromTensors } from './mlp-actor-critic.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from './actor-critic.js';
+import { rowDeterministic, type Deterministic } from './actor-critic.js';
 
 /** Architecture of a {@link WindowMlpActorCritic}. */
 export interface WindowMlpSpec {
@@ -120,11 +121,11 @@ export class WindowMlpActorCritic implements ActorCritic {
     }) as unknown as ActorCriticEval;
   }
 
-  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+  act(obs: ObsBatch, rng: Rng | null, deterministic: Deterministic, out: ActOutput): void {
     this.push(obs, true);
     this.forwardRows(obs.rows, out.values);
     const outDim = actorOutDim(this.spec.head);
-    for (let i = 0; i < obs.rows; i++) out.logProbs[i] = this.dist.sampleRow(this.actorOut, i * outDim, this.logStd, rng, deterministic, out.actions, i * this.dist.actDim);
+    for (let i = 0; i < obs.rows; i++) out.logProbs[i] = this.dist.sampleRow(this.actorOut, i * outDim, this.logStd, rng, rowDeterministic(deterministic, i), out.actions, i * this.dist.actDim);
   }
 
   value(obs: ObsBatch, out: Float64Array): void {

@@ -131,3 +131,68 @@ test('group mode: a run stopped after any update and restored from its state equ
   assert.deepEqual(rest.rng, whole.rng);
   assert.notDeepEqual(bytes(half), bytes(whole));
 });
+
+test('greedy group baseline: each sampled member against the greedy (first) member at the same step; the greedy rows get 0', () => {
+  // 2 steps x 4 sub-envs, groups {0,1} and {2,3}, gamma 0.5. Env 2 (greedy) terminates at t=0: its reward-to-go at t=1 counts 0.
+  const b = new RolloutBuffer(2, 4, 1, 1);
+  b.valid.set([1, 1, 1, 1, 1, 1, 0, 1]);
+  b.rewards.set([1, 2, 3, 0, 1, 0, 0, 5]);
+  b.terminated[2] = 1;
+  const last = Float64Array.of(0, 0, 0, 2);
+  b.computeGroupAdvantage(last, 0.5, 2, true);
+  // Reward-to-go: env 0: t1 1, t0 1 + 0.5 = 1.5; env 1: t1 0, t0 2; env 2: t0 3; env 3: t1 5 + 0.5*2 = 6, t0 0 + 3 = 3.
+  close(b.advantages, [0, 2 - 1.5, 0, 3 - 3, 0, 0 - 1, 0, 6 - 0]);
+});
+
+test("groupBaseline 'greedy' needs groups: a typed error", () => {
+  assert.throws(() => resolvePpoConfig({ ...PPO_BASE_DEFAULTS, seed: 0, totalSteps: 1000, numEnvs: 4, numSteps: 10, numMinibatches: 1, groupBaseline: 'greedy' }), (e: unknown) => e instanceof InvalidArgument && /groupBaseline: expected 'others' without groups/.test(e.message) && /Set groupSize >= 2/.test(e.message));
+});
+
+test('greedy group baseline in PPO: the first member of each group acts by the mode (the highest log-prob), is reported as charts/greedy_success, and is not trained on', async () => {
+  const config = resolvePpoConfig({ ...PPO_BASE_DEFAULTS, seed: 2, totalSteps: 200, numEnvs: 4, numSteps: 50, numMinibatches: 2, updateEpochs: 2, normalizeObs: false, normalizeReward: false, groupSize: 2, groupBaseline: 'greedy' });
+  const vec = await makeVec('ArmReach-v0', { numEnvs: 4 });
+  const rows: MetricRow[] = [];
+  const metrics = new MetricStream();
+  metrics.subscribe((r) => rows.push(r));
+  const ppo = await PPO.create(vec, config, { metrics, policy: { kind: 'mlp', hidden: [16] } });
+  try {
+    await ppo.collect();
+    const b = ppo.rollout;
+    // A Gaussian's log-prob is highest at its mean: the greedy rows all have the same, the sampled rows less.
+    const greedyLp = b.logProbs[0];
+    for (let t = 0; t < 50; t++) {
+      for (const i of [0, 2]) if (b.valid[t * 4 + i]) assert.equal(b.logProbs[t * 4 + i], greedyLp, `greedy row t=${t} i=${i}`);
+      for (const i of [1, 3]) if (b.valid[t * 4 + i]) assert.ok(b.logProbs[t * 4 + i] < greedyLp, `sampled row t=${t} i=${i}`);
+    }
+    // ArmReach-v0 reports success: the two greedy episodes under their own name, the two sampled ones as charts/success.
+    assert.equal(rows.filter((r) => r['charts/greedy_success'] !== undefined).length, 2);
+    assert.equal(rows.filter((r) => r['charts/success'] !== undefined).length, 2);
+    const validBefore = Array.from(b.valid);
+    ppo.update();
+    for (let k = 0; k < b.valid.length; k++) assert.equal(b.valid[k], k % 4 === 0 || k % 4 === 2 ? 0 : validBefore[k], `row ${k}`);
+  } finally {
+    ppo.dispose();
+    await vec.close();
+  }
+});
+
+test('greedy group baseline learns CartPole-v1 (mean return of the last 16 > 120 within 64k steps; first 16 < 50)', async () => {
+  const config = resolvePpoConfig({ ...base, seed: 1, totalSteps: 64_000, groupSize: 4, groupBaseline: 'greedy' });
+  const vec = await makeVec('CartPole-v1', { numEnvs: 8, makeOptions: { disableEnvChecker: true } });
+  const returns: number[] = [];
+  const metrics = new MetricStream();
+  // Every episode counts, the greedy members' (sub-envs 0 and 4) too.
+  metrics.subscribe((r) => {
+    if (r['charts/episodic_return'] !== undefined) returns.push(r['charts/episodic_return'] as number);
+  });
+  const ppo = await PPO.create(vec, config, { metrics });
+  try {
+    await ppo.learn();
+  } finally {
+    ppo.dispose();
+    await vec.close();
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+  assert.ok(mean(returns.slice(0, 16)) < 50, `first 16 episodes: ${mean(returns.slice(0, 16))}`);
+  assert.ok(mean(returns.slice(-16)) > 120, `last 16 episodes: ${mean(returns.slice(-16))}`);
+});

@@ -130,6 +130,16 @@ export const ppoConfigSchema = z
      */
     groupSize: z.number().int().positive().default(1),
     /**
+     * Group mode's baseline: 'others' (the mean reward-to-go of the other
+     * members), or 'greedy': each group's first member acts by the policy's
+     * mode (the deterministic action, as evaluation does) and is not trained
+     * on; the others' advantage is their reward-to-go minus its (the greedy
+     * baseline of self-critical training, Rennie et al. 2017): a sample is
+     * reinforced when it beats what the deterministic policy does from the
+     * same start. Metric `charts/greedy_success`.
+     */
+    groupBaseline: z.enum(['others', 'greedy']).default('others'),
+    /**
      * Self-imitation (agents/algos/ppo/self-imitation.ts): the episodes the
      * policy solves (tasks that report success) join a replay, and each
      * minibatch step adds this coefficient times behaviour cloning's NLL on
@@ -190,6 +200,9 @@ export function resolvePpoConfig(config: Record<string, unknown>, where = 'PpoCo
   }
   if (c.numEnvs % c.groupSize !== 0) {
     throw new InvalidArgument(formatError(`${where}.groupSize`, `a divisor of numEnvs (${c.numEnvs})`, String(c.groupSize), `Use e.g. numEnvs ${c.groupSize * Math.max(1, Math.round(c.numEnvs / c.groupSize))} or groupSize 1 (off)`));
+  }
+  if (c.groupBaseline === 'greedy' && c.groupSize < 2) {
+    throw new InvalidArgument(formatError(`${where}.groupBaseline`, "'others' without groups (groupSize 1)", "'greedy'", 'Set groupSize >= 2 (the greedy member and at least one sampled one), or drop groupBaseline'));
   }
   const numUpdates = Math.floor(c.totalSteps / batchSize);
   if (numUpdates < 1) {

@@ -69,6 +69,8 @@ export class PPO {
   private readonly finished: Uint8Array;
   /** Group mode: the success of each sub-env's episode of this rollout (-1: none reported). */
   private readonly groupSuccess: Int8Array;
+  /** `groupBaseline` 'greedy': 1 for each group's first sub-env, which acts by the policy's mode; else false. */
+  private readonly greedyRows: Uint8Array | null;
   private readonly clockStart = performance.now();
   private globalStep = 0;
   private update_ = 0;
@@ -124,6 +126,7 @@ export class PPO {
     this.lastValues = new Float64Array(N);
     this.finished = new Uint8Array(N);
     this.groupSuccess = new Int8Array(N);
+    this.greedyRows = config.groupBaseline === 'greedy' ? Uint8Array.from({ length: N }, (_, i) => (i % config.groupSize === 0 ? 1 : 0)) : null;
   }
 
   /** A new run: starts the tfjs backend, builds the network of `options.policy` (or takes `options.net`) initialized from `config.seed`. */
@@ -265,7 +268,7 @@ export class PPO {
         b.valid[row + i] = this.nextDone[i] || this.finished[i] ? 0 : 1;
         b.episodeStarts[row + i] = this.startNext[i];
       }
-      this.net.act({ rows: N, flat: this.nextObs }, this.rng, false, this.rowOutput(row));
+      this.net.act({ rows: N, flat: this.nextObs }, this.rng, this.greedyRows ?? false, this.rowOutput(row));
       this.codec.toEnvActions(b.actions.subarray(row * actDim, (row + N) * actDim), N, this.envActions);
       const res = await this.vec.step(this.envActions);
       for (let i = 0; i < N; i++) {
@@ -288,7 +291,7 @@ export class PPO {
         if (this.ended[i] && b.valid[k]) {
           const success = res.info.episode?.mask[i] ? res.info.episode.success[i] : -1;
           this.selfImitation?.finish(i, success);
-          episodes.push(this.finishEpisode(i, success));
+          episodes.push(this.finishEpisode(i, success, this.greedyRows?.[i] === 1));
           if (grouped) {
             this.finished[i] = 1;
             this.groupSuccess[i] = success < 0 ? -1 : success > 0 ? 1 : 0;
@@ -318,7 +321,9 @@ export class PPO {
     const c = this.config;
     this.scaleRewards();
     this.buffer.computeReturnsAndAdvantage(this.lastValues, c.gamma, c.gaeLambda);
-    if (c.groupSize > 1) this.buffer.computeGroupAdvantage(this.lastValues, c.gamma, c.groupSize);
+    if (c.groupSize > 1) this.buffer.computeGroupAdvantage(this.lastValues, c.gamma, c.groupSize, this.greedyRows !== null);
+    // The greedy members acted by the mode: not samples of the policy, so not trained on (after the critic's targets and advantages).
+    if (this.greedyRows) for (let k = 0; k < this.buffer.valid.length; k++) if (this.greedyRows[k % this.vec.numEnvs]) this.buffer.valid[k] = 0;
     // Linear annealing to 0 over the run (CleanRL: frac = 1 - (iteration - 1) / num_iterations).
     const frac = 1 - this.update_ / c.numUpdates;
     const lr = c.annealLr ? frac * c.learningRate : c.learningRate;
@@ -502,19 +507,19 @@ export class PPO {
     if (groups > 0) this.options.metrics?.emit({ global_step: this.globalStep, wall_s: this.wallSeconds(), 'charts/group_mixed_success': mixed / groups });
   }
 
-  private finishEpisode(i: number, success: number): EpisodeRecord {
-    const rec = this.recordEpisode(this.epReturn[i], this.epLength[i], success);
+  private finishEpisode(i: number, success: number, greedy = false): EpisodeRecord {
+    const rec = this.recordEpisode(this.epReturn[i], this.epLength[i], success, greedy);
     this.epReturn[i] = 0;
     this.epLength[i] = 0;
     return rec;
   }
 
-  /** Counts a finished episode and emits its metrics (`success` < 0: the task reports none). */
-  private recordEpisode(ret: number, length: number, success: number): EpisodeRecord {
+  /** Counts a finished episode and emits its metrics (`success` < 0: the task reports none; `greedy`: a greedy group member's, whose success is `charts/greedy_success`). */
+  private recordEpisode(ret: number, length: number, success: number, greedy = false): EpisodeRecord {
     const rec: EpisodeRecord = { globalStep: this.globalStep, wallSeconds: this.wallSeconds(), return: ret, length };
     this.episodes += 1;
     const row: MetricRow = { global_step: rec.globalStep, wall_s: rec.wallSeconds, 'charts/episodic_return': rec.return, 'charts/episodic_length': rec.length };
-    if (success >= 0) row['charts/success'] = success;
+    if (success >= 0) row[greedy ? 'charts/greedy_success' : 'charts/success'] = success;
     this.options.metrics?.emit(row);
     return rec;
   }

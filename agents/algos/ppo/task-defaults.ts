@@ -34,6 +34,7 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   actorLogStd: null,
   freezeObsStats: false,
   groupSize: 1,
+  groupBaseline: 'others',
   selfImitationCoef: 0,
   selfImitationEpisodes: 256,
   selfImitationBatch: 16,

@@ -7,6 +7,7 @@ import { layerNorm, gelu } from '../../nn/transformer-layers.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo } from '../actor-critic.js';
+import { rowDeterministic, type Deterministic } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
 import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
@@ -171,13 +172,13 @@ export class TextTransformerActorCritic implements ActorCritic {
     }) as unknown as ActorCriticEval;
   }
 
-  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+  act(obs: ObsBatch, rng: Rng | null, deterministic: Deterministic, out: ActOutput): void {
     const { actor, values, outDim } = this.infer(obs, true);
     const logStd = this.vars.get('head.actor.log_std')?.dataSync() as Float32Array | undefined;
     const ad = this.dist.actDim;
     for (let i = 0; i < obs.rows; i++) {
       out.values[i] = values[i];
-      out.logProbs[i] = this.dist.sampleRow(actor, i * outDim, logStd ?? null, rng, deterministic, out.actions, i * ad);
+      out.logProbs[i] = this.dist.sampleRow(actor, i * outDim, logStd ?? null, rng, rowDeterministic(deterministic, i), out.actions, i * ad);
     }
   }
 

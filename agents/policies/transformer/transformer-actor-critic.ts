@@ -7,6 +7,7 @@ import { layerNorm, gelu } from '../../nn/transformer-layers.js';
 import type { ActionDistribution } from '../../distributions/action-distribution.js';
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, ChunkLayout, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
+import { rowDeterministic, type Deterministic } from '../actor-critic.js';
 import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim, checkTransformerSpec } from './transformer-spec.js';
 import { addLora, mergeLora } from './transformer-lora.js';
 import { BinnedContinuous } from '../../distributions/binned-continuous.js';
@@ -447,14 +448,14 @@ export class TransformerActorCritic implements ActorCritic {
   }
 
   /** Acts as the deployed policy does: an action-chunking network samples around the temporal ensemble of its chunk predictions. */
-  act(obs: ObsBatch, rng: Rng | null, deterministic: boolean, out: ActOutput): void {
+  act(obs: ObsBatch, rng: Rng | null, deterministic: Deterministic, out: ActOutput): void {
     const outDim = this.js.outDim;
     const ad = this.dist.actDim;
     if (this.actorOut.length < outDim) this.actorOut = new Float64Array(outDim);
     for (let i = 0; i < obs.rows; i++) {
       out.values[i] = this.js.step(i, obs.flat, i * this.obsDim, this.actorOut, 0, true);
       this.ensemble?.step(i, this.actorOut, 0, this.ensembled, 0);
-      out.logProbs[i] = this.dist.sampleRow(this.ensemble ? this.ensembled : this.actorOut, 0, this.js.logStd, rng, deterministic, out.actions, i * ad);
+      out.logProbs[i] = this.dist.sampleRow(this.ensemble ? this.ensembled : this.actorOut, 0, this.js.logStd, rng, rowDeterministic(deterministic, i), out.actions, i * ad);
       this.js.recordAction(i, out.actions, i * ad);
     }
   }

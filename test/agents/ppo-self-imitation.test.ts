@@ -141,6 +141,15 @@ test('PPO self-imitation: solved episodes (and only they) fill the replay; cloni
   assert.ok(on.tensors.every((n) => n === on.tensors[0]), `numTensors per update: ${on.tensors.join(',')}`);
 });
 
+test('PPO self-imitation with remote rollouts (a rolloutSource, `lamkit train --broker`) is a typed error: the learner never sees whole episodes', async () => {
+  const vec = successVec(8);
+  try {
+    await assert.rejects(PPO.create(vec, config(1), { policy, rolloutSource: { collect: async () => null } }), (e: unknown) => e instanceof InvalidArgument && /^PPO\.config\.selfImitationCoef: expected 0 with remote rollout workers/.test((e as Error).message));
+  } finally {
+    await vec.close();
+  }
+});
+
 test('PPO self-imitation: a run stopped at an update, saved and read back from a checkpoint (replay included), continues bit for bit', async () => {
   const c = config(1, 320);
   const train = async (from: PpoTrainingState | null, stopAt?: number): Promise<PpoTrainingState> => {

@@ -95,6 +95,10 @@ export class PPO {
       throw new InvalidArgument(formatError('PPO.net', `a network for obs ${vec.obsDim} and head ${JSON.stringify(codec.head)}`, `obs ${net.obsDim}, head ${JSON.stringify(net.head)}`, 'Train on the task the network was built for'));
     }
     checkValueWarmup(net, config.valueWarmupUpdates);
+    if (options.rolloutSource && config.selfImitationCoef > 0) {
+      // The learner takes rollouts, not whole episodes with their success: the replay would stay empty.
+      throw new InvalidArgument(formatError('PPO.config.selfImitationCoef', '0 with remote rollout workers (a rolloutSource)', String(config.selfImitationCoef), 'Drop selfImitationCoef, or train without --broker (in one process)'));
+    }
     for (const [name, o] of Object.entries(config.paramGroups)) if (o.frozen !== undefined) net.setTrainable(name, !o.frozen);
     if (!net.paramGroups().some((g) => g.trainable)) {
       throw new InvalidArgument(formatError('PPO.config.paramGroups', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group (e.g. the critic)'));

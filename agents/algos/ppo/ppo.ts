@@ -69,7 +69,7 @@ export class PPO {
   private readonly finished: Uint8Array;
   /** Group mode: the success of each sub-env's episode of this rollout (-1: none reported). */
   private readonly groupSuccess: Int8Array;
-  /** `groupBaseline` 'greedy': 1 for each group's first sub-env, which acts by the policy's mode; else false. */
+  /** `groupBaseline` 'greedy': 1 for each group's first sub-env, which acts by the policy's mode; else null. */
   private readonly greedyRows: Uint8Array | null;
   private readonly clockStart = performance.now();
   private globalStep = 0;

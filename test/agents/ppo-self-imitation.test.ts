@@ -16,11 +16,11 @@ import { SelfImitation } from '../../agents/algos/ppo/self-imitation.js';
 import { saveCheckpoint } from '../../agents/checkpoint/save-checkpoint.js';
 import { readCheckpoint } from '../../agents/checkpoint/read-checkpoint.js';
 import { TestEnv } from '../helpers/test-env.js';
-import { tensorBytes } from '../helpers/ppo-resume.js';
+import { tensorBytes, trainOn } from '../helpers/ppo-resume.js';
 
 test('SelfImitation keeps only episodes that report success, the last `capacity` of them, and round-trips its state', () => {
   const si = new SelfImitation(2, 2, 1, 2);
-  const step = (i: number, o: number, a: number): void => si.record(i, Float32Array.of(o, -o), Float32Array.of(a));
+  const step = (i: number, o: number, a: number): void => si.record(i, Float32Array.of(o, -o), Float32Array.of(a), 0);
   step(0, 1, 0.1);
   step(1, 9, 0.9);
   step(0, 2, 0.2);
@@ -152,17 +152,7 @@ test('PPO self-imitation with remote rollouts (a rolloutSource, `lamkit train --
 
 test('PPO self-imitation: a run stopped at an update, saved and read back from a checkpoint (replay included), continues bit for bit', async () => {
   const c = config(1, 320);
-  const train = async (from: PpoTrainingState | null, stopAt?: number): Promise<PpoTrainingState> => {
-    const vec = successVec(8);
-    const ppo = from ? await PPO.restore(vec, from) : await PPO.create(vec, c, { policy });
-    try {
-      await ppo.learn({ stop: () => stopAt !== undefined && ppo.step >= stopAt });
-      return ppo.trainingState();
-    } finally {
-      ppo.dispose();
-      await vec.close();
-    }
-  };
+  const train = (from: PpoTrainingState | null, stopAt?: number): Promise<PpoTrainingState> => trainOn(successVec(8), c, policy, from, stopAt);
   const whole = await train(null);
   const half = await train(null, 128);
   assert.ok((half.selfImitation?.lengths.length ?? 0) > 0, 'the replay has episodes at the stop');

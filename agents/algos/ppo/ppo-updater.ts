@@ -187,13 +187,9 @@ export class PpoUpdater {
         const extras = { valueOnly, ...(klRef && refOut ? { klRef: { reference: klRef, outputs: refOut, coef: klRef.coef } } : {}) };
         const { value, grads } = tf.variableGrads(() => {
           const out = ppoLoss(this.net, mb, coefs, extras);
-          if (!this.selfImitation) {
-            stats = tf.keep(out.stats);
-            return out.loss;
-          }
-          // Self-imitation: behaviour cloning's NLL on solved episodes, added with its coefficient.
+          // Self-imitation: behaviour cloning's NLL on solved episodes, added with its coefficient (its stat 0 while there is none).
           const nll = sil?.loss(this.net, c.selfImitationBatch, c.selfImitationSeqLen, rng) ?? null;
-          stats = tf.keep(tf.concat([out.stats, nll ? tf.reshape(nll, [1]) : tf.zeros([1])]) as tf.Tensor1D);
+          stats = tf.keep(this.selfImitation ? (tf.concat([out.stats, nll ? tf.reshape(nll, [1]) : tf.zeros([1])]) as tf.Tensor1D) : out.stats);
           return nll ? (tf.add(out.loss, tf.mul(nll, c.selfImitationCoef)) as tf.Scalar) : out.loss;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);

@@ -290,7 +290,7 @@ export class PPO {
         if (b.valid[k]) {
           this.epReturn[i] += res.rewards[i];
           this.epLength[i] += 1;
-          this.selfImitation?.record(i, b.obs.subarray(k * obsDim, (k + 1) * obsDim), b.actions.subarray(k * actDim, (k + 1) * actDim));
+          this.selfImitation?.record(i, b.obs, b.actions, k);
         }
         if (this.ended[i] && b.valid[k]) {
           const success = res.info.episode?.mask[i] ? res.info.episode.success[i] : -1;
@@ -327,7 +327,7 @@ export class PPO {
     this.buffer.computeReturnsAndAdvantage(this.lastValues, c.gamma, c.gaeLambda);
     if (c.groupSize > 1) this.buffer.computeGroupAdvantage(this.lastValues, c.gamma, c.groupSize, this.greedyRows !== null);
     // The greedy members acted by the mode: not samples of the policy, so not trained on (after the critic's targets and advantages).
-    if (this.greedyRows) for (let k = 0; k < this.buffer.valid.length; k++) if (this.greedyRows[k % this.vec.numEnvs]) this.buffer.valid[k] = 0;
+    if (this.greedyRows) for (let k = 0; k < this.buffer.valid.length; k += c.groupSize) this.buffer.valid[k] = 0;
     // Linear annealing to 0 over the run (CleanRL: frac = 1 - (iteration - 1) / num_iterations).
     const frac = 1 - this.update_ / c.numUpdates;
     const lr = c.annealLr ? frac * c.learningRate : c.learningRate;

@@ -56,8 +56,13 @@ export class SelfImitation {
     return this.episodes.length;
   }
 
-  /** Appends one step of sub-env `i`'s running episode: `obs` as the network saw it, `action` as stored in the rollout. */
-  record(i: number, obs: Float32Array, action: Float32Array): void {
+  /**
+   * Appends one step of sub-env `i`'s running episode: row `k` of `obs`
+   * (`[rows x obsDim]`, as the network saw it) and of `actions` (`[rows x
+   * actDim]`, as stored in the rollout). Copies in place: no allocation per
+   * step but when the episode outgrows its buffer.
+   */
+  record(i: number, obs: Float32Array, actions: Float32Array, k: number): void {
     const n = this.runLength[i];
     if ((n + 1) * this.obsDim > this.runObs[i].length) {
       const o = new Float32Array(this.runObs[i].length * 2);
@@ -67,8 +72,10 @@ export class SelfImitation {
       a.set(this.runActions[i]);
       this.runActions[i] = a;
     }
-    this.runObs[i].set(obs, n * this.obsDim);
-    this.runActions[i].set(action, n * this.actDim);
+    const o = this.runObs[i];
+    const a = this.runActions[i];
+    for (let j = 0; j < this.obsDim; j++) o[n * this.obsDim + j] = obs[k * this.obsDim + j];
+    for (let j = 0; j < this.actDim; j++) a[n * this.actDim + j] = actions[k * this.actDim + j];
     this.runLength[i] = n + 1;
   }
 

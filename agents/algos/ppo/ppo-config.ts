@@ -152,6 +152,16 @@ export const ppoConfigSchema = z
     selfImitationBatch: z.number().int().positive().default(16),
     /** Steps per replay chunk (sequence networks). */
     selfImitationSeqLen: z.number().int().positive().default(16),
+    /**
+     * Lag-1 correlation of a Gaussian actor's exploration noise within an
+     * episode (agents/algos/ppo/correlated-noise.ts: a stationary AR(1)
+     * process per sub-env and action dimension, each deviate still N(0, 1),
+     * so the policy's density is unchanged); 0 (the default): independent
+     * noise every step. For robots whose servos turn per-step jitter into
+     * disturbances (a pushed object flung) while a smooth deviation of the
+     * motion is what explores.
+     */
+    noiseCorrelation: z.number().min(0).lt(1).default(0),
   })
   .strict();
 

@@ -18,6 +18,7 @@ import { KlReference } from './kl-reference.js';
 import { checkValueWarmup } from './value-warmup.js';
 import { loraOnly } from './lora-only.js';
 import { SelfImitation } from './self-imitation.js';
+import { CorrelatedNoise } from './correlated-noise.js';
 import type { ResolvedPpoConfig } from './ppo-config.js';
 import type { PpoTrainingState, PpoOptions, PpoCreateOptions, EpisodeRecord, LearnResult } from './ppo-types.js';
 
@@ -83,6 +84,8 @@ export class PPO {
   private disposed = false;
   /** The KL reference as saved state (captured once: the reference never changes). */
   private referenceState: PolicyState | null = null;
+  /** `noiseCorrelation` > 0: the correlated exploration noise drawn from {@link rng}, or null. */
+  private readonly noise: CorrelatedNoise | null;
   /** Self-imitation's replay of solved episodes (`selfImitationCoef` > 0), or null. */
   private readonly selfImitation: SelfImitation | null;
 
@@ -130,6 +133,10 @@ export class PPO {
     this.lastValues = new Float64Array(N);
     this.finished = new Uint8Array(N);
     this.groupSuccess = new Int8Array(N);
+    if (config.noiseCorrelation > 0 && net.head.kind !== 'gaussian') {
+      throw new InvalidArgument(formatError('PPO.config.noiseCorrelation', 'a Gaussian action head (continuous actions)', `a '${net.head.kind}' head`, 'Drop noiseCorrelation for discrete actions'));
+    }
+    this.noise = config.noiseCorrelation > 0 ? new CorrelatedNoise(rng, N, codec.actDim, config.noiseCorrelation) : null;
     this.greedyRows = config.groupBaseline === 'greedy' ? Uint8Array.from({ length: N }, (_, i) => (i % config.groupSize === 0 ? 1 : 0)) : null;
   }
 
@@ -272,7 +279,8 @@ export class PPO {
         b.valid[row + i] = this.nextDone[i] || this.finished[i] ? 0 : 1;
         b.episodeStarts[row + i] = this.startNext[i];
       }
-      this.net.act({ rows: N, flat: this.nextObs }, this.rng, this.greedyRows ?? false, this.rowOutput(row));
+      this.noise?.begin(this.greedyRows ?? false);
+      this.net.act({ rows: N, flat: this.nextObs }, this.noise ?? this.rng, this.greedyRows ?? false, this.rowOutput(row));
       this.codec.toEnvActions(b.actions.subarray(row * actDim, (row + N) * actDim), N, this.envActions);
       const res = await this.vec.step(this.envActions);
       for (let i = 0; i < N; i++) {
@@ -286,6 +294,7 @@ export class PPO {
           // That was the reset step: the returned observation starts a new episode.
           this.startNext[i] = 1;
           this.net.resetEpisode(i);
+          this.noise?.resetRow(i);
         }
         if (b.valid[k]) {
           this.epReturn[i] += res.rewards[i];
@@ -490,6 +499,7 @@ export class PPO {
     this.groupSuccess.fill(-1);
     this.selfImitation?.dropRunning();
     for (let i = 0; i < N; i++) this.net.resetEpisode(i);
+    this.noise?.resetAll();
     this.envState = 'running';
   }
 

@@ -39,6 +39,7 @@ export const PPO_BASE_DEFAULTS: Omit<PpoConfig, 'seed' | 'totalSteps'> = {
   selfImitationEpisodes: 256,
   selfImitationBatch: 16,
   selfImitationSeqLen: 16,
+  noiseCorrelation: 0,
 };
 
 /** Overrides for discrete-action tasks without a tuned entry (CleanRL `ppo.py`). */

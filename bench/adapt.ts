@@ -9,7 +9,8 @@
 //        NLL (default), or `lamkit finetune --select-by success`: rollouts at each validation, seeds 1,000,000+, never the eval's)
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)
 //        [--ppo-steps 500000] [--ppo-config '{...}'] [--ppo-env-kwargs '{...}' (the training envs' ArmPush-v0 options, e.g.
-//        '{"rewardSuccessWeight": 1}'; every evaluation runs the task as registered)] [--ppo-eval-every 20480] [--ppo-eval-episodes 20]
+//        '{"rewardSuccessWeight": 1}'; default '{"rewardSuccessWeight": 5}', '{}' for none; every evaluation runs the task as
+//        registered)] [--ppo-eval-every 38400] [--ppo-eval-episodes 20]
 //        [--ppo-parts first,long]   (variant e; one part per process runs them side by side)
 //        [--ppo-select-by return|success]   (variant e: the long run keeps its best periodic evaluation in best/,
 //        `lamkit train --select-by`; best/ is also evaluated on the --episodes episodes, beside the end policy)
@@ -66,14 +67,18 @@ const MLP = { hidden: [256, 256], activation: 'relu' };
 /** Behaviour-cloning settings shared by every variant (agents/algos/bc/behavior-cloning.ts). */
 const BC = { learningRate: 1e-3, evalEvery: 100, patience: 5 };
 /**
- * PPO fine-tuning of the (b) policy (variant e), over ArmPush-v0's defaults: 8 sub-envs x 128 steps
- * (bench:ppo-transformer's shape), a small learning rate for full fine-tuning, value warm-up and a KL
- * penalty towards the (b) network, its observation statistics frozen, and its log-std set to -4
- * (std 0.018): ArmPush-v0's velocity servos turn per-step action noise into collisions that fling the
- * puck, so a (b) policy acting with std 0.135 (log-std -2) succeeds 0% where its mean succeeds 40%
- * (probes in docs/benchmarks.md, "Continual learning and PPO fine-tuning").
+ * PPO fine-tuning of the (b) policy (variant e): the best configuration measured (session 45,
+ * docs/benchmarks.md "Column (e)"): 64 sub-envs x 150 steps (one whole episode each) in groups of 4
+ * that share a reset seed, each step's advantage against the other members' reward-to-go
+ * (`groupSize`), a small learning rate for full fine-tuning, no value warm-up and no KL penalty, the
+ * (b) network's observation statistics frozen, its log-std set to -3.5 (std 0.030: ArmPush-v0's
+ * velocity servos turn wider per-step noise into flung pucks), and that noise correlated in time
+ * within each episode (`noiseCorrelation` 0.9), so an episode explores a smooth deviation of the
+ * motion. The training envs add a success reward (--ppo-env-kwargs, default rewardSuccessWeight 5).
  */
-const PPO_FT = { numEnvs: 8, numSteps: 128, numMinibatches: 4, updateEpochs: 4, learningRate: 2e-5, annealLr: false, entCoef: 0, valueWarmupUpdates: 3, klRefCoef: 0.01, actorLogStd: -4, freezeObsStats: true };
+const PPO_FT = { numEnvs: 64, numSteps: 150, numMinibatches: 4, updateEpochs: 4, learningRate: 2e-5, annealLr: false, entCoef: 0, valueWarmupUpdates: 0, klRefCoef: 0, actorLogStd: -3.5, freezeObsStats: true, groupSize: 4, noiseCorrelation: 0.9 };
+/** The training envs' ArmPush-v0 options of variant e (evaluations run the task as registered). */
+const PPO_ENV_KWARGS = '{"rewardSuccessWeight": 5}';
 const VARIANTS = ['a', 'b', 'c', 'd', 'mlp', 'e'] as const;
 type Variant = (typeof VARIANTS)[number];
 const LABEL: Record<Variant, string> = { a: '(a) transformer, scratch', b: '(b) base + full', c: '(c) base + LoRA', d: '(d) base + head', mlp: 'MLP 256x256', e: '(e) (b) + PPO' };
@@ -96,8 +101,8 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     'ppo-steps': { type: 'string', default: '500000' },
     'ppo-config': { type: 'string', default: '{}' },
-    'ppo-env-kwargs': { type: 'string' },
-    'ppo-eval-every': { type: 'string', default: '20480' },
+    'ppo-env-kwargs': { type: 'string', default: PPO_ENV_KWARGS },
+    'ppo-eval-every': { type: 'string', default: '38400' },
     'ppo-eval-episodes': { type: 'string', default: '20' },
     'ppo-parts': { type: 'string', default: 'first,long' },
     'ppo-select-by': { type: 'string' },

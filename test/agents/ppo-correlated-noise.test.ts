@@ -69,6 +69,8 @@ test('CorrelatedNoise: N(0, 1) deviates with lag-1 correlation rho per row; an e
   assert.equal(masked.normal(), plain.normal());
   assert.throws(() => masked.normal(), (err: unknown) => err instanceof InvalidArgument && /CorrelatedNoise.normal/.test(err.message) && /begin\(\)/.test(err.message));
   assert.throws(() => masked.random(), (err: unknown) => err instanceof InvalidArgument && /Gaussian action head/.test(err.message));
+  assert.throws(() => masked.uniform(), (err: unknown) => err instanceof InvalidArgument && /Gaussian action head/.test(err.message));
+  assert.throws(() => masked.nextUint32(), (err: unknown) => err instanceof InvalidArgument && /Gaussian action head/.test(err.message));
   assert.throws(() => new CorrelatedNoise(new Rng(0), 1, 1, 1), (err: unknown) => err instanceof InvalidArgument && /\[0, 1\)/.test(err.message));
 });
 

@@ -96,6 +96,10 @@ export class CorrelatedNoise extends Rng {
     throw new InvalidArgument(formatError('CorrelatedNoise.random', 'normal() draws only (a diagonal-Gaussian actor)', 'a uniform draw', 'Use noiseCorrelation with a Gaussian action head'));
   }
 
+  override nextUint32(): number {
+    throw new InvalidArgument(formatError('CorrelatedNoise.nextUint32', 'normal() draws only (a diagonal-Gaussian actor)', 'a raw integer draw', 'Use noiseCorrelation with a Gaussian action head'));
+  }
+
   private nextSampledRow(from: number): number {
     let r = from;
     while (r < this.rows && rowDeterministic(this.mask, r)) r++;

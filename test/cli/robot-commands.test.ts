@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,15 +83,9 @@ test(`lamkit serve paces a 50 Hz sim-robot at 50 steps/s, with no error lines (R
 });
 
 test('sim-robot --watchdog-ms help states the default the client applies (3 control periods, at least 20 ms)', async () => {
-  const out: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  try {
-    await main(['sim-robot', '--help']);
-  } finally {
-    process.stdout.write = write;
-  }
-  assert.match(out.join('').replace(/\s+/g, ' '), /--watchdog-ms <ms> apply the safe action when no action arrives within this many ms after an observation \(default: 3 control periods, at least 20 ms: 60 at 50 Hz\)/);
+  // In its own process: the test runner reports through this process's stdout, so hijacking it here swallowed the previous test's result.
+  const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sim-robot', '--help'], { encoding: 'utf8' });
+  assert.match(help.replace(/\s+/g, ' '), /--watchdog-ms <ms> apply the safe action when no action arrives within this many ms after an observation \(default: 3 control periods, at least 20 ms: 60 at 50 Hz\)/);
   // What RobotClient (which sim-robot runs) applies without --watchdog-ms.
   const { BridgeServer, RobotClient } = await import('../../src/bridge/index.js');
   const { Box } = await import('../../src/core/spaces/box.js');

@@ -157,9 +157,11 @@ export const ppoConfigSchema = z
      * episode (agents/algos/ppo/correlated-noise.ts: a stationary AR(1)
      * process per sub-env and action dimension, each deviate still N(0, 1),
      * so the policy's density is unchanged); 0 (the default): independent
-     * noise every step. For robots whose servos turn per-step jitter into
-     * disturbances (a pushed object flung) while a smooth deviation of the
-     * motion is what explores.
+     * noise every step. For tasks where small per-step jitter averages out
+     * and barely changes an episode's outcome, so that (with `groupSize`)
+     * members from one start end alike; a smooth deviation of the motion
+     * changes where the episode goes (it also lowers the sampled policy's
+     * success: ArmPush-v0, docs/benchmarks.md, session 45).
      */
     noiseCorrelation: z.number().min(0).lt(1).default(0),
   })

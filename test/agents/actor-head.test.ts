@@ -108,3 +108,54 @@ test('actorHidden: the head reads the keypoint coordinates (and the first frame\
     assert.throws(() => net(bad), /actorHidden/);
   }
 });
+
+test('keypoint goalInput: the goal head\'s prediction from the first frame\'s keypoints joins the MLP head\'s input detached (the action loss never trains that head), masked with the image; it needs a goal head and an MLP head', async () => {
+  await initBackend({ report: null });
+  const n = dotsNet(2, true, true, {});
+  const base = { ...n.spec, actorHidden: 8 };
+  n.dispose();
+  const im = base.image as NonNullable<typeof base.image>;
+  const spec = { ...base, image: { ...im, keypoints: { ...(im.keypoints as NonNullable<typeof im.keypoints>), goalInput: true } } };
+  const h = TextTransformerActorCritic.create(spec, new Rng(3), { logStdInit: 0 });
+  try {
+    // Input: state token (16) + numeric state (2) + 2 keypoints x 2 coordinates twice + predicted goal (2) + goal - state (2).
+    assert.deepEqual(h.readTensors().find((t) => t.name === 'head.actor_mlp.w1')?.shape, [16 + 2 + 8 + 4, 8]);
+    const d = curve(6, 9);
+    const rows = 4;
+    const obs = { rows, flat: d.obs.slice(0, rows * d.obsDim) };
+    const batch = { ...labelledBatch(d, [0, 1, 2, 3], null, 1).batch, firstObs: d.obs.slice(0, rows * d.obsDim) };
+    const goalVars = h.variables().filter((g) => /head\.kp_goal\./.test(g.variable.name)).map((g) => g.variable);
+    const mlpVars = h.variables().filter((g) => /head\.actor_mlp\./.test(g.variable.name)).map((g) => g.variable);
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(h.evaluate(batch).logProb)) as tf.Scalar, [...goalVars, ...mlpVars]);
+    assert.deepEqual(Object.keys(grads).map((k) => k.split('/').pop()).sort(), ['head.actor_mlp.b1', 'head.actor_mlp.b2', 'head.actor_mlp.w1', 'head.actor_mlp.w2']);
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.equal(tf.memory().numTensors, before);
+    // The prediction reaches the actions: moving the goal head's output bias moves them; back, they are as before.
+    const acted = deterministicActions(h, obs);
+    const tensors = h.readTensors();
+    const shifted = tensors.map((t) => (t.name === 'head.kp_goal.b2' ? { ...t, data: t.data.map((x) => x + 1) } : t));
+    h.writeTensors(shifted);
+    for (let r = 0; r < rows; r++) h.resetEpisode(r);
+    const moved = deterministicActions(h, obs);
+    assert.ok(moved.some((a, i) => Math.abs(a - acted[i]) > 1e-6), 'a different predicted goal, different actions');
+    h.writeTensors(tensors);
+    for (let r = 0; r < rows; r++) h.resetEpisode(r);
+    assert.deepEqual(deterministicActions(h, obs), acted);
+  } finally {
+    h.dispose();
+  }
+  // Masking the image hides the predicted goal too (categorical head, two images, no memory).
+  const cat = TextTransformerActorCritic.create({ ...spec, head: { kind: 'categorical', nvec: [3] }, image: { ...im, keypoints: { count: 2, window: 3, stride: 1, features: 8, goal: true, goalInput: true } } }, new Rng(4), { logStdInit: 0 });
+  try {
+    const rng = new Rng(6);
+    const flat = new Float32Array(2 * SPACE.flatDim);
+    for (let r = 0; r < 2; r++) SPACE.flattenInto({ state: Float32Array.of(0.5, -0.5), instruction: 'touch red', image: Uint8Array.from({ length: SIZE * SIZE * 3 }, () => rng.integer(0, 256)) }, flat, r * SPACE.flatDim);
+    const blind = cat.probabilities({ rows: 2, flat }, { maskImage: true });
+    assert.deepEqual([...blind.subarray(0, 3)], [...blind.subarray(3, 6)], 'image masked: no effect through the goal input either');
+  } finally {
+    cat.dispose();
+  }
+  assert.throws(() => TextTransformerActorCritic.create({ ...spec, actorHidden: 0 }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints\.goalInput: expected a keypoint goal head \(goal\) and an MLP actor head/);
+  assert.throws(() => TextTransformerActorCritic.create({ ...spec, image: { ...im, keypoints: { ...(im.keypoints as NonNullable<typeof im.keypoints>), goal: false, goalInput: true } } }, new Rng(1), { logStdInit: 0 }), /goalInput: expected a keypoint goal head/);
+});

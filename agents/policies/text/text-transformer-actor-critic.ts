@@ -304,7 +304,7 @@ export class TextTransformerActorCritic implements ActorCritic {
    * keypoint tokens (spec.image.keypoints), each its coordinates through a
    * linear map plus a learned per-keypoint embedding.
    */
-  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, firstCoords: Float32Array | null): { tokens: tf.Tensor3D; coords: tf.Tensor2D | null } {
+  private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, firstCoords: Float32Array | null): { tokens: tf.Tensor3D; coords: tf.Tensor2D | null; goalCoords: tf.Tensor2D | null } {
     const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
     const d = this.spec.dModel;
     const { patch: P, channels: C, grid: G } = im;
@@ -330,7 +330,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     const emb = tf.add(matMul(tf.tensor2d(patches, [obs.rows * ph * pw, per]), v('tok.image.weight') as tf.Tensor2D), tf.reshape(v('tok.image.bias'), [1, -1]));
     const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
     const tokens = tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
-    if (!im.keypoints) return { tokens, coords: null };
+    if (!im.keypoints) return { tokens, coords: null, goalCoords: null };
     const found = this.keypoints(obs, words, ids).coords;
     // With their own goal head the keypoints learn from it alone: the trunk reads them detached.
     const coords = im.keypoints.goal ? tf.tensor2d(found.dataSync(), found.shape) : found; // a copy: no gradient flows back
@@ -345,7 +345,9 @@ export class TextTransformerActorCritic implements ActorCritic {
       parts.push(kpTokens(mem, 'tok.kp.mem_pos'));
       flatCoords.push(tf.reshape(mem, [obs.rows, 2 * K]));
     }
-    return { tokens: tf.concat(parts, 1) as tf.Tensor3D, coords: (flatCoords.length > 1 ? tf.concat(flatCoords, 1) : flatCoords[0]) as tf.Tensor2D };
+    // What the goal input predicts from (detached): the first frame's keypoints with memory, else the current ones.
+    const goalCoords = flatCoords[flatCoords.length - 1] as tf.Tensor2D;
+    return { tokens: tf.concat(parts, 1) as tf.Tensor3D, coords: (flatCoords.length > 1 ? tf.concat(flatCoords, 1) : flatCoords[0]) as tf.Tensor2D, goalCoords };
   }
 
   /**
@@ -459,11 +461,16 @@ export class TextTransformerActorCritic implements ActorCritic {
     if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
     const { coords } = this.keypoints(obs, this.wordInputs(ids), ids);
     const K = this.spec.image.keypoints.count;
+    const pred = this.keypointGoalPrediction(tf.reshape(coords, [obs.rows, 2 * K]) as tf.Tensor2D);
+    return tf.mean(tf.square(tf.sub(pred, this.stateTargets(goalObs, obs.rows))), 1) as tf.Tensor1D;
+  }
+
+  /** The keypoint goal head (`head.kp_goal.*`) on keypoint coordinates `[rows x 2K]`: the predicted last state `[rows x S]`. */
+  private keypointGoalPrediction(coords: tf.Tensor2D): tf.Tensor2D {
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-    const hidden = gelu(biasAdd(matMul(tf.reshape(coords, [obs.rows, 2 * K]) as tf.Tensor2D, v('head.kp_goal.w1') as tf.Tensor2D), row('head.kp_goal.b1')));
-    const pred = biasAdd(matMul(hidden, v('head.kp_goal.w2') as tf.Tensor2D), row('head.kp_goal.b2'));
-    return tf.mean(tf.square(tf.sub(pred, this.stateTargets(goalObs, obs.rows))), 1) as tf.Tensor1D;
+    const hidden = gelu(biasAdd(matMul(coords, v('head.kp_goal.w1') as tf.Tensor2D), row('head.kp_goal.b1')));
+    return biasAdd(matMul(hidden, v('head.kp_goal.w2') as tf.Tensor2D), row('head.kp_goal.b2'));
   }
 
   /** The state columns of `goalObs [rows x obsDim]` as `[rows x S]`. */
@@ -504,10 +511,12 @@ export class TextTransformerActorCritic implements ActorCritic {
     const stateTok = tf.reshape(tf.add(matMul(stateIn, v('tok.state.weight') as tf.Tensor2D), row('tok.state.bias')), [rows, 1, d]);
     const parts: tf.Tensor[] = [tf.add(tf.concat([stateTok, wordTok], 1), tf.reshape(v('tok.pos'), [1, 1 + L, d]))];
     let coords: tf.Tensor2D | null = null;
+    let goalCoords: tf.Tensor2D | null = null;
     if (K > 0) {
       const image = this.imageTokenTensor(obs, words, ids, firstCoords);
       parts.push(image.tokens);
       coords = image.coords;
+      goalCoords = image.goalCoords;
     }
     let x = tf.reshape(parts.length > 1 ? tf.concat(parts, 1) : parts[0], [rows * T, d]) as tf.Tensor2D;
     // Keys that are padding words (or hidden image tokens) are masked for every query.
@@ -539,6 +548,13 @@ export class TextTransformerActorCritic implements ActorCritic {
       const skip: tf.Tensor2D[] = [first, stateIn];
       // Hidden image tokens hide the keypoints from this path too: their coordinates read as zeros.
       if (coords) skip.push(maskImage ? (tf.zerosLike(coords) as tf.Tensor2D) : coords);
+      if (spec.image?.keypoints?.goalInput) {
+        // The keypoint goal head's prediction, detached (a copy: the actor's loss never trains that head), and the
+        // way left to it; without sight the goal is unknown and both read as zeros.
+        const found = this.keypointGoalPrediction(goalCoords as tf.Tensor2D);
+        const goal = maskImage ? (tf.zerosLike(found) as tf.Tensor2D) : tf.tensor2d(found.dataSync(), found.shape);
+        skip.push(goal, maskImage ? (tf.zerosLike(found) as tf.Tensor2D) : (tf.sub(goal, stateIn) as tf.Tensor2D));
+      }
       const h1 = gelu(biasAdd(matMul(tf.concat(skip, 1) as tf.Tensor2D, v('head.actor_mlp.w1') as tf.Tensor2D), row('head.actor_mlp.b1')));
       actorIn = gelu(biasAdd(matMul(h1, v('head.actor_mlp.w2') as tf.Tensor2D), row('head.actor_mlp.b2')));
     }

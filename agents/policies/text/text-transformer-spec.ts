@@ -159,6 +159,17 @@ export interface KeypointSpec {
    * no memory.
    */
   memory?: boolean;
+  /**
+   * Goal input: the keypoint goal head's prediction (the episode's last
+   * state, from the first frame's keypoints with episode memory, else the
+   * current frame's), read detached, joins the MLP actor head's input with
+   * its difference to the current state. The head then maps (state, goal)
+   * to an action, a servo that holds still where the difference is zero,
+   * instead of learning the arm's kinematics from the keypoints' image
+   * coordinates; the goal comes from the head the keypoints are trained
+   * through. Needs `goal` and `actorHidden`. Absent or false: off.
+   */
+  goalInput?: boolean;
 }
 
 /** Hidden units of the keypoint goal head. */
@@ -200,11 +211,13 @@ export function imageTokens(spec: Pick<TextTransformerSpec, 'image'>): number {
 
 /**
  * Width of the MLP actor head's input (spec.actorHidden): the state token's
- * output, the numeric state, and 2 coordinates per keypoint (twice with
- * episode memory).
+ * output, the numeric state, 2 coordinates per keypoint (twice with
+ * episode memory), and with a goal input the predicted goal state and its
+ * difference to the state.
  */
 export function actorSkipWidth(spec: Pick<TextTransformerSpec, 'obsDim' | 'text' | 'image' | 'dModel'>): number {
-  return spec.dModel + Math.max(1, stateColumns(spec).length) + 2 * keypointReadings(spec);
+  const S = Math.max(1, stateColumns(spec).length);
+  return spec.dModel + S + 2 * keypointReadings(spec) + (spec.image?.keypoints?.goalInput ? 2 * S : 0);
 }
 
 /** Positions of the keypoint feature map, `[rows, cols]` (one per `stride` pixels). */
@@ -364,7 +377,8 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, colourJitter and pixelNoise in [0, 1), and goal and memory booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && (kp.goalInput === undefined || typeof kp.goalInput === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory and goalInput booleans', kp);
+    if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', { goal: kp.goal ?? false, actorHidden: spec.actorHidden ?? 0 });
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);
   const ns = spec.neighbourSwap;

@@ -9,7 +9,14 @@
  * tells shapes apart. The first frame is where the keypoint goal head
  * (`startGoalLoss`) trains them.
  *
- * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000]
+ * With `--rollout` the policy then acts each episode to its end
+ * (deterministic, as `lamkit eval`), and each failure is put down to what
+ * the end effector ended nearest: the target (a holding error: the right
+ * object, missed by more than the 5 cm threshold), its colour twin, or
+ * another object; beside whether the target-tracking keypoint (the one
+ * most often at the target) was within 3 cm of it on the first frame.
+ *
+ * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000] [--rollout]
  *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
  */
 import { parseArgs } from 'node:util';
@@ -17,7 +24,7 @@ import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, La
 import { parseIntFlag } from '../src/cli/flags.js';
 import type { Dict } from '../src/core/spaces/dict.js';
 
-const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' } } });
+const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false } } });
 if (!values.checkpoint) {
   console.error('bench:lang-reach-keypoints --checkpoint: expected a lamkit finetune --out directory of a LangReach-v0 policy with image keypoints, got nothing. Pass --checkpoint <dir>');
   process.exit(2);
@@ -41,6 +48,8 @@ const gh = Math.floor(im.height / kp.stride);
 const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
 type Outcome = 'target' | 'twin' | 'other';
 const hits: Array<Array<{ twin: boolean; outcome: Outcome; error: number }>> = Array.from({ length: kp.count }, () => []);
+/** Per episode with --rollout: success, what the end effector ended nearest, its final distance to the touch point (m). */
+const ends: Array<{ success: boolean; nearest: Outcome; distance: number; twin: boolean }> = [];
 try {
   const inner = env.unwrapped as unknown as LangReach;
   for (let e = 0; e < episodes; e++) {
@@ -64,6 +73,23 @@ try {
       const outcome: Outcome = nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
       hits[k].push({ twin, outcome, error: dist(target) });
     }
+    if (!values.rollout) continue;
+    // The episode to its end, deterministic actions (lamkit eval's), fresh episode memory.
+    networkPolicy.resetEpisode(0);
+    let o = obs;
+    let info: Record<string, unknown> = {};
+    for (let done = false; !done; ) {
+      space.flattenInto(o as Record<string, unknown>, flat, 0);
+      const step = await env.step(networkPolicy.act(flat, { deterministic: true }) as Float32Array);
+      o = step.obs;
+      info = step.info as Record<string, unknown>;
+      done = step.terminated || step.truncated;
+    }
+    // Nearest object to the end effector, by the horizontal distance to its centre.
+    const ee = inner.endEffector();
+    const near = objects.reduce((a, b) => (Math.hypot(b.position[0] - ee[0], b.position[1] - ee[1]) < Math.hypot(a.position[0] - ee[0], a.position[1] - ee[1]) ? b : a));
+    const touch = inner.targetPoint();
+    ends.push({ success: info.isSuccess === true, nearest: near.target ? 'target' : near.colour === target.colour ? 'twin' : 'other', distance: Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]), twin });
   }
 } finally {
   await env.close();
@@ -78,3 +104,20 @@ hits.forEach((h, k) => {
   const errors = h.map((x) => x.error);
   console.log(`| ${k} | ${n((x) => x.outcome === 'target')} / ${h.length} | ${twins.filter((x) => x.outcome === 'target').length} / ${twins.filter((x) => x.outcome === 'twin').length} / ${twins.filter((x) => x.outcome === 'other').length} of ${twins.length} | ${n((x) => !x.twin && x.outcome === 'target')} of ${n((x) => !x.twin)} | ${pct(errors, 0.25)} / ${pct(errors, 0.5)} / ${pct(errors, 0.75)} | ${n((x) => x.error < 0.03)} / ${h.length} |`);
 });
+if (values.rollout) {
+  // The keypoint that tracks the target: the one most often nearest it.
+  const tracker = hits.map((h, k) => [h.filter((x) => x.outcome === 'target').length, k]).reduce((a, b) => (b[0] > a[0] ? b : a))[1];
+  const near = (e: number): boolean => hits[tracker][e].error < 0.03;
+  const rows: Array<[string, (e: number) => boolean]> = [
+    ['success', (e) => ends[e].success],
+    ['failed, ended nearest the target (holding error)', (e) => !ends[e].success && ends[e].nearest === 'target'],
+    ['failed, ended nearest the colour twin', (e) => !ends[e].success && ends[e].nearest === 'twin'],
+    ['failed, ended nearest another object', (e) => !ends[e].success && ends[e].nearest === 'other'],
+  ];
+  console.log(`\nRollouts (deterministic): success ${ends.filter((x) => x.success).length} / ${ends.length}; keypoint ${tracker} tracks the target\n\n| episodes | count | keypoint ${tracker} within 3 cm of the target | colour twin on the table | final distance to the touch point (cm) |\n|---|---:|---:|---:|---|`);
+  for (const [label, f] of rows) {
+    const idx = ends.map((_, e) => e).filter(f);
+    const ds = idx.map((e) => (100 * ends[e].distance).toFixed(1));
+    console.log(`| ${label} | ${idx.length} | ${idx.filter(near).length} | ${idx.filter((e) => ends[e].twin).length} | ${idx.length > 0 && idx.length <= 12 ? ds.join(', ') : idx.length > 0 ? `median ${ds.map(Number).sort((a, b) => a - b)[Math.floor(ds.length / 2)].toFixed(1)}` : '-'} |`);
+  }
+}

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../src/core/rng.js';
 import { initBackend } from '../../agents/backend.js';
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
@@ -156,4 +157,41 @@ test('keypoint photometric augmentation (colourJitter, pixelNoise): only inside 
     noisy.dispose();
   }
   assert.throws(() => net(1, false, false, { pixelNoise: 1.5 }), /keypointPixelNoise/);
+});
+
+test('keypoint goalEach: one goal head per keypoint, mixed by a learned gate; startGoalLoss trains them to locate the named dot in held-out scenes; the gate decides which keypoint the goal comes from', async () => {
+  await initBackend({ report: null });
+  const train = dots(160, 3);
+  const val = dots(40, 4);
+  const base = net(2, true);
+  const im = base.spec.image as NonNullable<typeof base.spec.image>;
+  const kp = im.keypoints as NonNullable<typeof im.keypoints>;
+  const spec = { ...base.spec, image: { ...im, keypoints: { ...kp, goalEach: true } } };
+  base.dispose();
+  const n = TextTransformerActorCritic.create(spec, new Rng(7), { logStdInit: 0 });
+  try {
+    const shapes = Object.fromEntries(n.readTensors().filter((t) => t.name.startsWith('head.kp_goal.')).map((t) => [t.name.split('.').pop(), t.shape]));
+    assert.deepEqual(shapes, { w1: [2, 2, 64], b1: [2, 1, 64], w2: [2, 64, 2], b2: [2, 1, 2], gate: [2] });
+    const startError = (): number => firstStepGoalError(n, val.d, val.first, 'keypoints');
+    const before = startError();
+    const memory = tf.memory().numTensors;
+    const bc = new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 }));
+    await bc.fit();
+    assert.equal(tf.memory().numTensors, memory);
+    const after = startError();
+    console.log(`goalEach: held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
+    assert.ok(after < 0.1 * before, `held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
+    // The gate picks the source: all weight on one keypoint's head, then on the other's, gives two different goals.
+    const trained = n.readTensors();
+    const gated = (gate: number[]): number => {
+      n.writeTensors(trained.map((t) => (t.name === 'head.kp_goal.gate' ? { ...t, data: Float32Array.from(gate) } : t)));
+      return startError();
+    };
+    assert.notEqual(gated([30, -30]), gated([-30, 30]));
+    n.writeTensors(trained);
+    assert.equal(startError(), after);
+  } finally {
+    n.dispose();
+  }
+  assert.throws(() => TextTransformerActorCritic.create({ ...spec, image: { ...im, keypoints: { ...kp, goal: false, goalEach: true } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints\.goalEach: expected a keypoint goal head/);
 });

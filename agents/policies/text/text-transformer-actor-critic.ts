@@ -10,7 +10,7 @@ import type { ActorCritic, ActorCriticEval, ActOutput, EvalBatch, GroupVariable,
 import { rowDeterministic, type Deterministic } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
-import { type TextTransformerSpec, type TextTransformerParam, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
+import { type TextTransformerSpec, type TextTransformerParam, type KeypointSpec, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
 import { instructionKeypoints } from './instruction-keypoints.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
@@ -461,16 +461,37 @@ export class TextTransformerActorCritic implements ActorCritic {
     if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
     const { coords } = this.keypoints(obs, this.wordInputs(ids), ids);
     const K = this.spec.image.keypoints.count;
-    const pred = this.keypointGoalPrediction(tf.reshape(coords, [obs.rows, 2 * K]) as tf.Tensor2D);
-    return tf.mean(tf.square(tf.sub(pred, this.stateTargets(goalObs, obs.rows))), 1) as tf.Tensor1D;
+    const flat = tf.reshape(coords, [obs.rows, 2 * K]) as tf.Tensor2D;
+    const target = this.stateTargets(goalObs, obs.rows);
+    const mse = (pred: tf.Tensor, axis: number): tf.Tensor => tf.mean(tf.square(tf.sub(pred, target)), axis);
+    if (!this.spec.image.keypoints.goalEach) return mse(this.keypointGoalPrediction(flat), 1) as tf.Tensor1D;
+    // One head per keypoint: each keypoint's own prediction is scored, and so is the gated mix the goal input reads.
+    const each = this.keypointGoalPredictions(flat);
+    return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(this.gatedGoal(each), 1)), 2) as tf.Tensor1D;
   }
 
   /** The keypoint goal head (`head.kp_goal.*`) on keypoint coordinates `[rows x 2K]`: the predicted last state `[rows x S]`. */
   private keypointGoalPrediction(coords: tf.Tensor2D): tf.Tensor2D {
+    if (this.spec.image?.keypoints?.goalEach) return this.gatedGoal(this.keypointGoalPredictions(coords));
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
     const hidden = gelu(biasAdd(matMul(coords, v('head.kp_goal.w1') as tf.Tensor2D), row('head.kp_goal.b1')));
     return biasAdd(matMul(hidden, v('head.kp_goal.w2') as tf.Tensor2D), row('head.kp_goal.b2'));
+  }
+
+  /** Per-keypoint goal heads (KeypointSpec.goalEach) on coordinates `[rows x 2K]`: each keypoint's prediction, `[K x rows x S]`. */
+  private keypointGoalPredictions(coords: tf.Tensor2D): tf.Tensor3D {
+    const v = (name: string): tf.Tensor3D => this.vars.get(name) as unknown as tf.Tensor3D;
+    const K = (this.spec.image?.keypoints as KeypointSpec).count;
+    const perKeypoint = tf.transpose(tf.reshape(coords, [-1, K, 2]), [1, 0, 2]) as tf.Tensor3D;
+    const hidden = gelu(tf.add(tf.matMul(perKeypoint, v('head.kp_goal.w1')), v('head.kp_goal.b1')) as unknown as tf.Tensor2D) as unknown as tf.Tensor3D;
+    return tf.add(tf.matMul(hidden, v('head.kp_goal.w2')), v('head.kp_goal.b2')) as tf.Tensor3D;
+  }
+
+  /** The gate's softmax mix of per-keypoint predictions `[K x rows x S]`: `[rows x S]`. */
+  private gatedGoal(each: tf.Tensor3D): tf.Tensor2D {
+    const gate = tf.reshape(tf.softmax(this.vars.get('head.kp_goal.gate') as tf.Tensor1D), [-1, 1, 1]);
+    return tf.sum(tf.mul(each, gate), 0) as tf.Tensor2D;
   }
 
   /** The state columns of `goalObs [rows x obsDim]` as `[rows x S]`. */

@@ -170,6 +170,16 @@ export interface KeypointSpec {
    * through. Needs `goal` and `actorHidden`. Absent or false: off.
    */
   goalInput?: boolean;
+  /**
+   * One goal head per keypoint (`head.kp_goal.*` batched over keypoints)
+   * instead of one on all of them: each keypoint learns to predict the goal
+   * on its own, and a learned softmax gate (`head.kp_goal.gate`) mixes
+   * their predictions (the mix is scored too). A joint head on every
+   * keypoint's coordinates also reads the ones that settle elsewhere, which
+   * add scene-dependent noise to a map learnt from a few hundred first
+   * frames. Needs `goal`. Absent or false: one head on all keypoints.
+   */
+  goalEach?: boolean;
 }
 
 /** Hidden units of the keypoint goal head. */
@@ -268,10 +278,18 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
       if (kp.memory) add('tok.kp.mem_pos', 'tokenizers', [kp.count, d]);
       if (kp.goal) {
         const S = Math.max(1, stateColumns(spec).length);
-        add('head.kp_goal.w1', 'heads', [2 * kp.count, KEYPOINT_GOAL_HIDDEN]);
-        add('head.kp_goal.b1', 'heads', [KEYPOINT_GOAL_HIDDEN]);
-        add('head.kp_goal.w2', 'heads', [KEYPOINT_GOAL_HIDDEN, S]);
-        add('head.kp_goal.b2', 'heads', [S]);
+        if (kp.goalEach) {
+          add('head.kp_goal.w1', 'heads', [kp.count, 2, KEYPOINT_GOAL_HIDDEN]);
+          add('head.kp_goal.b1', 'heads', [kp.count, 1, KEYPOINT_GOAL_HIDDEN]);
+          add('head.kp_goal.w2', 'heads', [kp.count, KEYPOINT_GOAL_HIDDEN, S]);
+          add('head.kp_goal.b2', 'heads', [kp.count, 1, S]);
+          add('head.kp_goal.gate', 'heads', [kp.count]);
+        } else {
+          add('head.kp_goal.w1', 'heads', [2 * kp.count, KEYPOINT_GOAL_HIDDEN]);
+          add('head.kp_goal.b1', 'heads', [KEYPOINT_GOAL_HIDDEN]);
+          add('head.kp_goal.w2', 'heads', [KEYPOINT_GOAL_HIDDEN, S]);
+          add('head.kp_goal.b2', 'heads', [S]);
+        }
       }
     }
   }
@@ -377,7 +395,8 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && (kp.goalInput === undefined || typeof kp.goalInput === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory and goalInput booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput and goalEach booleans', kp);
+    if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', { goal: kp.goal ?? false });
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', { goal: kp.goal ?? false, actorHidden: spec.actorHidden ?? 0 });
   }
   if (spec.wordDropout !== undefined && !(spec.wordDropout >= 0 && spec.wordDropout < 1)) bad('wordDropout', 'a probability in [0, 1)', spec.wordDropout);

@@ -16,15 +16,23 @@
  * another object; beside whether the target-tracking keypoint (the one
  * most often at the target) was within 3 cm of it on the first frame.
  *
- * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000] [--rollout]
+ * With `--goal` (a network with a keypoint goal head) the head's predicted
+ * last state on the first frame is put through the arm's kinematics (its
+ * joint angles set on the arm, after the episode), and its distance to
+ * the touch point is reported: where a policy that servos to that goal
+ * (`keypointGoalInput`) would end.
+ *
+ * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000] [--rollout] [--goal]
  *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
  */
 import { parseArgs } from 'node:util';
 import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, imageParts } from '../src/index.js';
 import { parseIntFlag } from '../src/cli/flags.js';
+import { stateColumns } from '../agents/policies/text/text-transformer-spec.js';
+import { ARM_DOF } from '../envs/mujoco/arm-env.js';
 import type { Dict } from '../src/core/spaces/dict.js';
 
-const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false }, goal: { type: 'boolean', default: false } } });
 if (!values.checkpoint) {
   console.error('bench:lang-reach-keypoints --checkpoint: expected a lamkit finetune --out directory of a LangReach-v0 policy with image keypoints, got nothing. Pass --checkpoint <dir>');
   process.exit(2);
@@ -50,13 +58,42 @@ type Outcome = 'target' | 'twin' | 'other';
 const hits: Array<Array<{ twin: boolean; outcome: Outcome; error: number }>> = Array.from({ length: kp.count }, () => []);
 /** Per episode with --rollout: success, what the end effector ended nearest, its final distance to the touch point (m). */
 const ends: Array<{ success: boolean; nearest: Outcome; distance: number; twin: boolean }> = [];
+/** Per episode with --goal: the distance (m) from the touch point to where the goal head's joint angles put the end effector. */
+const goalErrors: number[] = [];
+if (values.goal && !kp.goal) {
+  console.error('bench:lang-reach-keypoints --goal: expected a network with a keypoint goal head (startGoalLoss), got none. Drop --goal');
+  process.exit(2);
+}
+const stateCols = stateColumns(net.spec);
+const actor = networkPolicy;
+const inner = env.unwrapped as unknown as LangReach;
+/** The episode to its end, deterministic actions (lamkit eval's), fresh episode memory; records how it ended. */
+async function rollout(obs: unknown, objects: ReturnType<LangReach['objects']>, target: ReturnType<LangReach['objects']>[number], twin: boolean): Promise<void> {
+  const flat = new Float32Array(space.flatDim);
+  actor.resetEpisode(0);
+  let o = obs;
+  let info: Record<string, unknown> = {};
+  for (let done = false; !done; ) {
+    space.flattenInto(o as Record<string, unknown>, flat, 0);
+    const step = await env.step(actor.act(flat, { deterministic: true }) as Float32Array);
+    o = step.obs;
+    info = step.info as Record<string, unknown>;
+    done = step.terminated || step.truncated;
+  }
+  // Nearest object to the end effector, by the horizontal distance to its centre.
+  const ee = inner.endEffector();
+  const near = objects.reduce((a, b) => (Math.hypot(b.position[0] - ee[0], b.position[1] - ee[1]) < Math.hypot(a.position[0] - ee[0], a.position[1] - ee[1]) ? b : a));
+  const touch = inner.targetPoint();
+  ends.push({ success: info.isSuccess === true, nearest: near.target ? 'target' : near.colour === target.colour ? 'twin' : 'other', distance: Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]), twin });
+}
 try {
-  const inner = env.unwrapped as unknown as LangReach;
   for (let e = 0; e < episodes; e++) {
     const { obs } = await env.reset({ seed: seed0 + e });
     const flat = new Float32Array(space.flatDim);
     space.flattenInto(obs as Record<string, unknown>, flat, 0);
-    const coords = net.keypointCoords({ rows: 1, flat: Float32Array.from(networkPolicy.networkInput(flat, 1)) });
+    const input = { rows: 1, flat: Float32Array.from(networkPolicy.networkInput(flat, 1)) };
+    const coords = net.keypointCoords(input);
+    const goal = values.goal ? net.keypointGoalState(input) : null;
     const objects = inner.objects();
     const target = objects[0];
     const twin = objects.some((o) => o.colour === target.colour && !o.target);
@@ -73,24 +110,19 @@ try {
       const outcome: Outcome = nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
       hits[k].push({ twin, outcome, error: dist(target) });
     }
-    if (!values.rollout) continue;
-    // The episode to its end, deterministic actions (lamkit eval's), fresh episode memory.
-    networkPolicy.resetEpisode(0);
-    let o = obs;
-    let info: Record<string, unknown> = {};
-    for (let done = false; !done; ) {
-      space.flattenInto(o as Record<string, unknown>, flat, 0);
-      const step = await env.step(networkPolicy.act(flat, { deterministic: true }) as Float32Array);
-      o = step.obs;
-      info = step.info as Record<string, unknown>;
-      done = step.terminated || step.truncated;
+    if (values.rollout) await rollout(obs, objects, target, twin);
+    if (goal) {
+      // The predicted joint angles (the state's first columns) in radians, set on the arm: where they put the end effector.
+      const stats = networkPolicy.observationStatistics;
+      const qpos = new Float64Array(inner.world.nq);
+      for (let j = 0; j < ARM_DOF; j++) qpos[j] = stats ? goal[j] * Math.sqrt(stats.var[stateCols[j]] + 1e-8) + stats.mean[stateCols[j]] : goal[j];
+      inner.world.setState(qpos, new Float64Array(inner.world.nv));
+      const ee = inner.endEffector();
+      const touch = inner.targetPoint();
+      goalErrors.push(Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]));
     }
-    // Nearest object to the end effector, by the horizontal distance to its centre.
-    const ee = inner.endEffector();
-    const near = objects.reduce((a, b) => (Math.hypot(b.position[0] - ee[0], b.position[1] - ee[1]) < Math.hypot(a.position[0] - ee[0], a.position[1] - ee[1]) ? b : a));
-    const touch = inner.targetPoint();
-    ends.push({ success: info.isSuccess === true, nearest: near.target ? 'target' : near.colour === target.colour ? 'twin' : 'other', distance: Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]), twin });
   }
+
 } finally {
   await env.close();
   policy.dispose?.();
@@ -120,4 +152,8 @@ if (values.rollout) {
     const ds = idx.map((e) => (100 * ends[e].distance).toFixed(1));
     console.log(`| ${label} | ${idx.length} | ${idx.filter(near).length} | ${idx.filter((e) => ends[e].twin).length} | ${idx.length > 0 && idx.length <= 12 ? ds.join(', ') : idx.length > 0 ? `median ${ds.map(Number).sort((a, b) => a - b)[Math.floor(ds.length / 2)].toFixed(1)}` : '-'} |`);
   }
+}
+if (values.goal) {
+  const within = (m: number): number => goalErrors.filter((x) => x < m).length;
+  console.log(`\nKeypoint goal head through the arm's kinematics (first frame): within 5 cm of the touch point ${within(0.05)} / ${goalErrors.length}, within 3 cm ${within(0.03)}; distance p25 / median / p75 ${pct(goalErrors, 0.25)} / ${pct(goalErrors, 0.5)} / ${pct(goalErrors, 0.75)} cm`);
 }

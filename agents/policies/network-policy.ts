@@ -83,6 +83,11 @@ export class NetworkPolicy implements Policy {
     return obs.length / d;
   }
 
+  /** The frozen observation statistics the network's inputs are normalized with (null: raw inputs). */
+  get observationStatistics(): RunningMeanStdState | null {
+    return this.obsStats;
+  }
+
   /** `rows` raw observation rows as the network reads them (normalized with the frozen statistics; a reused buffer). */
   networkInput(obs: Float32Array, rows: number): Float32Array {
     if (!this.obsStats) return obs;

@@ -133,9 +133,13 @@ test('keypoint goalInput: the goal head\'s prediction from the first frame\'s ke
     assert.equal(tf.memory().numTensors, before);
     // The prediction reaches the actions: moving the goal head's output bias moves them; back, they are as before.
     const acted = deterministicActions(h, obs);
+    const goal = h.keypointGoalState(obs);
+    assert.equal(goal.length, rows * 2);
     const tensors = h.readTensors();
     const shifted = tensors.map((t) => (t.name === 'head.kp_goal.b2' ? { ...t, data: t.data.map((x) => x + 1) } : t));
     h.writeTensors(shifted);
+    // The goal the head reads (keypointGoalState) moves by exactly the output bias' shift.
+    h.keypointGoalState(obs).forEach((g, i) => assert.ok(Math.abs(g - goal[i] - 1) < 1e-5, `goal ${i}: ${goal[i]} -> ${g}`));
     for (let r = 0; r < rows; r++) h.resetEpisode(r);
     const moved = deterministicActions(h, obs);
     assert.ok(moved.some((a, i) => Math.abs(a - acted[i]) > 1e-6), 'a different predicted goal, different actions');

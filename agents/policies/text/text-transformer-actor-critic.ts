@@ -362,6 +362,18 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /**
+   * The keypoint goal head's predicted last state of `obs`'s episodes, `[rows x S]` (the state columns in network
+   * units, as `obs` is normalized), from the keypoints of `obs` itself: what the goal input reads on a first frame
+   * (`bench:lang-reach-keypoints --goal` puts it through the arm's kinematics).
+   */
+  keypointGoalState(obs: ObsBatch): Float32Array {
+    if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalState', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
+    const K = this.spec.image.keypoints.count;
+    const coords = this.keypointCoords(obs);
+    return tf.tidy(() => this.keypointGoalPrediction(tf.tensor2d(coords, [obs.rows, 2 * K])).dataSync().slice() as Float32Array);
+  }
+
+  /**
    * Episode memory at run time: the first-frame keypoints of every row, `[rows x count x 2]`; a row with none
    * (its first step since construction or `resetEpisode`) reads the current observation, kept when `record`.
    */

@@ -30,6 +30,7 @@ import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, La
 import { parseIntFlag } from '../src/cli/flags.js';
 import { stateColumns } from '../agents/policies/text/text-transformer-spec.js';
 import { ARM_DOF } from '../envs/mujoco/arm-env.js';
+import { EPS } from '../agents/algos/ppo/vec-normalizer.js';
 import type { Dict } from '../src/core/spaces/dict.js';
 
 const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false }, goal: { type: 'boolean', default: false } } });
@@ -67,6 +68,12 @@ if (values.goal && !kp.goal) {
 const stateCols = stateColumns(net.spec);
 const actor = networkPolicy;
 const inner = env.unwrapped as unknown as LangReach;
+/** Distance (m) from the end effector, where it is now, to the touch point. */
+function touchDistance(): number {
+  const ee = inner.endEffector();
+  const touch = inner.targetPoint();
+  return Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]);
+}
 /** The episode to its end, deterministic actions (lamkit eval's), fresh episode memory; records how it ended. */
 async function rollout(obs: unknown, objects: ReturnType<LangReach['objects']>, target: ReturnType<LangReach['objects']>[number], twin: boolean): Promise<void> {
   const flat = new Float32Array(space.flatDim);
@@ -83,8 +90,7 @@ async function rollout(obs: unknown, objects: ReturnType<LangReach['objects']>, 
   // Nearest object to the end effector, by the horizontal distance to its centre.
   const ee = inner.endEffector();
   const near = objects.reduce((a, b) => (Math.hypot(b.position[0] - ee[0], b.position[1] - ee[1]) < Math.hypot(a.position[0] - ee[0], a.position[1] - ee[1]) ? b : a));
-  const touch = inner.targetPoint();
-  ends.push({ success: info.isSuccess === true, nearest: near.target ? 'target' : near.colour === target.colour ? 'twin' : 'other', distance: Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]), twin });
+  ends.push({ success: info.isSuccess === true, nearest: near.target ? 'target' : near.colour === target.colour ? 'twin' : 'other', distance: touchDistance(), twin });
 }
 try {
   for (let e = 0; e < episodes; e++) {
@@ -115,11 +121,9 @@ try {
       // The predicted joint angles (the state's first columns) in radians, set on the arm: where they put the end effector.
       const stats = networkPolicy.observationStatistics;
       const qpos = new Float64Array(inner.world.nq);
-      for (let j = 0; j < ARM_DOF; j++) qpos[j] = stats ? goal[j] * Math.sqrt(stats.var[stateCols[j]] + 1e-8) + stats.mean[stateCols[j]] : goal[j];
+      for (let j = 0; j < ARM_DOF; j++) qpos[j] = stats ? goal[j] * Math.sqrt(stats.var[stateCols[j]] + EPS) + stats.mean[stateCols[j]] : goal[j];
       inner.world.setState(qpos, new Float64Array(inner.world.nv));
-      const ee = inner.endEffector();
-      const touch = inner.targetPoint();
-      goalErrors.push(Math.hypot(touch[0] - ee[0], touch[1] - ee[1], touch[2] - ee[2]));
+      goalErrors.push(touchDistance());
     }
   }
 

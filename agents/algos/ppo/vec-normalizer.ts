@@ -16,7 +16,8 @@ export interface VecNormalizerOptions {
   gamma: number;
 }
 
-const EPS = 1e-8;
+/** Added to the variance under the square root when normalizing (and when undoing it). */
+export const EPS = 1e-8;
 
 /**
  * Observation normalization and reward scaling on the agent's side of a

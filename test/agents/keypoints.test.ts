@@ -6,7 +6,7 @@ import { initBackend } from '../../agents/backend.js';
 import { TextTransformerActorCritic } from '../../agents/policies/text/text-transformer-actor-critic.js';
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { firstStepGoalError } from './fixtures/goal-error.js';
-import { dots, dotsNet as net, deterministicActions } from './fixtures/dots.js';
+import { dots, dotsNet as net, deterministicActions, SIZE, SPACE, COLOURS } from './fixtures/dots.js';
 import { labelledBatch } from '../../agents/algos/bc/demonstrations.js';
 
 test('image keypoints: the words pick which dot a spatial-softmax keypoint finds; held-out scenes are located', async () => {
@@ -194,4 +194,73 @@ test('keypoint goalEach: one goal head per keypoint, mixed by a learned gate; st
     n.dispose();
   }
   assert.throws(() => TextTransformerActorCritic.create({ ...spec, image: { ...im, keypoints: { ...kp, goal: false, goalEach: true } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints\.goalEach: expected a keypoint goal head/);
+});
+
+test('keypoint local soft-argmax: between two equal dots the whole-map expectation lands between them, the local one on one of them; startGoalLoss still trains it to locate the named dot in held-out scenes (through the whole-map term), tensors flat', async () => {
+  await initBackend({ report: null });
+  const base = net(1, true);
+  const im = base.spec.image as NonNullable<typeof base.spec.image>;
+  const kp = im.keypoints as NonNullable<typeof im.keypoints>;
+  const spec = { ...base.spec, image: { ...im, keypoints: { ...kp, local: 1 } } };
+  const tensors = base.readTensors();
+  base.dispose();
+  const n = TextTransformerActorCritic.create(spec, new Rng(7), { logStdInit: 0 });
+  const whole = TextTransformerActorCritic.fromTensors(base.spec, tensors);
+  try {
+    // Hand-set features: feature 0 sums red minus green over the 3 x 3 window; the query reads feature 0 alone.
+    const per = 9 * 3;
+    const w1 = new Float32Array(per * 8);
+    for (let i = 0; i < 9; i++) {
+      w1[(3 * i) * 8] = 1;
+      w1[(3 * i + 1) * 8] = -1;
+    }
+    const bq = new Float32Array(8);
+    bq[0] = 1;
+    const set = (t: (typeof tensors)[number]): (typeof tensors)[number] => {
+      const name = t.name;
+      if (name === 'tok.kp.w1') return { ...t, data: w1 };
+      if (name === 'tok.kp.b1' || name === 'tok.kp.wq') return { ...t, data: new Float32Array(t.data.length) };
+      if (name === 'tok.kp.bq') return { ...t, data: bq };
+      return t;
+    };
+    n.writeTensors(tensors.map(set));
+    whole.writeTensors(tensors.map(set));
+    // Two red dots (3 x 3) on the tan table, at pixels (3, 4) and (12, 11).
+    const image = new Uint8Array(SIZE * SIZE * 3);
+    for (let i = 0; i < SIZE * SIZE; i++) image.set([190, 150, 110], 3 * i);
+    const places = [[3, 4], [12, 11]];
+    for (const [x, y] of places) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) image.set(COLOURS.red, 3 * ((y + dy) * SIZE + x + dx));
+    const flat = new Float32Array(SPACE.flatDim);
+    SPACE.flattenInto({ state: Float32Array.of(0, 0), instruction: 'touch red', image }, flat, 0);
+    const obs = { rows: 1, flat };
+    const norm = (p: number): number => (2 * p) / (SIZE - 1) - 1;
+    const mid = places[0].map((_, i) => norm((places[0][i] + places[1][i]) / 2));
+    const full = Array.from(whole.keypointCoords(obs));
+    const local = Array.from(n.keypointCoords(obs));
+    console.log(`two equal dots: whole-map keypoint (${full.map((c) => c.toFixed(3)).join(', ')}), local (${local.map((c) => c.toFixed(3)).join(', ')}), midpoint (${mid.map((c) => c.toFixed(3)).join(', ')})`);
+    full.forEach((c, i) => assert.ok(Math.abs(c - mid[i]) < 0.05, `whole-map keypoint ${full} vs the midpoint ${mid}`));
+    const onDot = places.some((p) => p.every((q, i) => Math.abs(norm(q) - local[i]) < 0.05));
+    assert.ok(onDot, `local keypoint ${local} on neither dot ${JSON.stringify(places.map((p) => p.map(norm)))}`);
+  } finally {
+    n.dispose();
+    whole.dispose();
+  }
+  // Learning: the local keypoint finds the named dot in held-out scenes.
+  const train = dots(160, 3);
+  const val = dots(40, 4);
+  const learner = TextTransformerActorCritic.create(spec, new Rng(7), { logStdInit: 0 });
+  try {
+    const startError = (): number => firstStepGoalError(learner, val.d, val.first, 'keypoints');
+    const before = startError();
+    const memory = tf.memory().numTensors;
+    const bc = new BehaviorCloning(learner, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 }));
+    await bc.fit();
+    assert.equal(tf.memory().numTensors, memory);
+    const after = startError();
+    console.log(`local: held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
+    assert.ok(after < 0.1 * before, `held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
+  } finally {
+    learner.dispose();
+  }
+  assert.throws(() => TextTransformerActorCritic.create({ ...spec, image: { ...im, keypoints: { ...kp, local: 1.5 } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints: expected .*local integers >= 0/);
 });

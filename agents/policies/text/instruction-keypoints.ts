@@ -10,13 +10,16 @@ import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.
  * Instruction-conditioned spatial-softmax keypoints of a text-transformer
  * (spec.image.keypoints; call inside `tf.tidy`): `coords [rows*count x 2]`,
  * each query's expected (x, y) in [-1, 1] (x to the right, y down the
- * image), and the softmax `attention [rows x count x positions]`.
+ * image), and the softmax `attention [rows x count x positions]`. With
+ * `spec.image.keypoints.local` the softmax is a local one (only the positions
+ * near each query's best score) and `global` holds the expected coordinates
+ * under the softmax over every position (null without `local`).
  * `words [rows*maxTokens x E]` are the word inputs; the query is projected
  * from the mean over non-padding words. `vars`: the network's variables by
  * parameter name (`tok.kp.*`). `rng` (training only): draws the photometric
  * augmentation of spec.image.keypoints (`colourJitter`, `pixelNoise`).
  */
-export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
+export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: tf.Tensor2D | null } {
   const im = spec.image as NonNullable<TextTransformerSpec['image']>;
   const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
   const { window: Wn, stride: S, features: F, count: K } = kp;
@@ -72,12 +75,37 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
   const mean = tf.sum(tf.mul(tf.reshape(words, [obs.rows, L, E]), tf.tensor3d(weights, [obs.rows, L, 1])), 1) as tf.Tensor2D;
   const query = tf.reshape(biasAdd(matMul(mean, v('tok.kp.wq') as tf.Tensor2D), row('tok.kp.bq')), [obs.rows, K, F]);
   const scores = tf.mul(tf.matMul(query, tf.reshape(feats, [obs.rows, P, F]), false, true), tf.exp(v('tok.kp.log_temp')));
-  const attention = tf.softmax(scores) as tf.Tensor3D;
   const grid = new Float32Array(P * 2);
   for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
     grid[(gy * gw + gx) * 2] = gw > 1 ? (2 * gx) / (gw - 1) - 1 : 0;
     grid[(gy * gw + gx) * 2 + 1] = gh > 1 ? (2 * gy) / (gh - 1) - 1 : 0;
   }
-  const coords = matMul(tf.reshape(attention, [obs.rows * K, P]) as tf.Tensor2D, tf.tensor2d(grid, [P, 2]));
-  return { coords, attention };
+  const gridTensor = tf.tensor2d(grid, [P, 2]);
+  const expected = (att: tf.Tensor3D): tf.Tensor2D => matMul(tf.reshape(att, [obs.rows * K, P]) as tf.Tensor2D, gridTensor);
+  const full = tf.softmax(scores) as tf.Tensor3D;
+  if (!kp.local) return { coords: expected(full), attention: full, global: null };
+  const attention = tf.softmax(tf.add(scores, localMask(scores.dataSync() as Float32Array, obs.rows, K, gh, gw, kp.local))) as tf.Tensor3D;
+  return { coords: expected(attention), attention, global: expected(full) };
+}
+
+/**
+ * The local soft-argmax's mask `[rows x count x positions]` over a `gh x gw` map: 0 within `radius` positions (in x and
+ * in y) of each query's best score, a large negative number elsewhere (added to the scores before the softmax). Where
+ * the best score falls is chosen here, outside the gradient; the scores inside the window keep theirs.
+ */
+function localMask(scores: Float32Array, rows: number, count: number, gh: number, gw: number, radius: number): tf.Tensor3D {
+  const P = gh * gw;
+  const queries = rows * count;
+  const mask = new Float32Array(queries * P).fill(-1e9);
+  for (let q = 0; q < queries; q++) {
+    const o = q * P;
+    let best = 0;
+    for (let p = 1; p < P; p++) if (scores[o + p] > scores[o + best]) best = p;
+    const by = Math.floor(best / gw);
+    const bx = best % gw;
+    for (let y = Math.max(0, by - radius); y <= Math.min(gh - 1, by + radius); y++) {
+      for (let x = Math.max(0, bx - radius); x <= Math.min(gw - 1, bx + radius); x++) mask[o + y * gw + x] = 0;
+    }
+  }
+  return tf.tensor3d(mask, [rows, count, P]);
 }

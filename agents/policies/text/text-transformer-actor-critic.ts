@@ -402,7 +402,7 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
-  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D } {
+  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: tf.Tensor2D | null } {
     // Inside a gradient (training) the image gets the spec's photometric augmentation, drawn from the dropout stream.
     const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
     return instructionKeypoints(this.spec, this.vars, obs, words, ids, training ? this.dropoutRng : null);
@@ -471,15 +471,19 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalError', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
     const ids = this.tokenIds(obs);
     if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
-    const { coords } = this.keypoints(obs, this.wordInputs(ids), ids);
+    const { coords, global } = this.keypoints(obs, this.wordInputs(ids), ids);
     const K = this.spec.image.keypoints.count;
-    const flat = tf.reshape(coords, [obs.rows, 2 * K]) as tf.Tensor2D;
     const target = this.stateTargets(goalObs, obs.rows);
     const mse = (pred: tf.Tensor, axis: number): tf.Tensor => tf.mean(tf.square(tf.sub(pred, target)), axis);
-    if (!this.spec.image.keypoints.goalEach) return mse(this.keypointGoalPrediction(flat), 1) as tf.Tensor1D;
-    // One head per keypoint: each keypoint's own prediction is scored, and so is the gated mix the goal input reads.
-    const each = this.keypointGoalPredictions(flat);
-    return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(this.gatedGoal(each), 1)), 2) as tf.Tensor1D;
+    const error = (c: tf.Tensor2D): tf.Tensor1D => {
+      const flat = tf.reshape(c, [obs.rows, 2 * K]) as tf.Tensor2D;
+      if (!(this.spec.image?.keypoints as KeypointSpec).goalEach) return mse(this.keypointGoalPrediction(flat), 1) as tf.Tensor1D;
+      // One head per keypoint: each keypoint's own prediction is scored, and so is the gated mix the goal input reads.
+      const each = this.keypointGoalPredictions(flat);
+      return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(this.gatedGoal(each), 1)), 2) as tf.Tensor1D;
+    };
+    // Local soft-argmax: the whole-map coordinates are scored too (the only gradient on which object the scores pick).
+    return global ? (tf.div(tf.add(error(coords), error(global)), 2) as tf.Tensor1D) : error(coords);
   }
 
   /** The keypoint goal head (`head.kp_goal.*`) on keypoint coordinates `[rows x 2K]`: the predicted last state `[rows x S]`. */

@@ -180,6 +180,18 @@ export interface KeypointSpec {
    * frames. Needs `goal`. Absent or false: one head on all keypoints.
    */
   goalEach?: boolean;
+  /**
+   * Local soft-argmax (radius in feature-map positions): each keypoint is
+   * the expected position under a softmax over only the positions within
+   * `local` of its best score (in x and in y), at acting and in training,
+   * instead of over the whole map, whose far positions (a colour twin, the
+   * background) pull the expectation off the object by a scene-dependent
+   * amount. Where the best score lies gets no gradient, so the goal loss
+   * (`startGoalLoss`) also scores the whole-map coordinates through the
+   * same goal head: that term is what teaches the scores which object to
+   * find. Absent or 0: the softmax over every position.
+   */
+  local?: number;
 }
 
 /** Hidden units of the keypoint goal head. */
@@ -395,7 +407,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden an integer >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput and goalEach booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach].every((v) => v === undefined || typeof v === 'boolean') && (kp.local === undefined || (Number.isInteger(kp.local) && kp.local >= 0)))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput and goalEach booleans', kp);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);
   }

@@ -264,3 +264,53 @@ test('keypoint local soft-argmax: between two equal dots the whole-map expectati
   }
   assert.throws(() => TextTransformerActorCritic.create({ ...spec, image: { ...im, keypoints: { ...kp, local: 1.5 } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints: expected .*local integers >= 0/);
 });
+
+test('keypoint absent slot: where the named dot is out of sight (it lies at one hidden place), the keypoint takes the slot\'s learned coordinates and the goal head finds the hidden place, which positions alone cannot; visible dots are still located; the slot\'s weights travel with the checkpoint', async () => {
+  await initBackend({ report: null });
+  const train = dots(200, 11, { hidden: 0.25 });
+  const val = dots(60, 12, { hidden: 0.25 });
+  const hiddenRows = val.hiddenEpisodes.map((e) => val.first[e]);
+  const seenRows = val.first.filter((_, e) => !val.hiddenEpisodes.includes(e));
+  assert.ok(hiddenRows.length >= 8 && seenRows.length >= 30, `${hiddenRows.length} hidden / ${seenRows.length} visible held-out scenes`);
+  const base = net(1, true);
+  const im = base.spec.image as NonNullable<typeof base.spec.image>;
+  const kp = im.keypoints as NonNullable<typeof im.keypoints>;
+  base.dispose();
+  const errors = async (absent: boolean): Promise<{ hidden: number; seen: number; before: number }> => {
+    const n = TextTransformerActorCritic.create({ ...base.spec, image: { ...im, keypoints: { ...kp, local: 1, ...(absent ? { absent } : {}) } } }, new Rng(7), { logStdInit: 0 });
+    try {
+      const before = firstStepGoalError(n, val.d, seenRows, 'keypoints');
+      const memory = tf.memory().numTensors;
+      await new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 })).fit();
+      assert.equal(tf.memory().numTensors, memory);
+      if (absent) {
+        const names = n.readTensors().filter((t) => t.name.startsWith('tok.kp.absent')).map((t) => `${t.name} ${t.shape}`);
+        assert.deepEqual(names, ['tok.kp.absent_feat 1,8', 'tok.kp.absent_pos 1,2']);
+        // On most hidden scenes the slot wins the local window: the keypoint is exactly its learned coordinates.
+        const pos = (n.readTensors().find((t) => t.name === 'tok.kp.absent_pos') as { data: Float32Array }).data;
+        const od = val.d.obsDim;
+        const flat = new Float32Array(hiddenRows.length * od);
+        hiddenRows.forEach((r, i) => flat.set(val.d.obs.subarray(r * od, (r + 1) * od), i * od));
+        const coords = n.keypointCoords({ rows: hiddenRows.length, flat });
+        const atSlot = hiddenRows.filter((_, i) => coords[2 * i] === pos[0] && coords[2 * i + 1] === pos[1]).length;
+        console.log(`absent slot at (${pos[0].toFixed(2)}, ${pos[1].toFixed(2)}); the keypoint is there in ${atSlot} of ${hiddenRows.length} hidden scenes`);
+        assert.ok(atSlot >= 0.75 * hiddenRows.length, `the keypoint at the slot in ${atSlot} of ${hiddenRows.length} hidden scenes`);
+        const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
+        try {
+          assert.equal(firstStepGoalError(back, val.d, hiddenRows, 'keypoints'), firstStepGoalError(n, val.d, hiddenRows, 'keypoints'));
+        } finally {
+          back.dispose();
+        }
+      }
+      return { hidden: firstStepGoalError(n, val.d, hiddenRows, 'keypoints'), seen: firstStepGoalError(n, val.d, seenRows, 'keypoints'), before };
+    } finally {
+      n.dispose();
+    }
+  };
+  const plain = await errors(false);
+  const slot = await errors(true);
+  console.log(`held-out first-step keypoint goal error, hidden dot: positions only ${plain.hidden.toFixed(4)}, with the slot ${slot.hidden.toFixed(4)}; visible dots: ${plain.seen.toFixed(4)} / ${slot.seen.toFixed(4)} (from ${slot.before.toFixed(3)})`);
+  assert.ok(slot.hidden < 0.25 * plain.hidden, `hidden-dot goal error with the slot ${slot.hidden.toFixed(4)} vs positions only ${plain.hidden.toFixed(4)}`);
+  assert.ok(slot.seen < 0.1 * slot.before, `visible-dot goal error ${slot.before.toFixed(3)} -> ${slot.seen.toFixed(4)}`);
+  assert.throws(() => TextTransformerActorCritic.create({ ...base.spec, image: { ...im, keypoints: { ...kp, absent: 1 as unknown as boolean } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints: expected .*absent booleans/);
+});

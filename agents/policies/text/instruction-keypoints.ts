@@ -10,7 +10,8 @@ import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.
  * Instruction-conditioned spatial-softmax keypoints of a text-transformer
  * (spec.image.keypoints; call inside `tf.tidy`): `coords [rows*count x 2]`,
  * each query's expected (x, y) in [-1, 1] (x to the right, y down the
- * image), and the softmax `attention [rows x count x positions]`. With
+ * image), and the softmax `attention [rows x count x positions]` (then the
+ * out-of-sight slot with `spec.image.keypoints.absent`). With
  * `spec.image.keypoints.local` the softmax is a local one (only the positions
  * near each query's best score) and `global` holds the expected coordinates
  * under the softmax over every position (null without `local`).
@@ -74,38 +75,51 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
   }
   const mean = tf.sum(tf.mul(tf.reshape(words, [obs.rows, L, E]), tf.tensor3d(weights, [obs.rows, L, 1])), 1) as tf.Tensor2D;
   const query = tf.reshape(biasAdd(matMul(mean, v('tok.kp.wq') as tf.Tensor2D), row('tok.kp.bq')), [obs.rows, K, F]);
-  const scores = tf.mul(tf.matMul(query, tf.reshape(feats, [obs.rows, P, F]), false, true), tf.exp(v('tok.kp.log_temp')));
+  const temp = tf.exp(v('tok.kp.log_temp'));
+  const positionScores = tf.mul(tf.matMul(query, tf.reshape(feats, [obs.rows, P, F]), false, true), temp) as tf.Tensor3D;
+  // The out-of-sight slot (kp.absent): one more score per query, last, from its own learned features.
+  const scores = kp.absent ? (tf.concat([positionScores, tf.mul(tf.sum(tf.mul(query, tf.reshape(v('tok.kp.absent_feat'), [1, K, F])), 2, true), temp)], 2) as tf.Tensor3D) : positionScores;
   const grid = new Float32Array(P * 2);
   for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
     grid[(gy * gw + gx) * 2] = gw > 1 ? (2 * gx) / (gw - 1) - 1 : 0;
     grid[(gy * gw + gx) * 2 + 1] = gh > 1 ? (2 * gy) / (gh - 1) - 1 : 0;
   }
   const gridTensor = tf.tensor2d(grid, [P, 2]);
-  const expected = (att: tf.Tensor3D): tf.Tensor2D => matMul(tf.reshape(att, [obs.rows * K, P]) as tf.Tensor2D, gridTensor);
+  const expected = (att: tf.Tensor3D): tf.Tensor2D => {
+    if (!kp.absent) return matMul(tf.reshape(att, [obs.rows * K, P]) as tf.Tensor2D, gridTensor);
+    // The slot's share times its learned coordinates, plus the positions' expectation.
+    const [onImage, away] = tf.split(att, [P, 1], 2);
+    const slot = tf.mul(away, tf.reshape(v('tok.kp.absent_pos'), [1, K, 2]));
+    return tf.reshape(tf.add(tf.reshape(matMul(tf.reshape(onImage, [obs.rows * K, P]) as tf.Tensor2D, gridTensor), [obs.rows, K, 2]), slot), [obs.rows * K, 2]) as tf.Tensor2D;
+  };
   const full = tf.softmax(scores) as tf.Tensor3D;
   if (!kp.local) return { coords: expected(full), attention: full, global: null };
-  const attention = tf.softmax(tf.add(scores, localMask(scores.dataSync() as Float32Array, obs.rows, K, gh, gw, kp.local))) as tf.Tensor3D;
+  const attention = tf.softmax(tf.add(scores, localMask(scores.dataSync() as Float32Array, obs.rows, K, gh, gw, kp.local, kp.absent === true))) as tf.Tensor3D;
   return { coords: expected(attention), attention, global: expected(full) };
 }
 
 /**
- * The local soft-argmax's mask `[rows x count x positions]` over a `gh x gw` map: 0 within `radius` positions (in x and
- * in y) of each query's best score, a large negative number elsewhere (added to the scores before the softmax). Where
- * the best score falls is chosen here, outside the gradient; the scores inside the window keep theirs.
+ * The local soft-argmax's mask `[rows x count x scores]` over a `gh x gw` map (then, with `absent`, the out-of-sight
+ * slot, never masked): 0 within `radius` positions (in x and in y) of each query's best score, a large negative
+ * number elsewhere (added to the scores before the softmax); where the slot scores best, every position is masked.
+ * Where the best score falls is chosen here, outside the gradient; the scores inside the window keep theirs.
  */
-function localMask(scores: Float32Array, rows: number, count: number, gh: number, gw: number, radius: number): tf.Tensor3D {
+function localMask(scores: Float32Array, rows: number, count: number, gh: number, gw: number, radius: number, absent: boolean): tf.Tensor3D {
   const P = gh * gw;
+  const N = P + (absent ? 1 : 0);
   const queries = rows * count;
-  const mask = new Float32Array(queries * P).fill(-1e9);
+  const mask = new Float32Array(queries * N).fill(-1e9);
   for (let q = 0; q < queries; q++) {
-    const o = q * P;
+    const o = q * N;
+    if (absent) mask[o + P] = 0;
     let best = 0;
-    for (let p = 1; p < P; p++) if (scores[o + p] > scores[o + best]) best = p;
+    for (let p = 1; p < N; p++) if (scores[o + p] > scores[o + best]) best = p;
+    if (best === P) continue;
     const by = Math.floor(best / gw);
     const bx = best % gw;
     for (let y = Math.max(0, by - radius); y <= Math.min(gh - 1, by + radius); y++) {
       for (let x = Math.max(0, bx - radius); x <= Math.min(gw - 1, bx + radius); x++) mask[o + y * gw + x] = 0;
     }
   }
-  return tf.tensor3d(mask, [rows, count, P]);
+  return tf.tensor3d(mask, [rows, count, N]);
 }

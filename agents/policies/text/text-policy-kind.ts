@@ -98,6 +98,8 @@ const schema = z
     keypointGoalEach: z.boolean().default(false),
     /** Local soft-argmax radius in keypoint feature-map positions (KeypointSpec.local); 0: the softmax over every position. */
     keypointLocal: z.number().int().min(0).default(0),
+    /** An out-of-sight slot with learned coordinates beside the image positions (KeypointSpec.absent). */
+    keypointAbsent: z.boolean().default(false),
     /**
      * A hindsight goal head (TextTransformerSpec.goal): predicts the last step's state of the episode, trained by
      * behaviour cloning's `goalLoss` (which turns it on when the network is built from scratch).
@@ -145,7 +147,7 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}), ...(cfg.keypointGoalInput ? { goalInput: true } : {}), ...(cfg.keypointGoalEach ? { goalEach: true } : {}), ...(cfg.keypointLocal > 0 ? { local: cfg.keypointLocal } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}), ...(cfg.actorHidden > 0 ? { actorHidden: cfg.actorHidden } : {}) };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}), ...(cfg.keypointGoalInput ? { goalInput: true } : {}), ...(cfg.keypointGoalEach ? { goalEach: true } : {}), ...(cfg.keypointLocal > 0 ? { local: cfg.keypointLocal } : {}), ...(cfg.keypointAbsent ? { absent: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}), ...(cfg.actorHidden > 0 ? { actorHidden: cfg.actorHidden } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });

@@ -192,6 +192,18 @@ export interface KeypointSpec {
    * find. Absent or 0: the softmax over every position.
    */
   local?: number;
+  /**
+   * An "out of sight" slot beside the image positions: a learned feature
+   * vector per keypoint (`tok.kp.absent_feat`) scored against the query as
+   * a position is, and learned coordinates (`tok.kp.absent_pos`) that the
+   * keypoint takes when the slot wins. A named object hidden in the frame
+   * (on LangReach-v0 under the arm's start pose, in ~9% of scenes) then
+   * gives the goal head a place learnt from such scenes (where hidden
+   * targets lie) instead of whatever the image scores highest. With
+   * `local` the slot is always inside the window; when it scores best the
+   * keypoint is its coordinates. Absent or false: positions only.
+   */
+  absent?: boolean;
 }
 
 /** Hidden units of the keypoint goal head. */
@@ -288,6 +300,10 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
       add('tok.kp.wout', 'tokenizers', [2, d]);
       add('tok.kp.pos', 'tokenizers', [kp.count, d]);
       if (kp.memory) add('tok.kp.mem_pos', 'tokenizers', [kp.count, d]);
+      if (kp.absent) {
+        add('tok.kp.absent_feat', 'tokenizers', [kp.count, kp.features]);
+        add('tok.kp.absent_pos', 'tokenizers', [kp.count, 2]);
+      }
       if (kp.goal) {
         const S = Math.max(1, stateColumns(spec).length);
         if (kp.goalEach) {
@@ -365,6 +381,11 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
     // Keypoints: features and scores O(1) at the start (window pixels in [-1, 1], mean square ~0.1 on a plain
     // table), so an object stands out of the background and the softmax over positions is not flat.
     const kpStd: Record<string, number> = { 'tok.kp.w0': Math.sqrt(10 / p.shape[0]), 'tok.kp.w1': Math.sqrt((spec.image?.keypoints?.hidden ? 2 : 10) / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1, 'head.kp_goal.w1': 1, 'head.kp_goal.w2': 1 / Math.sqrt(KEYPOINT_GOAL_HIDDEN) };
+    if (p.name === 'tok.kp.absent_feat' || p.name === 'tok.kp.absent_pos') {
+      // The out-of-sight slot starts as a plain background position (score 0) at the image centre.
+      out.set(p.name, t);
+      continue;
+    }
     if (p.name === 'tok.kp.log_temp') {
       out.set(p.name, Float32Array.of(Math.log(KEYPOINT_TEMPERATURE_INIT)));
       continue;
@@ -407,7 +428,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach].every((v) => v === undefined || typeof v === 'boolean') && (kp.local === undefined || (Number.isInteger(kp.local) && kp.local >= 0)))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput and goalEach booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach, kp.absent].every((v) => v === undefined || typeof v === 'boolean') && (kp.local === undefined || (Number.isInteger(kp.local) && kp.local >= 0)))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach and absent booleans', kp);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);
   }

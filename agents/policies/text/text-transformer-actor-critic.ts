@@ -465,7 +465,8 @@ export class TextTransformerActorCritic implements ActorCritic {
    * Per row, the mean squared error of the keypoint goal head (spec.image.keypoints.goal: an MLP on the keypoints'
    * coordinates alone) against the state columns of `goalObs [rows x obsDim]` (call inside a gradient; differentiable).
    * Behaviour cloning's `startGoalLoss` scores it on episodes' first steps, where the image and the words are the only
-   * clue to the goal: this is what trains the keypoints (the trunk sees them detached).
+   * clue to the goal: this is what trains the keypoints (the trunk sees them detached). With local soft-argmax
+   * keypoints (KeypointSpec.local) it is the mean of that error on the local and on the whole-map coordinates.
    */
   keypointGoalError(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D {
     if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalError', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));

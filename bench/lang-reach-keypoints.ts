@@ -96,6 +96,12 @@ function targetHidden(image: Uint8Array, target: ReturnType<LangReach['objects']
   }
   return seen < 10;
 }
+/** What lies nearest (x, y) on the table (horizontal distance to the objects' centres): the target, its colour twin or another object. */
+function nearestOutcome(objects: ReturnType<LangReach['objects']>, target: ReturnType<LangReach['objects']>[number], x: number, y: number): Outcome {
+  const dist = (o: (typeof objects)[number]): number => Math.hypot(o.position[0] - x, o.position[1] - y);
+  const nearest = objects.reduce((a, b) => (dist(b) < dist(a) ? b : a));
+  return nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
+}
 /** Distance (m) from the end effector, where it is now, to the touch point. */
 function touchDistance(): number {
   const ee = inner.endEffector();
@@ -115,10 +121,8 @@ async function rollout(obs: unknown, objects: ReturnType<LangReach['objects']>, 
     info = step.info as Record<string, unknown>;
     done = step.terminated || step.truncated;
   }
-  // Nearest object to the end effector, by the horizontal distance to its centre.
   const ee = inner.endEffector();
-  const near = objects.reduce((a, b) => (Math.hypot(b.position[0] - ee[0], b.position[1] - ee[1]) < Math.hypot(a.position[0] - ee[0], a.position[1] - ee[1]) ? b : a));
-  ends.push({ success: info.isSuccess === true, nearest: near.target ? 'target' : near.colour === target.colour ? 'twin' : 'other', distance: touchDistance(), twin });
+  ends.push({ success: info.isSuccess === true, nearest: nearestOutcome(objects, target, ee[0], ee[1]), distance: touchDistance(), twin });
 }
 try {
   for (let e = 0; e < episodes; e++) {
@@ -140,10 +144,7 @@ try {
       const py = ((coords[2 * k + 1] + 1) / 2) * (gh - 1) * kp.stride + Math.floor(kp.stride / 2);
       const x = LANG_REACH_CAMERA.pos[0] + (((px + 0.5) / im.width) * 2 - 1) * depth * tanHalf;
       const y = LANG_REACH_CAMERA.pos[1] - (((py + 0.5) / im.height) * 2 - 1) * depth * tanHalf;
-      const dist = (o: (typeof objects)[number]): number => Math.hypot(o.position[0] - x, o.position[1] - y);
-      const nearest = objects.reduce((a, b) => (dist(b) < dist(a) ? b : a));
-      const outcome: Outcome = nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
-      hits[k].push({ twin, outcome, error: dist(target) });
+      hits[k].push({ twin, outcome: nearestOutcome(objects, target, x, y), error: Math.hypot(target.position[0] - x, target.position[1] - y) });
     }
     if (values.rollout) await rollout(obs, objects, target, twin);
     if (goal) {
@@ -183,8 +184,8 @@ if (values.rollout) {
   console.log(`\nRollouts (deterministic): success ${ends.filter((x) => x.success).length} / ${ends.length}; keypoint ${tracker} tracks the target\n\n| episodes | count | keypoint ${tracker} within 3 cm of the target | colour twin on the table | target hidden on the first frame | final distance to the touch point (cm) |\n|---|---:|---:|---:|---:|---|`);
   for (const [label, f] of rows) {
     const idx = ends.map((_, e) => e).filter(f);
-    const ds = idx.map((e) => (100 * ends[e].distance).toFixed(1));
-    console.log(`| ${label} | ${idx.length} | ${idx.filter(near).length} | ${idx.filter((e) => ends[e].twin).length} | ${idx.filter((e) => hiddenAtStart[e]).length} | ${idx.length > 0 && idx.length <= 12 ? ds.join(', ') : idx.length > 0 ? `median ${ds.map(Number).sort((a, b) => a - b)[Math.floor(ds.length / 2)].toFixed(1)}` : '-'} |`);
+    const ds = idx.map((e) => ends[e].distance);
+    console.log(`| ${label} | ${idx.length} | ${idx.filter(near).length} | ${idx.filter((e) => ends[e].twin).length} | ${idx.filter((e) => hiddenAtStart[e]).length} | ${idx.length > 0 && idx.length <= 12 ? ds.map((d) => (100 * d).toFixed(1)).join(', ') : idx.length > 0 ? `median ${pct(ds, 0.5)}` : '-'} |`);
   }
 }
 if (values.goal) {

@@ -9,6 +9,19 @@ import { firstStepGoalError } from './fixtures/goal-error.js';
 import { dots, dotsNet as net, deterministicActions, SIZE, SPACE, COLOURS } from './fixtures/dots.js';
 import { labelledBatch } from '../../agents/algos/bc/demonstrations.js';
 
+/**
+ * Trains `n` 400 steps on `train` with the keypoint goal loss alone (`startGoalLoss`), asserting that the tensor
+ * count stays flat; the held-out first-step keypoint goal error over `rows` of `val` (its episodes' first steps by
+ * default) before and after.
+ */
+async function trainStartGoal(n: TextTransformerActorCritic, train: ReturnType<typeof dots>, val: ReturnType<typeof dots>, rows = val.first): Promise<{ before: number; after: number }> {
+  const before = firstStepGoalError(n, val.d, rows, 'keypoints');
+  const memory = tf.memory().numTensors;
+  await new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 })).fit();
+  assert.equal(tf.memory().numTensors, memory);
+  return { before, after: firstStepGoalError(n, val.d, rows, 'keypoints') };
+}
+
 test('image keypoints: the words pick which dot a spatial-softmax keypoint finds; held-out scenes are located', async () => {
   await initBackend({ report: null });
   const train = dots(160, 1);
@@ -173,12 +186,7 @@ test('keypoint goalEach: one goal head per keypoint, mixed by a learned gate; st
     const shapes = Object.fromEntries(n.readTensors().filter((t) => t.name.startsWith('head.kp_goal.')).map((t) => [t.name.split('.').pop(), t.shape]));
     assert.deepEqual(shapes, { w1: [2, 2, 64], b1: [2, 1, 64], w2: [2, 64, 2], b2: [2, 1, 2], gate: [2] });
     const startError = (): number => firstStepGoalError(n, val.d, val.first, 'keypoints');
-    const before = startError();
-    const memory = tf.memory().numTensors;
-    const bc = new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 }));
-    await bc.fit();
-    assert.equal(tf.memory().numTensors, memory);
-    const after = startError();
+    const { before, after } = await trainStartGoal(n, train, val);
     console.log(`goalEach: held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
     assert.ok(after < 0.1 * before, `held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
     // The gate picks the source: all weight on one keypoint's head, then on the other's, gives two different goals.
@@ -250,13 +258,7 @@ test('keypoint local soft-argmax: between two equal dots the whole-map expectati
   const val = dots(40, 4);
   const learner = TextTransformerActorCritic.create(spec, new Rng(7), { logStdInit: 0 });
   try {
-    const startError = (): number => firstStepGoalError(learner, val.d, val.first, 'keypoints');
-    const before = startError();
-    const memory = tf.memory().numTensors;
-    const bc = new BehaviorCloning(learner, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 }));
-    await bc.fit();
-    assert.equal(tf.memory().numTensors, memory);
-    const after = startError();
+    const { before, after } = await trainStartGoal(learner, train, val);
     console.log(`local: held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
     assert.ok(after < 0.1 * before, `held-out first-step keypoint goal error ${before.toFixed(3)} -> ${after.toFixed(4)}`);
   } finally {
@@ -279,10 +281,7 @@ test('keypoint absent slot: where the named dot is out of sight (it lies at one 
   const errors = async (absent: boolean): Promise<{ hidden: number; seen: number; before: number }> => {
     const n = TextTransformerActorCritic.create({ ...base.spec, image: { ...im, keypoints: { ...kp, local: 1, ...(absent ? { absent } : {}) } } }, new Rng(7), { logStdInit: 0 });
     try {
-      const before = firstStepGoalError(n, val.d, seenRows, 'keypoints');
-      const memory = tf.memory().numTensors;
-      await new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 400, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 400, startGoalLoss: 1 })).fit();
-      assert.equal(tf.memory().numTensors, memory);
+      const { before, after: seen } = await trainStartGoal(n, train, val, seenRows);
       if (absent) {
         const names = n.readTensors().filter((t) => t.name.startsWith('tok.kp.absent')).map((t) => `${t.name} ${t.shape}`);
         assert.deepEqual(names, ['tok.kp.absent_feat 1,8', 'tok.kp.absent_pos 1,2']);
@@ -302,7 +301,7 @@ test('keypoint absent slot: where the named dot is out of sight (it lies at one 
           back.dispose();
         }
       }
-      return { hidden: firstStepGoalError(n, val.d, hiddenRows, 'keypoints'), seen: firstStepGoalError(n, val.d, seenRows, 'keypoints'), before };
+      return { hidden: firstStepGoalError(n, val.d, hiddenRows, 'keypoints'), seen, before };
     } finally {
       n.dispose();
     }

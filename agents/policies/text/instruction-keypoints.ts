@@ -13,14 +13,15 @@ import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.
  * image), and the softmax `attention [rows x count x positions]` (then the
  * out-of-sight slot with `spec.image.keypoints.absent`). With
  * `spec.image.keypoints.local` the softmax is a local one (only the positions
- * near each query's best score) and `global` holds the expected coordinates
- * under the softmax over every position (null without `local`).
+ * near each query's best score) and `global()` gives the expected
+ * coordinates under the softmax over every position (computed only when
+ * called: the goal loss needs them, acting does not; null without `local`).
  * `words [rows*maxTokens x E]` are the word inputs; the query is projected
  * from the mean over non-padding words. `vars`: the network's variables by
  * parameter name (`tok.kp.*`). `rng` (training only): draws the photometric
  * augmentation of spec.image.keypoints (`colourJitter`, `pixelNoise`).
  */
-export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: tf.Tensor2D | null } {
+export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
   const im = spec.image as NonNullable<TextTransformerSpec['image']>;
   const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
   const { window: Wn, stride: S, features: F, count: K } = kp;
@@ -92,10 +93,12 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
     const slot = tf.mul(away, tf.reshape(v('tok.kp.absent_pos'), [1, K, 2]));
     return tf.reshape(tf.add(tf.reshape(matMul(tf.reshape(onImage, [obs.rows * K, P]) as tf.Tensor2D, gridTensor), [obs.rows, K, 2]), slot), [obs.rows * K, 2]) as tf.Tensor2D;
   };
-  const full = tf.softmax(scores) as tf.Tensor3D;
-  if (!kp.local) return { coords: expected(full), attention: full, global: null };
+  if (!kp.local) {
+    const full = tf.softmax(scores) as tf.Tensor3D;
+    return { coords: expected(full), attention: full, global: null };
+  }
   const attention = tf.softmax(tf.add(scores, localMask(scores.dataSync() as Float32Array, obs.rows, K, gh, gw, kp.local, kp.absent === true))) as tf.Tensor3D;
-  return { coords: expected(attention), attention, global: expected(full) };
+  return { coords: expected(attention), attention, global: () => expected(tf.softmax(scores) as tf.Tensor3D) };
 }
 
 /**

@@ -402,7 +402,7 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
-  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: tf.Tensor2D | null } {
+  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
     // Inside a gradient (training) the image gets the spec's photometric augmentation, drawn from the dropout stream.
     const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
     return instructionKeypoints(this.spec, this.vars, obs, words, ids, training ? this.dropoutRng : null);
@@ -484,7 +484,7 @@ export class TextTransformerActorCritic implements ActorCritic {
       return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(this.gatedGoal(each), 1)), 2) as tf.Tensor1D;
     };
     // Local soft-argmax: the whole-map coordinates are scored too (the only gradient on which object the scores pick).
-    return global ? (tf.div(tf.add(error(coords), error(global)), 2) as tf.Tensor1D) : error(coords);
+    return global ? (tf.div(tf.add(error(coords), error(global())), 2) as tf.Tensor1D) : error(coords);
   }
 
   /** The keypoint goal head (`head.kp_goal.*`) on keypoint coordinates `[rows x 2K]`: the predicted last state `[rows x S]`. */

@@ -197,7 +197,7 @@ export interface KeypointSpec {
    * vector per keypoint (`tok.kp.absent_feat`) scored against the query as
    * a position is, and learned coordinates (`tok.kp.absent_pos`) that the
    * keypoint takes when the slot wins. A named object hidden in the frame
-   * (on LangReach-v0 under the arm's start pose, in ~9% of scenes) then
+   * (on LangReach-v0 under the arm's start pose, in 8-13% of test scenes) then
    * gives the goal head a place learnt from such scenes (where hidden
    * targets lie) instead of whatever the image scores highest. With
    * `local` the slot is always inside the window; when it scores best the

@@ -31,7 +31,7 @@
  *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
  */
 import { parseArgs } from 'node:util';
-import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, LANG_REACH_COLOURS, imageParts } from '../src/index.js';
+import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, langReachObjectPixels, LANG_REACH_SEEN_PIXELS, imageParts } from '../src/index.js';
 import { parseIntFlag } from '../src/cli/flags.js';
 import { stateColumns } from '../agents/policies/text/text-transformer-spec.js';
 import { ARM_DOF } from '../envs/mujoco/arm-env.js';
@@ -40,7 +40,7 @@ import type { Dict } from '../src/core/spaces/dict.js';
 
 const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false }, goal: { type: 'boolean', default: false } } });
 if (!values.checkpoint) {
-  console.error('bench:lang-reach-keypoints --checkpoint: expected a lamkit finetune --out directory of a LangReach-v0 policy with image keypoints, got nothing. Pass --checkpoint <dir>');
+  console.error('bench:lang-reach-keypoints --checkpoint: expected a lamkit finetune --out directory of a LangReach (v0 or v1) policy with image keypoints, got nothing. Pass --checkpoint <dir>');
   process.exit(2);
 }
 const episodes = parseIntFlag('bench:lang-reach-keypoints --episodes', values.episodes, 1, '50') as number;
@@ -50,12 +50,12 @@ const networkPolicy = policy instanceof NetworkPolicy ? policy : null;
 const net = networkPolicy?.net;
 const kp = net instanceof TextTransformerActorCritic ? net.spec.image?.keypoints : undefined;
 const camera = imageParts(policy.observationSpace)[0];
-if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !camera || policy.envId !== 'LangReach-v0') {
-  console.error(`bench:lang-reach-keypoints --checkpoint: expected a LangReach-v0 text-transformer with image keypoints, got a ${policy.kind} policy of ${policy.envId}. Train one with lamkit finetune --config '{"policy": {"imageKeypoints": 2}}' on a LangReach-v0 recording with images`);
+if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !camera || !/^LangReach-v\d+$/.test(policy.envId)) {
+  console.error(`bench:lang-reach-keypoints --checkpoint: expected a LangReach (v0 or v1) text-transformer with image keypoints, got a ${policy.kind} policy of ${policy.envId}. Train one with lamkit finetune --config '{"policy": {"imageKeypoints": 2}}' on a LangReach-v0 recording with images`);
   process.exit(2);
 }
 const im = net.spec.image as NonNullable<TextTransformerActorCritic['spec']['image']>;
-const env = await makeImageEnv('LangReach-v0', { height: camera.shape[0], width: camera.shape[1] });
+const env = await makeImageEnv(policy.envId, { height: camera.shape[0], width: camera.shape[1] });
 const space = policy.observationSpace as Dict<Record<string, unknown>>;
 const gw = Math.floor(im.width / kp.stride);
 const gh = Math.floor(im.height / kp.stride);
@@ -64,7 +64,7 @@ type Outcome = 'target' | 'twin' | 'other';
 const hits: Array<Array<{ twin: boolean; outcome: Outcome; error: number }>> = Array.from({ length: kp.count }, () => []);
 /** Per episode with --rollout: success, what the end effector ended nearest, its final distance to the touch point (m). */
 const ends: Array<{ success: boolean; nearest: Outcome; distance: number; twin: boolean }> = [];
-/** Per episode: the target hidden on the first frame (see {@link targetHidden}). */
+/** Per episode: the target hidden on the first frame (see {@link langReachObjectPixels}). */
 const hiddenAtStart: boolean[] = [];
 /** Per episode with --goal: the distance (m) from the touch point to where the goal head's joint angles put the end effector. */
 const goalErrors: number[] = [];
@@ -75,27 +75,6 @@ if (values.goal && !kp.goal) {
 const stateCols = stateColumns(net.spec);
 const actor = networkPolicy;
 const inner = env.unwrapped as unknown as LangReach;
-/**
- * Whether the target is hidden in the first frame `image` (`[H x W x 3]`): fewer than 10 of the 7 x 7 pixels around
- * its centre, projected through the camera, have its colour (chromaticity within 0.15, L1, of its `rgba`).
- */
-function targetHidden(image: Uint8Array, target: ReturnType<LangReach['objects']>[number]): boolean {
-  const depth = LANG_REACH_CAMERA.pos[2] - 2 * target.position[2];
-  const u = (((target.position[0] - LANG_REACH_CAMERA.pos[0]) / (depth * tanHalf) + 1) / 2) * im.width;
-  const v = ((1 - (target.position[1] - LANG_REACH_CAMERA.pos[1]) / (depth * tanHalf)) / 2) * im.height;
-  const rgb = LANG_REACH_COLOURS[target.colour as keyof typeof LANG_REACH_COLOURS].split(' ').slice(0, 3).map(Number);
-  const sum = rgb[0] + rgb[1] + rgb[2];
-  let seen = 0;
-  for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) {
-    const px = Math.round(u + dx);
-    const py = Math.round(v + dy);
-    if (px < 0 || py < 0 || px >= im.width || py >= im.height) continue;
-    const o = (py * im.width + px) * 3;
-    const total = image[o] + image[o + 1] + image[o + 2] + 1;
-    if ([0, 1, 2].reduce((a, c) => a + Math.abs(image[o + c] / total - rgb[c] / sum), 0) < 0.15) seen++;
-  }
-  return seen < 10;
-}
 /** What lies nearest (x, y) on the table (horizontal distance to the objects' centres): the target, its colour twin or another object. */
 function nearestOutcome(objects: ReturnType<LangReach['objects']>, target: ReturnType<LangReach['objects']>[number], x: number, y: number): Outcome {
   const dist = (o: (typeof objects)[number]): number => Math.hypot(o.position[0] - x, o.position[1] - y);
@@ -135,7 +114,7 @@ try {
     const objects = inner.objects();
     const target = objects[0];
     const twin = objects.some((o) => o.colour === target.colour && !o.target);
-    hiddenAtStart.push(targetHidden((obs as Record<string, Uint8Array>)[camera.key], target));
+    hiddenAtStart.push(langReachObjectPixels((obs as Record<string, Uint8Array>)[camera.key], im.width, im.height, target) < LANG_REACH_SEEN_PIXELS);
     // The objects' tops lie this far below the camera.
     const depth = LANG_REACH_CAMERA.pos[2] - 2 * target.position[2];
     for (let k = 0; k < kp.count; k++) {

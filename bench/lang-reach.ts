@@ -1,5 +1,6 @@
 /**
- * bench:lang-reach — LangReach-v0 success rate of a policy trained by
+ * bench:lang-reach — LangReach success rate (v0 by default; `--env LangReach-v1`, the arm starting clear of the
+ * camera's view) of a policy trained by
  * behaviour cloning on N scripted-expert demonstrations, from image + text +
  * state against text + state only (issue #15). The state holds the joints
  * only, so without the camera the target's place is unknown: a policy can
@@ -14,7 +15,7 @@
  * on seeds no demonstration used (in the image env when the policy sees
  * images).
  *
- * npm run bench:lang-reach -- [--demos 50,200] [--inputs image,no-image] [--seeds 1]
+ * npm run bench:lang-reach -- [--env LangReach-v0|LangReach-v1] [--demos 50,200] [--inputs image,no-image] [--seeds 1]
  *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64] [--config '<lamkit finetune --config JSON>']
  *   [--action-noise <std>]  (DART: lamkit record --action-noise, the clean expert action recorded)
  *   [--select-by nll|success|return] [--val-episodes 20]  (lamkit finetune --select-by / --eval-episodes: closed-loop validation)
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     'max-steps': { type: 'string', default: '2000' },
     'image-size': { type: 'string', default: '64' },
     config: { type: 'string' },
+    env: { type: 'string', default: 'LangReach-v0' },
     'action-noise': { type: 'string' },
     'select-by': { type: 'string' },
     'val-episodes': { type: 'string' },
@@ -55,7 +57,11 @@ for (const i of inputs) {
     process.exit(2);
   }
 }
-const ENV = 'LangReach-v0';
+const ENV = values.env;
+if (ENV !== 'LangReach-v0' && ENV !== 'LangReach-v1') {
+  console.error(`bench:lang-reach --env: expected LangReach-v0 or LangReach-v1, got ${ENV}. Pass e.g. --env LangReach-v1`);
+  process.exit(2);
+}
 
 interface Row {
   seed: number;
@@ -110,4 +116,4 @@ for (const n of demos) {
   }
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/lang-reach-${demos.join('-')}-${inputs.join('-')}-${seeds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), evalEpisodes, maxSteps, imageSize: values['image-size'], cpus: cpus().length, rows }, null, 2) + '\n');
+writeFileSync(`bench/results/lang-reach-${ENV === 'LangReach-v0' ? '' : 'v1-'}${demos.join('-')}-${inputs.join('-')}-${seeds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), evalEpisodes, maxSteps, imageSize: values['image-size'], cpus: cpus().length, rows }, null, 2) + '\n');

@@ -33,8 +33,47 @@ const MIN_SEPARATION_M = 0.12;
 const HIDDEN_Z = -1.5;
 /** The `overview` camera image observations are drawn from: straight down over the table (image right = +x, up = +y). */
 export const LANG_REACH_CAMERA = { pos: [0.4, 0, 0.85], fovyDeg: 45 } as const;
+/**
+ * LangReach-v1's start posture (rad, base to hand): the arm folded back over its base, the hand at about
+ * (0.09, 0, 0.38) m, so no link lies between the `overview` camera and the table's object area (v0 starts at
+ * `ARM_HOME_QPOS`, the hand over the table, which hides the target on the first frame in 8-13% of scenes).
+ */
+export const LANG_REACH_CLEAR_QPOS: readonly number[] = [0, -0.5, 2.15, 0, 1.85, 0];
+/** Start postures of LangReach: `home` (v0, the arm's home posture over the table) or `clear` (v1, {@link LANG_REACH_CLEAR_QPOS}). */
+export const LANG_REACH_START_POSES = ['home', 'clear'] as const;
 /** Longest instruction in characters ("move to the yellow sphere" is 25). */
 export const LANG_REACH_MAX_CHARS = 40;
+
+/**
+ * How many of the 7 x 7 pixels around an object's centre, projected through the `overview` camera
+ * ({@link LANG_REACH_CAMERA}) onto the objects' top plane, have its colour (chromaticity within 0.15, L1, of its
+ * `rgba`) in an `overview` image (`Uint8Array [height x width x 3]`). Fewer than {@link LANG_REACH_SEEN_PIXELS}: the
+ * object is hidden (under the arm). For diagnostics (`bench:lang-reach-keypoints`) and tests.
+ */
+export function langReachObjectPixels(image: Uint8Array, width: number, height: number, object: { colour: string; position: readonly number[] }): number {
+  const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
+  const depth = LANG_REACH_CAMERA.pos[2] - 2 * object.position[2];
+  const u = (((object.position[0] - LANG_REACH_CAMERA.pos[0]) / (depth * tanHalf) + 1) / 2) * width;
+  const v = ((1 - (object.position[1] - LANG_REACH_CAMERA.pos[1]) / (depth * tanHalf)) / 2) * height;
+  const rgba = (LANG_REACH_COLOURS as Record<string, string | undefined>)[object.colour];
+  if (rgba === undefined) throw new InvalidArgument(formatError('langReachObjectPixels.object.colour', `one of ${Object.keys(LANG_REACH_COLOURS).join(', ')}`, describeValue(object.colour), 'Pass an object of LangReach.objects()'));
+  const rgb = rgba.split(' ').slice(0, 3).map(Number);
+  const sum = rgb[0] + rgb[1] + rgb[2];
+  let seen = 0;
+  for (let dy = -3; dy <= 3; dy++) {
+    for (let dx = -3; dx <= 3; dx++) {
+      const px = Math.round(u + dx);
+      const py = Math.round(v + dy);
+      if (px < 0 || py < 0 || px >= width || py >= height) continue;
+      const o = (py * width + px) * 3;
+      const total = image[o] + image[o + 1] + image[o + 2] + 1;
+      if ([0, 1, 2].reduce((a, c) => a + Math.abs(image[o + c] / total - rgb[c] / sum), 0) < 0.15) seen++;
+    }
+  }
+  return seen;
+}
+/** Fewer target-coloured pixels than this around its centre ({@link langReachObjectPixels}): the object is hidden. */
+export const LANG_REACH_SEEN_PIXELS = 10;
 
 /** Options of {@link LangReach}. */
 export interface LangReachOptions extends ArmEnvOptions {
@@ -42,6 +81,11 @@ export interface LangReachOptions extends ArmEnvOptions {
   objects?: number;
   /** Weight of the control cost `-sum(action^2)`. Default 0.01. */
   controlCostWeight?: number;
+  /**
+   * The arm's start posture (before the reset noise): `home` (default; LangReach-v0) or `clear` (LangReach-v1:
+   * folded back so the camera sees the whole object area on the first frame).
+   */
+  startPose?: (typeof LANG_REACH_START_POSES)[number];
 }
 
 /** What LangReach-v0 observes: the arm's joints and the instruction (the image is added by the vector layer). */
@@ -84,6 +128,11 @@ function objectsXml(): string {
  * - Reward (dense): `-|p - ee| - controlCostWeight * sum(action^2)` where p
  *   is the point 0.05 m above the target's centre; `info.isSuccess` when
  *   `|p - ee| < successThresholdM` (0.05 m); `info.distance`, `info.target`.
+ * - Start: the arm at `ARM_HOME_QPOS` (v0; the hand over the table, which
+ *   hides the target from the camera in 8-13% of scenes) or, with
+ *   `startPose: 'clear'` (`LangReach-v1`), folded back at
+ *   {@link LANG_REACH_CLEAR_QPOS}, out of the camera's view of the objects;
+ *   each joint + U(-0.1, 0.1) rad. The scenes per seed are the same.
  * - Never terminates; `make` adds `TimeLimit(50)`.
  */
 export class LangReach extends ArmEnv<LangReachObs> {
@@ -103,7 +152,12 @@ export class LangReach extends ArmEnv<LangReachObs> {
   private present: number[] = [];
 
   constructor(options: LangReachOptions = {}) {
-    super('LangReach-v0', armXml({ puck: false, name: 'lang_reach', objects: objectsXml() }), options);
+    const pose = options.startPose ?? 'home';
+    super(pose === 'clear' ? 'LangReach-v1' : 'LangReach-v0', armXml({ puck: false, name: 'lang_reach', objects: objectsXml() }), options);
+    if (!(LANG_REACH_START_POSES as readonly unknown[]).includes(pose)) {
+      throw new InvalidArgument(formatError('LangReach.startPose', `one of ${LANG_REACH_START_POSES.join(', ')}`, describeValue(pose), "Omit it for LangReach-v0's home posture, or make LangReach-v1"));
+    }
+    if (pose === 'clear') for (let i = 0; i < ARM_DOF; i++) this.initQpos[i] = LANG_REACH_CLEAR_QPOS[i];
     const n = options.objects ?? 3;
     if (!Number.isInteger(n) || n < 2 || n > LANG_REACH_OBJECTS.length) {
       throw new InvalidArgument(formatError('LangReach-v0.objects', `an integer in [2, ${LANG_REACH_OBJECTS.length}]`, describeValue(n), 'Omit it for 3 objects'));

@@ -3,7 +3,7 @@ import type { Policy } from '../../core/policy.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 
 /** Tasks with a scripted expert (`--policy expert`, `--expert expert`, `lamkit bench --policies expert`). */
-export const SCRIPTED_EXPERT_TASKS = ['ArmReach-v0', 'ArmReach-reversed-v0', 'ArmPush-v0', 'ArmPushDisc-v0', 'CommandAvatar-v0', 'LangReach-v0'] as const;
+export const SCRIPTED_EXPERT_TASKS = ['ArmReach-v0', 'ArmReach-reversed-v0', 'ArmPush-v0', 'ArmPushDisc-v0', 'CommandAvatar-v0', 'LangReach-v0', 'LangReach-v1'] as const;
 
 /**
  * The scripted expert of `envId`, as a factory taking the env. Loads envs/
@@ -19,6 +19,7 @@ export async function expertFactory(envId: string, where = 'view --policy expert
     'ArmPushDisc-v0': (env) => new envs.ArmPushDiscExpert(env),
     'CommandAvatar-v0': (env) => new envs.CommandAvatarExpert(env),
     'LangReach-v0': (env) => new envs.LangReachExpert(env),
+    'LangReach-v1': (env) => new envs.LangReachExpert(env),
   };
   const make = (experts as Record<string, (env: Env<unknown, unknown>) => Policy>)[envId];
   if (!make) throw new InvalidArgument(formatError(where, `a task with a scripted expert (${SCRIPTED_EXPERT_TASKS.join(', ')})`, describeValue(envId), fix));

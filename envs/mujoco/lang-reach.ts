@@ -75,6 +75,14 @@ export function langReachObjectPixels(image: Uint8Array, width: number, height: 
 /** Fewer target-coloured pixels than this around its centre ({@link langReachObjectPixels}): the object is hidden. */
 export const LANG_REACH_SEEN_PIXELS = 10;
 
+/** The task id of a start posture (`home`: LangReach-v0, `clear`: LangReach-v1); anything else is a typed error. */
+function langReachId(pose: unknown): string {
+  if (!(LANG_REACH_START_POSES as readonly unknown[]).includes(pose)) {
+    throw new InvalidArgument(formatError('LangReach.startPose', `one of ${LANG_REACH_START_POSES.join(', ')}`, describeValue(pose), "Omit it for LangReach-v0's home posture, or make LangReach-v1"));
+  }
+  return pose === 'clear' ? 'LangReach-v1' : 'LangReach-v0';
+}
+
 /** Options of {@link LangReach}. */
 export interface LangReachOptions extends ArmEnvOptions {
   /** Objects on the table per episode (2-8); default 3. One is the target, the others distractors. */
@@ -153,14 +161,11 @@ export class LangReach extends ArmEnv<LangReachObs> {
 
   constructor(options: LangReachOptions = {}) {
     const pose = options.startPose ?? 'home';
-    super(pose === 'clear' ? 'LangReach-v1' : 'LangReach-v0', armXml({ puck: false, name: 'lang_reach', objects: objectsXml() }), options);
-    if (!(LANG_REACH_START_POSES as readonly unknown[]).includes(pose)) {
-      throw new InvalidArgument(formatError('LangReach.startPose', `one of ${LANG_REACH_START_POSES.join(', ')}`, describeValue(pose), "Omit it for LangReach-v0's home posture, or make LangReach-v1"));
-    }
+    super(langReachId(pose), armXml({ puck: false, name: 'lang_reach', objects: objectsXml() }), options);
     if (pose === 'clear') for (let i = 0; i < ARM_DOF; i++) this.initQpos[i] = LANG_REACH_CLEAR_QPOS[i];
     const n = options.objects ?? 3;
     if (!Number.isInteger(n) || n < 2 || n > LANG_REACH_OBJECTS.length) {
-      throw new InvalidArgument(formatError('LangReach-v0.objects', `an integer in [2, ${LANG_REACH_OBJECTS.length}]`, describeValue(n), 'Omit it for 3 objects'));
+      throw new InvalidArgument(formatError(`${this.envName}.objects`, `an integer in [2, ${LANG_REACH_OBJECTS.length}]`, describeValue(n), 'Omit it for 3 objects'));
     }
     this.numObjects = n;
     this.controlCostWeight = options.controlCostWeight ?? 0.01;

@@ -108,6 +108,7 @@ test('LangReach-v1: v0 with the arm starting folded back (hand behind the object
     v1.close();
   }
   assert.equal(await expertSuccesses('LangReach-v1', 10), 10);
+  assert.throws(() => new LangReach({ startPose: 'clear', objects: 9 }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReach-v1.objects: expected an integer in [2, 8], got 9.'));
   assert.throws(() => new LangReach({ startPose: 'up' as never }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReach.startPose: expected one of home, clear, got "up".'));
 });
 

@@ -1,5 +1,5 @@
 /**
- * bench:lang-reach-keypoints — where a LangReach-v0 policy's
+ * bench:lang-reach-keypoints — where a LangReach (v0 or v1) policy's
  * instruction-conditioned image keypoints land on the first frame of
  * `lamkit eval`'s episodes (issue #15 diagnostics): each keypoint is
  * projected through the `overview` camera onto the objects' top plane and

@@ -31,7 +31,7 @@
  *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
  */
 import { parseArgs } from 'node:util';
-import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, langReachObjectPixels, LANG_REACH_SEEN_PIXELS, imageParts } from '../src/index.js';
+import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, langReachObjectPixels, LANG_REACH_SEEN_PIXELS, LANG_REACH_IDS, imageParts } from '../src/index.js';
 import { parseIntFlag } from '../src/cli/flags.js';
 import { stateColumns } from '../agents/policies/text/text-transformer-spec.js';
 import { ARM_DOF } from '../envs/mujoco/arm-env.js';
@@ -50,7 +50,7 @@ const networkPolicy = policy instanceof NetworkPolicy ? policy : null;
 const net = networkPolicy?.net;
 const kp = net instanceof TextTransformerActorCritic ? net.spec.image?.keypoints : undefined;
 const camera = imageParts(policy.observationSpace)[0];
-if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !camera || !/^LangReach-v\d+$/.test(policy.envId)) {
+if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !camera || !(Object.values(LANG_REACH_IDS) as string[]).includes(policy.envId)) {
   console.error(`bench:lang-reach-keypoints --checkpoint: expected a LangReach (v0 or v1) text-transformer with image keypoints, got a ${policy.kind} policy of ${policy.envId}. Train one with lamkit finetune --config '{"policy": {"imageKeypoints": 2}}' on a LangReach-v0 recording with images`);
   process.exit(2);
 }

@@ -29,6 +29,7 @@ import { runFinetune } from '../src/cli/commands/finetune.js';
 import { runEval } from '../src/cli/commands/eval.js';
 import { writeSplits } from '../src/data/episode-splits.js';
 import { parseIntFlag } from '../src/cli/flags.js';
+import { LANG_REACH_IDS } from '../envs/mujoco/lang-reach.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,8 +59,8 @@ for (const i of inputs) {
   }
 }
 const ENV = values.env;
-if (ENV !== 'LangReach-v0' && ENV !== 'LangReach-v1') {
-  console.error(`bench:lang-reach --env: expected LangReach-v0 or LangReach-v1, got ${ENV}. Pass e.g. --env LangReach-v1`);
+if (!(Object.values(LANG_REACH_IDS) as string[]).includes(ENV)) {
+  console.error(`bench:lang-reach --env: expected one of ${Object.values(LANG_REACH_IDS).join(', ')}, got ${ENV}. Pass e.g. --env LangReach-v1`);
   process.exit(2);
 }
 
@@ -116,4 +117,4 @@ for (const n of demos) {
   }
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/lang-reach-${ENV === 'LangReach-v0' ? '' : 'v1-'}${demos.join('-')}-${inputs.join('-')}-${seeds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), evalEpisodes, maxSteps, imageSize: values['image-size'], cpus: cpus().length, rows }, null, 2) + '\n');
+writeFileSync(`bench/results/lang-reach-${ENV === LANG_REACH_IDS.home ? '' : `${ENV.slice(ENV.lastIndexOf('-') + 1)}-`}${demos.join('-')}-${inputs.join('-')}-${seeds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), evalEpisodes, maxSteps, imageSize: values['image-size'], cpus: cpus().length, rows }, null, 2) + '\n');

@@ -39,8 +39,8 @@ export const LANG_REACH_CAMERA = { pos: [0.4, 0, 0.85], fovyDeg: 45 } as const;
  * `ARM_HOME_QPOS`, the hand over the table, which hides the target on the first frame in 8-13% of scenes).
  */
 export const LANG_REACH_CLEAR_QPOS: readonly number[] = [0, -0.5, 2.15, 0, 1.85, 0];
-/** Start postures of LangReach: `home` (v0, the arm's home posture over the table) or `clear` (v1, {@link LANG_REACH_CLEAR_QPOS}). */
-export const LANG_REACH_START_POSES = ['home', 'clear'] as const;
+/** LangReach's task id per start posture: `home` (the arm's home posture over the table) or `clear` ({@link LANG_REACH_CLEAR_QPOS}). */
+export const LANG_REACH_IDS = { home: 'LangReach-v0', clear: 'LangReach-v1' } as const;
 /** Longest instruction in characters ("move to the yellow sphere" is 25). */
 export const LANG_REACH_MAX_CHARS = 40;
 
@@ -77,10 +77,10 @@ export const LANG_REACH_SEEN_PIXELS = 10;
 
 /** The task id of a start posture (`home`: LangReach-v0, `clear`: LangReach-v1); anything else is a typed error. */
 function langReachId(pose: unknown): string {
-  if (!(LANG_REACH_START_POSES as readonly unknown[]).includes(pose)) {
-    throw new InvalidArgument(formatError('LangReach.startPose', `one of ${LANG_REACH_START_POSES.join(', ')}`, describeValue(pose), "Omit it for LangReach-v0's home posture, or make LangReach-v1"));
+  if (typeof pose !== 'string' || !Object.hasOwn(LANG_REACH_IDS, pose)) {
+    throw new InvalidArgument(formatError('LangReach.startPose', `one of ${Object.keys(LANG_REACH_IDS).join(', ')}`, describeValue(pose), "Omit it for LangReach-v0's home posture, or make LangReach-v1"));
   }
-  return pose === 'clear' ? 'LangReach-v1' : 'LangReach-v0';
+  return LANG_REACH_IDS[pose as keyof typeof LANG_REACH_IDS];
 }
 
 /** Options of {@link LangReach}. */
@@ -93,7 +93,7 @@ export interface LangReachOptions extends ArmEnvOptions {
    * The arm's start posture (before the reset noise): `home` (default; LangReach-v0) or `clear` (LangReach-v1:
    * folded back so the camera sees the whole object area on the first frame).
    */
-  startPose?: (typeof LANG_REACH_START_POSES)[number];
+  startPose?: keyof typeof LANG_REACH_IDS;
 }
 
 /** What LangReach-v0 observes: the arm's joints and the instruction (the image is added by the vector layer). */

@@ -30,7 +30,7 @@ export abstract class ArmExpert implements Policy {
   protected readonly gain: number;
   private readonly obsDim: number;
   /** Where the 6 joint angles start in an observation row. */
-  private readonly stateOffset: number;
+  protected readonly stateOffset: number;
   private readonly ik: ArmIk;
   private readonly vel = new Float64Array(3);
   private readonly qdot = new Float64Array(ARM_DOF);
@@ -70,6 +70,16 @@ export abstract class ArmExpert implements Policy {
       writeAction(this.qdot, out, e * ARM_DOF);
     }
     return out;
+  }
+
+  /**
+   * Joint-space move: the action that drives the 6 joint angles of `obsRow` towards `goal` (rad) at
+   * `gain` (1/s) times the error, scaled uniformly into [-1, 1]; written to `out` from `offset`. For experts
+   * that move in joint space for a while (a posture) before their Cartesian controller takes over.
+   */
+  protected jointAction(obsRow: Float32Array, goal: readonly number[], gain: number, out: Float32Array, offset: number): void {
+    for (let i = 0; i < ARM_DOF; i++) this.qdot[i] = gain * (goal[i] - obsRow[this.stateOffset + i]);
+    writeAction(this.qdot, out, offset);
   }
 
   /** Frees the kinematic model. Idempotent. */

@@ -1,13 +1,26 @@
 import type { Env } from '../../src/core/env.js';
 import { Dict } from '../../src/core/spaces/dict.js';
-import { InvalidArgument, formatError } from '../../src/core/errors.js';
+import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import { ArmExpert, type ArmExpertOptions } from './arm-expert.js';
-import { LangReach } from './lang-reach.js';
+import { LangReach, LANG_REACH_CLEAR_QPOS } from './lang-reach.js';
 
 /** Options of {@link LangReachExpert}. */
 export interface LangReachExpertOptions extends ArmExpertOptions {
   /** Cap on the commanded end-effector speed (m/s). Default 0.6. */
   maxSpeed?: number;
+  /**
+   * First move the arm, in joint space, to {@link LANG_REACH_CLEAR_QPOS} (folded back, out of the camera's view of the
+   * objects) until every joint is within `lookToleranceRad` of it (or `lookMaxSteps` steps have passed), then reach.
+   * On `LangReach-v0`, whose start posture hides the target from the camera in some scenes, demonstrations recorded
+   * this way show the target before the reach starts. Default false (reach at once).
+   */
+  lookFirst?: boolean;
+  /** With `lookFirst`: the largest joint error (rad) at which the reach starts. Default 0.2. */
+  lookToleranceRad?: number;
+  /** With `lookFirst`: the most steps spent moving clear. Default 20. */
+  lookMaxSteps?: number;
+  /** With `lookFirst`: joint-space gain (1/s) of the move clear. Default 8. */
+  lookGain?: number;
 }
 
 /**
@@ -22,6 +35,9 @@ export interface LangReachExpertOptions extends ArmExpertOptions {
 export class LangReachExpert extends ArmExpert {
   private readonly env: LangReach;
   private readonly maxSpeed: number;
+  private readonly look: { tolerance: number; maxSteps: number; gain: number } | null;
+  /** With `lookFirst`: still moving clear in this episode. */
+  private clearing = false;
 
   /** @param env a `LangReach-v0` env (wrapped or not): the expert reads its simulator. */
   constructor(env: Pick<Env, 'observationSpace' | 'actionSpace' | 'unwrapped'>, options: LangReachExpertOptions = {}) {
@@ -39,11 +55,25 @@ export class LangReachExpert extends ArmExpert {
     super('LangReachExpert', env, space.flatDim, options, stateOffset);
     this.env = inner;
     this.maxSpeed = options.maxSpeed ?? 0.6;
+    this.look = options.lookFirst === true ? { tolerance: lookOption('lookToleranceRad', options.lookToleranceRad, 0.2, false), maxSteps: lookOption('lookMaxSteps', options.lookMaxSteps, 20, true), gain: lookOption('lookGain', options.lookGain, 8, false) } : null;
   }
 
   override act(obs: Float32Array): Float32Array {
     if (obs.length !== this.observationSpace.flatDim) {
       throw new InvalidArgument(formatError('LangReachExpert.act.obs', `one observation row (${this.observationSpace.flatDim} numbers): the expert reads its own env's simulator`, `${obs.length} numbers`, 'Build one expert per env'));
+    }
+    if (this.look) {
+      if (this.env.episodeSteps === 0) this.clearing = true;
+      if (this.clearing) {
+        let err = 0;
+        for (let i = 0; i < LANG_REACH_CLEAR_QPOS.length; i++) err = Math.max(err, Math.abs(LANG_REACH_CLEAR_QPOS[i] - obs[this.stateOffset + i]));
+        if (err <= this.look.tolerance || this.env.episodeSteps >= this.look.maxSteps) this.clearing = false;
+      }
+      if (this.clearing) {
+        const out = new Float32Array(6);
+        this.jointAction(obs, LANG_REACH_CLEAR_QPOS, this.look.gain, out, 0);
+        return out;
+      }
     }
     return super.act(obs);
   }
@@ -54,4 +84,13 @@ export class LangReachExpert extends ArmExpert {
     for (let i = 0; i < 3; i++) vel[i] = this.gain * (p[i] - ee[i]);
     return this.maxSpeed;
   }
+}
+
+/** A positive number (an integer when `integer`) for a `lookFirst` option, or its default when absent. */
+function lookOption(name: string, value: number | undefined, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new InvalidArgument(formatError(`LangReachExpert.${name}`, integer ? 'a positive integer' : 'a positive number', describeValue(value), `Omit it for ${fallback}`));
+  }
+  return value;
 }

@@ -158,6 +158,7 @@ export class LangReach extends ArmEnv<LangReachObs> {
   private instruction = '';
   /** Objects of the current episode (indices into {@link LANG_REACH_OBJECTS}), target first. */
   private present: number[] = [];
+  private steps = 0;
 
   constructor(options: LangReachOptions = {}) {
     const pose = options.startPose ?? 'home';
@@ -199,6 +200,11 @@ export class LangReach extends ArmEnv<LangReachObs> {
     });
   }
 
+  /** Steps taken since the last reset (0 right after it). For the scripted expert's phases; not observed. */
+  get episodeSteps(): number {
+    return this.steps;
+  }
+
   /** Privileged: the end effector's position (m, world frame), `[x, y, z]`. */
   endEffector(): [number, number, number] {
     const site = this.world.siteXpos();
@@ -213,12 +219,14 @@ export class LangReach extends ArmEnv<LangReachObs> {
     });
     this.placeObjects();
     this.world.forward();
+    this.steps = 0;
     const distance = this.distance();
     return { obs: this.observe(), info: { isSuccess: distance < this.successThresholdM, target: LANG_REACH_OBJECTS[this.target].name } };
   }
 
   step(action: MujocoAction): StepResult<LangReachObs> {
     this.doSimulation(action);
+    this.steps++;
     const distance = this.distance();
     const reward = -distance - this.controlCostWeight * ArmEnv.squaredNorm(action);
     return { obs: this.observe(), reward, terminated: false, truncated: false, info: { isSuccess: distance < this.successThresholdM, distance, target: LANG_REACH_OBJECTS[this.target].name } };

@@ -35,12 +35,12 @@ export function listenError(err: unknown, where: string, port: number, host: str
   return err;
 }
 
-/** Parses `--config`: inline JSON (`'{"learningRate":1e-3}'`) or the path of a JSON file holding an object. */
 /** A task-options flag such as `lamkit train --env-kwargs <json>` (inline or a file): `make(id, { kwargs })`'s kwargs, or undefined without the flag. */
 export function parseEnvKwargsFlag(text: string | undefined, flag: string): Record<string, unknown> | undefined {
   return text === undefined ? undefined : parseConfigFlag(text, flag, `${flag.split(' ').pop()} '{"rewardSuccessWeight":1}'`);
 }
 
+/** Parses `--config`: inline JSON (`'{"learningRate":1e-3}'`) or the path of a JSON file holding an object. */
 export function parseConfigFlag(text: string | undefined, flag = 'lamkit train --config', example = `--config '{"learningRate":0.001}'`): Record<string, unknown> {
   if (text === undefined) return {};
   const trimmed = text.trim();

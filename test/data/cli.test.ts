@@ -37,6 +37,10 @@ test('lamkit record (expert, random, noisy play data) and lamkit dataset info|sp
     assert.equal(r.code, 0, r.err);
     r = await lamkit(['record', '--env', 'ArmReach-v0', '--policy', 'expert', '--episodes', '2', '--seed', '3', '--out', join(dir, 'noisy'), '--action-noise', '0.2', '--epsilon', '0.1', '--task', 'reach the red dot', '--no-progress']);
     assert.equal(r.code, 0, r.err);
+    // --expert-options reach the expert: capped at 1 cm/s, ArmReach's expert cannot get there in 50 steps.
+    r = await lamkit(['record', '--env', 'ArmReach-v0', '--policy', 'expert', '--episodes', '2', '--seed', '0', '--out', join(dir, 'slow'), '--expert-options', '{"maxSpeed": 0.01}', '--no-progress']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /success rate 0\.0%/);
     const noisy = await openDataset(join(dir, 'noisy'));
     assert.ok('action.executed' in noisy.features);
     assert.deepEqual(noisy.tasks, ['reach the red dot']);
@@ -80,6 +84,10 @@ test('lamkit record (expert, random, noisy play data) and lamkit dataset info|sp
     await bad(['record', '--env', 'Reacher-v5', '--policy', 'random', '--episodes', '1', '--out', a, '--no-progress'], /^lamkit: InvalidArgument: Dataset\(.*reach\)\.lamkit\.spaces: expected this env's spaces .* Append only data of the same spaces/);
     await bad(['record', '--env', 'Reacher-v5', '--episodes', '1', '--out', join(dir, 'x')], /lamkit record --policy expert: expected a task with a scripted expert .*, got "Reacher-v5"\. Pass --policy random or a checkpoint\./);
     await bad(['record', '--env', 'ArmReach-v0', '--epsilon', '2', '--out', join(dir, 'x')], /lamkit record --epsilon: expected a number in \[0, 1\], got "2"\. Pass e\.g\. --epsilon 0\.1\./);
+    await bad(['record', '--env', 'ArmReach-v0', '--expert-options', '{"lookFirst": true}', '--out', join(dir, 'x')], /lamkit record --expert-options: expected options of ArmReach-v0's expert \(gain, dampingM, postureGain, maxSpeed\), got "lookFirst"\. Drop or rename the unknown keys\./);
+    await bad(['record', '--env', 'CommandAvatar-v0', '--expert-options', '{"speed": 1}', '--out', join(dir, 'x')], /lamkit record --expert-options: expected no options for CommandAvatar-v0's expert, got "speed"\. Omit --expert-options\./);
+    await bad(['record', '--env', 'ArmReach-v0', '--policy', 'random', '--expert-options', '{}', '--out', join(dir, 'x')], /lamkit record --expert-options: expected options of the scripted expert, with --policy expert, got --policy "random"\. Pass --policy expert, or drop --expert-options\./);
+    await bad(['record', '--env', 'ArmReach-v0', '--expert-options', '{maxSpeed: 1}', '--out', join(dir, 'x')], /lamkit record --expert-options: expected valid JSON/);
     await bad(['dataset', 'info', join(dir, 'nothing')], /^lamkit: FileFormatError: Dataset\(.*nothing\): expected a LeRobot dataset directory with meta\/info\.json/);
     await bad(['dataset', 'split', a, '--val', '0.5', '--test', '0.5'], /splitEpisodes: expected val \+ test < 1/);
   } finally {

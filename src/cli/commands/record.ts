@@ -5,7 +5,7 @@ import type { Policy } from '../../core/policy.js';
 import { Rng } from '../../core/rng.js';
 import { allocateActions } from '../../core/vector-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
-import { parseIntFlag } from '../flags.js';
+import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 
 /** Flags of `lamkit record`. */
@@ -24,6 +24,8 @@ export interface RecordFlags {
   /** `false` (`--no-images`): no camera images even when the task has a camera (LangReach-v0). */
   images?: boolean;
   imageSize?: string;
+  /** With `--policy expert`: options of the task's scripted expert (JSON), e.g. `{"lookFirst": true}` for LangReach's. */
+  expertOptions?: string;
 }
 
 /** What `lamkit record` did. */
@@ -54,6 +56,10 @@ export async function runRecord(flags: RecordFlags): Promise<RecordOutcome> {
   const actionNoiseStd = parseFraction('lamkit record --action-noise', flags.actionNoise, Infinity, '0.1');
   const epsilon = parseFraction('lamkit record --epsilon', flags.epsilon, 1, '0.1');
   const imageSize = parseIntFlag('lamkit record --image-size', flags.imageSize, 8, '64') ?? 64;
+  const expertOptions = parseConfigFlag(flags.expertOptions, 'lamkit record --expert-options', `--expert-options '{"lookFirst":true}'`);
+  if (flags.expertOptions !== undefined && flags.policy !== 'expert') {
+    throw new InvalidArgument(formatError('lamkit record --expert-options', 'options of the scripted expert, with --policy expert', `--policy ${describeValue(flags.policy)}`, 'Pass --policy expert, or drop --expert-options'));
+  }
   const lib = await import('../../index.js');
   let env: Env<unknown, unknown> | AsyncEnv<unknown, unknown> = await lib.makeAsync(flags.env);
   // A task with a camera (LangReach-v0: imageCamera) records its images: rendered after every step by the batched renderer.
@@ -65,7 +71,7 @@ export async function runRecord(flags: RecordFlags): Promise<RecordOutcome> {
   const interrupt = onInterrupt({ command: 'lamkit record', stopping: 'stopping after this step; finished episodes are committed', resumeHint: () => `lamkit record --env ${flags.env} --out ${flags.out} ... (appends)` });
   let bar: cliProgress.SingleBar | null = null;
   try {
-    policy = await resolvePolicy(flags.policy, flags.env, env as Env<unknown, unknown>, seed);
+    policy = await resolvePolicy(flags.policy, flags.env, env as Env<unknown, unknown>, seed, expertOptions);
     const returns: number[] = [];
     let successes = 0;
     let reported = 0;
@@ -132,11 +138,11 @@ function parseFraction(flag: string, text: string | undefined, max: number, exam
 }
 
 /** `expert`, `random`, or a checkpoint trained on `envId`. */
-async function resolvePolicy(source: string, envId: string, env: Env<unknown, unknown>, seed: number): Promise<Policy> {
+async function resolvePolicy(source: string, envId: string, env: Env<unknown, unknown>, seed: number, expertOptions: Record<string, unknown>): Promise<Policy> {
   if (source === 'random') return randomPolicy(env, new Rng(seed));
   if (source === 'expert') {
     const { expertFactory } = await import('./experts.js');
-    return (await expertFactory(envId, 'lamkit record --policy expert', 'Pass --policy random or a checkpoint'))(env);
+    return (await expertFactory(envId, 'lamkit record --policy expert', 'Pass --policy random or a checkpoint', expertOptions, 'lamkit record --expert-options'))(env);
   }
   const { loadPolicy } = await import('../../index.js');
   const policy = await loadPolicy(source, { seed });
@@ -179,6 +185,7 @@ export function register(program: Command): void {
     .option('--stochastic', "sample the policy's actions instead of taking the mode")
     .option('--no-images', 'no camera images, even for a task with a camera (LangReach-v0 records image, instruction and state by default)')
     .option('--image-size <px>', 'camera image width and height in pixels, for tasks with a camera', '64')
+    .option('--expert-options <json>', 'with --policy expert: options of the scripted expert, inline JSON or a file, e.g. \'{"lookFirst": true}\' (LangReach: move clear of the camera first)')
     .option('--no-progress', 'no progress bar')
     .action(async (flags: RecordFlags) => {
       const r = await runRecord(flags);

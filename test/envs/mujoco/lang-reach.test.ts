@@ -8,7 +8,7 @@ import { InvalidArgument } from '../../../src/core/errors.js';
 import '../../../envs/index.js';
 import { LangReach, LANG_REACH_OBJECTS, LANG_REACH_MAX_CHARS, LANG_REACH_CLEAR_QPOS, LANG_REACH_SEEN_PIXELS, langReachObjectPixels, type LangReachObs } from '../../../envs/mujoco/lang-reach.js';
 import { makeImageEnv } from '../../../envs/make-image-env.js';
-import { LangReachExpert } from '../../../envs/mujoco/lang-reach-expert.js';
+import { LangReachExpert, type LangReachExpertOptions } from '../../../envs/mujoco/lang-reach-expert.js';
 import { makeImageVec } from '../../../envs/make-image-vec.js';
 import type { Env } from '../../../src/core/env.js';
 import { chromiumSkip } from '../../helpers/chromium-gate.js';
@@ -57,9 +57,9 @@ test('LangReach-v0: checkEnv clean; state is joints only; the instruction names 
 });
 
 /** Episodes (seeds 100, 101, ...) in which the scripted expert touches the named object within the time limit. */
-async function expertSuccesses(id: string, episodes: number): Promise<number> {
+async function expertSuccesses(id: string, episodes: number, options: LangReachExpertOptions = {}): Promise<number> {
   const env = (await makeAsync(id)) as Env<LangReachObs, Float32Array>;
-  const expert = new LangReachExpert(env);
+  const expert = new LangReachExpert(env, options);
   try {
     let successes = 0;
     for (let seed = 0; seed < episodes; seed++) {
@@ -85,6 +85,15 @@ async function expertSuccesses(id: string, episodes: number): Promise<number> {
 
 test('LangReach-v0: the scripted expert touches the named object within the time limit; bad options are typed errors', async () => {
   assert.equal(await expertSuccesses('LangReach-v0', 10), 10);
+  // lookFirst (demonstrations that show the target before reaching): moving clear first still leaves time to touch it.
+  assert.equal(await expertSuccesses('LangReach-v0', 10, { lookFirst: true }), 10);
+  const env = make('LangReach-v0');
+  try {
+    assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookMaxSteps: 2.5 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.lookMaxSteps: expected a positive integer, got 2.5. Omit it for 20.');
+    assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookToleranceRad: -1 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.lookToleranceRad: expected a positive number, got -1. Omit it for 0.2.');
+  } finally {
+    env.close();
+  }
   assert.throws(() => new LangReach({ objects: 1 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReach-v0.objects: expected an integer in [2, 8], got 1. Omit it for 3 objects.');
 });
 
@@ -143,6 +152,42 @@ test('LangReach-v0 with images (makeImageVec): { image, instruction, state } bat
   } finally {
     await vec.close();
     await vec.close();
+  }
+});
+
+test('LangReach-v0, the expert with lookFirst: it moves clear of the camera first, so the target is in sight when the reach starts', { skip: chromiumSkip() }, async () => {
+  const env = await makeImageEnv('LangReach-v0', { width: 96, height: 96 });
+  const expert = new LangReachExpert(env as never, { lookFirst: true });
+  const direct = new LangReachExpert(env as never);
+  try {
+    const hiddenAtStart: number[] = [];
+    const hiddenAtReach: number[] = [];
+    for (let seed = 0; seed < 40; seed++) {
+      let { obs } = await env.reset({ seed });
+      const target = (env.unwrapped as unknown as LangReach).objects()[0];
+      const seen = (o: unknown): boolean => langReachObjectPixels((o as { image: Uint8Array }).image, 96, 96, target) >= LANG_REACH_SEEN_PIXELS;
+      if (!seen(obs)) hiddenAtStart.push(seed);
+      let reachStep = -1;
+      for (let t = 0; t < 50 && reachStep < 0; t++) {
+        const flat = new Float32Array(env.observationSpace.flatDim);
+        env.observationSpace.flattenInto(obs, flat, 0);
+        const action = expert.act(flat);
+        // The reach has started once the expert's action is the direct expert's (its Cartesian controller).
+        const reach = direct.act(flat);
+        if (action.every((a, i) => a === reach[i])) {
+          reachStep = t;
+          if (!seen(obs)) hiddenAtReach.push(seed);
+        }
+        obs = (await env.step(action)).obs;
+      }
+      assert.ok(reachStep >= 3 && reachStep <= 20, `seed ${seed}: reach starts at step ${reachStep}`);
+    }
+    assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
+    assert.deepEqual(hiddenAtReach, []);
+  } finally {
+    expert.dispose();
+    direct.dispose();
+    await env.close();
   }
 });
 

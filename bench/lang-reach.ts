@@ -18,6 +18,8 @@
  * npm run bench:lang-reach -- [--env LangReach-v0|LangReach-v1] [--demos 50,200] [--inputs image,no-image] [--seeds 1]
  *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64] [--config '<lamkit finetune --config JSON>']
  *   [--action-noise <std>]  (DART: lamkit record --action-noise, the clean expert action recorded)
+ *   [--expert-options '<json>']  (lamkit record --expert-options, e.g. '{"lookFirst": true}': on v0 the expert moves
+ *   the arm clear of the camera before reaching, so the demonstrations show the target)
  *   [--select-by nll|success|return] [--val-episodes 20]  (lamkit finetune --select-by / --eval-episodes: closed-loop validation)
  */
 import { parseArgs } from 'node:util';
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     config: { type: 'string' },
     env: { type: 'string', default: 'LangReach-v0' },
     'action-noise': { type: 'string' },
+    'expert-options': { type: 'string' },
     'select-by': { type: 'string' },
     'val-episodes': { type: 'string' },
   },
@@ -80,7 +83,7 @@ interface Row {
 
 const root = mkdtempSync(join(tmpdir(), 'lamkit-bench-lang-reach-'));
 const rows: Row[] = [];
-console.log(`bench:lang-reach: ${ENV}, demos ${demos.join(', ')}, inputs ${inputs.join(', ')}, seeds ${seeds.join(', ')}, eval ${evalEpisodes} episodes, <= ${maxSteps} steps; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
+console.log(`bench:lang-reach: ${ENV}${values['expert-options'] !== undefined ? ` (expert options ${values['expert-options']})` : ''}, demos ${demos.join(', ')}, inputs ${inputs.join(', ')}, seeds ${seeds.join(', ')}, eval ${evalEpisodes} episodes, <= ${maxSteps} steps; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
 try {
   for (const seed of seeds) {
     for (const n of demos) {
@@ -89,7 +92,7 @@ try {
         const data = join(root, `data-${seed}-${n}-${input}`);
         const val = Math.max(2, Math.round(n / 10));
         let t0 = performance.now();
-        await runRecord({ env: ENV, policy: 'expert', episodes: String(n + val), seed: String(100_000 * seed), out: data, progress: false, images: input === 'image', imageSize: values['image-size'], ...(values['action-noise'] !== undefined ? { actionNoise: values['action-noise'] } : {}) });
+        await runRecord({ env: ENV, policy: 'expert', episodes: String(n + val), seed: String(100_000 * seed), out: data, progress: false, images: input === 'image', imageSize: values['image-size'], ...(values['action-noise'] !== undefined ? { actionNoise: values['action-noise'] } : {}), ...(values['expert-options'] !== undefined ? { expertOptions: values['expert-options'] } : {}) });
         writeSplits(data, { seed: null, train: [...Array(n).keys()], val: [...Array(val).keys()].map((k) => n + k), test: [] });
         const recordSeconds = (performance.now() - t0) / 1000;
         t0 = performance.now();
@@ -117,4 +120,4 @@ for (const n of demos) {
   }
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/lang-reach-${ENV === LANG_REACH_IDS.home ? '' : `${ENV.slice(ENV.lastIndexOf('-') + 1)}-`}${demos.join('-')}-${inputs.join('-')}-${seeds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), evalEpisodes, maxSteps, imageSize: values['image-size'], cpus: cpus().length, rows }, null, 2) + '\n');
+writeFileSync(`bench/results/lang-reach-${ENV === LANG_REACH_IDS.home ? '' : `${ENV.slice(ENV.lastIndexOf('-') + 1)}-`}${values['expert-options'] !== undefined ? 'expert-options-' : ''}${demos.join('-')}-${inputs.join('-')}-${seeds.join('-')}.json`, JSON.stringify({ date: new Date().toISOString(), expertOptions: values['expert-options'] ?? null, evalEpisodes, maxSteps, imageSize: values['image-size'], cpus: cpus().length, rows }, null, 2) + '\n');

@@ -55,6 +55,13 @@ export class LangReachExpert extends ArmExpert {
     super('LangReachExpert', env, space.flatDim, options, stateOffset);
     this.env = inner;
     this.maxSpeed = options.maxSpeed ?? 0.6;
+    if (options.lookFirst !== undefined && typeof options.lookFirst !== 'boolean') {
+      throw new InvalidArgument(formatError('LangReachExpert.lookFirst', 'true or false', describeValue(options.lookFirst), 'Pass lookFirst: true to move clear of the camera first, or omit it'));
+    }
+    const stray = (['lookToleranceRad', 'lookMaxSteps', 'lookGain'] as const).filter((k) => options[k] !== undefined);
+    if (options.lookFirst !== true && stray.length > 0) {
+      throw new InvalidArgument(formatError('LangReachExpert.options', `${stray.join(', ')} only with lookFirst: true`, `them without it`, 'Add lookFirst: true, or drop them'));
+    }
     this.look = options.lookFirst === true ? { tolerance: lookOption('lookToleranceRad', options.lookToleranceRad, 0.2, false), maxSteps: lookOption('lookMaxSteps', options.lookMaxSteps, 20, true), gain: lookOption('lookGain', options.lookGain, 8, false) } : null;
   }
 

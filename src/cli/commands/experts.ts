@@ -7,6 +7,8 @@ export const SCRIPTED_EXPERT_TASKS = ['ArmReach-v0', 'ArmReach-reversed-v0', 'Ar
 
 const ARM_KEYS = ['gain', 'dampingM', 'postureGain'];
 const LANG_REACH_KEYS = [...ARM_KEYS, 'maxSpeed', 'lookFirst', 'lookToleranceRad', 'lookMaxSteps', 'lookGain'];
+/** Expert options that are switches (booleans); the others are numbers. */
+const BOOLEAN_OPTIONS = ['lookFirst'];
 /** The options each scripted expert takes (`lamkit record --expert-options`): the keys of its constructor's options. */
 const EXPERT_OPTION_KEYS: Record<(typeof SCRIPTED_EXPERT_TASKS)[number], readonly string[]> = {
   'ArmReach-v0': [...ARM_KEYS, 'maxSpeed'],
@@ -44,6 +46,13 @@ export async function expertFactory(envId: string, where = 'view --policy expert
   if (unknown.length > 0) {
     const takes = keys.length === 0 ? `no options for ${envId}'s expert` : `options of ${envId}'s expert (${keys.join(', ')})`;
     throw new InvalidArgument(formatError(optionsFlag, takes, unknown.map((k) => JSON.stringify(k)).join(', '), keys.length === 0 ? `Omit ${optionsFlag.split(' ').pop()}` : 'Drop or rename the unknown keys'));
+  }
+  // Every option is a finite number (gains, speeds, tolerances) but the switches (lookFirst), which are booleans.
+  for (const [k, v] of Object.entries(options)) {
+    const flag = BOOLEAN_OPTIONS.includes(k);
+    if (flag ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new InvalidArgument(formatError(`${optionsFlag} ${k}`, flag ? 'true or false' : 'a finite number', describeValue(v), `Pass e.g. {"${k}": ${flag ? 'true' : '0.5'}}`));
+    }
   }
   return make;
 }

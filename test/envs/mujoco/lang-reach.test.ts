@@ -91,6 +91,8 @@ test('LangReach-v0: the scripted expert touches the named object within the time
   try {
     assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookMaxSteps: 2.5 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.lookMaxSteps: expected a positive integer, got 2.5. Omit it for 20.');
     assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookToleranceRad: -1 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.lookToleranceRad: expected a positive number, got -1. Omit it for 0.2.');
+    assert.throws(() => new LangReachExpert(env as never, { lookGain: 4 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.options: expected lookGain only with lookFirst: true, got them without it. Add lookFirst: true, or drop them.');
+    assert.throws(() => new LangReachExpert(env as never, { lookFirst: 'yes' as never }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReachExpert.lookFirst: expected true or false, got "yes".'));
   } finally {
     env.close();
   }

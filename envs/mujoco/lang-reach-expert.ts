@@ -24,13 +24,15 @@ export interface LangReachExpertOptions extends ArmExpertOptions {
 }
 
 /**
- * Scripted expert of `LangReach-v0` (a {@link Policy}): it cheats, as the
- * issue allows: it reads the target's place from the simulator
+ * Scripted expert of `LangReach-v0` and `-v1` (a {@link Policy}): it cheats,
+ * as the issue allows: it reads the target's place from the simulator
  * (`LangReach.targetPoint`, privileged) instead of the words and the image,
  * then moves like `ArmReachExpert` (Cartesian P controller, speed cap,
- * damped-least-squares IK from the observed joint angles). So it labels
- * demonstrations for behaviour cloning, for the one env it was built on
- * (one observation row per call).
+ * damped-least-squares IK from the observed joint angles); with `lookFirst`
+ * it first moves the arm clear of the camera in joint space, its phase kept
+ * per episode (`LangReach.episodeSteps`). So it labels demonstrations for
+ * behaviour cloning, for the one env it was built on (one observation row
+ * per call).
  */
 export class LangReachExpert extends ArmExpert {
   private readonly env: LangReach;
@@ -39,7 +41,7 @@ export class LangReachExpert extends ArmExpert {
   /** With `lookFirst`: still moving clear in this episode. */
   private clearing = false;
 
-  /** @param env a `LangReach-v0` env (wrapped or not): the expert reads its simulator. */
+  /** @param env a LangReach env, v0 or v1 (wrapped or not): the expert reads its simulator. */
   constructor(env: Pick<Env, 'observationSpace' | 'actionSpace' | 'unwrapped'>, options: LangReachExpertOptions = {}) {
     const inner = env?.unwrapped;
     const space = env?.observationSpace;

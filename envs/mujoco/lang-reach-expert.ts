@@ -2,7 +2,8 @@ import type { Env } from '../../src/core/env.js';
 import { Dict } from '../../src/core/spaces/dict.js';
 import { InvalidArgument, formatError, describeValue } from '../../src/core/errors.js';
 import { ArmExpert, type ArmExpertOptions } from './arm-expert.js';
-import { LangReach, LANG_REACH_CLEAR_QPOS } from './lang-reach.js';
+import { Box } from '../../src/core/spaces/box.js';
+import { LangReach, LANG_REACH_CLEAR_QPOS, LANG_REACH_SEEN_PIXELS, langReachObjectPixels } from './lang-reach.js';
 
 /** Options of {@link LangReachExpert}. */
 export interface LangReachExpertOptions extends ArmExpertOptions {
@@ -15,11 +16,18 @@ export interface LangReachExpertOptions extends ArmExpertOptions {
    * this way show the target before the reach starts. Default false (reach at once).
    */
   lookFirst?: boolean;
-  /** With `lookFirst`: the largest joint error (rad) at which the reach starts. Default 0.2. */
+  /**
+   * Move clear as `lookFirst` does, but only while the target is hidden from the camera and has not been seen yet this
+   * episode (fewer than {@link LANG_REACH_SEEN_PIXELS} target-coloured pixels at its place in the observed image, see
+   * {@link langReachObjectPixels}); reach at once when it is in sight. Needs image observations (an env from
+   * `makeImageEnv`, as `lamkit record` makes for LangReach). Not with `lookFirst`. Default false.
+   */
+  lookIfHidden?: boolean;
+  /** With `lookFirst` or `lookIfHidden`: the largest joint error (rad) at which the reach starts. Default 0.2. */
   lookToleranceRad?: number;
-  /** With `lookFirst`: the most steps spent moving clear. Default 20. */
+  /** With `lookFirst` or `lookIfHidden`: the most steps spent moving clear. Default 20. */
   lookMaxSteps?: number;
-  /** With `lookFirst`: joint-space gain (1/s) of the move clear. Default 8. */
+  /** With `lookFirst` or `lookIfHidden`: joint-space gain (1/s) of the move clear. Default 8. */
   lookGain?: number;
 }
 
@@ -29,15 +37,18 @@ export interface LangReachExpertOptions extends ArmExpertOptions {
  * (`LangReach.targetPoint`, privileged) instead of the words and the image,
  * then moves like `ArmReachExpert` (Cartesian P controller, speed cap,
  * damped-least-squares IK from the observed joint angles); with `lookFirst`
- * it first moves the arm clear of the camera in joint space, its phase kept
- * per episode (`LangReach.episodeSteps`). So it labels demonstrations for
+ * it first moves the arm clear of the camera in joint space, with
+ * `lookIfHidden` only while the target is hidden in the observed image, its
+ * phase kept per episode (`LangReach.episodeSteps`). So it labels demonstrations for
  * behaviour cloning, for the one env it was built on (one observation row
  * per call).
  */
 export class LangReachExpert extends ArmExpert {
   private readonly env: LangReach;
   private readonly maxSpeed: number;
-  private readonly look: { tolerance: number; maxSteps: number; gain: number } | null;
+  private readonly look: { tolerance: number; maxSteps: number; gain: number; ifHidden: boolean } | null;
+  /** Where the camera image lies in an observation row, and its size (`lookIfHidden`). */
+  private readonly image: { offset: number; height: number; width: number; pixels: Uint8Array } | null = null;
   /** With `lookFirst`: still moving clear in this episode. */
   private clearing = false;
 
@@ -50,9 +61,14 @@ export class LangReachExpert extends ArmExpert {
     }
     // Flat Dict rows in sorted keys (image when a camera is added, instruction, state): the state's first 6 entries are the joint angles.
     let stateOffset = 0;
+    let image: { offset: number; height: number; width: number; pixels: Uint8Array } | null = null;
     for (const k of space.keys) {
       if (k === 'state') break;
-      stateOffset += space.spaces[k].flatDim;
+      const sub = space.spaces[k];
+      if (k === 'image' && sub instanceof Box && sub.shape.length === 3 && sub.shape[2] === 3) {
+        image = { offset: stateOffset, height: sub.shape[0], width: sub.shape[1], pixels: new Uint8Array(sub.flatDim) };
+      }
+      stateOffset += sub.flatDim;
     }
     super('LangReachExpert', env, space.flatDim, options, stateOffset);
     this.env = inner;
@@ -60,11 +76,22 @@ export class LangReachExpert extends ArmExpert {
     if (options.lookFirst !== undefined && typeof options.lookFirst !== 'boolean') {
       throw new InvalidArgument(formatError('LangReachExpert.lookFirst', 'true or false', describeValue(options.lookFirst), 'Pass lookFirst: true to move clear of the camera first, or omit it'));
     }
-    const stray = (['lookToleranceRad', 'lookMaxSteps', 'lookGain'] as const).filter((k) => options[k] !== undefined);
-    if (options.lookFirst !== true && stray.length > 0) {
-      throw new InvalidArgument(formatError('LangReachExpert.options', `${stray.join(', ')} only with lookFirst: true`, `them without it`, 'Add lookFirst: true, or drop them'));
+    if (options.lookIfHidden !== undefined && typeof options.lookIfHidden !== 'boolean') {
+      throw new InvalidArgument(formatError('LangReachExpert.lookIfHidden', 'true or false', describeValue(options.lookIfHidden), 'Pass lookIfHidden: true to move clear only while the target is hidden, or omit it'));
     }
-    this.look = options.lookFirst === true ? { tolerance: lookOption('lookToleranceRad', options.lookToleranceRad, 0.2, false), maxSteps: lookOption('lookMaxSteps', options.lookMaxSteps, 20, true), gain: lookOption('lookGain', options.lookGain, 8, false) } : null;
+    if (options.lookFirst === true && options.lookIfHidden === true) {
+      throw new InvalidArgument(formatError('LangReachExpert.options', 'one of lookFirst and lookIfHidden', 'both', 'Keep lookFirst to always move clear first, or lookIfHidden to move clear only while the target is hidden'));
+    }
+    const looks = options.lookFirst === true || options.lookIfHidden === true;
+    const stray = (['lookToleranceRad', 'lookMaxSteps', 'lookGain'] as const).filter((k) => options[k] !== undefined);
+    if (!looks && stray.length > 0) {
+      throw new InvalidArgument(formatError('LangReachExpert.options', `${stray.join(', ')} only with lookFirst or lookIfHidden: true`, `them without either`, 'Add lookFirst: true (or lookIfHidden: true), or drop them'));
+    }
+    if (options.lookIfHidden === true) {
+      if (!image) throw new InvalidArgument(formatError('LangReachExpert.lookIfHidden', "an env with camera images (an 'image' key, [height, width, 3])", `observation keys ${space.keys.join(', ')}`, "Build the env with makeImageEnv (lamkit record does, unless --no-images), or use lookFirst"));
+      this.image = image;
+    }
+    this.look = looks ? { tolerance: lookOption('lookToleranceRad', options.lookToleranceRad, 0.2, false), maxSteps: lookOption('lookMaxSteps', options.lookMaxSteps, 20, true), gain: lookOption('lookGain', options.lookGain, 8, false), ifHidden: options.lookIfHidden === true } : null;
   }
 
   override act(obs: Float32Array): Float32Array {
@@ -73,6 +100,7 @@ export class LangReachExpert extends ArmExpert {
     }
     if (this.look) {
       if (this.env.episodeSteps === 0) this.clearing = true;
+      if (this.clearing && this.look.ifHidden && this.targetInSight(obs)) this.clearing = false;
       if (this.clearing) {
         let err = 0;
         for (let i = 0; i < LANG_REACH_CLEAR_QPOS.length; i++) err = Math.max(err, Math.abs(LANG_REACH_CLEAR_QPOS[i] - obs[this.stateOffset + i]));
@@ -85,6 +113,14 @@ export class LangReachExpert extends ArmExpert {
       }
     }
     return super.act(obs);
+  }
+
+  /** `lookIfHidden`: the target shows in the observation row's image ({@link LANG_REACH_SEEN_PIXELS} pixels or more). */
+  private targetInSight(obs: Float32Array): boolean {
+    const im = this.image!;
+    for (let i = 0; i < im.pixels.length; i++) im.pixels[i] = obs[im.offset + i];
+    const target = this.env.objects()[0];
+    return langReachObjectPixels(im.pixels, im.width, im.height, target) >= LANG_REACH_SEEN_PIXELS;
   }
 
   protected override cartesianVelocity(_o: Float32Array, vel: Float64Array): number {

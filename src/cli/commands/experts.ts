@@ -6,9 +6,9 @@ import { InvalidArgument, formatError, describeValue } from '../../core/errors.j
 export const SCRIPTED_EXPERT_TASKS = ['ArmReach-v0', 'ArmReach-reversed-v0', 'ArmPush-v0', 'ArmPushDisc-v0', 'CommandAvatar-v0', 'LangReach-v0', 'LangReach-v1'] as const;
 
 const ARM_KEYS = ['gain', 'dampingM', 'postureGain'];
-const LANG_REACH_KEYS = [...ARM_KEYS, 'maxSpeed', 'lookFirst', 'lookToleranceRad', 'lookMaxSteps', 'lookGain'];
+const LANG_REACH_KEYS = [...ARM_KEYS, 'maxSpeed', 'lookFirst', 'lookIfHidden', 'lookToleranceRad', 'lookMaxSteps', 'lookGain'];
 /** Expert options that are switches (booleans); the others are numbers. */
-const BOOLEAN_OPTIONS = ['lookFirst'];
+const BOOLEAN_OPTIONS = ['lookFirst', 'lookIfHidden'];
 /** The options each scripted expert takes (`lamkit record --expert-options`): the keys of its constructor's options. */
 const EXPERT_OPTION_KEYS: Record<(typeof SCRIPTED_EXPERT_TASKS)[number], readonly string[]> = {
   'ArmReach-v0': [...ARM_KEYS, 'maxSpeed'],

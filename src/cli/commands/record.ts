@@ -185,7 +185,7 @@ export function register(program: Command): void {
     .option('--stochastic', "sample the policy's actions instead of taking the mode")
     .option('--no-images', 'no camera images, even for a task with a camera (LangReach-v0 records image, instruction and state by default)')
     .option('--image-size <px>', 'camera image width and height in pixels, for tasks with a camera', '64')
-    .option('--expert-options <json>', 'with --policy expert: options of the scripted expert, inline JSON or a file, e.g. \'{"lookFirst": true}\' (LangReach: move clear of the camera first)')
+    .option('--expert-options <json>', 'with --policy expert: options of the scripted expert, inline JSON or a file, e.g. \'{"lookFirst": true}\' (LangReach: move clear of the camera first; lookIfHidden: only while the target is hidden)')
     .option('--no-progress', 'no progress bar')
     .action(async (flags: RecordFlags) => {
       const r = await runRecord(flags);

@@ -91,8 +91,12 @@ test('LangReach-v0: the scripted expert touches the named object within the time
   try {
     assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookMaxSteps: 2.5 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.lookMaxSteps: expected a positive integer, got 2.5. Omit it for 20.');
     assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookToleranceRad: -1 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.lookToleranceRad: expected a positive number, got -1. Omit it for 0.2.');
-    assert.throws(() => new LangReachExpert(env as never, { lookGain: 4 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.options: expected lookGain only with lookFirst: true, got them without it. Add lookFirst: true, or drop them.');
+    assert.throws(() => new LangReachExpert(env as never, { lookGain: 4 }), (e: unknown) => e instanceof InvalidArgument && e.message === 'LangReachExpert.options: expected lookGain only with lookFirst or lookIfHidden: true, got them without either. Add lookFirst: true (or lookIfHidden: true), or drop them.');
     assert.throws(() => new LangReachExpert(env as never, { lookFirst: 'yes' as never }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReachExpert.lookFirst: expected true or false, got "yes".'));
+    assert.throws(() => new LangReachExpert(env as never, { lookIfHidden: 1 as never }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReachExpert.lookIfHidden: expected true or false, got 1.'));
+    assert.throws(() => new LangReachExpert(env as never, { lookFirst: true, lookIfHidden: true }), (e: unknown) => e instanceof InvalidArgument && e.message.startsWith('LangReachExpert.options: expected one of lookFirst and lookIfHidden, got both.'));
+    // lookIfHidden reads the target's pixels in the observed image: an env without a camera image is refused.
+    assert.throws(() => new LangReachExpert(env as never, { lookIfHidden: true }), (e: unknown) => e instanceof InvalidArgument && e.message === "LangReachExpert.lookIfHidden: expected an env with camera images (an 'image' key, [height, width, 3]), got observation keys instruction, state. Build the env with makeImageEnv (lamkit record does, unless --no-images), or use lookFirst.");
   } finally {
     env.close();
   }
@@ -186,6 +190,39 @@ test('LangReach-v0, the expert with lookFirst: it moves clear of the camera firs
     }
     assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
     assert.deepEqual(hiddenAtReach, []);
+  } finally {
+    expert.dispose();
+    direct.dispose();
+    await env.close();
+  }
+});
+
+test('LangReach-v0, the expert with lookIfHidden: it reaches at once where the target is in sight and moves clear only while it is hidden', { skip: chromiumSkip() }, async () => {
+  const env = await makeImageEnv('LangReach-v0', { width: 96, height: 96 });
+  const expert = new LangReachExpert(env as never, { lookIfHidden: true });
+  const direct = new LangReachExpert(env as never);
+  try {
+    const hiddenAtStart: number[] = [];
+    for (let seed = 0; seed < 40; seed++) {
+      let { obs } = await env.reset({ seed });
+      const target = (env.unwrapped as unknown as LangReach).objects()[0];
+      const seen = (o: unknown): boolean => langReachObjectPixels((o as { image: Uint8Array }).image, 96, 96, target) >= LANG_REACH_SEEN_PIXELS;
+      if (!seen(obs)) hiddenAtStart.push(seed);
+      // The reach has started once the expert's action is the direct expert's (its Cartesian controller): at once
+      // where the target is in sight, else on the first step it shows.
+      for (let t = 0; t < 50; t++) {
+        const flat = new Float32Array(env.observationSpace.flatDim);
+        env.observationSpace.flattenInto(obs, flat, 0);
+        const action = expert.act(flat);
+        const reach = direct.act(flat);
+        const reaching = action.every((a, i) => a === reach[i]);
+        assert.equal(reaching, seen(obs), `seed ${seed}, step ${t}: reaching ${reaching}, target in sight ${seen(obs)}`);
+        if (reaching) break;
+        assert.ok(t < 20, `seed ${seed}: still moving clear at step ${t}`);
+        obs = (await env.step(action)).obs;
+      }
+    }
+    assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
   } finally {
     expert.dispose();
     direct.dispose();

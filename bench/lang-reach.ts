@@ -18,8 +18,8 @@
  * npm run bench:lang-reach -- [--env LangReach-v0|LangReach-v1] [--demos 50,200] [--inputs image,no-image] [--seeds 1]
  *   [--eval-episodes 50] [--max-steps 2000] [--image-size 64] [--config '<lamkit finetune --config JSON>']
  *   [--action-noise <std>]  (DART: lamkit record --action-noise, the clean expert action recorded)
- *   [--expert-options '<json>']  (lamkit record --expert-options, e.g. '{"lookFirst": true}': on v0 the expert moves
- *   the arm clear of the camera before reaching, so the demonstrations show the target)
+ *   [--expert-options '<json>']  (lamkit record --expert-options, e.g. '{"lookFirst": true}' or '{"lookIfHidden": true}': on v0 the expert moves
+ *   the arm clear of the camera before reaching (lookIfHidden: only while the target is hidden), so the demonstrations show it)
  *   [--select-by nll|success|return] [--val-episodes 20]  (lamkit finetune --select-by / --eval-episodes: closed-loop validation)
  */
 import { parseArgs } from 'node:util';

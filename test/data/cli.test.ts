@@ -89,6 +89,9 @@ test('lamkit record (expert, random, noisy play data) and lamkit dataset info|sp
     await bad(['record', '--env', 'ArmReach-v0', '--policy', 'random', '--expert-options', '{}', '--out', join(dir, 'x')], /lamkit record --expert-options: expected options of the scripted expert, with --policy expert, got --policy "random"\. Pass --policy expert, or drop --expert-options\./);
     await bad(['record', '--env', 'ArmReach-v0', '--expert-options', '{maxSpeed: 1}', '--out', join(dir, 'x')], /lamkit record --expert-options: expected valid JSON/);
     await bad(['record', '--env', 'LangReach-v0', '--no-images', '--expert-options', '{"lookFirst": 1}', '--out', join(dir, 'x')], /lamkit record --expert-options lookFirst: expected true or false, got 1\. Pass e\.g\. \{"lookFirst": true\}\./);
+    await bad(['record', '--env', 'LangReach-v0', '--no-images', '--expert-options', '{"lookIfHidden": "yes"}', '--out', join(dir, 'x')], /lamkit record --expert-options lookIfHidden: expected true or false, got "yes"\. Pass e\.g\. \{"lookIfHidden": true\}\./);
+    // lookIfHidden reads the camera image: without one (--no-images) the expert refuses.
+    await bad(['record', '--env', 'LangReach-v0', '--no-images', '--policy', 'expert', '--expert-options', '{"lookIfHidden": true}', '--episodes', '1', '--out', join(dir, 'x')], /LangReachExpert\.lookIfHidden: expected an env with camera images/);
     await bad(['record', '--env', 'ArmReach-v0', '--expert-options', '{"maxSpeed": "fast"}', '--out', join(dir, 'x')], /lamkit record --expert-options maxSpeed: expected a finite number, got "fast"\. Pass e\.g\. \{"maxSpeed": 0\.5\}\./);
     await bad(['dataset', 'info', join(dir, 'nothing')], /^lamkit: FileFormatError: Dataset\(.*nothing\): expected a LeRobot dataset directory with meta\/info\.json/);
     await bad(['dataset', 'split', a, '--val', '0.5', '--test', '0.5'], /splitEpisodes: expected val \+ test < 1/);

@@ -49,7 +49,7 @@ export class LangReachExpert extends ArmExpert {
   private readonly look: { tolerance: number; maxSteps: number; gain: number; ifHidden: boolean } | null;
   /** Where the camera image lies in an observation row, and its size (`lookIfHidden`). */
   private readonly image: { offset: number; height: number; width: number; pixels: Uint8Array } | null = null;
-  /** With `lookFirst`: still moving clear in this episode. */
+  /** With `lookFirst` or `lookIfHidden`: still moving clear in this episode. */
   private clearing = false;
 
   /** @param env a LangReach env, v0 or v1 (wrapped or not): the expert reads its simulator. */

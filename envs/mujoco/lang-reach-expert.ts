@@ -31,6 +31,14 @@ export interface LangReachExpertOptions extends ArmExpertOptions {
   lookGain?: number;
 }
 
+/** Where a camera image lies in an observation row (offset, size) and a reused byte copy of it. */
+interface ImageRow {
+  offset: number;
+  height: number;
+  width: number;
+  pixels: Uint8Array;
+}
+
 /**
  * Scripted expert of `LangReach-v0` and `-v1` (a {@link Policy}): it cheats,
  * as the issue allows: it reads the target's place from the simulator
@@ -46,9 +54,9 @@ export interface LangReachExpertOptions extends ArmExpertOptions {
 export class LangReachExpert extends ArmExpert {
   private readonly env: LangReach;
   private readonly maxSpeed: number;
-  private readonly look: { tolerance: number; maxSteps: number; gain: number; ifHidden: boolean } | null;
-  /** Where the camera image lies in an observation row, and its size (`lookIfHidden`). */
-  private readonly image: { offset: number; height: number; width: number; pixels: Uint8Array } | null = null;
+  private readonly look: { tolerance: number; maxSteps: number; gain: number } | null;
+  /** With `lookIfHidden` (else null): where the camera image lies in an observation row, and its size. */
+  private readonly image: ImageRow | null = null;
   /** With `lookFirst` or `lookIfHidden`: still moving clear in this episode. */
   private clearing = false;
 
@@ -61,7 +69,7 @@ export class LangReachExpert extends ArmExpert {
     }
     // Flat Dict rows in sorted keys (image when a camera is added, instruction, state): the state's first 6 entries are the joint angles.
     let stateOffset = 0;
-    let image: { offset: number; height: number; width: number; pixels: Uint8Array } | null = null;
+    let image: ImageRow | null = null;
     for (const k of space.keys) {
       if (k === 'state') break;
       const sub = space.spaces[k];
@@ -91,7 +99,7 @@ export class LangReachExpert extends ArmExpert {
       if (!image) throw new InvalidArgument(formatError('LangReachExpert.lookIfHidden', "an env with camera images (an 'image' key, [height, width, 3])", `observation keys ${space.keys.join(', ')}`, "Build the env with makeImageEnv (lamkit record does, unless --no-images), or use lookFirst"));
       this.image = image;
     }
-    this.look = looks ? { tolerance: lookOption('lookToleranceRad', options.lookToleranceRad, 0.2, false), maxSteps: lookOption('lookMaxSteps', options.lookMaxSteps, 20, true), gain: lookOption('lookGain', options.lookGain, 8, false), ifHidden: options.lookIfHidden === true } : null;
+    this.look = looks ? { tolerance: lookOption('lookToleranceRad', options.lookToleranceRad, 0.2, false), maxSteps: lookOption('lookMaxSteps', options.lookMaxSteps, 20, true), gain: lookOption('lookGain', options.lookGain, 8, false) } : null;
   }
 
   override act(obs: Float32Array): Float32Array {
@@ -100,7 +108,7 @@ export class LangReachExpert extends ArmExpert {
     }
     if (this.look) {
       if (this.env.episodeSteps === 0) this.clearing = true;
-      if (this.clearing && this.look.ifHidden && this.targetInSight(obs)) this.clearing = false;
+      if (this.clearing && this.image && this.targetInSight(obs, this.image)) this.clearing = false;
       if (this.clearing) {
         let err = 0;
         for (let i = 0; i < LANG_REACH_CLEAR_QPOS.length; i++) err = Math.max(err, Math.abs(LANG_REACH_CLEAR_QPOS[i] - obs[this.stateOffset + i]));
@@ -116,8 +124,7 @@ export class LangReachExpert extends ArmExpert {
   }
 
   /** `lookIfHidden`: the target shows in the observation row's image ({@link LANG_REACH_SEEN_PIXELS} pixels or more). */
-  private targetInSight(obs: Float32Array): boolean {
-    const im = this.image!;
+  private targetInSight(obs: Float32Array, im: ImageRow): boolean {
     for (let i = 0; i < im.pixels.length; i++) im.pixels[i] = obs[im.offset + i];
     const target = this.env.objects()[0];
     return langReachObjectPixels(im.pixels, im.width, im.height, target) >= LANG_REACH_SEEN_PIXELS;

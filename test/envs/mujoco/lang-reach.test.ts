@@ -161,73 +161,58 @@ test('LangReach-v0 with images (makeImageVec): { image, instruction, state } bat
   }
 });
 
-test('LangReach-v0, the expert with lookFirst: it moves clear of the camera first, so the target is in sight when the reach starts', { skip: chromiumSkip() }, async () => {
+/**
+ * LangReach-v0 at 96 x 96, seeds 0-39, the expert with `options` beside the plain one: per seed, whether the target is
+ * in sight at each step up to and including the one where the reach starts (the expert's action equals the plain
+ * expert's, its Cartesian controller), and that step (-1 when it has not started within the 50 steps).
+ */
+async function lookRollouts(options: LangReachExpertOptions): Promise<Array<{ seed: number; inSight: boolean[]; reachStep: number }>> {
   const env = await makeImageEnv('LangReach-v0', { width: 96, height: 96 });
-  const expert = new LangReachExpert(env as never, { lookFirst: true });
+  const expert = new LangReachExpert(env as never, options);
   const direct = new LangReachExpert(env as never);
   try {
-    const hiddenAtStart: number[] = [];
-    const hiddenAtReach: number[] = [];
+    const out: Array<{ seed: number; inSight: boolean[]; reachStep: number }> = [];
     for (let seed = 0; seed < 40; seed++) {
       let { obs } = await env.reset({ seed });
       const target = (env.unwrapped as unknown as LangReach).objects()[0];
-      const seen = (o: unknown): boolean => langReachObjectPixels((o as { image: Uint8Array }).image, 96, 96, target) >= LANG_REACH_SEEN_PIXELS;
-      if (!seen(obs)) hiddenAtStart.push(seed);
+      const inSight: boolean[] = [];
       let reachStep = -1;
       for (let t = 0; t < 50 && reachStep < 0; t++) {
         const flat = new Float32Array(env.observationSpace.flatDim);
         env.observationSpace.flattenInto(obs, flat, 0);
         const action = expert.act(flat);
-        // The reach has started once the expert's action is the direct expert's (its Cartesian controller).
         const reach = direct.act(flat);
-        if (action.every((a, i) => a === reach[i])) {
-          reachStep = t;
-          if (!seen(obs)) hiddenAtReach.push(seed);
-        }
-        obs = (await env.step(action)).obs;
+        inSight.push(langReachObjectPixels((obs as { image: Uint8Array }).image, 96, 96, target) >= LANG_REACH_SEEN_PIXELS);
+        if (action.every((a, i) => a === reach[i])) reachStep = t;
+        else obs = (await env.step(action)).obs;
       }
-      assert.ok(reachStep >= 3 && reachStep <= 20, `seed ${seed}: reach starts at step ${reachStep}`);
+      out.push({ seed, inSight, reachStep });
     }
-    assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
-    assert.deepEqual(hiddenAtReach, []);
+    return out;
   } finally {
     expert.dispose();
     direct.dispose();
     await env.close();
   }
+}
+
+test('LangReach-v0, the expert with lookFirst: it moves clear of the camera first, so the target is in sight when the reach starts', { skip: chromiumSkip() }, async () => {
+  const runs = await lookRollouts({ lookFirst: true });
+  for (const { seed, reachStep } of runs) assert.ok(reachStep >= 3 && reachStep <= 20, `seed ${seed}: reach starts at step ${reachStep}`);
+  const hiddenAtStart = runs.filter((r) => !r.inSight[0]).map((r) => r.seed);
+  assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
+  assert.deepEqual(runs.filter((r) => !r.inSight[r.reachStep]).map((r) => r.seed), [], 'hidden when the reach starts');
 });
 
 test('LangReach-v0, the expert with lookIfHidden: it reaches at once where the target is in sight and moves clear only while it is hidden', { skip: chromiumSkip() }, async () => {
-  const env = await makeImageEnv('LangReach-v0', { width: 96, height: 96 });
-  const expert = new LangReachExpert(env as never, { lookIfHidden: true });
-  const direct = new LangReachExpert(env as never);
-  try {
-    const hiddenAtStart: number[] = [];
-    for (let seed = 0; seed < 40; seed++) {
-      let { obs } = await env.reset({ seed });
-      const target = (env.unwrapped as unknown as LangReach).objects()[0];
-      const seen = (o: unknown): boolean => langReachObjectPixels((o as { image: Uint8Array }).image, 96, 96, target) >= LANG_REACH_SEEN_PIXELS;
-      if (!seen(obs)) hiddenAtStart.push(seed);
-      // The reach has started once the expert's action is the direct expert's (its Cartesian controller): at once
-      // where the target is in sight, else on the first step it shows.
-      for (let t = 0; t < 50; t++) {
-        const flat = new Float32Array(env.observationSpace.flatDim);
-        env.observationSpace.flattenInto(obs, flat, 0);
-        const action = expert.act(flat);
-        const reach = direct.act(flat);
-        const reaching = action.every((a, i) => a === reach[i]);
-        assert.equal(reaching, seen(obs), `seed ${seed}, step ${t}: reaching ${reaching}, target in sight ${seen(obs)}`);
-        if (reaching) break;
-        assert.ok(t < 20, `seed ${seed}: still moving clear at step ${t}`);
-        obs = (await env.step(action)).obs;
-      }
-    }
-    assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
-  } finally {
-    expert.dispose();
-    direct.dispose();
-    await env.close();
+  const runs = await lookRollouts({ lookIfHidden: true });
+  // At once where the target is in sight, else on the first step it shows, by step 20.
+  for (const { seed, inSight, reachStep } of runs) {
+    assert.ok(reachStep >= 0 && reachStep <= 20, `seed ${seed}: reach starts at step ${reachStep}`);
+    assert.deepEqual(inSight, [...Array(reachStep).fill(false), true], `seed ${seed}: target in sight per step until the reach starts`);
   }
+  const hiddenAtStart = runs.filter((r) => !r.inSight[0]).map((r) => r.seed);
+  assert.ok(hiddenAtStart.length >= 3, `hidden on the first frame: ${hiddenAtStart.join(', ')}`);
 });
 
 test('LangReach-v1: the camera sees every target on the first frame, where v0\'s start posture hides some under the arm', { skip: chromiumSkip() }, async () => {

@@ -111,18 +111,27 @@ test('transformer through PPO (chunked sequence minibatches): CartPole-v1 learns
 });
 
 const NORMS_AND_BIASES = ['ln1.gamma', 'ln1.beta', 'ln2.gamma', 'ln2.beta', 'mlp.b1', 'mlp.b2'];
-for (const { targets, extra } of [{ targets: ['wq', 'wv'], extra: false }, { targets: ['wv', 'w1', 'w2'], extra: false }, { targets: ['wq', 'wv'], extra: true }] as const) test(`LoRA on ${targets.join(', ')}${extra ? ' with the norms and biases' : ''}: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model`, async () => {
+const ALL_SIX = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2'] as const;
+for (const { targets, extra, vera } of [{ targets: ['wq', 'wv'], extra: false, vera: false }, { targets: ['wv', 'w1', 'w2'], extra: false, vera: false }, { targets: ['wq', 'wv'], extra: true, vera: false }, { targets: ALL_SIX, extra: false, vera: true }] as const) test(`${vera ? 'VeRA (rank 40 > dModel 16)' : 'LoRA'} on ${targets.join(', ')}${extra ? ' with the norms and biases' : ''}: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model`, async () => {
   await initBackend({ report: null });
   const { AdamW } = await import('../../agents/optim/adamw.js');
   const base = TransformerActorCritic.create(spec({ kind: 'gaussian', dim: 2 }), new Rng(5), { logStdInit: 0 });
-  const net = base.withLora({ rank: 2, alpha: 4, targets: [...targets], ...(extra ? { norms: true, biases: true } : {}) }, new Rng(6));
+  const net = base.withLora({ ...(vera ? { kind: 'vera', rank: 40, alpha: 40 } : { rank: 2, alpha: 4 }), targets: [...targets], ...(extra ? { norms: true, biases: true } : {}) }, new Rng(6));
   try {
     const loraNames = net.readTensors().filter((t) => t.group === 'lora').map((t) => t.name);
     const extraNames = extra ? [...Array.from({ length: net.spec.layers }, (_, l) => NORMS_AND_BIASES.map((n) => `blocks.${l}.${n}`)).flat(), 'ln_f.gamma', 'ln_f.beta'] : [];
-    assert.equal(loraNames.length, 2 * targets.length * net.spec.layers + extraNames.length, `an A and a B per target and block: ${loraNames.join(', ')}`);
+    assert.equal(loraNames.length, 2 * targets.length * net.spec.layers + extraNames.length, `an A and a B (VeRA: a d and a b) per target and block: ${loraNames.join(', ')}`);
     for (const n of extraNames) assert.ok(loraNames.includes(n), `${n} trains with the adapters`);
     const baseBefore = new Map(base.readTensors().map((t) => [t.name, t.data]));
-    if ((targets as readonly string[]).includes('w1')) assert.ok(loraNames.includes('blocks.0.mlp.w1.lora_b') && loraNames.includes('blocks.0.mlp.w2.lora_a'), 'MLP projections get adapters');
+    if (vera) {
+      // Only the vectors are parameters: d [rank] and b [out] per projection; the random matrices come from the spec's seed.
+      const sizes = new Map(net.readTensors().filter((t) => t.group === 'lora').map((t) => [t.name, t.data.length]));
+      assert.deepEqual([sizes.get('blocks.0.attn.wq.vera_d'), sizes.get('blocks.0.attn.wq.vera_b'), sizes.get('blocks.1.mlp.w1.vera_b'), sizes.get('blocks.1.mlp.w2.vera_b')], [40, 16, 32, 16]);
+      assert.ok(Number.isInteger(net.spec.lora?.seed), `the seed is drawn into the spec: ${net.spec.lora?.seed}`);
+      const again = base.withLora({ kind: 'vera', rank: 40, alpha: 40, targets: [...targets] }, new Rng(6));
+      assert.equal(again.spec.lora?.seed, net.spec.lora?.seed, 'same rng, same seed');
+      again.dispose();
+    } else if ((targets as readonly string[]).includes('w1')) assert.ok(loraNames.includes('blocks.0.mlp.w1.lora_b') && loraNames.includes('blocks.0.mlp.w2.lora_a'), 'MLP projections get adapters');
     assert.deepEqual(net.paramGroups().map((g) => g.name), ['tokenizers', 'trunk', 'heads', 'lora']);
     const r = rollout(base, 12, [], 7);
     const before = fullForward(base, r, 12);
@@ -153,6 +162,11 @@ for (const { targets, extra } of [{ targets: ['wq', 'wv'], extra: false }, { tar
         assert.equal(t.group, 'trunk', `${t.name} is back in the trunk`);
         assert.deepEqual(Array.from(t.data), Array.from(trained.get(t.name)!), `${t.name} keeps its trained values`);
       }
+      // Saved and restored (the seed in the spec regenerates the random matrices), the adapter model is the same.
+      const restored = TransformerActorCritic.fromTensors(JSON.parse(JSON.stringify(net.spec)), net.readTensors());
+      const again = fullForward(restored, r, 12);
+      restored.dispose();
+      assert.deepEqual(Array.from(again.value), Array.from(adapted.value), 'restored from spec and tensors: bit-identical outputs');
       const m = fullForward(merged, r, 12);
       for (let t = 0; t < 12; t++) assert.ok(Math.abs(m.value[t] - adapted.value[t]) < 1e-5 && Math.abs(m.logProb[t] - adapted.logProb[t]) < 1e-5, `step ${t}`);
       // The cached JS pass folds the adapters in too.
@@ -223,6 +237,11 @@ test('LoRA with init pissa: A B holds each projection\'s top singular triplets, 
     const b = fullForward(net, r, 12);
     for (let t = 0; t < 12; t++) assert.ok(Math.abs(a.value[t] - b.value[t]) < 1e-4 && Math.abs(a.logProb[t] - b.logProb[t]) < 1e-4, `step ${t}: ${a.logProb[t]} vs ${b.logProb[t]}`);
     assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], init: 'svd' as never }, new Rng(6)), /lora\.init.*gaussian, pissa/);
+    assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], kind: 'vera', init: 'pissa' }, new Rng(6)), /TransformerSpec\.lora\.init: expected 'gaussian' or absent with kind 'vera'/);
+    assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], kind: 'vera', seed: -1 }, new Rng(6)), /TransformerSpec\.lora\.seed: expected an integer in \[0, 2\^32\) with kind 'vera'.*got -1/);
+    assert.throws(() => base.withLora({ rank: 2000, alpha, targets: ['wq'], kind: 'vera' }, new Rng(6)), /TransformerSpec\.lora\.rank: expected an integer in \[1, 1024\] \(VeRA\), got 2000/);
+    assert.throws(() => base.withLora({ rank: 20, alpha, targets: ['wq'] }, new Rng(6)), /TransformerSpec\.lora\.rank: expected an integer in \[1, 16\], got 20/);
+    assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], kind: 'dora' as never }, new Rng(6)), /TransformerSpec\.lora\.kind: expected one of lora, vera/);
   } finally {
     net.dispose();
     base.dispose();

@@ -8,8 +8,8 @@ import type { ActionDistribution } from '../../distributions/action-distribution
 import { makeDistribution } from '../make-distribution.js';
 import type { ActorCritic, ActorCriticEval, ActOutput, ChunkLayout, EvalBatch, GroupVariable, NamedTensor, ObsBatch, ParamGroupInfo, SequenceSpec } from '../actor-critic.js';
 import { rowDeterministic, type Deterministic } from '../actor-critic.js';
-import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim, checkTransformerSpec } from './transformer-spec.js';
-import { addLora, mergeLora } from './transformer-lora.js';
+import { type TransformerSpec, type TransformerParam, type LoraSpec, type SpaceEntry, transformerLayout, carriedLayout, initTransformerParams, alibiSlopes, actionInputDim, receptiveContext, spaceEntries, spaceSignature, spaceParams, chunkOf, stepOutDim, checkTransformerSpec, loraTargetShape } from './transformer-spec.js';
+import { addLora, mergeLora, veraBases, veraSlices } from './transformer-lora.js';
 import { BinnedContinuous } from '../../distributions/binned-continuous.js';
 import type { HeadSpec } from '../param-layout.js';
 import { TransformerJs } from './transformer-js.js';
@@ -55,6 +55,8 @@ export class TransformerActorCritic implements ActorCritic {
   /** Temporal ensembling of the chunk predictions (action chunking), as the deployed {@link TransformerPolicy} acts; null without chunking. */
   private readonly ensemble: TemporalEnsemble | null;
   private readonly ensembled: Float64Array;
+  /** VeRA's frozen random slices per projection shape (`"in x out"`: `a [in x rank]`, `b [rank x out]`), constants; empty otherwise. */
+  private readonly vera = new Map<string, { a: tf.Tensor2D; b: tf.Tensor2D }>();
   private disposed = false;
 
   private constructor(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>) {
@@ -78,6 +80,16 @@ export class TransformerActorCritic implements ActorCritic {
       this.vars.set(p.name, tf.tidy(() => tf.variable(tf.tensor(t, p.shape), true, `transformer${id}/${p.name}`)));
     }
     this.js = new TransformerJs(spec, tensors);
+    if (spec.lora?.kind === 'vera') {
+      const bases = veraBases(spec);
+      for (const w of spec.lora.targets) {
+        const [inDim, outDim] = loraTargetShape(spec, w);
+        const key = `${inDim}x${outDim}`;
+        if (this.vera.has(key)) continue;
+        const { a, b } = veraSlices(bases, spec.lora.rank, inDim, outDim);
+        this.vera.set(key, { a: tf.tensor2d(a, [inDim, spec.lora.rank]), b: tf.tensor2d(b, [spec.lora.rank, outDim]) });
+      }
+    }
   }
 
   /** A freshly initialized network (see `initTransformerParams`). */
@@ -522,6 +534,7 @@ export class TransformerActorCritic implements ActorCritic {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.vars.values()) v.dispose();
+    for (const { a, b } of this.vera.values()) (a.dispose(), b.dispose());
   }
 
   /**
@@ -544,13 +557,26 @@ export class TransformerActorCritic implements ActorCritic {
     return out;
   }
 
-  /** `h @ W`, plus `(alpha / rank) (h @ A) @ B` where W has a LoRA adapter. */
+  /** `h @ W`, plus `(alpha / rank) (h @ A) @ B` where W has a LoRA adapter (VeRA: `((h @ A) d) @ B) b`, A and B frozen). */
   private project(h: tf.Tensor2D, name: string): tf.Tensor2D {
-    const base = matMul(h, this.vars.get(name) as tf.Tensor2D);
-    const a = this.vars.get(`${name}.lora_a`);
-    if (!a || !this.spec.lora) return base;
-    const low = matMul(matMul(h, a as tf.Tensor2D), this.vars.get(`${name}.lora_b`) as tf.Tensor2D);
-    return tf.add(base, tf.mul(low, this.spec.lora.alpha / this.spec.lora.rank)) as tf.Tensor2D;
+    const W = this.vars.get(name) as tf.Tensor2D;
+    const base = matMul(h, W);
+    const lora = this.spec.lora;
+    if (!lora || !this.hasAdapter(name)) return base;
+    let low: tf.Tensor2D;
+    if (lora.kind === 'vera') {
+      const { a, b } = this.vera.get(`${W.shape[0]}x${W.shape[1]}`) as { a: tf.Tensor2D; b: tf.Tensor2D };
+      const row = (t: string): tf.Tensor2D => tf.reshape(this.vars.get(`${name}.${t}`) as tf.Tensor, [1, -1]) as tf.Tensor2D;
+      low = tf.mul(matMul(tf.mul(matMul(h, a), row('vera_d')) as tf.Tensor2D, b), row('vera_b')) as tf.Tensor2D;
+    } else {
+      low = matMul(matMul(h, this.vars.get(`${name}.lora_a`) as tf.Tensor2D), this.vars.get(`${name}.lora_b`) as tf.Tensor2D);
+    }
+    return tf.add(base, tf.mul(low, lora.alpha / lora.rank)) as tf.Tensor2D;
+  }
+
+  /** Whether projection `name` carries an adapter (LoRA's `lora_a` or VeRA's `vera_d`). */
+  private hasAdapter(name: string): boolean {
+    return this.vars.has(`${name}.lora_a`) || this.vars.has(`${name}.vera_d`);
   }
 
   private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
@@ -564,7 +590,7 @@ export class TransformerActorCritic implements ActorCritic {
    */
   private qkv(h: tf.Tensor2D, prefix: string): tf.Tensor2D {
     const names = ['wq', 'wk', 'wv'].map((n) => `${prefix}.${n}`);
-    if (this.spec.lora && names.some((n) => this.vars.has(`${n}.lora_a`))) return tf.concat(names.map((n) => this.project(h, n)), 1);
+    if (this.spec.lora && names.some((n) => this.hasAdapter(n))) return tf.concat(names.map((n) => this.project(h, n)), 1);
     return matMul(h, tf.concat(names.map((n) => this.vars.get(n) as tf.Tensor2D), 1));
   }
 }

@@ -1,8 +1,8 @@
-// LoRA adapters on a transformer's tensors: adding them (LoRA's start or PiSSA's split) and folding them back in.
+// LoRA adapters on a transformer's tensors: adding them (LoRA's start, PiSSA's split or VeRA's vectors) and folding them back in.
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
-import type { Rng } from '../../../src/core/rng.js';
-import { type TransformerSpec, type LoraSpec, checkTransformerSpec, initTransformerParams, loraTargetName } from './transformer-spec.js';
+import { Rng } from '../../../src/core/rng.js';
+import { type TransformerSpec, type LoraSpec, checkTransformerSpec, initTransformerParams, loraTargetName, loraTargetShape } from './transformer-spec.js';
 
 /**
  * Adds fresh LoRA adapters to a spec and its tensors. By default A normal
@@ -14,11 +14,13 @@ import { type TransformerSpec, type LoraSpec, checkTransformerSpec, initTransfor
  */
 export function addLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>, lora: LoraSpec, rng: Rng): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
   if (spec.lora) throw new InvalidArgument(formatError('addLora.spec', 'a network without adapters', `one with rank-${spec.lora.rank} adapters`, 'Merge them first (mergeLora) or fine-tune the adapters it has'));
-  const withLora: TransformerSpec = { ...spec, lora: { ...lora, targets: [...lora.targets] } };
+  // VeRA's random matrices need a seed in the spec (they are regenerated from it, never stored): drawn here when absent.
+  const seed = lora.kind === 'vera' && lora.seed === undefined ? { seed: Math.floor(rng.random() * 2 ** 32) } : {};
+  const withLora: TransformerSpec = { ...spec, lora: { ...lora, targets: [...lora.targets], ...seed } };
   checkTransformerSpec(withLora);
   const fresh = initTransformerParams(withLora, rng, { logStdInit: 0 });
   const out = new Map(tensors);
-  for (const [name, t] of fresh) if (name.endsWith('.lora_a') || name.endsWith('.lora_b')) out.set(name, t);
+  for (const [name, t] of fresh) if (/\.(lora_a|lora_b|vera_d|vera_b)$/.test(name)) out.set(name, t);
   if (lora.init === 'pissa') {
     for (let l = 0; l < spec.layers; l++) {
       for (const w of lora.targets) {
@@ -66,21 +68,63 @@ export function principalSplit(W: Float32Array, rows: number, cols: number, r: n
   return { a, b, residual };
 }
 
-/** Folds the adapters into their projections (`W + (alpha / rank) A B`, float64 sums): the same network without LoRA. */
+/**
+ * VeRA's frozen random matrices of a spec with `lora.kind: 'vera'`, regenerated from `lora.seed`:
+ * `a [maxIn x rank]` and `b [rank x maxOut]` (`max(d, hidden)` both), uniform as PEFT's Kaiming init
+ * (`a` within +-1/sqrt(maxIn), `b` within +-1/sqrt(rank)); a projection `[in x out]` uses the first `in`
+ * rows of `a` and the first `out` columns of `b` ({@link veraSlices}).
+ */
+export function veraBases(spec: TransformerSpec): { a: Float32Array; b: Float32Array; maxIn: number; maxOut: number } {
+  const lora = spec.lora as LoraSpec;
+  const r = lora.rank;
+  const max = Math.max(spec.dModel, Math.round(spec.mlpRatio * spec.dModel));
+  const rng = new Rng(lora.seed as number);
+  const uniform = (n: number, bound: number): Float32Array => Float32Array.from({ length: n }, () => (2 * rng.random() - 1) * bound);
+  const a = uniform(max * r, 1 / Math.sqrt(max));
+  const b = uniform(r * max, 1 / Math.sqrt(r));
+  return { a, b, maxIn: max, maxOut: max };
+}
+
+/** The slices of {@link veraBases} a projection `[inDim x outDim]` uses: `a [inDim x rank]`, `b [rank x outDim]` (row-major copies). */
+export function veraSlices(bases: ReturnType<typeof veraBases>, rank: number, inDim: number, outDim: number): { a: Float32Array; b: Float32Array } {
+  const b = new Float32Array(rank * outDim);
+  for (let k = 0; k < rank; k++) b.set(bases.b.subarray(k * bases.maxOut, k * bases.maxOut + outDim), k * outDim);
+  return { a: bases.a.slice(0, inDim * rank), b };
+}
+
+/**
+ * Folds the adapters into their projections (float64 sums): `W + (alpha / rank) A B`, or VeRA's
+ * `W + (alpha / rank) A diag(d) B diag(b)`; the same network without adapters.
+ */
 export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
   const { lora, ...rest } = spec;
   const out = new Map(tensors);
   if (!lora) return { spec: rest, tensors: out };
   const r = lora.rank;
   const scale = lora.alpha / r;
+  const bases = lora.kind === 'vera' ? veraBases(spec) : null;
   for (let l = 0; l < spec.layers; l++) {
     for (const w of lora.targets) {
       const name = loraTargetName(l, w);
+      const [rows, cols] = loraTargetShape(spec, w);
+      let A: Float32Array;
+      let B: Float32Array;
+      if (bases) {
+        // A diag(d) and B diag(b) are the LoRA factors of the same update.
+        const slices = veraSlices(bases, r, rows, cols);
+        const dv = tensors.get(`${name}.vera_d`) as Float32Array;
+        const bv = tensors.get(`${name}.vera_b`) as Float32Array;
+        A = slices.a.map((x, i) => x * dv[i % r]);
+        B = slices.b.map((x, i) => x * bv[i % cols]);
+        out.delete(`${name}.vera_d`);
+        out.delete(`${name}.vera_b`);
+      } else {
+        A = tensors.get(`${name}.lora_a`) as Float32Array;
+        B = tensors.get(`${name}.lora_b`) as Float32Array;
+        out.delete(`${name}.lora_a`);
+        out.delete(`${name}.lora_b`);
+      }
       const W = tensors.get(name) as Float32Array;
-      const A = tensors.get(`${name}.lora_a`) as Float32Array;
-      const B = tensors.get(`${name}.lora_b`) as Float32Array;
-      const rows = A.length / r;
-      const cols = B.length / r;
       const merged = new Float32Array(rows * cols);
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < cols; j++) {
@@ -90,8 +134,6 @@ export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Fl
         }
       }
       out.set(name, merged);
-      out.delete(`${name}.lora_a`);
-      out.delete(`${name}.lora_b`);
     }
   }
   return { spec: rest, tensors: out };

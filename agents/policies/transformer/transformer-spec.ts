@@ -105,7 +105,27 @@ export interface LoraSpec {
    * A and B towards zero, here away from the base: set the `lora` group's `weightDecay` to 0 to avoid it.
    */
   init?: LoraInit;
+  /**
+   * The adapter's form. `lora` (default): `W + (alpha / rank) A B` with A and B trained. `vera` (VeRA, Kopiczko
+   * et al. 2024, arXiv:2310.11454): A and B are frozen random matrices regenerated from {@link seed} (not
+   * parameters: never stored, not counted), one pair shared by every adapted projection, each taking the first
+   * rows of A and the first columns of B its shape needs (PEFT's slicing); each projection trains two vectors,
+   * `vera_d [rank]` (start {@link VERA_D_INIT}) and `vera_b [out]` (start 0): `W + (alpha / rank) A diag(d) B
+   * diag(b)`. So an adapter costs `rank + out` numbers instead of `rank (in + out)`, and the rank may exceed
+   * dModel (up to {@link VERA_MAX_RANK}).
+   */
+  kind?: LoraKind;
+  /** VeRA's seed of its frozen random matrices (an integer in [0, 2^32)); `addLora` draws one from its rng when absent. */
+  seed?: number;
 }
+
+/** The form of an adapter (see {@link LoraSpec.kind}). */
+export type LoraKind = 'lora' | 'vera';
+export const LORA_KINDS: readonly LoraKind[] = ['lora', 'vera'];
+/** VeRA's start of its scaling vector `d` (the paper's and PEFT's `d_initial`). */
+export const VERA_D_INIT = 0.1;
+/** The largest VeRA rank (its random matrices are `[max(d, hidden) x rank]`). */
+export const VERA_MAX_RANK = 1024;
 
 /** How LoRA adapters start (see {@link LoraSpec.init}). */
 export type LoraInit = 'gaussian' | 'pissa';
@@ -194,24 +214,35 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
     add(`${p}.ln1.gamma`, norm, [d]);
     add(`${p}.ln1.beta`, norm, [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
-    for (const w of (lora?.targets ?? []).filter((t) => !isMlpTarget(t))) {
-      add(`${p}.attn.${w}.lora_a`, 'lora', [d, lora!.rank]);
-      add(`${p}.attn.${w}.lora_b`, 'lora', [lora!.rank, d]);
-    }
+    for (const w of (lora?.targets ?? []).filter((t) => !isMlpTarget(t))) addAdapterParams(add, `${p}.attn.${w}`, d, d, lora!);
     add(`${p}.ln2.gamma`, norm, [d]);
     add(`${p}.ln2.beta`, norm, [d]);
     add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
     add(`${p}.mlp.b1`, bias, [hidden]);
     add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
     add(`${p}.mlp.b2`, bias, [d]);
-    for (const w of (lora?.targets ?? []).filter(isMlpTarget)) {
-      const [inDim, outDim] = w === 'w1' ? [d, hidden] : [hidden, d];
-      add(`${p}.mlp.${w}.lora_a`, 'lora', [inDim, lora!.rank]);
-      add(`${p}.mlp.${w}.lora_b`, 'lora', [lora!.rank, outDim]);
-    }
+    for (const w of (lora?.targets ?? []).filter(isMlpTarget)) addAdapterParams(add, `${p}.mlp.${w}`, ...((w === 'w1' ? [d, hidden] : [hidden, d]) as [number, number]), lora!);
   }
   add('ln_f.gamma', norm, [d]);
   add('ln_f.beta', norm, [d]);
+}
+
+/** One projection's adapter tensors (group `lora`): LoRA's `<name>.lora_a [in x rank]`, `<name>.lora_b [rank x out]`, or VeRA's `<name>.vera_d [rank]`, `<name>.vera_b [out]`. */
+function addAdapterParams(add: (name: string, group: 'lora', shape: number[]) => void, name: string, inDim: number, outDim: number, lora: LoraSpec): void {
+  if (lora.kind === 'vera') {
+    add(`${name}.vera_d`, 'lora', [lora.rank]);
+    add(`${name}.vera_b`, 'lora', [outDim]);
+  } else {
+    add(`${name}.lora_a`, 'lora', [inDim, lora.rank]);
+    add(`${name}.lora_b`, 'lora', [lora.rank, outDim]);
+  }
+}
+
+/** The input and output sizes of projection `w` (`wq` ... `w2`) of a spec's blocks. */
+export function loraTargetShape(spec: Pick<TransformerSpec, 'dModel' | 'mlpRatio'>, w: LoraTarget): [number, number] {
+  const d = spec.dModel;
+  const hidden = Math.round(spec.mlpRatio * d);
+  return w === 'w1' ? [d, hidden] : w === 'w2' ? [hidden, d] : [d, d];
 }
 
 /**
@@ -276,7 +307,8 @@ export function initTransformerParams(spec: TransformerSpec, rng: Rng, options: 
     const t = new Float32Array(size);
     const leaf = p.name.split('.').pop() as string;
     const name = p.name.replace(/^spaces\.\d+\./, '');
-    if (leaf === 'lora_b') t.fill(0); // B = 0: the adapted network starts equal to the base
+    if (leaf === 'lora_b' || leaf === 'vera_b') t.fill(0); // B = 0 (VeRA: b = 0): the adapted network starts equal to the base
+    else if (leaf === 'vera_d') t.fill(VERA_D_INIT);
     else if (leaf === 'lora_a') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(p.shape[0]); // 1/sqrt(fan-in)
     else if (name === 'head.actor.weight' || name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], name === 'head.actor.weight' ? 0.01 : 1, rng);
     else if (name === 'head.actor.log_std') t.fill(options.logStdInit);
@@ -331,7 +363,12 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
     new BinnedContinuousSampler(e.binned); // validates bins and bounds
   }
   if (spec.lora) {
-    if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > spec.dModel) bad('lora.rank', `an integer in [1, ${spec.dModel}]`, spec.lora.rank);
+    if (spec.lora.kind !== undefined && !LORA_KINDS.includes(spec.lora.kind)) bad('lora.kind', `one of ${LORA_KINDS.join(', ')}`, spec.lora.kind);
+    const vera = spec.lora.kind === 'vera';
+    const maxRank = vera ? VERA_MAX_RANK : spec.dModel;
+    if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > maxRank) bad('lora.rank', `an integer in [1, ${maxRank}]${vera ? ' (VeRA)' : ''}`, spec.lora.rank);
+    if (vera && !(Number.isInteger(spec.lora.seed) && (spec.lora.seed as number) >= 0 && (spec.lora.seed as number) < 2 ** 32)) bad('lora.seed', "an integer in [0, 2^32) with kind 'vera' (its random matrices' seed)", spec.lora.seed);
+    if (vera && spec.lora.init === 'pissa') bad('lora.init', "'gaussian' or absent with kind 'vera' (PiSSA splits trained A and B; VeRA's are frozen random)", spec.lora.init);
     if (!(spec.lora.alpha > 0)) bad('lora.alpha', 'a positive number', spec.lora.alpha);
     if (!Array.isArray(spec.lora.targets) || spec.lora.targets.length === 0 || !spec.lora.targets.every((t) => LORA_TARGETS.includes(t))) bad('lora.targets', `a non-empty list of ${LORA_TARGETS.join(', ')}`, spec.lora.targets);
     for (const k of ['norms', 'biases'] as const) if (spec.lora[k] !== undefined && typeof spec.lora[k] !== 'boolean') bad(`lora.${k}`, 'true or false', spec.lora[k]);

@@ -112,15 +112,16 @@ test('transformer through PPO (chunked sequence minibatches): CartPole-v1 learns
 
 const NORMS_AND_BIASES = ['ln1.gamma', 'ln1.beta', 'ln2.gamma', 'ln2.beta', 'mlp.b1', 'mlp.b2'];
 const ALL_SIX = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2'] as const;
-for (const { targets, extra, vera } of [{ targets: ['wq', 'wv'], extra: false, vera: false }, { targets: ['wv', 'w1', 'w2'], extra: false, vera: false }, { targets: ['wq', 'wv'], extra: true, vera: false }, { targets: ALL_SIX, extra: false, vera: true }] as const) test(`${vera ? 'VeRA (rank 40 > dModel 16)' : 'LoRA'} on ${targets.join(', ')}${extra ? ' with the norms and biases' : ''}: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model`, async () => {
+for (const { targets, extra, kind } of [{ targets: ['wq', 'wv'], extra: false, kind: 'lora' }, { targets: ['wv', 'w1', 'w2'], extra: false, kind: 'lora' }, { targets: ['wq', 'wv'], extra: true, kind: 'lora' }, { targets: ALL_SIX, extra: false, kind: 'vera' }, { targets: ['wq', 'wv', 'w1', 'w2'], extra: false, kind: 'dora' }] as const) test(`${kind === 'vera' ? 'VeRA (rank 40 > dModel 16)' : kind === 'dora' ? 'DoRA' : 'LoRA'} on ${targets.join(', ')}${extra ? ' with the norms and biases' : ''}: adapters start as a no-op, training them leaves every base weight bit-identical, and the merged model equals the adapter model`, async () => {
   await initBackend({ report: null });
   const { AdamW } = await import('../../agents/optim/adamw.js');
   const base = TransformerActorCritic.create(spec({ kind: 'gaussian', dim: 2 }), new Rng(5), { logStdInit: 0 });
-  const net = base.withLora({ ...(vera ? { kind: 'vera', rank: 40, alpha: 40 } : { rank: 2, alpha: 4 }), targets: [...targets], ...(extra ? { norms: true, biases: true } : {}) }, new Rng(6));
+  const vera = kind === 'vera';
+  const net = base.withLora({ ...(vera ? { kind, rank: 40, alpha: 40 } : { kind, rank: 2, alpha: 4 }), targets: [...targets], ...(extra ? { norms: true, biases: true } : {}) }, new Rng(6));
   try {
     const loraNames = net.readTensors().filter((t) => t.group === 'lora').map((t) => t.name);
     const extraNames = extra ? [...Array.from({ length: net.spec.layers }, (_, l) => NORMS_AND_BIASES.map((n) => `blocks.${l}.${n}`)).flat(), 'ln_f.gamma', 'ln_f.beta'] : [];
-    assert.equal(loraNames.length, 2 * targets.length * net.spec.layers + extraNames.length, `an A and a B (VeRA: a d and a b) per target and block: ${loraNames.join(', ')}`);
+    assert.equal(loraNames.length, (kind === 'dora' ? 3 : 2) * targets.length * net.spec.layers + extraNames.length, `an A and a B (VeRA: a d and a b; DoRA: and an m) per target and block: ${loraNames.join(', ')}`);
     for (const n of extraNames) assert.ok(loraNames.includes(n), `${n} trains with the adapters`);
     const baseBefore = new Map(base.readTensors().map((t) => [t.name, t.data]));
     if (vera) {
@@ -131,12 +132,20 @@ for (const { targets, extra, vera } of [{ targets: ['wq', 'wv'], extra: false, v
       const again = base.withLora({ kind: 'vera', rank: 40, alpha: 40, targets: [...targets] }, new Rng(6));
       assert.equal(again.spec.lora?.seed, net.spec.lora?.seed, 'same rng, same seed');
       again.dispose();
-    } else if ((targets as readonly string[]).includes('w1')) assert.ok(loraNames.includes('blocks.0.mlp.w1.lora_b') && loraNames.includes('blocks.0.mlp.w2.lora_a'), 'MLP projections get adapters');
+    } else if (kind === 'dora') {
+      // m starts as the norms of W's columns (the weights into each output).
+      const W = baseBefore.get('blocks.1.mlp.w1')!;
+      const m = net.readTensors().find((t) => t.name === 'blocks.1.mlp.w1.dora_m')!.data;
+      assert.equal(m.length, 32);
+      for (const j of [0, 31]) assert.ok(Math.abs(m[j] - Math.hypot(...Array.from({ length: 16 }, (_, i) => W[i * 32 + j]))) < 1e-6, `m[${j}]`);
+    }
+    if (!vera && (targets as readonly string[]).includes('w1')) assert.ok(loraNames.includes('blocks.0.mlp.w1.lora_b') && loraNames.includes('blocks.0.mlp.w2.lora_a'), 'MLP projections get adapters');
     assert.deepEqual(net.paramGroups().map((g) => g.name), ['tokenizers', 'trunk', 'heads', 'lora']);
     const r = rollout(base, 12, [], 7);
     const before = fullForward(base, r, 12);
     const start = fullForward(net, r, 12);
-    assert.deepEqual(Array.from(start.value), Array.from(before.value), 'B = 0: the adapted network starts equal to the base');
+    if (kind === 'dora') for (let t = 0; t < 12; t++) assert.ok(Math.abs(start.value[t] - before.value[t]) < 1e-6, `DoRA starts as the base up to rounding (step ${t})`);
+    else assert.deepEqual(Array.from(start.value), Array.from(before.value), 'B = 0: the adapted network starts equal to the base');
     for (const g of ['tokenizers', 'trunk', 'heads']) net.setTrainable(g, false);
     const trainable = net.paramGroups().filter((g) => g.trainable);
     const share = trainable.reduce((a, g) => a + g.size, 0) / net.paramGroups().reduce((a, g) => a + g.size, 0);
@@ -241,7 +250,7 @@ test('LoRA with init pissa: A B holds each projection\'s top singular triplets, 
     assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], kind: 'vera', seed: -1 }, new Rng(6)), /TransformerSpec\.lora\.seed: expected an integer in \[0, 2\^32\) with kind 'vera'.*got -1/);
     assert.throws(() => base.withLora({ rank: 2000, alpha, targets: ['wq'], kind: 'vera' }, new Rng(6)), /TransformerSpec\.lora\.rank: expected an integer in \[1, 1024\] \(VeRA\), got 2000/);
     assert.throws(() => base.withLora({ rank: 20, alpha, targets: ['wq'] }, new Rng(6)), /TransformerSpec\.lora\.rank: expected an integer in \[1, 16\], got 20/);
-    assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], kind: 'dora' as never }, new Rng(6)), /TransformerSpec\.lora\.kind: expected one of lora, vera/);
+    assert.throws(() => base.withLora({ rank, alpha, targets: ['wq'], kind: 'adalora' as never }, new Rng(6)), /TransformerSpec\.lora\.kind: expected one of lora, vera, dora, got "adalora"/);
   } finally {
     net.dispose();
     base.dispose();

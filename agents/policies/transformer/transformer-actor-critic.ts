@@ -557,7 +557,7 @@ export class TransformerActorCritic implements ActorCritic {
     return out;
   }
 
-  /** `h @ W`, plus `(alpha / rank) (h @ A) @ B` where W has a LoRA adapter (VeRA: `((h @ A) d) @ B) b`, A and B frozen). */
+  /** `h @ W`, plus `(alpha / rank) (h @ A) @ B` where W has a LoRA adapter (VeRA: `((h @ A) d) @ B) b`, A and B frozen; DoRA: the sum's columns rescaled to magnitudes `m`). */
   private project(h: tf.Tensor2D, name: string): tf.Tensor2D {
     const W = this.vars.get(name) as tf.Tensor2D;
     const base = matMul(h, W);
@@ -569,7 +569,16 @@ export class TransformerActorCritic implements ActorCritic {
       const row = (t: string): tf.Tensor2D => tf.reshape(this.vars.get(`${name}.${t}`) as tf.Tensor, [1, -1]) as tf.Tensor2D;
       low = tf.mul(matMul(tf.mul(matMul(h, a), row('vera_d')) as tf.Tensor2D, b), row('vera_b')) as tf.Tensor2D;
     } else {
-      low = matMul(matMul(h, this.vars.get(`${name}.lora_a`) as tf.Tensor2D), this.vars.get(`${name}.lora_b`) as tf.Tensor2D);
+      const A = this.vars.get(`${name}.lora_a`) as tf.Tensor2D;
+      const B = this.vars.get(`${name}.lora_b`) as tf.Tensor2D;
+      low = matMul(matMul(h, A), B);
+      if (lora.kind === 'dora') {
+        // h (W + s A B) diag(m / ||W + s A B||): the column norms of the adapted weight, in the gradient too.
+        const s = lora.alpha / lora.rank;
+        const norms = tf.sqrt(tf.sum(tf.square(tf.add(W, tf.mul(matMul(A, B), s))), 0));
+        const gain = tf.reshape(tf.div(this.vars.get(`${name}.dora_m`) as tf.Tensor, norms), [1, -1]);
+        return tf.mul(tf.add(base, tf.mul(low, s)), gain) as tf.Tensor2D;
+      }
     }
     return tf.add(base, tf.mul(low, lora.alpha / lora.rank)) as tf.Tensor2D;
   }

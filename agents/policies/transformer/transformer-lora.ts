@@ -2,7 +2,7 @@
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 import { Rng } from '../../../src/core/rng.js';
-import { type TransformerSpec, type LoraSpec, checkTransformerSpec, initTransformerParams, loraTargetName, loraTargetShape } from './transformer-spec.js';
+import { type TransformerSpec, type LoraSpec, checkTransformerSpec, initTransformerParams, loraTargetName, loraTargetShape, columnNorms } from './transformer-spec.js';
 
 /**
  * Adds fresh LoRA adapters to a spec and its tensors. By default A normal
@@ -21,6 +21,15 @@ export function addLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Floa
   const fresh = initTransformerParams(withLora, rng, { logStdInit: 0 });
   const out = new Map(tensors);
   for (const [name, t] of fresh) if (/\.(lora_a|lora_b|vera_d|vera_b)$/.test(name)) out.set(name, t);
+  // DoRA's magnitudes start as the given projections' column norms.
+  if (lora.kind === 'dora') {
+    for (let l = 0; l < spec.layers; l++) {
+      for (const w of lora.targets) {
+        const name = loraTargetName(l, w);
+        out.set(`${name}.dora_m`, columnNorms(tensors.get(name) as Float32Array, ...loraTargetShape(spec, w)));
+      }
+    }
+  }
   if (lora.init === 'pissa') {
     for (let l = 0; l < spec.layers; l++) {
       for (const w of lora.targets) {
@@ -93,8 +102,9 @@ export function veraSlices(bases: ReturnType<typeof veraBases>, rank: number, in
 }
 
 /**
- * Folds the adapters into their projections (float64 sums): `W + (alpha / rank) A B`, or VeRA's
- * `W + (alpha / rank) A diag(d) B diag(b)`; the same network without adapters.
+ * Folds the adapters into their projections (float64 sums): `W + (alpha / rank) A B`, VeRA's
+ * `W + (alpha / rank) A diag(d) B diag(b)`, or DoRA's `(W + (alpha / rank) A B)` with each column
+ * rescaled to norm `m`; the same network without adapters.
  */
 export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Float32Array>): { spec: TransformerSpec; tensors: Map<string, Float32Array> } {
   const { lora, ...rest } = spec;
@@ -125,7 +135,7 @@ export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Fl
         out.delete(`${name}.lora_b`);
       }
       const W = tensors.get(name) as Float32Array;
-      const merged = new Float32Array(rows * cols);
+      const merged = new Float64Array(rows * cols);
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < cols; j++) {
           let s = 0;
@@ -133,7 +143,15 @@ export function mergeLora(spec: TransformerSpec, tensors: ReadonlyMap<string, Fl
           merged[i * cols + j] = W[i * cols + j] + scale * s;
         }
       }
-      out.set(name, merged);
+      if (lora.kind === 'dora') {
+        // Each column rescaled to its trained magnitude.
+        const m = tensors.get(`${name}.dora_m`) as Float32Array;
+        const sq = new Float64Array(cols);
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) sq[j] += merged[i * cols + j] ** 2;
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) merged[i * cols + j] *= m[j] / Math.sqrt(sq[j]);
+        out.delete(`${name}.dora_m`);
+      }
+      out.set(name, Float32Array.from(merged));
     }
   }
   return { spec: rest, tensors: out };

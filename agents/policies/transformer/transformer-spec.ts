@@ -112,7 +112,10 @@ export interface LoraSpec {
    * rows of A and the first columns of B its shape needs (PEFT's slicing); each projection trains two vectors,
    * `vera_d [rank]` (start {@link VERA_D_INIT}) and `vera_b [out]` (start 0): `W + (alpha / rank) A diag(d) B
    * diag(b)`. So an adapter costs `rank + out` numbers instead of `rank (in + out)`, and the rank may exceed
-   * dModel (up to {@link VERA_MAX_RANK}).
+   * dModel (up to {@link VERA_MAX_RANK}). `dora` (DoRA, Liu et al. 2024, arXiv:2402.09353, PEFT's
+   * `use_dora`): LoRA's A and B plus a trained magnitude per output, `dora_m [out]` (start: the norms of W's
+   * columns, the weights into each output): `(W + s A B) diag(m / ||W + s A B||)`, norms per column, in
+   * the gradient too; it starts equal to the base up to float32 rounding.
    */
   kind?: LoraKind;
   /** VeRA's seed of its frozen random matrices (an integer in [0, 2^32)); `addLora` draws one from its rng when absent. */
@@ -120,8 +123,8 @@ export interface LoraSpec {
 }
 
 /** The form of an adapter (see {@link LoraSpec.kind}). */
-export type LoraKind = 'lora' | 'vera';
-export const LORA_KINDS: readonly LoraKind[] = ['lora', 'vera'];
+export type LoraKind = 'lora' | 'vera' | 'dora';
+export const LORA_KINDS: readonly LoraKind[] = ['lora', 'vera', 'dora'];
 /** VeRA's start of its scaling vector `d` (the paper's and PEFT's `d_initial`). */
 export const VERA_D_INIT = 0.1;
 /** The largest VeRA rank (its random matrices are `[max(d, hidden) x rank]`). */
@@ -227,7 +230,10 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
   add('ln_f.beta', norm, [d]);
 }
 
-/** One projection's adapter tensors (group `lora`): LoRA's `<name>.lora_a [in x rank]`, `<name>.lora_b [rank x out]`, or VeRA's `<name>.vera_d [rank]`, `<name>.vera_b [out]`. */
+/**
+ * One projection's adapter tensors (group `lora`): LoRA's `<name>.lora_a [in x rank]`, `<name>.lora_b [rank x out]`
+ * (DoRA: then `<name>.dora_m [out]`), or VeRA's `<name>.vera_d [rank]`, `<name>.vera_b [out]`.
+ */
 function addAdapterParams(add: (name: string, group: 'lora', shape: number[]) => void, name: string, inDim: number, outDim: number, lora: LoraSpec): void {
   if (lora.kind === 'vera') {
     add(`${name}.vera_d`, 'lora', [lora.rank]);
@@ -235,7 +241,15 @@ function addAdapterParams(add: (name: string, group: 'lora', shape: number[]) =>
   } else {
     add(`${name}.lora_a`, 'lora', [inDim, lora.rank]);
     add(`${name}.lora_b`, 'lora', [lora.rank, outDim]);
+    if (lora.kind === 'dora') add(`${name}.dora_m`, 'lora', [outDim]);
   }
+}
+
+/** The norm of each column of `W [rows x cols]` (row-major; float64 sums): DoRA's magnitudes of a projection. */
+export function columnNorms(W: Float32Array, rows: number, cols: number): Float32Array {
+  const sq = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) sq[j] += W[i * cols + j] ** 2;
+  return Float32Array.from(sq, Math.sqrt);
 }
 
 /** The input and output sizes of projection `w` (`wq` ... `w2`) of a spec's blocks. */
@@ -309,6 +323,10 @@ export function initTransformerParams(spec: TransformerSpec, rng: Rng, options: 
     const name = p.name.replace(/^spaces\.\d+\./, '');
     if (leaf === 'lora_b' || leaf === 'vera_b') t.fill(0); // B = 0 (VeRA: b = 0): the adapted network starts equal to the base
     else if (leaf === 'vera_d') t.fill(VERA_D_INIT);
+    else if (leaf === 'dora_m') {
+      const W = out.get(p.name.slice(0, -'.dora_m'.length)) as Float32Array; // laid out before it
+      t.set(columnNorms(W, W.length / size, size)); // m = ||W||: the adapted network starts as the base
+    }
     else if (leaf === 'lora_a') for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(p.shape[0]); // 1/sqrt(fan-in)
     else if (name === 'head.actor.weight' || name === 'head.value.weight') orthogonalInto(t, 0, p.shape[0], p.shape[1], name === 'head.actor.weight' ? 0.01 : 1, rng);
     else if (name === 'head.actor.log_std') t.fill(options.logStdInit);
@@ -368,7 +386,7 @@ export function checkTransformerSpec(spec: TransformerSpec): void {
     const maxRank = vera ? VERA_MAX_RANK : spec.dModel;
     if (!Number.isInteger(spec.lora.rank) || spec.lora.rank <= 0 || spec.lora.rank > maxRank) bad('lora.rank', `an integer in [1, ${maxRank}]${vera ? ' (VeRA)' : ''}`, spec.lora.rank);
     if (vera && !(Number.isInteger(spec.lora.seed) && (spec.lora.seed as number) >= 0 && (spec.lora.seed as number) < 2 ** 32)) bad('lora.seed', "an integer in [0, 2^32) with kind 'vera' (its random matrices' seed)", spec.lora.seed);
-    if (vera && spec.lora.init === 'pissa') bad('lora.init', "'gaussian' or absent with kind 'vera' (PiSSA splits trained A and B; VeRA's are frozen random)", spec.lora.init);
+    if (spec.lora.kind !== undefined && spec.lora.kind !== 'lora' && spec.lora.init === 'pissa') bad('lora.init', `'gaussian' or absent with kind '${spec.lora.kind}' (PiSSA is for plain LoRA)`, spec.lora.init);
     if (!(spec.lora.alpha > 0)) bad('lora.alpha', 'a positive number', spec.lora.alpha);
     if (!Array.isArray(spec.lora.targets) || spec.lora.targets.length === 0 || !spec.lora.targets.every((t) => LORA_TARGETS.includes(t))) bad('lora.targets', `a non-empty list of ${LORA_TARGETS.join(', ')}`, spec.lora.targets);
     for (const k of ['norms', 'biases'] as const) if (spec.lora[k] !== undefined && typeof spec.lora[k] !== 'boolean') bad(`lora.${k}`, 'true or false', spec.lora[k]);

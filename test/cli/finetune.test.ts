@@ -63,6 +63,20 @@ test('lamkit finetune --from a transformer: lora (adapters only, merged on save;
   await assert.rejects(runFinetune(flags({ from: base, mode: 'full', out: join(root, 'bad2'), config: JSON.stringify({ trainTokenizers: true }) })), { message: /^lamkit finetune --config trainTokenizers: expected it with --mode lora/ });
   const ev = await runEval({ checkpoint: join(root, 'lora'), episodes: '2', seed: '0' });
   assert.equal(ev.returns.length, 2);
+  // VeRA saved with its adapters (only the vectors are tensors; the random matrices come back from the spec's seed), DoRA merged.
+  const six = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2'];
+  const vera = await runFinetune(flags({ from: base, mode: 'lora', maxSteps: '20', out: join(root, 'vera'), config: JSON.stringify({ lora: { kind: 'vera', rank: 32, alpha: 32, targets: six } }) }));
+  assert.ok(vera.trainableParams < frozen.trainableParams, `VeRA rank 32 on all six (${vera.trainableParams}) trains fewer numbers than LoRA rank 8 on two (${frozen.trainableParams})`);
+  const veraCk = checkpoint(join(root, 'vera'));
+  assert.equal(veraCk.policy.spec.lora.kind, 'vera');
+  assert.ok(Number.isInteger(veraCk.policy.spec.lora.seed), 'the seed of the random matrices is saved in the spec');
+  const names: string[] = veraCk.policy.tensors.map((t: { name: string }) => t.name);
+  assert.ok(names.some((n) => n.endsWith('.vera_d')) && !names.some((n) => n.endsWith('.lora_a')), 'only the vectors are saved');
+  assert.equal((await runEval({ checkpoint: join(root, 'vera'), episodes: '2', seed: '0' })).returns.length, 2);
+  await runFinetune(flags({ from: base, mode: 'lora', merge: true, maxSteps: '20', out: join(root, 'dora'), config: JSON.stringify({ lora: { kind: 'dora', rank: 2 } }) }));
+  assert.ok(!checkpoint(join(root, 'dora')).policy.tensors.some((t: { name: string }) => /lora|dora/.test(t.name)), 'DoRA merged: plain weights');
+  assert.equal((await runEval({ checkpoint: join(root, 'dora'), episodes: '2', seed: '0' })).returns.length, 2);
+  await assert.rejects(runFinetune(flags({ from: base, mode: 'lora', out: join(root, 'bad3'), config: JSON.stringify({ lora: { kind: 'vera', rank: 2000 } }) })), { message: /^TransformerSpec\.lora\.rank: expected an integer in \[1, 1024\] \(VeRA\), got 2000/ });
 });
 
 test('lamkit finetune: discrete actions give a classification report; mismatched networks and modes are typed errors naming both sizes', async () => {

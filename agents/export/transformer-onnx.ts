@@ -1,8 +1,9 @@
 import { FileFormatError, formatError } from '../../src/core/errors.js';
 import { actorOutDim } from '../policies/param-layout.js';
-import { type TransformerSpec, actionInputDim, alibiSlopes, checkTransformerSpec } from '../policies/transformer/transformer-spec.js';
+import { type TransformerSpec, actionInputDim, alibiSlopes, checkTransformerSpec, chunkOf } from '../policies/transformer/transformer-spec.js';
 import { mergeLora } from '../policies/transformer/transformer-lora.js';
 import { LN_EPS } from '../policies/transformer/transformer-js.js';
+import { TemporalEnsemble } from '../policies/transformer/temporal-ensemble.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { actionHead, normalizeObs, type ExportOutputs } from './graph-parts.js';
 import type { ExportSource, ExportedGraph, StatePair } from './export-source.js';
@@ -13,7 +14,11 @@ const MASKED = -1e9;
 /**
  * Kind `transformer` as two ONNX graphs, both the forward pass of
  * `TransformerJs` (the plain-JS decoder lamkit acts with), op by op from the
- * tensors of `transformerLayout` (LoRA adapters merged):
+ * tensors of `transformerLayout` (LoRA adapters merged). With action chunking
+ * (`chunk` k > 1) both act as lamkit's policy does, on the temporal ensemble of
+ * the last k tokens' chunk predictions (`TemporalEnsemble`, weights `exp(-m i)`):
+ * the step model carries those predictions as state (`past_chunks [batch x
+ * (k-1) x k x stepOut]`, oldest first, and `past_chunk_mask [batch x (k-1)]`).
  *
  * - `policy.onnx`, one control step with the key/value cache as input and
  *   output: `obs [batch x obsDim]` (raw), `past_keys`, `past_values`
@@ -31,11 +36,12 @@ const MASKED = -1e9;
 export function transformerOnnx(source: ExportSource, outputs: ExportOutputs): ExportedGraph[] {
   const spec = source.spec as unknown as TransformerSpec;
   checkTransformerSpec(spec);
+  if (spec.binned) throw new FileFormatError(formatError(`${source.dir}: the transformer spec's binned`, 'a Gaussian or categorical action head (ONNX export has no binned head)', `${spec.binned.bins} bins per action dimension`, 'Serve it with lamkit serve, or fine-tune a Gaussian head for export'));
   const tensors = mergeLora(spec, new Map(source.tensors.map((t) => [t.name, t.data]))).tensors;
   const d = spec.dModel;
   const hidden = Math.round(spec.mlpRatio * d);
   const actIn = actionInputDim(spec.head);
-  const outDim = actorOutDim(spec.head);
+  const outDim = chunkOf(spec) * actorOutDim(spec.head);
   const expect: Array<[string, number]> = [
     ['tok.obs.weight', spec.obsDim * d],
     ['tok.obs.bias', d],
@@ -125,8 +131,8 @@ class TransformerGraphs {
         presentV.push(slice(values));
       }
     }
-    const encoded = this.heads_(g, x, ['batch']);
     const state: StatePair[] = [];
+    const encoded = this.heads_(g, x, ['batch'], (actorOut) => this.ensembleStep(g, actorOut, hasPrev, state));
     if (pastMask) {
       g.output(presentK.length === 1 ? presentK[0] : g.op('Concat', presentK, { axis: 0 }), 'present_keys', 'float32', [spec.layers, 'batch', W, d], 'past_keys for the next step');
       g.output(presentV.length === 1 ? presentV[0] : g.op('Concat', presentV, { axis: 0 }), 'present_values', 'float32', [spec.layers, 'batch', W, d], 'past_values for the next step');
@@ -171,7 +177,7 @@ class TransformerGraphs {
       const o = g.op('MatMul', [g.op('Softmax', [s], { axis: -1 }), V]);
       x = this.afterAttention(g, x, g.op('Reshape', [g.op('Transpose', [o], { perm: [0, 2, 1, 3] }), g.constI64('shape', [0, 0, d])]), l);
     }
-    this.heads_(g, x, ['batch', 'time']);
+    this.heads_(g, x, ['batch', 'time'], (actorOut) => this.ensembleWindow(g, actorOut, steps));
     return { file: 'policy-window.onnx', graph: g, role: 'window', doc: 'the transformer over whole sequences: obs [batch, time, obsDim] from an episode start and the actions taken; outputs per step', state: [] };
   }
 
@@ -199,13 +205,72 @@ class TransformerGraphs {
     return g.op('Add', [x1, g.dense(this.gelu(g, a), `blocks.${l}.mlp.w2`, this.t(`blocks.${l}.mlp.w2`), [hidden, d], this.t(`blocks.${l}.mlp.b2`))]);
   }
 
-  private heads_(g: OnnxGraph, x: string, lead: string[]): string {
+  /** The heads on the trunk's output; with chunking, `ensemble` turns the actor's chunk predictions into this step's output. */
+  private heads_(g: OnnxGraph, x: string, lead: string[], ensemble: (actorOut: string) => string): string {
     const d = this.d;
-    const outDim = actorOutDim(this.spec.head);
+    const chunk = chunkOf(this.spec);
+    const outDim = chunk * actorOutDim(this.spec.head);
     const h = this.layerNorm(g, x, 'ln_f');
-    const actorOut = g.dense(h, 'head.actor', this.t('head.actor.weight'), [d, outDim], this.t('head.actor.bias'));
+    const chunked = g.dense(h, 'head.actor', this.t('head.actor.weight'), [d, outDim], this.t('head.actor.bias'));
+    const actorOut = chunk > 1 ? ensemble(chunked) : chunked;
     const valueOut = this.outputs.value ? g.dense(h, 'head.value', this.t('head.value.weight'), [d, 1], this.t('head.value.bias')) : null;
     return actionHead(g, { actorOut, valueOut, logStd: this.spec.head.kind === 'gaussian' ? this.t('head.actor.log_std') : null, head: this.spec.head, actionSpace: this.source.actionSpace, lead, outputs: this.outputs });
+  }
+
+  /** `exp(-m i)` for i = 0 .. k - 1 (oldest first), the ensemble's weights as lamkit's policy applies them. */
+  private ensembleWeights(): number[] {
+    return Array.from(new TemporalEnsemble(chunkOf(this.spec), 1, this.spec.ensembleCoef ?? 0.01).weights);
+  }
+
+  /**
+   * Step model: this token's chunk `[batch x k stepOut]` joins the k - 1 before it (state);
+   * slot n (oldest first) predicted this step at its chunk position k - 1 - n; the output is
+   * their average weighted `exp(-m n)` over the slots of this episode (the same ratios as
+   * `TemporalEnsemble.step`, which weights the oldest available first).
+   */
+  private ensembleStep(g: OnnxGraph, actorOut: string, hasPrev: string, state: StatePair[]): string {
+    const k = chunkOf(this.spec);
+    const s = actorOutDim(this.spec.head);
+    const past = g.input('past_chunks', 'float32', ['batch', k - 1, k, s], "the chunk predictions of the last k-1 steps, oldest first (zeros at an episode start)");
+    const pastMask = g.input('past_chunk_mask', 'float32', ['batch', k - 1], '1 where past_chunks holds a prediction of this episode');
+    const all = g.op('Concat', [past, g.op('Reshape', [actorOut, g.constI64('shape', [-1, 1, k, s])])], { axis: 1 });
+    const select = new Float32Array(k * k);
+    for (let n = 0; n < k; n++) select[n * k + (k - 1 - n)] = 1;
+    const picked = g.op('ReduceSum', [g.op('Mul', [all, g.constF('ensemble.select', select, [1, k, k, 1])]), g.constI64('axes', [2])], { keepdims: 0 });
+    const ones = g.op('Add', [g.op('Mul', [hasPrev, g.constF('zero', [0], [])]), g.constF('one', [1], [])]);
+    const mask = g.op('Concat', [pastMask, ones], { axis: 1 });
+    const w = g.op('Mul', [mask, g.constF('ensemble.weights', this.ensembleWeights(), [k])]);
+    const num = g.op('ReduceSum', [g.op('Mul', [picked, g.op('Unsqueeze', [w, g.constI64('axes', [2])])]), g.constI64('axes', [1])], { keepdims: 0 });
+    const out = g.op('Div', [num, g.op('ReduceSum', [w, g.constI64('axes', [1])], { keepdims: 1 })]);
+    const later = (t: string): string => g.op('Slice', [t, g.constI64('starts', [1]), g.constI64('ends', [k]), g.constI64('axes', [1])]);
+    g.output(later(all), 'present_chunks', 'float32', ['batch', k - 1, k, s], 'past_chunks for the next step');
+    g.output(later(mask), 'present_chunk_mask', 'float32', ['batch', k - 1], 'past_chunk_mask for the next step');
+    state.push({ input: 'past_chunks', output: 'present_chunks', shape: ['batch', k - 1, k, s] }, { input: 'past_chunk_mask', output: 'present_chunk_mask', shape: ['batch', k - 1] });
+    return out;
+  }
+
+  /**
+   * Window model: step t averages the predictions of tokens t - i at chunk position i
+   * (i = 0 .. min(k - 1, t)) with weights `exp(-m (k - 1 - i))`, the step model's ratios.
+   */
+  private ensembleWindow(g: OnnxGraph, actorOut: string, steps: string): string {
+    const k = chunkOf(this.spec);
+    const s = actorOutDim(this.spec.head);
+    const weights = this.ensembleWeights();
+    const byPosition = g.op('Reshape', [actorOut, g.constI64('shape', [0, 0, k, s])]);
+    let num: string | null = null;
+    let den: string | null = null;
+    for (let i = 0; i < k; i++) {
+      const at = g.op('Squeeze', [g.op('Slice', [byPosition, g.constI64('starts', [i]), g.constI64('ends', [i + 1]), g.constI64('axes', [2])]), g.constI64('axes', [2])]);
+      // Token t - i's prediction lands on step t: shifted i steps later, zeros before.
+      const shifted = i === 0 ? at : g.op('Slice', [g.op('Pad', [at, g.constI64('pads', [0, i, 0, 0, 0, 0])]), g.constI64('starts', [0]), g.constI64('ends', [-i]), g.constI64('axes', [1])]);
+      const wi = g.constF(`ensemble.w${i}`, [weights[k - 1 - i]], []);
+      const covered = g.op('Mul', [g.op('Cast', [g.op('GreaterOrEqual', [steps, g.constI64(`ensemble.i${i}`, [i], [])])], { to: 1 }), wi]);
+      const term = g.op('Mul', [shifted, wi]);
+      num = num ? g.op('Add', [num, term]) : term;
+      den = den ? g.op('Add', [den, covered]) : covered;
+    }
+    return g.op('Div', [num as string, g.op('Unsqueeze', [den as string, g.constI64('axes', [0, 2])])]);
   }
 
   /** Two-pass LayerNorm on the last axis, as `TransformerJs.layerNorm` (epsilon {@link LN_EPS}). */

@@ -51,6 +51,36 @@ for (const kind of PARITY_KINDS) {
   }
 }
 
+for (const [envId, chunk] of [['Pendulum-v1', 3], ['CartPole-v1', 2]] as const) {
+  test(`a transformer with action chunking (chunk ${chunk}, temporal ensembling m = 0.5) on ${envId}: both exported models give lamkit's ensembled actions on 400 recorded steps`, { timeout: 60000 }, async () => {
+    const env = make(envId, { disableEnvChecker: true });
+    const ckpt = join(root, `transformer-chunk-${envId}`);
+    writeRandomCheckpoint(ckpt, { kind: 'transformer', envId, observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 4, chunk, ensembleCoef: 0.5 });
+    const out = join(root, `transformer-chunk-${envId}-onnx`);
+    exportPolicy(ckpt, out, { format: 'onnx', distribution: true, value: true });
+    const manifest = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8'));
+    assert.deepEqual(manifest.files[0].state.map((p: { input: string }) => p.input).filter((n: string) => n.includes('chunk')), ['past_chunks', 'past_chunk_mask']);
+    const policy = await loadPolicy(ckpt);
+    const step = await ort.InferenceSession.create(join(out, 'policy.onnx'));
+    const win = await ort.InferenceSession.create(join(out, 'policy-window.onnx'));
+    try {
+      const rec = await recordSteps(env, policy, 400, 2);
+      assert.ok(rec.episodeStart.reduce((a, b) => a + b, 0) >= 2, 'several episodes (the chunk state is reset between them)');
+      const actDim = 1;
+      const discrete = envId === 'CartPole-v1';
+      const got = await replayStepModel(step, ort.Tensor, manifest.files[0].state, rec, actDim);
+      assertParity(got, rec, discrete, `chunk ${chunk}, step model`);
+      const encode = discrete ? (t: number, o: Float32Array, off: number) => void (o[off + rec.actions[t]] = 1) : (t: number, o: Float32Array, off: number) => o.set((got.means as Float64Array).subarray(t, t + 1), off);
+      assertParity(await replayWindowModel(win, ort.Tensor, rec, actDim, discrete ? 2 : 1, encode), rec, discrete, `chunk ${chunk}, full-window model`);
+    } finally {
+      await step.release();
+      await win.release();
+      policy.dispose?.();
+      env.close();
+    }
+  });
+}
+
 for (const kind of ['window-mlp', 'transformer'] as const) {
   test(`${kind} with window 1 (no history, no cache inputs) exports and matches lamkit on 300 recorded steps`, { timeout: 60000 }, async () => {
     const env = make('CartPole-v1', { disableEnvChecker: true });
@@ -107,6 +137,17 @@ for (const kind of ['mlp', 'transformer'] as const) {
     }
   });
 }
+
+test('lamkit export: a transformer with a binned action head is a typed error naming the checkpoint and the bins', () => {
+  const env = make('Pendulum-v1', { disableEnvChecker: true });
+  const ckpt = join(root, 'binned');
+  writeRandomCheckpoint(ckpt, { kind: 'transformer', envId: 'Pendulum-v1', observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1 });
+  env.close();
+  const json = JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8'));
+  json.policy.spec.binned = { bins: 11, low: [-2], high: [2] };
+  writeFileSync(join(ckpt, 'checkpoint.json'), JSON.stringify(json));
+  assert.throws(() => exportPolicy(ckpt, join(root, 'never'), { format: 'onnx' }), (err: Error) => err instanceof FileFormatError && err.message.startsWith(`${ckpt}: the transformer spec's binned: expected a Gaussian or categorical action head (ONNX export has no binned head), got 11 bins per action dimension.`));
+});
 
 test('lamkit export: a checkpoint of an unknown kind, or a corrupt one, is an error naming the file', () => {
   const env = make('CartPole-v1', { disableEnvChecker: true });

@@ -12,14 +12,14 @@ import type { NamedTensor } from '../../agents/policies/actor-critic.js';
  * gains near 1) and random observation statistics, without tfjs: a parity
  * test wants outputs far from the near-zero logits of a fresh init.
  */
-export function writeRandomCheckpoint(dir: string, args: { kind: 'mlp' | 'window-mlp' | 'transformer'; envId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown>; seed: number; window?: number }): void {
+export function writeRandomCheckpoint(dir: string, args: { kind: 'mlp' | 'window-mlp' | 'transformer'; envId: string; observationSpace: Space<unknown>; actionSpace: Space<unknown>; seed: number; window?: number; chunk?: number; ensembleCoef?: number }): void {
   const rng = new Rng(args.seed);
   const obsDim = args.observationSpace.flatDim;
   const head = new ActionCodec(args.actionSpace).head;
   let spec: Record<string, unknown>;
   let shapes: Array<{ name: string; shape: number[]; group: string }>;
   if (args.kind === 'transformer') {
-    const t: TransformerSpec = { obsDim, head, dModel: 32, layers: 2, heads: 4, mlpRatio: 2, window: args.window ?? 4, tasks: 2, taskIndex: 1 };
+    const t: TransformerSpec = { obsDim, head, dModel: 32, layers: 2, heads: 4, mlpRatio: 2, window: args.window ?? 4, tasks: 2, taskIndex: 1, ...(args.chunk ? { chunk: args.chunk } : {}), ...(args.ensembleCoef !== undefined ? { ensembleCoef: args.ensembleCoef } : {}) };
     spec = { ...t };
     shapes = transformerLayout(t).map((p) => ({ name: p.name, shape: p.shape, group: p.group }));
   } else {

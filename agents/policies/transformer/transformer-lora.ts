@@ -1,4 +1,4 @@
-// LoRA adapters on a transformer's tensors: adding them (LoRA's start, PiSSA's split or VeRA's vectors) and folding them back in.
+// LoRA adapters on a transformer's tensors: adding them (LoRA's start, PiSSA's split, VeRA's vectors or DoRA's magnitudes) and folding them back in.
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 import { Rng } from '../../../src/core/rng.js';

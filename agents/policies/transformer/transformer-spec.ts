@@ -115,7 +115,8 @@ export interface LoraSpec {
    * dModel (up to {@link VERA_MAX_RANK}). `dora` (DoRA, Liu et al. 2024, arXiv:2402.09353, PEFT's
    * `use_dora`): LoRA's A and B plus a trained magnitude per output, `dora_m [out]` (start: the norms of W's
    * columns, the weights into each output): `(W + s A B) diag(m / ||W + s A B||)`, norms per column, in
-   * the gradient too; it starts equal to the base up to float32 rounding.
+   * the gradient too; it starts equal to the base up to float32 rounding (weight decay pulls `m` towards zero:
+   * a `lora` group `weightDecay` of 0 avoids it).
    */
   kind?: LoraKind;
   /** VeRA's seed of its frozen random matrices (an integer in [0, 2^32)); `addLora` draws one from its rng when absent. */

@@ -4,7 +4,7 @@
 //   npm run bench:adapt -- [--demos 10,50,200] [--seeds 0,1,2] [--variants a,b,c,d,mlp]
 //        [--episodes 50] [--max-steps 600] [--base lamkit-base] [--resume] [--out bench/results/adapt.json]
 //        [--lora-lr <lr>]   (variant c's learning rate; default the shared 1e-3)
-//        [--base-config '<json>']   (merged into the fine-tuning config of b, c and d, e.g. '{"learningRate": 3e-4}' or '{"lora": {"rank": 4}}')
+//        [--base-config '<json>']   (merged into the fine-tuning config of b, c and d, e.g. '{"learningRate": 3e-4}', '{"lora": {"rank": 4}}' or '{"lora": {"kind": "dora"}}')
 //        [--select-by nll|success] [--select-episodes 20]   (every fine-tuning variant's kept weights: the best validation
 //        NLL (default), or `lamkit finetune --select-by success`: rollouts at each validation, seeds 1,000,000+, never the eval's)
 //        [--keep <dir>]   (copy every trained checkpoint to <dir>/<variant>-<demos>-<seed>; the temp dir is deleted)

@@ -132,7 +132,9 @@ class TransformerGraphs {
       }
     }
     const state: StatePair[] = [];
-    const encoded = this.heads_(g, x, ['batch'], (actorOut) => this.ensembleStep(g, actorOut, hasPrev, state));
+    // Ones [batch x 1]: has_prev for the next step, and this token's slot of the chunk ensemble.
+    const ones = g.op('Add', [g.op('Mul', [hasPrev, g.constF('zero', [0], [])]), g.constF('one', [1], [])]);
+    const encoded = this.heads_(g, x, ['batch'], (actorOut) => this.ensembleStep(g, actorOut, ones, state));
     if (pastMask) {
       g.output(presentK.length === 1 ? presentK[0] : g.op('Concat', presentK, { axis: 0 }), 'present_keys', 'float32', [spec.layers, 'batch', W, d], 'past_keys for the next step');
       g.output(presentV.length === 1 ? presentV[0] : g.op('Concat', presentV, { axis: 0 }), 'present_values', 'float32', [spec.layers, 'batch', W, d], 'past_values for the next step');
@@ -142,7 +144,7 @@ class TransformerGraphs {
       state.push({ input: 'past_keys', output: 'present_keys', shape: cache }, { input: 'past_values', output: 'present_values', shape: cache }, { input: 'past_mask', output: 'present_mask', shape: ['batch', W] });
     }
     g.output(encoded, 'prev_action_out', 'float32', ['batch', actIn], 'this step\'s action, encoded: prev_action for the next step');
-    g.output(g.op('Add', [g.op('Mul', [hasPrev, g.constF('zero', [0], [])]), g.constF('one', [1], [])]), 'has_prev_out', 'float32', ['batch', 1], 'has_prev for the next step (ones)');
+    g.output(ones, 'has_prev_out', 'float32', ['batch', 1], 'has_prev for the next step (ones)');
     state.push({ input: 'prev_action', output: 'prev_action_out', shape: ['batch', actIn] }, { input: 'has_prev', output: 'has_prev_out', shape: ['batch', 1] });
     return { file: 'policy.onnx', graph: g, role: 'step', doc: 'one control step of the transformer with its key/value cache as input and output; every state input is zeros at an episode start (see lamkit.state)', state };
   }
@@ -228,7 +230,7 @@ class TransformerGraphs {
    * their average weighted `exp(-m n)` over the slots of this episode (the same ratios as
    * `TemporalEnsemble.step`, which weights the oldest available first).
    */
-  private ensembleStep(g: OnnxGraph, actorOut: string, hasPrev: string, state: StatePair[]): string {
+  private ensembleStep(g: OnnxGraph, actorOut: string, ones: string, state: StatePair[]): string {
     const k = chunkOf(this.spec);
     const s = actorOutDim(this.spec.head);
     const past = g.input('past_chunks', 'float32', ['batch', k - 1, k, s], "the chunk predictions of the last k-1 steps, oldest first (zeros at an episode start)");
@@ -237,7 +239,6 @@ class TransformerGraphs {
     const select = new Float32Array(k * k);
     for (let n = 0; n < k; n++) select[n * k + (k - 1 - n)] = 1;
     const picked = g.op('ReduceSum', [g.op('Mul', [all, g.constF('ensemble.select', select, [1, k, k, 1])]), g.constI64('axes', [2])], { keepdims: 0 });
-    const ones = g.op('Add', [g.op('Mul', [hasPrev, g.constF('zero', [0], [])]), g.constF('one', [1], [])]);
     const mask = g.op('Concat', [pastMask, ones], { axis: 1 });
     const w = g.op('Mul', [mask, g.constF('ensemble.weights', this.ensembleWeights(), [k])]);
     const num = g.op('ReduceSum', [g.op('Mul', [picked, g.op('Unsqueeze', [w, g.constI64('axes', [2])])]), g.constI64('axes', [1])], { keepdims: 0 });

@@ -138,25 +138,25 @@ for (const kind of ['mlp', 'transformer'] as const) {
   });
 }
 
-test('lamkit export: a transformer with a binned action head is a typed error naming the checkpoint and the bins', () => {
-  const env = make('Pendulum-v1', { disableEnvChecker: true });
-  const ckpt = join(root, 'binned');
-  writeRandomCheckpoint(ckpt, { kind: 'transformer', envId: 'Pendulum-v1', observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1 });
+/** A random checkpoint (seed 1) of `kind` for `envId` under `name`, its checkpoint.json changed by `edit` (and returned, for later edits). */
+function editedCheckpoint(name: string, kind: 'mlp' | 'transformer', envId: string, edit: (json: Record<string, any>) => void): { ckpt: string; json: Record<string, any> } {
+  const env = make(envId, { disableEnvChecker: true });
+  const ckpt = join(root, name);
+  writeRandomCheckpoint(ckpt, { kind, envId, observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1 });
   env.close();
   const json = JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8'));
-  json.policy.spec.binned = { bins: 11, low: [-2], high: [2] };
+  edit(json);
   writeFileSync(join(ckpt, 'checkpoint.json'), JSON.stringify(json));
+  return { ckpt, json };
+}
+
+test('lamkit export: a transformer with a binned action head is a typed error naming the checkpoint and the bins', () => {
+  const { ckpt } = editedCheckpoint('binned', 'transformer', 'Pendulum-v1', (json) => void (json.policy.spec.binned = { bins: 11, low: [-2], high: [2] }));
   assert.throws(() => exportPolicy(ckpt, join(root, 'never'), { format: 'onnx' }), (err: Error) => err instanceof FileFormatError && err.message.startsWith(`${ckpt}: the transformer spec's binned: expected a Gaussian or categorical action head (ONNX export has no binned head), got 11 bins per action dimension.`));
 });
 
 test('lamkit export: a checkpoint of an unknown kind, or a corrupt one, is an error naming the file', () => {
-  const env = make('CartPole-v1', { disableEnvChecker: true });
-  const ckpt = join(root, 'bad-kind');
-  writeRandomCheckpoint(ckpt, { kind: 'mlp', envId: 'CartPole-v1', observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 1 });
-  env.close();
-  const json = JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8'));
-  json.policy.kind = 'lstm';
-  writeFileSync(join(ckpt, 'checkpoint.json'), JSON.stringify(json));
+  const { ckpt, json } = editedCheckpoint('bad-kind', 'mlp', 'CartPole-v1', (j) => void (j.policy.kind = 'lstm'));
   assert.throws(() => exportPolicy(ckpt, join(root, 'never'), { format: 'onnx' }), (err: Error) => err instanceof FileFormatError && err.message.includes(join(ckpt, 'checkpoint.json')) && err.message.includes('"lstm"'));
   json.policy.kind = 'mlp';
   writeFileSync(join(ckpt, 'checkpoint.json'), JSON.stringify(json));

@@ -218,14 +218,14 @@ export function addTrunkParams(add: (name: string, group: 'trunk' | 'lora', shap
     add(`${p}.ln1.gamma`, norm, [d]);
     add(`${p}.ln1.beta`, norm, [d]);
     for (const w of ['wq', 'wk', 'wv', 'wo']) add(`${p}.attn.${w}`, 'trunk', [d, d]);
-    for (const w of (lora?.targets ?? []).filter((t) => !isMlpTarget(t))) addAdapterParams(add, `${p}.attn.${w}`, d, d, lora!);
+    for (const w of (lora?.targets ?? []).filter((t) => !isMlpTarget(t))) addAdapterParams(add, `${p}.attn.${w}`, ...targetShape(w, d, hidden), lora!);
     add(`${p}.ln2.gamma`, norm, [d]);
     add(`${p}.ln2.beta`, norm, [d]);
     add(`${p}.mlp.w1`, 'trunk', [d, hidden]);
     add(`${p}.mlp.b1`, bias, [hidden]);
     add(`${p}.mlp.w2`, 'trunk', [hidden, d]);
     add(`${p}.mlp.b2`, bias, [d]);
-    for (const w of (lora?.targets ?? []).filter(isMlpTarget)) addAdapterParams(add, `${p}.mlp.${w}`, ...((w === 'w1' ? [d, hidden] : [hidden, d]) as [number, number]), lora!);
+    for (const w of (lora?.targets ?? []).filter(isMlpTarget)) addAdapterParams(add, `${p}.mlp.${w}`, ...targetShape(w, d, hidden), lora!);
   }
   add('ln_f.gamma', norm, [d]);
   add('ln_f.beta', norm, [d]);
@@ -255,8 +255,11 @@ export function columnNorms(W: Float32Array, rows: number, cols: number): Float3
 
 /** The input and output sizes of projection `w` (`wq` ... `w2`) of a spec's blocks. */
 export function loraTargetShape(spec: Pick<TransformerSpec, 'dModel' | 'mlpRatio'>, w: LoraTarget): [number, number] {
-  const d = spec.dModel;
-  const hidden = Math.round(spec.mlpRatio * d);
+  return targetShape(w, spec.dModel, Math.round(spec.mlpRatio * spec.dModel));
+}
+
+/** `[in, out]` of projection `w` in blocks of width `d` and MLP width `hidden`. */
+function targetShape(w: LoraTarget, d: number, hidden: number): [number, number] {
   return w === 'w1' ? [d, hidden] : w === 'w2' ? [hidden, d] : [d, d];
 }
 

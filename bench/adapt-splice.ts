@@ -58,6 +58,10 @@ const base = readCheckpoint(lib.resolveCheckpointDir(values.base!));
 const baseTensors = new Map(base.data.policy.tensors.map((t) => [t.name, t]));
 const isTrunk = (name: string): boolean => name.startsWith('blocks.') || name.startsWith('ln_f.');
 const trunk = ft.data.policy.tensors.filter((t) => isTrunk(t.name));
+if (ft.data.policy.kind !== 'transformer' || trunk.length === 0 || ft.data.meta.envId !== ENV_ID) {
+  console.error(`bench:adapt-splice --checkpoint: expected a transformer checkpoint of ${ENV_ID} (a trunk of blocks.*), got a '${ft.data.policy.kind}' policy of ${ft.data.meta.envId} in ${ft.dir}. Pass bench:adapt's (b) checkpoint (--variants b --keep <dir>)`);
+  process.exit(2);
+}
 for (const t of trunk) {
   const b = baseTensors.get(t.name);
   if (!b || b.data.length !== t.data.length) {

@@ -69,18 +69,15 @@ for (const t of trunk) {
     process.exit(2);
   }
 }
-const change = (name: string): Float32Array => {
-  const f = trunk.find((t) => t.name === name)!.data;
-  const b = baseTensors.get(name)!.data;
-  return Float32Array.from(f, (v, i) => v - b[i]);
-};
+/** Each trunk tensor's change `W_ft - W_base`, computed once. */
+const changes = new Map(trunk.map((t) => [t.name, Float32Array.from(t.data, (v, i) => v - baseTensors.get(t.name)!.data[i])]));
 const norm = (a: Float32Array): number => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
 
 console.log(`bench:adapt-splice ${ENV_ID}: ${ft.dir} against the base ${base.dir}; ${episodes} episodes from seed ${seed}; machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`\n| projection | shape | change / base (Frobenius) | energy in the top ${ENERGY_RANKS.join(' / ')} directions |\n|---|---|---:|---|`);
 const spectra: Array<{ name: string; relative: number; energy: number[] }> = [];
 for (const t of trunk.filter((x) => isProjection(x.name))) {
-  const d = change(t.name);
+  const d = changes.get(t.name)!;
   const [rows, cols] = t.shape;
   const m = new Matrix(rows, cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, d[i * cols + j]);
@@ -120,7 +117,7 @@ try {
       const [r, c] = t.shape;
       changed += how * (r + c);
       // principalSplit's residual is the change less its top singular directions: fine-tuned minus it keeps only those.
-      const { residual } = principalSplit(change(t.name), r, c, how, 1);
+      const { residual } = principalSplit(changes.get(t.name)!, r, c, how, 1);
       return { ...t, data: Float32Array.from(t.data, (v, i) => v - residual[i]) };
     });
     const dir = join(root, `splice-${rows.length}`);

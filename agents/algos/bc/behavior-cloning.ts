@@ -75,6 +75,9 @@ export function warmupCosine(step: number, c: { learningRate: number; warmupStep
   return c.learningRate * (c.minLrRatio + (1 - c.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
+/** {@link BehaviorCloning.fit} gives the event loop a turn after a step once this much training time (ms) has passed since the last. */
+export const YIELD_EVERY_MS = 50;
+
 /** What {@link BehaviorCloning.fit} returns. */
 export interface BcResult {
   steps: number;
@@ -185,8 +188,11 @@ export class BehaviorCloning {
   }
 
   /**
-   * Trains until `maxSteps`, early stopping, or `stop()` (asked between
-   * steps); restores the best validation weights. `extraLoss` (continual
+   * Trains until `maxSteps`, early stopping, or `stop()` (asked after
+   * every step; the event loop gets a turn at least every
+   * {@link YIELD_EVERY_MS} of training, so a signal handler that sets what
+   * `stop()` reads runs within a step or two, not at the next validation);
+   * restores the best validation weights. `extraLoss` (continual
    * learning: an EWC penalty, a rehearsal batch of earlier tasks) is added
    * to every step's loss, differentiated with it; it receives the step and
    * returns a scalar (built inside the step's gradient tape).
@@ -212,6 +218,7 @@ export class BehaviorCloning {
     let best = { step: 0, loss: initialValLoss, score: await score(0, initialValLoss), tensors: this.net.readTensors() as NamedTensor[] };
     let sinceBest = 0;
     let step = 0;
+    let lastYield = performance.now();
     let stoppedEarly = false;
     this.metrics?.emit({ global_step: 0, wall_s: 0, 'eval/val_nll': initialValLoss });
     try {
@@ -263,8 +270,12 @@ export class BehaviorCloning {
             step += 1;
             break;
           }
-          // Let signals and timers run (Ctrl-C) between validations.
+        }
+        // Let signals and timers (Ctrl-C, progress bars) run: a step of a large network takes seconds, a validation
+        // comes every few hundred steps.
+        if (performance.now() - lastYield >= YIELD_EVERY_MS) {
           await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
         }
         if (options.stop?.()) {
           step += 1;

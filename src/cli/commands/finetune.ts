@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag, parseConfigFlag } from '../flags.js';
-import { onInterrupt } from '../interrupt.js';
+import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { writeFileAtomic } from '../../data/atomic-write.js';
 import { runContinual, type ContinualFlags } from './finetune-continual.js';
 import { EVAL_SEED_OFFSET } from './train.js';
@@ -42,6 +42,8 @@ export interface FinetuneOutcome {
   totalParams: number;
   report: unknown;
   reportText: string;
+  /** True when Ctrl-C (SIGINT or SIGTERM) stopped the training early; the best weights so far were still saved. */
+  interrupted: boolean;
 }
 
 const MODES = ['full', 'lora', 'head'] as const;
@@ -229,7 +231,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
     });
     writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
     await outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
-    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, keptValidation: selection?.measured.get(result.bestStep) ?? null, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText };
+    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, keptValidation: selection?.measured.get(result.bestStep) ?? null, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText, interrupted: interrupt.requested };
   } catch (err) {
     outputs.close();
     metrics.error(err);
@@ -314,6 +316,7 @@ export function register(program: Command): void {
       const flags: FinetuneFlags = { ...all, data: all.data[0] };
       const o = await runFinetune(flags, print);
       const kept = o.keptValidation === null ? `best validation NLL ${o.bestValLoss.toFixed(4)} (from ${o.initialValLoss.toFixed(4)}) at step ${o.bestStep}` : `kept step ${o.bestStep} (validation rollouts: ${o.keptValidation.successRate !== null ? `success ${(100 * o.keptValidation.successRate).toFixed(0)}%, ` : ''}return ${o.keptValidation.meanReturn.toFixed(2)}; NLL ${o.bestValLoss.toFixed(4)}, from ${o.initialValLoss.toFixed(4)})`;
-      process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps; ${kept}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);
+      process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps${o.interrupted ? ' (stopped by Ctrl-C)' : ''}; ${kept}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);
+      if (o.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
     });
 }

@@ -105,7 +105,7 @@ export async function runImitate(flags: ImitateFlags, log: (line: string) => voi
     const { runFinetune } = await import('./finetune.js');
     const o = await runFinetune({ data: flags.data, from: flags.from, policyKind: flags.from ? undefined : (flags.policyKind ?? 'mlp'), mode: 'full', out: flags.out ?? lib.autoRunDir(envId, 'bc', seed), force: flags.force, seed: String(seed), config: flags.config, progress: flags.progress }, log);
     log(o.reportText);
-    return { algo: 'bc', outDir: o.outDir, checkpointDir: o.checkpointDir, globalStep: o.steps, summary: { bestValLoss: o.bestValLoss, bestStep: o.bestStep }, interrupted: false, resumeCommand: null };
+    return { algo: 'bc', outDir: o.outDir, checkpointDir: o.checkpointDir, globalStep: o.steps, summary: { bestValLoss: o.bestValLoss, bestStep: o.bestStep }, interrupted: o.interrupted, resumeCommand: null };
   }
 
   const algo = lib.trainer(flags.algo, 'demonstrations', 'lamkit imitate --algo');

@@ -42,6 +42,8 @@ export interface ContinualOutcome {
   /** Parameters trained in each stage and the model's total (adapters: what each task adds). */
   params: Array<{ task: string; trainable: number; total: number }>;
   reportText: string;
+  /** True when Ctrl-C stopped it: the stage under way ended early and later stages did not run; what ran is saved. */
+  interrupted: boolean;
 }
 
 /**
@@ -161,9 +163,9 @@ export async function runContinual(flags: ContinualFlags, log: (line: string) =>
     if (cut(matrix.success).every((r, k) => Number.isFinite(r[k]))) summary.success = retentionSummary(cut(matrix.success), true);
     else if (cut(matrix.return).every((r, k) => Number.isFinite(r[k]))) summary.return = retentionSummary(cut(matrix.return), true);
     const ids = tasks.slice(0, done).map((t) => t.id);
-    const out: ContinualOutcome = { outDir, strategy: cl.strategy, tasks: ids, matrix: { nll: cut(matrix.nll), success: cut(matrix.success), return: cut(matrix.return) }, summary, params, reportText: '' };
+    const out: ContinualOutcome = { outDir, strategy: cl.strategy, tasks: ids, matrix: { nll: cut(matrix.nll), success: cut(matrix.success), return: cut(matrix.return) }, summary, params, reportText: '', interrupted: interrupt.requested };
     out.reportText = formatRetention(out);
-    writeFileAtomic(join(outDir, 'retention.json'), JSON.stringify({ ...out, reportText: undefined, config: { continual: cl, bc, from: flags.from ?? null, data: flags.data.map((d) => resolve(d)), evalEpisodes } }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+    writeFileAtomic(join(outDir, 'retention.json'), JSON.stringify({ ...out, reportText: undefined, interrupted: undefined, config: { continual: cl, bc, from: flags.from ?? null, data: flags.data.map((d) => resolve(d)), evalEpisodes } }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
     await outputs.finish({ envId: ids.join('->'), algo: `continual-${cl.strategy}`, config: { seed, totalSteps: bc.maxSteps * K }, backend: backend.name, result: { globalStep: offset, updates: offset, wallSeconds: wall }, resumedFrom: null });
     return out;
   } catch (err) {

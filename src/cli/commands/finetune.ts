@@ -307,7 +307,8 @@ export function register(program: Command): void {
       if (all.continual) {
         if (all.selectBy !== undefined) throw new InvalidArgument(formatError('lamkit finetune --select-by', 'it without --continual (continual stages keep their best validation NLL)', describeValue(all.selectBy), 'Drop --select-by'));
         const c = await runContinual(all, print);
-        print(`${c.reportText}\nlamkit finetune --continual: ${c.tasks.length} tasks; retention report in ${join(c.outDir, 'retention.json')}`);
+        print(`${c.reportText}\nlamkit finetune --continual: ${c.tasks.length} tasks${c.interrupted ? ' (stopped by Ctrl-C)' : ''}; retention report in ${join(c.outDir, 'retention.json')}`);
+        if (c.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
         return;
       }
       const stray = (['strategy', 'rehearsalSize', 'ewcLambda'] as const).find((k) => all[k] !== undefined);

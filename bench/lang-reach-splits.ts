@@ -44,13 +44,14 @@ const env = await makeImageEnv(LANG_REACH_IDS.home, { width: size, height: size 
 const key = imageParts(env.observationSpace)[0].key;
 const visible: number[] = [];
 const hidden: number[] = [];
+// Every episode's instructions in one read (the first of each is compared with the re-made scene's).
+const recorded = (await ds.readEpisodes(ds.episodes.map((_, k) => k), ['observation.instruction'])).map((e) => (e['observation.instruction'] as string[])[0]);
 try {
   for (let k = 0; k < n; k++) {
     const { obs } = await env.reset({ seed: seed0! + k });
     const scene = env.unwrapped as unknown as LangReach;
-    const recorded = (await ds.readEpisode(k, ['observation.instruction']))['observation.instruction'] as string[];
-    if (recorded[0] !== scene.currentCommand.instruction) {
-      fail('--seed', `the recording's seed (episode ${k} says "${recorded[0]}")`, `${seed0}, whose episode ${k} says "${scene.currentCommand.instruction}"`, 'Pass the --seed given to lamkit record');
+    if (recorded[k] !== scene.currentCommand.instruction) {
+      fail('--seed', `the recording's seed (episode ${k} says "${recorded[k]}")`, `${seed0}, whose episode ${k} says "${scene.currentCommand.instruction}"`, 'Pass the --seed given to lamkit record');
     }
     const target = scene.objects()[0];
     (langReachObjectPixels((obs as Record<string, Uint8Array>)[key], size, size, target) < LANG_REACH_SEEN_PIXELS ? hidden : visible).push(k);

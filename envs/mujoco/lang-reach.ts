@@ -51,10 +51,7 @@ export const LANG_REACH_MAX_CHARS = 40;
  * object is hidden (under the arm). For diagnostics (`bench:lang-reach-keypoints`) and tests.
  */
 export function langReachObjectPixels(image: Uint8Array, width: number, height: number, object: { colour: string; position: readonly number[] }): number {
-  const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
-  const depth = LANG_REACH_CAMERA.pos[2] - 2 * object.position[2];
-  const u = (((object.position[0] - LANG_REACH_CAMERA.pos[0]) / (depth * tanHalf) + 1) / 2) * width;
-  const v = ((1 - (object.position[1] - LANG_REACH_CAMERA.pos[1]) / (depth * tanHalf)) / 2) * height;
+  const [u, v] = langReachImagePoint(object.position, width, height);
   const rgba = (LANG_REACH_COLOURS as Record<string, string | undefined>)[object.colour];
   if (rgba === undefined) throw new InvalidArgument(formatError('langReachObjectPixels.object.colour', `one of ${Object.keys(LANG_REACH_COLOURS).join(', ')}`, describeValue(object.colour), 'Pass an object of LangReach.objects()'));
   const rgb = rgba.split(' ').slice(0, 3).map(Number);
@@ -71,6 +68,17 @@ export function langReachObjectPixels(image: Uint8Array, width: number, height: 
     }
   }
   return seen;
+}
+/**
+ * Where an object's centre (m, world frame) lies in an `overview` image of `width x height` pixels ({@link
+ * LANG_REACH_CAMERA}), projected onto the objects' top plane: `[column, row]` in pixels (fractional).
+ */
+export function langReachImagePoint(position: readonly number[], width: number, height: number): [number, number] {
+  const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
+  const depth = LANG_REACH_CAMERA.pos[2] - 2 * position[2];
+  const u = (((position[0] - LANG_REACH_CAMERA.pos[0]) / (depth * tanHalf) + 1) / 2) * width;
+  const v = ((1 - (position[1] - LANG_REACH_CAMERA.pos[1]) / (depth * tanHalf)) / 2) * height;
+  return [u, v];
 }
 /** Fewer target-coloured pixels than this around its centre ({@link langReachObjectPixels}): the object is hidden. */
 export const LANG_REACH_SEEN_PIXELS = 10;

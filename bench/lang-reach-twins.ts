@@ -39,48 +39,26 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDataset, makeImageEnv, langReachImagePoint, LANG_REACH_IDS, LANG_REACH_CAMERA, LANG_REACH_OBJECT_HALF, LANG_REACH_COLOURS, writeSplits, mergeDatasets, episodeData, DatasetWriter, datasetSpecOf, type LangReach } from '../src/index.js';
+import { langReachPixelsNear, langReachImagePoint, LANG_REACH_IDS, LANG_REACH_CAMERA, LANG_REACH_OBJECT_HALF, LANG_REACH_COLOURS, writeSplits, mergeDatasets, episodesData, DatasetWriter, datasetSpecOf } from '../src/index.js';
 import { encodeImagePng } from '../src/data/image-feature.js';
-import { parseIntFlag } from '../src/cli/flags.js';
+import { benchFail, recordSeedFlag, openLangReachRecording, remakeLangReachScenes, type RemadeScene } from './lang-reach-scenes.js';
 
+const SCRIPT = 'bench:lang-reach-twins';
 const { values } = parseArgs({ options: { data: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, examples: { type: 'string' } } });
-const fail = (what: string, expected: string, got: string, fix: string): never => {
-  console.error(`bench:lang-reach-twins ${what}: expected ${expected}, got ${got}. ${fix}`);
-  process.exit(2);
-};
+const fail = benchFail(SCRIPT);
 if (values.data === undefined) fail('--data', `a ${LANG_REACH_IDS.home} recording with splits (npm run bench:lang-reach-splits)`, 'nothing', 'Pass --data <dir>');
 if (values.out === undefined) fail('--out', 'a directory for the new dataset', 'nothing', 'Pass --out <dir>');
 if (existsSync(values.out!)) fail('--out', 'a path that does not exist yet', values.out!, 'Pass a new directory');
-const seed0 = parseIntFlag('bench:lang-reach-twins --seed', values.seed, 0, '100000');
-if (seed0 === undefined) fail('--seed', 'the --seed the recording was made with (episode k was reset with seed + k)', 'nothing', 'Pass --seed <n>');
+const seed0 = recordSeedFlag(SCRIPT, values.seed);
 
-const ds = await openDataset(values.data!);
-if (ds.info.lamkit?.envId !== LANG_REACH_IDS.home) fail('--data', `a recording of ${LANG_REACH_IDS.home}`, `one of ${ds.info.lamkit?.envId ?? 'no lamkit env'}`, `Record it with lamkit record --env ${LANG_REACH_IDS.home}`);
+const { ds, size } = await openLangReachRecording(SCRIPT, values.data!);
 const splits = ds.splits;
 if (!splits) fail('--data', 'a dataset with train / val / test splits', 'no splits', 'Run npm run bench:lang-reach-splits first');
-const image = ds.features['observation.image'];
-if (!image || image.shape.length !== 3 || image.shape[0] !== image.shape[1]) fail('--data', 'square camera images (observation.image)', image ? `shape [${image.shape.join(', ')}]` : 'no observation.image', 'Record without --no-images');
-const size = image!.shape[0];
 const frameBytes = size * size * 3;
-
-type SceneObject = ReturnType<LangReach['objects']>[number];
-// Re-make the training scenes.
+type SceneObject = RemadeScene['objects'][number];
+// The training scenes, re-made: where each object lies and what it is, and the first frame.
 const train = splits!.train;
-const scenes: SceneObject[][] = [];
-const env = await makeImageEnv(LANG_REACH_IDS.home, { width: size, height: size });
-const recorded = (await ds.readEpisodes(train, ['observation.instruction'])).map((e) => (e['observation.instruction'] as string[])[0]);
-try {
-  for (let i = 0; i < train.length; i++) {
-    await env.reset({ seed: seed0! + train[i] });
-    const scene = env.unwrapped as unknown as LangReach;
-    if (recorded[i] !== scene.currentCommand.instruction) {
-      fail('--seed', `the recording's seed (episode ${train[i]} says "${recorded[i]}")`, `${seed0}, whose episode ${train[i]} says "${scene.currentCommand.instruction}"`, 'Pass the --seed given to lamkit record');
-    }
-    scenes.push(scene.objects());
-  }
-} finally {
-  await env.close();
-}
+const scenes = await remakeLangReachScenes(SCRIPT, ds, train, seed0, size);
 
 // Pixels per metre on the objects' top plane, and the recolouring radius.
 const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
@@ -94,34 +72,21 @@ const chromaDistance = (a: readonly number[], b: readonly number[]): number => M
 
 // Each colour's rendered mean: pixels within 2 px of the centres on the first frames whose chromaticity is near the
 // colour's (first its rgba's, then the previous pass's mean; drops the arm and the table).
-// Only the first frame of each training episode is kept (read 20 episodes at a time: a whole 128 x 128 split is ~0.5 GB).
-const firstFrames: Array<Record<string, Uint8Array>> = [];
-for (let i = 0; i < train.length; i += 20) {
-  for (const e of await ds.readEpisodes(train.slice(i, i + 20), ['observation.image'])) firstFrames.push({ 'observation.image': (e['observation.image'] as Uint8Array).slice(0, frameBytes) });
-}
 const means = new Map<string, [number, number, number]>(Object.entries(LANG_REACH_COLOURS).map(([c, rgba]) => [c, rgba.split(' ').slice(0, 3).map((x) => 255 * Number(x)) as [number, number, number]]));
-for (let pass = 0; pass < 2; pass++) {
+for (const threshold of [0.3, 0.15]) {
   const acc = new Map<string, number[]>();
-  for (let i = 0; i < train.length; i++) {
-    const px = firstFrames[i]['observation.image'] as Uint8Array;
-    for (const o of scenes[i]) {
+  for (const { objects, image: px } of scenes) {
+    for (const o of objects) {
       const m = means.get(o.colour)!;
       const mc = chroma(m[0], m[1], m[2]);
-      const [u, v] = langReachImagePoint(o.position, size, size);
-      for (let dy = -2; dy <= 2; dy++) {
-        for (let dx = -2; dx <= 2; dx++) {
-          const x = Math.round(u + dx);
-          const y = Math.round(v + dy);
-          if (x < 0 || y < 0 || x >= size || y >= size) continue;
-          const p = (y * size + x) * 3;
-          if (chromaDistance(chroma(px[p], px[p + 1], px[p + 2]), mc) > (pass === 0 ? 0.3 : 0.15)) continue;
-          const a = acc.get(o.colour) ?? [0, 0, 0, 0];
-          a[0] += px[p];
-          a[1] += px[p + 1];
-          a[2] += px[p + 2];
-          a[3] += 1;
-          acc.set(o.colour, a);
-        }
+      for (const p of langReachPixelsNear(o.position, size, size, 2)) {
+        if (chromaDistance(chroma(px[p], px[p + 1], px[p + 2]), mc) > threshold) continue;
+        const a = acc.get(o.colour) ?? [0, 0, 0, 0];
+        a[0] += px[p];
+        a[1] += px[p + 1];
+        a[2] += px[p + 2];
+        a[3] += 1;
+        acc.set(o.colour, a);
       }
     }
   }
@@ -179,15 +144,14 @@ function recolour(px: Uint8Array, position: readonly number[], from: readonly nu
     for (let c = 0; c < 3; c++) px[3 * i + c] = Math.min(255, Math.round((px[3 * i + c] * to[c]) / Math.max(1, from[c])));
   }
   for (const [p, a] of edge) for (let c = 0; c < 3; c++) px[p + c] = Math.max(0, Math.min(255, Math.round(px[p + c] + a * (to[c] - from[c]))));
-  const changed = core.size + edge.length;
-  return changed;
+  return core.size + edge.length;
 }
 
 // Which episodes get a copy, and which distractor takes the target's colour.
 const plan: Array<{ k: number; target: SceneObject; source: SceneObject }> = [];
 let twins = 0;
 for (let i = 0; i < train.length; i++) {
-  const [target, ...others] = scenes[i];
+  const [target, ...others] = scenes[i].objects;
   if (others.some((o) => o.colour === target.colour)) {
     twins++;
     continue;
@@ -204,21 +168,25 @@ let changedPixels = 0;
 let frames = 0;
 if (values.examples) mkdirSync(values.examples, { recursive: true });
 try {
-  for (const { k, target, source } of plan) {
-    const data = await episodeData(ds, k);
-    const px = (data.frames['observation.image'] as Uint8Array).slice();
-    const from = means.get(source.colour)!;
-    const to = means.get(target.colour)!;
-    for (let f = 0; f < data.length; f++) {
-      changedPixels += recolour(px.subarray(f * frameBytes, (f + 1) * frameBytes), source.position, from, to);
-      frames++;
-    }
-    if (values.examples && added.length < 8) {
-      for (const f of [0, data.length - 1]) writeFileSync(join(values.examples, `ep${k}-f${f}.png`), encodeImagePng(px.subarray(f * frameBytes, (f + 1) * frameBytes), [size, size, 3]));
-    }
-    data.frames['observation.image'] = px;
-    added.push(writer.totalEpisodes);
-    writer.addEpisode(data);
+  // Episodes read 20 at a time (each data file decoded once per read).
+  for (let c = 0; c < plan.length; c += 20) {
+    const chunk = plan.slice(c, c + 20);
+    const read = await episodesData(ds, chunk.map((e) => e.k));
+    chunk.forEach(({ k, target, source }, i) => {
+      const data = read[i];
+      const px = data.frames['observation.image'] as Uint8Array;
+      const from = means.get(source.colour)!;
+      const to = means.get(target.colour)!;
+      for (let f = 0; f < data.length; f++) {
+        changedPixels += recolour(px.subarray(f * frameBytes, (f + 1) * frameBytes), source.position, from, to);
+        frames++;
+      }
+      if (values.examples && added.length < 8) {
+        for (const f of [0, data.length - 1]) writeFileSync(join(values.examples, `ep${k}-f${f}.png`), encodeImagePng(px.subarray(f * frameBytes, (f + 1) * frameBytes), [size, size, 3]));
+      }
+      added.push(writer.totalEpisodes);
+      writer.addEpisode(data);
+    });
   }
 } finally {
   writer.close();

@@ -19,7 +19,7 @@ export { ArmPushExpert, ArmPushDiscExpert, type ArmPushExpertOptions } from './m
 // Instruction-following tasks (issue #15).
 export { CommandAvatar, COMMAND_AVATAR_STATE, COMMAND_AVATAR_MAX_CHARS, type CommandAvatarOptions, type CommandAvatarObs } from './command/command-avatar.js';
 export { CommandAvatarExpert } from './command/command-avatar-expert.js';
-export { LangReach, LANG_REACH_CAMERA, LANG_REACH_OBJECTS, LANG_REACH_COLOURS, LANG_REACH_SHAPES, LANG_REACH_VERBS, LANG_REACH_MAX_CHARS, LANG_REACH_CLEAR_QPOS, LANG_REACH_IDS, LANG_REACH_SEEN_PIXELS, LANG_REACH_OBJECT_HALF, langReachObjectPixels, langReachImagePoint, type LangReachOptions, type LangReachObs } from './mujoco/lang-reach.js';
+export { LangReach, LANG_REACH_CAMERA, LANG_REACH_OBJECTS, LANG_REACH_COLOURS, LANG_REACH_SHAPES, LANG_REACH_VERBS, LANG_REACH_MAX_CHARS, LANG_REACH_CLEAR_QPOS, LANG_REACH_IDS, LANG_REACH_SEEN_PIXELS, LANG_REACH_OBJECT_HALF, langReachObjectPixels, langReachImagePoint, langReachPixelsNear, type LangReachOptions, type LangReachObs } from './mujoco/lang-reach.js';
 export { makeImageVec, type MakeImageVecOptions } from './make-image-vec.js';
 export { makeImageEnv, ImageObservationEnv } from './make-image-env.js';
 export { LangReachExpert, type LangReachExpertOptions } from './mujoco/lang-reach-expert.js';

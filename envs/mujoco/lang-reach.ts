@@ -51,21 +51,14 @@ export const LANG_REACH_MAX_CHARS = 40;
  * object is hidden (under the arm). For diagnostics (`bench:lang-reach-keypoints`) and tests.
  */
 export function langReachObjectPixels(image: Uint8Array, width: number, height: number, object: { colour: string; position: readonly number[] }): number {
-  const [u, v] = langReachImagePoint(object.position, width, height);
   const rgba = (LANG_REACH_COLOURS as Record<string, string | undefined>)[object.colour];
   if (rgba === undefined) throw new InvalidArgument(formatError('langReachObjectPixels.object.colour', `one of ${Object.keys(LANG_REACH_COLOURS).join(', ')}`, describeValue(object.colour), 'Pass an object of LangReach.objects()'));
   const rgb = rgba.split(' ').slice(0, 3).map(Number);
   const sum = rgb[0] + rgb[1] + rgb[2];
   let seen = 0;
-  for (let dy = -3; dy <= 3; dy++) {
-    for (let dx = -3; dx <= 3; dx++) {
-      const px = Math.round(u + dx);
-      const py = Math.round(v + dy);
-      if (px < 0 || py < 0 || px >= width || py >= height) continue;
-      const o = (py * width + px) * 3;
-      const total = image[o] + image[o + 1] + image[o + 2] + 1;
-      if ([0, 1, 2].reduce((a, c) => a + Math.abs(image[o + c] / total - rgb[c] / sum), 0) < 0.15) seen++;
-    }
+  for (const o of langReachPixelsNear(object.position, width, height, 3)) {
+    const total = image[o] + image[o + 1] + image[o + 2] + 1;
+    if ([0, 1, 2].reduce((a, c) => a + Math.abs(image[o + c] / total - rgb[c] / sum), 0) < 0.15) seen++;
   }
   return seen;
 }
@@ -79,6 +72,22 @@ export function langReachImagePoint(position: readonly number[], width: number, 
   const u = (((position[0] - LANG_REACH_CAMERA.pos[0]) / (depth * tanHalf) + 1) / 2) * width;
   const v = ((1 - (position[1] - LANG_REACH_CAMERA.pos[1]) / (depth * tanHalf)) / 2) * height;
   return [u, v];
+}
+/**
+ * The byte offsets, in an `overview` image of `width x height` RGB pixels, of the pixels within `half` (in x and in
+ * y) of an object's projected centre ({@link langReachImagePoint}, rounded), those inside the image only.
+ */
+export function langReachPixelsNear(position: readonly number[], width: number, height: number, half: number): number[] {
+  const [u, v] = langReachImagePoint(position, width, height);
+  const out: number[] = [];
+  for (let dy = -half; dy <= half; dy++) {
+    for (let dx = -half; dx <= half; dx++) {
+      const px = Math.round(u + dx);
+      const py = Math.round(v + dy);
+      if (px >= 0 && py >= 0 && px < width && py < height) out.push((py * width + px) * 3);
+    }
+  }
+  return out;
 }
 /** Fewer target-coloured pixels than this around its centre ({@link langReachObjectPixels}): the object is hidden. */
 export const LANG_REACH_SEEN_PIXELS = 10;

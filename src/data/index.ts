@@ -11,7 +11,7 @@ export { iterateBatches, iterateWindows, planSampling, type Batch, type WindowBa
 export { datasetBatches, datasetWindows } from './dataset-streams.js';
 export { recordEpisodes, type RecordEpisodesOptions, type RecordResult } from './record-episodes.js';
 export { PerturbedPolicy, type PerturbationOptions } from './perturbed-policy.js';
-export { mergeDatasets, compactDataset, describeDataset, episodeData } from './dataset-tools.js';
+export { mergeDatasets, compactDataset, describeDataset, episodeData, episodesData } from './dataset-tools.js';
 export { datasetSpecOf } from './dataset-writer.js';
 export { imageFeature, type ImageShape } from './image-feature.js';
 export { observationNames, featureNames } from './observation-names.js';

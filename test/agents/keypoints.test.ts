@@ -135,6 +135,46 @@ test('keypointHidden: a second feature layer tells colour twins apart by shape (
   assert.ok(twoLayers < 0.03 && twoLayers < 0.5 * oneLayer, `held-out error: two layers ${twoLayers.toFixed(4)}, one layer ${oneLayer.toFixed(4)}`);
 });
 
+test('keypointContext: a 3 x 3 context layer on the feature map tells colour twins apart by a shape wider than the window (1-pixel windows see colour only); it starts as the identity, its weights travel with the checkpoint, bad sizes are refused', async () => {
+  await initBackend({ report: null });
+  const train = dots(240, 5, { twins: true });
+  const val = dots(60, 6, { twins: true });
+  const fit = async (context: number): Promise<number> => {
+    const n = net(1, true, false, { keypointWindow: 1, keypointContext: context, twins: true });
+    try {
+      if (context > 0) {
+        // ctx_w1 and ctx_b1 start at zero: the context adds nothing until trained.
+        const ctx = n.variables().filter((g) => /tok\.kp\.ctx_(w1|b1)$/.test(g.variable.name));
+        assert.equal(ctx.length, 2);
+        for (const g of ctx) assert.equal(tf.tidy(() => tf.max(tf.abs(g.variable)).dataSync()[0]), 0);
+      }
+      const bc = new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 600, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 600, startGoalLoss: 1 }));
+      await bc.fit();
+      const error = firstStepGoalError(n, val.d, val.first, 'keypoints');
+      if (context > 0) {
+        assert.equal(n.spec.image?.keypoints?.context, context);
+        const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
+        try {
+          assert.equal(firstStepGoalError(back, val.d, val.first, 'keypoints'), error);
+        } finally {
+          back.dispose();
+        }
+      }
+      return error;
+    } finally {
+      n.dispose();
+    }
+  };
+  const tensors = tf.memory().numTensors;
+  const withContext = await fit(4);
+  const windowOnly = await fit(0);
+  console.log(`held-out first-step keypoint goal error with colour twins, 1-pixel windows: without context ${windowOnly.toFixed(4)}, with ${withContext.toFixed(4)}`);
+  assert.equal(tf.memory().numTensors, tensors);
+  // Same data, steps and seed: a red pixel is a red pixel to a 1-pixel window; the 3 x 3 context sees the corners.
+  assert.ok(withContext < 0.03 && withContext < 0.5 * windowOnly, `held-out error: with context ${withContext.toFixed(4)}, without ${windowOnly.toFixed(4)}`);
+  assert.throws(() => net(1, false, false, { keypointContext: 2.5 }), /keypointContext|context/);
+});
+
 test('keypoint photometric augmentation (colourJitter, pixelNoise): only inside a gradient (training), seeded; acting is untouched; out-of-range values are refused', async () => {
   await initBackend({ report: null });
   const { d } = dots(4, 9);

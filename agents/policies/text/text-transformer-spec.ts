@@ -129,6 +129,17 @@ export interface KeypointSpec {
    */
   hidden?: number;
   /**
+   * A 3 x 3 context layer on the feature map (`tok.kp.ctx_w0`, `ctx_w1`,
+   * `ctx_b1`): each position's features are projected to `context` channels,
+   * the 3 x 3 neighbourhood of positions (zeros past the map's edge) is
+   * concatenated, and a GELU layer of it is added to the position's
+   * features (`ctx_w1` starts at zero, so the layer starts as the identity).
+   * The receptive field grows from `window` to `window + 2 stride` pixels:
+   * a whole small object's silhouette (a ball's round outline against a
+   * cube's corners) instead of the part a window sees. Absent or 0: none.
+   */
+  context?: number;
+  /**
    * Training-time photometric augmentation of the keypoints' image (pixels
    * in [-1, 1]): `colourJitter` j draws per image and channel a gain
    * `1 + U(-j, j)` and an offset `U(-j, j)`; `pixelNoise` adds Gaussian
@@ -294,6 +305,11 @@ export function textTransformerLayout(spec: TextTransformerSpec): TextTransforme
       }
       add('tok.kp.w1', 'tokenizers', [kp.hidden || pixels, kp.features]);
       add('tok.kp.b1', 'tokenizers', [kp.features]);
+      if (kp.context) {
+        add('tok.kp.ctx_w0', 'tokenizers', [kp.features, kp.context]);
+        add('tok.kp.ctx_w1', 'tokenizers', [9 * kp.context, kp.features]);
+        add('tok.kp.ctx_b1', 'tokenizers', [kp.features]);
+      }
       add('tok.kp.wq', 'tokenizers', [spec.embedDim, kp.count * kp.features]);
       add('tok.kp.bq', 'tokenizers', [kp.count * kp.features]);
       add('tok.kp.log_temp', 'tokenizers', [1]);
@@ -381,7 +397,13 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
     // Keypoints: features and scores O(1) at the start (window pixels in [-1, 1], mean square ~0.1 on a plain
     // table), so an object stands out of the background and the softmax over positions is not flat.
     const kpStd: Record<string, number> = { 'tok.kp.w0': Math.sqrt(10 / p.shape[0]), 'tok.kp.w1': Math.sqrt((spec.image?.keypoints?.hidden ? 2 : 10) / p.shape[0]), 'tok.kp.wq': 1, 'tok.kp.wout': 1, 'head.kp_goal.w1': 1, 'head.kp_goal.w2': 1 / Math.sqrt(KEYPOINT_GOAL_HIDDEN) };
-    if (p.name === 'tok.kp.absent_feat' || p.name === 'tok.kp.absent_pos') {
+    if (p.name === 'tok.kp.ctx_w0') {
+      // Projections O(1) of O(1) features; the context layer's output weights start at zero (the identity).
+      for (let i = 0; i < size; i++) t[i] = rng.normal() / Math.sqrt(p.shape[0]);
+      out.set(p.name, t);
+      continue;
+    }
+    if (p.name === 'tok.kp.absent_feat' || p.name === 'tok.kp.absent_pos' || p.name === 'tok.kp.ctx_w1' || p.name === 'tok.kp.ctx_b1') {
       // The out-of-sight slot starts as a plain background position (score 0) at the image centre.
       out.set(p.name, t);
       continue;
@@ -428,7 +450,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && (kp.hidden === undefined || (Number.isInteger(kp.hidden) && kp.hidden >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach, kp.absent].every((v) => v === undefined || typeof v === 'boolean') && (kp.local === undefined || (Number.isInteger(kp.local) && kp.local >= 0)))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach and absent booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach, kp.absent].every((v) => v === undefined || typeof v === 'boolean') && (kp.local === undefined || (Number.isInteger(kp.local) && kp.local >= 0)))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach and absent booleans', kp);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);
   }

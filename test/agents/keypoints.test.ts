@@ -22,6 +22,33 @@ async function trainStartGoal(n: TextTransformerActorCritic, train: ReturnType<t
   return { before, after: firstStepGoalError(n, val.d, rows, 'keypoints') };
 }
 
+/**
+ * Trains a one-keypoint twins net of `options` (keypoint goal head, `startGoalLoss`, 600 steps) on `train` and returns
+ * its held-out first-step keypoint goal error on `val`. `check(n)` runs on the fresh net; with `roundTrip` the net
+ * rebuilt from its checkpoint tensors must give the same error.
+ */
+async function twinsError(train: ReturnType<typeof dots>, val: ReturnType<typeof dots>, options: Parameters<typeof net>[3], roundTrip: boolean, check?: (n: TextTransformerActorCritic) => void): Promise<number> {
+  const n = net(1, true, false, { ...options, twins: true });
+  try {
+    check?.(n);
+    const bc = new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 600, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 600, startGoalLoss: 1 }));
+    await bc.fit();
+    const error = firstStepGoalError(n, val.d, val.first, 'keypoints');
+    if (roundTrip) {
+      const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
+      try {
+        assert.deepEqual(back.spec.image?.keypoints, n.spec.image?.keypoints);
+        assert.equal(firstStepGoalError(back, val.d, val.first, 'keypoints'), error);
+      } finally {
+        back.dispose();
+      }
+    }
+    return error;
+  } finally {
+    n.dispose();
+  }
+}
+
 test('image keypoints: the words pick which dot a spatial-softmax keypoint finds; held-out scenes are located', async () => {
   await initBackend({ report: null });
   const train = dots(160, 1);
@@ -104,28 +131,12 @@ test('keypointHidden: a second feature layer tells colour twins apart by shape (
   await initBackend({ report: null });
   const train = dots(240, 5, { twins: true });
   const val = dots(60, 6, { twins: true });
-  const fit = async (hidden: number): Promise<number> => {
-    const n = net(1, true, false, { keypointHidden: hidden, twins: true });
-    try {
-      const bc = new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 600, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 600, startGoalLoss: 1 }));
-      await bc.fit();
-      const error = firstStepGoalError(n, val.d, val.first, 'keypoints');
-      if (hidden > 0) {
-        const names = n.variables().map((g) => g.variable.name.split('/').pop());
-        assert.ok(names.includes('tok.kp.w0') && names.includes('tok.kp.b0'), `keypoint parameters: ${names.filter((x) => x?.startsWith('tok.kp'))}`);
-        const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
-        try {
-          assert.equal(back.spec.image?.keypoints?.hidden, hidden);
-          assert.equal(firstStepGoalError(back, val.d, val.first, 'keypoints'), error);
-        } finally {
-          back.dispose();
-        }
-      }
-      return error;
-    } finally {
-      n.dispose();
-    }
-  };
+  const fit = (hidden: number): Promise<number> => twinsError(train, val, { keypointHidden: hidden }, hidden > 0, (n) => {
+    if (hidden === 0) return;
+    const names = n.variables().map((g) => g.variable.name.split('/').pop());
+    assert.ok(names.includes('tok.kp.w0') && names.includes('tok.kp.b0'), `keypoint parameters: ${names.filter((x) => x?.startsWith('tok.kp'))}`);
+    assert.equal(n.spec.image?.keypoints?.hidden, hidden);
+  });
   const tensors = tf.memory().numTensors;
   const twoLayers = await fit(32);
   const oneLayer = await fit(0);
@@ -139,32 +150,14 @@ test('keypointContext: a 3 x 3 context layer on the feature map tells colour twi
   await initBackend({ report: null });
   const train = dots(240, 5, { twins: true });
   const val = dots(60, 6, { twins: true });
-  const fit = async (context: number): Promise<number> => {
-    const n = net(1, true, false, { keypointWindow: 1, keypointContext: context, twins: true });
-    try {
-      if (context > 0) {
-        // ctx_w1 and ctx_b1 start at zero: the context adds nothing until trained.
-        const ctx = n.variables().filter((g) => /tok\.kp\.ctx_(w1|b1)$/.test(g.variable.name));
-        assert.equal(ctx.length, 2);
-        for (const g of ctx) assert.equal(tf.tidy(() => tf.max(tf.abs(g.variable)).dataSync()[0]), 0);
-      }
-      const bc = new BehaviorCloning(n, { train: train.d, val: val.d }, resolveBcConfig({ maxSteps: 600, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 600, startGoalLoss: 1 }));
-      await bc.fit();
-      const error = firstStepGoalError(n, val.d, val.first, 'keypoints');
-      if (context > 0) {
-        assert.equal(n.spec.image?.keypoints?.context, context);
-        const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
-        try {
-          assert.equal(firstStepGoalError(back, val.d, val.first, 'keypoints'), error);
-        } finally {
-          back.dispose();
-        }
-      }
-      return error;
-    } finally {
-      n.dispose();
-    }
-  };
+  const fit = (context: number): Promise<number> => twinsError(train, val, { keypointWindow: 1, keypointContext: context }, context > 0, (n) => {
+    if (context === 0) return;
+    assert.equal(n.spec.image?.keypoints?.context, context);
+    // ctx_w1 and ctx_b1 start at zero: the context adds nothing until trained.
+    const ctx = n.variables().filter((g) => /tok\.kp\.ctx_(w1|b1)$/.test(g.variable.name));
+    assert.equal(ctx.length, 2);
+    for (const g of ctx) assert.equal(tf.tidy(() => tf.max(tf.abs(g.variable)).dataSync()[0]), 0);
+  });
   const tensors = tf.memory().numTensors;
   const withContext = await fit(4);
   const windowOnly = await fit(0);

@@ -404,7 +404,8 @@ export function initTextTransformerParams(spec: TextTransformerSpec, rng: Rng, o
       continue;
     }
     if (p.name === 'tok.kp.absent_feat' || p.name === 'tok.kp.absent_pos' || p.name === 'tok.kp.ctx_w1' || p.name === 'tok.kp.ctx_b1') {
-      // The out-of-sight slot starts as a plain background position (score 0) at the image centre.
+      // Zeros: the out-of-sight slot starts as a plain background position (score 0) at the image centre, the context
+      // layer's output (ctx_w1, ctx_b1) as nothing added.
       out.set(p.name, t);
       continue;
     }
@@ -450,7 +451,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && (kp.goal === undefined || typeof kp.goal === 'boolean') && (kp.memory === undefined || typeof kp.memory === 'boolean') && [kp.goalInput, kp.goalEach, kp.absent].every((v) => v === undefined || typeof v === 'boolean') && (kp.local === undefined || (Number.isInteger(kp.local) && kp.local >= 0)))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach and absent booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context, kp.local].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && [kp.goal, kp.memory, kp.goalInput, kp.goalEach, kp.absent].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach and absent booleans', kp);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);
   }

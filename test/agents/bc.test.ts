@@ -165,3 +165,51 @@ test('paramGroups: a group with lrScale 0 keeps its weights while the others lea
     net.dispose();
   }
 });
+
+test('emaDecay: validations see and fit keeps the moving average of the weights; the training steps are those without it; tensors do not leak', async () => {
+  await initBackend({ report: null });
+  const data = { train: demos(9, 10, 40, 'continuous'), val: demos(10, 4, 40, 'continuous') };
+  const flat = (net: ActorCritic): number[] => net.readTensors().flatMap((t) => Array.from(t.data));
+  /** Trains a fresh network for 30 steps (validated every 10, the latest always best); the weights before each step, at each validation, and kept. */
+  const run = async (emaDecay: number) => {
+    const net = build('mlp', { kind: 'gaussian', dim: 2 }, 5);
+    try {
+      const steps: number[][] = [];
+      const validated = new Map<number, number[]>();
+      const before = tf.memory().numTensors;
+      const bc = new BehaviorCloning(net, data, resolveBcConfig({ maxSteps: 30, batchSize: 64, learningRate: 1e-2, warmupSteps: 2, evalEvery: 10, emaDecay }));
+      const res = await bc.fit({
+        extraLoss: () => {
+          steps.push(flat(net));
+          return tf.scalar(0);
+        },
+        validate: async (step) => {
+          validated.set(step, flat(net));
+          return step;
+        },
+      });
+      assert.equal(res.bestStep, 30);
+      assert.equal(tf.memory().numTensors, before, 'numTensors back to where it was');
+      return { steps, validated, kept: flat(net) };
+    } finally {
+      net.dispose();
+    }
+  };
+  const plain = await run(0);
+  const averaged = await run(0.9);
+  assert.deepEqual(averaged.steps, plain.steps, 'the raw weights of every step are bit-identical with and without the average');
+  // The average in float64 over the raw weights after each step: w_0, then min(0.9, (1 + k) / (10 + k)) per step k.
+  const raw = [...plain.steps, plain.kept];
+  let e = raw[0].slice();
+  const expected = new Map<number, number[]>([[0, e]]);
+  for (let k = 0; k < 30; k++) {
+    const d = Math.min(0.9, (1 + k) / (10 + k));
+    e = e.map((x, i) => d * x + (1 - d) * raw[k + 1][i]);
+    if ((k + 1) % 10 === 0) expected.set(k + 1, e);
+  }
+  const maxDiff = (a: number[], b: number[]): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+  for (const [step, want] of expected) assert.ok(maxDiff(averaged.validated.get(step) as number[], want) < 1e-5, `validation at step ${step} sees the average`);
+  assert.ok(maxDiff(averaged.kept, expected.get(30) as number[]) < 1e-5, 'the kept weights are the average at step 30');
+  assert.ok(maxDiff(averaged.kept, plain.kept) > 1e-3, `the average differs from the last weights (${maxDiff(averaged.kept, plain.kept)})`);
+  assert.throws(() => resolveBcConfig({ emaDecay: 1 }), { name: 'InvalidArgument', message: /^BcConfig\.emaDecay: expected / });
+});

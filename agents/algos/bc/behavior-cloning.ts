@@ -57,6 +57,13 @@ export const bcConfigSchema = z
      * the same goal; a target the arm already hides gives them a wrong clue, so keep it to the start of a reach.
      */
     startGoalSteps: z.number().int().positive().default(1),
+    /**
+     * Decay of an exponential moving average of the trainable weights (0: off; e.g. 0.999): validations, the kept
+     * weights and what `fit` leaves in the network are the average's, while training steps the raw weights
+     * (Polyak averaging, as Diffusion Policy and LeRobot train their policies). The decay at step `k` is
+     * `min(emaDecay, (1 + k) / (10 + k))`, so early weights do not dominate the average.
+     */
+    emaDecay: z.number().min(0).lt(1).default(0),
   })
   .strict();
 
@@ -104,7 +111,8 @@ export interface BcResult {
  * history before them, as they act. An action-chunking network
  * (`actionChunk > 1`) is scored on every step of each chunk that lies inside
  * the episode (ACT); dropout gets a seeded Rng on training steps only
- * (validation and reports run without it).
+ * (validation and reports run without it). With `emaDecay` the validated
+ * and kept weights are a moving average of the trained ones.
  *
  * Metrics: `losses/bc_nll`, `charts/learning_rate` per step; `eval/val_nll` per validation.
  */
@@ -216,6 +224,8 @@ export class BehaviorCloning {
     // Higher is better: the validate score, else the negated NLL.
     const score = async (at: number, nll: number): Promise<number> => (options.validate ? await options.validate(at) : -nll);
     let best = { step: 0, loss: initialValLoss, score: await score(0, initialValLoss), tensors: this.net.readTensors() as NamedTensor[] };
+    // The moving average of the trainable weights (emaDecay), swapped into the network for each validation.
+    const ema: tf.Tensor[] | null = c.emaDecay > 0 ? vars.map((v) => tf.keep(tf.clone(v))) : null;
     let sinceBest = 0;
     let step = 0;
     let lastYield = performance.now();
@@ -252,18 +262,40 @@ export class BehaviorCloning {
           return loss;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);
+        if (ema) {
+          const d = Math.min(c.emaDecay, (1 + step) / (10 + step));
+          vars.forEach((v, i) => {
+            const next = tf.tidy(() => tf.add(tf.mul(ema[i], d), tf.mul(v, 1 - d)));
+            ema[i].dispose();
+            ema[i] = tf.keep(next);
+          });
+        }
         const nll = ((nllT ?? value) as tf.Scalar).dataSync()[0];
         const goal = goalT ? (goalT as tf.Scalar).dataSync()[0] : null;
         const start = startT ? (startT as tf.Scalar).dataSync()[0] : null;
         tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : []), ...(goalT ? [goalT] : []), ...(startT ? [startT] : [])]);
         this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}), ...(start !== null ? { 'losses/start_goal_mse': start } : {}) });
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
+          // With emaDecay the average is validated (and kept), the raw weights put back after.
+          const raw = ema ? vars.map((v, i) => { const r = v.clone(); v.assign(ema[i]); return r; }) : null;
           this.net.paramsChanged();
-          const val = this.loss(this.val);
-          this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
-          const now = await score(step + 1, val);
-          if (now > best.score) {
-            best = { step: step + 1, loss: val, score: now, tensors: this.net.readTensors() };
+          let val: number;
+          let now: number;
+          let tensors: NamedTensor[] | null;
+          try {
+            val = this.loss(this.val);
+            this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
+            now = await score(step + 1, val);
+            tensors = now > best.score ? this.net.readTensors() : null;
+          } finally {
+            if (raw) {
+              vars.forEach((v, i) => v.assign(raw[i]));
+              tf.dispose(raw);
+              this.net.paramsChanged();
+            }
+          }
+          if (tensors) {
+            best = { step: step + 1, loss: val, score: now, tensors };
             sinceBest = 0;
           } else if (++sinceBest >= c.patience) {
             stoppedEarly = true;
@@ -284,6 +316,7 @@ export class BehaviorCloning {
       }
     } finally {
       adam.dispose();
+      if (ema) tf.dispose(ema);
     }
     this.net.writeTensors(best.tensors);
     this.net.paramsChanged();

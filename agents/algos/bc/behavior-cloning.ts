@@ -7,6 +7,7 @@ import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
 import { checkGroupOptions } from '../../optim/adamw-options.js';
+import { WeightAverage } from '../../optim/weight-average.js';
 import { type Demonstrations, checkDemonstrations, labelledBatch, labelledBatchFor, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
@@ -225,7 +226,7 @@ export class BehaviorCloning {
     const score = async (at: number, nll: number): Promise<number> => (options.validate ? await options.validate(at) : -nll);
     let best = { step: 0, loss: initialValLoss, score: await score(0, initialValLoss), tensors: this.net.readTensors() as NamedTensor[] };
     // The moving average of the trainable weights (emaDecay), swapped into the network for each validation.
-    const ema: tf.Tensor[] | null = c.emaDecay > 0 ? vars.map((v) => tf.keep(tf.clone(v))) : null;
+    const average = c.emaDecay > 0 ? new WeightAverage(vars, c.emaDecay) : null;
     let sinceBest = 0;
     let step = 0;
     let lastYield = performance.now();
@@ -262,38 +263,22 @@ export class BehaviorCloning {
           return loss;
         }, vars);
         const norm = adam.apply(grads, lr, c.maxGradNorm);
-        if (ema) {
-          const d = Math.min(c.emaDecay, (1 + step) / (10 + step));
-          vars.forEach((v, i) => {
-            const next = tf.tidy(() => tf.add(tf.mul(ema[i], d), tf.mul(v, 1 - d)));
-            ema[i].dispose();
-            ema[i] = tf.keep(next);
-          });
-        }
+        average?.update(step);
         const nll = ((nllT ?? value) as tf.Scalar).dataSync()[0];
         const goal = goalT ? (goalT as tf.Scalar).dataSync()[0] : null;
         const start = startT ? (startT as tf.Scalar).dataSync()[0] : null;
         tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : []), ...(goalT ? [goalT] : []), ...(startT ? [startT] : [])]);
         this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}), ...(start !== null ? { 'losses/start_goal_mse': start } : {}) });
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
-          // With emaDecay the average is validated (and kept), the raw weights put back after.
-          const raw = ema ? vars.map((v, i) => { const r = v.clone(); v.assign(ema[i]); return r; }) : null;
-          this.net.paramsChanged();
-          let val: number;
-          let now: number;
-          let tensors: NamedTensor[] | null;
-          try {
-            val = this.loss(this.val);
+          const validation = async (): Promise<{ val: number; now: number; tensors: NamedTensor[] | null }> => {
+            const val = this.loss(this.val);
             this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
-            now = await score(step + 1, val);
-            tensors = now > best.score ? this.net.readTensors() : null;
-          } finally {
-            if (raw) {
-              vars.forEach((v, i) => v.assign(raw[i]));
-              tf.dispose(raw);
-              this.net.paramsChanged();
-            }
-          }
+            const now = await score(step + 1, val);
+            return { val, now, tensors: now > best.score ? this.net.readTensors() : null };
+          };
+          // With emaDecay the average is validated (and kept), the trained weights put back after.
+          const changed = (): void => this.net.paramsChanged();
+          const { val, now, tensors } = average ? await average.applied(validation, changed) : (changed(), await validation());
           if (tensors) {
             best = { step: step + 1, loss: val, score: now, tensors };
             sinceBest = 0;
@@ -316,7 +301,7 @@ export class BehaviorCloning {
       }
     } finally {
       adam.dispose();
-      if (ema) tf.dispose(ema);
+      average?.dispose();
     }
     this.net.writeTensors(best.tensors);
     this.net.paramsChanged();

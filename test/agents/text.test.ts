@@ -33,6 +33,28 @@ test('Vocabulary: built from data in order of first appearance, unknown words ->
   assert.throws(() => new Vocabulary(['ok', ''] as string[]), (e: unknown) => e instanceof InvalidArgument && /Vocabulary\.words: expected an array of non-empty words/.test((e as Error).message));
 });
 
+test('Vocabulary synonyms: each group reads as its first word in the vocabulary, also a group word the data never used; bad groups are typed errors naming the word', () => {
+  const v = new Vocabulary(['touch', 'the', 'sphere', 'cube', 'box'], { synonyms: [['ball', 'sphere', 'orb'], ['cube', 'box', 'block']] });
+  const sphere = v.id('sphere');
+  const cube = v.id('cube');
+  // "ball" is not in the vocabulary: the group's first word that is ("sphere") stands for it, and "orb" too.
+  assert.deepEqual([v.id('ball'), v.id('orb')], [sphere, sphere]);
+  assert.deepEqual([v.id('box'), v.id('block')], [cube, cube]);
+  assert.deepEqual([...v.encode('touch the ball', 4)], [...v.encode('touch the sphere', 4)]);
+  assert.notEqual(sphere, cube);
+  // Words outside every group keep their own ids; the table is unchanged.
+  assert.deepEqual(v.words, ['<pad>', '<unk>', 'touch', 'the', 'sphere', 'cube', 'box']);
+  assert.equal(v.id('zebra'), UNK_ID);
+  const err = (synonyms: unknown, pattern: RegExp): void => {
+    assert.throws(() => new Vocabulary(['ball', 'cube'], { synonyms: synonyms as string[][] }), (e: unknown) => e instanceof InvalidArgument && pattern.test((e as Error).message), String(synonyms));
+  };
+  err([['ball']], /Vocabulary\.synonyms: expected groups of at least 2 words, got \["ball"\]/);
+  err([['ball', 'Sphere']], /Vocabulary\.synonyms: expected single lower-case words as the tokenizer writes them, got "Sphere"/);
+  err([['ball', 'red ball']], /got "red ball"\. Write each word as one lower-case token without punctuation \("red", "ball"\)/);
+  err([['ball', 'sphere'], ['orb', 'sphere']], /expected each word in one group only, got "sphere" twice/);
+  err([['orb', 'globe']], /expected at least one word of each group in the vocabulary \(the training instructions' words\), got none of "orb", "globe"\. Drop the group or add a word the data uses/);
+});
+
 test('word vectors: vectorsFor gives each word its row, <unk> the unknown vector, <pad> zeros; a missing package is a BackendError telling how to install it', () => {
   const source: WordVectors = { words: ['jump', 'hop'], dim: 2, vectors: Float32Array.of(1, 2, 3, 4), unk: Float32Array.of(9, 9) };
   assert.deepEqual([...vectorsFor(['<pad>', '<unk>', 'hop', 'zzz', 'jump'], source)], [0, 0, 9, 9, 3, 4, 9, 9, 1, 2]);
@@ -129,6 +151,41 @@ test('text-transformer with frozen pretrained vectors: the vectors travel in the
     net.dispose();
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('text-transformer synonyms: synonyms give the same outputs, the groups travel in the checkpoint, and the policy config takes them', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const vocab = ['<pad>', '<unk>', 'go', 'left', 'step', 'to', 'the', 'right', 'jump', 'now', 'leap', 'up'];
+  const net = TextTransformerActorCritic.create({ ...spec('learned', vocab, 8), synonyms: [['jump', 'leap', 'hop'], ['step', 'go']] }, new Rng(3), { logStdInit: 0 });
+  const plain = TextTransformerActorCritic.create(spec('learned', vocab, 8), new Rng(3), { logStdInit: 0 });
+  try {
+    const flat = new Float32Array(4 * SPACE.flatDim);
+    ['jump up', 'leap up', 'hop up', 'go left'].forEach((instruction, r) => SPACE.flattenInto({ state: Float32Array.of(0.3, 0.1), instruction }, flat, r * SPACE.flatDim));
+    const p = net.probabilities({ rows: 4, flat });
+    assert.deepEqual([...p.subarray(3, 6)], [...p.subarray(0, 3)]);
+    assert.deepEqual([...p.subarray(6, 9)], [...p.subarray(0, 3)]);
+    assert.notDeepEqual([...p.subarray(9, 12)], [...p.subarray(0, 3)]);
+    // The same weights without the groups read "leap" as its own word.
+    const q = plain.probabilities({ rows: 4, flat });
+    assert.deepEqual([...q.subarray(0, 3)], [...p.subarray(0, 3)]);
+    assert.notDeepEqual([...q.subarray(3, 6)], [...q.subarray(0, 3)]);
+    const back = restorePolicy(capturePolicy(net), 'test') as TextTransformerActorCritic;
+    assert.deepEqual(back.spec.synonyms, [['jump', 'leap', 'hop'], ['step', 'go']]);
+    assert.deepEqual([...back.probabilities({ rows: 4, flat })], [...p]);
+    back.dispose();
+  } finally {
+    net.dispose();
+    plain.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+  const { text } = textPolicyInputs(SPACE, []);
+  const cfg = resolvePolicyConfig({ kind: 'text-transformer', embeddings: 'learned', synonyms: [['jump', 'leap']], text, vocab: vocab.slice(2) });
+  const made = policyKind('text-transformer').create(cfg, { obsDim: SPACE.flatDim, head: { kind: 'categorical', nvec: [3] } }, new Rng(0)) as TextTransformerActorCritic;
+  assert.deepEqual(made.spec.synonyms, [['jump', 'leap']]);
+  made.dispose();
+  assert.throws(() => resolvePolicyConfig({ kind: 'text-transformer', synonyms: [['jump']] }), /synonyms/);
+  assert.throws(() => policyKind('text-transformer').create(resolvePolicyConfig({ kind: 'text-transformer', embeddings: 'learned', synonyms: [['orb', 'globe']], text, vocab: vocab.slice(2) }), { obsDim: SPACE.flatDim, head: { kind: 'categorical', nvec: [3] } }, new Rng(0)), /Vocabulary\.synonyms: expected at least one word of each group in the vocabulary/);
 });
 
 test('text-transformer policy kind: config defaults (pretrained vectors), and a config without the data-derived fields is a typed error', async () => {

@@ -59,6 +59,12 @@ const schema = z
     /** An unknown word is read as its longest known prefix of 4+ letters ("leftward" -> "left"). */
     prefixFallback: z.boolean().default(true),
     /**
+     * Groups of words that mean the same to the task (`[["ball", "sphere"], ["cube", "box", "block"]]`): each group
+     * is read as one word (its first that the training instructions use), so its examples train one embedding
+     * (TextTransformerSpec.synonyms). Absent: none.
+     */
+    synonyms: z.array(z.array(z.string().min(1)).min(2)).optional(),
+    /**
      * Pretrained, categorical actions: class prototypes from the vectors of each class's words (its name and its
      * training words, `classWords`), scored against a learned query and added to the logits (TextTransformerSpec.prototypes).
      */
@@ -149,7 +155,7 @@ if (!policyKinds().includes(TEXT_TRANSFORMER_KIND)) {
       if (!cfg.text || !cfg.vocab) {
         throw new InvalidArgument(formatError('policy.text', "the instruction's place and the training vocabulary (text, vocab)", 'none', 'lamkit finetune fills them from the dataset; in code call textPolicyInputs(observationSpace, instructions)'));
       }
-      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointContext > 0 ? { context: cfg.keypointContext } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}), ...(cfg.keypointGoalInput ? { goalInput: true } : {}), ...(cfg.keypointGoalEach ? { goalEach: true } : {}), ...(cfg.keypointLocal > 0 ? { local: cfg.keypointLocal } : {}), ...(cfg.keypointAbsent ? { absent: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}), ...(cfg.actorHidden > 0 ? { actorHidden: cfg.actorHidden } : {}) };
+      const base = { obsDim: io.obsDim, head: io.head, text: cfg.text, maxTokens: cfg.maxTokens, dModel: cfg.dModel, layers: cfg.layers, heads: cfg.heads, mlpRatio: cfg.mlpRatio, wordDropout: cfg.wordDropout, prefixFallback: cfg.prefixFallback, ...(cfg.synonyms ? { synonyms: cfg.synonyms } : {}), ...(cfg.image ? { image: { ...cfg.image, patch: cfg.imagePatch, grid: cfg.imageGrid, ...(cfg.imageKeypoints > 0 ? { keypoints: { count: cfg.imageKeypoints, window: cfg.keypointWindow, stride: cfg.keypointStride, features: cfg.keypointFeatures, ...(cfg.keypointHidden > 0 ? { hidden: cfg.keypointHidden } : {}), ...(cfg.keypointContext > 0 ? { context: cfg.keypointContext } : {}), ...(cfg.keypointColourJitter > 0 ? { colourJitter: cfg.keypointColourJitter } : {}), ...(cfg.keypointPixelNoise > 0 ? { pixelNoise: cfg.keypointPixelNoise } : {}), ...(cfg.keypointGoal ? { goal: true } : {}), ...(cfg.keypointMemory ? { memory: true } : {}), ...(cfg.keypointGoalInput ? { goalInput: true } : {}), ...(cfg.keypointGoalEach ? { goalEach: true } : {}), ...(cfg.keypointLocal > 0 ? { local: cfg.keypointLocal } : {}), ...(cfg.keypointAbsent ? { absent: true } : {}) } } : {}) } } : {}), ...(cfg.goalHead ? { goal: true } : {}), ...(cfg.actorHidden > 0 ? { actorHidden: cfg.actorHidden } : {}) };
       if (cfg.embeddings === 'learned') {
         const vocab = new Vocabulary(cfg.vocab).words.slice();
         return TextTransformerActorCritic.create({ ...base, vocab, embeddings: 'learned', embedDim: cfg.embedDim }, rng, { logStdInit: cfg.logStdInit });

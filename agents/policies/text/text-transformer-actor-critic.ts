@@ -70,7 +70,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     this.dropoutRng = new Rng(dropoutSeed);
     this.layout = textTransformerLayout(spec);
     this.dist = makeDistribution(spec.head);
-    this.vocabulary = new Vocabulary(spec.vocab.slice(2), { prefixFallback: spec.prefixFallback === true });
+    this.vocabulary = new Vocabulary(spec.vocab.slice(2), { prefixFallback: spec.prefixFallback === true, ...(spec.synonyms !== undefined ? { synonyms: spec.synonyms } : {}) });
     this.stateCols = Int32Array.from(stateColumns(spec));
     this.chars = [...spec.text.charset];
     this.vectors = null;

@@ -65,6 +65,13 @@ export interface TextTransformerSpec {
    */
   prefixFallback?: boolean;
   /**
+   * Synonym groups (`[["ball", "sphere"], ["cube", "box", "block"]]`): every
+   * word of a group is read as the group's first word that the vocabulary
+   * holds (see `Vocabulary`), at training and acting alike, so a
+   * group's examples train one embedding. Absent: every word its own.
+   */
+  synonyms?: string[][];
+  /**
    * Class prototypes (pretrained embeddings, categorical head): per class,
    * the words whose frozen vectors are averaged into its prototype (the
    * action's own name, plus the training words that occur only in

@@ -6,7 +6,9 @@
  * matched to the nearest object on the table: the target, its colour twin
  * (same colour, other shape) or another object; with the distance to the
  * target in metres. Episodes with a colour twin show whether the keypoint
- * tells shapes apart. The first frame is where the keypoint goal head
+ * tells shapes apart, also per shape word of the instruction (ball, sphere,
+ * cube, box, block: a word the keypoint cannot read lands on the twin about
+ * half the time). The first frame is where the keypoint goal head
  * (`startGoalLoss`) trains them.
  *
  * With `--rollout` the policy then acts each episode to its end
@@ -66,6 +68,8 @@ const hits: Array<Array<{ twin: boolean; outcome: Outcome; error: number }>> = A
 const ends: Array<{ success: boolean; nearest: Outcome; distance: number; twin: boolean }> = [];
 /** Per episode: the target hidden on the first frame (see {@link langReachObjectPixels}). */
 const hiddenAtStart: boolean[] = [];
+/** Per episode: the instruction's last word, the shape word (`<verb> the <colour> <shape word>`). */
+const shapeWords: string[] = [];
 /** Per episode with --goal: the distance (m) from the touch point to where the goal head's joint angles put the end effector. */
 const goalErrors: number[] = [];
 if (values.goal && !kp.goal) {
@@ -114,6 +118,7 @@ try {
     const objects = inner.objects();
     const target = objects[0];
     const twin = objects.some((o) => o.colour === target.colour && !o.target);
+    shapeWords.push(inner.currentCommand.instruction.split(' ').pop() as string);
     hiddenAtStart.push(langReachObjectPixels((obs as Record<string, Uint8Array>)[camera.key], im.width, im.height, target) < LANG_REACH_SEEN_PIXELS);
     // The objects' tops lie this far below the camera.
     const depth = LANG_REACH_CAMERA.pos[2] - 2 * target.position[2];
@@ -149,10 +154,20 @@ hits.forEach((h, k) => {
   const errors = h.map((x) => x.error);
   console.log(`| ${k} | ${n((x) => x.outcome === 'target')} / ${h.length} | ${twins.filter((x) => x.outcome === 'target').length} / ${twins.filter((x) => x.outcome === 'twin').length} / ${twins.filter((x) => x.outcome === 'other').length} of ${twins.length} | ${n((x) => !x.twin && x.outcome === 'target')} of ${n((x) => !x.twin)} | ${pct(errors, 0.25)} / ${pct(errors, 0.5)} / ${pct(errors, 0.75)} | ${n((x) => x.error < 0.03)} / ${h.length} |`);
 });
+// The keypoint that tracks the target: the one most often nearest it.
+const tracker = hits.map((h, k) => [h.filter((x) => x.outcome === 'target').length, k]).reduce((a, b) => (b[0] > a[0] ? b : a))[1];
+// Twin scenes by the shape word that names the target: does the keypoint read each word, or only the colour?
+const byWord = new Map<string, [number, number, number]>();
+hits[tracker].forEach((x, e) => {
+  if (!x.twin) return;
+  const t = byWord.get(shapeWords[e]) ?? [0, 0, 0];
+  t[x.outcome === 'target' ? 0 : x.outcome === 'twin' ? 1 : 2]++;
+  byWord.set(shapeWords[e], t);
+});
+console.log(`\nColour-twin scenes by the instruction's shape word (keypoint ${tracker}, first frame):\n\n| shape word | at the target | at the twin | elsewhere |\n|---|---:|---:|---:|`);
+for (const [w, t] of [...byWord].sort(([a], [b]) => a.localeCompare(b))) console.log(`| ${w} | ${t[0]} | ${t[1]} | ${t[2]} |`);
 console.log(`\nTarget hidden on the first frame (under the arm): ${hiddenAtStart.filter(Boolean).length} / ${episodes} episodes`);
 if (values.rollout) {
-  // The keypoint that tracks the target: the one most often nearest it.
-  const tracker = hits.map((h, k) => [h.filter((x) => x.outcome === 'target').length, k]).reduce((a, b) => (b[0] > a[0] ? b : a))[1];
   const near = (e: number): boolean => hits[tracker][e].error < 0.03;
   const rows: Array<[string, (e: number) => boolean]> = [
     ['success', (e) => ends[e].success],

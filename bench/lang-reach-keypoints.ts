@@ -33,9 +33,10 @@
  *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
  */
 import { parseArgs } from 'node:util';
-import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, LANG_REACH_CAMERA, langReachObjectPixels, LANG_REACH_SEEN_PIXELS, LANG_REACH_IDS, imageParts } from '../src/index.js';
+import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, langReachObjectPixels, LANG_REACH_SEEN_PIXELS, LANG_REACH_IDS, imageParts } from '../src/index.js';
 import { parseIntFlag } from '../src/cli/flags.js';
 import { stateColumns } from '../agents/policies/text/text-transformer-spec.js';
+import { keypointOnTable, nearestOutcome, type Outcome } from './lang-reach-table.js';
 import { ARM_DOF } from '../envs/mujoco/arm-env.js';
 import { EPS } from '../agents/algos/ppo/vec-normalizer.js';
 import type { Dict } from '../src/core/spaces/dict.js';
@@ -59,10 +60,6 @@ if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !ca
 const im = net.spec.image as NonNullable<TextTransformerActorCritic['spec']['image']>;
 const env = await makeImageEnv(policy.envId, { height: camera.shape[0], width: camera.shape[1] });
 const space = policy.observationSpace as Dict<Record<string, unknown>>;
-const gw = Math.floor(im.width / kp.stride);
-const gh = Math.floor(im.height / kp.stride);
-const tanHalf = Math.tan((LANG_REACH_CAMERA.fovyDeg * Math.PI) / 360);
-type Outcome = 'target' | 'twin' | 'other';
 const hits: Array<Array<{ twin: boolean; outcome: Outcome; error: number }>> = Array.from({ length: kp.count }, () => []);
 /** Per episode with --rollout: success, what the end effector ended nearest, its final distance to the touch point (m). */
 const ends: Array<{ success: boolean; nearest: Outcome; distance: number; twin: boolean }> = [];
@@ -79,12 +76,6 @@ if (values.goal && !kp.goal) {
 const stateCols = stateColumns(net.spec);
 const actor = networkPolicy;
 const inner = env.unwrapped as unknown as LangReach;
-/** What lies nearest (x, y) on the table (horizontal distance to the objects' centres): the target, its colour twin or another object. */
-function nearestOutcome(objects: ReturnType<LangReach['objects']>, target: ReturnType<LangReach['objects']>[number], x: number, y: number): Outcome {
-  const dist = (o: (typeof objects)[number]): number => Math.hypot(o.position[0] - x, o.position[1] - y);
-  const nearest = objects.reduce((a, b) => (dist(b) < dist(a) ? b : a));
-  return nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
-}
 /** Distance (m) from the end effector, where it is now, to the touch point. */
 function touchDistance(): number {
   const ee = inner.endEffector();
@@ -120,14 +111,8 @@ try {
     const twin = objects.some((o) => o.colour === target.colour && !o.target);
     shapeWords.push(inner.currentCommand.instruction.split(' ').pop() as string);
     hiddenAtStart.push(langReachObjectPixels((obs as Record<string, Uint8Array>)[camera.key], im.width, im.height, target) < LANG_REACH_SEEN_PIXELS);
-    // The objects' tops lie this far below the camera.
-    const depth = LANG_REACH_CAMERA.pos[2] - 2 * target.position[2];
     for (let k = 0; k < kp.count; k++) {
-      // Keypoint grid coordinates -> pixel centre -> normalized image coordinates -> the top plane (image up = +y).
-      const px = ((coords[2 * k] + 1) / 2) * (gw - 1) * kp.stride + Math.floor(kp.stride / 2);
-      const py = ((coords[2 * k + 1] + 1) / 2) * (gh - 1) * kp.stride + Math.floor(kp.stride / 2);
-      const x = LANG_REACH_CAMERA.pos[0] + (((px + 0.5) / im.width) * 2 - 1) * depth * tanHalf;
-      const y = LANG_REACH_CAMERA.pos[1] - (((py + 0.5) / im.height) * 2 - 1) * depth * tanHalf;
+      const [x, y] = keypointOnTable(coords, k, im, target);
       hits[k].push({ twin, outcome: nearestOutcome(objects, target, x, y), error: Math.hypot(target.position[0] - x, target.position[1] - y) });
     }
     if (values.rollout) await rollout(obs, objects, target, twin);

@@ -7,7 +7,7 @@ import { TextTransformerActorCritic } from '../../agents/policies/text/text-tran
 import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior-cloning.js';
 import { firstStepGoalError } from './fixtures/goal-error.js';
 import { dots, dotsNet as net, deterministicActions, SIZE, SPACE, COLOURS } from './fixtures/dots.js';
-import { labelledBatch } from '../../agents/algos/bc/demonstrations.js';
+import { labelledBatch, observationsAt, episodeEnds } from '../../agents/algos/bc/demonstrations.js';
 
 /**
  * Trains `n` 400 steps on `train` with the keypoint goal loss alone (`startGoalLoss`), asserting that the tensor
@@ -344,5 +344,63 @@ test('keypoint absent slot: where the named dot is out of sight (it lies at one 
   console.log(`held-out first-step keypoint goal error, hidden dot: positions only ${plain.hidden.toFixed(4)}, with the slot ${slot.hidden.toFixed(4)}; visible dots: ${plain.seen.toFixed(4)} / ${slot.seen.toFixed(4)} (from ${slot.before.toFixed(3)})`);
   assert.ok(slot.hidden < 0.25 * plain.hidden, `hidden-dot goal error with the slot ${slot.hidden.toFixed(4)} vs positions only ${plain.hidden.toFixed(4)}`);
   assert.ok(slot.seen < 0.1 * slot.before, `visible-dot goal error ${slot.before.toFixed(3)} -> ${slot.seen.toFixed(4)}`);
-  assert.throws(() => TextTransformerActorCritic.create({ ...base.spec, image: { ...im, keypoints: { ...kp, absent: 1 as unknown as boolean } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints: expected .*absent booleans/);
+  assert.throws(() => TextTransformerActorCritic.create({ ...base.spec, image: { ...im, keypoints: { ...kp, absent: 1 as unknown as boolean } } }, new Rng(1), { logStdInit: 0 }), /TextTransformerSpec\.image\.keypoints: expected .*absent and flips booleans/);
 });
+
+test('keypointFlips: a flipped row reads its image mirrored (the same coordinates and attention as the mirrored image, bit for bit); the goal loss scores each row under one of the four mirrorings with its keypoints mirrored back; acting never flips', async () => {
+  await initBackend({ report: null });
+  const { d, first } = dots(8, 12);
+  const n = net(1, true, false, { flips: true, wordDropout: 0 }); // no word dropout: the mirroring is the goal loss's only draw
+  try {
+    assert.equal(n.spec.image?.keypoints?.flips, true);
+    const rows = first.length;
+    // The episodes' first steps, and their goals (each episode's last state).
+    const { batch } = labelledBatch(d, first, null, 1);
+    const obs = batch.obs;
+    const goalObs = observationsAt(d, episodeEnds(d), first, 1);
+    const imageOffset = n.spec.image?.offset as number;
+    const mirrored = (f: number): { rows: number; flat: Float32Array } => {
+      const flat = obs.flat.slice();
+      for (let r = 0; r < rows; r++) {
+        for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) for (let c = 0; c < 3; c++) {
+          const sx = f & 1 ? SIZE - 1 - x : x;
+          const sy = f & 2 ? SIZE - 1 - y : y;
+          flat[r * d.obsDim + imageOffset + (y * SIZE + x) * 3 + c] = obs.flat[r * d.obsDim + imageOffset + (sy * SIZE + sx) * 3 + c];
+        }
+      }
+      return { rows, flat };
+    };
+    const ids = n.tokenIds(obs);
+    const parts = n as unknown as { wordInputs(ids: Int32Array): tf.Tensor2D; keypointGoalPrediction(c: tf.Tensor2D): tf.Tensor2D; stateTargets(g: Float32Array, rows: number): tf.Tensor2D };
+    const read = (o: { rows: number; flat: Float32Array }, flips: Uint8Array | null): [number[], number[]] =>
+      tf.tidy(() => {
+        const k = n.keypoints(o, parts.wordInputs(ids), ids, flips);
+        return [[...k.coords.dataSync()], [...k.attention.dataSync()]];
+      });
+    for (const f of [1, 2, 3]) assert.deepEqual(read(obs, new Uint8Array(rows).fill(f)), read(mirrored(f), null), `mirroring ${f}`);
+    assert.notDeepEqual(read(obs, new Uint8Array(rows).fill(1))[0], read(obs, null)[0]);
+    // The goal loss (inside a gradient): each row's error is the one of its keypoints under some mirroring, mapped back.
+    const candidates = [0, 1, 2, 3].map((f) =>
+      tf.tidy(() => {
+        const c = tf.tensor2d(read(mirrored(f), null)[0], [rows, 2]);
+        const back = tf.mul(c, tf.tensor2d([f & 1 ? -1 : 1, f & 2 ? -1 : 1], [1, 2])) as tf.Tensor2D;
+        return [...tf.mean(tf.square(tf.sub(parts.keypointGoalPrediction(back), parts.stateTargets(goalObs, rows))), 1).dataSync()];
+      }),
+    );
+    const plain = tf.tidy(() => [...n.keypointGoalError(batch.obs, goalObs).dataSync()]);
+    plain.forEach((e, r) => assert.ok(Math.abs(e - candidates[0][r]) < 1e-6, `acting path row ${r}: ${e} vs ${candidates[0][r]}`));
+    let scored: number[] = [];
+    tf.tidy(() => void tf.variableGrads(() => {
+      const e = n.keypointGoalError(batch.obs, goalObs);
+      scored = [...e.dataSync()];
+      return tf.sum(e) as tf.Scalar;
+    }));
+    const used = scored.map((e, r) => candidates.findIndex((c) => Math.abs(c[r] - e) < 1e-6));
+    assert.ok(used.every((f) => f >= 0), `each row scored under one mirroring: ${used}`);
+    assert.ok(new Set(used).size > 1, `the mirrorings are drawn per row: ${used}`);
+  } finally {
+    n.dispose();
+  }
+  assert.throws(() => net(1, true, false, { flips: 'yes' as unknown as boolean }), /keypointFlips/);
+});
+

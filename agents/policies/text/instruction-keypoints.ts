@@ -20,8 +20,12 @@ import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.
  * from the mean over non-padding words. `vars`: the network's variables by
  * parameter name (`tok.kp.*`). `rng` (training only): draws the photometric
  * augmentation of spec.image.keypoints (`colourJitter`, `pixelNoise`).
+ * `flips` (one per row, or null): the row's image is read mirrored about
+ * the keypoint map's centre, left to right where bit 1 is set, top to
+ * bottom where bit 2 is; the coordinates come out in the mirrored image's
+ * frame (negate x, y to map them back).
  */
-export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
+export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null, flips: Uint8Array | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
   const im = spec.image as NonNullable<TextTransformerSpec['image']>;
   const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
   const { window: Wn, stride: S, features: F, count: K } = kp;
@@ -35,6 +39,10 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
   const centre = Math.floor(S / 2);
   const pixels = im.height * im.width * C;
   const image = new Float32Array(pixels);
+  // Mirrored reads reflect about the keypoint map's centre (pixel ((g - 1) S + 2 centre) / 2), so a mirrored
+  // keypoint's coordinates are exactly the negated ones (past the image's edge: zeros, as padding).
+  const mirrorX = (gw - 1) * S + 2 * centre;
+  const mirrorY = (gh - 1) * S + 2 * centre;
   const jitter = rng ? kp.colourJitter ?? 0 : 0;
   const noise = rng ? kp.pixelNoise ?? 0 : 0;
   const gain = new Float32Array(C);
@@ -49,13 +57,17 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
       shift[c] = jitter > 0 ? (rng as Rng).uniform(-jitter, jitter) : 0;
     }
     for (let i = 0; i < pixels; i++) image[i] = (obs.flat[base + i] / 127.5 - 1) * gain[i % C] + shift[i % C] + (noise > 0 ? noise * (rng as Rng).normal() : 0);
+    const flipX = flips !== null && (flips[r] & 1) !== 0;
+    const flipY = flips !== null && (flips[r] & 2) !== 0;
     for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) {
       for (let y = 0; y < Wn; y++) {
         const py = gy * S + centre - half + y;
+        const sy = flipY ? mirrorY - py : py;
         for (let x = 0; x < Wn; x++) {
           const px = gx * S + centre - half + x;
-          const inside = py >= 0 && py < im.height && px >= 0 && px < im.width;
-          for (let c = 0; c < C; c++) cols[o++] = inside ? image[(py * im.width + px) * C + c] : 0;
+          const sx = flipX ? mirrorX - px : px;
+          const inside = sy >= 0 && sy < im.height && sx >= 0 && sx < im.width;
+          for (let c = 0; c < C; c++) cols[o++] = inside ? image[(sy * im.width + sx) * C + c] : 0;
         }
       }
     }

@@ -402,10 +402,10 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
-  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
+  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, flips: Uint8Array | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
     // Inside a gradient (training) the image gets the spec's photometric augmentation, drawn from the dropout stream.
     const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
-    return instructionKeypoints(this.spec, this.vars, obs, words, ids, training ? this.dropoutRng : null);
+    return instructionKeypoints(this.spec, this.vars, obs, words, ids, training ? this.dropoutRng : null, flips);
   }
 
 
@@ -472,8 +472,19 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalError', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
     const ids = this.tokenIds(obs);
     if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
-    const { coords, global } = this.keypoints(obs, this.wordInputs(ids), ids);
     const K = this.spec.image.keypoints.count;
+    // Mirrored images (KeypointSpec.flips, training only): each row's image read mirrored at random, its keypoints
+    // mirrored back into the real image's frame, where the goal head reads them.
+    const flips = this.spec.image.keypoints.flips && (tf.engine().state as { gradientDepth: number }).gradientDepth > 0 ? Uint8Array.from({ length: obs.rows }, () => this.dropoutRng.integer(0, 4)) : null;
+    const found = this.keypoints(obs, this.wordInputs(ids), ids, flips);
+    const unflip = (c: tf.Tensor2D): tf.Tensor2D => {
+      if (!flips) return c;
+      const signs = new Float32Array(obs.rows * K * 2);
+      for (let r = 0; r < obs.rows; r++) for (let k = 0; k < K; k++) (signs[(r * K + k) * 2] = flips[r] & 1 ? -1 : 1), (signs[(r * K + k) * 2 + 1] = flips[r] & 2 ? -1 : 1);
+      return tf.mul(c, tf.tensor2d(signs, [obs.rows * K, 2])) as tf.Tensor2D;
+    };
+    const coords = unflip(found.coords);
+    const global = found.global ? () => unflip((found.global as () => tf.Tensor2D)()) : null;
     const target = this.stateTargets(goalObs, obs.rows);
     const mse = (pred: tf.Tensor, axis: number): tf.Tensor => tf.mean(tf.square(tf.sub(pred, target)), axis);
     const error = (c: tf.Tensor2D): tf.Tensor1D => {

@@ -157,6 +157,17 @@ export interface KeypointSpec {
   colourJitter?: number;
   pixelNoise?: number;
   /**
+   * Mirrored training images for the keypoint goal head's loss
+   * (`startGoalLoss`): each scored row's image is read mirrored at random
+   * (left to right, top to bottom, both or neither, a quarter each) and
+   * its keypoints are mirrored back before the goal head reads them, so the
+   * label (the episode's last state) still holds. A mirrored ball is a
+   * ball: four views of each scene to learn what a named object looks
+   * like from, instead of memorizing the few scenes that need it. Acting,
+   * validation and the trunk's inputs never see it. Absent or false: none.
+   */
+  flips?: boolean;
+  /**
    * A goal head on the keypoints alone (`head.kp_goal.*`, an MLP of
    * {@link KEYPOINT_GOAL_HIDDEN} units on their coordinates): trained by
    * behaviour cloning's `startGoalLoss` on episodes' first steps, it is
@@ -458,7 +469,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context, kp.local].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && [kp.goal, kp.memory, kp.goalInput, kp.goalEach, kp.absent].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach and absent booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context, kp.local].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && [kp.goal, kp.memory, kp.goalInput, kp.goalEach, kp.absent, kp.flips].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach, absent and flips booleans', kp);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);
   }

@@ -104,14 +104,7 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   }
   const lib = await import('../../index.js');
   const bc = lib.resolveBcConfig({ ...bcFields, seed, ...(maxSteps !== undefined ? { maxSteps } : {}) }, 'lamkit finetune --config');
-  const ds = await lib.openDataset(flags.data);
-  const spaces = ds.spaces;
-  if (!spaces) throw new InvalidArgument(formatError(`lamkit finetune --data ${flags.data}`, 'a dataset recorded by lamkit (its spaces in meta/info.json)', 'no spaces', 'Record it with lamkit record'));
-  // The dataset's stored split, else a seeded one by episode (80 / 10 / 10).
-  const splits = ds.splits ?? lib.splitEpisodes(ds.episodes.length, { val: 0.1, test: 0.1, seed });
-  if (splits.train.length === 0 || splits.val.length === 0) {
-    throw new InvalidArgument(formatError(`lamkit finetune --data ${flags.data}`, 'at least one training and one validation episode', `${ds.episodes.length} episode(s) (train ${splits.train.length}, val ${splits.val.length})`, 'Record more episodes'));
-  }
+  const { ds, spaces, splits } = await openFinetuneData(lib, flags.data, seed);
   const envId = ds.info.lamkit?.envId ?? 'dataset';
   const outDir = resolve(flags.out ?? lib.autoRunDir(envId, `finetune-${flags.mode}`, seed));
   lib.prepareRunDir(outDir, flags.force ? 'replace' : 'new', 'lamkit finetune --out');
@@ -120,39 +113,11 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   const codec = new lib.ActionCodec(spaces.action);
   const io = { obsDim: spaces.observation.flatDim, head: codec.head, ...(codec.bounds ? { actionBounds: codec.bounds } : {}) };
   const rng = new lib.Rng(seed);
-  const read = (list: readonly number[], split: string) => lib.datasetDemonstrations(ds, list, spaces.observation, spaces.action, `lamkit finetune --data ${flags.data} (${split} split)`);
-  const train = await read(splits.train, 'train');
-  const val = await read(splits.val, 'val');
-  const test = splits.test.length > 0 ? await read(splits.test, 'test') : val;
-  // Observation statistics of the training split, applied to every split and saved with the checkpoint.
-  const stats = lib.observationStats(train);
-  // An instruction's columns are charset indices, not features: left as they are (mean 0, variance 1, never clipped).
-  const textParts = lib.textRanges(spaces.observation);
-  for (const r of textParts) for (let j = r.offset; j < r.offset + r.space.maxLength; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
-  // So are a camera image's pixels (0-255): the text-transformer's image tokenizer scales them itself.
-  for (const p of lib.imageParts(spaces.observation)) for (let j = p.offset; j < p.offset + p.shape[0] * p.shape[1] * 3; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
-  const clipObs = textParts.length > 0 ? TEXT_CLIP_OBS : 10;
-  for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, clipObs);
+  const { train, val, test, stats, clipObs, textParts } = await readFinetuneSplits(lib, ds, spaces, splits, `lamkit finetune --data ${flags.data}`);
 
   let policy = policyConfig as Record<string, unknown> | undefined;
   const kind = flags.policyKind ?? (policy?.kind as string | undefined) ?? (textParts.length > 0 ? lib.TEXT_TRANSFORMER_KIND : 'transformer');
-  if (flags.from === undefined && kind === lib.TEXT_TRANSFORMER_KIND) {
-    // The vocabulary comes from the training split's instructions only (the dev and test words stay unseen).
-    const instructions = new Set<string>();
-    const space = spaces.observation;
-    // With class names (a Discrete action), each class's words for the prototype path (policy.prototypes): its name and the training words only it uses.
-    const classNames = ds.info.features.action?.class_names;
-    const labelled: Array<[string, number]> = [];
-    for (let r = 0; r < train.rows; r++) {
-      const text = (space.unflatten(train.obs, r * train.obsDim) as Record<string, string>)[textParts[0]?.key] ?? '';
-      instructions.add(text);
-      if (classNames && train.actDim === 1) labelled.push([text, Math.round(train.actions[r])]);
-    }
-    const classWords = classNames && train.actDim === 1 ? { classWords: lib.classPrototypeWords(classNames, labelled) } : {};
-    // A goal loss needs its goal head: built with the network unless the config says otherwise.
-    const goalHead = { ...(bc.goalLoss > 0 && policy?.goalHead === undefined ? { goalHead: true } : {}), ...(bc.startGoalLoss > 0 && policy?.keypointGoal === undefined ? { keypointGoal: true } : {}) };
-    policy = { ...policy, kind, ...lib.textPolicyInputs(space, instructions), ...classWords, ...goalHead };
-  }
+  if (flags.from === undefined && kind === lib.TEXT_TRANSFORMER_KIND) policy = freshTextPolicy(lib, ds, spaces.observation, train, { ...policy, kind }, bc);
   let net = await buildNetwork(lib, flags, policy, io, rng);
   let newHeads = true;
   if (flags.from !== undefined) {
@@ -245,6 +210,67 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
 }
 
 type Lib = typeof import('../../index.js');
+type Dataset = Awaited<ReturnType<Lib['openDataset']>>;
+type Spaces = NonNullable<Dataset['spaces']>;
+type Demos = Awaited<ReturnType<Lib['datasetDemonstrations']>>;
+
+/**
+ * A dataset for `lamkit finetune --data` (`data`): opened, with its spaces and its stored train / val / test split
+ * (else a split by episode seeded with `seed`, 80 / 10 / 10). No spaces, or no training or validation episode, is
+ * an error naming the dataset.
+ */
+export async function openFinetuneData(lib: Lib, data: string, seed: number): Promise<{ ds: Dataset; spaces: Spaces; splits: { train: number[]; val: number[]; test: number[] } }> {
+  const ds = await lib.openDataset(data);
+  const spaces = ds.spaces;
+  if (!spaces) throw new InvalidArgument(formatError(`lamkit finetune --data ${data}`, 'a dataset recorded by lamkit (its spaces in meta/info.json)', 'no spaces', 'Record it with lamkit record'));
+  const splits = ds.splits ?? lib.splitEpisodes(ds.episodes.length, { val: 0.1, test: 0.1, seed });
+  if (splits.train.length === 0 || splits.val.length === 0) {
+    throw new InvalidArgument(formatError(`lamkit finetune --data ${data}`, 'at least one training and one validation episode', `${ds.episodes.length} episode(s) (train ${splits.train.length}, val ${splits.val.length})`, 'Record more episodes'));
+  }
+  return { ds, spaces, splits: { train: [...splits.train], val: [...splits.val], test: [...splits.test] } };
+}
+
+/**
+ * The splits' demonstrations, normalized with the training split's observation statistics (saved with the
+ * checkpoint): an instruction's columns (charset indices) and a camera's pixels (0-255) are left as they are
+ * (mean 0, variance 1; with text, clipped nowhere). An empty test split is the validation one. `where` names the
+ * dataset in errors.
+ */
+export async function readFinetuneSplits(lib: Lib, ds: Dataset, spaces: Spaces, splits: { train: readonly number[]; val: readonly number[]; test: readonly number[] }, where: string) {
+  const read = (list: readonly number[], split: string) => lib.datasetDemonstrations(ds, list, spaces.observation, spaces.action, `${where} (${split} split)`);
+  const train = await read(splits.train, 'train');
+  const val = await read(splits.val, 'val');
+  const test = splits.test.length > 0 ? await read(splits.test, 'test') : val;
+  const stats = lib.observationStats(train);
+  const textParts = lib.textRanges(spaces.observation);
+  for (const r of textParts) for (let j = r.offset; j < r.offset + r.space.maxLength; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
+  // The text-transformer's image tokenizer scales a camera's pixels itself.
+  for (const p of lib.imageParts(spaces.observation)) for (let j = p.offset; j < p.offset + p.shape[0] * p.shape[1] * 3; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
+  const clipObs = textParts.length > 0 ? TEXT_CLIP_OBS : 10;
+  for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, clipObs);
+  return { train, val, test, stats, clipObs, textParts };
+}
+
+/**
+ * The config of a fresh text-transformer (`policy`, its kind included) for `train` of `ds`: the vocabulary from the
+ * training split's instructions only (the dev and test words stay unseen); with class names (a Discrete action),
+ * each class's words for the prototype path (its name and the training words only it uses); the goal heads that
+ * `bc`'s goal losses need, unless `policy` says otherwise.
+ */
+export function freshTextPolicy(lib: Lib, ds: Dataset, space: Spaces['observation'], train: Demos, policy: Record<string, unknown>, bc: { goalLoss: number; startGoalLoss: number }): Record<string, unknown> {
+  const textParts = lib.textRanges(space);
+  const instructions = new Set<string>();
+  const classNames = ds.info.features.action?.class_names;
+  const labelled: Array<[string, number]> = [];
+  for (let r = 0; r < train.rows; r++) {
+    const text = (space.unflatten(train.obs, r * train.obsDim) as Record<string, string>)[textParts[0]?.key] ?? '';
+    instructions.add(text);
+    if (classNames && train.actDim === 1) labelled.push([text, Math.round(train.actions[r])]);
+  }
+  const classWords = classNames && train.actDim === 1 ? { classWords: lib.classPrototypeWords(classNames, labelled) } : {};
+  const goalHead = { ...(bc.goalLoss > 0 && policy.goalHead === undefined ? { goalHead: true } : {}), ...(bc.startGoalLoss > 0 && policy.keypointGoal === undefined ? { keypointGoal: true } : {}) };
+  return { ...policy, ...lib.textPolicyInputs(space, instructions), ...classWords, ...goalHead };
+}
 
 /**
  * `--select-by success|return`: a validation score from rollouts of the network (deterministic, `episodes`

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRecord } from '../../src/cli/commands/record.js';
-import { runFinetune, type FinetuneFlags } from '../../src/cli/commands/finetune.js';
+import { runFinetune, openFinetuneData, readFinetuneSplits, type FinetuneFlags } from '../../src/cli/commands/finetune.js';
+import * as lib from '../../src/index.js';
 import { runEval } from '../../src/cli/commands/eval.js';
 import { InvalidArgument } from '../../src/core/errors.js';
 
@@ -111,4 +112,18 @@ test('lamkit finetune --select-by success: rollouts in the task at every validat
     [{ data: cartpole, selectBy: 'success', evalEpisodes: '1' }, /^lamkit finetune --select-by success: expected a task that reports success \(info\.isSuccess\), got CartPole-v1, which does not/],
   ] as const;
   for (const [f, message] of bad) await assert.rejects(runFinetune(flags({ policyKind: 'mlp', maxSteps: '1', out: join(root, 'bad'), force: true, ...f })), (err: Error) => err instanceof InvalidArgument && message.test(err.message));
+});
+
+test('lamkit finetune data: with no test episodes the validation split serves as the test one, normalized once (not twice)', async () => {
+  const dir = join(root, 'no-test');
+  await runRecord({ env: 'CartPole-v1', policy: 'random', episodes: '6', seed: '3', out: dir, progress: false });
+  lib.writeSplits(dir, { seed: null, train: [0, 1, 2, 3, 4], val: [5], test: [] });
+  const { ds, spaces, splits } = await openFinetuneData(lib, dir, 1);
+  assert.deepEqual(splits.test, []);
+  const { train, val, test, stats, clipObs } = await readFinetuneSplits(lib, ds, spaces, splits, 'test');
+  assert.equal(test, val);
+  const raw = await lib.datasetDemonstrations(ds, [5], spaces.observation, spaces.action, 'test');
+  lib.normalizeDemonstrations(raw, stats, clipObs);
+  assert.deepEqual(val.obs, raw.obs);
+  assert.ok(train.rows > 0);
 });

@@ -247,7 +247,8 @@ export async function readFinetuneSplits(lib: Lib, ds: Dataset, spaces: Spaces, 
   // The text-transformer's image tokenizer scales a camera's pixels itself.
   for (const p of lib.imageParts(spaces.observation)) for (let j = p.offset; j < p.offset + p.shape[0] * p.shape[1] * 3; j++) (stats.mean[j] = 0), (stats.var[j] = 1);
   const clipObs = textParts.length > 0 ? TEXT_CLIP_OBS : 10;
-  for (const d of [train, val, test]) lib.normalizeDemonstrations(d, stats, clipObs);
+  // In place, once each: with no test episodes the test split is the validation one.
+  for (const d of new Set([train, val, test])) lib.normalizeDemonstrations(d, stats, clipObs);
   return { train, val, test, stats, clipObs, textParts };
 }
 

@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { loadPolicy, NetworkPolicy, TextTransformerActorCritic, makeImageEnv, LangReach, langReachObjectPixels, LANG_REACH_SEEN_PIXELS, LANG_REACH_IDS, imageParts } from '../src/index.js';
 import { parseIntFlag } from '../src/cli/flags.js';
 import { stateColumns } from '../agents/policies/text/text-transformer-spec.js';
-import { keypointOnTable, nearestOutcome, type Outcome } from './lang-reach-table.js';
+import { keypointOnTable, nearestOutcome, trackingKeypoint, type Outcome } from './lang-reach-table.js';
 import { ARM_DOF } from '../envs/mujoco/arm-env.js';
 import { EPS } from '../agents/algos/ppo/vec-normalizer.js';
 import type { Dict } from '../src/core/spaces/dict.js';
@@ -140,7 +140,7 @@ hits.forEach((h, k) => {
   console.log(`| ${k} | ${n((x) => x.outcome === 'target')} / ${h.length} | ${twins.filter((x) => x.outcome === 'target').length} / ${twins.filter((x) => x.outcome === 'twin').length} / ${twins.filter((x) => x.outcome === 'other').length} of ${twins.length} | ${n((x) => !x.twin && x.outcome === 'target')} of ${n((x) => !x.twin)} | ${pct(errors, 0.25)} / ${pct(errors, 0.5)} / ${pct(errors, 0.75)} | ${n((x) => x.error < 0.03)} / ${h.length} |`);
 });
 // The keypoint that tracks the target: the one most often nearest it.
-const tracker = hits.map((h, k) => [h.filter((x) => x.outcome === 'target').length, k]).reduce((a, b) => (b[0] > a[0] ? b : a))[1];
+const tracker = trackingKeypoint(hits.map((h) => h.map((x) => x.outcome)));
 // Twin scenes by the shape word that names the target: does the keypoint read each word, or only the colour?
 const byWord = new Map<string, [number, number, number]>();
 hits[tracker].forEach((x, e) => {

@@ -29,7 +29,7 @@ import { episodeStartRows, episodeEnds, labelledBatch, observationsAt } from '..
 import { warmupCosine } from '../agents/algos/bc/behavior-cloning.js';
 import type { Dict } from '../src/core/spaces/dict.js';
 import { ProgressReporter } from '../src/run/progress-reporter.js';
-import { keypointOnTable, nearestOutcome, type Outcome } from './lang-reach-table.js';
+import { keypointOnTable, nearestOutcome, trackingKeypoint, type Outcome } from './lang-reach-table.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, seed: { type: 'string', default: '1' }, 'test-seed': { type: 'string', default: '901000' }, episodes: { type: 'string', default: '600' }, steps: { type: 'string', default: '2000' }, config: { type: 'string' } } });
 if (!values.data) {
@@ -117,8 +117,7 @@ try {
   await env.close();
   net.dispose();
 }
-// The keypoint that tracks the target: the one most often nearest it.
-const tracker = hits.map((h, k) => [h.filter((x) => x === 'target').length, k]).reduce((a, b) => (b[0] > a[0] ? b : a))[1];
+const tracker = trackingKeypoint(hits);
 const h = hits[tracker];
 const count = (f: (e: number) => boolean): number => h.filter((_, e) => f(e)).length;
 const row = (label: string, f: (e: number) => boolean): string => `| ${label} | ${count((e) => f(e) && h[e] === 'target')} | ${count((e) => f(e) && h[e] === 'twin')} | ${count((e) => f(e) && h[e] === 'other')} | ${count(f)} |`;

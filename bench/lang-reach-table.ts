@@ -34,3 +34,8 @@ export function nearestOutcome(objects: Objects, target: Objects[number], x: num
   const nearest = objects.reduce((a, b) => (dist(b) < dist(a) ? b : a));
   return nearest.target ? 'target' : nearest.colour === target.colour ? 'twin' : 'other';
 }
+
+/** The keypoint that tracks the target: the index of the per-keypoint outcome list most often `'target'`. */
+export function trackingKeypoint(outcomes: ReadonlyArray<ReadonlyArray<Outcome>>): number {
+  return outcomes.map((h, k) => [h.filter((x) => x === 'target').length, k]).reduce((a, b) => (b[0] > a[0] ? b : a))[1];
+}

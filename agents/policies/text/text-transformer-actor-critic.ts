@@ -471,11 +471,12 @@ export class TextTransformerActorCritic implements ActorCritic {
   keypointGoalError(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D {
     if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalError', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
     const ids = this.tokenIds(obs);
-    if ((tf.engine().state as { gradientDepth: number }).gradientDepth > 0) this.augment(ids);
+    const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
+    if (training) this.augment(ids);
     const K = this.spec.image.keypoints.count;
     // Mirrored images (KeypointSpec.flips, training only): each row's image read mirrored at random, its keypoints
     // mirrored back into the real image's frame, where the goal head reads them.
-    const flips = this.spec.image.keypoints.flips && (tf.engine().state as { gradientDepth: number }).gradientDepth > 0 ? Uint8Array.from({ length: obs.rows }, () => this.dropoutRng.integer(0, 4)) : null;
+    const flips = this.spec.image.keypoints.flips && training ? Uint8Array.from({ length: obs.rows }, () => this.dropoutRng.integer(0, 4)) : null;
     const found = this.keypoints(obs, this.wordInputs(ids), ids, flips);
     const unflip = (c: tf.Tensor2D): tf.Tensor2D => {
       if (!flips) return c;

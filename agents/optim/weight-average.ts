@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FileFormatError, formatError } from '../../src/core/errors.js';
 
 /**
  * An exponential moving average of variables (Polyak averaging, as Diffusion Policy and LeRobot train their
@@ -43,6 +44,22 @@ export class WeightAverage {
       tf.dispose(own);
       changed();
     }
+  }
+
+  /** The average's values (copies), in the variables' order: what {@link load} takes back. */
+  values(): Float32Array[] {
+    return this.average.map((a) => a.dataSync().slice() as Float32Array);
+  }
+
+  /** Replaces the average with `values` (from {@link values}); a count or size that does not match the variables is a typed error naming `where`. */
+  load(values: readonly Float32Array[] | null, where: string): void {
+    const sizes = this.vars.map((v) => v.size);
+    if (!values || values.length !== sizes.length || values.some((a, i) => !(a instanceof Float32Array) || a.length !== sizes[i])) {
+      throw new FileFormatError(formatError(where, `${sizes.length} Float32Arrays of sizes [${sizes.join(', ')}]`, values ? `${values.length} arrays of sizes [${values.map((a) => a?.length).join(', ')}]` : 'none', 'Resume with the network and config the state was saved with'));
+    }
+    const next = this.vars.map((v, i) => tf.keep(tf.tensor(values[i], v.shape)));
+    tf.dispose(this.average);
+    this.average = next;
   }
 
   /** Frees the average (idempotent). */

@@ -235,6 +235,11 @@ export interface ActorCritic {
   readonly keypointGoalHead?: boolean;
   /** That head's per-row error against the state part of `goalObs [rows x obsDim]` (differentiable); present on networks that may have it. */
   keypointGoalError?(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D;
+  /**
+   * The network's own training randomness (augmentations it draws itself on training rows, beside
+   * `EvalBatch.dropoutRng`), so a trainer can save and restore its state to resume bit for bit; absent: none.
+   */
+  trainingRng?(): Rng;
   /** Log-probs, entropies and values of stored actions (differentiable). */
   evaluate(batch: EvalBatch): ActorCriticEval;
   /**

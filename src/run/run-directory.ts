@@ -18,7 +18,7 @@ export type RunDirMode = 'new' | 'resume' | 'replace';
  * `replace` deletes these, and only these. `.prev` is the copy a crash
  * mid-save may leave beside a checkpoint (see `replaceDirAtomic`).
  */
-export const RUN_ENTRIES = ['checkpoint', 'checkpoint.prev', 'best', 'best.prev', 'metrics.jsonl', 'summary.json', 'config.json', 'learning-curve.svg'] as const;
+export const RUN_ENTRIES = ['checkpoint', 'checkpoint.prev', 'best', 'best.prev', 'resume', 'resume.prev', 'metrics.jsonl', 'summary.json', 'config.json', 'learning-curve.svg'] as const;
 
 /**
  * Checks and prepares a run directory: it must be a directory (or not exist

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runRecord } from '../../src/cli/commands/record.js';
+import { runFinetune } from '../../src/cli/commands/finetune.js';
 
 // `lamkit finetune` in its own process gets a real Ctrl-C (SIGINT) between two validations: it must stop within a
 // step or two (not at the next validation, here 100,000 steps away), keep the best weights so far, and exit 130.
@@ -56,4 +57,28 @@ test('lamkit finetune: Ctrl-C between validations stops within a few steps, save
   assert.ok(steps >= stepsAtSignal && steps < maxSteps, `checkpoint after ${steps} steps (${stepsAtSignal} logged at the signal)`);
   assert.ok(existsSync(join(out, 'report.json')), 'the test report is written');
   assert.ok(seconds < 60, `stopped ${seconds.toFixed(1)} s after the signal`);
+});
+
+test('lamkit finetune killed (SIGKILL) after a validation: --resume continues from that validation\'s snapshot and ends with the weights of an uninterrupted run', async () => {
+  const out = join(root, 'killed');
+  const args = ['--data', data, '--max-steps', '3000', '--seed', '2', '--policy-kind', 'mlp', '--config', JSON.stringify({ evalEvery: 500, patience: 100 })];
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'finetune', ...args, '--out', out, '--no-progress'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
+  const t0 = performance.now();
+  while (!existsSync(join(out, 'resume/checkpoint.json'))) {
+    if (child.exitCode !== null) assert.fail(`lamkit finetune exited (${child.exitCode}) before its first snapshot\nstderr:\n${stderr}`);
+    if (performance.now() - t0 > 120_000) assert.fail(`no snapshot within 120 s\nstderr:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  assert.ok(!existsSync(join(out, 'checkpoint')), 'killed before the end: no final checkpoint');
+  const resumed = await runFinetune({ resume: out, progress: false });
+  const whole = await runFinetune({ data, maxSteps: '3000', seed: '2', policyKind: 'mlp', config: JSON.stringify({ evalEvery: 500, patience: 100 }), out: join(root, 'whole'), progress: false });
+  assert.deepEqual([resumed.steps, resumed.bestStep, resumed.bestValLoss], [whole.steps, whole.bestStep, whole.bestValLoss]);
+  const bin = (dir: string): Buffer => readFileSync(join(dir, 'checkpoint/policy.bin'));
+  assert.ok(bin(out).equals(bin(join(root, 'whole'))), 'bit for bit');
+  assert.equal(trainingRows(out), 3000, 'metrics.jsonl cut back to the snapshot, then one row per step');
 });

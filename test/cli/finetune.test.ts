@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRecord } from '../../src/cli/commands/record.js';
 import { runFinetune, openFinetuneData, readFinetuneSplits, type FinetuneFlags } from '../../src/cli/commands/finetune.js';
+import { readSnapshot } from '../../src/cli/commands/finetune-resume.js';
 import * as lib from '../../src/index.js';
 import { runEval } from '../../src/cli/commands/eval.js';
 import { InvalidArgument } from '../../src/core/errors.js';
@@ -126,4 +127,44 @@ test('lamkit finetune data: with no test episodes the validation split serves as
   lib.normalizeDemonstrations(raw, stats, clipObs);
   assert.deepEqual(val.obs, raw.obs);
   assert.ok(train.rows > 0);
+});
+
+test('lamkit finetune: Ctrl-C keeps a resume/ snapshot; --resume continues with the run\'s own flags to the weights and report of an uninterrupted run, then drops it; misuse of --resume is a typed error', async () => {
+  const common = { maxSteps: '200', seed: '4', selectBy: 'success', evalEpisodes: '2', config: JSON.stringify({ evalEvery: 40, patience: 100, policy: { dModel: 16, layers: 1, heads: 2, window: 4 } }) };
+  const whole = await runFinetune(flags({ ...common, out: join(root, 'whole') }));
+  const out = join(root, 'stopped');
+  const lines: string[] = [];
+  const o1 = await runFinetune(flags({ ...common, out }), (line) => {
+    if (lines.length === 0) setTimeout(() => process.emit('SIGINT', 'SIGINT'), 50); // once set-up is done (the first line)
+    lines.push(line);
+  });
+  assert.ok(o1.interrupted && o1.steps < 200, `interrupted at step ${o1.steps}`);
+  assert.ok(existsSync(join(out, 'resume/checkpoint.json')), 'the snapshot to continue from');
+  assert.ok(lines.some((l) => l === `lamkit finetune: stopped at step ${o1.steps}; continue with lamkit finetune --resume ${out}`), lines.join('\n'));
+  const snap = await readSnapshot({ resume: out, progress: false });
+  assert.equal(snap.state.step, o1.steps);
+  assert.equal(snap.flags.data, reach);
+  const measuredRows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r['eval/success_rate'] !== undefined);
+  assert.deepEqual([...snap.measured.keys()], measuredRows.map((r) => r.global_step), 'the rollout figures so far travel with the snapshot');
+  const o2 = await runFinetune({ resume: out, progress: false });
+  assert.deepEqual([o2.steps, o2.bestStep, o2.keptValidation, o2.bestValLoss], [whole.steps, whole.bestStep, whole.keptValidation, whole.bestValLoss]);
+  const bin = (dir: string): Buffer => readFileSync(join(dir, 'checkpoint/policy.bin'));
+  assert.ok(bin(out).equals(bin(join(root, 'whole'))), 'the resumed run keeps the weights of the uninterrupted one, bit for bit');
+  const report = (dir: string): unknown => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).report;
+  assert.deepEqual(report(out), report(join(root, 'whole')));
+  assert.equal(checkpoint(out).algo.config.seed, 4, 'the run\'s own flags');
+  assert.ok(!existsSync(join(out, 'resume')), 'a finished run drops its snapshot');
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(rows.filter((r) => r['losses/bc_nll'] !== undefined).length, 200, 'one training row per step over both parts');
+  assert.deepEqual(rows.filter((r) => r['eval/success_rate'] !== undefined).map((r) => r.global_step), [0, 40, 80, 120, 160, 200]);
+
+  const bad = [
+    [{ resume: out }, /^lamkit finetune --resume: expected a run of lamkit finetune stopped before its last step \(its resume\/ snapshot\), got ".*stopped" \(a finished run: nothing to continue\)\. To train further from its weights, start a new run with --from/],
+    [{ resume: join(root, 'nothing') }, /^lamkit finetune --resume: expected .*, got ".*nothing" \(no such run\)/],
+    [{ resume: out, data: reach }, /^lamkit finetune --data: expected no --data, --from, .* with --resume \(a resumed run keeps its own\)/],
+    [{ resume: out, maxSteps: '400' }, /^lamkit finetune --max-steps: expected no --data, /],
+    [{ resume: out, out: join(root, 'elsewhere') }, /^lamkit finetune --out: expected no --out with --resume, or the run's own directory/],
+    [{}, /^lamkit finetune --data: expected a dataset directory \(or --resume <run>\)/],
+  ] as const;
+  for (const [f, message] of bad) await assert.rejects(runFinetune({ progress: false, ...f }), (err: Error) => err instanceof InvalidArgument && message.test(err.message));
 });

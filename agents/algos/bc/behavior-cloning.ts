@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { Rng } from '../../../src/core/rng.js';
+import { Rng, type RngState } from '../../../src/core/rng.js';
 import { InvalidArgument, formatError, describeValue } from '../../../src/core/errors.js';
 import type { MetricStream } from '../../../src/streams/metrics.js';
 import type { ActorCritic, NamedTensor } from '../../policies/actor-critic.js';
 import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
-import { checkGroupOptions } from '../../optim/adamw-options.js';
+import { checkGroupOptions, type OptimizerState } from '../../optim/adamw-options.js';
 import { WeightAverage } from '../../optim/weight-average.js';
 import { type Demonstrations, checkDemonstrations, labelledBatch, labelledBatchFor, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
 
@@ -99,6 +99,48 @@ export interface BcResult {
   initialValLoss: number;
   stoppedEarly: boolean;
   wallSeconds: number;
+}
+
+/**
+ * Everything that continues a {@link BehaviorCloning.fit} bit for bit from a step (after a validation, or where
+ * `stop()` ended it): {@link BcFitOptions.snapshot} hands it out, {@link BcFitOptions.resume} takes it back. The
+ * network's own weights at `step` are not in it: the caller saves them (`readTensors`) beside it.
+ */
+export interface BcState {
+  /** Steps done. */
+  step: number;
+  /** Minibatch sampling, dropout, and the network's own training draws (`ActorCritic.trainingRng`; null: none). */
+  rng: RngState;
+  dropoutRng: RngState;
+  netRng: RngState | null;
+  optimizer: OptimizerState;
+  /** The moving average of the trainable weights (`emaDecay`), in `AdamW.trainableVariables()` order; null: off. */
+  average: Float32Array[] | null;
+  /** The kept weights so far and their validation: step, NLL, score (higher is better). */
+  best: { step: number; loss: number; score: number; tensors: NamedTensor[] };
+  /** Validations since the best one (patience). */
+  sinceBest: number;
+  initialValLoss: number;
+  /** Training time before this state (metrics' `wall_s` continues from it). */
+  wallSeconds: number;
+}
+
+/** Options of {@link BehaviorCloning.fit}. */
+export interface BcFitOptions {
+  /** Asked after every step; true ends the run (the best weights restored, as at the last step). */
+  stop?: () => boolean;
+  /** Added to every step's loss (continual learning: an EWC penalty, a rehearsal batch); built inside the step's gradient. */
+  extraLoss?: (step: number) => tf.Scalar;
+  /** Closed-loop validation score (higher is better), at every validation and before the first step. */
+  validate?: (step: number) => Promise<number>;
+  /**
+   * Called with the run's state after every validation that does not end the run, and where `stop()` ends it
+   * (before the best weights are restored), with the network holding the weights of that step: save both to
+   * continue later with `resume`. Not called at the last step or an early stop (nothing is left to continue).
+   */
+  snapshot?: (state: BcState) => void | Promise<void>;
+  /** Continue from a snapshot: the network must already hold the weights saved with it. */
+  resume?: BcState;
 }
 
 /**
@@ -210,28 +252,63 @@ export class BehaviorCloning {
    * with the step; higher is better. When given, the best weights and the
    * patience follow its score instead of the validation NLL (which is still
    * measured and logged): an action NLL can keep falling while what the
-   * policy does gets worse.
+   * policy does gets worse. `snapshot` and `resume` stop and continue a
+   * run: a resumed run ends with the weights an uninterrupted one would
+   * have (same config, data and backend).
    */
-  async fit(options: { stop?: () => boolean; extraLoss?: (step: number) => tf.Scalar; validate?: (step: number) => Promise<number> } = {}): Promise<BcResult> {
+  async fit(options: BcFitOptions = {}): Promise<BcResult> {
     const c = this.config;
-    const t0 = performance.now();
     const trainable = this.net.paramGroups().filter((g) => g.trainable).map((g) => g.name);
     if (trainable.length === 0) throw new InvalidArgument(formatError('BehaviorCloning.fit', 'at least one trainable parameter group', 'every group frozen', 'Unfreeze a group'));
     checkGroupOptions(c.paramGroups, this.net.paramGroups().map((g) => g.name), 'BehaviorCloning config.paramGroups');
+    const from = options.resume;
+    if (from && !(Number.isInteger(from.step) && from.step >= 0 && from.step < c.maxSteps)) {
+      throw new InvalidArgument(formatError('BehaviorCloning.fit.resume.step', `an integer in [0, maxSteps = ${c.maxSteps})`, describeValue(from.step), 'Resume with the config the snapshot was taken under'));
+    }
+    const t0 = performance.now() - 1000 * (from?.wallSeconds ?? 0);
     const adam = new AdamW(this.net.variables(), trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay }, c.paramGroups);
     const vars = adam.trainableVariables();
     const len = this.net.sequence ? c.seqLen : 1;
-    const initialValLoss = this.loss(this.val);
     // Higher is better: the validate score, else the negated NLL.
     const score = async (at: number, nll: number): Promise<number> => (options.validate ? await options.validate(at) : -nll);
-    let best = { step: 0, loss: initialValLoss, score: await score(0, initialValLoss), tensors: this.net.readTensors() as NamedTensor[] };
     // The moving average of the trainable weights (emaDecay), swapped into the network for each validation.
     const average = c.emaDecay > 0 ? new WeightAverage(vars, c.emaDecay) : null;
+    let initialValLoss: number;
+    let best: BcState['best'];
     let sinceBest = 0;
     let step = 0;
+    if (from) {
+      try {
+        adam.setState(from.optimizer);
+        average?.load(from.average, 'BehaviorCloning.fit.resume.average');
+        this.rng.setState(from.rng);
+        this.dropoutRng.setState(from.dropoutRng);
+        if (from.netRng) this.net.trainingRng?.().setState(from.netRng);
+      } catch (err) {
+        adam.dispose();
+        average?.dispose();
+        throw err;
+      }
+      ({ initialValLoss, best, sinceBest, step } = from);
+    } else {
+      initialValLoss = this.loss(this.val);
+      best = { step: 0, loss: initialValLoss, score: await score(0, initialValLoss), tensors: this.net.readTensors() as NamedTensor[] };
+      this.metrics?.emit({ global_step: 0, wall_s: 0, 'eval/val_nll': initialValLoss });
+    }
+    const state = (done: number): BcState => ({
+      step: done,
+      rng: this.rng.getState(),
+      dropoutRng: this.dropoutRng.getState(),
+      netRng: this.net.trainingRng?.().getState() ?? null,
+      optimizer: adam.getState(),
+      average: average ? average.values() : null,
+      best,
+      sinceBest,
+      initialValLoss,
+      wallSeconds: (performance.now() - t0) / 1000,
+    });
     let lastYield = performance.now();
     let stoppedEarly = false;
-    this.metrics?.emit({ global_step: 0, wall_s: 0, 'eval/val_nll': initialValLoss });
     try {
       for (; step < c.maxSteps; step++) {
         const lr = this.learningRate(step);
@@ -269,6 +346,7 @@ export class BehaviorCloning {
         const start = startT ? (startT as tf.Scalar).dataSync()[0] : null;
         tf.dispose([value, norm, w, ...Object.values(grads), ...(nllT ? [nllT] : []), ...(goalT ? [goalT] : []), ...(startT ? [startT] : [])]);
         this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}), ...(start !== null ? { 'losses/start_goal_mse': start } : {}) });
+        let validated = false;
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
           const validation = async (): Promise<{ val: number; now: number; tensors: NamedTensor[] | null }> => {
             const val = this.loss(this.val);
@@ -287,6 +365,7 @@ export class BehaviorCloning {
             step += 1;
             break;
           }
+          validated = true;
         }
         // Let signals and timers (Ctrl-C, progress bars) run: a step of a large network takes seconds, a validation
         // comes every few hundred steps.
@@ -296,8 +375,10 @@ export class BehaviorCloning {
         }
         if (options.stop?.()) {
           step += 1;
+          if (step < c.maxSteps) await options.snapshot?.(state(step));
           break;
         }
+        if (validated && step + 1 < c.maxSteps) await options.snapshot?.(state(step + 1));
       }
     } finally {
       adam.dispose();

@@ -120,6 +120,11 @@ export class TextTransformerActorCritic implements ActorCritic {
     return this.spec.head;
   }
 
+  /** Word dropout, neighbour swaps, keypoint jitter and noise, mirrorings: drawn on training rows only. */
+  trainingRng(): Rng {
+    return this.dropoutRng;
+  }
+
   /** The instruction of row `r` of a flat observation batch (its `Text` part, charset indices). */
   instructionOf(flat: Float32Array, r: number): string {
     const { offset, maxLength } = this.spec.text;

@@ -6,15 +6,18 @@ import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { writeFileAtomic } from '../../data/atomic-write.js';
 import { runContinual, type ContinualFlags } from './finetune-continual.js';
+import { readSnapshot, writeSnapshot, removeSnapshot } from './finetune-resume.js';
 import { EVAL_SEED_OFFSET } from './train.js';
 import { makePolicyEnv } from '../policy-env.js';
 
 /** Flags of `lamkit finetune` as commander hands them over. */
 export interface FinetuneFlags {
-  data: string;
+  /** The dataset (required unless `resume`). */
+  data?: string;
   from?: string;
   policyKind?: string;
-  mode: string;
+  /** full (default), lora or head. */
+  mode?: string;
   merge?: boolean;
   out?: string;
   force?: boolean;
@@ -25,6 +28,8 @@ export interface FinetuneFlags {
   selectBy?: string;
   /** With `selectBy` success or return: episodes per validation (default 20). */
   evalEpisodes?: string;
+  /** Continue the run stopped in this directory (its own flags; `progress` and `out`, its own directory, only). */
+  resume?: string;
   progress: boolean;
 }
 
@@ -86,7 +91,10 @@ const TEXT_CLIP_OBS = 1e6;
  * the patience counted on it. `eval/success_rate` and `eval/mean_return` go
  * to metrics.jsonl.
  */
-export async function runFinetune(flags: FinetuneFlags, log: (line: string) => void = () => {}): Promise<FinetuneOutcome> {
+export async function runFinetune(given: FinetuneFlags, log: (line: string) => void = () => {}): Promise<FinetuneOutcome> {
+  const resumed = given.resume !== undefined ? await readSnapshot(given) : null;
+  const flags: FinetuneFlags & { data: string; mode: string } = resumed ? { ...resumed.flags, data: resumed.flags.data as string, mode: resumed.flags.mode as string, progress: given.progress } : { ...given, data: given.data as string, mode: given.mode ?? 'full' };
+  if (flags.data === undefined) throw new InvalidArgument(formatError('lamkit finetune --data', 'a dataset directory (or --resume <run>)', 'none', 'Pass --data <dir>'));
   if (!(MODES as readonly string[]).includes(flags.mode)) throw new InvalidArgument(formatError('lamkit finetune --mode', `one of ${MODES.join(', ')}`, describeValue(flags.mode), 'Pass --mode full, lora or head'));
   if (flags.merge === true && flags.mode !== 'lora') throw new InvalidArgument(formatError('lamkit finetune --merge', 'it with --mode lora (it folds the adapters that run trains into the weights)', `--mode ${flags.mode}`, 'Add --mode lora, or drop --merge (full and head runs have no adapters to fold)'));
   const seed = parseIntFlag('lamkit finetune --seed', flags.seed, 0, '1') ?? 1;
@@ -106,16 +114,89 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
   const bc = lib.resolveBcConfig({ ...bcFields, seed, ...(maxSteps !== undefined ? { maxSteps } : {}) }, 'lamkit finetune --config');
   const { ds, spaces, splits } = await openFinetuneData(lib, flags.data, seed);
   const envId = ds.info.lamkit?.envId ?? 'dataset';
-  const outDir = resolve(flags.out ?? lib.autoRunDir(envId, `finetune-${flags.mode}`, seed));
-  lib.prepareRunDir(outDir, flags.force ? 'replace' : 'new', 'lamkit finetune --out');
+  const outDir = resumed ? resumed.outDir : resolve(flags.out ?? lib.autoRunDir(envId, `finetune-${flags.mode}`, seed));
+  if (!resumed) lib.prepareRunDir(outDir, flags.force ? 'replace' : 'new', 'lamkit finetune --out');
 
   const backend = await lib.initBackend();
   const codec = new lib.ActionCodec(spaces.action);
   const io = { obsDim: spaces.observation.flatDim, head: codec.head, ...(codec.bounds ? { actionBounds: codec.bounds } : {}) };
-  const rng = new lib.Rng(seed);
   const { train, val, test, stats, clipObs, textParts } = await readFinetuneSplits(lib, ds, spaces, splits, `lamkit finetune --data ${flags.data}`);
+  let net = resumed
+    ? lib.restorePolicy(resumed.policy, `lamkit finetune --resume ${given.resume}`)
+    : await finetuneNetwork(lib, flags, { ds, spaces, train, textParts, io, bc, seed, policyConfig: policyConfig as Record<string, unknown> | undefined, loraConfig, chunkConfig, trainTokenizers });
+  const groups = net.paramGroups();
+  const trainableParams = groups.filter((g) => g.trainable).reduce((a, g) => a + g.size, 0);
+  const totalParams = groups.reduce((a, g) => a + g.size, 0);
+  log(`lamkit finetune: ${net.kind} network, mode ${flags.mode}: ${trainableParams} of ${totalParams} parameters trainable (${((100 * trainableParams) / totalParams).toFixed(2)}%); ${train.rows} training steps, ${val.rows} validation steps`);
 
-  let policy = policyConfig as Record<string, unknown> | undefined;
+  const metrics = new lib.MetricStream();
+  const startStep = resumed?.state.step ?? 0;
+  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: bc.maxSteps, startStep, mode: resumed ? 'resume' : 'new', label: `${envId} finetune ${flags.mode}`, progress: flags.progress });
+  const resumeHint = `lamkit finetune --resume ${outDir}`;
+  const interrupt = onInterrupt({ command: 'lamkit finetune', stopping: 'stopping after this step; the best weights so far are saved, and the state to continue from', resumeHint: () => resumeHint });
+  const selection = selectBy === 'nll' ? null : await rolloutValidation(lib, { envId, spaces, net, stats, clipObs, seed, episodes: evalEpisodes, selectBy: selectBy as 'success' | 'return', metrics });
+  for (const [k, v] of resumed?.measured ?? []) selection?.measured.set(k, v);
+  const meta = { envId, observationSpace: spaces.observation, actionSpace: spaces.action, backend: backend.name };
+  const normalization = { obs: stats, ret: null, clipObs };
+  const { progress: _p, resume: _r, out: _o, force: _f, ...saved } = flags;
+  const savedFlags = { ...saved, data: resolve(flags.data) };
+  try {
+    if (resumed) log(`lamkit finetune: resuming ${outDir} at step ${startStep} of ${bc.maxSteps}`);
+    const snapshot = (state: import('../../../agents/algos/bc/behavior-cloning.js').BcState): void => writeSnapshot(lib, outDir, { meta, normalization, flags: savedFlags, net, state, measured: selection?.measured });
+    const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested, snapshot, ...(resumed ? { resume: resumed.state } : {}), ...(selection ? { validate: selection.validate } : {}) });
+    metrics.complete();
+    const classNames = ds.info.features.action?.class_names;
+    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize, ...(classNames ? { classNames: [classNames] } : {}) });
+    const reportText = lib.formatActionReport(report);
+    if (flags.merge && net instanceof lib.TransformerActorCritic && net.spec.lora) {
+      const merged = net.merged();
+      net.dispose();
+      net = merged;
+    }
+    const checkpointDir = join(outDir, 'checkpoint');
+    lib.saveCheckpoint(checkpointDir, {
+      meta,
+      policy: lib.capturePolicy(net),
+      normalization,
+      algo: { name: 'bc', config: { ...bc, mode: flags.mode, from: flags.from ?? null, data: resolve(flags.data), classNames: ds.info.features.action?.class_names ?? null }, state: { globalStep: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss }, optimizer: null },
+    });
+    writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
+    await outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: resumed ? outDir : null });
+    // A run that reached its last step or stopped early has nothing left to continue; a stopped one keeps its snapshot.
+    const stopped = interrupt.requested && result.steps < bc.maxSteps && !result.stoppedEarly;
+    if (stopped) log(`lamkit finetune: stopped at step ${result.steps}; continue with ${resumeHint}`);
+    else removeSnapshot(outDir);
+    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, keptValidation: selection?.measured.get(result.bestStep) ?? null, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText, interrupted: interrupt.requested };
+  } catch (err) {
+    outputs.close();
+    metrics.error(err);
+    throw err;
+  } finally {
+    interrupt.dispose();
+    outputs.close();
+    await selection?.close();
+    net.dispose();
+  }
+}
+
+type Lib = typeof import('../../index.js');
+type Dataset = Awaited<ReturnType<Lib['openDataset']>>;
+type Spaces = NonNullable<Dataset['spaces']>;
+type Demos = Awaited<ReturnType<Lib['datasetDemonstrations']>>;
+
+/**
+ * The network a fresh `lamkit finetune` run trains: a new one of `--policy-kind` (a text-transformer's vocabulary and
+ * goal heads from the data), or `--from`'s (new tokenizers and heads for a space it lacks; action chunking; LoRA
+ * adapters), with the groups `--mode` trains marked trainable. Seeded by `seed`.
+ */
+async function finetuneNetwork(
+  lib: Lib,
+  flags: FinetuneFlags & { mode: string },
+  o: { ds: Dataset; spaces: Spaces; train: Demos; textParts: ReturnType<Lib['textRanges']>; io: import('../../../agents/policies/policy-kinds.js').PolicyIo; bc: { goalLoss: number; startGoalLoss: number }; seed: number; policyConfig: Record<string, unknown> | undefined; loraConfig: unknown; chunkConfig: unknown; trainTokenizers: unknown },
+): Promise<import('../../../agents/policies/actor-critic.js').ActorCritic> {
+  let policy = o.policyConfig;
+  const { ds, spaces, train, textParts, io, bc, loraConfig, chunkConfig, trainTokenizers } = o;
+  const rng = new lib.Rng(o.seed);
   const kind = flags.policyKind ?? (policy?.kind as string | undefined) ?? (textParts.length > 0 ? lib.TEXT_TRANSFORMER_KIND : 'transformer');
   if (flags.from === undefined && kind === lib.TEXT_TRANSFORMER_KIND) policy = freshTextPolicy(lib, ds, spaces.observation, train, { ...policy, kind }, bc);
   let net = await buildNetwork(lib, flags, policy, io, rng);
@@ -167,52 +248,8 @@ export async function runFinetune(flags: FinetuneFlags, log: (line: string) => v
     // head: tokenizers and heads. lora: a new space's tokenizers, a held space's only when asked (~1% of the base).
     net.setTrainable('tokenizers', newHeads || flags.mode === 'head' || trainTokenizers === true);
   }
-  const groups = net.paramGroups();
-  const trainableParams = groups.filter((g) => g.trainable).reduce((a, g) => a + g.size, 0);
-  const totalParams = groups.reduce((a, g) => a + g.size, 0);
-  log(`lamkit finetune: ${net.kind} network, mode ${flags.mode}: ${trainableParams} of ${totalParams} parameters trainable (${((100 * trainableParams) / totalParams).toFixed(2)}%); ${train.rows} training steps, ${val.rows} validation steps`);
-
-  const metrics = new lib.MetricStream();
-  const outputs = lib.RunOutputs.open(outDir, { metrics, totalSteps: bc.maxSteps, label: `${envId} finetune ${flags.mode}`, progress: flags.progress });
-  const interrupt = onInterrupt({ command: 'lamkit finetune', stopping: 'stopping after this step; the best weights so far are saved' });
-  const selection = selectBy === 'nll' ? null : await rolloutValidation(lib, { envId, spaces, net, stats, clipObs, seed, episodes: evalEpisodes, selectBy: selectBy as 'success' | 'return', metrics });
-  try {
-    const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested, ...(selection ? { validate: selection.validate } : {}) });
-    metrics.complete();
-    const classNames = ds.info.features.action?.class_names;
-    const report = lib.actionReport(net, test, { seqLen: bc.seqLen, batchSize: bc.batchSize, ...(classNames ? { classNames: [classNames] } : {}) });
-    const reportText = lib.formatActionReport(report);
-    if (flags.merge && net instanceof lib.TransformerActorCritic && net.spec.lora) {
-      const merged = net.merged();
-      net.dispose();
-      net = merged;
-    }
-    const checkpointDir = join(outDir, 'checkpoint');
-    lib.saveCheckpoint(checkpointDir, {
-      meta: { envId, observationSpace: spaces.observation, actionSpace: spaces.action, backend: backend.name },
-      policy: lib.capturePolicy(net),
-      normalization: { obs: stats, ret: null, clipObs },
-      algo: { name: 'bc', config: { ...bc, mode: flags.mode, from: flags.from ?? null, data: resolve(flags.data), classNames: ds.info.features.action?.class_names ?? null }, state: { globalStep: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss }, optimizer: null },
-    });
-    writeFileAtomic(join(outDir, 'report.json'), JSON.stringify({ split: splits.test.length > 0 ? 'test' : 'val', mode: flags.mode, trainableParams, totalParams, ...result, report }, null, 2) + '\n');
-    await outputs.finish({ envId, algo: 'bc', config: { seed, totalSteps: bc.maxSteps }, backend: backend.name, result: { globalStep: result.steps, updates: result.steps, wallSeconds: result.wallSeconds }, resumedFrom: null });
-    return { outDir, checkpointDir, steps: result.steps, bestStep: result.bestStep, bestValLoss: result.bestValLoss, keptValidation: selection?.measured.get(result.bestStep) ?? null, initialValLoss: result.initialValLoss, trainableParams, totalParams, report, reportText, interrupted: interrupt.requested };
-  } catch (err) {
-    outputs.close();
-    metrics.error(err);
-    throw err;
-  } finally {
-    interrupt.dispose();
-    outputs.close();
-    await selection?.close();
-    net.dispose();
-  }
+  return net;
 }
-
-type Lib = typeof import('../../index.js');
-type Dataset = Awaited<ReturnType<Lib['openDataset']>>;
-type Spaces = NonNullable<Dataset['spaces']>;
-type Demos = Awaited<ReturnType<Lib['datasetDemonstrations']>>;
 
 /**
  * A dataset for `lamkit finetune --data` (`data`): opened, with its spaces and its stored train / val / test split
@@ -312,7 +349,7 @@ export function register(program: Command): void {
   program
     .command('finetune')
     .description('Behaviour cloning: fine-tune a network (or train one from scratch) on a dataset\'s action labels, with early stopping and a test report')
-    .requiredOption('--data <dirs...>', 'a dataset recorded with lamkit record (its train/val/test splits are used); with --continual, the task sequence')
+    .option('--data <dirs...>', 'a dataset recorded with lamkit record (its train/val/test splits are used); with --continual, the task sequence')
     .option('--continual', 'continual learning: fine-tune on each --data in turn, evaluating every earlier task after each stage (retention.json)')
     .option('--strategy <s>', 'with --continual: naive, rehearsal, ewc or adapters (default naive)')
     .option('--rehearsal-size <steps>', 'with --strategy rehearsal: steps of earlier tasks kept for replay (default 2000)')
@@ -321,27 +358,31 @@ export function register(program: Command): void {
     .option('--select-by <what>', 'what picks the kept weights at each validation: nll (validation NLL, default), success or return (rollouts of the deterministic policy in the task, seeds --seed + 1000000 + k)')
     .option('--from <checkpoint>', 'start from this checkpoint\'s network (a transformer on other spaces gets new tokenizers and heads)')
     .option('--policy-kind <kind>', 'without --from: the network to train from scratch (transformer, mlp, window-mlp, text-transformer; default transformer, text-transformer when observations have an instruction)')
-    .option('--mode <mode>', 'full, lora (adapters on a frozen trunk) or head (tokenizers and heads only)', 'full')
+    .option('--mode <mode>', 'full, lora (adapters on a frozen trunk) or head (tokenizers and heads only) (default: "full")')
     .option('--merge', 'with --mode lora: fold the adapters into the weights before saving')
     .option('--out <dir>', 'output directory (default runs/<env>__finetune-<mode>__<seed>__<time>)')
     .option('--force', 'replace an existing run in --out')
+    .option('--resume <dir>', 'continue the run stopped (Ctrl-C, a crash, a kill) in this --out directory from its last validation, bit for bit, with its own flags')
     .option('--seed <n>', 'seed of the network init and minibatch sampling (default 1)')
     .option('--max-steps <n>', 'gradient steps at most (default 2000)')
     .option('--config <json>', 'behaviour-cloning config overrides (agents/algos/bc/behavior-cloning.ts), plus optional "policy" and "lora" objects and "chunk" (action chunking of a --from transformer)')
     .option('--no-progress', 'do not draw the progress bar')
-    .action(async (all: Omit<FinetuneFlags, 'data'> & ContinualFlags & { continual?: boolean }) => {
+    .action(async (all: Omit<FinetuneFlags, 'data'> & Omit<ContinualFlags, 'data'> & { data?: string[]; continual?: boolean }) => {
       const print = (line: string): void => void process.stdout.write(line + '\n');
       if (all.continual) {
+        if (all.resume !== undefined) throw new InvalidArgument(formatError('lamkit finetune --resume', 'it without --continual (a continual run is not resumable; each stage is short)', describeValue(all.resume), 'Drop --resume, or run the stages again'));
+        if (all.data === undefined) throw new InvalidArgument(formatError('lamkit finetune --data', 'the task sequence (one dataset directory per task)', 'none', 'Pass --data <dir1> <dir2> ...'));
         if (all.selectBy !== undefined) throw new InvalidArgument(formatError('lamkit finetune --select-by', 'it without --continual (continual stages keep their best validation NLL)', describeValue(all.selectBy), 'Drop --select-by'));
-        const c = await runContinual(all, print);
+        const c = await runContinual({ ...all, data: all.data }, print);
         print(`${c.reportText}\nlamkit finetune --continual: ${c.tasks.length} tasks${c.interrupted ? ' (stopped by Ctrl-C)' : ''}; retention report in ${join(c.outDir, 'retention.json')}`);
         if (c.interrupted) process.exitCode = INTERRUPTED_EXIT_CODE;
         return;
       }
       const stray = (['strategy', 'rehearsalSize', 'ewcLambda'] as const).find((k) => all[k] !== undefined);
       if (stray) throw new InvalidArgument(formatError(`lamkit finetune --${stray.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}`, 'it together with --continual', describeValue(all[stray]), 'Add --continual, or drop it'));
-      if (all.data.length !== 1) throw new InvalidArgument(formatError('lamkit finetune --data', 'one dataset (several need --continual)', describeValue(all.data), 'Pass one --data, or add --continual'));
-      const flags: FinetuneFlags = { ...all, data: all.data[0] };
+      if (all.data !== undefined && all.data.length !== 1) throw new InvalidArgument(formatError('lamkit finetune --data', 'one dataset (several need --continual)', describeValue(all.data), 'Pass one --data, or add --continual'));
+      if (all.data === undefined && all.resume === undefined) throw new InvalidArgument(formatError('lamkit finetune --data', 'a dataset directory (or --resume <run> to continue a stopped run)', 'none', 'Pass --data <dir>'));
+      const flags: FinetuneFlags = { ...all, data: all.data?.[0] };
       const o = await runFinetune(flags, print);
       const kept = o.keptValidation === null ? `best validation NLL ${o.bestValLoss.toFixed(4)} (from ${o.initialValLoss.toFixed(4)}) at step ${o.bestStep}` : `kept step ${o.bestStep} (validation rollouts: ${o.keptValidation.successRate !== null ? `success ${(100 * o.keptValidation.successRate).toFixed(0)}%, ` : ''}return ${o.keptValidation.meanReturn.toFixed(2)}; NLL ${o.bestValLoss.toFixed(4)}, from ${o.initialValLoss.toFixed(4)})`;
       process.stdout.write(`${o.reportText}\nlamkit finetune: ${o.steps} steps${o.interrupted ? ' (stopped by Ctrl-C)' : ''}; ${kept}; checkpoint in ${o.checkpointDir}, report in ${join(o.outDir, 'report.json')}\n`);

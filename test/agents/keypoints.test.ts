@@ -8,6 +8,7 @@ import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior
 import { firstStepGoalError } from './fixtures/goal-error.js';
 import { dots, dotsNet as net, deterministicActions, SIZE, SPACE, COLOURS } from './fixtures/dots.js';
 import { labelledBatch, observationsAt, episodeEnds } from '../../agents/algos/bc/demonstrations.js';
+import { keypointGoalPrediction, stateTargets } from '../../agents/policies/text/image-heads.js';
 
 /**
  * Trains `n` 400 steps on `train` with the keypoint goal loss alone (`startGoalLoss`), asserting that the tensor
@@ -371,7 +372,7 @@ test('keypointFlips: a flipped row reads its image mirrored (the same coordinate
       return { rows, flat };
     };
     const ids = n.tokenIds(obs);
-    const parts = n as unknown as { wordInputs(ids: Int32Array): tf.Tensor2D; keypointGoalPrediction(c: tf.Tensor2D): tf.Tensor2D; stateTargets(g: Float32Array, rows: number): tf.Tensor2D };
+    const parts = n as unknown as { wordInputs(ids: Int32Array): tf.Tensor2D; vars: Map<string, tf.Variable>; stateCols: Int32Array };
     const read = (o: { rows: number; flat: Float32Array }, flips: Uint8Array | null): [number[], number[]] =>
       tf.tidy(() => {
         const k = n.keypoints(o, parts.wordInputs(ids), ids, flips);
@@ -384,7 +385,7 @@ test('keypointFlips: a flipped row reads its image mirrored (the same coordinate
       tf.tidy(() => {
         const c = tf.tensor2d(read(mirrored(f), null)[0], [rows, 2]);
         const back = tf.mul(c, tf.tensor2d([f & 1 ? -1 : 1, f & 2 ? -1 : 1], [1, 2])) as tf.Tensor2D;
-        return [...tf.mean(tf.square(tf.sub(parts.keypointGoalPrediction(back), parts.stateTargets(goalObs, rows))), 1).dataSync()];
+        return [...tf.mean(tf.square(tf.sub(keypointGoalPrediction(n.spec, parts.vars, back), stateTargets(n.spec, parts.stateCols, goalObs, rows))), 1).dataSync()];
       }),
     );
     const plain = tf.tidy(() => [...n.keypointGoalError(batch.obs, goalObs).dataSync()]);

@@ -12,6 +12,7 @@ import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
 import { type TextTransformerSpec, type TextTransformerParam, type KeypointSpec, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
 import { instructionKeypoints } from './instruction-keypoints.js';
+import { patchTokens, keypointGoalPrediction, keypointGoalPredictions, gatedGoal, stateTargets, unflipCoords } from './image-heads.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
 type Group = (typeof GROUPS)[number];
@@ -299,42 +300,20 @@ export class TextTransformerActorCritic implements ActorCritic {
   private goalError(first: tf.Tensor2D, goalObs: Float32Array, rows: number): tf.Tensor1D {
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
     const pred = tf.add(matMul(first, v('head.goal.weight') as tf.Tensor2D), tf.reshape(v('head.goal.bias'), [1, -1]));
-    return tf.mean(tf.square(tf.sub(pred, this.stateTargets(goalObs, rows))), 1) as tf.Tensor1D;
+    return tf.mean(tf.square(tf.sub(pred, stateTargets(this.spec, this.stateCols, goalObs, rows))), 1) as tf.Tensor1D;
   }
 
   /**
-   * `[rows x (grid^2 + keypoints) x d]` image tokens: pixels / 255 cut
-   * into patches (im2col in JS), a linear patch embedding, mean-pooled over
-   * each grid cell's patches, plus learned cell positions; then the
-   * keypoint tokens (spec.image.keypoints), each its coordinates through a
-   * linear map plus a learned per-keypoint embedding.
+   * `[rows x (grid^2 + keypoints) x d]` image tokens: the grid's
+   * ({@link patchTokens}), then the keypoint tokens (spec.image.keypoints),
+   * each its coordinates through a linear map plus a learned per-keypoint
+   * embedding.
    */
   private imageTokenTensor(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, firstCoords: Float32Array | null): { tokens: tf.Tensor3D; coords: tf.Tensor2D | null; goalCoords: tf.Tensor2D | null } {
     const im = this.spec.image as NonNullable<TextTransformerSpec['image']>;
     const d = this.spec.dModel;
-    const { patch: P, channels: C, grid: G } = im;
-    const ph = im.height / P;
-    const pw = im.width / P;
-    const per = P * P * C;
-    const patches = new Float32Array(obs.rows * ph * pw * per);
-    // Patch order: grid cell by grid cell, so one reshape + mean pools each cell's patches.
-    const cellH = ph / G;
-    const cellW = pw / G;
-    let o = 0;
-    for (let r = 0; r < obs.rows; r++) {
-      const base = r * this.spec.obsDim + im.offset;
-      for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
-        for (let cy = 0; cy < cellH; cy++) for (let cx = 0; cx < cellW; cx++) {
-          const py = gy * cellH + cy;
-          const px = gx * cellW + cx;
-          for (let y = 0; y < P; y++) for (let xx = 0; xx < P; xx++) for (let c = 0; c < C; c++) patches[o++] = obs.flat[base + ((py * P + y) * im.width + px * P + xx) * C + c] / 255;
-        }
-      }
-    }
+    const tokens = patchTokens(this.spec, this.vars, obs);
     const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
-    const emb = tf.add(matMul(tf.tensor2d(patches, [obs.rows * ph * pw, per]), v('tok.image.weight') as tf.Tensor2D), tf.reshape(v('tok.image.bias'), [1, -1]));
-    const pooled = tf.mean(tf.reshape(emb, [obs.rows, G * G, cellH * cellW, d]), 2);
-    const tokens = tf.add(pooled, tf.reshape(v('tok.image.pos'), [1, G * G, d])) as tf.Tensor3D;
     if (!im.keypoints) return { tokens, coords: null, goalCoords: null };
     const found = this.keypoints(obs, words, ids).coords;
     // With their own goal head the keypoints learn from it alone: the trunk reads them detached.
@@ -375,7 +354,7 @@ export class TextTransformerActorCritic implements ActorCritic {
     if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalState', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
     const K = this.spec.image.keypoints.count;
     const coords = this.keypointCoords(obs);
-    return tf.tidy(() => this.keypointGoalPrediction(tf.tensor2d(coords, [obs.rows, 2 * K])).dataSync().slice() as Float32Array);
+    return tf.tidy(() => keypointGoalPrediction(this.spec, this.vars, tf.tensor2d(coords, [obs.rows, 2 * K])).dataSync().slice() as Float32Array);
   }
 
   /**
@@ -483,60 +462,20 @@ export class TextTransformerActorCritic implements ActorCritic {
     // mirrored back into the real image's frame, where the goal head reads them.
     const flips = this.spec.image.keypoints.flips && training ? Uint8Array.from({ length: obs.rows }, () => this.dropoutRng.integer(0, 4)) : null;
     const found = this.keypoints(obs, this.wordInputs(ids), ids, flips);
-    const unflip = (c: tf.Tensor2D): tf.Tensor2D => {
-      if (!flips) return c;
-      const signs = new Float32Array(obs.rows * K * 2);
-      for (let r = 0; r < obs.rows; r++) for (let k = 0; k < K; k++) (signs[(r * K + k) * 2] = flips[r] & 1 ? -1 : 1), (signs[(r * K + k) * 2 + 1] = flips[r] & 2 ? -1 : 1);
-      return tf.mul(c, tf.tensor2d(signs, [obs.rows * K, 2])) as tf.Tensor2D;
-    };
+    const unflip = (c: tf.Tensor2D): tf.Tensor2D => (flips ? unflipCoords(c, flips, K) : c);
     const coords = unflip(found.coords);
     const global = found.global ? () => unflip((found.global as () => tf.Tensor2D)()) : null;
-    const target = this.stateTargets(goalObs, obs.rows);
+    const target = stateTargets(this.spec, this.stateCols, goalObs, obs.rows);
     const mse = (pred: tf.Tensor, axis: number): tf.Tensor => tf.mean(tf.square(tf.sub(pred, target)), axis);
     const error = (c: tf.Tensor2D): tf.Tensor1D => {
       const flat = tf.reshape(c, [obs.rows, 2 * K]) as tf.Tensor2D;
-      if (!(this.spec.image?.keypoints as KeypointSpec).goalEach) return mse(this.keypointGoalPrediction(flat), 1) as tf.Tensor1D;
+      if (!(this.spec.image?.keypoints as KeypointSpec).goalEach) return mse(keypointGoalPrediction(this.spec, this.vars, flat), 1) as tf.Tensor1D;
       // One head per keypoint: each keypoint's own prediction is scored, and so is the gated mix the goal input reads.
-      const each = this.keypointGoalPredictions(flat);
-      return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(this.gatedGoal(each), 1)), 2) as tf.Tensor1D;
+      const each = keypointGoalPredictions(this.spec, this.vars, flat);
+      return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(gatedGoal(this.vars, each), 1)), 2) as tf.Tensor1D;
     };
     // Local soft-argmax: the whole-map coordinates are scored too (the only gradient on which object the scores pick).
     return global ? (tf.div(tf.add(error(coords), error(global())), 2) as tf.Tensor1D) : error(coords);
-  }
-
-  /** The keypoint goal head (`head.kp_goal.*`) on keypoint coordinates `[rows x 2K]`: the predicted last state `[rows x S]`. */
-  private keypointGoalPrediction(coords: tf.Tensor2D): tf.Tensor2D {
-    if (this.spec.image?.keypoints?.goalEach) return this.gatedGoal(this.keypointGoalPredictions(coords));
-    const v = (name: string): tf.Tensor => this.vars.get(name) as tf.Tensor;
-    const row = (name: string): tf.Tensor2D => tf.reshape(v(name), [1, -1]) as tf.Tensor2D;
-    const hidden = gelu(biasAdd(matMul(coords, v('head.kp_goal.w1') as tf.Tensor2D), row('head.kp_goal.b1')));
-    return biasAdd(matMul(hidden, v('head.kp_goal.w2') as tf.Tensor2D), row('head.kp_goal.b2'));
-  }
-
-  /** Per-keypoint goal heads (KeypointSpec.goalEach) on coordinates `[rows x 2K]`: each keypoint's prediction, `[K x rows x S]`. */
-  private keypointGoalPredictions(coords: tf.Tensor2D): tf.Tensor3D {
-    const v = (name: string): tf.Tensor3D => this.vars.get(name) as unknown as tf.Tensor3D;
-    const K = (this.spec.image?.keypoints as KeypointSpec).count;
-    const perKeypoint = tf.transpose(tf.reshape(coords, [-1, K, 2]), [1, 0, 2]) as tf.Tensor3D;
-    const hidden = gelu(tf.add(tf.matMul(perKeypoint, v('head.kp_goal.w1')), v('head.kp_goal.b1')) as unknown as tf.Tensor2D) as unknown as tf.Tensor3D;
-    return tf.add(tf.matMul(hidden, v('head.kp_goal.w2')), v('head.kp_goal.b2')) as tf.Tensor3D;
-  }
-
-  /** The gate's softmax mix of per-keypoint predictions `[K x rows x S]`: `[rows x S]`. */
-  private gatedGoal(each: tf.Tensor3D): tf.Tensor2D {
-    const gate = tf.reshape(tf.softmax(this.vars.get('head.kp_goal.gate') as tf.Tensor1D), [-1, 1, 1]);
-    return tf.sum(tf.mul(each, gate), 0) as tf.Tensor2D;
-  }
-
-  /** The state columns of `goalObs [rows x obsDim]` as `[rows x S]`. */
-  private stateTargets(goalObs: Float32Array, rows: number): tf.Tensor2D {
-    if (goalObs.length !== rows * this.spec.obsDim) {
-      throw new InvalidArgument(formatError('TextTransformerActorCritic.goalObs', `${rows} rows x ${this.spec.obsDim} numbers`, `${goalObs.length} numbers`, 'Pass one goal observation per scored row'));
-    }
-    const S = Math.max(1, this.stateCols.length);
-    const target = new Float32Array(rows * S);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < this.stateCols.length; j++) target[r * S + j] = goalObs[r * this.spec.obsDim + this.stateCols[j]];
-    return tf.tensor2d(target, [rows, S]);
   }
 
   /**
@@ -606,7 +545,7 @@ export class TextTransformerActorCritic implements ActorCritic {
       if (spec.image?.keypoints?.goalInput) {
         // The keypoint goal head's prediction, detached (a copy: the actor's loss never trains that head), and the
         // way left to it; without sight the goal is unknown and both read as zeros.
-        const found = this.keypointGoalPrediction(goalCoords as tf.Tensor2D);
+        const found = keypointGoalPrediction(this.spec, this.vars, goalCoords as tf.Tensor2D);
         const goal = maskImage ? (tf.zerosLike(found) as tf.Tensor2D) : tf.tensor2d(found.dataSync(), found.shape);
         skip.push(goal, maskImage ? (tf.zerosLike(found) as tf.Tensor2D) : (tf.sub(goal, stateIn) as tf.Tensor2D));
       }

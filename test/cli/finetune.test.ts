@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRecord } from '../../src/cli/commands/record.js';
@@ -146,6 +146,14 @@ test('lamkit finetune: Ctrl-C keeps a resume/ snapshot; --resume continues with 
   assert.equal(snap.flags.data, reach);
   const measuredRows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r['eval/success_rate'] !== undefined);
   assert.deepEqual([...snap.measured.keys()], measuredRows.map((r) => r.global_step), 'the rollout figures so far travel with the snapshot');
+  // A dataset that changed since the run started is refused (here: the snapshot says another size).
+  const saved = join(out, 'resume/checkpoint.json');
+  const original = readFileSync(saved, 'utf8');
+  const tampered = JSON.parse(original);
+  tampered.algo.state.rows.train += 1;
+  writeFileSync(saved, JSON.stringify(tampered));
+  await assert.rejects(runFinetune({ resume: out, progress: false }), (err: Error) => err instanceof InvalidArgument && /^lamkit finetune --resume .*stopped: expected its dataset as the run started on it \(\d+ training and \d+ validation steps\), got .*reach with \d+ and \d+\. The dataset changed since/.test(err.message));
+  writeFileSync(saved, original);
   const o2 = await runFinetune({ resume: out, progress: false });
   assert.deepEqual([o2.steps, o2.bestStep, o2.keptValidation, o2.bestValLoss], [whole.steps, whole.bestStep, whole.keptValidation, whole.bestValLoss]);
   const bin = (dir: string): Buffer => readFileSync(join(dir, 'checkpoint/policy.bin'));

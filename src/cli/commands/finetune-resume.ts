@@ -27,6 +27,8 @@ export interface FinetuneSnapshot {
   policy: PolicyState;
   state: BcState;
   measured: Measured;
+  /** Steps of the training and validation splits when the run started (a dataset that changed since is refused). */
+  rows: { train: number; val: number };
 }
 
 /**
@@ -53,12 +55,13 @@ export async function readSnapshot(given: FinetuneFlags): Promise<FinetuneSnapsh
   const lib = await import('../../index.js');
   const ck = lib.readCheckpoint(dir).data;
   if (ck.algo.name !== 'bc') throw new InvalidArgument(formatError(where, 'a run of lamkit finetune', `a run of ${describeValue(ck.algo.name)}`, 'Pass the --out directory of a lamkit finetune run'));
-  const s = ck.algo.state as Omit<BcState, 'best' | 'optimizer' | 'average'> & { best: { step: number; loss: number; score: number }; averages: number; measured: Array<[number, { successRate: number | null; meanReturn: number }]> };
+  const s = ck.algo.state as Omit<BcState, 'best' | 'optimizer' | 'average'> & { best: { step: number; loss: number; score: number }; averages: number; measured: Array<[number, { successRate: number | null; meanReturn: number }]>; rows: { train: number; val: number } };
   const arrays = ck.algo.arrays ?? {};
   const best: NamedTensor[] = ck.policy.tensors.map((t) => ({ ...t, data: arrays[`best/${t.name}`] ?? lost(`best/${t.name}`) }));
   const average = s.averages > 0 ? Array.from({ length: s.averages }, (_, i) => arrays[`average/${i}`] ?? lost(`average/${i}`)) : null;
-  const state: BcState = { ...s, best: { ...s.best, tensors: best }, optimizer: ck.algo.optimizer ?? { groups: {} }, average };
-  return { outDir, flags: ck.algo.config.flags as SavedFinetuneFlags, policy: ck.policy, state, measured: new Map(s.measured) };
+  const { measured, rows, averages: _a, ...rest } = s;
+  const state: BcState = { ...rest, best: { ...s.best, tensors: best }, optimizer: ck.algo.optimizer ?? { groups: {} }, average };
+  return { outDir, flags: ck.algo.config.flags as SavedFinetuneFlags, policy: ck.policy, state, measured: new Map(measured), rows };
 
   function lost(name: string): never {
     throw new InvalidArgument(formatError(`${where} ${join(dir, 'arrays.bin')}`, `the array '${name}'`, 'none', 'The snapshot is damaged; start the run again'));
@@ -68,19 +71,19 @@ export async function readSnapshot(given: FinetuneFlags): Promise<FinetuneSnapsh
 /**
  * Writes the state of a running `lamkit finetune` to `<outDir>/resume` (a checkpoint directory, atomically: a crash
  * mid-write leaves the previous snapshot): the network as it is now (the weights of `state.step`), the run's flags,
- * the training state (`BehaviorCloning.fit`'s snapshot; the kept weights and the moving average in `arrays.bin`)
- * and the rollout figures so far.
+ * the training state (`BehaviorCloning.fit`'s snapshot; the kept weights and the moving average in `arrays.bin`),
+ * the rollout figures so far and the splits' sizes.
  */
 export function writeSnapshot(
   lib: typeof import('../../index.js'),
   outDir: string,
-  o: { meta: CheckpointMeta; normalization: CheckpointNormalization; flags: SavedFinetuneFlags; net: ActorCritic; state: BcState; measured: Measured | undefined },
+  o: { meta: CheckpointMeta; normalization: CheckpointNormalization; flags: SavedFinetuneFlags; net: ActorCritic; state: BcState; measured: Measured | undefined; rows: { train: number; val: number } },
 ): void {
   const { best, optimizer, average, ...rest } = o.state;
   const arrays: Record<string, Float32Array> = {};
   for (const t of best.tensors) arrays[`best/${t.name}`] = t.data;
   (average ?? []).forEach((a, i) => (arrays[`average/${i}`] = a));
-  const state = { ...rest, best: { step: best.step, loss: best.loss, score: best.score }, averages: average?.length ?? 0, measured: [...(o.measured ?? new Map())] };
+  const state = { ...rest, best: { step: best.step, loss: best.loss, score: best.score }, averages: average?.length ?? 0, measured: [...(o.measured ?? new Map())], rows: o.rows };
   lib.saveCheckpoint(join(outDir, SNAPSHOT_DIR), { meta: o.meta, policy: lib.capturePolicy(o.net), normalization: o.normalization, algo: { name: 'bc', config: { flags: o.flags }, state, optimizer, arrays } });
 }
 

@@ -121,6 +121,9 @@ export async function runFinetune(given: FinetuneFlags, log: (line: string) => v
   const codec = new lib.ActionCodec(spaces.action);
   const io = { obsDim: spaces.observation.flatDim, head: codec.head, ...(codec.bounds ? { actionBounds: codec.bounds } : {}) };
   const { train, val, test, stats, clipObs, textParts } = await readFinetuneSplits(lib, ds, spaces, splits, `lamkit finetune --data ${flags.data}`);
+  if (resumed && (resumed.rows.train !== train.rows || resumed.rows.val !== val.rows)) {
+    throw new InvalidArgument(formatError(`lamkit finetune --resume ${given.resume}`, `its dataset as the run started on it (${resumed.rows.train} training and ${resumed.rows.val} validation steps)`, `${flags.data} with ${train.rows} and ${val.rows}`, 'The dataset changed since: start a new run on it'));
+  }
   let net = resumed
     ? lib.restorePolicy(resumed.policy, `lamkit finetune --resume ${given.resume}`)
     : await finetuneNetwork(lib, flags, { ds, spaces, train, textParts, io, bc, seed, policyConfig: policyConfig as Record<string, unknown> | undefined, loraConfig, chunkConfig, trainTokenizers });
@@ -142,7 +145,7 @@ export async function runFinetune(given: FinetuneFlags, log: (line: string) => v
   const savedFlags = { ...saved, data: resolve(flags.data) };
   try {
     if (resumed) log(`lamkit finetune: resuming ${outDir} at step ${startStep} of ${bc.maxSteps}`);
-    const snapshot = (state: import('../../../agents/algos/bc/behavior-cloning.js').BcState): void => writeSnapshot(lib, outDir, { meta, normalization, flags: savedFlags, net, state, measured: selection?.measured });
+    const snapshot = (state: import('../../../agents/algos/bc/behavior-cloning.js').BcState): void => writeSnapshot(lib, outDir, { meta, normalization, flags: savedFlags, net, state, measured: selection?.measured, rows: { train: train.rows, val: val.rows } });
     const result = await new lib.BehaviorCloning(net, { train, val }, bc, metrics).fit({ stop: () => interrupt.requested, snapshot, ...(resumed ? { resume: resumed.state } : {}), ...(selection ? { validate: selection.validate } : {}) });
     metrics.complete();
     const classNames = ds.info.features.action?.class_names;

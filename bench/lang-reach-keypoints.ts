@@ -29,7 +29,12 @@
  * the touch point is reported: where a policy that servos to that goal
  * (`keypointGoalInput`) would end.
  *
- * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000] [--rollout] [--goal]
+ * With `--memory-refresh` (a network with episode memory) the rollouts act
+ * with the memory refreshed (KeypointSpec.memoryRefresh: a remembered
+ * keypoint gives way to a later frame's that scores higher), whatever the
+ * checkpoint says: the same network and scenes with and without it.
+ *
+ * npm run bench:lang-reach-keypoints -- --checkpoint <lamkit finetune --out dir> [--episodes 50] [--seed 901000] [--rollout] [--goal] [--memory-refresh]
  *   (--seed: the first episode's; bench:lang-reach evaluates seed s on 900000 + 1000 s)
  */
 import { parseArgs } from 'node:util';
@@ -41,7 +46,7 @@ import { ARM_DOF } from '../envs/mujoco/arm-env.js';
 import { EPS } from '../agents/algos/ppo/vec-normalizer.js';
 import type { Dict } from '../src/core/spaces/dict.js';
 
-const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false }, goal: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { checkpoint: { type: 'string' }, episodes: { type: 'string', default: '50' }, seed: { type: 'string', default: '901000' }, rollout: { type: 'boolean', default: false }, goal: { type: 'boolean', default: false }, 'memory-refresh': { type: 'boolean', default: false } } });
 if (!values.checkpoint) {
   console.error('bench:lang-reach-keypoints --checkpoint: expected a lamkit finetune --out directory of a LangReach (v0 or v1) policy with image keypoints, got nothing. Pass --checkpoint <dir>');
   process.exit(2);
@@ -57,6 +62,14 @@ if (!networkPolicy || !(net instanceof TextTransformerActorCritic) || !kp || !ca
   console.error(`bench:lang-reach-keypoints --checkpoint: expected a LangReach (v0 or v1) text-transformer with image keypoints, got a ${policy.kind} policy of ${policy.envId}. Train one with lamkit finetune --config '{"policy": {"imageKeypoints": 2}}' on a LangReach-v0 recording with images`);
   process.exit(2);
 }
+if (values['memory-refresh']) {
+  if (!kp.memory) {
+    console.error('bench:lang-reach-keypoints --memory-refresh: expected a network with episode memory (keypointMemory), got none. Drop --memory-refresh');
+    process.exit(2);
+  }
+  net.memoryRefresh = true;
+}
+console.log(`bench:lang-reach-keypoints: episode memory ${kp.memory ? (net.memoryRefresh ? 'refreshed by score' : "the first frame's") : 'off'}`);
 const im = net.spec.image as NonNullable<TextTransformerActorCritic['spec']['image']>;
 const env = await makeImageEnv(policy.envId, { height: camera.shape[0], width: camera.shape[1] });
 const space = policy.observationSpace as Dict<Record<string, unknown>>;

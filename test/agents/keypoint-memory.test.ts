@@ -7,6 +7,7 @@ import { BehaviorCloning, resolveBcConfig } from '../../agents/algos/bc/behavior
 import { actionReport } from '../../agents/algos/bc/action-report.js';
 import { labelledBatch, type Demonstrations } from '../../agents/algos/bc/demonstrations.js';
 import { dots, dotsNet } from './fixtures/dots.js';
+import { checkTextTransformerSpec } from '../../agents/policies/text/text-transformer-spec.js';
 
 /** The deterministic actions of `net` acting on `rows` of `d`, one act call per row list (row i of a call = sub-env i). */
 function act(net: TextTransformerActorCritic, d: Demonstrations, rows: number[]): number[] {
@@ -104,4 +105,73 @@ test('keypoint memory: when the target is gone from the later frame, only the ne
   console.log(`held-out later-step action error: memoryless ${errors.memoryless.toFixed(3)}, with memory ${errors.memory.toFixed(4)}`);
   assert.ok(errors.memoryless > 0.15, `memoryless ${errors.memoryless}`);
   assert.ok(errors.memory < 0.2 * errors.memoryless, `with memory ${errors.memory} vs memoryless ${errors.memoryless}`);
+});
+
+test('keypoint memoryRefresh: each row keeps, per keypoint, its best-scoring reading so far (whichever frame came first); off, the first frame; the spec field needs memory', async () => {
+  await initBackend({ report: null });
+  const { d } = dots(2, 31);
+  const od = d.obsDim;
+  const n = dotsNet(1, true, true);
+  try {
+    const [x, y] = [0, 2];
+    const peak = (r: number): number => n.keypointReadings({ rows: 1, flat: d.obs.slice(r * od, (r + 1) * od) }).peaks[0];
+    assert.notEqual(peak(x), peak(y), 'the two frames score differently');
+    const best = peak(x) > peak(y) ? x : y;
+    const before = tf.memory().numTensors;
+    for (const refresh of [false, true]) {
+      n.memoryRefresh = refresh;
+      n.resetEpisode(0);
+      n.resetEpisode(1);
+      // Row 0 sees x then y, row 1 y then x.
+      act(n, d, [x, y]);
+      const second = act(n, d, [y, x]);
+      const firsts = refresh ? [best, best] : [x, y];
+      close(second, evaluated(n, d, [y, x], firsts), refresh ? 'refreshed: the better-scoring frame of the two' : 'the first frame');
+      // A third look at the worse frame changes nothing.
+      close(act(n, d, [y, x]), second, 'an unchanged memory');
+    }
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaks across act calls');
+  } finally {
+    n.dispose();
+  }
+  const plain = dotsNet(1, true, false);
+  try {
+    const im = plain.spec.image as NonNullable<TextTransformerActorCritic['spec']['image']>;
+    const spec = { ...plain.spec, image: { ...im, keypoints: { ...(im.keypoints as NonNullable<typeof im.keypoints>), memoryRefresh: true } } };
+    assert.throws(() => checkTextTransformerSpec(spec), /image\.keypoints\.memoryRefresh: expected episode memory \(memory: true\) to refresh, got "memory: false"/);
+  } finally {
+    plain.dispose();
+  }
+});
+
+test('keypoint memoryRefresh: a target hidden on the first frame and in sight later is acted on once seen; first-frame memory acts on the empty frame', async () => {
+  await initBackend({ report: null });
+  const train = dots(160, 21, { hideLater: true, goalActions: true });
+  const test = dots(40, 23, { goalActions: true });
+  const od = test.d.obsDim;
+  const n = dotsNet(1, false, true);
+  try {
+    await new BehaviorCloning(n, { train: train.d, val: train.d }, resolveBcConfig({ maxSteps: 800, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 800 })).fit();
+    // Each held-out episode as a robot would see a target under the arm: a bare table (the second frame of a hideLater
+    // episode of the same instruction), then the scene.
+    const bare = dots(40, 23, { hideLater: true, goalActions: true }).d;
+    const errors: Record<string, number> = {};
+    for (const refresh of [false, true]) {
+      n.memoryRefresh = refresh;
+      let sum = 0;
+      for (let e = 0; e < 40; e++) {
+        n.resetEpisode(0);
+        const sees = (obs: Float32Array, r: number): number[] => act(n, { ...test.d, obs: obs.slice(r * od, (r + 1) * od), rows: 1 }, [0]);
+        sees(bare.obs, 2 * e + 1);
+        const a = sees(test.d.obs, 2 * e + 1);
+        for (let j = 0; j < 2; j++) sum += (a[j] - test.d.actions[(2 * e + 1) * 2 + j]) ** 2;
+      }
+      errors[refresh ? 'refresh' : 'first'] = sum / 80;
+    }
+    console.log(`target out of sight on the first frame, later-step action error: first-frame memory ${errors.first.toFixed(3)}, refreshed ${errors.refresh.toFixed(4)}`);
+    assert.ok(errors.first > 0.15, `first-frame memory ${errors.first}`);
+    assert.ok(errors.refresh < 0.2 * errors.first, `refreshed ${errors.refresh} vs first-frame ${errors.first}`);
+  } finally {
+    n.dispose();
+  }
 });

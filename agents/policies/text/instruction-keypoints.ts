@@ -25,7 +25,7 @@ import { type TextTransformerSpec, keypointGrid } from './text-transformer-spec.
  * bottom where bit 2 is; the coordinates come out in the mirrored image's
  * frame (negate x, y to map them back).
  */
-export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null, flips: Uint8Array | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
+export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMap<string, tf.Variable>, obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, rng: Rng | null = null, flips: Uint8Array | null = null): InstructionKeypoints {
   const im = spec.image as NonNullable<TextTransformerSpec['image']>;
   const kp = im.keypoints as NonNullable<NonNullable<TextTransformerSpec['image']>['keypoints']>;
   const { window: Wn, stride: S, features: F, count: K } = kp;
@@ -106,12 +106,37 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
     const slot = tf.mul(away, tf.reshape(v('tok.kp.absent_pos'), [1, K, 2]));
     return tf.reshape(tf.add(tf.reshape(matMul(tf.reshape(onImage, [obs.rows * K, P]) as tf.Tensor2D, gridTensor), [obs.rows, K, 2]), slot), [obs.rows * K, 2]) as tf.Tensor2D;
   };
+  const scoreData = kp.local ? (scores.dataSync() as Float32Array) : null;
+  // Each query's best score over the image positions (not the out-of-sight slot), read from the numbers.
+  const peaks = (): Float32Array => {
+    const data = scoreData ?? (scores.dataSync() as Float32Array);
+    const N = P + (kp.absent ? 1 : 0);
+    const out = new Float32Array(obs.rows * K);
+    for (let q = 0; q < out.length; q++) {
+      let best = -Infinity;
+      for (let p = 0; p < P; p++) best = Math.max(best, data[q * N + p]);
+      out[q] = best;
+    }
+    return out;
+  };
   if (!kp.local) {
     const full = tf.softmax(scores) as tf.Tensor3D;
-    return { coords: expected(full), attention: full, global: null };
+    return { coords: expected(full), attention: full, global: null, peaks };
   }
-  const attention = tf.softmax(tf.add(scores, localMask(scores.dataSync() as Float32Array, obs.rows, K, gh, gw, kp.local, kp.absent === true))) as tf.Tensor3D;
-  return { coords: expected(attention), attention, global: () => expected(tf.softmax(scores) as tf.Tensor3D) };
+  const attention = tf.softmax(tf.add(scores, localMask(scoreData as Float32Array, obs.rows, K, gh, gw, kp.local, kp.absent === true))) as tf.Tensor3D;
+  return { coords: expected(attention), attention, global: () => expected(tf.softmax(scores) as tf.Tensor3D), peaks };
+}
+
+/** What {@link instructionKeypoints} reads off a batch of images. */
+export interface InstructionKeypoints {
+  /** `[rows*count x 2]`: each query's expected (x, y) in [-1, 1]. */
+  coords: tf.Tensor2D;
+  /** `[rows x count x positions]` (then the out-of-sight slot): the softmax the coordinates are expected under. */
+  attention: tf.Tensor3D;
+  /** With `local`: the expected coordinates under the softmax over every position (computed when called); else null. */
+  global: (() => tf.Tensor2D) | null;
+  /** `[rows*count]`: each query's best score over the image positions, as numbers (how sure a reading is; episode memory's refresh compares them). */
+  peaks: () => Float32Array;
 }
 
 /**

@@ -11,7 +11,7 @@ import { rowDeterministic, type Deterministic } from '../actor-critic.js';
 import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
 import { type TextTransformerSpec, type TextTransformerParam, type KeypointSpec, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
-import { instructionKeypoints } from './instruction-keypoints.js';
+import { instructionKeypoints, type InstructionKeypoints } from './instruction-keypoints.js';
 import { patchTokens, keypointGoalPrediction, keypointGoalPredictions, gatedGoal, stateTargets, unflipCoords } from './image-heads.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
@@ -63,11 +63,23 @@ export class TextTransformerActorCritic implements ActorCritic {
   private readonly dropoutRng: Rng;
   private disposed = false;
   private neighbours: Map<number, Int32Array> | null = null;
-  /** Episode memory (spec.image.keypoints.memory): row -> the keypoint coordinates `[count x 2]` of its episode's first frame. */
-  private readonly memory = new Map<number, Float32Array>();
+  /**
+   * Episode memory (spec.image.keypoints.memory): row -> the keypoint coordinates `[count x 2]` of its episode's first
+   * frame (with {@link memoryRefresh}, of its best-scoring reading so far) and each keypoint's best score there.
+   */
+  private readonly memory = new Map<number, { coords: Float32Array; peaks: Float32Array }>();
+  /**
+   * Acting only, with episode memory: each remembered keypoint is replaced by the current frame's wherever the current
+   * frame scores higher (its best position score against the query), so a named object the first frame could not
+   * show (under the arm) is taken up once the arm has moved off it. Training reads the first frame either way.
+   * Starts as `spec.image.keypoints.memoryRefresh`; may be switched on a trained network (`bench:lang-reach-keypoints
+   * --memory-refresh`).
+   */
+  memoryRefresh: boolean;
 
   private constructor(spec: TextTransformerSpec, tensors: ReadonlyMap<string, Float32Array>, dropoutSeed = 0) {
     this.spec = spec;
+    this.memoryRefresh = spec.image?.keypoints?.memoryRefresh === true;
     this.dropoutRng = new Rng(dropoutSeed);
     this.layout = textTransformerLayout(spec);
     this.dist = makeDistribution(spec.head);
@@ -342,7 +354,7 @@ export class TextTransformerActorCritic implements ActorCritic {
   keypointCoords(obs: ObsBatch): Float32Array {
     if (!this.spec.image?.keypoints) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointCoords', 'a network with image keypoints (policy.imageKeypoints > 0)', 'none', 'Build the policy with imageKeypoints > 0'));
     const ids = this.tokenIds(obs);
-    return tf.tidy(() => this.keypoints(obs, this.wordInputs(ids), ids).coords.dataSync().slice() as Float32Array);
+    return this.keypointReadings(obs).coords;
   }
 
   /**
@@ -358,35 +370,59 @@ export class TextTransformerActorCritic implements ActorCritic {
   }
 
   /**
-   * Episode memory at run time: the first-frame keypoints of every row, `[rows x count x 2]`; a row with none
-   * (its first step since construction or `resetEpisode`) reads the current observation, kept when `record`.
+   * Keypoint coordinates `[rows x count x 2]` of `obs` (as {@link keypointCoords}) and each keypoint's best score over
+   * the image positions `[rows x count]`.
+   */
+  keypointReadings(obs: ObsBatch): { coords: Float32Array; peaks: Float32Array } {
+    if (!this.spec.image?.keypoints) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointReadings', 'a network with image keypoints (policy.imageKeypoints > 0)', 'none', 'Build the policy with imageKeypoints > 0'));
+    const ids = this.tokenIds(obs);
+    return tf.tidy(() => {
+      const found = this.keypoints(obs, this.wordInputs(ids), ids);
+      return { coords: found.coords.dataSync().slice() as Float32Array, peaks: found.peaks() };
+    });
+  }
+
+  /**
+   * Episode memory at run time: the remembered keypoints of every row, `[rows x count x 2]`. A row with none (its
+   * first step since construction or `resetEpisode`) reads the current observation; with {@link memoryRefresh} every
+   * row reads it and keeps, per keypoint, the higher-scoring of the two. Kept when `record`.
    */
   private memoryCoords(obs: ObsBatch, record: boolean): Float32Array {
-    const K2 = 2 * ((this.spec.image as NonNullable<TextTransformerSpec['image']>).keypoints as { count: number }).count;
-    const out = new Float32Array(obs.rows * K2);
-    const missing: number[] = [];
+    const K = ((this.spec.image as NonNullable<TextTransformerSpec['image']>).keypoints as { count: number }).count;
+    const out = new Float32Array(obs.rows * 2 * K);
+    const read = this.memoryRefresh ? Array.from({ length: obs.rows }, (_, r) => r) : [];
     for (let r = 0; r < obs.rows; r++) {
       const m = this.memory.get(r);
-      if (m) out.set(m, r * K2);
-      else missing.push(r);
+      if (m) out.set(m.coords, r * 2 * K);
+      else if (!this.memoryRefresh) read.push(r);
     }
-    if (missing.length === 0) return out;
+    if (read.length === 0) return out;
     const od = this.spec.obsDim;
-    const flat = new Float32Array(missing.length * od);
-    missing.forEach((r, i) => flat.set(obs.flat.subarray(r * od, (r + 1) * od), i * od));
+    const flat = new Float32Array(read.length * od);
+    read.forEach((r, i) => flat.set(obs.flat.subarray(r * od, (r + 1) * od), i * od));
     const texts = Object.values(obs.extras ?? {}).find((f) => f.kind === 'text');
-    const sub: ObsBatch = { rows: missing.length, flat, ...(texts && texts.kind === 'text' ? { extras: { text: { kind: 'text' as const, values: missing.map((r) => texts.values[r]) } } } : {}) };
-    const found = this.keypointCoords(sub);
-    missing.forEach((r, i) => {
-      const m = found.slice(i * K2, (i + 1) * K2);
-      out.set(m, r * K2);
-      if (record) this.memory.set(r, m);
+    const sub: ObsBatch = { rows: read.length, flat, ...(texts && texts.kind === 'text' ? { extras: { text: { kind: 'text' as const, values: read.map((r) => texts.values[r]) } } } : {}) };
+    const found = this.keypointReadings(sub);
+    read.forEach((r, i) => {
+      const old = this.memory.get(r);
+      const coords = old ? old.coords.slice() : found.coords.slice(i * 2 * K, (i + 1) * 2 * K);
+      const peaks = old ? old.peaks.slice() : found.peaks.slice(i * K, (i + 1) * K);
+      if (old) {
+        for (let k = 0; k < K; k++) {
+          if (found.peaks[i * K + k] <= peaks[k]) continue;
+          peaks[k] = found.peaks[i * K + k];
+          coords[2 * k] = found.coords[(i * K + k) * 2];
+          coords[2 * k + 1] = found.coords[(i * K + k) * 2 + 1];
+        }
+      }
+      out.set(coords, r * 2 * K);
+      if (record) this.memory.set(r, { coords, peaks });
     });
     return out;
   }
 
   /** The image keypoints of `obs` (spec.image.keypoints; see {@link instructionKeypoints}); call inside `tf.tidy`. */
-  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, flips: Uint8Array | null = null): { coords: tf.Tensor2D; attention: tf.Tensor3D; global: (() => tf.Tensor2D) | null } {
+  keypoints(obs: ObsBatch, words: tf.Tensor2D, ids: Int32Array, flips: Uint8Array | null = null): InstructionKeypoints {
     // Inside a gradient (training) the image gets the spec's photometric augmentation, drawn from the dropout stream.
     const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
     return instructionKeypoints(this.spec, this.vars, obs, words, ids, training ? this.dropoutRng : null, flips);

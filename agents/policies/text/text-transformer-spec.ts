@@ -189,6 +189,15 @@ export interface KeypointSpec {
    */
   memory?: boolean;
   /**
+   * With `memory`, at acting only: each remembered keypoint is replaced by
+   * the current frame's wherever the current frame scores higher (its best
+   * position score against the query), so a named object the first frame
+   * could not show (under the arm's start pose) is taken up once the arm
+   * has moved off it; training still reads the first frame. Absent or
+   * false: the first frame's keypoints for the whole episode.
+   */
+  memoryRefresh?: boolean;
+  /**
    * Goal input: the keypoint goal head's prediction (the episode's last
    * state, from the first frame's keypoints with episode memory, else the
    * current frame's), read detached, joins the MLP actor head's input with
@@ -469,7 +478,8 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     const fits = ints && im.patch > 0 && im.grid > 0 && im.height % im.patch === 0 && im.width % im.patch === 0 && (im.height / im.patch) % im.grid === 0 && (im.width / im.patch) % im.grid === 0;
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
-    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context, kp.local].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && [kp.goal, kp.memory, kp.goalInput, kp.goalEach, kp.absent, kp.flips].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, goalInput, goalEach, absent and flips booleans', kp);
+    if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context, kp.local].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && [kp.goal, kp.memory, kp.memoryRefresh, kp.goalInput, kp.goalEach, kp.absent, kp.flips].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, memoryRefresh, goalInput, goalEach, absent and flips booleans', kp);
+    if (kp?.memoryRefresh && !kp.memory) bad('image.keypoints.memoryRefresh', 'episode memory (memory: true) to refresh', `memory: ${kp.memory ?? false}`);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);
   }

@@ -147,8 +147,8 @@ test('keypoint memoryRefresh: each row keeps, per keypoint, its best-scoring rea
 test('keypoint memoryRefresh: a target hidden on the first frame and in sight later is acted on once seen; first-frame memory acts on the empty frame', async () => {
   await initBackend({ report: null });
   const train = dots(160, 21, { hideLater: true, goalActions: true });
-  const test = dots(40, 23, { goalActions: true });
-  const od = test.d.obsDim;
+  const held = dots(40, 23, { goalActions: true });
+  const od = held.d.obsDim;
   const n = dotsNet(1, false, true);
   try {
     await new BehaviorCloning(n, { train: train.d, val: train.d }, resolveBcConfig({ maxSteps: 800, batchSize: 32, learningRate: 3e-3, warmupSteps: 20, evalEvery: 800 })).fit();
@@ -161,10 +161,10 @@ test('keypoint memoryRefresh: a target hidden on the first frame and in sight la
       let sum = 0;
       for (let e = 0; e < 40; e++) {
         n.resetEpisode(0);
-        const sees = (obs: Float32Array, r: number): number[] => act(n, { ...test.d, obs: obs.slice(r * od, (r + 1) * od), rows: 1 }, [0]);
+        const sees = (obs: Float32Array, r: number): number[] => act(n, { ...held.d, obs: obs.slice(r * od, (r + 1) * od), rows: 1 }, [0]);
         sees(bare.obs, 2 * e + 1);
-        const a = sees(test.d.obs, 2 * e + 1);
-        for (let j = 0; j < 2; j++) sum += (a[j] - test.d.actions[(2 * e + 1) * 2 + j]) ** 2;
+        const a = sees(held.d.obs, 2 * e + 1);
+        for (let j = 0; j < 2; j++) sum += (a[j] - held.d.actions[(2 * e + 1) * 2 + j]) ** 2;
       }
       errors[refresh ? 'refresh' : 'first'] = sum / 80;
     }

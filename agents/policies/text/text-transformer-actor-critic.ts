@@ -352,9 +352,7 @@ export class TextTransformerActorCritic implements ActorCritic {
    * frame, and what `bench:lang-reach-keypoints` projects onto the table.
    */
   keypointCoords(obs: ObsBatch): Float32Array {
-    if (!this.spec.image?.keypoints) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointCoords', 'a network with image keypoints (policy.imageKeypoints > 0)', 'none', 'Build the policy with imageKeypoints > 0'));
-    const ids = this.tokenIds(obs);
-    return this.keypointReadings(obs).coords;
+    return this.keypointReadings(obs, 'keypointCoords').coords;
   }
 
   /**
@@ -373,8 +371,8 @@ export class TextTransformerActorCritic implements ActorCritic {
    * Keypoint coordinates `[rows x count x 2]` of `obs` (as {@link keypointCoords}) and each keypoint's best score over
    * the image positions `[rows x count]`.
    */
-  keypointReadings(obs: ObsBatch): { coords: Float32Array; peaks: Float32Array } {
-    if (!this.spec.image?.keypoints) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointReadings', 'a network with image keypoints (policy.imageKeypoints > 0)', 'none', 'Build the policy with imageKeypoints > 0'));
+  keypointReadings(obs: ObsBatch, caller = 'keypointReadings'): { coords: Float32Array; peaks: Float32Array } {
+    if (!this.spec.image?.keypoints) throw new InvalidArgument(formatError(`TextTransformerActorCritic.${caller}`, 'a network with image keypoints (policy.imageKeypoints > 0)', 'none', 'Build the policy with imageKeypoints > 0'));
     const ids = this.tokenIds(obs);
     return tf.tidy(() => {
       const found = this.keypoints(obs, this.wordInputs(ids), ids);
@@ -405,15 +403,13 @@ export class TextTransformerActorCritic implements ActorCritic {
     const found = this.keypointReadings(sub);
     read.forEach((r, i) => {
       const old = this.memory.get(r);
-      const coords = old ? old.coords.slice() : found.coords.slice(i * 2 * K, (i + 1) * 2 * K);
-      const peaks = old ? old.peaks.slice() : found.peaks.slice(i * K, (i + 1) * K);
-      if (old) {
-        for (let k = 0; k < K; k++) {
-          if (found.peaks[i * K + k] <= peaks[k]) continue;
-          peaks[k] = found.peaks[i * K + k];
-          coords[2 * k] = found.coords[(i * K + k) * 2];
-          coords[2 * k + 1] = found.coords[(i * K + k) * 2 + 1];
-        }
+      const coords = found.coords.slice(i * 2 * K, (i + 1) * 2 * K);
+      const peaks = found.peaks.slice(i * K, (i + 1) * K);
+      // Refreshing: a keypoint the current frame does not outscore keeps its remembered reading.
+      for (let k = 0; old && k < K; k++) {
+        if (peaks[k] > old.peaks[k]) continue;
+        peaks[k] = old.peaks[k];
+        coords.set(old.coords.subarray(2 * k, 2 * k + 2), 2 * k);
       }
       out.set(coords, r * 2 * K);
       if (record) this.memory.set(r, { coords, peaks });

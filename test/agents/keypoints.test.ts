@@ -9,6 +9,7 @@ import { firstStepGoalError } from './fixtures/goal-error.js';
 import { dots, dotsNet as net, deterministicActions, SIZE, SPACE, COLOURS } from './fixtures/dots.js';
 import { labelledBatch, observationsAt, episodeEnds } from '../../agents/algos/bc/demonstrations.js';
 import { keypointGoalPrediction, stateTargets } from '../../agents/policies/text/image-heads.js';
+import { neighbourhood } from '../../agents/policies/text/instruction-keypoints.js';
 
 /**
  * Trains `n` 400 steps on `train` with the keypoint goal loss alone (`startGoalLoss`), asserting that the tensor
@@ -167,6 +168,56 @@ test('keypointContext: a 3 x 3 context layer on the feature map tells colour twi
   // Same data, steps and seed: a red pixel is a red pixel to a 1-pixel window; the 3 x 3 context sees the corners.
   assert.ok(withContext < 0.03 && withContext < 0.5 * windowOnly, `held-out error: with context ${withContext.toFixed(4)}, without ${windowOnly.toFixed(4)}`);
   assert.throws(() => net(1, false, false, { keypointContext: 2.5 }), /keypointContext|context/);
+});
+
+test('keypointContextDilation: the context layer reads each position\'s 3 x 3 neighbours that many positions apart (raster order, zeros past the edge), with the 3 x 3 layer\'s weights; it starts as the identity and travels with the checkpoint; a dilation without a context, or below 1, is refused', async () => {
+  await initBackend({ report: null });
+  // A 5 x 6 map of one channel numbered 1..30 per row (two rows): each position's neighbours 2 apart, read off by hand.
+  const [gh, gw, rows] = [5, 6, 2];
+  const values = Float32Array.from({ length: rows * gh * gw }, (_, i) => i + 1);
+  for (const dilation of [1, 2]) {
+    const got = tf.tidy(() => neighbourhood(tf.tensor2d(values, [rows * gh * gw, 1]), rows, gh, gw, dilation).dataSync().slice());
+    assert.equal(got.length, rows * gh * gw * 9);
+    for (let r = 0; r < rows; r++) for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) {
+      const p = (r * gh + y) * gw + x;
+      const expected = Array.from({ length: 9 }, (_, k) => {
+        const [yy, xx] = [y + (Math.floor(k / 3) - 1) * dilation, x + ((k % 3) - 1) * dilation];
+        return yy >= 0 && yy < gh && xx >= 0 && xx < gw ? values[(r * gh + yy) * gw + xx] : 0;
+      });
+      assert.deepEqual([...got.subarray(p * 9, (p + 1) * 9)], expected, `dilation ${dilation}, position ${p}`);
+    }
+  }
+  const n = net(1, true, false, { keypointContext: 4, keypointContextDilation: 2 });
+  const { d } = dots(3, 7);
+  try {
+    assert.equal(n.spec.image?.keypoints?.contextDilation, 2);
+    const w1 = n.variables().find((g) => g.variable.name.endsWith('tok.kp.ctx_w1'))?.variable as tf.Variable;
+    assert.deepEqual(w1.shape, [9 * 4, 8]);
+    assert.equal(tf.tidy(() => tf.max(tf.abs(w1)).dataSync()[0]), 0);
+    // With trained-looking weights the dilation matters, and it travels with the checkpoint.
+    w1.assign(tf.tidy(() => tf.randomNormal(w1.shape, 0, 0.5, 'float32', 3)));
+    const obs = { rows: 2, flat: d.obs.slice(0, 2 * d.obsDim) };
+    const back = TextTransformerActorCritic.fromTensors(n.spec, n.readTensors());
+    const adjacent = TextTransformerActorCritic.fromTensors({ ...n.spec, image: { ...(n.spec.image as NonNullable<typeof n.spec.image>), keypoints: { ...(n.spec.image?.keypoints as NonNullable<NonNullable<typeof n.spec.image>['keypoints']>), contextDilation: undefined } } }, n.readTensors());
+    try {
+      assert.deepEqual(back.keypointReadings(obs), n.keypointReadings(obs));
+      assert.notDeepEqual(adjacent.keypointReadings(obs).peaks, n.keypointReadings(obs).peaks);
+    } finally {
+      back.dispose();
+      adjacent.dispose();
+    }
+  } finally {
+    n.dispose();
+  }
+  // The default (1) leaves earlier networks' specs as they were.
+  const plain = net(1, true, false, { keypointContext: 4 });
+  try {
+    assert.equal(plain.spec.image?.keypoints?.contextDilation, undefined);
+  } finally {
+    plain.dispose();
+  }
+  assert.throws(() => net(1, true, false, { keypointContext: 4, keypointContextDilation: 0 }), /keypointContextDilation/);
+  assert.throws(() => net(1, true, false, { keypointContextDilation: 2 }), /image\.keypoints\.contextDilation: expected an integer >= 1 with a context layer \(context > 0\), got "contextDilation: 2, context: 0"/);
 });
 
 test('keypoint photometric augmentation (colourJitter, pixelNoise): only inside a gradient (training), seeded; acting is untouched; out-of-range values are refused', async () => {

@@ -77,7 +77,7 @@ export function instructionKeypoints(spec: TextTransformerSpec, vars: ReadonlyMa
   const windows = tf.tensor2d(cols, [obs.rows * P, per]);
   const hidden = kp.hidden ? gelu(biasAdd(matMul(windows, v('tok.kp.w0') as tf.Tensor2D), row('tok.kp.b0'))) : windows;
   const windowFeats = gelu(biasAdd(matMul(hidden, v('tok.kp.w1') as tf.Tensor2D), row('tok.kp.b1')));
-  const feats = kp.context ? tf.add(windowFeats, gelu(biasAdd(matMul(neighbourhood(matMul(windowFeats, v('tok.kp.ctx_w0') as tf.Tensor2D), obs.rows, gh, gw), v('tok.kp.ctx_w1') as tf.Tensor2D), row('tok.kp.ctx_b1')))) : windowFeats;
+  const feats = kp.context ? tf.add(windowFeats, gelu(biasAdd(matMul(neighbourhood(matMul(windowFeats, v('tok.kp.ctx_w0') as tf.Tensor2D), obs.rows, gh, gw, kp.contextDilation ?? 1), v('tok.kp.ctx_w1') as tf.Tensor2D), row('tok.kp.ctx_b1')))) : windowFeats;
   // The mean vector of each row's words (padding excluded).
   const L = spec.maxTokens;
   const E = spec.embedDim;
@@ -140,15 +140,15 @@ export interface InstructionKeypoints {
 }
 
 /**
- * Each position's 3 x 3 neighbourhood on a `gh x gw` map: `x [rows*gh*gw x c]` -> `[rows*gh*gw x 9c]`, the
- * neighbours' rows (zeros past the map's edge) concatenated in raster order, the position itself fifth.
- * Pads and slices only, so it trains on every backend.
+ * Each position's 3 x 3 neighbourhood on a `gh x gw` map, its neighbours `dilation` positions apart: `x
+ * [rows*gh*gw x c]` -> `[rows*gh*gw x 9c]`, the neighbours' rows (zeros past the map's edge) concatenated in raster
+ * order, the position itself fifth. Pads and slices only, so it trains on every backend.
  */
-function neighbourhood(x: tf.Tensor2D, rows: number, gh: number, gw: number): tf.Tensor2D {
+export function neighbourhood(x: tf.Tensor2D, rows: number, gh: number, gw: number, dilation = 1): tf.Tensor2D {
   const c = x.shape[1];
-  const padded = tf.pad(tf.reshape(x, [rows, gh, gw, c]), [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const padded = tf.pad(tf.reshape(x, [rows, gh, gw, c]), [[0, 0], [dilation, dilation], [dilation, dilation], [0, 0]]);
   const parts: tf.Tensor4D[] = [];
-  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) parts.push(tf.slice(padded, [0, dy, dx, 0], [rows, gh, gw, c]) as tf.Tensor4D);
+  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) parts.push(tf.slice(padded, [0, dy * dilation, dx * dilation, 0], [rows, gh, gw, c]) as tf.Tensor4D);
   return tf.reshape(tf.concat(parts, 3), [rows * gh * gw, 9 * c]) as tf.Tensor2D;
 }
 

@@ -147,6 +147,14 @@ export interface KeypointSpec {
    */
   context?: number;
   /**
+   * The context layer's neighbours lie `contextDilation` positions apart (absent: 1, the adjacent ones). At 2 the
+   * receptive field is `window + 4 stride` pixels (19 at window 7, stride 3) for the cost of the 3 x 3 layer: a
+   * LangReach object's whole outline (about 11-14 pixels at 128 x 128) and the table around it, where 1 reaches
+   * just its edge. With `window >= contextDilation x stride` the neighbours' windows still cover every pixel between
+   * them (7 >= 6 here).
+   */
+  contextDilation?: number;
+  /**
    * Training-time photometric augmentation of the keypoints' image (pixels
    * in [-1, 1]): `colourJitter` j draws per image and channel a gain
    * `1 + U(-j, j)` and an offset `U(-j, j)`; `pixelNoise` adds Gaussian
@@ -479,6 +487,7 @@ export function checkTextTransformerSpec(spec: TextTransformerSpec): void {
     if (!fits || im.offset + im.height * im.width * im.channels > spec.obsDim) bad('image', `{ offset, height, width, channels, patch, grid } with patch dividing the image, grid dividing the patch rows and columns, inside ${spec.obsDim} columns`, im);
     const kp = im.keypoints;
     if (kp !== undefined && !(kp !== null && typeof kp === 'object' && [kp.count, kp.window, kp.stride, kp.features].every((v) => Number.isInteger(v) && v > 0) && [kp.hidden, kp.context, kp.local].every((v) => v === undefined || (Number.isInteger(v) && v >= 0)) && [kp.colourJitter, kp.pixelNoise].every((v) => v === undefined || (typeof v === 'number' && v >= 0 && v < 1)) && [kp.goal, kp.memory, kp.memoryRefresh, kp.goalInput, kp.goalEach, kp.absent, kp.flips].every((v) => v === undefined || typeof v === 'boolean'))) bad('image.keypoints', '{ count, window, stride, features }, positive integers, hidden, context and local integers >= 0, colourJitter and pixelNoise in [0, 1), and goal, memory, memoryRefresh, goalInput, goalEach, absent and flips booleans', kp);
+    if (kp?.contextDilation !== undefined && !(kp.context && Number.isInteger(kp.contextDilation) && kp.contextDilation >= 1)) bad('image.keypoints.contextDilation', 'an integer >= 1 with a context layer (context > 0)', `contextDilation: ${describeValue(kp.contextDilation)}, context: ${kp.context ?? 0}`);
     if (kp?.memoryRefresh && !kp.memory) bad('image.keypoints.memoryRefresh', 'episode memory (memory: true) to refresh', `memory: ${kp.memory ?? false}`);
     if (kp?.goalEach && !kp.goal) bad('image.keypoints.goalEach', 'a keypoint goal head (goal: true) to split per keypoint', `goal: ${kp.goal ?? false}`);
     if (kp?.goalInput && !(kp.goal && (spec.actorHidden ?? 0) > 0)) bad('image.keypoints.goalInput', 'a keypoint goal head (goal) and an MLP actor head (actorHidden > 0) beside it', `goal: ${kp.goal ?? false}, actorHidden: ${spec.actorHidden ?? 0}`);

@@ -1,6 +1,12 @@
 import cliProgress from 'cli-progress';
 import type { MetricStream } from '../streams/metrics.js';
 
+/** Steps per second for the bar: whole numbers from 10 up, two significant digits below (a 2 s step reads 0.50, not 0). */
+export function formatRate(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  return Math.abs(x) >= 10 ? String(Math.round(x)) : x.toPrecision(2);
+}
+
 /**
  * A progress bar on stderr (cli-progress) fed by the metric stream: steps
  * out of the total, the mean return of the last 20 episodes (or, for runs
@@ -46,9 +52,9 @@ export class ProgressReporter {
         const mean = this.recent.length > 0 ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : NaN;
         const headline = !Number.isNaN(mean) || Number.isNaN(loss) ? `return(20) ${Number.isNaN(mean) ? '-' : mean.toFixed(1)}` : `${lossName} ${loss.toPrecision(4)}`;
         const elapsed = (performance.now() - t0) / 1000;
-        const measured = elapsed > 0 && row.global_step > startStep ? Math.round((row.global_step - startStep) / elapsed) : undefined;
+        const measured = elapsed > 0 && row.global_step > startStep ? (row.global_step - startStep) / elapsed : undefined;
         const sps = row['perf/sps'] ?? measured;
-        this.bar.update(Math.min(row.global_step, totalSteps), { headline, ...(sps !== undefined ? { sps } : {}) });
+        this.bar.update(Math.min(row.global_step, totalSteps), { headline, ...(sps !== undefined ? { sps: formatRate(sps) } : {}) });
       },
       complete: () => this.stop(),
       // The training call rejects with the error; the bar only has to get out of the way.

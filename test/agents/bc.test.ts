@@ -127,6 +127,44 @@ test('closed-loop validation (fit({ validate })): the kept weights and the patie
   }
 });
 
+test('selectFrom: earlier validations are logged but never kept nor counted by patience; the first from it on is kept whatever its score', async () => {
+  await initBackend({ report: null });
+  const net = build('mlp', { kind: 'gaussian', dim: 2 }, 4);
+  try {
+    const data = { train: demos(7, 10, 40, 'continuous'), val: demos(8, 4, 40, 'continuous') };
+    // The best score by far comes at step 40, before selectFrom (80); step 80 scores below it, 100 best after.
+    const scores: Record<number, number> = { 0: 0.1, 20: 0.2, 40: 0.9, 60: 0.1, 80: 0.3, 100: 0.5, 120: 0.4, 140: 0.4 };
+    const called: number[] = [];
+    let kept: number[][] = [];
+    const bc = new BehaviorCloning(net, data, resolveBcConfig({ maxSteps: 140, batchSize: 64, learningRate: 3e-3, warmupSteps: 10, evalEvery: 20, patience: 2, selectFrom: 80 }));
+    const res = await bc.fit({
+      validate: async (step) => {
+        called.push(step);
+        if (step === 100) kept = net.readTensors().map((t) => Array.from(t.data));
+        return scores[step];
+      },
+    });
+    // Patience 2 would have stopped at step 80 (two validations below step 40's); from selectFrom on it stops at 140.
+    assert.deepEqual(called, [0, 20, 40, 60, 80, 100, 120, 140]);
+    assert.equal(res.bestStep, 100);
+    assert.equal(res.bestScore, 0.5);
+    assert.deepEqual(net.readTensors().map((t) => Array.from(t.data)), kept, 'the weights of step 100 are back');
+  } finally {
+    net.dispose();
+  }
+  // Without validate (the NLL selects), a selectFrom at the last step keeps the last step's weights.
+  const net2 = build('mlp', { kind: 'gaussian', dim: 2 }, 4);
+  try {
+    const data = { train: demos(7, 10, 40, 'continuous'), val: demos(8, 4, 40, 'continuous', true) };
+    const res = await new BehaviorCloning(net2, data, resolveBcConfig({ maxSteps: 60, batchSize: 64, learningRate: 3e-3, warmupSteps: 10, evalEvery: 20, patience: 5, selectFrom: 60 })).fit();
+    assert.equal(res.bestStep, 60, 'the opposite-rule validation NLL would keep step 0 without selectFrom');
+  } finally {
+    net2.dispose();
+  }
+  assert.throws(() => resolveBcConfig({ maxSteps: 100, selectFrom: 101 }, 'lamkit finetune --config'), /lamkit finetune --config\.selectFrom: expected a step <= maxSteps \(100\), so that a validation can be kept, got 101\. Lower selectFrom, or raise maxSteps/);
+  assert.throws(() => resolveBcConfig({ selectFrom: -1 }), /selectFrom/);
+});
+
 test('a dataset that does not fit the network names both sizes', async () => {
   await initBackend({ report: null });
   const net = build('mlp', { kind: 'categorical', nvec: [2] }, 4);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync, readlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunOutputs } from '../../src/run/run-outputs.js';
+import { formatRate } from '../../src/run/progress-reporter.js';
 import { autoRunDir } from '../../src/run/run-directory.js';
 import { MetricStream, type MetricRow } from '../../src/streams/metrics.js';
 import { InvalidArgument } from '../../src/core/errors.js';
@@ -163,4 +164,13 @@ test('RunOutputs.open: bad options give typed errors in the house format', () =>
     assert.throws(() => RunOutputs.open(dir, { metrics, totalSteps: 10, label: 'ok', ...opts } as never), (err: unknown) => err instanceof InvalidArgument && err.message === message);
   }
   assert.ok(!existsSync(join(root, 'bad')), 'nothing created on bad options');
+});
+
+test('progress bar rate: whole steps/s from 10 up, two significant digits below (a slow fine-tuning step does not read 0 sps)', () => {
+  assert.equal(formatRate(1234.4), '1234');
+  assert.equal(formatRate(10), '10');
+  assert.equal(formatRate(9.94), '9.9');
+  assert.equal(formatRate(0.4642), '0.46');
+  assert.equal(formatRate(0.05), '0.050');
+  assert.equal(formatRate(Number.NaN), '-');
 });

@@ -41,6 +41,13 @@ export const bcConfigSchema = z
     /** Stop after this many validations without improvement. */
     patience: z.number().int().positive().default(5),
     /**
+     * The first step whose validation may be kept (0: any; Keras `EarlyStopping(start_from_epoch)`): earlier
+     * validations are measured and logged but neither become the best nor count towards `patience`, and the first
+     * validation at or after it is kept whatever its score. For runs whose validation is noisy enough that an
+     * undertrained early step can tie or beat the trained ones (few closed-loop validation episodes).
+     */
+    selectFrom: z.number().int().min(0).default(0),
+    /**
      * Weight of the hindsight goal loss (0: off): the network's goal head (`ActorCritic.goalHead`) predicts the
      * state of each step's episode end, and the mean squared error is added to the NLL. Needs a network with a
      * goal head (`lamkit finetune` builds a text-transformer with one when this is set).
@@ -73,7 +80,11 @@ export type BcConfig = z.infer<typeof bcConfigSchema>;
 
 /** Validates a config and fills the defaults; errors name the field. */
 export function resolveBcConfig(config: Record<string, unknown>, where = 'BcConfig'): BcConfig {
-  return parseWith(bcConfigSchema, config, where, 'agents/algos/bc/behavior-cloning.ts');
+  const c = parseWith(bcConfigSchema, config, where, 'agents/algos/bc/behavior-cloning.ts');
+  if (c.selectFrom > c.maxSteps) {
+    throw new InvalidArgument(formatError(`${where}.selectFrom`, `a step <= maxSteps (${c.maxSteps}), so that a validation can be kept`, describeValue(c.selectFrom), 'Lower selectFrom, or raise maxSteps'));
+  }
+  return c;
 }
 
 /** The learning rate at `step`: linear warm-up over `warmupSteps`, then cosine decay to `minLrRatio x learningRate` at `maxSteps`. */
@@ -352,7 +363,9 @@ export class BehaviorCloning {
             const val = this.loss(this.val);
             this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
             const now = await score(step + 1, val);
-            return { val, now, tensors: now > best.score ? this.net.readTensors() : null };
+            // Before selectFrom nothing is kept; the first validation from it on replaces whatever was.
+            const keep = step + 1 >= c.selectFrom && (now > best.score || best.step < c.selectFrom);
+            return { val, now, tensors: keep ? this.net.readTensors() : null };
           };
           // With emaDecay the average is validated (and kept), the trained weights put back after.
           const changed = (): void => this.net.paramsChanged();
@@ -360,7 +373,7 @@ export class BehaviorCloning {
           if (tensors) {
             best = { step: step + 1, loss: val, score: now, tensors };
             sinceBest = 0;
-          } else if (++sinceBest >= c.patience) {
+          } else if (step + 1 >= c.selectFrom && ++sinceBest >= c.patience) {
             stoppedEarly = true;
             step += 1;
             break;

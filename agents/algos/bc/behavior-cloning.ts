@@ -359,12 +359,13 @@ export class BehaviorCloning {
         this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'losses/bc_nll': nll, 'charts/learning_rate': lr, ...(goal !== null ? { 'losses/goal_mse': goal } : {}), ...(start !== null ? { 'losses/start_goal_mse': start } : {}) });
         let validated = false;
         if ((step + 1) % c.evalEvery === 0 || step + 1 === c.maxSteps) {
+          // Before selectFrom nothing is kept nor counted by the patience; the first validation from it on replaces whatever was.
+          const selectable = step + 1 >= c.selectFrom;
           const validation = async (): Promise<{ val: number; now: number; tensors: NamedTensor[] | null }> => {
             const val = this.loss(this.val);
             this.metrics?.emit({ global_step: step + 1, wall_s: (performance.now() - t0) / 1000, 'eval/val_nll': val });
             const now = await score(step + 1, val);
-            // Before selectFrom nothing is kept; the first validation from it on replaces whatever was.
-            const keep = step + 1 >= c.selectFrom && (now > best.score || best.step < c.selectFrom);
+            const keep = selectable && (now > best.score || best.step < c.selectFrom);
             return { val, now, tensors: keep ? this.net.readTensors() : null };
           };
           // With emaDecay the average is validated (and kept), the trained weights put back after.
@@ -373,7 +374,7 @@ export class BehaviorCloning {
           if (tensors) {
             best = { step: step + 1, loss: val, score: now, tensors };
             sinceBest = 0;
-          } else if (step + 1 >= c.selectFrom && ++sinceBest >= c.patience) {
+          } else if (selectable && ++sinceBest >= c.patience) {
             stoppedEarly = true;
             step += 1;
             break;

@@ -7,6 +7,7 @@ import { allocateActions } from '../../core/vector-env.js';
 import { InvalidArgument, formatError, describeValue } from '../../core/errors.js';
 import { parseIntFlag, parseConfigFlag } from '../flags.js';
 import { onInterrupt, INTERRUPTED_EXIT_CODE } from '../interrupt.js';
+import { formatRate } from '../../run/progress-reporter.js';
 
 /** Flags of `lamkit record`. */
 export interface RecordFlags {
@@ -99,7 +100,7 @@ export async function runRecord(flags: RecordFlags): Promise<RecordOutcome> {
         bar?.update(returns.length, {
           ret: (returns.reduce((a, b) => a + b, 0) / returns.length).toFixed(2),
           succ: reported > 0 ? `${((100 * successes) / reported).toFixed(0)}%` : '-',
-          fps: Math.round(steps / ((performance.now() - started) / 1000)),
+          fps: formatRate(steps / ((performance.now() - started) / 1000)),
         });
       },
     });

@@ -233,8 +233,12 @@ export interface ActorCritic {
   readonly goalHead?: boolean;
   /** True when the network has a goal head on its image keypoints alone (behaviour cloning's `startGoalLoss`); absent = false. */
   readonly keypointGoalHead?: boolean;
-  /** That head's per-row error against the state part of `goalObs [rows x obsDim]` (differentiable); present on networks that may have it. */
-  keypointGoalError?(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D;
+  /**
+   * That head's per-row error against the state part of `goalObs [rows x obsDim]` (differentiable); present on
+   * networks that may have it. With `labels`: plus `weight` times the first keypoint's squared distance to each
+   * labelled row's image point (`points [rows x 2]`, normalized image coordinates, NaN: none).
+   */
+  keypointGoalError?(obs: ObsBatch, goalObs: Float32Array, labels?: { points: Float32Array; weight: number } | null): tf.Tensor1D;
   /**
    * The network's own training randomness (augmentations it draws itself on training rows, beside
    * `EvalBatch.dropoutRng`), so a trainer can save and restore its state to resume bit for bit; absent: none.

@@ -64,6 +64,41 @@ export function writeSplits(root: string, splits: EpisodeSplits): void {
   writeFileAtomic(join(root, INFO_PATH), JSON.stringify({ ...info, lamkit: { ...lamkit, splits } }, null, 4));
 }
 
+/** Stores per-episode keypoint labels under `meta/info.json`'s `lamkit.keypointLabels` (atomically; see LamkitInfo). */
+export function writeKeypointLabels(root: string, labels: ReadonlyArray<readonly [number, number] | null>): void {
+  const where = `writeKeypointLabels(${root})`;
+  const writer = lockHolder(root);
+  if (writer !== null) throw new InvalidArgument(formatError(where, 'a dataset no process is writing', `process ${writer} recording into it`, 'Label it after the recording ends'));
+  const info = readInfo(root);
+  checkKeypointLabels(labels, info.total_episodes, where);
+  const lamkit = info.lamkit ?? { version: 1 as const, envId: null, spaces: null, dtSeconds: null, splits: null, textFeatures: [] };
+  writeFileAtomic(join(root, INFO_PATH), JSON.stringify({ ...info, lamkit: { ...lamkit, keypointLabels: labels.map((l) => (l ? [l[0], l[1]] : null)) } }, null, 4));
+}
+
+/** Checks keypoint labels of `n` episodes (one entry each: `[x, y]`, finite, within [-1.5, 1.5], or null); `where` names the source. */
+export function checkKeypointLabels(labels: unknown, n: number, where: string): asserts labels is ReadonlyArray<readonly [number, number] | null> {
+  if (!Array.isArray(labels) || labels.length !== n) throw new InvalidArgument(formatError(`${where}.keypointLabels`, `one entry per episode (${n})`, Array.isArray(labels) ? `${labels.length} entries` : describeValue(labels), 'Write them with writeKeypointLabels'));
+  labels.forEach((l, e) => {
+    const ok = l === null || (Array.isArray(l) && l.length === 2 && l.every((v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 1.5));
+    if (!ok) throw new InvalidArgument(formatError(`${where}.keypointLabels[${e}]`, 'null or [x, y], normalized image coordinates (finite, within [-1.5, 1.5])', describeValue(l), 'Write them with writeKeypointLabels'));
+  });
+}
+
+/**
+ * Per step of `episodes` (in order, `rows` steps in all, each episode's first step marked in `episodeStart`), its
+ * episode's keypoint label: `Float32Array [rows x 2]`, NaN where an episode has none.
+ */
+export function keypointLabelRows(labels: ReadonlyArray<readonly [number, number] | null>, episodes: readonly number[], episodeStart: Uint8Array): Float32Array {
+  const out = new Float32Array(episodeStart.length * 2).fill(NaN);
+  let e = -1;
+  for (let r = 0; r < episodeStart.length; r++) {
+    if (episodeStart[r]) e++;
+    const l = labels[episodes[e]];
+    if (l) (out[2 * r] = l[0]), (out[2 * r + 1] = l[1]);
+  }
+  return out;
+}
+
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }

@@ -6,7 +6,7 @@ export type { EpisodeRecord as DatasetEpisode } from './committed-state.js';
 export type { DatasetInfoJson, FeatureInfo, LamkitInfo, EpisodeSplits } from './lerobot-format.js';
 export type { FeatureStats } from './feature-stats.js';
 export type { ColumnSpec, ColumnValues, ColumnKind } from './parquet-table.js';
-export { splitEpisodes, writeSplits, type SplitOptions } from './episode-splits.js';
+export { splitEpisodes, writeSplits, writeKeypointLabels, checkKeypointLabels, keypointLabelRows, type SplitOptions } from './episode-splits.js';
 export { iterateBatches, iterateWindows, planSampling, type Batch, type WindowBatch, type DatasetSamplingOptions, type SamplingPlan } from './dataset-batches.js';
 export { datasetBatches, datasetWindows } from './dataset-streams.js';
 export { recordEpisodes, type RecordEpisodesOptions, type RecordResult } from './record-episodes.js';

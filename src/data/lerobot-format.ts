@@ -66,6 +66,12 @@ export interface LamkitInfo {
   splits: EpisodeSplits | null;
   /** Extra per-frame text columns (e.g. an instruction), stored as `string` features. */
   textFeatures: string[];
+  /**
+   * Optional, per episode: an image point of what the episode is about (normalized image coordinates `[x, y]`, x
+   * right, y down, -1 and 1 at the image's edges), or null; behaviour cloning's `keypointLabelLoss` reads it
+   * (`writeKeypointLabels`; LangReach: `bench:lang-reach-splits --labels`).
+   */
+  keypointLabels?: Array<[number, number] | null>;
 }
 
 /** `meta/info.json` (v3.0 fields, plus v2.1's where they differ). */

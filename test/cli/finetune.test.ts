@@ -129,6 +129,33 @@ test('lamkit finetune data: with no test episodes the validation split serves as
   assert.ok(train.rows > 0);
 });
 
+test('keypoint labels: writeKeypointLabels stores one entry per episode atomically; lamkit finetune spreads them over each training episode\'s steps (NaN where none); bad labels, in writing or in a file edited by hand, are typed errors; keypointLabelLoss without them is one too', async () => {
+  const dir = join(root, 'labels');
+  await runRecord({ env: 'CartPole-v1', policy: 'random', episodes: '5', seed: '4', out: dir, progress: false });
+  lib.writeSplits(dir, { seed: null, train: [3, 0, 1], val: [2], test: [4] });
+  lib.writeKeypointLabels(dir, [[0.5, -0.25], null, [0, 0], [-1, 1], null]);
+  const info = JSON.parse(readFileSync(join(dir, 'meta/info.json'), 'utf8'));
+  assert.deepEqual(info.lamkit.keypointLabels, [[0.5, -0.25], null, [0, 0], [-1, 1], null]);
+  assert.deepEqual(info.lamkit.splits.train, [3, 0, 1], 'the split is kept');
+  const { ds, spaces, splits } = await openFinetuneData(lib, dir, 1);
+  const { train } = await readFinetuneSplits(lib, ds, spaces, splits, 'test');
+  const labels = train.keypointLabels as Float32Array;
+  assert.equal(labels.length, 2 * train.rows);
+  // Episodes 3, 0, 1 back to back: (-1, 1) on episode 3's steps, (0.5, -0.25) on episode 0's, NaN on episode 1's.
+  const lengths = [3, 0, 1].map((e) => ds.episodes[e].length);
+  const expect: number[] = [];
+  [[-1, 1], [0.5, -0.25], [NaN, NaN]].forEach((l, i) => {
+    for (let r = 0; r < lengths[i]; r++) expect.push(l[0], l[1]);
+  });
+  assert.deepEqual([...labels], expect);
+  assert.throws(() => lib.writeKeypointLabels(dir, [[0, 0]]), /writeKeypointLabels\(.*\)\.keypointLabels: expected one entry per episode \(5\), got 1 entries/);
+  assert.throws(() => lib.writeKeypointLabels(dir, [null, null, [0, Infinity], null, null]), /\.keypointLabels\[2\]: expected null or \[x, y\], normalized image coordinates/);
+  writeFileSync(join(dir, 'meta/info.json'), JSON.stringify({ ...info, lamkit: { ...info.lamkit, keypointLabels: [null, null, [3, 0], null, null] } }));
+  const edited = await openFinetuneData(lib, dir, 1);
+  await assert.rejects(readFinetuneSplits(lib, edited.ds, edited.spaces, edited.splits, 'lamkit finetune --data x'), /lamkit finetune --data x meta\/info\.json lamkit\.keypointLabels\[2\]: expected null or \[x, y\]/);
+  await assert.rejects(runFinetune({ data: cartpole, mode: 'full', progress: false, policyKind: 'mlp', maxSteps: '5', out: join(root, 'labels-run'), config: JSON.stringify({ keypointLabelLoss: 1 }) }), /BehaviorCloning\.config\.keypointLabelLoss: expected startGoalLoss > 0/);
+});
+
 test('lamkit finetune: Ctrl-C keeps a resume/ snapshot; --resume continues with the run\'s own flags to the weights and report of an uninterrupted run, then drops it; misuse of --resume is a typed error', async () => {
   const common = { maxSteps: '200', seed: '4', selectBy: 'success', evalEpisodes: '2', config: JSON.stringify({ evalEvery: 40, patience: 100, policy: { dModel: 16, layers: 1, heads: 2, window: 4 } }) };
   const whole = await runFinetune(flags({ ...common, out: join(root, 'whole') }));

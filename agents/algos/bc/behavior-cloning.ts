@@ -8,7 +8,7 @@ import { parseWith } from '../../policies/policy-kinds.js';
 import { AdamW } from '../../optim/adamw.js';
 import { checkGroupOptions, type OptimizerState } from '../../optim/adamw-options.js';
 import { WeightAverage } from '../../optim/weight-average.js';
-import { type Demonstrations, checkDemonstrations, labelledBatch, labelledBatchFor, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs } from './demonstrations.js';
+import { type Demonstrations, checkDemonstrations, labelledBatch, labelledBatchFor, sampleStarts, coveringStarts, episodeEnds, episodeFirsts, episodeStartRows, observationsAt, withFirstObs, keypointLabelsAt } from './demonstrations.js';
 
 /** Behaviour-cloning hyperparameters (each documented; `resolveBcConfig` fills the defaults). */
 export const bcConfigSchema = z
@@ -65,6 +65,14 @@ export const bcConfigSchema = z
      * the same goal; a target the arm already hides gives them a wrong clue, so keep it to the start of a reach.
      */
     startGoalSteps: z.number().int().positive().default(1),
+    /**
+     * Weight of a keypoint label loss on the rows `startGoalLoss` scores (0: off; needs `startGoalLoss` and training
+     * demonstrations with `keypointLabels`): the squared distance, in keypoint-map coordinates, of the first image
+     * keypoint to the labelled image point of what the episode is about (LangReach: the named object, written by
+     * `bench:lang-reach-splits --labels`). A direct teacher for where the keypoint looks, where `startGoalLoss`
+     * teaches it only through the goal head; rows without a label add nothing.
+     */
+    keypointLabelLoss: z.number().min(0).default(0),
     /**
      * Decay of an exponential moving average of the trainable weights (0: off; e.g. 0.999): validations, the kept
      * weights and what `fit` leaves in the network are the average's, while training steps the raw weights
@@ -203,6 +211,9 @@ export class BehaviorCloning {
     if (config.startGoalLoss > 0 && (net.keypointGoalHead !== true || !net.keypointGoalError)) {
       throw new InvalidArgument(formatError('BehaviorCloning.config.startGoalLoss', `0 for a network without a keypoint goal head (this '${net.kind}' has none)`, describeValue(config.startGoalLoss), 'Build a text-transformer with policy.imageKeypoints > 0 and keypointGoal true, or drop startGoalLoss'));
     }
+    if (config.keypointLabelLoss > 0 && (config.startGoalLoss === 0 || !data.train.keypointLabels)) {
+      throw new InvalidArgument(formatError('BehaviorCloning.config.keypointLabelLoss', 'startGoalLoss > 0 (it scores the same rows) and training demonstrations with keypointLabels', `keypointLabelLoss ${config.keypointLabelLoss} with startGoalLoss ${config.startGoalLoss} and ${data.train.keypointLabels ? '' : 'no '}keypoint labels`, 'Set startGoalLoss, and label the dataset (bench:lang-reach-splits --labels), or drop keypointLabelLoss'));
+    }
     this.net = net;
     this.config = config;
     this.train = data.train;
@@ -225,7 +236,9 @@ export class BehaviorCloning {
     const firsts = this.trainFirsts;
     const starts = Int32Array.from({ length: this.config.batchSize }, () => firsts[this.rng.integer(0, firsts.length)]);
     const { batch } = labelledBatch(this.train, starts, null, 1);
-    return (this.net.keypointGoalError as NonNullable<ActorCritic['keypointGoalError']>).call(this.net, batch.obs, observationsAt(this.train, this.trainEnds, starts, 1));
+    const points = this.config.keypointLabelLoss > 0 ? keypointLabelsAt(this.train, starts) : null;
+    const labels = points ? { points, weight: this.config.keypointLabelLoss } : null;
+    return (this.net.keypointGoalError as NonNullable<ActorCritic['keypointGoalError']>).call(this.net, batch.obs, observationsAt(this.train, this.trainEnds, starts, 1), labels);
   }
 
   /** Mean NLL of `d`'s actions under the network (every step once). */

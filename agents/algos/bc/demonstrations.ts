@@ -19,6 +19,21 @@ export interface Demonstrations {
   actions: Float32Array;
   /** `Uint8Array [rows]`: 1 at each episode's first step. */
   episodeStart: Uint8Array;
+  /**
+   * Optional `Float32Array [rows x 2]`: where the image keypoints should find what the step is about (an image point
+   * in normalized image coordinates, x right, y down, -1 and 1 at the image's edges; NaN: no label), for behaviour
+   * cloning's `keypointLabelLoss` (`lamkit finetune` fills it from the dataset's `lamkit.keypointLabels`).
+   */
+  keypointLabels?: Float32Array;
+}
+
+/** The keypoint labels (`d.keypointLabels`) of rows `starts`, `Float32Array [starts x 2]`; null where `d` has none. */
+export function keypointLabelsAt(d: Demonstrations, starts: ArrayLike<number>): Float32Array | null {
+  const all = d.keypointLabels;
+  if (!all) return null;
+  const out = new Float32Array(2 * starts.length);
+  for (let i = 0; i < starts.length; i++) (out[2 * i] = all[2 * starts[i]]), (out[2 * i + 1] = all[2 * starts[i] + 1]);
+  return out;
 }
 
 /** A supervised minibatch: what the network scores, and which scored rows are real labelled steps. */
@@ -37,6 +52,7 @@ export function checkDemonstrations(d: Demonstrations, where: string): void {
   if (!(d.obs instanceof Float32Array) || d.obs.length !== d.rows * d.obsDim) bad('obs', `Float32Array [${d.rows} x ${d.obsDim}]`, d.obs);
   if (!(d.actions instanceof Float32Array) || d.actions.length !== d.rows * d.actDim) bad('actions', `Float32Array [${d.rows} x ${d.actDim}]`, d.actions);
   if (!(d.episodeStart instanceof Uint8Array) || d.episodeStart.length !== d.rows || d.episodeStart[0] !== 1) bad('episodeStart', `Uint8Array [${d.rows}] starting with 1`, d.episodeStart);
+  if (d.keypointLabels !== undefined && (!(d.keypointLabels instanceof Float32Array) || d.keypointLabels.length !== d.rows * 2)) bad('keypointLabels', `Float32Array [${d.rows} x 2]`, d.keypointLabels);
 }
 
 /**

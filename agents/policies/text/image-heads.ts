@@ -3,7 +3,7 @@ import { InvalidArgument, formatError } from '../../../src/core/errors.js';
 import { matMul, biasAdd } from '../../tf-ops.js';
 import { gelu } from '../../nn/transformer-layers.js';
 import type { ObsBatch } from '../actor-critic.js';
-import type { TextTransformerSpec, KeypointSpec } from './text-transformer-spec.js';
+import { keypointGrid, type TextTransformerSpec, type KeypointSpec } from './text-transformer-spec.js';
 
 /** A text-transformer's variables by parameter name. */
 type Vars = ReadonlyMap<string, tf.Variable>;
@@ -82,4 +82,41 @@ export function unflipCoords(coords: tf.Tensor2D, flips: Uint8Array, K: number):
   const signs = new Float32Array(rows * K * 2);
   for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) (signs[(r * K + k) * 2] = flips[r] & 1 ? -1 : 1), (signs[(r * K + k) * 2 + 1] = flips[r] & 2 ? -1 : 1);
   return tf.mul(coords, tf.tensor2d(signs, [rows * K, 2])) as tf.Tensor2D;
+}
+
+/**
+ * Where the first image keypoint should be on some rows (behaviour cloning's `keypointLabelLoss`): `points [rows x
+ * 2]`, each an image point in normalized image coordinates (x right, y down, -1 and 1 at the image's outer edges;
+ * NaN: no label for that row), and the weight of the squared distance in the keypoint goal loss.
+ */
+export interface KeypointLabels {
+  points: Float32Array;
+  weight: number;
+}
+
+/**
+ * `labels`' points in keypoint-map coordinates (what `instructionKeypoints` returns: -1 and 1 at the first and the
+ * last map position, a position every `stride` pixels from pixel `floor(stride / 2)`), `[rows x 2]`, and a
+ * `[rows]` mask, 0 where a row has no label (its point set to 0). Call inside `tf.tidy`.
+ */
+export function keypointLabelTargets(spec: TextTransformerSpec, labels: KeypointLabels, rows: number): { points: tf.Tensor2D; mask: tf.Tensor1D } {
+  const im = spec.image as NonNullable<TextTransformerSpec['image']>;
+  const s = (im.keypoints as KeypointSpec).stride;
+  const [gh, gw] = keypointGrid(im);
+  const toMap = (x: number, size: number, g: number): number => {
+    // Normalized image coordinate -> continuous pixel index (pixel i's centre at i) -> map position -> [-1, 1].
+    const px = ((x + 1) / 2) * size - 0.5;
+    return g > 1 ? (2 * (px - Math.floor(s / 2))) / (s * (g - 1)) - 1 : 0;
+  };
+  const points = new Float32Array(rows * 2);
+  const mask = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const x = labels.points[2 * r];
+    const y = labels.points[2 * r + 1];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    points[2 * r] = toMap(x, im.width, gw);
+    points[2 * r + 1] = toMap(y, im.height, gh);
+    mask[r] = 1;
+  }
+  return { points: tf.tensor2d(points, [rows, 2]), mask: tf.tensor1d(mask) };
 }

@@ -12,7 +12,7 @@ import { Vocabulary, PAD_ID, UNK_ID } from '../../text/vocabulary.js';
 import { nearestNeighbours } from '../../text/word-vectors.js';
 import { type TextTransformerSpec, type TextTransformerParam, type KeypointSpec, textTransformerLayout, initTextTransformerParams, stateColumns, imageTokens } from './text-transformer-spec.js';
 import { instructionKeypoints, type InstructionKeypoints } from './instruction-keypoints.js';
-import { patchTokens, keypointGoalPrediction, keypointGoalPredictions, gatedGoal, stateTargets, unflipCoords } from './image-heads.js';
+import { patchTokens, keypointGoalPrediction, keypointGoalPredictions, gatedGoal, stateTargets, unflipCoords, keypointLabelTargets, type KeypointLabels } from './image-heads.js';
 
 const GROUPS = ['embeddings', 'tokenizers', 'trunk', 'heads'] as const;
 type Group = (typeof GROUPS)[number];
@@ -483,8 +483,10 @@ export class TextTransformerActorCritic implements ActorCritic {
    * Behaviour cloning's `startGoalLoss` scores it on episodes' first steps, where the image and the words are the only
    * clue to the goal: this is what trains the keypoints (the trunk sees them detached). With local soft-argmax
    * keypoints (KeypointSpec.local) it is the mean of that error on the local and on the whole-map coordinates.
+   * With `labels` (behaviour cloning's `keypointLabelLoss`), each labelled row also adds `labels.weight` times the
+   * squared distance of the first keypoint to its label, in keypoint-map coordinates (see {@link KeypointLabels}).
    */
-  keypointGoalError(obs: ObsBatch, goalObs: Float32Array): tf.Tensor1D {
+  keypointGoalError(obs: ObsBatch, goalObs: Float32Array, labels: KeypointLabels | null = null): tf.Tensor1D {
     if (!this.spec.image?.keypoints?.goal) throw new InvalidArgument(formatError('TextTransformerActorCritic.keypointGoalError', 'a network with image keypoints and their goal head (policy.keypointGoal)', 'none', 'Build the policy with imageKeypoints > 0 and keypointGoal true'));
     const ids = this.tokenIds(obs);
     const training = (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
@@ -499,12 +501,21 @@ export class TextTransformerActorCritic implements ActorCritic {
     const global = found.global ? () => unflip((found.global as () => tf.Tensor2D)()) : null;
     const target = stateTargets(this.spec, this.stateCols, goalObs, obs.rows);
     const mse = (pred: tf.Tensor, axis: number): tf.Tensor => tf.mean(tf.square(tf.sub(pred, target)), axis);
+    const label = labels ? keypointLabelTargets(this.spec, labels, obs.rows) : null;
     const error = (c: tf.Tensor2D): tf.Tensor1D => {
       const flat = tf.reshape(c, [obs.rows, 2 * K]) as tf.Tensor2D;
-      if (!(this.spec.image?.keypoints as KeypointSpec).goalEach) return mse(keypointGoalPrediction(this.spec, this.vars, flat), 1) as tf.Tensor1D;
-      // One head per keypoint: each keypoint's own prediction is scored, and so is the gated mix the goal input reads.
-      const each = keypointGoalPredictions(this.spec, this.vars, flat);
-      return tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(gatedGoal(this.vars, each), 1)), 2) as tf.Tensor1D;
+      let goal: tf.Tensor1D;
+      if (!(this.spec.image?.keypoints as KeypointSpec).goalEach) goal = mse(keypointGoalPrediction(this.spec, this.vars, flat), 1) as tf.Tensor1D;
+      else {
+        // One head per keypoint: each keypoint's own prediction is scored, and so is the gated mix the goal input reads.
+        const each = keypointGoalPredictions(this.spec, this.vars, flat);
+        goal = tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(gatedGoal(this.vars, each), 1)), 2) as tf.Tensor1D;
+      }
+      if (!label) return goal;
+      // The first keypoint's squared distance to its label (rows without one: 0), in keypoint-map coordinates.
+      const first = tf.slice(flat, [0, 0], [obs.rows, 2]);
+      const sq = tf.mul(tf.sum(tf.square(tf.sub(first, label.points)), 1), label.mask);
+      return tf.add(goal, tf.mul(sq, (labels as KeypointLabels).weight)) as tf.Tensor1D;
     };
     // Local soft-argmax: the whole-map coordinates are scored too (the only gradient on which object the scores pick).
     return global ? (tf.div(tf.add(error(coords), error(global())), 2) as tf.Tensor1D) : error(coords);

@@ -131,6 +131,10 @@ export async function runFinetune(given: FinetuneFlags, log: (line: string) => v
   const trainableParams = groups.filter((g) => g.trainable).reduce((a, g) => a + g.size, 0);
   const totalParams = groups.reduce((a, g) => a + g.size, 0);
   log(`lamkit finetune: ${net.kind} network, mode ${flags.mode}: ${trainableParams} of ${totalParams} parameters trainable (${((100 * trainableParams) / totalParams).toFixed(2)}%); ${train.rows} training steps, ${val.rows} validation steps`);
+  if (bc.keypointLabelLoss > 0 && train.keypointLabels) {
+    const labelled = splits.train.filter((e) => ds.info.lamkit?.keypointLabels?.[e]).length;
+    log(`lamkit finetune: keypoint labels (keypointLabelLoss ${bc.keypointLabelLoss}) on ${labelled} of ${splits.train.length} training episodes`);
+  }
 
   const metrics = new lib.MetricStream();
   const startStep = resumed?.state.step ?? 0;
@@ -279,6 +283,12 @@ export async function openFinetuneData(lib: Lib, data: string, seed: number): Pr
 export async function readFinetuneSplits(lib: Lib, ds: Dataset, spaces: Spaces, splits: { train: readonly number[]; val: readonly number[]; test: readonly number[] }, where: string) {
   const read = (list: readonly number[], split: string) => lib.datasetDemonstrations(ds, list, spaces.observation, spaces.action, `${where} (${split} split)`);
   const train = await read(splits.train, 'train');
+  // Per-episode keypoint labels (behaviour cloning's keypointLabelLoss), where the dataset has them.
+  const labels = ds.info.lamkit?.keypointLabels;
+  if (labels !== undefined) {
+    lib.checkKeypointLabels(labels, ds.episodes.length, `${where} meta/info.json lamkit`);
+    train.keypointLabels = lib.keypointLabelRows(labels, splits.train, train.episodeStart);
+  }
   const val = await read(splits.val, 'val');
   const test = splits.test.length > 0 ? await read(splits.test, 'test') : val;
   const stats = lib.observationStats(train);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import { InvalidArgument, formatError, describeValue } from '../core/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { INFO_PATH, readInfo, type EpisodeSplits } from './lerobot-format.js';
+import { INFO_PATH, readInfo, type EpisodeSplits, type LamkitInfo } from './lerobot-format.js';
 import { lockHolder } from './writer-lock.js';
 
 /** Options of {@link splitEpisodes}: ratios with a seed, or explicit lists. */
@@ -52,27 +52,36 @@ export function splitEpisodes(n: number, options: SplitOptions = {}): EpisodeSpl
 
 /** Stores a split under `meta/info.json`'s `lamkit.splits` (atomically; LeRobot's own `splits` field is left as it is). */
 export function writeSplits(root: string, splits: EpisodeSplits): void {
-  const writer = lockHolder(root);
-  if (writer !== null) throw new InvalidArgument(formatError(`writeSplits(${root})`, 'a dataset no process is writing', `process ${writer} recording into it`, 'Split it after the recording ends'));
-  const info = readInfo(root);
-  const n = info.total_episodes;
-  const all = [...splits.train, ...splits.val, ...splits.test];
-  if (all.length !== n || new Set(all).size !== n || all.some((e) => !Number.isInteger(e) || e < 0 || e >= n)) {
-    throw new InvalidArgument(formatError(`writeSplits(${root})`, `every episode 0..${n - 1} in exactly one split`, `${all.length} entries`, 'Build the split with splitEpisodes(total_episodes, ...)'));
-  }
-  const lamkit = info.lamkit ?? { version: 1 as const, envId: null, spaces: null, dtSeconds: null, textFeatures: [] };
-  writeFileAtomic(join(root, INFO_PATH), JSON.stringify({ ...info, lamkit: { ...lamkit, splits } }, null, 4));
+  const where = `writeSplits(${root})`;
+  updateLamkitInfo(root, where, 'Split it after the recording ends', (n) => {
+    const all = [...splits.train, ...splits.val, ...splits.test];
+    if (all.length !== n || new Set(all).size !== n || all.some((e) => !Number.isInteger(e) || e < 0 || e >= n)) {
+      throw new InvalidArgument(formatError(where, `every episode 0..${n - 1} in exactly one split`, `${all.length} entries`, 'Build the split with splitEpisodes(total_episodes, ...)'));
+    }
+    return { splits };
+  });
 }
 
 /** Stores per-episode keypoint labels under `meta/info.json`'s `lamkit.keypointLabels` (atomically; see LamkitInfo). */
 export function writeKeypointLabels(root: string, labels: ReadonlyArray<readonly [number, number] | null>): void {
   const where = `writeKeypointLabels(${root})`;
+  updateLamkitInfo(root, where, 'Label it after the recording ends', (n) => {
+    checkKeypointLabels(labels, n, where);
+    return { keypointLabels: labels.map((l) => (l ? [l[0], l[1]] : null)) };
+  });
+}
+
+/**
+ * Rewrites `meta/info.json` of a dataset no process is writing (atomically) with `fields(total_episodes)` merged
+ * into its `lamkit` block; `where` and `fix` word the error when a recording holds the dataset.
+ */
+function updateLamkitInfo(root: string, where: string, fix: string, fields: (episodes: number) => Partial<LamkitInfo>): void {
   const writer = lockHolder(root);
-  if (writer !== null) throw new InvalidArgument(formatError(where, 'a dataset no process is writing', `process ${writer} recording into it`, 'Label it after the recording ends'));
+  if (writer !== null) throw new InvalidArgument(formatError(where, 'a dataset no process is writing', `process ${writer} recording into it`, fix));
   const info = readInfo(root);
-  checkKeypointLabels(labels, info.total_episodes, where);
+  const patch = fields(info.total_episodes);
   const lamkit = info.lamkit ?? { version: 1 as const, envId: null, spaces: null, dtSeconds: null, splits: null, textFeatures: [] };
-  writeFileAtomic(join(root, INFO_PATH), JSON.stringify({ ...info, lamkit: { ...lamkit, keypointLabels: labels.map((l) => (l ? [l[0], l[1]] : null)) } }, null, 4));
+  writeFileAtomic(join(root, INFO_PATH), JSON.stringify({ ...info, lamkit: { ...lamkit, ...patch } }, null, 4));
 }
 
 /** Checks keypoint labels of `n` episodes (one entry each: `[x, y]`, finite, within [-1.5, 1.5], or null); `where` names the source. */

@@ -97,7 +97,7 @@ export interface KeypointLabels {
 /**
  * `labels`' points in keypoint-map coordinates (what `instructionKeypoints` returns: -1 and 1 at the first and the
  * last map position, a position every `stride` pixels from pixel `floor(stride / 2)`), `[rows x 2]`, and a
- * `[rows]` mask, 0 where a row has no label (its point set to 0). Call inside `tf.tidy`.
+ * `[rows]` mask, 0 where a row has no label (its point set to 0), times `labels.weight`. Call inside `tf.tidy`.
  */
 export function keypointLabelTargets(spec: TextTransformerSpec, labels: KeypointLabels, rows: number): { points: tf.Tensor2D; mask: tf.Tensor1D } {
   const im = spec.image as NonNullable<TextTransformerSpec['image']>;
@@ -116,7 +116,7 @@ export function keypointLabelTargets(spec: TextTransformerSpec, labels: Keypoint
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     points[2 * r] = toMap(x, im.width, gw);
     points[2 * r + 1] = toMap(y, im.height, gh);
-    mask[r] = 1;
+    mask[r] = labels.weight;
   }
   return { points: tf.tensor2d(points, [rows, 2]), mask: tf.tensor1d(mask) };
 }

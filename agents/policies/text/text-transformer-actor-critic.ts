@@ -512,10 +512,9 @@ export class TextTransformerActorCritic implements ActorCritic {
         goal = tf.div(tf.add(tf.mean(mse(each, 2), 0), mse(gatedGoal(this.vars, each), 1)), 2) as tf.Tensor1D;
       }
       if (!label) return goal;
-      // The first keypoint's squared distance to its label (rows without one: 0), in keypoint-map coordinates.
+      // The first keypoint's weighted squared distance to its label (rows without one: 0), in keypoint-map coordinates.
       const first = tf.slice(flat, [0, 0], [obs.rows, 2]);
-      const sq = tf.mul(tf.sum(tf.square(tf.sub(first, label.points)), 1), label.mask);
-      return tf.add(goal, tf.mul(sq, (labels as KeypointLabels).weight)) as tf.Tensor1D;
+      return tf.add(goal, tf.mul(tf.sum(tf.square(tf.sub(first, label.points)), 1), label.mask)) as tf.Tensor1D;
     };
     // Local soft-argmax: the whole-map coordinates are scored too (the only gradient on which object the scores pick).
     return global ? (tf.div(tf.add(error(coords), error(global())), 2) as tf.Tensor1D) : error(coords);
